@@ -1,0 +1,5 @@
+"""``python -m app`` is the ``warroom`` command."""
+
+from app.cli import run
+
+run()

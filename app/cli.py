@@ -1,0 +1,320 @@
+"""The ``warroom`` command line. Headless commands never import Textual (fast start); the
+console is imported only when it is opened."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+T = TypeVar("T")
+
+EXIT_USAGE = 2
+
+
+class Failure(click.ClickException):
+    """A user-facing error: one line on stderr, a non-zero exit, no traceback."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"warroom: {self.format_message()}", err=True)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    from data.config import ConfigError
+    from data.journal import JournalError
+    from data.store import StoreError
+
+    try:
+        return asyncio.run(coro)
+    except (JournalError, StoreError, ConfigError) as exc:
+        raise Failure(str(exc)) from None
+    except KeyboardInterrupt:
+        raise Failure("interrupted", 130) from None
+
+
+def common(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--journal, --db and --actor on every command (they may also come before it)."""
+
+    @click.option("--journal", "journal", metavar="PATH", help="The journal file (else WARROOM_JOURNAL).")
+    @click.option("--db", "db", metavar="PATH", help="This console's store (else WARROOM_DB).")
+    @click.option("--actor", "actor", metavar="HANDLE", help="Who is acting (else WARROOM_ACTOR, else your login).")
+    @click.pass_context
+    @functools.wraps(f)
+    def wrapper(ctx: click.Context, journal: str | None, db: str | None, actor: str | None, **kw: Any) -> Any:
+        parent = ctx.find_root().params
+        from data.config import ConfigError, resolve
+
+        try:
+            settings = resolve(journal or parent.get("journal"), db or parent.get("db"), actor or parent.get("actor"))
+        except ConfigError as exc:
+            raise Failure(str(exc), EXIT_USAGE) from None
+        os.umask(0o077)  # everything this tool creates is readable by its owner only
+        return ctx.invoke(f, settings, **kw)
+
+    return wrapper
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--journal", metavar="PATH", help="The journal file (else WARROOM_JOURNAL).")
+@click.option("--db", metavar="PATH", help="This console's store (else WARROOM_DB).")
+@click.option("--actor", metavar="HANDLE", help="Who is acting (else WARROOM_ACTOR, else your login).")
+@click.version_option(package_name="warroom")
+@click.pass_context
+def main(ctx: click.Context, journal: str | None, db: str | None, actor: str | None) -> None:
+    """warroom: the Trust & Safety war-room console.
+
+    With no command, opens the console on the journal. The commands below work headless,
+    for scripts, bots and tests.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(console)
+
+
+@main.command()
+@common
+def console(settings: Any) -> None:
+    """Open the console (the default)."""
+    from app.console import run_console
+
+    run_console(settings)
+
+
+# --- append --------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--type", "etype", metavar="TYPE", help="The event type, e.g. incident.note.")
+@click.option("--incident", metavar="ID", help="The incident it belongs to.")
+@click.option("--data", "data", metavar="JSON", help="The event's data, a JSON object.")
+@common
+def append(settings: Any, etype: str | None, incident: str | None, data: str | None) -> None:
+    """Append events to the journal.
+
+    With --type, one event. Without it, JSON objects one per line from standard input,
+    each with "type", "data" and optionally "incident", "id", "ts", "actor". Every event is
+    checked first, against the journal as it stands; if any is wrong, nothing is written,
+    what is wrong is printed, and the exit code is 2. Prints the ids appended.
+    """
+    from data.commands import AppendRefused, append_events, build_events
+
+    if etype is None and (incident is not None or data is not None):
+        raise Failure("--incident and --data go with --type (or give events on standard input)", EXIT_USAGE)
+    if etype is not None:
+        try:
+            payload = json.loads(data) if data is not None else {}
+        except json.JSONDecodeError as exc:
+            raise Failure(f"--data is not valid JSON: {exc}", EXIT_USAGE) from None
+        items: list[tuple[str, Any]] = [
+            (f"{etype} event", {"type": etype, "data": payload, **({"incident": incident} if incident else {})})
+        ]
+    else:
+        if sys.stdin.isatty():
+            click.echo("reading events from standard input, one JSON object per line (Ctrl-D to end)", err=True)
+        items = []
+        for n, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                items.append((f"line {n}", json.loads(line)))
+            except json.JSONDecodeError as exc:
+                items.append((f"line {n}", _BadJson(str(exc))))
+        if not items:
+            raise Failure("no events on standard input; nothing was written", EXIT_USAGE)
+    try:
+        events = build_events(items, settings.actor)
+        ids = _run(append_events(settings, events, [where for where, _ in items]))
+    except AppendRefused as exc:
+        for problem in exc.problems:
+            click.echo(f"warroom: {problem}", err=True)
+        click.echo("warroom: nothing was written", err=True)
+        sys.exit(EXIT_USAGE)
+    for i in ids:
+        click.echo(i)
+
+
+class _BadJson:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+# --- sync, rebuild, verify, status -----------------------------------------------------
+
+
+def _sync_summary(r: Any, verb: str) -> str:
+    parts = [
+        f"{r.ingested} applied",
+        f"{r.unknown} unknown",
+        f"{r.duplicates} duplicate{'s' if r.duplicates != 1 else ''}",
+        f"{r.quarantined} quarantined",
+        f"{r.chain_breaks} chain break{'s' if r.chain_breaks != 1 else ''}",
+    ]
+    head = f"{verb} {r.lines} line{'s' if r.lines != 1 else ''}: " + ", ".join(parts)
+    tail = f"; now at line {r.line} (byte {r.offset}) in {r.seconds:.2f} s"
+    if r.rebuilt:
+        head = f"rebuilt the projection ({r.rebuilt}); " + head
+    return head + tail
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@common
+def sync(settings: Any, as_json: bool) -> None:
+    """Ingest what is new in the journal into the store."""
+    from data.commands import sync_store
+
+    result = _run(sync_store(settings))
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+    else:
+        click.echo(_sync_summary(result, "read"))
+        if result.quarantined:
+            click.echo("quarantined lines: warroom export quarantine --format csv", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@common
+def rebuild(settings: Any, as_json: bool) -> None:
+    """Throw the projection away and rebuild it from the whole journal."""
+    from data.commands import rebuild_store
+
+    result = _run(rebuild_store(settings))
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+    else:
+        click.echo(_sync_summary(result, "read"))
+
+
+@main.command()
+@common
+def verify(settings: Any) -> None:
+    """Walk the journal's hash chain; exit 1 at a break."""
+    from data.chain import verify as walk
+    from data.journal import FileJournal, JournalError
+
+    journal = FileJournal(settings.journal)
+    if not journal.exists():
+        raise Failure(f"there is no journal at {settings.journal}")
+    try:
+        report = walk(journal)
+    except JournalError as exc:
+        raise Failure(str(exc)) from None
+    note = ""
+    if report.fragment:
+        note = f" (and {report.fragment} bytes of an unfinished last line, not checked yet)"
+    if report.intact:
+        click.echo(f"intact: {report.lines} lines{note}")
+        return
+    line, reason = report.breaks[0]
+    count = len(report.breaks)
+    more = f" ({count} breaks in all)" if count > 1 else " (the only break)"
+    click.echo(f"broken at line {line}: {reason}{more}{note}")
+    sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--digest/--no-digest", default=True, help="Compute the digest of the projected state.")
+@common
+def status(settings: Any, as_json: bool, digest: bool) -> None:
+    """Where the store stands: journal, checkpoint, totals, and the state's digest."""
+    from data.commands import store_status
+
+    info = _run(store_status(settings, digest))
+    if as_json:
+        click.echo(json.dumps(info))
+        return
+    synced = info["synced_at"]
+    when = datetime.fromtimestamp(synced, UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if synced else "never"
+    click.echo(f"journal:  {info['journal']}")
+    click.echo(f"store:    {info['store']}")
+    click.echo(f"synced:   {when}, to line {info['line']} (byte {info['offset']})")
+    click.echo("totals:   " + ", ".join(f"{k} {v}" for k, v in info["counters"].items()))
+    if info.get("digest"):
+        click.echo(f"digest:   {info['digest']}")
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["incidents", "timeline", "checklist", "quarantine"]))
+@click.option("--incident", metavar="ID", help="Only this incident.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), required=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to a file (else standard output).")
+@common
+def export(settings: Any, kind: str, incident: str | None, fmt: str, output: str | None) -> None:
+    """Export the projected state (after a sync) as JSON or CSV."""
+    from data.commands import export_rows
+    from data.export import render
+
+    fields, items = _run(export_rows(settings, kind, incident))
+    text = render(fields, items, fmt)
+    if output:
+        try:
+            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        except OSError as exc:
+            raise Failure(f"cannot write {output}: {exc.strerror}") from None
+        click.echo(f"wrote {len(items)} {kind} rows to {output}", err=True)
+    else:
+        sys.stdout.write(text)
+
+
+# --- demo ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default=None, help="Where the demo journal and store live (default: ./.warroom-demo).")
+@click.option("--reset", is_flag=True, help="Start the demo afresh.")
+@click.option("--actor", "actor", metavar="HANDLE", default="demo-ic", show_default=True, help="Who you are in the demo.")
+def demo(folder: str | None, reset: bool, actor: str) -> None:
+    """Open the console on a demo war room with live activity."""
+    from data.config import Settings
+
+    base = Path(folder or ".warroom-demo").resolve()
+    os.umask(0o077)
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings = Settings(base / "journal.jsonl", base / "store.db", actor)
+    if reset:
+        for p in base.iterdir():
+            if p.name.startswith(("journal.jsonl", "store.db")):
+                p.unlink()
+    from app.console import run_console
+
+    run_console(settings, demo=True)
+
+
+def run() -> None:
+    """The console script: click's own handling, except that a usage error is one line."""
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("warroom: aborted", err=True)
+        sys.exit(1)
+    except click.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx is not None else "warroom"
+        click.echo(f"{cmd}: {exc.format_message()} (see '{cmd} --help')", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,150 @@
+"""What the command line and the console do, headless: build and append events, sync,
+rebuild, export. The console's actions go through :func:`append_events` too, so a line the
+console writes is checked exactly like one a script writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ulid import ULID
+
+from .config import Settings
+from .export import rows
+from .journal import FileJournal, Journal
+from .models import CORE_TYPES, EventError, validate_event
+from .store import Store, SyncResult
+
+_ALLOWED_INPUT = {"type", "incident", "data", "id", "ts", "actor"}
+
+
+class AppendRefused(Exception):
+    """Nothing was written; ``problems`` says what is wrong and where, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def now_ts() -> str:
+    t = datetime.now(UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def new_id() -> str:
+    return str(ULID())
+
+
+def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str, Any]]:
+    """Complete and validate events given as (where, object) pairs.
+
+    Fills ``v``, ``id``, ``ts`` and ``actor`` where missing. Raises AppendRefused listing
+    every problem (each prefixed with where it came from) if any event is wrong.
+    """
+    problems: list[str] = []
+    events: list[dict[str, Any]] = []
+    for where, obj in items:
+        reason = getattr(obj, "reason", None)
+        if reason is not None:
+            problems.append(f"{where}: not valid JSON: {reason}")
+            continue
+        if not isinstance(obj, dict):
+            problems.append(f"{where}: not a JSON object")
+            continue
+        if "type" not in obj:
+            problems.append(f"{where}: type: required member is missing")
+            continue
+        for name in ("v", "prev"):
+            if name in obj:
+                problems.append(f"{where}: {name}: is filled in by warroom; leave it out")
+        event: dict[str, Any] = {
+            "v": 1,
+            "id": obj.get("id") or new_id(),
+            "ts": obj.get("ts") or now_ts(),
+            "actor": obj.get("actor") or actor,
+            "type": obj["type"],
+        }
+        if obj.get("incident") is not None:
+            event["incident"] = obj["incident"]
+        event["data"] = obj.get("data", {})
+        for key, value in obj.items():  # unknown members are kept (forward compatibility)
+            if key not in _ALLOWED_INPUT and key not in ("v", "prev"):
+                event[key] = value
+        try:
+            parsed = validate_event({**event, "prev": None})
+        except EventError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if parsed.type not in CORE_TYPES:
+            problems.append(
+                f"{where}: type: unknown type {parsed.type!r}; append writes only the types of "
+                f"format 1 ({', '.join(sorted(CORE_TYPES))})"
+            )
+            continue
+        events.append(event)
+    if problems:
+        raise AppendRefused(problems)
+    return events
+
+
+async def append_to(journal: Journal, store: Store, events: list[dict[str, Any]], where: Sequence[str] | None = None) -> list[str]:
+    """Append validated events: catch the store up, then, holding the journal's lock, catch
+    up again and refuse the batch if a reader would quarantine any of it. Syncs after."""
+    await store.sync(journal)  # the bulk of catching up, outside the lock
+    parsed = [validate_event({**e, "prev": None}) for e in events]
+
+    async def check() -> None:
+        problems = await store.check_append(journal, parsed)
+        if problems:
+            names = where or [f"event {n + 1}" for n in range(len(events))]
+            raise AppendRefused([f"{names[n]}: {reason}" for n, reason in problems])
+
+    ids = await journal.append(events, under_lock=check)
+    await store.sync(journal)
+    return ids
+
+
+async def append_events(
+    settings: Settings, events: list[dict[str, Any]], where: Sequence[str] | None = None
+) -> list[str]:
+    journal = FileJournal(settings.journal)
+    async with await Store.open(settings.db) as store:
+        return await append_to(journal, store, events, where)
+
+
+async def sync_store(settings: Settings) -> SyncResult:
+    journal = FileJournal(settings.journal)
+    async with await Store.open(settings.db) as store:
+        return await store.sync(journal)
+
+
+async def rebuild_store(settings: Settings) -> SyncResult:
+    journal = FileJournal(settings.journal)
+    async with await Store.open(settings.db) as store:
+        return await store.rebuild(journal)
+
+
+async def store_status(settings: Settings, digest: bool = True) -> dict[str, Any]:
+    async with await Store.open(settings.db) as store:
+        st = await store.status()
+        info: dict[str, Any] = {
+            "journal": st.journal or str(settings.journal),
+            "store": str(settings.db),
+            "offset": st.offset,
+            "line": st.line,
+            "synced_at": st.synced_at,
+            "rebuilt_at": st.rebuilt_at,
+            "rebuild_reason": st.rebuild_reason,
+            "counters": st.counters,
+        }
+        if digest:
+            info["digest"] = await store.digest()
+        return info
+
+
+async def export_rows(settings: Settings, kind: str, incident: str | None) -> tuple[list[str], list[dict[str, Any]]]:
+    journal = FileJournal(settings.journal)
+    async with await Store.open(settings.db) as store:
+        await store.sync(journal)
+        return await rows(store, kind, incident)

@@ -1,0 +1,81 @@
+"""Readable one-line text for a timeline entry (pure; the text is still untrusted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ROLE_NAMES = {
+    "commander": "incident commander",
+    "deputy": "deputy",
+    "scribe": "scribe",
+    "comms": "comms lead",
+    "legal": "legal lead",
+    "le_response": "law-enforcement response lead",
+    "liaison": "liaison",
+}
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _reason(data: dict[str, Any]) -> str:
+    reason = data.get("reason")
+    return f": {_s(reason)}" if reason else ""
+
+
+def describe(event_type: str, data: dict[str, Any]) -> str:
+    """One line of text saying what an event did, from its type and ``data``."""
+    d = data
+    if event_type == "incident.opened":
+        regions = ", ".join(_s(r) for r in d.get("regions", []))
+        restricted = " (restricted)" if d.get("restricted") else ""
+        return (
+            f"Opened S{d.get('severity')} {_s(d.get('category'))} incident{restricted} "
+            f"from {_s(d.get('source'))} [{regions}]: {_s(d.get('title'))}"
+        )
+    if event_type == "incident.updated":
+        parts = []
+        for name in ("title", "category", "source", "regions", "restricted", "summary"):
+            if name in d:
+                value = d[name]
+                if name == "regions" and isinstance(value, list):
+                    value = ", ".join(_s(r) for r in value)
+                if name == "summary":
+                    parts.append("summary changed" if value else "summary cleared")
+                else:
+                    parts.append(f"{name} → {_s(value)}")
+        return "Updated " + ("; ".join(parts) if parts else "nothing")
+    if event_type == "incident.severity_set":
+        return f"Severity set to S{d.get('severity')}{_reason(d)}"
+    if event_type == "incident.status_set":
+        return f"Status set to {_s(d.get('status'))}{_reason(d)}"
+    if event_type == "incident.role_set":
+        role = _ROLE_NAMES.get(_s(d.get("role")), _s(d.get("role")))
+        person = d.get("person")
+        if person is None:
+            return f"Cleared the {role} role"
+        return f"{_s(person)} is {role}"
+    if event_type == "incident.note":
+        return _s(d.get("text", ""))
+    if event_type == "incident.action":
+        ref = f" (ref {_s(d['ref'])})" if d.get("ref") else ""
+        return f"Action {_s(d.get('kind'))}: {_s(d.get('text'))}{ref}"
+    if event_type == "checklist.added":
+        due = f", due {_s(d['due'])}" if d.get("due") else ""
+        basis = f" [{_s(d['basis'])}]" if d.get("basis") else ""
+        return f"Checklist + {_s(d.get('item'))} ({_s(d.get('team'))}{due}): {_s(d.get('text'))}{basis}"
+    if event_type == "checklist.set":
+        note = f": {_s(d['note'])}" if d.get("note") else ""
+        return f"Checklist {_s(d.get('item'))} → {_s(d.get('state'))}{note}"
+    if event_type == "roster.person":
+        return f"Roster: {_s(d.get('handle'))} ({_s(d.get('name'))}, {_s(d.get('team'))}, {_s(d.get('tz'))})"
+    if event_type == "roster.rotation":
+        return f"Rotation {_s(d.get('rotation'))} set for {_s(d.get('region'))}"
+    if event_type == "roster.override":
+        return f"Override on {_s(d.get('rotation'))}: {_s(d.get('person'))} {_s(d.get('start'))} to {_s(d.get('end'))}"
+    if event_type == "handoff.submitted":
+        return f"Handoff {_s(d.get('handoff'))} from {_s(d.get('from'))} to {_s(d.get('to'))}"
+    if event_type == "handoff.acknowledged":
+        return f"Handoff {_s(d.get('handoff'))} acknowledged: {_s(d.get('readback'))}"
+    return f"{event_type} (a type this version does not know)"

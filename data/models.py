@@ -1,0 +1,515 @@
+"""Pydantic models of journal format 1 (``../shared/spec/journal.md``).
+
+Every model is strict about JSON types: a string is a string, an integer is an integer
+(``true`` is not ``1``, ``1.0`` is not ``1``). Validation errors name the member and the
+reason, e.g. ``data.severity: Input should be less than or equal to 4``.
+
+The envelope members are checked once for every line; ``data`` is checked by the model of the
+line's ``type``. Unknown members are accepted and ignored (the raw line is what the store
+keeps, so nothing is lost).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Union, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+FORMAT_VERSION = 1
+MAX_LINE_BYTES = 262_144
+
+# --- vocabularies (closed for format 1) -------------------------------------------------
+
+Category = Literal[
+    "csea",
+    "edr",
+    "self_harm",
+    "violent_extremism",
+    "hate_harassment",
+    "data_security",
+    "regulator",
+    "media",
+    "other",
+]
+Source = Literal[
+    "user_report",
+    "proactive_detection",
+    "hash_match",
+    "law_enforcement",
+    "regulator",
+    "media",
+    "partner",
+    "crisis_protocol",
+    "employee",
+]
+Status = Literal[
+    "new",
+    "triaged",
+    "investigating",
+    "mitigating",
+    "contained",
+    "monitoring",
+    "resolved",
+    "closed",
+    "false_positive",
+    "merged",
+]
+Role = Literal["commander", "deputy", "scribe", "comms", "legal", "le_response", "liaison"]
+Team = Literal[
+    "legal",
+    "policy",
+    "child_safety",
+    "emergency_response",
+    "comms",
+    "product",
+    "security_privacy",
+    "le_response",
+    "leadership",
+]
+Region = Literal["US", "UK", "AU", "EU", "global"]
+ChecklistState = Literal["open", "done", "skipped", "blocked"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+CATEGORIES: tuple[str, ...] = get_args(Category)
+SOURCES: tuple[str, ...] = get_args(Source)
+STATUSES: tuple[str, ...] = get_args(Status)
+ROLES: tuple[str, ...] = get_args(Role)
+TEAMS: tuple[str, ...] = get_args(Team)
+REGIONS: tuple[str, ...] = get_args(Region)
+CHECKLIST_STATES: tuple[str, ...] = get_args(ChecklistState)
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+
+#: Statuses after which an incident no longer belongs to the live queue.
+TERMINAL_STATUSES = frozenset({"closed", "false_positive", "merged"})
+
+# --- scalar checks ----------------------------------------------------------------------
+
+RFC3339_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+_RFC3339 = re.compile(RFC3339_PATTERN)
+#: printable: no control, format, separator or unassigned characters, except the space
+PRINTABLE_PATTERN = r"^(?:[^\p{C}\p{Z}]| )+$"
+
+
+def parse_rfc3339(value: str) -> datetime:
+    """Parse an RFC 3339 time with an offset; raise ValueError with a readable reason."""
+    if not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 time with an offset, e.g. 2026-11-22T03:00:00Z")
+    text = value
+    if text[-1] in "Zz":
+        text = text[:-1] + "+00:00"
+    # Python accepts at most 6 fractional digits; RFC 3339 allows more.
+    dot = text.find(".")
+    if dot != -1:
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        if end - dot - 1 > 6:
+            text = text[: dot + 7] + text[end:]
+    try:
+        return datetime.fromisoformat(text.replace("t", "T"))
+    except ValueError as exc:  # e.g. month 13
+        raise ValueError(f"is not a valid time: {exc}") from None
+
+
+def _check_time(value: str) -> str:
+    # the shape is checked by the pattern (in pydantic-core); this checks the calendar
+    try:
+        _fromisoformat(value)  # fast path: most times Python parses as they are
+    except ValueError:
+        parse_rfc3339(value)
+    return value
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+@lru_cache(maxsize=512)
+def _zone_known(name: str) -> bool:
+    if not name or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _check_zone(value: str) -> str:
+    if not _zone_known(value):
+        raise ValueError(f"unknown time zone {value!r} (expected an IANA zone such as Europe/London)")
+    return value
+
+
+def _check_date(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date YYYY-MM-DD")
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"is not a valid date: {exc}") from None
+    return value
+
+
+def _check_hhmm(value: str) -> str:
+    m = re.fullmatch(r"(\d{2}):(\d{2})", value)
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError("must be a local time HH:MM (00:00 to 23:59)")
+    return value
+
+
+Time = Annotated[str, Field(pattern=RFC3339_PATTERN), AfterValidator(_check_time)]
+EventId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+IncidentId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9\-]+$")]
+Actor = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)]
+Handle = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)]
+Ident = Annotated[str, Field(min_length=1, max_length=64)]
+ItemId = Annotated[str, Field(min_length=1, max_length=32)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Text8000 = Annotated[str, Field(max_length=8000)]
+NonEmpty8000 = Annotated[str, Field(min_length=1, max_length=8000)]
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Zone = Annotated[str, AfterValidator(_check_zone)]
+DateStr = Annotated[str, AfterValidator(_check_date)]
+HHMM = Annotated[str, AfterValidator(_check_hhmm)]
+
+
+class _Strict(BaseModel):
+    # extra members are accepted and ignored: the raw line keeps them.
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+# --- data models, one per core type -----------------------------------------------------
+
+
+class IncidentOpened(_Strict):
+    title: Text200
+    category: Category
+    severity: Annotated[int, Field(ge=1, le=4)]
+    source: Source
+    regions: Annotated[list[Region], Field(min_length=1)]
+    summary: Text8000 | None = None
+    detected_at: Time | None = None
+    restricted: bool | None = None
+
+
+class IncidentUpdated(_Strict):
+    """Only the members given change (``model_fields_set``); ``summary`` may be null to
+    clear it, the others may not be null."""
+
+    title: Text200 = None  # type: ignore[assignment]
+    summary: Text8000 | None = None
+    category: Category = None  # type: ignore[assignment]
+    source: Source = None  # type: ignore[assignment]
+    regions: Annotated[list[Region], Field(min_length=1)] = None  # type: ignore[assignment]
+    restricted: bool = None  # type: ignore[assignment]
+
+
+class IncidentSeveritySet(_Strict):
+    severity: Annotated[int, Field(ge=1, le=4)]
+    reason: Text8000 | None = None
+
+
+class IncidentStatusSet(_Strict):
+    status: Status
+    reason: Text8000 | None = None
+
+
+class IncidentRoleSet(_Strict):
+    role: Role
+    # required, but may be null to clear the role
+    person: Handle | None
+
+
+class IncidentNote(_Strict):
+    text: NonEmpty8000
+    pinned: bool | None = None
+
+
+class IncidentAction(_Strict):
+    kind: Annotated[str, Field(min_length=1, max_length=64)]
+    text: NonEmpty8000
+    ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class ChecklistAdded(_Strict):
+    item: ItemId
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    team: Team
+    due: Time | None = None
+    basis: Annotated[str, Field(max_length=2000)] | None = None
+    template: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ChecklistSet(_Strict):
+    item: ItemId
+    state: ChecklistState
+    note: Text8000 | None = None
+
+    @model_validator(mode="after")
+    def _note_when_needed(self) -> ChecklistSet:
+        if self.state in ("skipped", "blocked") and not (self.note and self.note.strip()):
+            raise ValueError(f"a note is required when the state is {self.state!r}")
+        return self
+
+
+class RosterPerson(_Strict):
+    handle: Handle
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    team: Team
+    region: Region
+    tz: Zone
+
+
+class RosterRotation(_Strict):
+    rotation: Ident
+    team: Team
+    region: Region
+    tz: Zone
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
+    start: HHMM
+    hours: Annotated[float, Field(gt=0, le=168)] | Annotated[int, Field(gt=0, le=168)]
+    members: Annotated[list[Handle], Field(min_length=1)]
+    anchor: DateStr
+    turn_days: Annotated[int, Field(ge=1, le=366)] | None = None
+
+
+class RosterOverride(_Strict):
+    rotation: Ident
+    person: Handle
+    start: Time
+    end: Time
+    reason: Text8000 | None = None
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> RosterOverride:
+        if parse_rfc3339(self.end) <= parse_rfc3339(self.start):
+            raise ValueError("end must be after start")
+        return self
+
+
+class HandoffSubmitted(_Strict):
+    handoff: Ident
+    from_: Annotated[Handle, Field(alias="from")]
+    to: Handle
+    region: Region | None = None
+    notes: Annotated[str, Field(max_length=65_536)]
+
+
+class HandoffAcknowledged(_Strict):
+    handoff: Ident
+    readback: Annotated[str, Field(min_length=1, max_length=65_536)]
+
+
+DATA_MODELS: dict[str, type[_Strict]] = {
+    "incident.opened": IncidentOpened,
+    "incident.updated": IncidentUpdated,
+    "incident.severity_set": IncidentSeveritySet,
+    "incident.status_set": IncidentStatusSet,
+    "incident.role_set": IncidentRoleSet,
+    "incident.note": IncidentNote,
+    "incident.action": IncidentAction,
+    "checklist.added": ChecklistAdded,
+    "checklist.set": ChecklistSet,
+    "roster.person": RosterPerson,
+    "roster.rotation": RosterRotation,
+    "roster.override": RosterOverride,
+    "handoff.submitted": HandoffSubmitted,
+    "handoff.acknowledged": HandoffAcknowledged,
+}
+CORE_TYPES = frozenset(DATA_MODELS)
+SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.")
+
+
+def is_scoped(event_type: str) -> bool:
+    """Types that must name an incident."""
+    return event_type.startswith(SCOPED_PREFIXES)
+
+
+# --- the envelope and whole events ------------------------------------------------------
+
+
+class Envelope(_Strict):
+    """Members every line carries; ``data`` is any object (an unknown type's)."""
+
+    v: Annotated[int, Field(ge=FORMAT_VERSION, le=FORMAT_VERSION)]
+    id: EventId
+    ts: Time
+    actor: Actor
+    type: Annotated[str, Field(min_length=1, max_length=64)]
+    incident: IncidentId | None = None
+    data: dict[str, Any]
+    prev: Sha256Hex | None
+
+    @property
+    def known(self) -> bool:
+        return False
+
+
+def _event_model(event_type: str, data_model: type[_Strict]) -> type[Envelope]:
+    scoped = is_scoped(event_type)
+    name = "".join(part.title() for part in event_type.replace(".", "_").split("_")) + "Event"
+    annotations: dict[str, Any] = {
+        "type": Literal[event_type],  # type: ignore[valid-type]
+        "data": data_model,
+        "incident": IncidentId if scoped else IncidentId | None,
+    }
+    namespace: dict[str, Any] = {
+        "__annotations__": annotations,
+        "__module__": __name__,
+        "known": property(lambda self: True),
+    }
+    if not scoped:
+        namespace["incident"] = None
+    return type(name, (Envelope,), namespace)
+
+
+EVENT_MODELS: dict[str, type[Envelope]] = {t: _event_model(t, m) for t, m in DATA_MODELS.items()}
+#: A validated event: an Envelope subclass whose ``data`` is the typed model of its type,
+#: or a plain Envelope (``known`` False) for a type this version does not know.
+Event = Envelope
+
+_KNOWN = TypeAdapter(
+    Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[arg-type]
+)
+_ENVELOPE = TypeAdapter(Envelope)
+_MEMBERS = ("v", "id", "ts", "actor", "type", "data", "prev")
+
+
+class EventError(ValueError):
+    """An event that does not conform to format 1; ``str()`` is one readable line."""
+
+
+def format_error(exc: ValidationError) -> str:
+    """One line naming the member and the reason for the first few errors."""
+    parts: list[str] = []
+    for err in exc.errors(include_url=False)[:3]:
+        loc = [str(p) for p in err["loc"]]
+        # a discriminated union puts the tag first: drop it
+        if loc and loc[0] in EVENT_MODELS:
+            loc = loc[1:]
+        where = ".".join(loc).replace("from_", "from") or "event"
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if err["type"] == "missing":
+            msg = "required member is missing"
+        elif err["type"] == "string_pattern_mismatch":
+            msg = _PATTERN_HINTS.get(where.rsplit(".", 1)[-1], msg)
+        parts.append(f"{where}: {msg}")
+    more = exc.error_count() - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+_TIME_HINT = "must be an RFC 3339 time with an offset, e.g. 2026-11-22T03:00:00Z"
+_PATTERN_HINTS = {
+    "id": "must be 1-64 of A-Z a-z 0-9 . _ : -",
+    "incident": "must be 1-32 of A-Z 0-9 -",
+    "prev": "must be 64 lowercase hex digits or null",
+    "ts": _TIME_HINT,
+    "due": _TIME_HINT,
+    "detected_at": _TIME_HINT,
+    "start": _TIME_HINT,
+    "end": _TIME_HINT,
+    "actor": "must be 1-64 printable characters",
+    "person": "must be 1-64 printable characters",
+    "handle": "must be 1-64 printable characters",
+}
+
+
+def _diagnose(obj: Any) -> Envelope:
+    """Slow path for a decoded value the fast path refused: say exactly why, or accept
+    it as an event of an unknown type."""
+    if not isinstance(obj, dict):
+        raise EventError("not a JSON object")
+    for name in _MEMBERS:
+        if name not in obj:
+            raise EventError(f"{name}: required member is missing")
+    v = obj["v"]
+    if type(v) is int and v != FORMAT_VERSION:
+        raise EventError(f"v: unsupported format version {v} (this reader knows 1)")
+    etype = obj["type"]
+    try:
+        if isinstance(etype, str) and etype in EVENT_MODELS:
+            return EVENT_MODELS[etype].model_validate(obj)
+        env = _ENVELOPE.validate_python(obj)
+    except ValidationError as exc:
+        raise EventError(format_error(exc)) from None
+    if is_scoped(env.type) and env.incident is None:
+        raise EventError(f"incident: required member is missing for a {env.type} event")
+    return env
+
+
+def validate_event(obj: Any) -> Envelope:
+    """Validate a decoded JSON value (e.g. from ``json.loads``) as a format-1 event.
+
+    Raises EventError naming the member and the reason. A type this version does not know
+    comes back as a plain Envelope (``known`` False).
+    """
+    if isinstance(obj, dict) and obj.get("type") in EVENT_MODELS:
+        try:
+            return _KNOWN.validate_python(obj)  # type: ignore[no-any-return]
+        except ValidationError:
+            pass
+    return _diagnose(obj)
+
+
+#: what :func:`inspect_line` says of a line's ``prev`` when it has none to give
+NOT_OBJECT: Any = object()  # the line is not a JSON object: no prev to check
+MISSING: Any = object()  # a JSON object without a prev member
+
+
+def inspect_line(raw: bytes) -> tuple[Envelope | None, str | None, Any]:
+    """Validate one journal line (without its newline): the reader's hot path.
+
+    Returns ``(event, None, prev)`` for a valid line (an unknown type's event has
+    ``known`` False), or ``(None, reason, prev)`` for a bad one, where ``prev`` is the
+    line's ``prev`` member for the chain check: its value, :data:`MISSING`, or
+    :data:`NOT_OBJECT`. One call into pydantic-core parses and validates a known event;
+    anything else takes the slow path, which says exactly what is wrong.
+    """
+    try:
+        event = _KNOWN.validate_json(raw)
+        return event, None, event.prev
+    except ValidationError:
+        pass
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 (byte {exc.start + 1} of the line)", NOT_OBJECT
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc}", NOT_OBJECT
+    if not isinstance(obj, dict):
+        return None, "not a JSON object", NOT_OBJECT
+    prev = obj.get("prev", MISSING)
+    try:
+        return _diagnose(obj), None, prev
+    except EventError as exc:
+        return None, str(exc), prev
+
+
+def validate_line(raw: bytes) -> Envelope:
+    """Validate one line; raise EventError naming the member and the reason."""
+    event, error, _ = inspect_line(raw)
+    if event is None:
+        raise EventError(error)
+    return event

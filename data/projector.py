@@ -1,0 +1,455 @@
+"""The projection: journal lines in, store rows out. Pure, deterministic, no I/O of its own.
+
+A :class:`Projector` takes spans of lines (:class:`~data.journal.Span`) in journal order, checks
+the chain, validates each line, applies it to its in-memory view of the state, and gathers
+the rows the store must write for the batch (:class:`Batch`). State it has not seen yet it
+asks its :class:`Loader` for (the store, reading its own tables), unless it is
+*authoritative*: built from an empty store, it then knows everything and asks nothing.
+
+The same rules decide what the append command refuses (:meth:`Projector.check`), so a line
+the command writes is a line every reader applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+import hashlib
+
+from .chain import chain_reason
+from .journal import Span
+from .models import (
+    MAX_LINE_BYTES,
+    NOT_OBJECT,
+    SCOPED_PREFIXES,
+    TERMINAL_STATUSES,
+    Envelope,
+    inspect_line,
+    is_scoped,
+)
+
+COUNTERS = ("lines", "applied", "unknown", "duplicates", "quarantined", "chain_breaks")
+
+_STAGE = {
+    "new": 0,
+    "triaged": 1,
+    "investigating": 2,
+    "mitigating": 3,
+    "contained": 4,
+    "monitoring": 5,
+    "resolved": 6,
+    "closed": 7,
+    "false_positive": 7,
+    "merged": 7,
+}
+_CONTAINED = frozenset({"contained", "monitoring", "resolved", "closed"})
+_RESOLVED = frozenset({"resolved", "closed"})
+
+
+class Incident:
+    """The current state of one incident (a row of ``incidents``) plus its open roles."""
+
+    __slots__ = (
+        "id",
+        "title",
+        "category",
+        "severity",
+        "source",
+        "regions",
+        "summary",
+        "restricted",
+        "status",
+        "roles",
+        "detected_at",
+        "opened_at",
+        "opened_by",
+        "opened_seq",
+        "acknowledged_at",
+        "contained_at",
+        "resolved_at",
+        "closed_at",
+        "updated_at",
+        "last_seq",
+        "events",
+        "open_roles",
+    )
+
+    COLUMNS = __slots__[:-1]
+
+    def __init__(self, **values: Any) -> None:
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+        if self.open_roles is None:
+            self.open_roles = {}
+
+    def row(self) -> tuple[Any, ...]:
+        values = []
+        for name in self.COLUMNS:
+            value = getattr(self, name)
+            if name in ("regions", "roles"):
+                value = orjson.dumps(value).decode()
+            values.append(value)
+        return tuple(values)
+
+
+class Item:
+    """The current state of one checklist item (a row of ``checklist``)."""
+
+    __slots__ = (
+        "incident",
+        "item",
+        "text",
+        "team",
+        "due",
+        "basis",
+        "template",
+        "state",
+        "note",
+        "state_by",
+        "state_at",
+        "added_seq",
+        "added_by",
+        "added_at",
+    )
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+    def row(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+
+class Loader(Protocol):
+    """Where a projector that is not authoritative finds state it has not seen."""
+
+    def incident(self, incident_id: str) -> Incident | None: ...
+
+    def item(self, incident_id: str, item: str) -> Item | None: ...
+
+    def seen_ids(self, ids: Sequence[str]) -> set[str]: ...
+
+
+@dataclass
+class Batch:
+    """The rows one batch of lines produces, ready to be written in one transaction."""
+
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    quarantine: list[tuple[Any, ...]] = field(default_factory=list)
+    chain_breaks: list[tuple[int, str]] = field(default_factory=list)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    roles: dict[tuple[str, str, int], tuple[Any, ...]] = field(default_factory=dict)
+    items: dict[tuple[str, str], Item] = field(default_factory=dict)
+    item_history: list[tuple[Any, ...]] = field(default_factory=list)
+    people: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    rotations: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    overrides: list[tuple[Any, ...]] = field(default_factory=list)
+    handoffs: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+
+    def __len__(self) -> int:
+        return self.counts["lines"]
+
+
+class Rejected(Exception):
+    """A line a reader would quarantine for what it says (not for its shape)."""
+
+
+class Projector:
+    """Applies journal lines to the state, batch by batch.
+
+    ``last_hash`` is the hash of the line before the next one (the expected ``prev``),
+    ``line`` the number of lines seen.
+    """
+
+    def __init__(
+        self,
+        loader: Loader | None,
+        *,
+        authoritative: bool,
+        line: int = 0,
+        last_hash: str | None = None,
+    ) -> None:
+        self.loader = loader
+        self.authoritative = authoritative or loader is None
+        self.line = line
+        self.last_hash = last_hash
+        self._incidents: dict[str, Incident | None] = {}
+        self._items: dict[tuple[str, str], Item | None] = {}
+
+    # --- state lookup ----------------------------------------------------------------
+
+    def incident(self, incident_id: str) -> Incident | None:
+        try:
+            return self._incidents[incident_id]
+        except KeyError:
+            pass
+        found = None if self.authoritative else self.loader.incident(incident_id)  # type: ignore[union-attr]
+        self._incidents[incident_id] = found
+        return found
+
+    def item(self, incident_id: str, item_id: str) -> Item | None:
+        key = (incident_id, item_id)
+        try:
+            return self._items[key]
+        except KeyError:
+            pass
+        found = None if self.authoritative else self.loader.item(incident_id, item_id)  # type: ignore[union-attr]
+        self._items[key] = found
+        return found
+
+    # --- the batch -------------------------------------------------------------------
+
+    def project(self, span: Span) -> Batch:
+        """Project a span of consecutive lines; the state moves on past them."""
+        batch = Batch()
+        counts = batch.counts
+        quarantine = batch.quarantine
+        events = batch.events
+        sha256 = hashlib.sha256
+        long = span.long
+        # pass 1: chain and shape (no state involved)
+        checked: list[tuple[int, int, bytes, int, Envelope | None, str | None]] = []
+        expected = self.last_hash
+        line = span.line
+        pos = span.start
+        for i, raw in enumerate(span.raws):
+            if i in long:
+                digest, size = long[i]
+                event, error, prev = _inspect_oversize(raw, size)
+            else:
+                size = len(raw)
+                digest = sha256(raw).hexdigest()
+                event, error, prev = inspect_line(raw)
+            if prev != expected and prev is not NOT_OBJECT:
+                batch.chain_breaks.append((line, chain_reason(line, prev, expected)))
+            checked.append((line, pos, raw, size, event, error))
+            expected = digest
+            pos += size + 1
+            line += 1
+        # pass 2: state, in order
+        ids = [c[4].id for c in checked if c[4] is not None]
+        seen = self.loader.seen_ids(ids) if (ids and self.loader is not None) else set()
+        apply = self._apply
+        for line, pos, raw, size, event, error in checked:
+            if event is None:
+                quarantine.append((line, pos, size, error, raw[:MAX_LINE_BYTES]))
+                continue
+            eid = event.id
+            if eid in seen:
+                counts["duplicates"] += 1
+                continue
+            t = event.type
+            incident = event.incident if t.startswith(SCOPED_PREFIXES) else None
+            if not event.known:
+                events.append((line, eid, event.ts, event.actor, t, incident, False, raw))
+                counts["unknown"] += 1
+            else:
+                try:
+                    apply(event, line, batch)
+                except Rejected as exc:
+                    quarantine.append((line, pos, size, str(exc), raw[:MAX_LINE_BYTES]))
+                    continue
+                events.append((line, eid, event.ts, event.actor, t, incident, True, raw))
+                counts["applied"] += 1
+            seen.add(eid)
+        counts["lines"] = len(span.raws)
+        counts["quarantined"] = len(quarantine)
+        counts["chain_breaks"] = len(batch.chain_breaks)
+        self.line = span.line + len(span.raws) - 1 if span.raws else self.line
+        self.last_hash = expected
+        return batch
+
+    # --- what the append command refuses ---------------------------------------------
+
+    def check(self, events: Iterable[Envelope]) -> list[tuple[int, str]]:
+        """What a reader would quarantine among ``events`` if they were appended now, in
+        order, after everything this projector has seen; returns (index, reason) pairs.
+        The projector's state is left as it was."""
+        problems: list[tuple[int, str]] = []
+        opened: set[str] = set()
+        added: set[tuple[str, str]] = set()
+        for n, event in enumerate(events):
+            t = event.type
+            if not is_scoped(t) or not event.known:
+                continue
+            inc = event.incident
+            assert inc is not None
+            exists = inc in opened or self.incident(inc) is not None
+            if t == "incident.opened":
+                if exists:
+                    problems.append((n, f"incident {inc} was already opened"))
+                opened.add(inc)
+                continue
+            if not exists:
+                problems.append((n, f"incident {inc} was never opened"))
+                continue
+            if t in ("checklist.added", "checklist.set"):
+                key = (inc, event.data.item)
+                have = key in added or self.item(*key) is not None
+                if t == "checklist.added":
+                    if have:
+                        problems.append((n, f"checklist item {key[1]!r} of {inc} was already added"))
+                    added.add(key)
+                elif not have:
+                    problems.append((n, f"checklist item {key[1]!r} of {inc} was never added"))
+        return problems
+
+    # --- applying one event ----------------------------------------------------------
+
+    def _apply(self, ev: Envelope, seq: int, batch: Batch) -> None:
+        t = ev.type
+        d = ev.data
+        if is_scoped(t):
+            inc_id = ev.incident
+            assert inc_id is not None
+            inc = self.incident(inc_id)
+            if t == "incident.opened":
+                if inc is not None:
+                    raise Rejected(f"incident {inc_id} was already opened (line {inc.opened_seq})")
+                inc = Incident(
+                    id=inc_id,
+                    title=d.title,
+                    category=d.category,
+                    severity=d.severity,
+                    source=d.source,
+                    regions=list(d.regions),
+                    summary=d.summary,
+                    restricted=bool(d.restricted),
+                    status="new",
+                    roles={},
+                    detected_at=d.detected_at,
+                    opened_at=ev.ts,
+                    opened_by=ev.actor,
+                    opened_seq=seq,
+                    updated_at=ev.ts,
+                    last_seq=seq,
+                    events=1,
+                )
+                self._incidents[inc_id] = inc
+                batch.incidents[inc_id] = inc
+                return
+            if inc is None:
+                raise Rejected(f"incident {inc_id} was never opened")
+            if t == "checklist.added" or t == "checklist.set":
+                self._apply_checklist(ev, inc_id, seq, batch)
+            elif t == "incident.note" or t == "incident.action":
+                pass  # the timeline entry is the event itself
+            elif t == "incident.status_set":
+                _set_status(inc, d.status, ev.ts)
+            elif t == "incident.severity_set":
+                inc.severity = d.severity
+            elif t == "incident.role_set":
+                self._set_role(inc, d.role, d.person, ev, seq, batch)
+            elif t == "incident.updated":
+                given = d.model_fields_set
+                for name in ("title", "summary", "category", "source", "restricted"):
+                    if name in given:
+                        setattr(inc, name, getattr(d, name))
+                if "regions" in given:
+                    inc.regions = list(d.regions)
+            inc.updated_at = ev.ts
+            inc.last_seq = seq
+            inc.events += 1
+            batch.incidents[inc_id] = inc
+            return
+        if t == "roster.person":
+            batch.people[d.handle] = (d.handle, d.name, d.team, d.region, d.tz, seq)
+        elif t == "roster.rotation":
+            batch.rotations[d.rotation] = (
+                d.rotation,
+                d.team,
+                d.region,
+                d.tz,
+                orjson.dumps(d.days).decode(),
+                d.start,
+                float(d.hours),
+                orjson.dumps(d.members).decode(),
+                d.anchor,
+                d.turn_days or 7,
+                seq,
+            )
+        elif t == "roster.override":
+            batch.overrides.append((seq, d.rotation, d.person, d.start, d.end, d.reason, ev.actor, ev.ts))
+        elif t == "handoff.submitted":
+            batch.handoffs.append(
+                ("submitted", (d.handoff, d.from_, d.to, d.region, d.notes, ev.actor, ev.ts, seq))
+            )
+        elif t == "handoff.acknowledged":
+            batch.handoffs.append(("acknowledged", (d.handoff, d.readback, ev.actor, ev.ts, seq)))
+
+    def _apply_checklist(self, ev: Envelope, inc_id: str, seq: int, batch: Batch) -> None:
+        d = ev.data
+        key = (inc_id, d.item)
+        item = self.item(inc_id, d.item)
+        if ev.type == "checklist.added":
+            if item is not None:
+                raise Rejected(
+                    f"checklist item {d.item!r} of {inc_id} was already added (line {item.added_seq})"
+                )
+            item = Item(
+                inc_id, d.item, d.text, d.team, d.due, d.basis, d.template,
+                "open", None, None, None, seq, ev.actor, ev.ts,
+            )  # fmt: skip
+            self._items[key] = item
+        else:
+            if item is None:
+                raise Rejected(f"checklist item {d.item!r} of {inc_id} was never added")
+            item.state = d.state
+            item.note = d.note
+            item.state_by = ev.actor
+            item.state_at = ev.ts
+            batch.item_history.append((seq, inc_id, d.item, d.state, d.note, ev.actor, ev.ts))
+        batch.items[key] = item
+
+    def _set_role(
+        self, inc: Incident, role: str, person: str | None, ev: Envelope, seq: int, batch: Batch
+    ) -> None:
+        if person is not None and inc.acknowledged_at is None:
+            inc.acknowledged_at = ev.ts
+        current = inc.open_roles.get(role)
+        if current is not None and current[0] == person:
+            return  # the same person again: history does not change
+        if current is not None:
+            holder, start_seq, start_ts, start_actor = current
+            key = (inc.id, role, start_seq)
+            batch.roles[key] = (*key, holder, start_ts, start_actor, seq, ev.ts, ev.actor)
+            del inc.open_roles[role]
+        if person is None:
+            inc.roles.pop(role, None)
+        else:
+            inc.roles[role] = person
+            inc.open_roles[role] = (person, seq, ev.ts, ev.actor)
+            key = (inc.id, role, seq)
+            batch.roles[key] = (*key, person, ev.ts, ev.actor, None, None, None)
+
+
+def _set_status(inc: Incident, status: str, ts: str) -> None:
+    if status != "new" and inc.acknowledged_at is None:
+        inc.acknowledged_at = ts
+    inc.status = status
+    stage = _STAGE[status]
+    if status in _CONTAINED:
+        inc.contained_at = inc.contained_at or ts
+    elif stage < _STAGE["contained"]:
+        inc.contained_at = None
+    if status in _RESOLVED:
+        inc.resolved_at = inc.resolved_at or ts
+    elif stage < _STAGE["resolved"]:
+        inc.resolved_at = None
+    if status in TERMINAL_STATUSES:
+        inc.closed_at = inc.closed_at or ts
+    else:
+        inc.closed_at = None
+
+
+def _inspect_oversize(raw: bytes, size: int) -> tuple[Envelope | None, str, Any]:
+    reason = f"line is {size} bytes, over the {MAX_LINE_BYTES}-byte limit"
+    if len(raw) < size:
+        return None, reason, NOT_OBJECT  # too long to parse: treated as not an object
+    _, _, prev = inspect_line(raw)
+    return None, reason, prev

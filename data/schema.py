@@ -1,0 +1,238 @@
+"""The store's tables: the projection of the journal (SQLAlchemy Core).
+
+Everything here can be thrown away and rebuilt from the journal. Times are kept as the
+journal gave them (RFC 3339 text) next to a UTC epoch where the console sorts or computes
+durations with them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+# One row per line that became an event: applied (known type) or stored as unknown.
+# The timeline of an incident is its applied events in journal order.
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True),  # the 1-based line number
+    Column("id", String(64), nullable=False, unique=True),
+    Column("ts", String, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("type", String, nullable=False),
+    Column("incident", String),
+    Column("applied", Boolean, nullable=False),  # False: an unknown type, stored only
+    Column("raw", LargeBinary, nullable=False),  # the line's bytes, byte-exact
+)
+Index("events_incident", events.c.incident, events.c.seq)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("category", String, nullable=False),
+    Column("severity", Integer, nullable=False),
+    Column("source", String, nullable=False),
+    Column("regions", Text, nullable=False),  # JSON list
+    Column("summary", Text),
+    Column("restricted", Boolean, nullable=False),
+    Column("status", String, nullable=False),
+    Column("roles", Text, nullable=False),  # JSON object: role -> person
+    Column("detected_at", String),
+    Column("opened_at", String, nullable=False),  # the opening event's ts
+    Column("opened_by", String, nullable=False),
+    Column("opened_seq", Integer, nullable=False),
+    Column("acknowledged_at", String),
+    Column("contained_at", String),
+    Column("resolved_at", String),
+    Column("closed_at", String),
+    Column("updated_at", String, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("events", Integer, nullable=False),  # applied events in its timeline
+)
+
+role_history = Table(
+    "role_history",
+    metadata,
+    Column("incident", String(32), primary_key=True),
+    Column("role", String, primary_key=True),
+    Column("start_seq", Integer, primary_key=True),
+    Column("person", String, nullable=False),
+    Column("start_ts", String, nullable=False),
+    Column("start_actor", String, nullable=False),
+    Column("end_seq", Integer),
+    Column("end_ts", String),
+    Column("end_actor", String),
+)
+
+checklist = Table(
+    "checklist",
+    metadata,
+    Column("incident", String(32), primary_key=True),
+    Column("item", String(32), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("team", String, nullable=False),
+    Column("due", String),
+    Column("basis", Text),
+    Column("template", String),
+    Column("state", String, nullable=False),
+    Column("note", Text),
+    Column("state_by", String),
+    Column("state_at", String),
+    Column("added_seq", Integer, nullable=False),
+    Column("added_by", String, nullable=False),
+    Column("added_at", String, nullable=False),
+)
+
+checklist_history = Table(
+    "checklist_history",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("incident", String(32), nullable=False),
+    Column("item", String(32), nullable=False),
+    Column("state", String, nullable=False),
+    Column("note", Text),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+)
+Index("checklist_history_item", checklist_history.c.incident, checklist_history.c.item)
+
+roster_people = Table(
+    "roster_people",
+    metadata,
+    Column("handle", String, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("team", String, nullable=False),
+    Column("region", String, nullable=False),
+    Column("tz", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+rotations = Table(
+    "rotations",
+    metadata,
+    Column("rotation", String, primary_key=True),
+    Column("team", String, nullable=False),
+    Column("region", String, nullable=False),
+    Column("tz", String, nullable=False),
+    Column("days", Text, nullable=False),  # JSON list
+    Column("start", String, nullable=False),
+    Column("hours", Float, nullable=False),
+    Column("members", Text, nullable=False),  # JSON list
+    Column("anchor", String, nullable=False),
+    Column("turn_days", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+overrides = Table(
+    "overrides",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("rotation", String, nullable=False),
+    Column("person", String, nullable=False),
+    Column("start", String, nullable=False),
+    Column("end", String, nullable=False),
+    Column("reason", Text),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("handoff", String, primary_key=True),
+    Column("from_person", String),
+    Column("to_person", String),
+    Column("region", String),
+    Column("notes", Text),
+    Column("submitted_by", String),
+    Column("submitted_at", String),
+    Column("submitted_seq", Integer),
+    Column("readback", Text),
+    Column("acknowledged_by", String),
+    Column("acknowledged_at", String),
+    Column("acknowledged_seq", Integer),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("line", Integer, primary_key=True),
+    Column("offset", BigInteger, nullable=False),
+    Column("size", Integer, nullable=False),  # the line's full length in bytes
+    Column("reason", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),  # up to the line-size limit
+)
+
+chain_breaks = Table(
+    "chain_breaks",
+    metadata,
+    Column("line", Integer, primary_key=True),
+    Column("reason", Text, nullable=False),
+)
+
+# Running totals since the last rebuild: lines, applied, unknown, duplicates, quarantined,
+# chain_breaks.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+# One row: where the projection stands in the journal. Written in the same transaction as
+# the rows it accounts for.
+checkpoint = Table(
+    "checkpoint",
+    metadata,
+    Column("one", Integer, primary_key=True),  # always 1
+    Column("offset", BigInteger, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("identity", String, nullable=False),
+    Column("last_hash", String),
+    Column("last_start", BigInteger, nullable=False),
+    Column("journal", Text, nullable=False),
+    Column("synced_at", Float),  # wall clock of the last sync that read to the end
+    Column("rebuilt_at", Float),
+    Column("rebuild_reason", Text),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+#: the tables that hold projected state, in the order the digest reads them, with the
+#: columns that make up their identity (sort order)
+PROJECTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
+    (events, ("seq",)),
+    (incidents, ("id",)),
+    (role_history, ("incident", "role", "start_seq")),
+    (checklist, ("incident", "item")),
+    (checklist_history, ("seq",)),
+    (roster_people, ("handle",)),
+    (rotations, ("rotation",)),
+    (overrides, ("seq",)),
+    (handoffs, ("handoff",)),
+    (quarantine, ("line",)),
+    (chain_breaks, ("line",)),
+    (counters, ("name",)),
+)

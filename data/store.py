@@ -1,0 +1,582 @@
+"""The store: this console's projection of the journal, in SQLite (SQLAlchemy 2 async +
+aiosqlite, WAL).
+
+Ingestion runs batch by batch. Each batch is one ``BEGIN IMMEDIATE`` transaction that reads
+the checkpoint, writes the batch's rows and the new checkpoint, and commits: a crash at any
+point neither loses nor doubles an event, and two processes sharing one store (a console
+and the command line) take turns safely. The hot path writes with ``executemany`` on the
+driver; everything else uses SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import URL, Connection, event, select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from . import schema as S
+from .journal import START, Journal, Position, Span, secure_touch
+from .models import Envelope
+from .projector import COUNTERS, Batch, Incident, Item, Projector
+
+_ID_CHUNK = 900
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; ``str()`` says why in one line."""
+
+
+@dataclass
+class SyncResult:
+    """What one sync did (this run's counts) and where it left the store."""
+
+    lines: int = 0
+    ingested: int = 0  # events applied
+    unknown: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    chain_breaks: int = 0
+    offset: int = 0
+    line: int = 0
+    rebuilt: str | None = None  # why the projection was rebuilt, if it was
+    seconds: float = 0.0
+
+    def add(self, counts: dict[str, int]) -> None:
+        self.lines += counts["lines"]
+        self.ingested += counts["applied"]
+        self.unknown += counts["unknown"]
+        self.duplicates += counts["duplicates"]
+        self.quarantined += counts["quarantined"]
+        self.chain_breaks += counts["chain_breaks"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the store stands: the checkpoint and the running totals."""
+
+    journal: str
+    offset: int
+    line: int
+    synced_at: float | None
+    rebuilt_at: float | None
+    rebuild_reason: str | None
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+ProgressFn = Callable[[int, int], None]  # (bytes done, bytes in the journal)
+
+
+class _DbLoader:
+    """The projector's window on committed state, through the sync connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def incident(self, incident_id: str) -> Incident | None:
+        row = self.conn.execute(
+            select(S.incidents).where(S.incidents.c.id == incident_id)
+        ).mappings().first()
+        if row is None:
+            return None
+        values = dict(row)
+        values["regions"] = orjson.loads(values["regions"])
+        values["roles"] = orjson.loads(values["roles"])
+        rh = S.role_history.c
+        open_roles = {
+            r.role: (r.person, r.start_seq, r.start_ts, r.start_actor)
+            for r in self.conn.execute(
+                select(rh.role, rh.person, rh.start_seq, rh.start_ts, rh.start_actor).where(
+                    rh.incident == incident_id, rh.end_seq.is_(None)
+                )
+            )
+        }
+        return Incident(**values, open_roles=open_roles)
+
+    def item(self, incident_id: str, item: str) -> Item | None:
+        c = S.checklist.c
+        row = self.conn.execute(
+            select(S.checklist).where(c.incident == incident_id, c.item == item)
+        ).first()
+        return None if row is None else Item(*row)
+
+    def seen_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(ids), _ID_CHUNK):
+            part = ids[i : i + _ID_CHUNK]
+            marks = ",".join("?" * len(part))
+            rows = self.conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({marks})", tuple(part))
+            found.update(r[0] for r in rows)
+        return found
+
+
+def _placeholders(table: S.Table) -> str:
+    return ",".join("?" * len(table.columns))
+
+
+_INSERT = {
+    name: f"INSERT INTO {name} VALUES ({_placeholders(table)})"
+    for name, table in (
+        ("events", S.events),
+        ("quarantine", S.quarantine),
+        ("chain_breaks", S.chain_breaks),
+        ("checklist_history", S.checklist_history),
+        ("overrides", S.overrides),
+    )
+}
+_REPLACE = {
+    name: f"INSERT OR REPLACE INTO {name} VALUES ({_placeholders(table)})"
+    for name, table in (
+        ("incidents", S.incidents),
+        ("role_history", S.role_history),
+        ("checklist", S.checklist),
+        ("roster_people", S.roster_people),
+        ("rotations", S.rotations),
+    )
+}
+_HANDOFF_SUBMITTED = (
+    "INSERT INTO handoffs (handoff, from_person, to_person, region, notes, submitted_by, "
+    "submitted_at, submitted_seq) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(handoff) DO UPDATE SET "
+    "from_person=excluded.from_person, to_person=excluded.to_person, region=excluded.region, "
+    "notes=excluded.notes, submitted_by=excluded.submitted_by, "
+    "submitted_at=excluded.submitted_at, submitted_seq=excluded.submitted_seq"
+)
+_HANDOFF_ACKNOWLEDGED = (
+    "INSERT INTO handoffs (handoff, readback, acknowledged_by, acknowledged_at, "
+    "acknowledged_seq) VALUES (?,?,?,?,?) ON CONFLICT(handoff) DO UPDATE SET "
+    "readback=excluded.readback, acknowledged_by=excluded.acknowledged_by, "
+    "acknowledged_at=excluded.acknowledged_at, acknowledged_seq=excluded.acknowledged_seq"
+)
+
+
+class Store:
+    """One console's projection of the journal. Open with :meth:`Store.open`."""
+
+    def __init__(self, path: Path, engine: AsyncEngine) -> None:
+        self.path = path
+        self.engine = engine
+        self._lock = asyncio.Lock()
+        self._projector: Projector | None = None
+        self._pos: Position | None = None  # the checkpoint the projector stands at
+        self._reader: Iterator[Span] | None = None
+        self._reader_journal: str | None = None
+
+    # --- opening ---------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str]) -> Store:
+        p = Path(path)
+        try:
+            secure_touch(p)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store {p}: {exc.strerror}") from None
+        url = URL.create("sqlite+aiosqlite", database=str(p))
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure(engine)
+        store = cls(p, engine)
+        try:
+            await store._migrate()
+        except SQLAlchemyError as exc:
+            await engine.dispose()
+            raise StoreError(f"cannot open the store {p}: {_reason(exc)}") from None
+        return store
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _migrate(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.run_sync(self._migrate_sync)
+
+    def _migrate_sync(self, conn: Connection) -> None:
+        with _immediate(conn):
+            version = None
+            if conn.dialect.has_table(conn, "meta"):
+                version = conn.execute(
+                    select(S.meta.c.value).where(S.meta.c.key == "schema")
+                ).scalar()
+            if version != str(S.SCHEMA_VERSION):
+                # an older projection: throw it away, it is rebuilt from the journal
+                S.metadata.drop_all(conn)
+                S.metadata.create_all(conn)
+                conn.execute(S.meta.insert().values(key="schema", value=str(S.SCHEMA_VERSION)))
+                conn.execute(S.counters.insert(), [{"name": n, "value": 0} for n in COUNTERS])
+                conn.execute(S.checkpoint.insert().values(**_checkpoint_values(START, "")))
+
+    # --- syncing ---------------------------------------------------------------------
+
+    async def sync(
+        self,
+        journal: Journal,
+        *,
+        progress: ProgressFn | None = None,
+        rebuild: str | None = None,
+        max_lines: int | None = None,
+    ) -> SyncResult:
+        """Ingest what is new in the journal (everything, with ``rebuild`` set to why).
+
+        ``max_lines`` stops after about that many lines (the rest waits for the next call).
+        """
+        started = time.perf_counter()
+        result = SyncResult()
+        async with self._lock:
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.run_sync(
+                        self._sync_blocking, journal, result, progress, rebuild, max_lines
+                    )
+            except SQLAlchemyError as exc:
+                self._forget()
+                raise StoreError(f"writing the store {self.path} failed: {_reason(exc)}") from None
+            except BaseException:
+                self._forget()
+                raise
+        result.seconds = time.perf_counter() - started
+        return result
+
+    async def rebuild(self, journal: Journal, *, progress: ProgressFn | None = None) -> SyncResult:
+        """Throw the projection away and rebuild it from the whole journal."""
+        return await self.sync(journal, progress=progress, rebuild="asked to rebuild")
+
+    def _forget(self) -> None:
+        self._projector = None
+        self._pos = None
+        self._reader = None
+
+    def _sync_blocking(
+        self,
+        conn: Connection,
+        journal: Journal,
+        result: SyncResult,
+        progress: ProgressFn | None,
+        rebuild: str | None,
+        max_lines: int | None,
+    ) -> None:
+        first = True
+        self._reader = None  # a reader that reached the end once has stopped: start anew
+        while True:
+            with _immediate(conn):
+                pos = _read_checkpoint(conn)
+                if pos != self._pos or self._reader_journal != journal.location:
+                    # another process moved the store on (or this is our first batch):
+                    # what we hold in memory may be stale
+                    self._forget()
+                if first:
+                    verdict = journal.check(pos)
+                    why = rebuild or (None if verdict.ok else verdict.reason)
+                    if why:
+                        self._clear(conn, why)
+                        pos = START
+                        result.rebuilt = why
+                        self._forget()
+                    first = False
+                if self._projector is None:
+                    self._projector = Projector(
+                        _DbLoader(conn),
+                        authoritative=pos.offset == 0,
+                        line=pos.line,
+                        last_hash=pos.last_hash,
+                    )
+                else:
+                    self._projector.loader = _DbLoader(conn)
+                if self._reader is None:
+                    self._reader = journal.read(pos)
+                    self._reader_journal = journal.location
+                span = next(self._reader, None)
+                if span is None:
+                    conn.execute(
+                        S.checkpoint.update().values(synced_at=time.time(), journal=journal.location)
+                    )
+                    self._pos = pos
+                    result.offset, result.line = pos.offset, pos.line
+                    return
+                batch = self._projector.project(span)
+                new_pos = Position(
+                    offset=span.end,
+                    line=self._projector.line,
+                    identity=_identity(journal),
+                    last_hash=self._projector.last_hash,
+                    last_start=span.last_start,
+                )
+                _write_batch(conn, batch)
+                conn.execute(
+                    S.checkpoint.update().values(**_checkpoint_values(new_pos, journal.location))
+                )
+            self._pos = new_pos
+            result.add(batch.counts)
+            result.offset, result.line = new_pos.offset, new_pos.line
+            if progress is not None:
+                progress(new_pos.offset, max(new_pos.offset, journal.end()))
+            if max_lines is not None and result.lines >= max_lines:
+                return
+
+    def _clear(self, conn: Connection, why: str) -> None:
+        for table, _ in S.PROJECTED:
+            if table is not S.counters:
+                conn.execute(table.delete())
+        conn.execute(S.counters.update().values(value=0))
+        conn.execute(
+            S.checkpoint.update().values(
+                **_checkpoint_values(START, ""), rebuilt_at=time.time(), rebuild_reason=why
+            )
+        )
+
+    # --- what the append command refuses ---------------------------------------------
+
+    async def check_append(self, journal: Journal, events: Sequence[Envelope]) -> list[tuple[int, str]]:
+        """Catch up with the journal, then say which of ``events`` a reader would
+        quarantine if they were appended now: (index, reason) pairs, empty if none."""
+        await self.sync(journal)
+        async with self._lock, self.engine.connect() as conn:
+            return await conn.run_sync(self._check_blocking, events)
+
+    def _check_blocking(self, conn: Connection, events: Sequence[Envelope]) -> list[tuple[int, str]]:
+        probe = Projector(_DbLoader(conn), authoritative=False)
+        problems = probe.check(events)
+        ids = [e.id for e in events]
+        seen = _DbLoader(conn).seen_ids(ids)
+        dup_in_batch: set[str] = set()
+        for n, e in enumerate(events):
+            if e.id in seen:
+                problems.append((n, f"id {e.id} is already in the journal"))
+            elif e.id in dup_in_batch:
+                problems.append((n, f"id {e.id} appears twice in this batch"))
+            dup_in_batch.add(e.id)
+        return sorted(problems)
+
+    # --- reading ---------------------------------------------------------------------
+
+    async def _all(self, stmt: Any) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(stmt)
+            return [dict(r) for r in result.mappings()]
+
+    async def status(self) -> Status:
+        async with self.engine.connect() as conn:
+            cp = (await conn.execute(select(S.checkpoint))).mappings().one()
+            counters = {r.name: r.value for r in await conn.execute(select(S.counters))}
+        return Status(
+            journal=cp["journal"],
+            offset=cp["offset"],
+            line=cp["line"],
+            synced_at=cp["synced_at"],
+            rebuilt_at=cp["rebuilt_at"],
+            rebuild_reason=cp["rebuild_reason"],
+            counters={n: counters.get(n, 0) for n in COUNTERS},
+        )
+
+    async def incidents(self, incident: str | None = None) -> list[dict[str, Any]]:
+        stmt = select(S.incidents).order_by(S.incidents.c.opened_seq)
+        if incident is not None:
+            stmt = stmt.where(S.incidents.c.id == incident)
+        rows = await self._all(stmt)
+        for row in rows:
+            row["regions"] = orjson.loads(row["regions"])
+            row["roles"] = orjson.loads(row["roles"])
+            row["restricted"] = bool(row["restricted"])
+        return rows
+
+    async def timeline(self, incident: str | None = None) -> list[dict[str, Any]]:
+        """Applied events of an incident (or of all incidents), in journal order."""
+        e = S.events.c
+        stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
+            e.applied.is_(True), e.incident.is_not(None)
+        )
+        if incident is not None:
+            stmt = stmt.where(e.incident == incident)
+        rows = await self._all(stmt.order_by(e.seq))
+        for row in rows:
+            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
+        return rows
+
+    async def role_history(self, incident: str) -> list[dict[str, Any]]:
+        rh = S.role_history.c
+        return await self._all(
+            select(S.role_history).where(rh.incident == incident).order_by(rh.start_seq, rh.role)
+        )
+
+    async def checklist(self, incident: str | None = None) -> list[dict[str, Any]]:
+        c = S.checklist.c
+        stmt = select(S.checklist).order_by(c.incident, c.added_seq)
+        if incident is not None:
+            stmt = stmt.where(c.incident == incident)
+        return await self._all(stmt)
+
+    async def checklist_history(self, incident: str) -> list[dict[str, Any]]:
+        h = S.checklist_history.c
+        return await self._all(select(S.checklist_history).where(h.incident == incident).order_by(h.seq))
+
+    async def quarantine(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.quarantine).order_by(S.quarantine.c.line))
+
+    async def chain_breaks(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.chain_breaks).order_by(S.chain_breaks.c.line))
+
+    async def people(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.roster_people).order_by(S.roster_people.c.handle))
+
+    async def rotations(self) -> list[dict[str, Any]]:
+        rows = await self._all(select(S.rotations).order_by(S.rotations.c.rotation))
+        for row in rows:
+            row["days"] = orjson.loads(row["days"])
+            row["members"] = orjson.loads(row["members"])
+        return rows
+
+    async def overrides(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.overrides).order_by(S.overrides.c.seq))
+
+    async def handoffs(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
+
+    async def unknown_events(self) -> list[dict[str, Any]]:
+        e = S.events.c
+        return await self._all(
+            select(e.seq, e.id, e.ts, e.actor, e.type).where(e.applied.is_(False)).order_by(e.seq)
+        )
+
+    async def digest(self) -> str:
+        """SHA-256 over every projected row, table by table in key order: two stores fed
+        the same journal have the same digest, however their ingestion was split."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_digest_blocking)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _configure(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # let SQLAlchemy (not the driver) decide when transactions begin
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-32000")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class _immediate:
+    """A write transaction that takes SQLite's write lock up front."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        if self.conn.in_transaction():
+            self.conn.commit()
+        self.conn.execution_options(sqlite_begin="IMMEDIATE")
+        self.conn.begin()
+        return self.conn
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        try:
+            if exc_type is None:
+                self.conn.commit()
+            else:
+                self.conn.rollback()
+        finally:
+            self.conn.execution_options(sqlite_begin="DEFERRED")
+
+
+def _identity(journal: Journal) -> str:
+    identity = getattr(journal, "identity", None)
+    return identity() if callable(identity) else ""
+
+
+def _checkpoint_values(pos: Position, journal: str) -> dict[str, Any]:
+    return {
+        "one": 1,
+        "offset": pos.offset,
+        "line": pos.line,
+        "identity": pos.identity,
+        "last_hash": pos.last_hash,
+        "last_start": pos.last_start,
+        "journal": journal,
+    }
+
+
+def _read_checkpoint(conn: Connection) -> Position:
+    c = S.checkpoint.c
+    row = conn.execute(select(c.offset, c.line, c.identity, c.last_hash, c.last_start)).one()
+    return Position(row.offset, row.line, row.identity, row.last_hash, row.last_start)
+
+
+def _write_batch(conn: Connection, b: Batch) -> None:
+    run = conn.exec_driver_sql
+    if b.events:
+        run(_INSERT["events"], b.events)
+    if b.quarantine:
+        run(_INSERT["quarantine"], b.quarantine)
+    if b.chain_breaks:
+        run(_INSERT["chain_breaks"], b.chain_breaks)
+    if b.incidents:
+        run(_REPLACE["incidents"], [inc.row() for inc in b.incidents.values()])
+    if b.roles:
+        run(_REPLACE["role_history"], list(b.roles.values()))
+    if b.items:
+        run(_REPLACE["checklist"], [item.row() for item in b.items.values()])
+    if b.item_history:
+        run(_INSERT["checklist_history"], b.item_history)
+    if b.people:
+        run(_REPLACE["roster_people"], list(b.people.values()))
+    if b.rotations:
+        run(_REPLACE["rotations"], list(b.rotations.values()))
+    if b.overrides:
+        run(_INSERT["overrides"], b.overrides)
+    for kind, row in b.handoffs:
+        run(_HANDOFF_SUBMITTED if kind == "submitted" else _HANDOFF_ACKNOWLEDGED, row)
+    changed = [(v, n) for n, v in b.counts.items() if v]
+    if changed:
+        run("UPDATE counters SET value = value + ? WHERE name = ?", changed)
+
+
+def _digest_blocking(conn: Connection) -> str:
+    h = hashlib.sha256()
+    for table, key in S.PROJECTED:
+        h.update(f"[{table.name}]".encode())
+        order = ", ".join(key)
+        result = conn.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY {order}")
+        while True:
+            rows = result.fetchmany(5000)
+            if not rows:
+                break
+            for row in rows:
+                h.update(
+                    orjson.dumps([v.hex() if isinstance(v, bytes) else v for v in row])
+                )
+                h.update(b"\n")
+    return h.hexdigest()
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    if isinstance(exc, OperationalError) and orig is not None:
+        return str(orig)
+    return str(orig or exc).splitlines()[0]
+
