@@ -154,6 +154,22 @@ class Batch:
     def __len__(self) -> int:
         return self.counts["lines"]
 
+    def rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The rows to write, by table, as plain tuples (picklable, frozen in time)."""
+        return {
+            "events": self.events,
+            "quarantine": self.quarantine,
+            "chain_breaks": self.chain_breaks,
+            "incidents": [inc.row() for inc in self.incidents.values()],
+            "role_history": list(self.roles.values()),
+            "checklist": [item.row() for item in self.items.values()],
+            "checklist_history": self.item_history,
+            "roster_people": list(self.people.values()),
+            "rotations": list(self.rotations.values()),
+            "overrides": self.overrides,
+            "handoffs": self.handoffs,  # type: ignore[dict-item]
+        }
+
 
 class Rejected(Exception):
     """A line a reader would quarantine for what it says (not for its shape)."""
@@ -173,11 +189,15 @@ class Projector:
         authoritative: bool,
         line: int = 0,
         last_hash: str | None = None,
+        track_ids: bool = False,
     ) -> None:
         self.loader = loader
         self.authoritative = authoritative or loader is None
         self.line = line
         self.last_hash = last_hash
+        #: ids this projector stored, when it must know them without asking the store
+        #: (a pipeline stage runs ahead of what the store has committed)
+        self.ids: set[str] | None = set() if track_ids else None
         self._incidents: dict[str, Incident | None] = {}
         self._items: dict[tuple[str, str], Item | None] = {}
 
@@ -232,8 +252,7 @@ class Projector:
             pos += size + 1
             line += 1
         # pass 2: state, in order
-        ids = [c[4].id for c in checked if c[4] is not None]
-        seen = self.loader.seen_ids(ids) if (ids and self.loader is not None) else set()
+        seen = self._seen([c[4].id for c in checked if c[4] is not None])
         apply = self._apply
         for line, pos, raw, size, event, error in checked:
             if event is None:
@@ -257,12 +276,26 @@ class Projector:
                 events.append((line, eid, event.ts, event.actor, t, incident, True, raw))
                 counts["applied"] += 1
             seen.add(eid)
+        if self.ids is not None:
+            self.ids.update(e[1] for e in events)
         counts["lines"] = len(span.raws)
         counts["quarantined"] = len(quarantine)
         counts["chain_breaks"] = len(batch.chain_breaks)
         self.line = span.line + len(span.raws) - 1 if span.raws else self.line
         self.last_hash = expected
         return batch
+
+    def _seen(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` were stored before (by anyone)."""
+        if not ids:
+            return set()
+        known = self.ids
+        if known is None:
+            return self.loader.seen_ids(ids) if self.loader is not None else set()
+        seen = {i for i in ids if i in known}
+        if not self.authoritative and self.loader is not None:
+            seen |= self.loader.seen_ids([i for i in ids if i not in seen])
+        return seen
 
     # --- what the append command refuses ---------------------------------------------
 
@@ -304,7 +337,7 @@ class Projector:
     def _apply(self, ev: Envelope, seq: int, batch: Batch) -> None:
         t = ev.type
         d = ev.data
-        if is_scoped(t):
+        if t.startswith(SCOPED_PREFIXES):
             inc_id = ev.incident
             assert inc_id is not None
             inc = self.incident(inc_id)

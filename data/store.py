@@ -22,14 +22,17 @@ from typing import Any
 import orjson
 from sqlalchemy import URL, Connection, event, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from . import pipeline
 from . import schema as S
 from .journal import START, Journal, Position, Span, secure_touch
 from .models import Envelope
 from .projector import COUNTERS, Batch, Incident, Item, Projector
 
 _ID_CHUNK = 900
+#: a backlog at least this long is ingested with a worker process (data/pipeline.py)
+PIPELINE_MIN_BYTES = 16 << 20
 
 
 class StoreError(Exception):
@@ -79,47 +82,49 @@ class Status:
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes in the journal)
 
 
-class _DbLoader:
-    """The projector's window on committed state, through the sync connection."""
+class SqlLoader:
+    """The projector's window on committed state, through any DB-API style ``execute``
+    (SQLAlchemy's ``exec_driver_sql`` in the store, plain sqlite3 in a pipeline worker)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    _INCIDENT = f"SELECT {', '.join(Incident.COLUMNS)} FROM incidents WHERE id = ?"
+    _OPEN_ROLES = (
+        "SELECT role, person, start_seq, start_ts, start_actor FROM role_history "
+        "WHERE incident = ? AND end_seq IS NULL"
+    )
+    _ITEM = f"SELECT {', '.join(Item.__slots__)} FROM checklist WHERE incident = ? AND item = ?"
+
+    def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
+        self.execute = execute
 
     def incident(self, incident_id: str) -> Incident | None:
-        row = self.conn.execute(
-            select(S.incidents).where(S.incidents.c.id == incident_id)
-        ).mappings().first()
+        row = next(iter(self.execute(self._INCIDENT, (incident_id,))), None)
         if row is None:
             return None
-        values = dict(row)
+        values = dict(zip(Incident.COLUMNS, row, strict=True))
         values["regions"] = orjson.loads(values["regions"])
         values["roles"] = orjson.loads(values["roles"])
-        rh = S.role_history.c
+        values["restricted"] = bool(values["restricted"])
         open_roles = {
-            r.role: (r.person, r.start_seq, r.start_ts, r.start_actor)
-            for r in self.conn.execute(
-                select(rh.role, rh.person, rh.start_seq, rh.start_ts, rh.start_actor).where(
-                    rh.incident == incident_id, rh.end_seq.is_(None)
-                )
-            )
+            role: (person, seq, ts, actor)
+            for role, person, seq, ts, actor in self.execute(self._OPEN_ROLES, (incident_id,))
         }
         return Incident(**values, open_roles=open_roles)
 
     def item(self, incident_id: str, item: str) -> Item | None:
-        c = S.checklist.c
-        row = self.conn.execute(
-            select(S.checklist).where(c.incident == incident_id, c.item == item)
-        ).first()
+        row = next(iter(self.execute(self._ITEM, (incident_id, item))), None)
         return None if row is None else Item(*row)
 
     def seen_ids(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for i in range(0, len(ids), _ID_CHUNK):
-            part = ids[i : i + _ID_CHUNK]
+            part = tuple(ids[i : i + _ID_CHUNK])
             marks = ",".join("?" * len(part))
-            rows = self.conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({marks})", tuple(part))
-            found.update(r[0] for r in rows)
+            found.update(r[0] for r in self.execute(f"SELECT id FROM events WHERE id IN ({marks})", part))
         return found
+
+
+def _loader(conn: Connection) -> SqlLoader:
+    return SqlLoader(conn.exec_driver_sql)
 
 
 def _placeholders(table: S.Table) -> str:
@@ -167,6 +172,8 @@ class Store:
     def __init__(self, path: Path, engine: AsyncEngine) -> None:
         self.path = path
         self.engine = engine
+        #: a backlog at least this long is ingested with a worker process
+        self.pipeline_min_bytes = PIPELINE_MIN_BYTES
         self._lock = asyncio.Lock()
         self._projector: Projector | None = None
         self._pos: Position | None = None  # the checkpoint the projector stands at
@@ -240,9 +247,12 @@ class Store:
         async with self._lock:
             try:
                 async with self.engine.connect() as conn:
-                    await conn.run_sync(
-                        self._sync_blocking, journal, result, progress, rebuild, max_lines
-                    )
+                    pos = await conn.run_sync(self._prepare, journal, result, rebuild)
+                    backlog = journal.end() - pos.offset
+                    path = getattr(journal, "path", None)
+                    if path is not None and max_lines is None and backlog >= self.pipeline_min_bytes:
+                        await self._sync_pipelined(conn, journal, pos, result, progress)
+                    await conn.run_sync(self._sync_blocking, journal, result, progress, max_lines)
             except SQLAlchemyError as exc:
                 self._forget()
                 raise StoreError(f"writing the store {self.path} failed: {_reason(exc)}") from None
@@ -261,16 +271,76 @@ class Store:
         self._pos = None
         self._reader = None
 
+    def _prepare(self, conn: Connection, journal: Journal, result: SyncResult, rebuild: str | None) -> Position:
+        """Check the checkpoint against the journal; clear the projection if it must be
+        rebuilt. Returns where ingestion starts."""
+        with _immediate(conn):
+            pos = _read_checkpoint(conn)
+            verdict = journal.check(pos)
+            why = rebuild or (None if verdict.ok else verdict.reason)
+            if why:
+                self._clear(conn, why)
+                pos = START
+                result.rebuilt = why
+                self._forget()
+            return pos
+
+    async def _sync_pipelined(
+        self,
+        conn: AsyncConnection,
+        journal: Journal,
+        pos: Position,
+        result: SyncResult,
+        progress: ProgressFn | None,
+    ) -> None:
+        """Catch up a long backlog with a worker process projecting ahead (data/pipeline.py)."""
+        self._forget()
+        worker = pipeline.start(str(journal.path), str(self.path), pos, pos.offset == 0)  # type: ignore[attr-defined]
+        loop = asyncio.get_running_loop()
+        expected = pos
+        try:
+            while True:
+                msg = await loop.run_in_executor(None, worker.receive)
+                if msg[0] == pipeline.DONE:
+                    return
+                if msg[0] == pipeline.ERROR:
+                    raise StoreError(f"ingesting {journal.location} failed: {msg[1]}")
+                _, rows, counts, new_pos = msg
+                ok = await conn.run_sync(self._commit_rows, expected, rows, counts, new_pos, journal.location)
+                if not ok:
+                    return  # another process moved the store on: the in-process path goes on
+                expected = new_pos
+                result.add(counts)
+                result.offset, result.line = new_pos.offset, new_pos.line
+                if progress is not None:
+                    progress(new_pos.offset, max(new_pos.offset, journal.end()))
+        finally:
+            worker.stop()
+
+    def _commit_rows(
+        self,
+        conn: Connection,
+        expected: Position,
+        rows: dict[str, list[Any]],
+        counts: dict[str, int],
+        new_pos: Position,
+        location: str,
+    ) -> bool:
+        with _immediate(conn):
+            if _read_checkpoint(conn) != expected:
+                return False
+            _write_rows(conn, rows, counts)
+            conn.execute(S.checkpoint.update().values(**_checkpoint_values(new_pos, location)))
+        return True
+
     def _sync_blocking(
         self,
         conn: Connection,
         journal: Journal,
         result: SyncResult,
         progress: ProgressFn | None,
-        rebuild: str | None,
         max_lines: int | None,
     ) -> None:
-        first = True
         self._reader = None  # a reader that reached the end once has stopped: start anew
         while True:
             with _immediate(conn):
@@ -279,24 +349,15 @@ class Store:
                     # another process moved the store on (or this is our first batch):
                     # what we hold in memory may be stale
                     self._forget()
-                if first:
-                    verdict = journal.check(pos)
-                    why = rebuild or (None if verdict.ok else verdict.reason)
-                    if why:
-                        self._clear(conn, why)
-                        pos = START
-                        result.rebuilt = why
-                        self._forget()
-                    first = False
                 if self._projector is None:
                     self._projector = Projector(
-                        _DbLoader(conn),
+                        _loader(conn),
                         authoritative=pos.offset == 0,
                         line=pos.line,
                         last_hash=pos.last_hash,
                     )
                 else:
-                    self._projector.loader = _DbLoader(conn)
+                    self._projector.loader = _loader(conn)
                 if self._reader is None:
                     self._reader = journal.read(pos)
                     self._reader_journal = journal.location
@@ -316,7 +377,7 @@ class Store:
                     last_hash=self._projector.last_hash,
                     last_start=span.last_start,
                 )
-                _write_batch(conn, batch)
+                _write_rows(conn, batch.rows(), batch.counts)
                 conn.execute(
                     S.checkpoint.update().values(**_checkpoint_values(new_pos, journal.location))
                 )
@@ -349,10 +410,10 @@ class Store:
             return await conn.run_sync(self._check_blocking, events)
 
     def _check_blocking(self, conn: Connection, events: Sequence[Envelope]) -> list[tuple[int, str]]:
-        probe = Projector(_DbLoader(conn), authoritative=False)
+        probe = Projector(_loader(conn), authoritative=False)
         problems = probe.check(events)
         ids = [e.id for e in events]
-        seen = _DbLoader(conn).seen_ids(ids)
+        seen = _loader(conn).seen_ids(ids)
         dup_in_batch: set[str] = set()
         for n, e in enumerate(events):
             if e.id in seen:
@@ -419,6 +480,15 @@ class Store:
         if incident is not None:
             stmt = stmt.where(c.incident == incident)
         return await self._all(stmt)
+
+    async def open_due_items(self) -> list[dict[str, Any]]:
+        """Checklist items not done or skipped that have a due time (the open clocks)."""
+        c = S.checklist.c
+        return await self._all(
+            select(c.incident, c.item, c.text, c.due, c.state)
+            .where(c.due.is_not(None), c.state.in_(("open", "blocked")))
+            .order_by(c.incident, c.added_seq)
+        )
 
     async def checklist_history(self, incident: str) -> list[dict[str, Any]]:
         h = S.checklist_history.c
@@ -527,31 +597,18 @@ def _read_checkpoint(conn: Connection) -> Position:
     return Position(row.offset, row.line, row.identity, row.last_hash, row.last_start)
 
 
-def _write_batch(conn: Connection, b: Batch) -> None:
+def _write_rows(conn: Connection, rows: dict[str, list[Any]], counts: dict[str, int]) -> None:
+    """Write one batch's rows (from :meth:`Batch.rows`) and add its counts."""
     run = conn.exec_driver_sql
-    if b.events:
-        run(_INSERT["events"], b.events)
-    if b.quarantine:
-        run(_INSERT["quarantine"], b.quarantine)
-    if b.chain_breaks:
-        run(_INSERT["chain_breaks"], b.chain_breaks)
-    if b.incidents:
-        run(_REPLACE["incidents"], [inc.row() for inc in b.incidents.values()])
-    if b.roles:
-        run(_REPLACE["role_history"], list(b.roles.values()))
-    if b.items:
-        run(_REPLACE["checklist"], [item.row() for item in b.items.values()])
-    if b.item_history:
-        run(_INSERT["checklist_history"], b.item_history)
-    if b.people:
-        run(_REPLACE["roster_people"], list(b.people.values()))
-    if b.rotations:
-        run(_REPLACE["rotations"], list(b.rotations.values()))
-    if b.overrides:
-        run(_INSERT["overrides"], b.overrides)
-    for kind, row in b.handoffs:
+    for name, sql in _INSERT.items():
+        if rows[name]:
+            run(sql, rows[name])
+    for name, sql in _REPLACE.items():
+        if rows[name]:
+            run(sql, rows[name])
+    for kind, row in rows["handoffs"]:  # in order: a submit and its ack may share a batch
         run(_HANDOFF_SUBMITTED if kind == "submitted" else _HANDOFF_ACKNOWLEDGED, row)
-    changed = [(v, n) for n, v in b.counts.items() if v]
+    changed = [(v, n) for n, v in counts.items() if v]
     if changed:
         run("UPDATE counters SET value = value + ? WHERE name = ?", changed)
 

@@ -1,0 +1,177 @@
+"""Frozen view models: what the panes are given to show (no database objects, no Textual).
+
+Built from the store by :func:`load_snapshot`; pure functions format times and clocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .describe import describe
+from .models import TERMINAL_STATUSES, parse_rfc3339
+from .store import Store
+
+#: default acknowledgement targets by severity (domain notes); configurable later
+ACK_TARGETS = {1: timedelta(minutes=5), 2: timedelta(minutes=15), 3: timedelta(hours=4), 4: timedelta(hours=24)}
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_rfc3339(value).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: str
+    severity: int
+    title: str
+    category: str
+    status: str
+    commander: str | None
+    opened_at: datetime | None
+    restricted: bool
+    regions: tuple[str, ...]
+    next_due: datetime | None  # the nearest open clock
+    next_due_what: str  # what that clock is
+    last_seq: int
+
+    @property
+    def active(self) -> bool:
+        return self.status not in TERMINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    ts: datetime | None
+    ts_text: str
+    actor: str
+    type: str
+    text: str
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """How current the console's picture is."""
+
+    journal: str
+    line: int = 0
+    synced_at: float | None = None  # wall clock of the last good sync
+    quarantined: int = 0
+    chain_breaks: int = 0
+    first_break: int | None = None
+    error: str | None = None  # why the last sync failed (the data on screen is stale)
+    progress: tuple[int, int] | None = None  # bytes done, bytes to do, while catching up
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    incidents: tuple[IncidentRow, ...] = ()
+    sync: SyncState = field(default_factory=lambda: SyncState(journal=""))
+
+
+def next_clock(inc: dict[str, Any], due_items: list[tuple[datetime, str]]) -> tuple[datetime | None, str]:
+    """The nearest open clock of an incident: a checklist due time, or the severity's
+    acknowledgement target while nobody has acknowledged it."""
+    best: tuple[datetime | None, str] = (None, "")
+    for due, what in due_items:
+        if best[0] is None or due < best[0]:
+            best = (due, what)
+    if inc["acknowledged_at"] is None and inc["status"] not in TERMINAL_STATUSES:
+        opened = parse_time(inc["detected_at"]) or parse_time(inc["opened_at"])
+        if opened is not None:
+            ack = opened + ACK_TARGETS.get(inc["severity"], timedelta(hours=24))
+            if best[0] is None or ack < best[0]:
+                best = (ack, "acknowledge")
+    return best
+
+
+async def load_snapshot(store: Store, sync: SyncState, *, include_closed: bool = False) -> Snapshot:
+    incidents = await store.incidents()
+    due: dict[str, list[tuple[datetime, str]]] = {}
+    for item in await store.open_due_items():
+        when = parse_time(item["due"])
+        if when is not None:
+            due.setdefault(item["incident"], []).append((when, item["text"]))
+    rows = []
+    for inc in incidents:
+        if not include_closed and inc["status"] in TERMINAL_STATUSES:
+            continue
+        when, what = next_clock(inc, due.get(inc["id"], []))
+        rows.append(
+            IncidentRow(
+                id=inc["id"],
+                severity=inc["severity"],
+                title=inc["title"],
+                category=inc["category"],
+                status=inc["status"],
+                commander=inc["roles"].get("commander"),
+                opened_at=parse_time(inc["opened_at"]),
+                restricted=inc["restricted"],
+                regions=tuple(inc["regions"]),
+                next_due=when,
+                next_due_what=what,
+                last_seq=inc["last_seq"],
+            )
+        )
+    far = datetime.max.replace(tzinfo=UTC)
+    rows.sort(key=lambda r: (r.severity, r.next_due or far, r.opened_at or far))
+    return Snapshot(tuple(rows), sync)
+
+
+async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
+    entries = await store.timeline(incident)
+    out = []
+    for e in entries[-limit:]:
+        data = e["data"] if isinstance(e["data"], dict) else {}
+        out.append(
+            TimelineEntry(
+                seq=e["seq"],
+                ts=parse_time(e["ts"]),
+                ts_text=e["ts"],
+                actor=e["actor"],
+                type=e["type"],
+                text=describe(e["type"], data),
+                pinned=bool(data.get("pinned")) if e["type"] == "incident.note" else False,
+            )
+        )
+    return tuple(out)
+
+
+def countdown(due: datetime | None, now: datetime) -> tuple[str, str]:
+    """``("12m", "ok")``, ``("OVERDUE 4m", "overdue")``: the text and its urgency."""
+    if due is None:
+        return "", "none"
+    delta = due - now
+    secs = int(delta.total_seconds())
+    text = _span(abs(secs))
+    if secs < 0:
+        return f"OVERDUE {text}", "overdue"
+    if secs < 15 * 60:
+        return text, "at_risk"
+    return text, "ok"
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    if since is None:
+        return ""
+    return _span(max(0, int((now - since).total_seconds())))
+
+
+def _span(secs: int) -> str:
+    if secs < 60:
+        return f"{secs}s"
+    mins = secs // 60
+    if mins < 60:
+        return f"{mins}m"
+    hours, mins = divmod(mins, 60)
+    if hours < 48:
+        return f"{hours}h{mins:02d}m"
+    return f"{hours // 24}d{hours % 24:02d}h"

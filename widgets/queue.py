@@ -1,0 +1,92 @@
+"""The incident queue: active incidents, most urgent first (one DataTable, rows by key)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from data.text import clean
+from data.views import IncidentRow, age, countdown
+
+SEVERITY_STYLE = {1: "bold white on #b01c2e", 2: "bold black on #e8833a", 3: "black on #e3c44a", 4: "black on #7fa7c9"}
+URGENCY_STYLE = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": ""}
+COLUMNS = (("id", "ID", 14), ("sev", "Sev", 4), ("title", "Title", None), ("category", "Category", 17),
+           ("status", "Status", 13), ("commander", "Commander", 11), ("age", "Age", 7), ("due", "Next due", 14))  # fmt: skip
+
+
+class IncidentQueue(DataTable[Text]):
+    """Rows keyed by incident id; only changed cells are touched on refresh."""
+
+    DEFAULT_CSS = """
+    IncidentQueue { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self._rows: dict[str, IncidentRow] = {}
+        self._cells: dict[str, tuple[str, ...]] = {}
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def show(self, rows: tuple[IncidentRow, ...], now: datetime) -> None:
+        """Make the table show ``rows`` in this order, touching only what changed."""
+        wanted = [r.id for r in rows]
+        current = [str(k.value) for k in self.rows]
+        selected = self._selected_id()
+        with self.app.batch_update():
+            if wanted != current:
+                # order or membership changed: refill (cheap at the size of a live queue)
+                self.clear()
+                self._cells.clear()
+                for r in rows:
+                    cells = self._render(r, now)
+                    self.add_row(*cells, key=r.id)
+                    self._cells[r.id] = tuple(c.plain for c in cells)
+            else:
+                for r in rows:
+                    self._update(r, now)
+            self._rows = {r.id: r for r in rows}
+            if selected in self._rows:
+                self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def tick(self, now: datetime) -> None:
+        """Refresh the time-dependent cells (age and countdown)."""
+        with self.app.batch_update():
+            for r in self._rows.values():
+                self._update(r, now)
+
+    def _update(self, r: IncidentRow, now: datetime) -> None:
+        cells = self._render(r, now)
+        old = self._cells.get(r.id)
+        for (key, _, _), cell, i in zip(COLUMNS, cells, range(len(cells)), strict=True):
+            if old is None or old[i] != cell.plain:
+                self.update_cell(r.id, key, cell)
+        self._cells[r.id] = tuple(c.plain for c in cells)
+
+    def _selected_id(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return str(key.value)
+
+    @staticmethod
+    def _render(r: IncidentRow, now: datetime) -> tuple[Text, ...]:
+        due_text, urgency = countdown(r.next_due, now)
+        title = Text("restricted", style="italic") if r.restricted else Text(clean(r.title, 200))
+        return (
+            Text(clean(r.id)),
+            Text(f"S{r.severity}", style=SEVERITY_STYLE.get(r.severity, "")),
+            title,
+            Text(clean(r.category)),
+            Text(clean(r.status)),
+            Text(clean(r.commander or "—")),
+            Text(age(r.opened_at, now)),
+            Text(due_text, style=URGENCY_STYLE[urgency]),
+        )

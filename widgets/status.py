@@ -1,0 +1,65 @@
+"""The top bar: world clocks, who is at this console, and how current the picture is."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual.widgets import Static
+
+from data.text import clean
+from data.views import SyncState
+
+ZONES = (("UTC", "UTC"), ("NYC", "America/New_York"), ("LA", "America/Los_Angeles"),
+         ("LON", "Europe/London"), ("SYD", "Australia/Sydney"))  # fmt: skip
+_TZ = {name: ZoneInfo(zone) for name, zone in ZONES}
+
+
+def clocks(now: datetime) -> Text:
+    parts: list[tuple[str, str] | str] = []
+    for name, _ in ZONES:
+        local = now.astimezone(_TZ[name])
+        parts += [(f"{name} ", "dim"), (local.strftime("%H:%M"), "bold" if name == "UTC" else ""), "  "]
+    return Text.assemble(*parts)
+
+
+def sync_text(state: SyncState, wall: float) -> Text:
+    if state.error:
+        since = f" (last good sync {int(wall - state.synced_at)}s ago)" if state.synced_at else ""
+        return Text.assemble(("STALE ", "bold white on #b01c2e"), (clean(state.error, 80) + since, "bold #e8833a"))
+    parts: list[tuple[str, str] | str] = []
+    if state.progress:
+        done, total = state.progress
+        pct = 100 * done // max(total, 1)
+        parts.append((f"catching up {pct}% ", "bold #e3c44a"))
+    elif state.synced_at is None:
+        parts.append(("syncing… ", "dim"))
+    else:
+        ago = max(0, int(wall - state.synced_at))
+        parts.append((f"synced {ago}s ago · line {state.line} ", "dim"))
+    if state.chain_breaks:
+        parts.append((f" CHAIN BROKEN at line {state.first_break} ({state.chain_breaks}) ", "bold white on #b01c2e"))
+        parts.append(" ")
+    if state.quarantined:
+        parts.append((f" {state.quarantined} quarantined ", "bold black on #e8833a"))
+    return Text.assemble(*parts)
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, actor: str, **kwargs: object) -> None:
+        super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
+        self.actor = actor
+        self.state = SyncState(journal="")
+
+    def show(self, now: datetime, state: SyncState | None = None) -> None:
+        if state is not None:
+            self.state = state
+        left = clocks(now)
+        me = Text.assemble(("you: ", "dim"), (clean(self.actor, 32), "bold"), "  ")
+        self.update(Text.assemble(left, me, sync_text(self.state, time.time())))
