@@ -17,6 +17,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import stat
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -161,11 +162,15 @@ class FileJournal:
 
     def _open_read(self) -> int | None:
         try:
-            return os.open(self.path, os.O_RDONLY)
+            fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise JournalError(f"cannot read the journal {self.path}: {exc.strerror}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise JournalError(f"the journal {self.path} is not a regular file")
+        return fd
 
     @staticmethod
     def _identity(st: os.stat_result) -> str:
@@ -176,7 +181,9 @@ class FileJournal:
             return Check(True)
         fd = self._open_read()
         if fd is None:
-            return Check(False, "the journal file is gone")
+            # gone (unmounted, moved away): say so and keep what we have, never rebuild
+            # into an empty war room
+            raise JournalError(f"the journal {self.path} is missing")
         try:
             st = os.fstat(fd)
             if pos.identity and self._identity(st) != pos.identity:
@@ -199,9 +206,13 @@ class FileJournal:
     def read(self, pos: Position) -> Iterator[Span]:
         fd = self._open_read()
         if fd is None:
+            if pos.offset:
+                raise JournalError(f"the journal {self.path} is missing")
             return
         try:
             yield from _read_spans(fd, pos.offset, pos.line)
+        except OSError as exc:
+            raise JournalError(f"reading the journal {self.path} failed: {exc.strerror}") from None
         finally:
             os.close(fd)
 
