@@ -274,11 +274,9 @@ class FileJournal:
         folder = self.path.parent
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         last = self._probe()
-        try:
-            from watchfiles import awatch
-        except ImportError:  # pragma: no cover - watchfiles is a dependency
-            awatch = None
-        if awatch is not None:
+        from watchfiles import awatch
+
+        if os.environ.get("WARROOM_POLL") != "1":  # WARROOM_POLL=1: probe only, no events
             stop = asyncio.Event()
             try:
                 async for changes in awatch(

@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal, Union, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -384,8 +383,8 @@ EVENT_MODELS: dict[str, type[Envelope]] = {t: _event_model(t, m) for t, m in DAT
 #: or a plain Envelope (``known`` False) for a type this version does not know.
 Event = Envelope
 
-_KNOWN = TypeAdapter(
-    Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[arg-type]
+_KNOWN: TypeAdapter[Envelope] = TypeAdapter(
+    Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[arg-type]  # noqa: UP007
 )
 _ENVELOPE = TypeAdapter(Envelope)
 _MEMBERS = ("v", "id", "ts", "actor", "type", "data", "prev")

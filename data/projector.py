@@ -12,13 +12,12 @@ the command writes is a line every reader applies.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from typing import Any, Protocol
 
 import orjson
-
-import hashlib
 
 from .chain import chain_reason
 from .journal import Span
@@ -50,78 +49,73 @@ _CONTAINED = frozenset({"contained", "monitoring", "resolved", "closed"})
 _RESOLVED = frozenset({"resolved", "closed"})
 
 
+@dataclass(slots=True)
 class Incident:
     """The current state of one incident (a row of ``incidents``) plus its open roles."""
 
-    __slots__ = (
-        "id",
-        "title",
-        "category",
-        "severity",
-        "source",
-        "regions",
-        "summary",
-        "restricted",
-        "status",
-        "roles",
-        "detected_at",
-        "opened_at",
-        "opened_by",
-        "opened_seq",
-        "acknowledged_at",
-        "contained_at",
-        "resolved_at",
-        "closed_at",
-        "updated_at",
-        "last_seq",
-        "events",
-        "open_roles",
-    )
-
-    COLUMNS = __slots__[:-1]
-
-    def __init__(self, **values: Any) -> None:
-        for name in self.__slots__:
-            setattr(self, name, values.get(name))
-        if self.open_roles is None:
-            self.open_roles = {}
+    id: str
+    title: str
+    category: str
+    severity: int
+    source: str
+    regions: list[str]
+    summary: str | None
+    restricted: bool
+    status: str
+    roles: dict[str, str]
+    detected_at: str | None
+    opened_at: str
+    opened_by: str
+    opened_seq: int
+    acknowledged_at: str | None = None
+    contained_at: str | None = None
+    resolved_at: str | None = None
+    closed_at: str | None = None
+    updated_at: str = ""
+    last_seq: int = 0
+    events: int = 0
+    #: role -> (person, start_seq, start_ts, start_actor) of the current holders
+    open_roles: dict[str, tuple[str, int, str, str]] = field(default_factory=dict)
 
     def row(self) -> tuple[Any, ...]:
-        values = []
-        for name in self.COLUMNS:
-            value = getattr(self, name)
-            if name in ("regions", "roles"):
-                value = orjson.dumps(value).decode()
-            values.append(value)
-        return tuple(values)
+        """The ``incidents`` row, in the table's column order."""
+        return (
+            self.id, self.title, self.category, self.severity, self.source,
+            orjson.dumps(self.regions).decode(), self.summary, self.restricted, self.status,
+            orjson.dumps(self.roles).decode(), self.detected_at, self.opened_at, self.opened_by,
+            self.opened_seq, self.acknowledged_at, self.contained_at, self.resolved_at,
+            self.closed_at, self.updated_at, self.last_seq, self.events,
+        )  # fmt: skip
 
 
+#: the ``incidents`` columns, in order (as :meth:`Incident.row` gives them)
+INCIDENT_COLUMNS = tuple(f.name for f in fields(Incident) if f.name != "open_roles")
+
+
+@dataclass(slots=True)
 class Item:
-    """The current state of one checklist item (a row of ``checklist``)."""
+    """The current state of one checklist item (a row of ``checklist``, in its order)."""
 
-    __slots__ = (
-        "incident",
-        "item",
-        "text",
-        "team",
-        "due",
-        "basis",
-        "template",
-        "state",
-        "note",
-        "state_by",
-        "state_at",
-        "added_seq",
-        "added_by",
-        "added_at",
-    )
-
-    def __init__(self, *values: Any) -> None:
-        for name, value in zip(self.__slots__, values, strict=True):
-            setattr(self, name, value)
+    incident: str
+    item: str
+    text: str
+    team: str
+    due: str | None
+    basis: str | None
+    template: str | None
+    state: str
+    note: str | None
+    state_by: str | None
+    state_at: str | None
+    added_seq: int
+    added_by: str
+    added_at: str
 
     def row(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return astuple(self)
+
+
+ITEM_COLUMNS = tuple(f.name for f in fields(Item))
 
 
 class Loader(Protocol):
@@ -234,7 +228,9 @@ class Projector:
         long = span.long
         # pass 1: chain and shape (no state involved)
         checked: list[tuple[int, int, bytes, int, Envelope | None, str | None]] = []
-        expected = self.last_hash
+        digest: str
+        error: str | None
+        expected: str | None = self.last_hash
         line = span.line
         pos = span.start
         for i, raw in enumerate(span.raws):
@@ -322,7 +318,8 @@ class Projector:
                 problems.append((n, f"incident {inc} was never opened"))
                 continue
             if t in ("checklist.added", "checklist.set"):
-                key = (inc, event.data.item)
+                data: Any = event.data
+                key = (inc, data.item)
                 have = key in added or self.item(*key) is not None
                 if t == "checklist.added":
                     if have:
@@ -336,7 +333,7 @@ class Projector:
 
     def _apply(self, ev: Envelope, seq: int, batch: Batch) -> None:
         t = ev.type
-        d = ev.data
+        d: Any = ev.data
         if t.startswith(SCOPED_PREFIXES):
             inc_id = ev.incident
             assert inc_id is not None
@@ -416,7 +413,7 @@ class Projector:
             batch.handoffs.append(("acknowledged", (d.handoff, d.readback, ev.actor, ev.ts, seq)))
 
     def _apply_checklist(self, ev: Envelope, inc_id: str, seq: int, batch: Batch) -> None:
-        d = ev.data
+        d: Any = ev.data
         key = (inc_id, d.item)
         item = self.item(inc_id, d.item)
         if ev.type == "checklist.added":

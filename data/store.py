@@ -28,7 +28,7 @@ from . import pipeline
 from . import schema as S
 from .journal import START, Journal, Position, Span, secure_touch
 from .models import Envelope
-from .projector import COUNTERS, Batch, Incident, Item, Projector
+from .projector import COUNTERS, INCIDENT_COLUMNS, ITEM_COLUMNS, Incident, Item, Projector
 
 _ID_CHUNK = 900
 #: a backlog at least this long is ingested with a worker process (data/pipeline.py)
@@ -86,12 +86,12 @@ class SqlLoader:
     """The projector's window on committed state, through any DB-API style ``execute``
     (SQLAlchemy's ``exec_driver_sql`` in the store, plain sqlite3 in a pipeline worker)."""
 
-    _INCIDENT = f"SELECT {', '.join(Incident.COLUMNS)} FROM incidents WHERE id = ?"
+    _INCIDENT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents WHERE id = ?"
     _OPEN_ROLES = (
         "SELECT role, person, start_seq, start_ts, start_actor FROM role_history "
         "WHERE incident = ? AND end_seq IS NULL"
     )
-    _ITEM = f"SELECT {', '.join(Item.__slots__)} FROM checklist WHERE incident = ? AND item = ?"
+    _ITEM = f"SELECT {', '.join(ITEM_COLUMNS)} FROM checklist WHERE incident = ? AND item = ?"
 
     def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
         self.execute = execute
@@ -100,7 +100,7 @@ class SqlLoader:
         row = next(iter(self.execute(self._INCIDENT, (incident_id,))), None)
         if row is None:
             return None
-        values = dict(zip(Incident.COLUMNS, row, strict=True))
+        values = dict(zip(INCIDENT_COLUMNS, row, strict=True))
         values["regions"] = orjson.loads(values["regions"])
         values["roles"] = orjson.loads(values["roles"])
         values["restricted"] = bool(values["restricted"])
