@@ -28,7 +28,11 @@ class Failure(click.ClickException):
         self.exit_code = code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"warroom: {self.format_message()}", err=True)
+        click.echo(f"warroom: {one_line(self.format_message())}", err=True)
+
+
+def one_line(message: str) -> str:
+    return " ".join(message.split())
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -108,13 +112,14 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
     what is wrong is printed, and the exit code is 2. Prints the ids appended.
     """
     from data.commands import AppendRefused, append_events, build_events
+    from data.models import parse_json
 
     if etype is None and (incident is not None or data is not None):
         raise Failure("--incident and --data go with --type (or give events on standard input)", EXIT_USAGE)
     if etype is not None:
         try:
-            payload = json.loads(data) if data is not None else {}
-        except json.JSONDecodeError as exc:
+            payload = parse_json(data) if data is not None else {}
+        except ValueError as exc:
             raise Failure(f"--data is not valid JSON: {exc}", EXIT_USAGE) from None
         items: list[tuple[str, Any]] = [
             (f"{etype} event", {"type": etype, "data": payload, **({"incident": incident} if incident else {})})
@@ -127,8 +132,8 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
             if not line.strip():
                 continue
             try:
-                items.append((f"line {n}", json.loads(line)))
-            except json.JSONDecodeError as exc:
+                items.append((f"line {n}", parse_json(line)))
+            except ValueError as exc:
                 items.append((f"line {n}", _BadJson(str(exc))))
         if not items:
             raise Failure("no events on standard input; nothing was written", EXIT_USAGE)
@@ -271,7 +276,8 @@ def export(settings: Any, kind: str, incident: str | None, fmt: str, output: str
             raise Failure(f"cannot write {output}: {exc.strerror}") from None
         click.echo(f"wrote {len(items)} {kind} rows to {output}", err=True)
     else:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale
+        sys.stdout.flush()
 
 
 # --- demo ------------------------------------------------------------------------------
@@ -309,7 +315,7 @@ def run() -> None:
         sys.exit(1)
     except click.UsageError as exc:
         cmd = exc.ctx.command_path if exc.ctx is not None else "warroom"
-        click.echo(f"{cmd}: {exc.format_message()} (see '{cmd} --help')", err=True)
+        click.echo(f"{cmd}: {one_line(exc.format_message())} (see '{cmd} --help')", err=True)
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
         exc.show()

@@ -1,27 +1,39 @@
 """The console: a Textual app that owns the store and the sync loop.
 
 Read path: journal change → one sync (coalesced) → snapshot → ``snapshots`` signal →
-screens. Write path (later): key → validated command → journal append → the same read path.
+screens. Write path: key or palette → dialog → :meth:`WarRoom.act` → validated append to
+the journal → the same read path (the console sees its own actions as everyone else's).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from typing import Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
 from textual.signal import Signal
 
+from data.commands import AppendRefused, append_to, build_events
 from data.config import Settings
 from data.journal import FileJournal, JournalError
 from data.store import Store, StoreError
 from data.views import Snapshot, SyncState, load_snapshot
 from screens.main import MainScreen
 
+#: a catch-up longer than this shows its progress in the status bar
+PROGRESS_BYTES = 2 << 20
+
 
 class WarRoom(App[None]):
     TITLE = "warroom"
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key, on this screen and everywhere"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the console"),
+    ]
 
     def __init__(self, settings: Settings, *, demo: bool = False, simulate: bool | None = None) -> None:
         super().__init__()
@@ -32,7 +44,10 @@ class WarRoom(App[None]):
         self.store: Store = None  # type: ignore[assignment]  # opened on mount
         self.snapshots: Signal[Snapshot] = Signal(self, "snapshots")
         self.sync_state = SyncState(journal=str(settings.journal))
+        self.last_snapshot: Snapshot | None = None
+        self.include_closed = False
         self._first_break: int | None = None
+        self._wake = asyncio.Event()
 
     async def on_mount(self) -> None:
         self.push_screen(MainScreen(self.settings.actor))
@@ -42,73 +57,162 @@ class WarRoom(App[None]):
             self.sync_state = SyncState(journal=str(self.settings.journal), error=str(exc))
             self.snapshots.publish(Snapshot(sync=self.sync_state))
             return
+        self.run_worker(self._watch(), group="watch", name="journal-watch")
         self.run_worker(self._sync_loop(), group="sync", exclusive=True, name="sync-loop")
 
     async def on_unmount(self) -> None:
+        # stop everything that may hold a database connection, then close the store, so
+        # no connection is left mid-transaction (another process may share the store)
+        workers = [w for w in self.workers if not w.is_finished]
+        for worker in workers:
+            worker.cancel()
+        tasks = [t for w in workers if (t := getattr(w, "_task", None)) is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
         if self.store is not None:
             await self.store.close()
 
+    # --- the read path ---------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        async for _ in self.journal.changes(poll=0.5):
+            self._wake.set()
+
+    def request_refresh(self) -> None:
+        """Sync and publish a fresh snapshot soon (e.g. a view option changed)."""
+        self._wake.set()
+
     async def _sync_loop(self) -> None:
-        """Sync on every change of the journal; never dies: on failure, mark the data
-        stale, back off and retry."""
+        """Sync on every change of the journal (coalesced); never dies: on failure, mark the
+        data stale, back off and retry."""
         if self.demo:
             from app.demo import Simulator, seed
 
-            await seed(self.journal, self.store)
+            try:
+                await seed(self.journal, self.store)
+            except (JournalError, StoreError, AppendRefused) as exc:
+                self.notify(f"The demo could not be seeded: {exc}", severity="error", markup=False)
             if self.simulate:
                 self.run_worker(Simulator(self.journal, self.store).run(), group="simulator", name="simulator")
-        changes = self.journal.changes(poll=0.5)
         backoff = 0.5
         while True:
+            self._wake.clear()
             try:
                 await self.sync_once()
                 backoff = 0.5
             except (JournalError, StoreError, OSError) as exc:
-                self.sync_state = SyncState(
-                    journal=self.sync_state.journal,
-                    line=self.sync_state.line,
-                    synced_at=self.sync_state.synced_at,
-                    quarantined=self.sync_state.quarantined,
-                    chain_breaks=self.sync_state.chain_breaks,
-                    first_break=self.sync_state.first_break,
-                    error=str(exc),
-                )
-                self.snapshots.publish(Snapshot(self._last.incidents if self._last else (), self.sync_state))
+                s = self.sync_state
+                self.sync_state = SyncState(s.journal, s.line, s.synced_at, s.quarantined, s.chain_breaks,
+                                            s.first_break, error=str(exc))  # fmt: skip
+                self.publish(Snapshot(self.last_snapshot.incidents if self.last_snapshot else (), self.sync_state,
+                                      *(self._roster() if self.last_snapshot else ())))  # fmt: skip
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
-            await anext(changes)
+            await self._wake.wait()
 
-    _last: Snapshot | None = None
+    def _roster(self) -> tuple[Any, ...]:
+        s = self.last_snapshot
+        assert s is not None
+        return (s.rotations, s.overrides, s.people)
 
     async def sync_once(self) -> None:
         def progress(done: int, total: int) -> None:
-            if total - done > (4 << 20):
-                self.screen_state(SyncState(journal=self.sync_state.journal, line=self.sync_state.line,
-                                            synced_at=self.sync_state.synced_at, progress=(done, total)))  # fmt: skip
+            if total - done > PROGRESS_BYTES or (self.sync_state.progress and done < total):
+                s = self.sync_state
+                self.sync_state = SyncState(s.journal, s.line, s.synced_at, s.quarantined, s.chain_breaks,
+                                            s.first_break, progress=(done, total))  # fmt: skip
+                self.show_state(self.sync_state)
 
         await self.store.sync(self.journal, progress=progress)
         status = await self.store.status()
-        if status.counters["chain_breaks"] and self._first_break is None:
-            breaks = await self.store.chain_breaks()
-            self._first_break = breaks[0]["line"] if breaks else None
-        elif not status.counters["chain_breaks"]:
+        breaks = status.counters["chain_breaks"]
+        if breaks and self._first_break is None:
+            rows = await self.store.chain_breaks()
+            self._first_break = rows[0]["line"] if rows else None
+        elif not breaks:
             self._first_break = None
         self.sync_state = SyncState(
             journal=str(self.settings.journal),
             line=status.line,
             synced_at=time.time(),
             quarantined=status.counters["quarantined"],
-            chain_breaks=status.counters["chain_breaks"],
+            chain_breaks=breaks,
             first_break=self._first_break,
         )
-        self._last = await load_snapshot(self.store, self.sync_state)
-        self.snapshots.publish(self._last)
+        self.publish(await load_snapshot(self.store, self.sync_state, include_closed=self.include_closed))
 
-    def screen_state(self, state: SyncState) -> None:
-        screen = self.screen
-        if isinstance(screen, MainScreen):
-            screen.show_state(state)
+    def publish(self, snapshot: Snapshot) -> None:
+        self.last_snapshot = snapshot
+        self.snapshots.publish(snapshot)
+
+    def show_state(self, state: SyncState) -> None:
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_state", None)
+            if show is not None:
+                show(state)
+
+    # --- the write path --------------------------------------------------------------
+
+    async def act(self, events: list[dict[str, Any]]) -> str | None:
+        """Append events as this console's actor. Returns None when written, else why
+        nothing was written (shown to the user; what they typed is kept)."""
+        try:
+            built = build_events([(e["type"], e) for e in events], self.settings.actor)
+            await append_to(self.journal, self.store, built)
+        except AppendRefused as exc:
+            return "; ".join(exc.problems)
+        except (JournalError, StoreError, OSError) as exc:
+            return str(exc)
+        self._wake.set()
+        return None
+
+    # --- keys and the palette ----------------------------------------------------------
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from palette_commands(self, screen)
+
+
+PALETTE = (
+    # (title, help, action, needs an incident, needs a checklist item)
+    ("Incident: Open new", "Open a new incident (a form)", "new_incident", False, False),
+    ("Incident: Show details", "The incident screen: fields, lifecycle, roles, timeline", "open_incident", True, False),
+    ("Incident: Set severity", "Set the severity, with a reason", "severity", True, False),
+    ("Incident: Set status", "Set the status, with a reason", "status", True, False),
+    ("Incident: Assign role", "Assign or clear a role (commander, deputy, scribe, …)", "role", True, False),
+    ("Incident: Add note", "Add a note, optionally pinned", "note", True, False),
+    ("Incident: Record action", "Record an action taken (content removed, report filed, …)", "record_action", True, False),
+    ("Checklist: Add item", "Add a checklist item with its owner and due time", "add_item", True, False),
+    ("Checklist: Mark done", "Mark the selected checklist item done", "item_done", True, True),
+    ("Checklist: Block", "Mark the selected checklist item blocked (with a note)", "item_block", True, True),
+    ("Checklist: Skip", "Skip the selected checklist item (with a note)", "item_skip", True, True),
+    ("Queue: Search", "Filter the queue by text", "search", False, False),
+    ("Queue: Filter", "Filter by severity, category, region, status", "filters", False, False),
+    ("Queue: Only mine", "Only incidents where I hold a role (toggle)", "mine", False, False),
+    ("Queue: Show closed", "Show or hide closed incidents", "closed", False, False),
+    ("Timeline: Filter types", "Cycle the timeline's type filter", "timeline_filter", True, False),
+    ("Timeline: Local time", "Show times in UTC or your local zone", "local_time", True, False),
+    ("Journal: Warnings", "Quarantined lines and chain breaks", "warnings", False, False),
+)  # fmt: skip
+
+
+def palette_commands(app: WarRoom, screen: Screen[Any]) -> Iterable[SystemCommand]:
+    """Commands computed from the current state: only what can apply now."""
+    for title, help_text, action, _needs_incident, _needs_item in PALETTE:
+        method = getattr(screen, f"action_{action}", None)
+        if method is None:
+            continue
+        if screen.check_action(action, ()) is False:
+            continue
+        yield SystemCommand(title, help_text, method)
 
 
 def run_console(settings: Settings, demo: bool = False, **kw: Any) -> None:

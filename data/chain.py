@@ -6,10 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from .journal import START, FileJournal
-from .models import MAX_LINE_BYTES, MISSING, NOT_OBJECT
+from .models import MAX_LINE_BYTES, MISSING, NOT_OBJECT, parse_json
 
 
 def chain_reason(line: int, prev: Any, expected: str | None) -> str:
@@ -31,8 +29,8 @@ def prev_of(raw: bytes, size: int) -> Any:
     if len(raw) < size:  # an oversize line kept only in part: not parsed
         return NOT_OBJECT
     try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        obj = parse_json(raw)
+    except ValueError:
         return NOT_OBJECT
     if not isinstance(obj, dict):
         return NOT_OBJECT

@@ -12,8 +12,8 @@ from ulid import ULID
 
 from .config import Settings
 from .export import rows
-from .journal import FileJournal, Journal
-from .models import CORE_TYPES, EventError, validate_event
+from .journal import FileJournal, Journal, encode_event
+from .models import CORE_TYPES, MAX_LINE_BYTES, EventError, validate_event
 from .store import Store, SyncResult
 
 _ALLOWED_INPUT = {"type", "incident", "data", "id", "ts", "actor"}
@@ -75,6 +75,10 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
             parsed = validate_event({**event, "prev": None})
         except EventError as exc:
             problems.append(f"{where}: {exc}")
+            continue
+        size = len(encode_event({**event, "prev": "0" * 64}))
+        if size > MAX_LINE_BYTES:
+            problems.append(f"{where}: the event would be a line of {size} bytes, over the {MAX_LINE_BYTES}-byte limit")
             continue
         if parsed.type not in CORE_TYPES:
             problems.append(

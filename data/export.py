@@ -40,8 +40,7 @@ async def rows(store: Store, kind: str, incident: str | None = None) -> tuple[li
     if kind == "timeline":
         entries = await store.timeline(incident)
         return TIMELINE_FIELDS, [
-            {**{k: r[k] for k in TIMELINE_FIELDS if k != "text"}, "text": describe(r["type"], r["data"])}
-            for r in entries
+            {k: describe(r["type"], r["data"]) if k == "text" else r[k] for k in TIMELINE_FIELDS} for r in entries
         ]
     if kind == "checklist":
         data = await store.checklist(incident)

@@ -191,7 +191,7 @@ class Projector:
         self.last_hash = last_hash
         #: ids this projector stored, when it must know them without asking the store
         #: (a pipeline stage runs ahead of what the store has committed)
-        self.ids: set[str] | None = set() if track_ids else None
+        self.ids: set[str] | None = set() if (track_ids or loader is None) else None
         self._incidents: dict[str, Incident | None] = {}
         self._items: dict[tuple[str, str], Item | None] = {}
 
@@ -236,10 +236,12 @@ class Projector:
         for i, raw in enumerate(span.raws):
             if i in long:
                 digest, size = long[i]
-                event, error, prev = _inspect_oversize(raw, size)
             else:
                 size = len(raw)
                 digest = sha256(raw).hexdigest()
+            if size > MAX_LINE_BYTES:
+                event, error, prev = _inspect_oversize(raw, size)
+            else:
                 event, error, prev = inspect_line(raw)
             if prev != expected and prev is not NOT_OBJECT:
                 batch.chain_breaks.append((line, chain_reason(line, prev, expected)))

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -66,6 +66,8 @@ incidents = Table(
     Column("last_seq", Integer, nullable=False),
     Column("events", Integer, nullable=False),  # applied events in its timeline
 )
+
+Index("incidents_status", incidents.c.status)
 
 role_history = Table(
     "role_history",

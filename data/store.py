@@ -11,13 +11,14 @@ driver; everything else uses SQLAlchemy Core.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import URL, Connection, event, select
@@ -27,12 +28,37 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from . import pipeline
 from . import schema as S
 from .journal import START, Journal, Position, Span, secure_touch
-from .models import Envelope
+from .models import TERMINAL_STATUSES, Envelope
 from .projector import COUNTERS, INCIDENT_COLUMNS, ITEM_COLUMNS, Incident, Item, Projector
 
+T = TypeVar("T")
 _ID_CHUNK = 900
 #: a backlog at least this long is ingested with a worker process (data/pipeline.py)
 PIPELINE_MIN_BYTES = 16 << 20
+
+
+def _guarded(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Run a database operation so that cancelling its caller does not cut it short.
+
+    A connection cancelled in the middle of a statement cannot be returned to the pool
+    cleanly (and may hold SQLite's write lock); so the operation runs as its own task,
+    the caller awaits it shielded, and :meth:`Store.close` waits for what is in flight.
+    """
+
+    @functools.wraps(fn)
+    async def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
+        task = asyncio.ensure_future(fn(self, *args, **kwargs))
+        self._inflight.add(task)
+        task.add_done_callback(_settle)
+        task.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(task)
+
+    return wrapper
+
+
+def _settle(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: a caller that went away does not warn about it
 
 
 class StoreError(Exception):
@@ -175,6 +201,7 @@ class Store:
         #: a backlog at least this long is ingested with a worker process
         self.pipeline_min_bytes = PIPELINE_MIN_BYTES
         self._lock = asyncio.Lock()
+        self._inflight: set[asyncio.Future[Any]] = set()
         self._projector: Projector | None = None
         self._pos: Position | None = None  # the checkpoint the projector stands at
         self._reader: Iterator[Span] | None = None
@@ -201,6 +228,9 @@ class Store:
         return store
 
     async def close(self) -> None:
+        """Wait for operations in flight (up to 30 s), then close every connection."""
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=30)
         await self.engine.dispose()
 
     async def __aenter__(self) -> Store:
@@ -230,6 +260,7 @@ class Store:
 
     # --- syncing ---------------------------------------------------------------------
 
+    @_guarded
     async def sync(
         self,
         journal: Journal,
@@ -402,6 +433,7 @@ class Store:
 
     # --- what the append command refuses ---------------------------------------------
 
+    @_guarded
     async def check_append(self, journal: Journal, events: Sequence[Envelope]) -> list[tuple[int, str]]:
         """Catch up with the journal, then say which of ``events`` a reader would
         quarantine if they were appended now: (index, reason) pairs, empty if none."""
@@ -425,11 +457,13 @@ class Store:
 
     # --- reading ---------------------------------------------------------------------
 
+    @_guarded
     async def _all(self, stmt: Any) -> list[dict[str, Any]]:
         async with self.engine.connect() as conn:
             result = await conn.execute(stmt)
             return [dict(r) for r in result.mappings()]
 
+    @_guarded
     async def status(self) -> Status:
         async with self.engine.connect() as conn:
             cp = (await conn.execute(select(S.checkpoint))).mappings().one()
@@ -444,10 +478,21 @@ class Store:
             counters={n: counters.get(n, 0) for n in COUNTERS},
         )
 
-    async def incidents(self, incident: str | None = None) -> list[dict[str, Any]]:
-        stmt = select(S.incidents).order_by(S.incidents.c.opened_seq)
+    async def incidents(
+        self, incident: str | None = None, *, active: bool | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Incidents in the order they were opened; ``active`` True: only those not closed,
+        false positive or merged; False: only those (the most recent ``limit``)."""
+        c = S.incidents.c
+        stmt = select(S.incidents).order_by(c.opened_seq)
         if incident is not None:
-            stmt = stmt.where(S.incidents.c.id == incident)
+            stmt = stmt.where(c.id == incident)
+        if active is True:
+            stmt = stmt.where(c.status.not_in(TERMINAL_STATUSES))
+        elif active is False:
+            stmt = stmt.where(c.status.in_(TERMINAL_STATUSES))
+            if limit is not None:
+                stmt = stmt.order_by(None).order_by(c.last_seq.desc()).limit(limit)
         rows = await self._all(stmt)
         for row in rows:
             row["regions"] = orjson.loads(row["regions"])
@@ -482,11 +527,13 @@ class Store:
         return await self._all(stmt)
 
     async def open_due_items(self) -> list[dict[str, Any]]:
-        """Checklist items not done or skipped that have a due time (the open clocks)."""
+        """Checklist items of active incidents, not done or skipped, that have a due time
+        (the open clocks)."""
         c = S.checklist.c
+        active = select(S.incidents.c.id).where(S.incidents.c.status.not_in(TERMINAL_STATUSES))
         return await self._all(
             select(c.incident, c.item, c.text, c.due, c.state)
-            .where(c.due.is_not(None), c.state.in_(("open", "blocked")))
+            .where(c.due.is_not(None), c.state.in_(("open", "blocked")), c.incident.in_(active))
             .order_by(c.incident, c.added_seq)
         )
 
@@ -522,6 +569,7 @@ class Store:
             select(e.seq, e.id, e.ts, e.actor, e.type).where(e.applied.is_(False)).order_by(e.seq)
         )
 
+    @_guarded
     async def digest(self) -> str:
         """SHA-256 over every projected row, table by table in key order: two stores fed
         the same journal have the same digest, however their ingestion was split."""

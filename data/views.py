@@ -11,6 +11,7 @@ from typing import Any
 
 from .describe import describe
 from .models import TERMINAL_STATUSES, parse_rfc3339
+from .roster import Override, Rotation
 from .store import Store
 
 #: default acknowledgement targets by severity (domain notes); configurable later
@@ -40,10 +41,84 @@ class IncidentRow:
     next_due: datetime | None  # the nearest open clock
     next_due_what: str  # what that clock is
     last_seq: int
+    roles: tuple[tuple[str, str], ...] = ()  # (role, person)
 
     @property
     def active(self) -> bool:
         return self.status not in TERMINAL_STATUSES
+
+    def holds_role(self, person: str) -> bool:
+        return any(p == person for _, p in self.roles)
+
+    def visible_to(self, person: str) -> bool:
+        """Whether ``person`` may see its details (need-to-know: a role in it)."""
+        return not self.restricted or self.holds_role(person)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue shows. Empty sets mean "any"."""
+
+    severities: frozenset[int] = frozenset()
+    categories: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
+    mine: bool = False
+    text: str = ""
+    show_closed: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.severities:
+            parts.append("S" + "/".join(str(s) for s in sorted(self.severities)))
+        for values in (self.categories, self.regions, self.statuses):
+            if values:
+                parts.append(",".join(sorted(values)))
+        if self.mine:
+            parts.append("mine")
+        if self.text:
+            parts.append(f"“{self.text}”")
+        if self.show_closed:
+            parts.append("+closed")
+        return " · ".join(parts)
+
+    def apply(self, rows: tuple[IncidentRow, ...], me: str) -> tuple[IncidentRow, ...]:
+        needle = self.text.casefold()
+        out = []
+        for r in rows:
+            if not self.show_closed and not r.active:
+                continue
+            if self.severities and r.severity not in self.severities:
+                continue
+            if self.categories and r.category not in self.categories:
+                continue
+            if self.regions and not self.regions.intersection(r.regions):
+                continue
+            if self.statuses and r.status not in self.statuses:
+                continue
+            if self.mine and not r.holds_role(me):
+                continue
+            if needle:
+                hay = [r.id, r.category, r.status, r.commander or ""]
+                if r.visible_to(me):
+                    hay.append(r.title)
+                if not any(needle in h.casefold() for h in hay):
+                    continue
+            out.append(r)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    item: str
+    text: str
+    team: str
+    state: str
+    due: datetime | None
+    note: str | None
+    state_by: str | None
+    state_at: datetime | None
+    basis: str | None
 
 
 @dataclass(frozen=True)
@@ -55,6 +130,8 @@ class TimelineEntry:
     type: str
     text: str
     pinned: bool
+    ref: str | None = None  # an external reference (report number, case id) of an action
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +152,15 @@ class SyncState:
 class Snapshot:
     incidents: tuple[IncidentRow, ...] = ()
     sync: SyncState = field(default_factory=lambda: SyncState(journal=""))
+    rotations: tuple[Rotation, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    people: tuple[tuple[str, str, str], ...] = ()  # (handle, name, tz)
+
+    def person_tz(self, handle: str, default: str) -> str:
+        for h, _, tz in self.people:
+            if h == handle:
+                return tz
+        return default
 
 
 def next_clock(inc: dict[str, Any], due_items: list[tuple[datetime, str]]) -> tuple[datetime | None, str]:
@@ -93,8 +179,13 @@ def next_clock(inc: dict[str, Any], due_items: list[tuple[datetime, str]]) -> tu
     return best
 
 
+CLOSED_SHOWN = 300  # closed incidents shown on request (the most recent)
+
+
 async def load_snapshot(store: Store, sync: SyncState, *, include_closed: bool = False) -> Snapshot:
-    incidents = await store.incidents()
+    incidents = await store.incidents(active=True)
+    if include_closed:
+        incidents += await store.incidents(active=False, limit=CLOSED_SHOWN)
     due: dict[str, list[tuple[datetime, str]]] = {}
     for item in await store.open_due_items():
         when = parse_time(item["due"])
@@ -102,8 +193,6 @@ async def load_snapshot(store: Store, sync: SyncState, *, include_closed: bool =
             due.setdefault(item["incident"], []).append((when, item["text"]))
     rows = []
     for inc in incidents:
-        if not include_closed and inc["status"] in TERMINAL_STATUSES:
-            continue
         when, what = next_clock(inc, due.get(inc["id"], []))
         rows.append(
             IncidentRow(
@@ -119,11 +208,34 @@ async def load_snapshot(store: Store, sync: SyncState, *, include_closed: bool =
                 next_due=when,
                 next_due_what=what,
                 last_seq=inc["last_seq"],
+                roles=tuple(sorted(inc["roles"].items())),
             )
         )
     far = datetime.max.replace(tzinfo=UTC)
-    rows.sort(key=lambda r: (r.severity, r.next_due or far, r.opened_at or far))
-    return Snapshot(tuple(rows), sync)
+    # most urgent first: severity, then the nearest clock, then the oldest
+    rows.sort(key=lambda r: (not r.active, r.severity, r.next_due or far, r.opened_at or far))
+    rotations = tuple(Rotation.from_row(r) for r in await store.rotations())
+    overrides = tuple(Override.from_row(o) for o in await store.overrides())
+    people = tuple((p["handle"], p["name"], p["tz"]) for p in await store.people())
+    return Snapshot(tuple(rows), sync, rotations, overrides, people)
+
+
+async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...]:
+    rows = await store.checklist(incident)
+    return tuple(
+        ChecklistRow(
+            item=r["item"],
+            text=r["text"],
+            team=r["team"],
+            state=r["state"],
+            due=parse_time(r["due"]),
+            note=r["note"],
+            state_by=r["state_by"],
+            state_at=parse_time(r["state_at"]),
+            basis=r["basis"],
+        )
+        for r in rows
+    )
 
 
 async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
@@ -140,6 +252,8 @@ async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[
                 type=e["type"],
                 text=describe(e["type"], data),
                 pinned=bool(data.get("pinned")) if e["type"] == "incident.note" else False,
+                ref=data.get("ref") if e["type"] == "incident.action" and isinstance(data.get("ref"), str) else None,
+                kind=data.get("kind") if e["type"] == "incident.action" and isinstance(data.get("kind"), str) else None,
             )
         )
     return tuple(out)

@@ -1,41 +1,81 @@
-"""The main screen: the queue on top, the selected incident's timeline below."""
+"""The main screen: the queue and the roster on top, the selected incident's timeline and
+checklist below. The selected incident drives the timeline and checklist panes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
-from data.views import Snapshot, SyncState, load_timeline
+from data.views import IncidentRow, QueueFilter, Snapshot, SyncState, load_checklist, load_timeline
+from screens import dialogs
+from widgets.checklist import ChecklistPane
 from widgets.queue import IncidentQueue
+from widgets.roster import RosterPane
 from widgets.status import StatusBar
 from widgets.timeline import Timeline
 
 WELCOME = (
     "No incidents in the journal yet.\n\n"
-    "Open one from a script:  warroom append --type incident.opened --incident INC-1 "
-    "--data '{\"title\": \"…\", \"category\": \"edr\", \"severity\": 1, "
-    "\"source\": \"law_enforcement\", \"regions\": [\"US\"]}'\n"
-    "or try the demo:  make run"
+    "Press o to open one, or append one from a script:\n"
+    "  warroom append --type incident.opened --incident INC-1 --data "
+    "'{\"title\": \"…\", \"category\": \"edr\", \"severity\": 1, "
+    "\"source\": \"law_enforcement\", \"regions\": [\"US\"]}'\n\n"
+    "Or try the demo war room:  make run"
 )
+
+PANES = {"1": "queue", "2": "timeline", "3": "checklist", "4": "roster-table"}
+#: actions that need a selected incident (hidden from the footer without one)
+INCIDENT_ACTIONS = {"severity", "status", "role", "note", "record_action", "add_item", "open_incident"}
+ITEM_ACTIONS = {"item_done", "item_block", "item_skip", "item_state"}
 
 
 class MainScreen(Screen[None]):
     BINDINGS = [
-        Binding("1", "focus_pane('queue')", "Queue", id="focus.queue", tooltip="Focus the incident queue"),
-        Binding("2", "focus_pane('timeline')", "Timeline", id="focus.timeline", tooltip="Focus the timeline"),
-        Binding("q", "app.quit", "Quit", id="app.quit", tooltip="Leave the console"),
+        Binding("o", "new_incident", "Open", id="incident.new", tooltip="Open a new incident"),
+        Binding("enter", "open_incident", "Details", id="incident.details", tooltip="Open the incident screen", show=False),
+        Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
+        Binding("x", "status", "Status", id="incident.status", tooltip="Set the status (with a reason)"),
+        Binding("r", "role", "Role", id="incident.role", tooltip="Assign or clear a role"),
+        Binding("a", "note", "Note", id="incident.note", tooltip="Add a note (optionally pinned)"),
+        Binding("k", "record_action", "Action", id="incident.action", tooltip="Record an action taken"),
+        Binding("i", "add_item", "Item", id="checklist.add", tooltip="Add a checklist item"),
+        Binding("d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"),
+        Binding("b", "item_block", "Block", id="checklist.block", tooltip="Mark the selected item blocked (with a note)", show=False),
+        Binding("p", "item_skip", "Skip", id="checklist.skip", tooltip="Skip the selected item (with a note)", show=False),
+        Binding("slash", "search", "Search", id="queue.search", tooltip="Filter the queue by text"),
+        Binding("f", "filters", "Filter", id="queue.filter", tooltip="Filter the queue by severity, category, region, status"),
+        Binding("m", "mine", "Mine", id="queue.mine", tooltip="Only incidents where I hold a role", show=False),
+        Binding("c", "closed", "Closed", id="queue.closed", tooltip="Show or hide closed incidents", show=False),
+        Binding("y", "timeline_filter", "Types", id="timeline.filter", tooltip="Cycle the timeline's type filter", show=False),
+        Binding("l", "local_time", "Local", id="timeline.local", tooltip="Timeline times in UTC or your local zone", show=False),
+        Binding("1", "focus_pane('1')", "Queue", id="focus.queue", show=False),
+        Binding("2", "focus_pane('2')", "Timeline", id="focus.timeline", show=False),
+        Binding("3", "focus_pane('3')", "Checklist", id="focus.checklist", show=False),
+        Binding("4", "focus_pane('4')", "Roster", id="focus.roster", show=False),
+        Binding("z", "maximize_pane", "Zoom", id="pane.zoom", tooltip="Maximise the focused pane (again to restore)"),
+        Binding("exclamation_mark", "warnings", "Warnings", id="sync.warnings", tooltip="Quarantined lines and chain breaks", show=False),
     ]
 
     DEFAULT_CSS = """
-    MainScreen #queue-pane { height: 3fr; border: round $primary-darken-2; }
-    MainScreen #timeline-pane { height: 2fr; border: round $primary-darken-2; }
-    MainScreen #queue-pane:focus-within, MainScreen #timeline-pane:focus-within { border: round $accent; }
+    MainScreen #top { height: 3fr; }
+    MainScreen #bottom { height: 2fr; }
+    MainScreen .pane { border: round $primary-darken-2; border-title-color: $text; }
+    MainScreen .pane:focus-within { border: round $accent; }
+    MainScreen #queue-pane { width: 3fr; }
+    MainScreen #roster-pane { width: 1fr; min-width: 52; }
+    MainScreen #timeline-pane { width: 1fr; }
+    MainScreen #checklist-pane { width: 1fr; }
+    MainScreen #search { display: none; height: 1; border: none; padding: 0 1; }
+    MainScreen #search.shown { display: block; }
     MainScreen #welcome { display: none; padding: 1 2; color: $text-muted; }
     MainScreen.empty #welcome { display: block; }
     MainScreen.empty #queue { display: none; }
@@ -45,16 +85,29 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.actor = actor
         self.snapshot = Snapshot()
+        self.filter = QueueFilter()
+        self.shown: tuple[IncidentRow, ...] = ()
+        self.selected: str | None = None
+        self._detail_seq: tuple[str | None, int] = (None, -1)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.actor, id="status")
-        with Vertical(id="queue-pane") as pane:
-            pane.border_title = "1 Incident queue"
-            yield IncidentQueue(id="queue")
-            yield Static(WELCOME, id="welcome", markup=False)
-        with Vertical(id="timeline-pane") as pane:
-            pane.border_title = "2 Timeline"
-            yield Timeline(id="timeline")
+        with Horizontal(id="top"):
+            with Vertical(id="queue-pane", classes="pane") as pane:
+                pane.border_title = "1 Incident queue"
+                yield Input(placeholder="filter: id, title, category, status, commander (Enter to keep, Esc to clear)", id="search")
+                yield IncidentQueue(id="queue")
+                yield Static(WELCOME, id="welcome", markup=False)
+            with Vertical(id="roster-pane", classes="pane") as pane:
+                pane.border_title = "4 On call"
+                yield RosterPane(id="roster")
+        with Horizontal(id="bottom"):
+            with Vertical(id="timeline-pane", classes="pane") as pane:
+                pane.border_title = "2 Timeline"
+                yield Timeline(id="timeline")
+            with Vertical(id="checklist-pane", classes="pane") as pane:
+                pane.border_title = "3 Checklist"
+                yield ChecklistPane(id="checklist")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -62,14 +115,35 @@ class MainScreen(Screen[None]):
         self.set_interval(1.0, self.tick)
         self.query_one(Timeline).empty("Select an incident to see its timeline.")
         self.query_one(IncidentQueue).focus()
+        last = getattr(self.app, "last_snapshot", None)
+        if last is not None:
+            self.show(last)
+
+    # --- showing ---------------------------------------------------------------------
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         now = datetime.now(UTC)
         self.query_one(StatusBar).show(now, snapshot.sync)
-        self.set_class(not snapshot.incidents and snapshot.sync.synced_at is not None, "empty")
-        self.query_one(IncidentQueue).show(snapshot.incidents, now)
-        self.load_timeline()
+        self.refresh_queue(now)
+        self.query_one(RosterPane).show(snapshot, now)
+        row = next((r for r in self.shown if r.id == self.selected), None)
+        if row is not None and self._detail_seq != (row.id, row.last_seq):
+            self.load_detail()
+
+    def refresh_queue(self, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        self.shown = self.filter.apply(self.snapshot.incidents, self.actor)
+        empty = not self.snapshot.incidents and self.snapshot.sync.synced_at is not None
+        self.set_class(empty, "empty")
+        self.query_one(IncidentQueue).show(self.shown, now, self.actor)
+        pane = self.query_one("#queue-pane")
+        active = sum(1 for r in self.snapshot.incidents if r.active)
+        pane.border_subtitle = Text(
+            f"{len(self.shown)} shown · {active} active" + (f" · {self.filter.describe()}" if self.filter.describe() else "")
+        )
+        if not self.shown:
+            self.select(None)
 
     def show_state(self, state: SyncState) -> None:
         self.query_one(StatusBar).show(datetime.now(UTC), state)
@@ -77,23 +151,235 @@ class MainScreen(Screen[None]):
     def tick(self) -> None:
         now = datetime.now(UTC)
         self.query_one(StatusBar).show(now)
-        self.query_one(IncidentQueue).tick(now)
+        self.query_one(IncidentQueue).tick(now, self.actor)
+        self.query_one(ChecklistPane).tick(now)
+        if now.second % 15 == 0:
+            self.query_one(RosterPane).tick(now)
 
-    def action_focus_pane(self, name: str) -> None:
-        self.query_one(f"#{name}").focus()
+    def select(self, incident: str | None) -> None:
+        if incident == self.selected:
+            return
+        self.selected = incident
+        self._detail_seq = (None, -1)
+        if incident is None:
+            self.query_one(Timeline).empty("Select an incident to see its timeline.")
+            self.query_one(ChecklistPane).show(None, (), datetime.now(UTC))
+            self.query_one("#timeline-pane").border_title = "2 Timeline"
+            self.query_one("#checklist-pane").border_title = "3 Checklist"
+        else:
+            self.load_detail()
+        self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#queue")
-    def _selected(self, _: DataTable.RowHighlighted) -> None:
-        self.load_timeline()
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.select(str(event.row_key.value) if event.row_key is not None else None)
 
-    @work(group="timeline", exclusive=True)
-    async def load_timeline(self) -> None:
-        queue = self.query_one(IncidentQueue)
-        incident = queue._selected_id()
-        timeline = self.query_one(Timeline)
-        if incident is None:
-            timeline.empty("Select an incident to see its timeline.")
+    @on(DataTable.RowSelected, "#queue")
+    def _chosen(self, _: DataTable.RowSelected) -> None:
+        self.action_open_incident()
+
+    @work(group="detail", exclusive=True)
+    async def load_detail(self) -> None:
+        incident = self.selected
+        row = self.selected_row()
+        if incident is None or row is None:
             return
-        entries = await load_timeline(self.app.store, incident)  # type: ignore[attr-defined]
-        timeline.show(incident, entries)
-        self.query_one("#timeline-pane").border_title = f"2 Timeline · {incident}"
+        store = self.app.store  # type: ignore[attr-defined]
+        timeline = self.query_one(Timeline)
+        checklist = self.query_one(ChecklistPane)
+        if not row.visible_to(self.actor):
+            timeline.empty(f"{incident} is restricted: its details are shown to the people who hold a role in it.")
+            checklist.show(incident, (), datetime.now(UTC))
+        else:
+            entries = await load_timeline(store, incident)
+            items = await load_checklist(store, incident)
+            if incident != self.selected:
+                return
+            timeline.show(incident, entries)
+            checklist.show(incident, items, datetime.now(UTC))
+        self._detail_seq = (incident, row.last_seq)
+        self.query_one("#timeline-pane").border_title = Text(f"2 Timeline · {incident} · {timeline.filter_name}")
+        self.query_one("#checklist-pane").border_title = Text(f"3 Checklist · {incident}")
+
+    def selected_row(self) -> IncidentRow | None:
+        return next((r for r in self.shown if r.id == self.selected), None)
+
+    # --- which actions apply ---------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in INCIDENT_ACTIONS:
+            row = self.selected_row()
+            return row is not None and row.visible_to(self.actor)
+        if action in ITEM_ACTIONS:
+            row = self.selected_row()
+            return row is not None and row.visible_to(self.actor) and self.query_one(ChecklistPane).selected_row() is not None
+        return True
+
+    # --- actions ---------------------------------------------------------------------
+
+    def _dialog(self, dialog: dialogs.FormDialog) -> None:
+        def done(written: bool | None) -> None:
+            if written:
+                self.app.notify(f"{dialog.TITLE}: written to the journal", timeout=3, markup=False)
+
+        self.app.push_screen(dialog, done)
+
+    def action_new_incident(self) -> None:
+        self._dialog(dialogs.NewIncidentDialog())
+
+    def action_open_incident(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        from screens.incident import IncidentScreen
+
+        self.app.push_screen(IncidentScreen(row.id))
+
+    def action_severity(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self._dialog(dialogs.SeverityDialog(row.id, {"severity": row.severity}))
+
+    def action_status(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self._dialog(dialogs.StatusDialog(row.id, {"status": row.status}))
+
+    def action_role(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self._dialog(dialogs.RoleDialog(row.id, {"role": "commander", "person": row.commander or ""}))
+
+    def action_note(self) -> None:
+        if self.selected:
+            self._dialog(dialogs.NoteDialog(self.selected))
+
+    def action_record_action(self) -> None:
+        if self.selected:
+            self._dialog(dialogs.ActionDialog(self.selected))
+
+    def action_add_item(self) -> None:
+        if self.selected:
+            items = {r.item for r in self.query_one(ChecklistPane).items}
+            self._dialog(dialogs.ChecklistAddDialog(self.selected, {"items": items}))
+
+    def _item_dialog(self, state: str) -> None:
+        item = self.query_one(ChecklistPane).selected_row()
+        if self.selected and item is not None:
+            self._dialog(dialogs.ChecklistSetDialog(self.selected, {"item": item.item, "text": item.text, "state": state}))
+
+    def action_item_done(self) -> None:
+        item = self.query_one(ChecklistPane).selected_row()
+        if self.selected and item is not None:
+            self.write_now([{"type": "checklist.set", "incident": self.selected, "data": {"item": item.item, "state": "done"}}],
+                           f"{item.item} marked done")  # fmt: skip
+
+    def action_item_block(self) -> None:
+        self._item_dialog("blocked")
+
+    def action_item_skip(self) -> None:
+        self._item_dialog("skipped")
+
+    def action_item_state(self) -> None:
+        item = self.query_one(ChecklistPane).selected_row()
+        self._item_dialog("done" if item is None or item.state != "done" else "open")
+
+    @on(DataTable.RowSelected, "#checklist")
+    def _item_chosen(self, _: DataTable.RowSelected) -> None:
+        self.action_item_state()
+
+    @work(group="write")
+    async def write_now(self, events: list[dict[str, Any]], what: str) -> None:
+        error = await self.app.act(events)  # type: ignore[attr-defined]
+        if error is None:
+            self.app.notify(what, timeout=3, markup=False)
+        else:
+            self.app.notify(f"Nothing was written: {error}", severity="error", timeout=10, markup=False)
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("shown")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.filter = replace(self.filter, text=event.value.strip())
+        self.refresh_queue()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.remove_class("shown")
+        self.query_one(IncidentQueue).focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus or self.filter.text:
+            search.value = ""
+            search.remove_class("shown")
+            self.query_one(IncidentQueue).focus()
+
+    def action_filters(self) -> None:
+        from screens.filters import FilterDialog
+
+        def done(result: QueueFilter | None) -> None:
+            if result is not None:
+                self.filter = result
+                self.refresh_queue()
+
+        self.app.push_screen(FilterDialog(self.filter), done)
+
+    def action_mine(self) -> None:
+        self.filter = replace(self.filter, mine=not self.filter.mine)
+        self.refresh_queue()
+
+    def action_closed(self) -> None:
+        self.filter = replace(self.filter, show_closed=not self.filter.show_closed)
+        self.app.include_closed = self.filter.show_closed  # type: ignore[attr-defined]
+        self.app.request_refresh()  # type: ignore[attr-defined]
+        self.refresh_queue()
+
+    def action_timeline_filter(self) -> None:
+        name = self.query_one(Timeline).cycle_filter()
+        if self.selected:
+            self.query_one("#timeline-pane").border_title = Text(f"2 Timeline · {self.selected} · {name}")
+
+    def action_local_time(self) -> None:
+        from data.roster import zone  # noqa: F401  (the zone of this console's machine)
+
+        tz = _local_zone_name()
+        local = self.query_one(Timeline).toggle_local(tz)
+        self.app.notify(f"Timeline times in {'local time (' + tz + ')' if local else 'UTC'}", timeout=3, markup=False)
+
+    def action_focus_pane(self, key: str) -> None:
+        self.query_one(f"#{PANES[key]}").focus()
+
+    def action_maximize_pane(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if focused is None:
+            return
+        pane = next((a for a in focused.ancestors_with_self if a.has_class("pane")), None)
+        if pane is not None:
+            self.maximize(pane, container=False)
+
+    def action_warnings(self) -> None:
+        from screens.warnings import WarningsScreen
+
+        self.app.push_screen(WarningsScreen())
+
+
+def _local_zone_name() -> str:
+    import os
+    import time
+
+    tz = os.environ.get("TZ")
+    if tz:
+        return tz.lstrip(":")
+    try:
+        link = os.readlink("/etc/localtime")
+        return link.split("zoneinfo/", 1)[1]
+    except (OSError, IndexError):
+        return time.tzname[0] if time.tzname[0] != "UTC" else "UTC"

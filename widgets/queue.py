@@ -26,14 +26,16 @@ class IncidentQueue(DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self._rows: dict[str, IncidentRow] = {}
+        self.me = ""
         self._cells: dict[str, tuple[str, ...]] = {}
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
             self.add_column(label, key=key, width=width)
 
-    def show(self, rows: tuple[IncidentRow, ...], now: datetime) -> None:
+    def show(self, rows: tuple[IncidentRow, ...], now: datetime, me: str = "") -> None:
         """Make the table show ``rows`` in this order, touching only what changed."""
+        self.me = me
         wanted = [r.id for r in rows]
         current = [str(k.value) for k in self.rows]
         selected = self._selected_id()
@@ -43,7 +45,7 @@ class IncidentQueue(DataTable[Text]):
                 self.clear()
                 self._cells.clear()
                 for r in rows:
-                    cells = self._render(r, now)
+                    cells = self._render(r, now, me)
                     self.add_row(*cells, key=r.id)
                     self._cells[r.id] = tuple(c.plain for c in cells)
             else:
@@ -53,14 +55,14 @@ class IncidentQueue(DataTable[Text]):
             if selected in self._rows:
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
 
-    def tick(self, now: datetime) -> None:
+    def tick(self, now: datetime, me: str = "") -> None:
         """Refresh the time-dependent cells (age and countdown)."""
         with self.app.batch_update():
             for r in self._rows.values():
                 self._update(r, now)
 
     def _update(self, r: IncidentRow, now: datetime) -> None:
-        cells = self._render(r, now)
+        cells = self._render(r, now, self.me)
         old = self._cells.get(r.id)
         for (key, _, _), cell, i in zip(COLUMNS, cells, range(len(cells)), strict=True):
             if old is None or old[i] != cell.plain:
@@ -77,9 +79,16 @@ class IncidentQueue(DataTable[Text]):
         return str(key.value)
 
     @staticmethod
-    def _render(r: IncidentRow, now: datetime) -> tuple[Text, ...]:
+    def _render(r: IncidentRow, now: datetime, me: str) -> tuple[Text, ...]:
         due_text, urgency = countdown(r.next_due, now)
-        title = Text("restricted", style="italic") if r.restricted else Text(clean(r.title, 200))
+        if not r.visible_to(me):
+            title = Text("restricted", style="italic")
+        elif r.restricted:
+            title = Text.assemble(("[R] ", "bold"), clean(r.title, 200))
+        else:
+            title = Text(clean(r.title, 200))
+        if not r.active:
+            due_text, urgency = r.status.replace("_", " "), "none"
         return (
             Text(clean(r.id)),
             Text(f"S{r.severity}", style=SEVERITY_STYLE.get(r.severity, "")),

@@ -21,6 +21,17 @@ TYPE_MARKERS = {
 }
 
 
+#: the timeline's type filters, in the order the key cycles through them
+FILTERS: tuple[tuple[str, frozenset[str] | None], ...] = (
+    ("all events", None),
+    ("notes", frozenset({"incident.note"})),
+    ("decisions", frozenset({"incident.opened", "incident.severity_set", "incident.status_set",
+                             "incident.role_set", "incident.updated"})),
+    ("actions", frozenset({"incident.action"})),
+    ("checklist", frozenset({"checklist.added", "checklist.set"})),
+)  # fmt: skip
+
+
 class Timeline(RichLog):
     """Follows live additions unless the user has scrolled up (RichLog's auto-scroll)."""
 
@@ -31,30 +42,65 @@ class Timeline(RichLog):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=True, **kwargs)  # type: ignore[arg-type]
         self.incident: str | None = None
+        self.entries: tuple[TimelineEntry, ...] = ()
         self.last_seq = 0
+        self.filter_index = 0
+        self.local_tz: str | None = None  # None: UTC
+
+    @property
+    def filter_name(self) -> str:
+        return FILTERS[self.filter_index][0]
 
     def show(self, incident: str, entries: tuple[TimelineEntry, ...]) -> None:
         if incident != self.incident:
             self.clear()
             self.incident = incident
             self.last_seq = 0
+        self.entries = entries
+        types = FILTERS[self.filter_index][1]
         for e in entries:
             if e.seq <= self.last_seq:
                 continue
-            self.write(self.line(e))
+            if types is None or e.type in types:
+                self.write(self.line(e, self.local_tz))
             self.last_seq = e.seq
+
+    def redraw(self) -> None:
+        if self.incident is None:
+            return
+        incident, entries = self.incident, self.entries
+        self.incident = None
+        self.show(incident, entries)
+
+    def cycle_filter(self) -> str:
+        self.filter_index = (self.filter_index + 1) % len(FILTERS)
+        self.redraw()
+        return self.filter_name
+
+    def toggle_local(self, tz: str) -> bool:
+        self.local_tz = None if self.local_tz else tz
+        self.redraw()
+        return self.local_tz is not None
 
     def empty(self, message: str) -> None:
         self.clear()
         self.incident = None
+        self.entries = ()
         self.last_seq = 0
         self.write(Text(message, style="dim"))
 
     @staticmethod
-    def line(e: TimelineEntry) -> Text:
+    def line(e: TimelineEntry, local_tz: str | None = None) -> Text:
         marker, style = TYPE_MARKERS.get(e.type, ("????", "dim"))
-        when = e.ts.strftime("%H:%M:%SZ") if e.ts else clean(e.ts_text, 25)
-        pin = Text("📌 " if e.pinned else "", style="bold")
+        if e.ts is None:
+            when = clean(e.ts_text, 25)
+        elif local_tz:
+            from data.roster import zone
+
+            when = e.ts.astimezone(zone(local_tz)).strftime("%H:%M:%S")
+        else:
+            when = e.ts.strftime("%H:%M:%SZ")
+        pin = ("PINNED ", "bold reverse") if e.pinned else ""
         return Text.assemble(
             (when, "dim"), " ", (marker, style), " ", (clean(e.actor, 24), "bold"), " ", pin, clean(e.text, 2000)
         )

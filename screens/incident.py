@@ -1,0 +1,241 @@
+"""The incident screen: every field, the lifecycle and its durations, roles with their
+history, the full timeline, the checklist and the external references."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from data.text import clean
+from data.views import Snapshot, load_checklist, load_timeline, parse_time
+from screens import dialogs
+from widgets.checklist import ChecklistPane
+from widgets.status import StatusBar
+from widgets.timeline import Timeline
+
+
+def duration(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return "—"
+    secs = int((end - start).total_seconds())
+    sign = "-" if secs < 0 else ""
+    secs = abs(secs)
+    d, rem = divmod(secs, 86400)
+    h, rem = divmod(rem, 3600)
+    m, s = divmod(rem, 60)
+    if d:
+        return f"{sign}{d}d {h}h {m}m"
+    if h:
+        return f"{sign}{h}h {m:02d}m"
+    return f"{sign}{m}m {s:02d}s"
+
+
+def fmt_time(t: datetime | None) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%SZ") if t else "—"
+
+
+class IncidentScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="incident.back", tooltip="Back to the war room"),
+        Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
+        Binding("x", "status", "Status", id="incident.status", tooltip="Set the status (with a reason)"),
+        Binding("r", "role", "Role", id="incident.role", tooltip="Assign or clear a role"),
+        Binding("a", "note", "Note", id="incident.note", tooltip="Add a note (optionally pinned)"),
+        Binding("k", "record_action", "Action", id="incident.action", tooltip="Record an action taken"),
+        Binding("i", "add_item", "Item", id="checklist.add", tooltip="Add a checklist item"),
+        Binding("d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"),
+        Binding("b", "item_block", "Block", id="checklist.block", show=False, tooltip="Mark the selected item blocked"),
+        Binding("p", "item_skip", "Skip", id="checklist.skip", show=False, tooltip="Skip the selected item"),
+        Binding("y", "timeline_filter", "Types", id="timeline.filter", tooltip="Cycle the timeline's type filter"),
+    ]
+
+    DEFAULT_CSS = """
+    IncidentScreen .box { border: round $primary-darken-2; height: auto; }
+    IncidentScreen .box:focus-within { border: round $accent; }
+    IncidentScreen #fields { padding: 0 1; }
+    IncidentScreen #middle { height: 1fr; }
+    IncidentScreen #roles-box { width: 2fr; height: 1fr; }
+    IncidentScreen #checklist-box { width: 3fr; height: 1fr; }
+    IncidentScreen #timeline-box { height: 1fr; }
+    IncidentScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, incident: str) -> None:
+        super().__init__()
+        self.incident = incident
+        self.row: dict[str, Any] | None = None
+        self._seq = -1
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.app.settings.actor, id="status")  # type: ignore[attr-defined]
+        with Vertical(id="fields-box", classes="box") as box:
+            box.border_title = Text(self.incident)
+            yield Static("", id="fields", markup=False)
+        with Horizontal(id="middle"):
+            with Vertical(id="roles-box", classes="box") as box:
+                box.border_title = "Roles and their history"
+                yield DataTable(id="roles", cursor_type="row")
+            with Vertical(id="checklist-box", classes="box") as box:
+                box.border_title = "Checklist"
+                yield ChecklistPane(id="checklist")
+        with Vertical(id="timeline-box", classes="box") as box:
+            box.border_title = "Timeline"
+            yield Timeline(id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        roles = self.query_one("#roles", DataTable)
+        roles.add_columns("Role", "Person", "From", "Until", "Held for")
+        self.app.snapshots.subscribe(self, self.on_snapshot)  # type: ignore[attr-defined]
+        self.set_interval(1.0, self.tick)
+        self.load()
+        self.query_one(Timeline).focus()
+
+    def on_snapshot(self, snapshot: Snapshot) -> None:
+        self.query_one(StatusBar).show(datetime.now(UTC), snapshot.sync)
+        row = next((r for r in snapshot.incidents if r.id == self.incident), None)
+        if row is None or row.last_seq != self._seq:
+            self.load()
+
+    def tick(self) -> None:
+        now = datetime.now(UTC)
+        self.query_one(StatusBar).show(now)
+        self.query_one(ChecklistPane).tick(now)
+
+    def visible(self) -> bool:
+        if self.row is None:
+            return False
+        me = self.app.settings.actor  # type: ignore[attr-defined]
+        return not self.row["restricted"] or me in self.row["roles"].values()
+
+    @work(group="incident", exclusive=True)
+    async def load(self) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        rows = await store.incidents(self.incident)
+        if not rows:
+            self.query_one("#fields", Static).update(Text(f"{self.incident} is not in the store.", style="bold"))
+            return
+        self.row = inc = rows[0]
+        self._seq = inc["last_seq"]
+        now = datetime.now(UTC)
+        entries = await load_timeline(store, self.incident, limit=100_000) if self.visible() else ()
+        fields = self.fields_text(inc, now)
+        refs = [e for e in entries if e.ref]
+        if refs:
+            fields.append(f"{'References':<13}", style="dim")
+            fields.append(clean("   ".join(f"{e.ref} ({e.kind}, {e.ts:%d %b %H:%MZ})" if e.ts else e.ref for e in refs), 600) + "\n")  # type: ignore[operator]
+        self.query_one("#fields", Static).update(fields)
+        self.query_one("#fields-box").border_title = Text(
+            f"{self.incident} · S{inc['severity']} · {inc['category']} · {inc['status']}"
+        )
+        roles = self.query_one("#roles", DataTable)
+        roles.clear()
+        timeline = self.query_one(Timeline)
+        checklist = self.query_one(ChecklistPane)
+        if not self.visible():
+            timeline.empty("Restricted: details are shown to the people who hold a role in it.")
+            checklist.show(self.incident, (), now)
+        else:
+            for h in await store.role_history(self.incident):
+                start, end = parse_time(h["start_ts"]), parse_time(h["end_ts"])
+                roles.add_row(
+                    Text(h["role"]), Text(clean(h["person"], 30), style="bold" if end is None else ""),
+                    Text(fmt_time(start)), Text(fmt_time(end) if end else "now"), Text(duration(start, end or now)),
+                )  # fmt: skip
+            timeline.show(self.incident, entries)
+            checklist.show(self.incident, await load_checklist(store, self.incident), now)
+        self.query_one("#timeline-box").border_title = Text(f"Timeline · {timeline.filter_name}")
+        self.refresh_bindings()
+
+    def fields_text(self, inc: dict[str, Any], now: datetime) -> Text:
+        visible = self.visible()
+        t = Text()
+
+        def line(label: str, value: str, style: str = "") -> None:
+            t.append(f"{label:<13}", style="dim")
+            t.append(clean(value, 400) + "\n", style=style)
+
+        line("Title", inc["title"] if visible else "restricted", "bold")
+        line("Severity", f"S{inc['severity']}    Status  {inc['status']}    Category  {inc['category']}    Source  {inc['source']}")
+        line("Regions", ", ".join(inc["regions"]) + ("    RESTRICTED (need-to-know)" if inc["restricted"] else ""))
+        roles = ", ".join(f"{r}: {p}" for r, p in sorted(inc["roles"].items())) or "none yet"
+        line("Roles", roles)
+        if visible and inc["summary"]:
+            line("Summary", inc["summary"])
+        opened = parse_time(inc["detected_at"]) or parse_time(inc["opened_at"])
+        ack, cont, res, closed = (parse_time(inc[k]) for k in ("acknowledged_at", "contained_at", "resolved_at", "closed_at"))
+        line("Opened", f"{fmt_time(parse_time(inc['opened_at']))} by {inc['opened_by']}"
+             + (f"   detected {fmt_time(parse_time(inc['detected_at']))}" if inc["detected_at"] else ""))  # fmt: skip
+        line("Lifecycle", f"acknowledged {fmt_time(ack)} (after {duration(opened, ack)})   "
+             f"contained {fmt_time(cont)} (after {duration(opened, cont)})")  # fmt: skip
+        line("", f"resolved {fmt_time(res)} (after {duration(opened, res)})   closed {fmt_time(closed)}")
+        return t
+
+    # --- actions (the same dialogs as the main screen) --------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("severity", "status", "role", "note", "record_action", "add_item", "timeline_filter"):
+            return self.visible()
+        if action in ("item_done", "item_block", "item_skip"):
+            return self.visible() and self.query_one(ChecklistPane).selected_row() is not None
+        return True
+
+    def _dialog(self, dialog: dialogs.FormDialog) -> None:
+        def done(written: bool | None) -> None:
+            if written:
+                self.app.notify(f"{dialog.TITLE}: written to the journal", timeout=3, markup=False)
+
+        self.app.push_screen(dialog, done)
+
+    def action_severity(self) -> None:
+        if self.row:
+            self._dialog(dialogs.SeverityDialog(self.incident, {"severity": self.row["severity"]}))
+
+    def action_status(self) -> None:
+        if self.row:
+            self._dialog(dialogs.StatusDialog(self.incident, {"status": self.row["status"]}))
+
+    def action_role(self) -> None:
+        if self.row:
+            self._dialog(dialogs.RoleDialog(self.incident, {"role": "commander", "person": self.row["roles"].get("commander", "")}))
+
+    def action_note(self) -> None:
+        self._dialog(dialogs.NoteDialog(self.incident))
+
+    def action_record_action(self) -> None:
+        self._dialog(dialogs.ActionDialog(self.incident))
+
+    def action_add_item(self) -> None:
+        items = {r.item for r in self.query_one(ChecklistPane).items}
+        self._dialog(dialogs.ChecklistAddDialog(self.incident, {"items": items}))
+
+    def _item(self, state: str) -> None:
+        item = self.query_one(ChecklistPane).selected_row()
+        if item is not None:
+            self._dialog(dialogs.ChecklistSetDialog(self.incident, {"item": item.item, "text": item.text, "state": state}))
+
+    def action_item_done(self) -> None:
+        self._item("done")
+
+    def action_item_block(self) -> None:
+        self._item("blocked")
+
+    def action_item_skip(self) -> None:
+        self._item("skipped")
+
+    @on(DataTable.RowSelected, "#checklist")
+    def _item_chosen(self, _: DataTable.RowSelected) -> None:
+        item = self.query_one(ChecklistPane).selected_row()
+        self._item("done" if item is None or item.state != "done" else "open")
+
+    def action_timeline_filter(self) -> None:
+        name = self.query_one(Timeline).cycle_filter()
+        self.query_one("#timeline-box").border_title = Text(f"Timeline · {name}")

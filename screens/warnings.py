@@ -1,0 +1,53 @@
+"""Quarantined lines and chain breaks: what the journal holds that could not be applied."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from data.export import raw_text
+from data.text import clean
+
+
+class WarningsScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="warnings.close")]
+    DEFAULT_CSS = """
+    WarningsScreen { align: center middle; }
+    WarningsScreen > Vertical { width: 95%; height: 85%; border: thick $warning; background: $surface; padding: 0 1; }
+    WarningsScreen DataTable { height: 1fr; }
+    WarningsScreen .heading { text-style: bold; margin-top: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("Chain breaks: lines whose prev does not match the line before (edited, removed or inserted lines)"), classes="heading")
+            yield DataTable(id="breaks", cursor_type="row")
+            yield Static(Text("Quarantined lines: kept byte for byte, never applied (warroom export quarantine --format csv)"), classes="heading")
+            yield DataTable(id="quarantine", cursor_type="row")
+            yield Static(Text("Esc to close", style="dim"))
+
+    def on_mount(self) -> None:
+        b = self.query_one("#breaks", DataTable)
+        b.add_columns("Line", "Reason")
+        q = self.query_one("#quarantine", DataTable)
+        q.add_columns("Line", "Reason", "Raw (first 160 characters, controls replaced)")
+        self.load()
+
+    @work(group="warnings", exclusive=True)
+    async def load(self) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        b = self.query_one("#breaks", DataTable)
+        for row in await store.chain_breaks():
+            b.add_row(Text(str(row["line"])), Text(clean(row["reason"], 200)))
+        if b.row_count == 0:
+            b.add_row(Text("—"), Text("the chain is intact", style="dim"))
+        q = self.query_one("#quarantine", DataTable)
+        for row in await store.quarantine():
+            q.add_row(Text(str(row["line"])), Text(clean(row["reason"], 200)), Text(clean(raw_text(row["raw"]), 160)))
+        if q.row_count == 0:
+            q.add_row(Text("—"), Text("nothing quarantined", style="dim"), Text(""))

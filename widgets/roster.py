@@ -1,0 +1,88 @@
+"""The on-call roster: for each rotation, who is on call now, their local time, and the
+next handoff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from data.roster import on_call
+from data.text import clean
+from data.views import Snapshot, countdown
+
+EMPTY = (
+    "No rotations in the journal yet.\n"
+    "Add one with:  warroom append --type roster.rotation --data "
+    "'{\"rotation\": \"uk-ic\", \"team\": \"emergency_response\", \"region\": \"UK\", "
+    "\"tz\": \"Europe/London\", \"days\": [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"], "
+    "\"start\": \"07:00\", \"hours\": 9, \"members\": [\"hugo\", \"dana\"], \"anchor\": \"2026-01-05\"}'"
+)
+
+
+class RosterPane(Vertical):
+    DEFAULT_CSS = """
+    RosterPane { height: 1fr; }
+    RosterPane #roster-empty { display: none; color: $text-muted; padding: 0 1; }
+    RosterPane.empty #roster-empty { display: block; }
+    RosterPane.empty DataTable { display: none; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.snapshot = Snapshot()
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        table: DataTable[Text] = DataTable(cursor_type="row", id="roster-table")
+        yield table
+        yield Static(EMPTY, id="roster-empty", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Rotation", key="rotation", width=10)
+        table.add_column("On call", key="person", width=12)
+        table.add_column("Local", key="local", width=9)
+        table.add_column("Handoff", key="handoff", width=9)
+        table.add_column("Next", key="next", width=10)
+
+    def show(self, snapshot: Snapshot, now: datetime) -> None:
+        self.snapshot = snapshot
+        self.set_class(not snapshot.rotations, "empty")
+        self.tick(now, rebuild=True)
+
+    def tick(self, now: datetime, rebuild: bool = False) -> None:
+        table = self.query_one(DataTable)
+        snap = self.snapshot
+        rows = []
+        for rot in snap.rotations:
+            oc = on_call(rot, list(snap.overrides), now)
+            if oc.person is None:
+                person = Text("— gap —", style="bold #e8833a")
+                local = Text("")
+            else:
+                tz = snap.person_tz(oc.person, rot.tz)
+                person = Text(clean(oc.person, 12) + (" *" if oc.override else ""), style="bold")
+                local = Text(now.astimezone(_zone(tz)).strftime("%a %H:%M"))
+            handoff = Text(countdown(oc.next_at, now)[0] if oc.next_at else "—")
+            nxt = Text(clean(oc.next_person or "gap", 10), style="dim")
+            rows.append((rot.rotation, Text(clean(rot.rotation, 10)), person, local, handoff, nxt))
+        with self.app.batch_update():
+            keys = [str(k.value) for k in table.rows]
+            if rebuild or keys != [r[0] for r in rows]:
+                table.clear()
+                for key, *cells in rows:
+                    table.add_row(*cells, key=key)
+            else:
+                for key, _, person, local, handoff, nxt in rows:
+                    table.update_cell(key, "person", person)
+                    table.update_cell(key, "local", local)
+                    table.update_cell(key, "handoff", handoff)
+                    table.update_cell(key, "next", nxt)
+
+
+def _zone(name: str):  # type: ignore[no-untyped-def]
+    from data.roster import zone
+
+    return zone(name)
