@@ -8,7 +8,6 @@ the journal → the same read path (the console sees its own actions as everyone
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.signal import Signal
 
+from data import clock
 from data.commands import AppendRefused, append_to, build_events
 from data.config import Settings
 from data.journal import FileJournal, JournalError
@@ -135,7 +135,7 @@ class WarRoom(App[None]):
         self.sync_state = SyncState(
             journal=str(self.settings.journal),
             line=status.line,
-            synced_at=time.time(),
+            synced_at=clock.wall(),
             quarantined=status.counters["quarantined"],
             chain_breaks=breaks,
             first_break=self._first_break,

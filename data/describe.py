@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 _ROLE_NAMES = {
@@ -22,6 +23,17 @@ def _s(value: Any) -> str:
 def _reason(data: dict[str, Any]) -> str:
     reason = data.get("reason")
     return f": {_s(reason)}" if reason else ""
+
+
+def _when(value: Any) -> str:
+    """A time as ``21 Nov 23:01Z`` (the journal keeps it exact)."""
+    from .models import parse_rfc3339
+
+    try:
+        t = parse_rfc3339(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return _s(value)
+    return t.strftime("%d %b %H:%MZ")
 
 
 def describe(event_type: str, data: dict[str, Any]) -> str:
@@ -62,7 +74,7 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         ref = f" (ref {_s(d['ref'])})" if d.get("ref") else ""
         return f"Action {_s(d.get('kind'))}: {_s(d.get('text'))}{ref}"
     if event_type == "checklist.added":
-        due = f", due {_s(d['due'])}" if d.get("due") else ""
+        due = f", due {_when(d['due'])}" if d.get("due") else ""
         basis = f" [{_s(d['basis'])}]" if d.get("basis") else ""
         return f"Checklist + {_s(d.get('item'))} ({_s(d.get('team'))}{due}): {_s(d.get('text'))}{basis}"
     if event_type == "checklist.set":

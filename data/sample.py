@@ -152,7 +152,7 @@ class Generator:
         }
         if category in ("csea", "data_security") and rng.random() < 0.5:
             data["restricted"] = True
-        state = {"id": inc_id, "status_i": -1, "items": [], "open_items": [], "category": category}
+        state = {"id": inc_id, "status_i": -1, "items": [], "open_items": [], "category": category, "commander": None}
         self.incidents.append(state)
         return self.event("incident.opened", data, inc_id)
 
@@ -161,13 +161,19 @@ class Generator:
         rng = self.rng
         inc_id = inc["id"]
         r = rng.random()
+        if inc["commander"] is None:  # a war room names its commander first
+            inc["commander"] = rng.choice(HANDLES)
+            return self.event("incident.role_set", {"role": "commander", "person": inc["commander"]}, inc_id)
+        if inc["status_i"] < 0:
+            inc["status_i"] = 0
+            return self.event("incident.status_set", {"status": STATUS_PATH[0], "reason": "Triaged by the IC."}, inc_id)
         if not inc["items"] or (r < 0.2 and len(inc["items"]) < len(CHECKS)):
             key, text, team, minutes = CHECKS[len(inc["items"])]
             inc["items"].append(key)
             inc["open_items"].append(key)
             due = _ts(self.now + timedelta(minutes=minutes))
             return self.event("checklist.added", {"item": key, "text": text, "team": team, "due": due, "template": f"{inc['category']}@1"}, inc_id)
-        if r < 0.4 and inc["open_items"]:
+        if r < 0.45 and inc["open_items"]:
             key = inc["open_items"].pop(0)
             if rng.random() < 0.1:
                 return self.event("checklist.set", {"item": key, "state": "skipped", "note": "Not applicable: no UK nexus."}, inc_id)

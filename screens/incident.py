@@ -3,7 +3,7 @@ history, the full timeline, the checklist and the external references."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from data import clock
 from data.text import clean
 from data.views import Snapshot, load_checklist, load_timeline, parse_time
 from screens import dialogs
@@ -100,13 +101,13 @@ class IncidentScreen(Screen[None]):
         self.query_one(Timeline).focus()
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
-        self.query_one(StatusBar).show(datetime.now(UTC), snapshot.sync)
+        self.query_one(StatusBar).show(clock.now(), snapshot.sync)
         row = next((r for r in snapshot.incidents if r.id == self.incident), None)
         if row is None or row.last_seq != self._seq:
             self.load()
 
     def tick(self) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         self.query_one(StatusBar).show(now)
         self.query_one(ChecklistPane).tick(now)
 
@@ -125,7 +126,7 @@ class IncidentScreen(Screen[None]):
             return
         self.row = inc = rows[0]
         self._seq = inc["last_seq"]
-        now = datetime.now(UTC)
+        now = clock.now()
         entries = await load_timeline(store, self.incident, limit=100_000) if self.visible() else ()
         fields = self.fields_text(inc, now)
         refs = [e for e in entries if e.ref]

@@ -4,7 +4,7 @@ checklist below. The selected incident drives the timeline and checklist panes."
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from data import clock
 from data.views import IncidentRow, QueueFilter, Snapshot, SyncState, load_checklist, load_timeline
 from screens import dialogs
 from widgets.checklist import ChecklistPane
@@ -66,14 +67,14 @@ class MainScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
-    MainScreen #top { height: 3fr; }
-    MainScreen #bottom { height: 2fr; }
+    MainScreen #queue-pane { height: 1fr; min-height: 12; }
+    MainScreen #bottom { height: 1fr; min-height: 12; }
     MainScreen .pane { border: round $primary-darken-2; border-title-color: $text; }
     MainScreen .pane:focus-within { border: round $accent; }
-    MainScreen #queue-pane { width: 3fr; }
-    MainScreen #roster-pane { width: 1fr; min-width: 52; }
     MainScreen #timeline-pane { width: 1fr; }
-    MainScreen #checklist-pane { width: 1fr; }
+    MainScreen #right { width: 1fr; }
+    MainScreen #checklist-pane { height: 1fr; }
+    MainScreen #roster-pane { height: auto; max-height: 12; }
     MainScreen #search { display: none; height: 1; border: none; padding: 0 1; }
     MainScreen #search.shown { display: block; }
     MainScreen #welcome { display: none; padding: 1 2; color: $text-muted; }
@@ -92,22 +93,22 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.actor, id="status")
-        with Horizontal(id="top"):
-            with Vertical(id="queue-pane", classes="pane") as pane:
-                pane.border_title = "1 Incident queue"
-                yield Input(placeholder="filter: id, title, category, status, commander (Enter to keep, Esc to clear)", id="search")
-                yield IncidentQueue(id="queue")
-                yield Static(WELCOME, id="welcome", markup=False)
-            with Vertical(id="roster-pane", classes="pane") as pane:
-                pane.border_title = "4 On call"
-                yield RosterPane(id="roster")
+        with Vertical(id="queue-pane", classes="pane") as pane:
+            pane.border_title = "1 Incident queue"
+            yield Input(placeholder="filter: id, title, category, status, commander (Enter to keep, Esc to clear)", id="search")
+            yield IncidentQueue(id="queue")
+            yield Static(WELCOME, id="welcome", markup=False)
         with Horizontal(id="bottom"):
             with Vertical(id="timeline-pane", classes="pane") as pane:
                 pane.border_title = "2 Timeline"
                 yield Timeline(id="timeline")
-            with Vertical(id="checklist-pane", classes="pane") as pane:
-                pane.border_title = "3 Checklist"
-                yield ChecklistPane(id="checklist")
+            with Vertical(id="right"):
+                with Vertical(id="checklist-pane", classes="pane") as pane:
+                    pane.border_title = "3 Checklist"
+                    yield ChecklistPane(id="checklist")
+                with Vertical(id="roster-pane", classes="pane") as pane:
+                    pane.border_title = "4 On call"
+                    yield RosterPane(id="roster")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -123,7 +124,7 @@ class MainScreen(Screen[None]):
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        now = datetime.now(UTC)
+        now = clock.now()
         self.query_one(StatusBar).show(now, snapshot.sync)
         self.refresh_queue(now)
         self.query_one(RosterPane).show(snapshot, now)
@@ -132,7 +133,7 @@ class MainScreen(Screen[None]):
             self.load_detail()
 
     def refresh_queue(self, now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         self.shown = self.filter.apply(self.snapshot.incidents, self.actor)
         empty = not self.snapshot.incidents and self.snapshot.sync.synced_at is not None
         self.set_class(empty, "empty")
@@ -146,10 +147,10 @@ class MainScreen(Screen[None]):
             self.select(None)
 
     def show_state(self, state: SyncState) -> None:
-        self.query_one(StatusBar).show(datetime.now(UTC), state)
+        self.query_one(StatusBar).show(clock.now(), state)
 
     def tick(self) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         self.query_one(StatusBar).show(now)
         self.query_one(IncidentQueue).tick(now, self.actor)
         self.query_one(ChecklistPane).tick(now)
@@ -163,7 +164,7 @@ class MainScreen(Screen[None]):
         self._detail_seq = (None, -1)
         if incident is None:
             self.query_one(Timeline).empty("Select an incident to see its timeline.")
-            self.query_one(ChecklistPane).show(None, (), datetime.now(UTC))
+            self.query_one(ChecklistPane).show(None, (), clock.now())
             self.query_one("#timeline-pane").border_title = "2 Timeline"
             self.query_one("#checklist-pane").border_title = "3 Checklist"
         else:
@@ -189,14 +190,14 @@ class MainScreen(Screen[None]):
         checklist = self.query_one(ChecklistPane)
         if not row.visible_to(self.actor):
             timeline.empty(f"{incident} is restricted: its details are shown to the people who hold a role in it.")
-            checklist.show(incident, (), datetime.now(UTC))
+            checklist.show(incident, (), clock.now())
         else:
             entries = await load_timeline(store, incident)
             items = await load_checklist(store, incident)
             if incident != self.selected:
                 return
             timeline.show(incident, entries)
-            checklist.show(incident, items, datetime.now(UTC))
+            checklist.show(incident, items, clock.now())
         self._detail_seq = (incident, row.last_seq)
         self.query_one("#timeline-pane").border_title = Text(f"2 Timeline · {incident} · {timeline.filter_name}")
         self.query_one("#checklist-pane").border_title = Text(f"3 Checklist · {incident}")

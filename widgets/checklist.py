@@ -9,12 +9,13 @@ from textual.widgets import DataTable
 
 from data.text import clean
 from data.views import ChecklistRow, countdown
+from widgets.tables import fit_column
 
 STATE_MARKS = {
     "open": ("[ ] open", ""),
     "done": ("[x] done", "#5fb36b"),
-    "skipped": ("[-] skipped", "dim"),
-    "blocked": ("[!] blocked", "bold #e8833a"),
+    "skipped": ("[-] skip", "dim"),
+    "blocked": ("[!] block", "bold #e8833a"),
 }
 URGENCY = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": "dim"}
 
@@ -31,12 +32,14 @@ class ChecklistPane(DataTable[Text]):
         self.incident: str | None = None
         self.items: tuple[ChecklistRow, ...] = ()
 
+    COLUMNS = (("state", "State", 9), ("text", "Item", 20), ("due", "Due · ticked by", 18))
+
     def on_mount(self) -> None:
-        self.add_column("Team", key="team", width=18)
-        self.add_column("State", key="state", width=12)
-        self.add_column("Item", key="text")
-        self.add_column("Due", key="due", width=13)
-        self.add_column("Ticked", key="by", width=20)
+        for key, label, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        fit_column(self, "text", self.COLUMNS)
 
     def show(self, incident: str | None, items: tuple[ChecklistRow, ...], now: datetime) -> None:
         selected = self.selected_item()
@@ -47,9 +50,11 @@ class ChecklistPane(DataTable[Text]):
             self.clear()
             previous_team = None
             for r in self.items:
-                team = Text(clean(r.team.replace("_", " ")), style="bold") if r.team != previous_team else Text("")
-                previous_team = r.team
-                self.add_row(team, *self._cells(r, now), key=r.item)
+                if r.team != previous_team:  # a heading row per owning team
+                    self.add_row(Text(""), Text(clean(r.team.replace("_", " ")).upper(), style="bold #7fa7c9"),
+                                 Text(""), key=f"team:{r.team}")  # fmt: skip
+                    previous_team = r.team
+                self.add_row(*self._cells(r, now), key=r.item)
             if selected is not None and any(r.item == selected for r in self.items):
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
 
@@ -67,15 +72,22 @@ class ChecklistPane(DataTable[Text]):
             return None
 
     def selected_row(self) -> ChecklistRow | None:
+        """The selected item (None on a team heading)."""
         item = self.selected_item()
         return next((r for r in self.items if r.item == item), None)
 
     def _due(self, r: ChecklistRow, now: datetime) -> Text:
+        """A countdown while open; once done or skipped, who ticked it when, and whether
+        the due time was met."""
+        if r.state in ("done", "skipped"):
+            who = clean(r.state_by or "?", 7)
+            when = f"{r.state_at:%H:%M}" if r.state_at else ""
+            if r.due is None:
+                return Text(f"{who} {when}", style="dim")
+            met = r.state_at is not None and r.state_at <= r.due
+            return Text(f"{who} {when} {'met' if met else 'late'}", style="dim" if met else "#e8833a")
         if r.due is None:
             return Text("—", style="dim")
-        if r.state in ("done", "skipped"):
-            met = r.state_at is not None and r.state_at <= r.due
-            return Text("met" if met else "late", style="dim" if met else "#e8833a")
         text, urgency = countdown(r.due, now)
         return Text(text, style=URGENCY[urgency])
 
@@ -84,7 +96,4 @@ class ChecklistPane(DataTable[Text]):
         text = clean(r.text, 300)
         if r.note:
             text += f" — {clean(r.note, 200)}"
-        ticked = ""
-        if r.state_by and r.state != "open":
-            ticked = f"{clean(r.state_by, 12)} {r.state_at:%H:%MZ}" if r.state_at else clean(r.state_by, 12)
-        return (Text(mark, style=style), Text(text), self._due(r, now), Text(ticked, style="dim"))
+        return (Text(mark, style=style), Text(text), self._due(r, now))

@@ -9,11 +9,16 @@ from textual.widgets import DataTable
 
 from data.text import clean
 from data.views import IncidentRow, age, countdown
+from widgets.tables import fit_column
 
 SEVERITY_STYLE = {1: "bold white on #b01c2e", 2: "bold black on #e8833a", 3: "black on #e3c44a", 4: "black on #7fa7c9"}
 URGENCY_STYLE = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": ""}
-COLUMNS = (("id", "ID", 14), ("sev", "Sev", 4), ("title", "Title", None), ("category", "Category", 17),
-           ("status", "Status", 13), ("commander", "Commander", 11), ("age", "Age", 7), ("due", "Next due", 14))  # fmt: skip
+COLUMNS = (("id", "ID", 15), ("sev", "Sev", 3), ("title", "Title", 30), ("category", "Category", 13),
+           ("status", "Status", 13), ("commander", "Commander", 10), ("age", "Age", 6), ("due", "Next due", 13))  # fmt: skip
+MIN_TITLE = 16
+CATEGORY_NAMES = {"csea": "CSEA", "edr": "EDR", "self_harm": "self-harm", "violent_extremism": "violent extr.",
+                  "hate_harassment": "hate/harass.", "data_security": "data security"}  # fmt: skip
+STATUS_NAMES = {"false_positive": "false pos."}
 
 
 class IncidentQueue(DataTable[Text]):
@@ -32,6 +37,10 @@ class IncidentQueue(DataTable[Text]):
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
             self.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        """The title takes the width the other columns leave."""
+        fit_column(self, "title", COLUMNS, MIN_TITLE)
 
     def show(self, rows: tuple[IncidentRow, ...], now: datetime, me: str = "") -> None:
         """Make the table show ``rows`` in this order, touching only what changed."""
@@ -93,8 +102,8 @@ class IncidentQueue(DataTable[Text]):
             Text(clean(r.id)),
             Text(f"S{r.severity}", style=SEVERITY_STYLE.get(r.severity, "")),
             title,
-            Text(clean(r.category)),
-            Text(clean(r.status)),
+            Text(CATEGORY_NAMES.get(r.category, clean(r.category, 13))),
+            Text(STATUS_NAMES.get(r.status, clean(r.status, 13))),
             Text(clean(r.commander or "—")),
             Text(age(r.opened_at, now)),
             Text(due_text, style=URGENCY_STYLE[urgency]),

@@ -24,7 +24,8 @@ EMPTY = (
 
 class RosterPane(Vertical):
     DEFAULT_CSS = """
-    RosterPane { height: 1fr; }
+    RosterPane { height: auto; }
+    RosterPane DataTable { height: auto; max-height: 10; }
     RosterPane #roster-empty { display: none; color: $text-muted; padding: 0 1; }
     RosterPane.empty #roster-empty { display: block; }
     RosterPane.empty DataTable { display: none; }
@@ -41,11 +42,11 @@ class RosterPane(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Rotation", key="rotation", width=10)
-        table.add_column("On call", key="person", width=12)
+        table.add_column("Rotation", key="rotation", width=8)
+        table.add_column("On call", key="person", width=10)
         table.add_column("Local", key="local", width=9)
-        table.add_column("Handoff", key="handoff", width=9)
-        table.add_column("Next", key="next", width=10)
+        table.add_column("Handoff", key="handoff", width=8)
+        table.add_column("Next", key="next", width=9)
 
     def show(self, snapshot: Snapshot, now: datetime) -> None:
         self.snapshot = snapshot
@@ -63,11 +64,11 @@ class RosterPane(Vertical):
                 local = Text("")
             else:
                 tz = snap.person_tz(oc.person, rot.tz)
-                person = Text(clean(oc.person, 12) + (" *" if oc.override else ""), style="bold")
+                person = Text(clean(oc.person, 8) + (" *" if oc.override else ""), style="bold")
                 local = Text(now.astimezone(_zone(tz)).strftime("%a %H:%M"))
             handoff = Text(countdown(oc.next_at, now)[0] if oc.next_at else "—")
-            nxt = Text(clean(oc.next_person or "gap", 10), style="dim")
-            rows.append((rot.rotation, Text(clean(rot.rotation, 10)), person, local, handoff, nxt))
+            nxt = Text(clean(oc.next_person or "gap", 9), style="dim")
+            rows.append((rot.rotation, Text(clean(rot.rotation, 8)), person, local, handoff, nxt))
         with self.app.batch_update():
             keys = [str(k.value) for k in table.rows]
             if rebuild or keys != [r[0] for r in rows]:

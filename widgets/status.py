@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.widgets import Static
 
+from data import clock
 from data.text import clean
 from data.views import SyncState
 
@@ -62,4 +62,4 @@ class StatusBar(Static):
             self.state = state
         left = clocks(now)
         me = Text.assemble(("you: ", "dim"), (clean(self.actor, 32), "bold"), "  ")
-        self.update(Text.assemble(left, me, sync_text(self.state, time.time())))
+        self.update(Text.assemble(left, me, sync_text(self.state, clock.wall())))

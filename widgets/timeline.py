@@ -36,7 +36,7 @@ class Timeline(RichLog):
     """Follows live additions unless the user has scrolled up (RichLog's auto-scroll)."""
 
     DEFAULT_CSS = """
-    Timeline { height: 1fr; }
+    Timeline { height: 1fr; scrollbar-gutter: stable; }
     """
 
     def __init__(self, **kwargs: object) -> None:
@@ -46,6 +46,9 @@ class Timeline(RichLog):
         self.last_seq = 0
         self.filter_index = 0
         self.local_tz: str | None = None  # None: UTC
+
+    def on_resize(self) -> None:
+        self.redraw()  # lines are wrapped when written: wrap them again at the new width
 
     @property
     def filter_name(self) -> str:
