@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
@@ -174,7 +174,8 @@ class FormDialog(ModalScreen[bool]):
         try:
             events = self.build()
         except FieldError as exc:
-            self.show_error(exc.field, exc.message)
+            for field, message in exc.errors:
+                self.show_error(field, message)
             return
         try:
             build_events([(self.TITLE, e) for e in events], self.app.settings.actor)  # type: ignore[attr-defined]
@@ -214,10 +215,11 @@ class FormDialog(ModalScreen[bool]):
 
 
 class FieldError(ValueError):
-    def __init__(self, field: str | None, message: str) -> None:
+    """What is wrong with the fields: (field id, message) pairs, shown together."""
+
+    def __init__(self, field: str | None, message: str, *more: tuple[str | None, str]) -> None:
         super().__init__(message)
-        self.field = field
-        self.message = message
+        self.errors = [(field, message), *more]
 
 
 def _options(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -236,18 +238,27 @@ class NewIncidentDialog(FormDialog):
                "data.severity": "severity", "data.source": "source", "data.regions": "regions",
                "data.summary": "summary", "data.restricted": "restricted"}  # fmt: skip
 
+    DEFAULT_CSS = """
+    NewIncidentDialog > #dialog { width: 120; }
+    NewIncidentDialog #columns { height: auto; }
+    NewIncidentDialog #columns > Vertical { width: 1fr; height: auto; padding-right: 2; }
+    """
+
     def fields(self) -> ComposeResult:
         now = datetime.now(UTC)
-        yield from self.labelled("Incident id", Input(f"INC-{now:%y%m%d-%H%M%S}", id="incident-id"))
-        yield from self.labelled("Title (what is happening, no harmful detail)", Input(id="title", placeholder="e.g. EDR: welfare concern, ref 4411"))
-        yield from self.labelled("Category", Select(_options(CATEGORIES), id="category", prompt="Choose a category"))
-        yield from self.labelled("Severity (when unsure, the more urgent)",
-                                 Select([(label, n) for n, label in SEVERITY_LABELS.items()], id="severity", prompt="Choose a severity"))  # fmt: skip
-        yield from self.labelled("Source", Select(_options(SOURCES), id="source", prompt="Choose a source"))
-        yield from self.labelled("Regions", SelectionList[str](*[(r, r) for r in REGIONS], id="regions"))
-        yield from self.labelled("Summary (optional)", Input(id="summary", placeholder="one paragraph; reference content by id"))
-        yield Checkbox("Restricted: need-to-know (details only to people with a role)", id="restricted")
-        yield Static("", id="restricted-error", classes="error")
+        with Horizontal(id="columns"):
+            with Vertical():
+                yield from self.labelled("Incident id", Input(f"INC-{now:%y%m%d-%H%M%S}", id="incident-id"))
+                yield from self.labelled("Title (what is happening, no harmful detail)", Input(id="title", placeholder="e.g. EDR: welfare concern, ref 4411"))
+                yield from self.labelled("Summary (optional; reference content by id)", Input(id="summary"))
+                yield from self.labelled("Regions", SelectionList[str](*[(r, r) for r in REGIONS], id="regions"))
+                yield Checkbox("Restricted: need-to-know", id="restricted")
+                yield Static("", id="restricted-error", classes="error")
+            with Vertical():
+                yield from self.labelled("Category", Select(_options(CATEGORIES), id="category", prompt="Choose a category"))
+                yield from self.labelled("Severity (when unsure, the more urgent)",
+                                         Select([(label, n) for n, label in SEVERITY_LABELS.items()], id="severity", prompt="Choose a severity"))  # fmt: skip
+                yield from self.labelled("Source", Select(_options(SOURCES), id="source", prompt="Choose a source"))
 
     def subtitle(self) -> str:
         return "Everything here is written to the shared journal."
@@ -260,11 +271,16 @@ class NewIncidentDialog(FormDialog):
             "source": self.value("source"),
             "regions": self.value("regions"),
         }
+        missing: list[tuple[str | None, str]] = []
+        if not data["title"]:
+            missing.append(("title", "give a title"))
         for name in ("category", "severity", "source"):
             if data[name] is None:
-                raise FieldError(name, f"choose a {name}")
+                missing.append((name, f"choose a {name}"))
         if not data["regions"]:
-            raise FieldError("regions", "choose at least one region")
+            missing.append(("regions", "choose at least one region"))
+        if missing:
+            raise FieldError(*missing[0], *missing[1:])
         summary = self.value("summary").strip()
         if summary:
             data["summary"] = summary

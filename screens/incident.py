@@ -59,6 +59,7 @@ class IncidentScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
+    IncidentScreen { overflow: hidden hidden; }
     IncidentScreen .box { border: round $primary-darken-2; height: auto; }
     IncidentScreen .box:focus-within { border: round $accent; }
     IncidentScreen #fields { padding: 0 1; }
@@ -121,13 +122,21 @@ class IncidentScreen(Screen[None]):
     async def load(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
         rows = await store.incidents(self.incident)
+        if self not in self.app.screen_stack:  # closed while loading: its widgets are going away
+            return
         if not rows:
             self.query_one("#fields", Static).update(Text(f"{self.incident} is not in the store.", style="bold"))
             return
         self.row = inc = rows[0]
         self._seq = inc["last_seq"]
+        visible = self.visible()
+        # read everything first, then show it without awaiting in between
+        entries = await load_timeline(store, self.incident, limit=100_000) if visible else ()
+        history = await store.role_history(self.incident) if visible else []
+        items = await load_checklist(store, self.incident) if visible else ()
+        if self not in self.app.screen_stack:
+            return
         now = clock.now()
-        entries = await load_timeline(store, self.incident, limit=100_000) if self.visible() else ()
         fields = self.fields_text(inc, now)
         refs = [e for e in entries if e.ref]
         if refs:
@@ -141,18 +150,18 @@ class IncidentScreen(Screen[None]):
         roles.clear()
         timeline = self.query_one(Timeline)
         checklist = self.query_one(ChecklistPane)
-        if not self.visible():
+        if not visible:
             timeline.empty("Restricted: details are shown to the people who hold a role in it.")
             checklist.show(self.incident, (), now)
         else:
-            for h in await store.role_history(self.incident):
+            for h in history:
                 start, end = parse_time(h["start_ts"]), parse_time(h["end_ts"])
                 roles.add_row(
                     Text(h["role"]), Text(clean(h["person"], 30), style="bold" if end is None else ""),
                     Text(fmt_time(start)), Text(fmt_time(end) if end else "now"), Text(duration(start, end or now)),
                 )  # fmt: skip
             timeline.show(self.incident, entries)
-            checklist.show(self.incident, await load_checklist(store, self.incident), now)
+            checklist.show(self.incident, items, now)
         self.query_one("#timeline-box").border_title = Text(f"Timeline · {timeline.filter_name}")
         self.refresh_bindings()
 

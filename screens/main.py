@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from data import clock
+from data.text import clean
 from data.views import IncidentRow, QueueFilter, Snapshot, SyncState, load_checklist, load_timeline
 from screens import dialogs
 from widgets.checklist import ChecklistPane
@@ -65,8 +66,12 @@ class MainScreen(Screen[None]):
         Binding("z", "maximize_pane", "Zoom", id="pane.zoom", tooltip="Maximise the focused pane (again to restore)"),
         Binding("exclamation_mark", "warnings", "Warnings", id="sync.warnings", tooltip="Quarantined lines and chain breaks", show=False),
     ]
+    #: what gets the focus when nothing has it (e.g. back from a dialog opened while the
+    #: queue was hidden): never the search box, which is focusable while it is hidden
+    AUTO_FOCUS = "#queue"
 
     DEFAULT_CSS = """
+    MainScreen { overflow: hidden hidden; }
     MainScreen #queue-pane { height: 1fr; min-height: 12; }
     MainScreen #bottom { height: 1fr; min-height: 12; }
     MainScreen .pane { border: round $primary-darken-2; border-title-color: $text; }
@@ -137,6 +142,8 @@ class MainScreen(Screen[None]):
         self.shown = self.filter.apply(self.snapshot.incidents, self.actor)
         empty = not self.snapshot.incidents and self.snapshot.sync.synced_at is not None
         self.set_class(empty, "empty")
+        if not empty and self.focused is None:  # the queue was hidden while empty: focus it again
+            self.query_one(IncidentQueue).focus()
         self.query_one(IncidentQueue).show(self.shown, now, self.actor)
         pane = self.query_one("#queue-pane")
         active = sum(1 for r in self.snapshot.incidents if r.active)
@@ -273,7 +280,7 @@ class MainScreen(Screen[None]):
         item = self.query_one(ChecklistPane).selected_row()
         if self.selected and item is not None:
             self.write_now([{"type": "checklist.set", "incident": self.selected, "data": {"item": item.item, "state": "done"}}],
-                           f"{item.item} marked done")  # fmt: skip
+                           f"{clean(item.item)} marked done")  # fmt: skip
 
     def action_item_block(self) -> None:
         self._item_dialog("blocked")
@@ -295,7 +302,7 @@ class MainScreen(Screen[None]):
         if error is None:
             self.app.notify(what, timeout=3, markup=False)
         else:
-            self.app.notify(f"Nothing was written: {error}", severity="error", timeout=10, markup=False)
+            self.app.notify(f"Nothing was written: {clean(error, 400)}", severity="error", timeout=10, markup=False)
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)

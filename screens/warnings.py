@@ -41,13 +41,17 @@ class WarningsScreen(ModalScreen[None]):
     @work(group="warnings", exclusive=True)
     async def load(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
+        breaks = await store.chain_breaks()
+        quarantined = await store.quarantine()
+        if self not in self.app.screen_stack:  # closed while loading: its widgets are going away
+            return
         b = self.query_one("#breaks", DataTable)
-        for row in await store.chain_breaks():
+        for row in breaks:
             b.add_row(Text(str(row["line"])), Text(clean(row["reason"], 200)))
         if b.row_count == 0:
             b.add_row(Text("—"), Text("the chain is intact", style="dim"))
         q = self.query_one("#quarantine", DataTable)
-        for row in await store.quarantine():
+        for row in quarantined:
             q.add_row(Text(str(row["line"])), Text(clean(row["reason"], 200)), Text(clean(raw_text(row["raw"]), 160)))
         if q.row_count == 0:
             q.add_row(Text("—"), Text("nothing quarantined", style="dim"), Text(""))

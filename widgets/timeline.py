@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.widgets import RichLog
 
 from data.text import clean
@@ -40,15 +41,17 @@ class Timeline(RichLog):
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=True, **kwargs)  # type: ignore[arg-type]
+        super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=True, min_width=20, **kwargs)  # type: ignore[arg-type]
         self.incident: str | None = None
         self.entries: tuple[TimelineEntry, ...] = ()
         self.last_seq = 0
         self.filter_index = 0
         self.local_tz: str | None = None  # None: UTC
 
-    def on_resize(self) -> None:
-        self.redraw()  # lines are wrapped when written: wrap them again at the new width
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != getattr(self, "_wrapped_at", None):  # rewrap only when the width changed
+            self._wrapped_at = event.size.width
+            self.redraw()
 
     @property
     def filter_name(self) -> str:

@@ -1,0 +1,175 @@
+"""Snapshot tests of the console (pytest-textual-snapshot): seeded data, a frozen clock.
+
+Review the SVGs under tests/__snapshots__ when they change; update them with
+``pytest tests/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from data import clock
+from data.config import Settings
+from data.journal import FileJournal
+from data.store import Store
+
+NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+SIZE = (150, 42)
+
+
+def ts(minutes: float) -> str:
+    t = NOW + timedelta(minutes=minutes)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _events() -> list[dict[str, Any]]:
+    n = 0
+
+    def ev(etype: str, data: dict[str, Any], incident: str | None = None, at: float = -60, actor: str = "amara") -> dict[str, Any]:
+        nonlocal n
+        n += 1
+        e: dict[str, Any] = {"v": 1, "id": f"SNAP{n:06d}", "ts": ts(at), "actor": actor, "type": etype}
+        if incident:
+            e["incident"] = incident
+        e["data"] = data
+        return e
+
+    people = [("amara", "Amara Okafor", "emergency_response", "US", "America/New_York"),
+              ("hugo", "Hugo Martin", "emergency_response", "UK", "Europe/London"),
+              ("isla", "Isla Thompson", "emergency_response", "AU", "Australia/Sydney")]  # fmt: skip
+    out = [ev("roster.person", {"handle": h, "name": nm, "team": t, "region": r, "tz": tz}, at=-600) for h, nm, t, r, tz in people]
+    out += [
+        ev("roster.rotation", {"rotation": "au-ic", "team": "emergency_response", "region": "AU", "tz": "Australia/Sydney",
+                               "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "08:00", "hours": 10,
+                               "members": ["isla"], "anchor": "2026-01-04"}, at=-600),
+        ev("roster.rotation", {"rotation": "uk-ic", "team": "emergency_response", "region": "UK", "tz": "Europe/London",
+                               "days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "hours": 9,
+                               "members": ["hugo"], "anchor": "2026-01-05"}, at=-600),
+        ev("incident.opened", {"title": "EDR: welfare concern, police ref 4411", "category": "edr", "severity": 1,
+                               "source": "law_enforcement", "regions": ["US", "UK"],
+                               "summary": "Emergency disclosure request received by the LE portal."}, "INC-0101", at=-42),
+        ev("incident.role_set", {"role": "commander", "person": "demo-ic"}, "INC-0101", at=-40),
+        ev("incident.status_set", {"status": "investigating", "reason": "Requester verified"}, "INC-0101", at=-35),
+        ev("checklist.added", {"item": "verify", "text": "Verify the requester out of band", "team": "le_response",
+                               "due": ts(-12)}, "INC-0101", at=-41),
+        ev("checklist.added", {"item": "legal", "text": "Good-faith decision with Legal", "team": "legal",
+                               "due": ts(8)}, "INC-0101", at=-41),
+        ev("checklist.added", {"item": "preserve", "text": "Preserve the account for 90 days", "team": "security_privacy",
+                               "due": ts(55)}, "INC-0101", at=-41),
+        ev("checklist.added", {"item": "notice", "text": "Defer user notice; set a review task", "team": "legal"}, "INC-0101", at=-41),
+        ev("checklist.set", {"item": "verify", "state": "done"}, "INC-0101", at=-20, actor="hugo"),
+        ev("incident.note", {"text": "Called the officer back on the directory number; verified.", "pinned": True}, "INC-0101", at=-19),
+        ev("incident.action", {"kind": "disclosure", "text": "Disclosed minimal subscriber data over the portal.",
+                               "ref": "LE-2026-0042"}, "INC-0101", at=-5),
+        ev("incident.opened", {"title": "Hash match on uploaded media, account 66685", "category": "csea", "severity": 2,
+                               "source": "hash_match", "regions": ["AU"], "restricted": True}, "INC-0102", at=-30),
+        ev("incident.role_set", {"role": "commander", "person": "isla"}, "INC-0102", at=-29),
+        ev("incident.opened", {"title": "Press inquiry [red]x[/] on moderation failure", "category": "media", "severity": 3,
+                               "source": "media", "regions": ["UK"]}, "INC-0103", at=-90),
+        ev("incident.opened", {"title": "Spam surge in comments, campaign 45791", "category": "other", "severity": 4,
+                               "source": "proactive_detection", "regions": ["EU"]}, "INC-0104", at=-3),
+    ]  # fmt: skip
+    return out
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Iterator[Settings]:
+    settings = Settings(tmp_path / "journal.jsonl", tmp_path / "store.db", "demo-ic")
+
+    async def seed() -> None:
+        await FileJournal(settings.journal).append(_events())
+        store = await Store.open(settings.db)
+        await store.sync(FileJournal(settings.journal))
+        await store.close()
+
+    asyncio.run(seed())
+    clock.freeze(NOW)
+    try:
+        yield settings
+    finally:
+        clock.freeze(None)
+
+
+async def _settled(pilot: Any, ready: Any = None) -> None:
+    """Wait for the first sync and the selected incident's detail, then let it paint."""
+    app = pilot.app
+    deadline = time.monotonic() + 15
+    while app.last_snapshot is None or (ready is not None and not ready(app)):
+        if time.monotonic() > deadline:
+            raise AssertionError("the console did not settle")
+        await pilot.pause(0.05)
+    busy = [w for w in app.workers if w.group not in ("sync", "watch", "simulator") and not w.is_finished]
+    if busy:  # (an empty list would mean every worker, the endless sync loop included)
+        await app.workers.wait_for_complete(busy)
+    await pilot.pause(0.2)
+
+
+def _detail_loaded(app: Any) -> bool:
+    from widgets.timeline import Timeline
+
+    screen = app.screen
+    try:
+        return screen.query_one(Timeline).incident is not None
+    except Exception:
+        return False
+
+
+def _app(settings: Settings) -> Any:
+    from app.console import WarRoom
+
+    return WarRoom(settings)
+
+
+def test_main_screen(snap_compare: Any, seeded: Settings) -> None:
+    assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=lambda p: _settled(p, _detail_loaded))
+
+
+def test_main_screen_at_the_smallest_size(snap_compare: Any, seeded: Settings) -> None:
+    assert snap_compare(_app(seeded), terminal_size=(120, 35), run_before=lambda p: _settled(p, _detail_loaded))
+
+
+def test_incident_screen(snap_compare: Any, seeded: Settings) -> None:
+    async def run(pilot: Any) -> None:
+        await _settled(pilot, _detail_loaded)
+        await pilot.press("enter")
+        await _settled(pilot, lambda app: type(app.screen).__name__ == "IncidentScreen")
+
+    assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)
+
+
+def test_new_incident_form_with_a_validation_error(snap_compare: Any, seeded: Settings) -> None:
+    async def run(pilot: Any) -> None:
+        await _settled(pilot, _detail_loaded)
+        await pilot.press("o")
+        await pilot.pause(0.2)
+        screen = pilot.app.screen
+        screen.query_one("#incident-id").value = "INC-0200"
+        screen.action_submit()  # nothing chosen, no title: inline errors, nothing written
+        await pilot.pause(0.2)
+
+    assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)
+
+
+def test_empty_state(snap_compare: Any, tmp_path: Path) -> None:
+    clock.freeze(NOW)
+    try:
+        settings = Settings(tmp_path / "journal.jsonl", tmp_path / "store.db", "demo-ic")
+        assert snap_compare(_app(settings), terminal_size=SIZE, run_before=lambda p: _settled(p))
+    finally:
+        clock.freeze(None)
+
+
+def test_help(snap_compare: Any, seeded: Settings) -> None:
+    async def run(pilot: Any) -> None:
+        await _settled(pilot, _detail_loaded)
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+
+    assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)
