@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import traceback
+from collections import deque
 from dataclasses import astuple
 from typing import IO, Any
 
@@ -30,6 +31,9 @@ DONE = "done"
 ERROR = "error"
 BATCH = "batch"
 _HEADER = struct.Struct("!Q")
+#: bytes of frames sent after a span's, beyond which the store surely committed it (a pipe
+#: buffers 64 KiB by default; a generous margin)
+FORGET_AFTER = 8 << 20
 
 
 class Worker:
@@ -65,10 +69,13 @@ class Worker:
                 stream.close()
 
 
-def start(journal_path: str, db_path: str, pos: Position, authoritative: bool) -> Worker:
+def start(
+    journal_path: str, db_path: str, pos: Position, authoritative: bool, *, forget_after: int = FORGET_AFTER
+) -> Worker:
     args = json.dumps(
-        {"journal": journal_path, "db": db_path, "pos": list(astuple(pos)), "authoritative": authoritative}
-    )
+        {"journal": journal_path, "db": db_path, "pos": list(astuple(pos)), "authoritative": authoritative,
+         "forget_after": forget_after}
+    )  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "data.pipeline", args],
         stdin=subprocess.DEVNULL,
@@ -85,33 +92,44 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
     return data
 
 
-def _send(out: IO[bytes], msg: tuple[Any, ...]) -> None:
+def _send(out: IO[bytes], msg: tuple[Any, ...]) -> int:
     body = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
     out.write(_HEADER.pack(len(body)))
     out.write(body)
     out.flush()
+    return _HEADER.size + len(body)
 
 
-def work(journal_path: str, db_path: str, pos: Position, authoritative: bool, out: IO[bytes]) -> None:
+def work(
+    journal_path: str, db_path: str, pos: Position, authoritative: bool, out: IO[bytes], forget_after: int = FORGET_AFTER
+) -> None:
     import sqlite3
 
+    from .loader import SqlLoader
     from .projector import Projector
-    from .store import SqlLoader
 
     try:
         journal = FileJournal(journal_path)
-        loader = None
-        if not authoritative:
-            conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
-            loader = SqlLoader(lambda sql, params: conn.execute(sql, params).fetchall())
+        # the store answers for ids the worker has forgotten (committed by then)
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+        loader = SqlLoader(lambda sql, params: conn.execute(sql, params).fetchall())
         projector = Projector(
             loader, authoritative=authoritative, line=pos.line, last_hash=pos.last_hash, track_ids=True
         )
         identity = journal.identity()
+        sent = 0
+        marks: deque[int] = deque()  # bytes sent when each remembered span had been sent
         for span in journal.read(pos):
             batch = projector.project(span)
             new_pos = Position(span.end, projector.line, identity, projector.last_hash, span.last_start)
-            _send(out, (BATCH, batch.rows(), batch.counts, new_pos))
+            sent += _send(out, (BATCH, batch.rows(), batch.counts, new_pos))
+            marks.append(sent)
+            # the store reads a frame whole only after it committed the one before, and a
+            # pipe holds little: a span followed by FORGET_AFTER bytes and two more frames
+            # is committed
+            while len(marks) > 2 and sent - marks[1] > forget_after:
+                marks.popleft()
+                projector.forget_oldest()
         _send(out, (DONE,))
     except BrokenPipeError:
         pass  # the store stopped listening (it was cancelled): nothing to report
@@ -125,4 +143,4 @@ def work(journal_path: str, db_path: str, pos: Position, authoritative: bool, ou
 
 if __name__ == "__main__":
     spec = json.loads(sys.argv[1])
-    work(spec["journal"], spec["db"], Position(*spec["pos"]), spec["authoritative"], sys.stdout.buffer)
+    work(spec["journal"], spec["db"], Position(*spec["pos"]), spec["authoritative"], sys.stdout.buffer, spec["forget_after"])

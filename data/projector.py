@@ -13,6 +13,7 @@ the command writes is a line every reader applies.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, field, fields
 from typing import Any, Protocol
@@ -189,9 +190,11 @@ class Projector:
         self.authoritative = authoritative or loader is None
         self.line = line
         self.last_hash = last_hash
-        #: ids this projector stored, when it must know them without asking the store
-        #: (a pipeline stage runs ahead of what the store has committed)
-        self.ids: set[str] | None = set() if (track_ids or loader is None) else None
+        #: ids this projector stored, span by span, when it must know them without asking
+        #: the store (a pipeline stage runs ahead of what the store has committed); the
+        #: oldest spans may be forgotten once the store surely has them
+        self.recent: deque[set[str]] | None = deque() if (track_ids or loader is None) else None
+        self.forgot = False
         self._incidents: dict[str, Incident | None] = {}
         self._items: dict[tuple[str, str], Item | None] = {}
 
@@ -274,8 +277,8 @@ class Projector:
                 events.append((line, eid, event.ts, event.actor, t, incident, True, raw))
                 counts["applied"] += 1
             seen.add(eid)
-        if self.ids is not None:
-            self.ids.update(e[1] for e in events)
+        if self.recent is not None:
+            self.recent.append({e[1] for e in events})
         counts["lines"] = len(span.raws)
         counts["quarantined"] = len(quarantine)
         counts["chain_breaks"] = len(batch.chain_breaks)
@@ -287,13 +290,21 @@ class Projector:
         """Which of ``ids`` were stored before (by anyone)."""
         if not ids:
             return set()
-        known = self.ids
-        if known is None:
+        if self.recent is None:
             return self.loader.seen_ids(ids) if self.loader is not None else set()
-        seen = {i for i in ids if i in known}
-        if not self.authoritative and self.loader is not None:
-            seen |= self.loader.seen_ids([i for i in ids if i not in seen])
+        seen = {i for i in ids if any(i in ids_ for ids_ in self.recent)}
+        if self.loader is not None and (self.forgot or not self.authoritative):
+            rest = [i for i in ids if i not in seen]
+            if rest:
+                seen |= self.loader.seen_ids(rest)
         return seen
+
+    def forget_oldest(self) -> None:
+        """Forget the ids of the oldest span remembered: the store has committed them, so
+        the loader answers for them from now on (bounded memory in long rebuilds)."""
+        if self.recent:
+            self.recent.popleft()
+            self.forgot = True
 
     # --- what the append command refuses ---------------------------------------------
 

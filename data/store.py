@@ -28,8 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from . import pipeline
 from . import schema as S
 from .journal import START, Journal, Position, Span, secure_touch
+from .loader import SqlLoader
 from .models import TERMINAL_STATUSES, Envelope
-from .projector import COUNTERS, INCIDENT_COLUMNS, ITEM_COLUMNS, Incident, Item, Projector
+from .projector import COUNTERS, Projector
 
 T = TypeVar("T")
 _ID_CHUNK = 900
@@ -108,47 +109,6 @@ class Status:
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes in the journal)
 
 
-class SqlLoader:
-    """The projector's window on committed state, through any DB-API style ``execute``
-    (SQLAlchemy's ``exec_driver_sql`` in the store, plain sqlite3 in a pipeline worker)."""
-
-    _INCIDENT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents WHERE id = ?"
-    _OPEN_ROLES = (
-        "SELECT role, person, start_seq, start_ts, start_actor FROM role_history "
-        "WHERE incident = ? AND end_seq IS NULL"
-    )
-    _ITEM = f"SELECT {', '.join(ITEM_COLUMNS)} FROM checklist WHERE incident = ? AND item = ?"
-
-    def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
-        self.execute = execute
-
-    def incident(self, incident_id: str) -> Incident | None:
-        row = next(iter(self.execute(self._INCIDENT, (incident_id,))), None)
-        if row is None:
-            return None
-        values = dict(zip(INCIDENT_COLUMNS, row, strict=True))
-        values["regions"] = orjson.loads(values["regions"])
-        values["roles"] = orjson.loads(values["roles"])
-        values["restricted"] = bool(values["restricted"])
-        open_roles = {
-            role: (person, seq, ts, actor)
-            for role, person, seq, ts, actor in self.execute(self._OPEN_ROLES, (incident_id,))
-        }
-        return Incident(**values, open_roles=open_roles)
-
-    def item(self, incident_id: str, item: str) -> Item | None:
-        row = next(iter(self.execute(self._ITEM, (incident_id, item))), None)
-        return None if row is None else Item(*row)
-
-    def seen_ids(self, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for i in range(0, len(ids), _ID_CHUNK):
-            part = tuple(ids[i : i + _ID_CHUNK])
-            marks = ",".join("?" * len(part))
-            found.update(r[0] for r in self.execute(f"SELECT id FROM events WHERE id IN ({marks})", part))
-        return found
-
-
 def _loader(conn: Connection) -> SqlLoader:
     return SqlLoader(conn.exec_driver_sql)
 
@@ -200,6 +160,7 @@ class Store:
         self.engine = engine
         #: a backlog at least this long is ingested with a worker process
         self.pipeline_min_bytes = PIPELINE_MIN_BYTES
+        self.pipeline_forget_after = pipeline.FORGET_AFTER
         self._lock = asyncio.Lock()
         self._inflight: set[asyncio.Future[Any]] = set()
         self._projector: Projector | None = None
@@ -277,13 +238,15 @@ class Store:
         result = SyncResult()
         async with self._lock:
             try:
+                if rebuild is None and self._nothing_new(journal, result):
+                    result.seconds = time.perf_counter() - started
+                    return result
                 async with self.engine.connect() as conn:
-                    pos = await conn.run_sync(self._prepare, journal, result, rebuild)
-                    backlog = journal.end() - pos.offset
-                    path = getattr(journal, "path", None)
-                    if path is not None and max_lines is None and backlog >= self.pipeline_min_bytes:
-                        await self._sync_pipelined(conn, journal, pos, result, progress)
-                    await conn.run_sync(self._sync_blocking, journal, result, progress, max_lines)
+                    can_pipe = getattr(journal, "path", None) is not None and max_lines is None
+                    handoff = await conn.run_sync(self._sync_blocking, journal, result, progress, rebuild, max_lines, can_pipe)
+                    if handoff is not None:
+                        await self._sync_pipelined(conn, journal, handoff, result, progress)
+                        await conn.run_sync(self._sync_blocking, journal, result, progress, None, max_lines, False)
             except SQLAlchemyError as exc:
                 self._forget()
                 raise StoreError(f"writing the store {self.path} failed: {_reason(exc)}") from None
@@ -293,6 +256,17 @@ class Store:
         result.seconds = time.perf_counter() - started
         return result
 
+    def _nothing_new(self, journal: Journal, result: SyncResult) -> bool:
+        """True when the journal has not moved since this store last read it (no database
+        work at all: the common case of a console woken by its own store's writes)."""
+        pos = self._pos
+        if pos is None or journal.location != self._reader_journal or journal.end() != pos.offset:
+            return False
+        if not journal.check(pos).ok:
+            return False
+        result.offset, result.line = pos.offset, pos.line
+        return True
+
     async def rebuild(self, journal: Journal, *, progress: ProgressFn | None = None) -> SyncResult:
         """Throw the projection away and rebuild it from the whole journal."""
         return await self.sync(journal, progress=progress, rebuild="asked to rebuild")
@@ -301,20 +275,6 @@ class Store:
         self._projector = None
         self._pos = None
         self._reader = None
-
-    def _prepare(self, conn: Connection, journal: Journal, result: SyncResult, rebuild: str | None) -> Position:
-        """Check the checkpoint against the journal; clear the projection if it must be
-        rebuilt. Returns where ingestion starts."""
-        with _immediate(conn):
-            pos = _read_checkpoint(conn)
-            verdict = journal.check(pos)
-            why = rebuild or (None if verdict.ok else verdict.reason)
-            if why:
-                self._clear(conn, why)
-                pos = START
-                result.rebuilt = why
-                self._forget()
-            return pos
 
     async def _sync_pipelined(
         self,
@@ -326,7 +286,13 @@ class Store:
     ) -> None:
         """Catch up a long backlog with a worker process projecting ahead (data/pipeline.py)."""
         self._forget()
-        worker = pipeline.start(str(journal.path), str(self.path), pos, pos.offset == 0)  # type: ignore[attr-defined]
+        worker = pipeline.start(
+            str(journal.path),  # type: ignore[attr-defined]
+            str(self.path),
+            pos,
+            pos.offset == 0,
+            forget_after=self.pipeline_forget_after,
+        )
         loop = asyncio.get_running_loop()
         expected = pos
         try:
@@ -361,7 +327,9 @@ class Store:
             if _read_checkpoint(conn) != expected:
                 return False
             _write_rows(conn, rows, counts)
-            conn.execute(S.checkpoint.update().values(**_checkpoint_values(new_pos, location)))
+            conn.execute(
+                S.checkpoint.update().values(**_checkpoint_values(new_pos, location), synced_at=time.time())
+            )
         return True
 
     def _sync_blocking(
@@ -370,36 +338,50 @@ class Store:
         journal: Journal,
         result: SyncResult,
         progress: ProgressFn | None,
+        rebuild: str | None,
         max_lines: int | None,
-    ) -> None:
+        can_pipe: bool,
+    ) -> Position | None:
+        """Ingest span by span, one transaction each (the first also checks the journal and
+        clears the projection when it must be rebuilt). Returns a position to hand to the
+        pipeline when the backlog is long enough for it, else None when done."""
+        first = True
         self._reader = None  # a reader that reached the end once has stopped: start anew
+        span: Span | None = None
         while True:
             with _immediate(conn):
                 pos = _read_checkpoint(conn)
+                if first:
+                    first = False
+                    verdict = journal.check(pos)
+                    why = rebuild or (None if verdict.ok else verdict.reason)
+                    if why:
+                        self._clear(conn, why)
+                        pos = START
+                        result.rebuilt = why
+                        self._forget()
+                    if can_pipe and journal.end() - pos.offset >= self.pipeline_min_bytes:
+                        return pos
                 if pos != self._pos or self._reader_journal != journal.location:
                     # another process moved the store on (or this is our first batch):
                     # what we hold in memory may be stale
                     self._forget()
+                    span = None
                 if self._projector is None:
                     self._projector = Projector(
-                        _loader(conn),
-                        authoritative=pos.offset == 0,
-                        line=pos.line,
-                        last_hash=pos.last_hash,
+                        _loader(conn), authoritative=pos.offset == 0, line=pos.line, last_hash=pos.last_hash
                     )
                 else:
                     self._projector.loader = _loader(conn)
                 if self._reader is None:
                     self._reader = journal.read(pos)
                     self._reader_journal = journal.location
-                span = next(self._reader, None)
                 if span is None:
-                    conn.execute(
-                        S.checkpoint.update().values(synced_at=time.time(), journal=journal.location)
-                    )
+                    span = next(self._reader, None)
+                if span is None:
                     self._pos = pos
                     result.offset, result.line = pos.offset, pos.line
-                    return
+                    return None
                 batch = self._projector.project(span)
                 new_pos = Position(
                     offset=span.end,
@@ -410,15 +392,19 @@ class Store:
                 )
                 _write_rows(conn, batch.rows(), batch.counts)
                 conn.execute(
-                    S.checkpoint.update().values(**_checkpoint_values(new_pos, journal.location))
+                    S.checkpoint.update().values(
+                        **_checkpoint_values(new_pos, journal.location), synced_at=time.time()
+                    )
                 )
+                # look ahead inside the transaction: at the end, no further one is needed
+                span = next(self._reader, None)
             self._pos = new_pos
             result.add(batch.counts)
             result.offset, result.line = new_pos.offset, new_pos.line
             if progress is not None:
                 progress(new_pos.offset, max(new_pos.offset, journal.end()))
-            if max_lines is not None and result.lines >= max_lines:
-                return
+            if span is None or (max_lines is not None and result.lines >= max_lines):
+                return None
 
     def _clear(self, conn: Connection, why: str) -> None:
         for table, _ in S.PROJECTED:

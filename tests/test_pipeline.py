@@ -74,3 +74,25 @@ async def test_worker_failure_is_reported_not_swallowed(tmp_path: Path, monkeypa
         assert result.ingested == 200
     finally:
         await store.close()
+
+
+async def test_worker_forgets_old_ids_and_still_skips_duplicates(tmp_path: Path) -> None:
+    """With a tiny memory window the worker asks the store for ids it forgot: a duplicate
+    of an early line near the end is still skipped, never applied twice."""
+    journal = tmp_path / "j.jsonl"
+    write_journal(str(journal), 12000, seed=9, per_incident=50)  # several 1 MiB spans
+    early = journal.read_bytes().splitlines(keepends=True)[30]
+    with open(journal, "ab") as f:
+        f.write(early)  # its prev no longer matches: a chain break too, but one event
+    store = await Store.open(tmp_path / "a.db")
+    store.pipeline_min_bytes = 0
+    store.pipeline_forget_after = 0  # keep only the last two spans' ids in the worker
+    try:
+        result = await store.sync(FileJournal(journal))
+        counters = (await store.status()).counters
+        digest = await store.digest()
+    finally:
+        await store.close()
+    assert result.duplicates == 1 and counters["duplicates"] == 1
+    assert counters["applied"] == 12000
+    assert digest == (await _digest(journal, tmp_path / "b.db", 1 << 62))[0]
