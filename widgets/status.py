@@ -44,10 +44,13 @@ def sync_text(state: SyncState, wall: float) -> Text:
         parts.append(" ")
     if state.quarantined:
         parts.append((f" {state.quarantined} quarantined ", "bold black on #e8833a"))
+    if state.quarantined or state.chain_breaks:
+        parts.append((" press ! to see", "dim"))
     return Text.assemble(*parts)
 
 
 class StatusBar(Static):
+    """Click it (or press !) to see quarantined lines and chain breaks."""
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; padding: 0 1; }
     """
@@ -56,6 +59,12 @@ class StatusBar(Static):
         super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
         self.actor = actor
         self.state = SyncState(journal="")
+
+    def on_click(self) -> None:
+        if self.state.quarantined or self.state.chain_breaks:
+            from screens.warnings import WarningsScreen
+
+            self.app.push_screen(WarningsScreen())
 
     def show(self, now: datetime, state: SyncState | None = None) -> None:
         if state is not None:
