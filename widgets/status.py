@@ -60,6 +60,9 @@ class StatusBar(Static):
         self.actor = actor
         self.state = SyncState(journal="")
 
+    def on_mount(self) -> None:
+        self.show(clock.now(), getattr(getattr(self.app, "last_snapshot", None), "sync", None))
+
     def on_click(self) -> None:
         if self.state.quarantined or self.state.chain_breaks:
             from screens.warnings import WarningsScreen
