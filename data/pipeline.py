@@ -142,5 +142,8 @@ def work(
 
 
 if __name__ == "__main__":
+    import gc
+
+    gc.disable()  # a short-lived process that makes no reference cycles: no collector pauses
     spec = json.loads(sys.argv[1])
     work(spec["journal"], spec["db"], Position(*spec["pos"]), spec["authoritative"], sys.stdout.buffer, spec["forget_after"])

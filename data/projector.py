@@ -12,10 +12,11 @@ the command writes is a line every reader applies.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 import orjson
@@ -113,7 +114,11 @@ class Item:
     added_at: str
 
     def row(self) -> tuple[Any, ...]:
-        return astuple(self)
+        return (
+            self.incident, self.item, self.text, self.team, self.due, self.basis, self.template,
+            self.state, self.note, self.state_by, self.state_at, self.added_seq, self.added_by,
+            self.added_at,
+        )  # fmt: skip
 
 
 ITEM_COLUMNS = tuple(f.name for f in fields(Item))
@@ -194,6 +199,7 @@ class Projector:
         #: the store (a pipeline stage runs ahead of what the store has committed); the
         #: oldest spans may be forgotten once the store surely has them
         self.recent: deque[set[str]] | None = deque() if (track_ids or loader is None) else None
+        self.known: set[str] = set()  # the union of ``recent``
         self.forgot = False
         self._incidents: dict[str, Incident | None] = {}
         self._items: dict[tuple[str, str], Item | None] = {}
@@ -223,6 +229,15 @@ class Projector:
 
     def project(self, span: Span) -> Batch:
         """Project a span of consecutive lines; the state moves on past them."""
+        collecting = gc.isenabled()
+        gc.disable()  # thousands of short-lived objects a span: no collector pauses meanwhile
+        try:
+            return self._project(span)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _project(self, span: Span) -> Batch:
         batch = Batch()
         counts = batch.counts
         quarantine = batch.quarantine
@@ -278,7 +293,9 @@ class Projector:
                 counts["applied"] += 1
             seen.add(eid)
         if self.recent is not None:
-            self.recent.append({e[1] for e in events})
+            stored = {e[1] for e in events}
+            self.recent.append(stored)
+            self.known |= stored
         counts["lines"] = len(span.raws)
         counts["quarantined"] = len(quarantine)
         counts["chain_breaks"] = len(batch.chain_breaks)
@@ -292,7 +309,8 @@ class Projector:
             return set()
         if self.recent is None:
             return self.loader.seen_ids(ids) if self.loader is not None else set()
-        seen = {i for i in ids if any(i in ids_ for ids_ in self.recent)}
+        known = self.known
+        seen = {i for i in ids if i in known}
         if self.loader is not None and (self.forgot or not self.authoritative):
             rest = [i for i in ids if i not in seen]
             if rest:
@@ -303,7 +321,7 @@ class Projector:
         """Forget the ids of the oldest span remembered: the store has committed them, so
         the loader answers for them from now on (bounded memory in long rebuilds)."""
         if self.recent:
-            self.recent.popleft()
+            self.known -= self.recent.popleft()
             self.forgot = True
 
     # --- what the append command refuses ---------------------------------------------
