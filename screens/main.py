@@ -176,7 +176,17 @@ class MainScreen(Screen[None]):
             self.query_one("#checklist-pane").border_title = "3 Checklist"
         else:
             self.load_detail()
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """The footer rebuilds all its keys on refresh_bindings(): only when what applies
+        changed (an incident selected or not, visible or not, an item selected or not)."""
+        row = self.selected_row()
+        state = (row is not None, row is not None and row.visible_to(self.actor),
+                 self.query_one(ChecklistPane).selected_row() is not None)  # fmt: skip
+        if state != getattr(self, "_binding_state", None):
+            self._binding_state = state
+            self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#queue")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -199,13 +209,14 @@ class MainScreen(Screen[None]):
             timeline.empty(f"{incident} is restricted: its details are shown to the people who hold a role in it.")
             checklist.show(incident, (), clock.now())
         else:
-            entries = await load_timeline(store, incident)
+            entries = await load_timeline(store, incident, limit=200)  # all of it: Enter
             items = await load_checklist(store, incident)
             if incident != self.selected:
                 return
             timeline.show(incident, entries)
             checklist.show(incident, items, clock.now())
         self._detail_seq = (incident, row.last_seq)
+        self._refresh_bindings_if_changed()
         self.query_one("#timeline-pane").border_title = Text(f"2 Timeline · {incident} · {timeline.filter_name}")
         self.query_one("#checklist-pane").border_title = Text(f"3 Checklist · {incident}")
 
@@ -291,6 +302,10 @@ class MainScreen(Screen[None]):
     def action_item_state(self) -> None:
         item = self.query_one(ChecklistPane).selected_row()
         self._item_dialog("done" if item is None or item.state != "done" else "open")
+
+    @on(DataTable.RowHighlighted, "#checklist")
+    def _item_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self._refresh_bindings_if_changed()
 
     @on(DataTable.RowSelected, "#checklist")
     def _item_chosen(self, _: DataTable.RowSelected) -> None:

@@ -31,6 +31,7 @@ class ChecklistPane(DataTable[Text]):
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self.incident: str | None = None
         self.items: tuple[ChecklistRow, ...] = ()
+        self._shown: dict[str, str] = {}  # item -> the due text on screen
 
     COLUMNS = (("state", "State", 9), ("text", "Item", 20), ("due", "Due · ticked by", 18))
 
@@ -48,20 +49,27 @@ class ChecklistPane(DataTable[Text]):
         self.items = tuple(sorted(items, key=lambda r: (r.team, r.state in ("done", "skipped"), r.due or far)))
         with self.app.batch_update():
             self.clear()
+            self._shown.clear()
             previous_team = None
             for r in self.items:
                 if r.team != previous_team:  # a heading row per owning team
                     self.add_row(Text(""), Text(clean(r.team.replace("_", " ")).upper(), style="bold #7fa7c9"),
                                  Text(""), key=f"team:{r.team}")  # fmt: skip
                     previous_team = r.team
-                self.add_row(*self._cells(r, now), key=r.item)
+                cells = self._cells(r, now)
+                self._shown[r.item] = cells[2].plain
+                self.add_row(*cells, key=r.item)
             if selected is not None and any(r.item == selected for r in self.items):
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def tick(self, now: datetime) -> None:
+        """Refresh countdowns whose text changed (a redraw of one cell redraws them all)."""
         for r in self.items:
             if r.state in ("open", "blocked") and r.due is not None:
-                self.update_cell(r.item, "due", self._due(r, now))
+                cell = self._due(r, now)
+                if self._shown.get(r.item) != cell.plain:
+                    self._shown[r.item] = cell.plain
+                    self.update_cell(r.item, "due", cell)
 
     def selected_item(self) -> str | None:
         if self.row_count == 0:
@@ -88,6 +96,8 @@ class ChecklistPane(DataTable[Text]):
             return Text(f"{who} {when} {'met' if met else 'late'}", style="dim" if met else "#e8833a")
         if r.due is None:
             return Text("—", style="dim")
+        if abs((r.due - now).total_seconds()) >= 120:
+            now = now.replace(second=0, microsecond=0)  # whole minutes: one redraw a minute
         text, urgency = countdown(r.due, now)
         return Text(text, style=URGENCY[urgency])
 

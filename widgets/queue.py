@@ -43,32 +43,58 @@ class IncidentQueue(DataTable[Text]):
         fit_column(self, "title", COLUMNS, MIN_TITLE)
 
     def show(self, rows: tuple[IncidentRow, ...], now: datetime, me: str = "") -> None:
-        """Make the table show ``rows`` in this order, touching only what changed."""
+        """Make the table show ``rows`` in this order, touching only what changed: rows that
+        left are removed, new ones added, changed cells updated, then the order fixed."""
         self.me = me
         wanted = [r.id for r in rows]
         current = [str(k.value) for k in self.rows]
         selected = self._selected_id()
         with self.app.batch_update():
-            if wanted != current:
-                # order or membership changed: refill (cheap at the size of a live queue)
+            if len(set(wanted) ^ set(current)) > max(8, len(wanted) // 2):
+                # most rows changed: refill (remove_row is O(n) a call)
                 self.clear()
                 self._cells.clear()
-                for r in rows:
+                current = []
+            else:
+                for key in set(current) - set(wanted):
+                    self.remove_row(key)
+                    self._cells.pop(key, None)
+            have = set(current)
+            for r in rows:
+                if r.id in have:
+                    self._update(r, now)
+                else:
                     cells = self._render(r, now, me)
                     self.add_row(*cells, key=r.id)
                     self._cells[r.id] = tuple(c.plain for c in cells)
-            else:
-                for r in rows:
-                    self._update(r, now)
+            if [str(k.value) for k in self.rows] != wanted:
+                order = {key: n for n, key in enumerate(wanted)}
+                self.sort("id", key=lambda cell: order[cell.plain])
             self._rows = {r.id: r for r in rows}
             if selected in self._rows:
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def tick(self, now: datetime, me: str = "") -> None:
-        """Refresh the time-dependent cells (age and countdown)."""
+        """Refresh the time-dependent cells (age and countdown) where their text changed."""
+        changes = []
+        for r in self._rows.values():
+            old = self._cells.get(r.id)
+            if old is None:
+                continue
+            age_text = age(r.opened_at, _steady(now))
+            due_text, urgency = countdown(r.next_due, _clock_for(r, now)) if r.active else (old[7], "none")
+            if age_text != old[6] or due_text != old[7]:
+                changes.append((r, age_text, due_text, urgency))
+        if not changes:
+            return
         with self.app.batch_update():
-            for r in self._rows.values():
-                self._update(r, now)
+            for r, age_text, due_text, urgency in changes:
+                old = self._cells[r.id]
+                if age_text != old[6]:
+                    self.update_cell(r.id, "age", Text(age_text))
+                if due_text != old[7]:
+                    self.update_cell(r.id, "due", Text(due_text, style=URGENCY_STYLE[urgency]))
+                self._cells[r.id] = (*old[:6], age_text, due_text)
 
     def _update(self, r: IncidentRow, now: datetime) -> None:
         cells = self._render(r, now, self.me)
@@ -89,7 +115,7 @@ class IncidentQueue(DataTable[Text]):
 
     @staticmethod
     def _render(r: IncidentRow, now: datetime, me: str) -> tuple[Text, ...]:
-        due_text, urgency = countdown(r.next_due, now)
+        due_text, urgency = countdown(r.next_due, _clock_for(r, now))
         if not r.visible_to(me):
             title = Text("restricted", style="italic")
         elif r.restricted:
@@ -105,6 +131,20 @@ class IncidentQueue(DataTable[Text]):
             Text(CATEGORY_NAMES.get(r.category, clean(r.category, 13))),
             Text(STATUS_NAMES.get(r.status, clean(r.status, 13))),
             Text(clean(r.commander or "—")),
-            Text(age(r.opened_at, now)),
+            Text(age(r.opened_at, _steady(now))),
             Text(due_text, style=URGENCY_STYLE[urgency]),
         )
+
+
+def _steady(now: datetime) -> datetime:
+    """Ages and countdowns move on together at each whole minute, so the table redraws
+    once a minute rather than every second (a redraw of one cell redraws them all)."""
+    return now.replace(second=0, microsecond=0)
+
+
+def _clock_for(r: IncidentRow, now: datetime) -> datetime:
+    """The exact time for a clock within two minutes of falling due (it counts seconds
+    and turns OVERDUE on time), the whole minute for the others."""
+    if r.next_due is not None and abs((r.next_due - now).total_seconds()) < 120:
+        return now
+    return _steady(now)

@@ -74,4 +74,7 @@ class StatusBar(Static):
             self.state = state
         left = clocks(now)
         me = Text.assemble(("you: ", "dim"), (clean(self.actor, 32), "bold"), "  ")
-        self.update(Text.assemble(left, me, sync_text(self.state, clock.wall())))
+        text = Text.assemble(left, me, sync_text(self.state, clock.wall()))
+        if text != getattr(self, "_shown", None):  # no repaint when nothing changed
+            self._shown = text
+            self.update(text)
