@@ -75,7 +75,7 @@ class WarRoom(App[None]):
     # --- the read path ---------------------------------------------------------------
 
     async def _watch(self) -> None:
-        async for _ in self.journal.changes(poll=0.5):
+        async for _ in self.journal.changes(poll=1.0):
             self._wake.set()
 
     def request_refresh(self) -> None:

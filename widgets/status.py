@@ -38,7 +38,9 @@ def sync_text(state: SyncState, wall: float) -> Text:
         parts.append(("syncing… ", "dim"))
     else:
         ago = max(0, int(wall - state.synced_at))
-        parts.append((f"synced {ago}s ago · line {state.line} ", "dim"))
+        # whole minutes: the bar repaints once a minute, not every second, when idle
+        when = "just now" if ago < 60 else f"{ago // 60}m ago"
+        parts.append((f"live · synced {when} · line {state.line} ", "dim"))
     if state.chain_breaks:
         parts.append((f" CHAIN BROKEN at line {state.first_break} ({state.chain_breaks}) ", "bold white on #b01c2e"))
         parts.append(" ")
