@@ -21,6 +21,7 @@ from data.commands import AppendRefused, append_to, build_events
 from data.config import Settings
 from data.journal import FileJournal, JournalError
 from data.store import Store, StoreError
+from data.text import clean
 from data.views import Snapshot, SyncState, load_snapshot
 from screens.main import MainScreen
 
@@ -91,7 +92,7 @@ class WarRoom(App[None]):
             try:
                 await seed(self.journal, self.store)
             except (JournalError, StoreError, AppendRefused) as exc:
-                self.notify(f"The demo could not be seeded: {exc}", severity="error", markup=False)
+                self.notify(f"The demo could not be seeded: {clean(str(exc), 300)}", severity="error", markup=False)
             if self.simulate:
                 self.run_worker(Simulator(self.journal, self.store).run(), group="simulator", name="simulator")
         backoff = 0.5

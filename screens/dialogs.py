@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
+from data import clock
 from data.commands import AppendRefused, build_events
 from data.models import CATEGORIES, CHECKLIST_STATES, REGIONS, ROLES, SOURCES, STATUSES, TEAMS
 from data.text import clean
@@ -50,7 +51,7 @@ def parse_due(text: str, now: datetime | None = None) -> str | None:
     text = text.strip()
     if not text:
         return None
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     m = re.fullmatch(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?", text)
     if m and any(m.groups()):
         d, h, mi = (int(g or 0) for g in m.groups())

@@ -41,7 +41,7 @@ def table_ids(app) -> list[str]:  # type: ignore[no-untyped-def]
     from widgets.queue import IncidentQueue
 
     table = app.screen.query_one(IncidentQueue)
-    return [str(k.value) for k in table.rows]
+    return [str(r.key.value) for r in table.ordered_rows]
 
 
 async def test_console_shows_incidents_and_follows_another_process(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.journal import FileJournal
-from data.sample import chain_lines, Generator, write_journal
+from data.sample import Generator, chain_lines, write_journal
 from data.store import Store
 
 

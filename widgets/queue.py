@@ -67,7 +67,7 @@ class IncidentQueue(DataTable[Text]):
                     cells = self._render(r, now, me)
                     self.add_row(*cells, key=r.id)
                     self._cells[r.id] = tuple(c.plain for c in cells)
-            if [str(k.value) for k in self.rows] != wanted:
+            if [str(r.key.value) for r in self.ordered_rows] != wanted:
                 order = {key: n for n, key in enumerate(wanted)}
                 self.sort("id", key=lambda cell: order[cell.plain])
             self._rows = {r.id: r for r in rows}

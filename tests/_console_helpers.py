@@ -1,0 +1,142 @@
+"""Helpers for pilot tests of the console: seed a journal, read back what was written,
+wait for the sync loop, and read what the screen shows as plain text."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.segment import Segment
+from rich.text import Text
+
+from data.commands import append_to, build_events
+from data.config import Settings
+from data.journal import FileJournal
+from data.store import Store
+
+SIZE = (140, 40)
+ACTOR = "ic-test"
+
+OPEN: dict[str, Any] = {
+    "title": "EDR: welfare concern",
+    "category": "edr",
+    "severity": 2,
+    "source": "law_enforcement",
+    "regions": ["US"],
+}
+
+#: control characters that must never reach a rendered cell (and the bidi override of the
+#: hostile RTL string, which data.text.clean() replaces too)
+CONTROLS = ("\x1b", "\x00", "\r", "\u202e")
+
+
+def settings_for(tmp_path: Path, actor: str = ACTOR) -> Settings:
+    return Settings(tmp_path / "journal.jsonl", tmp_path / "console.db", actor)
+
+
+def opened(incident: str, **data: Any) -> dict[str, Any]:
+    return {"type": "incident.opened", "incident": incident, "data": {**OPEN, **data}}
+
+
+def scoped(etype: str, incident: str, **data: Any) -> dict[str, Any]:
+    return {"type": etype, "incident": incident, "data": data}
+
+
+async def seed(settings: Settings, events: list[dict[str, Any]], actor: str = "seeder") -> None:
+    """Append ``events`` (``type``/``incident``/``data``, optionally ``actor``) through the
+    validated write path, with a store of its own (never the console's)."""
+    store = await Store.open(settings.db.with_name(settings.db.stem + "-seed.db"))
+    try:
+        built = build_events([(e["type"], e) for e in events], actor)
+        await append_to(FileJournal(settings.journal), store, built)
+    finally:
+        await store.close()
+
+
+def journal_lines(path: Path) -> list[dict[str, Any]]:
+    """Every line of the journal, parsed (a test journal holds only JSON lines)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def new_lines(path: Path, before: int) -> list[dict[str, Any]]:
+    return journal_lines(path)[before:]
+
+
+async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> None:
+    """Poll ``predicate`` (letting the app run) until it is true, up to ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for the console{': ' + what if what else ''}")
+        await pilot.pause(0.05)
+
+
+def queue_ids(app: Any) -> list[str]:
+    from screens.main import MainScreen
+    from widgets.queue import IncidentQueue
+
+    screen = next(s for s in app.screen_stack if isinstance(s, MainScreen))
+    return [str(r.key.value) for r in screen.query_one(IncidentQueue).ordered_rows]
+
+
+def snapshot_ids(app: Any) -> list[str]:
+    snap = app.last_snapshot
+    return [r.id for r in snap.incidents] if snap is not None else []
+
+
+def table_texts(table: Any) -> list[list[Text]]:
+    """Every cell of a DataTable, row by row (the renderables it was given)."""
+    return [list(table.get_row_at(i)) for i in range(table.row_count)]
+
+
+def plain_cells(table: Any) -> list[str]:
+    out = []
+    for row in table_texts(table):
+        for cell in row:
+            assert isinstance(cell, Text), f"a cell is {type(cell).__name__}, not rich Text: {cell!r}"
+            out.append(cell.plain)
+    return out
+
+
+def log_lines(log: Any) -> list[str]:
+    """The lines a RichLog holds (as rendered strips)."""
+    return [strip.text for strip in log.lines]
+
+
+def log_text(log: Any) -> str:
+    """A RichLog's text with its wrapped lines joined again (by one space, as wrapping
+    breaks lines at spaces): good for ``in`` checks of a phrase."""
+    return " ".join(" ".join(strip.text.split()) for strip in log.lines)
+
+
+def screen_segments(app: Any) -> list[Segment]:
+    """Every segment the top screen renders, as the terminal would get it."""
+    segments: list[Segment] = []
+    for strip in app.screen._compositor.render_strips():
+        segments.extend(strip)
+    return segments
+
+
+def screen_text(app: Any) -> str:
+    """The top screen as plain text, one line per terminal row."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def assert_no_controls(texts: list[str] | str, where: str) -> None:
+    if isinstance(texts, str):
+        texts = [texts]
+    for text in texts:
+        for ch in CONTROLS:
+            assert ch not in text, f"{where}: control character {ch!r} reaches the screen in {text[:80]!r}"
+
+
+def assert_screen_clean(app: Any, where: str) -> None:
+    for seg in screen_segments(app):
+        if seg.control:
+            continue
+        assert_no_controls(seg.text, where)

@@ -1,0 +1,920 @@
+"""The console's write path and its screens, driven like a user would: keys, dialogs, the
+palette, filters, the incident, help and warnings screens. Each flow checks both what the
+widgets show and the exact journal lines written (type, incident, data, actor)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Checkbox, DataTable, Input, Select, SelectionList, Static
+
+from app.console import WarRoom
+from screens import dialogs
+from screens.main import MainScreen
+from tests._console_helpers import (
+    ACTOR,
+    SIZE,
+    assert_no_controls,
+    assert_screen_clean,
+    journal_lines,
+    log_lines,
+    log_text,
+    new_lines,
+    opened,
+    plain_cells,
+    queue_ids,
+    scoped,
+    screen_text,
+    seed,
+    settings_for,
+    snapshot_ids,
+    wait_for,
+)
+from tests.helpers import HOSTILE
+
+# --- flow helpers ------------------------------------------------------------------------
+
+
+async def started(pilot: Any, app: WarRoom, ids: list[str] | None = None) -> MainScreen:
+    """Wait for the first sync (and for the queue to show ``ids``); return the main screen."""
+    await wait_for(pilot, lambda: app.sync_state.synced_at is not None, what="the first sync")
+    if ids is not None:
+        await wait_for(pilot, lambda: queue_ids(app) == ids, what=f"the queue to show {ids}")
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+async def select_incident(pilot: Any, main: MainScreen, incident: str) -> None:
+    """Put the queue's cursor on ``incident`` and wait for its detail to load."""
+    from widgets.queue import IncidentQueue
+
+    queue = main.query_one(IncidentQueue)
+    queue.focus()
+    queue.move_cursor(row=queue.get_row_index(incident), animate=False)
+    await wait_for(pilot, lambda: main.selected == incident and main._detail_seq[0] == incident,
+                   what=f"{incident} selected")  # fmt: skip
+
+
+async def open_dialog(pilot: Any, app: WarRoom, key: str, kind: type) -> Any:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, kind), what=f"{kind.__name__} after {key!r}")
+    await pilot.pause()
+    return app.screen
+
+
+async def type_into(pilot: Any, field: Input, text: str, keys: int = 2) -> None:
+    """Fill ``field`` with ``text``: all but the last ``keys`` characters are set on the
+    widget, the rest typed as key presses (each press costs a round trip through the app)."""
+    field.focus()
+    await pilot.pause()
+    head, tail = (text[:-keys], text[-keys:]) if len(text) > keys else ("", text)
+    field.value = head
+    field.cursor_position = len(head)
+    await pilot.press(*tail)
+    assert field.value == text
+
+
+async def submit(
+    pilot: Any, app: WarRoom, dialog: Any, field_id: str, lines_before: int, count: int = 1
+) -> list[dict[str, Any]]:
+    """Press Enter in a text field of ``dialog``; wait until it closes and ``count`` lines
+    were written; return those lines."""
+    dialog.query_one(f"#{field_id}", Input).focus()
+    await pilot.pause()
+    await pilot.press("enter")
+    journal = app.settings.journal
+    await wait_for(pilot, lambda: app.screen is not dialog and len(journal_lines(journal)) >= lines_before + count,
+                   what=f"{type(dialog).__name__} to write and close")  # fmt: skip
+    lines = new_lines(journal, lines_before)
+    assert len(lines) == count, lines
+    return lines
+
+
+def event_of(line: dict[str, Any]) -> tuple[str, str | None, dict[str, Any], str]:
+    return line["type"], line.get("incident"), line["data"], line["actor"]
+
+
+def cell(main: MainScreen, incident: str, column: str) -> str:
+    from widgets.queue import IncidentQueue
+
+    value = main.query_one(IncidentQueue).get_cell(incident, column)
+    assert isinstance(value, Text)
+    return value.plain
+
+
+def shown_error(dialog: Any, field: str) -> str | None:
+    err = dialog.query_one(f"#{field}-error", Static)
+    return str(err.content) if err.has_class("shown") else None
+
+
+# --- 1, 2: the new-incident form ----------------------------------------------------------
+
+
+async def test_open_incident_form_writes_one_event(tmp_path: Path) -> None:
+    from widgets.queue import IncidentQueue
+
+    settings = settings_for(tmp_path)
+    settings.journal.touch()
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, [])
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        dialog.query_one("#incident-id", Input).value = "inc-form-1"  # upper-cased on submit
+        await type_into(pilot, dialog.query_one("#title", Input), "EDR: welfare concern, ref 4411")
+        dialog.query_one("#category", Select).value = "self_harm"
+        dialog.query_one("#severity", Select).value = 1
+        dialog.query_one("#source", Select).value = "crisis_protocol"
+        regions = dialog.query_one("#regions", SelectionList)
+        regions.select("UK")
+        regions.select("AU")
+        await type_into(pilot, dialog.query_one("#summary", Input), "Live stream flagged by partner.")
+        dialog.query_one("#restricted", Checkbox).value = True
+        [line] = await submit(pilot, app, dialog, "title", 0)
+
+        assert event_of(line) == (
+            "incident.opened", "INC-FORM-1",
+            {"title": "EDR: welfare concern, ref 4411", "category": "self_harm", "severity": 1,
+             "source": "crisis_protocol", "regions": ["UK", "AU"], "summary": "Live stream flagged by partner.",
+             "restricted": True},
+            ACTOR,
+        )  # fmt: skip
+        assert line["v"] == 1 and line["prev"] is None and line["id"] and line["ts"].endswith("Z")
+
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-FORM-1"], what="the new row")
+        assert cell(main, "INC-FORM-1", "sev") == "S1"
+        assert cell(main, "INC-FORM-1", "category") == "self-harm"
+        assert cell(main, "INC-FORM-1", "status") == "new"
+        # need-to-know: nobody holds a role yet, so this console does not see the title
+        assert cell(main, "INC-FORM-1", "title") == "restricted"
+        assert main.query_one(IncidentQueue).has_focus
+
+
+async def test_open_incident_form_empty_title_writes_nothing(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app, ["INC-1"])
+        before = settings.journal.read_bytes()
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        dialog.query_one("#incident-id", Input).value = "INC-2"
+        dialog.query_one("#category", Select).value = "edr"
+        dialog.query_one("#severity", Select).value = 2
+        dialog.query_one("#source", Select).value = "user_report"
+        dialog.query_one("#regions", SelectionList).select("US")
+        await type_into(pilot, dialog.query_one("#title", Input), "   ")  # blank once stripped
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: shown_error(dialog, "title") is not None, what="the title's inline error"
+        )
+        assert shown_error(dialog, "title") == "give a title"
+        assert shown_error(dialog, "general") is None
+        # the other fields are fine: no error under them
+        assert all(
+            shown_error(dialog, f) is None
+            for f in ("incident-id", "category", "severity", "source", "regions")
+        )
+        await pilot.pause(0.3)
+        assert app.screen is dialog
+        assert settings.journal.read_bytes() == before  # nothing written
+        # and a missing choice is named under its own field, still writing nothing
+        dialog.query_one("#title", Input).value = "A title"
+        dialog.query_one("#source", Select).clear()
+        dialog.query_one("#title", Input).focus()
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: shown_error(dialog, "source") is not None, what="the source's inline error"
+        )
+        assert shown_error(dialog, "title") is None  # errors of the previous try are cleared
+        assert settings.journal.read_bytes() == before
+
+
+# --- 3: every incident and checklist action -------------------------------------------------
+
+
+async def move_checklist_cursor(pilot: Any, main: MainScreen, item: str) -> None:
+    """With the checklist focused, press down/up until ``item`` is under the cursor."""
+    from widgets.checklist import ChecklistPane
+
+    pane = main.query_one(ChecklistPane)
+    assert pane.has_focus
+    target = pane.get_row_index(item)
+    for _ in range(pane.row_count + 1):
+        if pane.selected_item() == item:
+            break
+        await pilot.press("down" if pane.cursor_row < target else "up")
+    assert pane.selected_item() == item
+
+
+async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
+    from widgets.checklist import ChecklistPane
+    from widgets.timeline import Timeline
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-1", severity=3, title="Hash match on upload"),
+        scoped("checklist.added", "INC-1", item="preserve", text="Preserve account data", team="le_response"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        timeline = main.query_one(Timeline)
+        pane = main.query_one(ChecklistPane)
+
+        # severity, with a reason
+        n = len(journal_lines(journal))
+        dialog = await open_dialog(pilot, app, "s", dialogs.SeverityDialog)
+        assert dialog.query_one("#severity", Select).value == 3  # starts at the current severity
+        dialog.query_one("#severity", Select).value = 1
+        await type_into(pilot, dialog.query_one("#reason", Input), "imminent risk")
+        [line] = await submit(pilot, app, dialog, "reason", n)
+        assert event_of(line) == (
+            "incident.severity_set",
+            "INC-1",
+            {"severity": 1, "reason": "imminent risk"},
+            ACTOR,
+        )
+        await wait_for(pilot, lambda: cell(main, "INC-1", "sev") == "S1", what="S1 in the queue")
+
+        # status, with a reason
+        n += 1
+        dialog = await open_dialog(pilot, app, "x", dialogs.StatusDialog)
+        assert dialog.query_one("#status", Select).value == "new"
+        dialog.query_one("#status", Select).value = "investigating"
+        await type_into(pilot, dialog.query_one("#reason", Input), "LE desk engaged")
+        [line] = await submit(pilot, app, dialog, "reason", n)
+        assert event_of(line) == (
+            "incident.status_set",
+            "INC-1",
+            {"status": "investigating", "reason": "LE desk engaged"},
+            ACTOR,
+        )
+        await wait_for(pilot, lambda: cell(main, "INC-1", "status") == "investigating", what="the new status")
+
+        # assign a role, then clear it (an empty person is null)
+        n += 1
+        dialog = await open_dialog(pilot, app, "r", dialogs.RoleDialog)
+        assert dialog.query_one("#role", Select).value == "commander"
+        assert dialog.query_one("#person", Input).value == ""
+        await type_into(pilot, dialog.query_one("#person", Input), "amara")
+        [line] = await submit(pilot, app, dialog, "person", n)
+        assert event_of(line) == (
+            "incident.role_set",
+            "INC-1",
+            {"role": "commander", "person": "amara"},
+            ACTOR,
+        )
+        await wait_for(pilot, lambda: cell(main, "INC-1", "commander") == "amara", what="the commander")
+
+        n += 1
+        dialog = await open_dialog(pilot, app, "r", dialogs.RoleDialog)
+        person = dialog.query_one("#person", Input)
+        assert person.value == "amara"  # the current commander, to edit or clear
+        person.value = "  "
+        [line] = await submit(pilot, app, dialog, "person", n)
+        assert event_of(line) == ("incident.role_set", "INC-1", {"role": "commander", "person": None}, ACTOR)
+        await wait_for(pilot, lambda: cell(main, "INC-1", "commander") == "—", what="the commander cleared")
+
+        # a pinned note
+        n += 1
+        dialog = await open_dialog(pilot, app, "a", dialogs.NoteDialog)
+        await type_into(pilot, dialog.query_one("#text", Input), "Called the LE liaison")
+        dialog.query_one("#pinned", Checkbox).value = True
+        [line] = await submit(pilot, app, dialog, "text", n)
+        assert event_of(line) == (
+            "incident.note",
+            "INC-1",
+            {"text": "Called the LE liaison", "pinned": True},
+            ACTOR,
+        )
+        await wait_for(pilot, lambda: f"NOTE {ACTOR} PINNED Called the LE liaison" in log_text(timeline),
+                       what="the pinned note in the timeline")  # fmt: skip
+
+        # an action with a reference
+        n += 1
+        dialog = await open_dialog(pilot, app, "k", dialogs.ActionDialog)
+        dialog.query_one("#kind", Select).value = "report_filed"
+        await type_into(pilot, dialog.query_one("#text", Input), "CyberTipline report filed")
+        await type_into(pilot, dialog.query_one("#ref", Input), "CT-12345")
+        [line] = await submit(pilot, app, dialog, "ref", n)
+        assert event_of(line) == ("incident.action", "INC-1",
+                                  {"kind": "report_filed", "text": "CyberTipline report filed", "ref": "CT-12345"}, ACTOR)  # fmt: skip
+        await wait_for(
+            pilot,
+            lambda: "Action report_filed: CyberTipline report filed (ref CT-12345)" in log_text(timeline),
+            what="the action",
+        )
+
+        # a checklist item due in 30 minutes
+        n += 1
+        dialog = await open_dialog(pilot, app, "i", dialogs.ChecklistAddDialog)
+        await type_into(pilot, dialog.query_one("#text", Input), "Notify legal")
+        dialog.query_one("#team", Select).value = "legal"
+        await type_into(pilot, dialog.query_one("#due", Input), "30m")
+        t0 = datetime.now(UTC)
+        [line] = await submit(pilot, app, dialog, "due", n)
+        t1 = datetime.now(UTC)
+        due = line["data"].pop("due")
+        assert event_of(line) == (
+            "checklist.added",
+            "INC-1",
+            {"item": "notify-legal", "text": "Notify legal", "team": "legal"},
+            ACTOR,
+        )
+        due_at = datetime.fromisoformat(due.replace("Z", "+00:00"))
+        assert t0 + timedelta(minutes=30) - timedelta(seconds=2) <= due_at <= t1 + timedelta(minutes=30)
+        await wait_for(
+            pilot,
+            lambda: "notify-legal" in [str(r.key.value) for r in pane.ordered_rows],
+            what="the new item",
+        )
+        keys = [str(r.key.value) for r in pane.ordered_rows]
+        assert keys == ["team:le_response", "preserve", "team:legal", "notify-legal"]
+        assert pane.get_cell("notify-legal", "state").plain == "[ ] open"
+        assert pane.get_cell("notify-legal", "due").plain in ("29m", "30m")
+
+        # mark it done with d, in the checklist pane (focused with 3)
+        n += 1
+        await pilot.press("3")
+        await move_checklist_cursor(pilot, main, "notify-legal")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: len(journal_lines(journal)) == n + 1, what="the done line")
+        [line] = new_lines(journal, n)
+        assert event_of(line) == ("checklist.set", "INC-1", {"item": "notify-legal", "state": "done"}, ACTOR)
+        await wait_for(
+            pilot, lambda: pane.get_cell("notify-legal", "state").plain == "[x] done", what="done in the pane"
+        )
+        assert pane.get_cell("notify-legal", "due").plain.startswith(ACTOR[:7])
+
+        # block the other item: the note is required
+        n += 1
+        await move_checklist_cursor(pilot, main, "preserve")
+        dialog = await open_dialog(pilot, app, "b", dialogs.ChecklistSetDialog)
+        assert dialog.query_one("#state", Select).value == "blocked"
+        dialog.query_one("#note", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "note") is not None, what="the note's inline error")
+        assert "note is required" in shown_error(dialog, "note")  # type: ignore[operator]
+        await pilot.pause(0.3)
+        assert app.screen is dialog and len(journal_lines(journal)) == n
+        await type_into(pilot, dialog.query_one("#note", Input), "waiting for legal approval")
+        [line] = await submit(pilot, app, dialog, "note", n)
+        assert event_of(line) == ("checklist.set", "INC-1",
+                                  {"item": "preserve", "state": "blocked", "note": "waiting for legal approval"}, ACTOR)  # fmt: skip
+        await wait_for(
+            pilot, lambda: pane.get_cell("preserve", "state").plain == "[!] block", what="blocked in the pane"
+        )
+        assert pane.get_cell("preserve", "text").plain == "Preserve account data — waiting for legal approval"
+
+        # every line the console wrote is chained to the one before it
+        raw = journal.read_bytes().splitlines()
+        for before, after in itertools.pairwise(raw):
+            assert json.loads(after)["prev"] == hashlib.sha256(before).hexdigest()
+
+
+# --- 4, 5: a failed write, a cancelled dialog ------------------------------------------------
+
+
+async def test_failed_write_keeps_dialog_and_text(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        before = settings.journal.read_bytes()
+        # the journal becomes a folder under the running console: every write fails
+        aside = tmp_path / "aside.jsonl"
+        settings.journal.rename(aside)
+        settings.journal.mkdir()
+        dialog = await open_dialog(pilot, app, "a", dialogs.NoteDialog)
+        await type_into(pilot, dialog.query_one("#text", Input), "Escalated to legal")
+        dialog.query_one("#pinned", Checkbox).value = True
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "general") is not None, what="the write error")
+        assert shown_error(dialog, "general").startswith("Nothing was written: ")  # type: ignore[union-attr]
+        assert app.screen is dialog
+        assert dialog.query_one("#text", Input).value == "Escalated to legal"
+        assert dialog.query_one("#pinned", Checkbox).value is True
+        assert not dialog.query_one("#submit").disabled  # ready to try again
+        assert aside.read_bytes() == before
+
+        # the journal is back: the same dialog, submitted again, writes exactly once
+        settings.journal.rmdir()
+        aside.rename(settings.journal)
+        [line] = await submit(pilot, app, dialog, "text", 1)
+        assert event_of(line) == (
+            "incident.note",
+            "INC-1",
+            {"text": "Escalated to legal", "pinned": True},
+            ACTOR,
+        )
+
+        # an error string from the write path (e.g. refused) is shown the same way
+        async def refuse(events: list[dict[str, Any]]) -> str:
+            return "the journal is locked by another writer"
+
+        app.act = refuse  # type: ignore[method-assign]
+        dialog = await open_dialog(pilot, app, "x", dialogs.StatusDialog)
+        dialog.query_one("#status", Select).value = "triaged"
+        await type_into(pilot, dialog.query_one("#reason", Input), "first look done")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "general") is not None, what="the refusal")
+        assert (
+            shown_error(dialog, "general") == "Nothing was written: the journal is locked by another writer"
+        )
+        assert app.screen is dialog and dialog.query_one("#reason", Input).value == "first look done"
+        assert dialog.query_one("#status", Select).value == "triaged"
+        assert len(journal_lines(settings.journal)) == 2
+
+
+async def test_escape_cancels_and_writes_nothing(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(
+        settings, [opened("INC-1"), scoped("checklist.added", "INC-1", item="a", text="Item", team="legal")]
+    )
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        before = settings.journal.read_bytes()
+        for key, kind, field in (("a", dialogs.NoteDialog, "text"), ("i", dialogs.ChecklistAddDialog, "text"),
+                                 ("o", dialogs.NewIncidentDialog, "title")):  # fmt: skip
+            dialog = await open_dialog(pilot, app, key, kind)
+            await type_into(pilot, dialog.query_one(f"#{field}", Input), "typed then abandoned")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is main, what=f"{kind.__name__} to close")
+        # escape from a Select that has focus cancels too
+        dialog = await open_dialog(pilot, app, "x", dialogs.StatusDialog)
+        dialog.query_one("#status", Select).focus()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, what="the status dialog to close")
+        await pilot.pause(0.3)
+        assert settings.journal.read_bytes() == before
+        assert app.last_snapshot is not None and app.last_snapshot.sync.line == 2
+
+
+# --- 6: data arrives while a dialog is open ----------------------------------------------------
+
+
+async def test_dialog_survives_incoming_data(tmp_path: Path) -> None:
+    from widgets.queue import IncidentQueue
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1", severity=3)])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        dialog = await open_dialog(pilot, app, "a", dialogs.NoteDialog)
+        await type_into(pilot, dialog.query_one("#text", Input), "draft: still typing")
+        data = {"title": "Second incident", "category": "violent_extremism", "severity": 1,
+                "source": "crisis_protocol", "regions": ["global"]}  # fmt: skip
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app", "--journal", str(settings.journal), "--db", str(tmp_path / "other.db"),
+            "--actor", "other", "append", "--type", "incident.opened", "--incident", "INC-2", "--data", json.dumps(data),
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await proc.communicate()
+        assert proc.returncode == 0, err
+        await wait_for(pilot, lambda: "INC-2" in snapshot_ids(app), what="the other process's incident")
+        await pilot.pause()
+        assert app.screen is dialog
+        assert dialog.query_one("#text", Input).value == "draft: still typing"
+        assert dialog.query_one("#text", Input).has_focus
+
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-2", "INC-1"], what="INC-2 on top of the queue")
+        assert cell(main, "INC-2", "title") == "Second incident"
+        # the selection stayed on the incident the user was working on
+        assert main.selected == "INC-1"
+        queue = main.query_one(IncidentQueue)
+        assert queue.coordinate_to_cell_key(queue.cursor_coordinate).row_key.value == "INC-1"
+        lines = journal_lines(settings.journal)
+        assert [(ln["type"], ln["incident"], ln["actor"]) for ln in lines] == [
+            ("incident.opened", "INC-1", "seeder"), ("incident.opened", "INC-2", "other")]  # fmt: skip
+
+
+# --- 7: help and the command palette -----------------------------------------------------------
+
+
+async def test_help_lists_every_binding_and_palette_follows_state(tmp_path: Path) -> None:
+    from screens.help import HelpScreen, key_label
+    from widgets.checklist import ChecklistPane
+
+    settings = settings_for(tmp_path)
+    settings.journal.touch()
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, [])
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Incident: Open new", "Queue: Search", "Queue: Filter", "Journal: Warnings"} <= titles
+        assert not {t for t in titles if t.startswith("Checklist: ")}
+        assert "Incident: Add note" not in titles and "Incident: Set severity" not in titles
+
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        await pilot.pause()
+        table = app.screen.query_one("#keys", DataTable)
+        rows = [[c.plain for c in table.get_row_at(i)] for i in range(table.row_count)]
+        by_key = {r[0]: (r[1], r[2]) for r in rows}
+        for binding in MainScreen.BINDINGS:
+            label = key_label(binding.key)  # type: ignore[union-attr]
+            assert label in by_key, f"{label} is missing from help"
+            assert by_key[label] == (binding.tooltip or binding.description, "this screen")  # type: ignore[union-attr]
+        assert by_key["o"] == ("Open a new incident", "this screen")
+        assert by_key["/"] == ("Filter the queue by text", "this screen")
+        assert by_key["!"][0] == "Quarantined lines and chain breaks"
+        assert by_key["Enter"][0] == "Open the incident screen"
+        assert by_key["d"][0] == "Mark the selected checklist item done"
+        assert by_key["?, f1"] == ("Every key, on this screen and everywhere", "everywhere")
+        assert by_key["q"][1] == "everywhere"
+        assert len(rows) == len(MainScreen.BINDINGS) + len(WarRoom.BINDINGS)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+
+        # with an incident and a checklist item selected, their commands appear
+        await seed(
+            settings,
+            [opened("INC-1"), scoped("checklist.added", "INC-1", item="a", text="Item", team="legal")],
+        )
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-1"], what="INC-1")
+        await select_incident(pilot, main, "INC-1")
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {
+            "Incident: Add note",
+            "Incident: Set severity",
+            "Incident: Record action",
+            "Checklist: Add item",
+        } <= titles
+        assert "Checklist: Mark done" not in titles  # the cursor is on a team heading
+        await pilot.press("3")
+        await move_checklist_cursor(pilot, main, "a")
+        assert main.query_one(ChecklistPane).selected_row() is not None
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert {"Checklist: Mark done", "Checklist: Block", "Checklist: Skip"} <= set(commands)
+        # every command is titled "Area: Verb object"
+        for title in commands:
+            if title.split(":")[0] in ("Incident", "Checklist", "Queue", "Timeline", "Journal"):
+                assert title.split(": ", 1)[1][0].isupper()
+        # a command runs the same action as its key
+        commands["Incident: Add note"].callback()
+        await wait_for(pilot, lambda: isinstance(app.screen, dialogs.NoteDialog), what="the note dialog")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+
+
+# --- 8: filters -----------------------------------------------------------------------------
+
+
+async def test_queue_filters(tmp_path: Path) -> None:
+    from screens.filters import FilterDialog
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-A", severity=1, title="Alpha livestream", category="violent_extremism", regions=["EU"]),
+        opened("INC-B", severity=2, title="Bravo hash match", category="csea", regions=["US"]),
+        opened("INC-C", severity=3, title="Charlie old case"),
+        opened("INC-D", severity=4, title="Delta watch", category="media", regions=["UK"]),
+        scoped("incident.role_set", "INC-B", role="scribe", person=ACTOR),
+        scoped("incident.role_set", "INC-A", role="commander", person="someone-else"),
+        scoped("incident.status_set", "INC-C", status="closed"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-A", "INC-B", "INC-D"])
+
+        # / then typing filters by text (title, id, category, status, commander)
+        await pilot.press("slash")
+        search = main.query_one("#search", Input)
+        assert search.has_focus and search.has_class("shown")
+        await pilot.press(*"brav")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-B"], what="the text filter")
+        await pilot.press("enter")  # keeps the filter, back to the queue
+        assert queue_ids(app) == ["INC-B"] and search.has_class("shown")
+        await pilot.press("escape")  # clears it
+        await wait_for(
+            pilot, lambda: queue_ids(app) == ["INC-A", "INC-B", "INC-D"], what="the filter cleared"
+        )
+        assert not search.has_class("shown")
+        await pilot.press("slash")
+        await pilot.press(*"some")  # the commander's handle
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A"])
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-B", "INC-D"])
+
+        # m: only incidents where I hold a role
+        await pilot.press("m")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-B"], what="mine")
+        assert "mine" in str(main.query_one("#queue-pane").border_subtitle)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-B", "INC-D"])
+
+        # c: closed incidents too (the console syncs them in), and again to hide them
+        await pilot.press("c")
+        await wait_for(
+            pilot, lambda: queue_ids(app) == ["INC-A", "INC-B", "INC-D", "INC-C"], what="closed shown"
+        )
+        assert cell(main, "INC-C", "due") == "closed"
+        await pilot.press("c")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-B", "INC-D"], what="closed hidden")
+
+        # f: the filter dialog, by severity
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterDialog), what="the filter dialog")
+        dialog = app.screen
+        severities = dialog.query_one("#severities", SelectionList)
+        severities.select(1)
+        severities.select(4)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is main)
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-D"], what="S1 and S4")
+        assert "S1/4" in str(main.query_one("#queue-pane").border_subtitle)
+        # the dialog opens with the current filter, and Escape leaves it unchanged
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterDialog))
+        assert app.screen.query_one("#severities", SelectionList).selected == [1, 4]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+        assert queue_ids(app) == ["INC-A", "INC-D"]
+        # clear all
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterDialog))
+        await pilot.press("ctrl+r", "ctrl+s")
+        await wait_for(
+            pilot, lambda: queue_ids(app) == ["INC-A", "INC-B", "INC-D"], what="the filters cleared"
+        )
+        assert len(journal_lines(settings.journal)) == 7  # filtering writes nothing
+
+
+# --- 9: the incident screen ----------------------------------------------------------------
+
+
+async def test_incident_screen(tmp_path: Path) -> None:
+    from screens.incident import IncidentScreen
+    from widgets.checklist import ChecklistPane
+    from widgets.queue import IncidentQueue
+    from widgets.timeline import Timeline
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-1", title="Threat to a school", summary="Posted in a public group."),
+        scoped("incident.role_set", "INC-1", role="commander", person="amara"),
+        scoped("incident.status_set", "INC-1", status="contained", reason="post removed"),
+        scoped("incident.role_set", "INC-1", role="commander", person="hugo"),
+        scoped("incident.role_set", "INC-1", role="legal", person="dana"),
+        scoped("incident.note", "INC-1", text="Police notified by phone"),
+        scoped("incident.action", "INC-1", kind="le_referral", text="Referred to local police", ref="PD-778"),
+        scoped("checklist.added", "INC-1", item="preserve", text="Preserve the posts", team="le_response"),
+    ], actor="amara")  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        assert main.query_one(IncidentQueue).has_focus
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen), what="the incident screen")
+        screen = app.screen
+        roles = screen.query_one("#roles", DataTable)
+        await wait_for(pilot, lambda: roles.row_count == 3, what="the role history")
+        fields = screen.query_one("#fields", Static).content
+        assert isinstance(fields, Text)
+        text = fields.plain
+        for expected in ("Threat to a school", "S2", "contained", "edr", "law_enforcement", "US",
+                         "commander: hugo, legal: dana", "Posted in a public group.", "by amara",
+                         "Lifecycle", "acknowledged 20", "contained 20", "resolved —", "PD-778 (le_referral"):  # fmt: skip
+            assert expected in text, f"{expected!r} not in the fields:\n{text}"
+        history = [[c.plain for c in roles.get_row_at(i)] for i in range(roles.row_count)]
+        by_person = {r[1]: r for r in history}
+        assert set(by_person) == {"amara", "hugo", "dana"}
+        assert by_person["amara"][0] == "commander" and by_person["amara"][3] != "now"  # replaced by hugo
+        assert by_person["hugo"][3] == "now" and by_person["dana"][0] == "legal"
+        joined = log_text(screen.query_one(Timeline))  # wrapped lines joined again
+        for expected in ("Opened S2 edr incident", "amara is incident commander", "Status set to contained: post removed",
+                         "Police notified by phone", "(ref PD-778)", "Checklist + preserve"):  # fmt: skip
+            assert expected in joined, f"{expected!r} not in the timeline"
+        checklist = screen.query_one(ChecklistPane)
+        assert [str(r.key.value) for r in checklist.ordered_rows] == ["team:le_response", "preserve"]
+        assert "INC-1 · S2 · edr · contained" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, what="back to the main screen")
+        assert main.selected == "INC-1"
+
+
+# --- 10: hostile text everywhere ------------------------------------------------------------
+
+#: hostile strings an actor or handle may be (printable, 1-64 characters)
+HOSTILE_ACTORS = ["[/", "[/foo]", "[red]x[/]", "[@click=app.quit]x[/]", "trailing backslash\\",
+                  "🚨🔥 incident 🧯", "儿童安全事件 対応中 사건"]  # fmt: skip
+MARKUP = ("[/foo]", "[red]x[/]", "[@click=app.quit]x[/]")
+TOAST_ITEM = "[@click=app.quit]x[/]"
+ESC_ITEM = "\x1b[31mred\x1b[0m"
+
+
+def hostile_journal() -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = [
+        opened("HOST-0", severity=1, title="[red]x[/] [/foo] [@click=app.quit]x[/] \x1b[31mred\x1b[0m nul\x00 cr\r\n!",
+               summary=" | ".join(HOSTILE)),
+    ]  # fmt: skip
+    for n, h in enumerate(HOSTILE, 1):
+        events.append(opened(f"HOST-{n}", severity=2, title=h[:200]))
+    for n, h in enumerate(HOSTILE):
+        actor = HOSTILE_ACTORS[n % len(HOSTILE_ACTORS)]
+        events.append({**scoped("incident.note", "HOST-0", text=h), "actor": actor})
+        events.append(
+            {
+                **scoped("incident.action", "HOST-0", kind="report_filed", text=h[:8000], ref=h[:200]),
+                "actor": actor,
+            }
+        )
+        events.append(scoped("checklist.added", "HOST-0", item=f"h{n:02d}", text=h[:2000], team="legal"))
+    events += [
+        scoped("checklist.added", "HOST-0", item=TOAST_ITEM, text="the toast names this item", team="comms"),
+        scoped("checklist.added", "HOST-0", item=ESC_ITEM, text="an item id with ANSI", team="comms"),
+        scoped("checklist.set", "HOST-0", item="h00", state="blocked", note="[red]x[/] \x1b[31m\r\x00"),
+        scoped("incident.role_set", "HOST-0", role="commander", person="[red]x[/]"),
+        scoped("incident.role_set", "HOST-0", role="scribe", person=ACTOR),
+        {"type": "roster.rotation", "data": {
+            "rotation": "[red]x[/]", "team": "emergency_response", "region": "US", "tz": "UTC",
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "hours": 24,
+            "members": ["[@click=app.quit]x[/]"], "anchor": "2026-01-05"}},
+    ]  # fmt: skip
+    return events
+
+
+async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None:
+    from textual.widgets._toast import Toast
+
+    from screens.incident import IncidentScreen
+    from screens.warnings import WarningsScreen
+    from widgets.checklist import ChecklistPane
+    from widgets.queue import IncidentQueue
+    from widgets.timeline import Timeline
+
+    settings = settings_for(tmp_path)
+    await seed(settings, hostile_journal(), actor="[@click=app.quit]x[/]")
+    garbage = b"\x1b[31m[red]x[/] [@click=app.quit]x[/] [/foo] \x00 \r not json \xff\xfe\n"
+    with settings.journal.open("ab") as f:
+        f.write(garbage)
+    ids = ["HOST-0", *[f"HOST-{n}" for n in range(1, len(HOSTILE) + 1)]]
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts shown
+        main = await started(pilot, app)
+        await wait_for(pilot, lambda: sorted(queue_ids(app)) == sorted(ids), what="every hostile incident")
+        await wait_for(pilot, lambda: app.sync_state.quarantined == 1, what="the garbage quarantined")
+
+        # the queue: every cell is Text, markup shows as characters, no control character
+        queue = main.query_one(IncidentQueue)
+        cells = plain_cells(queue)
+        for m in MARKUP:
+            assert m in cells, f"{m!r} is not a queue cell"
+        assert "[/" in cells and "trailing backslash\\" in cells
+        assert cell(main, "HOST-0", "commander") == "[red]x[/]"
+        assert cell(main, "HOST-0", "title").startswith("[red]x[/] [/foo] [@click=app.quit]x[/] ")
+        assert_no_controls(cells, "queue cells")
+
+        # the timeline and checklist of the hostile incident
+        await select_incident(pilot, main, "HOST-0")
+        timeline = main.query_one(Timeline)
+        pane = main.query_one(ChecklistPane)
+        await wait_for(pilot, lambda: len(pane.items) == len(HOSTILE) + 2, what="the hostile checklist")
+        await wait_for(pilot, lambda: f"{ACTOR} is scribe" in log_text(timeline), what="the whole timeline")
+        lines = log_lines(timeline)
+        joined = log_text(timeline)  # wrapped lines joined again
+        for m in MARKUP:
+            assert f" {m} " in joined, f"{m!r} (as an actor) not in the timeline"
+            assert f"(ref {m})" in joined, f"{m!r} (as a ref) not in the timeline"
+        assert "[red]x[/] is incident commander" in joined
+        assert "trailing backslash\\" in joined and "儿童安全事件" in joined and "🚨🔥" in joined
+        assert_no_controls(lines, "timeline lines")
+        checklist_cells = plain_cells(pane)
+        for m in MARKUP:
+            assert m in checklist_cells, f"{m!r} is not a checklist cell"
+        assert "trailing backslash\\" in checklist_cells
+        assert pane.get_cell("h00", "text").plain.startswith("[/ — [red]x[/] ")
+        assert_no_controls(checklist_cells, "checklist cells")
+
+        # what the terminal gets: literal markup, no control characters
+        text = screen_text(app)
+        assert "[red]x[/] [/foo] [@click=app.quit]x[/]" in text
+        assert_screen_clean(app, "the main screen")
+        roster = main.query_one("#roster-table", DataTable)
+        assert plain_cells(roster)[:2] == ["[red]x[…", "[@click…"]  # cut to the column, literally
+
+        # a click where "[@click=app.quit]" is drawn does not run it
+        rows = text.splitlines()
+        row = next(y for y, line in enumerate(rows) if "HOST-0" in line and "[@click" in line)
+        x = rows[row].index("[@click")
+        await pilot.click(offset=(x + 2, row))  # moves the cursor to the clicked cell
+        await pilot.pause(0.1)
+        assert app.is_running and app.screen is main and main.selected == "HOST-0"
+        await pilot.click(offset=(x + 2, row))  # a click on the cursor selects the row
+        # the clicks landed on the row, which opens it, and nothing else ran
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen), what="the clicked incident")
+        assert app.is_running and app.return_code is None
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+
+        # a toast naming an item id from the journal
+        await pilot.press("3")
+        await move_checklist_cursor(pilot, main, TOAST_ITEM)
+        await pilot.press("d")
+        await wait_for(
+            pilot, lambda: any(isinstance(w, Toast) for w in app.screen.query(Toast)), what="the toast"
+        )
+        await pilot.pause(0.2)
+        toast_text = "\n".join(t.render().plain for t in app.screen.query(Toast))  # type: ignore[union-attr]
+        assert f"{TOAST_ITEM} marked done" in toast_text
+        assert f"{TOAST_ITEM} marked done" in screen_text(app)
+        assert app.is_running
+        # one whose id carries ANSI: the escape must not reach the terminal
+        await move_checklist_cursor(pilot, main, ESC_ITEM)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: any("red" in t.render().plain and "marked done" in t.render().plain  # type: ignore[union-attr]
+                                          and TOAST_ITEM not in t.render().plain for t in app.screen.query(Toast)),  # type: ignore[union-attr]
+                       what="the second toast")  # fmt: skip
+        await pilot.pause(0.2)
+        assert_no_controls([t.render().plain for t in app.screen.query(Toast)], "toasts")  # type: ignore[union-attr]
+        assert_screen_clean(app, "the main screen with toasts")
+        written = [ln for ln in journal_lines_tolerant(settings.journal) if ln.get("actor") == ACTOR]
+        assert [(ln["type"], ln["data"]) for ln in written] == [
+            ("checklist.set", {"item": TOAST_ITEM, "state": "done"}), ("checklist.set", {"item": ESC_ITEM, "state": "done"})]  # fmt: skip
+
+        # the incident screen
+        await pilot.press("1")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen), what="the incident screen")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query_one("#roles", DataTable).row_count == 2, what="its roles")
+        fields = screen.query_one("#fields", Static).content
+        assert isinstance(fields, Text)
+        assert "[red]x[/] [/foo] [@click=app.quit]x[/]" in fields.plain
+        assert "commander: [red]x[/]" in fields.plain
+        assert "by [@click=app.quit]x[/]" in fields.plain
+        assert_no_controls(fields.plain, "the incident's fields")
+        assert_no_controls(log_lines(screen.query_one(Timeline)), "the incident's timeline")
+        assert_no_controls(plain_cells(screen.query_one("#roles", DataTable)), "the role history")
+        assert "[red]x[/] [/foo] [@click=app.quit]x[/]" in screen_text(app)
+        assert_screen_clean(app, "the incident screen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+
+        # the warnings screen shows the quarantined raw line, literally
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, WarningsScreen), what="the warnings screen")
+        screen = app.screen
+        quarantine = screen.query_one("#quarantine", DataTable)
+        await wait_for(pilot, lambda: quarantine.row_count == 1 and quarantine.get_row_at(0)[0].plain != "—",
+                       what="the quarantined line")  # fmt: skip
+        raw_cell = quarantine.get_row_at(0)[2].plain
+        assert "[red]x[/] [@click=app.quit]x[/] [/foo]" in raw_cell
+        assert_no_controls(plain_cells(quarantine), "the quarantine table")
+        assert "[red]x[/] [@click=app.quit]x[/] [/foo]" in screen_text(app)
+        assert_screen_clean(app, "the warnings screen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+
+        # a write error quoting journal text is shown literally, in a dialog and in a toast
+        hostile_error = "refused: [red]x[/] [@click=app.quit]x[/] \x1b[31m\r\x00"
+
+        async def refuse(events: list[dict[str, Any]]) -> str:
+            return hostile_error
+
+        app.act = refuse  # type: ignore[method-assign]
+        dialog = await open_dialog(pilot, app, "a", dialogs.NoteDialog)
+        await type_into(pilot, dialog.query_one("#text", Input), "note")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "general") is not None)
+        assert "refused: [red]x[/] [@click=app.quit]x[/]" in shown_error(dialog, "general")  # type: ignore[operator]
+        assert_screen_clean(app, "the dialog's error")
+        await pilot.press("escape")
+        await pilot.press("3")
+        await move_checklist_cursor(pilot, main, "h01")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: any("refused: [red]x[/] [@click=app.quit]x[/]" in t.render().plain  # type: ignore[union-attr]
+                                          for t in app.screen.query(Toast)), what="the error toast")  # fmt: skip
+        await pilot.pause(0.2)
+        assert_screen_clean(app, "the error toast")
+        assert app.is_running
+
+
+def journal_lines_tolerant(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for raw in path.read_bytes().splitlines():
+        try:
+            out.append(json.loads(raw))
+        except ValueError:
+            continue
+    return out
