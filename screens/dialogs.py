@@ -215,6 +215,16 @@ class FormDialog(ModalScreen[bool]):
         return {"type": etype, "incident": self.incident, "data": data}
 
 
+def open_dialog(app: Any, dialog: FormDialog) -> None:
+    """Show an action dialog; say so when what it wrote reached the journal."""
+
+    def done(written: bool | None) -> None:
+        if written:
+            app.notify(f"{dialog.TITLE}: written to the journal", timeout=3, markup=False)
+
+    app.push_screen(dialog, done)
+
+
 class FieldError(ValueError):
     """What is wrong with the fields: (field id, message) pairs, shown together."""
 

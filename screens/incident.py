@@ -199,11 +199,7 @@ class IncidentScreen(Screen[None]):
         return True
 
     def _dialog(self, dialog: dialogs.FormDialog) -> None:
-        def done(written: bool | None) -> None:
-            if written:
-                self.app.notify(f"{dialog.TITLE}: written to the journal", timeout=3, markup=False)
-
-        self.app.push_screen(dialog, done)
+        dialogs.open_dialog(self.app, dialog)
 
     def action_severity(self) -> None:
         if self.row:

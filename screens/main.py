@@ -237,11 +237,7 @@ class MainScreen(Screen[None]):
     # --- actions ---------------------------------------------------------------------
 
     def _dialog(self, dialog: dialogs.FormDialog) -> None:
-        def done(written: bool | None) -> None:
-            if written:
-                self.app.notify(f"{dialog.TITLE}: written to the journal", timeout=3, markup=False)
-
-        self.app.push_screen(dialog, done)
+        dialogs.open_dialog(self.app, dialog)
 
     def action_new_incident(self) -> None:
         self._dialog(dialogs.NewIncidentDialog())
