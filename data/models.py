@@ -378,10 +378,9 @@ def _event_model(event_type: str, data_model: type[_Strict]) -> type[Envelope]:
     return type(name, (Envelope,), namespace)
 
 
-EVENT_MODELS: dict[str, type[Envelope]] = {t: _event_model(t, m) for t, m in DATA_MODELS.items()}
-#: A validated event: an Envelope subclass whose ``data`` is the typed model of its type,
+#: A validated event is an Envelope subclass whose ``data`` is the typed model of its type,
 #: or a plain Envelope (``known`` False) for a type this version does not know.
-Event = Envelope
+EVENT_MODELS: dict[str, type[Envelope]] = {t: _event_model(t, m) for t, m in DATA_MODELS.items()}
 
 _KNOWN: TypeAdapter[Envelope] = TypeAdapter(
     Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[arg-type]  # noqa: UP007
@@ -511,11 +510,3 @@ def inspect_line(raw: bytes) -> tuple[Envelope | None, str | None, Any]:
         return _diagnose(obj), None, prev
     except EventError as exc:
         return None, str(exc), prev
-
-
-def validate_line(raw: bytes) -> Envelope:
-    """Validate one line; raise EventError naming the member and the reason."""
-    event, error, _ = inspect_line(raw)
-    if event is None:
-        raise EventError(error)
-    return event

@@ -174,7 +174,3 @@ def on_call(rot: Rotation, overrides: list[Override], at: datetime, horizon_days
             next_person, next_at = who, p
             break
     return OnCall(rot, person, since, next_at, override, next_person, next_at)
-
-
-def local_now(tz: str, at: datetime) -> datetime:
-    return at.astimezone(zone(tz))

@@ -364,8 +364,6 @@ class MainScreen(Screen[None]):
             self.query_one("#timeline-pane").border_title = Text(f"2 Timeline · {self.selected} · {name}")
 
     def action_local_time(self) -> None:
-        from data.roster import zone  # noqa: F401  (the zone of this console's machine)
-
         tz = _local_zone_name()
         local = self.query_one(Timeline).toggle_local(tz)
         self.app.notify(f"Timeline times in {'local time (' + tz + ')' if local else 'UTC'}", timeout=3, markup=False)

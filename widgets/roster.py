@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from data.roster import on_call
+from data.roster import on_call, zone
 from data.text import clean
 from data.views import Snapshot, countdown
 
@@ -65,7 +65,7 @@ class RosterPane(Vertical):
             else:
                 tz = snap.person_tz(oc.person, rot.tz)
                 person = Text(clean(oc.person, 8) + (" *" if oc.override else ""), style="bold")
-                local = Text(now.astimezone(_zone(tz)).strftime("%a %H:%M"))
+                local = Text(now.astimezone(zone(tz)).strftime("%a %H:%M"))
             handoff = Text(countdown(oc.next_at, now)[0] if oc.next_at else "—")
             nxt = Text(clean(oc.next_person or "gap", 9), style="dim")
             rows.append((rot.rotation, Text(clean(rot.rotation, 8)), person, local, handoff, nxt))
@@ -81,9 +81,3 @@ class RosterPane(Vertical):
                     table.update_cell(key, "local", local)
                     table.update_cell(key, "handoff", handoff)
                     table.update_cell(key, "next", nxt)
-
-
-def _zone(name: str):  # type: ignore[no-untyped-def]
-    from data.roster import zone
-
-    return zone(name)
