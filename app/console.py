@@ -211,7 +211,8 @@ def palette_commands(app: WarRoom, screen: Screen[Any]) -> Iterable[SystemComman
         method = getattr(screen, f"action_{action}", None)
         if method is None:
             continue
-        if screen.check_action(action, ()) is False:
+        applies = getattr(screen, "applies", None)  # stricter than the footer's check, where a screen has it
+        if (applies(action) if applies is not None else screen.check_action(action, ())) is False:
             continue
         yield SystemCommand(title, help_text, method)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import URL, Connection, event, select
+from sqlalchemy import URL, Connection, event, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -498,6 +498,27 @@ class Store:
         for row in rows:
             row["data"] = orjson.loads(row.pop("raw")).get("data", {})
         return rows
+
+    @_guarded
+    async def detail(self, incident: str, last: int) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+        """What the main screen shows of the selected incident, in one connection: its
+        last ``last`` applied events (journal order), how many came before them, and its
+        checklist."""
+        e = S.events.c
+        c = S.checklist.c
+        mine = (e.incident == incident) & e.applied.is_(True)
+        async with self.engine.connect() as conn:
+            recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
+            events = [dict(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()]
+            earlier = 0
+            if len(events) == last:
+                earlier = (await conn.execute(select(func.count()).where(mine, e.seq < events[-1]["seq"]))).scalar_one()
+            items = await conn.execute(select(S.checklist).where(c.incident == incident).order_by(c.added_seq))
+            checklist = [dict(r) for r in items.mappings()]
+        events.reverse()
+        for row in events:
+            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
+        return events, earlier, checklist
 
     async def role_history(self, incident: str) -> list[dict[str, Any]]:
         rh = S.role_history.c

@@ -220,8 +220,7 @@ async def load_snapshot(store: Store, sync: SyncState, *, include_closed: bool =
     return Snapshot(tuple(rows), sync, rotations, overrides, people)
 
 
-async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...]:
-    rows = await store.checklist(incident)
+def _items(rows: list[dict[str, Any]]) -> tuple[ChecklistRow, ...]:
     return tuple(
         ChecklistRow(
             item=r["item"],
@@ -238,11 +237,11 @@ async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...
     )
 
 
-async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
-    entries = await store.timeline(incident)
+def _entries(rows: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
     out = []
-    for e in entries[-limit:]:
+    for e in rows:
         data = e["data"] if isinstance(e["data"], dict) else {}
+        action = e["type"] == "incident.action"
         out.append(
             TimelineEntry(
                 seq=e["seq"],
@@ -252,11 +251,33 @@ async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[
                 type=e["type"],
                 text=describe(e["type"], data),
                 pinned=bool(data.get("pinned")) if e["type"] == "incident.note" else False,
-                ref=data.get("ref") if e["type"] == "incident.action" and isinstance(data.get("ref"), str) else None,
-                kind=data.get("kind") if e["type"] == "incident.action" and isinstance(data.get("kind"), str) else None,
+                ref=data.get("ref") if action and isinstance(data.get("ref"), str) else None,
+                kind=data.get("kind") if action and isinstance(data.get("kind"), str) else None,
             )
         )
     return tuple(out)
+
+
+async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...]:
+    return _items(await store.checklist(incident))
+
+
+async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
+    return _entries((await store.timeline(incident))[-limit:])
+
+
+@dataclass(frozen=True)
+class Detail:
+    """The selected incident as the main screen shows it."""
+
+    entries: tuple[TimelineEntry, ...]  # the most recent events, in journal order
+    earlier: int  # how many events came before them
+    items: tuple[ChecklistRow, ...]
+
+
+async def load_detail(store: Store, incident: str, last: int = 200) -> Detail:
+    events, earlier, items = await store.detail(incident, last)
+    return Detail(_entries(events), earlier, _items(items))
 
 
 def countdown(due: datetime | None, now: datetime) -> tuple[str, str]:

@@ -13,11 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
 from data import clock
 from data.text import clean
-from data.views import IncidentRow, QueueFilter, Snapshot, SyncState, load_checklist, load_timeline
+from data.views import ChecklistRow, IncidentRow, QueueFilter, Snapshot, SyncState
+from data.views import load_detail as fetch_detail
 from screens import dialogs
 from widgets.checklist import ChecklistPane
 from widgets.queue import IncidentQueue
@@ -35,6 +37,9 @@ WELCOME = (
 )
 
 PANES = {"1": "queue", "2": "timeline", "3": "checklist", "4": "roster-table"}
+HOLD_LIMIT = 0.25  # seconds the screen may wait for a selected incident to load before it paints
+FOOTER_DELAY = 0.12  # seconds after a selection settles before the footer shows which keys apply
+TIMELINE_LAST = 200  # events the main screen shows of the selected incident (Enter: all of them)
 #: actions that need a selected incident (hidden from the footer without one)
 INCIDENT_ACTIONS = {"severity", "status", "role", "note", "record_action", "add_item", "open_incident"}
 ITEM_ACTIONS = {"item_done", "item_block", "item_skip", "item_state"}
@@ -94,6 +99,8 @@ class MainScreen(Screen[None]):
         self.filter = QueueFilter()
         self.shown: tuple[IncidentRow, ...] = ()
         self.selected: str | None = None
+        self._paint_timer: Timer | None = None
+        self._footer_timer: Timer | None = None
         self._detail_seq: tuple[str | None, int] = (None, -1)
 
     def compose(self) -> ComposeResult:
@@ -172,21 +179,23 @@ class MainScreen(Screen[None]):
         if incident is None:
             self.query_one(Timeline).empty("Select an incident to see its timeline.")
             self.query_one(ChecklistPane).show(None, (), clock.now())
-            self.query_one("#timeline-pane").border_title = "2 Timeline"
-            self.query_one("#checklist-pane").border_title = "3 Checklist"
+            self._titles("2 Timeline", "3 Checklist")
         else:
+            self._hold_paint()
             self.load_detail()
         self._refresh_bindings_if_changed()
 
     def _refresh_bindings_if_changed(self) -> None:
         """The footer rebuilds all its keys on refresh_bindings(): only when what applies
-        changed (an incident selected or not, visible or not, an item selected or not)."""
-        row = self.selected_row()
-        state = (row is not None, row is not None and row.visible_to(self.actor),
-                 self.query_one(ChecklistPane).selected_row() is not None)  # fmt: skip
+        changed (an incident selected or not)."""
+        state = self.selected_row() is not None
         if state != getattr(self, "_binding_state", None):
             self._binding_state = state
-            self.refresh_bindings()
+            # the footer rebuilds itself (tens of ms): after the incident is on screen, and
+            # once for a run of moves (a held arrow key)
+            if self._footer_timer is not None:
+                self._footer_timer.stop()
+            self._footer_timer = self.set_timer(FOOTER_DELAY, self.refresh_bindings, name="footer")
 
     @on(DataTable.RowHighlighted, "#queue")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -200,8 +209,15 @@ class MainScreen(Screen[None]):
     async def load_detail(self) -> None:
         incident = self.selected
         row = self.selected_row()
-        if incident is None or row is None:
-            return
+        self._hold_paint()  # one frame for the moved cursor and the incident it shows
+        try:
+            if incident is not None and row is not None:
+                await self._show_detail(incident, row)
+        finally:
+            if incident == self.selected:  # else the newer selection's worker releases it
+                self._release_paint()
+
+    async def _show_detail(self, incident: str, row: IncidentRow) -> None:
         store = self.app.store  # type: ignore[attr-defined]
         timeline = self.query_one(Timeline)
         checklist = self.query_one(ChecklistPane)
@@ -209,16 +225,38 @@ class MainScreen(Screen[None]):
             timeline.empty(f"{incident} is restricted: its details are shown to the people who hold a role in it.")
             checklist.show(incident, (), clock.now())
         else:
-            entries = await load_timeline(store, incident, limit=200)  # all of it: Enter
-            items = await load_checklist(store, incident)
+            detail = await fetch_detail(store, incident, last=TIMELINE_LAST)  # all of it: Enter
             if incident != self.selected:
                 return
-            timeline.show(incident, entries)
-            checklist.show(incident, items, clock.now())
+            timeline.show(incident, detail.entries, detail.earlier)
+            checklist.show(incident, detail.items, clock.now())
         self._detail_seq = (incident, row.last_seq)
         self._refresh_bindings_if_changed()
-        self.query_one("#timeline-pane").border_title = Text(f"2 Timeline · {incident} · {timeline.filter_name}")
-        self.query_one("#checklist-pane").border_title = Text(f"3 Checklist · {incident}")
+        self._titles(f"2 Timeline · {incident} · {timeline.filter_name}", f"3 Checklist · {incident}")
+
+    def _hold_paint(self) -> None:
+        """Hold the screen's repaints while the selected incident loads (a few ms), so that
+        the cursor's move and the panes it changes are painted in one frame; released when
+        it is shown, or after HOLD_LIMIT whatever happens."""
+        if self._paint_timer is None:
+            self.app._begin_batch()
+            self._paint_timer = self.set_timer(HOLD_LIMIT, self._release_paint, name="detail-hold")
+
+    def _release_paint(self) -> None:
+        if self._paint_timer is not None:
+            self._paint_timer.stop()
+            self._paint_timer = None
+            self.app._end_batch()
+
+    def on_unmount(self) -> None:
+        self._release_paint()
+
+    def _titles(self, timeline: str, checklist: str) -> None:
+        """The two detail panes' titles, set only when they change (a title redraws its pane)."""
+        for pane, title in (("#timeline-pane", timeline), ("#checklist-pane", checklist)):
+            widget = self.query_one(pane)
+            if getattr(widget.border_title, "plain", widget.border_title) != title:
+                widget.border_title = Text(title)
 
     def selected_row(self) -> IncidentRow | None:
         return next((r for r in self.shown if r.id == self.selected), None)
@@ -226,13 +264,41 @@ class MainScreen(Screen[None]):
     # --- which actions apply ---------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in INCIDENT_ACTIONS:
-            row = self.selected_row()
-            return row is not None and row.visible_to(self.actor)
-        if action in ITEM_ACTIONS:
-            row = self.selected_row()
-            return row is not None and row.visible_to(self.actor) and self.query_one(ChecklistPane).selected_row() is not None
+        """Incident and item keys apply while an incident is selected. Whether the actor
+        may act on it (a restricted incident) and which item is selected are checked when
+        the key is pressed, with a message: the footer then changes only when an incident
+        is selected or not (rebuilding it costs tens of ms on every move otherwise)."""
+        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
+            return self.selected_row() is not None
         return True
+
+    def applies(self, action: str) -> bool:
+        """Whether an action can run now, all checks made (the command palette's filter)."""
+        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
+            row = self.selected_row()
+            if row is None or not row.visible_to(self.actor):
+                return False
+            return action in INCIDENT_ACTIONS or self.query_one(ChecklistPane).selected_row() is not None
+        return True
+
+    def _target(self) -> IncidentRow | None:
+        """The selected incident if the actor may act on it; else None, and a message why."""
+        row = self.selected_row()
+        if row is not None and not row.visible_to(self.actor):
+            self.notify(f"{row.id} is restricted: only the people who hold a role in it can act on it.",
+                        severity="warning", markup=False)  # fmt: skip
+            return None
+        return row
+
+    def _target_item(self) -> tuple[IncidentRow, ChecklistRow] | None:
+        row = self._target()
+        if row is None:
+            return None
+        item = self.query_one(ChecklistPane).selected_row()
+        if item is None:
+            self.notify("Select an item in the checklist first (3, then ↑↓).", severity="warning", markup=False)
+            return None
+        return row, item
 
     # --- actions ---------------------------------------------------------------------
 
@@ -251,42 +317,41 @@ class MainScreen(Screen[None]):
         self.app.push_screen(IncidentScreen(row.id))
 
     def action_severity(self) -> None:
-        row = self.selected_row()
-        if row is not None:
+        if row := self._target():
             self._dialog(dialogs.SeverityDialog(row.id, {"severity": row.severity}))
 
     def action_status(self) -> None:
-        row = self.selected_row()
-        if row is not None:
+        if row := self._target():
             self._dialog(dialogs.StatusDialog(row.id, {"status": row.status}))
 
     def action_role(self) -> None:
-        row = self.selected_row()
-        if row is not None:
+        if row := self._target():
             self._dialog(dialogs.RoleDialog(row.id, {"role": "commander", "person": row.commander or ""}))
 
     def action_note(self) -> None:
-        if self.selected:
-            self._dialog(dialogs.NoteDialog(self.selected))
+        if row := self._target():
+            self._dialog(dialogs.NoteDialog(row.id))
 
     def action_record_action(self) -> None:
-        if self.selected:
-            self._dialog(dialogs.ActionDialog(self.selected))
+        if row := self._target():
+            self._dialog(dialogs.ActionDialog(row.id))
 
     def action_add_item(self) -> None:
-        if self.selected:
+        if row := self._target():
             items = {r.item for r in self.query_one(ChecklistPane).items}
-            self._dialog(dialogs.ChecklistAddDialog(self.selected, {"items": items}))
+            self._dialog(dialogs.ChecklistAddDialog(row.id, {"items": items}))
 
-    def _item_dialog(self, state: str) -> None:
-        item = self.query_one(ChecklistPane).selected_row()
-        if self.selected and item is not None:
-            self._dialog(dialogs.ChecklistSetDialog(self.selected, {"item": item.item, "text": item.text, "state": state}))
+    def _item_dialog(self, state: str | None) -> None:
+        if target := self._target_item():
+            row, item = target
+            if state is None:  # the toggle
+                state = "done" if item.state != "done" else "open"
+            self._dialog(dialogs.ChecklistSetDialog(row.id, {"item": item.item, "text": item.text, "state": state}))
 
     def action_item_done(self) -> None:
-        item = self.query_one(ChecklistPane).selected_row()
-        if self.selected and item is not None:
-            self.write_now([{"type": "checklist.set", "incident": self.selected, "data": {"item": item.item, "state": "done"}}],
+        if target := self._target_item():
+            row, item = target
+            self.write_now([{"type": "checklist.set", "incident": row.id, "data": {"item": item.item, "state": "done"}}],
                            f"{clean(item.item)} marked done")  # fmt: skip
 
     def action_item_block(self) -> None:
@@ -296,12 +361,8 @@ class MainScreen(Screen[None]):
         self._item_dialog("skipped")
 
     def action_item_state(self) -> None:
-        item = self.query_one(ChecklistPane).selected_row()
-        self._item_dialog("done" if item is None or item.state != "done" else "open")
+        self._item_dialog(None)
 
-    @on(DataTable.RowHighlighted, "#checklist")
-    def _item_highlighted(self, _: DataTable.RowHighlighted) -> None:
-        self._refresh_bindings_if_changed()
 
     @on(DataTable.RowSelected, "#checklist")
     def _item_chosen(self, _: DataTable.RowSelected) -> None:

@@ -104,14 +104,14 @@ def plain_cells(table: Any) -> list[str]:
 
 
 def log_lines(log: Any) -> list[str]:
-    """The lines a RichLog holds (as rendered strips)."""
-    return [strip.text for strip in log.lines]
+    """The lines the timeline holds, wrapped at its width (as rendered strips)."""
+    return [strip.text for strip in log.rendered_lines()]
 
 
 def log_text(log: Any) -> str:
-    """A RichLog's text with its wrapped lines joined again (by one space, as wrapping
+    """The timeline's text with its wrapped lines joined again (by one space, as wrapping
     breaks lines at spaces): good for ``in`` checks of a phrase."""
-    return " ".join(" ".join(strip.text.split()) for strip in log.lines)
+    return " ".join(" ".join(strip.text.split()) for strip in log.rendered_lines())
 
 
 def screen_segments(app: Any) -> list[Segment]:
