@@ -53,7 +53,9 @@ def common(f: Callable[..., Any]) -> Callable[..., Any]:
 
     @click.option("--journal", "journal", metavar="PATH", help="The journal file (else WARROOM_JOURNAL).")
     @click.option("--db", "db", metavar="PATH", help="This console's store (else WARROOM_DB).")
-    @click.option("--actor", "actor", metavar="HANDLE", help="Who is acting (else WARROOM_ACTOR, else your login).")
+    @click.option(
+        "--actor", "actor", metavar="HANDLE", help="Who is acting (else WARROOM_ACTOR, else your login)."
+    )
     @click.pass_context
     @functools.wraps(f)
     def wrapper(ctx: click.Context, journal: str | None, db: str | None, actor: str | None, **kw: Any) -> Any:
@@ -61,7 +63,9 @@ def common(f: Callable[..., Any]) -> Callable[..., Any]:
         from data.config import ConfigError, resolve
 
         try:
-            settings = resolve(journal or parent.get("journal"), db or parent.get("db"), actor or parent.get("actor"))
+            settings = resolve(
+                journal or parent.get("journal"), db or parent.get("db"), actor or parent.get("actor")
+            )
         except ConfigError as exc:
             raise Failure(str(exc), EXIT_USAGE) from None
         os.umask(0o077)  # everything this tool creates is readable by its owner only
@@ -122,11 +126,16 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
         except ValueError as exc:
             raise Failure(f"--data is not valid JSON: {exc}", EXIT_USAGE) from None
         items: list[tuple[str, Any]] = [
-            (f"{etype} event", {"type": etype, "data": payload, **({"incident": incident} if incident else {})})
+            (
+                f"{etype} event",
+                {"type": etype, "data": payload, **({"incident": incident} if incident else {})},
+            )
         ]
     else:
         if sys.stdin.isatty():
-            click.echo("reading events from standard input, one JSON object per line (Ctrl-D to end)", err=True)
+            click.echo(
+                "reading events from standard input, one JSON object per line (Ctrl-D to end)", err=True
+            )
         items = []
         for n, line in enumerate(sys.stdin, 1):
             if not line.strip():
@@ -258,7 +267,12 @@ def status(settings: Any, as_json: bool, digest: bool) -> None:
 @click.argument("kind", type=click.Choice(["incidents", "timeline", "checklist", "quarantine"]))
 @click.option("--incident", metavar="ID", help="Only this incident.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), required=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to a file (else standard output).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to a file (else standard output).",
+)
 @common
 def export(settings: Any, kind: str, incident: str | None, fmt: str, output: str | None) -> None:
     """Export the projected state (after a sync) as JSON or CSV."""
@@ -284,9 +298,22 @@ def export(settings: Any, kind: str, incident: str | None, fmt: str, output: str
 
 
 @main.command()
-@click.option("--dir", "folder", type=click.Path(file_okay=False), default=None, help="Where the demo journal and store live (default: ./.warroom-demo).")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where the demo journal and store live (default: ./.warroom-demo).",
+)
 @click.option("--reset", is_flag=True, help="Start the demo afresh.")
-@click.option("--actor", "actor", metavar="HANDLE", default="demo-ic", show_default=True, help="Who you are in the demo.")
+@click.option(
+    "--actor",
+    "actor",
+    metavar="HANDLE",
+    default="demo-ic",
+    show_default=True,
+    help="Who you are in the demo.",
+)
 def demo(folder: str | None, reset: bool, actor: str) -> None:
     """Open the console on a demo war room with live activity."""
     from data.config import Settings

@@ -32,7 +32,13 @@ PROGRESS_BYTES = 2 << 20
 class WarRoom(App[None]):
     TITLE = "warroom"
     BINDINGS = [
-        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key, on this screen and everywhere"),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Every key, on this screen and everywhere",
+        ),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the console"),
     ]
 
@@ -86,15 +92,20 @@ class WarRoom(App[None]):
     async def _sync_loop(self) -> None:
         """Sync on every change of the journal (coalesced); never dies: on failure, mark the
         data stale, back off and retry."""
+        await self._publish_stored()
         if self.demo:
             from app.demo import Simulator, seed
 
             try:
                 await seed(self.journal, self.store)
             except (JournalError, StoreError, AppendRefused) as exc:
-                self.notify(f"The demo could not be seeded: {clean(str(exc), 300)}", severity="error", markup=False)
+                self.notify(
+                    f"The demo could not be seeded: {clean(str(exc), 300)}", severity="error", markup=False
+                )
             if self.simulate:
-                self.run_worker(Simulator(self.journal, self.store).run(), group="simulator", name="simulator")
+                self.run_worker(
+                    Simulator(self.journal, self.store).run(), group="simulator", name="simulator"
+                )
         backoff = 0.5
         while True:
             self._wake.clear()
@@ -126,6 +137,10 @@ class WarRoom(App[None]):
                 self.show_state(self.sync_state)
 
         await self.store.sync(self.journal, progress=progress)
+        self.sync_state = await self._stored_state(synced_at=clock.wall())
+        self.publish(await load_snapshot(self.store, self.sync_state, include_closed=self.include_closed))
+
+    async def _stored_state(self, synced_at: float | None) -> SyncState:
         status = await self.store.status()
         breaks = status.counters["chain_breaks"]
         if breaks and self._first_break is None:
@@ -133,15 +148,24 @@ class WarRoom(App[None]):
             self._first_break = rows[0]["line"] if rows else None
         elif not breaks:
             self._first_break = None
-        self.sync_state = SyncState(
+        return SyncState(
             journal=str(self.settings.journal),
             line=status.line,
-            synced_at=clock.wall(),
+            synced_at=synced_at,
             quarantined=status.counters["quarantined"],
             chain_breaks=breaks,
             first_break=self._first_break,
         )
-        self.publish(await load_snapshot(self.store, self.sync_state, include_closed=self.include_closed))
+
+    async def _publish_stored(self) -> None:
+        """Show at once what the store already holds, marked "syncing…": a console that
+        restarts paints its last state while it catches up with the journal."""
+        try:
+            state = await self._stored_state(synced_at=None)
+            if state.line:
+                self.publish(await load_snapshot(self.store, state, include_closed=self.include_closed))
+        except (StoreError, OSError):
+            pass  # the sync that follows meets the same problem and reports it
 
     def publish(self, snapshot: Snapshot) -> None:
         self.last_snapshot = snapshot

@@ -78,7 +78,9 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
             continue
         size = len(encode_event({**event, "prev": "0" * 64}))
         if size > MAX_LINE_BYTES:
-            problems.append(f"{where}: the event would be a line of {size} bytes, over the {MAX_LINE_BYTES}-byte limit")
+            problems.append(
+                f"{where}: the event would be a line of {size} bytes, over the {MAX_LINE_BYTES}-byte limit"
+            )
             continue
         if parsed.type not in CORE_TYPES:
             problems.append(
@@ -92,7 +94,9 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
     return events
 
 
-async def append_to(journal: Journal, store: Store, events: list[dict[str, Any]], where: Sequence[str] | None = None) -> list[str]:
+async def append_to(
+    journal: Journal, store: Store, events: list[dict[str, Any]], where: Sequence[str] | None = None
+) -> list[str]:
     """Append validated events: catch the store up, then, holding the journal's lock, catch
     up again and refuse the batch if a reader would quarantine any of it. Syncs after."""
     await store.sync(journal)  # the bulk of catching up, outside the lock
@@ -147,7 +151,9 @@ async def store_status(settings: Settings, digest: bool = True) -> dict[str, Any
         return info
 
 
-async def export_rows(settings: Settings, kind: str, incident: str | None) -> tuple[list[str], list[dict[str, Any]]]:
+async def export_rows(
+    settings: Settings, kind: str, incident: str | None
+) -> tuple[list[str], list[dict[str, Any]]]:
     journal = FileJournal(settings.journal)
     async with await Store.open(settings.db) as store:
         await store.sync(journal)

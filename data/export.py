@@ -32,7 +32,9 @@ def raw_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="backslashreplace")
 
 
-async def rows(store: Store, kind: str, incident: str | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+async def rows(
+    store: Store, kind: str, incident: str | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
     """The columns and rows of one export."""
     if kind == "incidents":
         data = await store.incidents(incident)
@@ -40,7 +42,8 @@ async def rows(store: Store, kind: str, incident: str | None = None) -> tuple[li
     if kind == "timeline":
         entries = await store.timeline(incident)
         return TIMELINE_FIELDS, [
-            {k: describe(r["type"], r["data"]) if k == "text" else r[k] for k in TIMELINE_FIELDS} for r in entries
+            {k: describe(r["type"], r["data"]) if k == "text" else r[k] for k in TIMELINE_FIELDS}
+            for r in entries
         ]
     if kind == "checklist":
         data = await store.checklist(incident)
@@ -48,7 +51,13 @@ async def rows(store: Store, kind: str, incident: str | None = None) -> tuple[li
     if kind == "quarantine":
         data = await store.quarantine()
         return QUARANTINE_FIELDS, [
-            {"line": r["line"], "reason": r["reason"], "raw": raw_text(r["raw"]), "size": r["size"], "offset": r["offset"]}
+            {
+                "line": r["line"],
+                "reason": r["reason"],
+                "raw": raw_text(r["raw"]),
+                "size": r["size"],
+                "offset": r["offset"],
+            }
             for r in data
         ]
     raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")

@@ -97,9 +97,7 @@ TERMINAL_STATUSES = frozenset({"closed", "false_positive", "merged"})
 
 # --- scalar checks ----------------------------------------------------------------------
 
-RFC3339_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
-)
+RFC3339_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
 _RFC3339 = re.compile(RFC3339_PATTERN)
 #: printable: no control, format, separator or unassigned characters, except the space
 PRINTABLE_PATTERN = r"^(?:[^\p{C}\p{Z}]| )+$"
@@ -190,7 +188,8 @@ HHMM = Annotated[str, AfterValidator(_check_hhmm)]
 
 class _Strict(BaseModel):
     # extra members are accepted and ignored: the raw line keeps them.
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    # validators are built on first use, not at import (the console paints before it validates)
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
 
 
 # --- data models, one per core type -----------------------------------------------------
@@ -383,7 +382,8 @@ def _event_model(event_type: str, data_model: type[_Strict]) -> type[Envelope]:
 EVENT_MODELS: dict[str, type[Envelope]] = {t: _event_model(t, m) for t, m in DATA_MODELS.items()}
 
 _KNOWN: TypeAdapter[Envelope] = TypeAdapter(
-    Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")]  # type: ignore[arg-type]  # noqa: UP007
+    Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")],  # type: ignore[arg-type]  # noqa: UP007
+    config=ConfigDict(defer_build=True),
 )
 _ENVELOPE = TypeAdapter(Envelope)
 _MEMBERS = ("v", "id", "ts", "actor", "type", "data", "prev")

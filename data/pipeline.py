@@ -101,7 +101,12 @@ def _send(out: IO[bytes], msg: tuple[Any, ...]) -> int:
 
 
 def work(
-    journal_path: str, db_path: str, pos: Position, authoritative: bool, out: IO[bytes], forget_after: int = FORGET_AFTER
+    journal_path: str,
+    db_path: str,
+    pos: Position,
+    authoritative: bool,
+    out: IO[bytes],
+    forget_after: int = FORGET_AFTER,
 ) -> None:
     import sqlite3
 
@@ -146,4 +151,11 @@ if __name__ == "__main__":
 
     gc.disable()  # a short-lived process that makes no reference cycles: no collector pauses
     spec = json.loads(sys.argv[1])
-    work(spec["journal"], spec["db"], Position(*spec["pos"]), spec["authoritative"], sys.stdout.buffer, spec["forget_after"])
+    work(
+        spec["journal"],
+        spec["db"],
+        Position(*spec["pos"]),
+        spec["authoritative"],
+        sys.stdout.buffer,
+        spec["forget_after"],
+    )

@@ -35,14 +35,35 @@ PEOPLE = [
 HANDLES = [p[0] for p in PEOPLE]
 
 TITLES = {
-    "csea": ["Hash match on uploaded media, account {n}", "Proactive detection: grooming signals in DMs, case {n}"],
-    "edr": ["Emergency disclosure request from police, ref {n}", "EDR: missing person, welfare concern, ref {n}"],
-    "self_harm": ["Livestream flagged for imminent risk, stream {n}", "User report: risk-to-life post, case {n}"],
-    "violent_extremism": ["Attack footage re-uploads spreading, cluster {n}", "Crisis protocol activation, event {n}"],
-    "hate_harassment": ["Coordinated harassment wave against creator {n}", "Pile-on after viral post, thread {n}"],
-    "data_security": ["Scraping of profile data via API, campaign {n}", "Suspected credential stuffing wave {n}"],
+    "csea": [
+        "Hash match on uploaded media, account {n}",
+        "Proactive detection: grooming signals in DMs, case {n}",
+    ],
+    "edr": [
+        "Emergency disclosure request from police, ref {n}",
+        "EDR: missing person, welfare concern, ref {n}",
+    ],
+    "self_harm": [
+        "Livestream flagged for imminent risk, stream {n}",
+        "User report: risk-to-life post, case {n}",
+    ],
+    "violent_extremism": [
+        "Attack footage re-uploads spreading, cluster {n}",
+        "Crisis protocol activation, event {n}",
+    ],
+    "hate_harassment": [
+        "Coordinated harassment wave against creator {n}",
+        "Pile-on after viral post, thread {n}",
+    ],
+    "data_security": [
+        "Scraping of profile data via API, campaign {n}",
+        "Suspected credential stuffing wave {n}",
+    ],
     "regulator": ["eSafety removal notice {n}", "EU removal order {n}, one-hour clock"],
-    "media": ["Press inquiry on moderation failure, outlet {n}", "Journalist deadline on leaked policy, story {n}"],
+    "media": [
+        "Press inquiry on moderation failure, outlet {n}",
+        "Journalist deadline on leaked policy, story {n}",
+    ],
     "other": ["Spam surge in comments, campaign {n}", "Impersonation of public official, account {n}"],
 }
 NOTES = [
@@ -114,7 +135,9 @@ class Generator:
         self.seq += 1
         return f"{self.seed:04x}{self.seq:012d}"
 
-    def event(self, etype: str, data: dict[str, Any], incident: str | None = None, actor: str | None = None) -> dict[str, Any]:
+    def event(
+        self, etype: str, data: dict[str, Any], incident: str | None = None, actor: str | None = None
+    ) -> dict[str, Any]:
         self.now += timedelta(seconds=self.rng.randint(1, 40), milliseconds=self.rng.randint(0, 999))
         ev: dict[str, Any] = {
             "v": 1,
@@ -130,7 +153,11 @@ class Generator:
 
     def roster(self) -> Iterator[dict[str, Any]]:
         for handle, name, team, region, tz in PEOPLE:
-            yield self.event("roster.person", {"handle": handle, "name": name, "team": team, "region": region, "tz": tz}, actor="roster-bot")
+            yield self.event(
+                "roster.person",
+                {"handle": handle, "name": name, "team": team, "region": region, "tz": tz},
+                actor="roster-bot",
+            )
         for rot in ROTATIONS:
             yield self.event("roster.rotation", dict(rot), actor="roster-bot")
 
@@ -152,7 +179,14 @@ class Generator:
         }
         if category in ("csea", "data_security") and rng.random() < 0.5:
             data["restricted"] = True
-        state = {"id": inc_id, "status_i": -1, "items": [], "open_items": [], "category": category, "commander": None}
+        state = {
+            "id": inc_id,
+            "status_i": -1,
+            "items": [],
+            "open_items": [],
+            "category": category,
+            "commander": None,
+        }
         self.incidents.append(state)
         return self.event("incident.opened", data, inc_id)
 
@@ -166,20 +200,32 @@ class Generator:
             return self.event("incident.role_set", {"role": "commander", "person": inc["commander"]}, inc_id)
         if inc["status_i"] < 0:
             inc["status_i"] = 0
-            return self.event("incident.status_set", {"status": STATUS_PATH[0], "reason": "Triaged by the IC."}, inc_id)
+            return self.event(
+                "incident.status_set", {"status": STATUS_PATH[0], "reason": "Triaged by the IC."}, inc_id
+            )
         if not inc["items"] or (r < 0.2 and len(inc["items"]) < len(CHECKS)):
             key, text, team, minutes = CHECKS[len(inc["items"])]
             inc["items"].append(key)
             inc["open_items"].append(key)
             due = _ts(self.now + timedelta(minutes=minutes))
-            return self.event("checklist.added", {"item": key, "text": text, "team": team, "due": due, "template": f"{inc['category']}@1"}, inc_id)
+            return self.event(
+                "checklist.added",
+                {"item": key, "text": text, "team": team, "due": due, "template": f"{inc['category']}@1"},
+                inc_id,
+            )
         if r < 0.45 and inc["open_items"]:
             key = inc["open_items"].pop(0)
             if rng.random() < 0.1:
-                return self.event("checklist.set", {"item": key, "state": "skipped", "note": "Not applicable: no UK nexus."}, inc_id)
+                return self.event(
+                    "checklist.set",
+                    {"item": key, "state": "skipped", "note": "Not applicable: no UK nexus."},
+                    inc_id,
+                )
             return self.event("checklist.set", {"item": key, "state": "done"}, inc_id)
         if r < 0.55:
-            return self.event("incident.note", {"text": rng.choice(NOTES), "pinned": rng.random() < 0.1}, inc_id)
+            return self.event(
+                "incident.note", {"text": rng.choice(NOTES), "pinned": rng.random() < 0.1}, inc_id
+            )
         if r < 0.65:
             kind, text = rng.choice(ACTIONS)
             data = {"kind": kind, "text": text}
@@ -187,12 +233,22 @@ class Generator:
                 data["ref"] = f"CT-{rng.randint(10**7, 10**8 - 1)}"
             return self.event("incident.action", data, inc_id)
         if r < 0.75:
-            return self.event("incident.role_set", {"role": rng.choice(ROLES), "person": rng.choice(HANDLES)}, inc_id)
+            return self.event(
+                "incident.role_set", {"role": rng.choice(ROLES), "person": rng.choice(HANDLES)}, inc_id
+            )
         if r < 0.78:
-            return self.event("incident.severity_set", {"severity": rng.randint(1, 4), "reason": "Reach changed after the latest sweep."}, inc_id)
+            return self.event(
+                "incident.severity_set",
+                {"severity": rng.randint(1, 4), "reason": "Reach changed after the latest sweep."},
+                inc_id,
+            )
         if r > 0.93 and inc["status_i"] < len(STATUS_PATH) - 1:
             inc["status_i"] += 1
-            return self.event("incident.status_set", {"status": STATUS_PATH[inc["status_i"]], "reason": "Per the IC."}, inc_id)
+            return self.event(
+                "incident.status_set",
+                {"status": STATUS_PATH[inc["status_i"]], "reason": "Per the IC."},
+                inc_id,
+            )
         return self.event("incident.note", {"text": rng.choice(NOTES)}, inc_id)
 
     def events(self, count: int, *, per_incident: int = 100) -> Iterator[dict[str, Any]]:

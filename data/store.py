@@ -208,9 +208,7 @@ class Store:
         with _immediate(conn):
             version = None
             if conn.dialect.has_table(conn, "meta"):
-                version = conn.execute(
-                    select(S.meta.c.value).where(S.meta.c.key == "schema")
-                ).scalar()
+                version = conn.execute(select(S.meta.c.value).where(S.meta.c.key == "schema")).scalar()
             if version != str(S.SCHEMA_VERSION):
                 # an older projection: throw it away, it is rebuilt from the journal
                 S.metadata.drop_all(conn)
@@ -243,10 +241,14 @@ class Store:
                     return result
                 async with self.engine.connect() as conn:
                     can_pipe = getattr(journal, "path", None) is not None and max_lines is None
-                    handoff = await conn.run_sync(self._sync_blocking, journal, result, progress, rebuild, max_lines, can_pipe)
+                    handoff = await conn.run_sync(
+                        self._sync_blocking, journal, result, progress, rebuild, max_lines, can_pipe
+                    )
                     if handoff is not None:
                         await self._sync_pipelined(conn, journal, handoff, result, progress)
-                        await conn.run_sync(self._sync_blocking, journal, result, progress, None, max_lines, False)
+                        await conn.run_sync(
+                            self._sync_blocking, journal, result, progress, None, max_lines, False
+                        )
             except SQLAlchemyError as exc:
                 self._forget()
                 raise StoreError(f"writing the store {self.path} failed: {_reason(exc)}") from None
@@ -500,7 +502,9 @@ class Store:
         return rows
 
     @_guarded
-    async def detail(self, incident: str, last: int) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+    async def detail(
+        self, incident: str, last: int
+    ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
         """What the main screen shows of the selected incident, in one connection: its
         last ``last`` applied events (journal order), how many came before them, and its
         checklist."""
@@ -509,11 +513,17 @@ class Store:
         mine = (e.incident == incident) & e.applied.is_(True)
         async with self.engine.connect() as conn:
             recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
-            events = [dict(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()]
+            events = [
+                dict(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()
+            ]
             earlier = 0
             if len(events) == last:
-                earlier = (await conn.execute(select(func.count()).where(mine, e.seq < events[-1]["seq"]))).scalar_one()
-            items = await conn.execute(select(S.checklist).where(c.incident == incident).order_by(c.added_seq))
+                earlier = (
+                    await conn.execute(select(func.count()).where(mine, e.seq < events[-1]["seq"]))
+                ).scalar_one()
+            items = await conn.execute(
+                select(S.checklist).where(c.incident == incident).order_by(c.added_seq)
+            )
             checklist = [dict(r) for r in items.mappings()]
         events.reverse()
         for row in events:
@@ -679,9 +689,7 @@ def _digest_blocking(conn: Connection) -> str:
             if not rows:
                 break
             for row in rows:
-                h.update(
-                    orjson.dumps([v.hex() if isinstance(v, bytes) else v for v in row])
-                )
+                h.update(orjson.dumps([v.hex() if isinstance(v, bytes) else v for v in row]))
                 h.update(b"\n")
     return h.hexdigest()
 
@@ -691,4 +699,3 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OperationalError) and orig is not None:
         return str(orig)
     return str(orig or exc).splitlines()[0]
-

@@ -15,7 +15,12 @@ from .roster import Override, Rotation
 from .store import Store
 
 #: default acknowledgement targets by severity (domain notes); configurable later
-ACK_TARGETS = {1: timedelta(minutes=5), 2: timedelta(minutes=15), 3: timedelta(hours=4), 4: timedelta(hours=24)}
+ACK_TARGETS = {
+    1: timedelta(minutes=5),
+    2: timedelta(minutes=15),
+    3: timedelta(hours=4),
+    4: timedelta(hours=24),
+}
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -260,16 +260,25 @@ class NewIncidentDialog(FormDialog):
         with Horizontal(id="columns"):
             with Vertical():
                 yield from self.labelled("Incident id", Input(f"INC-{now:%y%m%d-%H%M%S}", id="incident-id"))
-                yield from self.labelled("Title (what is happening, no harmful detail)", Input(id="title", placeholder="e.g. EDR: welfare concern, ref 4411"))
+                yield from self.labelled(
+                    "Title (what is happening, no harmful detail)",
+                    Input(id="title", placeholder="e.g. EDR: welfare concern, ref 4411"),
+                )
                 yield from self.labelled("Summary (optional; reference content by id)", Input(id="summary"))
-                yield from self.labelled("Regions", SelectionList[str](*[(r, r) for r in REGIONS], id="regions"))
+                yield from self.labelled(
+                    "Regions", SelectionList[str](*[(r, r) for r in REGIONS], id="regions")
+                )
                 yield Checkbox("Restricted: need-to-know", id="restricted")
                 yield Static("", id="restricted-error", classes="error")
             with Vertical():
-                yield from self.labelled("Category", Select(_options(CATEGORIES), id="category", prompt="Choose a category"))
+                yield from self.labelled(
+                    "Category", Select(_options(CATEGORIES), id="category", prompt="Choose a category")
+                )
                 yield from self.labelled("Severity (when unsure, the more urgent)",
                                          Select([(label, n) for n, label in SEVERITY_LABELS.items()], id="severity", prompt="Choose a severity"))  # fmt: skip
-                yield from self.labelled("Source", Select(_options(SOURCES), id="source", prompt="Choose a source"))
+                yield from self.labelled(
+                    "Source", Select(_options(SOURCES), id="source", prompt="Choose a source")
+                )
 
     def subtitle(self) -> str:
         return "Everything here is written to the shared journal."
@@ -341,8 +350,16 @@ class RoleDialog(FormDialog):
     MEMBERS = {"data.role": "role", "data.person": "person"}
 
     def fields(self) -> ComposeResult:
-        yield from self.labelled("Role", Select(_options(ROLES), id="role", value=self.context.get("role", "commander"), allow_blank=False))
-        yield from self.labelled("Person (a handle; leave empty to clear the role)", Input(self.context.get("person", ""), id="person"))
+        yield from self.labelled(
+            "Role",
+            Select(
+                _options(ROLES), id="role", value=self.context.get("role", "commander"), allow_blank=False
+            ),
+        )
+        yield from self.labelled(
+            "Person (a handle; leave empty to clear the role)",
+            Input(self.context.get("person", ""), id="person"),
+        )
 
     def build(self) -> list[dict[str, Any]]:
         person = self.value("person").strip() or None
@@ -370,7 +387,15 @@ class ActionDialog(FormDialog):
     MEMBERS = {"data.kind": "kind", "data.text": "text", "data.ref": "ref"}
 
     def fields(self) -> ComposeResult:
-        yield from self.labelled("Kind", Select([(label, k) for k, label in ACTION_KINDS], id="kind", value="content_removed", allow_blank=False))
+        yield from self.labelled(
+            "Kind",
+            Select(
+                [(label, k) for k, label in ACTION_KINDS],
+                id="kind",
+                value="content_removed",
+                allow_blank=False,
+            ),
+        )
         yield from self.labelled("What was done (reference content by id)", Input(id="text"))
         yield from self.labelled("External reference (report number, case id; optional)", Input(id="ref"))
 
@@ -384,7 +409,13 @@ class ActionDialog(FormDialog):
 
 class ChecklistAddDialog(FormDialog):
     TITLE = "Add a checklist item"
-    MEMBERS = {"data.text": "text", "data.team": "team", "data.due": "due", "data.item": "item", "data.basis": "basis"}
+    MEMBERS = {
+        "data.text": "text",
+        "data.team": "team",
+        "data.due": "due",
+        "data.item": "item",
+        "data.basis": "basis",
+    }
 
     def fields(self) -> ComposeResult:
         yield from self.labelled("What must be done", Input(id="text"))
@@ -420,7 +451,15 @@ class ChecklistSetDialog(FormDialog):
         return f"{self.incident} · {self.context.get('text', self.context.get('item', ''))}"
 
     def fields(self) -> ComposeResult:
-        yield from self.labelled("State", Select(_options(CHECKLIST_STATES), id="state", value=self.context.get("state", "done"), allow_blank=False))
+        yield from self.labelled(
+            "State",
+            Select(
+                _options(CHECKLIST_STATES),
+                id="state",
+                value=self.context.get("state", "done"),
+                allow_blank=False,
+            ),
+        )
         yield from self.labelled("Note (required to skip or block: why)", Input(id="note"))
 
     def build(self) -> list[dict[str, Any]]:

@@ -37,19 +37,27 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
     def compose(self) -> ComposeResult:
         f = self.current
         with Vertical(id="dialog"):
-            yield Static(Text("Filter the incident queue (nothing selected in a list means any)", style="bold"))
+            yield Static(
+                Text("Filter the incident queue (nothing selected in a list means any)", style="bold")
+            )
             with Horizontal(id="columns"):
                 with Vertical():
                     yield Label("Severity")
-                    yield SelectionList[int](*[(f"S{n}", n, n in f.severities) for n in (1, 2, 3, 4)], id="severities")
+                    yield SelectionList[int](
+                        *[(f"S{n}", n, n in f.severities) for n in (1, 2, 3, 4)], id="severities"
+                    )
                     yield Label("Region")
                     yield SelectionList[str](*[(r, r, r in f.regions) for r in REGIONS], id="regions")
                 with Vertical():
                     yield Label("Category")
-                    yield SelectionList[str](*[(c.replace("_", " "), c, c in f.categories) for c in CATEGORIES], id="categories")
+                    yield SelectionList[str](
+                        *[(c.replace("_", " "), c, c in f.categories) for c in CATEGORIES], id="categories"
+                    )
                 with Vertical():
                     yield Label("Status")
-                    yield SelectionList[str](*[(s.replace("_", " "), s, s in f.statuses) for s in STATUSES], id="statuses")
+                    yield SelectionList[str](
+                        *[(s.replace("_", " "), s, s in f.statuses) for s in STATUSES], id="statuses"
+                    )
             yield Checkbox("Only incidents where I hold a role", f.mine, id="mine")
             yield Checkbox("Show closed incidents too", f.show_closed, id="closed")
             with Horizontal(id="buttons"):

@@ -30,7 +30,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text("Keys (ctrl+p opens the command palette: type a word of any action)", style="bold"))
+            yield Static(
+                Text("Keys (ctrl+p opens the command palette: type a word of any action)", style="bold")
+            )
             yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
             yield Static(Text("Esc to close", style="dim"))
 
@@ -44,4 +46,6 @@ class HelpScreen(ModalScreen[None]):
                     continue
                 seen.add(binding.key)
                 what = binding.tooltip or binding.description
-                table.add_row(Text(key_label(binding.key), style="bold"), Text(what), Text(where, style="dim"))
+                table.add_row(
+                    Text(key_label(binding.key), style="bold"), Text(what), Text(where, style="dim")
+                )

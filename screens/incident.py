@@ -46,16 +46,29 @@ def fmt_time(t: datetime | None) -> str:
 class IncidentScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="incident.back", tooltip="Back to the war room"),
-        Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
+        Binding(
+            "s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"
+        ),
         Binding("x", "status", "Status", id="incident.status", tooltip="Set the status (with a reason)"),
         Binding("r", "role", "Role", id="incident.role", tooltip="Assign or clear a role"),
         Binding("a", "note", "Note", id="incident.note", tooltip="Add a note (optionally pinned)"),
         Binding("k", "record_action", "Action", id="incident.action", tooltip="Record an action taken"),
         Binding("i", "add_item", "Item", id="checklist.add", tooltip="Add a checklist item"),
-        Binding("d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"),
-        Binding("b", "item_block", "Block", id="checklist.block", show=False, tooltip="Mark the selected item blocked"),
+        Binding(
+            "d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"
+        ),
+        Binding(
+            "b",
+            "item_block",
+            "Block",
+            id="checklist.block",
+            show=False,
+            tooltip="Mark the selected item blocked",
+        ),
         Binding("p", "item_skip", "Skip", id="checklist.skip", show=False, tooltip="Skip the selected item"),
-        Binding("y", "timeline_filter", "Types", id="timeline.filter", tooltip="Cycle the timeline's type filter"),
+        Binding(
+            "y", "timeline_filter", "Types", id="timeline.filter", tooltip="Cycle the timeline's type filter"
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -125,7 +138,9 @@ class IncidentScreen(Screen[None]):
         if self not in self.app.screen_stack:  # closed while loading: its widgets are going away
             return
         if not rows:
-            self.query_one("#fields", Static).update(Text(f"{self.incident} is not in the store.", style="bold"))
+            self.query_one("#fields", Static).update(
+                Text(f"{self.incident} is not in the store.", style="bold")
+            )
             return
         self.row = inc = rows[0]
         self._seq = inc["last_seq"]
@@ -141,7 +156,13 @@ class IncidentScreen(Screen[None]):
         refs = [e for e in entries if e.ref]
         if refs:
             fields.append(f"{'References':<13}", style="dim")
-            fields.append(clean("   ".join(f"{e.ref} ({e.kind}, {e.ts:%d %b %H:%MZ})" if e.ts else e.ref for e in refs), 600) + "\n")  # type: ignore[operator]
+            fields.append(
+                clean(
+                    "   ".join(f"{e.ref} ({e.kind}, {e.ts:%d %b %H:%MZ})" if e.ts else e.ref for e in refs),
+                    600,
+                )
+                + "\n"
+            )  # type: ignore[operator]
         self.query_one("#fields", Static).update(fields)
         self.query_one("#fields-box").border_title = Text(
             f"{self.incident} · S{inc['severity']} · {inc['category']} · {inc['status']}"
@@ -174,14 +195,22 @@ class IncidentScreen(Screen[None]):
             t.append(clean(value, 400) + "\n", style=style)
 
         line("Title", inc["title"] if visible else "restricted", "bold")
-        line("Severity", f"S{inc['severity']}    Status  {inc['status']}    Category  {inc['category']}    Source  {inc['source']}")
-        line("Regions", ", ".join(inc["regions"]) + ("    RESTRICTED (need-to-know)" if inc["restricted"] else ""))
+        line(
+            "Severity",
+            f"S{inc['severity']}    Status  {inc['status']}    Category  {inc['category']}    Source  {inc['source']}",
+        )
+        line(
+            "Regions",
+            ", ".join(inc["regions"]) + ("    RESTRICTED (need-to-know)" if inc["restricted"] else ""),
+        )
         roles = ", ".join(f"{r}: {p}" for r, p in sorted(inc["roles"].items())) or "none yet"
         line("Roles", roles)
         if visible and inc["summary"]:
             line("Summary", inc["summary"])
         opened = parse_time(inc["detected_at"]) or parse_time(inc["opened_at"])
-        ack, cont, res, closed = (parse_time(inc[k]) for k in ("acknowledged_at", "contained_at", "resolved_at", "closed_at"))
+        ack, cont, res, closed = (
+            parse_time(inc[k]) for k in ("acknowledged_at", "contained_at", "resolved_at", "closed_at")
+        )
         line("Opened", f"{fmt_time(parse_time(inc['opened_at']))} by {inc['opened_by']}"
              + (f"   detected {fmt_time(parse_time(inc['detected_at']))}" if inc["detected_at"] else ""))  # fmt: skip
         line("Lifecycle", f"acknowledged {fmt_time(ack)} (after {duration(opened, ack)})   "
@@ -211,7 +240,11 @@ class IncidentScreen(Screen[None]):
 
     def action_role(self) -> None:
         if self.row:
-            self._dialog(dialogs.RoleDialog(self.incident, {"role": "commander", "person": self.row["roles"].get("commander", "")}))
+            self._dialog(
+                dialogs.RoleDialog(
+                    self.incident, {"role": "commander", "person": self.row["roles"].get("commander", "")}
+                )
+            )
 
     def action_note(self) -> None:
         self._dialog(dialogs.NoteDialog(self.incident))
@@ -226,7 +259,11 @@ class IncidentScreen(Screen[None]):
     def _item(self, state: str) -> None:
         item = self.query_one(ChecklistPane).selected_row()
         if item is not None:
-            self._dialog(dialogs.ChecklistSetDialog(self.incident, {"item": item.item, "text": item.text, "state": state}))
+            self._dialog(
+                dialogs.ChecklistSetDialog(
+                    self.incident, {"item": item.item, "text": item.text, "state": state}
+                )
+            )
 
     def action_item_done(self) -> None:
         self._item("done")

@@ -31,8 +31,8 @@ WELCOME = (
     "No incidents in the journal yet.\n\n"
     "Press o to open one, or append one from a script:\n"
     "  warroom append --type incident.opened --incident INC-1 --data "
-    "'{\"title\": \"…\", \"category\": \"edr\", \"severity\": 1, "
-    "\"source\": \"law_enforcement\", \"regions\": [\"US\"]}'\n\n"
+    '\'{"title": "…", "category": "edr", "severity": 1, '
+    '"source": "law_enforcement", "regions": ["US"]}\'\n\n'
     "Or try the demo war room:  make run"
 )
 
@@ -48,28 +48,90 @@ ITEM_ACTIONS = {"item_done", "item_block", "item_skip", "item_state"}
 class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("o", "new_incident", "Open", id="incident.new", tooltip="Open a new incident"),
-        Binding("enter", "open_incident", "Details", id="incident.details", tooltip="Open the incident screen", show=False),
-        Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
+        Binding(
+            "enter",
+            "open_incident",
+            "Details",
+            id="incident.details",
+            tooltip="Open the incident screen",
+            show=False,
+        ),
+        Binding(
+            "s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"
+        ),
         Binding("x", "status", "Status", id="incident.status", tooltip="Set the status (with a reason)"),
         Binding("r", "role", "Role", id="incident.role", tooltip="Assign or clear a role"),
         Binding("a", "note", "Note", id="incident.note", tooltip="Add a note (optionally pinned)"),
         Binding("k", "record_action", "Action", id="incident.action", tooltip="Record an action taken"),
         Binding("i", "add_item", "Item", id="checklist.add", tooltip="Add a checklist item"),
-        Binding("d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"),
-        Binding("b", "item_block", "Block", id="checklist.block", tooltip="Mark the selected item blocked (with a note)", show=False),
-        Binding("p", "item_skip", "Skip", id="checklist.skip", tooltip="Skip the selected item (with a note)", show=False),
+        Binding(
+            "d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"
+        ),
+        Binding(
+            "b",
+            "item_block",
+            "Block",
+            id="checklist.block",
+            tooltip="Mark the selected item blocked (with a note)",
+            show=False,
+        ),
+        Binding(
+            "p",
+            "item_skip",
+            "Skip",
+            id="checklist.skip",
+            tooltip="Skip the selected item (with a note)",
+            show=False,
+        ),
         Binding("slash", "search", "Search", id="queue.search", tooltip="Filter the queue by text"),
-        Binding("f", "filters", "Filter", id="queue.filter", tooltip="Filter the queue by severity, category, region, status"),
-        Binding("m", "mine", "Mine", id="queue.mine", tooltip="Only incidents where I hold a role", show=False),
-        Binding("c", "closed", "Closed", id="queue.closed", tooltip="Show or hide closed incidents", show=False),
-        Binding("y", "timeline_filter", "Types", id="timeline.filter", tooltip="Cycle the timeline's type filter", show=False),
-        Binding("l", "local_time", "Local", id="timeline.local", tooltip="Timeline times in UTC or your local zone", show=False),
+        Binding(
+            "f",
+            "filters",
+            "Filter",
+            id="queue.filter",
+            tooltip="Filter the queue by severity, category, region, status",
+        ),
+        Binding(
+            "m", "mine", "Mine", id="queue.mine", tooltip="Only incidents where I hold a role", show=False
+        ),
+        Binding(
+            "c", "closed", "Closed", id="queue.closed", tooltip="Show or hide closed incidents", show=False
+        ),
+        Binding(
+            "y",
+            "timeline_filter",
+            "Types",
+            id="timeline.filter",
+            tooltip="Cycle the timeline's type filter",
+            show=False,
+        ),
+        Binding(
+            "l",
+            "local_time",
+            "Local",
+            id="timeline.local",
+            tooltip="Timeline times in UTC or your local zone",
+            show=False,
+        ),
         Binding("1", "focus_pane('1')", "Queue", id="focus.queue", show=False),
         Binding("2", "focus_pane('2')", "Timeline", id="focus.timeline", show=False),
         Binding("3", "focus_pane('3')", "Checklist", id="focus.checklist", show=False),
         Binding("4", "focus_pane('4')", "Roster", id="focus.roster", show=False),
-        Binding("z", "maximize_pane", "Zoom", id="pane.zoom", tooltip="Maximise the focused pane (again to restore)"),
-        Binding("exclamation_mark", "warnings", "Warnings", id="sync.warnings", tooltip="Quarantined lines and chain breaks", show=False),
+        Binding(
+            "z",
+            "maximize_pane",
+            "Zoom",
+            id="pane.zoom",
+            tooltip="Maximise the focused pane (again to restore)",
+        ),
+        Binding(
+            "exclamation_mark",
+            "warnings",
+            "Warnings",
+            id="sync.warnings",
+            tooltip="Quarantined lines and chain breaks",
+            show=False,
+        ),
     ]
     #: what gets the focus when nothing has it (e.g. back from a dialog opened while the
     #: queue was hidden): never the search box, which is focusable while it is hidden
@@ -107,7 +169,10 @@ class MainScreen(Screen[None]):
         yield StatusBar(self.actor, id="status")
         with Vertical(id="queue-pane", classes="pane") as pane:
             pane.border_title = "1 Incident queue"
-            yield Input(placeholder="filter: id, title, category, status, commander (Enter to keep, Esc to clear)", id="search")
+            yield Input(
+                placeholder="filter: id, title, category, status, commander (Enter to keep, Esc to clear)",
+                id="search",
+            )
             yield IncidentQueue(id="queue")
             yield Static(WELCOME, id="welcome", markup=False)
         with Horizontal(id="bottom"):
@@ -155,7 +220,8 @@ class MainScreen(Screen[None]):
         pane = self.query_one("#queue-pane")
         active = sum(1 for r in self.snapshot.incidents if r.active)
         pane.border_subtitle = Text(
-            f"{len(self.shown)} shown · {active} active" + (f" · {self.filter.describe()}" if self.filter.describe() else "")
+            f"{len(self.shown)} shown · {active} active"
+            + (f" · {self.filter.describe()}" if self.filter.describe() else "")
         )
         if not self.shown:
             self.select(None)
@@ -222,7 +288,9 @@ class MainScreen(Screen[None]):
         timeline = self.query_one(Timeline)
         checklist = self.query_one(ChecklistPane)
         if not row.visible_to(self.actor):
-            timeline.empty(f"{incident} is restricted: its details are shown to the people who hold a role in it.")
+            timeline.empty(
+                f"{incident} is restricted: its details are shown to the people who hold a role in it."
+            )
             checklist.show(incident, (), clock.now())
         else:
             detail = await fetch_detail(store, incident, last=TIMELINE_LAST)  # all of it: Enter
@@ -296,7 +364,9 @@ class MainScreen(Screen[None]):
             return None
         item = self.query_one(ChecklistPane).selected_row()
         if item is None:
-            self.notify("Select an item in the checklist first (3, then ↑↓).", severity="warning", markup=False)
+            self.notify(
+                "Select an item in the checklist first (3, then ↑↓).", severity="warning", markup=False
+            )
             return None
         return row, item
 
@@ -346,7 +416,9 @@ class MainScreen(Screen[None]):
             row, item = target
             if state is None:  # the toggle
                 state = "done" if item.state != "done" else "open"
-            self._dialog(dialogs.ChecklistSetDialog(row.id, {"item": item.item, "text": item.text, "state": state}))
+            self._dialog(
+                dialogs.ChecklistSetDialog(row.id, {"item": item.item, "text": item.text, "state": state})
+            )
 
     def action_item_done(self) -> None:
         if target := self._target_item():
@@ -363,7 +435,6 @@ class MainScreen(Screen[None]):
     def action_item_state(self) -> None:
         self._item_dialog(None)
 
-
     @on(DataTable.RowSelected, "#checklist")
     def _item_chosen(self, _: DataTable.RowSelected) -> None:
         self.action_item_state()
@@ -374,7 +445,9 @@ class MainScreen(Screen[None]):
         if error is None:
             self.app.notify(what, timeout=3, markup=False)
         else:
-            self.app.notify(f"Nothing was written: {clean(error, 400)}", severity="error", timeout=10, markup=False)
+            self.app.notify(
+                f"Nothing was written: {clean(error, 400)}", severity="error", timeout=10, markup=False
+            )
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
@@ -427,7 +500,9 @@ class MainScreen(Screen[None]):
     def action_local_time(self) -> None:
         tz = _local_zone_name()
         local = self.query_one(Timeline).toggle_local(tz)
-        self.app.notify(f"Timeline times in {'local time (' + tz + ')' if local else 'UTC'}", timeout=3, markup=False)
+        self.app.notify(
+            f"Timeline times in {'local time (' + tz + ')' if local else 'UTC'}", timeout=3, markup=False
+        )
 
     def action_focus_pane(self, key: str) -> None:
         self.query_one(f"#{PANES[key]}").focus()

@@ -25,9 +25,19 @@ class WarningsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text("Chain breaks: lines whose prev does not match the line before (edited, removed or inserted lines)"), classes="heading")
+            yield Static(
+                Text(
+                    "Chain breaks: lines whose prev does not match the line before (edited, removed or inserted lines)"
+                ),
+                classes="heading",
+            )
             yield DataTable(id="breaks", cursor_type="row")
-            yield Static(Text("Quarantined lines: kept byte for byte, never applied (warroom export quarantine --format csv)"), classes="heading")
+            yield Static(
+                Text(
+                    "Quarantined lines: kept byte for byte, never applied (warroom export quarantine --format csv)"
+                ),
+                classes="heading",
+            )
             yield DataTable(id="quarantine", cursor_type="row")
             yield Static(Text("Esc to close", style="dim"))
 
@@ -52,6 +62,10 @@ class WarningsScreen(ModalScreen[None]):
             b.add_row(Text("—"), Text("the chain is intact", style="dim"))
         q = self.query_one("#quarantine", DataTable)
         for row in quarantined:
-            q.add_row(Text(str(row["line"])), Text(clean(row["reason"], 200)), Text(clean(raw_text(row["raw"]), 160)))
+            q.add_row(
+                Text(str(row["line"])),
+                Text(clean(row["reason"], 200)),
+                Text(clean(raw_text(row["raw"]), 160)),
+            )
         if q.row_count == 0:
             q.add_row(Text("—"), Text("nothing quarantined", style="dim"), Text(""))

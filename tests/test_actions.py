@@ -576,6 +576,42 @@ async def test_help_lists_every_binding_and_palette_follows_state(tmp_path: Path
         await wait_for(pilot, lambda: app.screen is main)
 
 
+async def test_actions_on_a_restricted_incident_explain_and_write_nothing(tmp_path: Path) -> None:
+    """Keys stay in the footer while an incident is selected (rebuilding it on every move is
+    costly); on an incident the actor holds no role in, a key says why and opens nothing,
+    and the palette offers none of its commands."""
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-R", restricted=True, title="Secret matter"),
+        scoped("incident.role_set", "INC-R", role="commander", person="someone-else"),
+        scoped("checklist.added", "INC-R", item="a", text="Item", team="legal"),
+        opened("INC-O", severity=4, title="Open matter"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-R", "INC-O"])
+        await select_incident(pilot, main, "INC-R")
+        before = len(journal_lines(settings.journal))
+        for key in ("s", "x", "r", "a", "k", "i", "d", "b", "p"):
+            app._notifications.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is main, f"{key!r} opened {app.screen!r} on a restricted incident"
+            messages = [n.message for n in app._notifications]
+            assert any("INC-R is restricted" in m for m in messages), (key, messages)
+        titles = {c.title for c in app.get_system_commands(main)}
+        assert not {t for t in titles if t.startswith(("Incident: Set", "Incident: Add", "Checklist: "))}
+        assert len(journal_lines(settings.journal)) == before
+
+        # on an incident with no item selected, the item keys say what to do first
+        await select_incident(pilot, main, "INC-O")
+        app._notifications.clear()
+        await pilot.press("d")
+        await pilot.pause()
+        assert any("Select an item in the checklist" in n.message for n in app._notifications)
+        assert len(journal_lines(settings.journal)) == before
+
+
 # --- 8: filters -----------------------------------------------------------------------------
 
 

@@ -48,7 +48,9 @@ async def test_console_shows_incidents_and_follows_another_process(tmp_path: Pat
     from app.console import WarRoom
 
     settings = Settings(tmp_path / "j.jsonl", tmp_path / "s.db", "ic-test")
-    r = cli(settings, "append", "--type", "incident.opened", "--incident", "INC-1", "--data", json.dumps(OPEN))
+    r = cli(
+        settings, "append", "--type", "incident.opened", "--incident", "INC-1", "--data", json.dumps(OPEN)
+    )
     assert r.returncode == 0, r.stderr
     app = WarRoom(settings)
     async with app.run_test(size=(140, 40)) as pilot:
@@ -89,7 +91,9 @@ async def test_console_marks_stale_when_journal_unreadable(tmp_path: Path) -> No
     from widgets.status import StatusBar
 
     settings = Settings(tmp_path / "j.jsonl", tmp_path / "s.db", "ic-test")
-    r = cli(settings, "append", "--type", "incident.opened", "--incident", "INC-1", "--data", json.dumps(OPEN))
+    r = cli(
+        settings, "append", "--type", "incident.opened", "--incident", "INC-1", "--data", json.dumps(OPEN)
+    )
     assert r.returncode == 0, r.stderr
     app = WarRoom(settings)
     async with app.run_test(size=(140, 40)) as pilot:

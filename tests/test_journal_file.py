@@ -428,7 +428,9 @@ def test_reader_long_lines_at_chunk_boundaries(tmp_path: Path, prefix: int) -> N
             assert i not in longs, f"line {i + 1}"
 
 
-async def test_rewrite_of_a_long_last_line_beyond_its_kept_head_is_detected(tmp_path: Path, db: Store) -> None:
+async def test_rewrite_of_a_long_last_line_beyond_its_kept_head_is_detected(
+    tmp_path: Path, db: Store
+) -> None:
     path = _path(tmp_path)
     big = b"Z" * (5 << 20)
     lines = [*sample_lines(5), big]
@@ -445,7 +447,9 @@ async def test_rewrite_of_a_long_last_line_beyond_its_kept_head_is_detected(tmp_
 
 
 @pytest.mark.parametrize("last", ["long-line", "long-fragment"])
-async def test_append_after_a_long_last_line_chains_to_its_full_hash(tmp_path: Path, db: Store, last: str) -> None:
+async def test_append_after_a_long_last_line_chains_to_its_full_hash(
+    tmp_path: Path, db: Store, last: str
+) -> None:
     """The writer finds the last line by reading backwards: a last line (or torn
     fragment) much longer than its read-back step still gives the full line's hash."""
     path = _path(tmp_path)

@@ -624,7 +624,9 @@ def test_bad_lines_are_quarantined_and_change_nothing_else(
 
 @pytest.mark.parametrize("wrong_prev", [False, True], ids=["prev-ok", "prev-wrong"])
 @pytest.mark.parametrize("token", [b"NaN", b"Infinity", b"-Infinity"])
-async def test_a_line_with_a_non_json_number_is_quarantined(tmp_path: Path, token: bytes, wrong_prev: bool) -> None:
+async def test_a_line_with_a_non_json_number_is_quarantined(
+    tmp_path: Path, token: bytes, wrong_prev: bool
+) -> None:
     """``NaN`` / ``Infinity`` are not JSON (RFC 8259): such a line is not a JSON object and
     must be quarantined like any other line that is not JSON; the store and ``verify`` must
     agree on whether its prev is checked."""

@@ -32,7 +32,9 @@ def ts(minutes: float) -> str:
 def _events() -> list[dict[str, Any]]:
     n = 0
 
-    def ev(etype: str, data: dict[str, Any], incident: str | None = None, at: float = -60, actor: str = "amara") -> dict[str, Any]:
+    def ev(
+        etype: str, data: dict[str, Any], incident: str | None = None, at: float = -60, actor: str = "amara"
+    ) -> dict[str, Any]:
         nonlocal n
         n += 1
         e: dict[str, Any] = {"v": 1, "id": f"SNAP{n:06d}", "ts": ts(at), "actor": actor, "type": etype}
@@ -44,7 +46,10 @@ def _events() -> list[dict[str, Any]]:
     people = [("amara", "Amara Okafor", "emergency_response", "US", "America/New_York"),
               ("hugo", "Hugo Martin", "emergency_response", "UK", "Europe/London"),
               ("isla", "Isla Thompson", "emergency_response", "AU", "Australia/Sydney")]  # fmt: skip
-    out = [ev("roster.person", {"handle": h, "name": nm, "team": t, "region": r, "tz": tz}, at=-600) for h, nm, t, r, tz in people]
+    out = [
+        ev("roster.person", {"handle": h, "name": nm, "team": t, "region": r, "tz": tz}, at=-600)
+        for h, nm, t, r, tz in people
+    ]
     out += [
         ev("roster.rotation", {"rotation": "au-ic", "team": "emergency_response", "region": "AU", "tz": "Australia/Sydney",
                                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "08:00", "hours": 10,
@@ -132,7 +137,9 @@ def test_main_screen(snap_compare: Any, seeded: Settings) -> None:
 
 
 def test_main_screen_at_the_smallest_size(snap_compare: Any, seeded: Settings) -> None:
-    assert snap_compare(_app(seeded), terminal_size=(120, 35), run_before=lambda p: _settled(p, _detail_loaded))
+    assert snap_compare(
+        _app(seeded), terminal_size=(120, 35), run_before=lambda p: _settled(p, _detail_loaded)
+    )
 
 
 def test_incident_screen(snap_compare: Any, seeded: Settings) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from data.text import clean
 from data.views import ChecklistRow, countdown
-from widgets.tables import fit_column
+from widgets.tables import FixedTable, fit_column
 
 STATE_MARKS = {
     "open": ("[ ] open", ""),
@@ -20,7 +19,7 @@ STATE_MARKS = {
 URGENCY = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": "dim"}
 
 
-class ChecklistPane(DataTable[Text]):
+class ChecklistPane(FixedTable):
     """One row per item (keyed by item id), sorted by team, then due time."""
 
     DEFAULT_CSS = """
@@ -46,7 +45,9 @@ class ChecklistPane(DataTable[Text]):
         selected = self.selected_item()
         self.incident = incident
         far = datetime.max.replace(tzinfo=now.tzinfo)
-        self.items = tuple(sorted(items, key=lambda r: (r.team, r.state in ("done", "skipped"), r.due or far)))
+        self.items = tuple(
+            sorted(items, key=lambda r: (r.team, r.state in ("done", "skipped"), r.due or far))
+        )
         with self.app.batch_update():
             self.clear()
             self._shown.clear()

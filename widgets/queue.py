@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from data.text import clean
 from data.views import IncidentRow, age, countdown
-from widgets.tables import fit_column
+from widgets.tables import FixedTable, fit_column
 
-SEVERITY_STYLE = {1: "bold white on #b01c2e", 2: "bold black on #e8833a", 3: "black on #e3c44a", 4: "black on #7fa7c9"}
+SEVERITY_STYLE = {
+    1: "bold white on #b01c2e",
+    2: "bold black on #e8833a",
+    3: "black on #e3c44a",
+    4: "black on #7fa7c9",
+}
 URGENCY_STYLE = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": ""}
 COLUMNS = (("id", "ID", 15), ("sev", "Sev", 3), ("title", "Title", 30), ("category", "Category", 13),
            ("status", "Status", 13), ("commander", "Commander", 10), ("age", "Age", 6), ("due", "Next due", 13))  # fmt: skip
@@ -21,7 +25,7 @@ CATEGORY_NAMES = {"csea": "CSEA", "edr": "EDR", "self_harm": "self-harm", "viole
 STATUS_NAMES = {"false_positive": "false pos."}
 
 
-class IncidentQueue(DataTable[Text]):
+class IncidentQueue(FixedTable):
     """Rows keyed by incident id; only changed cells are touched on refresh."""
 
     DEFAULT_CSS = """

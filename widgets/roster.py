@@ -16,9 +16,9 @@ from data.views import Snapshot, countdown
 EMPTY = (
     "No rotations in the journal yet.\n"
     "Add one with:  warroom append --type roster.rotation --data "
-    "'{\"rotation\": \"uk-ic\", \"team\": \"emergency_response\", \"region\": \"UK\", "
-    "\"tz\": \"Europe/London\", \"days\": [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"], "
-    "\"start\": \"07:00\", \"hours\": 9, \"members\": [\"hugo\", \"dana\"], \"anchor\": \"2026-01-05\"}'"
+    '\'{"rotation": "uk-ic", "team": "emergency_response", "region": "UK", '
+    '"tz": "Europe/London", "days": ["mon","tue","wed","thu","fri"], '
+    '"start": "07:00", "hours": 9, "members": ["hugo", "dana"], "anchor": "2026-01-05"}\''
 )
 
 

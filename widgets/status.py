@@ -28,7 +28,9 @@ def clocks(now: datetime) -> Text:
 def sync_text(state: SyncState, wall: float) -> Text:
     if state.error:
         since = f" (last good sync {int(wall - state.synced_at)}s ago)" if state.synced_at else ""
-        return Text.assemble(("STALE ", "bold white on #b01c2e"), (clean(state.error, 80) + since, "bold #e8833a"))
+        return Text.assemble(
+            ("STALE ", "bold white on #b01c2e"), (clean(state.error, 80) + since, "bold #e8833a")
+        )
     parts: list[tuple[str, str] | str] = []
     if state.progress:
         done, total = state.progress
@@ -42,7 +44,9 @@ def sync_text(state: SyncState, wall: float) -> Text:
         when = "just now" if ago < 60 else f"{ago // 60}m ago"
         parts.append((f"live · synced {when} · line {state.line} ", "dim"))
     if state.chain_breaks:
-        parts.append((f" CHAIN BROKEN at line {state.first_break} ({state.chain_breaks}) ", "bold white on #b01c2e"))
+        parts.append(
+            (f" CHAIN BROKEN at line {state.first_break} ({state.chain_breaks}) ", "bold white on #b01c2e")
+        )
         parts.append(" ")
     if state.quarantined:
         parts.append((f" {state.quarantined} quarantined ", "bold black on #e8833a"))
@@ -53,6 +57,7 @@ def sync_text(state: SyncState, wall: float) -> Text:
 
 class StatusBar(Static):
     """Click it (or press !) to see quarantined lines and chain breaks."""
+
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; padding: 0 1; }
     """

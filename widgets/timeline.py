@@ -85,7 +85,9 @@ class Timeline(ScrollView, can_focus=True):
             self.incident = incident
             self.earlier = earlier
             if earlier:
-                added.append(Text(f"… {earlier} earlier events not shown: Enter opens the whole timeline", style="dim"))
+                added.append(
+                    Text(f"… {earlier} earlier events not shown: Enter opens the whole timeline", style="dim")
+                )
         self.entries = entries
         types = FILTERS[self.filter_index][1]
         for e in entries:
@@ -173,7 +175,9 @@ class Timeline(ScrollView, can_focus=True):
             console = self.app.console
             wrapped = self._texts[index].wrap(console, self._width)
             lines = [Strip(list(line.render(console)), line.cell_len) for line in wrapped]
-            height = (self._starts[index + 1] if index + 1 < len(self._starts) else self._total) - self._starts[index]
+            height = (
+                self._starts[index + 1] if index + 1 < len(self._starts) else self._total
+            ) - self._starts[index]
             if len(lines) < height:  # the count is the contract: never shift the lines below
                 lines += [Strip([Segment("")], 0)] * (height - len(lines))
             self._rendered[index] = lines = lines[:height]
@@ -196,7 +200,11 @@ class Timeline(ScrollView, can_focus=True):
 
     def rendered_lines(self) -> list[Strip]:
         """Every line, wrapped at the current width (for tests and exports of the view)."""
-        return [strip for index in range(len(self._texts)) for strip in self._lines_of(index)] if self._width else []
+        return (
+            [strip for index in range(len(self._texts)) for strip in self._lines_of(index)]
+            if self._width
+            else []
+        )
 
     @staticmethod
     def line(e: TimelineEntry, local_tz: str | None = None) -> Text:
@@ -211,5 +219,12 @@ class Timeline(ScrollView, can_focus=True):
             when = e.ts.strftime("%H:%M:%SZ")
         pin = ("PINNED ", "bold reverse") if e.pinned else ""
         return Text.assemble(
-            (when, "dim"), " ", (marker, style), " ", (clean(e.actor, 24), "bold"), " ", pin, clean(e.text, 2000)
+            (when, "dim"),
+            " ",
+            (marker, style),
+            " ",
+            (clean(e.actor, 24), "bold"),
+            " ",
+            pin,
+            clean(e.text, 2000),
         )

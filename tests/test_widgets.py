@@ -1,0 +1,121 @@
+"""The timeline's line arithmetic and rendering, and the selection's frame: the pieces that
+keep the console fast must never change what it shows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from data.views import TimelineEntry
+from widgets.timeline import FILTERS, Timeline
+from widgets.wrap import line_count
+
+CONSOLE = Console(width=300)
+
+WORDS = st.text(alphabet=st.sampled_from(list("abcdefghij XYZ.,-   ") + ["é", "漢", "🙂", "\u0301"]), max_size=400)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=WORDS, width=st.integers(min_value=1, max_value=130))
+def test_line_count_matches_rich_wrapping(text: str, width: int) -> None:
+    assert line_count(text, width) == len(Text(text).wrap(CONSOLE, width))
+
+
+@settings(max_examples=200, deadline=None)
+@given(head=st.integers(min_value=0, max_value=300), text=WORDS, width=st.integers(min_value=1, max_value=60))
+def test_line_count_folds_long_words_like_rich(head: int, text: str, width: int) -> None:
+    s = "x" * head + " " + text
+    assert line_count(s, width) == len(Text(s).wrap(CONSOLE, width))
+
+
+def entry(seq: int, text: str, etype: str = "incident.note", minutes: int = 0) -> TimelineEntry:
+    ts = datetime(2026, 11, 22, 3, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+    return TimelineEntry(seq=seq, ts=ts, ts_text=ts.isoformat(), actor="amara", type=etype, text=text, pinned=False)
+
+
+class TimelineApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Timeline(id="timeline")
+
+
+LONG = "Law enforcement liaison confirmed receipt of the request and asked for the preserved records; " * 3
+
+
+async def test_timeline_renders_every_line_it_counts_and_follows_the_bottom() -> None:
+    app = TimelineApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        timeline = app.query_one(Timeline)
+        entries = tuple(entry(i, f"note {i}: {LONG[: 20 * i]}", minutes=i) for i in range(1, 30))
+        timeline.show("INC-1", entries)
+        await pilot.pause()
+        lines = timeline.rendered_lines()
+        assert len(lines) == timeline.virtual_size.height  # the count is what is rendered
+        assert "note 1:" in lines[0].text and "note 29:" in " ".join(s.text for s in lines[-8:])
+        assert timeline.scroll_offset.y == timeline.max_scroll_y > 0  # following the newest
+
+        # what is on screen is the bottom of the same lines
+        shown = [timeline.render_line(y).text.rstrip() for y in range(timeline.size.height)]
+        assert shown == [s.text.rstrip() for s in lines[-timeline.size.height :]]
+
+        # scrolled up by the user: a live addition does not pull the view down
+        timeline.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        timeline.show("INC-1", (*entries, entry(40, "a new note", minutes=40)))
+        await pilot.pause()
+        assert timeline.scroll_offset.y == 0
+        assert "a new note" in timeline.rendered_lines()[-1].text
+
+        # a narrower pane rewraps: more lines, still all rendered and counted
+        before = timeline.virtual_size.height
+        await pilot.resize_terminal(35, 12)
+        await pilot.pause()
+        assert timeline.virtual_size.height > before
+        assert len(timeline.rendered_lines()) == timeline.virtual_size.height
+
+
+async def test_timeline_filters_earlier_events_and_empty_state() -> None:
+    app = TimelineApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        timeline = app.query_one(Timeline)
+        entries = (entry(1, "opened", "incident.opened"), entry(2, "a note"), entry(3, "done", "checklist.set"))
+        timeline.show("INC-1", entries, earlier=250)
+        await pilot.pause()
+        texts = [s.text for s in timeline.rendered_lines()]
+        assert "250 earlier events not shown" in texts[0]
+        assert [t.split()[1] for t in texts[1:]] == ["OPEN", "NOTE", "TICK"]
+        while timeline.filter_name != "notes":
+            timeline.cycle_filter()
+        assert [s.text.split()[1] for s in timeline.rendered_lines()[1:]] == ["NOTE"]
+        timeline.filter_index = len(FILTERS) - 1
+        timeline.cycle_filter()  # back to all events
+        assert len(timeline.rendered_lines()) == 4
+        timeline.empty("Select an incident to see its timeline.")
+        assert [s.text.strip() for s in timeline.rendered_lines()] == ["Select an incident to see its timeline."]
+        assert timeline.incident is None
+
+
+class EarlyApp(App[None]):
+    """Shows entries in on_mount, before the timeline's first layout gives it a width."""
+
+    def compose(self) -> ComposeResult:
+        yield Timeline(id="timeline")
+
+    def on_mount(self) -> None:
+        timeline = self.query_one(Timeline)
+        self.width_at_show = timeline._width
+        timeline.show("INC-1", (entry(1, "early " + LONG),))
+
+
+async def test_entries_shown_before_the_width_is_known_are_counted_once_it_is() -> None:
+    app = EarlyApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        await pilot.pause()
+        timeline = app.query_one(Timeline)
+        assert app.width_at_show == 0
+        lines = timeline.rendered_lines()
+        assert "early" in lines[0].text
+        assert len(lines) == timeline.virtual_size.height > 1
