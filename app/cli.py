@@ -260,6 +260,44 @@ def status(settings: Any, as_json: bool, digest: bool) -> None:
         click.echo(f"digest:   {info['digest']}")
 
 
+# --- clocks ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@common
+def clocks(settings: Any, as_json: bool) -> None:
+    """Open clocks across the active incidents, soonest first (after a sync)."""
+    from data.clocks import PolicyError, load_policy
+    from data.commands import open_clocks
+    from data.config import config_file
+    from data.text import clean
+    from data.views import span_text
+
+    try:
+        policy = load_policy(config_file())
+    except PolicyError as exc:
+        raise Failure(str(exc)) from None
+    items = _run(open_clocks(settings, policy))
+    if as_json:
+        click.echo(json.dumps(items))
+        return
+    if not items:
+        click.echo("no open clocks")
+        return
+    marks = {"overdue": "OVERDUE", "at_risk": "AT RISK", "ok": "ok"}
+    click.echo(f"{'due (UTC)':<17}  {'left':>9}  {'state':<7}  {'incident':<14} sev  {'kind':<6}  what")
+    for c in items:
+        left = c["seconds_left"]
+        span = span_text(abs(left))
+        click.echo(
+            f"{c['due'][:16].replace('T', ' '):<17}  {('-' if left < 0 else '') + span:>9}  "
+            f"{marks[c['state']]:<7}  {clean(c['incident'], 14):<14} S{c['severity']}   {c['kind']:<6}  "
+            + (clean(c["what"], 70) if c["what"] is not None else "(restricted)")
+            + (f" [{c['team']}]" if c["team"] else "")
+        )
+
+
 # --- export ----------------------------------------------------------------------------
 
 
@@ -351,3 +389,5 @@ def run() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     run()
+
+from app import cli_sop  # noqa: E402,F401  (registers "warroom sop")

@@ -17,8 +17,9 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from data import clock
+from data.clocks import Policy, PolicyError, Watch, load_policy
 from data.commands import AppendRefused, append_to, build_events
-from data.config import Settings
+from data.config import Settings, config_file
 from data.journal import FileJournal, JournalError
 from data.store import Store, StoreError
 from data.text import clean
@@ -27,6 +28,8 @@ from screens.main import MainScreen
 
 #: a catch-up longer than this shows its progress in the status bar
 PROGRESS_BYTES = 2 << 20
+#: how often the clocks are checked for a turn to "at risk" or "overdue" (seconds)
+CLOCK_CHECK = 5.0
 
 
 class WarRoom(App[None]):
@@ -55,9 +58,33 @@ class WarRoom(App[None]):
         self.include_closed = False
         self._first_break: int | None = None
         self._wake = asyncio.Event()
+        self.policy = Policy()
+        self.clock_watch = Watch()
+        self._watch_started = False
+        self.templates: dict[str, Any] = {}  # category -> data.sop.Template
+        self._setup_problems: list[str] = []
+        self._load_setup()
+
+    def _load_setup(self) -> None:
+        """The clock policy (config file) and the SOP templates: a problem with either is
+        reported when the console opens, and the defaults (or the templates that did
+        load) stay in force."""
+        try:
+            self.policy = load_policy(config_file())
+        except PolicyError as exc:
+            self._setup_problems.append(f"Settings ignored: {exc}")
+        from data.sop import load_templates
+
+        loaded = load_templates()
+        self.templates = dict(loaded.templates)
+        for error in loaded.errors:
+            self._setup_problems.append(f"SOP template not loaded: {error}")
 
     async def on_mount(self) -> None:
         self.push_screen(MainScreen(self.settings.actor))
+        for problem in self._setup_problems:
+            self.notify(clean(problem, 400), severity="error", timeout=20, markup=False)
+        self.set_interval(CLOCK_CHECK, self.check_clocks, name="clocks")
         try:
             self.store = await Store.open(self.settings.db)
         except StoreError as exc:
@@ -138,7 +165,11 @@ class WarRoom(App[None]):
 
         await self.store.sync(self.journal, progress=progress)
         self.sync_state = await self._stored_state(synced_at=clock.wall())
-        self.publish(await load_snapshot(self.store, self.sync_state, include_closed=self.include_closed))
+        self.publish(
+            await load_snapshot(
+                self.store, self.sync_state, include_closed=self.include_closed, policy=self.policy
+            )
+        )
 
     async def _stored_state(self, synced_at: float | None) -> SyncState:
         status = await self.store.status()
@@ -163,13 +194,45 @@ class WarRoom(App[None]):
         try:
             state = await self._stored_state(synced_at=None)
             if state.line:
-                self.publish(await load_snapshot(self.store, state, include_closed=self.include_closed))
+                self.publish(
+                    await load_snapshot(
+                        self.store, state, include_closed=self.include_closed, policy=self.policy
+                    )
+                )
         except (StoreError, OSError):
             pass  # the sync that follows meets the same problem and reports it
 
     def publish(self, snapshot: Snapshot) -> None:
         self.last_snapshot = snapshot
         self.snapshots.publish(snapshot)
+        if snapshot.sync.synced_at is not None:
+            self.check_clocks()
+
+    # --- clocks ------------------------------------------------------------------------
+
+    def check_clocks(self) -> None:
+        """Tell once when a clock turns at risk or overdue (a toast, and the bell if the
+        policy asks). The first look after the console opens is a baseline: what was
+        already late is in the queue, not announced."""
+        snap = self.last_snapshot
+        if snap is None or snap.sync.synced_at is None:
+            return
+        now = clock.now()
+        rows = {r.id: r for r in snap.incidents if r.active}
+        turned = self.clock_watch.turned((c for r in rows.values() for c in r.clocks), now)
+        if not self._watch_started:
+            self._watch_started = True
+            return
+        me = self.settings.actor
+        for c, state in turned:
+            row = rows[c.incident]
+            what = clean(c.label, 120) if c.kind != "item" or row.visible_to(me) else "a checklist item"
+            word = "OVERDUE" if state == "overdue" else "at risk"
+            self.notify(f"{c.incident} S{row.severity}: {what} is {word} (due {c.due:%H:%M}Z)",
+                        title="Clock", severity="error" if state == "overdue" else "warning",
+                        timeout=12, markup=False)  # fmt: skip
+        if turned and self.policy.bell:
+            self.bell()
 
     def show_state(self, state: SyncState) -> None:
         for screen in self.screen_stack:
@@ -183,6 +246,7 @@ class WarRoom(App[None]):
         """Append events as this console's actor. Returns None when written, else why
         nothing was written (shown to the user; what they typed is kept)."""
         try:
+            events = events + await self._procedures(events)
             built = build_events([(e["type"], e) for e in events], self.settings.actor)
             await append_to(self.journal, self.store, built)
         except AppendRefused as exc:
@@ -191,6 +255,22 @@ class WarRoom(App[None]):
             return str(exc)
         self._wake.set()
         return None
+
+    async def _procedures(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The SOP checklist items these events call for (an incident opened, or its
+        category, severity or regions changed), written in the same batch."""
+        from data.procedures import sop_items, touched
+
+        incidents = touched(events)
+        if not incidents or not self.templates:
+            return []
+        current: dict[str, Any] = {}
+        existing: dict[str, set[str]] = {}
+        for incident in incidents:
+            rows = await self.store.incidents(incident)
+            current[incident] = rows[0] if rows else None
+            existing[incident] = {r["item"] for r in await self.store.checklist(incident)}
+        return sop_items(self.templates, events, current, existing, clock.now())
 
     # --- keys and the palette ----------------------------------------------------------
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ulid import ULID
 
+from . import clock
 from .config import Settings
 from .export import rows
 from .journal import FileJournal, Journal, encode_event
@@ -158,3 +159,33 @@ async def export_rows(
     async with await Store.open(settings.db) as store:
         await store.sync(journal)
         return await rows(store, kind, incident)
+
+
+async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
+    """Every open clock of the active incidents (after a sync), soonest first, as plain
+    records. An item's text is withheld (``null``) from an actor who holds no role in its
+    restricted incident."""
+    from .clocks import clock_state
+    from .views import SyncState, load_snapshot
+
+    journal = FileJournal(settings.journal)
+    async with await Store.open(settings.db) as store:
+        await store.sync(journal)
+        snap = await load_snapshot(store, SyncState(journal=str(settings.journal)), policy=policy)
+    now = clock.now()
+    out = []
+    for row in snap.incidents:
+        if not row.active:
+            continue
+        for c in row.clocks:
+            if c.closed_at is not None:
+                continue
+            visible = c.kind != "item" or row.visible_to(settings.actor)
+            out.append({
+                "incident": row.id, "severity": row.severity, "kind": c.kind, "name": c.name,
+                "what": c.label if visible else None, "team": c.team, "basis": c.basis if visible else None,
+                "due": c.due.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "seconds_left": int((c.due - now).total_seconds()), "state": clock_state(c, now),
+            })  # fmt: skip
+    out.sort(key=lambda r: (r["due"], r["severity"], r["incident"]))
+    return out

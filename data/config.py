@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from platformdirs import user_config_dir, user_data_dir
 from pydantic import TypeAdapter, ValidationError
 
 from .models import Actor
@@ -18,6 +18,13 @@ APP = "warroom"
 
 def data_dir() -> Path:
     return Path(user_data_dir(APP, appauthor=False))
+
+
+def config_file() -> Path:
+    """The settings file (TOML): ``WARROOM_CONFIG``, else ``config.toml`` in the user
+    config folder. Optional: without it, defaults apply."""
+    given = os.environ.get("WARROOM_CONFIG")
+    return Path(given).expanduser() if given else Path(user_config_dir(APP, appauthor=False)) / "config.toml"
 
 
 def default_journal() -> Path:

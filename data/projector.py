@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import orjson
 
 from .chain import chain_reason
+from .clocks import UPDATE_KIND
 from .journal import Span
 from .models import (
     MAX_LINE_BYTES,
@@ -76,6 +77,7 @@ class Incident:
     updated_at: str = ""
     last_seq: int = 0
     events: int = 0
+    last_update_at: str | None = None  # the last stakeholder update (an extension: docs/journal.md)
     #: role -> (person, start_seq, start_ts, start_actor) of the current holders
     open_roles: dict[str, tuple[str, int, str, str]] = field(default_factory=dict)
 
@@ -86,7 +88,7 @@ class Incident:
             orjson.dumps(self.regions).decode(), self.summary, self.restricted, self.status,
             orjson.dumps(self.roles).decode(), self.detected_at, self.opened_at, self.opened_by,
             self.opened_seq, self.acknowledged_at, self.contained_at, self.resolved_at,
-            self.closed_at, self.updated_at, self.last_seq, self.events,
+            self.closed_at, self.updated_at, self.last_seq, self.events, self.last_update_at,
         )  # fmt: skip
 
 
@@ -398,8 +400,11 @@ class Projector:
                 raise Rejected(f"incident {inc_id} was never opened")
             if t == "checklist.added" or t == "checklist.set":
                 self._apply_checklist(ev, inc_id, seq, batch)
-            elif t == "incident.note" or t == "incident.action":
+            elif t == "incident.note":
                 pass  # the timeline entry is the event itself
+            elif t == "incident.action":
+                if d.kind == UPDATE_KIND:
+                    inc.last_update_at = ev.ts
             elif t == "incident.status_set":
                 _set_status(inc, d.status, ev.ts)
             elif t == "incident.severity_set":

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -65,6 +65,7 @@ incidents = Table(
     Column("updated_at", String, nullable=False),
     Column("last_seq", Integer, nullable=False),
     Column("events", Integer, nullable=False),  # applied events in its timeline
+    Column("last_update_at", String),  # the last incident.action of kind stakeholder_update
 )
 
 Index("incidents_status", incidents.c.status)

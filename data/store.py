@@ -549,7 +549,7 @@ class Store:
         c = S.checklist.c
         active = select(S.incidents.c.id).where(S.incidents.c.status.not_in(TERMINAL_STATUSES))
         return await self._all(
-            select(c.incident, c.item, c.text, c.due, c.state)
+            select(c.incident, c.item, c.text, c.team, c.basis, c.due, c.state, c.added_at)
             .where(c.due.is_not(None), c.state.in_(("open", "blocked")), c.incident.in_(active))
             .order_by(c.incident, c.added_seq)
         )

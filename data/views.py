@@ -6,21 +6,14 @@ Built from the store by :func:`load_snapshot`; pure functions format times and c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from .clocks import Clock, Policy, ack_clock, clock_state, item_clock, nearest, t0_of, update_clock
 from .describe import describe
 from .models import TERMINAL_STATUSES, parse_rfc3339
 from .roster import Override, Rotation
 from .store import Store
-
-#: default acknowledgement targets by severity (domain notes); configurable later
-ACK_TARGETS = {
-    1: timedelta(minutes=5),
-    2: timedelta(minutes=15),
-    3: timedelta(hours=4),
-    4: timedelta(hours=24),
-}
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -47,6 +40,17 @@ class IncidentRow:
     next_due_what: str  # what that clock is
     last_seq: int
     roles: tuple[tuple[str, str], ...] = ()  # (role, person)
+    #: its response clocks (acknowledge, stakeholder updates) and its open item clocks
+    clocks: tuple[Clock, ...] = ()
+
+    @property
+    def next_clock(self) -> Clock | None:
+        return nearest(self.clocks)
+
+    @property
+    def incident_clocks(self) -> tuple[Clock, ...]:
+        """The clocks that are not checklist items (acknowledge, stakeholder updates)."""
+        return tuple(c for c in self.clocks if c.kind != "item")
 
     @property
     def active(self) -> bool:
@@ -124,6 +128,12 @@ class ChecklistRow:
     state_by: str | None
     state_at: datetime | None
     basis: str | None
+    added_at: datetime | None = None
+    template: str | None = None
+
+    def clock(self, incident: str) -> Clock | None:
+        return item_clock(incident, self.item, self.text, self.due, self.added_at, self.state, self.state_at,
+                          self.team, self.basis)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -168,37 +178,45 @@ class Snapshot:
         return default
 
 
-def next_clock(inc: dict[str, Any], due_items: list[tuple[datetime, str]]) -> tuple[datetime | None, str]:
-    """The nearest open clock of an incident: a checklist due time, or the severity's
-    acknowledgement target while nobody has acknowledged it."""
-    best: tuple[datetime | None, str] = (None, "")
-    for due, what in due_items:
-        if best[0] is None or due < best[0]:
-            best = (due, what)
-    if inc["acknowledged_at"] is None and inc["status"] not in TERMINAL_STATUSES:
-        opened = parse_time(inc["detected_at"]) or parse_time(inc["opened_at"])
-        if opened is not None:
-            ack = opened + ACK_TARGETS.get(inc["severity"], timedelta(hours=24))
-            if best[0] is None or ack < best[0]:
-                best = (ack, "acknowledge")
-    return best
+def incident_clocks(inc: dict[str, Any], items: list[dict[str, Any]], policy: Policy) -> tuple[Clock, ...]:
+    """An incident's clocks from its store row and its open due items: the acknowledgement
+    target, the stakeholder-update cadence (severity 1–2, until resolved) and the items."""
+    out: list[Clock] = []
+    t0 = t0_of(parse_time(inc["detected_at"]), parse_time(inc["opened_at"]))
+    active = inc["status"] not in TERMINAL_STATUSES
+    if t0 is not None:
+        out.append(ack_clock(inc["id"], inc["severity"], t0, parse_time(inc["acknowledged_at"]), policy))
+        if active and inc["status"] != "resolved":
+            update = update_clock(
+                inc["id"], inc["severity"], t0, parse_time(inc.get("last_update_at")), policy
+            )
+            if update is not None:
+                out.append(update)
+    for item in items:
+        c = item_clock(inc["id"], item["item"], item["text"], parse_time(item["due"]), parse_time(item["added_at"]),
+                       item["state"], None, item.get("team"), item.get("basis"))  # fmt: skip
+        if c is not None:
+            out.append(c)
+    return tuple(out)
 
 
 CLOSED_SHOWN = 300  # closed incidents shown on request (the most recent)
 
 
-async def load_snapshot(store: Store, sync: SyncState, *, include_closed: bool = False) -> Snapshot:
+async def load_snapshot(
+    store: Store, sync: SyncState, *, include_closed: bool = False, policy: Policy | None = None
+) -> Snapshot:
+    policy = policy or Policy()
     incidents = await store.incidents(active=True)
     if include_closed:
         incidents += await store.incidents(active=False, limit=CLOSED_SHOWN)
-    due: dict[str, list[tuple[datetime, str]]] = {}
+    due: dict[str, list[dict[str, Any]]] = {}
     for item in await store.open_due_items():
-        when = parse_time(item["due"])
-        if when is not None:
-            due.setdefault(item["incident"], []).append((when, item["text"]))
+        due.setdefault(item["incident"], []).append(item)
     rows = []
     for inc in incidents:
-        when, what = next_clock(inc, due.get(inc["id"], []))
+        clocks = incident_clocks(inc, due.get(inc["id"], []), policy)
+        first = nearest(clocks) if inc["status"] not in TERMINAL_STATUSES else None
         rows.append(
             IncidentRow(
                 id=inc["id"],
@@ -210,10 +228,11 @@ async def load_snapshot(store: Store, sync: SyncState, *, include_closed: bool =
                 opened_at=parse_time(inc["opened_at"]),
                 restricted=inc["restricted"],
                 regions=tuple(inc["regions"]),
-                next_due=when,
-                next_due_what=what,
+                next_due=first.due if first else None,
+                next_due_what=first.label if first else "",
                 last_seq=inc["last_seq"],
                 roles=tuple(sorted(inc["roles"].items())),
+                clocks=clocks,
             )
         )
     far = datetime.max.replace(tzinfo=UTC)
@@ -237,6 +256,8 @@ def _items(rows: list[dict[str, Any]]) -> tuple[ChecklistRow, ...]:
             state_by=r["state_by"],
             state_at=parse_time(r["state_at"]),
             basis=r["basis"],
+            added_at=parse_time(r["added_at"]),
+            template=r.get("template"),
         )
         for r in rows
     )
@@ -291,7 +312,7 @@ def countdown(due: datetime | None, now: datetime) -> tuple[str, str]:
         return "", "none"
     delta = due - now
     secs = int(delta.total_seconds())
-    text = _span(abs(secs))
+    text = span_text(abs(secs))
     if secs < 0:
         return f"OVERDUE {text}", "overdue"
     if secs < 15 * 60:
@@ -299,13 +320,32 @@ def countdown(due: datetime | None, now: datetime) -> tuple[str, str]:
     return text, "ok"
 
 
+def clock_text(c: Clock | None, now: datetime) -> tuple[str, str]:
+    """A clock as the panes show it, and its state: ``("12m", "ok")``, ``("! 12m",
+    "at_risk")`` (the mark reads without colour), ``("OVERDUE 4m", "overdue")``,
+    ``("met", "met")``, ``("missed", "missed")``; ``("", "none")`` without a clock."""
+    if c is None:
+        return "", "none"
+    state = clock_state(c, now)
+    if state in ("met", "missed"):
+        return state, state
+    secs = int((c.due - now).total_seconds())
+    text = span_text(abs(secs))
+    if state == "overdue":
+        return f"OVERDUE {text}", state
+    if state == "at_risk":
+        return f"! {text}", state
+    return text, state
+
+
 def age(since: datetime | None, now: datetime) -> str:
     if since is None:
         return ""
-    return _span(max(0, int((now - since).total_seconds())))
+    return span_text(max(0, int((now - since).total_seconds())))
 
 
-def _span(secs: int) -> str:
+def span_text(secs: int) -> str:
+    """``45s``, ``12m``, ``3h05m``, ``2d04h``."""
     if secs < 60:
         return f"{secs}s"
     mins = secs // 60

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from data import clock
 from data.text import clean
-from data.views import Snapshot, load_checklist, load_timeline, parse_time
+from data.views import Snapshot, incident_clocks, load_checklist, load_timeline, parse_time
 from screens import dialogs
 from widgets.checklist import ChecklistPane
 from widgets.status import StatusBar
@@ -171,9 +171,10 @@ class IncidentScreen(Screen[None]):
         roles.clear()
         timeline = self.query_one(Timeline)
         checklist = self.query_one(ChecklistPane)
+        response = tuple(c for c in incident_clocks(inc, [], self.app.policy) if c.kind != "item")  # type: ignore[attr-defined]
         if not visible:
             timeline.empty("Restricted: details are shown to the people who hold a role in it.")
-            checklist.show(self.incident, (), now)
+            checklist.show(self.incident, (), now, response)
         else:
             for h in history:
                 start, end = parse_time(h["start_ts"]), parse_time(h["end_ts"])
@@ -182,7 +183,7 @@ class IncidentScreen(Screen[None]):
                     Text(fmt_time(start)), Text(fmt_time(end) if end else "now"), Text(duration(start, end or now)),
                 )  # fmt: skip
             timeline.show(self.incident, entries)
-            checklist.show(self.incident, items, now)
+            checklist.show(self.incident, items, now, response)
         self.query_one("#timeline-box").border_title = Text(f"Timeline · {timeline.filter_name}")
         self.refresh_bindings()
 

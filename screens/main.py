@@ -291,13 +291,13 @@ class MainScreen(Screen[None]):
             timeline.empty(
                 f"{incident} is restricted: its details are shown to the people who hold a role in it."
             )
-            checklist.show(incident, (), clock.now())
+            checklist.show(incident, (), clock.now(), row.incident_clocks)
         else:
             detail = await fetch_detail(store, incident, last=TIMELINE_LAST)  # all of it: Enter
             if incident != self.selected:
                 return
             timeline.show(incident, detail.entries, detail.earlier)
-            checklist.show(incident, detail.items, clock.now())
+            checklist.show(incident, detail.items, clock.now(), row.incident_clocks)
         self._detail_seq = (incident, row.last_seq)
         self._refresh_bindings_if_changed()
         self._titles(f"2 Timeline · {incident} · {timeline.filter_name}", f"3 Checklist · {incident}")

@@ -71,3 +71,13 @@ def hostile() -> list[str]:
     """The shared hostile strings: markup, ANSI, a trailing backslash, a 10 KB line, RTL,
     emoji, CJK, CR LF and NUL."""
     return list(HOSTILE)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_setup(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the machine's own settings or SOP files: an empty SOP folder and a
+    config file that does not exist (tests that need either set their own)."""
+    empty = tmp_path_factory.mktemp("user-config")
+    monkeypatch.setenv("WARROOM_SOP_DIR", str(empty / "sop"))
+    monkeypatch.setenv("WARROOM_CONFIG", str(empty / "config.toml"))
+    monkeypatch.delenv("WARROOM_BELL", raising=False)

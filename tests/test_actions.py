@@ -21,6 +21,7 @@ from screens import dialogs
 from screens.main import MainScreen
 from tests._console_helpers import (
     ACTOR,
+    OPEN,
     SIZE,
     assert_no_controls,
     assert_screen_clean,
@@ -119,7 +120,7 @@ def shown_error(dialog: Any, field: str) -> str | None:
 # --- 1, 2: the new-incident form ----------------------------------------------------------
 
 
-async def test_open_incident_form_writes_one_event(tmp_path: Path) -> None:
+async def test_open_incident_form_writes_the_incident_and_its_procedure(tmp_path: Path) -> None:
     from widgets.queue import IncidentQueue
 
     settings = settings_for(tmp_path)
@@ -138,7 +139,13 @@ async def test_open_incident_form_writes_one_event(tmp_path: Path) -> None:
         regions.select("AU")
         await type_into(pilot, dialog.query_one("#summary", Input), "Live stream flagged by partner.")
         dialog.query_one("#restricted", Checkbox).value = True
-        [line] = await submit(pilot, app, dialog, "title", 0)
+        from data.sop import load_templates
+
+        template = load_templates().templates["self_harm"]
+        applies = [i.id for i in template.items if i.applies(1, ["UK", "AU"])]
+        t_before = datetime.now(UTC)
+        line, *items = await submit(pilot, app, dialog, "title", 0, count=1 + len(applies))
+        t_after = datetime.now(UTC)
 
         assert event_of(line) == (
             "incident.opened", "INC-FORM-1",
@@ -148,6 +155,19 @@ async def test_open_incident_form_writes_one_event(tmp_path: Path) -> None:
             ACTOR,
         )  # fmt: skip
         assert line["v"] == 1 and line["prev"] is None and line["id"] and line["ts"].endswith("Z")
+        # the self-harm procedure's items that apply to a severity-1 UK/AU incident, in its
+        # order, in the same batch; due times from T0 (no detected_at: when it was opened)
+        assert [i["data"]["item"] for i in items] == applies and len(applies) >= 5
+        by_id = {i.id: i for i in template.items}
+        for i in items:
+            assert (i["type"], i["incident"], i["actor"]) == ("checklist.added", "INC-FORM-1", ACTOR)
+            assert i["data"]["template"] == template.version
+            due = by_id[i["data"]["item"]].due_for(1)
+            if due is None:
+                assert i["data"].get("due") is None
+            else:
+                at = datetime.fromisoformat(i["data"]["due"].replace("Z", "+00:00"))
+                assert t_before + due - timedelta(seconds=1) <= at <= t_after + due
 
         await wait_for(pilot, lambda: queue_ids(app) == ["INC-FORM-1"], what="the new row")
         assert cell(main, "INC-FORM-1", "sev") == "S1"
@@ -238,17 +258,27 @@ async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
         assert dialog.query_one("#severity", Select).value == 3  # starts at the current severity
         dialog.query_one("#severity", Select).value = 1
         await type_into(pilot, dialog.query_one("#reason", Input), "imminent risk")
-        [line] = await submit(pilot, app, dialog, "reason", n)
+        # raising it to severity 1 adds the procedure's severity-1 items, in the same batch
+        from data.sop import load_templates
+
+        edr = load_templates().templates["edr"]
+        regions = OPEN["regions"]
+        newly = [i.id for i in edr.items if i.applies(1, regions) and not i.applies(3, regions)]
+        assert newly, "the EDR procedure has severity-1 items"
+        line, *added = await submit(pilot, app, dialog, "reason", n, count=1 + len(newly))
         assert event_of(line) == (
             "incident.severity_set",
             "INC-1",
             {"severity": 1, "reason": "imminent risk"},
             ACTOR,
         )
+        assert [(a["type"], a["data"]["item"], a["data"]["template"]) for a in added] == [
+            ("checklist.added", i, edr.version) for i in newly
+        ]
         await wait_for(pilot, lambda: cell(main, "INC-1", "sev") == "S1", what="S1 in the queue")
 
         # status, with a reason
-        n += 1
+        n += 1 + len(newly)
         dialog = await open_dialog(pilot, app, "x", dialogs.StatusDialog)
         assert dialog.query_one("#status", Select).value == "new"
         dialog.query_one("#status", Select).value = "investigating"
@@ -340,7 +370,11 @@ async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
             what="the new item",
         )
         keys = [str(r.key.value) for r in pane.ordered_rows]
-        assert keys == ["team:le_response", "preserve", "team:legal", "notify-legal"]
+        # the response clocks first, then the items by team (the severity-1 ones included)
+        assert keys[:3] == ["heading:clocks", "clock:ack", "clock:update"]
+        assert keys.index("team:le_response") < keys.index("preserve") < keys.index("team:legal")
+        assert keys.index("team:legal") < keys.index("notify-legal")
+        assert set(newly) <= set(keys)
         assert pane.get_cell("notify-legal", "state").plain == "[ ] open"
         assert pane.get_cell("notify-legal", "due").plain in ("29m", "30m")
 
@@ -355,7 +389,8 @@ async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
         await wait_for(
             pilot, lambda: pane.get_cell("notify-legal", "state").plain == "[x] done", what="done in the pane"
         )
-        assert pane.get_cell("notify-legal", "due").plain.startswith(ACTOR[:7])
+        assert pane.get_cell("notify-legal", "due").plain.startswith("met ")  # done before its due time
+        assert pane.get_cell("notify-legal", "due").plain.endswith(ACTOR[:7])
 
         # block the other item: the note is required
         n += 1
@@ -742,7 +777,9 @@ async def test_incident_screen(tmp_path: Path) -> None:
                          "Police notified by phone", "(ref PD-778)", "Checklist + preserve"):  # fmt: skip
             assert expected in joined, f"{expected!r} not in the timeline"
         checklist = screen.query_one(ChecklistPane)
-        assert [str(r.key.value) for r in checklist.ordered_rows] == ["team:le_response", "preserve"]
+        assert [str(r.key.value) for r in checklist.ordered_rows] == [
+            "heading:clocks", "clock:ack", "clock:update", "team:le_response", "preserve"]  # fmt: skip
+        assert checklist.get_cell("clock:ack", "due").plain.startswith("met ")  # acknowledged in time
         assert "INC-1 · S2 · edr · contained" in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is main, what="back to the main screen")

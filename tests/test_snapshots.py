@@ -69,6 +69,14 @@ def _events() -> list[dict[str, Any]]:
         ev("checklist.added", {"item": "preserve", "text": "Preserve the account for 90 days", "team": "security_privacy",
                                "due": ts(55)}, "INC-0101", at=-41),
         ev("checklist.added", {"item": "notice", "text": "Defer user notice; set a review task", "team": "legal"}, "INC-0101", at=-41),
+        # every clock state: met (verify), missed (log), at risk (legal; the update), ok
+        # (preserve), overdue (hash); the acknowledgement was met
+        ev("checklist.added", {"item": "log", "text": "Log the request and start the clock", "team": "le_response",
+                               "due": ts(-30)}, "INC-0101", at=-41),
+        ev("checklist.added", {"item": "hash", "text": "Hash and block re-uploads", "team": "security_privacy",
+                               "due": ts(-3)}, "INC-0101", at=-41),
+        ev("checklist.set", {"item": "log", "state": "done"}, "INC-0101", at=-10, actor="amara"),
+        ev("incident.action", {"kind": "stakeholder_update", "text": "Update to Legal and leadership."}, "INC-0101", at=-15),
         ev("checklist.set", {"item": "verify", "state": "done"}, "INC-0101", at=-20, actor="hugo"),
         ev("incident.note", {"text": "Called the officer back on the directory number; verified.", "pinned": True}, "INC-0101", at=-19),
         ev("incident.action", {"kind": "disclosure", "text": "Disclosed minimal subscriber data over the portal.",

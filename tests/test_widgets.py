@@ -4,6 +4,7 @@ keep the console fast must never change what it shows."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -16,7 +17,9 @@ from widgets.wrap import line_count
 
 CONSOLE = Console(width=300)
 
-WORDS = st.text(alphabet=st.sampled_from(list("abcdefghij XYZ.,-   ") + ["é", "漢", "🙂", "\u0301"]), max_size=400)
+WORDS = st.text(
+    alphabet=st.sampled_from([*"abcdefghij XYZ.,-   ", "é", "漢", "🙂", "\u0301"]), max_size=400
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -34,7 +37,9 @@ def test_line_count_folds_long_words_like_rich(head: int, text: str, width: int)
 
 def entry(seq: int, text: str, etype: str = "incident.note", minutes: int = 0) -> TimelineEntry:
     ts = datetime(2026, 11, 22, 3, 0, tzinfo=UTC) + timedelta(minutes=minutes)
-    return TimelineEntry(seq=seq, ts=ts, ts_text=ts.isoformat(), actor="amara", type=etype, text=text, pinned=False)
+    return TimelineEntry(
+        seq=seq, ts=ts, ts_text=ts.isoformat(), actor="amara", type=etype, text=text, pinned=False
+    )
 
 
 class TimelineApp(App[None]):
@@ -81,7 +86,11 @@ async def test_timeline_filters_earlier_events_and_empty_state() -> None:
     app = TimelineApp()
     async with app.run_test(size=(80, 12)) as pilot:
         timeline = app.query_one(Timeline)
-        entries = (entry(1, "opened", "incident.opened"), entry(2, "a note"), entry(3, "done", "checklist.set"))
+        entries = (
+            entry(1, "opened", "incident.opened"),
+            entry(2, "a note"),
+            entry(3, "done", "checklist.set"),
+        )
         timeline.show("INC-1", entries, earlier=250)
         await pilot.pause()
         texts = [s.text for s in timeline.rendered_lines()]
@@ -94,7 +103,9 @@ async def test_timeline_filters_earlier_events_and_empty_state() -> None:
         timeline.cycle_filter()  # back to all events
         assert len(timeline.rendered_lines()) == 4
         timeline.empty("Select an incident to see its timeline.")
-        assert [s.text.strip() for s in timeline.rendered_lines()] == ["Select an incident to see its timeline."]
+        assert [s.text.strip() for s in timeline.rendered_lines()] == [
+            "Select an incident to see its timeline."
+        ]
         assert timeline.incident is None
 
 

@@ -1,4 +1,6 @@
-"""The stakeholder checklist of the selected incident: items grouped by owning team."""
+"""The stakeholder checklist of the selected incident: its response clocks (acknowledge,
+stakeholder updates), then its items grouped by owning team, each due item with its clock's
+state (ok, at risk, overdue, met, missed)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ from datetime import datetime
 
 from rich.text import Text
 
+from data.clocks import Clock, clock_state
 from data.text import clean
-from data.views import ChecklistRow, countdown
+from data.views import ChecklistRow, clock_text
 from widgets.tables import FixedTable, fit_column
 
 STATE_MARKS = {
@@ -16,7 +19,8 @@ STATE_MARKS = {
     "skipped": ("[-] skip", "dim"),
     "blocked": ("[!] block", "bold #e8833a"),
 }
-URGENCY = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": "dim"}
+URGENCY = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": "dim", "met": "dim",
+           "missed": "#e8833a"}  # fmt: skip
 
 
 class ChecklistPane(FixedTable):
@@ -30,6 +34,7 @@ class ChecklistPane(FixedTable):
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self.incident: str | None = None
         self.items: tuple[ChecklistRow, ...] = ()
+        self.clocks: tuple[Clock, ...] = ()
         self._shown: dict[str, str] = {}  # item -> the due text on screen
 
     COLUMNS = (("state", "State", 9), ("text", "Item", 20), ("due", "Due · ticked by", 18))
@@ -41,9 +46,17 @@ class ChecklistPane(FixedTable):
     def on_resize(self) -> None:
         fit_column(self, "text", self.COLUMNS)
 
-    def show(self, incident: str | None, items: tuple[ChecklistRow, ...], now: datetime) -> None:
+    def show(
+        self,
+        incident: str | None,
+        items: tuple[ChecklistRow, ...],
+        now: datetime,
+        clocks: tuple[Clock, ...] = (),
+    ) -> None:
+        """``clocks``: the incident's response clocks, shown above its items."""
         selected = self.selected_item()
         self.incident = incident
+        self.clocks = clocks
         far = datetime.max.replace(tzinfo=now.tzinfo)
         self.items = tuple(
             sorted(items, key=lambda r: (r.team, r.state in ("done", "skipped"), r.due or far))
@@ -51,6 +64,17 @@ class ChecklistPane(FixedTable):
         with self.app.batch_update():
             self.clear()
             self._shown.clear()
+            if clocks:
+                self.add_row(
+                    Text(""), Text("RESPONSE CLOCKS", style="bold #7fa7c9"), Text(""), key="heading:clocks"
+                )
+                for c in clocks:
+                    cell = self._clock_cell(c, now)
+                    self._shown[f"clock:{c.name}"] = cell.plain
+                    mark = "[x] done" if c.closed_at is not None else "[ ] clock"
+                    self.add_row(
+                        Text(mark, style="dim"), Text(clean(c.label, 120)), cell, key=f"clock:{c.name}"
+                    )
             previous_team = None
             for r in self.items:
                 if r.team != previous_team:  # a heading row per owning team
@@ -64,7 +88,14 @@ class ChecklistPane(FixedTable):
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def tick(self, now: datetime) -> None:
-        """Refresh countdowns whose text changed (a redraw of one cell redraws them all)."""
+        """Refresh clocks whose text changed (a redraw of one cell redraws them all)."""
+        for c in self.clocks:
+            if c.closed_at is None:
+                cell = self._clock_cell(c, now)
+                key = f"clock:{c.name}"
+                if self._shown.get(key) != cell.plain:
+                    self._shown[key] = cell.plain
+                    self.update_cell(key, "due", cell)
         for r in self.items:
             if r.state in ("open", "blocked") and r.due is not None:
                 cell = self._due(r, now)
@@ -87,20 +118,28 @@ class ChecklistPane(FixedTable):
 
     def _due(self, r: ChecklistRow, now: datetime) -> Text:
         """A countdown while open; once done or skipped, who ticked it when, and whether
-        the due time was met."""
+        its clock was met or missed."""
         if r.state in ("done", "skipped"):
             who = clean(r.state_by or "?", 7)
             when = f"{r.state_at:%H:%M}" if r.state_at else ""
-            if r.due is None:
+            c = r.clock(self.incident or "")
+            if c is None:
                 return Text(f"{who} {when}", style="dim")
-            met = r.state_at is not None and r.state_at <= r.due
-            return Text(f"{who} {when} {'met' if met else 'late'}", style="dim" if met else "#e8833a")
+            state = clock_state(c, now)
+            return Text(f"{state} {when} {who}", style=URGENCY[state])
         if r.due is None:
             return Text("—", style="dim")
-        if abs((r.due - now).total_seconds()) >= 120:
+        return self._clock_cell(r.clock(self.incident or ""), now)
+
+    @staticmethod
+    def _clock_cell(c: Clock | None, now: datetime) -> Text:
+        if c is not None and c.closed_at is None and abs((c.due - now).total_seconds()) >= 120:
             now = now.replace(second=0, microsecond=0)  # whole minutes: one redraw a minute
-        text, urgency = countdown(r.due, now)
-        return Text(text, style=URGENCY[urgency])
+        if c is not None and c.closed_at is not None:
+            state = clock_state(c, now)
+            return Text(f"{state} {c.closed_at:%H:%M}", style=URGENCY[state])
+        text, state = clock_text(c, now)
+        return Text(text or "—", style=URGENCY[state])
 
     def _cells(self, r: ChecklistRow, now: datetime) -> tuple[Text, ...]:
         mark, style = STATE_MARKS.get(r.state, (r.state, ""))

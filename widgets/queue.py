@@ -7,7 +7,7 @@ from datetime import datetime
 from rich.text import Text
 
 from data.text import clean
-from data.views import IncidentRow, age, countdown
+from data.views import IncidentRow, age, clock_text
 from widgets.tables import FixedTable, fit_column
 
 SEVERITY_STYLE = {
@@ -16,7 +16,8 @@ SEVERITY_STYLE = {
     3: "black on #e3c44a",
     4: "black on #7fa7c9",
 }
-URGENCY_STYLE = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": ""}
+URGENCY_STYLE = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": "",
+                 "met": "dim", "missed": "dim"}  # fmt: skip
 COLUMNS = (("id", "ID", 15), ("sev", "Sev", 3), ("title", "Title", 30), ("category", "Category", 13),
            ("status", "Status", 13), ("commander", "Commander", 10), ("age", "Age", 6), ("due", "Next due", 13))  # fmt: skip
 MIN_TITLE = 16
@@ -37,6 +38,8 @@ class IncidentQueue(FixedTable):
         self._rows: dict[str, IncidentRow] = {}
         self.me = ""
         self._cells: dict[str, tuple[str, ...]] = {}
+        self._ticked_minute: datetime | None = None
+        self._close: list[IncidentRow] = []  # rows whose clock is near: they tick every second
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -75,18 +78,30 @@ class IncidentQueue(FixedTable):
                 order = {key: n for n, key in enumerate(wanted)}
                 self.sort("id", key=lambda cell: order[cell.plain])
             self._rows = {r.id: r for r in rows}
+            self._ticked_minute = None  # look at every row on the next tick
             if selected in self._rows:
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def tick(self, now: datetime, me: str = "") -> None:
-        """Refresh the time-dependent cells (age and countdown) where their text changed."""
+        """Refresh the time-dependent cells (age and countdown) where their text changed.
+        Called every second: the rows are all looked at once a minute; in between, only
+        those with a clock within two minutes of due (they count seconds)."""
+        minute = _steady(now)
+        if minute != self._ticked_minute:
+            self._ticked_minute = minute
+            rows = list(self._rows.values())
+            self._close = [
+                r for r in rows if r.next_due is not None and abs((r.next_due - now).total_seconds()) < 180
+            ]
+        else:
+            rows = self._close
         changes = []
-        for r in self._rows.values():
+        for r in rows:
             old = self._cells.get(r.id)
             if old is None:
                 continue
             age_text = age(r.opened_at, _steady(now))
-            due_text, urgency = countdown(r.next_due, _clock_for(r, now)) if r.active else (old[7], "none")
+            due_text, urgency = clock_text(r.next_clock, _clock_for(r, now)) if r.active else (old[7], "none")
             if age_text != old[6] or due_text != old[7]:
                 changes.append((r, age_text, due_text, urgency))
         if not changes:
@@ -119,7 +134,7 @@ class IncidentQueue(FixedTable):
 
     @staticmethod
     def _render(r: IncidentRow, now: datetime, me: str) -> tuple[Text, ...]:
-        due_text, urgency = countdown(r.next_due, _clock_for(r, now))
+        due_text, urgency = clock_text(r.next_clock, _clock_for(r, now))
         if not r.visible_to(me):
             title = Text("restricted", style="italic")
         elif r.restricted:

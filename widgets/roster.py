@@ -3,15 +3,17 @@ next handoff."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from data.roster import on_call, zone
+from data.roster import OnCall, on_call, zone
 from data.text import clean
 from data.views import Snapshot, countdown
+
+RECHECK = timedelta(minutes=10)
 
 EMPTY = (
     "No rotations in the journal yet.\n"
@@ -34,6 +36,7 @@ class RosterPane(Vertical):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.snapshot = Snapshot()
+        self._on_call: dict[str, tuple[OnCall, datetime]] = {}  # rotation -> (who, until when)
 
     def compose(self):  # type: ignore[no-untyped-def]
         table: DataTable[Text] = DataTable(cursor_type="row", id="roster-table")
@@ -57,8 +60,17 @@ class RosterPane(Vertical):
         table = self.query_one(DataTable)
         snap = self.snapshot
         rows = []
+        if rebuild:
+            self._on_call = {}
         for rot in snap.rotations:
-            oc = on_call(rot, list(snap.overrides), now)
+            cached = self._on_call.get(rot.rotation)
+            if cached is None or now >= cached[1]:
+                # who holds it changes only at its next handoff: computed again then (or
+                # after ten minutes, when the next one is beyond the horizon)
+                oc = on_call(rot, list(snap.overrides), now)
+                self._on_call[rot.rotation] = (oc, min(oc.next_at or now + RECHECK, now + RECHECK))
+            else:
+                oc = cached[0]
             if oc.person is None:
                 person = Text("— gap —", style="bold #e8833a")
                 local = Text("")

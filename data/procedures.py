@@ -1,0 +1,106 @@
+"""Which standard-procedure checklist items a batch of events calls for (pure).
+
+When a console opens an incident, the template of its category gives its checklist, due
+times counted from T0 (``detected_at``, else when it was opened). When its category,
+severity or regions change so that more of a template applies, the items that now apply
+and did not before are added (a new category: its template's applicable items). Items
+already added are never removed: a change can only add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from .models import parse_rfc3339
+from .sop import Template, checklist_events
+
+TRIGGERS = ("incident.opened", "incident.updated", "incident.severity_set")
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_rfc3339(value)
+    except ValueError:
+        return None
+
+
+def touched(events: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The incidents whose category, severity or regions the events may change, in order."""
+    out: list[str] = []
+    for ev in events:
+        incident = ev.get("incident")
+        if ev.get("type") in TRIGGERS and isinstance(incident, str) and incident not in out:
+            out.append(incident)
+    return out
+
+
+def sop_items(
+    templates: Mapping[str, Template],
+    events: list[Mapping[str, Any]],
+    current: Mapping[str, Mapping[str, Any] | None],
+    existing: Mapping[str, Iterable[str]],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The ``checklist.added`` events (``type``/``incident``/``data`` dicts) that ``events``
+    call for. ``current``: each touched incident's store row (None if it is new here);
+    ``existing``: the item ids it already has; ``now``: when the batch is written (the T0 of
+    an incident opened in it without ``detected_at``)."""
+    out: list[dict[str, Any]] = []
+    for incident in touched(events):
+        row = current.get(incident)
+        state: dict[str, Any] | None = None
+        if row is not None:
+            state = {
+                "category": row["category"],
+                "severity": row["severity"],
+                "regions": list(row["regions"]),
+                "t0": _when(row.get("detected_at")) or _when(row.get("opened_at")) or now,
+            }
+        before = dict(state) if state is not None else None
+        have = set(existing.get(incident, ()))
+        for ev in events:
+            if ev.get("incident") != incident:
+                continue
+            data = ev.get("data") or {}
+            kind = ev.get("type")
+            if kind == "incident.opened":
+                state = {
+                    "category": data.get("category"),
+                    "severity": data.get("severity"),
+                    "regions": list(data.get("regions") or ()),
+                    "t0": _when(data.get("detected_at")) or now,
+                }
+            elif state is None:
+                continue
+            elif kind == "incident.severity_set" and "severity" in data:
+                state["severity"] = data["severity"]
+            elif kind == "incident.updated":
+                for key in ("category", "regions"):
+                    if key in data:
+                        state[key] = list(data[key]) if key == "regions" else data[key]
+            elif kind == "checklist.added" and isinstance(data.get("item"), str):
+                have.add(data["item"])
+        if state is None or not isinstance(state["severity"], int):
+            continue
+        template = templates.get(state["category"])
+        if template is None:
+            continue
+        # only what the change makes apply: an item that applied before and is not on the
+        # checklist was left out on purpose (or the incident came from a script)
+        prior: set[str] = set()
+        if (
+            before is not None
+            and before["category"] == state["category"]
+            and isinstance(before["severity"], int)
+        ):
+            prior = {i.id for i in template.items if i.applies(before["severity"], before["regions"])}
+        added = checklist_events(
+            template, incident, state["severity"], state["regions"], state["t0"], have | prior
+        )
+        have.update(e["data"]["item"] for e in added)
+        out.extend(added)
+    return out

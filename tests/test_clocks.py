@@ -1,0 +1,283 @@
+"""Clocks: their states at the boundaries, the response and update clocks, the policy file,
+and the watch that reports a turn once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from data.clocks import (
+    Clock,
+    Policy,
+    PolicyError,
+    Watch,
+    ack_clock,
+    clock_state,
+    item_clock,
+    load_policy,
+    nearest,
+    update_clock,
+)
+from data.views import clock_text, incident_clocks
+
+T0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+M = timedelta(minutes=1)
+S = timedelta(seconds=1)
+
+
+def clock(window: timedelta, closed: datetime | None = None) -> Clock:
+    return Clock("INC-1", "item", "a", "Item", T0, T0 + window, closed)
+
+
+# --- states at their boundaries ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("window", "at", "state"),
+    [
+        # a 4-hour window: at risk from a quarter (1 h) left
+        (timedelta(hours=4), timedelta(hours=2, minutes=59, seconds=59), "ok"),
+        (timedelta(hours=4), timedelta(hours=3), "at_risk"),  # exactly a quarter left
+        (timedelta(hours=4), timedelta(hours=4) - S, "at_risk"),
+        (timedelta(hours=4), timedelta(hours=4), "overdue"),  # the due time itself
+        (timedelta(hours=4), timedelta(hours=9), "overdue"),
+        # a 40-minute window: a quarter is 10 m, so "under 15 minutes" decides first
+        (40 * M, 25 * M - S, "ok"),
+        (40 * M, 25 * M, "ok"),  # exactly 15 m left: not under 15 m
+        (40 * M, 25 * M + S, "at_risk"),
+        # a 5-minute window (a severity-1 acknowledgement) is at risk from the start
+        (5 * M, timedelta(0), "at_risk"),
+        (5 * M, 5 * M, "overdue"),
+    ],
+)
+def test_open_clock_states(window: timedelta, at: timedelta, state: str) -> None:
+    assert clock_state(clock(window), T0 + at) == state
+
+
+def test_closed_clocks_are_met_or_missed_by_when_they_closed() -> None:
+    due = T0 + timedelta(hours=1)
+    assert clock_state(clock(timedelta(hours=1), closed=due), T0 + timedelta(days=3)) == "met"  # on the dot
+    assert clock_state(clock(timedelta(hours=1), closed=due + S), T0) == "missed"
+    assert clock_state(clock(timedelta(hours=1), closed=T0 + M), T0) == "met"
+
+
+def test_clock_text_reads_without_colour() -> None:
+    c = clock(timedelta(hours=1))
+    assert clock_text(c, T0) == ("1h00m", "ok")
+    assert clock_text(c, T0 + 50 * M) == ("! 10m", "at_risk")
+    assert clock_text(c, T0 + 64 * M) == ("OVERDUE 4m", "overdue")
+    assert clock_text(clock(timedelta(hours=1), closed=T0), T0) == ("met", "met")
+    assert clock_text(None, T0) == ("", "none")
+
+
+def test_item_clock_runs_while_open_or_blocked() -> None:
+    due = T0 + timedelta(hours=1)
+    assert item_clock("I", "a", "x", None, T0, "open", None) is None  # no due time, no clock
+    blocked = item_clock("I", "a", "x", due, T0, "blocked", T0 + M)
+    assert blocked is not None and blocked.closed_at is None
+    done = item_clock("I", "a", "x", due, T0, "done", due + M)
+    assert done is not None and clock_state(done, T0) == "missed"
+    skipped = item_clock("I", "a", "x", due, T0, "skipped", T0 + M)
+    assert skipped is not None and clock_state(skipped, T0) == "met"
+    # added after its due time (a late entry): the window is empty, it is simply overdue
+    late = item_clock("I", "a", "x", due, due + M, "open", None)
+    assert late is not None and late.start == due and clock_state(late, due + 2 * M) == "overdue"
+
+
+# --- response targets and the update cadence ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("severity", "target"), [(1, 5 * M), (2, 15 * M), (3, 240 * M), (4, 1440 * M)])
+def test_ack_targets_by_severity(severity: int, target: timedelta) -> None:
+    c = ack_clock("I", severity, T0, None, Policy())
+    assert c.due == T0 + target and c.kind == "ack"
+    assert clock_state(ack_clock("I", severity, T0, T0 + target, Policy()), T0) == "met"
+
+
+def test_update_cadence_for_severity_1_and_2_only() -> None:
+    p = Policy()
+    assert update_clock("I", 3, T0, None, p) is None
+    first = update_clock("I", 1, T0, None, p)
+    assert first is not None and first.due == T0 + 20 * M
+    after = update_clock("I", 2, T0, T0 + 30 * M, p)  # an update 30 m in resets it
+    assert after is not None and after.due == T0 + 50 * M
+    late = update_clock("I", 1, T0, T0 + 3 * 60 * M, p)  # after the first two hours: hourly
+    assert late is not None and late.due == T0 + 4 * 60 * M
+
+
+def _row(**over: object) -> dict[str, object]:
+    row: dict[str, object] = {"id": "INC-1", "severity": 1, "status": "investigating", "detected_at": None,
+                              "opened_at": T0.isoformat(), "acknowledged_at": None, "last_update_at": None}  # fmt: skip
+    row.update(over)
+    return row
+
+
+def test_incident_clocks_from_store_rows() -> None:
+    due = (T0 + timedelta(hours=1)).isoformat()
+    item = {"item": "verify", "text": "Verify", "due": due, "added_at": T0.isoformat(), "state": "open",
+            "team": "le_response", "basis": None}  # fmt: skip
+    clocks = incident_clocks(_row(), [item], Policy())
+    assert [c.kind for c in clocks] == ["ack", "update", "item"]
+    assert nearest(clocks) is not None and nearest(clocks).kind == "ack"  # type: ignore[union-attr]
+    # T0 is detected_at when given
+    detected = (T0 - timedelta(hours=1)).isoformat()
+    assert incident_clocks(_row(detected_at=detected), [], Policy())[0].due == T0 - timedelta(minutes=55)
+    # acknowledged: the ack clock is closed, the nearest open one is the update
+    acked = incident_clocks(_row(acknowledged_at=(T0 + M).isoformat()), [], Policy())
+    assert nearest(acked) is not None and nearest(acked).kind == "update"  # type: ignore[union-attr]
+    # resolved: no more updates due
+    assert [c.kind for c in incident_clocks(_row(status="resolved"), [], Policy())] == ["ack"]
+
+
+# --- the policy file ------------------------------------------------------------------------------
+
+
+def test_policy_from_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WARROOM_BELL", raising=False)
+    assert load_policy(tmp_path / "absent.toml") == Policy()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[clocks]\nack_minutes = { "1" = 3 }\nupdate_every_minutes = 10\nbell = true\n')
+    p = load_policy(cfg)
+    assert p.ack[1] == 3 * M and p.ack[2] == 15 * M and p.update_every == 10 * M and p.bell
+    monkeypatch.setenv("WARROOM_BELL", "0")
+    assert not load_policy(cfg).bell
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[clocks]\nack_minutes = { "7" = 3 }\n', "ack_minutes"),
+        ("[clocks]\nupdate_every_minutes = -1\n", "update_every_minutes"),
+        ("[clocks]\nsnooze = 3\n", "unknown key clocks.snooze"),
+        ("[clocks\n", "config.toml"),
+    ],
+)
+def test_a_bad_policy_file_says_where(tmp_path: Path, text: str, message: str) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text)
+    with pytest.raises(PolicyError, match=message.replace(".", r"\.")):
+        load_policy(cfg)
+
+
+# --- the watch: once per transition ---------------------------------------------------------------
+
+
+def test_watch_reports_each_turn_once() -> None:
+    w = Watch()
+    c = clock(timedelta(hours=4))
+    assert w.turned([c], T0) == []  # baseline
+    assert w.turned([c], T0 + timedelta(hours=1)) == []  # still ok
+    assert w.turned([c], T0 + timedelta(hours=3)) == [(c, "at_risk")]
+    for minutes in range(1, 59):  # refreshes while at risk: nothing more
+        assert w.turned([c], T0 + timedelta(hours=3, minutes=minutes)) == []
+    assert w.turned([c], T0 + timedelta(hours=4)) == [(c, "overdue")]
+    assert w.turned([c], T0 + timedelta(hours=5)) == []
+    # done: met or missed is not announced, and a clock that goes away is forgotten
+    done = clock(timedelta(hours=4), closed=T0 + timedelta(hours=5))
+    assert w.turned([done], T0 + timedelta(hours=5)) == []
+    assert w.turned([], T0 + timedelta(hours=6)) == [] and w.states == {}
+
+
+def test_watch_a_clock_that_appears_at_risk_is_reported() -> None:
+    w = Watch()
+    w.turned([], T0)
+    fresh = Clock("INC-2", "ack", "ack", "Acknowledge", T0, T0 + 5 * M)
+    assert w.turned([fresh], T0) == [(fresh, "at_risk")]
+
+
+def test_watch_a_deadline_moved_out_is_not_news() -> None:
+    w = Watch()
+    c = clock(timedelta(hours=1))
+    w.turned([c], T0)
+    assert w.turned([c], T0 + 2 * timedelta(hours=1)) == [(c, "overdue")]
+    moved = Clock("INC-1", "item", "a", "Item", T0, T0 + timedelta(hours=3))
+    assert w.turned([moved], T0 + 2 * timedelta(hours=1) + 30 * M) == []  # overdue -> at risk: silent
+
+
+# --- the console: a turn is announced once; the queue and the command line agree ----------------
+
+
+async def test_console_announces_a_clock_turning_once(tmp_path: Path) -> None:
+    from app.console import WarRoom
+    from data import clock as wall_clock
+    from tests._console_helpers import opened, scoped, seed, settings_for
+
+    settings = settings_for(tmp_path)
+    start = datetime.now(UTC).replace(microsecond=0)
+    due = start + timedelta(hours=2)
+    await seed(settings, [
+        opened("INC-C", severity=3, title="Press inquiry on a moderation failure"),
+        scoped("incident.role_set", "INC-C", role="commander", person="someone"),  # acknowledged
+        scoped("checklist.added", "INC-C", item="statement", text="Holding statement", team="comms",
+               due=due.isoformat().replace("+00:00", "Z")),
+    ])  # fmt: skip
+    wall_clock.freeze(start)
+    try:
+        app = WarRoom(settings)
+        async with app.run_test(size=(120, 35)) as pilot:
+            while app.last_snapshot is None or app.last_snapshot.sync.synced_at is None:
+                await pilot.pause(0.05)
+            app.check_clocks()  # the baseline: nothing is said
+
+            def toasts() -> list[str]:
+                return [n.message for n in app._notifications if n.title == "Clock"]
+
+            assert toasts() == []
+            wall_clock.freeze(due - timedelta(minutes=29))  # a quarter of the window left
+            for _ in range(3):  # every check while at risk: said once
+                app.check_clocks()
+            await pilot.pause()
+            assert toasts() == [f"INC-C S3: Holding statement is at risk (due {due:%H:%M}Z)"]
+            wall_clock.freeze(due + timedelta(seconds=1))
+            app.check_clocks()
+            app.check_clocks()
+            await pilot.pause()
+            assert toasts()[1:] == [f"INC-C S3: Holding statement is OVERDUE (due {due:%H:%M}Z)"]
+            assert len(toasts()) == 2
+    finally:
+        wall_clock.freeze(None)
+
+
+def test_clocks_command_lists_open_clocks_soonest_first(tmp_path: Path) -> None:
+    import asyncio
+    import json
+
+    from tests._console_helpers import opened, scoped, seed, settings_for
+    from tests.helpers import run_cli
+
+    settings = settings_for(tmp_path)
+    now = datetime.now(UTC)
+
+    def at(minutes: int) -> str:
+        return (now + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+    asyncio.run(seed(settings, [
+        opened("INC-A", severity=4, title="Spam wave"),
+        scoped("incident.role_set", "INC-A", role="commander", person="amara"),
+        scoped("checklist.added", "INC-A", item="late", text="Size the wave", team="policy", due=at(-5)),
+        scoped("checklist.added", "INC-A", item="soon", text="Community comms", team="comms", due=at(10)),
+        scoped("checklist.added", "INC-A", item="done", text="Done already", team="comms", due=at(30)),
+        scoped("checklist.set", "INC-A", item="done", state="done"),
+        opened("INC-S", severity=2, title="Secret matter", restricted=True),
+        scoped("incident.role_set", "INC-S", role="commander", person="someone-else"),
+        scoped("checklist.added", "INC-S", item="x", text="Secret step", team="legal", due=at(120)),
+    ]))  # fmt: skip
+    env = {"WARROOM_JOURNAL": str(settings.journal), "WARROOM_DB": str(tmp_path / "cli.db"),
+           "WARROOM_ACTOR": settings.actor, "WARROOM_SOP_DIR": str(tmp_path / "no-sop"),
+           "WARROOM_CONFIG": str(tmp_path / "no-config.toml")}  # fmt: skip
+    r = run_cli(["clocks", "--json"], env)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    got = [(c["incident"], c["kind"], c["name"], c["state"]) for c in rows]
+    assert got[:2] == [("INC-A", "item", "late", "overdue"), ("INC-A", "item", "soon", "at_risk")]
+    assert ("INC-A", "item", "done") not in [g[:3] for g in got]  # closed clocks are not listed
+    assert [c["due"] for c in rows] == sorted(c["due"] for c in rows)
+    secret = next(c for c in rows if c["incident"] == "INC-S" and c["kind"] == "item")
+    assert secret["what"] is None  # need-to-know: the text is withheld
+    assert {c["kind"] for c in rows if c["incident"] == "INC-S"} == {"item", "update"}
+    text = run_cli(["clocks"], env).stdout.decode()
+    assert (
+        "OVERDUE" in text and "Size the wave" in text and "(restricted)" in text and "Secret step" not in text
+    )
