@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.timer import Timer
 
 from data import clock
-from data.clocks import Policy, PolicyError, Watch, load_policy
+from data.clocks import Policy, PolicyError, Watch, load_policy, next_turn
 from data.commands import AppendRefused, append_to, build_events
 from data.config import Settings, config_file
 from data.journal import FileJournal, JournalError
@@ -28,8 +30,8 @@ from screens.main import MainScreen
 
 #: a catch-up longer than this shows its progress in the status bar
 PROGRESS_BYTES = 2 << 20
-#: how often the clocks are checked for a turn to "at risk" or "overdue" (seconds)
-CLOCK_CHECK = 5.0
+#: the longest the clocks go unchecked (seconds): they are checked when the next one turns
+CLOCK_CHECK_MAX = 300.0
 
 
 class WarRoom(App[None]):
@@ -60,6 +62,7 @@ class WarRoom(App[None]):
         self._wake = asyncio.Event()
         self.policy = Policy()
         self.clock_watch = Watch()
+        self._clock_timer: Timer | None = None
         self._watch_started = False
         self.templates: dict[str, Any] = {}  # category -> data.sop.Template
         self._setup_problems: list[str] = []
@@ -84,7 +87,6 @@ class WarRoom(App[None]):
         self.push_screen(MainScreen(self.settings.actor))
         for problem in self._setup_problems:
             self.notify(clean(problem, 400), severity="error", timeout=20, markup=False)
-        self.set_interval(CLOCK_CHECK, self.check_clocks, name="clocks")
         try:
             self.store = await Store.open(self.settings.db)
         except StoreError as exc:
@@ -210,6 +212,16 @@ class WarRoom(App[None]):
 
     # --- clocks ------------------------------------------------------------------------
 
+    def _arm_clock_check(self, when: datetime | None, now: datetime) -> None:
+        """Look at the clocks again when the next one turns (an idle console does no work
+        in between); a new snapshot looks at once and re-arms."""
+        if self._clock_timer is not None:
+            self._clock_timer.stop()
+            self._clock_timer = None
+        if when is not None:
+            delay = min(max((when - now).total_seconds(), 0.0) + 0.05, CLOCK_CHECK_MAX)
+            self._clock_timer = self.set_timer(delay, self.check_clocks, name="clocks")
+
     def check_clocks(self) -> None:
         """Tell once when a clock turns at risk or overdue (a toast, and the bell if the
         policy asks). The first look after the console opens is a baseline: what was
@@ -219,7 +231,9 @@ class WarRoom(App[None]):
             return
         now = clock.now()
         rows = {r.id: r for r in snap.incidents if r.active}
-        turned = self.clock_watch.turned((c for r in rows.values() for c in r.clocks), now)
+        every = [c for r in rows.values() for c in r.clocks]
+        turned = self.clock_watch.turned(every, now)
+        self._arm_clock_check(next_turn(every, now), now)
         if not self._watch_started:
             self._watch_started = True
             return

@@ -213,6 +213,22 @@ def span(d: timedelta) -> str:
     return f"{hours}h{mins:02d}m" if mins else f"{hours}h"
 
 
+def next_turn(clocks: Iterable[Clock], now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which an open clock changes state (turns at risk
+    or overdue), or None if none will: when to look again, rather than every few seconds."""
+    best: datetime | None = None
+    for c in clocks:
+        if c.closed_at is not None:
+            continue
+        if c.due > now:
+            window = c.due - c.start
+            at_risk = min(c.due - AT_RISK_UNDER, c.due - window / 4)
+            when = at_risk if at_risk > now else c.due
+            if best is None or when < best:
+                best = when
+    return best
+
+
 class Watch:
     """Remembers each clock's last state so that a turn to ``at_risk`` or ``overdue`` is
     reported once, not on every refresh. A clock seen for the first time already at risk or

@@ -281,3 +281,20 @@ def test_clocks_command_lists_open_clocks_soonest_first(tmp_path: Path) -> None:
     assert (
         "OVERDUE" in text and "Size the wave" in text and "(restricted)" in text and "Secret step" not in text
     )
+
+
+def test_next_turn_is_when_the_first_open_clock_changes_state() -> None:
+    from data.clocks import next_turn
+
+    four_h = clock(timedelta(hours=4))  # at risk at 3 h, overdue at 4 h
+    short = Clock("INC-2", "ack", "ack", "Ack", T0, T0 + 5 * M)  # at risk from the start
+    done = clock(timedelta(minutes=10), closed=T0)
+    assert next_turn([four_h, done], T0) == T0 + timedelta(hours=3)
+    assert next_turn([four_h, short, done], T0) == T0 + 5 * M
+    assert next_turn([four_h], T0 + timedelta(hours=3)) == T0 + timedelta(hours=4)
+    assert next_turn([four_h], T0 + timedelta(hours=5)) is None  # overdue: nothing more to happen
+    assert next_turn([done], T0) is None
+    # the turn it names is a real one: just before, and at it
+    for c in (four_h, short):
+        at = next_turn([c], T0)
+        assert at is not None and clock_state(c, at - S) != clock_state(c, at)

@@ -79,6 +79,15 @@ class StatusBar(Static):
     def show(self, now: datetime, state: SyncState | None = None) -> None:
         if state is not None:
             self.state = state
+        # what it shows changes with the minute (the clocks, the sync age) or the state
+        key = (
+            now.replace(second=0, microsecond=0),
+            self.state,
+            int(clock.wall() - (self.state.synced_at or 0)) // 60,
+        )
+        if key == getattr(self, "_key", None):
+            return
+        self._key = key
         left = clocks(now)
         me = Text.assemble(("you: ", "dim"), (clean(self.actor, 32), "bold"), "  ")
         text = Text.assemble(left, me, sync_text(self.state, clock.wall()))
