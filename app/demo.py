@@ -50,7 +50,7 @@ def with_procedures(events: list[dict[str, Any]], rng: random.Random) -> list[di
     settled: dict[str, datetime] = {}  # when each incident was resolved or closed
     urgent: set[str] = set()  # severity 1 or 2 at some point
     for ev in events:
-        if ev["type"] == "incident.status_set" and ev["data"]["status"] in ("resolved", "closed", "false_positive"):
+        if ev["type"] == "incident.status_set" and ev["data"]["status"] in SETTLED:
             settled.setdefault(ev["incident"], parse_rfc3339(ev["ts"]))
         if ev["type"] in ("incident.opened", "incident.severity_set") and ev["data"]["severity"] <= 2:
             urgent.add(ev["incident"])
@@ -97,6 +97,7 @@ def with_procedures(events: list[dict[str, Any]], rng: random.Random) -> list[di
     return merged
 
 
+SETTLED = ("resolved", "closed", "false_positive")  # no more stakeholder updates
 UPDATES = (
     "Update to Legal and leadership: status unchanged, next update in 20 minutes.",
     "Stakeholder update sent: containment in progress; no new exposure found.",
