@@ -38,12 +38,13 @@ def _sop_templates() -> dict[str, Any]:
 
 def with_procedures(events: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
     """The history as consoles would have written it: each opened incident gets its SOP
-    checklist (as a console adds it), most items ticked done in time, a few late, those
-    not yet due still open; severity 1–2 incidents get stakeholder updates about every
+    checklist, and a re-graded one the items that then apply (as a console adds them,
+    through the same code), most items ticked done in time, a few late, those not yet
+    due still open; severity 1–2 incidents get stakeholder updates about every
     20 minutes while they are worked on. The generator's own ad-hoc items are left out
     (the procedures replace them)."""
     from data.models import parse_rfc3339
-    from data.sop import checklist_events
+    from data.procedures import TRIGGERS, sop_items
 
     templates = _sop_templates()
     end = parse_rfc3339(events[-1]["ts"])
@@ -56,25 +57,35 @@ def with_procedures(events: list[dict[str, Any]], rng: random.Random) -> list[di
             urgent.add(ev["incident"])
     extra: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
+    rows: dict[str, dict[str, Any]] = {}  # each incident as the store would hold it
+    have: dict[str, set[str]] = {}  # its checklist's item ids
     for ev in events:
         incident = ev.get("incident")
         if ev["type"] in ("checklist.added", "checklist.set"):
             continue
         out.append(ev)
-        if ev["type"] != "incident.opened" or ev["data"]["category"] not in templates:
+        if ev["type"] not in TRIGGERS:
             continue
+        at0 = parse_rfc3339(ev["ts"])
+        # what a console writes with this event: the procedure's items that now apply
+        added = sop_items(
+            templates, [ev], {incident: rows.get(incident)}, {incident: have.get(incident, set())}, at0
+        )
         d = ev["data"]
-        opened = parse_rfc3339(ev["ts"])
-        t0 = parse_rfc3339(d["detected_at"]) if d.get("detected_at") else opened
-        added = checklist_events(templates[d["category"]], incident, d["severity"], d["regions"], t0, ())
+        if ev["type"] == "incident.opened":
+            rows[incident] = {"category": d["category"], "severity": d["severity"], "regions": d["regions"],
+                              "detected_at": d.get("detected_at"), "opened_at": ev["ts"]}  # fmt: skip
+        elif incident in rows:
+            rows[incident].update({k: d[k] for k in ("category", "severity", "regions") if k in d})
+        have.setdefault(incident, set()).update(a["data"]["item"] for a in added)
         for n, item in enumerate(added):
-            at = opened + timedelta(milliseconds=n + 1)
+            at = at0 + timedelta(milliseconds=n + 1)
             extra.append(_built(item, at, ev["actor"]))
             due_text = item["data"].get("due")
             due = parse_rfc3339(due_text) if due_text else at + timedelta(hours=2)
             if due >= end and rng.random() < 0.7:
                 continue  # not due yet: still open
-            if due <= at:  # due before it was opened (detected long before): done late
+            if due <= at:  # due before it was added (detected long before): done late
                 when = at + timedelta(minutes=rng.uniform(2, 40))
             elif rng.random() < 0.1:  # late
                 when = due + (due - at) * rng.uniform(0.05, 0.3)
@@ -85,6 +96,9 @@ def with_procedures(events: list[dict[str, Any]], rng: random.Random) -> list[di
                 tick = {"type": "checklist.set", "incident": incident,
                         "data": {"item": item["data"]["item"], "state": "done"}}  # fmt: skip
                 extra.append(_built(tick, when, rng.choice(HANDLES)))
+        if ev["type"] != "incident.opened":
+            continue
+        opened = at0
         if incident in urgent:  # stakeholder updates while it is worked on
             at = opened + timedelta(minutes=rng.uniform(5, 15))
             while at < min(settled.get(incident, end), end):

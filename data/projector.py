@@ -78,6 +78,7 @@ class Incident:
     last_seq: int = 0
     events: int = 0
     last_update_at: str | None = None  # the last stakeholder update (an extension: docs/journal.md)
+    acknowledged_severity: int | None = None  # the response target it was held to
     #: role -> (person, start_seq, start_ts, start_actor) of the current holders
     open_roles: dict[str, tuple[str, int, str, str]] = field(default_factory=dict)
 
@@ -89,6 +90,7 @@ class Incident:
             orjson.dumps(self.roles).decode(), self.detected_at, self.opened_at, self.opened_by,
             self.opened_seq, self.acknowledged_at, self.contained_at, self.resolved_at,
             self.closed_at, self.updated_at, self.last_seq, self.events, self.last_update_at,
+            self.acknowledged_severity,
         )  # fmt: skip
 
 
@@ -477,6 +479,7 @@ class Projector:
     ) -> None:
         if person is not None and inc.acknowledged_at is None:
             inc.acknowledged_at = ev.ts
+            inc.acknowledged_severity = inc.severity
         current = inc.open_roles.get(role)
         if current is not None and current[0] == person:
             return  # the same person again: history does not change
@@ -497,6 +500,7 @@ class Projector:
 def _set_status(inc: Incident, status: str, ts: str) -> None:
     if status != "new" and inc.acknowledged_at is None:
         inc.acknowledged_at = ts
+        inc.acknowledged_severity = inc.severity
     inc.status = status
     stage = _STAGE[status]
     if status in _CONTAINED:

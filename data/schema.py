@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -66,6 +66,7 @@ incidents = Table(
     Column("last_seq", Integer, nullable=False),
     Column("events", Integer, nullable=False),  # applied events in its timeline
     Column("last_update_at", String),  # the last incident.action of kind stakeholder_update
+    Column("acknowledged_severity", Integer),  # its severity when it was acknowledged
 )
 
 Index("incidents_status", incidents.c.status)

@@ -185,7 +185,10 @@ def incident_clocks(inc: dict[str, Any], items: list[dict[str, Any]], policy: Po
     t0 = t0_of(parse_time(inc["detected_at"]), parse_time(inc["opened_at"]))
     active = inc["status"] not in TERMINAL_STATUSES
     if t0 is not None:
-        out.append(ack_clock(inc["id"], inc["severity"], t0, parse_time(inc["acknowledged_at"]), policy))
+        # held to the target of its severity when acknowledged (a later change does not
+        # make an acknowledgement late); until then, of its current severity
+        severity = inc.get("acknowledged_severity") or inc["severity"]
+        out.append(ack_clock(inc["id"], severity, t0, parse_time(inc["acknowledged_at"]), policy))
         if active and inc["status"] != "resolved":
             update = update_clock(
                 inc["id"], inc["severity"], t0, parse_time(inc.get("last_update_at")), policy

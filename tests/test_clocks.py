@@ -298,3 +298,28 @@ def test_next_turn_is_when_the_first_open_clock_changes_state() -> None:
     for c in (four_h, short):
         at = next_turn([c], T0)
         assert at is not None and clock_state(c, at - S) != clock_state(c, at)
+
+
+async def test_an_acknowledgement_is_held_to_the_target_of_its_time(tmp_path: Path) -> None:
+    """Acknowledged within 4 h as a severity 3, then raised to 1: still met (a later
+    change does not make an acknowledgement late); unacknowledged, the current target."""
+    from data.journal import FileJournal
+    from data.store import Store
+    from data.views import SyncState, load_snapshot
+    from tests._console_helpers import opened, scoped, seed, settings_for
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-A", severity=3), scoped("incident.status_set", "INC-A", status="triaged"),
+        scoped("incident.severity_set", "INC-A", severity=1),
+        opened("INC-B", severity=3), scoped("incident.severity_set", "INC-B", severity=1),
+    ])  # fmt: skip
+    store = await Store.open(settings.db)
+    try:
+        await store.sync(FileJournal(settings.journal))
+        snap = await load_snapshot(store, SyncState(journal="x"))
+    finally:
+        await store.close()
+    ack = {r.id: next(c for c in r.clocks if c.kind == "ack") for r in snap.incidents}
+    assert ack["INC-A"].closed_at is not None and ack["INC-A"].due - ack["INC-A"].start == timedelta(hours=4)
+    assert ack["INC-B"].closed_at is None and ack["INC-B"].due - ack["INC-B"].start == 5 * M
