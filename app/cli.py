@@ -369,6 +369,10 @@ def demo(folder: str | None, reset: bool, actor: str) -> None:
     run_console(settings, demo=True)
 
 
+# the sub-command groups register themselves on ``main``
+from app import cli_roster, cli_sop  # noqa: E402,F401
+
+
 def run() -> None:
     """The console script: click's own handling, except that a usage error is one line."""
     try:
@@ -389,5 +393,3 @@ def run() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     run()
-
-from app import cli_sop  # noqa: E402,F401  (registers "warroom sop")

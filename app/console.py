@@ -66,22 +66,31 @@ class WarRoom(App[None]):
         self._watch_started = False
         self.templates: dict[str, Any] = {}  # category -> data.sop.Template
         self._setup_problems: list[str] = []
+        self._templates_loaded = False
         self._load_setup()
 
     def _load_setup(self) -> None:
-        """The clock policy (config file) and the SOP templates: a problem with either is
-        reported when the console opens, and the defaults (or the templates that did
-        load) stay in force."""
+        """The clock policy (the config file): a problem is reported when the console
+        opens, and the defaults stay in force."""
         try:
             self.policy = load_policy(config_file())
         except PolicyError as exc:
             self._setup_problems.append(f"Settings ignored: {exc}")
+
+    def _load_templates(self) -> None:
+        """The SOP templates (shipped, then the team's): loaded once the queue is on screen
+        (or when first needed); a file that cannot be loaded is reported and left out."""
+        if self._templates_loaded:
+            return
         from data.sop import load_templates
 
+        self._templates_loaded = True
         loaded = load_templates()
         self.templates = dict(loaded.templates)
         for error in loaded.errors:
-            self._setup_problems.append(f"SOP template not loaded: {error}")
+            self.notify(
+                clean(f"SOP template not loaded: {error}", 400), severity="error", timeout=20, markup=False
+            )
 
     async def on_mount(self) -> None:
         self.push_screen(MainScreen(self.settings.actor))
@@ -122,6 +131,7 @@ class WarRoom(App[None]):
         """Sync on every change of the journal (coalesced); never dies: on failure, mark the
         data stale, back off and retry."""
         await self._publish_stored()
+        self.call_after_refresh(self._load_templates)
         if self.demo:
             from app.demo import Simulator, seed
 
@@ -276,7 +286,10 @@ class WarRoom(App[None]):
         from data.procedures import sop_items, touched
 
         incidents = touched(events)
-        if not incidents or not self.templates:
+        if not incidents:
+            return []
+        self._load_templates()
+        if not self.templates:
             return []
         current: dict[str, Any] = {}
         existing: dict[str, set[str]] = {}
@@ -319,6 +332,7 @@ PALETTE = (
     ("Queue: Show closed", "Show or hide closed incidents", "closed", False, False),
     ("Timeline: Filter types", "Cycle the timeline's type filter", "timeline_filter", True, False),
     ("Timeline: Local time", "Show times in UTC or your local zone", "local_time", True, False),
+    ("Roster: Who is on call", "Follow-the-sun coverage, gaps, and the week of every rotation", "roster", False, False),
     ("Journal: Warnings", "Quarantined lines and chain breaks", "warnings", False, False),
 )  # fmt: skip
 

@@ -97,20 +97,29 @@ CHECKS = [
 STATUS_PATH = ["triaged", "investigating", "mitigating", "contained", "monitoring", "resolved", "closed"]
 ROLES = ["commander", "deputy", "scribe", "comms", "legal", "le_response", "liaison"]
 
+#: A follow-the-sun incident-command roster: each region is on call 09:00-18:00 local every
+#: day, one member a week (turns change on Tuesdays in New York, Mondays in London, Sundays
+#: in Sydney). Sydney hands to London and London to New York with hours to spare, but
+#: 09:00-18:00 in three zones does not quite close the day: nobody is on call between
+#: Sydney's 18:00 and London's 09:00 in the northern winter (07:00-09:00 UTC, one to two
+#: hours), nor between New York's 18:00 and Sydney's 09:00 in the northern summer
+#: (22:00-23:00 UTC). One gap a day for the coverage view, every day of the year but the two
+#: on which Sydney changes its clocks and the gap moves from one handoff to the other
+#: (tests/test_roster.py checks every day of 2026).
 ROTATIONS = [
     {
         "rotation": "us-ic", "team": "emergency_response", "region": "US", "tz": "America/New_York",
-        "days": ["tue", "wed", "thu", "fri", "sat"], "start": "08:00", "hours": 12,
+        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "hours": 9,
         "members": ["amara", "eli", "jonah"], "anchor": "2026-01-06", "turn_days": 7,
     },
     {
         "rotation": "uk-ic", "team": "emergency_response", "region": "UK", "tz": "Europe/London",
-        "days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "hours": 9,
+        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "hours": 9,
         "members": ["hugo", "dana", "fatima"], "anchor": "2026-01-05", "turn_days": 7,
     },
     {
         "rotation": "au-ic", "team": "emergency_response", "region": "AU", "tz": "Australia/Sydney",
-        "days": ["sun", "mon", "tue", "wed", "thu"], "start": "08:00", "hours": 10,
+        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "hours": 9,
         "members": ["isla", "chen", "grace"], "anchor": "2026-01-04", "turn_days": 7,
     },
 ]  # fmt: skip

@@ -123,6 +123,14 @@ class MainScreen(Screen[None]):
             "Zoom",
             id="pane.zoom",
             tooltip="Maximise the focused pane (again to restore)",
+            show=False,  # in the help (?); the footer keeps room for help and quit at 120 columns
+        ),
+        Binding(
+            "w",
+            "roster",
+            "Roster",
+            id="roster.show",
+            tooltip="Who is on call: follow-the-sun coverage and the week of every rotation",
         ),
         Binding(
             "exclamation_mark",
@@ -186,7 +194,7 @@ class MainScreen(Screen[None]):
                 with Vertical(id="roster-pane", classes="pane") as pane:
                     pane.border_title = "4 On call"
                     yield RosterPane(id="roster")
-        yield Footer()
+        yield Footer(compact=True)  # compact: every key that matters fits at 120 columns
 
     def on_mount(self) -> None:
         self.app.snapshots.subscribe(self, self.show)  # type: ignore[attr-defined]
@@ -517,6 +525,11 @@ class MainScreen(Screen[None]):
         pane = next((a for a in focused.ancestors_with_self if a.has_class("pane")), None)
         if pane is not None:
             self.maximize(pane, container=False)
+
+    def action_roster(self) -> None:
+        from screens.roster import RosterScreen
+
+        self.app.push_screen(RosterScreen(self.app.last_snapshot))  # type: ignore[attr-defined]
 
     def action_warnings(self) -> None:
         from screens.warnings import WarningsScreen

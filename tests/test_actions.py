@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.text import Text
 from textual.widgets import Checkbox, DataTable, Input, Select, SelectionList, Static
 
@@ -645,6 +646,45 @@ async def test_actions_on_a_restricted_incident_explain_and_write_nothing(tmp_pa
         await pilot.pause()
         assert any("Select an item in the checklist" in n.message for n in app._notifications)
         assert len(journal_lines(settings.journal)) == before
+
+
+async def test_w_opens_the_roster_screen_and_escape_returns(tmp_path: Path) -> None:
+    from screens.roster import RosterScreen
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, RosterScreen), what="the roster screen")
+        assert "No rotations in the journal yet" in screen_text(app.screen)  # and says how to add one
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, what="back to the war room")
+        assert "Roster: Who is on call" in {c.title for c in app.get_system_commands(main)}
+
+
+async def test_a_malformed_sop_file_is_reported_and_the_rest_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sop = tmp_path / "sop"
+    sop.mkdir()
+    (sop / "edr.toml").write_text(
+        'category = "edr"\nversion = 2\n\n[[items]]\nid = "x"\ntext = "X"\nteam = "nobody"\n'
+    )
+    monkeypatch.setenv("WARROOM_SOP_DIR", str(sop))
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app, ["INC-1"])
+        await wait_for(pilot, lambda: app._templates_loaded, what="the templates")
+        messages = [n.message for n in app._notifications]
+        assert any(
+            m.startswith("SOP template not loaded: ") and "edr.toml:7" in m and "team" in m for m in messages
+        ), messages
+        assert app.templates["edr"].version == "edr@1"  # the shipped one, untouched by the bad file
+        assert "csea" in app.templates
 
 
 # --- 8: filters -----------------------------------------------------------------------------

@@ -16,15 +16,16 @@ from data.views import Snapshot, countdown
 RECHECK = timedelta(minutes=10)
 
 EMPTY = (
-    "No rotations in the journal yet.\n"
-    "Add one with:  warroom append --type roster.rotation --data "
-    '\'{"rotation": "uk-ic", "team": "emergency_response", "region": "UK", '
-    '"tz": "Europe/London", "days": ["mon","tue","wed","thu","fri"], '
-    '"start": "07:00", "hours": 9, "members": ["hugo", "dana"], "anchor": "2026-01-05"}\''
+    "No rotations in the journal yet. Import a roster:\n"
+    "  warroom roster import roster.toml   (people, rotations, overrides: docs/roster.md)\n"
+    "  warroom roster import oncall.ics --rotation us-ic   (a PagerDuty or Opsgenie export)"
 )
 
 
 class RosterPane(Vertical):
+    """Per rotation: who is on call now, their local time, the next handoff and who is
+    next (``w`` opens the roster screen: coverage, gaps and the week)."""
+
     DEFAULT_CSS = """
     RosterPane { height: auto; }
     RosterPane DataTable { height: auto; max-height: 10; }
