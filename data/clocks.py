@@ -231,9 +231,11 @@ def next_turn(clocks: Iterable[Clock], now: datetime) -> datetime | None:
 
 class Watch:
     """Remembers each clock's last state so that a turn to ``at_risk`` or ``overdue`` is
-    reported once, not on every refresh. A clock seen for the first time already at risk or
-    overdue (a new incident) is reported too; the console ignores its very first look, so
-    that it does not announce what was late before it started (the queue shows that)."""
+    reported once, not on every refresh. A new clock (a new incident, a new item) born
+    overdue is reported; one born at risk is not, since it did not turn (a severity-1
+    acknowledgement is at risk from its first minute, and the new incident at the top of
+    the queue is the news): its turn to overdue is. The console ignores its very first
+    look, so that it does not announce what was late before it started."""
 
     def __init__(self) -> None:
         self.states: dict[str, str] = {}
@@ -248,6 +250,8 @@ class Watch:
             before = self.states.get(key)
             self.states[key] = state
             if state != before and state in ("at_risk", "overdue"):
+                if before is None and state == "at_risk":
+                    continue  # born at risk (a 5-minute acknowledgement): it did not turn
                 if before == "overdue" and state == "at_risk":
                     continue  # the due time moved out (a severity or cadence change): not news
                 out.append((c, state))

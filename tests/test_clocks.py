@@ -180,11 +180,14 @@ def test_watch_reports_each_turn_once() -> None:
     assert w.turned([], T0 + timedelta(hours=6)) == [] and w.states == {}
 
 
-def test_watch_a_clock_that_appears_at_risk_is_reported() -> None:
+def test_watch_a_new_clock_is_reported_when_born_overdue_not_at_risk() -> None:
     w = Watch()
     w.turned([], T0)
-    fresh = Clock("INC-2", "ack", "ack", "Acknowledge", T0, T0 + 5 * M)
-    assert w.turned([fresh], T0) == [(fresh, "at_risk")]
+    fresh = Clock("INC-2", "ack", "ack", "Acknowledge", T0, T0 + 5 * M)  # at risk from the start
+    assert w.turned([fresh], T0) == []
+    assert w.turned([fresh], T0 + 5 * M) == [(fresh, "overdue")]  # its turn is announced
+    late = Clock("INC-3", "item", "x", "Added after its due time", T0 - M, T0 - M)
+    assert w.turned([fresh, late], T0 + 6 * M) == [(late, "overdue")]
 
 
 def test_watch_a_deadline_moved_out_is_not_news() -> None:
