@@ -3,15 +3,19 @@ wait for the sync loop, and read what the screen shows as plain text."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
 
+from data import clock
 from data.commands import append_to, build_events
 from data.config import Settings
 from data.journal import FileJournal
@@ -140,3 +144,24 @@ def assert_screen_clean(app: Any, where: str) -> None:
         if seg.control:
             continue
         assert_no_controls(seg.text, where)
+
+
+@contextmanager
+def frozen_war_room(folder: Path, events: list[dict[str, Any]], now: datetime) -> Iterator[Settings]:
+    """A journal holding ``events`` exactly as given (ids and times included), a store
+    synced to it, and the console's clock frozen at ``now``: the ground of a snapshot test
+    (from a plain ``def`` test, as ``snap_compare`` needs)."""
+    settings = Settings(folder / "journal.jsonl", folder / "store.db", "demo-ic")
+
+    async def write() -> None:
+        await FileJournal(settings.journal).append(events)
+        store = await Store.open(settings.db)
+        await store.sync(FileJournal(settings.journal))
+        await store.close()
+
+    asyncio.run(write())
+    clock.freeze(now)
+    try:
+        yield settings
+    finally:
+        clock.freeze(None)

@@ -7,7 +7,6 @@ Review the SVG under tests/__snapshots__ when it changes; update it with
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -19,11 +18,10 @@ from rich.text import Text
 
 from data import clock
 from data.config import Settings
-from data.journal import FileJournal
 from data.roster import Override, Rotation
 from data.sample import PEOPLE, ROTATIONS
-from data.store import Store
 from data.views import Snapshot
+from tests._console_helpers import frozen_war_room
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # Sunday: Sydney on call, London and New York off
 SIZE = (150, 42)
@@ -54,20 +52,8 @@ def _events() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def seeded(tmp_path: Path) -> Iterator[Settings]:
-    settings = Settings(tmp_path / "journal.jsonl", tmp_path / "store.db", "demo-ic")
-
-    async def seed() -> None:
-        await FileJournal(settings.journal).append(_events())
-        store = await Store.open(settings.db)
-        await store.sync(FileJournal(settings.journal))
-        await store.close()
-
-    asyncio.run(seed())
-    clock.freeze(NOW)
-    try:
+    with frozen_war_room(tmp_path, _events(), NOW) as settings:
         yield settings
-    finally:
-        clock.freeze(None)
 
 
 async def _open_roster(pilot: Any) -> None:

@@ -6,7 +6,6 @@ Review the SVGs under tests/__snapshots__ when they change; update them with
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,8 +16,7 @@ import pytest
 
 from data import clock
 from data.config import Settings
-from data.journal import FileJournal
-from data.store import Store
+from tests._console_helpers import frozen_war_room
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 SIZE = (150, 42)
@@ -94,20 +92,8 @@ def _events() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def seeded(tmp_path: Path) -> Iterator[Settings]:
-    settings = Settings(tmp_path / "journal.jsonl", tmp_path / "store.db", "demo-ic")
-
-    async def seed() -> None:
-        await FileJournal(settings.journal).append(_events())
-        store = await Store.open(settings.db)
-        await store.sync(FileJournal(settings.journal))
-        await store.close()
-
-    asyncio.run(seed())
-    clock.freeze(NOW)
-    try:
+    with frozen_war_room(tmp_path, _events(), NOW) as settings:
         yield settings
-    finally:
-        clock.freeze(None)
 
 
 async def _settled(pilot: Any, ready: Any = None) -> None:

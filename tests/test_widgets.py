@@ -17,9 +17,7 @@ from widgets.wrap import line_count
 
 CONSOLE = Console(width=300)
 
-WORDS = st.text(
-    alphabet=st.sampled_from([*"abcdefghij XYZ.,-   ", "é", "漢", "🙂", "\u0301"]), max_size=400
-)
+WORDS = st.text(alphabet=st.sampled_from([*"abcdefghij XYZ.,-   ", "é", "漢", "🙂", "\u0301"]), max_size=400)
 
 
 @settings(max_examples=400, deadline=None)
