@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from data import clock
 from data.text import clean
 from data.views import Snapshot, incident_clocks, load_checklist, load_timeline, parse_time
-from screens import dialogs
+from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from widgets.checklist import ChecklistPane
 from widgets.status import StatusBar
 from widgets.timeline import Timeline
@@ -43,29 +43,10 @@ def fmt_time(t: datetime | None) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%SZ") if t else "—"
 
 
-class IncidentScreen(Screen[None]):
+class IncidentScreen(IncidentActions, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="incident.back", tooltip="Back to the war room"),
-        Binding(
-            "s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"
-        ),
-        Binding("x", "status", "Status", id="incident.status", tooltip="Set the status (with a reason)"),
-        Binding("r", "role", "Role", id="incident.role", tooltip="Assign or clear a role"),
-        Binding("a", "note", "Note", id="incident.note", tooltip="Add a note (optionally pinned)"),
-        Binding("k", "record_action", "Action", id="incident.action", tooltip="Record an action taken"),
-        Binding("i", "add_item", "Item", id="checklist.add", tooltip="Add a checklist item"),
-        Binding(
-            "d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"
-        ),
-        Binding(
-            "b",
-            "item_block",
-            "Block",
-            id="checklist.block",
-            show=False,
-            tooltip="Mark the selected item blocked",
-        ),
-        Binding("p", "item_skip", "Skip", id="checklist.skip", show=False, tooltip="Skip the selected item"),
+        *ACTION_BINDINGS,
         Binding(
             "y", "timeline_filter", "Types", id="timeline.filter", tooltip="Cycle the timeline's type filter"
         ),
@@ -219,66 +200,22 @@ class IncidentScreen(Screen[None]):
         line("", f"resolved {fmt_time(res)} (after {duration(opened, res)})   closed {fmt_time(closed)}")
         return t
 
-    # --- actions (the same dialogs as the main screen) --------------------------------
+    # --- actions (the incident and item ones: screens/actions.py) ---------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("severity", "status", "role", "note", "record_action", "add_item", "timeline_filter"):
+        if action == "timeline_filter":
             return self.visible()
-        if action in ("item_done", "item_block", "item_skip"):
-            return self.visible() and self.query_one(ChecklistPane).selected_row() is not None
-        return True
+        return self.actions_apply(action)
 
-    def _dialog(self, dialog: dialogs.FormDialog) -> None:
-        dialogs.open_dialog(self.app, dialog)
-
-    def action_severity(self) -> None:
-        if self.row:
-            self._dialog(dialogs.SeverityDialog(self.incident, {"severity": self.row["severity"]}))
-
-    def action_status(self) -> None:
-        if self.row:
-            self._dialog(dialogs.StatusDialog(self.incident, {"status": self.row["status"]}))
-
-    def action_role(self) -> None:
-        if self.row:
-            self._dialog(
-                dialogs.RoleDialog(
-                    self.incident, {"role": "commander", "person": self.row["roles"].get("commander", "")}
-                )
-            )
-
-    def action_note(self) -> None:
-        self._dialog(dialogs.NoteDialog(self.incident))
-
-    def action_record_action(self) -> None:
-        self._dialog(dialogs.ActionDialog(self.incident))
-
-    def action_add_item(self) -> None:
-        items = {r.item for r in self.query_one(ChecklistPane).items}
-        self._dialog(dialogs.ChecklistAddDialog(self.incident, {"items": items}))
-
-    def _item(self, state: str) -> None:
-        item = self.query_one(ChecklistPane).selected_row()
-        if item is not None:
-            self._dialog(
-                dialogs.ChecklistSetDialog(
-                    self.incident, {"item": item.item, "text": item.text, "state": state}
-                )
-            )
-
-    def action_item_done(self) -> None:
-        self._item("done")
-
-    def action_item_block(self) -> None:
-        self._item("blocked")
-
-    def action_item_skip(self) -> None:
-        self._item("skipped")
+    def subject(self) -> Subject | None:
+        if self.row is None:
+            return None
+        r = self.row
+        return Subject(self.incident, r["severity"], r["status"], r["roles"].get("commander"), self.visible())
 
     @on(DataTable.RowSelected, "#checklist")
     def _item_chosen(self, _: DataTable.RowSelected) -> None:
-        item = self.query_one(ChecklistPane).selected_row()
-        self._item("done" if item is None or item.state != "done" else "open")
+        self.action_item_state()
 
     def action_timeline_filter(self) -> None:
         name = self.query_one(Timeline).cycle_filter()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -17,10 +16,10 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
 from data import clock
-from data.text import clean
-from data.views import ChecklistRow, IncidentRow, QueueFilter, Snapshot, SyncState
+from data.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.views import load_detail as fetch_detail
 from screens import dialogs
+from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from widgets.checklist import ChecklistPane
 from widgets.queue import IncidentQueue
 from widgets.roster import RosterPane
@@ -41,11 +40,9 @@ HOLD_LIMIT = 0.25  # seconds the screen may wait for a selected incident to load
 FOOTER_DELAY = 0.12  # seconds after a selection settles before the footer shows which keys apply
 TIMELINE_LAST = 200  # events the main screen shows of the selected incident (Enter: all of them)
 #: actions that need a selected incident (hidden from the footer without one)
-INCIDENT_ACTIONS = {"severity", "status", "role", "note", "record_action", "add_item", "open_incident"}
-ITEM_ACTIONS = {"item_done", "item_block", "item_skip", "item_state"}
 
 
-class MainScreen(Screen[None]):
+class MainScreen(IncidentActions, Screen[None]):
     BINDINGS = [
         Binding("o", "new_incident", "Open", id="incident.new", tooltip="Open a new incident"),
         Binding(
@@ -56,33 +53,7 @@ class MainScreen(Screen[None]):
             tooltip="Open the incident screen",
             show=False,
         ),
-        Binding(
-            "s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"
-        ),
-        Binding("x", "status", "Status", id="incident.status", tooltip="Set the status (with a reason)"),
-        Binding("r", "role", "Role", id="incident.role", tooltip="Assign or clear a role"),
-        Binding("a", "note", "Note", id="incident.note", tooltip="Add a note (optionally pinned)"),
-        Binding("k", "record_action", "Action", id="incident.action", tooltip="Record an action taken"),
-        Binding("i", "add_item", "Item", id="checklist.add", tooltip="Add a checklist item"),
-        Binding(
-            "d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"
-        ),
-        Binding(
-            "b",
-            "item_block",
-            "Block",
-            id="checklist.block",
-            tooltip="Mark the selected item blocked (with a note)",
-            show=False,
-        ),
-        Binding(
-            "p",
-            "item_skip",
-            "Skip",
-            id="checklist.skip",
-            tooltip="Skip the selected item (with a note)",
-            show=False,
-        ),
+        *ACTION_BINDINGS,
         Binding("slash", "search", "Search", id="queue.search", tooltip="Filter the queue by text"),
         Binding(
             "f",
@@ -340,48 +311,17 @@ class MainScreen(Screen[None]):
     # --- which actions apply ---------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Incident and item keys apply while an incident is selected. Whether the actor
-        may act on it (a restricted incident) and which item is selected are checked when
-        the key is pressed, with a message: the footer then changes only when an incident
-        is selected or not (rebuilding it costs tens of ms on every move otherwise)."""
-        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
+        if action == "open_incident":
             return self.selected_row() is not None
-        return True
+        return self.actions_apply(action)
 
-    def applies(self, action: str) -> bool:
-        """Whether an action can run now, all checks made (the command palette's filter)."""
-        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
-            row = self.selected_row()
-            if row is None or not row.visible_to(self.actor):
-                return False
-            return action in INCIDENT_ACTIONS or self.query_one(ChecklistPane).selected_row() is not None
-        return True
-
-    def _target(self) -> IncidentRow | None:
-        """The selected incident if the actor may act on it; else None, and a message why."""
+    def subject(self) -> Subject | None:
         row = self.selected_row()
-        if row is not None and not row.visible_to(self.actor):
-            self.notify(f"{row.id} is restricted: only the people who hold a role in it can act on it.",
-                        severity="warning", markup=False)  # fmt: skip
-            return None
-        return row
-
-    def _target_item(self) -> tuple[IncidentRow, ChecklistRow] | None:
-        row = self._target()
         if row is None:
             return None
-        item = self.query_one(ChecklistPane).selected_row()
-        if item is None:
-            self.notify(
-                "Select an item in the checklist first (3, then ↑↓).", severity="warning", markup=False
-            )
-            return None
-        return row, item
+        return Subject(row.id, row.severity, row.status, row.commander, row.visible_to(self.actor))
 
-    # --- actions ---------------------------------------------------------------------
-
-    def _dialog(self, dialog: dialogs.FormDialog) -> None:
-        dialogs.open_dialog(self.app, dialog)
+    # --- actions (the incident and item ones: screens/actions.py) --------------------
 
     def action_new_incident(self) -> None:
         self._dialog(dialogs.NewIncidentDialog())
@@ -394,68 +334,9 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(IncidentScreen(row.id))
 
-    def action_severity(self) -> None:
-        if row := self._target():
-            self._dialog(dialogs.SeverityDialog(row.id, {"severity": row.severity}))
-
-    def action_status(self) -> None:
-        if row := self._target():
-            self._dialog(dialogs.StatusDialog(row.id, {"status": row.status}))
-
-    def action_role(self) -> None:
-        if row := self._target():
-            self._dialog(dialogs.RoleDialog(row.id, {"role": "commander", "person": row.commander or ""}))
-
-    def action_note(self) -> None:
-        if row := self._target():
-            self._dialog(dialogs.NoteDialog(row.id))
-
-    def action_record_action(self) -> None:
-        if row := self._target():
-            self._dialog(dialogs.ActionDialog(row.id))
-
-    def action_add_item(self) -> None:
-        if row := self._target():
-            items = {r.item for r in self.query_one(ChecklistPane).items}
-            self._dialog(dialogs.ChecklistAddDialog(row.id, {"items": items}))
-
-    def _item_dialog(self, state: str | None) -> None:
-        if target := self._target_item():
-            row, item = target
-            if state is None:  # the toggle
-                state = "done" if item.state != "done" else "open"
-            self._dialog(
-                dialogs.ChecklistSetDialog(row.id, {"item": item.item, "text": item.text, "state": state})
-            )
-
-    def action_item_done(self) -> None:
-        if target := self._target_item():
-            row, item = target
-            self.write_now([{"type": "checklist.set", "incident": row.id, "data": {"item": item.item, "state": "done"}}],
-                           f"{clean(item.item)} marked done")  # fmt: skip
-
-    def action_item_block(self) -> None:
-        self._item_dialog("blocked")
-
-    def action_item_skip(self) -> None:
-        self._item_dialog("skipped")
-
-    def action_item_state(self) -> None:
-        self._item_dialog(None)
-
     @on(DataTable.RowSelected, "#checklist")
     def _item_chosen(self, _: DataTable.RowSelected) -> None:
         self.action_item_state()
-
-    @work(group="write")
-    async def write_now(self, events: list[dict[str, Any]], what: str) -> None:
-        error = await self.app.act(events)  # type: ignore[attr-defined]
-        if error is None:
-            self.app.notify(what, timeout=3, markup=False)
-        else:
-            self.app.notify(
-                f"Nothing was written: {clean(error, 400)}", severity="error", timeout=10, markup=False
-            )
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)

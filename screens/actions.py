@@ -1,0 +1,160 @@
+"""The incident and checklist actions, shared by the war room and the incident screen: the
+same keys, the same dialogs and the same checks on both.
+
+A screen mixes in :class:`IncidentActions`, adds :data:`ACTION_BINDINGS` to its bindings,
+has a :class:`~widgets.checklist.ChecklistPane` (Enter on an item: ``action_item_state``),
+and says which incident the actions are for (:meth:`IncidentActions.subject`). Whether the actor may act on it (a restricted
+incident) and which item is selected are checked when the key is pressed, with a message
+saying why not: the keys stay in the footer while an incident is shown, so that the footer
+(which Textual rebuilds widget by widget) does not change on every move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import work
+from textual.binding import Binding
+
+from data.text import clean
+from data.views import ChecklistRow
+from screens import dialogs
+from widgets.checklist import ChecklistPane
+
+INCIDENT_ACTIONS = frozenset({"severity", "status", "role", "note", "record_action", "add_item"})
+ITEM_ACTIONS = frozenset({"item_done", "item_block", "item_skip", "item_state"})
+
+ACTION_BINDINGS = [
+    Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
+    Binding("x", "status", "Status", id="incident.status", tooltip="Set the status (with a reason)"),
+    Binding("r", "role", "Role", id="incident.role", tooltip="Assign or clear a role"),
+    Binding("a", "note", "Note", id="incident.note", tooltip="Add a note (optionally pinned)"),
+    Binding("k", "record_action", "Action", id="incident.action", tooltip="Record an action taken"),
+    Binding("i", "add_item", "Item", id="checklist.add", tooltip="Add a checklist item"),
+    Binding("d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"),
+    Binding("b", "item_block", "Block", id="checklist.block", show=False,
+            tooltip="Mark the selected item blocked (with a note)"),
+    Binding("p", "item_skip", "Skip", id="checklist.skip", show=False,
+            tooltip="Skip the selected item (with a note)"),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the actions need to know of the incident they act on."""
+
+    id: str
+    severity: int
+    status: str
+    commander: str | None
+    visible: bool  # whether the actor may see (and so act on) its details
+
+
+class IncidentActions:
+    """The actions; the screen provides :meth:`subject`."""
+
+    def subject(self) -> Subject | None:
+        """The incident the actions are for (None: none is shown)."""
+        raise NotImplementedError
+
+    # the Screen this is mixed into provides these
+    app: Any
+    notify: Any
+    query_one: Any
+
+    def actions_apply(self, action: str) -> bool | None:
+        """For ``check_action``: the incident and item keys apply while there is a subject."""
+        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
+            return self.subject() is not None
+        return True
+
+    def applies(self, action: str) -> bool:
+        """Whether an action can run now, every check made (the command palette's filter)."""
+        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
+            s = self.subject()
+            if s is None or not s.visible:
+                return False
+            return action in INCIDENT_ACTIONS or self.query_one(ChecklistPane).selected_row() is not None
+        return True
+
+    def _target(self) -> Subject | None:
+        """The subject if the actor may act on it; else None, and a message saying why."""
+        s = self.subject()
+        if s is not None and not s.visible:
+            self.notify(f"{s.id} is restricted: only the people who hold a role in it can act on it.",
+                        severity="warning", markup=False)  # fmt: skip
+            return None
+        return s
+
+    def _target_item(self) -> tuple[Subject, ChecklistRow] | None:
+        s = self._target()
+        if s is None:
+            return None
+        item = self.query_one(ChecklistPane).selected_row()
+        if item is None:
+            self.notify("Select an item in the checklist first (↑↓ in it).", severity="warning", markup=False)
+            return None
+        return s, item
+
+    def _dialog(self, dialog: dialogs.FormDialog) -> None:
+        dialogs.open_dialog(self.app, dialog)
+
+    def action_severity(self) -> None:
+        if s := self._target():
+            self._dialog(dialogs.SeverityDialog(s.id, {"severity": s.severity}))
+
+    def action_status(self) -> None:
+        if s := self._target():
+            self._dialog(dialogs.StatusDialog(s.id, {"status": s.status}))
+
+    def action_role(self) -> None:
+        if s := self._target():
+            self._dialog(dialogs.RoleDialog(s.id, {"role": "commander", "person": s.commander or ""}))
+
+    def action_note(self) -> None:
+        if s := self._target():
+            self._dialog(dialogs.NoteDialog(s.id))
+
+    def action_record_action(self) -> None:
+        if s := self._target():
+            self._dialog(dialogs.ActionDialog(s.id))
+
+    def action_add_item(self) -> None:
+        if s := self._target():
+            items = {r.item for r in self.query_one(ChecklistPane).items}
+            self._dialog(dialogs.ChecklistAddDialog(s.id, {"items": items}))
+
+    def _item_dialog(self, state: str | None) -> None:
+        if target := self._target_item():
+            s, item = target
+            if state is None:  # the toggle
+                state = "done" if item.state != "done" else "open"
+            self._dialog(
+                dialogs.ChecklistSetDialog(s.id, {"item": item.item, "text": item.text, "state": state})
+            )
+
+    def action_item_done(self) -> None:
+        """Done needs no note: written at once."""
+        if target := self._target_item():
+            s, item = target
+            self.write_now([{"type": "checklist.set", "incident": s.id, "data": {"item": item.item, "state": "done"}}],
+                           f"{clean(item.item)} marked done")  # fmt: skip
+
+    def action_item_block(self) -> None:
+        self._item_dialog("blocked")
+
+    def action_item_skip(self) -> None:
+        self._item_dialog("skipped")
+
+    def action_item_state(self) -> None:
+        self._item_dialog(None)
+
+    @work(group="write")
+    async def write_now(self, events: list[dict[str, Any]], what: str) -> None:
+        error = await self.app.act(events)
+        if error is None:
+            self.app.notify(what, timeout=3, markup=False)
+        else:
+            self.app.notify(f"Nothing was written: {clean(error, 400)}", severity="error", timeout=10,
+                            markup=False)  # fmt: skip
