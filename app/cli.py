@@ -298,6 +298,40 @@ def clocks(settings: Any, as_json: bool) -> None:
         )
 
 
+# --- handoff ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--region", metavar="REGION", help="US, UK, AU, EU, global or all (default: your rotation's).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json"]),
+    default="md",
+    show_default=True,
+    help="Output format.",
+)
+@common
+def handoff(settings: Any, region: str | None, fmt: str) -> None:
+    """The shift-handoff report (after a sync): who hands over to whom, what is due in the
+    next shift, each active incident, the watch list, journal health and team load."""
+    from data.clocks import PolicyError, load_policy
+    from data.config import config_file
+    from data.handoff import HandoffError, handoff_for, to_json, to_markdown
+
+    try:
+        policy = load_policy(config_file())
+    except PolicyError as exc:
+        raise Failure(str(exc)) from None
+    try:
+        report = _run(handoff_for(settings, region, policy))
+    except HandoffError as exc:
+        raise Failure(str(exc), EXIT_USAGE) from None
+    text = json.dumps(to_json(report), indent=2) + "\n" if fmt == "json" else to_markdown(report)
+    sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale
+    sys.stdout.flush()
+
+
 # --- export ----------------------------------------------------------------------------
 
 

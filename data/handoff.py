@@ -1,0 +1,560 @@
+"""The shift-handoff report, built from the store (pure data: no Textual).
+
+What the outgoing incident commander hands to the incoming one (``docs/handoff.md``):
+the header (who, where, when), every open clock due before the end of the next shift,
+each active incident with what changed this shift and its open items, the watch list,
+the journal's health, and the team's load. :func:`to_markdown` and :func:`to_json` render
+it for a document, a chat or a script.
+
+Need-to-know holds here as on the screens: for a restricted incident in which the actor
+holds no role, no title, event text or item text is put in the report (``None``).
+Everything else from the journal is untrusted: :func:`to_markdown` strips control
+characters and escapes what Markdown would read as syntax, so it stays literal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .clocks import Policy, clock_state
+from .describe import describe
+from .models import TERMINAL_STATUSES
+from .roster import ALL, OnCall, Override, Rotation, on_call, regions, zone
+from .store import Store
+from .text import clean
+from .views import IncidentRow, SyncState, load_snapshot, parse_time
+
+#: the sustainable pace (domain notes): about two incidents per 12-hour shift
+GUIDELINE_INCIDENTS = 2
+GUIDELINE_HOURS = 12
+#: the default length of a shift when the roster does not say
+DEFAULT_SHIFT = timedelta(hours=12)
+#: how many of an incident's changes this shift are written out (the rest are counted)
+LAST_CHANGES = 3
+#: open checklist states (an item still to do)
+OPEN_ITEM_STATES = ("open", "blocked")
+
+_TITLE = 200  # characters of untrusted text kept per line in the Markdown
+_TEXT = 300
+
+
+class HandoffError(ValueError):
+    """A report that cannot be built as asked (an unknown region); one line."""
+
+
+@dataclass(frozen=True)
+class Person:
+    handle: str | None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class TimeCritical:
+    due: datetime
+    state: str  # clock_state: ok, at_risk, overdue
+    incident: str
+    severity: int
+    kind: str  # item, ack, update
+    what: str | None  # None: withheld (a restricted incident's item)
+    team: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    ts: datetime | None
+    actor: str
+    type: str
+    text: str | None  # None: withheld
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    item: str
+    text: str | None  # None: withheld
+    team: str
+    state: str
+    due: datetime | None
+
+
+@dataclass(frozen=True)
+class IncidentReport:
+    id: str
+    severity: int
+    status: str
+    commander: str | None
+    title: str | None  # None: restricted and the actor holds no role
+    restricted: bool
+    changes: int  # applied events this shift
+    last_changes: tuple[Change, ...]  # the last few, in journal order
+    open_items: tuple[OpenItem, ...]
+
+
+@dataclass(frozen=True)
+class WatchItem:
+    id: str
+    title: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class Health:
+    quarantined: int
+    chain_breaks: int
+    first_break: tuple[int, str] | None  # (line, reason)
+
+
+@dataclass(frozen=True)
+class Load:
+    person: str
+    incidents: int  # distinct incidents worked this shift
+    over: bool  # above the guideline for the shift's length
+
+
+@dataclass(frozen=True)
+class HandoffReport:
+    region: str  # a region, or "all"
+    tz: str  # the region's zone (its rotation's), else UTC
+    rotation: str | None  # the rotation the people come from
+    outgoing: Person
+    incoming: Person
+    generated_at: datetime  # now, UTC
+    shift_start: datetime  # the last acknowledged handoff of the region, else now - 12 h
+    since_handoff: str | None  # the id of that handoff
+    next_shift_start: datetime | None  # when the incoming person takes over (None: unknown)
+    next_shift_end: datetime  # the end of the incoming person's shift, else now + 12 h
+    time_critical: tuple[TimeCritical, ...]
+    incidents: tuple[IncidentReport, ...]
+    watch: tuple[WatchItem, ...]
+    health: Health
+    team: tuple[Load, ...]
+    guideline: float  # incidents per person for a shift of this length
+
+
+# --- building --------------------------------------------------------------------------
+
+
+def _pick_rotation(rotations: Iterable[Rotation], region: str, actor: str) -> Rotation | None:
+    """The rotation whose people the report names: of ``region`` (any for ``all``), the
+    actor's own first, else the first one."""
+    chosen = [r for r in rotations if region == ALL or r.region == region]
+    mine = [r for r in chosen if actor in r.members]
+    pool = mine or chosen
+    return pool[0] if pool else None
+
+
+def _ack_time(row: dict[str, Any]) -> datetime | None:
+    return parse_time(row.get("acknowledged_at"))
+
+
+def _last_acknowledged(handoffs: list[dict[str, Any]], region: str, now: datetime) -> dict[str, Any] | None:
+    """The last acknowledged handoff of ``region`` (for ``all``: those without a region)
+    at or before ``now``."""
+    want = None if region == ALL else region
+    best: dict[str, Any] | None = None
+    for h in handoffs:
+        at = _ack_time(h)
+        if at is None or at > now or h.get("region") != want:
+            continue
+        if best is None or (h["acknowledged_seq"] or 0) > (best["acknowledged_seq"] or 0):
+            best = h
+    return best
+
+
+def _names(people: list[dict[str, Any]]) -> dict[str, str]:
+    return {p["handle"]: p["name"] for p in people}
+
+
+def _person(handle: str | None, names: dict[str, str]) -> Person:
+    return Person(handle, names.get(handle) if handle else None)
+
+
+async def build_handoff(
+    store: Store, actor: str, region: str | None, now: datetime, policy: Policy | None = None
+) -> HandoffReport:
+    """The handoff report as the store stands (sync it first). ``region`` None: the region
+    of the actor's rotation, else ``all``. Raises :class:`HandoffError` for a region no
+    rotation belongs to."""
+    now = now.astimezone(UTC)
+    snap = await load_snapshot(store, SyncState(journal=""), policy=policy)
+    rotations = snap.rotations
+    overrides: list[Override] = list(snap.overrides)
+    known = regions(rotations)
+    if region is None:
+        mine = next((r for r in rotations if actor in r.members), None)
+        region = mine.region if mine is not None else ALL
+    elif region != ALL and region not in known:
+        raise HandoffError(f"no rotation in region {region!r} (regions: {', '.join([*known, ALL])})")
+
+    rot = _pick_rotation(rotations, region, actor)
+    names = _names(await store.people())
+    oc: OnCall | None = on_call(rot, overrides, now) if rot is not None else None
+    outgoing = oc.person if oc is not None and oc.person else actor
+    incoming = oc.next_person if oc is not None else None
+    next_start = oc.next_at if oc is not None else None
+    next_end = now + DEFAULT_SHIFT
+    if rot is not None and next_start is not None and incoming is not None:
+        theirs = on_call(rot, overrides, next_start)
+        if theirs.until is not None:
+            next_end = theirs.until
+
+    last = _last_acknowledged(await store.handoffs(), region, now)
+    if last is not None:
+        shift_start = _ack_time(last) or now - DEFAULT_SHIFT
+        since_seq: int | None = last["acknowledged_seq"]
+    else:
+        shift_start, since_seq = now - DEFAULT_SHIFT, None
+
+    def in_shift(event: dict[str, Any]) -> bool:
+        if since_seq is not None:
+            return bool(event["seq"] > since_seq)
+        ts = parse_time(event["ts"])
+        return ts is not None and shift_start <= ts <= now
+
+    events = [e for e in await store.timeline() if in_shift(e)]
+    by_incident: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_incident.setdefault(e["incident"], []).append(e)
+
+    active = [r for r in snap.incidents if r.status not in TERMINAL_STATUSES]
+    critical = sorted(
+        (
+            TimeCritical(
+                c.due,
+                clock_state(c, now),
+                r.id,
+                r.severity,
+                c.kind,
+                c.label if c.kind != "item" or r.visible_to(actor) else None,
+                c.team,
+            )
+            for r in active
+            for c in r.clocks
+            if c.closed_at is None and c.due < next_end
+        ),
+        key=lambda t: (t.due, t.severity, t.incident),
+    )
+
+    checklist: dict[str, list[dict[str, Any]]] = {}
+    for item in await store.checklist():
+        if item["state"] in OPEN_ITEM_STATES:
+            checklist.setdefault(item["incident"], []).append(item)
+
+    reports = tuple(_incident(r, actor, by_incident.get(r.id, []), checklist.get(r.id, [])) for r in active)
+    watch = tuple(
+        WatchItem(r.id, r.title if r.visible_to(actor) else None, r.status) for r in active if r.severity == 4
+    )
+
+    breaks = await store.chain_breaks()
+    health = Health(
+        quarantined=len(await store.quarantine()),
+        chain_breaks=len(breaks),
+        first_break=(breaks[0]["line"], breaks[0]["reason"]) if breaks else None,
+    )
+
+    hours = max((now - shift_start).total_seconds() / 3600, 0.0)
+    guideline = GUIDELINE_INCIDENTS * hours / GUIDELINE_HOURS
+    worked: dict[str, set[str]] = {}
+    for e in events:
+        worked.setdefault(e["actor"], set()).add(e["incident"])
+    team = tuple(
+        Load(person, len(incs), len(incs) > guideline)
+        for person, incs in sorted(worked.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    )
+
+    return HandoffReport(
+        region=region,
+        tz=rot.tz if rot is not None else "UTC",
+        rotation=rot.rotation if rot is not None else None,
+        outgoing=_person(outgoing, names),
+        incoming=_person(incoming, names),
+        generated_at=now,
+        shift_start=shift_start,
+        since_handoff=last["handoff"] if last is not None else None,
+        next_shift_start=next_start,
+        next_shift_end=next_end,
+        time_critical=tuple(critical),
+        incidents=reports,
+        watch=watch,
+        health=health,
+        team=team,
+        guideline=guideline,
+    )
+
+
+def _incident(
+    row: IncidentRow, actor: str, events: list[dict[str, Any]], items: list[dict[str, Any]]
+) -> IncidentReport:
+    visible = row.visible_to(actor)
+    changes = tuple(
+        Change(
+            e["seq"],
+            parse_time(e["ts"]),
+            e["actor"],
+            e["type"],
+            describe(e["type"], e["data"] if isinstance(e["data"], dict) else {}) if visible else None,
+        )
+        for e in events[-LAST_CHANGES:]
+    )
+    open_items = tuple(
+        OpenItem(i["item"], i["text"] if visible else None, i["team"], i["state"], parse_time(i["due"]))
+        for i in items
+    )
+    return IncidentReport(
+        id=row.id,
+        severity=row.severity,
+        status=row.status,
+        commander=row.commander,
+        title=row.title if visible else None,
+        restricted=row.restricted,
+        changes=len(events),
+        last_changes=changes,
+        open_items=open_items,
+    )
+
+
+# --- JSON ------------------------------------------------------------------------------
+
+
+def _iso(t: datetime | None) -> str | None:
+    if t is None:
+        return None
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _local_iso(t: datetime | None, tz: str) -> str | None:
+    if t is None:
+        return None
+    return t.astimezone(zone(tz)).isoformat(timespec="seconds")
+
+
+def to_json(report: HandoffReport) -> dict[str, Any]:
+    """The report as plain JSON types (times in UTC, with the region's local time where
+    people read it). Withheld text is ``null``; other text is as the journal holds it."""
+    tz = report.tz
+    return {
+        "region": report.region,
+        "tz": tz,
+        "rotation": report.rotation,
+        "outgoing": {"handle": report.outgoing.handle, "name": report.outgoing.name},
+        "incoming": {"handle": report.incoming.handle, "name": report.incoming.name},
+        "generated_at": _iso(report.generated_at),
+        "generated_local": _local_iso(report.generated_at, tz),
+        "shift": {
+            "start": _iso(report.shift_start),
+            "start_local": _local_iso(report.shift_start, tz),
+            "since_handoff": report.since_handoff,
+        },
+        "next_shift": {
+            "start": _iso(report.next_shift_start),
+            "end": _iso(report.next_shift_end),
+            "end_local": _local_iso(report.next_shift_end, tz),
+        },
+        "time_critical": [
+            {
+                "due": _iso(t.due),
+                "due_local": _local_iso(t.due, tz),
+                "state": t.state,
+                "incident": t.incident,
+                "severity": t.severity,
+                "kind": t.kind,
+                "what": t.what,
+                "team": t.team,
+            }
+            for t in report.time_critical
+        ],
+        "incidents": [
+            {
+                "id": i.id,
+                "severity": i.severity,
+                "status": i.status,
+                "commander": i.commander,
+                "title": i.title,
+                "restricted": i.restricted,
+                "changes": i.changes,
+                "last_changes": [
+                    {"seq": c.seq, "ts": _iso(c.ts), "actor": c.actor, "type": c.type, "text": c.text}
+                    for c in i.last_changes
+                ],
+                "open_items": [
+                    {"item": o.item, "text": o.text, "team": o.team, "state": o.state, "due": _iso(o.due)}
+                    for o in i.open_items
+                ],
+            }
+            for i in report.incidents
+        ],
+        "watch": [{"id": w.id, "title": w.title, "status": w.status} for w in report.watch],
+        "health": {
+            "quarantined": report.health.quarantined,
+            "chain_breaks": report.health.chain_breaks,
+            "first_break": (
+                {"line": report.health.first_break[0], "reason": report.health.first_break[1]}
+                if report.health.first_break
+                else None
+            ),
+        },
+        "team": {
+            "guideline": round(report.guideline, 2),
+            "people": [{"person": t.person, "incidents": t.incidents, "over": t.over} for t in report.team],
+        },
+    }
+
+
+# --- Markdown --------------------------------------------------------------------------
+
+# CommonMark lets a backslash escape any ASCII punctuation; these are the characters that
+# can start markup inline (emphasis, code, links, images, HTML, entities, tables,
+# strikethrough) or a heading. Text is one line (clean()), so no block can start inside it.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#])")
+
+
+def md(value: object, limit: int | None = _TEXT) -> str:
+    """Untrusted text as literal Markdown: one line, no control characters, markup
+    characters escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", clean(value, limit))
+
+
+_MARKS = {"overdue": "OVERDUE", "at_risk": "AT RISK", "ok": "ok"}
+_WITHHELD = "(restricted)"
+
+
+def _both(t: datetime | None, tz: str) -> str:
+    """``2026-11-22 03:00 UTC (14:00 AEDT)``; the date too when it differs locally."""
+    if t is None:
+        return "unknown"
+    u = t.astimezone(UTC)
+    loc = t.astimezone(zone(tz))
+    text = u.strftime("%Y-%m-%d %H:%M UTC")
+    if tz == "UTC":
+        return text
+    fmt = "%H:%M %Z" if loc.date() == u.date() else "%Y-%m-%d %H:%M %Z"
+    return f"{text} ({loc.strftime(fmt)})"
+
+
+def _who(p: Person) -> str:
+    if p.handle is None:
+        return "nobody on the roster"
+    return md(p.handle, 64) + (f" ({md(p.name, 100)})" if p.name else "")
+
+
+def to_markdown(report: HandoffReport) -> str:
+    """The report as a Markdown document, safe to paste whatever the journal holds."""
+    tz = report.tz
+    out: list[str] = []
+    add = out.append
+    where = "all regions" if report.region == ALL else md(report.region)
+    add(f"# Shift handoff: {where}")
+    add("")
+    add(f"- **Outgoing:** {_who(report.outgoing)}")
+    add(f"- **Incoming:** {_who(report.incoming)}")
+    rot = f", rotation {md(report.rotation, 64)}" if report.rotation else ""
+    add(f"- **Region:** {where} ({md(tz)}{rot})")
+    add(f"- **Time:** {_both(report.generated_at, tz)}")
+    since = (
+        f"since handoff {md(report.since_handoff, 64)} was acknowledged"
+        if report.since_handoff
+        else "the last 12 hours (no acknowledged handoff)"
+    )
+    add(f"- **This shift:** from {_both(report.shift_start, tz)}, {since}")
+    add(f"- **Next shift:** until {_both(report.next_shift_end, tz)}")
+    add("")
+
+    add("## Time-critical")
+    add("")
+    if report.time_critical:
+        for t in report.time_critical:
+            what = md(t.what, _TITLE) if t.what is not None else _WITHHELD
+            team = f" \\[{md(t.team)}\\]" if t.team else ""
+            add(
+                f"- {_both(t.due, tz)} · **{_MARKS.get(t.state, t.state)}** · {md(t.incident, 64)} "
+                f"S{t.severity} · {what}{team}"
+            )
+    else:
+        add("Nothing due before the end of the next shift.")
+    add("")
+
+    add(f"## Active incidents ({len(report.incidents)})")
+    add("")
+    if not report.incidents:
+        add("No active incidents.")
+        add("")
+    for i in report.incidents:
+        ic = f" · IC {md(i.commander, 64)}" if i.commander else " · no IC"
+        add(f"### {md(i.id, 64)} · S{i.severity} · {md(i.status)}{ic}")
+        add("")
+        add(md(i.title, _TITLE) if i.title is not None else _WITHHELD)
+        add("")
+        if i.changes:
+            add(f"- **Changed this shift:** {i.changes} event{'s' if i.changes != 1 else ''}")
+            for c in i.last_changes:
+                when = c.ts.astimezone(UTC).strftime("%d %b %H:%MZ") if c.ts else "?"
+                text = md(c.text, _TEXT) if c.text is not None else md(c.type)
+                add(f"  - {when} {md(c.actor, 64)}: {text}")
+        else:
+            add("- **Changed this shift:** nothing")
+        if i.open_items:
+            add("- **Open items:**")
+            for o in i.open_items:
+                text = md(o.text, _TITLE) if o.text is not None else _WITHHELD
+                due = f", due {_both(o.due, tz)}" if o.due else ""
+                state = " (blocked)" if o.state == "blocked" else ""
+                add(f"  - {text}{state}: {md(o.team)}{due}")
+        else:
+            add("- **Open items:** none")
+        add("")
+
+    add("## Watch list")
+    add("")
+    if report.watch:
+        for w in report.watch:
+            title = md(w.title, _TITLE) if w.title is not None else _WITHHELD
+            add(f"- {md(w.id, 64)} ({md(w.status)}): {title}")
+    else:
+        add("Nothing on the watch list.")
+    add("")
+
+    add("## Journal health")
+    add("")
+    h = report.health
+    if not h.quarantined and not h.chain_breaks:
+        add("No quarantined lines and no chain breaks.")
+    else:
+        add(f"- **Quarantined lines:** {h.quarantined}")
+        if h.first_break is not None:
+            line, reason = h.first_break
+            add(f"- **Chain breaks:** {h.chain_breaks}, the first at line {line}: {md(reason, _TITLE)}")
+        else:
+            add("- **Chain breaks:** none")
+    add("")
+
+    add("## Team state")
+    add("")
+    hours = (report.generated_at - report.shift_start).total_seconds() / 3600
+    add(
+        f"Guideline: about {GUIDELINE_INCIDENTS} incidents per {GUIDELINE_HOURS} h, "
+        f"{report.guideline:.1f} for this shift of {hours:.1f} h."
+    )
+    add("")
+    if report.team:
+        for load in report.team:
+            flag = " · **above the guideline**" if load.over else ""
+            n = load.incidents
+            add(f"- {md(load.person, 64)}: {n} incident{'s' if n != 1 else ''}{flag}")
+    else:
+        add("Nobody worked an incident this shift.")
+    return "\n".join(out) + "\n"
+
+
+async def handoff_for(settings: Any, region: str | None, policy: Policy | None = None) -> HandoffReport:
+    """What ``warroom handoff`` prints: sync the store with the journal, then build the
+    report for ``settings.actor`` at the console clock's now."""
+    from . import clock
+    from .journal import FileJournal
+
+    async with await Store.open(settings.db) as store:
+        await store.sync(FileJournal(settings.journal))
+        return await build_handoff(store, settings.actor, region, clock.now(), policy)
