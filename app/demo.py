@@ -12,6 +12,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from data.clock import utc_text
 from data.commands import append_to, new_id, now_ts
 from data.journal import FileJournal
 from data.sample import HANDLES, Generator
@@ -121,8 +122,7 @@ UPDATES = (
 
 
 def _built(item: dict[str, Any], at: datetime, actor: str) -> dict[str, Any]:
-    ts = at.astimezone(UTC)
-    return {"v": 1, "id": new_id(), "ts": ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z",
+    return {"v": 1, "id": new_id(), "ts": utc_text(at, ms=True),
             "actor": actor, **item}  # fmt: skip
 
 
@@ -141,8 +141,7 @@ def _fit_to_now(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     shift = (now - last) if scale == 1.0 else timedelta(0)
 
     def fit(ts: str) -> str:
-        t = first + (parse_rfc3339(ts) - first) * scale + shift
-        return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+        return utc_text(first + (parse_rfc3339(ts) - first) * scale + shift, ms=True)
 
     for ev in events:
         ev["ts"] = fit(ev["ts"])

@@ -26,3 +26,12 @@ def freeze(at: datetime | None) -> None:
     """Freeze the clock at ``at`` (None lets it run again)."""
     global _frozen
     _frozen = at
+
+
+def utc_text(t: datetime, ms: bool = False) -> str:
+    """RFC 3339 in UTC with a ``Z``: ``2026-11-22T03:00:00Z``, or with milliseconds
+    (``2026-11-22T03:00:00.250Z``, as warroom writes event times) when ``ms``."""
+    u = t.astimezone(UTC)
+    if ms:
+        return u.strftime("%Y-%m-%dT%H:%M:%S.") + f"{u.microsecond // 1000:03d}Z"
+    return u.strftime("%Y-%m-%dT%H:%M:%SZ")

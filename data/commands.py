@@ -29,8 +29,7 @@ class AppendRefused(Exception):
 
 
 def now_ts() -> str:
-    t = datetime.now(UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return clock.utc_text(datetime.now(UTC), ms=True)
 
 
 def new_id() -> str:

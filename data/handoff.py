@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .clock import utc_text
 from .clocks import Policy, clock_state
 from .describe import describe
 from .models import TERMINAL_STATUSES
@@ -321,9 +322,7 @@ def _incident(
 
 
 def _iso(t: datetime | None) -> str | None:
-    if t is None:
-        return None
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(t) if t is not None else None
 
 
 def _local_iso(t: datetime | None, tz: str) -> str | None:

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from data.clock import utc_text
+
 if TYPE_CHECKING:  # imported where used, so that `warroom --help` stays fast
     from zoneinfo import ZoneInfo
 
@@ -59,9 +61,7 @@ async def read_state(store: Any) -> RosterState:
 
 def rfc3339(t: datetime | None) -> str | None:
     """UTC, to the second: ``2026-11-22T03:00:00Z``."""
-    if t is None:
-        return None
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(t) if t is not None else None
 
 
 # --- planning an import -------------------------------------------------------------------

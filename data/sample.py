@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from .clock import utc_text
 from .models import CATEGORIES, REGIONS, SOURCES
 
 PEOPLE = [
@@ -126,7 +127,7 @@ ROTATIONS = [
 
 
 def _ts(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return utc_text(t, ms=True)
 
 
 class Generator:

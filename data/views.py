@@ -36,16 +36,15 @@ class IncidentRow:
     opened_at: datetime | None
     restricted: bool
     regions: tuple[str, ...]
-    next_due: datetime | None  # the nearest open clock
-    next_due_what: str  # what that clock is
     last_seq: int
     roles: tuple[tuple[str, str], ...] = ()  # (role, person)
     #: its response clocks (acknowledge, stakeholder updates) and its open item clocks
     clocks: tuple[Clock, ...] = ()
+    next_clock: Clock | None = None  # the open clock due first (None once it is settled)
 
     @property
-    def next_clock(self) -> Clock | None:
-        return nearest(self.clocks)
+    def next_due(self) -> datetime | None:
+        return self.next_clock.due if self.next_clock is not None else None
 
     @property
     def incident_clocks(self) -> tuple[Clock, ...]:
@@ -219,7 +218,6 @@ async def load_snapshot(
     rows = []
     for inc in incidents:
         clocks = incident_clocks(inc, due.get(inc["id"], []), policy)
-        first = nearest(clocks) if inc["status"] not in TERMINAL_STATUSES else None
         rows.append(
             IncidentRow(
                 id=inc["id"],
@@ -231,11 +229,10 @@ async def load_snapshot(
                 opened_at=parse_time(inc["opened_at"]),
                 restricted=inc["restricted"],
                 regions=tuple(inc["regions"]),
-                next_due=first.due if first else None,
-                next_due_what=first.label if first else "",
                 last_seq=inc["last_seq"],
                 roles=tuple(sorted(inc["roles"].items())),
                 clocks=clocks,
+                next_clock=nearest(clocks) if inc["status"] not in TERMINAL_STATUSES else None,
             )
         )
     far = datetime.max.replace(tzinfo=UTC)
