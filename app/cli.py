@@ -345,14 +345,26 @@ def handoff(settings: Any, region: str | None, fmt: str) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="Write to a file (else standard output).",
 )
+@click.option(
+    "--bom/--no-bom",
+    default=None,
+    help="Start CSV with a UTF-8 byte-order mark, which Excel needs (default: to a file yes, to standard output no).",
+)
 @common
-def export(settings: Any, kind: str, incident: str | None, fmt: str, output: str | None) -> None:
-    """Export the projected state (after a sync) as JSON or CSV."""
+def export(settings: Any, kind: str, incident: str | None, fmt: str, output: str | None, bom: bool | None) -> None:
+    """Export the projected state (after a sync) as JSON or CSV (CSV safe to open in a
+    spreadsheet: cells that would run as formulas start with a quote)."""
     from data.commands import export_rows
     from data.export import render
 
     fields, items = _run(export_rows(settings, kind, incident))
-    text = render(fields, items, fmt)
+    text = render(fields, items, fmt, bom=bool(output) if bom is None else bom)
+    write_output(text, output, f"{len(items)} {kind} rows")
+
+
+def write_output(text: str, output: str | None, what: str) -> None:
+    """``text`` to the file ``output`` (mode 0600, saying so on stderr), else to stdout,
+    as UTF-8 whatever the locale."""
     if output:
         try:
             fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -360,7 +372,7 @@ def export(settings: Any, kind: str, incident: str | None, fmt: str, output: str
                 f.write(text)
         except OSError as exc:
             raise Failure(f"cannot write {output}: {exc.strerror}") from None
-        click.echo(f"wrote {len(items)} {kind} rows to {output}", err=True)
+        click.echo(f"wrote {what} to {output}", err=True)
     else:
         sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale
         sys.stdout.flush()
@@ -404,7 +416,12 @@ def demo(folder: str | None, reset: bool, actor: str) -> None:
 
 
 # the sub-command groups register themselves on ``main``
-from app import cli_roster, cli_sop  # noqa: E402,F401
+from app import (  # noqa: E402,F401
+    cli_postmortem,
+    cli_report,
+    cli_roster,
+    cli_sop,
+)
 
 
 def run() -> None:

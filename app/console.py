@@ -65,6 +65,9 @@ class WarRoom(App[None]):
         self._clock_timer: Timer | None = None
         self._watch_started = False
         self.templates: dict[str, Any] = {}  # category -> data.sop.Template
+        # the shift handoffs being written, by region (kept while the handoff screen is closed)
+        self.handoff_drafts: dict[str | None, Any] = {}  # region -> data.handoff.Draft
+        self.handoff_people: dict[str | None, tuple[str | None, str | None]] = {}
         self._setup_problems: list[str] = []
         self._templates_loaded = False
         self._load_setup()
@@ -165,7 +168,7 @@ class WarRoom(App[None]):
     def _roster(self) -> tuple[Any, ...]:
         s = self.last_snapshot
         assert s is not None
-        return (s.rotations, s.overrides, s.people)
+        return (s.rotations, s.overrides, s.people, s.pending)
 
     async def sync_once(self) -> None:
         def progress(done: int, total: int) -> None:
@@ -322,6 +325,13 @@ PALETTE = (
     ("Incident: Assign role", "Assign or clear a role (commander, deputy, scribe, …)", "role", True, False),
     ("Incident: Add note", "Add a note, optionally pinned", "note", True, False),
     ("Incident: Record action", "Record an action taken (content removed, report filed, …)", "record_action", True, False),
+    ("Post-mortem: Open", "The incident's post-mortem: sections, action items, pinned timeline, meeting clock", "postmortem", True, False),
+    ("Post-mortem: Edit section", "Edit the selected section of the post-mortem", "edit_section", True, False),
+    ("Post-mortem: Add action item", "Add a mitigate, prevent or process action with owner and due date", "add_action", True, False),
+    ("Post-mortem: Set action state", "Mark the selected action item open, done or dropped", "action_state", True, False),
+    ("Post-mortem: Pin or unpin entry", "Pin or unpin the selected timeline entry", "pin", True, False),
+    ("Post-mortem: Set status", "Draft, in review, reviewed or closed", "pm_status", True, False),
+    ("Post-mortem: Record meeting", "Record the post-mortem meeting (stops its clock)", "meeting", True, False),
     ("Checklist: Add item", "Add a checklist item with its owner and due time", "add_item", True, False),
     ("Checklist: Mark done", "Mark the selected checklist item done", "item_done", True, True),
     ("Checklist: Block", "Mark the selected checklist item blocked (with a note)", "item_block", True, True),
@@ -332,7 +342,9 @@ PALETTE = (
     ("Queue: Show closed", "Show or hide closed incidents", "closed", False, False),
     ("Timeline: Filter types", "Cycle the timeline's type filter", "timeline_filter", True, False),
     ("Timeline: Local time", "Show times in UTC or your local zone", "local_time", True, False),
+    ("Handoff: Review the shift handoff", "Write, submit, or read back and acknowledge the shift handoff", "handoff", False, False),
     ("Roster: Who is on call", "Follow-the-sun coverage, gaps, and the week of every rotation", "roster", False, False),
+    ("Trends: Show", "Weeks of incidents by category, response times, clocks met and missed, on-call load", "trends", False, False),
     ("Journal: Warnings", "Quarantined lines and chain breaks", "warnings", False, False),
 )  # fmt: skip
 

@@ -9,26 +9,274 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from data.clock import utc_text
 from data.commands import append_to, new_id, now_ts
 from data.journal import FileJournal
+from data.models import parse_rfc3339
 from data.sample import HANDLES, Generator
 from data.store import Store
 
-SEED_EVENTS = 1500
+SEED_EVENTS = 1500  # today's activity: the last eight hours or so
+HISTORY_DAYS = 60  # settled incidents before that, for the trends (about 8½ weeks)
 
 
 async def seed(journal: FileJournal, store: Store) -> int:
-    """Fill an empty demo journal with a few hours of history; returns events written."""
+    """Fill an empty demo journal with weeks of settled incidents and a few hours of live
+    activity; returns events written."""
     if journal.end() > 0:
         return 0
-    gen = Generator(seed=11, start=datetime.now(UTC) - timedelta(hours=12), prefix="INC")
-    events = with_procedures(list(gen.events(SEED_EVENTS, per_incident=30)), random.Random(11))
+    now = datetime.now(UTC)
+    gen = Generator(seed=11, start=now - timedelta(hours=12), prefix="INC")
+    rng = random.Random(11)
+    past = history(gen, rng, now - timedelta(days=HISTORY_DAYS), now - timedelta(hours=13))
+    gen.now = now - timedelta(hours=12)
+    live = list(gen.events(SEED_EVENTS, per_incident=30))
+    for ev in live:  # detected minutes (not an hour or more) before it was opened, as a war room would be
+        if ev["type"] == "incident.opened" and "detected_at" in ev["data"]:
+            lead = rng.uniform(0.3, 3) if ev["data"]["severity"] <= 2 else rng.uniform(1, 20)
+            ev["data"]["detected_at"] = utc_text(parse_rfc3339(ev["ts"]) - timedelta(minutes=lead), ms=True)
+    done = {e["incident"] for e in past if e["type"] == "incident.opened"}
+    past += postmortems(past, rng, now - timedelta(hours=13))
+    live += handoffs(live, rng)
+    events = with_procedures(past + live, rng, cadence_written=done)
     # the clock of the history must end now; squeeze it if the generator ran past
     return len(await append_to(journal, store, _fit_to_now(events)))
+
+
+#: (median, spread) of the log-normal delays, in minutes, by severity: acknowledgement
+#: (targets 5 m, 15 m, 4 h, 24 h: a few are missed) and resolution
+ACK_MINUTES = {1: (2.5, 0.5), 2: (8, 0.5), 3: (40, 0.9), 4: (180, 1.0)}
+RESOLVE_MINUTES = {1: (180, 0.6), 2: (480, 0.6), 3: (1800, 0.6), 4: (4300, 0.5)}
+#: incidents opened per day, by category weight (a harassment wave in one week)
+DAILY = 2.2
+
+
+def history(gen: Generator, rng: random.Random, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Settled incidents opened between ``start`` and ``end``, each worked through its
+    lifecycle (acknowledged by the region's on-call commander, triaged, contained,
+    resolved, closed; a few false positives and re-gradings) with stakeholder updates on
+    severity 1–2 at the policy's cadence, mostly on time. The SOP checklists are added by
+    :func:`with_procedures`, as for the live part."""
+    from data.models import CATEGORIES
+    from data.roster import Rotation, holder
+    from data.sample import NOTES, ROTATIONS
+
+    rotations = {r["region"]: Rotation.from_row(r) for r in ROTATIONS}
+    out: list[dict[str, Any]] = []
+    wave = start + timedelta(days=rng.uniform(14, 28))  # a harassment wave, a week long
+    day = start
+    while day < end:
+        weights = [3 if c == "hate_harassment" and wave <= day < wave + timedelta(days=7) else 1
+                   for c in CATEGORIES]  # fmt: skip
+        for _ in range(_poisson(rng, DAILY * (1.8 if wave <= day < wave + timedelta(days=7) else 1))):
+            opened = day + timedelta(seconds=rng.uniform(0, 86400))
+            if opened >= end:
+                continue
+            out += _worked(gen, rng, rng.choices(CATEGORIES, weights)[0], opened, end, rotations, NOTES, holder)
+        day += timedelta(days=1)
+    return out
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    n, t = 0, rng.expovariate(1.0)
+    while t < mean:
+        n += 1
+        t += rng.expovariate(1.0)
+    return n
+
+
+def _delay(rng: random.Random, median_sigma: tuple[float, float]) -> timedelta:
+    median, sigma = median_sigma
+    return timedelta(minutes=median * rng.lognormvariate(0, sigma))
+
+
+def _worked(gen: Generator, rng: random.Random, category: str, opened: datetime, end: datetime,
+            rotations: dict[str, Any], notes: list[str], holder: Any) -> list[dict[str, Any]]:  # fmt: skip
+    """One incident of the history, from opening to closing (all before ``end``)."""
+    gen.now = opened
+    ev = gen.open_incident(category)
+    inc, d = ev["incident"], ev["data"]
+    sev = d["severity"]
+    lead = timedelta(minutes=rng.uniform(0.3, 2) if sev <= 2 else rng.uniform(1, 15))  # detected → opened
+    t0 = opened - lead
+    d["detected_at"] = utc_text(t0, ms=True)
+    out = [{**ev, "ts": utc_text(opened, ms=True)}]
+
+    def add(etype: str, data: dict[str, Any], at: datetime, actor: str | None = None) -> None:
+        e = gen.event(etype, data, inc, actor)
+        out.append({**e, "ts": utc_text(max(at, opened + timedelta(seconds=1)), ms=True)})
+
+    ack = t0 + max(_delay(rng, ACK_MINUTES[sev]), lead + timedelta(seconds=rng.uniform(10, 40)))
+    # the commander: who is on call in its region, else in any region (follow the sun)
+    order = [rotations[r] for r in d["regions"] if r in rotations] + list(rotations.values())
+    commander = next((p for rot in order if (p := holder(rot, (), ack)[0]) is not None), None)
+    commander = commander or rng.choice([m for rot in rotations.values() for m in rot.members])
+    add("incident.role_set", {"role": "commander", "person": commander}, ack, commander)
+    add("incident.status_set", {"status": "triaged", "reason": "Triaged by the IC."}, ack + timedelta(minutes=2),
+        commander)  # fmt: skip
+    if rng.random() < 0.06:  # a false positive: closed at triage
+        add("incident.status_set", {"status": "false_positive", "reason": "Not a policy violation."},
+            ack + timedelta(minutes=rng.uniform(10, 60)), commander)  # fmt: skip
+        return out
+    resolved = min(t0 + _delay(rng, RESOLVE_MINUTES[sev]) + (ack - t0), end - timedelta(hours=2))
+    resolved = max(resolved, ack + timedelta(minutes=20))
+    span = resolved - ack
+    if rng.random() < 0.4:
+        add("incident.role_set", {"role": rng.choice(["deputy", "scribe", "comms", "legal"]),
+                                  "person": rng.choice(HANDLES)}, ack + span * 0.1)  # fmt: skip
+    for frac, status in ((0.15, "investigating"), (0.45, "mitigating"), (0.75, "contained")):
+        add("incident.status_set", {"status": status, "reason": "Per the IC."}, ack + span * frac, commander)
+    if rng.random() < 0.08:  # re-graded while it is worked
+        add("incident.severity_set", {"severity": max(1, min(4, sev + rng.choice([-1, 1]))),
+                                      "reason": "Reach changed after the latest sweep."}, ack + span * 0.3)  # fmt: skip
+    for _ in range(rng.randint(1, 3)):
+        add("incident.note", {"text": rng.choice(notes)}, ack + span * rng.uniform(0.05, 0.95))
+    add("incident.status_set", {"status": "resolved", "reason": "Per the IC."}, resolved, commander)
+    add("incident.status_set", {"status": "closed", "reason": "Post-mortem scheduled."},
+        min(resolved + timedelta(hours=rng.uniform(1, 36)), end), commander)  # fmt: skip
+    if sev <= 2:  # stakeholder updates at the cadence: every 20 minutes for 2 hours, then hourly
+        at = opened + timedelta(minutes=rng.uniform(4, 14))
+        while at < resolved:
+            add("incident.action", {"kind": "stakeholder_update", "text": rng.choice(UPDATES)}, at)
+            early = at < t0 + timedelta(hours=2)
+            late = rng.random() < 0.07  # now and then an update comes late
+            at += timedelta(minutes=rng.uniform(21, 30) if late and early else rng.uniform(62, 80) if late
+                            else rng.uniform(12, 19) if early else rng.uniform(40, 58))  # fmt: skip
+    return out
+
+
+PM_TEXTS = {
+    "summary": "Severity {severity} {category} incident, detected by {source}; contained and resolved by the war room.",
+    "impact": "Limited to the accounts named in the case file; no further exposure found in the sweep.",
+    "root_cause": "A detection gap: the signal that would have caught it earlier was not routed to the queue.",
+    "contributing_factors": "Night shift at minimum staffing; the runbook step was ambiguous.",
+    "five_whys": "Why late? The alert went to a retired channel. Why? The routing table was not reviewed "
+                 "after the reorganisation. Why? No owner for the table.",
+    "went_well": "Verification out of band within minutes; Legal engaged at once.",
+    "got_lucky": "The reporter followed up by phone.",
+    "lessons": "Every routing change gets an owner and a test alert.",
+}  # fmt: skip
+PM_ACTIONS = (
+    ("mitigate", "Route the detection signal to the war-room queue"),
+    ("prevent", "Add a test alert to every routing change"),
+    ("process", "Clarify the runbook step and review it each quarter"),
+)
+
+
+def postmortems(past: list[dict[str, Any]], rng: random.Random, end: datetime) -> list[dict[str, Any]]:
+    """Post-mortems of the history's severity 1–2 incidents, as consoles write them
+    (``postmortem.*``, docs/postmortem.md): sections, action items typed mitigate, prevent
+    or process, the meeting (mostly within 3 calendar days for S1, 5 business days for
+    S2), and a status that moves from draft to closed as the weeks pass."""
+    opened: dict[str, dict[str, Any]] = {}
+    resolved: dict[str, datetime] = {}
+    for ev in past:
+        if ev["type"] == "incident.opened":
+            opened[ev["incident"]] = ev
+        elif ev["type"] == "incident.status_set" and ev["data"]["status"] == "resolved":
+            resolved.setdefault(ev["incident"], parse_rfc3339(ev["ts"]))
+    out: list[dict[str, Any]] = []
+    for incident, at in resolved.items():
+        first = opened[incident]
+        d = first["data"]
+        if d["severity"] > 2:
+            continue
+        owner = first["actor"]
+        t = at + timedelta(hours=rng.uniform(2, 20))
+
+        def add(etype: str, data: dict[str, Any], when: datetime, owner: str = owner, incident: str = incident) -> None:
+            if when < end:
+                out.append({"v": 1, "id": new_id(), "ts": utc_text(when, ms=True), "actor": owner,
+                            "type": etype, "incident": incident, "data": data})  # fmt: skip
+
+        add("postmortem.status_set", {"status": "draft"}, t)
+        for n, (section, text) in enumerate(PM_TEXTS.items()):
+            if rng.random() < 0.85:
+                add("postmortem.section_set", {"section": section, "text": text.format(**d)},
+                    t + timedelta(minutes=5 * (n + 1)))  # fmt: skip
+        add("postmortem.pin_set", {"event": first["id"], "pinned": True}, t + timedelta(minutes=50))
+        for n, (kind, text) in enumerate(rng.sample(PM_ACTIONS, rng.randint(1, 3))):
+            due = at + timedelta(weeks=4 if kind != "process" else 8)
+            add("postmortem.action_added", {"action": f"a{n + 1}", "kind": kind, "text": text,
+                                            "owner": rng.choice(HANDLES), "due": utc_text(due, ms=True)},
+                t + timedelta(minutes=55 + n))  # fmt: skip
+            if rng.random() < 0.6:
+                add("postmortem.action_set", {"action": f"a{n + 1}", "state": "done"},
+                    t + timedelta(days=rng.uniform(3, 30)))  # fmt: skip
+        limit = 3 if d["severity"] == 1 else 7  # calendar days (5 business days is 7 at most)
+        meeting = at + timedelta(days=rng.uniform(0.8, limit * (1.25 if rng.random() < 0.12 else 0.9)))
+        add("postmortem.meeting", {"at": utc_text(meeting, ms=True), "attendees": rng.sample(HANDLES, 3)},
+            meeting + timedelta(hours=1))  # fmt: skip
+        add("postmortem.status_set", {"status": "in_review"}, meeting + timedelta(hours=2))
+        add("postmortem.status_set", {"status": "reviewed"}, meeting + timedelta(days=rng.uniform(1, 4)))
+        add("postmortem.status_set", {"status": "closed"}, meeting + timedelta(days=rng.uniform(6, 20)))
+    return out
+
+
+HANDOFF_NOTES = (
+    "Crisis protocol stood down at the end of the shift. Press deadline at 09:00 UTC on the media "
+    "escalation; holding statement approved, not issued. Two preservation holds expire this week."
+)
+
+
+def handoffs(live: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """The shift handoffs of today (docs/handoff.md): each region's last one acknowledged
+    about eight hours ago, and one submitted twenty minutes ago to the demo's commander
+    (``demo-ic``), by whoever is on call, waiting for the read-back."""
+    from data.roster import Rotation, holder
+    from data.sample import ROTATIONS
+
+    last = parse_rfc3339(live[-1]["ts"])
+    out: list[dict[str, Any]] = []
+
+    def add(etype: str, data: dict[str, Any], when: datetime, actor: str) -> None:
+        out.append({"v": 1, "id": new_id(), "ts": utc_text(when, ms=True), "actor": actor, "type": etype,
+                    "data": data})  # fmt: skip
+
+    rotations = [Rotation.from_row(r) for r in ROTATIONS]
+    acked = last - timedelta(hours=8, minutes=30)
+    for rot in rotations:
+        giver = holder(rot, (), acked)[0] or rot.members[0]
+        taker = next(m for m in rot.members if m != giver)
+        hid = f"HO-{rot.region}-DEMO-1"  # (the demo's times are fitted to now later: no time in ids)
+        add("handoff.submitted", {"handoff": hid, "from": giver, "to": taker, "region": rot.region,
+                                  "notes": "Quiet shift; nothing time-critical open."},
+            acked - timedelta(minutes=15), giver)  # fmt: skip
+        add("handoff.acknowledged", {"handoff": hid, "readback": "Nothing time-critical; I have it."}, acked, taker)
+    sent = last - timedelta(minutes=20)
+    rot = next((r for r in rotations if holder(r, (), sent)[0]), rotations[0])
+    giver = holder(rot, (), sent)[0] or rot.members[0]
+    severity: dict[str, int] = {}
+    settled: set[str] = set()
+    for ev in live:
+        if parse_rfc3339(ev["ts"]) > sent:
+            break
+        if ev["type"] in ("incident.opened", "incident.severity_set"):
+            severity[ev["incident"]] = ev["data"]["severity"]
+        elif ev["type"] == "incident.status_set" and ev["data"]["status"] in (*SETTLED, "closed"):
+            settled.add(ev["incident"])
+    active = sorted((s, i) for i, s in severity.items() if i not in settled)[:4]
+    trends = ("unstable", "watch", "stable", "stable")
+    entries = [
+        {"incident": i, "trend": trends[n], "severity": s,
+         "summary": "Verification done; waiting on Legal's good-faith decision" if n == 0
+         else "Contained; monitoring re-uploads" if n == 1 else "Steady; nothing due this shift",
+         "contingencies": ["If Legal approves, disclose the minimum over the LE portal and log it",
+                           "If the requester cannot be verified by 06:00, decline and open a security incident"]
+         if n == 0 else []}
+        for n, (s, i) in enumerate(active)
+    ]  # fmt: skip
+    for e in entries:
+        if not e["contingencies"]:
+            del e["contingencies"]
+    add("handoff.submitted", {"handoff": f"HO-{rot.region}-DEMO-2", "from": giver, "to": "demo-ic",
+                              "region": rot.region, "notes": HANDOFF_NOTES,
+                              "shift_start": utc_text(acked, ms=True), "incidents": entries}, sent, giver)  # fmt: skip
+    return out
 
 
 def _sop_templates() -> dict[str, Any]:
@@ -37,13 +285,16 @@ def _sop_templates() -> dict[str, Any]:
     return dict(load_templates().templates)
 
 
-def with_procedures(events: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+def with_procedures(
+    events: list[dict[str, Any]], rng: random.Random, *, cadence_written: Iterable[str] = ()
+) -> list[dict[str, Any]]:
     """The history as consoles would have written it: each opened incident gets its SOP
     checklist, and a re-graded one the items that then apply (as a console adds them,
     through the same code), most items ticked done in time, a few late, those not yet
     due still open; severity 1–2 incidents get stakeholder updates about every
     20 minutes while they are worked on. The generator's own ad-hoc items are left out
-    (the procedures replace them)."""
+    (the procedures replace them). ``cadence_written``: incidents whose stakeholder updates
+    are already in ``events`` (none are added for them)."""
     from data.models import parse_rfc3339
     from data.procedures import TRIGGERS, sop_items
 
@@ -56,6 +307,7 @@ def with_procedures(events: list[dict[str, Any]], rng: random.Random) -> list[di
             settled.setdefault(ev["incident"], parse_rfc3339(ev["ts"]))
         if ev["type"] in ("incident.opened", "incident.severity_set") and ev["data"]["severity"] <= 2:
             urgent.add(ev["incident"])
+    urgent.difference_update(cadence_written)
     extra: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
     rows: dict[str, dict[str, Any]] = {}  # each incident as the store would hold it
@@ -146,7 +398,7 @@ def _fit_to_now(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for ev in events:
         ev["ts"] = fit(ev["ts"])
         data = ev["data"]
-        for key in ("due", "detected_at"):
+        for key in ("due", "detected_at", "at", "shift_start"):
             if isinstance(data.get(key), str):
                 data[key] = fit(data[key])
     return events

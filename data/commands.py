@@ -14,7 +14,7 @@ from . import clock
 from .config import Settings
 from .export import rows
 from .journal import FileJournal, Journal, encode_event
-from .models import CORE_TYPES, MAX_LINE_BYTES, EventError, validate_event
+from .models import CORE_TYPES, MAX_LINE_BYTES, EventError, check_extension, validate_event
 from .store import Store, SyncResult
 
 _ALLOWED_INPUT = {"type", "incident", "data", "id", "ts", "actor"}
@@ -73,6 +73,7 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
                 event[key] = value
         try:
             parsed = validate_event({**event, "prev": None})
+            check_extension(parsed.type, event["data"])
         except EventError as exc:
             problems.append(f"{where}: {exc}")
             continue

@@ -90,4 +90,32 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         return f"Handoff {_s(d.get('handoff'))} from {_s(d.get('from'))} to {_s(d.get('to'))}"
     if event_type == "handoff.acknowledged":
         return f"Handoff {_s(d.get('handoff'))} acknowledged: {_s(d.get('readback'))}"
+    if event_type.startswith("postmortem."):
+        return _postmortem(event_type, d)
+    return f"{event_type} (a type this version does not know)"
+
+
+def _postmortem(event_type: str, d: dict[str, Any]) -> str:
+    kind = event_type.removeprefix("postmortem.")
+    if kind == "section_set":
+        section = _s(d.get("section", "")).replace("_", " ")
+        return f"Post-mortem {section} {'cleared' if not d.get('text') else 'edited'}"
+    if kind == "status_set":
+        return f"Post-mortem status set to {_s(d.get('status', '')).replace('_', ' ')}{_reason(d)}"
+    if kind == "action_added":
+        due = f", due {_when(d['due'])}" if d.get("due") else ""
+        return (
+            f"Post-mortem action + {_s(d.get('action'))} ({_s(d.get('kind'))}, {_s(d.get('owner'))}{due}): "
+            f"{_s(d.get('text'))}"
+        )
+    if kind == "action_set":
+        note = f": {_s(d['note'])}" if d.get("note") else ""
+        return f"Post-mortem action {_s(d.get('action'))} → {_s(d.get('state'))}{note}"
+    if kind == "pin_set":
+        return f"Post-mortem: {'pinned' if d.get('pinned') else 'unpinned'} event {_s(d.get('event'))}"
+    if kind == "meeting":
+        people = d.get("attendees") or []
+        who = f" with {', '.join(_s(p) for p in people)}" if isinstance(people, list) and people else ""
+        note = f": {_s(d['note'])}" if d.get("note") else ""
+        return f"Post-mortem meeting held {_when(d.get('at'))}{who}{note}"
     return f"{event_type} (a type this version does not know)"

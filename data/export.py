@@ -1,5 +1,14 @@
 """Exports of the projected state as JSON or CSV (values byte-exact as the journal holds
-them; CSV cells that are lists or objects are flattened readably)."""
+them; CSV cells that are lists or objects are flattened readably).
+
+CSV is made to open cleanly in a spreadsheet (RFC 4180: CRLF line ends, fields quoted when
+they hold a comma, a quote or a line break). Journal text is untrusted, so a text cell that
+a spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or
+a carriage return) is prefixed with a single quote (OWASP's advice against CSV injection);
+JSON keeps every value byte-exact. ``bom=True`` starts the text with a UTF-8 byte-order
+mark, which Excel needs to read UTF-8 (the command line writes one to files, not to
+standard output: docs/trends.md, "CSV in a spreadsheet").
+"""
 
 from __future__ import annotations
 
@@ -87,17 +96,32 @@ def _cell(value: Any) -> Any:
     return value
 
 
+#: what makes a spreadsheet read a cell as a formula (or hide where it starts)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs: text starting like a formula gets a leading
+    single quote (numbers are left as they are: ``-3`` as an int is a number, not text)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(out: IO[str], fields: list[str], items: Iterable[dict[str, Any]]) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(fields)
+    writer.writerow([safe_cell(f) for f in fields])
     for item in items:
-        writer.writerow([_cell(item.get(f)) for f in fields])
+        writer.writerow([safe_cell(_cell(item.get(f))) for f in fields])
 
 
-def render(fields: list[str], items: list[dict[str, Any]], fmt: str) -> str:
+def render(fields: list[str], items: list[dict[str, Any]], fmt: str, *, bom: bool = False) -> str:
     buf = io.StringIO()
     if fmt == "json":
         write_json(buf, items)
     else:
+        if bom:
+            buf.write(BOM)
         write_csv(buf, fields, items)
     return buf.getvalue()

@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .clock import utc_text
 from .clocks import Policy, clock_state
 from .describe import describe
-from .models import TERMINAL_STATUSES
+from .models import TERMINAL_STATUSES, read_handoff_extension
 from .roster import ALL, OnCall, Override, Rotation, on_call, regions, zone
 from .store import Store
 from .text import clean
-from .views import IncidentRow, SyncState, load_snapshot, parse_time
+from .views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
 
 #: the sustainable pace (domain notes): about two incidents per 12-hour shift
 GUIDELINE_INCIDENTS = 2
@@ -83,6 +83,37 @@ class OpenItem:
 
 
 @dataclass(frozen=True)
+class Assessment:
+    """What the outgoing commander says of one incident: its trend, a one-line summary,
+    and if/then contingencies (the ``incidents`` extension of ``handoff.submitted``)."""
+
+    trend: str = "stable"  # stable, watch, unstable
+    summary: str = ""
+    contingencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A handoff being written: the assessments by incident and the free notes."""
+
+    assessments: dict[str, Assessment] = field(default_factory=dict)
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A handoff submitted and not yet acknowledged: what the incoming commander reviews."""
+
+    handoff: str
+    from_person: str | None
+    to_person: str | None
+    submitted_by: str | None
+    submitted_at: datetime | None
+    notes: str
+    assessments: dict[str, Assessment]
+
+
+@dataclass(frozen=True)
 class IncidentReport:
     id: str
     severity: int
@@ -93,6 +124,7 @@ class IncidentReport:
     changes: int  # applied events this shift
     last_changes: tuple[Change, ...]  # the last few, in journal order
     open_items: tuple[OpenItem, ...]
+    assessment: Assessment | None = None  # None: the outgoing commander has not said
 
 
 @dataclass(frozen=True)
@@ -134,6 +166,8 @@ class HandoffReport:
     health: Health
     team: tuple[Load, ...]
     guideline: float  # incidents per person for a shift of this length
+    pending: Submission | None = None  # the region's handoff awaiting acknowledgement
+    notes: str = ""  # the outgoing commander's notes (the draft's, else the pending one's)
 
 
 # --- building --------------------------------------------------------------------------
@@ -166,6 +200,41 @@ def _last_acknowledged(handoffs: list[dict[str, Any]], region: str, now: datetim
     return best
 
 
+def home_region(rotations: Iterable[Rotation], actor: str) -> str:
+    """The region of the first rotation the actor belongs to, else ``all``."""
+    mine = next((r for r in rotations if actor in r.members), None)
+    return mine.region if mine is not None else ALL
+
+
+def assessments_of(data: dict[str, Any] | None) -> dict[str, Assessment]:
+    """The assessments a ``handoff.submitted`` carries (its well-formed entries)."""
+    ext = read_handoff_extension(data)
+    return {
+        e.incident: Assessment(e.trend, e.summary or "", tuple(e.contingencies or ()))
+        for e in ext.incidents or ()
+    }
+
+
+async def pending_submission(store: Store, region: str) -> Submission | None:
+    """The handoff of ``region`` awaiting acknowledgement (for ``all``: the one for every
+    region), with what it says."""
+    want = None if region == ALL else region
+    found = next((p for p in reversed(pending_handoffs(await store.handoffs())) if p.region == want), None)
+    if found is None:
+        return None
+    data = await store.event_data(found.submitted_seq) or {}
+    notes = data.get("notes")
+    return Submission(
+        handoff=found.handoff,
+        from_person=found.from_person,
+        to_person=found.to_person,
+        submitted_by=found.submitted_by,
+        submitted_at=found.submitted_at,
+        notes=notes if isinstance(notes, str) else "",
+        assessments=assessments_of(data),
+    )
+
+
 def _names(people: list[dict[str, Any]]) -> dict[str, str]:
     return {p["handle"]: p["name"] for p in people}
 
@@ -175,27 +244,51 @@ def _person(handle: str | None, names: dict[str, str]) -> Person:
 
 
 async def build_handoff(
-    store: Store, actor: str, region: str | None, now: datetime, policy: Policy | None = None
+    store: Store,
+    actor: str,
+    region: str | None,
+    now: datetime,
+    policy: Policy | None = None,
+    *,
+    draft: Draft | None = None,
+    people: tuple[str | None, str | None] | None = None,
 ) -> HandoffReport:
     """The handoff report as the store stands (sync it first). ``region`` None: the region
     of the actor's rotation, else ``all``. Raises :class:`HandoffError` for a region no
-    rotation belongs to."""
+    rotation belongs to.
+
+    The outgoing commander's assessments and notes come from ``draft`` (a handoff being
+    written), else from the region's handoff awaiting acknowledgement. ``people``
+    (outgoing, incoming) replaces whom the roster names, where not None."""
     now = now.astimezone(UTC)
     snap = await load_snapshot(store, SyncState(journal=""), policy=policy)
     rotations = snap.rotations
     overrides: list[Override] = list(snap.overrides)
     known = regions(rotations)
     if region is None:
-        mine = next((r for r in rotations if actor in r.members), None)
-        region = mine.region if mine is not None else ALL
+        region = home_region(rotations, actor)
     elif region != ALL and region not in known:
         raise HandoffError(f"no rotation in region {region!r} (regions: {', '.join([*known, ALL])})")
 
     rot = _pick_rotation(rotations, region, actor)
     names = _names(await store.people())
     oc: OnCall | None = on_call(rot, overrides, now) if rot is not None else None
+    last = _last_acknowledged(await store.handoffs(), region, now)
     outgoing = oc.person if oc is not None and oc.person else actor
+    # whoever read back the region's last handoff holds the war room, unless the roster
+    # has put someone else on call since
+    took = last.get("acknowledged_by") if last is not None else None
+    at = _ack_time(last) if last is not None else None
+    if took and at is not None and (oc is None or oc.since is None or at >= oc.since):
+        outgoing = took
     incoming = oc.next_person if oc is not None else None
+    pending = await pending_submission(store, region)
+    if pending is not None and draft is None:  # the people of the handoff under review
+        outgoing = pending.from_person or outgoing
+        incoming = pending.to_person or incoming
+    if people is not None:
+        outgoing = people[0] or outgoing
+        incoming = people[1] or incoming
     next_start = oc.next_at if oc is not None else None
     next_end = now + DEFAULT_SHIFT
     if rot is not None and next_start is not None and incoming is not None:
@@ -203,7 +296,6 @@ async def build_handoff(
         if theirs.until is not None:
             next_end = theirs.until
 
-    last = _last_acknowledged(await store.handoffs(), region, now)
     if last is not None:
         shift_start = _ack_time(last) or now - DEFAULT_SHIFT
         since_seq: int | None = last["acknowledged_seq"]
@@ -212,11 +304,15 @@ async def build_handoff(
 
     def in_shift(event: dict[str, Any]) -> bool:
         if since_seq is not None:
-            return bool(event["seq"] > since_seq)
+            return True  # the query took the events after the acknowledgement
         ts = parse_time(event["ts"])
         return ts is not None and shift_start <= ts <= now
 
-    events = [e for e in await store.timeline() if in_shift(e)]
+    if since_seq is not None:
+        rows = await store.timeline(after_seq=since_seq)
+    else:  # the day of ts as written is within a day of its UTC day: a margin of two
+        rows = await store.timeline(from_day=(shift_start - timedelta(days=2)).date().isoformat())
+    events = [e for e in rows if in_shift(e)]
     by_incident: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         by_incident.setdefault(e["incident"], []).append(e)
@@ -245,14 +341,17 @@ async def build_handoff(
         if item["state"] in OPEN_ITEM_STATES:
             checklist.setdefault(item["incident"], []).append(item)
 
-    reports = tuple(_incident(r, actor, by_incident.get(r.id, []), checklist.get(r.id, [])) for r in active)
+    said = draft.assessments if draft is not None else (pending.assessments if pending is not None else {})
+    reports = tuple(
+        _incident(r, actor, by_incident.get(r.id, []), checklist.get(r.id, []), said.get(r.id)) for r in active
+    )
     watch = tuple(
         WatchItem(r.id, r.title if r.visible_to(actor) else None, r.status) for r in active if r.severity == 4
     )
 
     breaks = await store.chain_breaks()
     health = Health(
-        quarantined=len(await store.quarantine()),
+        quarantined=(await store.status()).counters["quarantined"],
         chain_breaks=len(breaks),
         first_break=(breaks[0]["line"], breaks[0]["reason"]) if breaks else None,
     )
@@ -284,13 +383,21 @@ async def build_handoff(
         health=health,
         team=team,
         guideline=guideline,
+        pending=pending,
+        notes=draft.notes if draft is not None else (pending.notes if pending is not None else ""),
     )
 
 
 def _incident(
-    row: IncidentRow, actor: str, events: list[dict[str, Any]], items: list[dict[str, Any]]
+    row: IncidentRow,
+    actor: str,
+    events: list[dict[str, Any]],
+    items: list[dict[str, Any]],
+    assessment: Assessment | None,
 ) -> IncidentReport:
     visible = row.visible_to(actor)
+    if assessment is not None and not visible:  # the trend is not a detail; the text is
+        assessment = Assessment(assessment.trend)
     changes = tuple(
         Change(
             e["seq"],
@@ -315,6 +422,7 @@ def _incident(
         changes=len(events),
         last_changes=changes,
         open_items=open_items,
+        assessment=assessment,
     )
 
 
@@ -383,9 +491,24 @@ def to_json(report: HandoffReport) -> dict[str, Any]:
                     {"item": o.item, "text": o.text, "team": o.team, "state": o.state, "due": _iso(o.due)}
                     for o in i.open_items
                 ],
+                "trend": i.assessment.trend if i.assessment else None,
+                "summary": (i.assessment.summary or None) if i.assessment and i.title is not None else None,
+                "contingencies": list(i.assessment.contingencies) if i.assessment else [],
             }
             for i in report.incidents
         ],
+        "notes": report.notes,
+        "pending": (
+            {
+                "handoff": report.pending.handoff,
+                "from": report.pending.from_person,
+                "to": report.pending.to_person,
+                "submitted_by": report.pending.submitted_by,
+                "submitted_at": _iso(report.pending.submitted_at),
+            }
+            if report.pending is not None
+            else None
+        ),
         "watch": [{"id": w.id, "title": w.title, "status": w.status} for w in report.watch],
         "health": {
             "quarantined": report.health.quarantined,
@@ -418,6 +541,7 @@ def md(value: object, limit: int | None = _TEXT) -> str:
 
 
 _MARKS = {"overdue": "OVERDUE", "at_risk": "AT RISK", "ok": "ok"}
+TREND_MARKS = {"stable": "stable", "watch": "WATCH", "unstable": "UNSTABLE"}
 _WITHHELD = "(restricted)"
 
 
@@ -460,7 +584,19 @@ def to_markdown(report: HandoffReport) -> str:
     )
     add(f"- **This shift:** from {_both(report.shift_start, tz)}, {since}")
     add(f"- **Next shift:** until {_both(report.next_shift_end, tz)}")
+    if report.pending is not None:
+        p = report.pending
+        add(
+            f"- **Handoff {md(p.handoff, 64)}:** submitted by {md(p.submitted_by or '?', 64)} at "
+            f"{_both(p.submitted_at, tz)}, awaiting the read-back of {md(p.to_person or '?', 64)}"
+        )
     add("")
+    if report.notes.strip():
+        add("## Notes from the outgoing commander")
+        add("")
+        for note in report.notes.strip().splitlines():
+            add(md(note, 2000) if note.strip() else "")
+        add("")
 
     add("## Time-critical")
     add("")
@@ -487,6 +623,14 @@ def to_markdown(report: HandoffReport) -> str:
         add("")
         add(md(i.title, _TITLE) if i.title is not None else _WITHHELD)
         add("")
+        a = i.assessment
+        if a is not None:
+            summary = f": {md(a.summary, 500)}" if a.summary else ""
+            add(f"- **Trend:** {TREND_MARKS.get(a.trend, md(a.trend))}{summary}")
+            for cont in a.contingencies:
+                add(f"  - If/then: {md(cont, 2000)}")
+        else:
+            add("- **Trend:** not assessed")
         if i.changes:
             add(f"- **Changed this shift:** {i.changes} event{'s' if i.changes != 1 else ''}")
             for c in i.last_changes:
@@ -546,6 +690,35 @@ def to_markdown(report: HandoffReport) -> str:
     else:
         add("Nobody worked an incident this shift.")
     return "\n".join(out) + "\n"
+
+
+def submission_data(report: HandoffReport, handoff: str, draft: Draft) -> dict[str, Any]:
+    """The ``data`` of the ``handoff.submitted`` that hands ``report`` over: the core
+    members (``from``, ``to``, ``region``, ``notes``) and the extension members
+    (``shift_start``; ``incidents``, one entry per assessed active incident)."""
+    data: dict[str, Any] = {
+        "handoff": handoff,
+        "from": report.outgoing.handle,
+        "to": report.incoming.handle,
+        "notes": draft.notes,
+        "shift_start": utc_text(report.shift_start),
+    }
+    if report.region != ALL:
+        data["region"] = report.region
+    entries = []
+    for i in report.incidents:
+        a = draft.assessments.get(i.id)
+        if a is None:
+            continue
+        entry: dict[str, Any] = {"incident": i.id, "trend": a.trend, "severity": i.severity, "status": i.status}
+        if a.summary.strip():
+            entry["summary"] = a.summary.strip()
+        cont = [c.strip() for c in a.contingencies if c.strip()]
+        if cont:
+            entry["contingencies"] = cont
+        entries.append(entry)
+    data["incidents"] = entries
+    return data
 
 
 async def handoff_for(settings: Any, region: str | None, policy: Policy | None = None) -> HandoffReport:

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from .projector import INCIDENT_COLUMNS, ITEM_COLUMNS, Incident, Item
+from .projector import INCIDENT_COLUMNS, ITEM_COLUMNS, PM_ACTION_COLUMNS, Incident, Item, PmAction
 
 _ID_CHUNK = 900
 
@@ -23,6 +23,10 @@ class SqlLoader:
         "WHERE incident = ? AND end_seq IS NULL"
     )
     _ITEM = f"SELECT {', '.join(ITEM_COLUMNS)} FROM checklist WHERE incident = ? AND item = ?"
+    _PM_ACTION = (
+        f"SELECT {', '.join(PM_ACTION_COLUMNS)} FROM postmortem_actions WHERE incident = ? AND action = ?"
+    )
+    _EVENT_INCIDENT = "SELECT incident FROM events WHERE id = ? AND applied"
 
     def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
         self.execute = execute
@@ -44,6 +48,14 @@ class SqlLoader:
     def item(self, incident_id: str, item: str) -> Item | None:
         row = next(iter(self.execute(self._ITEM, (incident_id, item))), None)
         return None if row is None else Item(*row)
+
+    def pm_action(self, incident_id: str, action: str) -> PmAction | None:
+        row = next(iter(self.execute(self._PM_ACTION, (incident_id, action))), None)
+        return None if row is None else PmAction(*row)
+
+    def event_incident(self, event_id: str) -> str | None:
+        row = next(iter(self.execute(self._EVENT_INCIDENT, (event_id,))), None)
+        return None if row is None else row[0]
 
     def seen_ids(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()

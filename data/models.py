@@ -314,6 +314,132 @@ class HandoffAcknowledged(_Strict):
     readback: Annotated[str, Field(min_length=1, max_length=65_536)]
 
 
+# --- extension members of core types (docs/journal.md, docs/handoff.md) -----------------
+# A format-1 reader ignores them. warroom's writer refuses them malformed; its reader
+# takes what is well formed and ignores the rest, so a line a plain format-1 reader
+# accepts is never quarantined for them.
+
+Trend = Literal["stable", "watch", "unstable"]
+TRENDS: tuple[str, ...] = get_args(Trend)
+
+
+class HandoffEntry(_Strict):
+    """One active incident as the outgoing commander hands it over."""
+
+    incident: IncidentId
+    trend: Trend
+    severity: Annotated[int, Field(ge=1, le=4)] | None = None  # as it was at the handoff
+    status: Status | None = None
+    summary: Annotated[str, Field(max_length=500)] | None = None
+    contingencies: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=2000)]], Field(max_length=20)
+    ] | None = None
+
+
+class HandoffSubmittedExtension(_Strict):
+    shift_start: Time | None = None  # the start of the shift the report covers
+    incidents: Annotated[list[HandoffEntry], Field(max_length=2000)] | None = None
+
+
+EXTENSIONS: dict[str, type[_Strict]] = {"handoff.submitted": HandoffSubmittedExtension}
+
+
+def check_extension(event_type: str, data: Any) -> None:
+    """The writer's check of a type's extension members. Raises EventError."""
+    model = EXTENSIONS.get(event_type)
+    if model is None or not isinstance(data, dict):
+        return
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        parts = format_error(exc).split("; ")
+        raise EventError("; ".join(p if p.startswith("and ") else "data." + p for p in parts)) from None
+
+
+def read_handoff_extension(data: Any) -> HandoffSubmittedExtension:
+    """The reader's view of a ``handoff.submitted``'s extension members: what is well
+    formed (entry by entry), the rest ignored."""
+    if not isinstance(data, dict):
+        return HandoffSubmittedExtension()
+    shift_start = data.get("shift_start")
+    entries: list[HandoffEntry] = []
+    raw = data.get("incidents")
+    for item in raw if isinstance(raw, list) else ():
+        try:
+            entries.append(HandoffEntry.model_validate(item))
+        except ValidationError:
+            continue
+    try:
+        return HandoffSubmittedExtension.model_validate({"shift_start": shift_start, "incidents": entries})
+    except ValidationError:
+        return HandoffSubmittedExtension(incidents=entries)
+
+
+# --- post-mortems (an extension of format 1: docs/postmortem.md) ------------------------
+
+PostmortemSection = Literal[
+    "summary",
+    "impact",
+    "root_cause",
+    "contributing_factors",
+    "five_whys",
+    "went_well",
+    "got_lucky",
+    "lessons",
+]
+PostmortemStatus = Literal["draft", "in_review", "reviewed", "closed"]
+PostmortemActionKind = Literal["mitigate", "prevent", "process"]
+PostmortemActionState = Literal["open", "done", "dropped"]
+PM_SECTIONS: tuple[str, ...] = get_args(PostmortemSection)
+PM_STATUSES: tuple[str, ...] = get_args(PostmortemStatus)
+PM_ACTION_KINDS: tuple[str, ...] = get_args(PostmortemActionKind)
+PM_ACTION_STATES: tuple[str, ...] = get_args(PostmortemActionState)
+PM_SECTION_MAX = 20_000
+
+
+class PostmortemSectionSet(_Strict):
+    """The whole text of one section (empty clears it); the latest wins."""
+
+    section: PostmortemSection
+    text: Annotated[str, Field(max_length=PM_SECTION_MAX)]
+
+
+class PostmortemStatusSet(_Strict):
+    status: PostmortemStatus
+    reason: Text8000 | None = None
+
+
+class PostmortemActionAdded(_Strict):
+    action: ItemId  # unique within the incident
+    kind: PostmortemActionKind
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    owner: Handle
+    due: Time | None = None
+
+
+class PostmortemActionSet(_Strict):
+    action: ItemId
+    state: PostmortemActionState
+    note: Text8000 | None = None
+
+    @model_validator(mode="after")
+    def _note_when_dropped(self) -> PostmortemActionSet:
+        if self.state == "dropped" and not (self.note and self.note.strip()):
+            raise ValueError("a note is required when the state is 'dropped'")
+        return self
+
+
+class PostmortemPinSet(_Strict):
+    event: EventId  # the id of an event on the incident's timeline
+    pinned: bool
+
+
+class PostmortemMeeting(_Strict):
+    at: Time
+    attendees: Annotated[list[Handle], Field(max_length=100)] | None = None
+    note: Text8000 | None = None
+
+
 DATA_MODELS: dict[str, type[_Strict]] = {
     "incident.opened": IncidentOpened,
     "incident.updated": IncidentUpdated,
@@ -329,6 +455,12 @@ DATA_MODELS: dict[str, type[_Strict]] = {
     "roster.override": RosterOverride,
     "handoff.submitted": HandoffSubmitted,
     "handoff.acknowledged": HandoffAcknowledged,
+    "postmortem.section_set": PostmortemSectionSet,
+    "postmortem.status_set": PostmortemStatusSet,
+    "postmortem.action_added": PostmortemActionAdded,
+    "postmortem.action_set": PostmortemActionSet,
+    "postmortem.pin_set": PostmortemPinSet,
+    "postmortem.meeting": PostmortemMeeting,
 }
 CORE_TYPES = frozenset(DATA_MODELS)
 SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.")
@@ -424,11 +556,14 @@ _PATTERN_HINTS = {
     "ts": _TIME_HINT,
     "due": _TIME_HINT,
     "detected_at": _TIME_HINT,
+    "at": _TIME_HINT,
     "start": _TIME_HINT,
     "end": _TIME_HINT,
     "actor": "must be 1-64 printable characters",
     "person": "must be 1-64 printable characters",
     "handle": "must be 1-64 printable characters",
+    "owner": "must be 1-64 printable characters",
+    "event": "must be 1-64 of A-Z a-z 0-9 . _ : -",
 }
 
 

@@ -128,12 +128,46 @@ class Item:
 ITEM_COLUMNS = tuple(f.name for f in fields(Item))
 
 
+@dataclass(slots=True)
+class PmAction:
+    """One post-mortem action item (a row of ``postmortem_actions``, in its order)."""
+
+    incident: str
+    action: str
+    kind: str
+    text: str
+    owner: str
+    due: str | None
+    state: str
+    note: str | None
+    state_by: str | None
+    state_at: str | None
+    added_seq: int
+    added_by: str
+    added_at: str
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.incident, self.action, self.kind, self.text, self.owner, self.due, self.state,
+            self.note, self.state_by, self.state_at, self.added_seq, self.added_by, self.added_at,
+        )  # fmt: skip
+
+
+PM_ACTION_COLUMNS = tuple(f.name for f in fields(PmAction))
+
+
 class Loader(Protocol):
     """Where a projector that is not authoritative finds state it has not seen."""
 
     def incident(self, incident_id: str) -> Incident | None: ...
 
     def item(self, incident_id: str, item: str) -> Item | None: ...
+
+    def pm_action(self, incident_id: str, action: str) -> PmAction | None: ...
+
+    def event_incident(self, event_id: str) -> str | None:
+        """The incident of an applied event (None: no such event, or not an incident's)."""
+        ...
 
     def seen_ids(self, ids: Sequence[str]) -> set[str]: ...
 
@@ -153,6 +187,11 @@ class Batch:
     rotations: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     overrides: list[tuple[Any, ...]] = field(default_factory=list)
     handoffs: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    pm_status: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    pm_sections: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+    pm_actions: dict[tuple[str, str], PmAction] = field(default_factory=dict)
+    pm_pins: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+    pm_meetings: list[tuple[Any, ...]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
 
     def __len__(self) -> int:
@@ -172,6 +211,11 @@ class Batch:
             "rotations": list(self.rotations.values()),
             "overrides": self.overrides,
             "handoffs": self.handoffs,  # type: ignore[dict-item]
+            "postmortem_status": list(self.pm_status.values()),
+            "postmortem_sections": list(self.pm_sections.values()),
+            "postmortem_actions": [a.row() for a in self.pm_actions.values()],
+            "postmortem_pins": list(self.pm_pins.values()),
+            "postmortem_meetings": self.pm_meetings,
         }
 
 
@@ -207,6 +251,7 @@ class Projector:
         self.forgot = False
         self._incidents: dict[str, Incident | None] = {}
         self._items: dict[tuple[str, str], Item | None] = {}
+        self._pm_actions: dict[tuple[str, str], PmAction | None] = {}
 
     # --- state lookup ----------------------------------------------------------------
 
@@ -227,6 +272,16 @@ class Projector:
             pass
         found = None if self.authoritative else self.loader.item(incident_id, item_id)  # type: ignore[union-attr]
         self._items[key] = found
+        return found
+
+    def pm_action(self, incident_id: str, action: str) -> PmAction | None:
+        key = (incident_id, action)
+        try:
+            return self._pm_actions[key]
+        except KeyError:
+            pass
+        found = None if self.authoritative else self.loader.pm_action(incident_id, action)  # type: ignore[union-attr]
+        self._pm_actions[key] = found
         return found
 
     # --- the batch -------------------------------------------------------------------
@@ -337,7 +392,11 @@ class Projector:
         problems: list[tuple[int, str]] = []
         opened: set[str] = set()
         added: set[tuple[str, str]] = set()
+        pm_added: set[tuple[str, str]] = set()
+        batch_events: dict[str, str] = {}  # id -> incident, of the events before in the batch
         for n, event in enumerate(events):
+            if event.known and event.incident is not None and is_scoped(event.type):
+                batch_events.setdefault(event.id, event.incident)
             t = event.type
             if not is_scoped(t) or not event.known:
                 continue
@@ -362,6 +421,25 @@ class Projector:
                     added.add(key)
                 elif not have:
                     problems.append((n, f"checklist item {key[1]!r} of {inc} was never added"))
+            elif t in ("postmortem.action_added", "postmortem.action_set"):
+                data = event.data
+                key = (inc, data.action)
+                have = key in pm_added or self.pm_action(*key) is not None
+                if t == "postmortem.action_added":
+                    if have:
+                        problems.append((n, f"post-mortem action {key[1]!r} of {inc} was already added"))
+                    pm_added.add(key)
+                elif not have:
+                    problems.append((n, f"post-mortem action {key[1]!r} of {inc} was never added"))
+            elif t == "postmortem.pin_set":
+                # stricter than a reader (which applies any pin): refuse a pin of an event
+                # that is not on this incident's timeline (docs/postmortem.md)
+                target = event.data.event  # type: ignore[attr-defined]
+                owner = batch_events.get(target) if target != event.id else None
+                if owner is None and self.loader is not None:
+                    owner = self.loader.event_incident(target)
+                if owner != inc:
+                    problems.append((n, f"event {target} is not on the timeline of {inc}"))
         return problems
 
     # --- applying one event ----------------------------------------------------------
@@ -402,6 +480,8 @@ class Projector:
                 raise Rejected(f"incident {inc_id} was never opened")
             if t == "checklist.added" or t == "checklist.set":
                 self._apply_checklist(ev, inc_id, seq, batch)
+            elif t.startswith("postmortem."):
+                self._apply_postmortem(ev, inc_id, seq, batch)
             elif t == "incident.note":
                 pass  # the timeline entry is the event itself
             elif t == "incident.action":
@@ -473,6 +553,42 @@ class Projector:
             item.state_at = ev.ts
             batch.item_history.append((seq, inc_id, d.item, d.state, d.note, ev.actor, ev.ts))
         batch.items[key] = item
+
+    def _apply_postmortem(self, ev: Envelope, inc_id: str, seq: int, batch: Batch) -> None:
+        """A post-mortem event (docs/postmortem.md): the latest status, section text and pin
+        win; action items like checklist items (added once, set only once added)."""
+        t = ev.type
+        d: Any = ev.data
+        if t == "postmortem.section_set":
+            batch.pm_sections[(inc_id, d.section)] = (inc_id, d.section, d.text, ev.actor, ev.ts, seq)
+        elif t == "postmortem.status_set":
+            batch.pm_status[inc_id] = (inc_id, d.status, d.reason, ev.actor, ev.ts, seq)
+        elif t == "postmortem.pin_set":
+            batch.pm_pins[(inc_id, d.event)] = (inc_id, d.event, d.pinned, ev.actor, ev.ts, seq)
+        elif t == "postmortem.meeting":
+            attendees = orjson.dumps(list(d.attendees or ())).decode()
+            batch.pm_meetings.append((seq, inc_id, d.at, attendees, d.note, ev.actor, ev.ts))
+        elif t == "postmortem.action_added" or t == "postmortem.action_set":
+            key = (inc_id, d.action)
+            action = self.pm_action(inc_id, d.action)
+            if t == "postmortem.action_added":
+                if action is not None:
+                    raise Rejected(
+                        f"post-mortem action {d.action!r} of {inc_id} was already added (line {action.added_seq})"
+                    )
+                action = PmAction(
+                    inc_id, d.action, d.kind, d.text, d.owner, d.due, "open", None, None, None,
+                    seq, ev.actor, ev.ts,
+                )  # fmt: skip
+                self._pm_actions[key] = action
+            else:
+                if action is None:
+                    raise Rejected(f"post-mortem action {d.action!r} of {inc_id} was never added")
+                action.state = d.state
+                action.note = d.note
+                action.state_by = ev.actor
+                action.state_at = ev.ts
+            batch.pm_actions[key] = action
 
     def _set_role(
         self, inc: Incident, role: str, person: str | None, ev: Envelope, seq: int, batch: Batch

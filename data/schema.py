@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -174,6 +174,72 @@ handoffs = Table(
     Column("acknowledged_seq", Integer),
 )
 
+# Post-mortems (docs/postmortem.md): the latest status, each section's latest text, the
+# action items, the pins of timeline entries, and the meetings held.
+postmortem_status = Table(
+    "postmortem_status",
+    metadata,
+    Column("incident", String(32), primary_key=True),
+    Column("status", String, nullable=False),
+    Column("reason", Text),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+postmortem_sections = Table(
+    "postmortem_sections",
+    metadata,
+    Column("incident", String(32), primary_key=True),
+    Column("section", String, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+postmortem_actions = Table(
+    "postmortem_actions",
+    metadata,
+    Column("incident", String(32), primary_key=True),
+    Column("action", String(32), primary_key=True),
+    Column("kind", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("owner", String, nullable=False),
+    Column("due", String),
+    Column("state", String, nullable=False),
+    Column("note", Text),
+    Column("state_by", String),
+    Column("state_at", String),
+    Column("added_seq", Integer, nullable=False),
+    Column("added_by", String, nullable=False),
+    Column("added_at", String, nullable=False),
+)
+
+postmortem_pins = Table(
+    "postmortem_pins",
+    metadata,
+    Column("incident", String(32), primary_key=True),
+    Column("event", String(64), primary_key=True),
+    Column("pinned", Boolean, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+postmortem_meetings = Table(
+    "postmortem_meetings",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("incident", String(32), nullable=False),
+    Column("at", String, nullable=False),
+    Column("attendees", Text, nullable=False),  # JSON list
+    Column("note", Text),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+)
+Index("postmortem_meetings_incident", postmortem_meetings.c.incident, postmortem_meetings.c.seq)
+
 quarantine = Table(
     "quarantine",
     metadata,
@@ -236,6 +302,11 @@ PROJECTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (rotations, ("rotation",)),
     (overrides, ("seq",)),
     (handoffs, ("handoff",)),
+    (postmortem_status, ("incident",)),
+    (postmortem_sections, ("incident", "section")),
+    (postmortem_actions, ("incident", "action")),
+    (postmortem_pins, ("incident", "event")),
+    (postmortem_meetings, ("seq",)),
     (quarantine, ("line",)),
     (chain_breaks, ("line",)),
     (counters, ("name",)),

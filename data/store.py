@@ -125,6 +125,7 @@ _INSERT = {
         ("chain_breaks", S.chain_breaks),
         ("checklist_history", S.checklist_history),
         ("overrides", S.overrides),
+        ("postmortem_meetings", S.postmortem_meetings),
     )
 }
 _REPLACE = {
@@ -135,6 +136,10 @@ _REPLACE = {
         ("checklist", S.checklist),
         ("roster_people", S.roster_people),
         ("rotations", S.rotations),
+        ("postmortem_status", S.postmortem_status),
+        ("postmortem_sections", S.postmortem_sections),
+        ("postmortem_actions", S.postmortem_actions),
+        ("postmortem_pins", S.postmortem_pins),
     )
 }
 _HANDOFF_SUBMITTED = (
@@ -488,14 +493,22 @@ class Store:
             row["restricted"] = bool(row["restricted"])
         return rows
 
-    async def timeline(self, incident: str | None = None) -> list[dict[str, Any]]:
-        """Applied events of an incident (or of all incidents), in journal order."""
+    async def timeline(
+        self, incident: str | None = None, *, after_seq: int | None = None, from_day: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Applied events of an incident (or of all incidents), in journal order; only
+        those after line ``after_seq``, or whose ``ts`` is of day ``from_day``
+        (``YYYY-MM-DD``, as written) or later, when given."""
         e = S.events.c
         stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
             e.applied.is_(True), e.incident.is_not(None)
         )
         if incident is not None:
             stmt = stmt.where(e.incident == incident)
+        if after_seq is not None:
+            stmt = stmt.where(e.seq > after_seq)
+        if from_day is not None:
+            stmt = stmt.where(func.substr(e.ts, 1, 10) >= from_day)
         rows = await self._all(stmt.order_by(e.seq))
         for row in rows:
             row["data"] = orjson.loads(row.pop("raw")).get("data", {})
@@ -530,11 +543,25 @@ class Store:
             row["data"] = orjson.loads(row.pop("raw")).get("data", {})
         return events, earlier, checklist
 
-    async def role_history(self, incident: str) -> list[dict[str, Any]]:
+    async def role_history(self, incident: str | None = None) -> list[dict[str, Any]]:
+        """Who held which role of an incident (of every incident with None), and when."""
         rh = S.role_history.c
-        return await self._all(
-            select(S.role_history).where(rh.incident == incident).order_by(rh.start_seq, rh.role)
+        stmt = select(S.role_history)
+        if incident is not None:
+            stmt = stmt.where(rh.incident == incident)
+        return await self._all(stmt.order_by(rh.start_seq, rh.role))
+
+    async def events_of_types(self, types: Sequence[str]) -> list[dict[str, Any]]:
+        """Applied incident events of these types, in journal order, with their ``data``
+        (the trends read stakeholder updates and severity changes this way)."""
+        e = S.events.c
+        stmt = select(e.seq, e.ts, e.type, e.incident, e.raw).where(
+            e.applied.is_(True), e.incident.is_not(None), e.type.in_(tuple(types))
         )
+        rows = await self._all(stmt.order_by(e.seq))
+        for row in rows:
+            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
+        return rows
 
     async def checklist(self, incident: str | None = None) -> list[dict[str, Any]]:
         c = S.checklist.c
@@ -579,6 +606,42 @@ class Store:
 
     async def handoffs(self) -> list[dict[str, Any]]:
         return await self._all(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
+
+    async def event_data(self, seq: int) -> dict[str, Any] | None:
+        """The ``data`` of the event at line ``seq`` as written (extension members
+        included), or None."""
+        e = S.events.c
+        rows = await self._all(select(e.raw).where(e.seq == seq))
+        if not rows:
+            return None
+        data = orjson.loads(rows[0]["raw"]).get("data")
+        return data if isinstance(data, dict) else None
+
+    @_guarded
+    async def postmortem(self, incident: str) -> dict[str, Any]:
+        """An incident's post-mortem rows, in one connection: ``status`` (a row or None),
+        ``sections`` (section -> row), ``actions`` (in the order added), ``pins`` (event
+        id -> pinned) and ``meetings`` (in journal order)."""
+        async with self.engine.connect() as conn:
+
+            async def rows(table: Any, *order: Any) -> list[dict[str, Any]]:
+                result = await conn.execute(select(table).where(table.c.incident == incident).order_by(*order))
+                return [dict(r) for r in result.mappings()]
+
+            status = await rows(S.postmortem_status, S.postmortem_status.c.seq)
+            sections = await rows(S.postmortem_sections, S.postmortem_sections.c.seq)
+            actions = await rows(S.postmortem_actions, S.postmortem_actions.c.added_seq)
+            pins = await rows(S.postmortem_pins, S.postmortem_pins.c.seq)
+            meetings = await rows(S.postmortem_meetings, S.postmortem_meetings.c.seq)
+        for m in meetings:
+            m["attendees"] = orjson.loads(m["attendees"])
+        return {
+            "status": status[0] if status else None,
+            "sections": {r["section"]: r for r in sections},
+            "actions": actions,
+            "pins": {r["event"]: bool(r["pinned"]) for r in pins},
+            "meetings": meetings,
+        }
 
     async def unknown_events(self) -> list[dict[str, Any]]:
         e = S.events.c

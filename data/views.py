@@ -163,12 +163,52 @@ class SyncState:
 
 
 @dataclass(frozen=True)
+class PendingHandoff:
+    """A handoff submitted and not yet acknowledged (the latest of its region: an earlier
+    one still pending is superseded by it)."""
+
+    handoff: str
+    region: str | None  # None: for every region
+    from_person: str | None
+    to_person: str | None
+    submitted_by: str | None
+    submitted_at: datetime | None
+    submitted_seq: int
+
+
+def pending_handoffs(rows: list[dict[str, Any]]) -> tuple[PendingHandoff, ...]:
+    """From the store's handoff rows: per region, the latest submission, if it has not
+    been acknowledged; in journal order."""
+    latest: dict[str | None, dict[str, Any]] = {}
+    for h in rows:
+        seq = h.get("submitted_seq")
+        if seq is None:
+            continue  # an acknowledgement of a handoff never submitted
+        best = latest.get(h["region"])
+        if best is None or seq > best["submitted_seq"]:
+            latest[h["region"]] = h
+    out = [
+        PendingHandoff(h["handoff"], h["region"], h["from_person"], h["to_person"], h["submitted_by"],
+                       parse_time(h["submitted_at"]), h["submitted_seq"])
+        for h in latest.values()
+        if h.get("acknowledged_seq") is None
+    ]
+    return tuple(sorted(out, key=lambda p: p.submitted_seq))
+
+
+@dataclass(frozen=True)
 class Snapshot:
     incidents: tuple[IncidentRow, ...] = ()
     sync: SyncState = field(default_factory=lambda: SyncState(journal=""))
     rotations: tuple[Rotation, ...] = ()
     overrides: tuple[Override, ...] = ()
     people: tuple[tuple[str, str, str], ...] = ()  # (handle, name, tz)
+    pending: tuple[PendingHandoff, ...] = ()  # handoffs submitted, not yet acknowledged
+
+    def pending_for(self, region: str) -> tuple[PendingHandoff, ...]:
+        """The pending handoffs a console of ``region`` shows: its region's and those for
+        every region (a console of no region, ``all``, shows every one)."""
+        return tuple(p for p in self.pending if region == "all" or p.region in (None, region))
 
     def person_tz(self, handle: str, default: str) -> str:
         for h, _, tz in self.people:
@@ -241,7 +281,8 @@ async def load_snapshot(
     rotations = tuple(Rotation.from_row(r) for r in await store.rotations())
     overrides = tuple(Override.from_row(o) for o in await store.overrides())
     people = tuple((p["handle"], p["name"], p["tz"]) for p in await store.people())
-    return Snapshot(tuple(rows), sync, rotations, overrides, people)
+    pending = pending_handoffs(await store.handoffs())
+    return Snapshot(tuple(rows), sync, rotations, overrides, people, pending)
 
 
 def _items(rows: list[dict[str, Any]]) -> tuple[ChecklistRow, ...]:

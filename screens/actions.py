@@ -37,6 +37,8 @@ ACTION_BINDINGS = [
             tooltip="Mark the selected item blocked (with a note)"),
     Binding("p", "item_skip", "Skip", id="checklist.skip", show=False,
             tooltip="Skip the selected item (with a note)"),
+    Binding("P", "postmortem", "Post-mortem", id="postmortem.open", show=False,
+            tooltip="The incident's post-mortem: sections, action items, pinned timeline, meeting clock"),
 ]  # fmt: skip
 
 
@@ -65,12 +67,14 @@ class IncidentActions:
 
     def actions_apply(self, action: str) -> bool | None:
         """For ``check_action``: the incident and item keys apply while there is a subject."""
-        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
+        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS or action == "postmortem":
             return self.subject() is not None
         return True
 
     def applies(self, action: str) -> bool:
         """Whether an action can run now, every check made (the command palette's filter)."""
+        if action == "postmortem":  # open to anyone: a restricted one's texts are withheld there
+            return self.subject() is not None
         if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
             s = self.subject()
             if s is None or not s.visible:
@@ -124,6 +128,12 @@ class IncidentActions:
         if s := self._target():
             items = {r.item for r in self.query_one(ChecklistPane).items}
             self._dialog(dialogs.ChecklistAddDialog(s.id, {"items": items}))
+
+    def action_postmortem(self) -> None:
+        if (s := self.subject()) is not None:
+            from screens.postmortem import PostmortemScreen
+
+            self.app.push_screen(PostmortemScreen(s.id))
 
     def _item_dialog(self, state: str | None) -> None:
         if target := self._target_item():

@@ -81,6 +81,8 @@ class FormDialog(ModalScreen[bool]):
     event member each field holds (for inline errors)."""
 
     TITLE: ClassVar[str] = ""
+    #: the submit button's label (ctrl+s submits too: the key of forms with a text area)
+    SUBMIT: ClassVar[str] = "Submit (Enter)"
     #: event member (as validation errors name it) -> field id
     MEMBERS: ClassVar[dict[str, str]] = {}
 
@@ -131,7 +133,7 @@ class FormDialog(ModalScreen[bool]):
             yield Static("", id="general-error", classes="error")
             with Horizontal(id="buttons"):
                 yield Button("Cancel (Esc)", id="cancel")
-                yield Button("Submit (Enter)", id="submit", variant="primary")
+                yield Button(self.SUBMIT, id="submit", variant="primary")
 
     def labelled(self, label: str, widget: Widget) -> ComposeResult:
         yield Label(label, classes="field-label")

@@ -16,10 +16,12 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
 from data import clock
+from data.handoff import home_region
 from data.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.views import load_detail as fetch_detail
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
+from widgets.banner import HandoffBanner
 from widgets.checklist import ChecklistPane
 from widgets.queue import IncidentQueue
 from widgets.roster import RosterPane
@@ -102,6 +104,22 @@ class MainScreen(IncidentActions, Screen[None]):
             "Roster",
             id="roster.show",
             tooltip="Who is on call: follow-the-sun coverage and the week of every rotation",
+            show=False,  # the on-call pane's title says it; the footer keeps room for the handoff
+        ),
+        Binding(
+            "h",
+            "handoff",
+            "Handoff",
+            id="handoff.show",
+            tooltip="The shift handoff: write it, submit it, or read it back and acknowledge it",
+        ),
+        Binding(
+            "t",
+            "trends",
+            "Trends",
+            id="trends.show",
+            tooltip="Weeks of incidents, response times, clocks met and missed, on-call load",
+            show=False,  # in the help (?) and the palette; the footer keeps its room
         ),
         Binding(
             "exclamation_mark",
@@ -146,6 +164,7 @@ class MainScreen(IncidentActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.actor, id="status")
+        yield HandoffBanner(self.actor, id="handoff-banner")
         with Vertical(id="queue-pane", classes="pane") as pane:
             pane.border_title = "1 Incident queue"
             yield Input(
@@ -164,6 +183,7 @@ class MainScreen(IncidentActions, Screen[None]):
                     yield ChecklistPane(id="checklist")
                 with Vertical(id="roster-pane", classes="pane") as pane:
                     pane.border_title = "4 On call"
+                    pane.border_subtitle = "w coverage and the week"
                     yield RosterPane(id="roster")
         yield Footer(compact=True)  # compact: every key that matters fits at 120 columns
 
@@ -182,6 +202,7 @@ class MainScreen(IncidentActions, Screen[None]):
         self.snapshot = snapshot
         now = clock.now()
         self.query_one(StatusBar).show(now, snapshot.sync)
+        self.show_banner(now)
         self.refresh_queue(now)
         self.query_one(RosterPane).show(snapshot, now)
         row = next((r for r in self.shown if r.id == self.selected), None)
@@ -205,12 +226,20 @@ class MainScreen(IncidentActions, Screen[None]):
         if not self.shown:
             self.select(None)
 
+    def show_banner(self, now: datetime) -> None:
+        """The handoffs of this console's region awaiting acknowledgement."""
+        snap = self.snapshot
+        pending = snap.pending_for(home_region(snap.rotations, self.actor)) if snap.pending else ()
+        self.query_one(HandoffBanner).show(pending, now)
+
     def show_state(self, state: SyncState) -> None:
         self.query_one(StatusBar).show(clock.now(), state)
 
     def tick(self) -> None:
         now = clock.now()
         self.query_one(StatusBar).show(now)
+        if self.query_one(HandoffBanner).pending:
+            self.show_banner(now)
         self.query_one(IncidentQueue).tick(now, self.actor)
         self.query_one(ChecklistPane).tick(now)
         if now.second % 15 == 0:
@@ -411,6 +440,16 @@ class MainScreen(IncidentActions, Screen[None]):
         from screens.roster import RosterScreen
 
         self.app.push_screen(RosterScreen(self.app.last_snapshot))  # type: ignore[attr-defined]
+
+    def action_handoff(self) -> None:
+        from screens.handoff import HandoffScreen
+
+        self.app.push_screen(HandoffScreen())
+
+    def action_trends(self) -> None:
+        from screens.trends import TrendsScreen
+
+        self.app.push_screen(TrendsScreen(self.app.last_snapshot))  # type: ignore[attr-defined]
 
     def action_warnings(self) -> None:
         from screens.warnings import WarningsScreen

@@ -610,6 +610,8 @@ def test_export_to_file(worked: dict[str, Any]) -> None:
     assert proc.returncode == 0, err(proc)
     assert out(proc) == ""
     text = target.read_bytes().decode("utf-8")
+    assert text.startswith("\ufeff")  # a file gets the byte-order mark Excel needs; stdout does not
+    text = text[1:]
     header, rows = _csv(text)
     assert header == INCIDENT_FIELDS and len(rows) == 2
     assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -61,7 +61,8 @@ async def _open_roster(pilot: Any) -> None:
 
     app = pilot.app
     deadline = time.monotonic() + 15
-    while app.last_snapshot is None or not app.last_snapshot.rotations:
+    # the first sync's snapshot (not the stored one painted before it, "syncing…")
+    while app.last_snapshot is None or not app.last_snapshot.rotations or app.last_snapshot.sync.synced_at is None:
         if time.monotonic() > deadline:
             raise AssertionError("the console did not settle")
         await pilot.pause(0.05)

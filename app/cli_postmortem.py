@@ -1,0 +1,42 @@
+"""``warroom postmortem INCIDENT``: an incident's post-mortem as a Markdown document (after a
+sync): status, meeting clock, lifecycle metrics, the sections, action items and the
+timeline with its pinned entries. Headless: imports no Textual. See docs/postmortem.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from app.cli import EXIT_USAGE, Failure, _run, common, main
+
+
+@main.command()
+@click.argument("incident")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md"]),
+    default="md",
+    show_default=True,
+    help="Output format (Markdown).",
+)
+@common
+def postmortem(settings: Any, incident: str, fmt: str) -> None:
+    """The post-mortem of INCIDENT as a Markdown document (sections, action items, the
+    meeting clock, lifecycle metrics, the timeline with its pinned entries)."""
+    from data.config import config_file
+    from data.postmortem import PmPolicyError, load_pm_policy, postmortem_for, to_markdown
+    from data.text import clean
+
+    try:
+        policy = load_pm_policy(config_file())
+    except PmPolicyError as exc:
+        raise Failure(str(exc)) from None
+    pm = _run(postmortem_for(settings, incident, policy))
+    if pm is None:
+        raise Failure(f"no incident {clean(incident, 64)!r} in the journal", EXIT_USAGE)
+    sys.stdout.buffer.write(to_markdown(pm).encode("utf-8"))  # UTF-8 whatever the locale
+    sys.stdout.flush()

@@ -1,0 +1,108 @@
+"""``warroom report``: reports computed from the store, for scripts and spreadsheets.
+
+``warroom report trends`` exports the numbers of the trends screen (data/trends.py; every
+number is defined in docs/trends.md) as JSON or CSV. Headless: imports no Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from app.cli import EXIT_USAGE, Failure, _run, common, main, write_output
+
+if TYPE_CHECKING:
+    from data.config import Settings
+    from data.trends import Trends
+
+REGIONS = ("US", "UK", "AU", "EU", "global")
+
+
+def parse_when(value: str, option: str, *, end_of_day: bool = False) -> datetime:
+    """``YYYY-MM-DD`` (midnight UTC at its start; with ``end_of_day``, the next midnight, so
+    the day is included) or an RFC 3339 time; a Failure naming the option otherwise."""
+    from data.models import parse_rfc3339
+
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError as exc:
+            raise Failure(f"{option} {value!r}: not a valid date: {exc}", EXIT_USAGE) from None
+        start = datetime.combine(day, time(0), tzinfo=UTC)
+        return start + timedelta(days=1) if end_of_day else start
+    if re.match(r"\d{4}-\d{2}-\d{2}[Tt ]", value):
+        try:
+            return parse_rfc3339(value).astimezone(UTC)
+        except ValueError as exc:
+            raise Failure(f"{option} {value!r}: {exc}", EXIT_USAGE) from None
+    raise Failure(
+        f"{option} {value!r}: expected a date YYYY-MM-DD (UTC) or an RFC 3339 time such as 2026-11-22T03:00:00Z",
+        EXIT_USAGE,
+    )
+
+
+async def _trends(settings: Settings, since: datetime | None, until: datetime | None, region: str | None,
+                  policy: Any) -> Trends:  # fmt: skip
+    from data import clock
+    from data.journal import FileJournal
+    from data.store import Store
+    from data.trends import compute, load_input, week_of
+
+    async with await Store.open(settings.db) as store:
+        await store.sync(FileJournal(settings.journal))
+        inp = await load_input(store)
+    now = clock.now().astimezone(UTC)
+    end = until or now
+    if since is None:
+        first = inp.first_opened()
+        since = week_of(first).start if first is not None else week_of(end).start
+    if end <= since:
+        raise Failure(f"--until ({end:%Y-%m-%dT%H:%M:%SZ}) must be after --since ({since:%Y-%m-%dT%H:%M:%SZ})",
+                      EXIT_USAGE)  # fmt: skip
+    return compute(inp, since, end, now, region=region, policy=policy)
+
+
+@main.group()
+def report() -> None:
+    """Reports computed from the journal (after a sync): trends over weeks."""
+
+
+@report.command()
+@click.option("--since", metavar="DATE", help="From this date (YYYY-MM-DD, UTC) or RFC 3339 time (default: the first incident's week).")
+@click.option("--until", metavar="DATE", help="Up to the end of this date (YYYY-MM-DD, UTC) or this RFC 3339 time (default: now).")
+@click.option("--region", type=click.Choice(REGIONS), help="Only incidents touching this region, and its rotations.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to a file (else standard output).")
+@click.option("--bom/--no-bom", default=None,
+              help="Start CSV with a UTF-8 byte-order mark, which Excel needs (default: to a file yes, to standard output no).")
+@common
+def trends(settings: Settings, since: str | None, until: str | None, region: str | None, fmt: str,
+           output: str | None, bom: bool | None) -> None:  # fmt: skip
+    """Incidents opened per week by category, severity mix, time to acknowledge and to
+    resolve (median, 90th percentile), clocks met and missed, on-call load per person.
+    Weeks are ISO weeks in UTC; docs/trends.md defines every number."""
+    from data.clocks import PolicyError, load_policy
+    from data.config import config_file
+    from data.export import render
+    from data.trends import FIELDS, rows, to_json
+
+    start = parse_when(since, "--since") if since else None
+    end = parse_when(until, "--until", end_of_day=True) if until else None
+    try:
+        policy = load_policy(config_file())
+    except PolicyError as exc:
+        raise Failure(str(exc)) from None
+    result = _run(_trends(settings, start, end, region, policy))
+    if fmt == "json":
+        text = json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n"
+        write_output(text, output, "the trends")
+    else:
+        items = rows(result)
+        text = render(FIELDS, items, "csv", bom=bool(output) if bom is None else bom)
+        write_output(text, output, f"{len(items)} trend rows")
