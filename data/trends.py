@@ -39,21 +39,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .clocks import Clock, Policy, ack_clock, item_clock, t0_of
-from .models import CATEGORIES, REGIONS, parse_rfc3339
+from .models import CATEGORIES, REGIONS
 from .roster import Override, Rotation, segments
+from .views import parse_time
 
 KINDS = ("ack", "update", "item")
 SEVERITIES = (1, 2, 3, 4)
 WEEK = timedelta(days=7)
 
 
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_rfc3339(value).astimezone(UTC)
-    except ValueError:
-        return None
+_time = parse_time  # the one reading of a stored time (data.views)
 
 
 # --- the input ---------------------------------------------------------------------------

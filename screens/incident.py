@@ -15,28 +15,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from data import clock
+from data.postmortem import duration
 from data.text import clean
 from data.views import Snapshot, incident_clocks, load_checklist, load_timeline, parse_time
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from widgets.checklist import ChecklistPane
 from widgets.status import StatusBar
 from widgets.timeline import Timeline
-
-
-def duration(start: datetime | None, end: datetime | None) -> str:
-    if start is None or end is None:
-        return "—"
-    secs = int((end - start).total_seconds())
-    sign = "-" if secs < 0 else ""
-    secs = abs(secs)
-    d, rem = divmod(secs, 86400)
-    h, rem = divmod(rem, 3600)
-    m, s = divmod(rem, 60)
-    if d:
-        return f"{sign}{d}d {h}h {m}m"
-    if h:
-        return f"{sign}{h}h {m:02d}m"
-    return f"{sign}{m}m {s:02d}s"
 
 
 def fmt_time(t: datetime | None) -> str:
