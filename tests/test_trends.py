@@ -336,3 +336,40 @@ async def test_screen_filters_change_the_numbers(tmp_path: Path) -> None:
             assert not isinstance(app.screen, TrendsScreen)
     finally:
         clock.freeze(None)
+
+
+async def test_screen_shows_hostile_handles_literally(tmp_path: Path) -> None:
+    """The people of the on-call load come from the journal: markup in a handle reads
+    literally and no control character reaches the screen."""
+    from app.console import WarRoom
+    from screens.trends import TrendsScreen
+    from tests._console_helpers import (
+        assert_screen_clean,
+        opened,
+        scoped,
+        screen_text,
+        seed,
+        settings_for,
+        wait_for,
+    )
+
+    handles = [h for h in ("[/", "[/foo]", "[red]x[/]", "[@click=app.quit]x[/]", "trailing backslash\\",
+                           "🚨🔥 incident 🧯", "儿童安全事件 対応中 사건")]  # fmt: skip
+    settings = settings_for(tmp_path)
+    events = []
+    for n, h in enumerate(handles):
+        events += [opened(f"INC-T{n}", severity=2), scoped("incident.role_set", f"INC-T{n}", role="commander", person=h)]
+    await seed(settings, events, actor="amara")
+    app = WarRoom(settings)
+    async with app.run_test(size=(150, 42)) as pilot:
+        await wait_for(pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents, what="sync")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None)
+        await pilot.pause(0.2)
+        assert_screen_clean(app, "the trends screen")
+        text = screen_text(app)
+        from data.text import clean
+
+        for h in ("[/foo]", "[red]x[/]", "[@click=app.quit]x[/]"):
+            assert clean(h, 10) in text, h  # the column keeps 10 characters
+        assert app.is_running
