@@ -309,13 +309,15 @@ async def build_handoff(
         return ts is not None and shift_start <= ts <= now
 
     if since_seq is not None:
-        rows = await store.timeline(after_seq=since_seq)
-    else:  # the day of ts as written is within a day of its UTC day: a margin of two
-        rows = await store.timeline(from_day=(shift_start - timedelta(days=2)).date().isoformat())
+        rows = await store.incident_events(after_seq=since_seq)
+    else:
+        rows = await store.incident_events(since=shift_start, until=now)
     events = [e for e in rows if in_shift(e)]
     by_incident: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         by_incident.setdefault(e["incident"], []).append(e)
+    # the data of only the changes written out (the last few of each incident)
+    shown = await store.events_data([e["seq"] for evs in by_incident.values() for e in evs[-LAST_CHANGES:]])
 
     active = [r for r in snap.incidents if r.status not in TERMINAL_STATUSES]
     critical = sorted(
@@ -337,13 +339,13 @@ async def build_handoff(
     )
 
     checklist: dict[str, list[dict[str, Any]]] = {}
-    for item in await store.checklist():
-        if item["state"] in OPEN_ITEM_STATES:
-            checklist.setdefault(item["incident"], []).append(item)
+    for item in await store.checklist(states=OPEN_ITEM_STATES):
+        checklist.setdefault(item["incident"], []).append(item)
 
     said = draft.assessments if draft is not None else (pending.assessments if pending is not None else {})
     reports = tuple(
-        _incident(r, actor, by_incident.get(r.id, []), checklist.get(r.id, []), said.get(r.id)) for r in active
+        _incident(r, actor, by_incident.get(r.id, []), shown, checklist.get(r.id, []), said.get(r.id))
+        for r in active
     )
     watch = tuple(
         WatchItem(r.id, r.title if r.visible_to(actor) else None, r.status) for r in active if r.severity == 4
@@ -392,6 +394,7 @@ def _incident(
     row: IncidentRow,
     actor: str,
     events: list[dict[str, Any]],
+    data: dict[int, dict[str, Any]],
     items: list[dict[str, Any]],
     assessment: Assessment | None,
 ) -> IncidentReport:
@@ -404,7 +407,7 @@ def _incident(
             parse_time(e["ts"]),
             e["actor"],
             e["type"],
-            describe(e["type"], e["data"] if isinstance(e["data"], dict) else {}) if visible else None,
+            describe(e["type"], data.get(e["seq"], {})) if visible else None,
         )
         for e in events[-LAST_CHANGES:]
     )

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -493,22 +494,14 @@ class Store:
             row["restricted"] = bool(row["restricted"])
         return rows
 
-    async def timeline(
-        self, incident: str | None = None, *, after_seq: int | None = None, from_day: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Applied events of an incident (or of all incidents), in journal order; only
-        those after line ``after_seq``, or whose ``ts`` is of day ``from_day``
-        (``YYYY-MM-DD``, as written) or later, when given."""
+    async def timeline(self, incident: str | None = None) -> list[dict[str, Any]]:
+        """Applied events of an incident (or of all incidents), in journal order."""
         e = S.events.c
         stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
             e.applied.is_(True), e.incident.is_not(None)
         )
         if incident is not None:
             stmt = stmt.where(e.incident == incident)
-        if after_seq is not None:
-            stmt = stmt.where(e.seq > after_seq)
-        if from_day is not None:
-            stmt = stmt.where(func.substr(e.ts, 1, 10) >= from_day)
         rows = await self._all(stmt.order_by(e.seq))
         for row in rows:
             row["data"] = orjson.loads(row.pop("raw")).get("data", {})
@@ -563,11 +556,16 @@ class Store:
             row["data"] = orjson.loads(row.pop("raw")).get("data", {})
         return rows
 
-    async def checklist(self, incident: str | None = None) -> list[dict[str, Any]]:
+    async def checklist(
+        self, incident: str | None = None, *, states: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Checklist items (of one incident; in these states), by incident and order added."""
         c = S.checklist.c
         stmt = select(S.checklist).order_by(c.incident, c.added_seq)
         if incident is not None:
             stmt = stmt.where(c.incident == incident)
+        if states is not None:
+            stmt = stmt.where(c.state.in_(tuple(states)))
         return await self._all(stmt)
 
     async def open_due_items(self) -> list[dict[str, Any]]:
@@ -610,12 +608,37 @@ class Store:
     async def event_data(self, seq: int) -> dict[str, Any] | None:
         """The ``data`` of the event at line ``seq`` as written (extension members
         included), or None."""
+        return (await self.events_data([seq])).get(seq)
+
+    async def events_data(self, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The ``data`` of the events at these lines, by line (an object's only)."""
         e = S.events.c
-        rows = await self._all(select(e.raw).where(e.seq == seq))
-        if not rows:
-            return None
-        data = orjson.loads(rows[0]["raw"]).get("data")
-        return data if isinstance(data, dict) else None
+        out: dict[int, dict[str, Any]] = {}
+        seqs = list(seqs)
+        for i in range(0, len(seqs), 900):
+            for row in await self._all(select(e.seq, e.raw).where(e.seq.in_(seqs[i : i + 900]))):
+                data = orjson.loads(row["raw"]).get("data")
+                if isinstance(data, dict):
+                    out[row["seq"]] = data
+        return out
+
+    async def incident_events(
+        self, *, after_seq: int | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Applied incident events (line, ts, actor, type, incident; not their data), in
+        journal order: after line ``after_seq``, or with ``ts`` from ``since`` to ``until``
+        (SQLite reads the offset of an RFC 3339 time; one it cannot read is returned too,
+        for the caller to judge)."""
+        e = S.events.c
+        stmt = select(e.seq, e.ts, e.actor, e.type, e.incident).where(e.applied.is_(True), e.incident.is_not(None))
+        if after_seq is not None:
+            stmt = stmt.where(e.seq > after_seq)
+        day = func.julianday(e.ts)
+        if since is not None:
+            stmt = stmt.where((day >= func.julianday(since.astimezone(UTC).isoformat())) | day.is_(None))
+        if until is not None:
+            stmt = stmt.where((day <= func.julianday(until.astimezone(UTC).isoformat())) | day.is_(None))
+        return await self._all(stmt.order_by(e.seq))
 
     @_guarded
     async def postmortem(self, incident: str) -> dict[str, Any]:
