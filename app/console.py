@@ -79,6 +79,10 @@ class WarRoom(App[None]):
             self.policy = load_policy(config_file())
         except PolicyError as exc:
             self._setup_problems.append(f"Settings ignored: {exc}")
+        from data.config import journal_group_access, permission_warnings
+
+        s = self.settings
+        self._setup_warnings = permission_warnings(s.journal, s.db, group_ok=journal_group_access())
 
     def _load_templates(self) -> None:
         """The SOP templates (shipped, then the team's): loaded once the queue is on screen
@@ -97,6 +101,8 @@ class WarRoom(App[None]):
 
     async def on_mount(self) -> None:
         self.push_screen(MainScreen(self.settings.actor))
+        for warning in self._setup_warnings:
+            self.notify(clean(warning, 400), title="File permissions", severity="warning", timeout=30, markup=False)
         for problem in self._setup_problems:
             self.notify(clean(problem, 400), severity="error", timeout=20, markup=False)
         try:

@@ -80,3 +80,48 @@ def check_actor(actor: str) -> None:
 
 
 _ACTOR: TypeAdapter[str] = TypeAdapter(Actor)
+
+
+# --- who may read the files --------------------------------------------------------------
+
+#: the environment switch of the journal's group access (1 or 0); else ``[files]
+#: journal_group`` in the config file; else owner only
+JOURNAL_GROUP_ENV = "WARROOM_JOURNAL_GROUP"
+
+
+def journal_group_access(path: Path | None = None) -> bool:
+    """Whether a journal warroom creates may be read and written by its group (a team's
+    opt-in, docs/security.md): ``WARROOM_JOURNAL_GROUP=1``, else ``journal_group = true``
+    under ``[files]`` in the config file. A config file that cannot be read counts as
+    no opt-in (the console reports it)."""
+    given = os.environ.get(JOURNAL_GROUP_ENV)
+    if given is not None:
+        return given.strip().lower() in ("1", "true", "yes", "on")
+    import tomllib
+
+    try:
+        with open(path or config_file(), "rb") as f:
+            section = tomllib.load(f).get("files", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(section, dict) and section.get("journal_group") is True
+
+
+def permission_warnings(journal: Path, store: Path, *, group_ok: bool) -> list[str]:
+    """What is wrong with who may read the journal and the store: readable by others
+    (anyone on the machine), or by the group where the team has not opted in (the store,
+    a personal projection, never should be). Files that do not exist yet are fine."""
+    import stat
+
+    out: list[str] = []
+    for what, path, group_allowed in (("journal", journal, group_ok), ("store", store, False)):
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o004:
+            out.append(f"The {what} {path} is readable by every user of this machine (mode {mode:o}): chmod o-rwx it")
+        elif mode & 0o040 and not group_allowed:
+            hint = f" or opt in with {JOURNAL_GROUP_ENV}=1" if what == "journal" else ""
+            out.append(f"The {what} {path} is readable by its group (mode {mode:o}): chmod g-rwx it{hint}")
+    return out

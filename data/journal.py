@@ -224,6 +224,19 @@ class FileJournal:
 
     # --- writing ---------------------------------------------------------------------
 
+    def _share_if_asked(self, fd: int, folder_created: bool) -> None:
+        """A journal this writer created is the owner's only, unless the team opted in to
+        group access (``data.config.journal_group_access``): then the group may read and
+        append (0660), and a folder created for it lets the group in, new files taking
+        its group (2770)."""
+        from .config import journal_group_access
+
+        if not journal_group_access():
+            return
+        os.fchmod(fd, 0o660)
+        if folder_created:
+            os.chmod(self.path.parent, 0o2770)
+
     async def append(
         self,
         events: Sequence[dict[str, Any]],
@@ -231,8 +244,12 @@ class FileJournal:
         under_lock: Callable[[], Awaitable[None]] | None = None,
     ) -> list[str]:
         try:
+            created = not self.path.exists()
+            folder_created = created and not self.path.parent.exists()
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            if created:
+                self._share_if_asked(fd, folder_created)
         except OSError as exc:
             raise JournalError(f"cannot open the journal {self.path} for writing: {exc.strerror}") from None
         try:

@@ -44,7 +44,7 @@ from data.views import Snapshot, SyncState, age, countdown
 from screens.dialogs import FieldError, FormDialog
 from widgets.checklist import URGENCY
 from widgets.status import StatusBar
-from widgets.tables import FixedTable, fit_column
+from widgets.tables import KeyedTable, fit_column
 
 TREND_STYLE = {"stable": ("stable", "#5fb36b"), "watch": ("~ WATCH", "bold #e3c44a"),
                "unstable": ("!! UNSTABLE", "bold white on #b01c2e")}  # fmt: skip
@@ -411,7 +411,7 @@ def clock_state_now(t: Any, now: datetime) -> str:
     return "at_risk" if t.state == "at_risk" or (t.due - now).total_seconds() < 15 * 60 else "ok"
 
 
-class CriticalTable(FixedTable):
+class CriticalTable(KeyedTable):
     """Every open clock due before the end of the next shift, by due time."""
 
     COLUMNS = (("due", "Due UTC", 8), ("local", "Local", 5), ("in", "In", 15), ("incident", "Incident", 15),
@@ -428,25 +428,26 @@ class CriticalTable(FixedTable):
         fit_column(self, "what", self.COLUMNS)
 
     def show(self, report: HandoffReport, now: datetime) -> None:
-        self.clear()
-        for n, t in enumerate(report.time_critical):
+        rows: list[tuple[str, tuple[Text, ...]]] = []
+        for t in report.time_critical:
             state = clock_state_now(t, now)
             left = countdown(t.due, now)[0]
             if state == "at_risk":
                 left = f"! {left}"
             what = Text(clean(t.what, 200)) if t.what is not None else Text("(restricted item)", style="dim")
-            self.add_row(
+            key = f"{t.incident}|{t.kind}|{t.due.isoformat()}|{t.what or ''}"
+            rows.append((key, (
                 Text(t.due.astimezone(UTC).strftime("%d %H:%M")), Text(hhmm(t.due, report.tz)),
                 Text(left, style=URGENCY.get(state, "")), Text(clean(t.incident, 32)),
                 severity_text(t.severity), what, Text(clean((t.team or "").replace("_", " "), 40)),
-                key=f"{n}",
-            )  # fmt: skip
-        if not report.time_critical:
-            self.add_row(*(Text("") for _ in range(5)), Text("nothing due before the end of the next shift",
-                                                             style="dim"), Text(""))  # fmt: skip
+            )))  # fmt: skip
+        if not rows:
+            empty = Text("nothing due before the end of the next shift", style="dim")
+            rows.append(("__none__", (*(Text("") for _ in range(5)), empty, Text(""))))
+        self.show_rows(rows)
 
 
-class HandoffIncidents(FixedTable):
+class HandoffIncidents(KeyedTable):
     """Each active incident: severity, the outgoing commander's trend, status, IC, what
     changed this shift, open items, and the summary (else the title)."""
 
@@ -464,13 +465,7 @@ class HandoffIncidents(FixedTable):
         fit_column(self, "summary", self.COLUMNS)
 
     def show(self, report: HandoffReport, actor: str) -> None:
-        selected = None
-        if self.row_count and self.cursor_row >= 0:
-            try:
-                selected = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
-            except Exception:
-                selected = None
-        self.clear()
+        rows: list[tuple[str, tuple[Text, ...]]] = []
         for i in report.incidents:
             a = i.assessment
             if i.title is None:
@@ -479,17 +474,13 @@ class HandoffIncidents(FixedTable):
                 text = Text(clean(a.summary, 300))
             else:
                 text = Text(clean(i.title, 200), style="dim")
-            self.add_row(
+            rows.append((i.id, (
                 Text(clean(i.id, 32)), severity_text(i.severity), trend_text(a.trend if a else None),
                 Text(i.status.replace("_", " ")), Text(clean(i.commander or "—", 40)),
                 Text(str(i.changes) if i.changes else "—", style="" if i.changes else "dim"),
-                Text(str(len(i.open_items))), text, key=i.id,
-            )  # fmt: skip
-        if selected is not None:
-            try:
-                self.move_cursor(row=self.get_row_index(selected))
-            except Exception:
-                pass
+                Text(str(len(i.open_items))), text,
+            )))  # fmt: skip
+        self.show_rows(rows)
 
 
 def detail_text(inc: IncidentReport, tz: str) -> Text:

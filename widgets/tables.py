@@ -37,3 +37,43 @@ class FixedTable(DataTable[Any]):
             super()._update_dimensions(new_rows)
         else:
             super()._update_dimensions(())
+
+
+class KeyedTable(FixedTable):
+    """A fixed table shown from (key, cells) rows: when the keys are those on screen in
+    the same order, only the cells that changed are updated; otherwise it is refilled.
+    The cursor stays on its row's key."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: dict[str, tuple[Any, ...]] = {}
+        self._order: list[str] = []
+
+    def cursor_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        except Exception:
+            return None
+
+    def show_rows(self, rows: list[tuple[str, tuple[Any, ...]]]) -> None:
+        keys = [k for k, _ in rows]
+        if keys == self._order:
+            columns = list(self.columns)
+            with self.app.batch_update():
+                for key, cells in rows:
+                    old = self._shown[key]
+                    for n, cell in enumerate(cells):
+                        if old[n] != cell:
+                            self.update_cell(key, columns[n], cell)
+                    self._shown[key] = cells
+            return
+        selected = self.cursor_key()
+        self.clear()
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        self._shown = dict(rows)
+        self._order = keys
+        if selected in self._shown:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
