@@ -19,6 +19,11 @@ T = TypeVar("T")
 
 EXIT_USAGE = 2
 
+UNMASKED_HELP = (
+    "Leave the identifiers of users (e-mails, phones, IPs, @handles, account ids) unmasked; "
+    "writes an audit.unmasked_export event to the journal first (docs/privacy.md)."
+)
+
 
 class Failure(click.ClickException):
     """A user-facing error: one line on stderr, a non-zero exit, no traceback."""
@@ -62,9 +67,11 @@ def common(f: Callable[..., Any]) -> Callable[..., Any]:
         parent = ctx.find_root().params
         from data.config import ConfigError, resolve
 
+        observer = kw.pop("observer", None)
         try:
             settings = resolve(
-                journal or parent.get("journal"), db or parent.get("db"), actor or parent.get("actor")
+                journal or parent.get("journal"), db or parent.get("db"), actor or parent.get("actor"),
+                observer if observer is not None else parent.get("observer"),
             )
         except ConfigError as exc:
             raise Failure(str(exc), EXIT_USAGE) from None
@@ -78,9 +85,16 @@ def common(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--journal", metavar="PATH", help="The journal file (else WARROOM_JOURNAL).")
 @click.option("--db", metavar="PATH", help="This console's store (else WARROOM_DB).")
 @click.option("--actor", metavar="HANDLE", help="Who is acting (else WARROOM_ACTOR, else your login).")
+@click.option(
+    "--observer/--no-observer",
+    default=None,
+    help="A read-only console: every action and every command that writes is refused (else WARROOM_OBSERVER).",
+)
 @click.version_option(package_name="warroom")
 @click.pass_context
-def main(ctx: click.Context, journal: str | None, db: str | None, actor: str | None) -> None:
+def main(
+    ctx: click.Context, journal: str | None, db: str | None, actor: str | None, observer: bool | None
+) -> None:
     """warroom: the Trust & Safety war-room console.
 
     With no command, opens the console on the journal. The commands below work headless,
@@ -90,7 +104,18 @@ def main(ctx: click.Context, journal: str | None, db: str | None, actor: str | N
         ctx.invoke(console)
 
 
+def refuse_observer(settings: Any, command: str) -> None:
+    """A command that writes to the journal, on an observer console: one line, nothing written."""
+    if settings.observer:
+        raise Failure(
+            f"{command} writes to the journal and this is an observer console (read-only: --observer or "
+            "WARROOM_OBSERVER=1); nothing was written",
+            EXIT_USAGE,
+        )
+
+
 @main.command()
+@click.option("--observer/--no-observer", default=None, help="Read-only: every action is refused.")
 @common
 def console(settings: Any) -> None:
     """Open the console (the default)."""
@@ -118,6 +143,7 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
     from data.commands import AppendRefused, append_events, build_events
     from data.models import parse_json
 
+    refuse_observer(settings, "append")
     if etype is None and (incident is not None or data is not None):
         raise Failure("--incident and --data go with --type (or give events on standard input)", EXIT_USAGE)
     if etype is not None:
@@ -311,8 +337,9 @@ def clocks(settings: Any, as_json: bool) -> None:
     show_default=True,
     help="Output format.",
 )
+@click.option("--unmasked", is_flag=True, help=UNMASKED_HELP)
 @common
-def handoff(settings: Any, region: str | None, fmt: str) -> None:
+def handoff(settings: Any, region: str | None, fmt: str, unmasked: bool) -> None:
     """The shift-handoff report (after a sync): who hands over to whom, what is due in the
     next shift, each active incident, the watch list, journal health and team load."""
     from data.clocks import PolicyError, load_policy
@@ -327,7 +354,10 @@ def handoff(settings: Any, region: str | None, fmt: str) -> None:
         report = _run(handoff_for(settings, region, policy))
     except HandoffError as exc:
         raise Failure(str(exc), EXIT_USAGE) from None
-    text = json.dumps(to_json(report), indent=2) + "\n" if fmt == "json" else to_markdown(report)
+    if unmasked:
+        audit_unmasked(settings, "handoff", fmt, region=report.region)
+    with unmasked_if(unmasked):
+        text = json.dumps(masked_json(to_json(report)), indent=2) + "\n" if fmt == "json" else to_markdown(report)
     sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale
     sys.stdout.flush()
 
@@ -350,16 +380,54 @@ def handoff(settings: Any, region: str | None, fmt: str) -> None:
     default=None,
     help="Start CSV with a UTF-8 byte-order mark, which Excel needs (default: to a file yes, to standard output no).",
 )
+@click.option("--unmasked", is_flag=True, help=UNMASKED_HELP)
 @common
-def export(settings: Any, kind: str, incident: str | None, fmt: str, output: str | None, bom: bool | None) -> None:
+def export(
+    settings: Any, kind: str, incident: str | None, fmt: str, output: str | None, bom: bool | None, unmasked: bool
+) -> None:
     """Export the projected state (after a sync) as JSON or CSV (CSV safe to open in a
     spreadsheet: cells that would run as formulas start with a quote)."""
     from data.commands import export_rows
     from data.export import render
 
     fields, items = _run(export_rows(settings, kind, incident))
-    text = render(fields, items, fmt, bom=bool(output) if bom is None else bom)
+    if unmasked:
+        audit_unmasked(settings, kind, fmt, incident=incident)
+    text = render(fields, items, fmt, bom=bool(output) if bom is None else bom, masked=not unmasked)
     write_output(text, output, f"{len(items)} {kind} rows")
+
+
+def audit_unmasked(settings: Any, kind: str, fmt: str, incident: str | None = None, region: str | None = None) -> None:
+    """Write the audit event of an ``--unmasked`` output before the output; if it cannot be
+    written, nothing is output (a Failure)."""
+    from data.commands import AppendRefused, audit_unmasked_export
+    from data.journal import JournalError
+    from data.store import StoreError
+
+    refuse_observer(settings, "--unmasked (it writes an audit event)")
+    try:
+        _run(audit_unmasked_export(settings, kind, fmt, incident, region))
+    except AppendRefused as exc:
+        raise Failure("--unmasked: the audit event was refused, nothing was output: " + "; ".join(exc.problems)) from None
+    except (JournalError, StoreError, OSError) as exc:
+        raise Failure(f"--unmasked: the audit event could not be written, nothing was output: {exc}") from None
+
+
+def unmasked_if(flag: bool) -> Any:
+    """``data.text.unmasked()`` when ``flag`` (after :func:`audit_unmasked`), else a no-op."""
+    import contextlib
+
+    from data.text import unmasked
+
+    return unmasked() if flag else contextlib.nullcontext()
+
+
+def masked_json(value: Any) -> Any:
+    """A JSON report's string values masked, unless inside ``unmasked_if(True)``."""
+    from data.mask import mask_value
+    from data.text import masking
+
+    return mask_value(value) if masking() else value
 
 
 def write_output(text: str, output: str | None, what: str) -> None:
@@ -398,14 +466,24 @@ def write_output(text: str, output: str | None, what: str) -> None:
     show_default=True,
     help="Who you are in the demo.",
 )
-def demo(folder: str | None, reset: bool, actor: str) -> None:
+@click.option(
+    "--observer/--no-observer",
+    default=None,
+    help="Watch the demo read-only (its simulated colleagues still write; else WARROOM_OBSERVER).",
+)
+@click.pass_context
+def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str, observer: bool | None) -> None:
     """Open the console on a demo war room with live activity."""
-    from data.config import Settings
+    from data.config import OBSERVER_ENV, Settings, env_flag
 
+    if observer is None:
+        observer = ctx.find_root().params.get("observer")
+    if observer is None:
+        observer = env_flag(OBSERVER_ENV) or False
     base = Path(folder or ".warroom-demo").resolve()
     os.umask(0o077)
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
-    settings = Settings(base / "journal.jsonl", base / "store.db", actor)
+    settings = Settings(base / "journal.jsonl", base / "store.db", actor, observer)
     if reset:
         for p in base.iterdir():
             if p.name.startswith(("journal.jsonl", "store.db")):
@@ -420,6 +498,7 @@ from app import (  # noqa: E402,F401
     cli_postmortem,
     cli_report,
     cli_roster,
+    cli_serve,
     cli_sop,
 )
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from app.cli import EXIT_USAGE, Failure, _run, common, main
+from app.cli import EXIT_USAGE, UNMASKED_HELP, Failure, _run, audit_unmasked, common, main, unmasked_if
 
 
 @main.command()
@@ -23,8 +23,9 @@ from app.cli import EXIT_USAGE, Failure, _run, common, main
     show_default=True,
     help="Output format (Markdown).",
 )
+@click.option("--unmasked", is_flag=True, help=UNMASKED_HELP)
 @common
-def postmortem(settings: Any, incident: str, fmt: str) -> None:
+def postmortem(settings: Any, incident: str, fmt: str, unmasked: bool) -> None:
     """The post-mortem of INCIDENT as a Markdown document (sections, action items, the
     meeting clock, lifecycle metrics, the timeline with its pinned entries)."""
     from data.config import config_file
@@ -38,5 +39,9 @@ def postmortem(settings: Any, incident: str, fmt: str) -> None:
     pm = _run(postmortem_for(settings, incident, policy))
     if pm is None:
         raise Failure(f"no incident {clean(incident, 64)!r} in the journal", EXIT_USAGE)
-    sys.stdout.buffer.write(to_markdown(pm).encode("utf-8"))  # UTF-8 whatever the locale
+    if unmasked:
+        audit_unmasked(settings, "postmortem", fmt, incident=pm.incident)
+    with unmasked_if(unmasked):
+        text = to_markdown(pm)
+    sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale
     sys.stdout.flush()

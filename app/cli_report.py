@@ -87,6 +87,7 @@ def trends(settings: Settings, since: str | None, until: str | None, region: str
     """Incidents opened per week by category, severity mix, time to acknowledge and to
     resolve (median, 90th percentile), clocks met and missed, on-call load per person.
     Weeks are ISO weeks in UTC; docs/trends.md defines every number."""
+    from app.cli import masked_json
     from data.clocks import PolicyError, load_policy
     from data.config import config_file
     from data.export import render
@@ -100,7 +101,7 @@ def trends(settings: Settings, since: str | None, until: str | None, region: str
         raise Failure(str(exc)) from None
     result = _run(_trends(settings, start, end, region, policy))
     if fmt == "json":
-        text = json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(masked_json(to_json(result)), indent=2, ensure_ascii=False) + "\n"
         write_output(text, output, "the trends")
     else:
         items = rows(result)

@@ -331,6 +331,10 @@ async def _append(
     from data.journal import FileJournal
     from data.store import Store
 
+    if not dry_run:
+        from app.cli import refuse_observer
+
+        refuse_observer(settings, "roster import")
     journal = FileJournal(settings.journal)
     async with await Store.open(settings.db) as store:
         await store.sync(journal)

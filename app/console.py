@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
+from app.wellbeing import WellbeingConsole
 from data import clock
 from data.clocks import Policy, PolicyError, Watch, load_policy, next_turn
 from data.commands import AppendRefused, append_to, build_events
@@ -34,7 +35,7 @@ PROGRESS_BYTES = 2 << 20
 CLOCK_CHECK_MAX = 300.0
 
 
-class WarRoom(App[None]):
+class WarRoom(WellbeingConsole, App[None]):
     TITLE = "warroom"
     BINDINGS = [
         Binding(
@@ -71,6 +72,7 @@ class WarRoom(App[None]):
         self._setup_problems: list[str] = []
         self._templates_loaded = False
         self._load_setup()
+        self._init_wellbeing()  # the [wellbeing] settings, the exposure counters (app/wellbeing.py)
 
     def _load_setup(self) -> None:
         """The clock policy (the config file): a problem is reported when the console
@@ -100,6 +102,7 @@ class WarRoom(App[None]):
             )
 
     async def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self.wellbeing_view)
         self.push_screen(MainScreen(self.settings.actor))
         for warning in self._setup_warnings:
             self.notify(clean(warning, 400), title="File permissions", severity="warning", timeout=30, markup=False)
@@ -115,6 +118,8 @@ class WarRoom(App[None]):
         self.run_worker(self._sync_loop(), group="sync", exclusive=True, name="sync-loop")
 
     async def on_unmount(self) -> None:
+        if self.store is not None:
+            await self.close_wellbeing()  # what the exposure counters hold, written
         # stop everything that may hold a database connection, then close the store, so
         # no connection is left mid-transaction (another process may share the store)
         workers = [w for w in self.workers if not w.is_finished]
@@ -226,6 +231,7 @@ class WarRoom(App[None]):
     def publish(self, snapshot: Snapshot) -> None:
         self.last_snapshot = snapshot
         self.snapshots.publish(snapshot)
+        self._wellbeing_snapshot(snapshot)
         if snapshot.sync.synced_at is not None:
             self.check_clocks()
 
@@ -277,7 +283,12 @@ class WarRoom(App[None]):
 
     async def act(self, events: list[dict[str, Any]]) -> str | None:
         """Append events as this console's actor. Returns None when written, else why
-        nothing was written (shown to the user; what they typed is kept)."""
+        nothing was written (shown to the user; what they typed is kept). An observer
+        console writes nothing: its keys are hidden, and this refuses as the safety net."""
+        if self.settings.observer:
+            from screens.observer import MESSAGE
+
+            return MESSAGE
         try:
             events = events + await self._procedures(events)
             built = build_events([(e["type"], e) for e in events], self.settings.actor)
@@ -329,6 +340,7 @@ PALETTE = (
     ("Incident: Set severity", "Set the severity, with a reason", "severity", True, False),
     ("Incident: Set status", "Set the status, with a reason", "status", True, False),
     ("Incident: Assign role", "Assign or clear a role (commander, deputy, scribe, …)", "role", True, False),
+    ("Incident: Add or remove participant", "Who may see a restricted incident's details besides its role holders", "participants", True, False),
     ("Incident: Add note", "Add a note, optionally pinned", "note", True, False),
     ("Incident: Record action", "Record an action taken (content removed, report filed, …)", "record_action", True, False),
     ("Post-mortem: Open", "The incident's post-mortem: sections, action items, pinned timeline, meeting clock", "postmortem", True, False),
@@ -348,6 +360,9 @@ PALETTE = (
     ("Queue: Show closed", "Show or hide closed incidents", "closed", False, False),
     ("Timeline: Filter types", "Cycle the timeline's type filter", "timeline_filter", True, False),
     ("Timeline: Local time", "Show times in UTC or your local zone", "local_time", True, False),
+    ("Privacy: Reveal identifiers", "Reveal the masked identifiers of one entry, with a reason (audited; this view only)", "reveal", True, False),
+    ("Wellbeing: Quiet mode", "Hide the titles of graphic categories in the queue except on the selected row (toggle)", "quiet", False, False),
+    ("Wellbeing: Step away", "Take a break: hand the roles you hold to each incident's deputy, with a note", "step_away", False, False),
     ("Handoff: Review the shift handoff", "Write, submit, or read back and acknowledge the shift handoff", "handoff", False, False),
     ("Roster: Who is on call", "Follow-the-sun coverage, gaps, and the week of every rotation", "roster", False, False),
     ("Trends: Show", "Weeks of incidents by category, response times, clocks met and missed, on-call load", "trends", False, False),

@@ -117,6 +117,8 @@ async def append_to(
 async def append_events(
     settings: Settings, events: list[dict[str, Any]], where: Sequence[str] | None = None
 ) -> list[str]:
+    if settings.observer:  # the command line says so first; this is the safety net
+        raise AppendRefused(["this is an observer console (read-only); nothing was written"])
     journal = FileJournal(settings.journal)
     async with await Store.open(settings.db) as store:
         return await append_to(journal, store, events, where)
@@ -158,7 +160,7 @@ async def export_rows(
     journal = FileJournal(settings.journal)
     async with await Store.open(settings.db) as store:
         await store.sync(journal)
-        return await rows(store, kind, incident)
+        return await rows(store, kind, incident, settings.actor)
 
 
 async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
@@ -189,3 +191,19 @@ async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
             })  # fmt: skip
     out.sort(key=lambda r: (r["due"], r["severity"], r["incident"]))
     return out
+
+
+async def audit_unmasked_export(
+    settings: Settings, kind: str, fmt: str, incident: str | None = None, region: str | None = None
+) -> None:
+    """Append the ``audit.unmasked_export`` event an ``--unmasked`` export, handoff or
+    post-mortem needs before it writes anything (docs/privacy.md): who (the actor) and when
+    (the envelope's), what (kind, format, incident, region), never the values. Raises
+    AppendRefused (or a journal error) if it cannot be written: then nothing is exported."""
+    data: dict[str, Any] = {"kind": kind, "format": fmt}
+    if incident is not None:
+        data["incident"] = incident
+    if region is not None:
+        data["region"] = region
+    events = build_events([("audit", {"type": "audit.unmasked_export", "data": data})], settings.actor)
+    await append_events(settings, events)

@@ -47,9 +47,25 @@ class Settings:
     journal: Path
     db: Path
     actor: str
+    #: a read-only console: no action, no command that writes (docs/observer.md)
+    observer: bool = False
 
 
-def resolve(journal: str | None = None, db: str | None = None, actor: str | None = None) -> Settings:
+#: the environment switch of an observer (read-only) console: 1 or 0
+OBSERVER_ENV = "WARROOM_OBSERVER"
+
+
+def env_flag(name: str) -> bool | None:
+    """A ``1``/``0`` style switch from the environment (None: not set)."""
+    given = os.environ.get(name)
+    if given is None or not given.strip():
+        return None
+    return given.strip().lower() in ("1", "true", "yes", "on")
+
+
+def resolve(
+    journal: str | None = None, db: str | None = None, actor: str | None = None, observer: bool | None = None
+) -> Settings:
     j = Path(journal or os.environ.get("WARROOM_JOURNAL") or default_journal()).expanduser()
     d_given = db or os.environ.get("WARROOM_DB")
     d = Path(d_given).expanduser() if d_given else store_for(j)
@@ -59,7 +75,9 @@ def resolve(journal: str | None = None, db: str | None = None, actor: str | None
         raise ConfigError(f"the journal path {j} is a folder; give a file path")
     if d.exists() and d.is_dir():
         raise ConfigError(f"the store path {d} is a folder; give a file path")
-    return Settings(j, d, a)
+    if observer is None:
+        observer = env_flag(OBSERVER_ENV) or False
+    return Settings(j, d, a, observer)
 
 
 def _login() -> str:

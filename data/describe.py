@@ -68,6 +68,10 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         if person is None:
             return f"Cleared the {role} role"
         return f"{_s(person)} is {role}"
+    if event_type == "incident.participant_added":
+        return f"{_s(d.get('person'))} added as a participant{_reason(d)}"
+    if event_type == "incident.participant_removed":
+        return f"{_s(d.get('person'))} removed as a participant{_reason(d)}"
     if event_type == "incident.note":
         return _s(d.get("text", ""))
     if event_type == "incident.action":

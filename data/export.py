@@ -1,11 +1,12 @@
-"""Exports of the projected state as JSON or CSV (values byte-exact as the journal holds
-them; CSV cells that are lists or objects are flattened readably).
+"""Exports of the projected state as JSON or CSV (values as the journal holds them, user
+identifiers masked; CSV cells that are lists or objects are flattened readably).
 
 CSV is made to open cleanly in a spreadsheet (RFC 4180: CRLF line ends, fields quoted when
 they hold a comma, a quote or a line break). Journal text is untrusted, so a text cell that
 a spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or
 a carriage return) is prefixed with a single quote (OWASP's advice against CSV injection);
-JSON keeps every value byte-exact. ``bom=True`` starts the text with a UTF-8 byte-order
+JSON keeps every other value byte-exact. User identifiers in text are masked
+(docs/privacy.md) unless the export is an audited ``--unmasked`` one. ``bom=True`` starts the text with a UTF-8 byte-order
 mark, which Excel needs to read UTF-8 (the command line writes one to files, not to
 standard output: docs/trends.md, "CSV in a spreadsheet").
 """
@@ -19,13 +20,15 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from .describe import describe
+from .mask import mask_value
 from .store import Store
+from .text import masking
 
 KINDS = ("incidents", "timeline", "checklist", "quarantine")
 
 INCIDENT_FIELDS = [
     "id", "title", "category", "severity", "status", "source", "regions", "roles",
-    "restricted", "summary", "detected_at", "opened_at", "opened_by", "acknowledged_at",
+    "participants", "restricted", "withheld", "summary", "detected_at", "opened_at", "opened_by", "acknowledged_at",
     "contained_at", "resolved_at", "closed_at", "updated_at", "events",
 ]  # fmt: skip
 TIMELINE_FIELDS = ["seq", "ts", "actor", "incident", "type", "text", "id", "data"]
@@ -41,35 +44,92 @@ def raw_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="backslashreplace")
 
 
+#: what an export withholds of a restricted incident from an actor who is neither a role
+#: holder nor a participant (null in JSON, an empty cell in CSV): need-to-know, as on the
+#: screens (docs/observer.md, "Need-to-know")
+WITHHELD_FIELDS = {
+    "incidents": ("title", "summary"),
+    "timeline": ("text", "data"),
+    "checklist": ("text", "note", "basis"),
+    "quarantine": ("raw",),
+}
+
+
+async def hidden_incidents(store: Store, actor: str | None) -> set[str]:
+    """The incidents whose details ``actor`` may not see (none when ``actor`` is None:
+    an internal, unrestricted read)."""
+    if actor is None:
+        return set()
+    from .views import may_see
+
+    return {r["id"] for r in await store.incidents() if not may_see(r, actor)}
+
+
+def _quarantined_incident(raw: bytes) -> str | None:
+    """The ``incident`` a quarantined line names, if it is a JSON object that names one."""
+    import orjson
+
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    value = obj.get("incident") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None
+
+
 async def rows(
-    store: Store, kind: str, incident: str | None = None
+    store: Store, kind: str, incident: str | None = None, actor: str | None = None
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """The columns and rows of one export."""
+    """The columns and rows of one export. With ``actor``, the details of restricted
+    incidents ``actor`` may not see are withheld (:data:`WITHHELD_FIELDS`)."""
+    hidden = await hidden_incidents(store, actor)
     if kind == "incidents":
         data = await store.incidents(incident)
-        return INCIDENT_FIELDS, [{k: r[k] for k in INCIDENT_FIELDS} for r in data]
+        out = []
+        for r in data:
+            row = {k: r.get(k) for k in INCIDENT_FIELDS}
+            row["withheld"] = r["id"] in hidden
+            out.append(_withhold(row, kind) if r["id"] in hidden else row)
+        return INCIDENT_FIELDS, out
     if kind == "timeline":
         entries = await store.timeline(incident)
         return TIMELINE_FIELDS, [
-            {k: describe(r["type"], r["data"]) if k == "text" else r[k] for k in TIMELINE_FIELDS}
+            _withhold(
+                {k: describe(r["type"], r["data"]) if k == "text" else r[k] for k in TIMELINE_FIELDS},
+                kind,
+                r["incident"] in hidden,
+            )
             for r in entries
         ]
     if kind == "checklist":
         data = await store.checklist(incident)
-        return CHECKLIST_FIELDS, [{k: r[k] for k in CHECKLIST_FIELDS} for r in data]
+        return CHECKLIST_FIELDS, [
+            _withhold({k: r[k] for k in CHECKLIST_FIELDS}, kind, r["incident"] in hidden) for r in data
+        ]
     if kind == "quarantine":
         data = await store.quarantine()
         return QUARANTINE_FIELDS, [
-            {
-                "line": r["line"],
-                "reason": r["reason"],
-                "raw": raw_text(r["raw"]),
-                "size": r["size"],
-                "offset": r["offset"],
-            }
+            _withhold(
+                {
+                    "line": r["line"],
+                    "reason": r["reason"],
+                    "raw": raw_text(r["raw"]),
+                    "size": r["size"],
+                    "offset": r["offset"],
+                },
+                kind,
+                bool(hidden) and _quarantined_incident(r["raw"]) in hidden,
+            )
             for r in data
         ]
     raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def _withhold(row: dict[str, Any], kind: str, hide: bool = True) -> dict[str, Any]:
+    if hide:
+        for name in WITHHELD_FIELDS[kind]:
+            row[name] = None
+    return row
 
 
 def write_json(out: IO[str], items: Iterable[dict[str, Any]]) -> None:
@@ -116,7 +176,14 @@ def write_csv(out: IO[str], fields: list[str], items: Iterable[dict[str, Any]]) 
         writer.writerow([safe_cell(_cell(item.get(f))) for f in fields])
 
 
-def render(fields: list[str], items: list[dict[str, Any]], fmt: str, *, bom: bool = False) -> str:
+def render(
+    fields: list[str], items: list[dict[str, Any]], fmt: str, *, bom: bool = False, masked: bool | None = None
+) -> str:
+    """The export as text. User identifiers in every string value are masked
+    (docs/privacy.md) unless ``masked`` is False or the call is inside
+    ``data.text.unmasked()`` (an audited ``--unmasked`` export)."""
+    if masked if masked is not None else masking():
+        items = [mask_value(item) for item in items]
     buf = io.StringIO()
     if fmt == "json":
         write_json(buf, items)

@@ -7,7 +7,8 @@ the journal's health, and the team's load. :func:`to_markdown` and :func:`to_jso
 it for a document, a chat or a script.
 
 Need-to-know holds here as on the screens: for a restricted incident in which the actor
-holds no role, no title, event text or item text is put in the report (``None``).
+holds no role and is not a participant, no title, event text or item text is put in the
+report (``None``).
 Everything else from the journal is untrusted: :func:`to_markdown` strips control
 characters and escapes what Markdown would read as syntax, so it stays literal.
 """
@@ -15,7 +16,7 @@ characters and escapes what Markdown would read as syntax, so it stays literal.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,11 +24,13 @@ from typing import Any
 from .clock import utc_text
 from .clocks import Policy, clock_state
 from .describe import describe
+from .exposure import exposure_for
 from .models import TERMINAL_STATUSES, read_handoff_extension
 from .roster import ALL, OnCall, Override, Rotation, on_call, regions, zone
 from .store import Store
 from .text import clean
 from .views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
+from .wellbeing import SENSITIVE, Exposure, label
 
 #: the sustainable pace (domain notes): about two incidents per 12-hour shift
 GUIDELINE_INCIDENTS = 2
@@ -168,6 +171,9 @@ class HandoffReport:
     guideline: float  # incidents per person for a shift of this length
     pending: Submission | None = None  # the region's handoff awaiting acknowledgement
     notes: str = ""  # the outgoing commander's notes (the draft's, else the pending one's)
+    #: the reader's own exposure to sensitive categories this shift (numbers only; the
+    #: local store's exposure counters, data/wellbeing.py); None: not asked for
+    wellbeing: Exposure | None = None
 
 
 # --- building --------------------------------------------------------------------------
@@ -198,6 +204,13 @@ def _last_acknowledged(handoffs: list[dict[str, Any]], region: str, now: datetim
         if best is None or (h["acknowledged_seq"] or 0) > (best["acknowledged_seq"] or 0):
             best = h
     return best
+
+
+def current_shift(handoffs: list[dict[str, Any]], region: str, now: datetime) -> datetime | None:
+    """When this shift of ``region`` began: the acknowledgement of its last acknowledged
+    handoff (None: there is none, and the shift is the last 12 hours)."""
+    last = _last_acknowledged(handoffs, region, now)
+    return _ack_time(last) if last is not None else None
 
 
 def home_region(rotations: Iterable[Rotation], actor: str) -> str:
@@ -252,6 +265,7 @@ async def build_handoff(
     *,
     draft: Draft | None = None,
     people: tuple[str | None, str | None] | None = None,
+    wellbeing: Sequence[str] | None = SENSITIVE,
 ) -> HandoffReport:
     """The handoff report as the store stands (sync it first). ``region`` None: the region
     of the actor's rotation, else ``all``. Raises :class:`HandoffError` for a region no
@@ -259,7 +273,9 @@ async def build_handoff(
 
     The outgoing commander's assessments and notes come from ``draft`` (a handoff being
     written), else from the region's handoff awaiting acknowledgement. ``people``
-    (outgoing, incoming) replaces whom the roster names, where not None."""
+    (outgoing, incoming) replaces whom the roster names, where not None. ``wellbeing``:
+    the sensitive categories whose exposure of ``actor`` this shift the report counts
+    (None: no wellbeing section)."""
     now = now.astimezone(UTC)
     snap = await load_snapshot(store, SyncState(journal=""), policy=policy)
     rotations = snap.rotations
@@ -387,6 +403,7 @@ async def build_handoff(
         guideline=guideline,
         pending=pending,
         notes=draft.notes if draft is not None else (pending.notes if pending is not None else ""),
+        wellbeing=await exposure_for(store, actor, shift_start, now, wellbeing) if wellbeing is not None else None,
     )
 
 
@@ -526,6 +543,23 @@ def to_json(report: HandoffReport) -> dict[str, Any]:
             "guideline": round(report.guideline, 2),
             "people": [{"person": t.person, "incidents": t.incidents, "over": t.over} for t in report.team],
         },
+        "wellbeing": _wellbeing_json(report.wellbeing),
+    }
+
+
+def _wellbeing_json(e: Exposure | None) -> dict[str, Any] | None:
+    """The reader's exposure this shift: numbers only."""
+    if e is None:
+        return None
+    return {
+        "person": e.actor,
+        "since": _iso(e.since),
+        "incidents": e.incidents,
+        "minutes": round(e.seconds / 60, 1),
+        "categories": [
+            {"category": c.category, "incidents": c.incidents, "minutes": round(c.seconds / 60, 1)}
+            for c in e.categories
+        ],
     }
 
 
@@ -692,6 +726,14 @@ def to_markdown(report: HandoffReport) -> str:
             add(f"- {md(load.person, 64)}: {n} incident{'s' if n != 1 else ''}{flag}")
     else:
         add("Nobody worked an incident this shift.")
+    e = report.wellbeing
+    if e is not None:
+        add("")
+        add(f"**Exposure of {md(e.actor, 64)} this shift** (counts only: incidents opened in detail, minutes on screen):")
+        add("")
+        for ce in e.categories:
+            n = ce.incidents
+            add(f"- {md(label(ce.category))}: {n} incident{'s' if n != 1 else ''}, {ce.seconds / 60:.0f} min")
     return "\n".join(out) + "\n"
 
 
@@ -726,10 +768,17 @@ def submission_data(report: HandoffReport, handoff: str, draft: Draft) -> dict[s
 
 async def handoff_for(settings: Any, region: str | None, policy: Policy | None = None) -> HandoffReport:
     """What ``warroom handoff`` prints: sync the store with the journal, then build the
-    report for ``settings.actor`` at the console clock's now."""
+    report for ``settings.actor`` at the console clock's now (with the exposure counters
+    of the categories ``[wellbeing]`` of the config file names)."""
     from . import clock
+    from .config import config_file
     from .journal import FileJournal
+    from .wellbeing import WellbeingError, load_wellbeing
 
+    try:
+        categories = load_wellbeing(config_file()).categories
+    except WellbeingError:
+        categories = SENSITIVE
     async with await Store.open(settings.db) as store:
         await store.sync(FileJournal(settings.journal))
-        return await build_handoff(store, settings.actor, region, clock.now(), policy)
+        return await build_handoff(store, settings.actor, region, clock.now(), policy, wellbeing=categories)

@@ -38,6 +38,7 @@ class SqlLoader:
         values = dict(zip(INCIDENT_COLUMNS, row, strict=True))
         values["regions"] = orjson.loads(values["regions"])
         values["roles"] = orjson.loads(values["roles"])
+        values["participants"] = orjson.loads(values["participants"])
         values["restricted"] = bool(values["restricted"])
         open_roles = {
             role: (person, seq, ts, actor)

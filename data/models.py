@@ -245,6 +245,14 @@ class IncidentAction(_Strict):
     ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
+class IncidentParticipant(_Strict):
+    """``incident.participant_added`` / ``incident.participant_removed`` (an extension,
+    docs/journal.md): who may see a restricted incident's details besides its role holders."""
+
+    person: Handle
+    reason: Text8000 | None = None
+
+
 class ChecklistAdded(_Strict):
     item: ItemId
     text: Annotated[str, Field(min_length=1, max_length=2000)]
@@ -440,6 +448,44 @@ class PostmortemMeeting(_Strict):
     note: Text8000 | None = None
 
 
+# --- audit events (an extension, docs/privacy.md): not incident-scoped ----------------
+
+#: the kinds of user identifiers the console masks (data/mask.py)
+IdentifierKind = Literal["email", "handle", "phone", "ip", "account"]
+RevealField = Literal["title", "summary"]
+
+
+class AuditReveal(_Strict):
+    """``audit.reveal``: someone revealed the masked identifiers of one entry (a timeline
+    event, or the incident's title and summary) for one view. Never the values."""
+
+    incident: IncidentId
+    entry: EventId | None = None  # the id of the timeline event revealed
+    fields: Annotated[list[RevealField], Field(min_length=1, max_length=2)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    kinds: Annotated[list[IdentifierKind], Field(min_length=1, max_length=5)]
+
+    @model_validator(mode="after")
+    def _one_target(self) -> AuditReveal:
+        if (self.entry is None) == (self.fields is None):
+            raise ValueError("give either entry (an event id) or fields (title, summary), not both")
+        if not self.reason.strip():
+            raise ValueError("reason: give a reason")
+        if len(set(self.kinds)) != len(self.kinds):
+            raise ValueError("kinds: each kind at most once")
+        return self
+
+
+class AuditUnmaskedExport(_Strict):
+    """``audit.unmasked_export``: an export, handoff or post-mortem was written with the
+    identifiers of users unmasked (``--unmasked``). What was exported, never the values."""
+
+    kind: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
+    format: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z]+$")]
+    incident: IncidentId | None = None
+    region: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+
+
 DATA_MODELS: dict[str, type[_Strict]] = {
     "incident.opened": IncidentOpened,
     "incident.updated": IncidentUpdated,
@@ -448,6 +494,8 @@ DATA_MODELS: dict[str, type[_Strict]] = {
     "incident.role_set": IncidentRoleSet,
     "incident.note": IncidentNote,
     "incident.action": IncidentAction,
+    "incident.participant_added": IncidentParticipant,
+    "incident.participant_removed": IncidentParticipant,
     "checklist.added": ChecklistAdded,
     "checklist.set": ChecklistSet,
     "roster.person": RosterPerson,
@@ -461,6 +509,8 @@ DATA_MODELS: dict[str, type[_Strict]] = {
     "postmortem.action_set": PostmortemActionSet,
     "postmortem.pin_set": PostmortemPinSet,
     "postmortem.meeting": PostmortemMeeting,
+    "audit.reveal": AuditReveal,
+    "audit.unmasked_export": AuditUnmaskedExport,
 }
 CORE_TYPES = frozenset(DATA_MODELS)
 SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.")

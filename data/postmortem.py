@@ -3,7 +3,7 @@ Markdown export (pure, no Textual). The events and the clock are specified in
 docs/postmortem.md.
 
 Need-to-know holds here as on the screens: for a restricted incident in which the actor
-holds no role, no title, section text, timeline text, action text or note is given (None,
+holds no role and is not a participant, no title, section text, timeline text, action text or note is given (None,
 shown as ``(restricted)``); ids, severities, states, owners, times and counts stay.
 """
 
@@ -22,7 +22,7 @@ from .handoff import md
 from .models import PM_SECTIONS, _zone_known
 from .store import Store
 from .text import clean
-from .views import parse_time
+from .views import may_see, parse_time
 
 #: how each section is titled, with the question it answers (the order is PM_SECTIONS')
 SECTION_TITLES: dict[str, tuple[str, str]] = {
@@ -260,7 +260,7 @@ async def build_postmortem(
     if not rows:
         return None
     inc = rows[0]
-    visible = not inc["restricted"] or actor in inc["roles"].values()
+    visible = may_see(inc, actor)
     pm = await store.postmortem(incident)
     events = await store.timeline(incident)
 

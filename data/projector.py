@@ -79,6 +79,9 @@ class Incident:
     events: int = 0
     last_update_at: str | None = None  # the last stakeholder update (an extension: docs/journal.md)
     acknowledged_severity: int | None = None  # the response target it was held to
+    #: who may see its details besides the role holders, in the order they were added
+    #: (``incident.participant_added``, an extension: docs/journal.md)
+    participants: list[str] = field(default_factory=list)
     #: role -> (person, start_seq, start_ts, start_actor) of the current holders
     open_roles: dict[str, tuple[str, int, str, str]] = field(default_factory=dict)
 
@@ -90,7 +93,7 @@ class Incident:
             orjson.dumps(self.roles).decode(), self.detected_at, self.opened_at, self.opened_by,
             self.opened_seq, self.acknowledged_at, self.contained_at, self.resolved_at,
             self.closed_at, self.updated_at, self.last_seq, self.events, self.last_update_at,
-            self.acknowledged_severity,
+            self.acknowledged_severity, orjson.dumps(self.participants).decode(),
         )  # fmt: skip
 
 
@@ -192,6 +195,7 @@ class Batch:
     pm_actions: dict[tuple[str, str], PmAction] = field(default_factory=dict)
     pm_pins: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
     pm_meetings: list[tuple[Any, ...]] = field(default_factory=list)
+    audits: list[tuple[Any, ...]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
 
     def __len__(self) -> int:
@@ -216,6 +220,7 @@ class Batch:
             "postmortem_actions": [a.row() for a in self.pm_actions.values()],
             "postmortem_pins": list(self.pm_pins.values()),
             "postmortem_meetings": self.pm_meetings,
+            "audits": self.audits,
         }
 
 
@@ -493,6 +498,12 @@ class Projector:
                 inc.severity = d.severity
             elif t == "incident.role_set":
                 self._set_role(inc, d.role, d.person, ev, seq, batch)
+            elif t == "incident.participant_added":
+                if d.person not in inc.participants:  # a second add changes nothing
+                    inc.participants.append(d.person)
+            elif t == "incident.participant_removed":
+                if d.person in inc.participants:  # removing a non-participant changes nothing
+                    inc.participants.remove(d.person)
             elif t == "incident.updated":
                 given = d.model_fields_set
                 for name in ("title", "summary", "category", "source", "restricted"):
@@ -529,6 +540,13 @@ class Projector:
             )
         elif t == "handoff.acknowledged":
             batch.handoffs.append(("acknowledged", (d.handoff, d.readback, ev.actor, ev.ts, seq)))
+        elif t == "audit.reveal":
+            fields = orjson.dumps(d.fields).decode() if d.fields is not None else None
+            batch.audits.append((seq, ev.id, t, ev.actor, ev.ts, d.incident, d.entry, fields, d.reason,
+                                 orjson.dumps(d.kinds).decode(), None, None, None))  # fmt: skip
+        elif t == "audit.unmasked_export":
+            batch.audits.append((seq, ev.id, t, ev.actor, ev.ts, d.incident, None, None, None, None,
+                                 d.kind, d.format, d.region))  # fmt: skip
 
     def _apply_checklist(self, ev: Envelope, inc_id: str, seq: int, batch: Batch) -> None:
         d: Any = ev.data

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -67,6 +67,7 @@ incidents = Table(
     Column("events", Integer, nullable=False),  # applied events in its timeline
     Column("last_update_at", String),  # the last incident.action of kind stakeholder_update
     Column("acknowledged_severity", Integer),  # its severity when it was acknowledged
+    Column("participants", Text, nullable=False),  # JSON list of handles (need-to-know)
 )
 
 Index("incidents_status", incidents.c.status)
@@ -240,6 +241,27 @@ postmortem_meetings = Table(
 )
 Index("postmortem_meetings_incident", postmortem_meetings.c.incident, postmortem_meetings.c.seq)
 
+# The audit trail of the privacy controls (an extension, docs/privacy.md): who revealed the
+# identifiers of which entry and why, and which exports were written unmasked. No values.
+audits = Table(
+    "audits",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("id", String, nullable=False),  # the audit event's id
+    Column("type", String, nullable=False),  # audit.reveal or audit.unmasked_export
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+    Column("incident", String(32)),
+    Column("entry", String),  # audit.reveal: the event revealed
+    Column("fields", Text),  # audit.reveal: JSON list of the incident's fields revealed
+    Column("reason", Text),  # audit.reveal
+    Column("kinds", Text),  # audit.reveal: JSON list of the kinds of identifiers
+    Column("kind", String),  # audit.unmasked_export: what was exported
+    Column("format", String),  # audit.unmasked_export
+    Column("region", String),  # audit.unmasked_export (a handoff's)
+)
+Index("audits_incident", audits.c.incident, audits.c.seq)
+
 quarantine = Table(
     "quarantine",
     metadata,
@@ -307,6 +329,7 @@ PROJECTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (postmortem_actions, ("incident", "action")),
     (postmortem_pins, ("incident", "event")),
     (postmortem_meetings, ("seq",)),
+    (audits, ("seq",)),
     (quarantine, ("line",)),
     (chain_breaks, ("line",)),
     (counters, ("name",)),

@@ -127,6 +127,7 @@ _INSERT = {
         ("checklist_history", S.checklist_history),
         ("overrides", S.overrides),
         ("postmortem_meetings", S.postmortem_meetings),
+        ("audits", S.audits),
     )
 }
 _REPLACE = {
@@ -492,6 +493,7 @@ class Store:
             row["regions"] = orjson.loads(row["regions"])
             row["roles"] = orjson.loads(row["roles"])
             row["restricted"] = bool(row["restricted"])
+            row["participants"] = orjson.loads(row["participants"])
         return rows
 
     async def timeline(self, incident: str | None = None) -> list[dict[str, Any]]:
@@ -601,6 +603,19 @@ class Store:
 
     async def overrides(self) -> list[dict[str, Any]]:
         return await self._all(select(S.overrides).order_by(S.overrides.c.seq))
+
+    async def audits(self, incident: str | None = None) -> list[dict[str, Any]]:
+        """The audit trail of the privacy controls (``audit.*`` events), in journal order;
+        JSON members decoded."""
+        stmt = select(S.audits).order_by(S.audits.c.seq)
+        if incident is not None:
+            stmt = stmt.where(S.audits.c.incident == incident)
+        rows = await self._all(stmt)
+        for row in rows:
+            for name in ("fields", "kinds"):
+                if row[name] is not None:
+                    row[name] = orjson.loads(row[name])
+        return rows
 
     async def handoffs(self) -> list[dict[str, Any]]:
         return await self._all(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))

@@ -41,6 +41,8 @@ class IncidentRow:
     #: its response clocks (acknowledge, stakeholder updates) and its open item clocks
     clocks: tuple[Clock, ...] = ()
     next_clock: Clock | None = None  # the open clock due first (None once it is settled)
+    #: who may see its details besides the role holders (``incident.participant_added``)
+    participants: tuple[str, ...] = ()
 
     @property
     def next_due(self) -> datetime | None:
@@ -59,8 +61,18 @@ class IncidentRow:
         return any(p == person for _, p in self.roles)
 
     def visible_to(self, person: str) -> bool:
-        """Whether ``person`` may see its details (need-to-know: a role in it)."""
-        return not self.restricted or self.holds_role(person)
+        """Whether ``person`` may see its details (need-to-know: a role in it, or listed as
+        a participant)."""
+        return not self.restricted or self.holds_role(person) or person in self.participants
+
+
+def may_see(inc: dict[str, Any], person: str) -> bool:
+    """:meth:`IncidentRow.visible_to` for a store row of ``incidents`` (``Store.incidents``):
+    the one need-to-know rule of the screens, the reports and the exports."""
+    if not inc.get("restricted"):
+        return True
+    roles = inc.get("roles") or {}
+    return person in roles.values() or person in (inc.get("participants") or ())
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,7 @@ class TimelineEntry:
     pinned: bool
     ref: str | None = None  # an external reference (report number, case id) of an action
     kind: str | None = None
+    id: str = ""  # the event's id (an audit.reveal names it)
 
 
 @dataclass(frozen=True)
@@ -271,6 +284,7 @@ async def load_snapshot(
                 regions=tuple(inc["regions"]),
                 last_seq=inc["last_seq"],
                 roles=tuple(sorted(inc["roles"].items())),
+                participants=tuple(inc.get("participants") or ()),
                 clocks=clocks,
                 next_clock=nearest(clocks) if inc["status"] not in TERMINAL_STATUSES else None,
             )
@@ -320,6 +334,7 @@ def _entries(rows: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
                 pinned=bool(data.get("pinned")) if e["type"] == "incident.note" else False,
                 ref=data.get("ref") if action and isinstance(data.get("ref"), str) else None,
                 kind=data.get("kind") if action and isinstance(data.get("kind"), str) else None,
+                id=e.get("id") or "",
             )
         )
     return tuple(out)

@@ -20,15 +20,20 @@ from textual.binding import Binding
 from data.text import clean
 from data.views import ChecklistRow
 from screens import dialogs
+from screens.observer import MESSAGE as OBSERVER_MESSAGE
+from screens.observer import blocks, read_only
 from widgets.checklist import ChecklistPane
 
-INCIDENT_ACTIONS = frozenset({"severity", "status", "role", "note", "record_action", "add_item"})
+INCIDENT_ACTIONS = frozenset({"severity", "status", "role", "note", "record_action", "add_item", "participants",
+                              "reveal"})  # fmt: skip
 ITEM_ACTIONS = frozenset({"item_done", "item_block", "item_skip", "item_state"})
 
 ACTION_BINDINGS = [
     Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
     Binding("x", "status", "Status", id="incident.status", tooltip="Set the status (with a reason)"),
     Binding("r", "role", "Role", id="incident.role", tooltip="Assign or clear a role"),
+    Binding("u", "participants", "Participants", id="incident.participants", show=False,
+            tooltip="Add or remove a participant of a restricted incident"),
     Binding("a", "note", "Note", id="incident.note", tooltip="Add a note (optionally pinned)"),
     Binding("k", "record_action", "Action", id="incident.action", tooltip="Record an action taken"),
     Binding("i", "add_item", "Item", id="checklist.add", tooltip="Add a checklist item"),
@@ -38,7 +43,9 @@ ACTION_BINDINGS = [
     Binding("p", "item_skip", "Skip", id="checklist.skip", show=False,
             tooltip="Skip the selected item (with a note)"),
     Binding("P", "postmortem", "Post-mortem", id="postmortem.open", show=False,
-            tooltip="The incident's post-mortem: sections, action items, pinned timeline, meeting clock"),
+            tooltip="The post-mortem: sections, actions, pinned timeline, meeting"),
+    Binding("v", "reveal", "Reveal", id="privacy.reveal", show=False,
+            tooltip="Reveal one entry's masked identifiers (a reason, audited)"),
 ]  # fmt: skip
 
 
@@ -51,6 +58,7 @@ class Subject:
     status: str
     commander: str | None
     visible: bool  # whether the actor may see (and so act on) its details
+    participants: tuple[str, ...] = ()
 
 
 class IncidentActions:
@@ -66,13 +74,18 @@ class IncidentActions:
     query_one: Any
 
     def actions_apply(self, action: str) -> bool | None:
-        """For ``check_action``: the incident and item keys apply while there is a subject."""
+        """For ``check_action``: the incident and item keys apply while there is a subject
+        (and none that writes on an observer console)."""
+        if blocks(self.app, action):
+            return False
         if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS or action == "postmortem":
             return self.subject() is not None
         return True
 
     def applies(self, action: str) -> bool:
         """Whether an action can run now, every check made (the command palette's filter)."""
+        if blocks(self.app, action):
+            return False
         if action == "postmortem":  # open to anyone: a restricted one's texts are withheld there
             return self.subject() is not None
         if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
@@ -84,9 +97,12 @@ class IncidentActions:
 
     def _target(self) -> Subject | None:
         """The subject if the actor may act on it; else None, and a message saying why."""
+        if read_only(self.app):
+            self.notify(OBSERVER_MESSAGE, severity="warning", markup=False)
+            return None
         s = self.subject()
         if s is not None and not s.visible:
-            self.notify(f"{s.id} is restricted: only the people who hold a role in it can act on it.",
+            self.notify(f"{s.id} is restricted: only its role holders and participants can act on it.",
                         severity="warning", markup=False)  # fmt: skip
             return None
         return s
@@ -116,6 +132,11 @@ class IncidentActions:
         if s := self._target():
             self._dialog(dialogs.RoleDialog(s.id, {"role": "commander", "person": s.commander or ""}))
 
+    def action_participants(self) -> None:
+        """Only someone who may see the incident adds (or removes) participants."""
+        if s := self._target():
+            self._dialog(dialogs.ParticipantDialog(s.id, {"participants": s.participants}))
+
     def action_note(self) -> None:
         if s := self._target():
             self._dialog(dialogs.NoteDialog(s.id))
@@ -128,6 +149,33 @@ class IncidentActions:
         if s := self._target():
             items = {r.item for r in self.query_one(ChecklistPane).items}
             self._dialog(dialogs.ChecklistAddDialog(s.id, {"items": items}))
+
+    def reveal_targets(self) -> list[Any]:
+        """What this screen offers to reveal (screens/reveal.py Targets); the screen says."""
+        return []
+
+    def apply_reveal(self, target: Any) -> None:
+        """Show ``target`` unmasked, on this screen only (its audit.reveal is written)."""
+
+    def action_reveal(self) -> None:
+        """Ask which entry and why; write audit.reveal; then show that entry unmasked."""
+        if not (s := self._target()):
+            return
+        from screens.reveal import RevealDialog
+
+        targets = self.reveal_targets()
+        if not targets:
+            self.notify(f"Nothing to reveal: no masked identifiers in what is shown of {s.id}.",
+                        timeout=4, markup=False)  # fmt: skip
+            return
+        dialog = RevealDialog(s.id, targets)
+
+        def done(written: bool | None) -> None:
+            if written and dialog.target is not None:
+                self.apply_reveal(dialog.target)
+                self.app.notify("Revealed for this view; the reveal is in the journal.", timeout=4, markup=False)
+
+        self.app.push_screen(dialog, done)
 
     def action_postmortem(self) -> None:
         if (s := self.subject()) is not None:

@@ -219,6 +219,11 @@ class FormDialog(ModalScreen[bool]):
 
 def open_dialog(app: Any, dialog: FormDialog) -> None:
     """Show an action dialog; say so when what it wrote reached the journal."""
+    from screens.observer import MESSAGE, read_only
+
+    if read_only(app):  # the keys are hidden on an observer; this is the safety net
+        app.notify(MESSAGE, severity="warning", markup=False)
+        return
 
     def done(written: bool | None) -> None:
         if written:
@@ -366,6 +371,40 @@ class RoleDialog(FormDialog):
     def build(self) -> list[dict[str, Any]]:
         person = self.value("person").strip() or None
         return [self.scoped("incident.role_set", {"role": self.value("role"), "person": person})]
+
+
+class ParticipantDialog(FormDialog):
+    """Add or remove a participant: who may see a restricted incident's details besides its
+    role holders (``incident.participant_added`` / ``incident.participant_removed``)."""
+
+    TITLE = "Participants (need-to-know)"
+    MEMBERS = {"data.person": "person", "data.reason": "reason"}
+
+    def subtitle(self) -> str:
+        now = ", ".join(self.context.get("participants", ())) or "none"
+        return f"Incident {self.incident} · participants now: {now}"
+
+    def fields(self) -> ComposeResult:
+        yield from self.labelled(
+            "Change",
+            Select([("Add a participant", "add"), ("Remove a participant", "remove")], id="change",
+                   value=self.context.get("change", "add"), allow_blank=False),
+        )  # fmt: skip
+        yield from self.labelled("Person (a handle)", Input(self.context.get("person", ""), id="person"))
+        yield from self.labelled("Reason (optional: why they need to know)", Input(id="reason"))
+
+    def build(self) -> list[dict[str, Any]]:
+        person = self.value("person").strip()
+        if not person:
+            raise FieldError("person", "give a handle")
+        current = set(self.context.get("participants", ()))
+        change = self.value("change")
+        if change == "add" and person in current:
+            raise FieldError("person", f"{person} is already a participant")
+        if change == "remove" and person not in current:
+            raise FieldError("person", f"{person} is not a participant")
+        etype = "incident.participant_added" if change == "add" else "incident.participant_removed"
+        return [self.scoped(etype, _reason({"person": person}, self.value("reason")))]
 
 
 class NoteDialog(FormDialog):

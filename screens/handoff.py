@@ -41,7 +41,9 @@ from data.models import TRENDS
 from data.roster import ALL, regions, zone
 from data.text import clean
 from data.views import Snapshot, SyncState, age, countdown
+from data.wellbeing import label as wellbeing_label
 from screens.dialogs import FieldError, FormDialog
+from screens.observer import blocks
 from widgets.checklist import URGENCY
 from widgets.status import StatusBar
 from widgets.tables import KeyedTable, fit_column
@@ -201,10 +203,15 @@ class HandoffScreen(Screen[None]):
         store = getattr(self.app, "store", None)
         if store is None:
             return
+        flush = getattr(self.app, "flush_wellbeing", None)
+        if flush is not None:  # what this console counted is in the report's wellbeing section
+            await flush()
+        config = getattr(self.app, "wellbeing_config", None)
         try:
             report = await build_handoff(
                 store, self.actor, self.for_region, clock.now(), self.app.policy,  # type: ignore[attr-defined]
                 draft=self.draft(), people=self.people(),
+                **({"wellbeing": config.categories} if config is not None else {}),
             )  # fmt: skip
         except HandoffError as exc:
             self.notify(clean(str(exc), 300), severity="error", markup=False)
@@ -297,6 +304,8 @@ class HandoffScreen(Screen[None]):
     # --- what applies ------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if blocks(self.app, action):
+            return False
         report = self.report
         if action in ("trend", "assess"):
             return self.selected_report() is not None
@@ -546,6 +555,14 @@ def side_text(report: HandoffReport) -> Text:
         out.append("  ABOVE THE GUIDELINE\n" if load.over else "\n", style="bold #e8833a" if load.over else "")
     if not report.team:
         out.append("  nobody worked an incident this shift\n", style="dim")
+    e = report.wellbeing
+    if e is not None and e.incidents:  # numbers only, never which incident
+        out.append("\nYour exposure this shift (counts only)\n", style="bold")
+        for c in e.categories:
+            if c.incidents:
+                n = c.incidents
+                out.append(f"  {wellbeing_label(c.category)}: {n} incident{'s' if n != 1 else ''}, "
+                           f"{c.seconds / 60:.0f} min\n")  # fmt: skip
     return out
 
 

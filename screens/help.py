@@ -20,7 +20,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 100; max-width: 95%; height: 90%; border: thick $accent; background: $surface; padding: 0 1; }
+    HelpScreen > Vertical { width: 112; max-width: 95%; height: 90%; border: thick $accent; background: $surface; padding: 0 1; }
     HelpScreen DataTable { height: 1fr; }
     """
 

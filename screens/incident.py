@@ -17,8 +17,9 @@ from textual.widgets import DataTable, Footer, Static
 from data import clock
 from data.postmortem import duration
 from data.text import clean
-from data.views import Snapshot, incident_clocks, load_checklist, load_timeline, parse_time
+from data.views import Snapshot, incident_clocks, load_checklist, load_timeline, may_see, parse_time
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
+from screens.wellbeing import exposure_changed
 from widgets.checklist import ChecklistPane
 from widgets.status import StatusBar
 from widgets.timeline import Timeline
@@ -54,6 +55,9 @@ class IncidentScreen(IncidentActions, Screen[None]):
         self.incident = incident
         self.row: dict[str, Any] | None = None
         self._seq = -1
+        #: the fields (title, summary) revealed on this screen (docs/privacy.md); the
+        #: timeline's revealed entries are its own; both go when the screen is left
+        self.revealed_fields: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.app.settings.actor, id="status")  # type: ignore[attr-defined]
@@ -91,11 +95,15 @@ class IncidentScreen(IncidentActions, Screen[None]):
         self.query_one(StatusBar).show(now)
         self.query_one(ChecklistPane).tick(now)
 
+    def exposure_subject(self) -> tuple[str, str] | None:
+        """The incident whose detail this screen shows (for the exposure counters)."""
+        return (self.incident, self.row["category"]) if self.row is not None and self.visible() else None
+
     def visible(self) -> bool:
         if self.row is None:
             return False
         me = self.app.settings.actor  # type: ignore[attr-defined]
-        return not self.row["restricted"] or me in self.row["roles"].values()
+        return may_see(self.row, me)
 
     @work(group="incident", exclusive=True)
     async def load(self) -> None:
@@ -139,7 +147,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
         checklist = self.query_one(ChecklistPane)
         response = tuple(c for c in incident_clocks(inc, [], self.app.policy) if c.kind != "item")  # type: ignore[attr-defined]
         if not visible:
-            timeline.empty("Restricted: details are shown to the people who hold a role in it.")
+            timeline.empty("Restricted: details are shown to its role holders and participants.")
             checklist.show(self.incident, (), now, response)
         else:
             for h in history:
@@ -152,16 +160,19 @@ class IncidentScreen(IncidentActions, Screen[None]):
             checklist.show(self.incident, items, now, response)
         self.query_one("#timeline-box").border_title = Text(f"Timeline · {timeline.filter_name}")
         self.refresh_bindings()
+        exposure_changed(self)
 
     def fields_text(self, inc: dict[str, Any], now: datetime) -> Text:
         visible = self.visible()
         t = Text()
 
-        def line(label: str, value: str, style: str = "") -> None:
+        def line(label: str, value: str, style: str = "", reveal: bool = False) -> None:
             t.append(f"{label:<13}", style="dim")
-            t.append(clean(value, 400) + "\n", style=style)
+            if reveal:
+                t.append("REVEALED ", style="bold #e8833a")
+            t.append(clean(value, 400, reveal=reveal) + "\n", style=style)
 
-        line("Title", inc["title"] if visible else "restricted", "bold")
+        line("Title", inc["title"] if visible else "restricted", "bold", visible and "title" in self.revealed_fields)
         line(
             "Severity",
             f"S{inc['severity']}    Status  {inc['status']}    Category  {inc['category']}    Source  {inc['source']}",
@@ -172,8 +183,10 @@ class IncidentScreen(IncidentActions, Screen[None]):
         )
         roles = ", ".join(f"{r}: {p}" for r, p in sorted(inc["roles"].items())) or "none yet"
         line("Roles", roles)
+        if inc.get("participants") or inc["restricted"]:
+            line("Participants", ", ".join(inc.get("participants") or ()) or "none (role holders only)")
         if visible and inc["summary"]:
-            line("Summary", inc["summary"])
+            line("Summary", inc["summary"], reveal="summary" in self.revealed_fields)
         opened = parse_time(inc["detected_at"]) or parse_time(inc["opened_at"])
         ack, cont, res, closed = (
             parse_time(inc[k]) for k in ("acknowledged_at", "contained_at", "resolved_at", "closed_at")
@@ -184,6 +197,35 @@ class IncidentScreen(IncidentActions, Screen[None]):
              f"contained {fmt_time(cont)} (after {duration(opened, cont)})")  # fmt: skip
         line("", f"resolved {fmt_time(res)} (after {duration(opened, res)})   closed {fmt_time(closed)}")
         return t
+
+    # --- revealing identifiers (screens/reveal.py, docs/privacy.md) -------------------
+
+    def reveal_targets(self) -> list[Any]:
+        from screens.reveal import entry_targets, field_target
+
+        if self.row is None or not self.visible():
+            return []
+        fields = field_target(self.row)
+        return ([fields] if fields else []) + entry_targets(self.query_one(Timeline).entries)
+
+    def apply_reveal(self, target: Any) -> None:
+        from screens.reveal import FIELDS_TARGET
+
+        if target.value == FIELDS_TARGET:
+            self.revealed_fields = self.revealed_fields | set(target.fields)
+            self.load()
+        else:
+            self.query_one(Timeline).reveal(target.value)
+
+    def on_screen_suspend(self) -> None:
+        """Another screen (not a dialog over this one) was opened: the reveals are forgotten."""
+        from textual.screen import ModalScreen
+
+        if not isinstance(self.app.screen, ModalScreen):
+            self.query_one(Timeline).forget_reveals()
+            if self.revealed_fields:
+                self.revealed_fields = frozenset()
+                self.load()
 
     # --- actions (the incident and item ones: screens/actions.py) ---------------------
 
@@ -196,7 +238,8 @@ class IncidentScreen(IncidentActions, Screen[None]):
         if self.row is None:
             return None
         r = self.row
-        return Subject(self.incident, r["severity"], r["status"], r["roles"].get("commander"), self.visible())
+        return Subject(self.incident, r["severity"], r["status"], r["roles"].get("commander"), self.visible(),
+                       tuple(r.get("participants") or ()))  # fmt: skip
 
     @on(DataTable.RowSelected, "#checklist")
     def _item_chosen(self, _: DataTable.RowSelected) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -21,12 +22,14 @@ from data.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.views import load_detail as fetch_detail
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
+from screens.wellbeing import exposure_changed
 from widgets.banner import HandoffBanner
 from widgets.checklist import ChecklistPane
 from widgets.queue import IncidentQueue
 from widgets.roster import RosterPane
 from widgets.status import StatusBar
 from widgets.timeline import Timeline
+from widgets.wellbeing import WellbeingLine
 
 WELCOME = (
     "No incidents in the journal yet.\n\n"
@@ -103,7 +106,7 @@ class MainScreen(IncidentActions, Screen[None]):
             "roster",
             "Roster",
             id="roster.show",
-            tooltip="Who is on call: follow-the-sun coverage and the week of every rotation",
+            tooltip="Who is on call: coverage by region and the week of every rotation",
             show=False,  # the on-call pane's title says it; the footer keeps room for the handoff
         ),
         Binding(
@@ -114,11 +117,27 @@ class MainScreen(IncidentActions, Screen[None]):
             tooltip="The shift handoff: write it, submit it, or read it back and acknowledge it",
         ),
         Binding(
+            "g",
+            "quiet",
+            "Quiet",
+            id="wellbeing.quiet",
+            tooltip="Quiet mode: graphic-category titles hidden but on the selected row",
+            show=False,  # in the help (?), the palette and the wellbeing line
+        ),
+        Binding(
+            "B",
+            "step_away",
+            "Step away",
+            id="wellbeing.step_away",
+            tooltip="Step away: hand your roles to each incident's deputy, with a note",
+            show=False,
+        ),
+        Binding(
             "t",
             "trends",
             "Trends",
             id="trends.show",
-            tooltip="Weeks of incidents, response times, clocks met and missed, on-call load",
+            tooltip="Trends: incidents per week, response times, clocks, on-call load",
             show=False,  # in the help (?) and the palette; the footer keeps its room
         ),
         Binding(
@@ -185,6 +204,7 @@ class MainScreen(IncidentActions, Screen[None]):
                     pane.border_title = "4 On call"
                     pane.border_subtitle = "w coverage and the week"
                     yield RosterPane(id="roster")
+                yield WellbeingLine(id="wellbeing")
         yield Footer(compact=True)  # compact: every key that matters fits at 120 columns
 
     def on_mount(self) -> None:
@@ -192,6 +212,9 @@ class MainScreen(IncidentActions, Screen[None]):
         self.set_interval(1.0, self.tick)
         self.query_one(Timeline).empty("Select an incident to see its timeline.")
         self.query_one(IncidentQueue).focus()
+        self.query_one(IncidentQueue).quiet = bool(getattr(self.app, "quiet", False))  # its default: the config
+        if (show_wellbeing := getattr(self.app, "show_wellbeing", None)) is not None:
+            self.call_after_refresh(show_wellbeing)
         last = getattr(self.app, "last_snapshot", None)
         if last is not None:
             self.show(last)
@@ -208,6 +231,7 @@ class MainScreen(IncidentActions, Screen[None]):
         row = next((r for r in self.shown if r.id == self.selected), None)
         if row is not None and self._detail_seq != (row.id, row.last_seq):
             self.load_detail()
+            exposure_changed(self)  # its category or who may see it may have changed
 
     def refresh_queue(self, now: datetime | None = None) -> None:
         now = now or clock.now()
@@ -249,6 +273,7 @@ class MainScreen(IncidentActions, Screen[None]):
         if incident == self.selected:
             return
         self.selected = incident
+        exposure_changed(self)
         self._detail_seq = (None, -1)
         if incident is None:
             self.query_one(Timeline).empty("Select an incident to see its timeline.")
@@ -297,7 +322,7 @@ class MainScreen(IncidentActions, Screen[None]):
         checklist = self.query_one(ChecklistPane)
         if not row.visible_to(self.actor):
             timeline.empty(
-                f"{incident} is restricted: its details are shown to the people who hold a role in it."
+                f"{incident} is restricted: its details are shown to its role holders and participants."
             )
             checklist.show(incident, (), clock.now(), row.incident_clocks)
         else:
@@ -348,7 +373,30 @@ class MainScreen(IncidentActions, Screen[None]):
         row = self.selected_row()
         if row is None:
             return None
-        return Subject(row.id, row.severity, row.status, row.commander, row.visible_to(self.actor))
+        return Subject(row.id, row.severity, row.status, row.commander, row.visible_to(self.actor),
+                       row.participants)  # fmt: skip
+
+    # --- revealing identifiers (screens/reveal.py, docs/privacy.md) -------------------
+
+    def reveal_targets(self) -> list[Any]:
+        from screens.reveal import entry_targets
+
+        timeline = self.query_one(Timeline)
+        row = self.selected_row()
+        if row is None or timeline.incident != row.id:
+            return []
+        return entry_targets(timeline.entries)
+
+    def apply_reveal(self, target: Any) -> None:
+        self.query_one(Timeline).reveal(target.value)
+
+    def on_screen_suspend(self) -> None:
+        """Another screen (not a dialog over this one) was opened: this view is left, and
+        its reveals are forgotten."""
+        from textual.screen import ModalScreen
+
+        if not isinstance(self.app.screen, ModalScreen):
+            self.query_one(Timeline).forget_reveals()
 
     # --- actions (the incident and item ones: screens/actions.py) --------------------
 
@@ -440,6 +488,45 @@ class MainScreen(IncidentActions, Screen[None]):
         from screens.roster import RosterScreen
 
         self.app.push_screen(RosterScreen(self.app.last_snapshot))  # type: ignore[attr-defined]
+
+    # --- wellbeing (docs/wellbeing.md) ---------------------------------------------------
+
+    def exposure_subject(self) -> tuple[str, str] | None:
+        """The incident whose detail this screen shows (for the exposure counters)."""
+        row = self.selected_row()
+        return (row.id, row.category) if row is not None and row.visible_to(self.actor) else None
+
+    def show_wellbeing(self, exposure: Any, quiet: bool, break_due: bool = False) -> None:
+        self.query_one(WellbeingLine).show(exposure, quiet, break_due)
+        queue = self.query_one(IncidentQueue)
+        if queue.quiet != quiet:
+            queue.set_quiet(quiet)
+
+    def action_quiet(self) -> None:
+        toggle = getattr(self.app, "toggle_quiet", None)
+        if toggle is not None:
+            quiet = toggle()
+        else:
+            quiet = not self.query_one(IncidentQueue).quiet
+            self.show_wellbeing(None, quiet)
+        self.app.notify(
+            "Quiet mode on: graphic categories' titles are hidden in the queue except on the selected row"
+            if quiet
+            else "Quiet mode off",
+            timeout=4,
+            markup=False,
+        )
+
+    def action_step_away(self) -> None:
+        from data.wellbeing import step_away_plan
+        from screens.wellbeing import StepAwayDialog
+
+        if getattr(getattr(self.app, "settings", None), "observer", False):
+            self.notify("Observer console (read-only): nothing can be written from here.",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+        plan = step_away_plan(self.snapshot.incidents, self.actor)
+        self._dialog(StepAwayDialog(plan, self.actor))
 
     def action_handoff(self) -> None:
         from screens.handoff import HandoffScreen

@@ -33,6 +33,9 @@ from data.postmortem import (
 from data.text import clean
 from data.views import Snapshot
 from screens.dialogs import FieldError, FormDialog, open_dialog, parse_due, slug
+from screens.observer import MESSAGE as OBSERVER_MESSAGE
+from screens.observer import blocks, read_only
+from screens.wellbeing import exposure_changed
 from widgets.status import StatusBar
 
 #: what a clock state looks like here (a text mark as well as a colour)
@@ -143,6 +146,11 @@ class PostmortemScreen(Screen[None]):
         if row is None or row.last_seq != self._seq:
             self.load()
 
+    def exposure_subject(self) -> tuple[str, str] | None:
+        """The incident whose detail this screen shows (for the exposure counters)."""
+        pm = self.pm
+        return (self.incident, pm.category) if pm is not None and pm.visible else None
+
     def tick(self) -> None:
         now = clock.now()
         self.query_one(StatusBar).show(now)
@@ -165,6 +173,7 @@ class PostmortemScreen(Screen[None]):
 
     def show(self, pm: Postmortem) -> None:
         self.pm = pm
+        exposure_changed(self)
         self._seq = pm.last_seq
         title = f"Post-mortem · {pm.incident} · S{pm.severity} · {pm.category} · incident {pm.incident_status}"
         self.query_one("#pm-head-box").border_title = Text(clean(title, 120))
@@ -207,7 +216,7 @@ class PostmortemScreen(Screen[None]):
             label("")
             t.append("RESTRICTED (need-to-know)", style="bold #e8833a")
             if not pm.visible:
-                t.append(": texts are shown to the people who hold a role in it", style="dim")
+                t.append(": texts are shown to its role holders and participants", style="dim")
         return t
 
     def _keep(self, table: DataTable[Any]) -> int:
@@ -304,6 +313,8 @@ class PostmortemScreen(Screen[None]):
     # --- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if blocks(self.app, action):
+            return False
         if action in EDIT_ACTIONS:
             if self.pm is None or not self.pm.visible:
                 return False
@@ -325,8 +336,11 @@ class PostmortemScreen(Screen[None]):
 
     def _editable(self) -> Postmortem | None:
         pm = self.pm
+        if read_only(self.app):
+            self.notify(OBSERVER_MESSAGE, severity="warning", markup=False)
+            return None
         if pm is not None and not pm.visible:
-            self.notify(f"{pm.incident} is restricted: only the people who hold a role in it can edit its post-mortem.",
+            self.notify(f"{pm.incident} is restricted: only its role holders and participants can edit its post-mortem.",
                         severity="warning", markup=False)  # fmt: skip
             return None
         return pm

@@ -100,7 +100,8 @@ async def _settled(pilot: Any, ready: Any = None) -> None:
     """Wait for the first sync and the selected incident's detail, then let it paint."""
     app = pilot.app
     deadline = time.monotonic() + 15
-    while app.last_snapshot is None or (ready is not None and not ready(app)):
+    # the first sync's snapshot, not the stored one painted before it ("syncing…")
+    while app.last_snapshot is None or app.last_snapshot.sync.synced_at is None or (ready is not None and not ready(app)):
         if time.monotonic() > deadline:
             raise AssertionError("the console did not settle")
         await pilot.pause(0.05)

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from data.text import clean
 from data.views import IncidentRow, age, clock_text
+from data.wellbeing import SENSITIVE
 from widgets.tables import FixedTable, fit_column
 
 SEVERITY_STYLE = {
@@ -40,6 +41,11 @@ class IncidentQueue(FixedTable):
         self._cells: dict[str, tuple[str, ...]] = {}
         self._ticked_minute: datetime | None = None
         self._close: list[IncidentRow] = []  # rows whose clock is near: they tick every second
+        #: quiet mode (docs/wellbeing.md): the titles of these categories are hidden, except
+        #: on the cursor's row
+        self.quiet = False
+        self.sensitive: frozenset[str] = frozenset(SENSITIVE)
+        self._revealed: str | None = None  # the row whose title quiet mode shows (the cursor's)
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -56,6 +62,8 @@ class IncidentQueue(FixedTable):
         wanted = [r.id for r in rows]
         current = [str(k.value) for k in self.rows]
         selected = self._selected_id()
+        if self._revealed is None:
+            self._revealed = selected if selected is not None else (wanted[0] if wanted else None)
         with self.app.batch_update():
             if len(set(wanted) ^ set(current)) > max(8, len(wanted) // 2):
                 # most rows changed: refill (remove_row is O(n) a call)
@@ -71,7 +79,7 @@ class IncidentQueue(FixedTable):
                 if r.id in have:
                     self._update(r, now)
                 else:
-                    cells = self._render(r, now, me)
+                    cells = self._render(r, now, me, self._hidden(r))
                     self.add_row(*cells, key=r.id)
                     self._cells[r.id] = tuple(c.plain for c in cells)
             if [str(r.key.value) for r in self.ordered_rows] != wanted:
@@ -116,7 +124,7 @@ class IncidentQueue(FixedTable):
                 self._cells[r.id] = (*old[:6], age_text, due_text)
 
     def _update(self, r: IncidentRow, now: datetime) -> None:
-        cells = self._render(r, now, self.me)
+        cells = self._render(r, now, self.me, self._hidden(r))
         old = self._cells.get(r.id)
         for (key, _, _), cell, i in zip(COLUMNS, cells, range(len(cells)), strict=True):
             if old is None or old[i] != cell.plain:
@@ -132,15 +140,56 @@ class IncidentQueue(FixedTable):
             return None
         return str(key.value)
 
+    # --- quiet mode ----------------------------------------------------------------------
+
+    def _hidden(self, r: IncidentRow) -> bool:
+        return self.quiet and r.category in self.sensitive and r.id != self._revealed
+
+    def set_quiet(self, quiet: bool, categories: frozenset[str] | None = None) -> None:
+        """Quiet mode on or off: only the title cells that change are touched."""
+        self.quiet = quiet
+        if categories is not None:
+            self.sensitive = categories
+        self._retitle(list(self._rows))
+
+    def on_data_table_row_highlighted(self, event: FixedTable.RowHighlighted) -> None:
+        """The cursor moved: in quiet mode, the title it left is hidden again and the one it
+        reached is shown (two cells, nothing else)."""
+        new = str(event.row_key.value) if event.row_key is not None else None
+        old, self._revealed = self._revealed, new
+        if self.quiet and old != new:
+            self._retitle([k for k in (old, new) if k is not None])
+
+    def _retitle(self, ids: list[str]) -> None:
+        changed = []
+        for key in ids:
+            r, old = self._rows.get(key), self._cells.get(key)
+            if r is not None and old is not None:
+                cell = self._title(r, self.me, self._hidden(r))
+                if cell.plain != old[2]:
+                    changed.append((key, old, cell))
+        if not changed:
+            return
+        with self.app.batch_update():
+            for key, old, cell in changed:
+                self.update_cell(key, "title", cell)
+                self._cells[key] = (*old[:2], cell.plain, *old[3:])
+
     @staticmethod
-    def _render(r: IncidentRow, now: datetime, me: str) -> tuple[Text, ...]:
-        due_text, urgency = clock_text(r.next_clock, _clock_for(r, now))
+    def _title(r: IncidentRow, me: str, hidden: bool = False) -> Text:
         if not r.visible_to(me):
-            title = Text("restricted", style="italic")
-        elif r.restricted:
-            title = Text.assemble(("[R] ", "bold"), clean(r.title, 200))
-        else:
-            title = Text(clean(r.title, 200))
+            return Text("restricted", style="italic")
+        if hidden:  # quiet mode: the category, never the title
+            name = CATEGORY_NAMES.get(r.category, clean(r.category, 20))
+            return Text(f"{name} incident · title hidden (quiet mode)", style="dim italic")
+        if r.restricted:
+            return Text.assemble(("[R] ", "bold"), clean(r.title, 200))
+        return Text(clean(r.title, 200))
+
+    @classmethod
+    def _render(cls, r: IncidentRow, now: datetime, me: str, hidden: bool = False) -> tuple[Text, ...]:
+        due_text, urgency = clock_text(r.next_clock, _clock_for(r, now))
+        title = cls._title(r, me, hidden)
         if not r.active:
             due_text, urgency = r.status.replace("_", " "), "none"
         return (

@@ -90,6 +90,8 @@ class StatusBar(Static):
         self._key = key
         left = clocks(now)
         me = Text.assemble(("you: ", "dim"), (clean(self.actor, 32), "bold"), "  ")
+        if getattr(getattr(self.app, "settings", None), "observer", False):
+            me = Text.assemble((" OBSERVER · read-only ", "bold black on #e3c44a"), "  ", me)
         text = Text.assemble(left, me, sync_text(self.state, clock.wall()))
         if text != getattr(self, "_shown", None):  # no repaint when nothing changed
             self._shown = text

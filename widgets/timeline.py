@@ -27,6 +27,8 @@ TYPE_MARKERS = {
     "incident.severity_set": ("SEV ", "bold #e8833a"),
     "incident.status_set": ("STAT", "bold"),
     "incident.role_set": ("ROLE", "#7fa7c9"),
+    "incident.participant_added": ("WHO+", "#7fa7c9"),
+    "incident.participant_removed": ("WHO-", "#7fa7c9"),
     "incident.note": ("NOTE", ""),
     "incident.action": ("ACT ", "bold #5fb36b"),
     "checklist.added": ("TODO", "dim"),
@@ -39,7 +41,8 @@ FILTERS: tuple[tuple[str, frozenset[str] | None], ...] = (
     ("all events", None),
     ("notes", frozenset({"incident.note"})),
     ("decisions", frozenset({"incident.opened", "incident.severity_set", "incident.status_set",
-                             "incident.role_set", "incident.updated"})),
+                             "incident.role_set", "incident.updated", "incident.participant_added",
+                             "incident.participant_removed"})),
     ("actions", frozenset({"incident.action"})),
     ("checklist", frozenset({"checklist.added", "checklist.set"})),
 )  # fmt: skip
@@ -69,6 +72,10 @@ class Timeline(ScrollView, can_focus=True):
         self._rendered: dict[int, list[Strip]] = {}  # entry index -> its lines at _width
         self._style = Style()
         self._content_width = 0
+        #: the entries (event ids) whose identifiers were revealed, for ``_revealed_for``
+        #: only: another incident, or forget_reveals(), forgets them (docs/privacy.md)
+        self.revealed: set[str] = set()
+        self._revealed_for: str | None = None
 
     # --- content ---------------------------------------------------------------------
 
@@ -80,6 +87,9 @@ class Timeline(ScrollView, can_focus=True):
         """Show ``entries`` (in journal order); for the same incident, only entries newer
         than those shown are added, so a live addition costs one entry."""
         added = []
+        if incident != self._revealed_for:
+            self.revealed = set()
+            self._revealed_for = incident
         if incident != self.incident or earlier != self.earlier:
             self._reset()
             self.incident = incident
@@ -94,12 +104,14 @@ class Timeline(ScrollView, can_focus=True):
             if e.seq <= self.last_seq:
                 continue
             if types is None or e.type in types:
-                added.append(self.line(e, self.local_tz))
+                added.append(self.line(e, self.local_tz, reveal=e.id in self.revealed if e.id else False))
             self.last_seq = e.seq
         self._extend(added)
 
     def empty(self, message: str) -> None:
         self._reset()
+        self.revealed = set()
+        self._revealed_for = None
         self._extend([Text(message, style="dim")])
 
     def redraw(self) -> None:
@@ -108,6 +120,17 @@ class Timeline(ScrollView, can_focus=True):
         incident, entries, earlier = self.incident, self.entries, self.earlier
         self.incident = None
         self.show(incident, entries, earlier)
+
+    def reveal(self, entry_id: str) -> None:
+        """Show the entry ``entry_id`` unmasked (after its audit.reveal was written)."""
+        self.revealed.add(entry_id)
+        self.redraw()
+
+    def forget_reveals(self) -> None:
+        """Mask every entry again (the view that asked for the reveals was left)."""
+        if self.revealed:
+            self.revealed = set()
+            self.redraw()
 
     def cycle_filter(self) -> str:
         self.filter_index = (self.filter_index + 1) % len(FILTERS)
@@ -207,7 +230,8 @@ class Timeline(ScrollView, can_focus=True):
         )
 
     @staticmethod
-    def line(e: TimelineEntry, local_tz: str | None = None) -> Text:
+    def line(e: TimelineEntry, local_tz: str | None = None, reveal: bool = False) -> Text:
+        """One entry; its user identifiers masked unless ``reveal`` (marked REVEALED)."""
         marker, style = TYPE_MARKERS.get(e.type, ("????", "dim"))
         if e.ts is None:
             when = clean(e.ts_text, 25)
@@ -218,6 +242,7 @@ class Timeline(ScrollView, can_focus=True):
         else:
             when = e.ts.strftime("%H:%M:%SZ")
         pin = ("PINNED ", "bold reverse") if e.pinned else ""
+        shown = ("REVEALED ", "bold #e8833a") if reveal else ""
         return Text.assemble(
             (when, "dim"),
             " ",
@@ -226,5 +251,6 @@ class Timeline(ScrollView, can_focus=True):
             (clean(e.actor, 24), "bold"),
             " ",
             pin,
-            clean(e.text, 2000),
+            shown,
+            clean(e.text, 2000, reveal=reveal),
         )

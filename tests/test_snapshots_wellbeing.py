@@ -1,0 +1,131 @@
+"""Snapshots of responder wellbeing (pytest-textual-snapshot): the war room in quiet mode
+(graphic categories' titles hidden except on the cursor's row; the wellbeing line with
+this shift's counts), and the step-away dialog. Seeded data, a frozen clock.
+
+Review the SVGs under tests/__snapshots__ when they change; update them with
+``pytest tests/test_snapshots_wellbeing.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from data.config import Settings
+from tests._console_helpers import frozen_war_room
+
+NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+SIZE = (150, 42)
+
+
+def ts(minutes: float) -> str:
+    return (NOW + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _events() -> list[dict[str, Any]]:
+    n = 0
+
+    def ev(
+        etype: str, data: dict[str, Any], incident: str, at: float, actor: str = "amara"
+    ) -> dict[str, Any]:
+        nonlocal n
+        n += 1
+        return {"v": 1, "id": f"SNAPW{n:05d}", "ts": ts(at), "actor": actor, "type": etype,
+                "incident": incident, "data": data}  # fmt: skip
+
+    def opened(incident: str, title: str, category: str, severity: int, at: float) -> dict[str, Any]:
+        return ev("incident.opened", {"title": title, "category": category, "severity": severity,
+                                      "source": "user_report", "regions": ["US"]}, incident, at)  # fmt: skip
+
+    return [
+        opened("INC-0201", "EDR: welfare concern, police ref 4411", "edr", 1, -50),
+        ev("incident.role_set", {"role": "commander", "person": "demo-ic"}, "INC-0201", -49),
+        ev("incident.role_set", {"role": "deputy", "person": "hugo"}, "INC-0201", -48),
+        opened("INC-0202", "Hash match on uploaded media, account 66685", "csea", 1, -40),
+        ev("incident.role_set", {"role": "commander", "person": "demo-ic"}, "INC-0202", -39),
+        ev("incident.role_set", {"role": "scribe", "person": "demo-ic"}, "INC-0202", -39),
+        ev("incident.role_set", {"role": "deputy", "person": "isla"}, "INC-0202", -38),
+        opened("INC-0203", "Livestream of [red]self-harm[/] reported by a viewer", "self_harm", 1, -30),
+        ev("incident.role_set", {"role": "scribe", "person": "demo-ic"}, "INC-0203", -29),
+        opened("INC-0204", "Attack footage re-uploads after the shooting", "violent_extremism", 2, -20),
+        opened("INC-0205", "Press inquiry on moderation failure", "media", 3, -10),
+    ]
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    config = tmp_path / "config.toml"
+    config.write_text("[wellbeing]\nquiet = true\n")
+    monkeypatch.setenv("WARROOM_CONFIG", str(config))
+    monkeypatch.delenv("WARROOM_QUIET", raising=False)
+    with frozen_war_room(tmp_path, _events(), NOW) as settings:
+        # what this console counted earlier in the shift (numbers only)
+        from data.exposure import record
+        from data.store import Store
+        from data.wellbeing import Segment
+
+        async def counted() -> None:
+            async with await Store.open(settings.db) as store:
+                await record(store, settings.actor, [
+                    Segment("snap-1", "INC-0202", "csea", NOW - timedelta(minutes=35), 720.0),
+                    Segment("snap-2", "INC-0203", "self_harm", NOW - timedelta(minutes=20), 300.0),
+                ])  # fmt: skip
+
+        asyncio.run(counted())
+        yield settings
+
+
+async def _settled(pilot: Any) -> None:
+    app = pilot.app
+    deadline = time.monotonic() + 15
+    while (app.last_snapshot is None or app.last_snapshot.sync.synced_at is None
+           or not str(app.screen.query_one("#wellbeing").render()).count("CSEA")):  # fmt: skip
+        if time.monotonic() > deadline:
+            raise AssertionError("the console did not settle")
+        await pilot.pause(0.05)
+    busy = [w for w in app.workers if w.group not in ("sync", "watch", "simulator") and not w.is_finished]
+    if busy:
+        await app.workers.wait_for_complete(busy)
+    await pilot.pause(0.2)
+
+
+def _app(settings: Settings) -> Any:
+    from app.console import WarRoom
+
+    return WarRoom(settings)
+
+
+def test_quiet_mode_war_room(snap_compare: Any, seeded: Settings) -> None:
+    """The cursor's row (the first, an EDR) and the media row show their titles; the CSEA,
+    self-harm and violent-extremism rows say only their category."""
+    assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=_settled)
+
+
+def test_quiet_mode_cursor_reveals_its_row(snap_compare: Any, seeded: Settings) -> None:
+    async def run(pilot: Any) -> None:
+        await _settled(pilot)
+        await pilot.press("down")  # onto the CSEA incident: its title shows, the others stay hidden
+        await pilot.pause(0.4)
+
+    assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)
+
+
+def test_step_away_dialog(snap_compare: Any, seeded: Settings) -> None:
+    async def run(pilot: Any) -> None:
+        from screens.wellbeing import StepAwayDialog
+
+        await _settled(pilot)
+        await pilot.press("B")
+        deadline = time.monotonic() + 10
+        while not isinstance(pilot.app.screen, StepAwayDialog):
+            assert time.monotonic() < deadline, "no step-away dialog"
+            await pilot.pause(0.05)
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)
