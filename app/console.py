@@ -46,6 +46,14 @@ class WarRoom(WellbeingConsole, App[None]):
             tooltip="Every key, on this screen and everywhere",
         ),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the console"),
+        # shown in the footer of every screen of an observer console only (check_action)
+        Binding(
+            "f2",
+            "observer_info",
+            "OBSERVER: read-only",
+            id="app.observer",
+            tooltip="This console is read-only: it writes nothing to the journal",
+        ),
     ]
 
     def __init__(self, settings: Settings, *, demo: bool = False, simulate: bool | None = None) -> None:
@@ -320,6 +328,20 @@ class WarRoom(WellbeingConsole, App[None]):
         return sop_items(self.templates, events, current, existing, clock.now())
 
     # --- keys and the palette ----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "observer_info":
+            return self.settings.observer
+        return True
+
+    def action_observer_info(self) -> None:
+        self.notify(
+            "An observer console: every action is disabled and no command writes to the journal. "
+            "Open warroom without --observer (and without WARROOM_OBSERVER=1) to act.",
+            title="Read-only",
+            timeout=8,
+            markup=False,
+        )
 
     def action_help(self) -> None:
         from screens.help import HelpScreen

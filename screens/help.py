@@ -44,6 +44,8 @@ class HelpScreen(ModalScreen[None]):
             for binding in node.BINDINGS:  # type: ignore[attr-defined]
                 if not isinstance(binding, Binding) or binding.key in seen:
                     continue
+                if node is self.app and self.app.check_action(binding.action, ()) is False:
+                    continue  # an app key that does not apply to this console (the observer's)
                 seen.add(binding.key)
                 what = binding.tooltip or binding.description
                 table.add_row(

@@ -76,6 +76,7 @@ async def test_observer_console_refuses_every_action(tmp_path: Path) -> None:
         await pilot.pause(0.3)
         assert STATUS in screen_text(app)
         footer = screen_text(app).splitlines()[-1]
+        assert "OBSERVER: read-only" in footer, footer
         for word in ("Open", "Severity", "Status", "Note", "Item", "Done"):
             assert word not in footer, f"{word} in the observer's footer: {footer!r}"
         commands = {c.title for c in app.get_system_commands(main)}
