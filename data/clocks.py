@@ -18,8 +18,6 @@ is left, or under 15 minutes; ``overdue`` once its due time is reached; ``met`` 
 
 from __future__ import annotations
 
-import os
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,19 +57,13 @@ class PolicyError(ValueError):
 def load_policy(path: Path | None) -> Policy:
     """The policy from ``[clocks]`` of the TOML config file ``path`` (absent: defaults);
     ``WARROOM_BELL=1`` turns the bell on."""
-    values: dict[str, Any] = {}
-    if path is not None and path.is_file():
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise PolicyError(f"{path}: {exc}") from None
-        section = doc.get("clocks", {})
-        if not isinstance(section, dict):
-            raise PolicyError(f"{path}: [clocks] must be a table")
-        values = _policy_values(path, section)
-    bell = os.environ.get("WARROOM_BELL")
+    from .config import config_section, env_flag
+
+    section = config_section(path, "clocks", PolicyError)
+    values: dict[str, Any] = _policy_values(path, section) if section and path is not None else {}
+    bell = env_flag("WARROOM_BELL")
     if bell is not None:
-        values["bell"] = bell.strip().lower() in ("1", "true", "yes", "on")
+        values["bell"] = bell
     return Policy(**values)
 
 

@@ -7,6 +7,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import TypeAdapter, ValidationError
@@ -63,6 +64,24 @@ def env_flag(name: str) -> bool | None:
     return given.strip().lower() in ("1", "true", "yes", "on")
 
 
+def config_section(path: Path | None, name: str, error: type[ValueError]) -> dict[str, Any]:
+    """The ``[name]`` table of the TOML config file ``path`` ({} when the file or the
+    table is absent). Raises ``error`` naming the file for one that cannot be read or a
+    ``[name]`` that is not a table."""
+    import tomllib
+
+    if path is None or not path.is_file():
+        return {}
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise error(f"{path}: {exc}") from None
+    section = doc.get(name, {})
+    if not isinstance(section, dict):
+        raise error(f"{path}: [{name}] must be a table")
+    return section
+
+
 def resolve(
     journal: str | None = None, db: str | None = None, actor: str | None = None, observer: bool | None = None
 ) -> Settings:
@@ -112,17 +131,14 @@ def journal_group_access(path: Path | None = None) -> bool:
     opt-in, docs/security.md): ``WARROOM_JOURNAL_GROUP=1``, else ``journal_group = true``
     under ``[files]`` in the config file. A config file that cannot be read counts as
     no opt-in (the console reports it)."""
-    given = os.environ.get(JOURNAL_GROUP_ENV)
+    given = env_flag(JOURNAL_GROUP_ENV)
     if given is not None:
-        return given.strip().lower() in ("1", "true", "yes", "on")
-    import tomllib
-
+        return given
     try:
-        with open(path or config_file(), "rb") as f:
-            section = tomllib.load(f).get("files", {})
-    except (OSError, tomllib.TOMLDecodeError):
+        section = config_section(path or config_file(), "files", ConfigError)
+    except ConfigError:
         return False
-    return isinstance(section, dict) and section.get("journal_group") is True
+    return section.get("journal_group") is True
 
 
 def permission_warnings(journal: Path, store: Path, *, group_ok: bool) -> list[str]:

@@ -9,7 +9,6 @@ shown as ``(restricted)``); ids, severities, states, owners, times and counts st
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,15 +60,11 @@ class PmPolicyError(ValueError):
 
 def load_pm_policy(path: Path | None) -> PmPolicy:
     """The policy from ``[postmortem]`` of the TOML config file ``path`` (absent: defaults)."""
-    if path is None or not path.is_file():
+    from .config import config_section
+
+    section = config_section(path, "postmortem", PmPolicyError)
+    if not section:
         return PmPolicy()
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise PmPolicyError(f"{path}: {exc}") from None
-    section = doc.get("postmortem", {})
-    if not isinstance(section, dict):
-        raise PmPolicyError(f"{path}: [postmortem] must be a table")
     known = {"meeting_days", "business_days", "tz"}
     unknown = sorted(set(section) - known)
     if unknown:

@@ -29,9 +29,7 @@ suggests a break, and again after each further interval. A gap of ``reset_after_
 
 from __future__ import annotations
 
-import os
 import secrets
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -86,19 +84,13 @@ _MINUTES = {
 def load_wellbeing(path: Path | None) -> WellbeingConfig:
     """The settings from ``[wellbeing]`` of the TOML config file ``path`` (absent:
     defaults); ``WARROOM_QUIET=1`` turns quiet mode on."""
-    values: dict[str, Any] = {}
-    if path is not None and path.is_file():
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise WellbeingError(f"{path}: {exc}") from None
-        section = doc.get("wellbeing", {})
-        if not isinstance(section, dict):
-            raise WellbeingError(f"{path}: [wellbeing] must be a table")
-        values = _values(path, section)
-    quiet = os.environ.get("WARROOM_QUIET")
+    from .config import config_section, env_flag
+
+    section = config_section(path, "wellbeing", WellbeingError)
+    values: dict[str, Any] = _values(path, section) if section and path is not None else {}
+    quiet = env_flag("WARROOM_QUIET")
     if quiet is not None:
-        values["quiet"] = quiet.strip().lower() in ("1", "true", "yes", "on")
+        values["quiet"] = quiet
     return WellbeingConfig(**values)
 
 
