@@ -104,12 +104,7 @@ class ChecklistPane(FixedTable):
                     self.update_cell(r.item, "due", cell)
 
     def selected_item(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        try:
-            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-        except Exception:
-            return None
+        return self.cursor_key()
 
     def selected_row(self) -> ChecklistRow | None:
         """The selected item (None on a team heading)."""

@@ -132,13 +132,7 @@ class IncidentQueue(FixedTable):
         self._cells[r.id] = tuple(c.plain for c in cells)
 
     def _selected_id(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return str(key.value)
+        return self.cursor_key()
 
     # --- quiet mode ----------------------------------------------------------------------
 

@@ -32,6 +32,15 @@ class FixedTable(DataTable[Any]):
     the virtual size is recomputed.
     """
 
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor (None: no rows)."""
+        if self.row_count == 0:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        except Exception:
+            return None
+
     def _update_dimensions(self, new_rows: Any) -> None:
         if any(column.auto_width for column in self.columns.values()):
             super()._update_dimensions(new_rows)
@@ -48,14 +57,6 @@ class KeyedTable(FixedTable):
         super().__init__(**kwargs)
         self._shown: dict[str, tuple[Any, ...]] = {}
         self._order: list[str] = []
-
-    def cursor_key(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        try:
-            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-        except Exception:
-            return None
 
     def show_rows(self, rows: list[tuple[str, tuple[Any, ...]]]) -> None:
         keys = [k for k, _ in rows]
