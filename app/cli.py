@@ -242,11 +242,11 @@ def rebuild(settings: Any, as_json: bool) -> None:
 def verify(settings: Any) -> None:
     """Walk the journal's hash chain; exit 1 at a break."""
     from data.chain import verify as walk
-    from data.journal import FileJournal, JournalError
+    from data.journal import JournalError
 
-    journal = FileJournal(settings.journal)
+    journal = settings.open_journal()
     if not journal.exists():
-        raise Failure(f"there is no journal at {settings.journal}")
+        raise Failure(f"there is no journal at {settings.journal_location}")
     try:
         report = walk(journal)
     except JournalError as exc:

@@ -48,12 +48,11 @@ def parse_when(value: str, option: str, *, end_of_day: bool = False) -> datetime
 async def _trends(settings: Settings, since: datetime | None, until: datetime | None, region: str | None,
                   policy: Any) -> Trends:  # fmt: skip
     from data import clock
-    from data.journal import FileJournal
     from data.store import Store
     from data.trends import compute, load_input, week_of
 
     async with await Store.open(settings.db) as store:
-        await store.sync(FileJournal(settings.journal))
+        await store.sync(settings.open_journal())
         inp = await load_input(store)
     now = clock.now().astimezone(UTC)
     end = until or now

@@ -41,11 +41,10 @@ if TYPE_CHECKING:
 
 
 async def _load(settings: Settings) -> RosterState:
-    from data.journal import FileJournal
     from data.store import Store
 
     async with await Store.open(settings.db) as store:
-        await store.sync(FileJournal(settings.journal))
+        await store.sync(settings.open_journal())
         return await read_state(store)
 
 
@@ -328,14 +327,13 @@ async def _append(
 ) -> tuple[Plan, list[str]]:
     """Sync, plan against the journal as it stands, validate, and append what is new."""
     from data.commands import AppendRefused, append_to
-    from data.journal import FileJournal
     from data.store import Store
 
     if not dry_run:
         from app.cli import refuse_observer
 
         refuse_observer(settings, "roster import")
-    journal = FileJournal(settings.journal)
+    journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
         await store.sync(journal)
         state = await read_state(store)

@@ -23,7 +23,7 @@ from data import clock
 from data.clocks import Policy, PolicyError, Watch, load_policy, next_turn
 from data.commands import AppendRefused, append_to, build_events
 from data.config import Settings, config_file
-from data.journal import FileJournal, JournalError
+from data.journal import JournalError
 from data.store import Store, StoreError
 from data.text import clean
 from data.views import Snapshot, SyncState, load_snapshot
@@ -61,10 +61,10 @@ class WarRoom(WellbeingConsole, App[None]):
         self.settings = settings
         self.demo = demo
         self.simulate = demo if simulate is None else simulate
-        self.journal = FileJournal(settings.journal)
+        self.journal = settings.open_journal()
         self.store: Store = None  # type: ignore[assignment]  # opened on mount
         self.snapshots: Signal[Snapshot] = Signal(self, "snapshots")
-        self.sync_state = SyncState(journal=str(settings.journal))
+        self.sync_state = SyncState(journal=settings.journal_location)
         self.last_snapshot: Snapshot | None = None
         self.include_closed = False
         self._first_break: int | None = None
@@ -119,7 +119,7 @@ class WarRoom(WellbeingConsole, App[None]):
         try:
             self.store = await Store.open(self.settings.db)
         except StoreError as exc:
-            self.sync_state = SyncState(journal=str(self.settings.journal), error=str(exc))
+            self.sync_state = SyncState(journal=self.settings.journal_location, error=str(exc))
             self.snapshots.publish(Snapshot(sync=self.sync_state))
             return
         self.run_worker(self._watch(), group="watch", name="journal-watch")
@@ -214,7 +214,7 @@ class WarRoom(WellbeingConsole, App[None]):
         elif not breaks:
             self._first_break = None
         return SyncState(
-            journal=str(self.settings.journal),
+            journal=self.settings.journal_location,
             line=status.line,
             synced_at=synced_at,
             quarantined=status.counters["quarantined"],

@@ -22,6 +22,7 @@ does not (it would tell Google who is looking at the war room, and when).
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import shlex
 import sys
@@ -46,8 +47,13 @@ def is_loopback(host: str) -> bool:
 
 def console_command(settings: Settings) -> str:
     """The shell command textual-serve runs for each session: an observer console."""
+    if settings.journal_url is not None:  # not on a command line (ps shows it): the environment
+        os.environ["WARROOM_JOURNAL"] = settings.journal_url
+        where: list[str] = []
+    else:
+        where = ["--journal", str(settings.journal)]
     return shlex.join([
-        sys.executable, "-m", "app", "--journal", str(settings.journal), "--db", str(settings.db),
+        sys.executable, "-m", "app", *where, "--db", str(settings.db),
         "--actor", settings.actor, "--observer", "console",
     ])  # fmt: skip
 

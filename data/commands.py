@@ -13,7 +13,7 @@ from ulid import ULID
 from . import clock
 from .config import Settings
 from .export import rows
-from .journal import FileJournal, Journal, encode_event
+from .journal import Journal, encode_event
 from .models import CORE_TYPES, MAX_LINE_BYTES, EventError, check_extension, validate_event
 from .store import Store, SyncResult
 
@@ -119,19 +119,19 @@ async def append_events(
 ) -> list[str]:
     if settings.observer:  # the command line says so first; this is the safety net
         raise AppendRefused(["this is an observer console (read-only); nothing was written"])
-    journal = FileJournal(settings.journal)
+    journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
         return await append_to(journal, store, events, where)
 
 
 async def sync_store(settings: Settings) -> SyncResult:
-    journal = FileJournal(settings.journal)
+    journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
         return await store.sync(journal)
 
 
 async def rebuild_store(settings: Settings) -> SyncResult:
-    journal = FileJournal(settings.journal)
+    journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
         return await store.rebuild(journal)
 
@@ -140,7 +140,7 @@ async def store_status(settings: Settings, digest: bool = True) -> dict[str, Any
     async with await Store.open(settings.db) as store:
         st = await store.status()
         info: dict[str, Any] = {
-            "journal": st.journal or str(settings.journal),
+            "journal": st.journal or settings.journal_location,
             "store": str(settings.db),
             "offset": st.offset,
             "line": st.line,
@@ -157,7 +157,7 @@ async def store_status(settings: Settings, digest: bool = True) -> dict[str, Any
 async def export_rows(
     settings: Settings, kind: str, incident: str | None
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    journal = FileJournal(settings.journal)
+    journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
         await store.sync(journal)
         return await rows(store, kind, incident, settings.actor)
@@ -170,10 +170,10 @@ async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
     from .clocks import clock_state
     from .views import SyncState, load_snapshot
 
-    journal = FileJournal(settings.journal)
+    journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
         await store.sync(journal)
-        snap = await load_snapshot(store, SyncState(journal=str(settings.journal)), policy=policy)
+        snap = await load_snapshot(store, SyncState(journal=settings.journal_location), policy=policy)
     now = clock.now()
     out = []
     for row in snap.incidents:

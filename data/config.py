@@ -43,13 +43,38 @@ class ConfigError(ValueError):
     pass
 
 
+#: journal locations that are database URLs, not files (docs/deployment.md)
+URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+
+
+def is_url(spec: str | os.PathLike[str]) -> bool:
+    return isinstance(spec, str) and spec.startswith(URL_SCHEMES)
+
+
 @dataclass(frozen=True)
 class Settings:
-    journal: Path
+    journal: Path  # the journal file (for a database journal: a name that is never a file)
     db: Path
     actor: str
     #: a read-only console: no action, no command that writes (docs/observer.md)
     observer: bool = False
+    #: the journal's database URL, when it is kept in PostgreSQL rather than a file
+    journal_url: str | None = None
+
+    @property
+    def journal_location(self) -> str:
+        """Where the journal is, as said to people (a URL without its password)."""
+        if self.journal_url is None:
+            return str(self.journal)
+        from .journal import redact_url
+
+        return redact_url(self.journal_url)
+
+    def open_journal(self) -> Any:
+        """The journal these settings name: a file, or a PostgreSQL database."""
+        from .journal import open_journal
+
+        return open_journal(self.journal_url or self.journal)
 
 
 #: the environment switch of an observer (read-only) console: 1 or 0
@@ -85,7 +110,13 @@ def config_section(path: Path | None, name: str, error: type[ValueError]) -> dic
 def resolve(
     journal: str | None = None, db: str | None = None, actor: str | None = None, observer: bool | None = None
 ) -> Settings:
-    j = Path(journal or os.environ.get("WARROOM_JOURNAL") or default_journal()).expanduser()
+    spec = journal or os.environ.get("WARROOM_JOURNAL") or str(default_journal())
+    url = spec if is_url(spec) else None
+    if url is not None:  # one store per database journal too, named after its URL
+        key = hashlib.sha256(url.encode()).hexdigest()[:12]
+        j = data_dir() / f"database-journal-{key}"
+    else:
+        j = Path(spec).expanduser()
     d_given = db or os.environ.get("WARROOM_DB")
     d = Path(d_given).expanduser() if d_given else store_for(j)
     a = actor or os.environ.get("WARROOM_ACTOR") or _login()
@@ -96,7 +127,7 @@ def resolve(
         raise ConfigError(f"the store path {d} is a folder; give a file path")
     if observer is None:
         observer = env_flag(OBSERVER_ENV) or False
-    return Settings(j, d, a, observer)
+    return Settings(j, d, a, observer, url)
 
 
 def _login() -> str:

@@ -772,7 +772,6 @@ async def handoff_for(settings: Any, region: str | None, policy: Policy | None =
     of the categories ``[wellbeing]`` of the config file names)."""
     from . import clock
     from .config import config_file
-    from .journal import FileJournal
     from .wellbeing import WellbeingError, load_wellbeing
 
     try:
@@ -780,5 +779,5 @@ async def handoff_for(settings: Any, region: str | None, policy: Policy | None =
     except WellbeingError:
         categories = SENSITIVE
     async with await Store.open(settings.db) as store:
-        await store.sync(FileJournal(settings.journal))
+        await store.sync(settings.open_journal())
         return await build_handoff(store, settings.actor, region, clock.now(), policy, wellbeing=categories)

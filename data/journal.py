@@ -42,6 +42,35 @@ class LockTimeout(JournalError):
     pass
 
 
+class JournalUnavailable(JournalError):
+    """The journal cannot be reached now (a database journal's server or network is
+    down): what a console writes may be queued and sent when it comes back."""
+
+
+def redact_url(url: str) -> str:
+    """A database URL as shown to people: without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def open_journal(spec: str | os.PathLike[str]) -> Journal:
+    """The journal at ``spec``: a PostgreSQL URL (``postgresql://…``, data/pg_journal.py)
+    or a file path."""
+    from .config import is_url
+
+    if isinstance(spec, str) and is_url(spec):
+        from .pg_journal import PgJournal
+
+        return PgJournal(spec)
+    return FileJournal(spec)
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """Where a reader stands: everything after ``offset`` is new.

@@ -482,10 +482,9 @@ async def postmortem_for(settings: Any, incident: str, policy: PmPolicy | None =
     """What ``warroom postmortem`` prints: sync the store with the journal, then build the
     post-mortem for ``settings.actor`` at the console clock's now."""
     from . import clock
-    from .journal import FileJournal
 
     async with await Store.open(settings.db) as store:
-        await store.sync(FileJournal(settings.journal))
+        await store.sync(settings.open_journal())
         return await build_postmortem(store, incident, settings.actor, clock.now(), policy)
 
 
