@@ -245,9 +245,9 @@ def verify(settings: Any) -> None:
     from data.journal import JournalError
 
     journal = settings.open_journal()
-    if not journal.exists():
-        raise Failure(f"there is no journal at {settings.journal_location}")
     try:
+        if not journal.exists():
+            raise Failure(f"there is no journal at {settings.journal_location}")
         report = walk(journal)
     except JournalError as exc:
         raise Failure(str(exc)) from None
@@ -495,6 +495,7 @@ def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str, observ
 
 # the sub-command groups register themselves on ``main``
 from app import (  # noqa: E402,F401
+    cli_journal,
     cli_postmortem,
     cli_report,
     cli_roster,

@@ -8,8 +8,11 @@ the journal → the same read path (the console sees its own actions as everyone
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable
-from datetime import datetime
+from contextlib import suppress
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -19,11 +22,11 @@ from textual.signal import Signal
 from textual.timer import Timer
 
 from app.wellbeing import WellbeingConsole
-from data import clock
+from data import clock, outbox
 from data.clocks import Policy, PolicyError, Watch, load_policy, next_turn
 from data.commands import AppendRefused, append_to, build_events
 from data.config import Settings, config_file
-from data.journal import JournalError
+from data.journal import JournalError, JournalUnavailable
 from data.store import Store, StoreError
 from data.text import clean
 from data.views import Snapshot, SyncState, load_snapshot
@@ -31,6 +34,8 @@ from screens.main import MainScreen
 
 #: a catch-up longer than this shows its progress in the status bar
 PROGRESS_BYTES = 2 << 20
+#: a queued event the journal already holds (data/store.py, Store.check_append)
+_ALREADY = re.compile(r"\bid (\S+) is already in the journal$")
 #: the longest the clocks go unchecked (seconds): they are checked when the next one turns
 CLOCK_CHECK_MAX = 300.0
 
@@ -69,6 +74,10 @@ class WarRoom(WellbeingConsole, App[None]):
         self.include_closed = False
         self._first_break: int | None = None
         self._wake = asyncio.Event()
+        # the outbox (data/outbox.py): (waiting, refused), kept in step with the table;
+        # the lock keeps its sending and act()'s appends in order
+        self.outbox_counts: tuple[int, int] = (0, 0)
+        self._outbox_lock = asyncio.Lock()
         self.policy = Policy()
         self.clock_watch = Watch()
         self._clock_timer: Timer | None = None
@@ -172,17 +181,24 @@ class WarRoom(WellbeingConsole, App[None]):
             self._wake.clear()
             try:
                 await self.sync_once()
+                if self.outbox_counts[0] and not self.settings.observer:
+                    if await self.send_outbox():
+                        self._wake.set()  # what was sent comes back through the read path
                 backoff = 0.5
             except (JournalError, StoreError, OSError) as exc:
-                s = self.sync_state
-                self.sync_state = SyncState(s.journal, s.line, s.synced_at, s.quarantined, s.chain_breaks,
-                                            s.first_break, error=str(exc))  # fmt: skip
-                self.publish(Snapshot(self.last_snapshot.incidents if self.last_snapshot else (), self.sync_state,
-                                      *(self._roster() if self.last_snapshot else ())))  # fmt: skip
-                await asyncio.sleep(backoff)
+                self.mark_stale(str(exc))
+                # back off; a change of the journal or a request (an action queued) retries sooner
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
             await self._wake.wait()
+
+    def mark_stale(self, error: str) -> None:
+        """The picture on screen is stale (the last good snapshot kept), and why."""
+        self.sync_state = replace(self.sync_state, error=error, progress=None)
+        self.publish(Snapshot(self.last_snapshot.incidents if self.last_snapshot else (), self.sync_state,
+                              *(self._roster() if self.last_snapshot else ())))  # fmt: skip
 
     def _roster(self) -> tuple[Any, ...]:
         s = self.last_snapshot
@@ -192,9 +208,7 @@ class WarRoom(WellbeingConsole, App[None]):
     async def sync_once(self) -> None:
         def progress(done: int, total: int) -> None:
             if total - done > PROGRESS_BYTES or (self.sync_state.progress and done < total):
-                s = self.sync_state
-                self.sync_state = SyncState(s.journal, s.line, s.synced_at, s.quarantined, s.chain_breaks,
-                                            s.first_break, progress=(done, total))  # fmt: skip
+                self.sync_state = replace(self.sync_state, error=None, progress=(done, total))
                 self.show_state(self.sync_state)
 
         await self.store.sync(self.journal, progress=progress)
@@ -220,12 +234,15 @@ class WarRoom(WellbeingConsole, App[None]):
             quarantined=status.counters["quarantined"],
             chain_breaks=breaks,
             first_break=self._first_break,
+            queued=self.outbox_counts[0],
+            refused=self.outbox_counts[1],
         )
 
     async def _publish_stored(self) -> None:
         """Show at once what the store already holds, marked "syncing…": a console that
         restarts paints its last state while it catches up with the journal."""
         try:
+            self.outbox_changed(await outbox.counts(self.store))
             state = await self._stored_state(synced_at=None)
             if state.line:
                 self.publish(
@@ -289,10 +306,16 @@ class WarRoom(WellbeingConsole, App[None]):
 
     # --- the write path --------------------------------------------------------------
 
-    async def act(self, events: list[dict[str, Any]]) -> str | None:
+    async def act(self, events: list[dict[str, Any]]) -> str | outbox.Queued | None:
         """Append events as this console's actor. Returns None when written, else why
         nothing was written (shown to the user; what they typed is kept). An observer
-        console writes nothing: its keys are hidden, and this refuses as the safety net."""
+        console writes nothing: its keys are hidden, and this refuses as the safety net.
+
+        When the journal cannot be reached (:class:`JournalUnavailable`), the events, built
+        and validated (their ids and ``ts`` fixed, the SOP items computed), go to the
+        outbox and a :class:`data.outbox.Queued` is returned: the user is told, and the
+        sync loop sends them when the journal is back. Actions queued earlier are sent
+        first, so the journal receives everything in the order it was typed."""
         if self.settings.observer:
             from screens.observer import MESSAGE
 
@@ -300,12 +323,104 @@ class WarRoom(WellbeingConsole, App[None]):
         try:
             events = events + await self._procedures(events)
             built = build_events([(e["type"], e) for e in events], self.settings.actor)
-            await append_to(self.journal, self.store, built)
         except AppendRefused as exc:
             return "; ".join(exc.problems)
-        except (JournalError, StoreError, OSError) as exc:
+        except (StoreError, OSError) as exc:
             return str(exc)
+        async with self._outbox_lock:
+            try:
+                if self.outbox_counts[0]:
+                    await self._send_outbox_locked()  # what waits goes first
+                await append_to(self.journal, self.store, built)
+            except AppendRefused as exc:
+                return "; ".join(exc.problems)
+            except JournalUnavailable as exc:
+                if any(e["type"].startswith("audit.") for e in built):
+                    # an audit event must be in the journal before what it audits happens
+                    return f"{exc} (an audited action is not queued: try again when it is back)"
+                try:
+                    return await self._queue(built, str(exc))
+                except StoreError as store_exc:
+                    return f"{exc}; and it could not be queued: {store_exc}"
+            except (JournalError, StoreError, OSError) as exc:
+                return str(exc)
         self._wake.set()
+        return None
+
+    async def _queue(self, built: list[dict[str, Any]], error: str) -> outbox.Queued:
+        seq = await outbox.put(self.store, built, clock.wall())
+        self.outbox_changed((self.outbox_counts[0] + 1, self.outbox_counts[1]))
+        self.mark_stale(error)
+        self._wake.set()  # the loop retries (and backs off) until the journal is back
+        message = "queued: the journal is unreachable; it will be sent when it returns"
+        self.notify(message, title="Outbox", severity="warning", timeout=8, markup=False)
+        return outbox.Queued(seq, message)
+
+    def outbox_changed(self, counts: tuple[int, int]) -> None:
+        """The outbox's (waiting, refused) counts changed: the status bar shows them."""
+        if counts == self.outbox_counts and (self.sync_state.queued, self.sync_state.refused) == counts:
+            return
+        self.outbox_counts = counts
+        self.sync_state = replace(self.sync_state, queued=counts[0], refused=counts[1])
+        self.show_state(self.sync_state)
+
+    async def send_outbox(self) -> int:
+        """Send what waits in the outbox, in order (the sync loop, after a good sync);
+        how many actions were sent. Raises JournalError when the journal fails again."""
+        async with self._outbox_lock:
+            return await self._send_outbox_locked()
+
+    async def _send_outbox_locked(self) -> int:
+        waiting = await outbox.entries(self.store, refused=False)
+        sent: list[outbox.Entry] = []
+        refused = 0
+        try:
+            for entry in waiting:
+                reason = await self._send_entry(entry)
+                if reason is None:
+                    sent.append(entry)
+                    continue
+                refused += 1
+                self.notify(
+                    clean(f"Queued at {clock.utc_text(datetime.fromtimestamp(entry.queued_at, UTC))}: "
+                          f"{entry.description}: refused by the journal: {reason}", 600),
+                    title="Outbox: not sent", severity="error", timeout=30, markup=False,
+                )  # fmt: skip
+        finally:
+            counts = await outbox.counts(self.store)
+            self.outbox_changed(counts)
+            if sent:
+                n = len(sent)
+                self.notify(
+                    clean(f"Sent {n} queued action{'s' if n != 1 else ''} to the journal: {outbox.kinds(sent)}", 400)
+                    + (f"; {counts[1]} refused (press ! to see)" if refused else ""),
+                    title="Outbox", timeout=10, markup=False,
+                )  # fmt: skip
+        return len(sent)
+
+    async def _send_entry(self, entry: outbox.Entry) -> str | None:
+        """Append one queued action through the validated path. None when it is in the
+        journal now (sent, or found already there: a retry after an ambiguous failure);
+        else why the journal refused it (it stays in the outbox, marked refused)."""
+        events = entry.events
+        while True:
+            names = [f"event {n + 1} ({e['type']})" for n, e in enumerate(events)]
+            try:
+                await append_to(self.journal, self.store, events, where=names)
+            except AppendRefused as exc:
+                there = {m.group(1) for p in exc.problems if (m := _ALREADY.search(p))}
+                if not there:
+                    reason = "; ".join(exc.problems)
+                    await outbox.refuse(self.store, entry.seq, reason, clock.wall())
+                    return reason
+                # drop what is there already (its other problems follow from that) and look again
+                events = [e for e in events if e["id"] not in there]
+                if not events:  # all of it reached the journal before the reply was lost
+                    break
+                await outbox.replace_events(self.store, entry.seq, events)
+                continue
+            break
+        await outbox.remove(self.store, entry.seq)
         return None
 
     async def _procedures(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -47,6 +47,7 @@ memory wrapper stays small.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import os
@@ -542,9 +543,60 @@ async def _main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     out["store_bytes"] = db.stat().st_size + (
         Path(f"{db}-wal").stat().st_size if Path(f"{db}-wal").exists() else 0
     )
+    if args.postgresql:
+        _log("PostgreSQL: the same journal copied into a throwaway database, rebuilt and synced from there")
+        out["postgresql"] = await measure_postgresql(journal, work, args.samples)
     out["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     out["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return out
+
+
+async def measure_postgresql(journal_path: Path, work: Path, samples: int) -> dict[str, Any]:
+    """The PostgreSQL mode (``--postgresql``): a throwaway cluster (tests/pg.py, durable
+    commits), the journal copied in byte-exact (``warroom journal copy``'s code), then a
+    full rebuild of a fresh store from the database and one-line syncs, warm."""
+    from data.journal import open_journal
+    from data.journal_copy import copy_journal
+    from data.store import Store
+    from tests.pg import PgCluster, server_bin
+
+    bindir = server_bin()
+    if bindir is None:
+        raise SystemExit("--postgresql: no PostgreSQL server here (apt-get install postgresql)")
+    cluster = PgCluster(bindir)
+    cluster.init()
+    try:
+        cluster.psql("ALTER SYSTEM SET synchronous_commit = on")
+        cluster.psql("SELECT pg_reload_conf()")
+        cluster.psql("CREATE DATABASE bench")
+        url = cluster.url("bench")
+        t0 = time.perf_counter()
+        await asyncio.to_thread(copy_journal, str(journal_path), url)
+        copy_s = time.perf_counter() - t0
+        journal = open_journal(url)
+        db = work / "pg-store.db"
+        _remove_db(db)
+        t0 = time.perf_counter()
+        store = await Store.open(db)
+        r = await store.rebuild(journal)
+        rebuild_s = time.perf_counter() - t0
+        incident = _last_incident(journal_path)
+        warm: list[float] = []
+        for n in range(samples):
+            await journal.append([_note(incident, 10_000 + n)])
+            t1 = time.perf_counter()
+            got = await store.sync(journal)
+            warm.append((time.perf_counter() - t1) * 1000)
+            if got.ingested != 1:
+                raise SystemExit(f"PostgreSQL warm sync sample {n}: {got.as_dict()}")
+        await store.close()
+        close = getattr(journal, "close", None)
+        if close is not None:
+            close()
+        return {"copy_seconds": round(copy_s, 2), "rebuild_seconds": round(rebuild_s, 2),
+                "rebuild_events_per_s": round(r.ingested / rebuild_s), "warm_ms": _dist(warm)}  # fmt: skip
+    finally:
+        cluster.remove()
 
 
 def _verdicts(out: dict[str, Any]) -> list[tuple[str, str, str, bool, str]]:
@@ -617,6 +669,16 @@ def _report(out: dict[str, Any]) -> str:
         lines.append(
             f"{name:<34} {value:>16} {target:>10}  {'PASS' if ok else 'MISS'}{'  (' + note + ')' if note else ''}"
         )
+    pg = out.get("postgresql")
+    if pg is not None:
+        lines += [
+            "",
+            "PostgreSQL journal (the same lines, copied into a throwaway database; durable commits)",
+            f"{'    copy into the database seconds':<34} {pg['copy_seconds']:>16.2f}",
+            f"{'(b) rebuild from it events/s':<34} {pg['rebuild_events_per_s']:>16,} "
+            f"(x{pg['rebuild_events_per_s'] / r['median']:.2f} of the file's)",
+            f"{'(c) warm sync ms p50 / max':<34} {pg['warm_ms']['p50']:>9.2f} / {pg['warm_ms']['max']:<6.2f}",
+        ]
     if _code_versions() != m["code"]:
         out.setdefault("warnings", []).append(f"data/ changed during the run; now: {_code_versions()}")
     for w in out.get("warnings", []):
@@ -648,11 +710,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--json", action="store_true", help="also print the figures as one JSON object (last line)"
     )
+    p.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="also rebuild and sync from a PostgreSQL copy of the journal (a throwaway cluster)",
+    )
     args = p.parse_args(argv)
     if args.events < 100 or args.repeat < 1 or args.samples < 1:
         p.error("--events must be at least 100, --repeat and --samples at least 1")
-
-    import asyncio
 
     made_dir = args.dir is None
     if made_dir:

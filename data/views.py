@@ -173,6 +173,8 @@ class SyncState:
     first_break: int | None = None
     error: str | None = None  # why the last sync failed (the data on screen is stale)
     progress: tuple[int, int] | None = None  # bytes done, bytes to do, while catching up
+    queued: int = 0  # actions waiting in the outbox (data/outbox.py) for the journal
+    refused: int = 0  # queued actions the journal refused (kept in the outbox, shown on !)
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,8 @@ class FormDialog(ModalScreen[bool]):
             error = await self.app.act(events)  # type: ignore[attr-defined]
         finally:
             self.query_one("#submit", Button).disabled = False
-        if error is None:
+        if error is None or not isinstance(error, str):  # written, or queued in the outbox
+            self.queued = error is not None  # act() has told the user it is queued
             self.dismiss(True)
         else:
             self.show_error(None, f"Nothing was written: {error}")
@@ -226,7 +227,7 @@ def open_dialog(app: Any, dialog: FormDialog) -> None:
         return
 
     def done(written: bool | None) -> None:
-        if written:
+        if written and not getattr(dialog, "queued", False):
             app.notify(f"{dialog.TITLE}: written to the journal", timeout=3, markup=False)
 
     app.push_screen(dialog, done)

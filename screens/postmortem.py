@@ -409,7 +409,7 @@ class PostmortemScreen(Screen[None]):
         error = await self.app.act(events)  # type: ignore[attr-defined]
         if error is None:
             self.app.notify(what, timeout=3, markup=False)
-        else:
+        elif isinstance(error, str):  # else queued in the outbox: act() has said so
             self.app.notify(f"Nothing was written: {clean(error, 400)}", severity="error", timeout=10,
                             markup=False)  # fmt: skip
 

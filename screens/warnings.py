@@ -1,4 +1,5 @@
-"""Quarantined lines and chain breaks: what the journal holds that could not be applied."""
+"""Quarantined lines and chain breaks: what the journal holds that could not be applied;
+and the actions queued in this console's outbox that the journal refused (data/outbox.py)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ class WarningsScreen(ModalScreen[None]):
                 classes="heading",
             )
             yield DataTable(id="quarantine", cursor_type="row")
+            # shown only when the outbox holds refused actions
+            yield Static(
+                Text(
+                    "Queued while the journal was unreachable, then refused by it: kept in this "
+                    "console's outbox, never written"
+                ),
+                classes="heading",
+                id="refused-heading",
+            )
+            yield DataTable(id="refused", cursor_type="row")
             yield Static(Text("Esc to close", style="dim"))
 
     def on_mount(self) -> None:
@@ -46,6 +57,10 @@ class WarningsScreen(ModalScreen[None]):
         b.add_columns("Line", "Reason")
         q = self.query_one("#quarantine", DataTable)
         q.add_columns("Line", "Reason", "Raw (first 160 characters, controls replaced)")
+        r = self.query_one("#refused", DataTable)
+        r.add_columns("Queued (UTC)", "Action", "Why it was refused")
+        for widget in (r, self.query_one("#refused-heading")):
+            widget.display = False
         self.load()
 
     @work(group="warnings", exclusive=True)
@@ -53,6 +68,9 @@ class WarningsScreen(ModalScreen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         breaks = await store.chain_breaks()
         quarantined = await store.quarantine()
+        from data import outbox
+
+        refused = await outbox.entries(store, refused=True)
         if self not in self.app.screen_stack:  # closed while loading: its widgets are going away
             return
         b = self.query_one("#breaks", DataTable)
@@ -69,3 +87,15 @@ class WarningsScreen(ModalScreen[None]):
             )
         if q.row_count == 0:
             q.add_row(Text("—"), Text("nothing quarantined", style="dim"), Text(""))
+        if refused:
+            from datetime import UTC, datetime
+
+            r = self.query_one("#refused", DataTable)
+            for entry in refused:
+                r.add_row(
+                    Text(f"{datetime.fromtimestamp(entry.queued_at, UTC):%Y-%m-%d %H:%M:%S}"),
+                    Text(clean(entry.description, 80)),
+                    Text(clean(entry.refused or "", 300)),
+                )
+            for widget in (r, self.query_one("#refused-heading")):
+                widget.display = True

@@ -81,3 +81,7 @@ def _no_user_setup(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("WARROOM_SOP_DIR", str(empty / "sop"))
     monkeypatch.setenv("WARROOM_CONFIG", str(empty / "config.toml"))
     monkeypatch.delenv("WARROOM_BELL", raising=False)
+
+
+# the throwaway PostgreSQL cluster of the database journal's tests (tests/pg.py)
+from tests.pg import pg_cluster, pg_url  # noqa: E402, F401

@@ -25,11 +25,23 @@ def clocks(now: datetime) -> Text:
     return Text.assemble(*parts)
 
 
+def outbox_text(state: SyncState) -> list[tuple[str, str] | str]:
+    """What waits in the outbox (data/outbox.py), and what the journal refused of it."""
+    parts: list[tuple[str, str] | str] = []
+    if state.queued:
+        parts += [" ", (f" {state.queued} queued ", "bold black on #e3c44a")]
+    if state.refused:
+        parts += [" ", (f" {state.refused} refused ", "bold white on #b01c2e"), (" press ! to see", "dim")]
+    return parts
+
+
 def sync_text(state: SyncState, wall: float) -> Text:
     if state.error:
         since = f" (last good sync {int(wall - state.synced_at)}s ago)" if state.synced_at else ""
         return Text.assemble(
-            ("STALE ", "bold white on #b01c2e"), (clean(state.error, 80) + since, "bold #e8833a")
+            ("STALE ", "bold white on #b01c2e"),
+            (clean(state.error, 80) + since, "bold #e8833a"),
+            *outbox_text(state),
         )
     parts: list[tuple[str, str] | str] = []
     if state.progress:
@@ -52,6 +64,7 @@ def sync_text(state: SyncState, wall: float) -> Text:
         parts.append((f" {state.quarantined} quarantined ", "bold black on #e8833a"))
     if state.quarantined or state.chain_breaks:
         parts.append((" press ! to see", "dim"))
+    parts += outbox_text(state)
     return Text.assemble(*parts)
 
 
@@ -71,7 +84,7 @@ class StatusBar(Static):
         self.show(clock.now(), getattr(getattr(self.app, "last_snapshot", None), "sync", None))
 
     def on_click(self) -> None:
-        if self.state.quarantined or self.state.chain_breaks:
+        if self.state.quarantined or self.state.chain_breaks or self.state.refused:
             from screens.warnings import WarningsScreen
 
             self.app.push_screen(WarningsScreen())
