@@ -821,9 +821,9 @@ def _child_writer(journal: str) -> None:
     import asyncio
 
     from data.commands import build_events
-    from data.journal import FileJournal
+    from data.journal import open_journal
 
-    j = FileJournal(journal)
+    j = open_journal(journal)  # a file, or a postgresql:// URL (--postgresql)
     cats = ["edr", "self_harm", "violent_extremism", "hate_harassment", "regulator", "media", "other"]
 
     async def main() -> None:
@@ -859,7 +859,10 @@ async def measure_cross(
 
     from data.config import Settings
 
-    settings = Settings(Path(info["journal"]), Path(info["db"]), ACTOR)
+    spec = info["journal"]
+    url = spec if spec.startswith("postgresql://") else None
+    settings = Settings(Path(info["db"]).with_suffix(".journal") if url else Path(spec), Path(info["db"]), ACTOR,
+                        journal_url=url)  # fmt: skip
     writer = await asyncio.create_subprocess_exec(
         sys.executable, str(SCRIPT), "--child-writer", info["journal"],
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -919,6 +922,37 @@ async def measure_cross(
         "warmup_dropped": warmup,
         "load": figures_load,
     }
+
+
+async def measure_cross_postgresql(info: dict[str, Any], work: Path, samples: int) -> dict[str, Any]:
+    """Figure 3 again with the journal in PostgreSQL (``--postgresql``): a throwaway
+    cluster (tests/pg.py, durable commits), the bench journal copied in byte-exact, a store
+    of its own synced from it; the writer child appends to the database and the console
+    learns of it by LISTEN/NOTIFY."""
+    from data.journal import open_journal
+    from data.journal_copy import copy_journal
+    from data.store import Store
+    from tests.pg import PgCluster, server_bin
+
+    bindir = server_bin()
+    if bindir is None:
+        raise SystemExit("--postgresql: no PostgreSQL server here (apt-get install postgresql)")
+    cluster = PgCluster(bindir)
+    cluster.init()
+    try:
+        cluster.psql("ALTER SYSTEM SET synchronous_commit = on")
+        cluster.psql("SELECT pg_reload_conf()")
+        cluster.psql("CREATE DATABASE bench")
+        url = cluster.url("bench")
+        copy_journal(info["journal"], url)
+        db = work / "pg-console.db"
+        _remove_db(db)
+        store = await Store.open(db)
+        await store.sync(open_journal(url))
+        await store.close()
+        return await measure_cross({**info, "journal": url, "db": str(db)}, samples)
+    finally:
+        cluster.remove()
 
 
 # --- 4. CPU of a console in tmux -----------------------------------------------------------------
@@ -1000,6 +1034,11 @@ async def _main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             out["cross"] = await measure_cross(info, args.cross_samples, profile_dir=args.profile)
             s = out["cross"]["appear_ms"]
             _log(f"  p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms, max {s['max']:.1f} ms")
+            if args.postgresql:
+                _log(f"3b. cross-process latency on a PostgreSQL copy of the journal   [{_uptime()}]")
+                out["cross_postgresql"] = await measure_cross_postgresql(info, work, args.cross_samples)
+                s = out["cross_postgresql"]["appear_ms"]
+                _log(f"  p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms, max {s['max']:.1f} ms")
         if "cpu" in only and tmux is not None:
             _log(f"4. idle console CPU, {args.cpu_windows} x {args.cpu_seconds:g} s   [{_uptime()}]")
             argv = [*_warroom_cmd(), "--journal", info["journal"], "--db", info["db"], "--actor", ACTOR]
@@ -1112,6 +1151,11 @@ def _report(out: dict[str, Any]) -> str:
                      + (f" p50 {s['restricted_ms']['p50']:.1f} ms" if s['restricted_ms']['n'] else "")
                      + f"; timeline entries mean {s['timeline_entries_mean']}, max {s['timeline_entries_max']}"
                 + f"; CPU of this process from key to done p50/p95 {s['cpu_ms']['p50']:.1f}/{s['cpu_ms']['p95']:.1f} ms")  # fmt: skip
+    if "cross_postgresql" in out:
+        s, f = out["cross_postgresql"], out["cross"]
+        lines.append(f"cross-process on PostgreSQL: appear p50/p95 {s['appear_ms']['p50']:.1f}/{s['appear_ms']['p95']:.1f} ms "
+                     f"(file {f['appear_ms']['p50']:.1f}/{f['appear_ms']['p95']:.1f} ms); append itself p50 "
+                     f"{s['append_ms']['p50']:.1f} ms (file {f['append_ms']['p50']:.1f} ms)")  # fmt: skip
     if "cross" in out:
         s = out["cross"]
         lines.append(f"cross-process detail: from the append call p50/p95 {s['appear_from_append_call_ms']['p50']:.1f}/"
@@ -1160,6 +1204,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--start-repeats", type=int, help="runs of each start measurement (default 7; --quick 3)")
     p.add_argument("--select-samples", type=int, help="selection samples (default 250; --quick 200)")
     p.add_argument("--cross-samples", type=int, help="cross-process samples (default 60; --quick 50)")
+    p.add_argument("--postgresql", action="store_true",
+                   help="also measure the cross-process latency with the journal in PostgreSQL (a throwaway cluster)")  # fmt: skip
     p.add_argument("--cpu-seconds", type=float, default=30.0, help="one CPU window (default 30 s)")
     p.add_argument("--cpu-windows", type=int, help="CPU windows in a row (default 3; --quick 1)")
     p.add_argument(
