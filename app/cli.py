@@ -496,6 +496,7 @@ def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str, observ
 # the sub-command groups register themselves on ``main``
 from app import (  # noqa: E402,F401
     cli_journal,
+    cli_outbox,
     cli_postmortem,
     cli_report,
     cli_roster,

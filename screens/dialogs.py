@@ -109,6 +109,7 @@ class FormDialog(ModalScreen[bool]):
         super().__init__()
         self.incident = incident
         self.context = context or {}
+        self.queued = False  # written to the console's outbox, not yet to the journal
 
     # --- what subclasses give --------------------------------------------------------
 
@@ -227,7 +228,7 @@ def open_dialog(app: Any, dialog: FormDialog) -> None:
         return
 
     def done(written: bool | None) -> None:
-        if written and not getattr(dialog, "queued", False):
+        if written and not dialog.queued:
             app.notify(f"{dialog.TITLE}: written to the journal", timeout=3, markup=False)
 
     app.push_screen(dialog, done)

@@ -382,13 +382,16 @@ class HandoffScreen(Screen[None]):
             return
         draft = self.working_draft()
 
+        dialog = SubmitDialog(report, draft)
+
         def done(written: bool | None) -> None:
             if written:
                 self.set_draft(None)
-                self.notify("Handoff submitted: waiting for the incoming commander's read-back.",
-                            timeout=5, markup=False)  # fmt: skip
+                if not dialog.queued:  # (a queued one: act() said so; it goes when the journal is back)
+                    self.notify("Handoff submitted: waiting for the incoming commander's read-back.",
+                                timeout=5, markup=False)  # fmt: skip
 
-        self.app.push_screen(SubmitDialog(report, draft), done)
+        self.app.push_screen(dialog, done)
 
     def action_acknowledge(self) -> None:
         report = self.report
@@ -403,11 +406,13 @@ class HandoffScreen(Screen[None]):
             )  # fmt: skip
             return
 
+        dialog = AcknowledgeDialog(report)
+
         def done(written: bool | None) -> None:
-            if written:
+            if written and not dialog.queued:
                 self.notify("Handoff acknowledged: the war room is yours.", timeout=5, markup=False)
 
-        self.app.push_screen(AcknowledgeDialog(report), done)
+        self.app.push_screen(dialog, done)
 
 
 # --- the panes -------------------------------------------------------------------------

@@ -322,3 +322,41 @@ def test_outbox_is_outside_the_projection(tmp_path: Path) -> None:
             await store.close()
 
     asyncio.run(run())
+
+
+def test_outbox_command_lists_and_drops(tmp_path: Path) -> None:
+    """``warroom outbox list`` shows what waits and what was refused; ``drop`` throws away a
+    refused entry, and a waiting one only when asked."""
+    import json
+
+    from tests.helpers import run_cli
+
+    db = tmp_path / "console.db"
+
+    async def fill() -> None:
+        store = await Store.open(db)
+        try:
+            await outbox.put(store, [{"type": "incident.note", "incident": "INC-1", "id": "W1"}], 1.0,
+                             "incident.note (INC-1)")  # fmt: skip
+            seq = await outbox.put(store, [{"type": "incident.note", "incident": "INC-9", "id": "R1"}], 2.0,
+                                   "incident.note (INC-9)")  # fmt: skip
+            await outbox.refuse(store, seq, "incident INC-9 was never opened", 3.0)
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    env = {"WARROOM_JOURNAL": str(tmp_path / "journal.jsonl"), "WARROOM_DB": str(db), "WARROOM_ACTOR": "amara",
+           "HOME": str(tmp_path)}  # fmt: skip
+    r = run_cli(["outbox", "list"], env)
+    assert r.returncode == 0, r.stderr
+    text = r.stdout.decode()
+    assert "incident.note (INC-1)  waiting" in text and "REFUSED: incident INC-9 was never opened" in text
+    listed = json.loads(run_cli(["outbox", "list", "--json"], env).stdout)
+    assert [(e["state"], e["events"][0]["id"]) for e in listed] == [("waiting", "W1"), ("refused", "R1")]
+    waiting, refused = listed[0]["seq"], listed[1]["seq"]
+    r = run_cli(["outbox", "drop", str(waiting)], env)
+    assert r.returncode != 0 and b"still waiting" in r.stderr
+    assert run_cli(["outbox", "drop", str(refused)], env).returncode == 0
+    assert run_cli(["outbox", "drop", str(waiting), "--waiting"], env).returncode == 0
+    assert b"the outbox is empty" in run_cli(["outbox", "list"], env).stdout
+    assert run_cli(["outbox", "drop", "99"], env).returncode != 0
