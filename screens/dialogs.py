@@ -81,6 +81,9 @@ class FormDialog(ModalScreen[bool]):
     event member each field holds (for inline errors)."""
 
     TITLE: ClassVar[str] = ""
+    #: what is focused when the form opens: its first field (not the scrolling frame), so
+    #: that what is typed at once goes where it should
+    AUTO_FOCUS = "Input, TextArea, Select, SelectionList, Checkbox, Button"
     #: the submit button's label (ctrl+s submits too: the key of forms with a text area)
     SUBMIT: ClassVar[str] = "Submit (Enter)"
     #: event member (as validation errors name it) -> field id

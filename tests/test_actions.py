@@ -1033,3 +1033,20 @@ def journal_lines_tolerant(path: Path) -> list[dict[str, Any]]:
         except ValueError:
             continue
     return out
+
+
+async def test_a_dialog_takes_what_is_typed_at_once(tmp_path: Path) -> None:
+    """A form opens with its first field focused: keys typed straight after the key that
+    opened it go into that field (not to the scrolling frame around it)."""
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        dialog = await open_dialog(pilot, app, "a", dialogs.NoteDialog)
+        await pilot.press("o", "k")
+        assert dialog.query_one("#text", Input).value == "ok"
+        await pilot.press("escape")
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        assert app.focused is dialog.query_one("#incident-id", Input)

@@ -39,9 +39,12 @@ def sync_text(state: SyncState, wall: float) -> Text:
     if state.error:
         since = f" (last good sync {int(wall - state.synced_at)}s ago)" if state.synced_at else ""
         return Text.assemble(
-            ("STALE ", "bold white on #b01c2e"),
-            (clean(state.error, 80) + since, "bold #e8833a"),
-            *outbox_text(state),
+            ("STALE", "bold white on #b01c2e"),
+            *outbox_text(state),  # what waits to be sent, first: it must stay on screen
+            " ",
+            # the console's own words about its journal (a server's address is not a
+            # user's: not masked), cut so that the age of the last good sync stays on screen
+            (clean(state.error, 64, reveal=True) + since, "bold #e8833a"),
         )
     parts: list[tuple[str, str] | str] = []
     if state.progress:
