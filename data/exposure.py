@@ -10,7 +10,6 @@ view began and its seconds. Counts and durations: never a title or any content.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -36,20 +35,8 @@ exposure = Table(
 )
 Index("wellbeing_exposure_actor", exposure.c.actor, exposure.c.started_at)
 
-_ready: weakref.WeakSet[Store] = weakref.WeakSet()
-
-
 async def _ensure(store: Store) -> None:
-    if store in _ready:
-        return
-    try:
-        async with store.engine.connect() as conn:
-            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
-                await conn.run_sync(lambda c: metadata.create_all(c, checkfirst=True))
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot create the exposure counters in {store.path}: {exc}") from None
-    _ready.add(store)
+    await store.ensure_local(metadata, "the exposure counters")
 
 
 @_guarded

@@ -13,7 +13,6 @@ a short description, and, once the journal has refused it, why.
 
 from __future__ import annotations
 
-import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,20 +74,8 @@ def kinds(entries: Sequence[Entry]) -> str:
     return ", ".join(k if n == 1 else f"{k} ×{n}" for k, n in count.most_common())
 
 
-_ready: weakref.WeakSet[Store] = weakref.WeakSet()
-
-
 async def _ensure(store: Store) -> None:
-    if store in _ready:
-        return
-    try:
-        async with store.engine.connect() as conn:
-            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
-                await conn.run_sync(lambda c: metadata.create_all(c, checkfirst=True))
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot create the outbox in {store.path}: {exc}") from None
-    _ready.add(store)
+    await store.ensure_local(metadata, "the outbox")
 
 
 async def _write(store: Store, stmt: Any, what: str) -> Any:

@@ -174,6 +174,7 @@ class Store:
         self._pos: Position | None = None  # the checkpoint the projector stands at
         self._reader: Iterator[Span] | None = None
         self._reader_journal: str | None = None
+        self._local_ready: set[int] = set()  # ids of the local MetaData created here
 
     # --- opening ---------------------------------------------------------------------
 
@@ -616,6 +617,21 @@ class Store:
                 if row[name] is not None:
                     row[name] = orjson.loads(row[name])
         return rows
+
+    async def ensure_local(self, local: Any, what: str) -> None:
+        """Create the tables of ``local`` (a MetaData of this console's own, outside the
+        projection: not dropped by a migration, not cleared by a rebuild, not in the
+        digest; data/exposure.py, data/outbox.py) if they are missing; once per store."""
+        if id(local) in self._local_ready:
+            return
+        try:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+                async with conn.begin():
+                    await conn.run_sync(lambda c: local.create_all(c, checkfirst=True))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot create {what} in {self.path}: {exc}") from None
+        self._local_ready.add(id(local))
 
     async def handoffs(self) -> list[dict[str, Any]]:
         return await self._all(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
