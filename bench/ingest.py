@@ -555,19 +555,12 @@ async def measure_postgresql(journal_path: Path, work: Path, samples: int) -> di
     """The PostgreSQL mode (``--postgresql``): a throwaway cluster (tests/pg.py, durable
     commits), the journal copied in byte-exact (``warroom journal copy``'s code), then a
     full rebuild of a fresh store from the database and one-line syncs, warm."""
+    from bench._pg import throwaway_cluster
     from data.journal import open_journal
     from data.journal_copy import copy_journal
     from data.store import Store
-    from tests.pg import PgCluster, server_bin
 
-    bindir = server_bin()
-    if bindir is None:
-        raise SystemExit("--postgresql: no PostgreSQL server here (apt-get install postgresql)")
-    cluster = PgCluster(bindir)
-    cluster.init()
-    try:
-        cluster.psql("ALTER SYSTEM SET synchronous_commit = on")
-        cluster.psql("SELECT pg_reload_conf()")
+    with throwaway_cluster("--postgresql") as cluster:
         cluster.psql("CREATE DATABASE bench")
         url = cluster.url("bench")
         t0 = time.perf_counter()
@@ -595,8 +588,6 @@ async def measure_postgresql(journal_path: Path, work: Path, samples: int) -> di
             close()
         return {"copy_seconds": round(copy_s, 2), "rebuild_seconds": round(rebuild_s, 2),
                 "rebuild_events_per_s": round(r.ingested / rebuild_s), "warm_ms": _dist(warm)}  # fmt: skip
-    finally:
-        cluster.remove()
 
 
 def _verdicts(out: dict[str, Any]) -> list[tuple[str, str, str, bool, str]]:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import subprocess
@@ -44,6 +45,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._pg import throwaway_cluster  # noqa: E402
 
 WRITERS = 8
 
@@ -178,43 +181,28 @@ def main() -> None:
         _child_writer(args.child_writer)
         return
 
-    cluster = None
-    if args.url is None:
-        from tests.pg import PgCluster, server_bin
-
-        bindir = server_bin()
-        if bindir is None:
-            sys.exit("bench/journals.py: no PostgreSQL server here (apt-get install postgresql), or give --url")
-        cluster = PgCluster(bindir)
-        cluster.init()  # (and starts it)
-        # durable commits, as the file journal's fsync is (the test cluster turns them off)
-        cluster.psql("ALTER SYSTEM SET synchronous_commit = on")
-        cluster.psql("SELECT pg_reload_conf()")
-    out: dict[str, Any] = {}
-    try:
-        with tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp:
-            work = Path(tmp)
-            urls = []
-            for name in ("appends", "cross"):
-                if cluster is not None:
-                    cluster.psql(f"CREATE DATABASE bench_{name}")
-                    urls.append(cluster.url(f"bench_{name}"))
-                else:
-                    urls.append(args.url)
-            out["appends"] = {
-                "file": appends_per_second(str(work / "appends.jsonl"), args.appends),
-                "postgresql": appends_per_second(urls[0], args.appends),
-            }
-            (work / "file").mkdir()
-            (work / "pg").mkdir()
-            out["cross"] = {
-                "file": asyncio.run(cross_latency(str(work / "file" / "journal.jsonl"), work / "file", args.samples)),
-                "postgresql": asyncio.run(cross_latency(urls[1], work / "pg", args.samples)),
-            }
-    finally:
-        if cluster is not None:
-            cluster.stop()
-            cluster.remove()
+    with contextlib.ExitStack() as stack:
+        cluster = None if args.url is not None else stack.enter_context(throwaway_cluster("bench/journals.py"))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-bench-"))
+        work = Path(tmp)
+        urls = []
+        for name in ("appends", "cross"):
+            if cluster is not None:
+                cluster.psql(f"CREATE DATABASE bench_{name}")
+                urls.append(cluster.url(f"bench_{name}"))
+            else:
+                urls.append(args.url)
+        out: dict[str, Any] = {}
+        out["appends"] = {
+            "file": appends_per_second(str(work / "appends.jsonl"), args.appends),
+            "postgresql": appends_per_second(urls[0], args.appends),
+        }
+        (work / "file").mkdir()
+        (work / "pg").mkdir()
+        out["cross"] = {
+            "file": asyncio.run(cross_latency(str(work / "file" / "journal.jsonl"), work / "file", args.samples)),
+            "postgresql": asyncio.run(cross_latency(urls[1], work / "pg", args.samples)),
+        }
     a, c = out["appends"], out["cross"]
     print(f"appends/s, {WRITERS} writers x {args.appends}:  file {a['file']['per_second']}  "
           f"postgresql {a['postgresql']['per_second']}  "

@@ -929,19 +929,12 @@ async def measure_cross_postgresql(info: dict[str, Any], work: Path, samples: in
     cluster (tests/pg.py, durable commits), the bench journal copied in byte-exact, a store
     of its own synced from it; the writer child appends to the database and the console
     learns of it by LISTEN/NOTIFY."""
+    from bench._pg import throwaway_cluster
     from data.journal import open_journal
     from data.journal_copy import copy_journal
     from data.store import Store
-    from tests.pg import PgCluster, server_bin
 
-    bindir = server_bin()
-    if bindir is None:
-        raise SystemExit("--postgresql: no PostgreSQL server here (apt-get install postgresql)")
-    cluster = PgCluster(bindir)
-    cluster.init()
-    try:
-        cluster.psql("ALTER SYSTEM SET synchronous_commit = on")
-        cluster.psql("SELECT pg_reload_conf()")
+    with throwaway_cluster("--postgresql") as cluster:
         cluster.psql("CREATE DATABASE bench")
         url = cluster.url("bench")
         copy_journal(info["journal"], url)
@@ -951,8 +944,6 @@ async def measure_cross_postgresql(info: dict[str, Any], work: Path, samples: in
         await store.sync(open_journal(url))
         await store.close()
         return await measure_cross({**info, "journal": url, "db": str(db)}, samples)
-    finally:
-        cluster.remove()
 
 
 # --- 4. CPU of a console in tmux -----------------------------------------------------------------
