@@ -150,9 +150,15 @@ def test_new_incident_form_with_a_validation_error(snap_compare: Any, seeded: Se
     async def run(pilot: Any) -> None:
         await _settled(pilot, _detail_loaded)
         await pilot.press("o")
-        await pilot.pause(0.2)
+        deadline = time.monotonic() + 10
+        while getattr(pilot.app.focused, "id", None) != "incident-id":  # the form is up, its first field focused
+            assert time.monotonic() < deadline, "the form did not open"
+            await pilot.pause(0.05)
+        await pilot.pause(0.1)
         screen = pilot.app.screen
-        screen.query_one("#incident-id").value = "INC-0200"
+        field = screen.query_one("#incident-id")
+        field.value = "INC-0200"
+        field.cursor_position = len(field.value)  # (no selection: the same picture however fast it went)
         screen.action_submit()  # nothing chosen, no title: inline errors, nothing written
         await pilot.pause(0.2)
 
