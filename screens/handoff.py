@@ -46,7 +46,7 @@ from screens.dialogs import FieldError, FormDialog
 from screens.observer import blocks
 from widgets.checklist import URGENCY
 from widgets.status import StatusBar
-from widgets.tables import KeyedTable, fit_column
+from widgets.tables import KeyedTable
 
 TREND_STYLE = {"stable": ("stable", "#5fb36b"), "watch": ("~ WATCH", "bold #e3c44a"),
                "unstable": ("!! UNSTABLE", "bold white on #b01c2e")}  # fmt: skip
@@ -430,16 +430,7 @@ class CriticalTable(KeyedTable):
 
     COLUMNS = (("due", "Due UTC", 8), ("local", "Local", 5), ("in", "In", 15), ("incident", "Incident", 15),
                ("sev", "S", 2), ("what", "What", 20), ("team", "Team", 12))  # fmt: skip
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", **kwargs)
-
-    def on_mount(self) -> None:
-        for key, label, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width)
-
-    def on_resize(self) -> None:
-        fit_column(self, "what", self.COLUMNS)
+    FLEX = "what"
 
     def show(self, report: HandoffReport, now: datetime) -> None:
         rows: list[tuple[str, tuple[Text, ...]]] = []
@@ -467,16 +458,7 @@ class HandoffIncidents(KeyedTable):
 
     COLUMNS = (("id", "Incident", 15), ("sev", "S", 2), ("trend", "Trend", 11), ("status", "Status", 13),
                ("ic", "IC", 8), ("changed", "Chg", 3), ("open", "Open", 4), ("summary", "Summary (else title)", 20))  # fmt: skip
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", **kwargs)
-
-    def on_mount(self) -> None:
-        for key, label, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width)
-
-    def on_resize(self) -> None:
-        fit_column(self, "summary", self.COLUMNS)
+    FLEX = "summary"
 
     def show(self, report: HandoffReport, actor: str) -> None:
         rows: list[tuple[str, tuple[Text, ...]]] = []

@@ -49,14 +49,25 @@ class FixedTable(DataTable[Any]):
 
 
 class KeyedTable(FixedTable):
-    """A fixed table shown from (key, cells) rows: when the keys are those on screen in
-    the same order, only the cells that changed are updated; otherwise it is refilled.
-    The cursor stays on its row's key."""
+    """A fixed table of row cursor, shown from (key, cells) rows: when the keys are those
+    on screen in the same order, only the cells that changed are updated; otherwise it is
+    refilled. The cursor stays on its row's key. Subclasses give ``COLUMNS`` (key, label,
+    width) and ``FLEX``, the column that takes the width the others leave."""
+
+    COLUMNS: tuple[tuple[str, str, int], ...] = ()
+    FLEX = ""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(cursor_type="row", **kwargs)
         self._shown: dict[str, tuple[Any, ...]] = {}
         self._order: list[str] = []
+
+    def on_mount(self) -> None:
+        for key, label, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        fit_column(self, self.FLEX, self.COLUMNS)
 
     def show_rows(self, rows: list[tuple[str, tuple[Any, ...]]]) -> None:
         keys = [k for k, _ in rows]
