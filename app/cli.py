@@ -141,7 +141,7 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
     what is wrong is printed, and the exit code is 2. Prints the ids appended.
     """
     from data.commands import AppendRefused, append_events, build_events
-    from data.models import parse_json
+    from data.models import JsonError, parse_json
 
     refuse_observer(settings, "append")
     if etype is None and (incident is not None or data is not None):
@@ -149,8 +149,8 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
     if etype is not None:
         try:
             payload = parse_json(data) if data is not None else {}
-        except ValueError as exc:
-            raise Failure(f"--data is not valid JSON: {exc}", EXIT_USAGE) from None
+        except JsonError as exc:
+            raise Failure(f"--data: {exc.reason}", EXIT_USAGE) from None
         items: list[tuple[str, Any]] = [
             (
                 f"{etype} event",
@@ -168,8 +168,8 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
                 continue
             try:
                 items.append((f"line {n}", parse_json(line)))
-            except ValueError as exc:
-                items.append((f"line {n}", _BadJson(str(exc))))
+            except JsonError as exc:
+                items.append((f"line {n}", _BadJson(exc.reason)))
         if not items:
             raise Failure("no events on standard input; nothing was written", EXIT_USAGE)
     try:

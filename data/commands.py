@@ -14,7 +14,7 @@ from . import clock
 from .config import Settings
 from .export import rows
 from .journal import Journal, encode_event
-from .models import CORE_TYPES, MAX_LINE_BYTES, EventError, check_extension, validate_event
+from .models import CORE_TYPES, MAX_LINE_BYTES, EventError, check_extension, validate_event, value_problem
 from .store import Store, SyncResult
 
 _ALLOWED_INPUT = {"type", "incident", "data", "id", "ts", "actor"}
@@ -47,7 +47,7 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
     for where, obj in items:
         reason = getattr(obj, "reason", None)
         if reason is not None:
-            problems.append(f"{where}: not valid JSON: {reason}")
+            problems.append(f"{where}: {reason}")
             continue
         if not isinstance(obj, dict):
             problems.append(f"{where}: not a JSON object")
@@ -71,6 +71,10 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
         for key, value in obj.items():  # unknown members are kept (forward compatibility)
             if key not in _ALLOWED_INPUT and key not in ("v", "prev"):
                 event[key] = value
+        problem = value_problem(event)
+        if problem:
+            problems.append(f"{where}: {problem}; nothing a reader could read back exactly is written")
+            continue
         try:
             parsed = validate_event({**event, "prev": None})
             check_extension(parsed.type, event["data"])

@@ -11,13 +11,14 @@ keeps, so nothing is lost).
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Union, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pydantic_core
+import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -124,12 +125,30 @@ def parse_rfc3339(value: str) -> datetime:
         raise ValueError(f"is not a valid time: {exc}") from None
 
 
+#: A time must fall in these years once converted to UTC, and a date in these years
+#: (docs/journal.md). RFC 3339 allows ``0001-01-01T00:00:00+23:59`` or
+#: ``9999-12-31T23:59:59-23:59``, whose UTC instants Python (like most languages' datetime
+#: types) cannot represent; and a time at the very edge of what it can represent overflows
+#: as soon as a clock adds a duration to it. A thousand years of margin on each side keeps
+#: every sum a reader makes (due times, rotations, reporting periods: all under 400 days)
+#: representable, and no real event is outside it.
+MIN_YEAR, MAX_YEAR = 1000, 8999
+_TIME_RANGE = f"is outside the years {MIN_YEAR}-{MAX_YEAR} in UTC"
+
+
 def _check_time(value: str) -> str:
-    # the shape is checked by the pattern (in pydantic-core); this checks the calendar
+    # the shape is checked by the pattern (in pydantic-core); this checks the calendar and
+    # that the instant, in UTC, is in the range every reader can compute with
     try:
-        _fromisoformat(value)  # fast path: most times Python parses as they are
+        parsed = _fromisoformat(value)  # fast path: most times Python parses as they are
     except ValueError:
-        parse_rfc3339(value)
+        parsed = parse_rfc3339(value)
+    try:
+        year = parsed.astimezone(UTC).year
+    except OverflowError:
+        raise ValueError(_TIME_RANGE) from None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(_TIME_RANGE)
     return value
 
 
@@ -157,9 +176,11 @@ def _check_date(value: str) -> str:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise ValueError("must be a date YYYY-MM-DD")
     try:
-        date.fromisoformat(value)
+        year = date.fromisoformat(value).year
     except ValueError as exc:
         raise ValueError(f"is not a valid date: {exc}") from None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"is outside the years {MIN_YEAR}-{MAX_YEAR}")
     return value
 
 
@@ -654,10 +675,109 @@ def validate_event(obj: Any) -> Envelope:
     return _diagnose(obj)
 
 
+#: How deep a line's JSON may nest (objects and arrays). RFC 8259 lets a parser limit it; this
+#: one is far above any real event and below every parser a reader of the journal uses
+#: (pydantic-core, orjson, SQLite's JSON functions, Python's json), so whatever warroom
+#: accepts, each of them reads.
+MAX_DEPTH = 64
+#: Integers a line may hold: the 64-bit range (signed or unsigned) that orjson, SQLite and
+#: most JSON libraries read exactly.
+MIN_INT, MAX_INT = -(2**63), 2**64 - 1
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_RUN = b"0" * 19  # the shortest integer beyond 64 bits has 19 digits
+
+
+class JsonError(ValueError):
+    """A line (or an input) that is not JSON warroom accepts; ``str()`` says why, and
+    ``reason`` is what a reader records when it quarantines such a line."""
+
+    def __init__(self, message: str, *, syntax: bool = True) -> None:
+        super().__init__(message)
+        self.reason = f"not valid JSON: {message}" if syntax else message
+
+
 def parse_json(raw: bytes | str) -> Any:
-    """Parse JSON exactly as the reader's fast path does (pydantic-core's parser), but
-    refusing ``NaN`` and ``Infinity``, which are not JSON. Raises ValueError."""
-    return pydantic_core.from_json(raw, allow_inf_nan=False)
+    """Parse JSON as every reader of the journal will: the one parser that decides validity.
+
+    orjson parses (so ``NaN``, ``Infinity``, ``1e999``, lone surrogates and invalid UTF-8 are
+    refused); on top of it, nesting deeper than :data:`MAX_DEPTH` and integers outside the
+    64-bit range (which orjson would silently read as floats) are refused. Raises JsonError.
+    """
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH:
+        depth = _depth(data)
+        if depth > MAX_DEPTH:
+            raise JsonError(f"nested {depth} levels deep, deeper than the limit of {MAX_DEPTH}", syntax=False)
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        reason = str(exc)
+        if reason.startswith("number is infinity"):
+            raise JsonError("a number is beyond the range of a 64-bit float", syntax=False) from None
+        raise JsonError(reason) from None
+    if _LONG_RUN in data.translate(_DIGITS):
+        big = _big_integer(data)
+        if big is not None:
+            shown = big if len(big) <= 24 else big[:24] + "…"
+            raise JsonError(f"the integer {shown} is beyond the 64-bit range", syntax=False)
+    return obj
+
+
+def value_problem(value: Any, depth: int = 1) -> str | None:
+    """Why a Python value (an event a program built) could not be written as JSON that
+    :func:`parse_json` reads back exactly, or None: a float that is not finite (orjson would
+    write ``null``), an integer beyond the 64-bit range, nesting deeper than :data:`MAX_DEPTH`,
+    or a type JSON has no form for."""
+    if value is None or isinstance(value, (str, bool)):
+        return None
+    if isinstance(value, int):
+        return None if MIN_INT <= value <= MAX_INT else f"the integer {value} is beyond the 64-bit range"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"the number {value} is not a finite number"
+    if isinstance(value, (dict, list, tuple)):
+        if depth > MAX_DEPTH:
+            return f"nested deeper than the limit of {MAX_DEPTH} levels"
+        items = value.values() if isinstance(value, dict) else value
+        for item in items:
+            problem = value_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    return f"a {type(value).__name__} has no JSON form"
+
+
+def _depth(data: bytes) -> int:
+    """The deepest nesting of objects and arrays, brackets inside strings not counted."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for b in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:  # backslash
+                escaped = True
+            elif b == 0x22:
+                in_string = False
+        elif b == 0x22:
+            in_string = True
+        elif b in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+_NUMBER = re.compile(rb'"(?:[^"\\]|\\.)*"|(-?[0-9]+)(?![0-9.eE])')
+
+
+def _big_integer(data: bytes) -> str | None:
+    """The first integer literal (outside strings) beyond the 64-bit range, if any."""
+    for m in _NUMBER.finditer(data):
+        digits = m.group(1)
+        if digits is not None and len(digits.lstrip(b"-")) >= 19 and not MIN_INT <= int(digits) <= MAX_INT:
+            return digits.decode()
+    return None
 
 
 #: what :func:`inspect_line` says of a line's ``prev`` when it has none to give
@@ -671,24 +791,25 @@ def inspect_line(raw: bytes) -> tuple[Envelope | None, str | None, Any]:
     Returns ``(event, None, prev)`` for a valid line (an unknown type's event has
     ``known`` False), or ``(None, reason, prev)`` for a bad one, where ``prev`` is the
     line's ``prev`` member for the chain check: its value, :data:`MISSING`, or
-    :data:`NOT_OBJECT`. One call into pydantic-core parses and validates a known event;
-    anything else takes the slow path, which says exactly what is wrong.
+    :data:`NOT_OBJECT`. :func:`parse_json` (the one parser) decodes it and pydantic-core
+    validates a known event in one call; anything else takes the slow path, which says
+    exactly what is wrong.
     """
-    if b"NaN" not in raw and b"Infinity" not in raw:  # the fast parser allows those
+    try:
+        obj = parse_json(raw)
+    except JsonError as exc:
         try:
-            event = _KNOWN.validate_json(raw)
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return None, f"not valid UTF-8 (byte {bad.start + 1} of the line)", NOT_OBJECT
+        return None, exc.reason, NOT_OBJECT
+    if type(obj) is dict and isinstance(obj.get("type"), str) and obj["type"] in EVENT_MODELS:
+        try:
+            event = _KNOWN.validate_python(obj)
             return event, None, event.prev
         except ValidationError:
             pass
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"not valid UTF-8 (byte {exc.start + 1} of the line)", NOT_OBJECT
-    try:
-        obj = parse_json(raw)
-    except ValueError as exc:
-        return None, f"not valid JSON: {exc}", NOT_OBJECT
-    if not isinstance(obj, dict):
+    elif not isinstance(obj, dict):
         return None, "not a JSON object", NOT_OBJECT
     prev = obj.get("prev", MISSING)
     try:
