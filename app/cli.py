@@ -23,6 +23,26 @@ UNMASKED_HELP = (
     "Leave the identifiers of users (e-mails, phones, IPs, @handles, account ids) unmasked; "
     "writes an audit.unmasked_export event to the journal first (docs/privacy.md)."
 )
+RAW_TEXT_HELP = (
+    "Keep control characters (terminal escape sequences, bidi controls) as they are in CSV or "
+    "Markdown, instead of writing them as visible escapes such as \\x1b; JSON is exact either "
+    "way (docs/security.md)."
+)
+OUTPUT_HELP = "Write to a file, created readable by you only (0600), else to standard output."
+
+
+def raw_text_if(flag: bool, fmt: str) -> Any:
+    """``data.text.raw_controls()`` for ``--raw-text`` on CSV or Markdown, else a no-op; a
+    usage error on JSON (always exact, with its controls escaped)."""
+    import contextlib
+
+    from data.text import raw_controls
+
+    if flag and fmt == "json":
+        raise Failure(
+            "--raw-text is for CSV and Markdown: JSON is exact as it is (controls as \\u escapes)", EXIT_USAGE
+        )
+    return raw_controls() if flag else contextlib.nullcontext()
 
 
 class Failure(click.ClickException):
@@ -306,7 +326,9 @@ def clocks(settings: Any, as_json: bool) -> None:
         raise Failure(str(exc)) from None
     items = _run(open_clocks(settings, policy))
     if as_json:
-        click.echo(json.dumps(items))
+        from data.text import json_safe_dumps
+
+        write_output(json_safe_dumps(items) + "\n", None)
         return
     if not items:
         click.echo("no open clocks")
@@ -318,8 +340,9 @@ def clocks(settings: Any, as_json: bool) -> None:
         span = span_text(abs(left))
         click.echo(
             f"{c['due'][:16].replace('T', ' '):<17}  {('-' if left < 0 else '') + span:>9}  "
-            f"{marks[c['state']]:<7}  {clean(c['incident'], 14):<14} S{c['severity']}   {c['kind']:<6}  "
-            + (clean(c["what"], 70) if c["what"] is not None else "(restricted)")
+            f"{marks[c['state']]:<7}  {clean(c['incident'], 14, controls='escape'):<14} S{c['severity']}   "
+            f"{c['kind']:<6}  "
+            + (clean(c["what"], 70, controls="escape") if c["what"] is not None else "(restricted)")
             + (f" [{c['team']}]" if c["team"] else "")
         )
 
@@ -337,14 +360,21 @@ def clocks(settings: Any, as_json: bool) -> None:
     show_default=True,
     help="Output format.",
 )
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help=OUTPUT_HELP)
+@click.option("--raw-text", is_flag=True, help=RAW_TEXT_HELP)
 @click.option("--unmasked", is_flag=True, help=UNMASKED_HELP)
 @common
-def handoff(settings: Any, region: str | None, fmt: str, unmasked: bool) -> None:
+def handoff(
+    settings: Any, region: str | None, fmt: str, output: str | None, raw_text: bool, unmasked: bool
+) -> None:
     """The shift-handoff report (after a sync): who hands over to whom, what is due in the
     next shift, each active incident, the watch list, journal health and team load."""
     from data.clocks import PolicyError, load_policy
     from data.config import config_file
     from data.handoff import HandoffError, handoff_for, to_json, to_markdown
+    from data.text import json_safe_dumps
+
+    raw = raw_text_if(raw_text, fmt)
 
     try:
         policy = load_policy(config_file())
@@ -356,10 +386,13 @@ def handoff(settings: Any, region: str | None, fmt: str, unmasked: bool) -> None
         raise Failure(str(exc), EXIT_USAGE) from None
     if unmasked:
         audit_unmasked(settings, "handoff", fmt, region=report.region)
-    with unmasked_if(unmasked):
-        text = json.dumps(masked_json(to_json(report)), indent=2) + "\n" if fmt == "json" else to_markdown(report)
-    sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale
-    sys.stdout.flush()
+    with unmasked_if(unmasked), raw:
+        text = (
+            json_safe_dumps(masked_json(to_json(report)), indent=2) + "\n"
+            if fmt == "json"
+            else to_markdown(report)
+        )
+    write_output(text, output, "the handoff report")
 
 
 # --- export ----------------------------------------------------------------------------
@@ -369,31 +402,32 @@ def handoff(settings: Any, region: str | None, fmt: str, unmasked: bool) -> None
 @click.argument("kind", type=click.Choice(["incidents", "timeline", "checklist", "quarantine"]))
 @click.option("--incident", metavar="ID", help="Only this incident.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), required=True, help="Output format.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write to a file (else standard output).",
-)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help=OUTPUT_HELP)
 @click.option(
     "--bom/--no-bom",
     default=None,
     help="Start CSV with a UTF-8 byte-order mark, which Excel needs (default: to a file yes, to standard output no).",
 )
+@click.option("--raw-text", is_flag=True, help=RAW_TEXT_HELP)
 @click.option("--unmasked", is_flag=True, help=UNMASKED_HELP)
 @common
 def export(
-    settings: Any, kind: str, incident: str | None, fmt: str, output: str | None, bom: bool | None, unmasked: bool
-) -> None:
+    settings: Any, kind: str, incident: str | None, fmt: str, output: str | None, bom: bool | None,
+    raw_text: bool, unmasked: bool,
+) -> None:  # fmt: skip
     """Export the projected state (after a sync) as JSON or CSV (CSV safe to open in a
-    spreadsheet: cells that would run as formulas start with a quote)."""
+    spreadsheet: cells that would run as formulas start with a quote; control characters
+    written as visible escapes such as \\x1b unless --raw-text; JSON exact, controls as
+    \\u escapes)."""
     from data.commands import export_rows
     from data.export import render
 
+    raw = raw_text_if(raw_text, fmt)
     fields, items = _run(export_rows(settings, kind, incident))
     if unmasked:
         audit_unmasked(settings, kind, fmt, incident=incident)
-    text = render(fields, items, fmt, bom=bool(output) if bom is None else bom, masked=not unmasked)
+    with raw:
+        text = render(fields, items, fmt, bom=bool(output) if bom is None else bom, masked=not unmasked)
     write_output(text, output, f"{len(items)} {kind} rows")
 
 
@@ -430,16 +464,17 @@ def masked_json(value: Any) -> Any:
     return mask_value(value) if masking() else value
 
 
-def write_output(text: str, output: str | None, what: str) -> None:
-    """``text`` to the file ``output`` (mode 0600, saying so on stderr), else to stdout,
-    as UTF-8 whatever the locale."""
+def write_output(text: str, output: str | None, what: str = "") -> None:
+    """``text`` to the file ``output`` (mode 0600 even when it replaces an existing file:
+    data.outfile; saying so on stderr), else to stdout, as UTF-8 whatever the locale. Every
+    command that writes an export or a report (``-o``) writes it here."""
     if output:
+        from data.outfile import write_private
+
         try:
-            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with open(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
+            write_private(output, text.encode("utf-8"))
         except OSError as exc:
-            raise Failure(f"cannot write {output}: {exc.strerror}") from None
+            raise Failure(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(f"wrote {what} to {output}", err=True)
     else:
         sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale

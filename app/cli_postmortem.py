@@ -5,12 +5,24 @@ timeline with its pinned entries. Headless: imports no Textual. See docs/postmor
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from app.cli import EXIT_USAGE, UNMASKED_HELP, Failure, _run, audit_unmasked, common, main, unmasked_if
+from app.cli import (
+    EXIT_USAGE,
+    OUTPUT_HELP,
+    RAW_TEXT_HELP,
+    UNMASKED_HELP,
+    Failure,
+    _run,
+    audit_unmasked,
+    common,
+    main,
+    raw_text_if,
+    unmasked_if,
+    write_output,
+)
 
 
 @main.command()
@@ -23,9 +35,13 @@ from app.cli import EXIT_USAGE, UNMASKED_HELP, Failure, _run, audit_unmasked, co
     show_default=True,
     help="Output format (Markdown).",
 )
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help=OUTPUT_HELP)
+@click.option("--raw-text", is_flag=True, help=RAW_TEXT_HELP)
 @click.option("--unmasked", is_flag=True, help=UNMASKED_HELP)
 @common
-def postmortem(settings: Any, incident: str, fmt: str, unmasked: bool) -> None:
+def postmortem(
+    settings: Any, incident: str, fmt: str, output: str | None, raw_text: bool, unmasked: bool
+) -> None:
     """The post-mortem of INCIDENT as a Markdown document (sections, action items, the
     meeting clock, lifecycle metrics, the timeline with its pinned entries)."""
     from data.config import config_file
@@ -41,7 +57,6 @@ def postmortem(settings: Any, incident: str, fmt: str, unmasked: bool) -> None:
         raise Failure(f"no incident {clean(incident, 64)!r} in the journal", EXIT_USAGE)
     if unmasked:
         audit_unmasked(settings, "postmortem", fmt, incident=pm.incident)
-    with unmasked_if(unmasked):
+    with unmasked_if(unmasked), raw_text_if(raw_text, fmt):
         text = to_markdown(pm)
-    sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale
-    sys.stdout.flush()
+    write_output(text, output, "the post-mortem")

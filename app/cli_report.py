@@ -6,14 +6,23 @@ number is defined in docs/trends.md) as JSON or CSV. Headless: imports no Textua
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli import EXIT_USAGE, Failure, _run, common, main, write_output
+from app.cli import (
+    EXIT_USAGE,
+    OUTPUT_HELP,
+    RAW_TEXT_HELP,
+    Failure,
+    _run,
+    common,
+    main,
+    raw_text_if,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from data.config import Settings
@@ -76,13 +85,13 @@ def report() -> None:
 @click.option("--region", type=click.Choice(REGIONS), help="Only incidents touching this region, and its rotations.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
               help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-              help="Write to a file (else standard output).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help=OUTPUT_HELP)
 @click.option("--bom/--no-bom", default=None,
               help="Start CSV with a UTF-8 byte-order mark, which Excel needs (default: to a file yes, to standard output no).")
+@click.option("--raw-text", is_flag=True, help=RAW_TEXT_HELP)
 @common
 def trends(settings: Settings, since: str | None, until: str | None, region: str | None, fmt: str,
-           output: str | None, bom: bool | None) -> None:  # fmt: skip
+           output: str | None, bom: bool | None, raw_text: bool) -> None:  # fmt: skip
     """Incidents opened per week by category, severity mix, time to acknowledge and to
     resolve (median, 90th percentile), clocks met and missed, on-call load per person.
     Weeks are ISO weeks in UTC; docs/trends.md defines every number."""
@@ -90,8 +99,10 @@ def trends(settings: Settings, since: str | None, until: str | None, region: str
     from data.clocks import PolicyError, load_policy
     from data.config import config_file
     from data.export import render
+    from data.text import json_safe_dumps
     from data.trends import FIELDS, rows, to_json
 
+    raw = raw_text_if(raw_text, fmt)
     start = parse_when(since, "--since") if since else None
     end = parse_when(until, "--until", end_of_day=True) if until else None
     try:
@@ -100,9 +111,10 @@ def trends(settings: Settings, since: str | None, until: str | None, region: str
         raise Failure(str(exc)) from None
     result = _run(_trends(settings, start, end, region, policy))
     if fmt == "json":
-        text = json.dumps(masked_json(to_json(result)), indent=2, ensure_ascii=False) + "\n"
+        text = json_safe_dumps(masked_json(to_json(result)), indent=2) + "\n"
         write_output(text, output, "the trends")
     else:
         items = rows(result)
-        text = render(FIELDS, items, "csv", bom=bool(output) if bom is None else bom)
+        with raw:
+            text = render(FIELDS, items, "csv", bom=bool(output) if bom is None else bom)
         write_output(text, output, f"{len(items)} trend rows")

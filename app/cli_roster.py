@@ -8,7 +8,6 @@ imports no Textual. The file formats and the reading of rotations: docs/roster.m
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli import EXIT_USAGE, Failure, _run, common, main
+from app.cli import EXIT_USAGE, Failure, _run, common, main, write_output
 from data.roster_import import (
     Item,
     Plan,
@@ -182,13 +181,13 @@ def now(settings: Settings, at: str | None, as_json: bool) -> None:
     and until (how long the same person holds it, across shifts; null beyond 15 days),
     next_person (null: a gap follows) and next_at; times in UTC."""
     from data.roster import zone
-    from data.text import clean
+    from data.text import clean, json_safe_dumps
 
     when = parse_at(at, "--at") if at is not None else _now()
     state = _run(_load(settings))
     rows = on_call_now(state, when)
     if as_json:
-        click.echo(json.dumps(rows))
+        write_output(json_safe_dumps(rows) + "\n", None)
         return
     if not rows:
         click.echo("no rotations in the journal yet; add some with: warroom roster import roster.toml")
@@ -203,7 +202,7 @@ def now(settings: Settings, at: str | None, as_json: bool) -> None:
         else:
             who = clean(r["person"], 24) + (" *" if r["override"] else "")
             if r["override"]:
-                reason = f": {clean(r['override_reason'], 60)}" if r["override_reason"] else ""
+                reason = f": {clean(r['override_reason'], 60, controls='escape')}" if r["override_reason"] else ""
                 marks.append(
                     f"* {clean(r['person'], 24)} is on {clean(r['rotation'], 24)} by an override{reason}"
                 )
@@ -255,7 +254,7 @@ def gaps(settings: Settings, start: str | None, days: int, as_json: bool) -> Non
     "rotations", "gaps"}]}, each gap {"start", "end", "minutes"} in UTC."""
     from data.roster import ALL, gaps_by_region, zone
     from data.roster import gaps as find_gaps
-    from data.text import clean
+    from data.text import clean, json_safe_dumps
 
     begin = parse_from(start)
     end = begin + timedelta(days=days)
@@ -280,7 +279,7 @@ def gaps(settings: Settings, start: str | None, days: int, as_json: bool) -> Non
                 for region, found in by_region.items()
             ],
         }
-        click.echo(json.dumps(doc))
+        write_output(json_safe_dumps(doc) + "\n", None)
         return
     click.echo(f"Coverage from {begin:%a %d %b %Y %H:%M} to {end:%a %d %b %Y %H:%M} UTC ({days} days)")
     if not rots:

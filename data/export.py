@@ -5,7 +5,12 @@ CSV is made to open cleanly in a spreadsheet (RFC 4180: CRLF line ends, fields q
 they hold a comma, a quote or a line break). Journal text is untrusted, so a text cell that
 a spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or
 a carriage return) is prefixed with a single quote (OWASP's advice against CSV injection);
-JSON keeps every other value byte-exact. User identifiers in text are masked
+JSON keeps every other value exact. Control characters never reach a terminal that shows
+an export (docs/security.md, "Exports and control characters"): JSON writes every C0 and C1
+control and bidi control as a ``\\uXXXX`` escape (it parses back to the same text); CSV
+writes them as visible escapes (``\\x1b``, ``\\u202e``: ``data.text.visible_escape``),
+keeping line breaks and tabs inside a cell, unless ``raw=True`` (``--raw-text``). User
+identifiers in text are masked
 (docs/privacy.md) unless the export is an audited ``--unmasked`` one. ``bom=True`` starts the text with a UTF-8 byte-order
 mark, which Excel needs to read UTF-8 (the command line writes one to files, not to
 standard output: docs/trends.md, "CSV in a spreadsheet").
@@ -22,7 +27,7 @@ from typing import IO, Any
 from .describe import describe
 from .mask import mask_value
 from .store import Store
-from .text import masking
+from .text import escaping, json_safe_dumps, masking, visible_escape
 
 KINDS = ("incidents", "timeline", "checklist", "quarantine")
 
@@ -137,22 +142,26 @@ def write_json(out: IO[str], items: Iterable[dict[str, Any]]) -> None:
     first = True
     for item in items:
         out.write("\n  " if first else ",\n  ")
-        out.write(json.dumps(item, ensure_ascii=False))
+        out.write(json_safe_dumps(item))
         first = False
     out.write("\n]\n" if not first else "]\n")
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, raw: bool = False) -> Any:
+    """A value as a CSV cell: text with its control characters visibly escaped (kept when
+    ``raw``); an object that is not flat as JSON, whose escapes say the same."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict) and not all(isinstance(v, str | None) for v in value.values()):
+        return json.dumps(value, ensure_ascii=False) if raw else json_safe_dumps(value)
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, dict):
-        if all(isinstance(v, str | None) for v in value.values()):
-            return ";".join(f"{k}={v}" for k, v in value.items())
-        return json.dumps(value, ensure_ascii=False)
+        value = ";".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = ";".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, str) and not raw:
+        return visible_escape(value, lines=True)
     return value
 
 
@@ -169,19 +178,28 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(out: IO[str], fields: list[str], items: Iterable[dict[str, Any]]) -> None:
+def write_csv(out: IO[str], fields: list[str], items: Iterable[dict[str, Any]], *, raw: bool = False) -> None:
+    """CSV with its control characters visibly escaped (kept as they are when ``raw``)."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([safe_cell(f) for f in fields])
     for item in items:
-        writer.writerow([safe_cell(_cell(item.get(f))) for f in fields])
+        writer.writerow([safe_cell(_cell(item.get(f), raw)) for f in fields])
 
 
 def render(
-    fields: list[str], items: list[dict[str, Any]], fmt: str, *, bom: bool = False, masked: bool | None = None
+    fields: list[str],
+    items: list[dict[str, Any]],
+    fmt: str,
+    *,
+    bom: bool = False,
+    masked: bool | None = None,
+    raw: bool | None = None,
 ) -> str:
     """The export as text. User identifiers in every string value are masked
     (docs/privacy.md) unless ``masked`` is False or the call is inside
-    ``data.text.unmasked()`` (an audited ``--unmasked`` export)."""
+    ``data.text.unmasked()`` (an audited ``--unmasked`` export). Control characters are
+    escaped (JSON ``\\u001b``, CSV ``\\x1b``); CSV keeps them as they are when ``raw`` is
+    True or inside ``data.text.raw_controls()`` (``--raw-text``). JSON is exact either way."""
     if masked if masked is not None else masking():
         items = [mask_value(item) for item in items]
     buf = io.StringIO()
@@ -190,5 +208,5 @@ def render(
     else:
         if bom:
             buf.write(BOM)
-        write_csv(buf, fields, items)
+        write_csv(buf, fields, items, raw=raw if raw is not None else not escaping())
     return buf.getvalue()

@@ -9,8 +9,9 @@ it for a document, a chat or a script.
 Need-to-know holds here as on the screens: for a restricted incident in which the actor
 holds no role and is not a participant, no title, event text or item text is put in the
 report (``None``).
-Everything else from the journal is untrusted: :func:`to_markdown` strips control
-characters and escapes what Markdown would read as syntax, so it stays literal.
+Everything else from the journal is untrusted: :func:`to_markdown` writes control
+characters as visible escapes (``\\x1b``; kept inside ``data.text.raw_controls()``, a
+``--raw-text`` report) and escapes what Markdown would read as syntax, so it stays literal.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .exposure import exposure_for
 from .models import TERMINAL_STATUSES, read_handoff_extension
 from .roster import ALL, OnCall, Override, Rotation, on_call, regions, zone
 from .store import Store
-from .text import clean
+from .text import clean, escaping
 from .views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
 from .wellbeing import SENSITIVE, Exposure, label
 
@@ -572,9 +573,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#])")
 
 
 def md(value: object, limit: int | None = _TEXT) -> str:
-    """Untrusted text as literal Markdown: one line, no control characters, markup
-    characters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", clean(value, limit))
+    """Untrusted text as literal Markdown: one line, control characters written as visible
+    escapes (``\\x1b``, ``\\u202e``: data.text.visible_escape; kept as they are inside
+    ``data.text.raw_controls()``), markup characters escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", clean(value, limit, controls="escape" if escaping() else "keep"))
 
 
 _MARKS = {"overdue": "OVERDUE", "at_risk": "AT RISK", "ok": "ok"}

@@ -39,6 +39,10 @@ HOSTILE: list[str] = [
     "儿童安全事件 対応中 사건",
     "first line\r\nsecond line",
     "nul\x00inside",
+    "title \x1b]2;pwned\x07 set",  # OSC 2: renames the terminal's window
+    "copy \x1b]52;c;ZXZpbA==\x07 this",  # OSC 52: writes the clipboard
+    "c1 \x9b31m csi",  # CSI as one C1 character
+    "del\x7f and \u200f\u061c marks",  # DEL, RIGHT-TO-LEFT MARK, ARABIC LETTER MARK
 ]
 HOSTILE_IDS = [
     "open-bracket-slash",
@@ -53,7 +57,40 @@ HOSTILE_IDS = [
     "cjk",
     "crlf",
     "nul",
+    "osc-title",
+    "osc-52",
+    "c1-csi",
+    "del-marks",
 ]
+
+#: the bidi controls no export may write raw (written out here, independently of data/text.py):
+#: embeddings and overrides, isolates, and the marks LRM, RLM and ALM
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def terminal_unsafe(text: str, allow: str = "") -> list[str]:
+    """The characters of ``text`` a terminal could act on, or that make text read other than
+    it is: C0 controls (except those in ``allow``), DEL, C1 controls, bidi controls."""
+    return [
+        ch
+        for ch in text
+        if (ord(ch) < 0x20 and ch not in allow) or 0x7F <= ord(ch) <= 0x9F or ch in BIDI_CONTROLS
+    ]
+
+
+def shown_escaped(text: str, keep_lines: bool = False) -> str:
+    """What CSV and Markdown exports show for ``text`` by default (docs/security.md): each
+    control written ``\\xNN`` (up to U+00FF) or ``\\uNNNN``; with ``keep_lines`` (a CSV cell),
+    LF, CR LF and tab kept. An independent statement of the documented form."""
+    out = []
+    for i, ch in enumerate(text):
+        code = ord(ch)
+        kept = keep_lines and (ch in "\n\t" or (ch == "\r" and text[i + 1 : i + 2] == "\n"))
+        if kept or not (code < 0x20 or 0x7F <= code <= 0x9F or ch in BIDI_CONTROLS or ch in "\u2028\u2029\ufeff"):
+            out.append(ch)
+        else:
+            out.append(f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
+    return "".join(out)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -17,9 +17,9 @@ from data.clocks import Policy
 from data.handoff import HandoffError, HandoffReport, build_handoff, to_json, to_markdown
 from data.journal import FileJournal
 from data.store import Store
-from data.text import clean
-from tests._console_helpers import CONTROLS, opened, scoped, seed, settings_for
-from tests.helpers import HOSTILE, TEN_KB_LINE, run_cli
+from data.text import clean, raw_controls
+from tests._console_helpers import opened, scoped, seed, settings_for
+from tests.helpers import HOSTILE, TEN_KB_LINE, run_cli, shown_escaped, terminal_unsafe
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 
@@ -251,17 +251,25 @@ def test_markdown_renders_hostile_strings_literally(tmp_path: Path) -> None:
             await store.sync(FileJournal(settings.journal))
             return await build_handoff(store, "hugo", None, datetime.now(UTC), Policy())
 
-    md = to_markdown(asyncio.run(build()))
-    for ch in CONTROLS:
-        assert ch not in md
+    report = asyncio.run(build())
+    md = to_markdown(report)
+    assert not terminal_unsafe(md, allow="\n")  # no control or bidi character, C0 or C1
     text, kinds = _inline_text(md)
     # nothing the journal holds turns into a link, image, HTML, code or strikethrough
     assert not kinds & {"link_open", "image", "html_inline", "html_block", "code_inline", "s_open", "em_open"}
-    for t in titles:
-        assert clean(t, 200) in text, t
+    for t in titles:  # one line, each control shown as its escape (\x1b]2;pwned\x07)
+        assert shown_escaped(t.replace("\r\n", " ⏎ ")) in text, t
     assert clean(TEN_KB_LINE, 300) in text  # the note, cut to one line
     for line in md.splitlines():
         assert len(line) < 1000
+    # --raw-text keeps the characters (still one line per title, still literal Markdown)
+    with raw_controls():
+        raw = to_markdown(report)
+    text, kinds = _inline_text(raw)
+    assert not kinds & {"link_open", "image", "html_inline", "html_block", "code_inline", "s_open", "em_open"}
+    for t in titles:  # (a Markdown reader shows NUL as U+FFFD, as CommonMark says)
+        assert t.replace("\r\n", " ⏎ ").replace("\x00", "\ufffd") in text, t
+    assert "\x1b\\]2;pwned\x07" in raw and "\x9b" in raw and "\u202e" in raw
 
 
 def test_cli_prints_markdown_and_json(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
-"""Every hostile string (markup, ANSI, backslash, 10 KB, RTL, emoji, CJK, CR LF, NUL) in
-every free-text place: incident title and summary, note text, actor, checklist text and
-note, handoff notes and readback. Where the format allows it, it is stored byte-exact (read
-back from the store equals the input) and exported byte-exact in JSON and CSV; where it does
-not (length limits, an actor must be printable), the append command refuses it, naming the
-member."""
+"""Every hostile string (markup, ANSI, backslash, 10 KB, RTL, emoji, CJK, CR LF, NUL, OSC
+sequences, a C1 CSI, DEL, bidi marks) in every free-text place: incident title and summary,
+note text, actor, checklist text and note, handoff notes and readback. Where the format
+allows it, it is stored byte-exact (read back from the store equals the input) and exported
+exactly in JSON (controls as \\u escapes) and in CSV with ``--raw-text``, and by default in
+CSV with its controls visibly escaped (docs/security.md); where it does not (length limits,
+an actor must be printable), the append command refuses it, naming the member."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from tests.helpers import (
     read_lines,
     run_cli,
     run_cli_many,
+    shown_escaped,
+    terminal_unsafe,
 )
 
 OPENED = {
@@ -114,11 +117,15 @@ BASE = [
 
 
 def export_json(fields: list[str], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return json.loads(render(fields, items, "json"))
+    text = render(fields, items, "json")
+    assert not terminal_unsafe(text, allow="\n")  # exact, yet every control escaped
+    return json.loads(text)
 
 
-def export_csv(fields: list[str], items: list[dict[str, Any]]) -> list[dict[str, str]]:
-    text = render(fields, items, "csv")
+def export_csv(fields: list[str], items: list[dict[str, Any]], raw: bool = False) -> list[dict[str, str]]:
+    text = render(fields, items, "csv", raw=raw)
+    if not raw:
+        assert not terminal_unsafe(text, allow="\r\n\t")
     table = list(csv.reader(io.StringIO(text, newline="")))
     assert table[0] == fields
     return [dict(zip(fields, r, strict=True)) for r in table[1:]]
@@ -144,6 +151,10 @@ def test_hostile_fixture(hostile: list[str]) -> None:
         "\u202e",
         "\r\n",
         "\x00",
+        "\x1b]2;",
+        "\x1b]52;c;",
+        "\x9b",
+        "\x7f",
     ):
         assert needle in joined
     assert any(s.endswith("\\") for s in hostile)
@@ -205,40 +216,54 @@ async def test_hostile_string_everywhere(tmp_journal: Path, tmp_store: Path, h: 
             if valid["handoff_readback"]:
                 assert ho["readback"] == h
 
-        # exported exactly, JSON and CSV
+        # exported exactly in JSON and in CSV --raw-text, visibly escaped in CSV by default
+        shown = shown_escaped(h, keep_lines=True)
         fields, inc_rows = await rows(store, "incidents")
-        for exported in (export_json(fields, inc_rows), export_csv(fields, inc_rows)):
+        for exported, want in (
+            (export_json(fields, inc_rows), h),
+            (export_csv(fields, inc_rows), shown),
+            (export_csv(fields, inc_rows, raw=True), h),
+        ):
             if valid["title"]:
-                assert one(exported, id="TITLE")["title"] == h
+                assert one(exported, id="TITLE")["title"] == want
             if valid["summary"]:
-                assert one(exported, id="SUMMARY")["summary"] == h
+                assert one(exported, id="SUMMARY")["summary"] == want
             if valid["actor"]:
-                assert one(exported, id="ACTOR")["opened_by"] == h
+                assert one(exported, id="ACTOR")["opened_by"] == want
         fields, tl_rows = await rows(store, "timeline")
-        tl_json, tl_csv = export_json(fields, tl_rows), export_csv(fields, tl_rows)
+        tl_json = export_json(fields, tl_rows)
         if valid["note"]:
             assert one(tl_json, type="incident.note")["text"] == h
             assert one(tl_json, type="incident.note")["data"] == {"text": h}
-            assert one(tl_csv, type="incident.note")["text"] == h
         if valid["actor"]:
             assert one(tl_json, incident="ACTOR")["actor"] == h
-            assert one(tl_csv, incident="ACTOR")["actor"] == h
         if valid["title"]:
             assert one(tl_json, incident="TITLE")["data"]["title"] == h
             assert one(tl_json, incident="TITLE")["text"].endswith(": " + h)
-            assert one(tl_csv, incident="TITLE")["text"].endswith(": " + h)
+        for tl_csv, want in ((export_csv(fields, tl_rows), shown), (export_csv(fields, tl_rows, raw=True), h)):
+            if valid["note"]:
+                assert one(tl_csv, type="incident.note")["text"] == want
+            if valid["actor"]:
+                assert one(tl_csv, incident="ACTOR")["actor"] == want
+            if valid["title"]:
+                assert one(tl_csv, incident="TITLE")["text"].endswith(": " + want)
         fields, cl_rows = await rows(store, "checklist")
-        for exported in (export_json(fields, cl_rows), export_csv(fields, cl_rows)):
+        for exported, want in (
+            (export_json(fields, cl_rows), h),
+            (export_csv(fields, cl_rows), shown),
+            (export_csv(fields, cl_rows, raw=True), h),
+        ):
             if valid["checklist_text"]:
-                assert one(exported, item="hostile")["text"] == h
+                assert one(exported, item="hostile")["text"] == want
             if valid["checklist_note"]:
-                assert one(exported, item="base")["note"] == h
+                assert one(exported, item="base")["note"] == want
 
 
 @pytest.mark.parametrize("h", HOSTILE, ids=HOSTILE_IDS)
 async def test_hostile_string_in_quarantined_lines(tmp_journal: Path, store: Store, h: str) -> None:
     """A bad line carrying the string (a JSON object with a bad member, and the string as
-    a line of its own) is kept byte-exact and exported as the same text."""
+    a line of its own) is kept byte-exact and exported as the same text (in CSV, by
+    default, with its controls visibly escaped)."""
     e = EventFactory()
     bad_object = {**e.opened("INC-1", title=h), "v": 2}
     items: list[Any] = [e.opened("INC-0"), bad_object]
@@ -251,7 +276,8 @@ async def test_hostile_string_in_quarantined_lines(tmp_journal: Path, store: Sto
     fields, q_rows = await rows(store, "quarantine")
     expected = [raw.decode("utf-8") for raw in lines[1:]]
     assert [r["raw"] for r in export_json(fields, q_rows)] == expected
-    assert [r["raw"] for r in export_csv(fields, q_rows)] == expected
+    assert [r["raw"] for r in export_csv(fields, q_rows, raw=True)] == expected
+    assert [r["raw"] for r in export_csv(fields, q_rows)] == [shown_escaped(x, keep_lines=True) for x in expected]
     assert [raw_text(raw) for raw in lines[1:]] == expected
     # the JSON line's own text decodes back to the string
     assert json.loads(expected[0])["data"]["title"] == h
@@ -259,7 +285,9 @@ async def test_hostile_string_in_quarantined_lines(tmp_journal: Path, store: Sto
 
 def test_hostile_strings_through_the_cli(tmp_path: Path) -> None:
     """One batch carrying every hostile string wherever it is valid, appended with the real
-    command, then exported with the real command as JSON and CSV: all byte-exact."""
+    command, then exported with the real command as JSON and CSV: JSON and CSV --raw-text
+    exact, CSV visibly escaped by default, and no terminal-unsafe character on standard
+    output but with --raw-text."""
     journal, store = tmp_path / "journal.jsonl", tmp_path / "store.db"
     env = cli_env(tmp_path, journal, store)
     batch: list[dict[str, Any]] = []
@@ -291,12 +319,18 @@ def test_hostile_strings_through_the_cli(tmp_path: Path) -> None:
 
     # JSON and CSV of every kind are checked in process above; through the CLI (its own
     # standard output) one of each format per kind is enough, and each costs a CLI start
-    kinds = [("incidents", "csv"), ("timeline", "json"), ("checklist", "csv"), ("incidents", "json")]
-    results = run_cli_many([(["export", k, "--format", f], env) for k, f in kinds])
+    kinds = [("incidents", "csv"), ("timeline", "json"), ("checklist", "csv"), ("incidents", "json"),
+             ("incidents", "raw"), ("checklist", "raw")]  # fmt: skip
+    results = run_cli_many([
+        (["export", k, "--format", "csv" if f == "raw" else f, *(["--raw-text"] if f == "raw" else [])], env)
+        for k, f in kinds
+    ])  # fmt: skip
     exports: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for (k, f), res in zip(kinds, results, strict=True):
         assert res.returncode == 0, (k, f, res.stderr.decode())
         text = res.stdout.decode("utf-8")
+        if f != "raw":  # nothing a terminal would act on reaches standard output
+            assert not terminal_unsafe(text, allow="\n" if f == "json" else "\r\n\t"), (k, f)
         if f == "json":
             exports[k, f] = json.loads(text)
         else:
@@ -306,22 +340,24 @@ def test_hostile_strings_through_the_cli(tmp_path: Path) -> None:
     checked = 0
     for inc, h in expect.items():
         ok = {name: spec[0](h) for name, spec in FIELDS.items()}
-        for f in ("json", "csv"):
+        note = one(exports["timeline", "json"], incident=inc, type="incident.note")
+        if ok["note"]:
+            assert note["text"] == h, inc
+        for f in ("json", "csv", "raw"):
+            want = shown_escaped(h, keep_lines=True) if f == "csv" else h
             r = one(exports["incidents", f], id=inc)
-            note = one(exports["timeline", "json"], incident=inc, type="incident.note")
-            item = one(exports["checklist", "csv"], incident=inc, item="x")
             if ok["summary"]:
-                assert r["summary"] == h, (inc, f)
+                assert r["summary"] == want, (inc, f)
             if ok["title"]:
-                assert r["title"] == h, (inc, f)
+                assert r["title"] == want, (inc, f)
             if ok["actor"]:
-                assert r["opened_by"] == h, (inc, f)
-            if ok["note"]:
-                assert note["text"] == h, (inc, f)
-            if ok["checklist_text"]:
-                assert item["text"] == h, (inc, f)
-            if ok["checklist_note"]:
-                assert item["note"] == h, (inc, f)
+                assert r["opened_by"] == want, (inc, f)
+            if f != "json":
+                item = one(exports["checklist", f], incident=inc, item="x")
+                if ok["checklist_text"]:
+                    assert item["text"] == want, (inc, f)
+                if ok["checklist_note"]:
+                    assert item["note"] == want, (inc, f)
             checked += sum(
                 ok[k] for k in ("summary", "title", "actor", "note", "checklist_text", "checklist_note")
             )

@@ -25,6 +25,7 @@ from data.postmortem import (
     to_markdown,
 )
 from data.store import Store
+from data.text import raw_controls
 from tests._console_helpers import (
     ACTOR,
     SIZE,
@@ -44,7 +45,9 @@ from tests.helpers import (
     EventFactory,
     append_events,
     cli_env,
+    shown_escaped,
     synced_store,
+    terminal_unsafe,
     warroom_command,
 )
 
@@ -277,6 +280,11 @@ async def test_restricted_postmortem_withholds_texts(tmp_path: Path) -> None:
         await store.close()
 
 
+def md_literal(text: str) -> str:
+    """``text`` with the ASCII punctuation that can start Markdown markup backslash-escaped."""
+    return "".join("\\" + c if c in "\\`*_[]<>|~&!#" else c for c in text)
+
+
 @pytest.mark.parametrize("hostile", HOSTILE, ids=HOSTILE_IDS)
 async def test_hostile_text_in_the_export(tmp_path: Path, hostile: str) -> None:
     f = EventFactory()
@@ -290,10 +298,19 @@ async def test_hostile_text_in_the_export(tmp_path: Path, hostile: str) -> None:
     ]
     store = await _store(tmp_path, events)
     try:
-        out = to_markdown(await build_postmortem(store, INC, "tester", datetime(2026, 11, 2, tzinfo=UTC)))  # type: ignore[arg-type]
+        pm_view = await build_postmortem(store, INC, "tester", datetime(2026, 11, 2, tzinfo=UTC))
+        assert pm_view is not None
+        out = to_markdown(pm_view)
     finally:
         await store.close()
     assert_no_controls(out.replace("\n", ""), "the export")
+    assert not terminal_unsafe(out, allow="\n")  # nor any other C0, C1 or bidi control
+    if len(hostile) <= 200 and "\n" not in hostile:  # the title, controls shown as escapes
+        assert md_literal(shown_escaped(hostile)) in out.splitlines()[0]
+    with raw_controls():  # --raw-text: the controls as they are
+        raw_out = to_markdown(pm_view)
+    if len(hostile) <= 200 and "\n" not in hostile:
+        assert md_literal(hostile) in raw_out.splitlines()[0]
     for raw in ("[/foo]", "[red]", "[@click=app.quit]", "[/]"):  # escaped: \\[red\\]
         assert raw not in out
     if hostile.endswith("\\"):

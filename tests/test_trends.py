@@ -35,7 +35,16 @@ import pytest
 
 from data.export import render, safe_cell
 from data.trends import compute, last_weeks, load_input, percentile, rows, to_json, week_of
-from tests.helpers import HOSTILE, HOSTILE_IDS, chain, cli_env, run_cli, write_lines
+from tests.helpers import (
+    HOSTILE,
+    HOSTILE_IDS,
+    chain,
+    cli_env,
+    run_cli,
+    shown_escaped,
+    terminal_unsafe,
+    write_lines,
+)
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 START = datetime(2026, 11, 2, tzinfo=UTC)
@@ -203,11 +212,17 @@ async def test_exports_say_the_same(inp: Any) -> None:
 @pytest.mark.parametrize("value", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", '=HYPERLINK("http://x")'])
 def test_formula_cells_are_neutralised(value: str) -> None:
     assert safe_cell(value) == "'" + value
-    text = render(["a"], [{"a": value}], "csv", masked=False)  # (an audited --unmasked export)
+    # (an audited --unmasked export, with --raw-text)
+    text = render(["a"], [{"a": value}], "csv", masked=False, raw=True)
     (header, (cell,)) = list(csv.reader(io.StringIO(text, newline="")))
     assert header == ["a"] and cell == "'" + value
+    # control characters escaped (the default): the same, but a lone CR is shown as \x0d,
+    # which no spreadsheet reads as a formula
+    text = render(["a"], [{"a": value}], "csv", masked=False)
+    (_, (cell,)) = list(csv.reader(io.StringIO(text, newline="")))
+    assert cell == ("\\x0dx" if value == "\rx" else "'" + value)
     # masked (the default), a formula-like cell is quoted all the same
-    (_, (cell,)) = list(csv.reader(io.StringIO(render(["a"], [{"a": value}], "csv"), newline="")))
+    (_, (cell,)) = list(csv.reader(io.StringIO(render(["a"], [{"a": value}], "csv", raw=True), newline="")))
     assert cell.startswith("'") and cell[1] == value[0]
 
 
@@ -223,10 +238,14 @@ def test_plain_cells_and_numbers_are_kept() -> None:
 def test_hostile_strings_in_csv(h: str) -> None:
     evil = [f"={h}", h, f"@{h}"]
     # unmasked (masking would shorten "@trailing" to "@t***"; docs/privacy.md)
-    text = render(["a", "b", "c"], [dict(zip("abc", evil, strict=True))], "csv", masked=False)
-    (_, row) = list(csv.reader(io.StringIO(text, newline="")))
-    assert row[1] == ("'" + h if h.startswith(("=", "+", "-", "@", "\t", "\r")) else h)  # byte-exact otherwise
-    assert row[0] == "'=" + h and row[2] == "'@" + h
+    for raw, want in ((True, h), (False, shown_escaped(h, keep_lines=True))):
+        text = render(["a", "b", "c"], [dict(zip("abc", evil, strict=True))], "csv", masked=False, raw=raw)
+        if not raw:
+            assert not terminal_unsafe(text, allow="\r\n\t")
+        (_, row) = list(csv.reader(io.StringIO(text, newline="")))
+        formula = want.startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert row[1] == ("'" + want if formula else want)  # exact (--raw-text) or visibly escaped otherwise
+        assert row[0] == "'=" + want and row[2] == "'@" + want
 
 
 # --- the command line -------------------------------------------------------------------------
