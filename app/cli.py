@@ -17,7 +17,9 @@ import click
 
 T = TypeVar("T")
 
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # a usage error, or a refusal: nothing was written, and trying again is no use
+#: whether the journal took a write is not known (docs/security.md, "What a write reports")
+EXIT_UNKNOWN = 3
 
 UNMASKED_HELP = (
     "Leave the identifiers of users (e-mails, phones, IPs, @handles, account ids) unmasked; "
@@ -62,11 +64,13 @@ def one_line(message: str) -> str:
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     from data.config import ConfigError
-    from data.journal import JournalError
+    from data.journal import JournalError, WriteUnknown
     from data.store import StoreError
 
     try:
         return asyncio.run(coro)
+    except WriteUnknown as exc:
+        raise Failure(str(exc), EXIT_UNKNOWN) from None
     except (JournalError, StoreError, ConfigError) as exc:
         raise Failure(str(exc)) from None
     except KeyboardInterrupt:
@@ -153,14 +157,19 @@ def console(settings: Any) -> None:
 @click.option("--data", "data", metavar="JSON", help="The event's data, a JSON object.")
 @common
 def append(settings: Any, etype: str | None, incident: str | None, data: str | None) -> None:
-    """Append events to the journal.
+    """Append events to the journal, as one batch: all of it or nothing.
 
     With --type, one event. Without it, JSON objects one per line from standard input,
     each with "type", "data" and optionally "incident", "id", "ts", "actor". Every event is
     checked first, against the journal as it stands; if any is wrong, nothing is written,
-    what is wrong is printed, and the exit code is 2. Prints the ids appended.
+    what is wrong is printed, and the exit code is 2. Prints the ids of the batch (exit 0)
+    once the journal has it; an event whose id is in the journal already, the same event,
+    is skipped, so a retry with the same ids writes nothing twice. Exit 1: nothing was
+    written (retrying is safe); 3: whether it was written is unknown (the ids are printed:
+    retry with them).
     """
     from data.commands import AppendRefused, append_events, build_events
+    from data.journal import WriteUnknown
     from data.models import JsonError, parse_json
 
     refuse_observer(settings, "append")
@@ -194,14 +203,49 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
             raise Failure("no events on standard input; nothing was written", EXIT_USAGE)
     try:
         events = build_events(items, settings.actor)
-        ids = _run(append_events(settings, events, [where for where, _ in items]))
+        result = _run(_append_or_unknown(append_events(settings, events, [where for where, _ in items])))
     except AppendRefused as exc:
         for problem in exc.problems:
             click.echo(f"warroom: {problem}", err=True)
         click.echo("warroom: nothing was written", err=True)
         sys.exit(EXIT_USAGE)
-    for i in ids:
+    if isinstance(result, WriteUnknown):
+        for i in result.ids:
+            click.echo(i)
+        click.echo(
+            f"warroom: {one_line(str(result))}; the batch's ids are printed: append the same events "
+            "again with these ids (an event already in the journal is skipped, never written twice)",
+            err=True,
+        )
+        sys.exit(EXIT_UNKNOWN)
+    for i in result.ids:
         click.echo(i)
+    if result.skipped:
+        n, total = len(result.skipped), len(result.ids)
+        if total == 1:
+            what = "the event was in the journal already (the same event)"
+        elif n == total:
+            what = f"all {total} events were in the journal already (the same events)"
+        else:
+            verb = "was" if n == 1 else "were"
+            what = f"{n} of the {total} events {verb} in the journal already (the same events)"
+        click.echo(f"warroom: {what}: skipped, not written again", err=True)
+    if result.store_error is not None:
+        click.echo(
+            f"warroom: warning: the journal has the events, but this console's store could not be "
+            f"updated: {one_line(result.store_error)} ('warroom sync' catches it up)",
+            err=True,
+        )
+
+
+async def _append_or_unknown(coro: Coroutine[Any, Any, T]) -> T | Any:
+    """The append's result, or the WriteUnknown it raised (its ids are printed)."""
+    from data.journal import WriteUnknown
+
+    try:
+        return await coro
+    except WriteUnknown as exc:
+        return exc
 
 
 class _BadJson:

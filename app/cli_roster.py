@@ -344,10 +344,16 @@ async def _append(
             return plan, []
         events = _validate(new, settings.actor)
         try:
-            ids = await append_to(journal, store, events, [i.where for i in new])
+            result = await append_to(journal, store, events, [i.where for i in new])
         except AppendRefused as exc:
             raise Failure(f"{exc.problems[0]}; nothing was written") from None
-        return plan, ids
+        if result.store_error is not None:
+            click.echo(
+                f"warroom: warning: the journal has the events, but this console's store could not be "
+                f"updated: {' '.join(result.store_error.split())} ('warroom sync' catches it up)",
+                err=True,
+            )
+        return plan, result.ids
 
 
 def _report(plan: Plan, path: Path, dry_run: bool, what: str) -> None:

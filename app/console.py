@@ -8,7 +8,6 @@ the journal → the same read path (the console sees its own actions as everyone
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import replace
@@ -34,8 +33,6 @@ from screens.main import MainScreen
 
 #: a catch-up longer than this shows its progress in the status bar
 PROGRESS_BYTES = 2 << 20
-#: a queued event the journal already holds (data/store.py, Store.check_append)
-_ALREADY = re.compile(r"\bid (\S+) is already in the journal$")
 #: the longest the clocks go unchecked (seconds): they are checked when the next one turns
 CLOCK_CHECK_MAX = 300.0
 
@@ -331,7 +328,7 @@ class WarRoom(WellbeingConsole, App[None]):
             try:
                 if self.outbox_counts[0]:
                     await self._send_outbox_locked()  # what waits goes first
-                await append_to(self.journal, self.store, built)
+                result = await append_to(self.journal, self.store, built)
             except AppendRefused as exc:
                 return "; ".join(exc.problems)
             except JournalUnavailable as exc:
@@ -344,8 +341,19 @@ class WarRoom(WellbeingConsole, App[None]):
                     return f"{exc}; and it could not be queued: {store_exc}"
             except (JournalError, StoreError, OSError) as exc:
                 return str(exc)
+        if result.store_error is not None:  # written all the same: never queued or sent twice
+            self._store_lags(result.store_error)
         self._wake.set()
         return None
+
+    def _store_lags(self, error: str) -> None:
+        """The journal took what this console wrote, but its store could not catch up."""
+        self.mark_stale(error)
+        self.notify(
+            clean(f"Written to the journal; this console's store could not be updated ({error}): it "
+                  "catches up at the next sync", 400),
+            title="Store", severity="warning", timeout=10, markup=False,
+        )  # fmt: skip
 
     async def _queue(self, built: list[dict[str, Any]], error: str) -> outbox.Queued:
         seq = await outbox.put(self.store, built, clock.wall())
@@ -400,27 +408,20 @@ class WarRoom(WellbeingConsole, App[None]):
 
     async def _send_entry(self, entry: outbox.Entry) -> str | None:
         """Append one queued action through the validated path. None when it is in the
-        journal now (sent, or found already there: a retry after an ambiguous failure);
-        else why the journal refused it (it stays in the outbox, marked refused)."""
+        journal now (sent, or found already there: a retry after an ambiguous failure, whose
+        events ``append_to`` skips); else why the journal refused it (it stays in the
+        outbox, marked refused)."""
         events = entry.events
-        while True:
-            names = [f"event {n + 1} ({e['type']})" for n, e in enumerate(events)]
-            try:
-                await append_to(self.journal, self.store, events, where=names)
-            except AppendRefused as exc:
-                there = {m.group(1) for p in exc.problems if (m := _ALREADY.search(p))}
-                if not there:
-                    reason = "; ".join(exc.problems)
-                    await outbox.refuse(self.store, entry.seq, reason, clock.wall())
-                    return reason
-                # drop what is there already (its other problems follow from that) and look again
-                events = [e for e in events if e["id"] not in there]
-                if not events:  # all of it reached the journal before the reply was lost
-                    break
-                await outbox.replace_events(self.store, entry.seq, events)
-                continue
-            break
+        names = [f"event {n + 1} ({e['type']})" for n, e in enumerate(events)]
+        try:
+            result = await append_to(self.journal, self.store, events, where=names)
+        except AppendRefused as exc:
+            reason = "; ".join(exc.problems)
+            await outbox.refuse(self.store, entry.seq, reason, clock.wall())
+            return reason
         await outbox.remove(self.store, entry.seq)
+        if result.store_error is not None:
+            self._store_lags(result.store_error)
         return None
 
     async def _procedures(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -44,7 +44,7 @@ async def seed(journal: FileJournal, store: Store) -> int:
     live += handoffs(live, rng)
     events = with_procedures(past + live, rng, cadence_written=done)
     # the clock of the history must end now; squeeze it if the generator ran past
-    return len(await append_to(journal, store, _fit_to_now(events)))
+    return len((await append_to(journal, store, _fit_to_now(events))).ids)
 
 
 #: (median, spread) of the log-normal delays, in minutes, by severity: acknowledgement

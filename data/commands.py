@@ -5,6 +5,7 @@ console writes is checked exactly like one a script writes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,9 +14,9 @@ from ulid import ULID
 from . import clock
 from .config import Settings
 from .export import rows
-from .journal import Journal, encode_event
+from .journal import BATCH, Journal, JournalError, encode_event
 from .models import CORE_TYPES, MAX_LINE_BYTES, EventError, check_extension, validate_event, value_problem
-from .store import Store, SyncResult
+from .store import Store, StoreError, SyncResult
 
 _ALLOWED_INPUT = {"type", "incident", "data", "id", "ts", "actor"}
 
@@ -26,6 +27,28 @@ class AppendRefused(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What an append did: the journal has every event of the batch.
+
+    ``ids`` are the batch's ids, in order; ``skipped`` those that were in the journal
+    already, the same events (a retry: not written again); ``store_error`` says why this
+    console's store could not catch up afterwards (the journal has the events all the same;
+    ``warroom sync`` catches up later)."""
+
+    ids: list[str]
+    skipped: list[str]
+    store_error: str | None = None
+
+
+class _AlreadyThere(Exception):
+    """Raised under the lock: these events of the batch (indexes) are in the journal already."""
+
+    def __init__(self, indexes: set[int]) -> None:
+        super().__init__(f"{len(indexes)} already in the journal")
+        self.indexes = indexes
 
 
 def now_ts() -> str:
@@ -44,6 +67,7 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
     """
     problems: list[str] = []
     events: list[dict[str, Any]] = []
+    marker = {BATCH: [len(items), len(items)]} if len(items) > 1 else {}  # the longest it may be
     for where, obj in items:
         reason = getattr(obj, "reason", None)
         if reason is not None:
@@ -55,7 +79,7 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
         if "type" not in obj:
             problems.append(f"{where}: type: required member is missing")
             continue
-        for name in ("v", "prev"):
+        for name in ("v", "prev", BATCH):
             if name in obj:
                 problems.append(f"{where}: {name}: is filled in by warroom; leave it out")
         event: dict[str, Any] = {
@@ -69,7 +93,7 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
             event["incident"] = obj["incident"]
         event["data"] = obj.get("data", {})
         for key, value in obj.items():  # unknown members are kept (forward compatibility)
-            if key not in _ALLOWED_INPUT and key not in ("v", "prev"):
+            if key not in _ALLOWED_INPUT and key not in ("v", "prev", BATCH):
                 event[key] = value
         problem = value_problem(event)
         if problem:
@@ -81,7 +105,8 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
         except EventError as exc:
             problems.append(f"{where}: {exc}")
             continue
-        size = len(encode_event({**event, "prev": "0" * 64}))
+        # its size as written: a 64-hex prev, and the batch marker when the batch has two or more
+        size = len(encode_event({**event, **marker, "prev": "0" * 64}))
         if size > MAX_LINE_BYTES:
             problems.append(
                 f"{where}: the event would be a line of {size} bytes, over the {MAX_LINE_BYTES}-byte limit"
@@ -101,26 +126,50 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
 
 async def append_to(
     journal: Journal, store: Store, events: list[dict[str, Any]], where: Sequence[str] | None = None
-) -> list[str]:
-    """Append validated events: catch the store up, then, holding the journal's lock, catch
-    up again and refuse the batch if a reader would quarantine any of it. Syncs after."""
+) -> Appended:
+    """Append validated events as one batch: catch the store up, then, holding the journal's
+    lock, catch up again and refuse the batch if a reader would quarantine any of it. An
+    event already in the journal, the same (a retry), is skipped, not refused. Syncs after.
+
+    Returns when the journal has the events, even if the store could not catch up after
+    (``Appended.store_error``). Raises AppendRefused (nothing written), JournalError (nothing
+    written), or WriteUnknown (whether the batch was written could not be known)."""
     await store.sync(journal)  # the bulk of catching up, outside the lock
-    parsed = [validate_event({**e, "prev": None}) for e in events]
+    names = list(where) if where is not None else [f"event {n + 1}" for n in range(len(events))]
+    todo = list(range(len(events)))  # what is still to be written, by index in ``events``
+    while todo:
+        batch = [events[i] for i in todo]
+        parsed = [validate_event({**e, "prev": None}) for e in batch]
+        named = [names[i] for i in todo]
 
-    async def check() -> None:
-        problems = await store.check_append(journal, parsed)
-        if problems:
-            names = where or [f"event {n + 1}" for n in range(len(events))]
-            raise AppendRefused([f"{names[n]}: {reason}" for n, reason in problems])
+        async def check(
+            batch: list[dict[str, Any]] = batch, parsed: list[Any] = parsed, named: list[str] = named
+        ) -> None:
+            problems, same = await store.check_append(journal, parsed, batch)
+            if same:  # first, as the other problems may follow from them (an incident opened twice)
+                raise _AlreadyThere(same)
+            if problems:
+                raise AppendRefused([f"{named[n]}: {reason}" for n, reason in problems])
 
-    ids = await journal.append(events, under_lock=check)
-    await store.sync(journal)
-    return ids
+        try:
+            await journal.append(batch, under_lock=check)
+        except _AlreadyThere as there:
+            todo = [i for n, i in enumerate(todo) if n not in there.indexes]
+            continue
+        break
+    ids = [str(e["id"]) for e in events]
+    written = set(todo)
+    skipped = [eid for n, eid in enumerate(ids) if n not in written]
+    try:
+        await store.sync(journal)
+    except (StoreError, JournalError) as exc:  # the journal has them: only this store lags
+        return Appended(ids, skipped, str(exc))
+    return Appended(ids, skipped)
 
 
 async def append_events(
     settings: Settings, events: list[dict[str, Any]], where: Sequence[str] | None = None
-) -> list[str]:
+) -> Appended:
     if settings.observer:  # the command line says so first; this is the safety net
         raise AppendRefused(["this is an observer console (read-only); nothing was written"])
     journal = settings.open_journal()

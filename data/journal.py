@@ -8,6 +8,11 @@ beside this one.
 Reading streams: the file is read in chunks from a remembered byte offset, lines are cut at
 ``\\n``, and a line longer than the limit is hashed as it streams past and kept only up to
 the limit. Nothing here holds the whole file in memory.
+
+A batch is all or nothing (docs/journal.md, "Batches"): the writer writes it in one
+``write`` and cuts the file back if that fails; its lines carry ``"batch": [k, n]``, and
+readers (:func:`whole_batches`) wait for a batch's last line and quarantine the lines of
+one cut short.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import os
 import stat
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,6 +50,17 @@ class LockTimeout(JournalError):
 class JournalUnavailable(JournalError):
     """The journal cannot be reached now (a database journal's server or network is
     down): what a console writes may be queued and sent when it comes back."""
+
+
+class WriteUnknown(JournalUnavailable):
+    """An append whose outcome cannot be known now: the batch may or may not be in the
+    journal (a database commit whose reply was lost while the server stayed unreachable;
+    a file that could be neither flushed nor put back). ``ids`` are the batch's ids: sending
+    it again with the same ids is safe (an event already in the journal is skipped)."""
+
+    def __init__(self, message: str, ids: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.ids = list(ids)
 
 
 def redact_url(url: str) -> str:
@@ -105,6 +121,12 @@ class Span:
     long: dict[int, tuple[str, int]]
     #: where the last line starts (it follows from the rest; kept for the checkpoint)
     last_start: int
+    #: by index in ``raws``: lines of a batch that was never completely written, and why
+    #: (docs/journal.md, "Batches"): the projector quarantines them, never applies them
+    broken: dict[int, str] = field(default_factory=dict)
+    #: False when the reader knows that no line of the span carries a batch marker (a
+    #: shortcut of whole_batches); None: not known
+    marked: bool | None = None
 
     def __len__(self) -> int:
         return len(self.raws)
@@ -129,8 +151,13 @@ class Journal(Protocol):
         """Whether reading may go on from ``pos`` or the projection must be rebuilt."""
         ...
 
-    def read(self, pos: Position) -> Iterator[Span]:
-        """Every complete line after ``pos``, in order, a span at a time (blocking I/O)."""
+    def read(self, pos: Position, *, batches: bool = True) -> Iterator[Span]:
+        """Every complete line after ``pos``, in order, a span at a time (blocking I/O).
+
+        With ``batches`` (what a projection reads) a batch is given whole or not at all
+        (:func:`whole_batches`): the lines of one not completely written yet wait, like a
+        trailing fragment, and those of one cut short are marked ``broken``. Without it
+        (the chain walk), every complete line as it is."""
         ...
 
     def end(self) -> int:
@@ -232,14 +259,17 @@ class FileJournal:
 
     # --- reading ---------------------------------------------------------------------
 
-    def read(self, pos: Position) -> Iterator[Span]:
+    def read(self, pos: Position, *, batches: bool = True) -> Iterator[Span]:
         fd = self._open_read()
         if fd is None:
             if pos.offset:
                 raise JournalError(f"the journal {self.path} is missing")
             return
         try:
-            yield from _read_spans(fd, pos.offset, pos.line)
+            spans = _read_spans(fd, pos.offset, pos.line)
+            if batches:
+                spans = whole_batches(spans, lambda end: _line_tails(fd, end), per_line=False)
+            yield from spans
         except OSError as exc:
             raise JournalError(f"reading the journal {self.path} failed: {exc.strerror}") from None
         finally:
@@ -420,7 +450,10 @@ def _read_spans(fd: int, offset: int, line: int) -> Iterator[Span]:
         end = pos - len(chunk) + cut + 1
         last = raws[-1]
         last_size = long[len(raws) - 1][1] if (len(raws) - 1) in long else len(last)
-        yield Span(line + 1, start, end, raws, long, end - 1 - last_size)
+        # no marker in the bytes read (nor at the end of the line the read before began):
+        # no line of the span needs looking at for one
+        marked = _MARK in chunk or _MARK in raws[0][-TAIL:]
+        yield Span(line + 1, start, end, raws, long, end - 1 - last_size, marked=marked)
         line += len(raws)
         start = end
         pending = chunk[cut + 1 :]
@@ -428,6 +461,161 @@ def _read_spans(fd: int, offset: int, line: int) -> Iterator[Span]:
             long_hash = hashlib.sha256(pending)
             long_size = len(pending)
             pending = pending[:keep]
+
+
+# --- batches (docs/journal.md, "Batches") ------------------------------------------------
+
+#: the member that marks the lines of a batch of two or more events: ``"batch":[k,n]``
+#: (line k of n), written as the member just before ``prev``, which ends the line
+BATCH = "batch"
+_MARK = b',"batch":['
+#: bytes of a line's end that decide its mark (the longest marked ending is 105 bytes)
+TAIL = 128
+#: why a line of a batch cut short is quarantined
+CUT_SHORT = "part of a batch of {n} lines that was never completely written; none of it is applied"
+
+
+def batch_mark(raw: bytes) -> tuple[int, int] | None:
+    """``(k, n)`` when the line (or its last :data:`TAIL` bytes) ends as line k of a batch
+    of n lines (2 <= n, 1 <= k <= n): ``,"batch":[k,n],"prev":"<64 hex>"}`` (or
+    ``"prev":null}``), else None.
+
+    Read from the end, without parsing: in a line that is valid JSON, ``"prev":"…"}`` with
+    no quote inside the string is the last member of the line's object, and the ``batch``
+    member just before it is then a member of that object too. Cheap when there is no
+    mark: a byte or two looked at."""
+    size = len(raw)
+    if size > 90 and raw[size - 76] == 0x5D:  # ...],"prev":"<64 hex>"}
+        close = size - 76
+        if not (raw.startswith(b',"prev":"', close + 1) and raw.endswith(b'"}')):
+            return None
+        if raw.find(b'"', size - 66, size - 2) != -1:
+            return None
+    elif size > 28 and raw[size - 14] == 0x5D and raw.endswith(b',"prev":null}'):
+        close = size - 14
+    else:
+        return None
+    start = raw.rfind(_MARK, max(0, close - 30), close)
+    if start == -1:
+        return None
+    k, sep, n = raw[start + 10 : close].partition(b",")
+    if not (sep and k.isdigit() and n.isdigit()):
+        return None
+    first, total = int(k), int(n)
+    return (first, total) if 1 <= first <= total and total >= 2 else None
+
+
+def whole_batches(
+    spans: Iterator[Span], lookahead: Callable[[int], Iterator[tuple[bytes, int]]], *, per_line: bool
+) -> Iterator[Span]:
+    """The spans a projection reads: no batch is ever applied in part.
+
+    A marked line ``[k, n]`` with k < n must be followed by ``[k+1, n]``, and so on to
+    ``[n, n]``. When a span ends inside a batch, ``lookahead(span.end)`` (the ends of the
+    lines after it: ``(last bytes, size)``) tells whether the batch is complete there: then
+    the span goes as it is (the rest follows in the next); if it breaks off, its lines are
+    marked broken; if the journal ends first, the batch is still being written (or its
+    writer died): the span is cut before the batch, and reading stops there, as it does
+    before a trailing fragment. A batch whose next line does not continue it was cut short:
+    its lines are marked broken (``Span.broken``: quarantined, never applied, never dropped).
+    ``per_line``: positions count lines (a database journal), not bytes.
+    """
+    expect = 0  # the k the next line must carry to continue the open batch (0: none open)
+    total = 0
+    verdict: bool | None = None  # of the open batch, once looked ahead: complete or not
+    for span in spans:
+        if not expect and span.marked is False:
+            yield span
+            continue
+        raws = span.raws
+        broken = span.broken
+        run = 0  # where the open batch starts in this span
+        for i, raw in enumerate(raws):
+            size = len(raw)
+            mark = None
+            # the hot path: one or two bytes looked at (see batch_mark); a line over the size
+            # limit (a writer never writes one) is never part of a batch
+            if size > 28 and (raw[size - 14] == 0x5D or (size > 90 and raw[size - 76] == 0x5D)):
+                if size <= MAX_LINE_BYTES:
+                    mark = batch_mark(raw)
+            if expect:
+                if mark is not None and mark[0] == expect and mark[1] == total:
+                    if verdict is False:
+                        broken[i] = CUT_SHORT.format(n=total)
+                    expect = 0 if expect == total else expect + 1
+                    continue
+                for j in range(run, i):  # the next line does not continue it: cut short
+                    broken[j] = CUT_SHORT.format(n=total)
+                expect = 0
+            if mark is not None and mark[0] < mark[1]:
+                expect, total = mark[0] + 1, mark[1]
+                verdict = None
+                run = i
+        if expect and verdict is None:
+            verdict = _complete(lookahead(span.end), expect, total)
+            if verdict is None:  # not all there yet: wait for it, before its first line
+                if run:
+                    yield _head(span, run, per_line)
+                return
+            if verdict is False:
+                for j in range(run, len(raws)):
+                    broken[j] = CUT_SHORT.format(n=total)
+        yield span
+
+
+def _complete(tails: Iterator[tuple[bytes, int]], expect: int, total: int) -> bool | None:
+    """Whether the lines after a span complete the batch open at its end (None: the journal
+    ends before they do)."""
+    for tail, size in tails:
+        if size > MAX_LINE_BYTES or batch_mark(tail) != (expect, total):
+            return False
+        if expect == total:
+            return True
+        expect += 1
+    return None
+
+
+def _head(span: Span, k: int, per_line: bool) -> Span:
+    """The first ``k`` lines of a span, as a span of their own."""
+    long = span.long
+    sizes = [long[j][1] if j in long else len(span.raws[j]) for j in range(k)]
+    end = span.start + k if per_line else span.start + sum(sizes) + k
+    last_start = end - 1 if per_line else end - 1 - sizes[-1]
+    return Span(
+        span.line,
+        span.start,
+        end,
+        span.raws[:k],
+        {j: v for j, v in long.items() if j < k},
+        last_start,
+        {j: v for j, v in span.broken.items() if j < k},
+    )
+
+
+def _line_tails(fd: int, offset: int, block: int = 1 << 16) -> Iterator[tuple[bytes, int]]:
+    """The last :data:`TAIL` bytes and the size of every complete line from ``offset``
+    (a look ahead: small reads, nothing more of a line kept)."""
+    pending = b""
+    size = 0
+    pos = offset
+    while True:
+        chunk = os.pread(fd, block, pos)
+        if not chunk:
+            return
+        pos += len(chunk)
+        start = 0
+        while True:
+            k = chunk.find(b"\n", start)
+            if k == -1:
+                piece = chunk[start:]
+                size += len(piece)
+                pending = (pending + piece)[-TAIL:]
+                break
+            piece = chunk[start:k]
+            yield (pending + piece)[-TAIL:], size + len(piece)
+            pending = b""
+            size = 0
+            start = k + 1
 
 
 # --- writing helpers ---------------------------------------------------------------------
@@ -457,42 +645,98 @@ def encode_event(event: dict[str, Any]) -> bytes:
     return orjson.dumps(event)
 
 
-def _write_locked(fd: int, events: Sequence[dict[str, Any]]) -> list[str]:
-    for event in events:
-        data = encode_event({**event, "prev": "0" * 64})  # the final prev has this length
-        if len(data) > MAX_LINE_BYTES:
+def encode_batch(events: Sequence[dict[str, Any]], prev: str | None) -> list[bytes]:
+    """The lines of a batch (newlines excluded), chained from ``prev``: each event's members
+    as given (but ``batch`` and ``prev``, which are the writer's), then, in a batch of two
+    or more, ``"batch":[k,n]`` (docs/journal.md, "Batches"), then ``prev``."""
+    n = len(events)
+    lines: list[bytes] = []
+    for k, event in enumerate(events, 1):
+        body = {key: value for key, value in event.items() if key != "prev" and key != BATCH}
+        if n > 1:
+            body[BATCH] = [k, n]
+        body["prev"] = prev
+        line = encode_event(body)
+        lines.append(line)
+        prev = sha256_hex(line)
+    return lines
+
+
+def check_sizes(events: Sequence[dict[str, Any]]) -> None:
+    """Refuse a batch with a line over the limit, before anything is written (sizes with a
+    64-hex ``prev``, what every line but a journal's first carries)."""
+    for event, line in zip(events, encode_batch(events, "0" * 64), strict=True):
+        if len(line) > MAX_LINE_BYTES:
             raise JournalError(
-                f"event {event.get('id')} would be a line of {len(data)} bytes, over the "
+                f"event {event.get('id')} would be a line of {len(line)} bytes, over the "
                 f"{MAX_LINE_BYTES}-byte limit; nothing was written"
             )
+
+
+def _write_locked(fd: int, events: Sequence[dict[str, Any]]) -> list[str]:
+    """Write a batch all or nothing: one ``write`` of all its lines, one ``fsync``; on any
+    failure the file is cut back to where the batch began (then flushed), so it is as it
+    was. The torn-line repair (the spec's rule) comes first and stays."""
+    check_sizes(events)
+    ids = [str(event.get("id")) for event in events]
     size = os.fstat(fd).st_size
     if size and os.pread(fd, 1, size - 1) != b"\n":
         # a writer died mid-line: end its bytes so they become a line of their own
-        _write_all(fd, b"\n", 0, len(events))
+        try:
+            if os.write(fd, b"\n") != 1:
+                raise OSError(errno.ENOSPC, "no progress writing (disk full?)")
+        except OSError as exc:
+            raise JournalError(f"writing the journal failed: {exc.strerror}; nothing was written") from None
         size += 1
-    prev = _last_line_digest(fd, size)
-    ids: list[str] = []
-    for n, event in enumerate(events):
-        data = encode_event({**event, "prev": prev})
-        _write_all(fd, data + b"\n", n, len(events))  # one write per line
-        prev = sha256_hex(data)
-        ids.append(str(event.get("id")))
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        raise JournalError(f"the journal could not be flushed to disk: {exc.strerror}") from None
+    lines = encode_batch(events, _last_line_digest(fd, size))
+    _write_batch(fd, size, b"".join(line + b"\n" for line in lines), ids)
     return ids
 
 
-def _write_all(fd: int, data: bytes, done: int, total: int) -> None:
+def _write_batch(fd: int, start: int, data: bytes, ids: Sequence[str]) -> None:
+    """Append ``data`` (the file ends at ``start``) and flush it, or leave the file as it was."""
+    view = memoryview(data)
+    done = 0
     try:
-        written = os.write(fd, data)
+        while done < len(data):
+            written = os.write(fd, view[done:])  # one write; a short one is continued
+            if written <= 0:
+                raise OSError(errno.ENOSPC, "no progress writing (disk full?)")
+            done += written
+    except OSError as exc:
+        _put_back(fd, start, f"writing the journal failed: {exc.strerror}", done, len(data), ids)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        _put_back(
+            fd, start, f"the journal could not be flushed to disk: {exc.strerror}", done, len(data), ids
+        )
+
+
+def _put_back(fd: int, start: int, what: str, done: int, total: int, ids: Sequence[str]) -> None:
+    """Cut the file back to ``start`` after a failed batch, flush, and raise what happened."""
+    try:
+        size = os.fstat(fd).st_size
+        if size != start + done:  # never cut what a writer that takes no lock added meanwhile
+            raise OSError(errno.EBUSY, f"the file is {size} bytes, not the {start + done} this writer left")
+        os.ftruncate(fd, start)
+    except OSError as exc:
+        if done >= total - 1:  # every line is there (but perhaps the last newline): readers may apply it
+            raise WriteUnknown(
+                f"{what}; and the batch could not be taken out again ({exc.strerror}): it is in the "
+                "journal file but perhaps not on disk, so whether it was written is unknown",
+                ids,
+            ) from None
+        raise JournalError(
+            f"{what}; and the {done} bytes written could not be taken out again ({exc.strerror}): "
+            "they stay as an unfinished line or batch, which readers quarantine and never apply; "
+            "nothing was written"
+        ) from None
+    try:
+        os.fsync(fd)
     except OSError as exc:
         raise JournalError(
-            f"writing the journal failed: {exc.strerror}; {done} of {total} events were written"
+            f"{what}; the batch was taken out again, but that could not be flushed to disk "
+            f"either ({exc.strerror}); nothing was written"
         ) from None
-    if written != len(data):  # a short write (disk full): the next writer ends the torn line
-        raise JournalError(
-            f"writing the journal failed: a short write ({written} of {len(data)} bytes, disk "
-            f"full?); {done} of {total} events were written"
-        )
+    raise JournalError(f"{what}; nothing of the batch was written (the journal is as it was)")

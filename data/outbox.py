@@ -150,10 +150,3 @@ async def refuse(store: Store, seq: int, reason: str, at: float) -> None:
     """The journal refused this entry: keep it, with why, out of the queue."""
     stmt = update(outbox).where(outbox.c.seq == seq).values(refused=reason[:2000], refused_at=at)
     await _write(store, stmt, "updating the outbox")
-
-
-@_guarded
-async def replace_events(store: Store, seq: int, events: Sequence[dict[str, Any]]) -> None:
-    """Keep only these events of an entry (those of it already in the journal are dropped)."""
-    stmt = update(outbox).where(outbox.c.seq == seq).values(events=orjson.dumps(list(events)).decode())
-    await _write(store, stmt, "updating the outbox")

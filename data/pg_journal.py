@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
+import contextlib
 import threading
 import uuid
 import weakref
@@ -31,15 +31,19 @@ from typing import Any, TypeVar
 
 from .journal import (
     MAX_PARSED_OVERSIZE,
+    TAIL,
     Check,
     JournalError,
     JournalUnavailable,
     LockTimeout,
     Position,
     Span,
-    encode_event,
+    WriteUnknown,
+    check_sizes,
+    encode_batch,
     redact_url,
     sha256_hex,
+    whole_batches,
 )
 from .models import MAX_LINE_BYTES
 
@@ -201,13 +205,22 @@ class Head:
 class PgJournal:
     """A journal in a PostgreSQL database (format 1 lines in ``warroom_journal``)."""
 
-    def __init__(self, url: str, *, connect_timeout: float = 3.0, lock_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float = 3.0,
+        lock_timeout: float = 10.0,
+        resolve_timeout: float = 15.0,
+    ) -> None:
         from sqlalchemy.engine import make_url
 
         self.url = url
         self.location = redact_url(url)
         self.connect_timeout = connect_timeout
         self.lock_timeout = lock_timeout
+        #: how long an append whose commit reply was lost keeps asking whether it happened
+        self.resolve_timeout = resolve_timeout
         parsed = make_url(url)
         self._sa_url = parsed.set(drivername="postgresql+asyncpg")
         self.database = parsed.database or ""
@@ -350,7 +363,13 @@ class PgJournal:
 
     # --- reading -----------------------------------------------------------------------
 
-    def read(self, pos: Position) -> Iterator[Span]:
+    def read(self, pos: Position, *, batches: bool = True) -> Iterator[Span]:
+        spans = self._spans(pos)
+        if batches:
+            spans = whole_batches(spans, self._line_tails, per_line=True)
+        return spans
+
+    def _spans(self, pos: Position) -> Iterator[Span]:
         after = pos.offset
         line = pos.line
         first = True
@@ -370,6 +389,23 @@ class PgJournal:
             yield Span(line + 1, after, last, raws, long, last - 1)
             line += len(rows)
             after = last
+
+    def _line_tails(self, after: int) -> Iterator[tuple[bytes, int]]:
+        """The ends and sizes of the lines after ``after`` (the look ahead of whole_batches)."""
+        while True:
+            rows = self._call(
+                self._sql(
+                    f"SELECT seq, octet_length(line), substr(line, greatest(octet_length(line) - {TAIL - 1}, 1)) "
+                    f"FROM {TABLE} WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    after,
+                    256,
+                )
+            )
+            if not rows:
+                return
+            for _seq, size, tail in rows:
+                yield bytes(tail), int(size)
+            after = int(rows[-1][0])
 
     async def _fetch(self, after: int, fresh_identity: bool) -> list[tuple[int, bytes]]:
         if fresh_identity:
@@ -501,13 +537,7 @@ class PgJournal:
         *,
         under_lock: Callable[[], Awaitable[None]] | None = None,
     ) -> list[str]:
-        for event in events:
-            data = encode_event({**event, "prev": "0" * 64})
-            if len(data) > MAX_LINE_BYTES:
-                raise JournalError(
-                    f"event {event.get('id')} would be a line of {len(data)} bytes, over the "
-                    f"{MAX_LINE_BYTES}-byte limit; nothing was written"
-                )
+        check_sizes(events)
         locked: concurrent.futures.Future[None] = concurrent.futures.Future()
         go: concurrent.futures.Future[None] = concurrent.futures.Future()
         done = self._submit(self._append_tx(list(events), locked, go))
@@ -538,44 +568,109 @@ class PgJournal:
         locked: concurrent.futures.Future[None],
         go: concurrent.futures.Future[None],
     ) -> list[str]:
+        ids = [str(event.get("id")) for event in events]
+        records: list[tuple[int, bytes, str | None, str | None]] = []
+        lost: Exception | None = None  # the connection was lost while the commit was under way
         try:
             await self._ensure_schema()
             engine = await self._get_engine()
-            async with engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                db = raw.driver_connection
-                async with db.transaction():
-                    await db.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
+            try:
+                async with engine.connect() as conn:
+                    raw = await conn.get_raw_connection()
+                    db = raw.driver_connection
+                    tx = db.transaction()
+                    await tx.start()
                     try:
-                        await db.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
-                    except Exception as exc:
-                        if _sqlstate(exc) == "55P03":
-                            raise LockTimeout(
-                                f"the journal {self.location} is locked by another writer for more "
-                                f"than {self.lock_timeout:g} s; nothing was written"
-                            ) from None
+                        await db.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
+                        try:
+                            await db.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
+                        except Exception as exc:
+                            if _sqlstate(exc) == "55P03":
+                                raise LockTimeout(
+                                    f"the journal {self.location} is locked by another writer for more "
+                                    f"than {self.lock_timeout:g} s; nothing was written"
+                                ) from None
+                            raise
+                        row = await db.fetchrow(f"SELECT seq, line FROM {TABLE} ORDER BY seq DESC LIMIT 1")
+                        seq = int(row[0]) if row else 0
+                        prev = sha256_hex(bytes(row[1])) if row else None
+                        if not locked.done():
+                            locked.set_result(None)
+                        await asyncio.wrap_future(go)  # the caller's under_lock ran (or raised _Abort)
+                        lines = encode_batch(events, prev)  # the same bytes as a file's
+                        for n, (event, data) in enumerate(zip(events, lines, strict=True), seq + 1):
+                            eid, incident = _text_or_none(event.get("id")), _text_or_none(event.get("incident"))
+                            records.append((n, data, eid, incident))
+                        await _insert(db, records)
+                        await db.execute("SELECT pg_notify($1, $2)", CHANNEL, str(seq + len(records)))
+                    except BaseException:
+                        with contextlib.suppress(Exception):
+                            await tx.rollback()
                         raise
-                    row = await db.fetchrow(f"SELECT seq, line FROM {TABLE} ORDER BY seq DESC LIMIT 1")
-                    seq = int(row[0]) if row else 0
-                    prev = sha256_hex(bytes(row[1])) if row else None
-                    if not locked.done():
-                        locked.set_result(None)
-                    await asyncio.wrap_future(go)  # the caller's under_lock ran (or raised _Abort)
-                    records = []
-                    ids: list[str] = []
-                    for event in events:
-                        data = encode_event({**event, "prev": prev})
-                        seq += 1
-                        records.append((seq, data, _text_or_none(event.get("id")), _text_or_none(event.get("incident"))))
-                        prev = hashlib.sha256(data).hexdigest()
-                        ids.append(str(event.get("id")))
-                    await _insert(db, records)
-                    await db.execute("SELECT pg_notify($1, $2)", CHANNEL, str(seq))
+                    try:
+                        await tx.commit()
+                    except Exception as exc:
+                        if not _is_unavailable(exc):
+                            raise
+                        lost = exc  # the commit was sent: whether it happened is not known yet
+            except Exception:
+                if lost is None:
+                    raise
+                # giving back the broken connection failed too: what matters is the commit
+            if lost is not None:
+                return await self._resolve(records, ids, lost)
             return ids
         except BaseException as exc:
             if not locked.done():
                 locked.set_exception(exc if isinstance(exc, Exception) else _Abort())
             raise
+
+    async def _resolve(
+        self, records: list[tuple[int, bytes, str | None, str | None]], ids: list[str], lost: Exception
+    ) -> list[str]:
+        """The connection was lost while a batch was committing: ask the journal (on a new
+        connection, retrying for ``resolve_timeout`` seconds) for the batch's ids. Every line
+        there as sent: it was written; none of the ids there: it was not (nothing was
+        written, the caller may retry); anything else, or no answer: WriteUnknown (never
+        a guess)."""
+        reason = _reason(lost)
+        want = {r[2]: r[1] for r in records}
+        if not records or None in want or len(want) != len(records):
+            raise WriteUnknown(
+                f"the journal {self.location} was lost while committing ({reason}); whether the "
+                "batch was written is unknown (its ids cannot be looked up)",
+                ids,
+            )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.resolve_timeout
+        delay = 0.1
+        while True:
+            try:
+                rows = await self._sql(f"SELECT id, line FROM {TABLE} WHERE id = ANY($1::text[])", list(want))
+                break
+            except Exception as exc:
+                if not _is_unavailable(exc) or loop.time() + delay > deadline:
+                    raise WriteUnknown(
+                        f"the journal {self.location} was lost while committing ({reason}) and could not "
+                        f"be asked afterwards whether the batch was written ({_reason(exc)}): that is unknown",
+                        ids,
+                    ) from None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        there = {(r[0], bytes(r[1])) for r in rows}
+        if all((eid, line) in there for eid, line in want.items()):
+            return ids  # the commit happened before the connection was lost
+        if not rows:
+            raise JournalUnavailable(
+                f"the journal {self.location} was lost while committing ({reason}); the commit did "
+                "not happen: nothing was written"
+            )
+        raise WriteUnknown(
+            f"the journal {self.location} was lost while committing ({reason}), and it holds "
+            f"{len(rows)} lines with the batch's ids but not the batch as sent: whether it was "
+            "written is unknown (refusing to guess)",
+            ids,
+        )
 
     def copy_in(self, lines: Iterable[bytes]) -> int:
         """Append raw lines as they are (``warroom journal copy``), in one transaction, into an

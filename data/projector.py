@@ -308,6 +308,7 @@ class Projector:
         events = batch.events
         sha256 = hashlib.sha256
         long = span.long
+        broken = span.broken  # lines of a batch never completely written (docs/journal.md)
         # pass 1: chain and shape (no state involved)
         checked: list[tuple[int, int, bytes, int, Envelope | None, str | None]] = []
         digest: str
@@ -327,6 +328,8 @@ class Projector:
                 event, error, prev = inspect_line(raw)
             if prev != expected and prev is not NOT_OBJECT:
                 batch.chain_breaks.append((line, chain_reason(line, prev, expected)))
+            if broken and i in broken:  # quarantined whole, whatever the line holds
+                event, error = None, broken[i]
             checked.append((line, pos, raw, size, event, error))
             expected = digest
             pos += size + 1

@@ -430,26 +430,37 @@ class Store:
     # --- what the append command refuses ---------------------------------------------
 
     @_guarded
-    async def check_append(self, journal: Journal, events: Sequence[Envelope]) -> list[tuple[int, str]]:
+    async def check_append(
+        self, journal: Journal, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
+    ) -> tuple[list[tuple[int, str]], set[int]]:
         """Catch up with the journal, then say which of ``events`` a reader would
-        quarantine if they were appended now: (index, reason) pairs, empty if none."""
+        quarantine if they were appended now: (index, reason) pairs, empty if none; and
+        which are in the journal already, the same event (``given``, the events as they
+        would be written: the same members but ``ts``), to be skipped, not written again."""
         await self.sync(journal)
         async with self._lock, self.engine.connect() as conn:
-            return await conn.run_sync(self._check_blocking, events)
+            return await conn.run_sync(self._check_blocking, events, given)
 
-    def _check_blocking(self, conn: Connection, events: Sequence[Envelope]) -> list[tuple[int, str]]:
+    def _check_blocking(
+        self, conn: Connection, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
+    ) -> tuple[list[tuple[int, str]], set[int]]:
         probe = Projector(_loader(conn), authoritative=False)
         problems = probe.check(events)
         ids = [e.id for e in events]
         seen = _loader(conn).seen_ids(ids)
+        stored = _stored_lines(conn, seen) if seen else {}
+        same: set[int] = set()
         dup_in_batch: set[str] = set()
         for n, e in enumerate(events):
-            if e.id in seen:
-                problems.append((n, f"id {e.id} is already in the journal"))
-            elif e.id in dup_in_batch:
+            if e.id in dup_in_batch:
                 problems.append((n, f"id {e.id} appears twice in this batch"))
+            elif e.id in seen:
+                if _same_event(given[n], stored.get(e.id)):
+                    same.add(n)
+                else:
+                    problems.append((n, f"id {e.id} is already in the journal, for another event"))
             dup_in_batch.add(e.id)
-        return sorted(problems)
+        return sorted(problems), same
 
     # --- reading ---------------------------------------------------------------------
 
@@ -793,6 +804,38 @@ def _write_rows(conn: Connection, rows: dict[str, list[Any]], counts: dict[str, 
     changed = [(v, n) for n, v in counts.items() if v]
     if changed:
         run("UPDATE counters SET value = value + ? WHERE name = ?", changed)
+
+
+def _stored_lines(conn: Connection, ids: set[str]) -> dict[str, bytes]:
+    """The lines in the journal of these applied or unknown events, by id."""
+    out: dict[str, bytes] = {}
+    part = list(ids)
+    for i in range(0, len(part), _ID_CHUNK):
+        chunk = part[i : i + _ID_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT id, raw FROM events WHERE id IN ({marks})"
+        for eid, raw in conn.exec_driver_sql(sql, tuple(chunk)):
+            out.setdefault(eid, bytes(raw))
+    return out
+
+
+#: members that may differ between two writes of the same event: when it was written
+#: (``ts`` is filled in at each try when the caller gave none) and the writer's own
+_NOT_COMPARED = ("ts", "prev", "batch")
+
+
+def _same_event(event: dict[str, Any], raw: bytes | None) -> bool:
+    """Whether the journal's line ``raw`` holds ``event`` (every member but ``ts``)."""
+    if raw is None:
+        return False
+    try:
+        stored = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(stored, dict):
+        return False
+    mine = {k: v for k, v in event.items() if k not in _NOT_COMPARED}
+    return {k: v for k, v in stored.items() if k not in _NOT_COMPARED} == mine
 
 
 def _digest_blocking(conn: Connection) -> str:

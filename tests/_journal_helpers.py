@@ -67,6 +67,19 @@ def chain(events: Iterable[dict[str, Any]], prev: str | None = None) -> list[byt
     return out
 
 
+def batch_lines(batches: Iterable[Sequence[dict[str, Any]]], prev: str | None = None) -> list[bytes]:
+    """The lines a writer appends for these batches, one after the other: in a batch of two
+    or more, line k of n carries ``"batch": [k, n]`` just before ``prev`` (docs/journal.md)."""
+    out: list[bytes] = []
+    for batch in batches:
+        for k, ev in enumerate(batch, 1):
+            mark = {"batch": [k, len(batch)]} if len(batch) > 1 else {}
+            line = orjson.dumps({**ev, **mark, "prev": prev})
+            out.append(line)
+            prev = sha(line)
+    return out
+
+
 def sample_lines(n: int, seed: int = 7, per_incident: int = 100) -> list[bytes]:
     """``n`` valid chained lines of the sample generator (no newlines)."""
     return chain(sample_events(n, seed, per_incident))

@@ -367,6 +367,111 @@ def test_append_repairs_a_torn_last_line(env: dict[str, str], tmp_journal: Path)
     assert [(q["line"], q["raw"]) for q in asyncio.run(quarantined())] == [(2, torn)]
 
 
+#: ``warroom ARGS`` whose store cannot be written once the journal holds the text given as
+#: the first argument (a full disk under the store, right after the append)
+_STORE_FAILS_AFTER = """
+import sys
+from pathlib import Path
+from data.store import Store, StoreError
+real = Store.sync
+taken = sys.argv[1].encode()
+async def sync(self, journal, **kw):
+    path = Path(journal.location)
+    if path.exists() and taken in path.read_bytes():
+        raise StoreError(f"writing the store {self.path} failed: database or disk is full")
+    return await real(self, journal, **kw)
+Store.sync = sync
+sys.argv = ["warroom", *sys.argv[2:]]
+from app.cli import run
+run()
+"""
+
+#: ``warroom ARGS`` whose journal takes the batch and then loses the reply (an outcome the
+#: writer cannot know: a connection lost while committing, and not back to tell)
+_REPLY_LOST = """
+import sys
+from data.journal import FileJournal, WriteUnknown
+real = FileJournal.append
+async def append(self, events, **kw):
+    ids = await real(self, events, **kw)
+    raise WriteUnknown("the journal was lost while committing (test): whether it was written is unknown", ids)
+FileJournal.append = append
+sys.argv = ["warroom", *sys.argv[1:]]
+from app.cli import run
+run()
+"""
+
+
+def test_append_the_journal_took_is_reported_written_even_if_the_store_fails(
+    env: dict[str, str], tmp_journal: Path
+) -> None:
+    """The journal has the event, the store cannot be updated after: the ids are printed,
+    exit 0, a warning on stderr (issue 12: exit 1 without ids made scripts write twice)."""
+    python = str(VENV_BIN / "python")
+    event = {**opened_input(), "id": "once-1"}
+    proc = run_cli(["append"], env, jsonl(event), command=[python, "-c", _STORE_FAILS_AFTER, '"once-1"'])
+    assert proc.returncode == 0, err(proc)
+    assert out(proc).split() == ["once-1"]
+    assert "warning: the journal has the events, but this console's store could not be updated" in err(proc)
+    assert "database or disk is full" in err(proc) and "'warroom sync' catches it up" in err(proc)
+    assert_no_traceback(proc)
+    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == ["once-1"]
+    # a script that retries anyway writes nothing twice
+    proc = run_cli(["append"], env, jsonl(event))
+    assert proc.returncode == 0, err(proc)
+    assert out(proc).split() == ["once-1"]
+    assert "the event was in the journal already (the same event): skipped, not written again" in err(proc)
+    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == ["once-1"]
+    proc = run_cli(["export", "incidents", "--format", "json"], env)
+    assert proc.returncode == 0 and [i["id"] for i in json.loads(out(proc))] == ["INC-1"]
+
+
+def test_append_retried_with_the_same_ids_is_skipped_not_refused(env: dict[str, str], tmp_journal: Path) -> None:
+    """Giving ids makes retries safe: events already in the journal, the same (``ts`` may
+    differ: it is filled in at each try), are skipped, the rest written; the same id for
+    another event is refused (exit 2, nothing written)."""
+    batch = [
+        {**opened_input(), "id": "r-open"},
+        {"type": "incident.note", "incident": "INC-1", "data": {"text": "first"}, "id": "r-note"},
+    ]
+    proc = run_cli(["append"], env, jsonl(*batch))
+    assert proc.returncode == 0 and out(proc).split() == ["r-open", "r-note"], err(proc)
+    before = tmp_journal.read_bytes()
+    proc = run_cli(["append"], env, jsonl(*batch))  # the whole batch again
+    assert proc.returncode == 0, err(proc)
+    assert out(proc).split() == ["r-open", "r-note"]
+    assert "all 2 events were in the journal already (the same events): skipped" in err(proc)
+    assert tmp_journal.read_bytes() == before
+    more = {"type": "incident.note", "incident": "INC-1", "data": {"text": "second"}, "id": "r-more"}
+    proc = run_cli(["append"], env, jsonl(*batch, more))  # again, with one more
+    assert proc.returncode == 0, err(proc)
+    assert out(proc).split() == ["r-open", "r-note", "r-more"]
+    assert "2 of the 3 events were in the journal already (the same events): skipped" in err(proc)
+    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == ["r-open", "r-note", "r-more"]
+    size = tmp_journal.stat().st_size
+    other = {**batch[1], "data": {"text": "not the same"}}
+    proc = run_cli(["append"], env, jsonl(other))
+    assert proc.returncode == 2
+    assert "id r-note is already in the journal, for another event" in err(proc)
+    assert tmp_journal.stat().st_size == size
+    assert_no_traceback(proc)
+
+
+def test_append_whose_outcome_is_unknown_exits_3_with_the_ids(env: dict[str, str], tmp_journal: Path) -> None:
+    python = str(VENV_BIN / "python")
+    proc = run_cli(["append"], env, jsonl(opened_input()), command=[python, "-c", _REPLY_LOST])
+    assert proc.returncode == 3, err(proc)
+    [eid] = out(proc).split()
+    assert "whether it was written is unknown" in err(proc)
+    assert "append the same events again with these ids" in err(proc)
+    assert_no_traceback(proc)
+    # retried with the printed id: it was written, so it is skipped
+    proc = run_cli(["append"], env, jsonl({**opened_input(), "id": eid}))
+    assert proc.returncode == 0 and out(proc).split() == [eid], err(proc)
+    assert "skipped" in err(proc)
+    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == [eid]
+
+
 # --- sync -------------------------------------------------------------------------------
 
 

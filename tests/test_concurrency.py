@@ -67,13 +67,16 @@ def _check_written_journal(path: Path, expected: dict[int, list[list[dict[str, A
         original = next(
             e for batches in expected.values() for b in batches for e in b if e["id"] == obj["id"]
         )
-        assert {k: v for k, v in obj.items() if k != "prev"} == original
+        assert {k: v for k, v in obj.items() if k not in ("prev", "batch")} == original
     for w, batches in expected.items():
         positions = [where[e["id"]] for b in batches for e in b]
         assert positions == sorted(positions), f"writer {w}'s events are out of order"
         for b in batches:
             at = [where[e["id"]] for e in b]
             assert at == list(range(at[0], at[0] + len(b))), f"a batch of writer {w} was split: lines {at}"
+            # line k of a batch of n (n > 1) says so, just before its prev (docs/journal.md)
+            marks = [orjson.loads(lines[n]).get("batch") for n in at]
+            assert marks == ([[k, len(b)] for k in range(1, len(b) + 1)] if len(b) > 1 else [None])
     return lines
 
 

@@ -26,7 +26,16 @@ import pytest
 from data.chain import verify
 from data.journal import START, FileJournal, JournalError, JournalUnavailable, Position, open_journal
 from data.store import Store
-from tests._journal_helpers import ROOT, WARROOM, cli_env, person, sample_events, sha, writer_events
+from tests._journal_helpers import (
+    ROOT,
+    WARROOM,
+    batch_lines,
+    cli_env,
+    person,
+    sample_events,
+    sha,
+    writer_events,
+)
 from tests.helpers import chain as chain_lines
 
 PATIENCE = 120.0  # a guard against a hung process, not a timing assertion
@@ -99,7 +108,9 @@ async def test_append_then_read_is_byte_exact_and_chained(target: Target, journa
     ids = await journal.append(events[:15])
     ids += await journal.append(events[15:])
     assert ids == [e["id"] for e in events]
-    expected = chain_lines(events)  # what a FileJournal writes: compact JSON, prev chained
+    # what a FileJournal writes: compact JSON; in a batch of two or more, "batch": [k, n]
+    # just before prev; prev chained
+    expected = batch_lines([events[:15], events[15:]])
     spans = list(journal.read(START))
     assert [raw for s in spans for raw in s.raws] == expected
     assert spans[0].line == 1 and all(not s.long for s in spans)
@@ -232,6 +243,76 @@ async def test_two_processes_appending_keep_a_gap_free_order_and_an_intact_chain
         assert (r.lines, r.ingested, r.quarantined, r.chain_breaks) == (60, 60, 0, 0)
     finally:
         await store.close()
+
+
+def _put_lines(target: Target, journal: Any, lines: list[bytes]) -> None:
+    """Put raw lines into the empty journal as they are (a file's bytes; a database's rows by
+    ``warroom journal copy``)."""
+    if target.kind == "file":
+        Path(target.spec).write_bytes(b"".join(x + b"\n" for x in lines))
+    else:
+        assert journal.copy_in(lines) == len(lines)
+
+
+async def test_a_batch_cut_short_is_quarantined_and_an_unfinished_one_waits(
+    target: Target, journal: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lines a writer killed mid-batch left in a file (kept as they are by a copy to the
+    database): whatever keeps the journal, a reader applies none of a batch cut short and
+    quarantines its lines, and waits for a batch not finished at the end; read in small
+    pieces (a file's reads, a database's pages), no span ends inside a batch it cannot
+    know complete."""
+    from data import journal as journal_module
+    from data import pg_journal
+
+    source = tmp_path / "source.jsonl"
+    writer = FileJournal(source)
+    await writer.append(_people("a", 7))
+    await writer.append(_people("c", 6))
+    raws = source.read_bytes().split(b"\n")[:-1]
+    lines = raws[:11]  # the writer of batch c was killed after 4 of its 6 lines
+    source.write_bytes(b"".join(x + b"\n" for x in lines))
+    await writer.append(_people("b", 5))
+    await writer.append(_people("u", 8))
+    raws = source.read_bytes().split(b"\n")[:-1]
+    lines = raws[:19]  # batch u: 3 of 8 lines so far
+    _put_lines(target, journal, lines)
+    monkeypatch.setattr(journal_module, "CHUNK", 700)
+    monkeypatch.setattr(pg_journal, "SPAN_ROWS", 3)
+
+    spans = list(journal.read(START))
+    assert sum(len(s) for s in spans) == 16 and spans[-1].line + len(spans[-1]) - 1 == 16
+    assert sorted(i + s.line for s in spans for i in s.broken) == [8, 9, 10, 11]
+    store = await Store.open(tmp_path / "s.db")
+    try:
+        r = await store.sync(journal)
+        assert (r.lines, r.ingested, r.quarantined, r.chain_breaks, r.line) == (16, 12, 4, 0, 16)
+        reasons = {q["reason"] for q in await store.quarantine()}
+        assert reasons == {"part of a batch of 6 lines that was never completely written; none of it is applied"}
+        await journal.append(_people("z", 2))  # the next writer's lines: batch u was cut short too
+        r = await store.sync(journal)
+        assert (r.lines, r.ingested, r.quarantined, r.chain_breaks) == (5, 2, 3, 0)
+        assert [q["line"] for q in await store.quarantine()] == [8, 9, 10, 11, 17, 18, 19]
+        seen = await _batch_view(store)
+    finally:
+        await store.close()
+    assert verify(journal).intact
+    # the same lines in a file give the same projection
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(b"".join(x + b"\n" for x in target.raw_lines()))
+    other = await Store.open(tmp_path / "o.db")
+    try:
+        await other.sync(FileJournal(copy))
+        assert await _batch_view(other) == seen
+    finally:
+        await other.close()
+
+
+async def _batch_view(store: Store) -> tuple[Any, ...]:
+    """What the projection holds of those lines (a quarantined line's offset aside: a
+    position in a database journal is not a byte offset)."""
+    quarantined = [(q["line"], q["reason"], bytes(q["raw"])) for q in await store.quarantine()]
+    return quarantined, await store.people(), (await store.status()).counters
 
 
 # --- positions, checks and rebuilds -------------------------------------------------------

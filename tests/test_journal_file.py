@@ -626,3 +626,335 @@ async def test_lock_held_by_another_process_gives_lock_timeout(tmp_path: Path) -
     # once the other process let go, the append goes through
     assert await FileJournal(path, lock_timeout=5).append([person("a", "a-1")]) == ["a-1"]
     assert verify(FileJournal(path)).intact
+
+
+# --- batches: all or nothing (docs/journal.md, "Batches") --------------------------------
+
+
+class _Disk:
+    """``os`` as data/journal.py sees it, with a disk that fills up: ``room`` more bytes fit
+    (a write that crosses it is short, the next one fails with ENOSPC); optionally fsync or
+    ftruncate fail with EIO. Every other call is the real one."""
+
+    def __init__(self, room: int, *, fsync_fails: bool = False, truncate_fails: bool = False) -> None:
+        self.room = room
+        self.fsync_fails = fsync_fails
+        self.truncate_fails = truncate_fails
+        self.writes: list[int] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(os, name)
+
+    def write(self, fd: int, data: bytes) -> int:
+        if self.room <= 0:
+            raise OSError(28, "No space left on device")
+        n = os.write(fd, bytes(data[: self.room]))
+        self.room -= n
+        self.writes.append(n)
+        return n
+
+    def fsync(self, fd: int) -> None:
+        if self.fsync_fails:
+            self.fsync_fails = False  # once: the flush after putting the file back works
+            raise OSError(5, "Input/output error")
+        os.fsync(fd)
+
+    def ftruncate(self, fd: int, size: int) -> None:
+        if self.truncate_fails:
+            raise OSError(5, "Input/output error")
+        os.ftruncate(fd, size)
+
+
+def _people(prefix: str, n: int) -> list[dict[str, object]]:
+    return [person(f"{prefix}{i}", f"{prefix}-{i}") for i in range(n)]
+
+
+async def _batch_bytes(path: Path, events: list[dict[str, object]]) -> bytes:
+    """The bytes the writer appends for ``events`` after the journal at ``path`` as it
+    stands (written to a copy, which is then thrown away)."""
+    scratch = path.with_name("scratch.jsonl")
+    before = path.read_bytes() if path.exists() else b""
+    write_bytes(scratch, before)
+    await FileJournal(scratch).append(events)
+    data = scratch.read_bytes()[len(before) :]
+    scratch.unlink()
+    return data
+
+
+def _line_ends(data: bytes) -> list[int]:
+    return [i + 1 for i, b in enumerate(data) if b == 0x0A]
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["nothing fits", "mid line 3", "after line 4 of 6", "all but the last newline", "fsync fails", "torn before"],
+)
+async def test_a_failed_batch_leaves_the_journal_as_it_was(
+    tmp_path: Path, db: Store, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A full disk (a short write, then ENOSPC) or a failed fsync: the writer cuts the file
+    back to where the batch began and says nothing was written; the journal is byte for
+    byte what it was, and the next append goes through (issue 12: 2,227 of 8,735 bytes of a
+    short write stayed as a quarantined line; 4 of 6 events and a torn line mid-batch)."""
+    from data import journal as journal_module
+
+    path = _path(tmp_path)
+    lines = sample_lines(8)
+    torn = b'{"v":1,"id":"torn","ts":"2026-11-' if where == "torn before" else b""
+    write_bytes(path, joined(lines) + torn)
+    journal = FileJournal(path)
+    await db.sync(journal)
+    events = _people("full", 6)
+    data = await _batch_bytes(path, events)  # with the repair newline first, if torn
+    ends = _line_ends(data[1:] if torn else data)
+    room = {
+        "nothing fits": 0,
+        "mid line 3": ends[1] + 40,
+        "after line 4 of 6": ends[3],
+        "all but the last newline": len(data) - 1,
+        "fsync fails": len(data),
+        "torn before": 1 + ends[2] + 10,  # the repair newline fits, and part of the batch
+    }[where]
+    disk = _Disk(room, fsync_fails=where == "fsync fails")
+    before = path.read_bytes()
+    monkeypatch.setattr(journal_module, "os", disk)
+    with pytest.raises(JournalError) as failed:
+        await journal.append(events)
+    monkeypatch.undo()
+    message = str(failed.value)
+    assert "nothing of the batch was written (the journal is as it was)" in message, message
+    if where == "torn before":  # the spec's repair stays: the torn bytes are a line now
+        assert path.read_bytes() == before + b"\n"
+    else:
+        assert path.read_bytes() == before
+    if where == "mid line 3":
+        assert disk.writes[0] == room, "the batch is one write"
+    r = await db.sync(journal)
+    assert (r.ingested, r.quarantined) == (0, 1 if torn else 0)
+    # the disk has room again: the same batch goes through, whole
+    assert await journal.append(events) == [e["id"] for e in events]
+    r = await db.sync(journal)
+    assert (r.ingested, r.quarantined, r.chain_breaks) == (6, 0, 0)
+    assert verify(journal).intact
+    assert await db.digest() == (await clean_digest(path))[0]
+
+
+async def test_a_batch_that_cannot_be_taken_out_again_is_said_and_never_applied(
+    tmp_path: Path, db: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from data import journal as journal_module
+
+    path = _path(tmp_path)
+    write_bytes(path, joined(sample_lines(5)))
+    journal = FileJournal(path)
+    events = _people("stuck", 6)
+    ends = _line_ends(await _batch_bytes(path, events))
+    monkeypatch.setattr(journal_module, "os", _Disk(ends[3] + 50, truncate_fails=True))
+    with pytest.raises(JournalError) as failed:
+        await journal.append(events)
+    monkeypatch.undo()
+    message = str(failed.value)
+    assert "could not be taken out again (Input/output error)" in message, message
+    assert "readers quarantine and never apply; nothing was written" in message
+    r = await db.sync(journal)  # the batch is unfinished: it waits, nothing of it is applied
+    assert (r.lines, r.ingested) == (5, 5)
+    await journal.append([person("next", "next-1")])  # the next writer ends the torn line
+    r = await db.sync(journal)
+    assert (r.ingested, r.quarantined, r.chain_breaks) == (1, 5, 0)
+    quarantined = await db.quarantine()
+    assert [q["line"] for q in quarantined] == [6, 7, 8, 9, 10]
+    assert {q["reason"] for q in quarantined[:4]} == {
+        "part of a batch of 6 lines that was never completely written; none of it is applied"
+    }
+    assert quarantined[4]["reason"].startswith("not valid JSON")  # the torn line, of its own
+    # the ids of quarantined lines do not count as seen: the batch can be sent again
+    await journal.append(events)
+    r = await db.sync(journal)
+    assert (r.ingested, r.quarantined) == (6, 0)
+
+
+async def test_a_complete_batch_that_cannot_be_flushed_nor_taken_out_is_unknown(
+    tmp_path: Path, db: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from data import journal as journal_module
+    from data.journal import WriteUnknown
+
+    path = _path(tmp_path)
+    write_bytes(path, joined(sample_lines(3)))
+    journal = FileJournal(path)
+    events = _people("maybe", 3)
+    monkeypatch.setattr(journal_module, "os", _Disk(1 << 20, fsync_fails=True, truncate_fails=True))
+    with pytest.raises(WriteUnknown) as failed:
+        await journal.append(events)
+    monkeypatch.undo()
+    assert failed.value.ids == ["maybe-0", "maybe-1", "maybe-2"]
+    assert "whether it was written is unknown" in str(failed.value)
+    r = await db.sync(journal)  # it is in the file: readers apply it
+    assert (r.ingested, r.quarantined) == (6, 0)
+
+
+@pytest.mark.parametrize("cut", ["mid line 5", "after line 4", "after line 5 but its newline"])
+async def test_a_batch_cut_short_by_a_killed_writer_is_quarantined_whole(
+    tmp_path: Path, db: Store, cut: str
+) -> None:
+    """A writer killed mid-batch leaves its first lines (and perhaps a torn one). A reader
+    applies none of them: it waits while the batch may still be being written, and once the
+    next writer's lines follow, quarantines every line of the cut batch with the reason. A
+    cut exactly at a line's end leaves no torn line: only the batch marker tells."""
+    path = _path(tmp_path)
+    body = joined(sample_lines(10))
+    write_bytes(path, body)
+    journal = FileJournal(path)
+    events = _people("cut", 6)
+    data = await _batch_bytes(path, events)
+    ends = _line_ends(data)
+    at = {"mid line 5": ends[3] + 60, "after line 4": ends[3], "after line 5 but its newline": ends[4] - 1}[cut]
+    append_bytes(path, data[:at])  # what the killed writer left
+
+    r = await db.sync(journal)
+    assert (r.lines, r.offset) == (10, len(body)), "nothing of an unfinished batch is read"
+    assert [s.end for s in journal.read(START)][-1] == len(body)
+    assert await db.quarantine() == []
+
+    later = _people("later", 2)
+    assert await journal.append(later) == ["later-0", "later-1"]
+    r = await db.sync(journal)
+    cut_lines = 5 if cut != "after line 4" else 4
+    assert (r.lines, r.ingested, r.quarantined, r.chain_breaks) == (cut_lines + 2, 2, cut_lines, 0)
+    quarantined = await db.quarantine()
+    assert [q["line"] for q in quarantined] == list(range(11, 11 + cut_lines))
+    marked = quarantined[:4] if cut == "mid line 5" else quarantined  # a torn line is bad JSON too
+    assert all("part of a batch of 6 lines that was never completely written" in q["reason"] for q in marked)
+    applied = {e["id"] for e in await db.unknown_events()} | {
+        h["handle"] for h in await db.people()
+    }
+    assert not any(str(x).startswith("cut") for x in applied), applied
+    assert {p["handle"] for p in await db.people()} >= {"later0", "later1"}
+    report = verify(journal)
+    assert report.intact and report.lines == 10 + cut_lines + 2
+    assert await db.digest() == (await clean_digest(path))[0]
+
+    # sent again (the same ids): the quarantined ids do not count as seen, so it applies
+    await journal.append(events)
+    r = await db.sync(journal)
+    assert (r.ingested, r.quarantined) == (6, 0)
+
+
+async def test_a_reader_waits_for_the_end_of_a_batch(tmp_path: Path, db: Store) -> None:
+    """A batch whose last line is not there yet is waited for, like a trailing fragment:
+    the checkpoint stays before it. The chain walk reads its lines all the same."""
+    path = _path(tmp_path)
+    body = joined(sample_lines(4))
+    write_bytes(path, body)
+    journal = FileJournal(path)
+    data = await _batch_bytes(path, _people("slow", 6))
+    ends = _line_ends(data)
+    append_bytes(path, data[: ends[2]])  # three complete lines of six
+    r = await db.sync(journal)
+    assert (r.lines, r.offset, r.line) == (4, len(body), 4)
+    st = await db.status()
+    assert (st.offset, st.line, st.counters["quarantined"]) == (len(body), 4, 0)
+    report = verify(journal)
+    assert (report.intact, report.lines, report.fragment) == (True, 7, 0)
+    append_bytes(path, data[ends[2] : ends[4] + 7])  # two more lines and a bit: still waiting
+    r = await db.sync(journal)
+    assert r.lines == 0 and (await db.status()).offset == len(body)
+    append_bytes(path, data[ends[4] + 7 :])
+    r = await db.sync(journal)
+    assert (r.lines, r.ingested, r.quarantined) == (6, 6, 0)
+    assert r.offset == len(body) + len(data)
+
+
+async def test_batches_across_chunks_are_read_whole_however_the_reading_is_split(
+    tmp_path: Path, db: Store
+) -> None:
+    """Batches longer than a read: one known complete may be split between spans (the
+    checkpoint may then sit inside it, and a reader starting there reads the rest); one
+    not complete at the end waits, however many reads it spans."""
+    path = _path(tmp_path)
+    journal = FileJournal(path)
+    sizes = [1, 40, 3, 1, 25, 2, 60, 1]
+    n = 0
+    for size in sizes:
+        await journal.append(_people(f"b{n}-", size))
+        n += 1
+    complete = path.read_bytes()
+    data = await _batch_bytes(path, _people("open", 50))
+    append_bytes(path, data[: _line_ends(data)[35]])  # 36 of 50 lines, across several reads
+    total = sum(sizes)
+    with chunk_size(4096):
+        spans = list(journal.read(START))
+        assert spans[-1].end == len(complete)
+        assert sum(len(s) for s in spans) == total
+        assert not any(s.broken for s in spans)
+        # a store reading a few spans at a time stops inside complete batches
+        stops = []
+        while True:
+            r = await db.sync(journal, max_lines=7)
+            if r.lines == 0:
+                break
+            stops.append(r.line)
+    assert stops[-1] == total and len(stops) > 5
+    st = await db.status()
+    assert (st.offset, st.counters["applied"], st.counters["quarantined"]) == (len(complete), total, 0)
+    assert await db.digest() == (await clean_digest(path))[0]
+
+
+async def test_the_batch_marker_is_written_only_on_batches_of_two_or_more(tmp_path: Path) -> None:
+    path = _path(tmp_path)
+    journal = FileJournal(path)
+    await journal.append([person("one", "one-1")])
+    await journal.append(_people("two", 2))
+    raws = path.read_bytes().split(b"\n")[:-1]
+    assert [orjson.loads(r).get("batch") for r in raws] == [None, [1, 2], [2, 2]]
+    assert raws[1].endswith(b',"batch":[1,2],"prev":"' + sha(raws[0]).encode() + b'"}')
+    # a caller's own batch or prev member is the writer's to fill in: it is not kept
+    await journal.append([person("own", "own-1", batch=[1, 9], prev="x")])
+    last = orjson.loads(path.read_bytes().split(b"\n")[-2])
+    assert "batch" not in last and last["prev"] == sha(raws[2])
+
+
+async def test_a_failed_batch_never_cuts_what_a_lockless_writer_added(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cutting back assumes the bytes after the batch's start are the writer's own; a writer
+    that takes no lock may have appended meanwhile: then nothing is cut, and the error says so."""
+    from data import journal as journal_module
+
+    path = _path(tmp_path)
+    write_bytes(path, joined(sample_lines(3)))
+    journal = FileJournal(path)
+
+    class Intruder(_Disk):
+        def write(self, fd: int, data: bytes) -> int:
+            n = super().write(fd, data)
+            append_bytes(path, b'{"v":1,"id":"intruder"}\n')  # not under the lock
+            return n
+
+    monkeypatch.setattr(journal_module, "os", Intruder(100))
+    with pytest.raises(JournalError) as failed:
+        await journal.append(_people("x", 3))
+    monkeypatch.undo()
+    assert "could not be taken out again" in str(failed.value)
+    assert path.read_bytes().endswith(b'{"v":1,"id":"intruder"}\n')
+
+
+def test_the_batch_marker_is_read_only_where_the_writer_puts_it() -> None:
+    from data.journal import batch_mark
+
+    h = "a" * 64
+    assert batch_mark(b'{"v":1,"data":{},"batch":[2,6],"prev":"' + h.encode() + b'"}') == (2, 6)
+    assert batch_mark(b'{"v":1,"data":{},"batch":[1,2],"prev":null}') == (1, 2)
+    assert batch_mark(b'{"v":1,"data":{},"prev":"' + h.encode() + b'"}') is None
+    # the same text inside a string is escaped, so it never ends a line like a marker
+    text = orjson.dumps({"v": 1, "data": {"text": ',"batch":[1,2],"prev":"' + h + '"}'}, "prev": h})
+    assert batch_mark(text) is None
+    # another form of a batch member is no marker (ignored like any unknown member)
+    for other in (b'"x"', b"[0,2]", b"[3,2]", b"[1,1]", b"[1,2,3]", b"[1.0,2]", b"[-1,2]", b'{"k":1}'):
+        line = b'{"v":1,"data":{},"batch":' + other + b',"prev":"' + h.encode() + b'"}'
+        assert batch_mark(line) is None, other
+    # not the member just before prev: no marker
+    assert batch_mark(b'{"v":1,"batch":[1,2],"data":{},"prev":"' + h.encode() + b'"}') is None
+    # a quote inside the prev string: prev is not the last member, so neither is batch there
+    nested = b'{"v":1,"o":{"batch":[1,2],"prev":"' + b'a","z":{"y":"' + b"b" * 49 + b'"}}'
+    assert batch_mark(nested) is None

@@ -27,7 +27,9 @@ from tests.test_actions import open_dialog, select_incident, started, type_into
 class Outage:
     """A FileJournal that cannot be reached while ``down``: every read, probe and append
     raises JournalUnavailable. ``lose_reply``: the next append is written, then its reply
-    is lost (an ambiguous failure: the commit happened) and the journal goes down."""
+    is lost (an ambiguous failure: the commit happened) and the journal goes down.
+    ``down_after``: the next append is written and answered, then the journal goes down
+    (the store cannot catch up after it)."""
 
     def __init__(self, path: Path) -> None:
         self.inner = FileJournal(path)
@@ -35,6 +37,7 @@ class Outage:
         self.path = self.inner.path
         self.down = False
         self.lose_reply = False
+        self.down_after = False
         self.appends = 0
 
     def _gate(self) -> None:
@@ -72,6 +75,9 @@ class Outage:
             self.lose_reply = False
             self.down = True
             raise JournalUnavailable("the connection was lost before the reply (test)")
+        if self.down_after:
+            self.down_after = False
+            self.down = True
         return ids
 
     def changes(self, *, poll: float = 0.5) -> AsyncIterator[None]:
@@ -245,6 +251,31 @@ async def test_a_lost_reply_is_not_written_twice(tmp_path: Path) -> None:
         await pilot.pause(0.2)
         lines = journal_lines(settings.journal)[n:]
         assert [x["id"] for x in lines] == [line["id"]]  # once, not twice
+        assert double.appends == 1
+
+
+async def test_a_write_the_journal_took_counts_as_written_though_the_store_lags(tmp_path: Path) -> None:
+    """The journal took the action and answered, then went away before the store could catch
+    up: the action is written (not queued, never sent twice); the user is told the picture is
+    behind (issue 12)."""
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app, double = console(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app, ["INC-1"])
+        n = len(journal_lines(settings.journal))
+        double.down_after = True
+        result = await app.act([scoped("incident.note", "INC-1", text="taken")])
+        assert result is None
+        assert await stored_outbox(app) == [] and app.outbox_counts == (0, 0)
+        [line] = journal_lines(settings.journal)[n:]
+        assert line["data"] == {"text": "taken"}
+        await wait_for(pilot, lambda: "STALE" in status(app), what="the picture to show it is behind")
+        assert any("Written to the journal; this console's store could not be updated" in m for m in messages(app))
+        double.down = False
+        app.request_refresh()
+        await wait_for(pilot, lambda: "STALE" not in status(app), what="the store to catch up")
+        assert [x["id"] for x in journal_lines(settings.journal)[n:]] == [line["id"]]
         assert double.appends == 1
 
 

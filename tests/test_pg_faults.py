@@ -236,3 +236,124 @@ async def test_a_connection_cut_mid_append_writes_nothing_and_a_retry_succeeds(
     finally:
         await store.close()
         journal.close()
+
+
+# --- a commit whose reply was lost, a store that cannot catch up (issue 12) ---------------
+
+
+def _lose_the_commit_reply(
+    monkeypatch: pytest.MonkeyPatch, *, committed: bool, then: Any = None
+) -> list[str]:
+    """The next commit of a transaction loses its connection: after the server committed
+    (``committed``) or before (the connection dies, the server rolls back); ``then()`` runs
+    at that moment."""
+    import asyncpg
+    from asyncpg.transaction import Transaction
+
+    real = Transaction.commit
+    calls: list[str] = []
+
+    async def commit(self: Any) -> None:
+        if calls:
+            return await real(self)
+        calls.append("lost")
+        if committed:
+            await real(self)
+        self._connection.terminate()
+        if then is not None:
+            then()
+        raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    monkeypatch.setattr(Transaction, "commit", commit)
+    return calls
+
+
+@pytest.mark.parametrize("committed", [True, False])
+async def test_a_commit_whose_reply_was_lost_is_resolved_by_its_ids(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, committed: bool
+) -> None:
+    """Before answering, the writer asks the journal for the batch's ids: all there as
+    sent, it was written (the ids are returned); none, it was not (nothing written, safe to
+    retry). Issue 12: 3 of 41 calls failed under a restart had committed."""
+    await seed_pg(pg_url, tmp_path, [opened("INC-1")])
+    journal = PgJournal(pg_url)
+    store = await Store.open(tmp_path / "s.db")
+    try:
+        events = build_events(
+            [("note", scoped("incident.note", "INC-1", text=f"lost reply {n}")) for n in range(3)], ACTOR
+        )
+        before = lines_of(pg_url)
+        calls = _lose_the_commit_reply(monkeypatch, committed=committed)
+        if committed:
+            result = await append_to(journal, store, events)
+            assert calls == ["lost"]
+            assert result.ids == [e["id"] for e in events] and result.store_error is None
+            assert [x["id"] for x in lines_of(pg_url)[len(before) :]] == result.ids
+        else:
+            with pytest.raises(JournalUnavailable) as failed:
+                await append_to(journal, store, events)
+            assert calls == ["lost"]
+            assert "the commit did not happen: nothing was written" in str(failed.value)
+            assert lines_of(pg_url) == before
+            result = await append_to(journal, store, events)  # the retry writes it, once
+            assert [x["id"] for x in lines_of(pg_url)[len(before) :]] == result.ids
+        assert intact(pg_url) == len(before) + 3
+    finally:
+        await store.close()
+        journal.close()
+
+
+async def test_a_lost_commit_that_cannot_be_resolved_is_unknown(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from data.journal import WriteUnknown
+
+    await seed_pg(pg_url, tmp_path, [opened("INC-1")])
+    journal = PgJournal(pg_url, resolve_timeout=0.5)
+    try:
+        events = build_events([("note", scoped("incident.note", "INC-1", text="unknown"))], ACTOR)
+
+        async def unreachable(*args: Any) -> list[Any]:
+            raise ConnectionRefusedError(111, "Connection refused")
+
+        # the server does not come back in time to be asked
+        _lose_the_commit_reply(monkeypatch, committed=True, then=lambda: setattr(journal, "_sql", unreachable))
+        with pytest.raises(WriteUnknown) as failed:
+            await journal.append(events)
+        assert failed.value.ids == [events[0]["id"]]
+        assert "could not be asked afterwards whether the batch was written" in str(failed.value)
+        assert isinstance(failed.value, JournalUnavailable)  # a console queues it; its ids resolve it
+    finally:
+        journal.close()
+
+
+async def test_a_restart_right_after_the_commit_leaves_the_write_written(
+    pg_cluster: Any, pg_url: str, tmp_path: Path
+) -> None:
+    """The journal committed, then the server restarted before the store could read it
+    back: the append reports the ids written and the store's failure apart."""
+    await seed_pg(pg_url, tmp_path, [opened("INC-1")])
+    journal = PgJournal(pg_url)
+    store = await Store.open(tmp_path / "s.db")
+    real = journal.append
+
+    async def then_stop(*args: Any, **kw: Any) -> list[str]:
+        ids = await real(*args, **kw)
+        await asyncio.to_thread(pg_cluster.stop)
+        return ids
+
+    journal.append = then_stop  # type: ignore[method-assign]
+    try:
+        events = build_events([("note", scoped("incident.note", "INC-1", text="then a restart"))], ACTOR)
+        try:
+            result = await append_to(journal, store, events)
+        finally:
+            await asyncio.to_thread(pg_cluster.start)
+        assert result.ids == [events[0]["id"]]
+        assert result.store_error is not None and "cannot be reached" in result.store_error
+        assert lines_of(pg_url)[-1]["id"] == events[0]["id"]
+        await store.sync(journal)  # once back, the store catches up
+        assert [e["id"] for e in await store.timeline("INC-1")][-1] == events[0]["id"]
+    finally:
+        await store.close()
+        journal.close()

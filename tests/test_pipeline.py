@@ -7,6 +7,7 @@ from pathlib import Path
 from data.journal import FileJournal
 from data.sample import Generator, chain_lines, write_journal
 from data.store import Store
+from tests._journal_helpers import person
 
 
 async def _digest(journal: Path, db: Path, pipeline_min: int) -> tuple[str, dict[str, int]]:
@@ -96,3 +97,41 @@ async def test_worker_forgets_old_ids_and_still_skips_duplicates(tmp_path: Path)
     assert result.duplicates == 1 and counters["duplicates"] == 1
     assert counters["applied"] == 12000
     assert digest == (await _digest(journal, tmp_path / "b.db", 1 << 62))[0]
+
+
+async def test_pipeline_follows_the_batch_rule(tmp_path: Path) -> None:
+    """The worker reads batches as the in-process path does (docs/journal.md, "Batches"):
+    batches longer than a read are applied whole, one cut short is quarantined whole, and one
+    not finished at the end waits, with the checkpoint before it."""
+    journal = tmp_path / "j.jsonl"
+    events = list(Generator(seed=3).events(9000, per_incident=40))
+    writer = FileJournal(journal)
+    await writer.append(events[:3000])  # about a megabyte: longer than one read
+    await writer.append(events[3000:3001])
+    before = journal.read_bytes()
+    scratch = FileJournal(tmp_path / "scratch.jsonl")
+    (tmp_path / "scratch.jsonl").write_bytes(before)
+    await scratch.append([person(f"cut{i}", f"cut-{i}") for i in range(10)])  # needed by nothing later
+    cut = (tmp_path / "scratch.jsonl").read_bytes()[len(before) :]
+    with open(journal, "ab") as f:  # a writer killed after 6 lines of 10
+        f.write(b"".join(cut.splitlines(keepends=True)[:6]))
+    await writer.append(events[3001:6001])
+    complete = journal.stat().st_size
+    (tmp_path / "scratch.jsonl").write_bytes(journal.read_bytes())
+    await scratch.append(events[6001:9000])
+    rest = (tmp_path / "scratch.jsonl").read_bytes()[complete:]
+    with open(journal, "ab") as f:  # a batch still being written: 2000 of its 2999 lines
+        f.write(b"".join(rest.splitlines(keepends=True)[:2000]))
+
+    piped = await _digest(journal, tmp_path / "a.db", 0)
+    plain = await _digest(journal, tmp_path / "b.db", 1 << 62)
+    assert piped == plain
+    assert (piped[1]["applied"], piped[1]["quarantined"], piped[1]["chain_breaks"]) == (6001, 6, 0)
+    for db in ("a.db", "b.db"):
+        store = await Store.open(tmp_path / db)
+        try:
+            st = await store.status()
+            assert (st.offset, st.line) == (complete, 6007)
+            assert [q["line"] for q in await store.quarantine()] == list(range(3002, 3008))
+        finally:
+            await store.close()
