@@ -32,7 +32,11 @@ def person(handle: str, name: str, **extra: Any) -> dict[str, Any]:
                                               "region": "UK", "tz": "Europe/London", **extra}}  # fmt: skip
 
 
-ROSTER = [person("bernard", "Bernard Desruisseaux"), person("amara", "Amara Okafor"), person(ACTOR, "Ira Test")]
+ROSTER = [
+    person("bernard", "Bernard Desruisseaux"),
+    person("amara", "Amara Okafor"),
+    person(ACTOR, "Ira Test"),
+]
 
 
 # --- matching ------------------------------------------------------------------------------
@@ -69,7 +73,9 @@ async def _select(pilot: Any, main: Any, incident: str) -> None:
     queue = main.query_one(IncidentQueue)
     queue.focus()
     queue.move_cursor(row=queue.get_row_index(incident), animate=False)
-    await wait_for(pilot, lambda: main.selected == incident and main._detail_seq[0] == incident, what="selected")
+    await wait_for(
+        pilot, lambda: main.selected == incident and main._detail_seq[0] == incident, what="selected"
+    )
 
 
 async def _role_dialog(pilot: Any, app: WarRoom) -> Any:
@@ -146,13 +152,17 @@ async def test_a_handle_not_in_the_roster_needs_confirming_and_is_marked(tmp_pat
         await pilot.press("space")
         dialog.query_one("#person", Input).value = "bernrd"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: anyway.value is False and "bernrd" in str(anyway.label), what="asked again")
+        await wait_for(
+            pilot, lambda: anyway.value is False and "bernrd" in str(anyway.label), what="asked again"
+        )
         assert len(journal_lines(settings.journal)) == before
         await pilot.press("space")
         line = await _submit(pilot, app, dialog, before)
         assert line["data"] == {"role": "commander", "person": "bernrd"}
         # marked wherever the role shows: the queue, the incident screen
-        await wait_for(pilot, lambda: _commander_cell(main, "INC-1") == "bernrd?", what="the mark in the queue")
+        await wait_for(
+            pilot, lambda: _commander_cell(main, "INC-1") == "bernrd?", what="the mark in the queue"
+        )
         app.push_screen(IncidentScreen("INC-1"))
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.row is not None)
         await wait_for(pilot, lambda: "commander: bernrd (not in the roster)" in screen_text(app),
