@@ -203,12 +203,16 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
             raise Failure("no events on standard input; nothing was written", EXIT_USAGE)
     try:
         events = build_events(items, settings.actor)
-        result = _run(_append_or_unknown(append_events(settings, events, [where for where, _ in items])))
+        where = [w for w, _ in items]
+        events, where, notes = _with_openers(events, where)
+        result = _run(_append_or_unknown(append_events(settings, events, where)))
     except AppendRefused as exc:
         for problem in exc.problems:
             click.echo(f"warroom: {problem}", err=True)
         click.echo("warroom: nothing was written", err=True)
         sys.exit(EXIT_USAGE)
+    for note in notes:
+        click.echo(f"warroom: {note}", err=True)
     if isinstance(result, WriteUnknown):
         for i in result.ids:
             click.echo(i)
@@ -246,6 +250,31 @@ async def _append_or_unknown(coro: Coroutine[Any, Any, T]) -> T | Any:
         return await coro
     except WriteUnknown as exc:
         return exc
+
+
+def _with_openers(
+    events: list[dict[str, Any]], where: list[str]
+) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """Whoever opens a restricted incident takes part in it: an ``incident.participant_added``
+    of its opener right after each restricted opening that does not add them already, in
+    the same batch (data/access.py). Returns the events, their names, and what was added."""
+    from data.access import opener_participants
+    from data.commands import build_events
+    from data.text import clean
+
+    added = opener_participants(events)
+    if not added:
+        return events, where, []
+    events, where = list(events), list(where)
+    notes = []
+    for n, event in reversed(added):
+        name = f"{where[n]} (its opener as a participant)"
+        events[n + 1 : n + 1] = build_events([(name, event)], event["actor"])
+        where.insert(n + 1, name)
+    for _, event in added:
+        notes.append(f"{clean(event['incident'], 80)} is restricted: its opener {clean(event['actor'], 80)} "
+                     "takes part in it (incident.participant_added, in the same batch)")  # fmt: skip
+    return events, where, notes
 
 
 class _BadJson:

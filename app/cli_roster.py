@@ -322,9 +322,11 @@ def _validate(items: list[Item], actor: str) -> list[dict[str, Any]]:
 
 
 async def _append(
-    settings: Settings, plan_for: Callable[[RosterState], Plan], dry_run: bool
+    settings: Settings, plan_for: Callable[[RosterState], Plan], dry_run: bool, skip_unmatched: bool = False
 ) -> tuple[Plan, list[str]]:
-    """Sync, plan against the journal as it stands, validate, and append what is new."""
+    """Sync, plan against the journal as it stands, validate, and append what is new.
+    Calendar events that match nobody in the roster are listed and refuse the import,
+    unless ``skip_unmatched`` (then the others are written)."""
     from data.commands import AppendRefused, append_to
     from data.store import Store
 
@@ -340,6 +342,15 @@ async def _append(
         _validate(plan.items, settings.actor)  # every item, so a bad one is reported even if unchanged
         mark_unchanged(plan.items, state)
         new = [i for i in plan.items if not i.unchanged]
+        if plan.unmatched and not dry_run and not skip_unmatched:
+            _list_unmatched(plan, err=True)
+            n = len(plan.unmatched)
+            hint = "" if state.people else " (the journal has no roster.person yet: import the people first)"
+            raise Failure(
+                f"{n} calendar event{'s' if n != 1 else ''} match{'es' if n == 1 else ''} nobody in the roster"
+                f"{hint}; nothing was written. Add them to the roster (with their e-mail), or import the others "
+                "with --skip-unmatched"
+            )
         if dry_run or not new:
             return plan, []
         events = _validate(new, settings.actor)
@@ -356,21 +367,49 @@ async def _append(
         return plan, result.ids
 
 
+def _who(text: str) -> str:
+    """A responder's handle, name or work e-mail as the roster and its files give them:
+    shown unmasked (they are not user identifiers, and an import must be checkable)."""
+    from data.text import clean
+
+    return clean(text, 400, reveal=True)
+
+
+def _list_unmatched(plan: Plan, err: bool = False) -> None:
+    if not plan.unmatched:
+        return
+    click.echo("not in the roster (not imported):", err=err)
+    for line in plan.unmatched:
+        click.echo(f"  {_who(line)}", err=err)
+
+
 def _report(plan: Plan, path: Path, dry_run: bool, what: str) -> None:
     from data.text import clean
 
     new = [i for i in plan.items if not i.unchanged]
     for note in plan.notes if new else ():
-        click.echo(f"warroom: note: {clean(note, 300)}", err=True)
+        click.echo(f"warroom: note: {_who(note)}", err=True)
     same = len(plan.items) - len(new)
     verb = "would import" if dry_run else "imported"
+    for label, handle, how in plan.matched:
+        click.echo(f"matched  {_who(label)} → {_who(handle)} (by {how})")
+    _list_unmatched(plan)
+    tail = ""
+    if dry_run and plan.unmatched:
+        n = len(plan.unmatched)
+        tail = (f"; as it stands the import is refused: {n} event{'s' if n != 1 else ''} match"
+                f"{'es' if n == 1 else ''} nobody in the roster (--skip-unmatched imports the others)")  # fmt: skip
     if not plan.items:
         click.echo(f"nothing to import from {clean(str(path))}: {what}")
+        if dry_run:
+            click.echo(f"(dry run: nothing was written{tail})")
         return
     if not new:
         click.echo(
             f"nothing new in {clean(str(path))}: the journal already has all {len(plan.items)} of its entries"
         )
+        if dry_run and tail:
+            click.echo(f"(dry run: nothing was written{tail})")
         return
     counts: dict[str, int] = {}
     for i in new:
@@ -380,28 +419,35 @@ def _report(plan: Plan, path: Path, dry_run: bool, what: str) -> None:
     skipped = f" ({same} already in the journal, skipped)" if same else ""
     click.echo(f"{verb} from {clean(str(path))}: {', '.join(parts)}{skipped}")
     for i in new:
-        click.echo(f"  {clean(_describe(i.event), 300)}")
+        click.echo(f"  {_describe(i.event)}")
     if dry_run:
-        click.echo("(dry run: nothing was written)")
+        click.echo(f"(dry run: nothing was written{tail})")
 
 
 def _describe(event: dict[str, Any]) -> str:
+    """One planned event, terminal-safe: the responders' handles, names and e-mails as
+    they are (:func:`_who`), the rest masked like any text (data.text.clean)."""
+    from data.text import clean
+
     d, t = event["data"], event["type"]
     if t == "roster.person":
-        return f"person    {d['handle']}  {d['name']}  ({d['team']}, {d['region']}, {d['tz']})"
+        email = f", {_who(d['email'])}" if d.get("email") else ""
+        return (f"person    {_who(d['handle'])}  {_who(d['name'])}  "
+                f"({clean(d['team'], 40)}, {clean(d['region'], 20)}, {clean(d['tz'], 60)}{email})")  # fmt: skip
     if t == "roster.rotation":
         turn = d.get("turn_days") or 7
-        return (
+        return clean(
             f"rotation  {d['rotation']}  {d['region']} {d['team']}  {' '.join(d['days'])}  {d['start']} "
-            f"{d['tz']} for {d['hours']}h  members {', '.join(d['members'])}  turns of {turn} "
-            f"day{'s' if turn != 1 else ''} from {d['anchor']}"
-        )
+            f"{d['tz']} for {d['hours']}h  members ", 200
+        ) + ", ".join(_who(m) for m in d["members"]) + clean(
+            f"  turns of {turn} day{'s' if turn != 1 else ''} from {d['anchor']}", 100
+        )  # fmt: skip
     from data.models import parse_rfc3339
 
     start = parse_rfc3339(d["start"]).astimezone(UTC)
     end = parse_rfc3339(d["end"]).astimezone(UTC)
-    reason = f"  ({d['reason']})" if d.get("reason") else ""
-    return f"override  {d['rotation']}  {d['person']}  {_span(start, end)} UTC{reason}"
+    reason = f"  ({clean(d['reason'], 200)})" if d.get("reason") else ""
+    return f"override  {clean(d['rotation'], 64)}  {_who(d['person'])}  {_span(start, end)} UTC{reason}"
 
 
 # --- roster import: the command -----------------------------------------------------------
@@ -430,17 +476,30 @@ def _kind(path: Path, raw: bytes) -> str:
     default=None,
     help="For an .ics file: days to import [default: 28].",
 )
+@click.option(
+    "--skip-unmatched",
+    is_flag=True,
+    help="For an .ics file: import the events that match a roster person, skip (and list) the others.",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would be imported; write nothing.")
 @common
 def import_(
-    settings: Settings, file: Path, rotation: str | None, start: str | None, days: int | None, dry_run: bool
+    settings: Settings,
+    file: Path,
+    rotation: str | None,
+    start: str | None,
+    days: int | None,
+    skip_unmatched: bool,
+    dry_run: bool,
 ) -> None:
     """Import a roster (FILE.toml: people, rotations, overrides) or an on-call schedule
-    (FILE.ics, as PagerDuty and Opsgenie export: each event is a shift of --rotation,
-    written as a roster.override).
+    (FILE.ics, as PagerDuty, Opsgenie and Google Calendar export: each event is a shift of
+    --rotation, written as a roster.override of the roster person it names).
 
     Everything is checked first; a bad file writes nothing and says where it is wrong.
-    Entries the journal already has are skipped. The formats: docs/roster.md."""
+    Calendar events that name nobody in the roster are listed and refuse the import
+    (unless --skip-unmatched). Entries the journal already has are skipped. The formats:
+    docs/roster.md."""
     try:
         raw = file.read_bytes()
     except OSError as exc:
@@ -448,7 +507,8 @@ def import_(
     kind = _kind(file, raw)
     try:
         if kind == "toml":
-            for name, value in (("--rotation", rotation), ("--from", start), ("--days", days)):
+            for name, value in (("--rotation", rotation), ("--from", start), ("--days", days),
+                                ("--skip-unmatched", skip_unmatched or None)):  # fmt: skip
                 if value is not None:
                     raise Failure(
                         f"{name} goes with an .ics file; a TOML roster names its own rotations", EXIT_USAGE
@@ -484,7 +544,7 @@ def import_(
             shifts = read_ics(file, raw, zone(rot.tz), begin, end)
             return plan_ics(file, shifts, rotation, state)
 
-        plan, _ = _run(_append(settings, plan_for, dry_run))
+        plan, _ = _run(_append(settings, plan_for, dry_run, skip_unmatched))
         _report(plan, file, dry_run, window)
     except RosterFileError as exc:
         raise Failure(str(exc)) from None

@@ -35,6 +35,12 @@ async def seed(journal: FileJournal, store: Store) -> int:
     past = history(gen, rng, now - timedelta(days=HISTORY_DAYS), now - timedelta(hours=13))
     gen.now = now - timedelta(hours=12)
     live = list(gen.events(SEED_EVENTS, per_incident=30))
+    # the demo's own commander (the default --actor) is one of the roster's people, so that
+    # its handle is not marked "not in the roster" (docs/roster.md)
+    last_person = max(n for n, e in enumerate(live) if e["type"] == "roster.person")
+    live.insert(last_person + 1, {**live[last_person], "id": new_id(), "data": {
+        "handle": "demo-ic", "name": "Demo Commander (you)", "team": "emergency_response", "region": "US",
+        "tz": "America/New_York"}})  # fmt: skip
     for ev in live:  # detected minutes (not an hour or more) before it was opened, as a war room would be
         if ev["type"] == "incident.opened" and "detected_at" in ev["data"]:
             lead = rng.uniform(0.3, 3) if ev["data"]["severity"] <= 2 else rng.uniform(1, 20)
@@ -420,10 +426,37 @@ class Simulator:
         self.sop_items: dict[str, list[str]] = {}  # incident -> its SOP items not ticked yet
         self.sop_all: dict[str, set[str]] = {}  # incident -> all its SOP item ids
         self.severity: dict[str, int] = {}
+        self.access: dict[str, tuple[Any, dict[str, str]]] = {}  # incident -> (Access, roles)
 
     def next_events(self) -> list[dict[str, Any]]:
         """One step of another console: an incident opened (with its SOP checklist, as a
-        console writes it), or one event on a live incident."""
+        console writes it), or one event on a live incident. As consoles do, the opener of a
+        restricted incident takes part in it, and only those who may act on it write about
+        it (data/access.py)."""
+        from data.access import Access, may_act, roles_after
+
+        out = []
+        for ev in self._next_events():
+            inc = ev.get("incident")
+            if ev["type"] == "incident.opened":
+                restricted = bool(ev["data"].get("restricted"))
+                self.access[inc] = (Access.of(inc, restricted, (), [ev["actor"]] if restricted else ()), {})
+                out.append(ev)
+                if restricted:
+                    out.append({"v": 1, "id": new_id(), "ts": ev["ts"], "actor": ev["actor"],
+                                "type": "incident.participant_added", "incident": inc,
+                                "data": {"person": ev["actor"], "reason": "opened it"}})  # fmt: skip
+                continue
+            if inc in self.access:
+                access, roles = self.access[inc]
+                if may_act(access, ev["actor"], ev["type"]) is not None:
+                    ev["actor"] = self.rng.choice(sorted(access.holders | access.participants) or [ev["actor"]])
+                after = access.after(ev["type"], ev["data"], roles)
+                self.access[inc] = (after, roles_after(roles, ev["type"], ev["data"]))
+            out.append(ev)
+        return out
+
+    def _next_events(self) -> list[dict[str, Any]]:
         ev = self.next_event()
         if ev["type"] != "incident.opened":
             return [ev]

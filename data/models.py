@@ -370,7 +370,17 @@ class HandoffSubmittedExtension(_Strict):
     incidents: Annotated[list[HandoffEntry], Field(max_length=2000)] | None = None
 
 
-EXTENSIONS: dict[str, type[_Strict]] = {"handoff.submitted": HandoffSubmittedExtension}
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class RosterPersonExtension(_Strict):
+    email: Email | None = None  # their work address, to match calendar events (docs/roster.md)
+
+
+EXTENSIONS: dict[str, type[_Strict]] = {
+    "handoff.submitted": HandoffSubmittedExtension,
+    "roster.person": RosterPersonExtension,
+}
 
 
 def check_extension(event_type: str, data: Any) -> None:
@@ -402,6 +412,17 @@ def read_handoff_extension(data: Any) -> HandoffSubmittedExtension:
         return HandoffSubmittedExtension.model_validate({"shift_start": shift_start, "incidents": entries})
     except ValidationError:
         return HandoffSubmittedExtension(incidents=entries)
+
+
+def read_person_email(data: Any) -> str | None:
+    """The reader's view of a ``roster.person``'s ``email``: the address if well formed,
+    else None (ignored, never quarantined)."""
+    if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+        return None
+    try:
+        return RosterPersonExtension.model_validate({"email": data["email"]}).email
+    except ValidationError:
+        return None
 
 
 # --- post-mortems (an extension of format 1: docs/postmortem.md) ------------------------

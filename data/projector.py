@@ -15,12 +15,13 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 import orjson
 
+from .access import Access, batch_refusals
 from .chain import chain_reason
 from .clocks import UPDATE_KIND
 from .journal import Span
@@ -393,10 +394,10 @@ class Projector:
 
     # --- what the append command refuses ---------------------------------------------
 
-    def check(self, events: Iterable[Envelope]) -> list[tuple[int, str]]:
+    def check(self, events: Sequence[Envelope]) -> list[tuple[int, str]]:
         """What a reader would quarantine among ``events`` if they were appended now, in
-        order, after everything this projector has seen; returns (index, reason) pairs.
-        The projector's state is left as it was."""
+        order, after everything this projector has seen, and what need-to-know refuses;
+        returns (index, reason) pairs. The projector's state is left as it was."""
         problems: list[tuple[int, str]] = []
         opened: set[str] = set()
         added: set[tuple[str, str]] = set()
@@ -448,7 +449,16 @@ class Projector:
                     owner = self.loader.event_incident(target)
                 if owner != inc:
                     problems.append((n, f"event {target} is not on the timeline of {inc}"))
-        return problems
+        # stricter than a reader (which applies what anyone writes): need-to-know, the rule
+        # the console's keys apply too (data/access.py, docs/observer.md)
+        problems.extend(batch_refusals(events, self._access))
+        return sorted(problems)
+
+    def _access(self, incident_id: str) -> tuple[Access, dict[str, str]] | None:
+        inc = self.incident(incident_id)
+        if inc is None:
+            return None
+        return Access.of(inc.id, inc.restricted, inc.roles, inc.participants), inc.roles
 
     # --- applying one event ----------------------------------------------------------
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from data.clock import utc_text
+from data.people import People, Person, fold
 
 if TYPE_CHECKING:  # imported where used, so that `warroom --help` stays fast
     from zoneinfo import ZoneInfo
@@ -39,9 +40,14 @@ class RosterState:
     overrides: list[Override]
     people: dict[str, dict[str, Any]]  # handle -> row
     rotation_rows: dict[str, dict[str, Any]]  # rotation id -> row (as stored)
+    emails: dict[str, str] = field(default_factory=dict)  # handle -> e-mail (the extension member)
 
     def rotation(self, rid: str) -> Rotation | None:
         return next((r for r in self.rotations if r.rotation == rid), None)
+
+    def roster(self) -> People:
+        """The people, to match names, handles and e-mails to (data/people.py)."""
+        return People(Person(h, p["name"], self.emails.get(h)) for h, p in self.people.items())
 
 
 async def read_state(store: Any) -> RosterState:
@@ -53,7 +59,7 @@ async def read_state(store: Any) -> RosterState:
     rotations.sort(key=lambda r: (order[r.region], r.rotation))
     overrides = [Override.from_row(o) for o in await store.overrides()]
     people = {p["handle"]: p for p in await store.people()}
-    return RosterState(rotations, overrides, people, {r["rotation"]: r for r in rows})
+    return RosterState(rotations, overrides, people, {r["rotation"]: r for r in rows}, await store.person_emails())
 
 
 # --- times --------------------------------------------------------------------------------
@@ -80,6 +86,10 @@ class Item:
 class Plan:
     items: list[Item] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: calendar events that match nobody in the roster: not written (see :func:`plan_ics`)
+    unmatched: list[str] = field(default_factory=list)
+    #: how calendar events were matched: (as the file names them, handle, how), once each
+    matched: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _same_override(o: Override, data: dict[str, Any], overrides: list[Override]) -> bool:
@@ -102,7 +112,11 @@ def mark_unchanged(items: list[Item], state: RosterState) -> None:
         d, t = item.event["data"], item.event["type"]
         if t == "roster.person":
             row = state.people.get(d["handle"])
-            item.unchanged = row is not None and all(row[k] == d[k] for k in ("name", "team", "region", "tz"))
+            item.unchanged = (
+                row is not None
+                and all(row[k] == d[k] for k in ("name", "team", "region", "tz"))
+                and state.emails.get(d["handle"]) == d.get("email")
+            )
         elif t == "roster.rotation":
             row = state.rotation_rows.get(d["rotation"])
             if row is not None:
@@ -116,7 +130,7 @@ def mark_unchanged(items: list[Item], state: RosterState) -> None:
 # --- roster import: TOML ------------------------------------------------------------------
 
 TOML_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "people": ("roster.person", ("handle", "name", "team", "region", "tz")),
+    "people": ("roster.person", ("handle", "name", "team", "region", "tz", "email")),
     "rotations": (
         "roster.rotation",
         ("rotation", "team", "region", "tz", "days", "start", "hours", "members", "anchor", "turn_days"),
@@ -249,9 +263,55 @@ def plan_toml(path: Path, entries: list[TomlEntry], state: RosterState) -> Plan:
 # --- roster import: iCalendar -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Who:
+    """Whose shift a calendar event says it is, as the file says it: the ``SUMMARY`` and
+    the ``ATTENDEE`` addresses and names (``CN``)."""
+
+    summary: str
+    emails: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How to name it to people: the summary, else the first address or name."""
+        return self.summary or next(iter(self.emails + self.names), "")
+
+    def match(self, people: People) -> tuple[str, str] | None:
+        """(handle, how) of the roster person it names: by an attendee's e-mail, by the
+        summary as a handle (``@bernard``), an e-mail in it, or a name (``@Bernard
+        Desruisseaux``), by an attendee's name, or by the one roster name the summary
+        contains (``On Call - Ben Carter - Primary``); None if nobody."""
+        for email in self.emails:
+            if (p := people.by_email(email)) is not None:
+                return p.handle, "e-mail"
+        if self.summary:
+            if (p := people.by_handle(self.summary)) is not None:
+                return p.handle, "handle"
+            m = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", self.summary)
+            if m and (p := people.by_email(m.group(0))) is not None:
+                return p.handle, "e-mail"
+            if (p := people.by_name(self.summary)) is not None:
+                return p.handle, "name"
+        for name in self.names:
+            if (p := people.by_name(name)) is not None:
+                return p.handle, "name"
+        if self.summary:
+            words = _words(self.summary)
+            inside = [p for p in people.people if p.name and _words(p.name) in words]
+            if len(inside) == 1:
+                return inside[0].handle, "name"
+        return None
+
+
+def _words(text: str) -> str:
+    """`` word word `` of ``text`` (folded: data.people.fold), for whole-word containment."""
+    return " " + " ".join(re.findall(r"\w+", fold(text))) + " "
+
+
 @dataclass
 class IcsShift:
-    person: str
+    who: Who
     start: datetime  # UTC
     end: datetime  # UTC
     line: int | None
@@ -300,19 +360,18 @@ def _values(ev: Any, name: str) -> Iterator[tuple[Any, Any]]:
             yield prop, v.dt
 
 
-def _person(ev: Any) -> str | None:
-    att = ev.get("ATTENDEE")
-    if isinstance(att, list):
-        att = att[0] if att else None
-    if att is not None:
-        value = re.sub(r"^mailto:", "", str(att).strip(), flags=re.IGNORECASE)
+def _who(ev: Any) -> Who | None:
+    atts = ev.get("ATTENDEE")
+    emails, names = [], []
+    for att in atts if isinstance(atts, list) else ([atts] if atts is not None else []):
+        value = re.sub(r"^mailto:", "", str(att).strip(), flags=re.IGNORECASE).strip()
         if value:
-            return value.split("@", 1)[0] if "@" in value else value
-    summary = str(ev.get("SUMMARY", "")).strip()
-    m = re.search(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+", summary)
-    if m:
-        return m.group(1)
-    return summary or None
+            emails.append(value)
+        cn = str(getattr(att, "params", {}).get("CN", "")).strip()
+        if cn:
+            names.append(cn)
+    who = Who(str(ev.get("SUMMARY", "")).strip(), tuple(emails), tuple(names))
+    return who if who.label else None
 
 
 def _rules(ev: Any, start: datetime, where: str) -> Any:
@@ -407,8 +466,8 @@ def read_ics(path: Path, raw: bytes, tz: ZoneInfo, begin: datetime, end: datetim
             )
         if length <= timedelta(0):
             raise RosterFileError(f"{here}: the event ends before it starts")
-        person = _person(ev)
-        if person is None:
+        who = _who(ev)
+        if who is None:
             raise RosterFileError(f"{here}: an event with neither ATTENDEE nor SUMMARY: whose shift is it?")
         is_exception = "RECURRENCE-ID" in ev
         rset = None if is_exception else _rules(ev, start, here)
@@ -437,7 +496,7 @@ def read_ics(path: Path, raw: bytes, tz: ZoneInfo, begin: datetime, end: datetim
                 continue
             e_utc = s_utc + length
             if s_utc < end and e_utc > begin:
-                out.append(IcsShift(person, s_utc, e_utc, line, uid))
+                out.append(IcsShift(who, s_utc, e_utc, line, uid))
         if len(out) > MAX_SHIFTS:
             raise RosterFileError(f"{path}: more than {MAX_SHIFTS} shifts in the window")
     out.sort(key=lambda s: (s.start, s.end))
@@ -445,19 +504,35 @@ def read_ics(path: Path, raw: bytes, tz: ZoneInfo, begin: datetime, end: datetim
 
 
 def plan_ics(path: Path, shifts: list[IcsShift], rotation: str, state: RosterState) -> Plan:
+    """The overrides of the shifts whose event names a roster person (:meth:`Who.match`);
+    the others are listed in ``plan.unmatched``, one line per event, and not planned."""
     plan = Plan()
-    unknown = sorted({s.person for s in shifts if s.person not in state.people})
-    if unknown and state.people:
-        plan.notes.append(f"not in the roster's people (no roster.person yet): {', '.join(unknown)}")
+    people = state.roster()
+    missed: dict[tuple[int | None, str, Who], list[IcsShift]] = {}
+    seen: set[Who] = set()
     for s in shifts:
+        where = f"{path}:{s.line}" if s.line else f"{path}"
+        found = s.who.match(people)
+        if found is None:
+            missed.setdefault((s.line, s.uid, s.who), []).append(s)
+            continue
+        handle, how = found
+        if s.who not in seen:
+            seen.add(s.who)
+            plan.matched.append((s.who.label, handle, how))
         data = {
             "rotation": rotation,
-            "person": s.person,
+            "person": handle,
             "start": rfc3339(s.start),
             "end": rfc3339(s.end),
             "reason": f"imported from {path.name}",
         }
-        where = f"{path}:{s.line}" if s.line else f"{path}"
         label = f"{where}: event {s.uid or '(no UID)'} at {rfc3339(s.start)}"
         plan.items.append(Item(label, {"type": "roster.override", "data": data}))
+    for (line, uid, who), missing in missed.items():
+        where = f"{path}:{line}" if line else f"{path}"
+        also = [a for a in (*who.emails, *who.names) if a != who.label]
+        more = f" ({', '.join(also)})" if also else ""
+        count = f"{len(missing)} shift{'s' if len(missing) != 1 else ''} from {rfc3339(missing[0].start)}"
+        plan.unmatched.append(f"{where}: event {uid or '(no UID)'}: {who.label}{more}: {count}")
     return plan

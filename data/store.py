@@ -606,6 +606,25 @@ class Store:
     async def people(self) -> list[dict[str, Any]]:
         return await self._all(select(S.roster_people).order_by(S.roster_people.c.handle))
 
+    async def person_emails(self) -> dict[str, str]:
+        """handle -> e-mail, from each person's latest ``roster.person`` that gives a well
+        formed one (an extension member, not projected: docs/roster.md)."""
+        from .models import read_person_email
+
+        e = S.events.c
+        stmt = select(e.raw).where(e.applied.is_(True), e.type == "roster.person").order_by(e.seq)
+        out: dict[str, str] = {}
+        for row in await self._all(stmt):
+            data = orjson.loads(row["raw"]).get("data") or {}
+            handle = data.get("handle")
+            if isinstance(handle, str):
+                email = read_person_email(data)
+                if email is None:
+                    out.pop(handle, None)
+                else:
+                    out[handle] = email
+        return out
+
     async def rotations(self) -> list[dict[str, Any]]:
         rows = await self._all(select(S.rotations).order_by(S.rotations.c.rotation))
         for row in rows:

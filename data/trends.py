@@ -26,7 +26,9 @@ docs/trends.md; in short:
 - **On-call load**, per person: hours on call over the window up to now, from every
   rotation of the region (``roster.segments``: overrides win); incidents worked (opened in
   the window, the person held any role in them at any time); of which as commander; and
-  incidents worked per 12 hours on call.
+  incidents worked per 12 hours on call. A handle that is not in the roster (a typo given a
+  role) is counted as written and marked ``in_roster: false``, so that it can be seen and
+  corrected; with no roster at all, ``in_roster`` is null.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class TrendInput:
     severity_changes: dict[str, tuple[tuple[datetime, int], ...]] = field(default_factory=dict)
     rotations: tuple[Rotation, ...] = ()
     overrides: tuple[Override, ...] = ()
+    people: frozenset[str] = frozenset()  # the roster's handles (``roster.person``)
 
     def first_opened(self) -> datetime | None:
         return min((i.opened_at for i in self.incidents), default=None)
@@ -119,9 +122,10 @@ def input_from_rows(
     events: Iterable[dict[str, Any]] = (),
     rotations: Iterable[Rotation] = (),
     overrides: Iterable[Override] = (),
+    people: Iterable[str] = (),
 ) -> TrendInput:
     """A :class:`TrendInput` from store rows (``Store.incidents``, ``checklist``,
-    ``role_history``, ``events_of_types``)."""
+    ``role_history``, ``events_of_types``) and the roster's handles."""
     facts = []
     for r in incidents:
         opened = _time(r["opened_at"])
@@ -163,7 +167,7 @@ def input_from_rows(
     ]
     return TrendInput(
         tuple(facts), its, spells, {k: tuple(v) for k, v in updates.items()},
-        {k: tuple(v) for k, v in changes.items()}, tuple(rotations), tuple(overrides),
+        {k: tuple(v) for k, v in changes.items()}, tuple(rotations), tuple(overrides), frozenset(people),
     )  # fmt: skip
 
 
@@ -175,7 +179,8 @@ async def load_input(store: Any) -> TrendInput:
     events = await store.events_of_types(("incident.opened", "incident.severity_set", "incident.action"))
     rotations = [Rotation.from_row(r) for r in await store.rotations()]
     overrides = [Override.from_row(o) for o in await store.overrides()]
-    return input_from_rows(rows, items, roles, events, rotations, overrides)
+    people = [p["handle"] for p in await store.people()]
+    return input_from_rows(rows, items, roles, events, rotations, overrides, people)
 
 
 # --- the numbers -------------------------------------------------------------------------
@@ -235,6 +240,7 @@ class PersonLoad:
     on_call_hours: float
     incidents: int  # worked: held any role in it
     as_commander: int
+    in_roster: bool | None = None  # None: the journal has no roster to check against
 
     @property
     def per_12h(self) -> float | None:
@@ -433,7 +439,8 @@ def compute(
                 commanded[r.person].add(r.incident)
     people = set(hours) | set(worked)
     load = sorted(
-        (PersonLoad(p, round(hours.get(p, 0.0), 2), len(worked.get(p, ())), len(commanded.get(p, ())))
+        (PersonLoad(p, round(hours.get(p, 0.0), 2), len(worked.get(p, ())), len(commanded.get(p, ())),
+                    (p in inp.people) if inp.people else None)
          for p in people),
         key=lambda x: (-x.incidents, -x.on_call_hours, x.person),
     )
@@ -497,7 +504,7 @@ def to_json(t: Trends) -> dict[str, Any]:
         },
         "on_call_load": [
             {"person": p.person, "on_call_hours": _num(p.on_call_hours), "incidents": p.incidents,
-             "as_commander": p.as_commander, "incidents_per_12h": _num(p.per_12h)}
+             "as_commander": p.as_commander, "incidents_per_12h": _num(p.per_12h), "in_roster": p.in_roster}
             for p in t.load
         ],
     }
@@ -536,4 +543,5 @@ def rows(t: Trends) -> list[dict[str, Any]]:
         add("on_call_load", "person", p.person, "", "incidents", p.incidents)
         add("on_call_load", "person", p.person, "", "as_commander", p.as_commander)
         add("on_call_load", "person", p.person, "", "incidents_per_12h", _num(p.per_12h))
+        add("on_call_load", "person", p.person, "", "in_roster", p.in_roster)
     return out

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .access import Access
 from .clocks import Clock, Policy, ack_clock, clock_state, item_clock, nearest, t0_of, update_clock
 from .describe import describe
 from .models import TERMINAL_STATUSES, parse_rfc3339
+from .people import People
 from .roster import Override, Rotation
 from .store import Store
 
@@ -43,6 +45,9 @@ class IncidentRow:
     next_clock: Clock | None = None  # the open clock due first (None once it is settled)
     #: who may see its details besides the role holders (``incident.participant_added``)
     participants: tuple[str, ...] = ()
+    #: those of its role holders and participants who are not in the roster (none when the
+    #: journal has no roster): shown marked, "not in the roster" (data/people.py)
+    unlisted: tuple[str, ...] = ()
 
     @property
     def next_due(self) -> datetime | None:
@@ -60,19 +65,20 @@ class IncidentRow:
     def holds_role(self, person: str) -> bool:
         return any(p == person for _, p in self.roles)
 
+    @property
+    def access(self) -> Access:
+        return Access.of(self.id, self.restricted, (p for _, p in self.roles), self.participants)
+
     def visible_to(self, person: str) -> bool:
         """Whether ``person`` may see its details (need-to-know: a role in it, or listed as
-        a participant)."""
-        return not self.restricted or self.holds_role(person) or person in self.participants
+        a participant; data/access.py)."""
+        return not self.restricted or self.access.sees(person)
 
 
 def may_see(inc: dict[str, Any], person: str) -> bool:
     """:meth:`IncidentRow.visible_to` for a store row of ``incidents`` (``Store.incidents``):
-    the one need-to-know rule of the screens, the reports and the exports."""
-    if not inc.get("restricted"):
-        return True
-    roles = inc.get("roles") or {}
-    return person in roles.values() or person in (inc.get("participants") or ())
+    the one need-to-know rule of the screens, the reports and the exports (data/access.py)."""
+    return not inc.get("restricted") or Access.of_row(inc).sees(person)
 
 
 @dataclass(frozen=True)
@@ -270,6 +276,8 @@ async def load_snapshot(
     due: dict[str, list[dict[str, Any]]] = {}
     for item in await store.open_due_items():
         due.setdefault(item["incident"], []).append(item)
+    people = tuple((p["handle"], p["name"], p["tz"]) for p in await store.people())
+    roster = People.of_snapshot(people)
     rows = []
     for inc in incidents:
         clocks = incident_clocks(inc, due.get(inc["id"], []), policy)
@@ -287,6 +295,7 @@ async def load_snapshot(
                 last_seq=inc["last_seq"],
                 roles=tuple(sorted(inc["roles"].items())),
                 participants=tuple(inc.get("participants") or ()),
+                unlisted=roster.unlisted([*inc["roles"].values(), *(inc.get("participants") or ())]),
                 clocks=clocks,
                 next_clock=nearest(clocks) if inc["status"] not in TERMINAL_STATUSES else None,
             )
@@ -296,7 +305,6 @@ async def load_snapshot(
     rows.sort(key=lambda r: (not r.active, r.severity, r.next_due or far, r.opened_at or far))
     rotations = tuple(Rotation.from_row(r) for r in await store.rotations())
     overrides = tuple(Override.from_row(o) for o in await store.overrides())
-    people = tuple((p["handle"], p["name"], p["tz"]) for p in await store.people())
     pending = pending_handoffs(await store.handoffs())
     return Snapshot(tuple(rows), sync, rotations, overrides, people, pending)
 

@@ -17,6 +17,7 @@ from typing import Any
 from textual import work
 from textual.binding import Binding
 
+from data.access import Access, may_act
 from data.text import clean
 from data.views import ChecklistRow
 from screens import dialogs
@@ -27,6 +28,12 @@ from widgets.checklist import ChecklistPane
 INCIDENT_ACTIONS = frozenset({"severity", "status", "role", "note", "record_action", "add_item", "participants",
                               "reveal"})  # fmt: skip
 ITEM_ACTIONS = frozenset({"item_done", "item_block", "item_skip", "item_state"})
+#: the event each action writes, for the need-to-know rule (data.access.may_act); the others
+#: (revealing: its audit event is not incident-scoped) need sight of the details
+WRITES = {"severity": "incident.severity_set", "status": "incident.status_set", "role": "incident.role_set",
+          "participants": "incident.participant_added", "note": "incident.note", "record_action": "incident.action",
+          "add_item": "checklist.added", "item_done": "checklist.set", "item_block": "checklist.set",
+          "item_skip": "checklist.set", "item_state": "checklist.set"}  # fmt: skip
 
 ACTION_BINDINGS = [
     Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
@@ -57,8 +64,16 @@ class Subject:
     severity: int
     status: str
     commander: str | None
-    visible: bool  # whether the actor may see (and so act on) its details
+    visible: bool  # whether the actor may see its details
     participants: tuple[str, ...] = ()
+    access: Access | None = None  # who may act on it (data/access.py); None: as ``visible`` says
+
+    def refusal(self, actor: str, action: str) -> str | None:
+        """Why ``actor`` may not take ``action`` on it (None: they may)."""
+        etype = WRITES.get(action)
+        if self.access is not None and etype is not None:
+            return may_act(self.access, actor, etype)
+        return None if self.visible else f"{self.id} is restricted: only its role holders and participants can act on it"
 
 
 class IncidentActions:
@@ -90,25 +105,25 @@ class IncidentActions:
             return self.subject() is not None
         if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
             s = self.subject()
-            if s is None or not s.visible:
+            if s is None or s.refusal(self.app.settings.actor, action) is not None:
                 return False
             return action in INCIDENT_ACTIONS or self.query_one(ChecklistPane).selected_row() is not None
         return True
 
-    def _target(self) -> Subject | None:
-        """The subject if the actor may act on it; else None, and a message saying why."""
+    def _target(self, action: str) -> Subject | None:
+        """The subject if the actor may take ``action`` on it; else None, and a message
+        saying why (the rule: data.access.may_act, the same as the append command's)."""
         if read_only(self.app):
             self.notify(OBSERVER_MESSAGE, severity="warning", markup=False)
             return None
         s = self.subject()
-        if s is not None and not s.visible:
-            self.notify(f"{s.id} is restricted: only its role holders and participants can act on it.",
-                        severity="warning", markup=False)  # fmt: skip
+        if s is not None and (why := s.refusal(self.app.settings.actor, action)) is not None:
+            self.notify(f"{why}.", severity="warning", markup=False)
             return None
         return s
 
-    def _target_item(self) -> tuple[Subject, ChecklistRow] | None:
-        s = self._target()
+    def _target_item(self, action: str) -> tuple[Subject, ChecklistRow] | None:
+        s = self._target(action)
         if s is None:
             return None
         item = self.query_one(ChecklistPane).selected_row()
@@ -121,32 +136,32 @@ class IncidentActions:
         dialogs.open_dialog(self.app, dialog)
 
     def action_severity(self) -> None:
-        if s := self._target():
+        if s := self._target("severity"):
             self._dialog(dialogs.SeverityDialog(s.id, {"severity": s.severity}))
 
     def action_status(self) -> None:
-        if s := self._target():
+        if s := self._target("status"):
             self._dialog(dialogs.StatusDialog(s.id, {"status": s.status}))
 
     def action_role(self) -> None:
-        if s := self._target():
+        if s := self._target("role"):
             self._dialog(dialogs.RoleDialog(s.id, {"role": "commander", "person": s.commander or ""}))
 
     def action_participants(self) -> None:
         """Only someone who may see the incident adds (or removes) participants."""
-        if s := self._target():
+        if s := self._target("participants"):
             self._dialog(dialogs.ParticipantDialog(s.id, {"participants": s.participants}))
 
     def action_note(self) -> None:
-        if s := self._target():
+        if s := self._target("note"):
             self._dialog(dialogs.NoteDialog(s.id))
 
     def action_record_action(self) -> None:
-        if s := self._target():
+        if s := self._target("record_action"):
             self._dialog(dialogs.ActionDialog(s.id))
 
     def action_add_item(self) -> None:
-        if s := self._target():
+        if s := self._target("add_item"):
             items = {r.item for r in self.query_one(ChecklistPane).items}
             self._dialog(dialogs.ChecklistAddDialog(s.id, {"items": items}))
 
@@ -159,7 +174,7 @@ class IncidentActions:
 
     def action_reveal(self) -> None:
         """Ask which entry and why; write audit.reveal; then show that entry unmasked."""
-        if not (s := self._target()):
+        if not (s := self._target("reveal")):
             return
         from screens.reveal import RevealDialog
 
@@ -184,7 +199,7 @@ class IncidentActions:
             self.app.push_screen(PostmortemScreen(s.id))
 
     def _item_dialog(self, state: str | None) -> None:
-        if target := self._target_item():
+        if target := self._target_item("item_state"):
             s, item = target
             if state is None:  # the toggle
                 state = "done" if item.state != "done" else "open"
@@ -194,7 +209,7 @@ class IncidentActions:
 
     def action_item_done(self) -> None:
         """Done needs no note: written at once."""
-        if target := self._target_item():
+        if target := self._target_item("item_done"):
             s, item = target
             self.write_now([{"type": "checklist.set", "incident": s.id, "data": {"item": item.item, "state": "done"}}],
                            f"{clean(item.item)} marked done")  # fmt: skip

@@ -17,13 +17,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
+from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
 from data import clock
 from data.commands import AppendRefused, build_events
 from data.models import CATEGORIES, CHECKLIST_STATES, REGIONS, ROLES, SOURCES, STATUSES, TEAMS
+from data.people import ME, People
 from data.text import clean
 
 ACTION_KINDS = (
@@ -106,6 +108,8 @@ class FormDialog(ModalScreen[bool]):
     FormDialog #buttons { height: auto; margin-top: 1; align-horizontal: right; }
     FormDialog #buttons Button { margin-left: 2; }
     FormDialog SelectionList { height: auto; max-height: 7; }
+    FormDialog .anyway { display: none; }
+    FormDialog .anyway.shown { display: block; }
     """
 
     def __init__(self, incident: str | None = None, context: dict[str, Any] | None = None) -> None:
@@ -143,6 +147,16 @@ class FormDialog(ModalScreen[bool]):
         yield Label(label, classes="field-label")
         yield widget
         yield Static("", id=f"{widget.id}-error", classes="error")
+
+    def person_field(self, label: str, field_id: str, value: str = "") -> ComposeResult:
+        """A field that names a person: see :func:`person_widgets`."""
+        yield Label(label, classes="field-label")
+        yield from person_widgets(self.app, field_id, value)
+        yield Static("", id=f"{field_id}-error", classes="error")
+
+    def person(self, field_id: str, *, required: bool = True) -> str | None:
+        """The handle a person field names: see :func:`resolve_person`."""
+        return resolve_person(self, field_id, required=required)
 
     def value(self, field_id: str) -> Any:
         widget = self.query_one(f"#{field_id}")
@@ -245,6 +259,67 @@ class FieldError(ValueError):
         self.errors = [(field, message), *more]
 
 
+# --- people, not strings (data/people.py) ---------------------------------------------------
+
+
+def roster_of(app: Any) -> People:
+    """The roster's people as the console last saw them."""
+    snap = getattr(app, "last_snapshot", None)
+    return People.of_snapshot(snap.people if snap is not None else ())
+
+
+def person_widgets(app: Any, field_id: str, value: str = "") -> ComposeResult:
+    """A person field: an Input completing (→) from ``me`` and the roster's handles and
+    names, and the hidden "use anyway" box :func:`resolve_person` shows for a handle that
+    is not in the roster. A screen that has one gives it the ``.anyway``/``.shown`` CSS."""
+    people = roster_of(app)
+    me = app.settings.actor
+    hint = f"a handle or a name (→ completes); {ME} = {me}" if people.checks else f"a handle; {ME} = {me}"
+    yield Input(value, id=field_id, placeholder=hint, max_length=200,
+                suggester=SuggestFromList(people.completions(me), case_sensitive=False))  # fmt: skip
+    yield Checkbox("", id=f"{field_id}-anyway", classes="anyway")
+
+
+def resolve_person(screen: Screen[Any], field_id: str, *, required: bool = True) -> str | None:
+    """The handle the field ``field_id`` names: ``me`` (the console's actor), or a roster
+    person by handle (``@`` and case do not count), name or e-mail.
+
+    Anything else is not in the roster: the first time, the field's "use anyway" box is
+    shown, focused and unticked, and FieldError says so (with the handles it looks like);
+    submitted again with the box ticked for that same handle, it is taken as typed. With
+    no roster at all there is nothing to check against and every handle is taken. Empty:
+    None, or FieldError when ``required``."""
+    text = screen.query_one(f"#{field_id}", Input).value.strip()
+    box = screen.query_one(f"#{field_id}-anyway", Checkbox)
+    if not text:
+        box.remove_class("shown")
+        if required:
+            raise FieldError(field_id, f"give a handle ({ME} is you)")
+        return None
+    me = screen.app.settings.actor  # type: ignore[attr-defined]
+    bare = text.removeprefix("@").strip()
+    people = roster_of(screen.app)
+    handle = people.find(text, me)
+    if handle is not None or not people.checks:
+        box.remove_class("shown")
+        return handle or bare
+    confirmed: dict[str, str] | None = getattr(screen, "_anyway_for", None)
+    if confirmed is None:  # field id -> the handle its "use anyway" box was shown for
+        confirmed = {}
+        setattr(screen, "_anyway_for", confirmed)  # noqa: B010 (any screen with person widgets)
+    if box.value and box.has_class("shown") and confirmed.get(field_id) == bare:
+        return bare
+    confirmed[field_id] = bare
+    box.value = False
+    box.label = Text(f"use “{clean(bare, 64)}” anyway: it is not in the roster")
+    box.add_class("shown")
+    box.focus()
+    like = people.close_to(bare)
+    hint = f" (did you mean {' or '.join(like)}?)" if like else ""
+    raise FieldError(field_id, f"{bare} is not in the roster{hint}: correct it, or tick “use anyway” "
+                               "(space) and submit again (ctrl+s); it will be marked as not in the roster")  # fmt: skip
+
+
 def _options(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v.replace("_", " "), v) for v in values]
 
@@ -259,7 +334,7 @@ class NewIncidentDialog(FormDialog):
     TITLE = "Open an incident"
     MEMBERS = {"incident": "incident-id", "data.title": "title", "data.category": "category",
                "data.severity": "severity", "data.source": "source", "data.regions": "regions",
-               "data.summary": "summary", "data.restricted": "restricted"}  # fmt: skip
+               "data.summary": "summary", "data.restricted": "restricted", "data.person": "commander"}  # fmt: skip
 
     DEFAULT_CSS = """
     NewIncidentDialog > #dialog { width: 120; }
@@ -280,7 +355,7 @@ class NewIncidentDialog(FormDialog):
                 yield from self.labelled(
                     "Regions", SelectionList[str](*[(r, r) for r in REGIONS], id="regions")
                 )
-                yield Checkbox("Restricted: need-to-know", id="restricted")
+                yield Checkbox("Restricted: need-to-know (you take part in it)", id="restricted")
                 yield Static("", id="restricted-error", classes="error")
             with Vertical():
                 yield from self.labelled(
@@ -291,6 +366,7 @@ class NewIncidentDialog(FormDialog):
                 yield from self.labelled(
                     "Source", Select(_options(SOURCES), id="source", prompt="Choose a source")
                 )
+                yield from self.person_field("Commander (empty: none yet)", "commander", ME)
 
     def subtitle(self) -> str:
         return "Everything here is written to the shared journal."
@@ -318,9 +394,18 @@ class NewIncidentDialog(FormDialog):
             data["summary"] = summary
         if self.value("restricted"):
             data["restricted"] = True
+        commander = self.person("commander", required=False)
         inc = self.value("incident-id").strip().upper()
         self.incident = inc
-        return [{"type": "incident.opened", "incident": inc, "data": data}]
+        # in the same batch (data/access.py): the opener takes part in a restricted incident,
+        # and the commander is named (the opener unless the form says otherwise)
+        events = [{"type": "incident.opened", "incident": inc, "data": data}]
+        if data.get("restricted"):
+            me = self.app.settings.actor  # type: ignore[attr-defined]
+            events.append(self.scoped("incident.participant_added", {"person": me, "reason": "opened it"}))
+        if commander is not None:
+            events.append(self.scoped("incident.role_set", {"role": "commander", "person": commander}))
+        return events
 
 
 class SeverityDialog(FormDialog):
@@ -368,13 +453,10 @@ class RoleDialog(FormDialog):
                 _options(ROLES), id="role", value=self.context.get("role", "commander"), allow_blank=False
             ),
         )
-        yield from self.labelled(
-            "Person (a handle; leave empty to clear the role)",
-            Input(self.context.get("person", ""), id="person"),
-        )
+        yield from self.person_field("Person (leave empty to clear the role)", "person", self.context.get("person", ""))
 
     def build(self) -> list[dict[str, Any]]:
-        person = self.value("person").strip() or None
+        person = self.person("person", required=False)
         return [self.scoped("incident.role_set", {"role": self.value("role"), "person": person})]
 
 
@@ -395,15 +477,22 @@ class ParticipantDialog(FormDialog):
             Select([("Add a participant", "add"), ("Remove a participant", "remove")], id="change",
                    value=self.context.get("change", "add"), allow_blank=False),
         )  # fmt: skip
-        yield from self.labelled("Person (a handle)", Input(self.context.get("person", ""), id="person"))
+        yield from self.person_field("Person", "person", self.context.get("person", ""))
         yield from self.labelled("Reason (optional: why they need to know)", Input(id="reason"))
 
     def build(self) -> list[dict[str, Any]]:
-        person = self.value("person").strip()
-        if not person:
-            raise FieldError("person", "give a handle")
         current = set(self.context.get("participants", ()))
         change = self.value("change")
+        if change == "remove":  # one of the participants, as listed, in the roster or not
+            text = self.value("person").strip()
+            me = self.app.settings.actor  # type: ignore[attr-defined]
+            person = text.removeprefix("@").strip()
+            if person not in current:
+                person = roster_of(self.app).find(text, me) or person
+            if not person:
+                raise FieldError("person", "give a handle")
+        else:
+            person = self.person("person") or ""
         if change == "add" and person in current:
             raise FieldError("person", f"{person} is already a participant")
         if change == "remove" and person not in current:

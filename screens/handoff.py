@@ -42,7 +42,7 @@ from data.roster import ALL, regions, zone
 from data.text import clean
 from data.views import Snapshot, SyncState, age, countdown
 from data.wellbeing import label as wellbeing_label
-from screens.dialogs import FieldError, FormDialog
+from screens.dialogs import FieldError, FormDialog, person_widgets, resolve_person
 from screens.observer import blocks
 from widgets.checklist import URGENCY
 from widgets.status import StatusBar
@@ -647,6 +647,11 @@ class NotesDialog(_Modal):
 
 
 class PeopleDialog(_Modal):
+    DEFAULT_CSS = """
+    PeopleDialog .anyway { display: none; }
+    PeopleDialog .anyway.shown { display: block; }
+    """
+
     def __init__(self, outgoing: str | None, incoming: str | None) -> None:
         super().__init__()
         self.outgoing = outgoing or ""
@@ -655,10 +660,10 @@ class PeopleDialog(_Modal):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text("Who hands over to whom"), classes="title")
-            yield Label("Outgoing commander (handle)", classes="field-label")
-            yield Input(self.outgoing, id="outgoing", max_length=64)
-            yield Label("Incoming commander (handle): the one who must acknowledge", classes="field-label")
-            yield Input(self.incoming, id="incoming", max_length=64)
+            yield Label("Outgoing commander", classes="field-label")
+            yield from person_widgets(self.app, "outgoing", self.outgoing)
+            yield Label("Incoming commander: the one who must acknowledge", classes="field-label")
+            yield from person_widgets(self.app, "incoming", self.incoming)
             yield Static("", id="people-error", classes="field-label")
             yield from self.buttons()
 
@@ -667,10 +672,13 @@ class PeopleDialog(_Modal):
         self.action_save()
 
     def action_save(self) -> None:
-        out = self.query_one("#outgoing", Input).value.strip()
-        inc = self.query_one("#incoming", Input).value.strip()
-        if not out or not inc:
-            self.query_one("#people-error", Static).update(Text("Give both handles.", style="bold red"))
+        try:  # people from the roster; another needs its "use anyway" ticked (screens/dialogs.py)
+            out = resolve_person(self, "outgoing")
+            inc = resolve_person(self, "incoming")
+        except FieldError as exc:
+            field, message = exc.errors[0]
+            which = "Outgoing" if field == "outgoing" else "Incoming"
+            self.query_one("#people-error", Static).update(Text(f"{which}: {message}", style="bold red"))
             return
         self.dismiss((out, inc))
 

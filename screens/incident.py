@@ -15,10 +15,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from data import clock
+from data.access import Access
+from data.people import NOT_LISTED
 from data.postmortem import duration
 from data.text import clean
 from data.views import Snapshot, incident_clocks, load_checklist, load_timeline, may_see, parse_time
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
+from screens.dialogs import roster_of
 from screens.wellbeing import exposure_changed
 from widgets.checklist import ChecklistPane
 from widgets.status import StatusBar
@@ -150,10 +153,12 @@ class IncidentScreen(IncidentActions, Screen[None]):
             timeline.empty("Restricted: details are shown to its role holders and participants.")
             checklist.show(self.incident, (), now, response)
         else:
+            people = roster_of(self.app)
             for h in history:
                 start, end = parse_time(h["start_ts"]), parse_time(h["end_ts"])
+                who = clean(h["person"], 30) + ("" if people.knows(h["person"]) else f" ({NOT_LISTED})")
                 roles.add_row(
-                    Text(h["role"]), Text(clean(h["person"], 30), style="bold" if end is None else ""),
+                    Text(h["role"]), Text(who, style="bold" if end is None else ""),
                     Text(fmt_time(start)), Text(fmt_time(end) if end else "now"), Text(duration(start, end or now)),
                 )  # fmt: skip
             timeline.show(self.incident, entries)
@@ -181,10 +186,15 @@ class IncidentScreen(IncidentActions, Screen[None]):
             "Regions",
             ", ".join(inc["regions"]) + ("    RESTRICTED (need-to-know)" if inc["restricted"] else ""),
         )
-        roles = ", ".join(f"{r}: {p}" for r, p in sorted(inc["roles"].items())) or "none yet"
+        people = roster_of(self.app)
+
+        def who(p: str) -> str:  # a handle not in the roster is marked (data/people.py)
+            return p if people.knows(p) else f"{p} ({NOT_LISTED})"
+
+        roles = ", ".join(f"{r}: {who(p)}" for r, p in sorted(inc["roles"].items())) or "none yet"
         line("Roles", roles)
         if inc.get("participants") or inc["restricted"]:
-            line("Participants", ", ".join(inc.get("participants") or ()) or "none (role holders only)")
+            line("Participants", ", ".join(who(p) for p in inc.get("participants") or ()) or "none (role holders only)")
         if visible and inc["summary"]:
             line("Summary", inc["summary"], reveal="summary" in self.revealed_fields)
         opened = parse_time(inc["detected_at"]) or parse_time(inc["opened_at"])
@@ -239,7 +249,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
             return None
         r = self.row
         return Subject(self.incident, r["severity"], r["status"], r["roles"].get("commander"), self.visible(),
-                       tuple(r.get("participants") or ()))  # fmt: skip
+                       tuple(r.get("participants") or ()), Access.of_row(r))  # fmt: skip
 
     @on(DataTable.RowSelected, "#checklist")
     def _item_chosen(self, _: DataTable.RowSelected) -> None:

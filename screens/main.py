@@ -374,7 +374,7 @@ class MainScreen(IncidentActions, Screen[None]):
         if row is None:
             return None
         return Subject(row.id, row.severity, row.status, row.commander, row.visible_to(self.actor),
-                       row.participants)  # fmt: skip
+                       row.participants, row.access)  # fmt: skip
 
     # --- revealing identifiers (screens/reveal.py, docs/privacy.md) -------------------
 

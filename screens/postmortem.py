@@ -474,18 +474,19 @@ class ActionAddDialog(_PmDialog):
             "Kind", Select(_options(PM_ACTION_KINDS), id="kind", value="prevent", allow_blank=False)
         )
         yield from self.labelled("What will be done", Input(id="text"))
-        yield from self.labelled("Owner (a handle)", Input(self.context.get("owner", ""), id="owner"))
+        yield from self.person_field("Owner", "owner", self.context.get("owner", ""))
         yield from self.labelled("Due (28d, 8w as 56d, an RFC 3339 time, or empty)", Input(id="due"))
         yield from self.labelled("Action id (optional; made from the text)", Input(id="action"))
 
     def build(self) -> list[dict[str, Any]]:
         text = self.value("text").strip()
-        owner = self.value("owner").strip()
         problems: list[tuple[str | None, str]] = []
         if not text:
             problems.append(("text", "say what will be done"))
-        if not owner:
-            problems.append(("owner", "give the owner's handle"))
+        try:
+            owner = self.person("owner") or ""
+        except FieldError as exc:
+            problems += exc.errors
         try:
             due = parse_due(self.value("due"))
         except ValueError as exc:

@@ -183,7 +183,13 @@ def render_load(t: Trends) -> Text:
     top = max(p.incidents for p in t.load)
     out.append(f"{'person':<11}{'on call':>8}  {'incidents worked':<17}{'IC':>4} {'per 12h':>8}\n", "bold")
     for p in t.load[:LOAD_ROWS]:
-        out.append(f"{clean(p.person, 10):<11}")
+        if p.in_roster is False:  # a handle not in the roster: marked, not hidden (data/trends.py)
+            name = clean(p.person, 9)
+            out.append(name)
+            out.append("?", "bold")
+            out.append(" " * (10 - len(name)))
+        else:
+            out.append(f"{clean(p.person, 10):<11}")
         out.append(f"{p.on_call_hours:>7.0f}h  " if p.on_call_hours else f"{'–':>8}  ")
         out.append(f"{bar(p.incidents, top, 12):<12}", ACCENT)
         out.append(f" {p.incidents:>3} {p.as_commander:>4} ")
@@ -198,6 +204,8 @@ def render_load(t: Trends) -> Text:
     if len(t.load) > LOAD_ROWS:
         out.append(f"… and {len(t.load) - LOAD_ROWS} more (warroom report trends)\n", "dim")
     out.append("on call: rotation hours · worked: held a role\nIC: as commander · ! over 2 worked per 12 h on call", "dim")
+    if any(p.in_roster is False for p in t.load[:LOAD_ROWS]):
+        out.append("\n? not in the roster (a handle as typed)", "dim")
     return out
 
 

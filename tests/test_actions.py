@@ -144,8 +144,9 @@ async def test_open_incident_form_writes_the_incident_and_its_procedure(tmp_path
 
         template = load_templates().templates["self_harm"]
         applies = [i.id for i in template.items if i.applies(1, ["UK", "AU"])]
+        assert dialog.query_one("#commander", Input).value == "me"  # the opener, unless changed
         t_before = datetime.now(UTC)
-        line, *items = await submit(pilot, app, dialog, "title", 0, count=1 + len(applies))
+        line, participant, commander, *items = await submit(pilot, app, dialog, "title", 0, count=3 + len(applies))
         t_after = datetime.now(UTC)
 
         assert event_of(line) == (
@@ -156,6 +157,11 @@ async def test_open_incident_form_writes_the_incident_and_its_procedure(tmp_path
             ACTOR,
         )  # fmt: skip
         assert line["v"] == 1 and line["prev"] is None and line["id"] and line["ts"].endswith("Z")
+        # in the same batch, the opener takes part in the restricted incident and commands it
+        assert event_of(participant) == ("incident.participant_added", "INC-FORM-1",
+                                         {"person": ACTOR, "reason": "opened it"}, ACTOR)  # fmt: skip
+        assert event_of(commander) == ("incident.role_set", "INC-FORM-1",
+                                       {"role": "commander", "person": ACTOR}, ACTOR)  # fmt: skip
         # the self-harm procedure's items that apply to a severity-1 UK/AU incident, in its
         # order, in the same batch; due times from T0 (no detected_at: when it was opened)
         assert [i["data"]["item"] for i in items] == applies and len(applies) >= 5
@@ -174,9 +180,54 @@ async def test_open_incident_form_writes_the_incident_and_its_procedure(tmp_path
         assert cell(main, "INC-FORM-1", "sev") == "S1"
         assert cell(main, "INC-FORM-1", "category") == "self-harm"
         assert cell(main, "INC-FORM-1", "status") == "new"
-        # need-to-know: nobody holds a role yet, so this console does not see the title
-        assert cell(main, "INC-FORM-1", "title") == "restricted"
+        # need-to-know: its opener sees it (a participant, and its commander)
+        assert cell(main, "INC-FORM-1", "title") == "[R] EDR: welfare concern, ref 4411"
+        assert cell(main, "INC-FORM-1", "commander") == ACTOR
         assert main.query_one(IncidentQueue).has_focus
+
+
+async def test_the_opener_of_a_restricted_incident_can_act_on_it(tmp_path: Path) -> None:
+    """Opened from the form with Restricted ticked and no commander: the opener takes part
+    in it, so every key works for them, and the palette offers the commands."""
+    settings = settings_for(tmp_path)
+    settings.journal.touch()
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, [])
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        dialog.query_one("#incident-id", Input).value = "INC-MINE"
+        dialog.query_one("#title", Input).value = "Leak of the payroll export"
+        dialog.query_one("#category", Select).value = "data_security"
+        dialog.query_one("#severity", Select).value = 1
+        dialog.query_one("#source", Select).value = "employee"
+        dialog.query_one("#regions", SelectionList).select("UK")
+        dialog.query_one("#restricted", Checkbox).value = True
+        dialog.query_one("#commander", Input).value = ""  # nobody commands it yet
+        dialog.query_one("#title", Input).focus()
+        await pilot.pause()
+        await pilot.press("enter")  # one batch: written whole or not at all
+        await wait_for(pilot, lambda: app.screen is main and journal_lines(settings.journal), what="the form")
+        written = journal_lines(settings.journal)
+        assert [e["type"] for e in written[:2]] == ["incident.opened", "incident.participant_added"]
+        assert "incident.role_set" not in {e["type"] for e in written}
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-MINE"], what="the new row")
+        await select_incident(pilot, main, "INC-MINE")
+        kinds = {"r": dialogs.RoleDialog, "u": dialogs.ParticipantDialog, "s": dialogs.SeverityDialog,
+                 "a": dialogs.NoteDialog, "k": dialogs.ActionDialog, "x": dialogs.StatusDialog}  # fmt: skip
+        for key, kind in kinds.items():
+            app._notifications.clear()
+            await open_dialog(pilot, app, key, kind)
+            assert not [n.message for n in app._notifications if "restricted" in n.message], key
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is main, what=f"{key!r} closed")
+        titles = {c.title for c in app.get_system_commands(main)}
+        assert {"Incident: Add note", "Incident: Add or remove participant"} <= titles
+        # and what it writes is accepted: a note
+        before = len(journal_lines(settings.journal))
+        dialog = await open_dialog(pilot, app, "a", dialogs.NoteDialog)
+        dialog.query_one("#text", Input).value = "Scope confirmed with payroll"
+        [note] = await submit(pilot, app, dialog, "text", before)
+        assert event_of(note) == ("incident.note", "INC-MINE", {"text": "Scope confirmed with payroll"}, ACTOR)
 
 
 async def test_open_incident_form_empty_title_writes_nothing(tmp_path: Path) -> None:

@@ -567,9 +567,11 @@ WORKED_BATCH = [
     {"type": "checklist.added", "incident": "INC-1", "data": {"item": "verify", "text": "Verify the requester", "team": "le_response", "due": "2026-11-01T09:30:00Z", "basis": "good faith"}, "ts": "2026-11-01T09:03:00Z", "id": "e4"},
     {"type": "checklist.set", "incident": "INC-1", "data": {"item": "verify", "state": "blocked", "note": "No answer, \"retrying\", later"}, "ts": "2026-11-01T09:04:00Z", "id": "e5", "actor": "eli"},
     {"type": "incident.note", "incident": "INC-1", "data": {"text": "Called back, line 1,\nline 2"}, "ts": "2026-11-01T09:05:00Z", "id": "e6"},
+    # its opener takes part in it (else append would add this, right after its opening)
+    {"type": "incident.participant_added", "incident": "INC-1", "data": {"person": "amara"}, "ts": "2026-11-01T09:05:30Z", "id": "e6p"},
     {**opened_input("INC-2", title="Spam surge", category="other", severity=4, source="employee", regions=["EU"]), "ts": "2026-11-01T09:06:00Z", "id": "e7"},
 ]  # fmt: skip
-#: a non-UTF-8 line from a broken writer, line 8
+#: a non-UTF-8 line from a broken writer, line 9
 BAD_LINE = b'{"v":1,"id":"bad","note":"caf\xe9 \xff"}'
 EXPORTS = [
     ("incidents", "json"), ("incidents", "csv"), ("timeline-INC-1", "json"), ("timeline", "csv"),
@@ -629,14 +631,14 @@ def test_export_incidents_json_and_csv(worked: dict[str, Any]) -> None:
     assert (r["acknowledged_at"], r["contained_at"], r["resolved_at"], r["closed_at"]) == (
         "2026-11-01T09:01:00Z", "2026-11-01T09:02:00Z", None, None,
     )  # fmt: skip
-    assert (r["updated_at"], r["events"]) == ("2026-11-01T09:05:00Z", 6)
+    assert (r["updated_at"], r["events"]) == ("2026-11-01T09:05:30Z", 7)
 
     header, crow = _csv(worked["exports"]["incidents", "csv"])
     assert header == INCIDENT_FIELDS
     assert [c["id"] for c in crow] == ["INC-1", "INC-2"]
     c = crow[0]
     assert c["title"] == OPENED_DATA["title"]
-    assert (c["severity"], c["status"], c["restricted"], c["events"]) == ("1", "contained", "true", "6")
+    assert (c["severity"], c["status"], c["restricted"], c["events"]) == ("1", "contained", "true", "7")
     assert c["regions"] == "US;UK"
     assert c["roles"] == "commander=amara"
     assert c["resolved_at"] == ""  # null is an empty cell
@@ -646,11 +648,12 @@ def test_export_incidents_json_and_csv(worked: dict[str, Any]) -> None:
 
 def test_export_timeline_json_and_csv(worked: dict[str, Any]) -> None:
     rows = json.loads(worked["exports"]["timeline-INC-1", "json"])
-    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
     assert all(set(r) == set(TIMELINE_FIELDS) for r in rows)
-    assert [r["id"] for r in rows] == ["e1", "e2", "e3", "e4", "e5", "e6"]
+    assert [r["id"] for r in rows] == ["e1", "e2", "e3", "e4", "e5", "e6", "e6p"]
     assert [r["type"] for r in rows] == [
         "incident.opened", "incident.role_set", "incident.status_set", "checklist.added", "checklist.set", "incident.note",
+        "incident.participant_added",
     ]  # fmt: skip
     assert rows[4]["actor"] == "eli"
     assert rows[5]["text"] == "Called back, line 1,\nline 2"
@@ -662,11 +665,11 @@ def test_export_timeline_json_and_csv(worked: dict[str, Any]) -> None:
 
     header, crow = _csv(worked["exports"]["timeline", "csv"])
     assert header == TIMELINE_FIELDS
-    assert [c["id"] for c in crow] == ["e1", "e2", "e3", "e4", "e5", "e6", "e7"]
+    assert [c["id"] for c in crow] == ["e1", "e2", "e3", "e4", "e5", "e6", "e6p", "e7"]
     assert crow[5]["text"] == "Called back, line 1,\nline 2"
     assert crow[5]["seq"] == "6"
     assert crow[4]["ts"] == "2026-11-01T09:04:00Z"
-    assert crow[6]["incident"] == "INC-2"
+    assert crow[7]["incident"] == "INC-2"
 
 
 def test_export_checklist_json_and_csv(worked: dict[str, Any]) -> None:
@@ -694,7 +697,7 @@ def test_export_checklist_json_and_csv(worked: dict[str, Any]) -> None:
 def test_export_quarantine_json_and_csv(worked: dict[str, Any]) -> None:
     (row,) = json.loads(worked["exports"]["quarantine", "json"])
     assert set(row) == set(QUARANTINE_FIELDS)
-    assert row["line"] == 8
+    assert row["line"] == 9
     assert "UTF-8" in row["reason"]
     assert row["size"] == len(BAD_LINE)
     assert row["raw"] == '{"v":1,"id":"bad","note":"caf\\xe9 \\xff"}'  # shown escaped
@@ -704,7 +707,7 @@ def test_export_quarantine_json_and_csv(worked: dict[str, Any]) -> None:
     header, (c,) = _csv(worked["exports"]["quarantine", "csv"])
     assert header == QUARANTINE_FIELDS
     assert c["raw"] == row["raw"]
-    assert c["line"] == "8"
+    assert c["line"] == "9"
     assert c["reason"] == row["reason"]
 
 
@@ -736,8 +739,8 @@ async def test_rebuild(worked: dict[str, Any]) -> None:
     res = json.loads(out(proc))
     assert res["rebuilt"]
     assert (res["lines"], res["ingested"], res["quarantined"], res["offset"]) == (
+        9,
         8,
-        7,
         1,
         journal.stat().st_size,
     )

@@ -295,3 +295,112 @@ def test_exports_and_reports_withhold_details_from_non_participants(tmp_path: Pa
         assert NOTE in seen["export timeline json"] and ITEM in seen["export checklist csv"]
         assert ITEM in seen["export quarantine json"]
         assert SECRET in seen["handoff md"] and SECTION in seen["postmortem"]
+
+
+# --- the command line applies the console's rule (data/access.py) --------------------------
+
+
+def _append(settings: Any, actor: str, *args: str, stdin: str | None = None) -> Any:
+    return CliRunner().invoke(
+        cli_main, ["--journal", str(settings.journal), "--db", str(settings.db), "--actor", actor, "append", *args],
+        input=stdin, catch_exceptions=False,
+    )  # fmt: skip
+
+
+def _note(settings: Any, actor: str, text: str = "A note") -> Any:
+    return _append(settings, actor, "--type", "incident.note", "--incident", "INC-R", "--data",
+                   json.dumps({"text": text}))  # fmt: skip
+
+
+def test_append_to_a_restricted_incident_needs_a_role_or_to_take_part(tmp_path: Path) -> None:
+    import asyncio
+
+    settings = settings_for(tmp_path)
+    asyncio.run(seed(settings, [*restricted_journal(), added("ana")]))
+    before = len(journal_lines(settings.journal))
+    refused = _note(settings, "zed")
+    assert refused.exit_code == 2
+    assert "INC-R is restricted: only its role holders and participants can act on it" in refused.stderr
+    assert "nothing was written" in refused.stderr
+    assert len(journal_lines(settings.journal)) == before
+    # adding oneself is refused too: someone holds a role in it
+    joined = _append(settings, "zed", "--type", "incident.participant_added", "--incident", "INC-R",
+                     "--data", '{"person": "zed"}')  # fmt: skip
+    assert joined.exit_code == 2 and "INC-R is restricted" in joined.stderr
+    for actor in ("ana", "boss"):  # a participant, a role holder
+        result = _note(settings, actor, f"From {actor}")
+        assert result.exit_code == 0, result.stderr
+    assert [(e["actor"], e["data"]["text"]) for e in journal_lines(settings.journal)[before:]] == [
+        ("ana", "From ana"), ("boss", "From boss")]  # fmt: skip
+    # in one batch, as it goes: ana adds zed, then zed writes
+    batch = "\n".join(json.dumps(e) for e in [
+        {**added("zed"), "actor": "ana"},
+        {"type": "incident.note", "incident": "INC-R", "data": {"text": "Joined"}, "actor": "zed"},
+    ])  # fmt: skip
+    assert _append(settings, "ana", stdin=batch).exit_code == 0
+    assert journal_lines(settings.journal)[-1]["actor"] == "zed"
+
+
+def test_append_of_a_restricted_opening_makes_its_opener_a_participant(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    data = {"title": SECRET, "category": "data_security", "severity": 1, "source": "employee",
+            "regions": ["UK"], "restricted": True}  # fmt: skip
+    result = _append(settings, "amara", "--type", "incident.opened", "--incident", "INC-R", "--data", json.dumps(data))
+    assert result.exit_code == 0, result.stderr
+    assert "INC-R is restricted: its opener amara takes part in it" in result.stderr
+    lines = journal_lines(settings.journal)
+    assert result.stdout.split() == [e["id"] for e in lines]
+    assert [(e["type"], e["actor"], e["data"].get("person")) for e in lines] == [
+        ("incident.opened", "amara", None), ("incident.participant_added", "amara", "amara")]  # fmt: skip
+    assert lines[1]["ts"] == lines[0]["ts"]
+    assert _note(settings, "amara").exit_code == 0
+    assert _note(settings, "zed").exit_code == 2
+    # a batch that adds its opener already gets no second one
+    batch = "\n".join(json.dumps(e) for e in [
+        {"type": "incident.opened", "incident": "INC-S", "data": data},
+        {"type": "incident.participant_added", "incident": "INC-S", "data": {"person": "amara"}},
+    ])  # fmt: skip
+    result = _append(settings, "amara", stdin=batch)
+    assert result.exit_code == 0 and "takes part" not in result.stderr
+    assert len(result.stdout.split()) == 2
+
+
+def test_a_restricted_incident_nobody_takes_part_in_can_be_given_people(tmp_path: Path) -> None:
+    """Opened before openers took part (or everyone removed): anyone may add a participant or
+    set a role, and nothing else, until someone holds a role or takes part."""
+    import asyncio
+
+    settings = settings_for(tmp_path)
+    asyncio.run(seed(settings, [opened("INC-R", title=SECRET, restricted=True)]))
+    refused = _note(settings, "zed")
+    assert refused.exit_code == 2 and "nobody holds a role in it or takes part" in refused.stderr
+    joined = _append(settings, "zed", "--type", "incident.participant_added", "--incident", "INC-R",
+                     "--data", '{"person": "ana", "reason": "Legal lead"}')  # fmt: skip
+    assert joined.exit_code == 0, joined.stderr
+    assert _note(settings, "ana").exit_code == 0
+    assert _note(settings, "zed").exit_code == 2  # ana takes part now: zed is outside again
+
+
+async def test_the_console_lets_anyone_give_people_to_an_incident_nobody_takes_part_in(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, actor="zed")
+    await seed(settings, [opened("INC-R", title=SECRET, restricted=True), opened("INC-O", title="Open matter")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await _ready(pilot, app, ["INC-R", "INC-O"])
+        await _select(pilot, main, "INC-R")
+        app._notifications.clear()
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.screen is main
+        assert any("nobody holds a role in it or takes part" in n.message for n in app._notifications)
+        titles = {c.title for c in app.get_system_commands(main)}
+        assert "Incident: Add or remove participant" in titles and "Incident: Add note" not in titles
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, dialogs.ParticipantDialog))
+        app.screen.query_one("#person").value = "me"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is main, what="the dialog to close")
+        assert journal_lines(settings.journal)[-1]["data"] == {"person": "zed"}
+        await wait_for(pilot, lambda: main.selected_row().visible_to("zed"), what="zed takes part")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, dialogs.NoteDialog))

@@ -628,6 +628,31 @@ end = 2026-11-26T18:00:00-05:00
 reason = "Thanksgiving cover"
 """
 
+# the people of the calendars below (dana's address is not her handle: her e-mail says it)
+MORE_PEOPLE_TOML = """\
+[[people]]
+handle = "ben"
+name = "Ben Carter"
+team = "emergency_response"
+region = "US"
+tz = "America/New_York"
+
+[[people]]
+handle = "dana"
+name = "Dana Whitfield"
+team = "emergency_response"
+region = "US"
+tz = "America/New_York"
+email = "d.whitfield@example.co.uk"
+
+[[people]]
+handle = "fatima"
+name = "Fatima Zahra"
+team = "emergency_response"
+region = "UK"
+tz = "Europe/London"
+"""
+
 # a PagerDuty-style export: a daily 09:00-18:00 New York shift from Mon 23 Nov to Sun 29 Nov,
 # not on Wed 25 (EXDATE), and Thu 26 moved to 10:00-16:00 and handed to dana (RECURRENCE-ID)
 SCHEDULE_ICS = """\
@@ -666,7 +691,7 @@ RECURRENCE-ID;TZID=America/New_York:20261126T090000
 DTSTART;TZID=America/New_York:20261126T100000
 DTEND;TZID=America/New_York:20261126T160000
 SUMMARY:On Call - Dana Whitfield - Primary
-ATTENDEE;CN=Dana Whitfield:mailto:dana@example.co.uk
+ATTENDEE;CN=Dana Whitfield:mailto:d.whitfield@example.co.uk
 END:VEVENT
 BEGIN:VEVENT
 UID:one-off-7@example.opsgenie.com
@@ -772,6 +797,7 @@ def test_cli_import_ics_with_a_recurrence_an_exdate_and_a_moved_instance(
 ) -> None:
     roster = _write(tmp_path, "roster.toml", ROSTER_TOML)
     assert _cli(["roster", "import", str(roster)], env)[0] == 0
+    assert _cli(["roster", "import", str(_write(tmp_path, "more.toml", MORE_PEOPLE_TOML))], env)[0] == 0
     ics = _write(tmp_path, "pagerduty.ics", SCHEDULE_ICS)
     rc, out, err = _cli(["roster", "import", str(ics)], env)
     assert rc == 2 and "--rotation ID" in err and len(err.strip().splitlines()) == 1
@@ -783,6 +809,9 @@ def test_cli_import_ics_with_a_recurrence_an_exdate_and_a_moved_instance(
     )
     assert rc == 0, err
     assert "imported from" in out and "7 overrides" in out
+    assert "matched  On Call - Ben Carter - Primary → ben (by e-mail)" in out  # ben@example.com: the handle
+    assert "matched  On Call - Dana Whitfield - Primary → dana (by e-mail)" in out  # her roster e-mail
+    assert "matched  fatima@example.co.uk → fatima (by e-mail)" in out
     new = [e["data"] for e in _journal(env)[before:]]
     got = [(d["person"], d["start"], d["end"]) for d in new]
     assert got == [
@@ -938,3 +967,155 @@ def test_cli_with_no_rotations(env: dict[str, str]) -> None:
     assert rc == 0 and json.loads(out) == []
     rc, out, _ = _cli(["roster", "gaps"], env)
     assert rc == 0 and "no rotations in the journal yet" in out
+
+
+# --- people, not strings: matching calendar events to the roster's people -------------------
+
+# a Google Calendar schedule as Grafana OnCall imports it: the summary names the person
+# (a handle, or a name after an @), or an attendee's address does
+GOOGLE_ICS = """\
+BEGIN:VCALENDAR
+PRODID:-//Google Inc//Google Calendar 70.9054//EN
+VERSION:2.0
+CALSCALE:GREGORIAN
+METHOD:PUBLISH
+X-WR-CALNAME:T&S incident command
+X-WR-TIMEZONE:Europe/London
+BEGIN:VEVENT
+DTSTART:20261123T090000Z
+DTEND:20261123T170000Z
+RRULE:FREQ=DAILY;COUNT=2
+DTSTAMP:20261120T120000Z
+UID:0a1b2c3d4e@google.com
+SUMMARY:@Bernard Desruisseaux
+STATUS:CONFIRMED
+TRANSP:TRANSPARENT
+END:VEVENT
+BEGIN:VEVENT
+DTSTART:20261125T090000Z
+DTEND:20261125T170000Z
+DTSTAMP:20261120T120000Z
+UID:1b2c3d4e5f@google.com
+SUMMARY:@Hugo
+END:VEVENT
+BEGIN:VEVENT
+DTSTART:20261126T090000Z
+DTEND:20261126T170000Z
+DTSTAMP:20261120T120000Z
+UID:2c3d4e5f6a@google.com
+ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=Amara
+ Okafor;X-NUM-GUESTS=0:mailto:amara.okafor@example.org
+SUMMARY:On call
+END:VEVENT
+BEGIN:VEVENT
+DTSTART:20261127T090000Z
+DTEND:20261127T170000Z
+DTSTAMP:20261120T120000Z
+UID:3d4e5f6a7b@google.com
+SUMMARY:@Zoe Quinn
+END:VEVENT
+END:VCALENDAR
+"""
+
+GOOGLE_PEOPLE_TOML = """\
+[[people]]
+handle = "bernard"
+name = "Bernard Desruisseaux"
+team = "emergency_response"
+region = "UK"
+tz = "Europe/London"
+
+[[people]]
+handle = "amara"
+name = "Amara Okafor"
+team = "emergency_response"
+region = "US"
+tz = "America/New_York"
+email = "amara.okafor@example.org"
+"""
+
+
+def _google_roster(tmp_path: Path, env: dict[str, str]) -> Path:
+    assert _cli(["roster", "import", str(_write(tmp_path, "roster.toml", ROSTER_TOML))], env)[0] == 0
+    rc, out, err = _cli(["roster", "import", str(_write(tmp_path, "people.toml", GOOGLE_PEOPLE_TOML))], env)
+    assert rc == 0, err
+    # the responders' own handles, names and e-mails are not masked: the import can be checked
+    assert "person    bernard  Bernard Desruisseaux" in out
+    assert "amara.okafor@example.org" in out  # amara's e-mail is new: her person is written again
+    return _write(tmp_path, "oncall.ics", GOOGLE_ICS)
+
+
+def test_cli_import_ics_matches_events_to_people_and_lists_the_others(tmp_path: Path, env: dict[str, str]) -> None:
+    ics = _google_roster(tmp_path, env)
+    args = ["roster", "import", str(ics), "--rotation", "uk-ic", "--from", "2026-11-22", "--days", "14"]
+    before = len(_journal(env))
+    rc, out, err = _cli([*args, "--dry-run"], env)
+    assert rc == 0, err
+    assert "matched  @Bernard Desruisseaux → bernard (by name)" in out
+    assert "matched  @Hugo → hugo (by handle)" in out
+    assert "matched  On call → amara (by e-mail)" in out
+    assert re.search(r"not in the roster \(not imported\):\n  .*oncall\.ics:\d+: event 3d4e5f6a7b@google\.com: "
+                     r"@Zoe Quinn: 1 shift from 2026-11-27T09:00:00Z", out), out  # fmt: skip
+    assert "would import from" in out and "4 overrides" in out
+    assert "override  uk-ic  bernard  Mon 23 Nov 09:00-17:00 UTC" in out
+    assert "as it stands the import is refused: 1 event matches nobody in the roster" in out
+    assert "***" not in out  # nothing of it is masked
+    assert len(_journal(env)) == before
+    # for real: refused, the unmatched event listed, nothing written
+    rc, out, err = _cli(args, env)
+    assert rc == 1 and "@Zoe Quinn: 1 shift" in err
+    assert err.strip().splitlines()[-1] == (
+        "warroom: 1 calendar event matches nobody in the roster; nothing was written. Add them to the roster "
+        "(with their e-mail), or import the others with --skip-unmatched"
+    )
+    assert len(_journal(env)) == before
+    # the others, with --skip-unmatched: each to its roster person, never the summary as a handle
+    rc, out, err = _cli([*args, "--skip-unmatched"], env)
+    assert rc == 0, err
+    assert "@Zoe Quinn" in out and "imported from" in out
+    written = [(e["data"]["person"], e["data"]["start"]) for e in _journal(env)[before:]]
+    assert written == [("bernard", "2026-11-23T09:00:00Z"), ("bernard", "2026-11-24T09:00:00Z"),
+                       ("hugo", "2026-11-25T09:00:00Z"), ("amara", "2026-11-26T09:00:00Z")]  # fmt: skip
+
+
+def test_cli_import_ics_without_people_is_refused(tmp_path: Path, env: dict[str, str]) -> None:
+    toml = ROSTER_TOML.split("[[rotations]]", 1)[1]
+    assert _cli(["roster", "import", str(_write(tmp_path, "r.toml", "[[rotations]]" + toml.split("[[overrides]]")[0]))],
+                env)[0] == 0  # fmt: skip
+    ics = _write(tmp_path, "oncall.ics", GOOGLE_ICS)
+    rc, _, err = _cli(["roster", "import", str(ics), "--rotation", "uk-ic", "--from", "2026-11-22"], env)
+    assert rc == 1 and "the journal has no roster.person yet: import the people first" in err
+    assert all(e["type"] == "roster.rotation" for e in _journal(env))
+
+
+def test_a_person_s_email_is_checked_when_written_and_ignored_when_malformed(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    bad = GOOGLE_PEOPLE_TOML.replace('email = "amara.okafor@example.org"', 'email = "amara at example"')
+    rc, _, err = _cli(["roster", "import", str(_write(tmp_path, "people.toml", bad))], env)
+    assert rc == 1 and "people[1] (amara): data.email" in err and not _journal(env)
+    # another writer's malformed e-mail: the person is applied (format 1 ignores the member)
+    from tests.helpers import read_lines
+
+    assert _cli(["roster", "import", str(_write(tmp_path, "ok.toml", GOOGLE_PEOPLE_TOML))], env)[0] == 0
+    journal = Path(env["WARROOM_JOURNAL"])
+    last = read_lines(journal)[-1]
+    line = {"v": 1, "id": "P9", "ts": "2026-11-20T10:00:00Z", "actor": "bot", "type": "roster.person",
+            "data": {"handle": "zoe", "name": "Zoe Quinn", "team": "emergency_response", "region": "UK",
+                     "tz": "Europe/London", "email": 42}, "prev": __import__("hashlib").sha256(last).hexdigest()}  # fmt: skip
+    with open(journal, "ab") as f:
+        f.write(json.dumps(line).encode() + b"\n")
+    assert _cli(["sync"], env)[0] == 0
+    rc, out, _ = _cli(["status", "--json"], env)
+    counters = json.loads(out)["counters"]
+    assert rc == 0 and counters["quarantined"] == 0 and counters["applied"] == len(read_lines(journal))
+
+    import asyncio
+
+    from data.store import Store
+
+    async def emails() -> dict[str, str]:
+        async with await Store.open(Path(env["WARROOM_DB"])) as store:
+            return await store.person_emails()
+
+    assert asyncio.run(emails()) == {"amara": "amara.okafor@example.org"}

@@ -41,7 +41,8 @@ def _events() -> list[dict[str, Any]]:
         e["data"] = data
         return e
 
-    people = [("amara", "Amara Okafor", "emergency_response", "US", "America/New_York"),
+    # the console's own actor (demo-ic) is one of the roster's people (else its handle is marked)
+    people = [("demo-ic", "Dee Morgan", "emergency_response", "US", "America/New_York"),
               ("hugo", "Hugo Martin", "emergency_response", "UK", "Europe/London"),
               ("isla", "Isla Thompson", "emergency_response", "AU", "Australia/Sydney")]  # fmt: skip
     out = [

@@ -192,7 +192,7 @@ class IncidentQueue(FixedTable):
             title,
             Text(CATEGORY_NAMES.get(r.category, clean(r.category, 13))),
             Text(STATUS_NAMES.get(r.status, clean(r.status, 13))),
-            Text(clean(r.commander or "—")),
+            _commander(r),
             Text(age(r.opened_at, _steady(now))),
             Text(due_text, style=URGENCY_STYLE[urgency]),
         )
@@ -210,3 +210,12 @@ def _clock_for(r: IncidentRow, now: datetime) -> datetime:
     if r.next_due is not None and abs((r.next_due - now).total_seconds()) < 120:
         return now
     return _steady(now)
+
+
+def _commander(r: IncidentRow) -> Text:
+    """The commander; a handle not in the roster ends in a bold ``?`` (data/people.py)."""
+    if r.commander is None:
+        return Text("—")
+    if r.commander in r.unlisted:
+        return Text.assemble(clean(r.commander), ("?", "bold"))
+    return Text(clean(r.commander))
