@@ -279,7 +279,7 @@ async def test_a_long_incident_keeps_following_as_its_window_of_events_moves_on(
         timeline.show("INC-1", tuple(window), earlier=10)
         await pilot.pause()
         assert at_bottom(timeline)
-        window = window[1:] + [entry(41, "the newest note")]
+        window = [*window[1:], entry(41, "the newest note")]
         timeline.show("INC-1", tuple(window), earlier=11)
         await pilot.pause()
         assert at_bottom(timeline)
@@ -287,7 +287,7 @@ async def test_a_long_incident_keeps_following_as_its_window_of_events_moves_on(
 
         timeline.scroll_to(y=3, animate=False, immediate=True)  # a reader scrolled up
         await pilot.pause()
-        window = window[1:] + [entry(42, "one more")]
+        window = [*window[1:], entry(42, "one more")]
         timeline.show("INC-1", tuple(window), earlier=12)
         await pilot.pause()
         assert timeline.scroll_offset.y == 3 and not timeline.following

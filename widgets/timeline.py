@@ -58,8 +58,9 @@ class Timeline(ScrollView, can_focus=True):
     procedure's items) read as one entry that Enter or a click expands."""
 
     BINDINGS = [
-        Binding("enter", "toggle_runs", "Expand", tooltip="Show or hide the items of the procedure entries",
-                show=False),  # fmt: skip
+        Binding(
+            "enter", "toggle_runs", "Expand", tooltip="Show or hide the items of the procedure entries", show=False
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -371,7 +372,7 @@ class Timeline(ScrollView, can_focus=True):
     def run_item(e: TimelineEntry, reveal: bool = False) -> Text:
         """One item of a shown run, under it (its time and author are the run's)."""
         shown = ("REVEALED ", "bold #e8833a") if reveal else ""
-        return Text.assemble("    · ", shown, clean(e.text, 2000, reveal=reveal))
+        return Text.assemble("    · ", shown, clean(e.text.removeprefix("Checklist + "), 2000, reveal=reveal))
 
     @staticmethod
     def line(e: TimelineEntry, local_tz: str | None = None, reveal: bool = False) -> Text:
