@@ -16,7 +16,7 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
@@ -79,6 +79,7 @@ class WarRoom(WellbeingConsole, App[None]):
         self.clock_watch = Watch()
         self._clock_timer: Timer | None = None
         self._watch_started = False
+        self._clock_news: list[tuple[Any, str]] = []  # clock turns to announce (held over a dialog)
         self.templates: dict[str, Any] = {}  # category -> data.sop.Template
         # the shift handoffs being written, by region (kept while the handoff screen is closed)
         self.handoff_drafts: dict[str | None, Any] = {}  # region -> data.handoff.Draft
@@ -117,6 +118,7 @@ class WarRoom(WellbeingConsole, App[None]):
 
     async def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, self.wellbeing_view)
+        self.screen_change_signal.subscribe(self, self.show_clock_news)  # a dialog closed
         self.push_screen(MainScreen(self.settings.actor))
         for warning in self._setup_warnings:
             self.notify(clean(warning, 400), title="File permissions", severity="warning", timeout=30, markup=False)
@@ -270,9 +272,10 @@ class WarRoom(WellbeingConsole, App[None]):
             self._clock_timer = self.set_timer(delay, self.check_clocks, name="clocks")
 
     def check_clocks(self) -> None:
-        """Tell once when a clock turns at risk or overdue (a toast, and the bell if the
-        policy asks). The first look after the console opens is a baseline: what was
-        already late is in the queue, not announced."""
+        """Tell once when a clock turns at risk or overdue, for the incidents this actor
+        answers for (:func:`announces`): one toast for every clock that turned at once, and
+        the bell if the policy asks. The first look after the console opens is a baseline:
+        what was already late is in the queue, not announced."""
         snap = self.last_snapshot
         if snap is None or snap.sync.synced_at is None:
             return
@@ -285,15 +288,32 @@ class WarRoom(WellbeingConsole, App[None]):
             self._watch_started = True
             return
         me = self.settings.actor
-        for c, state in turned:
-            row = rows[c.incident]
-            what = clean(c.label, 120) if c.kind != "item" or row.visible_to(me) else "a checklist item"
-            word = "OVERDUE" if state == "overdue" else "at risk"
-            self.notify(f"{c.incident} S{row.severity}: {what} is {word} (due {c.due:%H:%M}Z)",
-                        title="Clock", severity="error" if state == "overdue" else "warning",
-                        timeout=12, markup=False)  # fmt: skip
-        if turned and self.policy.bell:
-            self.bell()
+        mine = [(c, state) for c, state in turned if announces(rows[c.incident], me)]
+        if not mine:
+            return
+        if self.policy.bell:
+            self.bell()  # at once, even over a dialog: a sound covers nothing
+        self._clock_news += mine
+        self.show_clock_news()
+
+    def show_clock_news(self, _: object = None) -> None:
+        """The clock turns not yet shown, as one toast, unless a dialog (a modal screen) is
+        open: a toast would cover its buttons. They wait for it to close (a screen change
+        calls this again); by then a clock settled meanwhile is no longer news."""
+        if not self._clock_news or isinstance(self.screen, ModalScreen):
+            return
+        snap = self.last_snapshot
+        rows = {r.id: r for r in snap.incidents if r.active} if snap is not None else {}
+        still = {c.key: c for r in rows.values() for c in r.clocks if c.closed_at is None}
+        news: dict[str, tuple[Any, str]] = {}
+        for c, state in self._clock_news:  # the latest turn of each clock
+            if c.key in still:
+                news[c.key] = (still[c.key], state)
+        self._clock_news = []
+        if not news:
+            return
+        title, message, overdue = clock_toast(list(news.values()), rows, self.settings.actor)
+        self.notify(message, title=title, severity="error" if overdue else "warning", timeout=12, markup=False)
 
     def show_state(self, state: SyncState) -> None:
         for screen in self.screen_stack:
@@ -469,6 +489,47 @@ class WarRoom(WellbeingConsole, App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from palette_commands(self, screen)
+
+
+def announces(row: Any, me: str) -> bool:
+    """Whether a clock of incident ``row`` (an ``IncidentRow``) turning is news for ``me``:
+    an incident where they hold a role, or a severity-1 incident with no commander (anyone
+    in the war room may have to take it). The rest is in the queue, without a toast."""
+    return bool(row.holds_role(me) or (row.severity == 1 and not row.commander))
+
+
+#: how many clocks one toast names (the rest are counted)
+TOAST_NAMES = 4
+
+
+def clock_toast(news: list[tuple[Any, str]], rows: dict[str, Any], me: str) -> tuple[str, str, bool]:
+    """(title, message, any overdue) of one toast for clocks that turned together: one
+    clock is named with its item and due time; several are counted by state and listed."""
+    overdue = [c for c, state in news if state == "overdue"]
+    at_risk = [c for c, state in news if state != "overdue"]
+
+    def what(c: Any) -> str:
+        row = rows.get(c.incident)
+        visible = row is None or c.kind != "item" or row.visible_to(me)
+        return clean(c.label, 120) if visible else "a checklist item"
+
+    def sev(c: Any) -> str:
+        row = rows.get(c.incident)
+        return f" S{row.severity}" if row is not None else ""
+
+    if len(news) == 1:
+        c, state = news[0]
+        word = "OVERDUE" if state == "overdue" else "at risk"
+        return "Clock", f"{c.incident}{sev(c)}: {what(c)} is {word} (due {c.due:%H:%M}Z)", bool(overdue)
+    lines = []
+    for clocks, word in ((overdue, "OVERDUE"), (at_risk, "at risk")):
+        if not clocks:
+            continue
+        clocks = sorted(clocks, key=lambda c: (c.due, c.incident))
+        named = "; ".join(f"{c.incident}{sev(c)} {clean(what(c), 40)}" for c in clocks[:TOAST_NAMES])
+        more = f"; and {len(clocks) - TOAST_NAMES} more" if len(clocks) > TOAST_NAMES else ""
+        lines.append(f"{len(clocks)} {'clock' if len(clocks) == 1 else 'clocks'} {word}: {named}{more}")
+    return "Clocks", "\n".join(lines), bool(overdue)
 
 
 PALETTE = (

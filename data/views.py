@@ -165,6 +165,75 @@ class TimelineEntry:
     ref: str | None = None  # an external reference (report number, case id) of an action
     kind: str | None = None
     id: str = ""  # the event's id (an audit.reveal names it)
+    template: str | None = None  # a checklist item's procedure (``checklist.added`` ``template``)
+
+
+@dataclass(frozen=True)
+class EntryRun:
+    """Checklist items added together (the procedure's items when an incident opens, or
+    when a change of severity calls for more): the timeline shows them as one entry that
+    expands. See :func:`group_runs`."""
+
+    entries: tuple[TimelineEntry, ...]
+
+    @property
+    def key(self) -> str:
+        """What names the run while it is shown (its first event)."""
+        first = self.entries[0]
+        return first.id or f"seq:{first.seq}"
+
+    @property
+    def template(self) -> str | None:
+        return self.entries[0].template
+
+    @property
+    def text(self) -> str:
+        n = len(self.entries)
+        what = f"Procedure {self.template}" if self.template else "Checklist"
+        return f"{what}: {n} items added"
+
+
+#: the fewest consecutive ``checklist.added`` of one batch that read as one entry
+RUN_MIN = 2
+
+
+def same_batch(a: TimelineEntry, b: TimelineEntry) -> bool:
+    """Whether ``b``, right after ``a``, was added with it: both ``checklist.added``, by the
+    same actor, in the same second, from the same procedure (or none)."""
+    return (
+        a.type == b.type == "checklist.added"
+        and a.actor == b.actor
+        and a.template == b.template
+        and _second(a) == _second(b)
+    )
+
+
+def _second(e: TimelineEntry) -> object:
+    return e.ts.replace(microsecond=0) if e.ts is not None else e.ts_text
+
+
+def group_runs(entries: tuple[TimelineEntry, ...] | list[TimelineEntry]) -> list[TimelineEntry | EntryRun]:
+    """``entries`` (in journal order) with every run of at least ``RUN_MIN`` consecutive
+    checklist items added together (:func:`same_batch`) as one :class:`EntryRun`."""
+    out: list[TimelineEntry | EntryRun] = []
+    run: list[TimelineEntry] = []
+
+    def flush() -> None:
+        if len(run) >= RUN_MIN:
+            out.append(EntryRun(tuple(run)))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for e in entries:
+        if run and not same_batch(run[-1], e):
+            flush()
+        if e.type == "checklist.added":
+            run.append(e)
+        else:
+            out.append(e)
+    flush()
+    return out
 
 
 @dataclass(frozen=True)
@@ -345,6 +414,8 @@ def _entries(rows: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
                 ref=data.get("ref") if action and isinstance(data.get("ref"), str) else None,
                 kind=data.get("kind") if action and isinstance(data.get("kind"), str) else None,
                 id=e.get("id") or "",
+                template=data.get("template") if e["type"] == "checklist.added"
+                and isinstance(data.get("template"), str) else None,
             )
         )
     return tuple(out)

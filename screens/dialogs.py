@@ -136,7 +136,8 @@ class FormDialog(ModalScreen[bool]):
         with VerticalScroll(id="dialog"):
             yield Static(Text(self.TITLE), id="dialog-title")
             if self.subtitle():
-                yield Static(Text(clean(self.subtitle(), 120), style="dim"))
+                # whole (an item's text up to 2,000 characters): it wraps, the dialog scrolls
+                yield Static(Text(clean(self.subtitle(), 4000), style="dim"), id="dialog-subtitle")
             yield from self.fields()
             yield Static("", id="general-error", classes="error")
             with Horizontal(id="buttons"):

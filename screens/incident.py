@@ -23,7 +23,7 @@ from data.views import Snapshot, incident_clocks, load_checklist, load_timeline,
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.dialogs import roster_of
 from screens.wellbeing import exposure_changed
-from widgets.checklist import ChecklistPane
+from widgets.checklist import ChecklistDetail, ChecklistPane
 from widgets.status import StatusBar
 from widgets.timeline import Timeline
 
@@ -74,6 +74,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
             with Vertical(id="checklist-box", classes="box") as box:
                 box.border_title = "Checklist"
                 yield ChecklistPane(id="checklist")
+                yield ChecklistDetail(id="checklist-detail")
         with Vertical(id="timeline-box", classes="box") as box:
             box.border_title = "Timeline"
             yield Timeline(id="timeline")

@@ -24,7 +24,8 @@ from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.wellbeing import exposure_changed
 from widgets.banner import HandoffBanner
-from widgets.checklist import ChecklistPane
+from widgets.checklist import ChecklistDetail, ChecklistPane
+from widgets.narrow import ClockStrip, PaneTabs
 from widgets.queue import IncidentQueue
 from widgets.roster import RosterPane
 from widgets.status import StatusBar
@@ -41,6 +42,11 @@ WELCOME = (
 )
 
 PANES = {"1": "queue", "2": "timeline", "3": "checklist", "4": "roster-table"}
+#: the pane (container) of each number key, as one-pane-at-a-time mode shows it
+PANE_BOXES = {"1": "queue-pane", "2": "timeline-pane", "3": "checklist-pane", "4": "roster-pane"}
+#: below either, one pane at a time (1-4 switch) with the selected incident's clocks above
+NARROW_WIDTH, NARROW_HEIGHT = 100, 28
+COMPACT_WIDTH = 140  # below it (and not narrow): the queue's columns give way to its title
 HOLD_LIMIT = 0.25  # seconds the screen may wait for a selected incident to load before it paints
 FOOTER_DELAY = 0.12  # seconds after a selection settles before the footer shows which keys apply
 TIMELINE_LAST = 200  # events the main screen shows of the selected incident (Enter: all of them)
@@ -55,7 +61,7 @@ class MainScreen(IncidentActions, Screen[None]):
             "open_incident",
             "Details",
             id="incident.details",
-            tooltip="Open the incident screen",
+            tooltip="Open the incident screen (in the timeline: show or hide a procedure's items)",
             show=False,
         ),
         *ACTION_BINDINGS,
@@ -89,10 +95,13 @@ class MainScreen(IncidentActions, Screen[None]):
             tooltip="Timeline times in UTC or your local zone",
             show=False,
         ),
-        Binding("1", "focus_pane('1')", "Queue", id="focus.queue", show=False),
-        Binding("2", "focus_pane('2')", "Timeline", id="focus.timeline", show=False),
-        Binding("3", "focus_pane('3')", "Checklist", id="focus.checklist", show=False),
-        Binding("4", "focus_pane('4')", "Roster", id="focus.roster", show=False),
+        Binding("1", "focus_pane('1')", "Queue", id="focus.queue", show=False,
+                tooltip="The queue (under 100x28 one pane is shown at a time: 1-4 switch)"),
+        Binding("2", "focus_pane('2')", "Timeline", id="focus.timeline", show=False,
+                tooltip="The timeline of the selected incident"),
+        Binding("3", "focus_pane('3')", "Checklist", id="focus.checklist", show=False,
+                tooltip="The checklist and clocks (the item under the cursor whole, below it)"),
+        Binding("4", "focus_pane('4')", "Roster", id="focus.roster", show=False, tooltip="Who is on call"),
         Binding(
             "z",
             "maximize_pane",
@@ -168,6 +177,23 @@ class MainScreen(IncidentActions, Screen[None]):
     MainScreen #welcome { display: none; padding: 1 2; color: $text-muted; }
     MainScreen.empty #welcome { display: block; }
     MainScreen.empty #queue { display: none; }
+    MainScreen.-compact #queue-pane { height: 2fr; min-height: 10; }
+    MainScreen.-compact #bottom { height: 3fr; }
+    MainScreen.-compact #roster-pane { max-height: 8; }
+
+    /* one pane at a time (a narrow or short terminal): 1-4 switch; the wellbeing line stays */
+    MainScreen.-narrow #pane-tabs, MainScreen.-narrow #clock-strip { display: block; }
+    MainScreen.-narrow #queue-pane, MainScreen.-narrow #timeline-pane,
+    MainScreen.-narrow #checklist-pane, MainScreen.-narrow #roster-pane { display: none; min-height: 0; }
+    MainScreen.-narrow #bottom { layout: vertical; height: auto; min-height: 0; }
+    MainScreen.-narrow #right { width: 1fr; height: auto; }
+    MainScreen.-narrow.-pane-1 #queue-pane { display: block; height: 1fr; }
+    MainScreen.-narrow.-pane-2 #bottom, MainScreen.-narrow.-pane-3 #bottom,
+    MainScreen.-narrow.-pane-4 #bottom { height: 1fr; }
+    MainScreen.-narrow.-pane-2 #timeline-pane { display: block; height: 1fr; }
+    MainScreen.-narrow.-pane-3 #right, MainScreen.-narrow.-pane-4 #right { height: 1fr; }
+    MainScreen.-narrow.-pane-3 #checklist-pane { display: block; height: 1fr; }
+    MainScreen.-narrow.-pane-4 #roster-pane { display: block; height: 1fr; max-height: 100%; }
     """
 
     def __init__(self, actor: str) -> None:
@@ -180,10 +206,14 @@ class MainScreen(IncidentActions, Screen[None]):
         self._paint_timer: Timer | None = None
         self._footer_timer: Timer | None = None
         self._detail_seq: tuple[str | None, int] = (None, -1)
+        self.narrow = False  # one pane at a time (see NARROW_WIDTH)
+        self.pane = "1"  # the pane shown when narrow
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.actor, id="status")
         yield HandoffBanner(self.actor, id="handoff-banner")
+        yield PaneTabs(id="pane-tabs")
+        yield ClockStrip(id="clock-strip")
         with Vertical(id="queue-pane", classes="pane") as pane:
             pane.border_title = "1 Incident queue"
             yield Input(
@@ -200,6 +230,7 @@ class MainScreen(IncidentActions, Screen[None]):
                 with Vertical(id="checklist-pane", classes="pane") as pane:
                     pane.border_title = "3 Checklist"
                     yield ChecklistPane(id="checklist")
+                    yield ChecklistDetail(id="checklist-detail")
                 with Vertical(id="roster-pane", classes="pane") as pane:
                     pane.border_title = "4 On call"
                     pane.border_subtitle = "w coverage and the week"
@@ -213,6 +244,7 @@ class MainScreen(IncidentActions, Screen[None]):
         self.query_one(Timeline).empty("Select an incident to see its timeline.")
         self.query_one(IncidentQueue).focus()
         self.query_one(IncidentQueue).quiet = bool(getattr(self.app, "quiet", False))  # its default: the config
+        self.fit_layout()
         if (show_wellbeing := getattr(self.app, "show_wellbeing", None)) is not None:
             self.call_after_refresh(show_wellbeing)
         last = getattr(self.app, "last_snapshot", None)
@@ -228,6 +260,7 @@ class MainScreen(IncidentActions, Screen[None]):
         self.show_banner(now)
         self.refresh_queue(now)
         self.query_one(RosterPane).show(snapshot, now)
+        self.show_clocks(now)
         row = next((r for r in self.shown if r.id == self.selected), None)
         if row is not None and self._detail_seq != (row.id, row.last_seq):
             self.load_detail()
@@ -266,6 +299,8 @@ class MainScreen(IncidentActions, Screen[None]):
             self.show_banner(now)
         self.query_one(IncidentQueue).tick(now, self.actor)
         self.query_one(ChecklistPane).tick(now)
+        if self.narrow:
+            self.show_clocks(now)
         if now.second % 15 == 0:
             self.query_one(RosterPane).tick(now)
 
@@ -274,6 +309,7 @@ class MainScreen(IncidentActions, Screen[None]):
             return
         self.selected = incident
         exposure_changed(self)
+        self.show_clocks()
         self._detail_seq = (None, -1)
         if incident is None:
             self.query_one(Timeline).empty("Select an incident to see its timeline.")
@@ -416,6 +452,8 @@ class MainScreen(IncidentActions, Screen[None]):
         self.action_item_state()
 
     def action_search(self) -> None:
+        if self.narrow:
+            self.show_pane("1")
         search = self.query_one("#search", Input)
         search.add_class("shown")
         search.focus()
@@ -471,7 +509,51 @@ class MainScreen(IncidentActions, Screen[None]):
         )
 
     def action_focus_pane(self, key: str) -> None:
+        if self.narrow:
+            self.show_pane(key)
+            self.call_after_refresh(self._focus_pane, key)  # once it is displayed
+        else:
+            self._focus_pane(key)
+
+    def _focus_pane(self, key: str) -> None:
         self.query_one(f"#{PANES[key]}").focus()
+
+    # --- the layout for the terminal's size ------------------------------------------
+
+    def on_resize(self) -> None:
+        self.fit_layout()
+
+    def fit_layout(self) -> None:
+        """Three layouts by the terminal's size: every pane (wide); every pane, the queue's
+        columns giving way to its title (``-compact``, under COMPACT_WIDTH); one pane at a
+        time, 1-4 switching, with the selected incident's clocks on a line of their own
+        (``-narrow``, under NARROW_WIDTH columns or NARROW_HEIGHT rows)."""
+        width, height = self.size
+        narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
+        self.set_class(not narrow and width < COMPACT_WIDTH, "-compact")
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        self.set_class(narrow, "-narrow")
+        if narrow:  # show the pane that has the focus
+            focused = self.focused
+            boxes = {a.id for a in focused.ancestors_with_self} if focused is not None else set()
+            self.show_pane(next((k for k, b in PANE_BOXES.items() if b in boxes), "1"))
+            self.show_clocks()
+
+    def show_pane(self, key: str) -> None:
+        """One-pane mode: show pane ``key`` (1-4), and say so on the tabs."""
+        self.pane = key
+        for k in PANE_BOXES:
+            self.set_class(k == key, f"-pane-{k}")
+        self.query_one(PaneTabs).show(key)
+        if self.maximized is not None:
+            self.minimize()
+
+    def show_clocks(self, now: datetime | None = None) -> None:
+        """The selected incident's clocks on their line (shown when one pane at a time)."""
+        if self.narrow:
+            self.query_one(ClockStrip).show(self.selected_row(), now or clock.now(), self.actor)
 
     def action_maximize_pane(self) -> None:
         if self.maximized is not None:

@@ -37,6 +37,8 @@ PERIODS: tuple[int | None, ...] = (4, 8, 12, None)  # weeks; None: all
 REGIONS: tuple[str | None, ...] = (None, "US", "UK", "AU", "EU", "global")
 REFRESH_EVERY = 30.0  # seconds: the least time between two reads of the store
 MAX_WEEKS = 12  # week columns shown (the totals cover the whole period)
+COMPACT_WIDTH = 140  # narrower: the side column narrows, the charts shrink to leave every number
+NARROW_WIDTH = 100  # narrower: every box full width, one under the other
 SEVERITY_NAMES = {1: "critical", 2: "major", 3: "moderate", 4: "low"}
 KIND_NAMES = {"ack": "acknowledge", "update": "update", "item": "checklist"}
 SPARK = "▁▂▃▄▅▆▇█"
@@ -73,41 +75,67 @@ def cat_name(category: str) -> str:
     return category.replace("_", " ")
 
 
-def render_opened(t: Trends) -> Text:
+def render_opened(t: Trends, width: int | None = None) -> Text:
+    """Within ``width`` cells (None: no limit) the sparklines go first, then the week
+    columns narrow to their widest number: every number stays."""
     first = max(0, len(t.weeks) - MAX_WEEKS)
     weeks = t.weeks[first:]
-    out = Text(no_wrap=True)
-    head = " " * 18 + " " * (len(weeks) + 1) + "".join(f"{'W' + w.label[-2:]:>4}" for w in weeks) + "  total"
-    out.append(head + "\n", "bold")
     rows = [("all", t.opened_total)] + [(c, t.opened.get(c, ())) for c in CATEGORIES]
+    cell = 4
+    numbers = 18 + cell * len(weeks) + 7
+    sparks = width is None or numbers + len(weeks) + 1 <= width
+    if width is not None and numbers > width:  # a cell one wider than the widest number (≥ 3: "W47")
+        cell = max(3, 1 + max((len(str(v)) for _, counts in rows for v in counts[first:]), default=1))
+    out = Text(no_wrap=True)
+    chart = " " * (len(weeks) + 1) if sparks else ""
+    head = " " * 18 + chart + "".join(f"{'W' + w.label[-2:]:>{cell}}" for w in weeks) + "  total"
+    out.append(head + "\n", "bold")
     for name, counts in rows:
         shown = list(counts[first:])
         style = "bold" if name == "all" else ""
         out.append(f"{cat_name(name):<17} ", style)
-        out.append(spark(shown), "bold " + ACCENT if name == "all" else ACCENT)
-        out.append(" " + "".join(f"{v:>4}" if v else "   ·" for v in shown), style)
+        if sparks:
+            out.append(spark(shown), "bold " + ACCENT if name == "all" else ACCENT)
+            out.append(" ")
+        out.append("".join(f"{v:>{cell}}" if v else f"{'·':>{cell}}" for v in shown), style)
         out.append(f"{sum(counts):>7}\n", "bold")
     if first:
-        out.append(f"(the last {MAX_WEEKS} weeks shown; totals are for the whole period)", "dim")
+        note(out, f"(the last {MAX_WEEKS} weeks shown · totals are for the whole period)", width)
     return out
 
 
-def render_mix(t: Trends) -> Text:
+def note(out: Text, text: str, width: int | None) -> None:
+    """A footnote, dim, its " · "-separated parts on lines of their own where it would not
+    fit ``width``."""
+    if width is None or len(text) <= width:
+        out.append(text, "dim")
+        return
+    out.append("\n".join(text.split(" · ")), "dim")
+
+
+def chart_width(width: int | None, fixed: int, most: int, least: int = 0) -> int:
+    """How wide a chart may be beside ``fixed`` cells of text in ``width`` (None: ``most``):
+    charts shrink before any number is cut."""
+    return most if width is None else max(least, min(most, width - fixed))
+
+
+def render_mix(t: Trends, width: int | None = None) -> Text:
     total = sum(t.severity_mix.values())
     top = max(t.severity_mix.values(), default=0)
     out = Text(no_wrap=True)
+    w = chart_width(width, 24, 24)
     for s in SEVERITIES:
         n = t.severity_mix.get(s, 0)
         share = f"{100 * n / total:3.0f}%" if total else "  –"
         out.append(f"S{s} {SEVERITY_NAMES[s]:<9}", "bold")
-        out.append(f"{bar(n, top, 24):<24}", SEVERITY_COLOURS[s])
+        out.append(f"{bar(n, top, w):<{w}}", SEVERITY_COLOURS[s])
         out.append(f"  {n:>4}  {share}\n")
     return out
 
 
-def render_clocks(t: Trends) -> Text:
+def render_clocks(t: Trends, room: int | None = None) -> Text:
     out = Text(no_wrap=True)
-    width = 14
+    width = chart_width(room, 41, 14, 4)
     overdue = []
     for kind in ("ack", "update", "item"):
         c = t.clocks[kind]
@@ -128,7 +156,7 @@ def render_clocks(t: Trends) -> Text:
             overdue.append(f"{c.overdue} {KIND_NAMES[kind]}{'s' if c.overdue > 1 else ''}")
     if overdue:
         out.append(f"! of the missed, overdue now: {', '.join(overdue)}\n", "bold #e5484d")
-    out.append("█ met ▒ missed · in the week they fell due", "dim")
+    note(out, "█ met ▒ missed · in the week they fell due", room)
     return out
 
 
@@ -142,46 +170,55 @@ def _stat_cells(st: Stat, top: float, width: int) -> list[tuple[str, str]]:
 
 
 LIFE_BAR = 8
+TARGET = 9  # " ✓ 24h00m"
 
 
-def render_lifecycle(t: Trends, policy: Policy) -> Text:
+def render_lifecycle(t: Trends, policy: Policy, width: int | None = None) -> Text:
     rows = [("all incidents", t.lifecycle_of("all"), None)]
     rows += [(f"S{s} {SEVERITY_NAMES[s]}", t.lifecycle_of("severity", str(s)), s) for s in SEVERITIES]
     rows += [(cat_name(c), t.lifecycle_of("category", c), None) for c in CATEGORIES]
     top_ack = max((r.ack.p90 or 0 for _, r, _ in rows), default=0)
     top_res = max((r.resolve.p90 or 0 for _, r, _ in rows), default=0)
     out = Text(no_wrap=True)
-    head = f"{'':<17} {'acknowledge':<{LIFE_BAR}}   n median    p90 target  {'resolve':<{LIFE_BAR}}   n median    p90\n"
+    # name, bar, "   n median    p90", the target, two spaces, bar, "   n median    p90"
+    w = LIFE_BAR if width is None else max(0, min(LIFE_BAR, (width - 18 - 18 - TARGET - 2 - 18) // 2))
+    stats = "   n median    p90"
+    # the two groups named on a line of their own, over their columns
+    head = (f"{'':<18}{'acknowledge':<{w + 18 + TARGET + 2}}resolve\n"
+            f"{'':<18}{'':<{w}}{stats}{' target':<{TARGET}}  {'':<{w}}{stats}\n")  # fmt: skip
     out.append(head, "bold")
     for n, (name, row, sev) in enumerate(rows):
         if n in (1, 5):
             out.append("\n")
         out.append(f"{name:<17} ", "bold" if n == 0 else "")
-        for text, style in _stat_cells(row.ack, top_ack, LIFE_BAR):
+        for text, style in _stat_cells(row.ack, top_ack, w):
             out.append(text, style)
         target = policy.ack.get(sev) if sev is not None else None
         if target is not None and row.ack.p90 is not None:
             ok = row.ack.p90 <= target.total_seconds()
-            out.append(f" {'✓' if ok else '✗'} {span_text(int(target.total_seconds())):<4}",
+            out.append(f" {'✓' if ok else '✗'} {span_text(int(target.total_seconds())):<{TARGET - 3}}",
                        "#3fb950" if ok else "bold #e5484d")  # fmt: skip
         else:
-            out.append(" " * 7)
+            out.append(" " * TARGET)
         out.append("  ")
-        for text, style in _stat_cells(row.resolve, top_res, LIFE_BAR):
+        for text, style in _stat_cells(row.resolve, top_res, w):
             out.append(text, style)
         out.append("\n")
-    out.append("from T0 (detected, else opened) · bar to the median, ▒ to the 90th percentile\n", "dim")
-    out.append("target: the acknowledgement target; ✓ the 90th percentile is within it", "dim")
+    note(out, "from T0 (detected, else opened) · bar to the median, ▒ to the 90th percentile", width)
+    out.append("\n")
+    note(out, "target: the acknowledgement target · ✓ the 90th percentile is within it", width)
     return out
 
 
-def render_load(t: Trends) -> Text:
+def render_load(t: Trends, width: int | None = None) -> Text:
     out = Text(no_wrap=True)
     if not t.load:
         out.append("No roles held and nobody on call in this period.", "dim")
         return out
     top = max(p.incidents for p in t.load)
-    out.append(f"{'person':<11}{'on call':>8}  {'incidents worked':<17}{'IC':>4} {'per 12h':>8}\n", "bold")
+    w = chart_width(width, 41, 12, 4)
+    worked = "incidents worked" if w + 5 >= 17 else "worked"
+    out.append(f"{'person':<11}{'on call':>8}  {worked:<{w + 5}}{'IC':>4} {'per 12h':>8}\n", "bold")
     for p in t.load[:LOAD_ROWS]:
         if p.in_roster is False:  # a handle not in the roster: marked, not hidden (data/trends.py)
             name = clean(p.person, 9)
@@ -191,7 +228,7 @@ def render_load(t: Trends) -> Text:
         else:
             out.append(f"{clean(p.person, 10):<11}")
         out.append(f"{p.on_call_hours:>7.0f}h  " if p.on_call_hours else f"{'–':>8}  ")
-        out.append(f"{bar(p.incidents, top, 12):<12}", ACCENT)
+        out.append(f"{bar(p.incidents, top, w):<{w}}", ACCENT)
         out.append(f" {p.incidents:>3} {p.as_commander:>4} ")
         rate = p.per_12h
         if rate is None:
@@ -203,13 +240,25 @@ def render_load(t: Trends) -> Text:
         out.append("\n")
     if len(t.load) > LOAD_ROWS:
         out.append(f"… and {len(t.load) - LOAD_ROWS} more (warroom report trends)\n", "dim")
-    out.append("on call: rotation hours · worked: held a role\nIC: as commander · ! over 2 worked per 12 h on call", "dim")
+    note(out, "on call: rotation hours · worked: held a role", width)
+    out.append("\n")
+    note(out, "IC: as commander · ! over 2 worked per 12 h on call", width)
     if any(p.in_roster is False for p in t.load[:LOAD_ROWS]):
-        out.append("\n? not in the roster (a handle as typed)", "dim")
+        out.append("\n")
+        note(out, "? not in the roster (a handle as typed)", width)
     return out
 
 
 LOAD_ROWS = 14
+
+
+class Figure(Static):
+    """One box's picture: drawn again for its width when that changes (a scrollbar came)."""
+
+    def on_resize(self) -> None:
+        redraw = getattr(self.screen, "redraw_soon", None)
+        if redraw is not None:
+            redraw()
 
 
 class TrendsScreen(Screen[None]):
@@ -231,6 +280,11 @@ class TrendsScreen(Screen[None]):
     TrendsScreen #side, TrendsScreen #load-box { width: 62; }
     TrendsScreen .box Static { text-wrap: nowrap; text-overflow: clip; }
     TrendsScreen #side { height: auto; }
+    TrendsScreen.-compact #side { width: 52; }
+    TrendsScreen.-compact #lower { layout: vertical; }
+    TrendsScreen.-compact #load-box { width: 1fr; }
+    TrendsScreen.-narrow .row { layout: vertical; }
+    TrendsScreen.-narrow #side { width: 1fr; }
     """
 
     def __init__(self, snapshot: Snapshot | None = None, *, weeks: int | None = 8, region: str | None = None) -> None:
@@ -244,6 +298,8 @@ class TrendsScreen(Screen[None]):
         self._read_at = 0.0  # monotonic time of the last read
         self._pending: Timer | None = None
         self.computations = 0  # how many times the numbers were computed (tests)
+        self._policy = Policy()
+        self._redraw_pending = False
 
     def compose(self) -> ComposeResult:
         settings = getattr(self.app, "settings", None)
@@ -253,21 +309,21 @@ class TrendsScreen(Screen[None]):
             with Horizontal(classes="row"):
                 with Vertical(id="opened-box", classes="box") as box:
                     box.border_title = "Incidents opened per week, by category"
-                    yield Static(Text(""), id="opened")
+                    yield Figure(Text(""), id="opened")
                 with Vertical(id="side"):
                     with Vertical(id="mix-box", classes="box") as box:
                         box.border_title = "Severity mix (severity now)"
-                        yield Static(Text(""), id="mix")
+                        yield Figure(Text(""), id="mix")
                     with Vertical(id="clocks-box", classes="box") as box:
                         box.border_title = "Clocks met and missed"
-                        yield Static(Text(""), id="clocks")
-            with Horizontal(classes="row"):
+                        yield Figure(Text(""), id="clocks")
+            with Horizontal(id="lower", classes="row"):
                 with Vertical(id="lifecycle-box", classes="box") as box:
                     box.border_title = "Time to acknowledge and to resolve"
-                    yield Static(Text(""), id="lifecycle")
+                    yield Figure(Text(""), id="lifecycle")
                 with Vertical(id="load-box", classes="box") as box:
                     box.border_title = "On-call load per person"
-                    yield Static(Text(""), id="load")
+                    yield Figure(Text(""), id="load")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -357,14 +413,38 @@ class TrendsScreen(Screen[None]):
         out.append("   p period · r region · Esc back", "dim")
         return out
 
+    def on_resize(self) -> None:
+        """Narrower than COMPACT_WIDTH, the side column narrows and the on-call load goes
+        under the response times; the pictures are drawn again for the room each has
+        (charts shrink first: every number stays)."""
+        self.set_class(self.size.width < COMPACT_WIDTH, "-compact")
+        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")  # one box under the other
+        self.redraw_soon()
+
+    def redraw_soon(self) -> None:
+        """Draw the pictures again for their widths, once, after the layout settles."""
+        if self.trends is not None and not self._redraw_pending:
+            self._redraw_pending = True
+            self.call_after_refresh(self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_pending = False
+        if self.trends is not None:
+            self.render_trends(self.trends, self._policy)
+
     def render_trends(self, t: Trends, policy: Policy) -> None:
         self.trends = t
+        self._policy = policy
+        room = {name: self.query_one(f"#{name}", Static).size.width or None
+                for name in ("opened", "mix", "clocks", "lifecycle", "load")}  # fmt: skip
+        if None in room.values():  # not laid out yet: again once it is
+            self.redraw_soon()
         self.query_one("#trends-filters", Static).update(self.describe_filters(t))
-        self.query_one("#opened", Static).update(render_opened(t))
-        self.query_one("#mix", Static).update(render_mix(t))
-        self.query_one("#clocks", Static).update(render_clocks(t))
-        self.query_one("#lifecycle", Static).update(render_lifecycle(t, policy))
-        self.query_one("#load", Static).update(render_load(t))
+        self.query_one("#opened", Static).update(render_opened(t, room["opened"]))
+        self.query_one("#mix", Static).update(render_mix(t, room["mix"]))
+        self.query_one("#clocks", Static).update(render_clocks(t, room["clocks"]))
+        self.query_one("#lifecycle", Static).update(render_lifecycle(t, policy, room["lifecycle"]))
+        self.query_one("#load", Static).update(render_load(t, room["load"]))
         first, last = (t.weeks[0], t.weeks[-1]) if t.weeks else (None, None)
         if first is not None and last is not None:
             self.query_one("#opened-box").border_subtitle = Text(f"{first.label} to {last.label} · Mondays 00:00 UTC")

@@ -3,6 +3,7 @@ and the watch that reports a turn once."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -205,14 +206,14 @@ def test_watch_a_deadline_moved_out_is_not_news() -> None:
 async def test_console_announces_a_clock_turning_once(tmp_path: Path) -> None:
     from app.console import WarRoom
     from data import clock as wall_clock
-    from tests._console_helpers import opened, scoped, seed, settings_for
+    from tests._console_helpers import ACTOR, opened, scoped, seed, settings_for
 
     settings = settings_for(tmp_path)
     start = datetime.now(UTC).replace(microsecond=0)
     due = start + timedelta(hours=2)
     await seed(settings, [
         opened("INC-C", severity=3, title="Press inquiry on a moderation failure"),
-        scoped("incident.role_set", "INC-C", role="commander", person="someone"),  # acknowledged
+        scoped("incident.role_set", "INC-C", role="commander", person=ACTOR),  # acknowledged; mine
         scoped("checklist.added", "INC-C", item="statement", text="Holding statement", team="comms",
                due=due.isoformat().replace("+00:00", "Z")),
     ])  # fmt: skip
@@ -326,3 +327,99 @@ async def test_an_acknowledgement_is_held_to_the_target_of_its_time(tmp_path: Pa
     ack = {r.id: next(c for c in r.clocks if c.kind == "ack") for r in snap.incidents}
     assert ack["INC-A"].closed_at is not None and ack["INC-A"].due - ack["INC-A"].start == timedelta(hours=4)
     assert ack["INC-B"].closed_at is None and ack["INC-B"].due - ack["INC-B"].start == 5 * M
+
+
+# --- which turns are toasted, together, and never over a dialog ---------------------------
+
+
+async def _clock_console(tmp_path: Path) -> tuple[object, datetime, datetime]:
+    """Four incidents whose items fall due together: one where the actor is commander, an
+    S1 without a commander, an S1 and an S2 led by someone else."""
+    from tests._console_helpers import ACTOR, opened, scoped, seed, settings_for
+
+    settings = settings_for(tmp_path)
+    start = datetime.now(UTC).replace(microsecond=0)
+    due = start + timedelta(hours=2)
+    at = due.isoformat().replace("+00:00", "Z")
+    events = [
+        opened("INC-MINE", severity=3, title="Mine"),
+        scoped("incident.role_set", "INC-MINE", role="commander", person=ACTOR),
+        opened("INC-UNLED", severity=1, title="Nobody leads it"),
+        scoped("incident.status_set", "INC-UNLED", status="triaged", reason="seen"),
+        opened("INC-LED", severity=1, title="Led by someone else"),
+        scoped("incident.role_set", "INC-LED", role="commander", person="someone"),
+        opened("INC-OTHER", severity=2, title="Someone else's"),
+        scoped("incident.role_set", "INC-OTHER", role="commander", person="someone"),
+    ]
+    for incident in ("INC-MINE", "INC-UNLED", "INC-LED", "INC-OTHER"):
+        events.append(scoped("checklist.added", incident, item="statement", text=f"Statement of {incident}",
+                             team="comms", due=at))  # fmt: skip
+    await seed(settings, events)
+    from app.console import WarRoom
+
+    return WarRoom(settings), start, due
+
+
+def _clock_toasts(app: object) -> list[object]:
+    return [n for n in app._notifications if n.title in ("Clock", "Clocks")]  # type: ignore[attr-defined]
+
+
+async def test_clock_toasts_are_for_my_incidents_and_unled_s1_only_and_come_as_one(tmp_path: Path) -> None:
+    from data import clock as wall_clock
+
+    app, start, due = await _clock_console(tmp_path)
+    app.policy = Policy(bell=True)  # type: ignore[attr-defined]
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[attr-defined,method-assign]
+    wall_clock.freeze(start)
+    try:
+        async with app.run_test(size=(120, 35)) as pilot:  # type: ignore[attr-defined]
+            while app.last_snapshot is None or app.last_snapshot.sync.synced_at is None:  # type: ignore[attr-defined]
+                await pilot.pause(0.05)
+            app.check_clocks()  # type: ignore[attr-defined]  # the baseline
+            assert _clock_toasts(app) == [] and bells == []
+            wall_clock.freeze(due + timedelta(seconds=1))  # every item overdue at once
+            app.check_clocks()  # type: ignore[attr-defined]
+            await pilot.pause()
+            toasts = _clock_toasts(app)
+            assert len(toasts) == 1, [t.message for t in toasts]  # one toast for all of them
+            message = toasts[0].message  # type: ignore[attr-defined]
+            assert message.splitlines()[0].split(":")[0].endswith("clocks OVERDUE")
+            assert "INC-MINE S3 Statement of INC-MINE" in message and "INC-UNLED S1" in message
+            assert "INC-LED" not in message and "INC-OTHER" not in message
+            assert toasts[0].severity == "error"  # type: ignore[attr-defined]
+            assert bells == [1]  # one bell for the one toast
+    finally:
+        wall_clock.freeze(None)
+
+
+async def test_clock_toasts_wait_for_a_dialog_to_close(tmp_path: Path) -> None:
+    from textual.widgets._toast import Toast
+
+    from data import clock as wall_clock
+    from screens.dialogs import NoteDialog
+
+    app, start, due = await _clock_console(tmp_path)
+    wall_clock.freeze(start)
+    try:
+        async with app.run_test(size=(120, 35), notifications=True) as pilot:  # type: ignore[attr-defined]
+            while app.last_snapshot is None or app.last_snapshot.sync.synced_at is None:  # type: ignore[attr-defined]
+                await pilot.pause(0.05)
+            app.check_clocks()  # type: ignore[attr-defined]  # the baseline
+            dialog = NoteDialog("INC-MINE")
+            app.push_screen(dialog)  # type: ignore[attr-defined]
+            while app.screen is not dialog:  # type: ignore[attr-defined]
+                await pilot.pause()
+            wall_clock.freeze(due + timedelta(seconds=1))
+            app.check_clocks()  # type: ignore[attr-defined]
+            await pilot.pause()
+            assert _clock_toasts(app) == []  # nothing over the dialog's buttons
+            assert not list(dialog.query(Toast))
+            await pilot.press("escape")
+            deadline = time.monotonic() + 10
+            while not _clock_toasts(app):
+                assert time.monotonic() < deadline, "the held toast never came"
+                await pilot.pause()
+            assert "INC-MINE" in _clock_toasts(app)[0].message  # type: ignore[attr-defined]
+    finally:
+        wall_clock.freeze(None)

@@ -65,8 +65,9 @@ def _events() -> list[dict[str, Any]]:
                                "due": ts(-12)}, "INC-0101", at=-41),
         ev("checklist.added", {"item": "legal", "text": "Good-faith decision with Legal", "team": "legal",
                                "due": ts(8)}, "INC-0101", at=-41),
-        ev("checklist.added", {"item": "preserve", "text": "Preserve the account for 90 days", "team": "security_privacy",
-                               "due": ts(55)}, "INC-0101", at=-41),
+        ev("checklist.added", {"item": "preserve", "text": "Preserve the account and its content for 90 days under the "
+                               "preservation request; confirm with Legal before any deletion job runs",
+                               "team": "security_privacy", "due": ts(55), "basis": "18 U.S.C. 2703(f)"}, "INC-0101", at=-41),
         ev("checklist.added", {"item": "notice", "text": "Defer user notice; set a review task", "team": "legal"}, "INC-0101", at=-41),
         # every clock state: met (verify), missed (log), at risk (legal; the update), ok
         # (preserve), overdue (hash); the acknowledgement was met
@@ -138,6 +139,58 @@ def test_main_screen_at_the_smallest_size(snap_compare: Any, seeded: Settings) -
     )
 
 
+def test_main_screen_wide(snap_compare: Any, seeded: Settings) -> None:
+    """160x45: every pane, every queue column, the title as wide as the rest leaves."""
+    assert snap_compare(_app(seeded), terminal_size=(160, 45), run_before=lambda p: _settled(p, _detail_loaded))
+
+
+async def _until(pilot: Any, ready: Any, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not ready():
+        assert time.monotonic() < deadline, what
+        await pilot.pause()
+
+
+def test_main_screen_at_80x24_shows_one_pane_and_the_clocks(snap_compare: Any, seeded: Settings) -> None:
+    """80x24: the queue alone, the pane tabs and the selected incident's clocks above it."""
+    assert snap_compare(_app(seeded), terminal_size=(80, 24), run_before=lambda p: _settled(p, _detail_loaded))
+
+
+def test_main_screen_at_80x24_checklist_with_an_item_whole(snap_compare: Any, seeded: Settings) -> None:
+    """80x24, 3: the checklist alone; the item under the cursor whole under the table."""
+
+    async def run(pilot: Any) -> None:
+        from widgets.checklist import ChecklistPane
+
+        await _settled(pilot, _detail_loaded)
+        await pilot.press("3")
+        pane = pilot.app.screen.query_one(ChecklistPane)
+        await _until(pilot, lambda: pane.has_focus, "the checklist was not focused")
+        target = pane.get_row_index("preserve")
+        while pane.cursor_row < target:
+            await pilot.press("down")
+        await _until(pilot, lambda: pane.selected_item() == "preserve", "the cursor did not reach the item")
+        await pilot.pause()
+
+    assert snap_compare(_app(seeded), terminal_size=(80, 24), run_before=run)
+
+
+def test_main_screen_at_80x24_timeline(snap_compare: Any, seeded: Settings) -> None:
+    """80x24, 2: the timeline alone, at its newest entry; the checklist items added
+    together at opening read as one entry."""
+
+    async def run(pilot: Any) -> None:
+        from widgets.timeline import Timeline
+
+        await _settled(pilot, _detail_loaded)
+        await pilot.press("2")
+        timeline = pilot.app.screen.query_one(Timeline)
+        await _until(pilot, lambda: timeline.has_focus, "the timeline was not focused")
+        await pilot.pause()
+
+    assert snap_compare(_app(seeded), terminal_size=(80, 24), run_before=run)
+
+
 def test_incident_screen(snap_compare: Any, seeded: Settings) -> None:
     async def run(pilot: Any) -> None:
         await _settled(pilot, _detail_loaded)
@@ -160,6 +213,8 @@ def test_new_incident_form_with_a_validation_error(snap_compare: Any, seeded: Se
         field = screen.query_one("#incident-id")
         field.value = "INC-0200"
         field.cursor_position = len(field.value)  # (no selection: the same picture however fast it went)
+        for each in screen.query("Input"):  # the cursor shown, whatever the blink's phase
+            each.cursor_blink = False
         screen.action_submit()  # nothing chosen, no title: inline errors, nothing written
         await pilot.pause(0.2)
 

@@ -126,6 +126,8 @@ def test_step_away_dialog(snap_compare: Any, seeded: Settings) -> None:
         while not isinstance(pilot.app.screen, StepAwayDialog):
             assert time.monotonic() < deadline, "no step-away dialog"
             await pilot.pause(0.05)
+        for field in pilot.app.screen.query("Input"):  # the cursor shown, whatever the blink's phase
+            field.cursor_blink = False  # type: ignore[attr-defined]
         await pilot.pause(0.3)
 
     assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)

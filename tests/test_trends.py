@@ -396,3 +396,43 @@ async def test_screen_shows_hostile_handles_literally(tmp_path: Path) -> None:
         for h in ("[/foo]", "[red]x[/]", "[@click=app.quit]x[/]"):
             assert clean(h, 10) in text, h  # the column keeps 10 characters
         assert app.is_running
+
+
+@pytest.mark.parametrize("size", [(120, 35), (80, 24), (150, 42)])
+async def test_every_figure_fits_its_box(tmp_path: Path, size: tuple[int, int]) -> None:
+    """At 120x35 (and 80x24) the charts shrink, and the boxes move, so that no number is
+    cut: every line of every box fits it, the totals and both percentiles included."""
+    from textual.widgets import Static
+
+    from app.console import WarRoom
+    from data import clock
+    from screens.trends import TrendsScreen
+    from tests._console_helpers import settings_for, wait_for
+
+    settings = settings_for(tmp_path)
+    write_lines(settings.journal, chain(journal_events()))
+    clock.freeze(NOW)
+    try:
+        app = WarRoom(settings)
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents, what="sync")
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None)
+            screen = app.screen
+            await pilot.pause()
+            boxes = {name: screen.query_one(f"#{name}", Static) for name in ("opened", "mix", "clocks", "lifecycle", "load")}
+
+            def overflowing() -> list[str]:
+                return [f"{name}: {line!r} ({len(line)} > {box.size.width})"
+                        for name, box in boxes.items() for line in str(box.render()).splitlines()
+                        if len(line.rstrip()) > box.size.width]  # fmt: skip
+
+            await wait_for(pilot, lambda: not overflowing(), what=f"every line fits: {overflowing()}")
+            opened = str(boxes["opened"].render()).splitlines()
+            assert opened[0].rstrip().endswith("total") and opened[1].split()[-1] == "4"  # every week and the total
+            lifecycle = str(boxes["lifecycle"].render())
+            assert lifecycle.count("p90") == 2 and "target" in lifecycle  # both groups, the target
+            assert "per 12h" in str(boxes["load"].render())
+            assert "missed" in str(boxes["clocks"].render()) and "%" in str(boxes["mix"].render())
+    finally:
+        clock.freeze(None)

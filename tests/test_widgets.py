@@ -128,3 +128,166 @@ async def test_entries_shown_before_the_width_is_known_are_counted_once_it_is() 
         lines = timeline.rendered_lines()
         assert "early" in lines[0].text
         assert len(lines) == timeline.virtual_size.height > 1
+
+
+# --- following the newest entry, and runs of items added together ---------------------
+
+
+def added(seq: int, item: str, second: int = 0, actor: str = "amara", template: str | None = "edr@1") -> TimelineEntry:
+    ts = datetime(2026, 11, 22, 3, 0, second, 250_000, tzinfo=UTC)
+    return TimelineEntry(seq=seq, ts=ts, ts_text=ts.isoformat(), actor=actor, type="checklist.added",
+                         text=f"Checklist + {item} (legal): do {item}", pinned=False, id=f"E{seq}",
+                         template=template)  # fmt: skip
+
+
+def at_bottom(timeline: Timeline) -> bool:
+    return timeline.max_scroll_y > 0 and timeline.scroll_offset.y == timeline.max_scroll_y
+
+
+async def test_a_newly_shown_incident_opens_at_its_newest_entry() -> None:
+    app = TimelineApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        timeline = app.query_one(Timeline)
+        timeline.show("INC-A", tuple(entry(i, f"A{i} {LONG[:30]}", minutes=i) for i in range(1, 30)))
+        await pilot.pause()
+        assert at_bottom(timeline)
+        # the next incident, longer still: its newest entry, not its first
+        timeline.show("INC-B", tuple(entry(i, f"B{i} {LONG[:30]}", minutes=i) for i in range(1, 40)))
+        await pilot.pause()
+        assert at_bottom(timeline)
+        assert "B39" in " ".join(timeline.render_line(y).text for y in range(timeline.size.height))
+
+
+async def test_the_timeline_follows_every_addition_and_again_once_scrolled_back_down() -> None:
+    app = TimelineApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        timeline = app.query_one(Timeline)
+        entries = tuple(entry(i, f"note {i} {LONG[:30]}", minutes=i) for i in range(1, 30))
+        timeline.show("INC-1", entries)
+        await pilot.pause()
+        # two additions before the screen is painted again: still at the newest
+        entries += (entry(40, "first live note"),)
+        timeline.show("INC-1", entries)
+        entries += (entry(41, "second live note"),)
+        timeline.show("INC-1", entries)
+        await pilot.pause()
+        assert at_bottom(timeline) and timeline.following
+        # the user scrolls up: additions leave the view where it is
+        await pilot.press("home")
+        await pilot.pause()
+        assert not timeline.following
+        entries += (entry(42, "third live note"),)
+        timeline.show("INC-1", entries)
+        await pilot.pause()
+        assert timeline.scroll_offset.y == 0
+        # back at the bottom (End), it follows again
+        await pilot.press("end")
+        await pilot.pause()
+        entries += (entry(43, "fourth live note"),)
+        timeline.show("INC-1", entries)
+        await pilot.pause()
+        assert at_bottom(timeline) and timeline.following
+        assert "fourth live note" in timeline.render_line(timeline.size.height - 1).text
+
+
+def test_items_added_together_are_one_run() -> None:
+    from data.views import EntryRun, group_runs
+
+    opened = entry(1, "opened", "incident.opened")
+    items = [added(n, f"item{n}") for n in range(2, 8)]
+    later = added(8, "by-hand", second=9, template=None)  # another second: not the same batch
+    other = added(9, "other-actor", second=9, actor="hugo", template=None)
+    shown = group_runs([opened, *items, later, other, entry(10, "a note")])
+    assert [type(s).__name__ for s in shown] == ["TimelineEntry", "EntryRun", "TimelineEntry", "TimelineEntry",
+                                                 "TimelineEntry"]  # fmt: skip
+    run = shown[1]
+    assert isinstance(run, EntryRun) and run.entries == tuple(items)
+    assert run.text == "Procedure edr@1: 6 items added"
+    assert run.key == "E2"
+    assert group_runs([items[0]]) == [items[0]]  # one item alone is an entry
+
+
+class KeyApp(App[None]):
+    """Records an Enter that the timeline leaves to the screen."""
+
+    BINDINGS = [("enter", "screen_enter", "")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = 0
+
+    def compose(self) -> ComposeResult:
+        yield Timeline(id="timeline")
+
+    def action_screen_enter(self) -> None:
+        self.entered += 1
+
+
+async def test_a_procedure_run_reads_as_one_entry_that_enter_and_a_click_expand() -> None:
+    app = KeyApp()
+    async with app.run_test(size=(50, 14)) as pilot:
+        timeline = app.query_one(Timeline)
+        timeline.focus()
+        opened = entry(1, "opened", "incident.opened")
+        items = tuple(added(n, f"item{n} {LONG[:40]}") for n in range(2, 14))
+        timeline.show("INC-1", (opened, *items))
+        await pilot.pause()
+        texts = [t.plain for t in timeline._texts]
+        assert len(texts) == 2 and "▸ Procedure edr@1: 12 items added" in texts[1]
+        assert len(timeline.rendered_lines()) == timeline.virtual_size.height
+
+        await pilot.press("enter")  # every run's items, under it
+        await pilot.pause()
+        assert app.entered == 0
+        texts = [t.plain for t in timeline._texts]
+        assert len(texts) == 14 and "▾ Procedure" in texts[1] and "item13" in texts[-1]
+        assert len(timeline.rendered_lines()) == timeline.virtual_size.height  # counted as rendered
+        assert at_bottom(timeline)  # still following
+        await pilot.press("enter")  # folded again
+        await pilot.pause()
+        assert len(timeline._texts) == 2
+
+        # a click on the run's line shows it
+        run_line = timeline._starts[1] - int(timeline.scroll_offset.y)
+        await pilot.click(Timeline, offset=(5, run_line))
+        await pilot.pause()
+        assert len(timeline._texts) == 14
+
+        # the batch's last items arrive with the next sync: still one run
+        more = tuple(added(n, f"item{n}") for n in range(14, 17))
+        timeline.show("INC-1", (opened, *items, *more))
+        await pilot.pause()
+        assert "15 items added" in timeline._texts[1].plain
+        assert len(timeline._texts) == 17  # and still shown item by item
+        assert len(timeline.rendered_lines()) == timeline.virtual_size.height
+
+        # without runs, Enter is the screen's (it opens the incident on the war room)
+        timeline.show("INC-2", (opened, entry(2, "a note")))
+        await pilot.pause()
+        await pilot.press("enter")
+        assert app.entered == 1
+
+
+async def test_a_long_incident_keeps_following_as_its_window_of_events_moves_on() -> None:
+    """The war room loads an incident's last 200 events: each new one moves the window
+    (one more "earlier" event), which must neither throw the view to the top nor pull a
+    reader who scrolled up down to the bottom."""
+    app = TimelineApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        timeline = app.query_one(Timeline)
+        window = [entry(i, f"note {i} {LONG[:30]}", minutes=i) for i in range(11, 41)]
+        timeline.show("INC-1", tuple(window), earlier=10)
+        await pilot.pause()
+        assert at_bottom(timeline)
+        window = [*window[1:], entry(41, "the newest note")]
+        timeline.show("INC-1", tuple(window), earlier=11)
+        await pilot.pause()
+        assert at_bottom(timeline)
+        assert "the newest note" in timeline.render_line(timeline.size.height - 1).text
+
+        timeline.scroll_to(y=3, animate=False, immediate=True)  # a reader scrolled up
+        await pilot.pause()
+        window = [*window[1:], entry(42, "one more")]
+        timeline.show("INC-1", tuple(window), earlier=12)
+        await pilot.pause()
+        assert timeline.scroll_offset.y == 3 and not timeline.following

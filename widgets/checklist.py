@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.widgets import Static
 
 from data.clocks import Clock, clock_state
 from data.text import clean
@@ -23,8 +24,36 @@ URGENCY = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": 
            "missed": "#e8833a"}  # fmt: skip
 
 
+STATE_WORDS = {"open": "open", "done": "done", "skipped": "skipped", "blocked": "BLOCKED"}
+
+
+class ChecklistDetail(Static):
+    """The whole of the checklist row under the cursor (its text, team, due time, state,
+    who ticked it, its note and legal basis), under the table, whose cells cut it: shown
+    while the table has the focus and its cursor is on an item or a clock (unfocused, the
+    table keeps the room). :meth:`ChecklistPane.detail` says what."""
+
+    DEFAULT_CSS = """
+    ChecklistDetail { height: auto; max-height: 7; padding: 0 1; border-top: hkey $primary-darken-2;
+        display: none; }
+    ChecklistDetail.shown.-focused { display: block; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
+        self._shown: Text | None = None
+
+    def show(self, text: Text | None, focused: bool = True) -> None:
+        self.set_class(text is not None, "shown")
+        self.set_class(focused, "-focused")
+        if text is not None and text != self._shown:
+            self._shown = text
+            self.update(text)
+
+
 class ChecklistPane(FixedTable):
-    """One row per item (keyed by item id), sorted by team, then due time."""
+    """One row per item (keyed by item id), sorted by team, then due time. A
+    :class:`ChecklistDetail` beside it (same parent) shows the row under the cursor whole."""
 
     DEFAULT_CSS = """
     ChecklistPane { height: 1fr; }
@@ -72,9 +101,8 @@ class ChecklistPane(FixedTable):
                     cell = self._clock_cell(c, now)
                     self._shown[f"clock:{c.name}"] = cell.plain
                     mark = "[x] done" if c.closed_at is not None else "[ ] clock"
-                    self.add_row(
-                        Text(mark, style="dim"), Text(clean(c.label, 120)), cell, key=f"clock:{c.name}"
-                    )
+                    self.add_row(Text(mark, style="dim"), Text(clean(c.label, 120), overflow="ellipsis"), cell,
+                                 key=f"clock:{c.name}")  # fmt: skip
             previous_team = None
             for r in self.items:
                 if r.team != previous_team:  # a heading row per owning team
@@ -86,6 +114,66 @@ class ChecklistPane(FixedTable):
                 self.add_row(*cells, key=r.item)
             if selected is not None and any(r.item == selected for r in self.items):
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
+        self.show_detail()
+
+    # --- the row under the cursor, whole ----------------------------------------------
+
+    def on_data_table_row_highlighted(self, _: FixedTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def on_focus(self) -> None:
+        self.show_detail(focused=True)
+
+    def on_blur(self) -> None:
+        self.show_detail(focused=False)
+
+    def show_detail(self, focused: bool | None = None) -> None:
+        """Tell the :class:`ChecklistDetail` beside this table what the cursor is on."""
+        parent = self.parent
+        if parent is None:
+            return
+        for widget in parent.query_children(ChecklistDetail):
+            widget.show(self.detail(), self.has_focus if focused is None else focused)
+
+    def detail(self) -> Text | None:
+        """The row under the cursor, nothing cut (on a heading, what is under it); None
+        without rows."""
+        key = self.selected_item()
+        if key is None:
+            return None
+        if key == "heading:clocks":  # a heading: what is under it (the detail keeps its place)
+            return Text(f"Response clocks: {len(self.clocks)} (acknowledgement, stakeholder updates)", style="dim")
+        if key.startswith("team:"):
+            team = [r for r in self.items if f"team:{r.team}" == key]
+            still = sum(1 for r in team if r.state in ("open", "blocked"))
+            name = clean(key.removeprefix("team:").replace("_", " "), 60)
+            return Text(f"{name}: {len(team)} item{'s' if len(team) != 1 else ''}, {still} open", style="dim")
+        if key.startswith("clock:"):
+            c = next((c for c in self.clocks if f"clock:{c.name}" == key), None)
+            if c is None:
+                return None
+            facts = [f"due {c.due:%d %b %H:%MZ}"]
+            if c.closed_at is not None:
+                facts.append(f"{clock_state(c, c.closed_at)} {c.closed_at:%H:%MZ}")
+            if c.basis:
+                facts.append(f"basis: {clean(c.basis, 2000)}")
+            return Text.assemble((clean(c.label, 2000), "bold"), "\n", (" · ".join(facts), "dim"))
+        r = self.selected_row()
+        if r is None:
+            return None
+        facts = [clean(r.team.replace("_", " "), 60)]
+        facts.append(f"due {r.due:%d %b %H:%MZ}" if r.due is not None else "no due time")
+        state = STATE_WORDS.get(r.state, clean(r.state, 20))
+        if r.state != "open" and (r.state_by or r.state_at):
+            when = f" {r.state_at:%H:%MZ}" if r.state_at else ""
+            state += f" by {clean(r.state_by or '?', 40)}{when}"
+        facts.append(state)
+        text = Text.assemble((clean(r.text, 2000), "bold"), "\n", (" · ".join(facts), "dim"))
+        if r.note:
+            text.append(f"\nnote: {clean(r.note, 8000)}")
+        if r.basis:
+            text.append(f"\nbasis: {clean(r.basis, 2000)}", style="dim")
+        return text
 
     def tick(self, now: datetime) -> None:
         """Refresh clocks whose text changed (a redraw of one cell redraws them all)."""
@@ -141,4 +229,5 @@ class ChecklistPane(FixedTable):
         text = clean(r.text, 300)
         if r.note:
             text += f" — {clean(r.note, 200)}"
-        return (Text(mark, style=style), Text(text), self._due(r, now))
+        # cut with an ellipsis where the column ends: the detail under the table shows it whole
+        return (Text(mark, style=style), Text(text, overflow="ellipsis"), self._due(r, now))

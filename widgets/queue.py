@@ -6,6 +6,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from data import clock
 from data.text import clean
 from data.views import IncidentRow, age, clock_text
 from data.wellbeing import SENSITIVE
@@ -25,6 +26,43 @@ MIN_TITLE = 16
 CATEGORY_NAMES = {"csea": "CSEA", "edr": "EDR", "self_harm": "self-harm", "violent_extremism": "violent extr.",
                   "hate_harassment": "hate/harass.", "data_security": "data security"}  # fmt: skip
 STATUS_NAMES = {"false_positive": "false pos."}
+#: the title width the other columns give way to, in this order, while the title is narrower
+TITLE_WANTED = 36
+GIVE_WAY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("compact", ("category", "status")),  # shorter names (below)
+    ("drop", ("age",)),
+    ("drop", ("category",)),
+    ("drop", ("commander",)),
+)  # the id, severity, title, status and next due always stay
+COMPACT = {"category": 10, "status": 10}
+COMPACT_CATEGORY = {**CATEGORY_NAMES, "violent_extremism": "extremism", "hate_harassment": "hate/har.",
+                    "data_security": "data sec."}  # fmt: skip
+COMPACT_STATUS = {**STATUS_NAMES, "investigating": "investig."}
+ID_WIDTH = (8, 20)  # the id column fits the longest id shown, within these
+
+
+def queue_columns(width: int, id_width: int = 15, padding: int = 1) -> tuple[tuple[str, str, int], ...]:
+    """The columns the queue shows in ``width`` cells, with their widths: every column
+    while the title keeps ``TITLE_WANTED`` cells; below that, category and status take
+    shorter names, then age, category and commander give way in turn. The title takes
+    what is left (at least ``MIN_TITLE``)."""
+    widths = {key: w for key, _, w in COLUMNS} | {"id": id_width}
+    shown = [key for key, _, _ in COLUMNS]
+
+    def title() -> int:
+        others = sum(widths[k] for k in shown if k != "title")
+        return width - others - 2 * padding * len(shown) - 2  # the scrollbar's two cells
+
+    for how, keys in GIVE_WAY:
+        if title() >= TITLE_WANTED:
+            break
+        for key in keys:
+            if how == "compact":
+                widths[key] = COMPACT[key]
+            else:
+                shown.remove(key)
+    widths["title"] = max(MIN_TITLE, title())
+    return tuple((key, label, widths[key]) for key, label, _ in COLUMNS if key in shown)
 
 
 class IncidentQueue(FixedTable):
@@ -46,24 +84,65 @@ class IncidentQueue(FixedTable):
         self.quiet = False
         self.sensitive: frozenset[str] = frozenset(SENSITIVE)
         self._revealed: str | None = None  # the row whose title quiet mode shows (the cursor's)
+        self.shown_columns: tuple[tuple[str, str, int], ...] = ()  # (key, label, width) on screen
+        self._keys: frozenset[str] = frozenset()  # their keys
+        self._id_width = ID_WIDTH[0]
+        self.compact = False  # the category and status columns take their shorter names
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+        self._set_columns(queue_columns(self.size.width, self._id_width, self.cell_padding))
 
     def on_resize(self) -> None:
-        """The title takes the width the other columns leave."""
-        fit_column(self, "title", COLUMNS, MIN_TITLE)
+        """The columns for the new width (the title takes what the others leave)."""
+        self._fit()
+
+    def _fit(self) -> bool:
+        """Lay the columns out for the width and the ids shown; True if the set of columns
+        or a fixed width changed (the rows were laid out again)."""
+        wanted = queue_columns(self.size.width, self._id_width, self.cell_padding)
+        if [c for c in wanted if c[0] != "title"] == [c for c in self.shown_columns if c[0] != "title"]:
+            fit_column(self, "title", wanted, MIN_TITLE)
+            return False
+        with self.app.batch_update():
+            selected = self._selected_id()
+            self._set_columns(wanted)
+            now = clock.now()
+            for r in self._rows.values():
+                cells = self._render(r, now, self.me, self._hidden(r))
+                self.add_row(*self._visible(cells), key=r.id)
+                self._cells[r.id] = tuple(c.plain for c in cells)
+            if selected in self._rows:
+                self.move_cursor(row=self.get_row_index(selected), animate=False)
+        return True
+
+    def _set_columns(self, columns: tuple[tuple[str, str, int], ...]) -> None:
+        self.clear(columns=True)
+        self.shown_columns = columns
+        self._keys = frozenset(key for key, _, _ in columns)
+        self.compact = any(key in COMPACT and width <= COMPACT[key] for key, _, width in columns)
+        for key, label, width in columns:
+            self.add_column(label, key=key, width=width)
+
+    def _visible(self, cells: tuple[Text, ...]) -> tuple[Text, ...]:
+        """The cells of the columns on screen, of a row's cells in ``COLUMNS`` order."""
+        return tuple(cell for (key, _, _), cell in zip(COLUMNS, cells, strict=True) if key in self._keys)
 
     def show(self, rows: tuple[IncidentRow, ...], now: datetime, me: str = "") -> None:
         """Make the table show ``rows`` in this order, touching only what changed: rows that
         left are removed, new ones added, changed cells updated, then the order fixed."""
         self.me = me
         wanted = [r.id for r in rows]
-        current = [str(k.value) for k in self.rows]
         selected = self._selected_id()
         if self._revealed is None:
             self._revealed = selected if selected is not None else (wanted[0] if wanted else None)
+        # the id column as wide as the longest id: the title has the rest
+        id_width = min(max(ID_WIDTH[0], max((len(clean(r.id)) for r in rows), default=0)), ID_WIDTH[1])
+        if id_width != self._id_width:
+            self._id_width = id_width
+            self._rows = {}  # the columns laid out again, without rows: they are added below
+            self._cells.clear()
+            self._fit()
+        current = [str(k.value) for k in self.rows]
         with self.app.batch_update():
             if len(set(wanted) ^ set(current)) > max(8, len(wanted) // 2):
                 # most rows changed: refill (remove_row is O(n) a call)
@@ -80,7 +159,7 @@ class IncidentQueue(FixedTable):
                     self._update(r, now)
                 else:
                     cells = self._render(r, now, me, self._hidden(r))
-                    self.add_row(*cells, key=r.id)
+                    self.add_row(*self._visible(cells), key=r.id)
                     self._cells[r.id] = tuple(c.plain for c in cells)
             if [str(r.key.value) for r in self.ordered_rows] != wanted:
                 order = {key: n for n, key in enumerate(wanted)}
@@ -117,7 +196,7 @@ class IncidentQueue(FixedTable):
         with self.app.batch_update():
             for r, age_text, due_text, urgency in changes:
                 old = self._cells[r.id]
-                if age_text != old[6]:
+                if age_text != old[6] and "age" in self._keys:
                     self.update_cell(r.id, "age", Text(age_text))
                 if due_text != old[7]:
                     self.update_cell(r.id, "due", Text(due_text, style=URGENCY_STYLE[urgency]))
@@ -127,7 +206,7 @@ class IncidentQueue(FixedTable):
         cells = self._render(r, now, self.me, self._hidden(r))
         old = self._cells.get(r.id)
         for (key, _, _), cell, i in zip(COLUMNS, cells, range(len(cells)), strict=True):
-            if old is None or old[i] != cell.plain:
+            if (old is None or old[i] != cell.plain) and key in self._keys:
                 self.update_cell(r.id, key, cell)
         self._cells[r.id] = tuple(c.plain for c in cells)
 
@@ -177,21 +256,22 @@ class IncidentQueue(FixedTable):
             name = CATEGORY_NAMES.get(r.category, clean(r.category, 20))
             return Text(f"{name} incident · title hidden (quiet mode)", style="dim italic")
         if r.restricted:
-            return Text.assemble(("[R] ", "bold"), clean(r.title, 200))
-        return Text(clean(r.title, 200))
+            return Text.assemble(("[R] ", "bold"), clean(r.title, 200), overflow="ellipsis")
+        return Text(clean(r.title, 200), overflow="ellipsis")  # a cut title ends in …
 
-    @classmethod
-    def _render(cls, r: IncidentRow, now: datetime, me: str, hidden: bool = False) -> tuple[Text, ...]:
+    def _render(self, r: IncidentRow, now: datetime, me: str, hidden: bool = False) -> tuple[Text, ...]:
+        """A row's cells, every column of ``COLUMNS`` (those on screen: :meth:`_visible`)."""
         due_text, urgency = clock_text(r.next_clock, _clock_for(r, now))
-        title = cls._title(r, me, hidden)
+        title = self._title(r, me, hidden)
         if not r.active:
             due_text, urgency = r.status.replace("_", " "), "none"
+        categories, statuses = (COMPACT_CATEGORY, COMPACT_STATUS) if self.compact else (CATEGORY_NAMES, STATUS_NAMES)
         return (
             Text(clean(r.id)),
             Text(f"S{r.severity}", style=SEVERITY_STYLE.get(r.severity, "")),
             title,
-            Text(CATEGORY_NAMES.get(r.category, clean(r.category, 13))),
-            Text(STATUS_NAMES.get(r.status, clean(r.status, 13))),
+            Text(categories.get(r.category, clean(r.category, 13))),
+            Text(statuses.get(r.status, clean(r.status, 13))),
             _commander(r),
             Text(age(r.opened_at, _steady(now))),
             Text(due_text, style=URGENCY_STYLE[urgency]),

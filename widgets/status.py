@@ -15,11 +15,13 @@ from data.views import SyncState
 ZONES = (("UTC", "UTC"), ("NYC", "America/New_York"), ("LA", "America/Los_Angeles"),
          ("LON", "Europe/London"), ("SYD", "Australia/Sydney"))  # fmt: skip
 _TZ = {name: ZoneInfo(zone) for name, zone in ZONES}
+#: narrower than this, the bar shows UTC only: how current the picture is must stay on screen
+ALL_ZONES_WIDTH = 110
 
 
-def clocks(now: datetime) -> Text:
+def clocks(now: datetime, zones: tuple[tuple[str, str], ...] = ZONES) -> Text:
     parts: list[tuple[str, str] | str] = []
-    for name, _ in ZONES:
+    for name, _ in zones:
         local = now.astimezone(_TZ[name])
         parts += [(f"{name} ", "dim"), (local.strftime("%H:%M"), "bold" if name == "UTC" else ""), "  "]
     return Text.assemble(*parts)
@@ -86,6 +88,10 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self.show(clock.now(), getattr(getattr(self.app, "last_snapshot", None), "sync", None))
 
+    def on_resize(self) -> None:
+        self._key = None  # the zones shown depend on the width
+        self.show(clock.now())
+
     def on_click(self) -> None:
         if self.state.quarantined or self.state.chain_breaks or self.state.refused:
             from screens.warnings import WarningsScreen
@@ -104,7 +110,8 @@ class StatusBar(Static):
         if key == getattr(self, "_key", None):
             return
         self._key = key
-        left = clocks(now)
+        narrow = 0 < self.size.width < ALL_ZONES_WIDTH
+        left = clocks(now, ZONES[:1] if narrow else ZONES)
         me = Text.assemble(("you: ", "dim"), (clean(self.actor, 32), "bold"), "  ")
         if getattr(getattr(self.app, "settings", None), "observer", False):
             me = Text.assemble((" OBSERVER · read-only ", "bold black on #e3c44a"), "  ", me)

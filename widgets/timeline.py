@@ -13,12 +13,14 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.actions import SkipAction
+from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from data.text import clean
-from data.views import TimelineEntry
+from data.views import EntryRun, TimelineEntry, group_runs, same_batch
 from widgets.wrap import line_count
 
 TYPE_MARKERS = {
@@ -51,7 +53,15 @@ MIN_WIDTH = 20  # narrower panes scroll sideways rather than wrap to nothing
 
 
 class Timeline(ScrollView, can_focus=True):
-    """Follows live additions unless the user has scrolled up."""
+    """Follows the newest entry, as a log tailer does, unless the user has scrolled up;
+    scrolled back to the bottom, it follows again. Checklist items added together (a
+    procedure's items) read as one entry that Enter or a click expands."""
+
+    BINDINGS = [
+        Binding(
+            "enter", "toggle_runs", "Expand", tooltip="Show or hide the items of the procedure entries", show=False
+        ),
+    ]
 
     DEFAULT_CSS = """
     Timeline { height: 1fr; scrollbar-gutter: stable; }
@@ -65,11 +75,16 @@ class Timeline(ScrollView, can_focus=True):
         self.earlier = 0  # events before the first entry, not loaded
         self.filter_index = 0
         self.local_tz: str | None = None  # None: UTC
-        self._texts: list[Text] = []  # one per entry shown (after the type filter)
+        #: at the bottom and staying there as entries arrive (False once scrolled up)
+        self.following = True
+        self.expanded: set[str] = set()  # the runs (EntryRun.key) shown item by item
+        self._shown: list[TimelineEntry | EntryRun] = []  # what is shown (after the type filter)
+        self._texts: list[Text] = []  # one per line of text (an entry, a run, a run's item)
+        self._owner: list[str | None] = []  # the run each text belongs to (None: an entry)
         self._starts: list[int] = []  # the first virtual line of each
         self._total = 0  # virtual lines
         self._width = 0  # the wrapping width the counts are for
-        self._rendered: dict[int, list[Strip]] = {}  # entry index -> its lines at _width
+        self._rendered: dict[int, list[Strip]] = {}  # text index -> its lines at _width
         self._style = Style()
         self._content_width = 0
         #: the entries (event ids) whose identifiers were revealed, for ``_revealed_for``
@@ -83,43 +98,61 @@ class Timeline(ScrollView, can_focus=True):
     def filter_name(self) -> str:
         return FILTERS[self.filter_index][0]
 
+    @property
+    def runs(self) -> list[EntryRun]:
+        """The runs of items added together that are shown."""
+        return [item for item in self._shown if isinstance(item, EntryRun)]
+
     def show(self, incident: str, entries: tuple[TimelineEntry, ...], earlier: int = 0) -> None:
         """Show ``entries`` (in journal order); for the same incident, only entries newer
         than those shown are added, so a live addition costs one entry."""
-        added = []
         if incident != self._revealed_for:
             self.revealed = set()
             self._revealed_for = incident
-        if incident != self.incident or earlier != self.earlier:
+        if incident != self.incident:
             self._reset()
             self.incident = incident
             self.earlier = earlier
-            if earlier:
-                added.append(
-                    Text(f"… {earlier} earlier events not shown: Enter opens the whole timeline", style="dim")
-                )
+            self.entries = entries
+            self._rebuild()
+            return
+        if earlier != self.earlier:  # the window of the last events moved on: same place
+            self.earlier = earlier
+            self.entries = entries
+            self._rebuild()
+            return
         self.entries = entries
         types = FILTERS[self.filter_index][1]
+        new = []
         for e in entries:
             if e.seq <= self.last_seq:
                 continue
             if types is None or e.type in types:
-                added.append(self.line(e, self.local_tz, reveal=e.id in self.revealed if e.id else False))
+                new.append(e)
             self.last_seq = e.seq
-        self._extend(added)
+        if not new:
+            return
+        last = self._shown[-1] if self._shown else None
+        if isinstance(last, EntryRun):
+            last = last.entries[-1]
+        if last is not None and same_batch(last, new[0]):  # the batch goes on: group it anew
+            self._rebuild()
+            return
+        grouped = group_runs(new)
+        self._shown += grouped
+        self._extend(self._texts_of(grouped))
 
     def empty(self, message: str) -> None:
         self._reset()
         self.revealed = set()
         self._revealed_for = None
-        self._extend([Text(message, style="dim")])
+        self._extend([(Text(message, style="dim"), None)])
 
     def redraw(self) -> None:
-        if self.incident is None:
-            return
-        incident, entries, earlier = self.incident, self.entries, self.earlier
-        self.incident = None
-        self.show(incident, entries, earlier)
+        """Show the same entries again (a filter, the time zone or a reveal changed),
+        keeping the place: at the bottom if following, else the same first line."""
+        if self.incident is not None:
+            self._rebuild()
 
     def reveal(self, entry_id: str) -> None:
         """Show the entry ``entry_id`` unmasked (after its audit.reveal was written)."""
@@ -142,36 +175,115 @@ class Timeline(ScrollView, can_focus=True):
         self.redraw()
         return self.local_tz is not None
 
+    def toggle_run(self, key: str) -> None:
+        """Show a run's items, or fold them back into one entry."""
+        if key in self.expanded:
+            self.expanded.discard(key)
+        else:
+            self.expanded.add(key)
+        self.redraw()
+
+    def action_toggle_runs(self) -> None:
+        """Enter: show the items of every run (hide them if all are shown); without runs,
+        Enter does what it does on the screen."""
+        keys = [run.key for run in self.runs]
+        if not keys:
+            raise SkipAction()
+        if all(key in self.expanded for key in keys):
+            self.expanded.difference_update(keys)
+        else:
+            self.expanded.update(keys)
+        self.redraw()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a run shows or hides its items."""
+        offset = event.get_content_offset(self)
+        if offset is None or not self._starts:
+            return
+        line = int(self.scroll_offset.y) + offset.y
+        if line >= self._total:
+            return
+        owner = self._owner[bisect_right(self._starts, line) - 1]
+        if owner is not None:
+            self.toggle_run(owner)
+
     def _reset(self) -> None:
         self.incident = None
         self.entries = ()
         self.last_seq = 0
         self.earlier = 0
+        self.expanded = set()
+        self._clear()
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.following = True  # a new incident shows its newest entry
+        self.refresh()
+
+    def _clear(self) -> None:
+        self._shown = []
         self._texts = []
+        self._owner = []
         self._starts = []
         self._total = 0
         self._rendered = {}
-        self.scroll_to(0, 0, animate=False, immediate=True)
+
+    def _rebuild(self) -> None:
+        """Every text anew from ``entries``, keeping the place (see :meth:`redraw`)."""
+        follow, y = self.following, self.scroll_offset.y
+        self._clear()
+        texts: list[tuple[Text, str | None]] = []
+        if self.earlier:
+            texts.append((Text(f"… {self.earlier} earlier events not shown (the incident screen has them all)",
+                               style="dim"), None))  # fmt: skip
+        types = FILTERS[self.filter_index][1]
+        self._shown = group_runs([e for e in self.entries if types is None or e.type in types])
+        self.last_seq = max((e.seq for e in self.entries), default=0)
+        texts += self._texts_of(self._shown)
+        self._extend(texts, follow=follow)
+        if not follow:
+            self.scroll_to(y=min(y, self.max_scroll_y), animate=False, immediate=True, force=True)
         self.refresh()
 
-    def _extend(self, texts: list[Text]) -> None:
-        follow = self.scroll_offset.y >= self.max_scroll_y
+    def _texts_of(self, items: list[TimelineEntry | EntryRun]) -> list[tuple[Text, str | None]]:
+        out: list[tuple[Text, str | None]] = []
+        for item in items:
+            if isinstance(item, EntryRun):
+                shown = item.key in self.expanded
+                out.append((self.run_line(item, shown, self.local_tz), item.key))
+                if shown:
+                    out += [(self.run_item(e, e.id in self.revealed), item.key) for e in item.entries]
+            else:
+                reveal = item.id in self.revealed if item.id else False
+                out.append((self.line(item, self.local_tz, reveal=reveal), None))
+        return out
+
+    def _extend(self, texts: list[tuple[Text, str | None]], follow: bool | None = None) -> None:
+        follow = self.following if follow is None else follow
         width = self._width
-        for text in texts:
+        for text, owner in texts:
             self._texts.append(text)
+            self._owner.append(owner)
             self._starts.append(self._total)
             self._total += line_count(text.plain, width) if width else 1
         self._update_size()
         if texts:
             self.refresh()
             if follow:
-                self.scroll_end(animate=False, immediate=False, x_axis=False)
+                self._follow()
+
+    def _follow(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        self.following = True
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # scrolled up by the user: stay; back at the bottom: follow again
+        self.following = new_value >= self.max_scroll_y
 
     def _update_size(self) -> None:
         self.virtual_size = Size(self._width, self._total)
 
     def _recount(self, width: int) -> None:
-        """The wrapped height of every entry at a new width."""
+        """The wrapped height of every text at a new width."""
         self._width = width
         self._rendered = {}
         self._starts = []
@@ -183,12 +295,12 @@ class Timeline(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         width = max(MIN_WIDTH, self.scrollable_content_region.width)
+        follow = self.following
         if width != self._width:
-            follow = self.scroll_offset.y >= self.max_scroll_y
             self._recount(width)
             self.refresh()
-            if follow:
-                self.scroll_end(animate=False, immediate=False, x_axis=False)
+        if follow:  # taller or narrower: still at the newest entry
+            self._follow()
 
     # --- rendering -------------------------------------------------------------------
 
@@ -230,17 +342,43 @@ class Timeline(ScrollView, can_focus=True):
         )
 
     @staticmethod
+    def when(e: TimelineEntry, local_tz: str | None = None) -> str:
+        """``03:04:05Z`` (UTC), ``22:04:05`` (local), or the journal's text if unreadable."""
+        if e.ts is None:
+            return clean(e.ts_text, 25)
+        if local_tz:
+            from data.roster import zone
+
+            return e.ts.astimezone(zone(local_tz)).strftime("%H:%M:%S")
+        return e.ts.strftime("%H:%M:%SZ")
+
+    @staticmethod
+    def run_line(run: EntryRun, shown: bool, local_tz: str | None = None) -> Text:
+        """A run of items added together, as one entry: ``▸ Procedure edr@1: 6 items added``."""
+        marker, style = TYPE_MARKERS["checklist.added"]
+        return Text.assemble(
+            (Timeline.when(run.entries[0], local_tz), "dim"),
+            " ",
+            (marker, style),
+            " ",
+            (clean(run.entries[0].actor, 24), "bold"),
+            " ",
+            ("▾ " if shown else "▸ ", "bold"),
+            clean(run.text, 300),
+            (" (Enter or click: hide)" if shown else " (Enter or click: show)", "dim"),
+        )
+
+    @staticmethod
+    def run_item(e: TimelineEntry, reveal: bool = False) -> Text:
+        """One item of a shown run, under it (its time and author are the run's)."""
+        shown = ("REVEALED ", "bold #e8833a") if reveal else ""
+        return Text.assemble("    · ", shown, clean(e.text.removeprefix("Checklist + "), 2000, reveal=reveal))
+
+    @staticmethod
     def line(e: TimelineEntry, local_tz: str | None = None, reveal: bool = False) -> Text:
         """One entry; its user identifiers masked unless ``reveal`` (marked REVEALED)."""
         marker, style = TYPE_MARKERS.get(e.type, ("????", "dim"))
-        if e.ts is None:
-            when = clean(e.ts_text, 25)
-        elif local_tz:
-            from data.roster import zone
-
-            when = e.ts.astimezone(zone(local_tz)).strftime("%H:%M:%S")
-        else:
-            when = e.ts.strftime("%H:%M:%SZ")
+        when = Timeline.when(e, local_tz)
         pin = ("PINNED ", "bold reverse") if e.pinned else ""
         shown = ("REVEALED ", "bold #e8833a") if reveal else ""
         return Text.assemble(
