@@ -58,7 +58,7 @@ async def _trends(settings: Settings, since: datetime | None, until: datetime | 
                   policy: Any) -> Trends:  # fmt: skip
     from data import clock
     from data.store import Store
-    from data.trends import compute, load_input, week_of
+    from data.trends import compute, load_input, period_problem, period_start
 
     async with await Store.open(settings.db) as store:
         await store.sync(settings.open_journal())
@@ -66,11 +66,13 @@ async def _trends(settings: Settings, since: datetime | None, until: datetime | 
     now = clock.now().astimezone(UTC)
     end = until or now
     if since is None:
-        first = inp.first_opened()
-        since = week_of(first).start if first is not None else week_of(end).start
+        since = period_start(inp, min(end, now))
     if end <= since:
         raise Failure(f"--until ({end:%Y-%m-%dT%H:%M:%SZ}) must be after --since ({since:%Y-%m-%dT%H:%M:%SZ})",
                       EXIT_USAGE)  # fmt: skip
+    problem = period_problem(since, end)
+    if problem is not None:
+        raise Failure(problem, EXIT_USAGE)
     return compute(inp, since, end, now, region=region, policy=policy)
 
 
@@ -80,7 +82,7 @@ def report() -> None:
 
 
 @report.command()
-@click.option("--since", metavar="DATE", help="From this date (YYYY-MM-DD, UTC) or RFC 3339 time (default: the first incident's week).")
+@click.option("--since", metavar="DATE", help="From this date (YYYY-MM-DD, UTC) or RFC 3339 time (default: the first incident's week, at most 260 weeks back).")
 @click.option("--until", metavar="DATE", help="Up to the end of this date (YYYY-MM-DD, UTC) or this RFC 3339 time (default: now).")
 @click.option("--region", type=click.Choice(REGIONS), help="Only incidents touching this region, and its rotations.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,

@@ -306,6 +306,32 @@ def last_weeks(n: int, now: datetime) -> tuple[datetime, datetime]:
     return week_of(now).start - (n - 1) * WEEK, now
 
 
+#: The longest period a trends report covers: five years of ISO weeks. The default period
+#: ("all") starts at the first incident's week, but never further back than this: one line
+#: with a mistyped or hostile timestamp (the year 1000, or 1970 from a bot's zero) would
+#: otherwise make every report and the trends screen compute centuries of rotations.
+MAX_PERIOD_WEEKS = 260
+
+
+def period_start(inp: TrendInput, now: datetime) -> datetime:
+    """Where the default period ("all") starts: the week of the first incident opened (not
+    in the future), but at most :data:`MAX_PERIOD_WEEKS` weeks back."""
+    floor, _ = last_weeks(MAX_PERIOD_WEEKS, now)
+    first = inp.first_opened()
+    if first is None or first >= now:
+        return week_of(now).start
+    return max(week_of(first).start, floor)
+
+
+def period_problem(start: datetime, end: datetime) -> str | None:
+    """Why ``[start, end)`` cannot be a trends period, or None."""
+    if end <= start:
+        return "the period ends before it starts"
+    if end - start > (MAX_PERIOD_WEEKS + 1) * WEEK:
+        return f"a trends period is at most {MAX_PERIOD_WEEKS} weeks (five years); give a later --since or an earlier --until"
+    return None
+
+
 def update_clocks(
     inc: IncidentFacts, updates: Sequence[datetime], changes: Sequence[tuple[datetime, int]],
     now: datetime, policy: Policy,
@@ -384,6 +410,9 @@ def compute(
     touching ``region`` (and its rotations), or all."""
     if region is not None and region not in REGIONS:
         raise ValueError(f"unknown region {region!r}; choose one of {', '.join(REGIONS)}")
+    problem = period_problem(start, end)
+    if problem is not None and end > start:
+        raise ValueError(problem)
     policy = policy or Policy()
     weeks = weeks_between(start, end)
     index = {w.label: n for n, w in enumerate(weeks)}

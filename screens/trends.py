@@ -29,7 +29,7 @@ from data import clock
 from data.clocks import Policy
 from data.models import CATEGORIES
 from data.text import clean
-from data.trends import SEVERITIES, Stat, TrendInput, Trends, compute, last_weeks, week_of
+from data.trends import SEVERITIES, Stat, TrendInput, Trends, compute, last_weeks, period_start
 from data.views import Snapshot, SyncState, span_text
 from widgets.status import StatusBar
 
@@ -392,8 +392,7 @@ class TrendsScreen(Screen[None]):
         inp = self._input or TrendInput()
         now = clock.now()
         if self.period_weeks is None:
-            first = inp.first_opened()
-            start = week_of(first).start if first is not None and first < now else week_of(now).start
+            start = period_start(inp, now)
         else:
             start, _ = last_weeks(self.period_weeks, now)
         policy = getattr(self.app, "policy", None) or Policy()

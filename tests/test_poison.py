@@ -474,7 +474,7 @@ async def test_the_console_starts_and_selects_each_incident_on_a_journal_with_ed
         {"type": "postmortem.meeting", "incident": "INC-2", "data": {"at": EDGE_TIMES[2]}},
     ]  # fmt: skip
     env = _env(tmp_path)
-    assert _cli(["append"], env, _stdin(edge)).exit_code == 0
+    assert (await asyncio.to_thread(_cli, ["append"], env, _stdin(edge))).exit_code == 0
     journal = tmp_path / "journal.jsonl"
     last = journal.read_bytes().splitlines()[-1]
     bad = [{"v": 1, "id": "p1", "ts": OUT_OF_RANGE_TIMES[0], "actor": "bot", "type": "incident.opened",
@@ -486,9 +486,29 @@ async def test_the_console_starts_and_selects_each_incident_on_a_journal_with_ed
     async with app.run_test(size=(160, 45)) as pilot:
         queue = app.screen.query_one(IncidentQueue)
         await wait_for(pilot, lambda: queue.row_count == 2, what="two incidents in the queue")
-        for key in ("down", "up", "enter", "escape", "h", "escape", "P", "escape"):
+        for key, screen in (("down", "MainScreen"), ("enter", "IncidentScreen"), ("escape", "MainScreen"),
+                            ("up", "MainScreen"), ("enter", "IncidentScreen"), ("escape", "MainScreen"),
+                            ("h", "HandoffScreen"), ("escape", "MainScreen"), ("P", "PostmortemScreen")):  # fmt: skip
             await pilot.press(key)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await wait_for(pilot, lambda s=screen: type(app.screen).__name__ == s, what=f"{key}: {screen}")
         assert app.is_running
         assert (await app.store.status()).counters["quarantined"] == 1
+
+
+def test_one_old_timestamp_does_not_make_the_trends_compute_centuries(tmp_path: Path) -> None:
+    """A bot's epoch zero or a hostile year 1000 in one opening line: the default period of
+    the trends stops 260 weeks back, and a longer explicit period is refused."""
+    from data.trends import MAX_PERIOD_WEEKS
+
+    env = _env(tmp_path)
+    old = {**_opened("INC-1"), "ts": f"{MIN_YEAR}-01-01T00:00:00Z"}
+    rotation = {"type": "roster.rotation",
+                "data": {"rotation": "r1", "team": "legal", "region": "US", "tz": "UTC", "days": ["mon", "tue"],
+                         "start": "09:00", "hours": 8, "members": ["bob"], "anchor": "2026-11-02"}}  # fmt: skip
+    assert _cli(["append"], env, _stdin([old, rotation, _opened("INC-2")])).exit_code == 0
+    result = _cli(["report", "trends", "--format", "json"], env)
+    assert result.exit_code == 0, result.output
+    weeks = orjson.loads(result.output)["window"]["weeks"]
+    assert len(weeks) == MAX_PERIOD_WEEKS, len(weeks)
+    result = _cli(["report", "trends", "--since", "1970-01-01"], env)
+    assert result.exit_code == 2 and f"at most {MAX_PERIOD_WEEKS} weeks" in result.output, result.output
