@@ -143,8 +143,11 @@ def resolve(
     d = Path(d_given).expanduser() if d_given else store_for(j)
     a = actor or os.environ.get("WARROOM_ACTOR") or _login()
     check_actor(a)
-    if j.exists() and j.is_dir():
-        raise ConfigError(f"the journal path {j} is a folder; give a file path")
+    from .journal import special_kind
+
+    kind = special_kind(j) if url is None else None
+    if kind is not None:  # refused at once: a FIFO would hang the first read or append
+        raise ConfigError(f"the journal path {j} is {kind}, not a regular file; give a file path")
     if d.exists() and d.is_dir():
         raise ConfigError(f"the store path {d} is a folder; give a file path")
     if observer is None:
