@@ -159,6 +159,16 @@ def test_the_observer_switch_fails_closed(
     assert resolve(str(tmp_path / "j.jsonl"), actor="a").observer is observer
 
 
+def test_other_switches_stay_off_unless_clearly_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WARROOM_BELL, WARROOM_QUIET, WARROOM_JOURNAL_GROUP: off is their safe side."""
+    from data.config import env_flag
+
+    for value, expected in (("1", True), ("y", True), ("ON", True), ("n", False), ("0", False),
+                            ("enabled", False), ("2", False), ("", None)):  # fmt: skip
+        monkeypatch.setenv("WARROOM_BELL", value)
+        assert env_flag("WARROOM_BELL") is expected, value
+
+
 @pytest.mark.parametrize("value", ["\udcff", "1\x1b[0m", "0\x07"])
 def test_an_unreadable_observer_switch_refuses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str) -> None:
     from data.config import ConfigError
