@@ -34,9 +34,9 @@ def hostile_folder(tmp_path: Path, *, packages: bool = True) -> Path:
     if packages:
         for pkg in ("data", "app"):
             (evil / pkg).mkdir()
-            (evil / pkg / "__init__.py").write_text(_MARK.format(where=str(marks), name=f"{pkg}/__init__.py"))
-        (evil / "data" / "pipeline.py").write_text(_MARK.format(where=str(marks), name="data/pipeline.py"))
-        (evil / "app" / "__main__.py").write_text(_MARK.format(where=str(marks), name="app/__main__.py"))
+            (evil / pkg / "__init__.py").write_text(_MARK.format(where=str(marks), name=f"{pkg}.__init__.py"))
+        (evil / "data" / "pipeline.py").write_text(_MARK.format(where=str(marks), name="data.pipeline.py"))
+        (evil / "app" / "__main__.py").write_text(_MARK.format(where=str(marks), name="app.__main__.py"))
     return evil
 
 
