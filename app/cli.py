@@ -129,13 +129,30 @@ def main(
 
 
 def refuse_observer(settings: Any, command: str) -> None:
-    """A command that writes to the journal, on an observer console: one line, nothing written."""
-    if settings.observer:
+    """A command that writes to the journal, on an observer console: one line, nothing written.
+    ``settings`` is the command's Settings, or whether it is an observer (:func:`observer_given`)."""
+    if settings is True or getattr(settings, "observer", False) is True:
         raise Failure(
             f"{command} writes to the journal and this is an observer console (read-only: --observer or "
             "WARROOM_OBSERVER=1); nothing was written",
             EXIT_USAGE,
         )
+
+
+def observer_given(ctx: click.Context, flag: bool | None = None) -> bool:
+    """Whether a command without Settings runs as an observer: ``flag`` (its own
+    --observer/--no-observer), else the one given before the command, else
+    ``WARROOM_OBSERVER``, which fails closed (data.config.observer_env)."""
+    if flag is None:
+        flag = ctx.find_root().params.get("observer")
+    if flag is not None:
+        return flag
+    from data.config import ConfigError, observer_env
+
+    try:
+        return observer_env()
+    except ConfigError as exc:
+        raise Failure(str(exc), EXIT_USAGE) from None
 
 
 @main.command()
@@ -582,12 +599,9 @@ def write_output(text: str, output: str | None, what: str = "") -> None:
 @click.pass_context
 def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str, observer: bool | None) -> None:
     """Open the console on a demo war room with live activity."""
-    from data.config import OBSERVER_ENV, Settings, env_flag
+    from data.config import Settings
 
-    if observer is None:
-        observer = ctx.find_root().params.get("observer")
-    if observer is None:
-        observer = env_flag(OBSERVER_ENV) or False
+    observer = observer_given(ctx, observer)
     base = Path(folder or ".warroom-demo").resolve()
     os.umask(0o077)
     base.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from app.cli import EXIT_USAGE, Failure, main
+from app.cli import EXIT_USAGE, Failure, main, observer_given, refuse_observer
 
 
 def _pg(url: str):  # type: ignore[no-untyped-def]
@@ -33,13 +33,15 @@ def journal_group() -> None:
 @journal_group.command("init")
 @click.argument("url", metavar="URL")
 @click.option("--no-roles", is_flag=True, help="Create the tables only, not the roles.")
-def init(url: str, no_roles: bool) -> None:
+@click.pass_context
+def init(ctx: click.Context, url: str, no_roles: bool) -> None:
     """Create the journal's tables in the database at URL (postgresql://…), and the roles
     warroom_reader (SELECT: observers) and warroom_writer (SELECT and INSERT). Safe to run
     again: what exists is left as it is."""
     from data.journal import JournalError
     from data.pg_journal import roles_sql
 
+    refuse_observer(observer_given(ctx), "journal init")
     journal = _pg(url)
     try:
         done = journal.init_schema()
@@ -69,12 +71,14 @@ def init(url: str, no_roles: bool) -> None:
 @journal_group.command("copy")
 @click.argument("src", metavar="SRC")
 @click.argument("dst", metavar="DST")
-def copy(src: str, dst: str) -> None:
+@click.pass_context
+def copy(ctx: click.Context, src: str, dst: str) -> None:
     """Copy the journal SRC into the empty journal DST, byte-exact and in order (each a file
     path or a postgresql:// URL), then verify the chain on both sides."""
     from data.journal import JournalError
     from data.journal_copy import copy_journal
 
+    refuse_observer(observer_given(ctx), "journal copy")
     try:
         report = copy_journal(src, dst)
     except JournalError as exc:

@@ -8,6 +8,8 @@ the journal → the same read path (the console sees its own actions as everyone
 from __future__ import annotations
 
 import asyncio
+import re
+import threading
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import replace
@@ -22,10 +24,11 @@ from textual.timer import Timer
 
 from app.wellbeing import WellbeingConsole
 from data import clock, outbox
+from data.chain import EditWatch, Pacer, lower_priority
 from data.clocks import Policy, PolicyError, Watch, load_policy, next_turn
 from data.commands import AppendRefused, append_to, build_events
 from data.config import Settings, config_file
-from data.journal import JournalError, JournalUnavailable
+from data.journal import FileJournal, JournalError, JournalUnavailable
 from data.store import Store, StoreError
 from data.text import clean
 from data.views import Snapshot, SyncState, load_snapshot
@@ -35,6 +38,9 @@ from screens.main import MainScreen
 PROGRESS_BYTES = 2 << 20
 #: the longest the clocks go unchecked (seconds): they are checked when the next one turns
 CLOCK_CHECK_MAX = 300.0
+#: how often (seconds) a console re-reads, in the background at low priority, the lines its
+#: store has read, to notice one changed in place (data.chain.EditWatch; docs/security.md)
+CHAIN_CHECK_EVERY = 180.0
 
 
 class WarRoom(WellbeingConsole, App[None]):
@@ -71,6 +77,12 @@ class WarRoom(WellbeingConsole, App[None]):
         self.include_closed = False
         self._first_break: int | None = None
         self._wake = asyncio.Event()
+        # the background chain check (check_chain): its interval, its memory, its stop
+        self.chain_check_every = CHAIN_CHECK_EVERY
+        self._edit_watch = EditWatch()
+        self._chain_stop = threading.Event()
+        self._chain_told: set[str] = set()
+        self._rebuild_why: str | None = None  # the next sync rebuilds, and why
         # the outbox (data/outbox.py): (waiting, refused), kept in step with the table;
         # the lock keeps its sending and act()'s appends in order
         self.outbox_counts: tuple[int, int] = (0, 0)
@@ -132,8 +144,11 @@ class WarRoom(WellbeingConsole, App[None]):
             return
         self.run_worker(self._watch(), group="watch", name="journal-watch")
         self.run_worker(self._sync_loop(), group="sync", exclusive=True, name="sync-loop")
+        if isinstance(self.journal, FileJournal):  # a database journal refuses UPDATE: nothing to watch
+            self.run_worker(self._chain_loop(), group="chain-check", name="chain-check")
 
     async def on_unmount(self) -> None:
+        self._chain_stop.set()  # a chain check in its thread stops at its next span
         if self.store is not None:
             await self.close_wellbeing()  # what the exposure counters hold, written
         # stop everything that may hold a database connection, then close the store, so
@@ -193,6 +208,65 @@ class WarRoom(WellbeingConsole, App[None]):
                 continue
             await self._wake.wait()
 
+    async def _chain_loop(self) -> None:
+        """Every ``chain_check_every`` seconds, one background chain check. Never dies: a
+        journal or store that cannot be read is the sync loop's to show."""
+        while True:
+            await asyncio.sleep(self.chain_check_every)
+            with suppress(JournalError, StoreError, OSError):
+                await self.check_chain()
+
+    async def check_chain(self) -> str | None:
+        """Re-read the lines the store has read, in a thread of its own at the lowest
+        priority and paced to a quarter of a core, and tell when one was changed in place
+        (the same size, the same file: data.chain.EditWatch). Then the projection is
+        rebuilt from the first line, as the spec says for a rewritten last line, and the
+        chain break shows as every break does (status bar, ``!``). Returns the finding."""
+        journal = self.journal
+        if not isinstance(journal, FileJournal) or self.store is None:
+            return None
+        before = await self.store.status()
+        if not before.line:
+            return None
+        known = {r["line"] for r in await self.store.chain_breaks() if r["line"] <= before.line}
+        basis = (journal.identity(), before.rebuilt_at)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[str | None] = loop.create_future()
+
+        def settle(result: str | None, error: BaseException | None) -> None:
+            if done.done():
+                return
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(result)
+
+        def scan() -> None:
+            lower_priority()
+            result, error = None, None
+            try:
+                result = self._edit_watch.scan(journal, before.line, known, basis, Pacer(stop=self._chain_stop))
+            except BaseException as exc:  # handed to the awaiting task, never lost
+                error = exc
+            with suppress(RuntimeError):  # the app (its loop) is gone: nobody waits
+                loop.call_soon_threadsafe(settle, result, error)
+
+        threading.Thread(target=scan, name="chain-check", daemon=True).start()
+        why = await done
+        after = await self.store.status()
+        if why is None or after.rebuilt_at != before.rebuilt_at or journal.identity() != basis[0]:
+            return None  # nothing, or the store or the file changed meanwhile: the next pass looks again
+        if why in self._chain_told:
+            return None  # already told and rebuilt: the store's rules see it differently, not a new edit
+        self._chain_told.add(why)
+        self.notify(
+            f"The journal was changed in place: {why}. This console rebuilds its picture from the first line.",
+            title="Journal edited", severity="error", timeout=60, markup=False,
+        )  # fmt: skip
+        self._rebuild_why = f"the journal was changed in place: {why}"
+        self._wake.set()
+        return why
+
     def mark_stale(self, error: str) -> None:
         """The picture on screen is stale (the last good snapshot kept), and why."""
         self.sync_state = replace(self.sync_state, error=error, progress=None)
@@ -210,7 +284,11 @@ class WarRoom(WellbeingConsole, App[None]):
                 self.sync_state = replace(self.sync_state, error=None, progress=(done, total))
                 self.show_state(self.sync_state)
 
-        await self.store.sync(self.journal, progress=progress)
+        rebuild = self._rebuild_why
+        await self.store.sync(self.journal, progress=progress, rebuild=rebuild)
+        if rebuild is not None and self._rebuild_why == rebuild:
+            self._rebuild_why = None
+            self._first_break = None  # the breaks are counted afresh
         self.sync_state = await self._stored_state(synced_at=clock.wall())
         self.publish(
             await load_snapshot(

@@ -8,8 +8,8 @@ There is **no authentication** here: anyone who can reach the port sees what the
 see. It listens on loopback by default; beyond loopback it must sit behind an authenticating
 proxy (docs/observer.md). What it does check:
 
-- the ``Host`` header of every request is the address it serves (or the ``--public-url``),
-  so a page elsewhere cannot reach it through DNS rebinding;
+- the ``Host`` header of every request, whatever its path (a middleware), is the address it
+  serves (or the ``--public-url``), so a page elsewhere cannot reach it through DNS rebinding;
 - the ``Origin`` of a WebSocket is the page's own origin, so another site open in the same
   browser cannot open a console session (cross-site WebSocket hijacking: browsers let any
   page open a WebSocket to loopback);
@@ -25,13 +25,13 @@ import ipaddress
 import os
 import re
 import shlex
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from data.config import Settings
+from data.spawn import python_argv
 
 DEFAULT_MAX_SESSIONS = 8
 
@@ -46,16 +46,17 @@ def is_loopback(host: str) -> bool:
 
 
 def console_command(settings: Settings) -> str:
-    """The shell command textual-serve runs for each session: an observer console."""
+    """The shell command textual-serve runs for each session: an observer console, started
+    isolated from the working directory (data/spawn.py: never ``python -m app``, which
+    would import an ``app`` or ``numbers.py`` found in the folder serve was started from)."""
     if settings.journal_url is not None:  # not on a command line (ps shows it): the environment
         os.environ["WARROOM_JOURNAL"] = settings.journal_url
         where: list[str] = []
     else:
         where = ["--journal", str(settings.journal)]
-    return shlex.join([
-        sys.executable, "-m", "app", *where, "--db", str(settings.db),
-        "--actor", settings.actor, "--observer", "console",
-    ])  # fmt: skip
+    return shlex.join(python_argv(
+        "app.cli:run", *where, "--db", str(settings.db), "--actor", settings.actor, "--observer", "console",
+    ))  # fmt: skip
 
 
 def _origin(url: str) -> str:
@@ -104,16 +105,18 @@ def make_server(
             self.hosts, self.origins = allowed(host, port, self.public_url)
             self.sessions = 0
 
-        def _check_host(self, request: web.Request) -> None:
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            app.middlewares.append(self._check_host)  # every path: /, /ws, /download/{key}, /static
+            return app
+
+        @web.middleware
+        async def _check_host(self, request: web.Request, handler: Any) -> Any:
             if request.host.lower() not in self.hosts:
                 raise web.HTTPMisdirectedRequest(text="warroom serve: unexpected Host header\n")
-
-        async def handle_index(self, request: web.Request) -> Any:
-            self._check_host(request)
-            return await super().handle_index(request)
+            return await handler(request)
 
         async def handle_websocket(self, request: web.Request) -> Any:
-            self._check_host(request)
             origin = request.headers.get("Origin", "").lower()
             if origin not in self.origins:
                 raise web.HTTPForbidden(text="warroom serve: a console session from another site is refused\n")

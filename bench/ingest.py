@@ -519,7 +519,7 @@ async def _main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     _log(f"  {out['peak_baseline']['peak_mb']:.1f} MB")
     # the floor: an interpreter that only imports the project
     floor_cmd = [
-        sys.executable, str(SCRIPT), "--rusage-of", sys.executable, "-c",
+        sys.executable, str(SCRIPT), "--rusage-of", sys.executable, "-I", "-c",  # -I: not the working directory
         f"import sys; sys.path.insert(0, {str(ROOT)!r}); import data.store, data.sample; print('{{}}')",
     ]  # fmt: skip
     floor = subprocess.run(floor_cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()

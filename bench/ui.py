@@ -520,7 +520,11 @@ def measure_start_headless(info: dict[str, Any], repeats: int) -> dict[str, Any]
 
 def _warroom_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("warroom")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "app"]
+    if exe.exists():
+        return [str(exe)]
+    from data.spawn import python_argv  # never `-m app`: it imports from the working directory
+
+    return python_argv("app.cli:run")
 
 
 def _proc_ticks(pid: int) -> int | None:

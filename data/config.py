@@ -79,14 +79,36 @@ class Settings:
 
 #: the environment switch of an observer (read-only) console: 1 or 0
 OBSERVER_ENV = "WARROOM_OBSERVER"
+#: the words that switch something on or off (any case, spaces around ignored)
+TRUE_WORDS = ("1", "true", "yes", "on", "y")
+FALSE_WORDS = ("0", "false", "no", "off", "n")
 
 
 def env_flag(name: str) -> bool | None:
-    """A ``1``/``0`` style switch from the environment (None: not set)."""
+    """A ``1``/``0`` style switch from the environment (None: not set). Only a clear
+    true word (:data:`TRUE_WORDS`) switches it on: these switches are off by default and
+    off is their safe side. The observer switch fails the other way: :func:`observer_env`."""
     given = os.environ.get(name)
     if given is None or not given.strip():
         return None
-    return given.strip().lower() in ("1", "true", "yes", "on")
+    return given.strip().lower() in TRUE_WORDS
+
+
+def observer_env() -> bool:
+    """Whether ``WARROOM_OBSERVER`` makes this an observer (read-only) console. It fails
+    closed: only a clear false word (:data:`FALSE_WORDS`), an empty value or no variable
+    means "not an observer"; any other value (``2``, ``enabled``, ``y``…) is an observer;
+    a value that cannot be read (not valid UTF-8, or holding control characters) raises
+    :class:`ConfigError` so that the command refuses and does nothing."""
+    given = (os.environ.get(OBSERVER_ENV) or "").strip()
+    if not given:
+        return False
+    if not given.isprintable():  # control characters, or bytes that are not UTF-8 (surrogates)
+        raise ConfigError(
+            f"{OBSERVER_ENV} cannot be read (it is not plain text): set it to 1 (an observer, "
+            f"read-only) or 0 (not an observer), or unset it; nothing was done"
+        )
+    return given.lower() not in FALSE_WORDS
 
 
 def config_section(path: Path | None, name: str, error: type[ValueError]) -> dict[str, Any]:
@@ -121,12 +143,15 @@ def resolve(
     d = Path(d_given).expanduser() if d_given else store_for(j)
     a = actor or os.environ.get("WARROOM_ACTOR") or _login()
     check_actor(a)
-    if j.exists() and j.is_dir():
-        raise ConfigError(f"the journal path {j} is a folder; give a file path")
+    from .journal import special_kind
+
+    kind = special_kind(j) if url is None else None
+    if kind is not None:  # refused at once: a FIFO would hang the first read or append
+        raise ConfigError(f"the journal path {j} is {kind}, not a regular file; give a file path")
     if d.exists() and d.is_dir():
         raise ConfigError(f"the store path {d} is a folder; give a file path")
     if observer is None:
-        observer = env_flag(OBSERVER_ENV) or False
+        observer = observer_env()
     return Settings(j, d, a, observer, url)
 
 

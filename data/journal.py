@@ -188,6 +188,50 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def special_kind(path: str | os.PathLike[str]) -> str | None:
+    """What ``path`` is when it exists and is not a regular file ("a folder", "a named pipe
+    (FIFO)", "a device"…), else None. A journal must be a regular file: opening a FIFO
+    blocks, a device swallows or invents lines."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # missing (created on the first append) or unreadable (said when opened)
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _not_a_file(path: Path, kind: str) -> JournalError:
+    return JournalError(f"the journal {path} is {kind}, not a regular file; give the path of a journal file")
+
+
+def open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
+    """``os.open`` that refuses at once anything but a regular file: a FIFO would block
+    the open (or the writes), a device would swallow the lines. Opened non-blocking, checked,
+    then set back to blocking. ``OSError`` passes through (the caller words it)."""
+    kind = special_kind(path)
+    if kind is not None:
+        raise _not_a_file(path, kind)
+    fd = os.open(path, flags | os.O_NONBLOCK, mode)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # replaced between the stat and the open
+            raise _not_a_file(path, "not a regular file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def secure_touch(path: Path) -> None:
     """Create ``path`` (and its folder) readable by the owner only, if missing."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -202,6 +246,9 @@ class FileJournal:
         self.path = Path(path)
         self.location = str(self.path)
         self.lock_timeout = lock_timeout
+        kind = special_kind(self.path)
+        if kind is not None:  # at once, not when a read or an append would hang on it
+            raise _not_a_file(self.path, kind)
 
     # --- probing ---------------------------------------------------------------------
 
@@ -218,15 +265,11 @@ class FileJournal:
 
     def _open_read(self) -> int | None:
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            return open_regular(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise JournalError(f"cannot read the journal {self.path}: {exc.strerror}") from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise JournalError(f"the journal {self.path} is not a regular file")
-        return fd
 
     @staticmethod
     def _identity(st: os.stat_result) -> str:
@@ -306,7 +349,7 @@ class FileJournal:
             created = not self.path.exists()
             folder_created = created and not self.path.parent.exists()
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = open_regular(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             if created:
                 self._share_if_asked(fd, folder_created)
         except OSError as exc:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .chain import ChainReport, verify
-from .journal import CHUNK, FileJournal, JournalError, open_journal
+from .journal import CHUNK, FileJournal, JournalError, open_journal, open_regular
 
 
 @dataclass
@@ -32,7 +32,7 @@ class CopyReport:
 
 def file_lines(path: Path) -> Iterator[bytes]:
     """Every complete line of a file journal, whole, without its newline."""
-    with open(path, "rb") as f:
+    with open(open_regular(path, os.O_RDONLY), "rb") as f:
         pending = b""
         while True:
             chunk = f.read(CHUNK)
@@ -73,7 +73,7 @@ def copy_journal(src_spec: str, dst_spec: str) -> CopyReport:
 def _copy_to_file(lines: Iterator[bytes], path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     except OSError as exc:
         raise JournalError(f"cannot open the journal {path} for writing: {exc.strerror}") from None
     try:

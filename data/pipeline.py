@@ -4,7 +4,8 @@ writes.
 On a 2-core machine the projection (hashing, validation, applying) and SQLite's writing
 each take about half the time of a rebuild, and threads cannot overlap them (the GIL; the
 driver takes it back for every row). So for a long backlog the store starts a worker
-process (``python -m data.pipeline``) that reads the journal from the checkpoint and sends
+process (``data.pipeline:main``, started isolated from the working directory by
+:mod:`data.spawn`) that reads the journal from the checkpoint and sends
 each span's rows down a pipe; the store writes them, batch by batch, each in its own
 transaction with its checkpoint, exactly as the in-process path does. The pipe's buffer is
 the back-pressure: the worker runs at most one span ahead of the writer.
@@ -26,6 +27,7 @@ from dataclasses import astuple
 from typing import IO, Any
 
 from .journal import FileJournal, Position
+from .spawn import python_argv
 
 DONE = "done"
 ERROR = "error"
@@ -77,7 +79,7 @@ def start(
          "forget_after": forget_after}
     )  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "data.pipeline", args],
+        python_argv("data.pipeline:main", args),  # never `-m`: it imports from the working directory
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -146,7 +148,8 @@ def work(
             pass
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The worker's entry point (data.spawn): ``sys.argv[1]`` is the JSON :func:`start` wrote."""
     import gc
 
     gc.disable()  # a short-lived process that makes no reference cycles: no collector pauses

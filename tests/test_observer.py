@@ -145,7 +145,52 @@ def test_observer_resolves_flag_over_environment(monkeypatch: pytest.MonkeyPatch
     assert resolve(j, actor="a", observer=True).observer is True
 
 
-@pytest.mark.parametrize("how", ["flag", "env"])
+@pytest.mark.parametrize(
+    ("value", "observer"),
+    [("1", True), ("true", True), (" YES ", True), ("on", True), ("y", True), ("2", True), ("enabled", True),
+     ("observer", True), ("0", False), ("false", False), ("No", False), (" off ", False), ("n", False),
+     ("", False), ("  ", False)],
+)  # fmt: skip
+def test_the_observer_switch_fails_closed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str, observer: bool
+) -> None:
+    """Any value but a clear false (or nothing) is an observer."""
+    monkeypatch.setenv("WARROOM_OBSERVER", value)
+    assert resolve(str(tmp_path / "j.jsonl"), actor="a").observer is observer
+
+
+def test_other_switches_stay_off_unless_clearly_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WARROOM_BELL, WARROOM_QUIET, WARROOM_JOURNAL_GROUP: off is their safe side."""
+    from data.config import env_flag
+
+    for value, expected in (("1", True), ("y", True), ("ON", True), ("n", False), ("0", False),
+                            ("enabled", False), ("2", False), ("", None)):  # fmt: skip
+        monkeypatch.setenv("WARROOM_BELL", value)
+        assert env_flag("WARROOM_BELL") is expected, value
+
+
+@pytest.mark.parametrize("value", ["\udcff", "1\x1b[0m", "0\x07"])
+def test_an_unreadable_observer_switch_refuses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str) -> None:
+    from data.config import ConfigError
+
+    monkeypatch.setenv("WARROOM_OBSERVER", value)
+    with pytest.raises(ConfigError, match="WARROOM_OBSERVER cannot be read"):
+        resolve(str(tmp_path / "j.jsonl"), actor="a")
+    # on the command line: one line, exit code 2, nothing written
+    settings = settings_for(tmp_path, actor="boss")
+    result = CliRunner().invoke(
+        cli_main, ["--journal", str(settings.journal), "--db", str(settings.db), "--actor", "boss",
+                   "append", "--type", "incident.opened", "--incident", "INC-Z", "--data", "{}"],
+    )  # fmt: skip
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and "WARROOM_OBSERVER cannot be read" in lines[0], result.output
+    assert not settings.journal.exists()
+    copy = CliRunner().invoke(cli_main, ["journal", "copy", str(settings.journal), str(tmp_path / "copy.jsonl")])
+    assert copy.exit_code == 2 and "WARROOM_OBSERVER cannot be read" in copy.output, copy.output
+    assert not (tmp_path / "copy.jsonl").exists()
+
+
+@pytest.mark.parametrize("how", ["flag", "env", "env-y", "env-2", "env-enabled"])
 def test_commands_that_write_refuse_on_an_observer(tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_for(tmp_path, actor="boss")
     asyncio.run(seed(settings, journal()))
@@ -154,7 +199,8 @@ def test_commands_that_write_refuse_on_an_observer(tmp_path: Path, how: str, mon
     if how == "flag":
         base.insert(0, "--observer")
     else:
-        monkeypatch.setenv("WARROOM_OBSERVER", "1")
+        monkeypatch.setenv("WARROOM_OBSERVER", {"env": "1", "env-y": "y", "env-2": "2", "env-enabled": "enabled"}[how])
+    copy = tmp_path / "copy.jsonl"
     roster = tmp_path / "roster.toml"
     roster.write_text('[[people]]\nhandle = "ana"\nname = "Ana"\nteam = "legal"\nregion = "UK"\ntz = "Europe/London"\n')
     runner = CliRunner()
@@ -162,12 +208,14 @@ def test_commands_that_write_refuse_on_an_observer(tmp_path: Path, how: str, mon
         (["append", "--type", "incident.note", "--incident", "INC-A", "--data", '{"text": "x"}'], None),
         (["append"], '{"type": "incident.note", "incident": "INC-A", "data": {"text": "x"}}\n'),
         (["roster", "import", str(roster)], None),
+        (["journal", "copy", str(settings.journal), str(copy)], None),
     ):
         result = runner.invoke(cli_main, [*base, *args], input=stdin)
         assert result.exit_code != 0, (args, result.output)
         lines = [line for line in result.output.splitlines() if line.strip()]
         assert len(lines) == 1 and "observer" in lines[0] and "nothing was written" in lines[0], result.output
     assert settings.journal.read_bytes() == before
+    assert not copy.exists()
     # reading still works
     result = runner.invoke(cli_main, [*base, "export", "incidents", "--format", "json"])
     assert result.exit_code == 0 and "INC-A" in result.output

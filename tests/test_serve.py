@@ -220,6 +220,12 @@ def test_serve_refuses_other_sites_and_unknown_hosts(tmp_path: Path) -> None:
                 assert "fonts.googleapis.com" not in page
             async with http.get(base + "/", headers={"Host": "evil.example:80"}) as r:
                 out["rebound"] = r.status
+            # every path checks the Host header, not only the page and the WebSocket
+            for name, path in (("download", "/download/some-key"), ("static", "/static/js/textual.js")):
+                async with http.get(base + path, headers={"Host": "evil.example:80"}) as r:
+                    out[f"rebound {name}"] = r.status
+            async with http.get(base + "/download/some-key") as r:
+                out["download"] = r.status
             for name, origin in (("other site", "http://evil.example"), ("same", base)):
                 try:
                     async with http.ws_connect(base + "/ws", origin=origin) as ws:
@@ -235,7 +241,8 @@ def test_serve_refuses_other_sites_and_unknown_hosts(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(10)
-    assert got == {"index": 200, "rebound": 421, "other site": 403, "same": 101}
+    assert got == {"index": 200, "rebound": 421, "rebound download": 421, "rebound static": 421, "download": 404,
+                   "other site": 403, "same": 101}  # fmt: skip
 
 
 def test_serve_warns_beyond_loopback() -> None:
@@ -264,3 +271,55 @@ def test_serve_beyond_loopback_prints_a_warning(tmp_path: Path) -> None:
         server.terminate()
         server.wait(10)
     assert first.startswith("warroom: warning: serving on 0.0.0.0") and "no authentication" in first
+
+
+def test_served_consoles_ignore_the_working_directory(tmp_path: Path) -> None:
+    """``warroom serve`` started from a folder holding an ``app/`` package and a
+    ``numbers.py``: the console each session starts is warroom's own (it reaches the page),
+    and nothing from that folder is imported."""
+    pytest.importorskip("textual_serve")
+    import aiohttp
+
+    from tests.helpers import warroom_command
+    from tests.test_spawn import hostile_folder, marks
+
+    settings = settings_for(tmp_path, actor="boss")
+    asyncio.run(seed(settings, [opened("INC-7", title="Hostile folder")]))
+    evil = hostile_folder(tmp_path)
+    port = free_port()
+    server = subprocess.Popen(
+        [*warroom_command(), "serve", "--port", str(port), "--journal", str(settings.journal),
+         "--db", str(settings.db), "--actor", "boss"],
+        cwd=evil, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+    seen: list[str] = []  # what the session received (the console's output), escapes removed
+
+    async def session() -> None:
+        base = f"http://127.0.0.1:{port}"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(base + "/ws?width=140&height=40", origin=base) as ws,
+        ):
+            while "INC-7" not in "".join(seen) or "OBSERVER" not in "".join(seen):
+                msg = await ws.receive()
+                if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                    raise AssertionError(f"the session ended: {''.join(seen)[-2000:]!r}")
+                data = msg.data if isinstance(msg.data, str) else msg.data.decode("utf-8", "replace")
+                seen.append(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", data))
+
+    try:
+        wait_port(port, server)
+        try:
+            asyncio.run(asyncio.wait_for(session(), 60))
+        except TimeoutError:
+            raise AssertionError(
+                f"the console never reached the session: {''.join(seen)[-2000:]!r}"
+            ) from None
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    assert marks(tmp_path) == []
