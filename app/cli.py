@@ -462,9 +462,8 @@ def write_output(text: str, output: str | None, what: str) -> None:
     "--actor",
     "actor",
     metavar="HANDLE",
-    default="demo-ic",
-    show_default=True,
-    help="Who you are in the demo.",
+    default=None,
+    help="Who you are in the demo (else WARROOM_ACTOR, else demo-ic).",
 )
 @click.option(
     "--observer/--no-observer",
@@ -472,9 +471,15 @@ def write_output(text: str, output: str | None, what: str) -> None:
     help="Watch the demo read-only (its simulated colleagues still write; else WARROOM_OBSERVER).",
 )
 @click.pass_context
-def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str, observer: bool | None) -> None:
+def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str | None, observer: bool | None) -> None:
     """Open the console on a demo war room with live activity."""
-    from data.config import OBSERVER_ENV, Settings, env_flag
+    from data.config import OBSERVER_ENV, ConfigError, Settings, check_actor, env_flag
+
+    actor = actor or ctx.find_root().params.get("actor") or os.environ.get("WARROOM_ACTOR") or "demo-ic"
+    try:
+        check_actor(actor)
+    except ConfigError as exc:
+        raise Failure(str(exc), EXIT_USAGE) from None
 
     if observer is None:
         observer = ctx.find_root().params.get("observer")

@@ -42,6 +42,13 @@ CLOCK_CHECK_MAX = 300.0
 
 class WarRoom(WellbeingConsole, App[None]):
     TITLE = "warroom"
+    #: an unticked box is empty: Textual draws its X dimmed, which reads as ticked; a
+    #: ticked one shows its X in green
+    CSS = """
+    ToggleButton > .toggle--button { color: $panel; }
+    ToggleButton.-on > .toggle--button { color: $text-success; }
+    SelectionList > .selection-list--button, SelectionList > .selection-list--button-highlighted { color: $panel; }
+    """
     BINDINGS = [
         Binding(
             "question_mark,f1",
@@ -167,7 +174,7 @@ class WarRoom(WellbeingConsole, App[None]):
             from app.demo import Simulator, seed
 
             try:
-                await seed(self.journal, self.store)
+                await seed(self.journal, self.store, self.settings.actor)
             except (JournalError, StoreError, AppendRefused) as exc:
                 self.notify(
                     f"The demo could not be seeded: {clean(str(exc), 300)}", severity="error", markup=False

@@ -15,6 +15,7 @@ from typing import Any
 
 from data.clock import utc_text
 from data.commands import append_to, new_id, now_ts
+from data.ids import incident_id
 from data.journal import FileJournal
 from data.models import parse_rfc3339
 from data.sample import HANDLES, Generator
@@ -24,9 +25,10 @@ SEED_EVENTS = 1500  # today's activity: the last eight hours or so
 HISTORY_DAYS = 60  # settled incidents before that, for the trends (about 8½ weeks)
 
 
-async def seed(journal: FileJournal, store: Store) -> int:
+async def seed(journal: FileJournal, store: Store, actor: str = "demo-ic") -> int:
     """Fill an empty demo journal with weeks of settled incidents and a few hours of live
-    activity; returns events written."""
+    activity, with a shift handoff waiting for ``actor``'s read-back; returns events
+    written."""
     if journal.end() > 0:
         return 0
     now = datetime.now(UTC)
@@ -41,10 +43,30 @@ async def seed(journal: FileJournal, store: Store) -> int:
             ev["data"]["detected_at"] = utc_text(parse_rfc3339(ev["ts"]) - timedelta(minutes=lead), ms=True)
     done = {e["incident"] for e in past if e["type"] == "incident.opened"}
     past += postmortems(past, rng, now - timedelta(hours=13))
-    live += handoffs(live, rng)
+    live += handoffs(live, rng, actor)
     events = with_procedures(past + live, rng, cadence_written=done)
-    # the clock of the history must end now; squeeze it if the generator ran past
-    return len(await append_to(journal, store, _fit_to_now(events)))
+    # the clock of the history must end now; squeeze it if the generator ran past; then the
+    # incidents get their ids (data/ids.py) from the times they were opened at
+    return len(await append_to(journal, store, with_incident_ids(_fit_to_now(events), rng)))
+
+
+def with_incident_ids(events: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """The generator's incident ids replaced by warroom's (``INC-YYMMDD-TTRR``, from when
+    each incident was opened), wherever an event names one."""
+    renamed: dict[str, str] = {}
+    taken: set[str] = set()
+    for ev in events:
+        if ev["type"] == "incident.opened" and ev["incident"] not in renamed:
+            new = incident_id(parse_rfc3339(ev["ts"]), taken, rng)
+            taken.add(new)
+            renamed[ev["incident"]] = new
+    for ev in events:
+        if ev.get("incident") in renamed:
+            ev["incident"] = renamed[ev["incident"]]
+        for entry in ev["data"].get("incidents") or ():  # a handoff's assessments
+            if isinstance(entry, dict) and entry.get("incident") in renamed:
+                entry["incident"] = renamed[entry["incident"]]
+    return events
 
 
 #: (median, spread) of the log-normal delays, in minutes, by severity: acknowledgement
@@ -223,10 +245,10 @@ HANDOFF_NOTES = (
 )
 
 
-def handoffs(live: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-ic") -> list[dict[str, Any]]:
     """The shift handoffs of today (docs/handoff.md): each region's last one acknowledged
     about eight hours ago, and one submitted twenty minutes ago to the demo's commander
-    (``demo-ic``), by whoever is on call, waiting for the read-back."""
+    (``actor``), by whoever is on call, waiting for the read-back."""
     from data.roster import Rotation, holder
     from data.sample import ROTATIONS
 
@@ -250,6 +272,8 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random) -> list[dict[str, A
     sent = last - timedelta(minutes=20)
     rot = next((r for r in rotations if holder(r, (), sent)[0]), rotations[0])
     giver = holder(rot, (), sent)[0] or rot.members[0]
+    if giver == actor:  # (a demo actor named after a colleague) hands over to themselves: not
+        giver = next(m for m in rot.members if m != actor)
     severity: dict[str, int] = {}
     settled: set[str] = set()
     for ev in live:
@@ -273,7 +297,7 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random) -> list[dict[str, A
     for e in entries:
         if not e["contingencies"]:
             del e["contingencies"]
-    add("handoff.submitted", {"handoff": f"HO-{rot.region}-DEMO-2", "from": giver, "to": "demo-ic",
+    add("handoff.submitted", {"handoff": f"HO-{rot.region}-DEMO-2", "from": giver, "to": actor,
                               "region": rot.region, "notes": HANDOFF_NOTES,
                               "shift_start": utc_text(acked, ms=True), "incidents": entries}, sent, giver)  # fmt: skip
     return out
@@ -411,8 +435,8 @@ class Simulator:
         self.journal = journal
         self.store = store
         self.rng = random.Random(seed)
-        # incident ids unique across runs of the demo on the same journal
-        self.gen = Generator(seed=self.rng.randint(1, 10**6), prefix=f"INC{datetime.now(UTC):%d%H%M}")
+        self.gen = Generator(seed=self.rng.randint(1, 10**6))
+        self.taken: set[str] | None = None  # the incident ids in the journal (read on the first step)
         self.gen.roster = lambda: iter(())  # type: ignore[method-assign]
         self.live: list[dict[str, Any]] = []
         self.errors = 0
@@ -443,6 +467,10 @@ class Simulator:
         rng = self.rng
         if not self.live or (len(self.live) < 6 and rng.random() < 0.08):
             ev = self.gen.open_incident()
+            # warroom's id format (data/ids.py), unique in the journal
+            taken = self.taken if self.taken is not None else set()
+            ev["incident"] = self.gen.incidents[-1]["id"] = incident_id(datetime.now(UTC), taken, rng)
+            taken.add(ev["incident"])
             self.live.append(self.gen.incidents[-1])
         else:
             inc = rng.choice(self.live)
@@ -475,6 +503,8 @@ class Simulator:
         return ev
 
     async def run(self, *, min_delay: float = 2.0, max_delay: float = 5.0) -> None:
+        if self.taken is None:
+            self.taken = {r["id"] for r in await self.store.incidents()}
         while True:
             await asyncio.sleep(self.rng.uniform(min_delay, max_delay))
             try:

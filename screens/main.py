@@ -401,7 +401,7 @@ class MainScreen(IncidentActions, Screen[None]):
     # --- actions (the incident and item ones: screens/actions.py) --------------------
 
     def action_new_incident(self) -> None:
-        self._dialog(dialogs.NewIncidentDialog())
+        self._dialog(dialogs.NewIncidentDialog(context={"taken": {r.id for r in self.snapshot.incidents}}))
 
     def action_open_incident(self) -> None:
         row = self.selected_row()

@@ -1036,7 +1036,7 @@ def journal_lines_tolerant(path: Path) -> list[dict[str, Any]]:
 
 
 async def test_a_dialog_takes_what_is_typed_at_once(tmp_path: Path) -> None:
-    """A form opens with its first field focused: keys typed straight after the key that
+    """A form opens with the field to fill focused: keys typed straight after the key that
     opened it go into that field (not to the scrolling frame around it)."""
     settings = settings_for(tmp_path)
     await seed(settings, [opened("INC-1")])
@@ -1049,4 +1049,179 @@ async def test_a_dialog_takes_what_is_typed_at_once(tmp_path: Path) -> None:
         assert dialog.query_one("#text", Input).value == "ok"
         await pilot.press("escape")
         dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
-        assert app.focused is dialog.query_one("#incident-id", Input)
+        assert app.focused is dialog.query_one("#title", Input)  # the id is proposed
+
+
+# --- incident ids: one format, never cut --------------------------------------------------------
+
+
+async def test_the_queue_shows_every_id_whole_and_the_form_proposes_the_one_format(tmp_path: Path) -> None:
+    from textual.widgets.data_table import ColumnKey
+
+    from data.ids import PATTERN
+    from widgets.queue import IncidentQueue
+
+    one, two = "INC-2026-11-22-LAW-ENFORCEMENT-1", "INC-2026-11-22-LAW-ENFORCEMENT-2"  # 32 characters
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened(one), opened(two), opened("INC-7", severity=1)])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-7", one, two])
+        queue = main.query_one(IncidentQueue)
+        assert queue.columns[ColumnKey("id")].width == 32
+        await pilot.pause()
+        text = screen_text(app)
+        assert one in text and two in text  # the two do not look alike
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        proposed = dialog.query_one("#incident-id", Input).value
+        assert PATTERN.match(proposed) and proposed[4:10] == datetime.now(UTC).strftime("%y%m%d")
+
+
+# --- dialogs: Enter, focus, errors in words -----------------------------------------------------
+
+
+async def test_enter_submits_every_dialog_from_any_field(tmp_path: Path) -> None:
+    """Enter on a checkbox or a drop-down submits (space toggles or opens them), as it
+    does in a text field; an open drop-down keeps Enter for its choice."""
+    from screens.filters import FilterDialog
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1", severity=3)])
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        # a checkbox: space ticks it, Enter submits
+        dialog = await open_dialog(pilot, app, "a", dialogs.NoteDialog)
+        await type_into(pilot, dialog.query_one("#text", Input), "Called the LE liaison")
+        box = dialog.query_one("#pinned", Checkbox)
+        box.focus()
+        await pilot.press("space")
+        assert box.value is True and app.screen is dialog
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is main and len(journal_lines(journal)) == 2, what="the note")
+        assert journal_lines(journal)[-1]["data"] == {"text": "Called the LE liaison", "pinned": True}
+        # a drop-down: space opens it, Enter there picks, Enter again submits
+        dialog = await open_dialog(pilot, app, "x", dialogs.StatusDialog)
+        status = dialog.query_one("#status", Select)
+        status.focus()
+        await pilot.press("space")
+        await wait_for(pilot, lambda: status.expanded, what="the list open")
+        await pilot.press("down", "enter")  # new → triaged
+        await wait_for(pilot, lambda: not status.expanded and status.value == "triaged", what="the choice")
+        assert app.screen is dialog and len(journal_lines(journal)) == 2
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is main and len(journal_lines(journal)) == 3, what="the status")
+        assert journal_lines(journal)[-1]["data"] == {"status": "triaged"}
+        # the filter dialog: Enter in a list applies it
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterDialog), what="the filter dialog")
+        await pilot.pause()
+        app.screen.query_one("#severities", SelectionList).focus()
+        await pilot.press("space")  # S1 ticked
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is main, what="the filter applied")
+        assert main.filter.severities == frozenset({1})
+
+
+async def test_forms_open_on_the_field_to_fill_and_errors_are_words_that_go_away(tmp_path: Path) -> None:
+    from widgets.checklist import ChecklistPane
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-1", severity=3),
+        scoped("checklist.added", "INC-1", item="a", text="Item A", team="legal"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        for key, kind, field in (("o", dialogs.NewIncidentDialog, "title"), ("k", dialogs.ActionDialog, "text"),
+                                 ("a", dialogs.NoteDialog, "text")):  # fmt: skip
+            dialog = await open_dialog(pilot, app, key, kind)
+            assert app.focused is dialog.query_one(f"#{field}"), kind
+            if key != "a":
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: app.screen is main)
+        # the note dialog: an empty note is refused in words; typing takes the error away
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "text") is not None, what="the error")
+        assert shown_error(dialog, "text") == "Write a note (it cannot be empty)"
+        await pilot.press("x")
+        await wait_for(pilot, lambda: shown_error(dialog, "text") is None, what="the error to go")
+        # too long: the limit and what was written, not pydantic's words
+        dialog.query_one("#text", Input).value = "x" * 8001
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "text") is not None, what="the length error")
+        assert shown_error(dialog, "text") == "must be at most 8000 characters (it has 8001)"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+        # block and skip open on the note they require
+        await pilot.press("3")
+        await move_checklist_cursor(pilot, main, "a")
+        for key in ("b", "p"):
+            dialog = await open_dialog(pilot, app, key, dialogs.ChecklistSetDialog)
+            assert app.focused is dialog.query_one("#note", Input), key
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is main)
+        assert main.query_one(ChecklistPane).selected_item() == "a"
+        assert len(journal_lines(journal)) == 2
+
+
+async def test_setting_the_severity_an_incident_has_writes_nothing_and_says_so(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1", severity=3)])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        before = settings.journal.read_bytes()
+        dialog = await open_dialog(pilot, app, "s", dialogs.SeverityDialog)
+        await type_into(pilot, dialog.query_one("#reason", Input), "re-checked")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "severity") is not None, what="the refusal")
+        assert shown_error(dialog, "severity") == "INC-1 is already S3: nothing written (choose another severity)"
+        assert app.screen is dialog and settings.journal.read_bytes() == before
+        dialog.query_one("#severity", Select).value = 4  # fixed: the error goes, and it writes
+        await wait_for(pilot, lambda: shown_error(dialog, "severity") is None, what="the error to go")
+        [line] = await submit(pilot, app, dialog, "reason", 1)
+        assert line["data"] == {"severity": 4, "reason": "re-checked"}
+
+
+async def test_an_unticked_box_looks_empty_and_a_ticked_one_ticked(tmp_path: Path) -> None:
+    """Textual's default draws an unticked box's X dimmed, which reads as ticked: here its
+    X is drawn in the box's own colour (an empty box), a ticked one's in another."""
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+
+    def marks(widget: Any) -> list[tuple[Any, Any]]:
+        """(colour, background) of every X drawn in ``widget``'s region of the screen."""
+        region = widget.region
+        out = []
+        for y, strip in enumerate(app.screen._compositor.render_strips()):
+            if not region.y <= y < region.bottom:
+                continue
+            x = 0
+            for seg in strip:
+                if seg.text == "X" and region.x <= x < region.right and seg.style is not None:
+                    out.append((seg.style.color, seg.style.bgcolor))
+                x += seg.cell_length
+        return out
+
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        box, regions = dialog.query_one("#restricted", Checkbox), dialog.query_one("#regions", SelectionList)
+        await pilot.pause()
+        assert len(marks(regions)) == 5 and all(fg == bg for fg, bg in marks(regions) + marks(box))
+        regions.select("UK")
+        box.value = True
+        await pilot.pause()
+        [(fg, bg)] = marks(box)
+        assert fg != bg
+        ticked = [fg != bg for fg, bg in marks(regions)]
+        assert ticked == [False, True, False, False, False]

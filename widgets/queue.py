@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.widgets.data_table import ColumnKey
 
 from data.text import clean
 from data.views import IncidentRow, age, clock_text
@@ -22,6 +24,7 @@ URGENCY_STYLE = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", 
 COLUMNS = (("id", "ID", 15), ("sev", "Sev", 3), ("title", "Title", 30), ("category", "Category", 13),
            ("status", "Status", 13), ("commander", "Commander", 10), ("age", "Age", 6), ("due", "Next due", 13))  # fmt: skip
 MIN_TITLE = 16
+MIN_ID = 15  # the id column's least width: warroom's own ids (data/ids.py, INC-YYMMDD-TTRR)
 CATEGORY_NAMES = {"csea": "CSEA", "edr": "EDR", "self_harm": "self-harm", "violent_extremism": "violent extr.",
                   "hate_harassment": "hate/harass.", "data_security": "data security"}  # fmt: skip
 STATUS_NAMES = {"false_positive": "false pos."}
@@ -53,7 +56,24 @@ class IncidentQueue(FixedTable):
 
     def on_resize(self) -> None:
         """The title takes the width the other columns leave."""
-        fit_column(self, "title", COLUMNS, MIN_TITLE)
+        fit_column(self, "title", self.columns_now(), MIN_TITLE)
+
+    def columns_now(self) -> tuple[tuple[str, str, int], ...]:
+        """COLUMNS with the id column as wide as the longest id shown (never cut: two ids
+        that differ only at the end must not look alike)."""
+        column = self.columns.get(ColumnKey("id"))
+        width = column.width if column is not None else COLUMNS[0][2]
+        return tuple((k, label, width if k == "id" else w) for k, label, w in COLUMNS)
+
+    def _fit_ids(self, rows: tuple[IncidentRow, ...]) -> None:
+        width = max((cell_len(clean(r.id)) for r in rows), default=MIN_ID)
+        column = self.columns.get(ColumnKey("id"))
+        if column is not None and column.width != max(width, MIN_ID):
+            column.width = max(width, MIN_ID)
+            column.auto_width = False
+            self._require_update_dimensions = True
+            fit_column(self, "title", self.columns_now(), MIN_TITLE)
+            self.refresh()
 
     def show(self, rows: tuple[IncidentRow, ...], now: datetime, me: str = "") -> None:
         """Make the table show ``rows`` in this order, touching only what changed: rows that
@@ -65,6 +85,7 @@ class IncidentQueue(FixedTable):
         if self._revealed is None:
             self._revealed = selected if selected is not None else (wanted[0] if wanted else None)
         with self.app.batch_update():
+            self._fit_ids(rows)
             if len(set(wanted) ^ set(current)) > max(8, len(wanted) // 2):
                 # most rows changed: refill (remove_row is O(n) a call)
                 self.clear()
