@@ -329,6 +329,7 @@ class WarRoom(WellbeingConsole, App[None]):
             return MESSAGE
         try:
             events = events + await self._procedures(events)
+            events = events + await self._update_ticks(events)
             built = build_events([(e["type"], e) for e in events], self.settings.actor)
         except AppendRefused as exc:
             return "; ".join(exc.problems)
@@ -448,6 +449,14 @@ class WarRoom(WellbeingConsole, App[None]):
             current[incident] = rows[0] if rows else None
             existing[incident] = {r["item"] for r in await self.store.checklist(incident)}
         return sop_items(self.templates, events, current, existing, clock.now())
+
+    async def _update_ticks(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A stakeholder update recorded ticks the procedure's update item, in the same
+        batch (data/procedures.py)."""
+        from data.procedures import update_ticks, updated
+
+        states = {i: {r["item"]: r["state"] for r in await self.store.checklist(i)} for i in updated(events)}
+        return update_ticks(events, states)
 
     # --- keys and the palette ----------------------------------------------------------
 

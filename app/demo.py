@@ -16,6 +16,7 @@ from typing import Any
 from data.clock import utc_text
 from data.commands import append_to, new_id, now_ts
 from data.ids import incident_id
+from data.procedures import UPDATE_ITEM, UPDATE_NOTE, is_update, update_ticks
 from data.journal import FileJournal
 from data.models import parse_rfc3339
 from data.sample import HANDLES, Generator
@@ -358,6 +359,8 @@ def with_procedures(
         for n, item in enumerate(added):
             at = at0 + timedelta(milliseconds=n + 1)
             extra.append(_built(item, at, ev["actor"]))
+            if item["data"]["item"] == UPDATE_ITEM:
+                continue  # ticked by the first stakeholder update (below), as a console does
             due_text = item["data"].get("due")
             due = parse_rfc3339(due_text) if due_text else at + timedelta(hours=2)
             if due >= end and rng.random() < 0.7:
@@ -385,6 +388,26 @@ def with_procedures(
                 at += timedelta(minutes=rng.uniform(12, 21))
     merged = out + extra
     merged.sort(key=lambda e: e["ts"])  # one format, so the text sorts as the time does
+    return _ticked_by_updates(merged)
+
+
+def _ticked_by_updates(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The procedure's update item ticked done with the first stakeholder update recorded
+    after it was added, in the same moment, as a console writes it (data/procedures.py)."""
+    added: set[str] = set()
+    ticks = []
+    for ev in events:
+        incident = ev.get("incident")
+        if ev["type"] == "checklist.added" and ev["data"]["item"] == UPDATE_ITEM:
+            added.add(incident)  # type: ignore[arg-type]
+        elif is_update(ev) and incident in added:
+            added.discard(incident)  # type: ignore[arg-type]
+            at = parse_rfc3339(ev["ts"]) + timedelta(milliseconds=1)
+            tick = {"type": "checklist.set", "incident": incident,
+                    "data": {"item": UPDATE_ITEM, "state": "done", "note": UPDATE_NOTE}}  # fmt: skip
+            ticks.append(_built(tick, at, ev["actor"]))
+    merged = events + ticks
+    merged.sort(key=lambda e: e["ts"])
     return merged
 
 
@@ -450,7 +473,12 @@ class Simulator:
         console writes it), or one event on a live incident."""
         ev = self.next_event()
         if ev["type"] != "incident.opened":
-            return [ev]
+            pending = self.sop_items.get(ev["incident"]) or []
+            if not is_update(ev) or UPDATE_ITEM not in pending:
+                return [ev]
+            pending.remove(UPDATE_ITEM)  # an update ticks the procedure's update item, as a console does
+            [tick] = update_ticks([ev], {ev["incident"]: {UPDATE_ITEM: "open"}})
+            return [ev, {"v": 1, "id": new_id(), "ts": now_ts(), "actor": ev["actor"], **tick}]
         from data.sop import checklist_events
 
         d = ev["data"]
@@ -478,8 +506,10 @@ class Simulator:
             if self.severity.get(inc["id"], 4) <= 2 and rng.random() < 0.2:  # the comms cadence
                 ev = self.gen.event("incident.action", {"kind": "stakeholder_update", "text": rng.choice(UPDATES)},
                                     inc["id"])  # fmt: skip
-            elif pending and rng.random() < 0.3:  # someone ticks a procedure item
-                item = pending.pop(0)
+
+            elif (others := [i for i in pending or () if i != UPDATE_ITEM]) and rng.random() < 0.3:
+                item = others[0]  # someone ticks a procedure item (the update item: an update does)
+                pending.remove(item)  # type: ignore[union-attr]
                 ev = self.gen.event("checklist.set", {"item": item, "state": "done"}, inc["id"])
             else:
                 ev = self.gen.step(inc)

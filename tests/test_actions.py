@@ -1225,3 +1225,39 @@ async def test_an_unticked_box_looks_empty_and_a_ticked_one_ticked(tmp_path: Pat
         assert fg != bg
         ticked = [fg != bg for fg, bg in marks(regions)]
         assert ticked == [False, True, False, False, False]
+
+
+# --- stakeholder updates are one thing ------------------------------------------------------------
+
+
+async def test_recording_a_stakeholder_update_ticks_the_procedures_update_item(tmp_path: Path) -> None:
+    """`k` with kind stakeholder_update resets the cadence clock and, in the same batch,
+    ticks the procedure's update item: it does not go overdue after an update was sent."""
+    from widgets.checklist import ChecklistPane
+
+    settings = settings_for(tmp_path)
+    due = (datetime.now(UTC) + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    await seed(settings, [
+        opened("INC-1", severity=2),
+        scoped("checklist.added", "INC-1", item="stakeholder-updates", text="Stakeholder updates", team="comms",
+               due=due),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        pane = main.query_one(ChecklistPane)
+        for n, count in ((2, 2), (4, 1)):  # the second update finds the item done: nothing more
+            dialog = await open_dialog(pilot, app, "k", dialogs.ActionDialog)
+            dialog.query_one("#kind", Select).value = "stakeholder_update"
+            await type_into(pilot, dialog.query_one("#text", Input), "Legal and leadership updated")
+            lines = await submit(pilot, app, dialog, "text", n, count=count)
+            assert event_of(lines[0]) == ("incident.action", "INC-1",
+                                          {"kind": "stakeholder_update", "text": "Legal and leadership updated"}, ACTOR)  # fmt: skip
+            if count == 2:
+                assert event_of(lines[1]) == ("checklist.set", "INC-1", {"item": "stakeholder-updates", "state": "done",
+                                              "note": "a stakeholder update was recorded"}, ACTOR)  # fmt: skip
+                await wait_for(pilot, lambda: pane.get_cell("stakeholder-updates", "state").plain == "[x] done",
+                               what="the item done")  # fmt: skip
+                assert pane.get_cell("stakeholder-updates", "due").plain.startswith("met ")
