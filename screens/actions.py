@@ -188,16 +188,20 @@ class IncidentActions:
             s, item = target
             if state is None:  # the toggle
                 state = "done" if item.state != "done" else "open"
-            self._dialog(
-                dialogs.ChecklistSetDialog(s.id, {"item": item.item, "text": item.text, "state": state})
-            )
+            dialog = dialogs.ChecklistSetDialog(s.id, {"item": item.item, "text": item.text, "state": state})
+
+            def then(written: bool | None) -> None:
+                if written and getattr(dialog, "chosen_state", None) != "open":  # on to the next open item
+                    self.query_one(ChecklistPane).advance(item.item)
+
+            dialogs.open_dialog(self.app, dialog, then)
 
     def action_item_done(self) -> None:
-        """Done needs no note: written at once."""
+        """Done needs no note: written at once; the cursor goes on to the next open item."""
         if target := self._target_item():
             s, item = target
             self.write_now([{"type": "checklist.set", "incident": s.id, "data": {"item": item.item, "state": "done"}}],
-                           f"{clean(item.item)} marked done")  # fmt: skip
+                           f"{clean(item.item)} marked done", advance=item.item)  # fmt: skip
 
     def action_item_block(self) -> None:
         self._item_dialog("blocked")
@@ -209,8 +213,10 @@ class IncidentActions:
         self._item_dialog(None)
 
     @work(group="write")
-    async def write_now(self, events: list[dict[str, Any]], what: str) -> None:
+    async def write_now(self, events: list[dict[str, Any]], what: str, advance: str | None = None) -> None:
         error = await self.app.act(events)
+        if advance is not None and not isinstance(error, str):  # written (or queued)
+            self.query_one(ChecklistPane).advance(advance)
         if error is None:
             self.app.notify(what, timeout=3, markup=False)
         elif isinstance(error, str):  # else queued in the outbox: act() has said so

@@ -275,8 +275,9 @@ class FormDialog(ModalScreen[bool]):
         return {"type": etype, "incident": self.incident, "data": data}
 
 
-def open_dialog(app: Any, dialog: FormDialog) -> None:
-    """Show an action dialog; say so when what it wrote reached the journal."""
+def open_dialog(app: Any, dialog: FormDialog, then: Any = None) -> None:
+    """Show an action dialog; say so when what it wrote reached the journal. ``then``:
+    called with whether it wrote (or queued) anything, when it closes."""
     from screens.observer import MESSAGE, read_only
 
     if read_only(app):  # the keys are hidden on an observer; this is the safety net
@@ -286,6 +287,8 @@ def open_dialog(app: Any, dialog: FormDialog) -> None:
     def done(written: bool | None) -> None:
         if written and not dialog.queued:
             app.notify(f"{dialog.TITLE}: written to the journal", timeout=3, markup=False)
+        if then is not None:
+            then(written)
 
     app.push_screen(dialog, done)
 
@@ -582,6 +585,7 @@ class ChecklistSetDialog(FormDialog):
 
     def build(self) -> list[dict[str, Any]]:
         data: dict[str, Any] = {"item": self.context["item"], "state": self.value("state")}
+        self.chosen_state = data["state"]  # what is written (read once the dialog has closed)
         note = self.value("note").strip()
         if note:
             data["note"] = note

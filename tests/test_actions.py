@@ -1261,3 +1261,103 @@ async def test_recording_a_stakeholder_update_ticks_the_procedures_update_item(t
                 await wait_for(pilot, lambda: pane.get_cell("stakeholder-updates", "state").plain == "[x] done",
                                what="the item done")  # fmt: skip
                 assert pane.get_cell("stakeholder-updates", "due").plain.startswith("met ")
+
+
+# --- selection follows the work ---------------------------------------------------------------------
+
+
+async def test_a_new_incident_is_selected_once_it_is_created(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1", severity=1)])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        new = dialog.query_one("#incident-id", Input).value
+        await type_into(pilot, dialog.query_one("#title", Input), "Spam surge in comments")
+        dialog.query_one("#category", Select).value = "other"
+        dialog.query_one("#severity", Select).value = 4
+        dialog.query_one("#source", Select).value = "user_report"
+        dialog.query_one("#regions", SelectionList).select("UK")
+        dialog.query_one("#title", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: main.selected == new and main._detail_seq[0] == new, what="the new incident selected")
+        from widgets.queue import IncidentQueue
+
+        assert queue_ids(app) == ["INC-1", new] and main.query_one(IncidentQueue).cursor_key() == new
+
+
+async def test_clearing_a_search_keeps_the_selected_incident(tmp_path: Path) -> None:
+    from widgets.queue import IncidentQueue
+
+    settings = settings_for(tmp_path)
+    ids = [f"INC-{n}" for n in range(1, 13)]
+    await seed(settings, [opened(i, title=f"Title {i[4:]}") for i in ids])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ids)
+        queue = main.query_one(IncidentQueue)
+        await select_incident(pilot, main, "INC-4")
+        # a search that hides it: what is highlighted is what is selected, and Esc brings it back
+        await pilot.press("slash", *"Title 1")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-1", "INC-10", "INC-11", "INC-12"], what="the search")
+        assert main.selected == queue.cursor_key()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: queue_ids(app) == ids, what="the search cleared")
+        await wait_for(pilot, lambda: main.selected == "INC-4" and queue.cursor_key() == "INC-4", what="INC-4 again")
+        # a search that keeps it shown: it stays selected throughout
+        await pilot.press("slash", *"Title 4")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-4"], what="the second search")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: queue_ids(app) == ids, what="the search cleared")
+        assert main.selected == "INC-4" and queue.cursor_key() == "INC-4"
+        # an incident found with the search and moved to stays selected when it is cleared
+        await pilot.press("slash", *"Title 1", "enter")
+        await wait_for(pilot, lambda: queue.has_focus and len(queue_ids(app)) == 4, what="the kept search")
+        before = queue.cursor_key()
+        await pilot.press("up" if queue.cursor_row else "down")
+        await wait_for(pilot, lambda: main.selected == queue.cursor_key() != before, what="moved")
+        found = main.selected
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: queue_ids(app) == ids, what="the search cleared")
+        assert main.selected == found and queue.cursor_key() == found
+
+
+async def test_the_checklist_cursor_goes_on_to_the_next_open_item(tmp_path: Path) -> None:
+    """After d (or a b/p dialog) the cursor goes to the next open item and stays on it when
+    the list re-sorts: the next key acts on what is highlighted."""
+    from widgets.checklist import ChecklistPane
+
+    settings = settings_for(tmp_path)
+    due = [(datetime.now(UTC) + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%S.000Z") for h in (1, 2, 3, 4)]
+    await seed(settings, [opened("INC-1", severity=3)] + [
+        scoped("checklist.added", "INC-1", item=k, text=f"Item {k}", team="legal", due=d)
+        for k, d in zip("abcd", due, strict=True)
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        pane = main.query_one(ChecklistPane)
+        await pilot.press("3")
+        await move_checklist_cursor(pilot, main, "a")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: pane.get_cell("a", "state").plain == "[x] done", what="a done in the pane")
+        assert [str(r.key.value) for r in pane.ordered_rows][-4:] == ["b", "c", "d", "a"]  # a sank
+        assert pane.selected_item() == "b"
+        # the next key acts on what is highlighted: b
+        dialog = await open_dialog(pilot, app, "p", dialogs.ChecklistSetDialog)
+        assert dialog.context["item"] == "b"
+        await type_into(pilot, dialog.query_one("#note", Input), "no UK nexus")
+        [line] = await submit(pilot, app, dialog, "note", 6)
+        assert line["data"] == {"item": "b", "state": "skipped", "note": "no UK nexus"}
+        await wait_for(pilot, lambda: pane.get_cell("b", "state").plain == "[-] skip", what="b skipped")
+        assert pane.selected_item() == "c"
+        dialog = await open_dialog(pilot, app, "b", dialogs.ChecklistSetDialog)
+        assert dialog.context["item"] == "c"
+        await type_into(pilot, dialog.query_one("#note", Input), "waiting on legal")
+        await submit(pilot, app, dialog, "note", 7)
+        await wait_for(pilot, lambda: pane.get_cell("c", "state").plain == "[!] block", what="c blocked")
+        assert pane.selected_item() == "d" and len(journal_lines(journal)) == 8
