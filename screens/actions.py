@@ -4,9 +4,10 @@ same keys, the same dialogs and the same checks on both.
 A screen mixes in :class:`IncidentActions`, adds :data:`ACTION_BINDINGS` to its bindings,
 has a :class:`~widgets.checklist.ChecklistPane` (Enter on an item: ``action_item_state``),
 and says which incident the actions are for (:meth:`IncidentActions.subject`). Whether the actor may act on it (a restricted
-incident) and which item is selected are checked when the key is pressed, with a message
-saying why not: the keys stay in the footer while an incident is shown, so that the footer
-(which Textual rebuilds widget by widget) does not change on every move.
+incident) is checked when the key is pressed, with a message saying why not: the keys stay
+in the footer while an incident is shown, so that the footer (which Textual rebuilds
+widget by widget) does not change on every move. An item action with no item selected (a
+palette command, a key pressed in another pane) asks which item (screens/picker.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from widgets.checklist import ChecklistPane
 INCIDENT_ACTIONS = frozenset({"severity", "status", "role", "note", "record_action", "add_item", "participants",
                               "reveal"})  # fmt: skip
 ITEM_ACTIONS = frozenset({"item_done", "item_block", "item_skip", "item_state"})
+#: the state each item action sets (an item already in it is not offered), and its words
+ITEM_STATE = {"item_done": "done", "item_block": "blocked", "item_skip": "skipped"}
+ITEM_WORDS = {"item_done": "mark done", "item_block": "block", "item_skip": "skip", "item_state": "set"}
 
 ACTION_BINDINGS = [
     Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
@@ -92,7 +96,8 @@ class IncidentActions:
             s = self.subject()
             if s is None or not s.visible:
                 return False
-            return action in INCIDENT_ACTIONS or self.query_one(ChecklistPane).selected_row() is not None
+            # an item action asks which item when none is selected: it needs only items
+            return action in INCIDENT_ACTIONS or bool(self._choices(action))
         return True
 
     def _target(self) -> Subject | None:
@@ -107,15 +112,42 @@ class IncidentActions:
             return None
         return s
 
-    def _target_item(self) -> tuple[Subject, ChecklistRow] | None:
+    def _choices(self, action: str) -> list[ChecklistRow]:
+        """The items an item action may act on (done: those not done yet; …)."""
+        pane = self.query_one(ChecklistPane)
+        s = self.subject()
+        if s is None or pane.incident != s.id:
+            return []
+        skip = ITEM_STATE.get(action)
+        return [r for r in pane.items if r.state != skip]
+
+    def _with_item(self, action: str, run: Any) -> None:
+        """Run ``run(subject, item)`` on the selected checklist item; with none selected
+        (the cursor elsewhere, a palette command), ask which item first, and put the
+        checklist's cursor on the one chosen: what is highlighted is what is acted on."""
         s = self._target()
         if s is None:
-            return None
-        item = self.query_one(ChecklistPane).selected_row()
-        if item is None:
-            self.notify("Select an item in the checklist first (↑↓ in it).", severity="warning", markup=False)
-            return None
-        return s, item
+            return
+        pane = self.query_one(ChecklistPane)
+        item = pane.selected_row()
+        if item is not None:
+            run(s, item)
+            return
+        choices = self._choices(action)
+        if not choices:
+            what = "no checklist items yet (i adds one)" if not pane.items else f"no item to {ITEM_WORDS[action]}"
+            self.notify(f"{s.id} has {what}.", severity="warning", markup=False)
+            return
+        from screens.picker import ItemPicker
+
+        def chosen(key: str | None) -> None:
+            row = next((r for r in pane.items if r.item == key), None)
+            if key is None or row is None or pane.incident != s.id:
+                return
+            pane.move_cursor(row=pane.get_row_index(key), animate=False)
+            run(s, row)
+
+        self.app.push_screen(ItemPicker(f"{s.id}: which item to {ITEM_WORDS[action]}?", choices), chosen)
 
     def _dialog(self, dialog: dialogs.FormDialog) -> None:
         dialogs.open_dialog(self.app, dialog)
@@ -183,12 +215,10 @@ class IncidentActions:
 
             self.app.push_screen(PostmortemScreen(s.id))
 
-    def _item_dialog(self, state: str | None) -> None:
-        if target := self._target_item():
-            s, item = target
-            if state is None:  # the toggle
-                state = "done" if item.state != "done" else "open"
-            dialog = dialogs.ChecklistSetDialog(s.id, {"item": item.item, "text": item.text, "state": state})
+    def _item_dialog(self, action: str, state: str | None) -> None:
+        def run(s: Subject, item: ChecklistRow) -> None:
+            chosen = state or ("done" if item.state != "done" else "open")  # Enter: the toggle
+            dialog = dialogs.ChecklistSetDialog(s.id, {"item": item.item, "text": item.text, "state": chosen})
 
             def then(written: bool | None) -> None:
                 if written and getattr(dialog, "chosen_state", None) != "open":  # on to the next open item
@@ -196,21 +226,25 @@ class IncidentActions:
 
             dialogs.open_dialog(self.app, dialog, then)
 
+        self._with_item(action, run)
+
     def action_item_done(self) -> None:
         """Done needs no note: written at once; the cursor goes on to the next open item."""
-        if target := self._target_item():
-            s, item = target
+
+        def run(s: Subject, item: ChecklistRow) -> None:
             self.write_now([{"type": "checklist.set", "incident": s.id, "data": {"item": item.item, "state": "done"}}],
                            f"{clean(item.item)} marked done", advance=item.item)  # fmt: skip
 
+        self._with_item("item_done", run)
+
     def action_item_block(self) -> None:
-        self._item_dialog("blocked")
+        self._item_dialog("item_block", "blocked")
 
     def action_item_skip(self) -> None:
-        self._item_dialog("skipped")
+        self._item_dialog("item_skip", "skipped")
 
     def action_item_state(self) -> None:
-        self._item_dialog(None)
+        self._item_dialog("item_state", None)
 
     @work(group="write")
     async def write_now(self, events: list[dict[str, Any]], what: str, advance: str | None = None) -> None:

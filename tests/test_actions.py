@@ -597,7 +597,7 @@ async def test_help_lists_every_binding_and_palette_follows_state(tmp_path: Path
             "Incident: Record action",
             "Checklist: Add item",
         } <= titles
-        assert "Checklist: Mark done" not in titles  # the cursor is on a team heading
+        assert "Checklist: Mark done" in titles  # the cursor is on a team heading: it will ask which item
         await pilot.press("3")
         await move_checklist_cursor(pilot, main, "a")
         assert main.query_one(ChecklistPane).selected_row() is not None
@@ -646,7 +646,7 @@ async def test_actions_on_a_restricted_incident_explain_and_write_nothing(tmp_pa
         app._notifications.clear()
         await pilot.press("d")
         await pilot.pause()
-        assert any("Select an item in the checklist" in n.message for n in app._notifications)
+        assert any("INC-O has no checklist items yet (i adds one)." in n.message for n in app._notifications)
         assert len(journal_lines(settings.journal)) == before
 
 
@@ -1361,3 +1361,54 @@ async def test_the_checklist_cursor_goes_on_to_the_next_open_item(tmp_path: Path
         await submit(pilot, app, dialog, "note", 7)
         await wait_for(pilot, lambda: pane.get_cell("c", "state").plain == "[!] block", what="c blocked")
         assert pane.selected_item() == "d" and len(journal_lines(journal)) == 8
+
+
+# --- the palette ------------------------------------------------------------------------------------
+
+
+async def test_the_palette_lists_item_commands_whatever_has_focus_and_asks_for_the_item(tmp_path: Path) -> None:
+    from screens.picker import ItemPicker
+    from widgets.checklist import ChecklistPane
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-1", severity=3),
+        scoped("checklist.added", "INC-1", item="a", text="Item A", team="legal"),
+        scoped("checklist.added", "INC-1", item="b", text="Item B", team="legal"),
+        scoped("checklist.set", "INC-1", item="a", state="done"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        pane = main.query_one(ChecklistPane)
+        assert pane.selected_row() is None  # the checklist's cursor is on a heading
+        for key in ("1", "2", "3", "4"):  # whatever pane has the focus
+            await pilot.press(key)
+            titles = {c.title for c in app.get_system_commands(main)}
+            assert {"Checklist: Mark done", "Checklist: Block", "Checklist: Skip", "Incident: Add note"} <= titles, key
+        await pilot.press("1")
+        commands = {c.title: c for c in app.get_system_commands(main)}
+        commands["Checklist: Mark done"].callback()
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemPicker) and app.screen.query("#items"),
+                       what="the item picker")  # fmt: skip
+        picker = app.screen
+        assert [o.id for o in picker.query_one("#items").options] == ["b"]  # a is done already
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(journal_lines(journal)) == 5, what="b done")
+        assert journal_lines(journal)[-1]["data"] == {"item": "b", "state": "done"}
+        assert app.screen is main
+        await wait_for(pilot, lambda: pane.get_cell("b", "state").plain == "[x] done", what="b done in the pane")
+        assert pane.selected_item() == "b"  # the cursor was put on the item chosen
+        # nothing left to mark done: with no item selected, the command is not offered;
+        # skip asks, Esc cancels
+        pane.move_cursor(row=0)
+        await pilot.pause()
+        commands = {c.title: c for c in app.get_system_commands(main)}
+        assert "Checklist: Mark done" not in commands
+        commands["Checklist: Skip"].callback()
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemPicker), what="the picker again")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, what="cancelled")
+        assert len(journal_lines(journal)) == 5
