@@ -8,11 +8,13 @@ the journal → the same read path (the console sees its own actions as everyone
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -90,6 +92,7 @@ class WarRoom(WellbeingConsole, App[None]):
         self._clock_timer: Timer | None = None
         self._watch_started = False
         self.templates: dict[str, Any] = {}  # category -> data.sop.Template
+        self.screenshots: list[Path] = []  # the screenshots this console saved
         # the shift handoffs being written, by region (kept while the handoff screen is closed)
         self.handoff_drafts: dict[str | None, Any] = {}  # region -> data.handoff.Draft
         self.handoff_people: dict[str | None, tuple[str | None, str | None]] = {}
@@ -482,8 +485,44 @@ class WarRoom(WellbeingConsole, App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # Textual's writes to ~/Downloads, which may not exist
+                yield SystemCommand("Screenshot", f"Save an SVG picture of the screen in {screenshot_folder()}",
+                                    lambda: self.set_timer(0.1, self.action_screenshot))  # (once the palette is gone)
+            else:
+                yield command
         yield from palette_commands(self, screen)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """An SVG picture of the screen, in warroom's data folder (``screenshots``, created
+        if missing), readable by its owner only (it shows incidents), and a message saying
+        where; in a web browser (``warroom serve``), downloaded there, as Textual does."""
+        if self.is_web:
+            self.deliver_screenshot(filename, path)
+            return
+        from textual._files import generate_datetime_filename
+
+        folder = Path(path).expanduser() if path else screenshot_folder()
+        target = folder / (filename or generate_datetime_filename(self.title, ".svg"))
+        try:
+            svg = self.export_screenshot()
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(svg)
+        except OSError as exc:
+            self.notify(clean(f"Screenshot not saved: {exc}", 400), title="Screenshot", severity="error",
+                        timeout=10, markup=False)  # fmt: skip
+            return
+        self.screenshots.append(target)
+        self.notify(clean(f"Screenshot saved to {target}", 400), title="Screenshot", timeout=10, markup=False)
+
+
+def screenshot_folder() -> Path:
+    """Where the palette's Screenshot writes: ``screenshots`` in warroom's data folder."""
+    from data.config import data_dir
+
+    return data_dir() / "screenshots"
 
 
 PALETTE = (

@@ -1412,3 +1412,31 @@ async def test_the_palette_lists_item_commands_whatever_has_focus_and_asks_for_t
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is main, what="cancelled")
         assert len(journal_lines(journal)) == 5
+
+
+async def test_the_palette_screenshot_needs_no_downloads_folder_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+
+    home = tmp_path / "home"
+    home.mkdir()  # no Downloads in it
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        commands = {c.title: c for c in app.get_system_commands(main)}
+        commands["Screenshot"].callback()
+        await wait_for(pilot, lambda: any(n.title == "Screenshot" for n in app._notifications), what="the message")
+        [note] = [n for n in app._notifications if n.title == "Screenshot"]
+        [saved] = app.screenshots
+        assert note.message == f"Screenshot saved to {saved}" and note.severity == "information"
+        assert saved.parent == home / ".local" / "share" / "warroom" / "screenshots"
+        assert saved.read_text(encoding="utf-8").lstrip().startswith("<svg")
+        assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+        assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+        assert not (home / "Downloads").exists()
