@@ -273,7 +273,7 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-
     sent = last - timedelta(minutes=20)
     rot = next((r for r in rotations if holder(r, (), sent)[0]), rotations[0])
     giver = holder(rot, (), sent)[0] or rot.members[0]
-    if giver == actor:  # (a demo actor named after a colleague) hands over to themselves: not
+    if giver == actor:  # the demo's actor is one of the colleagues: not a handoff to themselves
         giver = next(m for m in rot.members if m != actor)
     severity: dict[str, int] = {}
     settled: set[str] = set()
@@ -286,10 +286,10 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-
             settled.add(ev["incident"])
     active = sorted((s, i) for i, s in severity.items() if i not in settled)[:4]
     trends = ("unstable", "watch", "stable", "stable")
+    summaries = ("Verification done; waiting on Legal's good-faith decision", "Contained; monitoring re-uploads",
+                 "Steady; nothing due this shift", "Quiet since the last update; the next legal clock is tomorrow")  # fmt: skip
     entries = [
-        {"incident": i, "trend": trends[n], "severity": s,
-         "summary": "Verification done; waiting on Legal's good-faith decision" if n == 0
-         else "Contained; monitoring re-uploads" if n == 1 else "Steady; nothing due this shift",
+        {"incident": i, "trend": trends[n], "severity": s, "summary": summaries[n],
          "contingencies": ["If Legal approves, disclose the minimum over the LE portal and log it",
                            "If the requester cannot be verified by 06:00, decline and open a security incident"]
          if n == 0 else []}

@@ -1,5 +1,5 @@
 """Incident ids: one format (data/ids.py) for the new-incident form, the demo's history and
-its simulator; `warroom demo` acting as who the user says."""
+its simulator; `warroom demo` acting as who the user says; the demo's texts."""
 
 from __future__ import annotations
 
@@ -80,6 +80,11 @@ def test_the_demo_history_uses_the_one_format_and_hands_over_to_the_actor(tmp_pa
     pending = [e for e in lines if e["type"] == "handoff.submitted" and e["data"]["to"] == "zoe"]
     assert len(pending) == 1 and pending[0]["data"]["from"] != "zoe"
     assert {i["incident"] for i in pending[0]["data"]["incidents"]} <= set(opened)
+    summaries = [i["summary"] for i in pending[0]["data"]["incidents"]]
+    assert len(summaries) == len(set(summaries)) > 1  # each incident's own words
+    for e in opened.values():  # no summary says a sentence twice
+        sentences = [x for x in e["data"].get("summary", "").split(". ") if x]
+        assert len(sentences) == len(set(sentences)), e["data"]["summary"]
 
 
 @pytest.mark.parametrize(
@@ -116,3 +121,17 @@ def test_demo_refuses_an_invalid_actor(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("WARROOM_ACTOR", "bad\x07actor")
     result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path / "demo")])
     assert result.exit_code == 2 and "actor" in result.output
+
+
+def test_the_sample_summaries_never_repeat_a_sentence() -> None:
+    from data.sample import Generator
+
+    opened = [e for e in Generator(seed=7).events(3000, per_incident=20) if e["type"] == "incident.opened"]
+    assert len(opened) > 50
+    lengths = set()
+    for e in opened:
+        sentences = [x for x in e["data"]["summary"].split(". ") if x]
+        assert len(sentences) == len(set(sentences)), e["data"]["summary"]
+        lengths.add(len(sentences))
+    assert lengths == {1, 2, 3}
+    assert len({e["data"]["summary"] for e in opened}) > 6  # not one text for all
