@@ -555,6 +555,7 @@ PALETTE = (
     ("Privacy: Reveal identifiers", "Reveal the masked identifiers of one entry, with a reason (audited; this view only)", "reveal", True, False),
     ("Wellbeing: Quiet mode", "Hide the titles of graphic categories in the queue except on the selected row (toggle)", "quiet", False, False),
     ("Wellbeing: Step away", "Take a break: hand the roles you hold to each incident's deputy, with a note", "step_away", False, False),
+    ("Wellbeing: I'm back", "Back from a break: take back the roles the deputies still hold for you", "back", False, False),
     ("Handoff: Review the shift handoff", "Write, submit, or read back and acknowledge the shift handoff", "handoff", False, False),
     ("Roster: Who is on call", "Follow-the-sun coverage, gaps, and the week of every rotation", "roster", False, False),
     ("Trends: Show", "Weeks of incidents by category, response times, clocks met and missed, on-call load", "trends", False, False),

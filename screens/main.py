@@ -129,7 +129,7 @@ class MainScreen(IncidentActions, Screen[None]):
             "step_away",
             "Step away",
             id="wellbeing.step_away",
-            tooltip="Step away: hand your roles to each incident's deputy, with a note",
+            tooltip="Step away: hand your roles to each incident's deputy, with a note (again when back: I'm back)",
             show=False,
         ),
         Binding(
@@ -555,15 +555,36 @@ class MainScreen(IncidentActions, Screen[None]):
         )
 
     def action_step_away(self) -> None:
-        from data.wellbeing import step_away_plan
-        from screens.wellbeing import StepAwayDialog
+        """Step away; or, when the deputies hold roles handed to them and there is nothing
+        more to hand over, come back (I'm back)."""
+        self._away("auto")
 
+    def action_back(self) -> None:
+        """I'm back: take back the roles the deputies still hold."""
+        self._away("back")
+
+    def _away(self, want: str) -> None:
         if getattr(getattr(self.app, "settings", None), "observer", False):
             self.notify("Observer console (read-only): nothing can be written from here.",
                         severity="warning", markup=False)  # fmt: skip
             return
-        plan = step_away_plan(self.snapshot.incidents, self.actor)
-        self._dialog(StepAwayDialog(plan, self.actor))
+        self._plan_away(want)
+
+    @work(group="step-away", exclusive=True)
+    async def _plan_away(self, want: str) -> None:
+        from data.wellbeing import return_candidates, return_plan, step_away_plan
+        from screens.wellbeing import ReturnDialog, StepAwayDialog
+
+        rows = self.snapshot.incidents
+        plan = step_away_plan(rows, self.actor)
+        history = {i: await self.app.store.role_history(i) for i in return_candidates(rows, self.actor)}  # type: ignore[attr-defined]
+        back = return_plan(rows, history, self.actor)
+        if back and (want == "back" or not plan.moves):
+            self._dialog(ReturnDialog(back, self.actor))
+        elif want == "back":
+            self.notify("Nothing to take back: no deputy holds a role you handed to them.", timeout=5, markup=False)
+        else:
+            self._dialog(StepAwayDialog(plan, self.actor))
 
     def action_handoff(self) -> None:
         from screens.handoff import HandoffScreen
