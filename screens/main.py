@@ -129,7 +129,7 @@ class MainScreen(IncidentActions, Screen[None]):
             "step_away",
             "Step away",
             id="wellbeing.step_away",
-            tooltip="Step away: hand your roles to each incident's deputy, with a note (again when back: I'm back)",
+            tooltip="Step away: hand your roles to each incident's deputy; B again when back",
             show=False,
         ),
         Binding(
