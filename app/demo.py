@@ -16,9 +16,9 @@ from typing import Any
 from data.clock import utc_text
 from data.commands import append_to, new_id, now_ts
 from data.ids import incident_id
-from data.procedures import UPDATE_ITEM, UPDATE_NOTE, is_update, update_ticks
 from data.journal import FileJournal
 from data.models import parse_rfc3339
+from data.procedures import UPDATE_ITEM, UPDATE_NOTE, is_update, update_ticks
 from data.sample import HANDLES, Generator
 from data.store import Store
 

@@ -119,7 +119,11 @@ def sop_items(
 def is_update(event: Mapping[str, Any]) -> bool:
     """An ``incident.action`` recording a stakeholder update."""
     data = event.get("data") or {}
-    return event.get("type") == "incident.action" and isinstance(data, Mapping) and data.get("kind") == UPDATE_KIND
+    return (
+        event.get("type") == "incident.action"
+        and isinstance(data, Mapping)
+        and data.get("kind") == UPDATE_KIND
+    )
 
 
 def updated(events: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -132,7 +136,9 @@ def updated(events: Iterable[Mapping[str, Any]]) -> list[str]:
     return out
 
 
-def update_ticks(events: list[Mapping[str, Any]], states: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:
+def update_ticks(
+    events: list[Mapping[str, Any]], states: Mapping[str, Mapping[str, str]]
+) -> list[dict[str, Any]]:
     """The ``checklist.set`` events (``type``/``incident``/``data``) that tick the update
     item done, written in the same batch as a stakeholder update: recording an update is
     doing that step. ``states``: each updated incident's checklist, item -> state. Only an
@@ -142,7 +148,11 @@ def update_ticks(events: list[Mapping[str, Any]], states: Mapping[str, Mapping[s
         state = dict(states.get(incident, {}))
         for ev in events:  # what the batch itself does to the item, before the update
             data = ev.get("data") or {}
-            if ev.get("incident") != incident or not isinstance(data, Mapping) or data.get("item") != UPDATE_ITEM:
+            if (
+                ev.get("incident") != incident
+                or not isinstance(data, Mapping)
+                or data.get("item") != UPDATE_ITEM
+            ):
                 continue
             if ev.get("type") == "checklist.added":
                 state.setdefault(UPDATE_ITEM, "open")

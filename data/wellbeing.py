@@ -474,7 +474,9 @@ def return_candidates(rows: Iterable[Any], actor: str) -> list[str]:
     return out
 
 
-def return_plan(rows: Iterable[Any], history: dict[str, list[dict[str, Any]]], actor: str) -> tuple[Handover, ...]:
+def return_plan(
+    rows: Iterable[Any], history: dict[str, list[dict[str, Any]]], actor: str
+) -> tuple[Handover, ...]:
     """What coming back takes back: for each active incident, the roles ``actor`` handed
     to its deputy themselves (a step away does that: the actor's hold ended by the actor,
     the deputy's begun by the actor) that the deputy still holds. ``history``: the

@@ -396,7 +396,9 @@ class SeverityDialog(FormDialog):
         if sev is None:
             raise FieldError("severity", "choose a severity")
         if sev == self.context.get("severity"):
-            raise FieldError("severity", f"{self.incident} is already S{sev}: nothing written (choose another severity)")
+            raise FieldError(
+                "severity", f"{self.incident} is already S{sev}: nothing written (choose another severity)"
+            )
         return [self.scoped("incident.severity_set", _reason({"severity": sev}, self.value("reason")))]
 
 

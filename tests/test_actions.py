@@ -1100,7 +1100,9 @@ async def test_enter_submits_every_dialog_from_any_field(tmp_path: Path) -> None
         await pilot.press("space")
         assert box.value is True and app.screen is dialog
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is main and len(journal_lines(journal)) == 2, what="the note")
+        await wait_for(
+            pilot, lambda: app.screen is main and len(journal_lines(journal)) == 2, what="the note"
+        )
         assert journal_lines(journal)[-1]["data"] == {"text": "Called the LE liaison", "pinned": True}
         # a drop-down: space opens it, Enter there picks, Enter again submits
         dialog = await open_dialog(pilot, app, "x", dialogs.StatusDialog)
@@ -1112,7 +1114,9 @@ async def test_enter_submits_every_dialog_from_any_field(tmp_path: Path) -> None
         await wait_for(pilot, lambda: not status.expanded and status.value == "triaged", what="the choice")
         assert app.screen is dialog and len(journal_lines(journal)) == 2
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is main and len(journal_lines(journal)) == 3, what="the status")
+        await wait_for(
+            pilot, lambda: app.screen is main and len(journal_lines(journal)) == 3, what="the status"
+        )
         assert journal_lines(journal)[-1]["data"] == {"status": "triaged"}
         # the filter dialog: Enter in a list applies it
         await pilot.press("f")
@@ -1182,7 +1186,10 @@ async def test_setting_the_severity_an_incident_has_writes_nothing_and_says_so(t
         await type_into(pilot, dialog.query_one("#reason", Input), "re-checked")
         await pilot.press("enter")
         await wait_for(pilot, lambda: shown_error(dialog, "severity") is not None, what="the refusal")
-        assert shown_error(dialog, "severity") == "INC-1 is already S3: nothing written (choose another severity)"
+        assert (
+            shown_error(dialog, "severity")
+            == "INC-1 is already S3: nothing written (choose another severity)"
+        )
         assert app.screen is dialog and settings.journal.read_bytes() == before
         dialog.query_one("#severity", Select).value = 4  # fixed: the error goes, and it writes
         await wait_for(pilot, lambda: shown_error(dialog, "severity") is None, what="the error to go")
@@ -1243,7 +1250,6 @@ async def test_recording_a_stakeholder_update_ticks_the_procedures_update_item(t
                due=due),
     ])  # fmt: skip
     app = WarRoom(settings)
-    journal = settings.journal
     async with app.run_test(size=SIZE) as pilot:
         main = await started(pilot, app, ["INC-1"])
         await select_incident(pilot, main, "INC-1")
@@ -1282,7 +1288,11 @@ async def test_a_new_incident_is_selected_once_it_is_created(tmp_path: Path) -> 
         dialog.query_one("#regions", SelectionList).select("UK")
         dialog.query_one("#title", Input).focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: main.selected == new and main._detail_seq[0] == new, what="the new incident selected")
+        await wait_for(
+            pilot,
+            lambda: main.selected == new and main._detail_seq[0] == new,
+            what="the new incident selected",
+        )
         from widgets.queue import IncidentQueue
 
         assert queue_ids(app) == ["INC-1", new] and main.query_one(IncidentQueue).cursor_key() == new
@@ -1301,11 +1311,15 @@ async def test_clearing_a_search_keeps_the_selected_incident(tmp_path: Path) -> 
         await select_incident(pilot, main, "INC-4")
         # a search that hides it: what is highlighted is what is selected, and Esc brings it back
         await pilot.press("slash", *"Title 1")
-        await wait_for(pilot, lambda: queue_ids(app) == ["INC-1", "INC-10", "INC-11", "INC-12"], what="the search")
+        await wait_for(
+            pilot, lambda: queue_ids(app) == ["INC-1", "INC-10", "INC-11", "INC-12"], what="the search"
+        )
         assert main.selected == queue.cursor_key()
         await pilot.press("escape")
         await wait_for(pilot, lambda: queue_ids(app) == ids, what="the search cleared")
-        await wait_for(pilot, lambda: main.selected == "INC-4" and queue.cursor_key() == "INC-4", what="INC-4 again")
+        await wait_for(
+            pilot, lambda: main.selected == "INC-4" and queue.cursor_key() == "INC-4", what="INC-4 again"
+        )
         # a search that keeps it shown: it stays selected throughout
         await pilot.press("slash", *"Title 4")
         await wait_for(pilot, lambda: queue_ids(app) == ["INC-4"], what="the second search")
@@ -1344,7 +1358,9 @@ async def test_the_checklist_cursor_goes_on_to_the_next_open_item(tmp_path: Path
         await pilot.press("3")
         await move_checklist_cursor(pilot, main, "a")
         await pilot.press("d")
-        await wait_for(pilot, lambda: pane.get_cell("a", "state").plain == "[x] done", what="a done in the pane")
+        await wait_for(
+            pilot, lambda: pane.get_cell("a", "state").plain == "[x] done", what="a done in the pane"
+        )
         assert [str(r.key.value) for r in pane.ordered_rows][-4:] == ["b", "c", "d", "a"]  # a sank
         assert pane.selected_item() == "b"
         # the next key acts on what is highlighted: b
@@ -1366,7 +1382,9 @@ async def test_the_checklist_cursor_goes_on_to_the_next_open_item(tmp_path: Path
 # --- the palette ------------------------------------------------------------------------------------
 
 
-async def test_the_palette_lists_item_commands_whatever_has_focus_and_asks_for_the_item(tmp_path: Path) -> None:
+async def test_the_palette_lists_item_commands_whatever_has_focus_and_asks_for_the_item(
+    tmp_path: Path,
+) -> None:
     from screens.picker import ItemPicker
     from widgets.checklist import ChecklistPane
 
@@ -1387,7 +1405,12 @@ async def test_the_palette_lists_item_commands_whatever_has_focus_and_asks_for_t
         for key in ("1", "2", "3", "4"):  # whatever pane has the focus
             await pilot.press(key)
             titles = {c.title for c in app.get_system_commands(main)}
-            assert {"Checklist: Mark done", "Checklist: Block", "Checklist: Skip", "Incident: Add note"} <= titles, key
+            assert {
+                "Checklist: Mark done",
+                "Checklist: Block",
+                "Checklist: Skip",
+                "Incident: Add note",
+            } <= titles, key
         await pilot.press("1")
         commands = {c.title: c for c in app.get_system_commands(main)}
         commands["Checklist: Mark done"].callback()
@@ -1399,7 +1422,9 @@ async def test_the_palette_lists_item_commands_whatever_has_focus_and_asks_for_t
         await wait_for(pilot, lambda: len(journal_lines(journal)) == 5, what="b done")
         assert journal_lines(journal)[-1]["data"] == {"item": "b", "state": "done"}
         assert app.screen is main
-        await wait_for(pilot, lambda: pane.get_cell("b", "state").plain == "[x] done", what="b done in the pane")
+        await wait_for(
+            pilot, lambda: pane.get_cell("b", "state").plain == "[x] done", what="b done in the pane"
+        )
         assert pane.selected_item() == "b"  # the cursor was put on the item chosen
         # nothing left to mark done: with no item selected, the command is not offered;
         # skip asks, Esc cancels
@@ -1431,7 +1456,9 @@ async def test_the_palette_screenshot_needs_no_downloads_folder_and_says_where(
         main = await started(pilot, app, ["INC-1"])
         commands = {c.title: c for c in app.get_system_commands(main)}
         commands["Screenshot"].callback()
-        await wait_for(pilot, lambda: any(n.title == "Screenshot" for n in app._notifications), what="the message")
+        await wait_for(
+            pilot, lambda: any(n.title == "Screenshot" for n in app._notifications), what="the message"
+        )
         [note] = [n for n in app._notifications if n.title == "Screenshot"]
         [saved] = app.screenshots
         assert note.message == f"Screenshot saved to {saved}" and note.severity == "information"

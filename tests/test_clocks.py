@@ -353,7 +353,8 @@ def test_the_demo_ticks_the_update_item_with_the_first_stakeholder_update() -> N
     assert len(ticked) > 5
     for incident, at in ticked.items():
         lag = datetime.fromisoformat(at.replace("Z", "+00:00")) - datetime.fromisoformat(
-            first_update[incident].replace("Z", "+00:00"))
+            first_update[incident].replace("Z", "+00:00")
+        )
         assert timedelta(0) < lag <= timedelta(seconds=1), incident
 
     sim = Simulator(None, None, seed=5)  # type: ignore[arg-type]  # next_events needs neither
@@ -367,7 +368,9 @@ def test_the_demo_ticks_the_update_item_with_the_first_stakeholder_update() -> N
                 pending.add(e["incident"])
         updates = [e["incident"] for e in batch if e["type"] == "incident.action"
                    and e["data"]["kind"] == "stakeholder_update"]  # fmt: skip
-        ticks = [e["incident"] for e in batch if e["type"] == "checklist.set" and e["data"]["item"] == UPDATE_ITEM]
+        ticks = [
+            e["incident"] for e in batch if e["type"] == "checklist.set" and e["data"]["item"] == UPDATE_ITEM
+        ]
         assert all(i in updates for i in ticks), batch  # only an update ticks it
         for i in updates:
             if i in pending:

@@ -4,6 +4,7 @@ its simulator; `warroom demo` acting as who the user says; the demo's texts."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,12 +29,16 @@ def test_ids_are_short_valid_and_sort_in_the_order_incidents_were_opened() -> No
         assert PATTERN.match(i) and len(i) == 15
         VALID.validate_python(i)  # the journal's rule for `incident`
     # ordered by time (ids of the same 84-second step may come in either order)
-    steps = [(t.date(), int((t - t.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds() // 84.375))
-             for t in times]  # fmt: skip
-    for (a, sa), (b, sb) in zip(zip(ids, steps, strict=True), zip(ids[1:], steps[1:], strict=True), strict=False):
-        if sa != sb:
+    for (a, ta), (b, tb) in itertools.pairwise(zip(ids, times, strict=True)):
+        if (ta.date(), _step(ta)) != (tb.date(), _step(tb)):
             assert a[:13] < b[:13], (a, b)
-    assert ids[0].startswith("INC-261122-") and incident_id(day.replace(hour=23, minute=59, second=59)) > "INC-261122-Z"
+    last = incident_id(day.replace(hour=23, minute=59, second=59))
+    assert ids[0].startswith("INC-261122-") and last.startswith("INC-261122-ZZ")
+
+
+def _step(t: datetime) -> int:
+    midnight = t.replace(hour=0, minute=0, second=0, microsecond=0)
+    return int((t - midnight).total_seconds() // 84.375)
 
 
 def test_an_id_in_use_is_never_given_again() -> None:

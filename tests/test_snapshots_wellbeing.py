@@ -123,7 +123,9 @@ def test_step_away_dialog(snap_compare: Any, seeded: Settings) -> None:
         await _settled(pilot)
         await pilot.press("B")
         deadline = time.monotonic() + 10
-        while not (isinstance(pilot.app.screen, StepAwayDialog) and getattr(pilot.app.focused, "id", None) == "note"):
+        while not (
+            isinstance(pilot.app.screen, StepAwayDialog) and getattr(pilot.app.focused, "id", None) == "note"
+        ):
             assert time.monotonic() < deadline, "no step-away dialog"
             await pilot.pause(0.05)
         pilot.app.focused.cursor_blink = False  # (no cursor: the same picture however fast it went)

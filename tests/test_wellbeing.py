@@ -640,7 +640,9 @@ async def test_step_away_then_i_am_back_takes_the_roles_back(tmp_path: Path) -> 
         await wait_for(pilot, lambda: isinstance(app.screen, StepAwayDialog), what="the step-away dialog")
         assert "B (I'm back) takes these roles back" in str(app.screen.query_one("#plan", Static).render())
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is main and len(journal_lines(journal)) == 11, what="stepped away")
+        await wait_for(
+            pilot, lambda: app.screen is main and len(journal_lines(journal)) == 11, what="stepped away"
+        )
         # meanwhile someone moves INC-3's scribe on: that one is not taken back
         await seed(settings, [scoped("incident.role_set", "INC-3", role="scribe", person="zed")], actor="zed")
         await wait_for(pilot, lambda: dict(next(r for r in app.last_snapshot.incidents if r.id == "INC-3").roles)
