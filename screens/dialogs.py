@@ -362,6 +362,11 @@ class NewIncidentDialog(FormDialog):
             "regions": self.value("regions"),
         }
         missing: list[tuple[str | None, str]] = []
+        inc = self.value("incident-id").strip().upper()
+        taken = set(self.context.get("taken", ()))
+        if inc in taken:
+            fresh = incident_id(datetime.now(UTC), taken)
+            missing.append(("incident-id", f"{inc} is an incident already: give another id (e.g. {fresh})"))
         if not data["title"]:
             missing.append(("title", "give a title"))
         for name in ("category", "severity", "source"):
@@ -376,7 +381,6 @@ class NewIncidentDialog(FormDialog):
             data["summary"] = summary
         if self.value("restricted"):
             data["restricted"] = True
-        inc = self.value("incident-id").strip().upper()
         self.incident = inc
         return [{"type": "incident.opened", "incident": inc, "data": data}]
 

@@ -1075,6 +1075,15 @@ async def test_the_queue_shows_every_id_whole_and_the_form_proposes_the_one_form
         dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
         proposed = dialog.query_one("#incident-id", Input).value
         assert PATTERN.match(proposed) and proposed[4:10] == datetime.now(UTC).strftime("%y%m%d")
+        # an id in use is refused under the field, with one that is free
+        before = settings.journal.read_bytes()
+        dialog.query_one("#incident-id", Input).value = "inc-7"
+        dialog.action_submit()
+        await wait_for(pilot, lambda: shown_error(dialog, "incident-id") is not None, what="the id's error")
+        assert shown_error(dialog, "incident-id").startswith(
+            "INC-7 is an incident already: give another id (e.g. INC-"
+        )  # type: ignore[union-attr]
+        assert settings.journal.read_bytes() == before
 
 
 # --- dialogs: Enter, focus, errors in words -----------------------------------------------------
