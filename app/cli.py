@@ -587,9 +587,8 @@ def write_output(text: str, output: str | None, what: str = "") -> None:
     "--actor",
     "actor",
     metavar="HANDLE",
-    default="demo-ic",
-    show_default=True,
-    help="Who you are in the demo.",
+    default=None,
+    help="Who you are in the demo (else WARROOM_ACTOR, else demo-ic).",
 )
 @click.option(
     "--observer/--no-observer",
@@ -597,9 +596,15 @@ def write_output(text: str, output: str | None, what: str = "") -> None:
     help="Watch the demo read-only (its simulated colleagues still write; else WARROOM_OBSERVER).",
 )
 @click.pass_context
-def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str, observer: bool | None) -> None:
+def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str | None, observer: bool | None) -> None:
     """Open the console on a demo war room with live activity."""
-    from data.config import Settings
+    from data.config import ConfigError, Settings, check_actor
+
+    actor = actor or ctx.find_root().params.get("actor") or os.environ.get("WARROOM_ACTOR") or "demo-ic"
+    try:
+        check_actor(actor)
+    except ConfigError as exc:
+        raise Failure(str(exc), EXIT_USAGE) from None
 
     observer = observer_given(ctx, observer)
     base = Path(folder or ".warroom-demo").resolve()

@@ -8,12 +8,14 @@ the journal → the same read path (the console sees its own actions as everyone
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import threading
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -45,6 +47,13 @@ CHAIN_CHECK_EVERY = 180.0
 
 class WarRoom(WellbeingConsole, App[None]):
     TITLE = "warroom"
+    #: an unticked box is empty: Textual draws its X dimmed, which reads as ticked; a
+    #: ticked one shows its X in green
+    CSS = """
+    ToggleButton > .toggle--button { color: $panel; }
+    ToggleButton.-on > .toggle--button { color: $text-success; }
+    SelectionList > .selection-list--button, SelectionList > .selection-list--button-highlighted { color: $panel; }
+    """
     BINDINGS = [
         Binding(
             "question_mark,f1",
@@ -93,6 +102,7 @@ class WarRoom(WellbeingConsole, App[None]):
         self._watch_started = False
         self._clock_news: list[tuple[Any, str]] = []  # clock turns to announce (held over a dialog)
         self.templates: dict[str, Any] = {}  # category -> data.sop.Template
+        self.screenshots: list[Path] = []  # the screenshots this console saved
         # the shift handoffs being written, by region (kept while the handoff screen is closed)
         self.handoff_drafts: dict[str | None, Any] = {}  # region -> data.handoff.Draft
         self.handoff_people: dict[str | None, tuple[str | None, str | None]] = {}
@@ -181,7 +191,7 @@ class WarRoom(WellbeingConsole, App[None]):
             from app.demo import Simulator, seed
 
             try:
-                await seed(self.journal, self.store)
+                await seed(self.journal, self.store, self.settings.actor)
             except (JournalError, StoreError, AppendRefused) as exc:
                 self.notify(
                     f"The demo could not be seeded: {clean(str(exc), 300)}", severity="error", markup=False
@@ -417,6 +427,7 @@ class WarRoom(WellbeingConsole, App[None]):
             return MESSAGE
         try:
             events = events + await self._procedures(events)
+            events = events + await self._update_ticks(events)
             built = build_events([(e["type"], e) for e in events], self.settings.actor)
         except AppendRefused as exc:
             return "; ".join(exc.problems)
@@ -541,6 +552,14 @@ class WarRoom(WellbeingConsole, App[None]):
             existing[incident] = {r["item"] for r in await self.store.checklist(incident)}
         return sop_items(self.templates, events, current, existing, clock.now())
 
+    async def _update_ticks(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A stakeholder update recorded ticks the procedure's update item, in the same
+        batch (data/procedures.py)."""
+        from data.procedures import update_ticks, updated
+
+        states = {i: {r["item"]: r["state"] for r in await self.store.checklist(i)} for i in updated(events)}
+        return update_ticks(events, states)
+
     # --- keys and the palette ----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -565,8 +584,44 @@ class WarRoom(WellbeingConsole, App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # Textual's writes to ~/Downloads, which may not exist
+                yield SystemCommand("Screenshot", f"Save an SVG picture of the screen in {screenshot_folder()}",
+                                    lambda: self.set_timer(0.1, self.action_screenshot))  # (once the palette is gone)
+            else:
+                yield command
         yield from palette_commands(self, screen)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """An SVG picture of the screen, in warroom's data folder (``screenshots``, created
+        if missing), readable by its owner only (it shows incidents), and a message saying
+        where; in a web browser (``warroom serve``), downloaded there, as Textual does."""
+        if self.is_web:
+            self.deliver_screenshot(filename, path)
+            return
+        from textual._files import generate_datetime_filename
+
+        folder = Path(path).expanduser() if path else screenshot_folder()
+        target = folder / (filename or generate_datetime_filename(self.title, ".svg"))
+        try:
+            svg = self.export_screenshot()
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(svg)
+        except OSError as exc:
+            self.notify(clean(f"Screenshot not saved: {exc}", 400), title="Screenshot", severity="error",
+                        timeout=10, markup=False)  # fmt: skip
+            return
+        self.screenshots.append(target)
+        self.notify(clean(f"Screenshot saved to {target}", 400), title="Screenshot", timeout=10, markup=False)
+
+
+def screenshot_folder() -> Path:
+    """Where the palette's Screenshot writes: ``screenshots`` in warroom's data folder."""
+    from data.config import data_dir
+
+    return data_dir() / "screenshots"
 
 
 def announces(row: Any, me: str) -> bool:
@@ -640,6 +695,7 @@ PALETTE = (
     ("Privacy: Reveal identifiers", "Reveal the masked identifiers of one entry, with a reason (audited; this view only)", "reveal", True, False),
     ("Wellbeing: Quiet mode", "Hide the titles of graphic categories in the queue except on the selected row (toggle)", "quiet", False, False),
     ("Wellbeing: Step away", "Take a break: hand the roles you hold to each incident's deputy, with a note", "step_away", False, False),
+    ("Wellbeing: I'm back", "Back from a break: take back the roles the deputies still hold for you", "back", False, False),
     ("Handoff: Review the shift handoff", "Write, submit, or read back and acknowledge the shift handoff", "handoff", False, False),
     ("Roster: Who is on call", "Follow-the-sun coverage, gaps, and the week of every rotation", "roster", False, False),
     ("Trends: Show", "Weeks of incidents by category, response times, clocks met and missed, on-call load", "trends", False, False),

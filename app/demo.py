@@ -15,8 +15,10 @@ from typing import Any
 
 from data.clock import utc_text
 from data.commands import append_to, new_id, now_ts
+from data.ids import incident_id
 from data.journal import FileJournal
 from data.models import parse_rfc3339
+from data.procedures import UPDATE_ITEM, UPDATE_NOTE, is_update, update_ticks
 from data.sample import HANDLES, Generator
 from data.store import Store
 
@@ -24,9 +26,10 @@ SEED_EVENTS = 1500  # today's activity: the last eight hours or so
 HISTORY_DAYS = 60  # settled incidents before that, for the trends (about 8½ weeks)
 
 
-async def seed(journal: FileJournal, store: Store) -> int:
+async def seed(journal: FileJournal, store: Store, actor: str = "demo-ic") -> int:
     """Fill an empty demo journal with weeks of settled incidents and a few hours of live
-    activity; returns events written."""
+    activity, with a shift handoff waiting for ``actor``'s read-back; returns events
+    written."""
     if journal.end() > 0:
         return 0
     now = datetime.now(UTC)
@@ -47,10 +50,30 @@ async def seed(journal: FileJournal, store: Store) -> int:
             ev["data"]["detected_at"] = utc_text(parse_rfc3339(ev["ts"]) - timedelta(minutes=lead), ms=True)
     done = {e["incident"] for e in past if e["type"] == "incident.opened"}
     past += postmortems(past, rng, now - timedelta(hours=13))
-    live += handoffs(live, rng)
+    live += handoffs(live, rng, actor)
     events = with_procedures(past + live, rng, cadence_written=done)
-    # the clock of the history must end now; squeeze it if the generator ran past
-    return len((await append_to(journal, store, _fit_to_now(events))).ids)
+    # the clock of the history must end now; squeeze it if the generator ran past; then the
+    # incidents get their ids (data/ids.py) from the times they were opened at
+    return len((await append_to(journal, store, with_incident_ids(_fit_to_now(events), rng))).ids)
+
+
+def with_incident_ids(events: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """The generator's incident ids replaced by warroom's (``INC-YYMMDD-TTRR``, from when
+    each incident was opened), wherever an event names one."""
+    renamed: dict[str, str] = {}
+    taken: set[str] = set()
+    for ev in events:
+        if ev["type"] == "incident.opened" and ev["incident"] not in renamed:
+            new = incident_id(parse_rfc3339(ev["ts"]), taken, rng)
+            taken.add(new)
+            renamed[ev["incident"]] = new
+    for ev in events:
+        if ev.get("incident") in renamed:
+            ev["incident"] = renamed[ev["incident"]]
+        for entry in ev["data"].get("incidents") or ():  # a handoff's assessments
+            if isinstance(entry, dict) and entry.get("incident") in renamed:
+                entry["incident"] = renamed[entry["incident"]]
+    return events
 
 
 #: (median, spread) of the log-normal delays, in minutes, by severity: acknowledgement
@@ -229,10 +252,10 @@ HANDOFF_NOTES = (
 )
 
 
-def handoffs(live: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-ic") -> list[dict[str, Any]]:
     """The shift handoffs of today (docs/handoff.md): each region's last one acknowledged
     about eight hours ago, and one submitted twenty minutes ago to the demo's commander
-    (``demo-ic``), by whoever is on call, waiting for the read-back."""
+    (``actor``), by whoever is on call, waiting for the read-back."""
     from data.roster import Rotation, holder
     from data.sample import ROTATIONS
 
@@ -256,6 +279,8 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random) -> list[dict[str, A
     sent = last - timedelta(minutes=20)
     rot = next((r for r in rotations if holder(r, (), sent)[0]), rotations[0])
     giver = holder(rot, (), sent)[0] or rot.members[0]
+    if giver == actor:  # the demo's actor is one of the colleagues: not a handoff to themselves
+        giver = next(m for m in rot.members if m != actor)
     severity: dict[str, int] = {}
     settled: set[str] = set()
     for ev in live:
@@ -267,10 +292,10 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random) -> list[dict[str, A
             settled.add(ev["incident"])
     active = sorted((s, i) for i, s in severity.items() if i not in settled)[:4]
     trends = ("unstable", "watch", "stable", "stable")
+    summaries = ("Verification done; waiting on Legal's good-faith decision", "Contained; monitoring re-uploads",
+                 "Steady; nothing due this shift", "Quiet since the last update; the next legal clock is tomorrow")  # fmt: skip
     entries = [
-        {"incident": i, "trend": trends[n], "severity": s,
-         "summary": "Verification done; waiting on Legal's good-faith decision" if n == 0
-         else "Contained; monitoring re-uploads" if n == 1 else "Steady; nothing due this shift",
+        {"incident": i, "trend": trends[n], "severity": s, "summary": summaries[n],
          "contingencies": ["If Legal approves, disclose the minimum over the LE portal and log it",
                            "If the requester cannot be verified by 06:00, decline and open a security incident"]
          if n == 0 else []}
@@ -279,7 +304,7 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random) -> list[dict[str, A
     for e in entries:
         if not e["contingencies"]:
             del e["contingencies"]
-    add("handoff.submitted", {"handoff": f"HO-{rot.region}-DEMO-2", "from": giver, "to": "demo-ic",
+    add("handoff.submitted", {"handoff": f"HO-{rot.region}-DEMO-2", "from": giver, "to": actor,
                               "region": rot.region, "notes": HANDOFF_NOTES,
                               "shift_start": utc_text(acked, ms=True), "incidents": entries}, sent, giver)  # fmt: skip
     return out
@@ -340,6 +365,8 @@ def with_procedures(
         for n, item in enumerate(added):
             at = at0 + timedelta(milliseconds=n + 1)
             extra.append(_built(item, at, ev["actor"]))
+            if item["data"]["item"] == UPDATE_ITEM:
+                continue  # ticked by the first stakeholder update (below), as a console does
             due_text = item["data"].get("due")
             due = parse_rfc3339(due_text) if due_text else at + timedelta(hours=2)
             if due >= end and rng.random() < 0.7:
@@ -367,6 +394,26 @@ def with_procedures(
                 at += timedelta(minutes=rng.uniform(12, 21))
     merged = out + extra
     merged.sort(key=lambda e: e["ts"])  # one format, so the text sorts as the time does
+    return _ticked_by_updates(merged)
+
+
+def _ticked_by_updates(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The procedure's update item ticked done with the first stakeholder update recorded
+    after it was added, in the same moment, as a console writes it (data/procedures.py)."""
+    added: set[str] = set()
+    ticks = []
+    for ev in events:
+        incident = ev.get("incident")
+        if ev["type"] == "checklist.added" and ev["data"]["item"] == UPDATE_ITEM:
+            added.add(incident)  # type: ignore[arg-type]
+        elif is_update(ev) and incident in added:
+            added.discard(incident)  # type: ignore[arg-type]
+            at = parse_rfc3339(ev["ts"]) + timedelta(milliseconds=1)
+            tick = {"type": "checklist.set", "incident": incident,
+                    "data": {"item": UPDATE_ITEM, "state": "done", "note": UPDATE_NOTE}}  # fmt: skip
+            ticks.append(_built(tick, at, ev["actor"]))
+    merged = events + ticks
+    merged.sort(key=lambda e: e["ts"])
     return merged
 
 
@@ -417,8 +464,8 @@ class Simulator:
         self.journal = journal
         self.store = store
         self.rng = random.Random(seed)
-        # incident ids unique across runs of the demo on the same journal
-        self.gen = Generator(seed=self.rng.randint(1, 10**6), prefix=f"INC{datetime.now(UTC):%d%H%M}")
+        self.gen = Generator(seed=self.rng.randint(1, 10**6))
+        self.taken: set[str] | None = None  # the incident ids in the journal (read on the first step)
         self.gen.roster = lambda: iter(())  # type: ignore[method-assign]
         self.live: list[dict[str, Any]] = []
         self.errors = 0
@@ -459,7 +506,12 @@ class Simulator:
     def _next_events(self) -> list[dict[str, Any]]:
         ev = self.next_event()
         if ev["type"] != "incident.opened":
-            return [ev]
+            pending = self.sop_items.get(ev["incident"]) or []
+            if not is_update(ev) or UPDATE_ITEM not in pending:
+                return [ev]
+            pending.remove(UPDATE_ITEM)  # an update ticks the procedure's update item, as a console does
+            [tick] = update_ticks([ev], {ev["incident"]: {UPDATE_ITEM: "open"}})
+            return [ev, {"v": 1, "id": new_id(), "ts": now_ts(), "actor": ev["actor"], **tick}]
         from data.sop import checklist_events
 
         d = ev["data"]
@@ -476,6 +528,10 @@ class Simulator:
         rng = self.rng
         if not self.live or (len(self.live) < 6 and rng.random() < 0.08):
             ev = self.gen.open_incident()
+            # warroom's id format (data/ids.py), unique in the journal
+            taken = self.taken if self.taken is not None else set()
+            ev["incident"] = self.gen.incidents[-1]["id"] = incident_id(datetime.now(UTC), taken, rng)
+            taken.add(ev["incident"])
             self.live.append(self.gen.incidents[-1])
         else:
             inc = rng.choice(self.live)
@@ -483,8 +539,10 @@ class Simulator:
             if self.severity.get(inc["id"], 4) <= 2 and rng.random() < 0.2:  # the comms cadence
                 ev = self.gen.event("incident.action", {"kind": "stakeholder_update", "text": rng.choice(UPDATES)},
                                     inc["id"])  # fmt: skip
-            elif pending and rng.random() < 0.3:  # someone ticks a procedure item
-                item = pending.pop(0)
+
+            elif (others := [i for i in pending or () if i != UPDATE_ITEM]) and rng.random() < 0.3:
+                item = others[0]  # someone ticks a procedure item (the update item: an update does)
+                pending.remove(item)  # type: ignore[union-attr]
                 ev = self.gen.event("checklist.set", {"item": item, "state": "done"}, inc["id"])
             else:
                 ev = self.gen.step(inc)
@@ -508,6 +566,8 @@ class Simulator:
         return ev
 
     async def run(self, *, min_delay: float = 2.0, max_delay: float = 5.0) -> None:
+        if self.taken is None:
+            self.taken = {r["id"] for r in await self.store.incidents()}
         while True:
             await asyncio.sleep(self.rng.uniform(min_delay, max_delay))
             try:

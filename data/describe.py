@@ -96,7 +96,25 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         return f"Handoff {_s(d.get('handoff'))} acknowledged: {_s(d.get('readback'))}"
     if event_type.startswith("postmortem."):
         return _postmortem(event_type, d)
+    if event_type == "audit.reveal":
+        what = f"entry {_s(d['entry'])}" if d.get("entry") else _list(d.get("fields")) or "an entry"
+        kinds = _list(d.get("kinds"))
+        return f"Revealed the masked identifiers ({kinds}) of {what}{_reason(d)}" if kinds else (
+            f"Revealed the masked identifiers of {what}{_reason(d)}")
+    if event_type == "audit.unmasked_export":
+        scope = f" of {_s(d['incident'])}" if d.get("incident") else ""
+        region = f" for {_s(d['region'])}" if d.get("region") else ""
+        return f"Exported {_s(d.get('kind'))}{scope}{region} as {_s(d.get('format'))} with identifiers unmasked"
+    return unknown(event_type)
+
+
+def unknown(event_type: str) -> str:
+    """The text of a type this version does not know (written by a newer console)."""
     return f"{event_type} (a type this version does not know)"
+
+
+def _list(value: Any) -> str:
+    return ", ".join(_s(v) for v in value) if isinstance(value, list) else ""
 
 
 def _postmortem(event_type: str, d: dict[str, Any]) -> str:
@@ -122,4 +140,4 @@ def _postmortem(event_type: str, d: dict[str, Any]) -> str:
         who = f" with {', '.join(_s(p) for p in people)}" if isinstance(people, list) and people else ""
         note = f": {_s(d['note'])}" if d.get("note") else ""
         return f"Post-mortem meeting held {_when(d.get('at'))}{who}{note}"
-    return f"{event_type} (a type this version does not know)"
+    return unknown(event_type)

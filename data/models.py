@@ -2,7 +2,7 @@
 
 Every model is strict about JSON types: a string is a string, an integer is an integer
 (``true`` is not ``1``, ``1.0`` is not ``1``). Validation errors name the member and the
-reason, e.g. ``data.severity: Input should be less than or equal to 4``.
+reason in words for people, e.g. ``data.severity: must be at most 4``.
 
 The envelope members are checked once for every line; ``data`` is checked by the model of the
 line's ``type``. Unknown members are accepted and ignored (the raw line is what the store
@@ -626,24 +626,60 @@ def format_error(exc: ValidationError) -> str:
         if loc and loc[0] in EVENT_MODELS:
             loc = loc[1:]
         where = ".".join(loc).replace("from_", "from") or "event"
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if err["type"] == "missing":
-            msg = "required member is missing"
-        elif err["type"] == "string_pattern_mismatch":
-            msg = _PATTERN_HINTS.get(where.rsplit(".", 1)[-1], msg)
-        parts.append(f"{where}: {msg}")
+        parts.append(f"{where}: {_human(err, where.rsplit('.', 1)[-1])}")
     more = exc.error_count() - len(parts)
     if more > 0:
         parts.append(f"and {more} more")
     return "; ".join(parts)
 
 
+def _human(err: Any, member: str) -> str:
+    """One pydantic error in words for people (the member is named by the caller): what
+    the value must be, with the limit and what was given, or an example."""
+    kind, ctx, given = err["type"], err.get("ctx") or {}, err.get("input")
+    size = len(given) if isinstance(given, str | list | dict) else None
+    if kind == "missing":
+        return "required member is missing"
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_HINTS.get(member, "is not in the expected form")
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return "cannot be empty" if n <= 1 else f"must be at least {n} characters (it has {size})"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters (it has {size})"
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        return "cannot be empty: give at least one" if n <= 1 else f"must have at least {n} entries (it has {size})"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} entries (it has {size})"
+    if kind in ("literal_error", "enum"):
+        return f"must be one of: {_choices(ctx.get('expected', ''))}"
+    if kind in _LIMITS:
+        word, key = _LIMITS[kind]
+        return f"must be {word} {ctx.get(key)}"
+    if kind in _TYPES:
+        return f"must be {_TYPES[kind]}"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, ") :]
+    return re.sub(r"^(Input|String|List|Value) should ", "must ", msg)
+
+
+def _choices(expected: str) -> str:
+    """pydantic's ``'a', 'b' or 'c'`` as ``a, b, c``."""
+    return ", ".join(p.strip().strip("'") for p in re.split(r",| or ", expected) if p.strip())
+
+
+_LIMITS = {"less_than_equal": ("at most", "le"), "less_than": ("less than", "lt"),
+           "greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt")}  # fmt: skip
+_TYPES = {"int_type": "a whole number", "int_parsing": "a whole number", "string_type": "text",
+          "bool_type": "true or false", "list_type": "a list", "dict_type": "an object",
+          "model_type": "an object", "float_type": "a number",
+          "extra_forbidden": "left out (not a member of this type)"}  # fmt: skip
 _TIME_HINT = "must be an RFC 3339 time with an offset, e.g. 2026-11-22T03:00:00Z"
 _PATTERN_HINTS = {
     "id": "must be 1-64 of A-Z a-z 0-9 . _ : -",
-    "incident": "must be 1-32 of A-Z 0-9 -",
+    "incident": "must be 1-32 of A-Z 0-9 - (e.g. INC-261122-7K3Q)",
     "prev": "must be 64 lowercase hex digits or null",
     "ts": _TIME_HINT,
     "due": _TIME_HINT,

@@ -1,10 +1,15 @@
-"""Which standard-procedure checklist items a batch of events calls for (pure).
+"""Which standard-procedure checklist events a batch of events calls for (pure).
 
 When a console opens an incident, the template of its category gives its checklist, due
 times counted from T0 (``detected_at``, else when it was opened). When its category,
 severity or regions change so that more of a template applies, the items that now apply
 and did not before are added (a new category: its template's applicable items). Items
 already added are never removed: a change can only add.
+
+Recording a stakeholder update (an ``incident.action`` of kind ``stakeholder_update``)
+ticks the procedure's update item (``stakeholder-updates``) done in the same batch, if it
+is open or blocked (:func:`update_ticks`): the item is the first update; the cadence after
+it is the update clock's (data/clocks.py).
 """
 
 from __future__ import annotations
@@ -13,10 +18,15 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from .clocks import UPDATE_KIND
 from .models import parse_rfc3339
 from .sop import Template, checklist_events
 
 TRIGGERS = ("incident.opened", "incident.updated", "incident.severity_set")
+#: the procedures' stakeholder-update item (the same id in every shipped template): the
+#: first update, due soon after T0; the cadence after it is the update clock's
+UPDATE_ITEM = "stakeholder-updates"
+UPDATE_NOTE = "a stakeholder update was recorded"
 
 
 def _when(value: object) -> datetime | None:
@@ -103,4 +113,52 @@ def sop_items(
         )
         have.update(e["data"]["item"] for e in added)
         out.extend(added)
+    return out
+
+
+def is_update(event: Mapping[str, Any]) -> bool:
+    """An ``incident.action`` recording a stakeholder update."""
+    data = event.get("data") or {}
+    return (
+        event.get("type") == "incident.action"
+        and isinstance(data, Mapping)
+        and data.get("kind") == UPDATE_KIND
+    )
+
+
+def updated(events: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The incidents a stakeholder update is recorded for in ``events``, in order."""
+    out: list[str] = []
+    for ev in events:
+        incident = ev.get("incident")
+        if is_update(ev) and isinstance(incident, str) and incident not in out:
+            out.append(incident)
+    return out
+
+
+def update_ticks(
+    events: list[Mapping[str, Any]], states: Mapping[str, Mapping[str, str]]
+) -> list[dict[str, Any]]:
+    """The ``checklist.set`` events (``type``/``incident``/``data``) that tick the update
+    item done, written in the same batch as a stakeholder update: recording an update is
+    doing that step. ``states``: each updated incident's checklist, item -> state. Only an
+    item open or blocked is ticked; one added in the batch itself too."""
+    out: list[dict[str, Any]] = []
+    for incident in updated(events):
+        state = dict(states.get(incident, {}))
+        for ev in events:  # what the batch itself does to the item, before the update
+            data = ev.get("data") or {}
+            if (
+                ev.get("incident") != incident
+                or not isinstance(data, Mapping)
+                or data.get("item") != UPDATE_ITEM
+            ):
+                continue
+            if ev.get("type") == "checklist.added":
+                state.setdefault(UPDATE_ITEM, "open")
+            elif ev.get("type") == "checklist.set" and isinstance(data.get("state"), str):
+                state[UPDATE_ITEM] = data["state"]
+        if state.get(UPDATE_ITEM) in ("open", "blocked"):
+            out.append({"type": "checklist.set", "incident": incident,
+                        "data": {"item": UPDATE_ITEM, "state": "done", "note": UPDATE_NOTE}})  # fmt: skip
     return out

@@ -67,6 +67,23 @@ TITLES = {
     ],
     "other": ["Spam surge in comments, campaign {n}", "Impersonation of public official, account {n}"],
 }
+SUMMARIES = [
+    "Escalated by the on-call reviewer; details in the case file.",
+    "Content is referenced by id only; the evidence log is in the case file.",
+    "A second source confirmed the first report within minutes.",
+    "Legal has been told; no external statement yet.",
+    "The detection team is measuring the scope; numbers follow in the next update.",
+    "The affected accounts are listed in the case file, not here.",
+]
+
+
+def summary(n: int, sentences: int) -> str:
+    """``sentences`` distinct sentences of :data:`SUMMARIES` for the ``n``-th incident (a
+    different start for each; no sentence twice)."""
+    k = min(sentences, len(SUMMARIES))
+    return " ".join(SUMMARIES[(n + i) % len(SUMMARIES)] for i in range(k))
+
+
 NOTES = [
     "Called the requesting officer back on the number from the force directory; verified.",
     "Legal agrees the good-faith standard is met; proceed with minimal disclosure.",
@@ -184,7 +201,7 @@ class Generator:
             "severity": severity,
             "source": rng.choice(SOURCES),
             "regions": regions,
-            "summary": "Escalated by the on-call reviewer; details in the case file. " * rng.randint(1, 3),
+            "summary": summary(n, rng.randint(1, 3)),
             "detected_at": _ts(self.now - timedelta(minutes=rng.randint(1, 90))),
         }
         if category in ("csea", "data_security") and rng.random() < 0.5:

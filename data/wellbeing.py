@@ -457,3 +457,66 @@ def step_away_events(plan: StepAway, actor: str, note: str) -> list[dict[str, An
             for role in h.roles
         ]
     return out
+
+
+# --- coming back ("I'm back") -------------------------------------------------------------
+
+
+def return_candidates(rows: Iterable[Any], actor: str) -> list[str]:
+    """The active incidents whose deputy (not ``actor``) holds another role: where roles
+    ``actor`` handed over may be waiting (their role history tells, :func:`return_plan`)."""
+    out = []
+    for r in rows:
+        roles = dict(r.roles)
+        deputy = roles.get("deputy")
+        if r.active and deputy and deputy != actor and any(p == deputy for k, p in r.roles if k != "deputy"):
+            out.append(r.id)
+    return out
+
+
+def return_plan(
+    rows: Iterable[Any], history: dict[str, list[dict[str, Any]]], actor: str
+) -> tuple[Handover, ...]:
+    """What coming back takes back: for each active incident, the roles ``actor`` handed
+    to its deputy themselves (a step away does that: the actor's hold ended by the actor,
+    the deputy's begun by the actor) that the deputy still holds. ``history``: the
+    ``role_history`` rows of the incidents of :func:`return_candidates`. A role someone
+    else has moved since is not taken back."""
+    out: list[Handover] = []
+    for r in rows:
+        roles = dict(r.roles)
+        deputy = roles.get("deputy")
+        spans = history.get(r.id)
+        if not r.active or not deputy or deputy == actor or not spans:
+            continue
+        taken = []
+        for role, person in r.roles:
+            if role == "deputy" or person != deputy:
+                continue
+            now = next((h for h in spans if h["role"] == role and h["end_seq"] is None), None)
+            if now is None or now["person"] != deputy or now["start_actor"] != actor:
+                continue
+            before = next((h for h in spans if h["role"] == role and h["end_seq"] == now["start_seq"]), None)
+            if before is not None and before["person"] == actor and before["end_actor"] == actor:
+                taken.append(role)
+        if taken:
+            out.append(Handover(r.id, tuple(taken), deputy))
+    return tuple(out)
+
+
+def return_events(plan: tuple[Handover, ...], actor: str, note: str) -> list[dict[str, Any]]:
+    """The batch of coming back: per incident, one ``incident.note`` (who is back, what they
+    took back from whom, the note) and then one ``incident.role_set`` per role."""
+    note = note.strip()
+    out: list[dict[str, Any]] = []
+    for h in plan:
+        roles = ", ".join(role.replace("_", " ") for role in h.roles)
+        text = f"{actor} is back from a break; {roles} taken back from the deputy {h.to}."
+        if note:
+            text += f" Note: {note}"
+        out.append({"type": "incident.note", "incident": h.incident, "data": {"text": text[:8000]}})
+        out += [
+            {"type": "incident.role_set", "incident": h.incident, "data": {"role": role, "person": actor}}
+            for role in h.roles
+        ]
+    return out

@@ -4,9 +4,10 @@ same keys, the same dialogs and the same checks on both.
 A screen mixes in :class:`IncidentActions`, adds :data:`ACTION_BINDINGS` to its bindings,
 has a :class:`~widgets.checklist.ChecklistPane` (Enter on an item: ``action_item_state``),
 and says which incident the actions are for (:meth:`IncidentActions.subject`). Whether the actor may act on it (a restricted
-incident) and which item is selected are checked when the key is pressed, with a message
-saying why not: the keys stay in the footer while an incident is shown, so that the footer
-(which Textual rebuilds widget by widget) does not change on every move.
+incident) is checked when the key is pressed, with a message saying why not: the keys stay
+in the footer while an incident is shown, so that the footer (which Textual rebuilds
+widget by widget) does not change on every move. An item action with no item selected (a
+palette command, a key pressed in another pane) asks which item (screens/picker.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ WRITES = {"severity": "incident.severity_set", "status": "incident.status_set", 
           "participants": "incident.participant_added", "note": "incident.note", "record_action": "incident.action",
           "add_item": "checklist.added", "item_done": "checklist.set", "item_block": "checklist.set",
           "item_skip": "checklist.set", "item_state": "checklist.set"}  # fmt: skip
+#: the state each item action sets (an item already in it is not offered), and its words
+ITEM_STATE = {"item_done": "done", "item_block": "blocked", "item_skip": "skipped"}
+ITEM_WORDS = {"item_done": "mark done", "item_block": "block", "item_skip": "skip", "item_state": "set"}
 
 ACTION_BINDINGS = [
     Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
@@ -107,7 +111,8 @@ class IncidentActions:
             s = self.subject()
             if s is None or s.refusal(self.app.settings.actor, action) is not None:
                 return False
-            return action in INCIDENT_ACTIONS or self.query_one(ChecklistPane).selected_row() is not None
+            # an item action asks which item when none is selected: it needs only items
+            return action in INCIDENT_ACTIONS or bool(self._choices(action))
         return True
 
     def _target(self, action: str) -> Subject | None:
@@ -122,15 +127,42 @@ class IncidentActions:
             return None
         return s
 
-    def _target_item(self, action: str) -> tuple[Subject, ChecklistRow] | None:
+    def _choices(self, action: str) -> list[ChecklistRow]:
+        """The items an item action may act on (done: those not done yet; …)."""
+        pane = self.query_one(ChecklistPane)
+        s = self.subject()
+        if s is None or pane.incident != s.id:
+            return []
+        skip = ITEM_STATE.get(action)
+        return [r for r in pane.items if r.state != skip]
+
+    def _with_item(self, action: str, run: Any) -> None:
+        """Run ``run(subject, item)`` on the selected checklist item; with none selected
+        (the cursor elsewhere, a palette command), ask which item first, and put the
+        checklist's cursor on the one chosen: what is highlighted is what is acted on."""
         s = self._target(action)
         if s is None:
-            return None
-        item = self.query_one(ChecklistPane).selected_row()
-        if item is None:
-            self.notify("Select an item in the checklist first (↑↓ in it).", severity="warning", markup=False)
-            return None
-        return s, item
+            return
+        pane = self.query_one(ChecklistPane)
+        item = pane.selected_row()
+        if item is not None:
+            run(s, item)
+            return
+        choices = self._choices(action)
+        if not choices:
+            what = "no checklist items yet (i adds one)" if not pane.items else f"no item to {ITEM_WORDS[action]}"
+            self.notify(f"{s.id} has {what}.", severity="warning", markup=False)
+            return
+        from screens.picker import ItemPicker
+
+        def chosen(key: str | None) -> None:
+            row = next((r for r in pane.items if r.item == key), None)
+            if key is None or row is None or pane.incident != s.id:
+                return
+            pane.move_cursor(row=pane.get_row_index(key), animate=False)
+            run(s, row)
+
+        self.app.push_screen(ItemPicker(f"{s.id}: which item to {ITEM_WORDS[action]}?", choices), chosen)
 
     def _dialog(self, dialog: dialogs.FormDialog) -> None:
         dialogs.open_dialog(self.app, dialog)
@@ -198,34 +230,42 @@ class IncidentActions:
 
             self.app.push_screen(PostmortemScreen(s.id))
 
-    def _item_dialog(self, state: str | None) -> None:
-        if target := self._target_item("item_state"):
-            s, item = target
-            if state is None:  # the toggle
-                state = "done" if item.state != "done" else "open"
-            self._dialog(
-                dialogs.ChecklistSetDialog(s.id, {"item": item.item, "text": item.text, "state": state})
-            )
+    def _item_dialog(self, action: str, state: str | None) -> None:
+        def run(s: Subject, item: ChecklistRow) -> None:
+            chosen = state or ("done" if item.state != "done" else "open")  # Enter: the toggle
+            dialog = dialogs.ChecklistSetDialog(s.id, {"item": item.item, "text": item.text, "state": chosen})
+
+            def then(written: bool | None) -> None:
+                if written and getattr(dialog, "chosen_state", None) != "open":  # on to the next open item
+                    self.query_one(ChecklistPane).advance(item.item)
+
+            dialogs.open_dialog(self.app, dialog, then)
+
+        self._with_item(action, run)
 
     def action_item_done(self) -> None:
-        """Done needs no note: written at once."""
-        if target := self._target_item("item_done"):
-            s, item = target
+        """Done needs no note: written at once; the cursor goes on to the next open item."""
+
+        def run(s: Subject, item: ChecklistRow) -> None:
             self.write_now([{"type": "checklist.set", "incident": s.id, "data": {"item": item.item, "state": "done"}}],
-                           f"{clean(item.item)} marked done")  # fmt: skip
+                           f"{clean(item.item)} marked done", advance=item.item)  # fmt: skip
+
+        self._with_item("item_done", run)
 
     def action_item_block(self) -> None:
-        self._item_dialog("blocked")
+        self._item_dialog("item_block", "blocked")
 
     def action_item_skip(self) -> None:
-        self._item_dialog("skipped")
+        self._item_dialog("item_skip", "skipped")
 
     def action_item_state(self) -> None:
-        self._item_dialog(None)
+        self._item_dialog("item_state", None)
 
     @work(group="write")
-    async def write_now(self, events: list[dict[str, Any]], what: str) -> None:
+    async def write_now(self, events: list[dict[str, Any]], what: str, advance: str | None = None) -> None:
         error = await self.app.act(events)
+        if advance is not None and not isinstance(error, str):  # written (or queued)
+            self.query_one(ChecklistPane).advance(advance)
         if error is None:
             self.app.notify(what, timeout=3, markup=False)
         elif isinstance(error, str):  # else queued in the outbox: act() has said so

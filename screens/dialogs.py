@@ -1,9 +1,10 @@
 """The action dialogs. Each builds journal events from what was typed; the App appends them
 through the same validated path as the command line.
 
-Enter submits and Escape cancels. Validation errors are shown under the field they concern
-and nothing is written until everything is valid; a write that fails (disk full, lock held
-too long) is shown in the dialog, which stays open with the text as typed.
+Enter submits (from any field) and Escape cancels. Validation errors are shown under the
+field they concern, in the words of ``data.models.format_error``, and nothing is written
+until everything is valid; a write that fails (disk full, lock held too long) is shown in
+the dialog, which stays open with the text as typed.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
 from data import clock
 from data.commands import AppendRefused, build_events
+from data.ids import incident_id
 from data.models import CATEGORIES, CHECKLIST_STATES, REGIONS, ROLES, SOURCES, STATUSES, TEAMS
 from data.people import ME, People
 from data.text import clean
@@ -78,14 +80,35 @@ def slug(text: str, taken: set[str]) -> str:
     return name
 
 
+def enter_submits(focused: Widget | None) -> bool:
+    """Whether Enter on the focused widget submits its dialog. It does from every field
+    (a checkbox, a list of choices, a closed drop-down: space toggles or opens those), but
+    not where Enter means something of its own: a text area (a new line), an open
+    drop-down (its choice), a button (pressing it), a text field (it submits the form
+    itself, unless a completion list open on it takes the key)."""
+    from textual.widgets._select import SelectOverlay
+
+    return focused is not None and not isinstance(focused, TextArea | SelectOverlay | Button | Input)
+
+
+#: Enter, checked before the focused widget's own keys (see :func:`enter_submits`)
+ENTER_SUBMITS = Binding("enter", "enter_submit", "Submit", show=False, priority=True)
+
+
 class FormDialog(ModalScreen[bool]):
     """A form over the main screen. Subclasses give the fields, the events, and which
-    event member each field holds (for inline errors)."""
+    event member each field holds (for inline errors).
+
+    Enter submits from any field (:func:`enter_submits`; ctrl+s too, the key of forms with
+    a text area, where Enter is a new line). The form opens on the field the user must fill
+    (:meth:`focus_field`). An inline error goes away as soon as its field changes."""
 
     TITLE: ClassVar[str] = ""
     #: what is focused when the form opens: its first field (not the scrolling frame), so
-    #: that what is typed at once goes where it should
+    #: that what is typed at once goes where it should; :meth:`focus_field` may name another
     AUTO_FOCUS = "Input, TextArea, Select, SelectionList, Checkbox, Button"
+    #: the field to focus when the form opens (None: the first)
+    FOCUS: ClassVar[str | None] = None
     #: the submit button's label (ctrl+s submits too: the key of forms with a text area)
     SUBMIT: ClassVar[str] = "Submit (Enter)"
     #: event member (as validation errors name it) -> field id
@@ -94,6 +117,7 @@ class FormDialog(ModalScreen[bool]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Close without writing anything"),
         Binding("ctrl+s", "submit", "Submit", id="dialog.submit", tooltip="Write it to the journal"),
+        ENTER_SUBMITS,
     ]
 
     DEFAULT_CSS = """
@@ -117,6 +141,9 @@ class FormDialog(ModalScreen[bool]):
         self.incident = incident
         self.context = context or {}
         self.queued = False  # written to the console's outbox, not yet to the journal
+        focus = self.focus_field()
+        if focus is not None:
+            self.AUTO_FOCUS = f"#{focus}"
 
     # --- what subclasses give --------------------------------------------------------
 
@@ -129,6 +156,11 @@ class FormDialog(ModalScreen[bool]):
 
     def subtitle(self) -> str:
         return f"Incident {self.incident}" if self.incident else ""
+
+    def focus_field(self) -> str | None:
+        """The id of the field the user must fill, focused when the form opens (None: the
+        first field)."""
+        return self.FOCUS
 
     # --- the form --------------------------------------------------------------------
 
@@ -178,6 +210,27 @@ class FormDialog(ModalScreen[bool]):
     def clear_errors(self) -> None:
         for err in self.query(".error"):
             err.remove_class("shown")
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    @on(SelectionList.SelectedChanged)
+    @on(TextArea.Changed)
+    def _field_changed(self, event: Any) -> None:
+        """The user is fixing a field: its error goes away (the others stay until the next
+        try)."""
+        field = getattr(event.control, "id", None)
+        if field:
+            for err in self.query(f"#{field}-error"):
+                err.remove_class("shown")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "enter_submit":
+            return enter_submits(self.focused)
+        return True
+
+    def action_enter_submit(self) -> None:
+        self.action_submit()
 
     def action_cancel(self) -> None:
         self.dismiss(False)
@@ -237,8 +290,9 @@ class FormDialog(ModalScreen[bool]):
         return {"type": etype, "incident": self.incident, "data": data}
 
 
-def open_dialog(app: Any, dialog: FormDialog) -> None:
-    """Show an action dialog; say so when what it wrote reached the journal."""
+def open_dialog(app: Any, dialog: FormDialog, then: Any = None) -> None:
+    """Show an action dialog; say so when what it wrote reached the journal. ``then``:
+    called with whether it wrote (or queued) anything, when it closes."""
     from screens.observer import MESSAGE, read_only
 
     if read_only(app):  # the keys are hidden on an observer; this is the safety net
@@ -248,6 +302,8 @@ def open_dialog(app: Any, dialog: FormDialog) -> None:
     def done(written: bool | None) -> None:
         if written and not dialog.queued:
             app.notify(f"{dialog.TITLE}: written to the journal", timeout=3, markup=False)
+        if then is not None:
+            then(written)
 
     app.push_screen(dialog, done)
 
@@ -333,6 +389,7 @@ def _reason(data: dict[str, Any], reason: str) -> dict[str, Any]:
 
 class NewIncidentDialog(FormDialog):
     TITLE = "Open an incident"
+    FOCUS = "title"  # the id is proposed; the title is the user's to write
     MEMBERS = {"incident": "incident-id", "data.title": "title", "data.category": "category",
                "data.severity": "severity", "data.source": "source", "data.regions": "regions",
                "data.summary": "summary", "data.restricted": "restricted", "data.person": "commander"}  # fmt: skip
@@ -347,7 +404,8 @@ class NewIncidentDialog(FormDialog):
         now = datetime.now(UTC)
         with Horizontal(id="columns"):
             with Vertical():
-                yield from self.labelled("Incident id", Input(f"INC-{now:%y%m%d-%H%M%S}", id="incident-id"))
+                new_id = incident_id(now, set(self.context.get("taken", ())))
+                yield from self.labelled("Incident id", Input(new_id, id="incident-id"))
                 yield from self.labelled(
                     "Title (what is happening, no harmful detail)",
                     Input(id="title", placeholder="e.g. EDR: welfare concern, ref 4411"),
@@ -381,6 +439,11 @@ class NewIncidentDialog(FormDialog):
             "regions": self.value("regions"),
         }
         missing: list[tuple[str | None, str]] = []
+        inc = self.value("incident-id").strip().upper()
+        taken = set(self.context.get("taken", ()))
+        if inc in taken:
+            fresh = incident_id(datetime.now(UTC), taken)
+            missing.append(("incident-id", f"{inc} is an incident already: give another id (e.g. {fresh})"))
         if not data["title"]:
             missing.append(("title", "give a title"))
         for name in ("category", "severity", "source"):
@@ -396,7 +459,6 @@ class NewIncidentDialog(FormDialog):
         if self.value("restricted"):
             data["restricted"] = True
         commander = self.person("commander", required=False)
-        inc = self.value("incident-id").strip().upper()
         self.incident = inc
         # in the same batch (data/access.py): the opener takes part in a restricted incident,
         # and the commander is named (the opener unless the form says otherwise)
@@ -423,6 +485,10 @@ class SeverityDialog(FormDialog):
         sev = self.value("severity")
         if sev is None:
             raise FieldError("severity", "choose a severity")
+        if sev == self.context.get("severity"):
+            raise FieldError(
+                "severity", f"{self.incident} is already S{sev}: nothing written (choose another severity)"
+            )
         return [self.scoped("incident.severity_set", _reason({"severity": sev}, self.value("reason")))]
 
 
@@ -513,6 +579,8 @@ class NoteDialog(FormDialog):
 
     def build(self) -> list[dict[str, Any]]:
         data: dict[str, Any] = {"text": self.value("text").strip()}
+        if not data["text"]:
+            raise FieldError("text", "Write a note (it cannot be empty)")
         if self.value("pinned"):
             data["pinned"] = True
         return [self.scoped("incident.note", data)]
@@ -520,6 +588,7 @@ class NoteDialog(FormDialog):
 
 class ActionDialog(FormDialog):
     TITLE = "Record an action taken"
+    FOCUS = "text"  # the kind has a default; what was done is the user's to write
     MEMBERS = {"data.kind": "kind", "data.text": "text", "data.ref": "ref"}
 
     def fields(self) -> ComposeResult:
@@ -537,6 +606,8 @@ class ActionDialog(FormDialog):
 
     def build(self) -> list[dict[str, Any]]:
         data: dict[str, Any] = {"kind": self.value("kind"), "text": self.value("text").strip()}
+        if not data["text"]:
+            raise FieldError("text", "Say what was done (it cannot be empty)")
         ref = self.value("ref").strip()
         if ref:
             data["ref"] = ref
@@ -563,8 +634,13 @@ class ChecklistAddDialog(FormDialog):
     def build(self) -> list[dict[str, Any]]:
         text = self.value("text").strip()
         team = self.value("team")
+        problems: list[tuple[str | None, str]] = []
+        if not text:
+            problems.append(("text", "Say what must be done (it cannot be empty)"))
         if team is None:
-            raise FieldError("team", "choose the owning team")
+            problems.append(("team", "choose the owning team"))
+        if problems:
+            raise FieldError(*problems[0], *problems[1:])
         try:
             due = parse_due(self.value("due"))
         except ValueError as exc:
@@ -586,6 +662,11 @@ class ChecklistSetDialog(FormDialog):
     def subtitle(self) -> str:
         return f"{self.incident} · {self.context.get('text', self.context.get('item', ''))}"
 
+    def focus_field(self) -> str:
+        """Blocking or skipping needs the note (why): the form opens on it; otherwise on
+        the state."""
+        return "note" if self.context.get("state") in ("blocked", "skipped") else "state"
+
     def fields(self) -> ComposeResult:
         yield from self.labelled(
             "State",
@@ -600,6 +681,7 @@ class ChecklistSetDialog(FormDialog):
 
     def build(self) -> list[dict[str, Any]]:
         data: dict[str, Any] = {"item": self.context["item"], "state": self.value("state")}
+        self.chosen_state = data["state"]  # what is written (read once the dialog has closed)
         note = self.value("note").strip()
         if note:
             data["note"] = note

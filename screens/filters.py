@@ -12,12 +12,14 @@ from textual.widgets import Button, Checkbox, Label, SelectionList, Static
 
 from data.models import CATEGORIES, REGIONS, STATUSES
 from data.views import QueueFilter
+from screens.dialogs import ENTER_SUBMITS, enter_submits
 
 
 class FilterDialog(ModalScreen[QueueFilter | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="filter.cancel"),
-        Binding("ctrl+s,enter", "apply", "Apply", id="filter.apply"),
+        Binding("ctrl+s", "apply", "Apply", id="filter.apply"),
+        ENTER_SUBMITS,  # from any list or checkbox (space toggles them)
         Binding("ctrl+r", "reset", "Clear all", id="filter.reset"),
     ]
     DEFAULT_CSS = """
@@ -63,7 +65,7 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
             with Horizontal(id="buttons"):
                 yield Button("Clear all (ctrl+r)", id="reset")
                 yield Button("Cancel (Esc)", id="cancel")
-                yield Button("Apply (ctrl+s)", id="apply", variant="primary")
+                yield Button("Apply (Enter)", id="apply", variant="primary")
 
     def result(self) -> QueueFilter:
         def picked(name: str) -> frozenset:  # type: ignore[type-arg]
@@ -81,6 +83,14 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
 
     def action_apply(self) -> None:
         self.dismiss(self.result())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "enter_submit":
+            return enter_submits(self.focused)
+        return True
+
+    def action_enter_submit(self) -> None:
+        self.action_apply()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -138,7 +138,7 @@ class MainScreen(IncidentActions, Screen[None]):
             "step_away",
             "Step away",
             id="wellbeing.step_away",
-            tooltip="Step away: hand your roles to each incident's deputy, with a note",
+            tooltip="Step away: hand your roles to each incident's deputy; B again when back",
             show=False,
         ),
         Binding(
@@ -208,6 +208,8 @@ class MainScreen(IncidentActions, Screen[None]):
         self._detail_seq: tuple[str | None, int] = (None, -1)
         self.narrow = False  # one pane at a time (see NARROW_WIDTH)
         self.pane = "1"  # the pane shown when narrow
+        self._select_next: str | None = None  # an incident this console opened, to select when shown
+        self._displaced: str | None = None  # the selected incident a filter hid (selected again when shown)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.actor, id="status")
@@ -266,22 +268,44 @@ class MainScreen(IncidentActions, Screen[None]):
             self.load_detail()
             exposure_changed(self)  # its category or who may see it may have changed
 
-    def refresh_queue(self, now: datetime | None = None) -> None:
+    def refresh_queue(self, now: datetime | None = None, filtering: bool = False) -> None:
+        """Show the snapshot's incidents through the filter (``filtering``: the filter
+        changed, not the incidents)."""
         now = now or clock.now()
         self.shown = self.filter.apply(self.snapshot.incidents, self.actor)
         empty = not self.snapshot.incidents and self.snapshot.sync.synced_at is not None
         self.set_class(empty, "empty")
         if not empty and self.focused is None:  # the queue was hidden while empty: focus it again
             self.query_one(IncidentQueue).focus()
-        self.query_one(IncidentQueue).show(self.shown, now, self.actor)
+        queue = self.query_one(IncidentQueue)
+        queue.show(self.shown, now, self.actor)
         pane = self.query_one("#queue-pane")
         active = sum(1 for r in self.snapshot.incidents if r.active)
         pane.border_subtitle = Text(
             f"{len(self.shown)} shown · {active} active"
             + (f" · {self.filter.describe()}" if self.filter.describe() else "")
         )
-        if not self.shown:
-            self.select(None)
+        self._follow_the_work(queue, filtering)
+
+    def _follow_the_work(self, queue: IncidentQueue, filtering: bool) -> None:
+        """The selected incident is the highlighted row, always. A new incident this console
+        opened is selected once it is shown. One a filter (a search) hid is remembered and
+        selected again when the filter shows it again (cleared: Esc), unless the user has
+        moved the cursor since."""
+        shown = {r.id for r in self.shown}
+        for wanted in (self._select_next, self._displaced):
+            if wanted is not None and wanted in shown:
+                self._select_next = self._displaced = None
+                queue.move_cursor(row=queue.get_row_index(wanted), animate=False)
+                self.select(wanted)
+                return
+        if self._select_next is not None and any(r.id == self._select_next for r in self.snapshot.incidents):
+            self.notify(f"{self._select_next} is opened; the queue's filter hides it.", timeout=6, markup=False)
+            self._select_next = None
+        if self.selected is not None and self.selected not in shown:
+            if filtering and self._displaced is None:
+                self._displaced = self.selected
+            self.select(queue.cursor_key())  # what is highlighted now (None: nothing is shown)
 
     def show_banner(self, now: datetime) -> None:
         """The handoffs of this console's region awaiting acknowledgement."""
@@ -334,7 +358,10 @@ class MainScreen(IncidentActions, Screen[None]):
 
     @on(DataTable.RowHighlighted, "#queue")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.select(str(event.row_key.value) if event.row_key is not None else None)
+        key = str(event.row_key.value) if event.row_key is not None else None
+        if key != self.selected:  # the user moved: a hidden incident is no longer awaited
+            self._displaced = None
+        self.select(key)
 
     @on(DataTable.RowSelected, "#queue")
     def _chosen(self, _: DataTable.RowSelected) -> None:
@@ -437,7 +464,17 @@ class MainScreen(IncidentActions, Screen[None]):
     # --- actions (the incident and item ones: screens/actions.py) --------------------
 
     def action_new_incident(self) -> None:
-        self._dialog(dialogs.NewIncidentDialog())
+        """The form; the incident it opens is selected once the console shows it."""
+        dialog = dialogs.NewIncidentDialog(context={"taken": {r.id for r in self.snapshot.incidents}})
+
+        def then(written: bool | None) -> None:
+            if written and dialog.incident:
+                self._select_next = dialog.incident
+                self._displaced = None
+                if any(r.id == dialog.incident for r in self.snapshot.incidents):  # it came first
+                    self.refresh_queue()
+
+        dialogs.open_dialog(self.app, dialog, then)
 
     def action_open_incident(self) -> None:
         row = self.selected_row()
@@ -461,7 +498,7 @@ class MainScreen(IncidentActions, Screen[None]):
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.filter = replace(self.filter, text=event.value.strip())
-        self.refresh_queue()
+        self.refresh_queue(filtering=True)
 
     @on(Input.Submitted, "#search")
     def _search_done(self, event: Input.Submitted) -> None:
@@ -482,19 +519,19 @@ class MainScreen(IncidentActions, Screen[None]):
         def done(result: QueueFilter | None) -> None:
             if result is not None:
                 self.filter = result
-                self.refresh_queue()
+                self.refresh_queue(filtering=True)
 
         self.app.push_screen(FilterDialog(self.filter), done)
 
     def action_mine(self) -> None:
         self.filter = replace(self.filter, mine=not self.filter.mine)
-        self.refresh_queue()
+        self.refresh_queue(filtering=True)
 
     def action_closed(self) -> None:
         self.filter = replace(self.filter, show_closed=not self.filter.show_closed)
         self.app.include_closed = self.filter.show_closed  # type: ignore[attr-defined]
         self.app.request_refresh()  # type: ignore[attr-defined]
-        self.refresh_queue()
+        self.refresh_queue(filtering=True)
 
     def action_timeline_filter(self) -> None:
         name = self.query_one(Timeline).cycle_filter()
@@ -600,15 +637,36 @@ class MainScreen(IncidentActions, Screen[None]):
         )
 
     def action_step_away(self) -> None:
-        from data.wellbeing import step_away_plan
-        from screens.wellbeing import StepAwayDialog
+        """Step away; or, when the deputies hold roles handed to them and there is nothing
+        more to hand over, come back (I'm back)."""
+        self._away("auto")
 
+    def action_back(self) -> None:
+        """I'm back: take back the roles the deputies still hold."""
+        self._away("back")
+
+    def _away(self, want: str) -> None:
         if getattr(getattr(self.app, "settings", None), "observer", False):
             self.notify("Observer console (read-only): nothing can be written from here.",
                         severity="warning", markup=False)  # fmt: skip
             return
-        plan = step_away_plan(self.snapshot.incidents, self.actor)
-        self._dialog(StepAwayDialog(plan, self.actor))
+        self._plan_away(want)
+
+    @work(group="step-away", exclusive=True)
+    async def _plan_away(self, want: str) -> None:
+        from data.wellbeing import return_candidates, return_plan, step_away_plan
+        from screens.wellbeing import ReturnDialog, StepAwayDialog
+
+        rows = self.snapshot.incidents
+        plan = step_away_plan(rows, self.actor)
+        history = {i: await self.app.store.role_history(i) for i in return_candidates(rows, self.actor)}  # type: ignore[attr-defined]
+        back = return_plan(rows, history, self.actor)
+        if back and (want == "back" or not plan.moves):
+            self._dialog(ReturnDialog(back, self.actor))
+        elif want == "back":
+            self.notify("Nothing to take back: no deputy holds a role you handed to them.", timeout=5, markup=False)
+        else:
+            self._dialog(StepAwayDialog(plan, self.actor))
 
     def action_handoff(self) -> None:
         from screens.handoff import HandoffScreen

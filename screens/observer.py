@@ -13,8 +13,8 @@ WRITING_ACTIONS = frozenset({
     "item_done", "item_block", "item_skip", "item_state", "participants",
     # revealing a masked identifier writes its audit event: an observer never reveals
     "reveal",
-    # wellbeing: stepping away hands roles over (screens/wellbeing.py)
-    "step_away",
+    # wellbeing: stepping away hands roles over, coming back takes them back (screens/wellbeing.py)
+    "step_away", "back",
     # the handoff (its draft is the start of a submission)
     "trend", "assess", "notes", "people", "submit", "acknowledge",
     # the post-mortem

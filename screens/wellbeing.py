@@ -1,5 +1,6 @@
 """Stepping away (``B`` on the war room): the console's actor hands the roles they hold to
-each incident's deputy, with a note (docs/wellbeing.md).
+each incident's deputy, with a note (docs/wellbeing.md); and coming back (``B`` again, or
+the palette's "Wellbeing: I'm back"): the roles the deputies still hold go back.
 
 The dialog shows what will change (the roles that move and to whom), the incidents left as
 they are (no deputy; or the actor is the deputy), takes the note, and writes the whole
@@ -17,7 +18,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
 from data.text import clean
-from data.wellbeing import StepAway, step_away_events
+from data.wellbeing import Handover, StepAway, return_events, step_away_events
 from screens.dialogs import FieldError, FormDialog
 
 
@@ -52,6 +53,18 @@ def plan_text(plan: StepAway) -> Text:
         t.append("\nYou are the deputy, skipped:\n", style="bold")
         for inc in plan.self_deputy:
             t.append(f"  {clean(inc, 32)}: you are its deputy yourself; ask its commander to cover\n")
+    if plan.moves:
+        t.append("\nWhen you are back, B (I'm back) takes these roles back from the deputies.\n", style="dim")
+    return t
+
+
+def return_text(plan: tuple[Handover, ...]) -> Text:
+    """What coming back takes back, in plain words (untrusted ids and handles cleaned)."""
+    t = Text()
+    t.append("Taken back from the deputy:\n", style="bold")
+    for h in plan:
+        roles = ", ".join(r.replace("_", " ") for r in h.roles)
+        t.append(f"  {clean(h.incident, 32)}: {roles} ← {clean(h.to or '', 64)}\n")
     return t
 
 
@@ -82,3 +95,31 @@ class StepAwayDialog(FormDialog):
         if not self.plan.moves:
             raise FieldError(None, "Nothing to hand over: no incident where you hold a role has a deputy.")
         return step_away_events(self.plan, self.actor, self.value("note"))
+
+
+class ReturnDialog(FormDialog):
+    """I'm back: take back the roles handed to the deputies when stepping away (those the
+    deputy still holds), with a note; one batch through ``app.act``."""
+
+    TITLE = "I'm back: take your roles back from the deputies"
+    SUBMIT = "Take them back (Enter)"
+    MEMBERS = {"data.text": "note"}
+
+    DEFAULT_CSS = """
+    ReturnDialog #plan { height: auto; margin-top: 1; }
+    """
+
+    def __init__(self, plan: tuple[Handover, ...], actor: str) -> None:
+        super().__init__(None, {"actor": actor})
+        self.plan = plan
+        self.actor = actor
+
+    def subtitle(self) -> str:
+        return "Welcome back. Everything here is written to the shared journal."
+
+    def fields(self) -> ComposeResult:
+        yield Static(return_text(self.plan), id="plan")
+        yield from self.labelled("Note for the deputies (optional)", Input(id="note"))
+
+    def build(self) -> list[dict[str, Any]]:
+        return return_events(self.plan, self.actor, self.value("note"))

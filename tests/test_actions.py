@@ -648,7 +648,7 @@ async def test_help_lists_every_binding_and_palette_follows_state(tmp_path: Path
             "Incident: Record action",
             "Checklist: Add item",
         } <= titles
-        assert "Checklist: Mark done" not in titles  # the cursor is on a team heading
+        assert "Checklist: Mark done" in titles  # the cursor is on a team heading: it will ask which item
         await pilot.press("3")
         await move_checklist_cursor(pilot, main, "a")
         assert main.query_one(ChecklistPane).selected_row() is not None
@@ -697,7 +697,7 @@ async def test_actions_on_a_restricted_incident_explain_and_write_nothing(tmp_pa
         app._notifications.clear()
         await pilot.press("d")
         await pilot.pause()
-        assert any("Select an item in the checklist" in n.message for n in app._notifications)
+        assert any("INC-O has no checklist items yet (i adds one)." in n.message for n in app._notifications)
         assert len(journal_lines(settings.journal)) == before
 
 
@@ -1087,7 +1087,7 @@ def journal_lines_tolerant(path: Path) -> list[dict[str, Any]]:
 
 
 async def test_a_dialog_takes_what_is_typed_at_once(tmp_path: Path) -> None:
-    """A form opens with its first field focused: keys typed straight after the key that
+    """A form opens with the field to fill focused: keys typed straight after the key that
     opened it go into that field (not to the scrolling frame around it)."""
     settings = settings_for(tmp_path)
     await seed(settings, [opened("INC-1")])
@@ -1100,4 +1100,430 @@ async def test_a_dialog_takes_what_is_typed_at_once(tmp_path: Path) -> None:
         assert dialog.query_one("#text", Input).value == "ok"
         await pilot.press("escape")
         dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
-        assert app.focused is dialog.query_one("#incident-id", Input)
+        assert app.focused is dialog.query_one("#title", Input)  # the id is proposed
+
+
+# --- incident ids: one format, never cut --------------------------------------------------------
+
+
+async def test_the_queue_shows_every_id_whole_and_the_form_proposes_the_one_format(tmp_path: Path) -> None:
+    from textual.widgets.data_table import ColumnKey
+
+    from data.ids import PATTERN
+    from widgets.queue import IncidentQueue
+
+    one, two = "INC-2026-11-22-LAW-ENFORCEMENT-1", "INC-2026-11-22-LAW-ENFORCEMENT-2"  # 32 characters
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened(one), opened(two), opened("INC-7", severity=1)])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-7", one, two])
+        queue = main.query_one(IncidentQueue)
+        assert queue.columns[ColumnKey("id")].width == 32
+        await pilot.pause()
+        text = screen_text(app)
+        assert one in text and two in text  # the two do not look alike
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        proposed = dialog.query_one("#incident-id", Input).value
+        assert PATTERN.match(proposed) and proposed[4:10] == datetime.now(UTC).strftime("%y%m%d")
+        # an id in use is refused under the field, with one that is free
+        before = settings.journal.read_bytes()
+        dialog.query_one("#incident-id", Input).value = "inc-7"
+        dialog.action_submit()
+        await wait_for(pilot, lambda: shown_error(dialog, "incident-id") is not None, what="the id's error")
+        assert shown_error(dialog, "incident-id").startswith(
+            "INC-7 is an incident already: give another id (e.g. INC-"
+        )  # type: ignore[union-attr]
+        assert settings.journal.read_bytes() == before
+
+
+# --- dialogs: Enter, focus, errors in words -----------------------------------------------------
+
+
+async def test_enter_submits_every_dialog_from_any_field(tmp_path: Path) -> None:
+    """Enter on a checkbox or a drop-down submits (space toggles or opens them), as it
+    does in a text field; an open drop-down keeps Enter for its choice."""
+    from screens.filters import FilterDialog
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1", severity=3)])
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        # a checkbox: space ticks it, Enter submits
+        dialog = await open_dialog(pilot, app, "a", dialogs.NoteDialog)
+        await type_into(pilot, dialog.query_one("#text", Input), "Called the LE liaison")
+        box = dialog.query_one("#pinned", Checkbox)
+        box.focus()
+        await pilot.press("space")
+        assert box.value is True and app.screen is dialog
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: app.screen is main and len(journal_lines(journal)) == 2, what="the note"
+        )
+        assert journal_lines(journal)[-1]["data"] == {"text": "Called the LE liaison", "pinned": True}
+        # a drop-down: space opens it, Enter there picks, Enter again submits
+        dialog = await open_dialog(pilot, app, "x", dialogs.StatusDialog)
+        status = dialog.query_one("#status", Select)
+        status.focus()
+        await pilot.press("space")
+        await wait_for(pilot, lambda: status.expanded, what="the list open")
+        await pilot.press("down", "enter")  # new → triaged
+        await wait_for(pilot, lambda: not status.expanded and status.value == "triaged", what="the choice")
+        assert app.screen is dialog and len(journal_lines(journal)) == 2
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: app.screen is main and len(journal_lines(journal)) == 3, what="the status"
+        )
+        assert journal_lines(journal)[-1]["data"] == {"status": "triaged"}
+        # the filter dialog: Enter in a list applies it
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterDialog), what="the filter dialog")
+        await pilot.pause()
+        app.screen.query_one("#severities", SelectionList).focus()
+        await pilot.press("space")  # S1 ticked
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is main, what="the filter applied")
+        assert main.filter.severities == frozenset({1})
+
+
+async def test_forms_open_on_the_field_to_fill_and_errors_are_words_that_go_away(tmp_path: Path) -> None:
+    from widgets.checklist import ChecklistPane
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-1", severity=3),
+        scoped("checklist.added", "INC-1", item="a", text="Item A", team="legal"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        for key, kind, field in (("o", dialogs.NewIncidentDialog, "title"), ("k", dialogs.ActionDialog, "text"),
+                                 ("a", dialogs.NoteDialog, "text")):  # fmt: skip
+            dialog = await open_dialog(pilot, app, key, kind)
+            assert app.focused is dialog.query_one(f"#{field}"), kind
+            if key != "a":
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: app.screen is main)
+        # the note dialog: an empty note is refused in words; typing takes the error away
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "text") is not None, what="the error")
+        assert shown_error(dialog, "text") == "Write a note (it cannot be empty)"
+        await pilot.press("x")
+        await wait_for(pilot, lambda: shown_error(dialog, "text") is None, what="the error to go")
+        # too long: the limit and what was written, not pydantic's words
+        dialog.query_one("#text", Input).value = "x" * 8001
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "text") is not None, what="the length error")
+        assert shown_error(dialog, "text") == "must be at most 8000 characters (it has 8001)"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+        # block and skip open on the note they require
+        await pilot.press("3")
+        await move_checklist_cursor(pilot, main, "a")
+        for key in ("b", "p"):
+            dialog = await open_dialog(pilot, app, key, dialogs.ChecklistSetDialog)
+            assert app.focused is dialog.query_one("#note", Input), key
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is main)
+        assert main.query_one(ChecklistPane).selected_item() == "a"
+        assert len(journal_lines(journal)) == 2
+
+
+async def test_setting_the_severity_an_incident_has_writes_nothing_and_says_so(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1", severity=3)])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        before = settings.journal.read_bytes()
+        dialog = await open_dialog(pilot, app, "s", dialogs.SeverityDialog)
+        await type_into(pilot, dialog.query_one("#reason", Input), "re-checked")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shown_error(dialog, "severity") is not None, what="the refusal")
+        assert (
+            shown_error(dialog, "severity")
+            == "INC-1 is already S3: nothing written (choose another severity)"
+        )
+        assert app.screen is dialog and settings.journal.read_bytes() == before
+        dialog.query_one("#severity", Select).value = 4  # fixed: the error goes, and it writes
+        await wait_for(pilot, lambda: shown_error(dialog, "severity") is None, what="the error to go")
+        [line] = await submit(pilot, app, dialog, "reason", 1)
+        assert line["data"] == {"severity": 4, "reason": "re-checked"}
+
+
+async def test_an_unticked_box_looks_empty_and_a_ticked_one_ticked(tmp_path: Path) -> None:
+    """Textual's default draws an unticked box's X dimmed, which reads as ticked: here its
+    X is drawn in the box's own colour (an empty box), a ticked one's in another."""
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+
+    def marks(widget: Any) -> list[tuple[Any, Any]]:
+        """(colour, background) of every X drawn in ``widget``'s region of the screen."""
+        region = widget.region
+        out = []
+        for y, strip in enumerate(app.screen._compositor.render_strips()):
+            if not region.y <= y < region.bottom:
+                continue
+            x = 0
+            for seg in strip:
+                if seg.text == "X" and region.x <= x < region.right and seg.style is not None:
+                    out.append((seg.style.color, seg.style.bgcolor))
+                x += seg.cell_length
+        return out
+
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        box, regions = dialog.query_one("#restricted", Checkbox), dialog.query_one("#regions", SelectionList)
+        await pilot.pause()
+        assert len(marks(regions)) == 5 and all(fg == bg for fg, bg in marks(regions) + marks(box))
+        regions.select("UK")
+        box.value = True
+        await pilot.pause()
+        [(fg, bg)] = marks(box)
+        assert fg != bg
+        ticked = [fg != bg for fg, bg in marks(regions)]
+        assert ticked == [False, True, False, False, False]
+
+
+# --- stakeholder updates are one thing ------------------------------------------------------------
+
+
+async def test_recording_a_stakeholder_update_ticks_the_procedures_update_item(tmp_path: Path) -> None:
+    """`k` with kind stakeholder_update resets the cadence clock and, in the same batch,
+    ticks the procedure's update item: it does not go overdue after an update was sent."""
+    from widgets.checklist import ChecklistPane
+
+    settings = settings_for(tmp_path)
+    due = (datetime.now(UTC) + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    await seed(settings, [
+        opened("INC-1", severity=2),
+        scoped("checklist.added", "INC-1", item="stakeholder-updates", text="Stakeholder updates", team="comms",
+               due=due),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        pane = main.query_one(ChecklistPane)
+        for n, count in ((2, 2), (4, 1)):  # the second update finds the item done: nothing more
+            dialog = await open_dialog(pilot, app, "k", dialogs.ActionDialog)
+            dialog.query_one("#kind", Select).value = "stakeholder_update"
+            await type_into(pilot, dialog.query_one("#text", Input), "Legal and leadership updated")
+            lines = await submit(pilot, app, dialog, "text", n, count=count)
+            assert event_of(lines[0]) == ("incident.action", "INC-1",
+                                          {"kind": "stakeholder_update", "text": "Legal and leadership updated"}, ACTOR)  # fmt: skip
+            if count == 2:
+                assert event_of(lines[1]) == ("checklist.set", "INC-1", {"item": "stakeholder-updates", "state": "done",
+                                              "note": "a stakeholder update was recorded"}, ACTOR)  # fmt: skip
+                await wait_for(pilot, lambda: pane.get_cell("stakeholder-updates", "state").plain == "[x] done",
+                               what="the item done")  # fmt: skip
+                assert pane.get_cell("stakeholder-updates", "due").plain.startswith("met ")
+
+
+# --- selection follows the work ---------------------------------------------------------------------
+
+
+async def test_a_new_incident_is_selected_once_it_is_created(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1", severity=1)])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        dialog = await open_dialog(pilot, app, "o", dialogs.NewIncidentDialog)
+        new = dialog.query_one("#incident-id", Input).value
+        await type_into(pilot, dialog.query_one("#title", Input), "Spam surge in comments")
+        dialog.query_one("#category", Select).value = "other"
+        dialog.query_one("#severity", Select).value = 4
+        dialog.query_one("#source", Select).value = "user_report"
+        dialog.query_one("#regions", SelectionList).select("UK")
+        dialog.query_one("#title", Input).focus()
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: main.selected == new and main._detail_seq[0] == new,
+            what="the new incident selected",
+        )
+        from widgets.queue import IncidentQueue
+
+        assert queue_ids(app) == ["INC-1", new] and main.query_one(IncidentQueue).cursor_key() == new
+
+
+async def test_clearing_a_search_keeps_the_selected_incident(tmp_path: Path) -> None:
+    from widgets.queue import IncidentQueue
+
+    settings = settings_for(tmp_path)
+    ids = [f"INC-{n}" for n in range(1, 13)]
+    await seed(settings, [opened(i, title=f"Title {i[4:]}") for i in ids])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ids)
+        queue = main.query_one(IncidentQueue)
+        await select_incident(pilot, main, "INC-4")
+        # a search that hides it: what is highlighted is what is selected, and Esc brings it back
+        await pilot.press("slash", *"Title 1")
+        await wait_for(
+            pilot, lambda: queue_ids(app) == ["INC-1", "INC-10", "INC-11", "INC-12"], what="the search"
+        )
+        assert main.selected == queue.cursor_key()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: queue_ids(app) == ids, what="the search cleared")
+        await wait_for(
+            pilot, lambda: main.selected == "INC-4" and queue.cursor_key() == "INC-4", what="INC-4 again"
+        )
+        # a search that keeps it shown: it stays selected throughout
+        await pilot.press("slash", *"Title 4")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-4"], what="the second search")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: queue_ids(app) == ids, what="the search cleared")
+        assert main.selected == "INC-4" and queue.cursor_key() == "INC-4"
+        # an incident found with the search and moved to stays selected when it is cleared
+        await pilot.press("slash", *"Title 1", "enter")
+        await wait_for(pilot, lambda: queue.has_focus and len(queue_ids(app)) == 4, what="the kept search")
+        before = queue.cursor_key()
+        await pilot.press("up" if queue.cursor_row else "down")
+        await wait_for(pilot, lambda: main.selected == queue.cursor_key() != before, what="moved")
+        found = main.selected
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: queue_ids(app) == ids, what="the search cleared")
+        assert main.selected == found and queue.cursor_key() == found
+
+
+async def test_the_checklist_cursor_goes_on_to_the_next_open_item(tmp_path: Path) -> None:
+    """After d (or a b/p dialog) the cursor goes to the next open item and stays on it when
+    the list re-sorts: the next key acts on what is highlighted."""
+    from widgets.checklist import ChecklistPane
+
+    settings = settings_for(tmp_path)
+    due = [(datetime.now(UTC) + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%S.000Z") for h in (1, 2, 3, 4)]
+    await seed(settings, [opened("INC-1", severity=3)] + [
+        scoped("checklist.added", "INC-1", item=k, text=f"Item {k}", team="legal", due=d)
+        for k, d in zip("abcd", due, strict=True)
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        pane = main.query_one(ChecklistPane)
+        await pilot.press("3")
+        await move_checklist_cursor(pilot, main, "a")
+        await pilot.press("d")
+        await wait_for(
+            pilot, lambda: pane.get_cell("a", "state").plain == "[x] done", what="a done in the pane"
+        )
+        assert [str(r.key.value) for r in pane.ordered_rows][-4:] == ["b", "c", "d", "a"]  # a sank
+        assert pane.selected_item() == "b"
+        # the next key acts on what is highlighted: b
+        dialog = await open_dialog(pilot, app, "p", dialogs.ChecklistSetDialog)
+        assert dialog.context["item"] == "b"
+        await type_into(pilot, dialog.query_one("#note", Input), "no UK nexus")
+        [line] = await submit(pilot, app, dialog, "note", 6)
+        assert line["data"] == {"item": "b", "state": "skipped", "note": "no UK nexus"}
+        await wait_for(pilot, lambda: pane.get_cell("b", "state").plain == "[-] skip", what="b skipped")
+        assert pane.selected_item() == "c"
+        dialog = await open_dialog(pilot, app, "b", dialogs.ChecklistSetDialog)
+        assert dialog.context["item"] == "c"
+        await type_into(pilot, dialog.query_one("#note", Input), "waiting on legal")
+        await submit(pilot, app, dialog, "note", 7)
+        await wait_for(pilot, lambda: pane.get_cell("c", "state").plain == "[!] block", what="c blocked")
+        assert pane.selected_item() == "d" and len(journal_lines(journal)) == 8
+
+
+# --- the palette ------------------------------------------------------------------------------------
+
+
+async def test_the_palette_lists_item_commands_whatever_has_focus_and_asks_for_the_item(
+    tmp_path: Path,
+) -> None:
+    from screens.picker import ItemPicker
+    from widgets.checklist import ChecklistPane
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-1", severity=3),
+        scoped("checklist.added", "INC-1", item="a", text="Item A", team="legal"),
+        scoped("checklist.added", "INC-1", item="b", text="Item B", team="legal"),
+        scoped("checklist.set", "INC-1", item="a", state="done"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        await select_incident(pilot, main, "INC-1")
+        pane = main.query_one(ChecklistPane)
+        assert pane.selected_row() is None  # the checklist's cursor is on a heading
+        for key in ("1", "2", "3", "4"):  # whatever pane has the focus
+            await pilot.press(key)
+            titles = {c.title for c in app.get_system_commands(main)}
+            assert {
+                "Checklist: Mark done",
+                "Checklist: Block",
+                "Checklist: Skip",
+                "Incident: Add note",
+            } <= titles, key
+        await pilot.press("1")
+        commands = {c.title: c for c in app.get_system_commands(main)}
+        commands["Checklist: Mark done"].callback()
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemPicker) and app.screen.query("#items"),
+                       what="the item picker")  # fmt: skip
+        picker = app.screen
+        assert [o.id for o in picker.query_one("#items").options] == ["b"]  # a is done already
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(journal_lines(journal)) == 5, what="b done")
+        assert journal_lines(journal)[-1]["data"] == {"item": "b", "state": "done"}
+        assert app.screen is main
+        await wait_for(
+            pilot, lambda: pane.get_cell("b", "state").plain == "[x] done", what="b done in the pane"
+        )
+        assert pane.selected_item() == "b"  # the cursor was put on the item chosen
+        # nothing left to mark done: with no item selected, the command is not offered;
+        # skip asks, Esc cancels
+        pane.move_cursor(row=0)
+        await pilot.pause()
+        commands = {c.title: c for c in app.get_system_commands(main)}
+        assert "Checklist: Mark done" not in commands
+        commands["Checklist: Skip"].callback()
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemPicker), what="the picker again")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, what="cancelled")
+        assert len(journal_lines(journal)) == 5
+
+
+async def test_the_palette_screenshot_needs_no_downloads_folder_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+
+    home = tmp_path / "home"
+    home.mkdir()  # no Downloads in it
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-1"])
+        commands = {c.title: c for c in app.get_system_commands(main)}
+        commands["Screenshot"].callback()
+        await wait_for(
+            pilot, lambda: any(n.title == "Screenshot" for n in app._notifications), what="the message"
+        )
+        [note] = [n for n in app._notifications if n.title == "Screenshot"]
+        [saved] = app.screenshots
+        assert note.message == f"Screenshot saved to {saved}" and note.severity == "information"
+        assert saved.parent == home / ".local" / "share" / "warroom" / "screenshots"
+        assert saved.read_text(encoding="utf-8").lstrip().startswith("<svg")
+        assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+        assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+        assert not (home / "Downloads").exists()

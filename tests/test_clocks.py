@@ -423,3 +423,55 @@ async def test_clock_toasts_wait_for_a_dialog_to_close(tmp_path: Path) -> None:
             assert "INC-MINE" in _clock_toasts(app)[0].message  # type: ignore[attr-defined]
     finally:
         wall_clock.freeze(None)
+
+
+def test_the_demo_ticks_the_update_item_with_the_first_stakeholder_update() -> None:
+    """In the demo's history and its simulator, as on a console, the procedure's update
+    item is ticked by the first stakeholder update (in the same moment), never before one."""
+    import random
+
+    from app.demo import Simulator, history, with_procedures
+    from data.procedures import UPDATE_ITEM
+    from data.sample import Generator
+
+    now = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    gen = Generator(seed=3, start=now - timedelta(days=15))
+    rng = random.Random(3)
+    past = history(gen, rng, now - timedelta(days=14), now - timedelta(hours=2))
+    events = with_procedures(past, rng, cadence_written={e["incident"] for e in past if "incident" in e})
+    first_update: dict[str, str] = {}
+    ticked: dict[str, str] = {}
+    for e in events:
+        if e["type"] == "incident.action" and e["data"]["kind"] == "stakeholder_update":
+            first_update.setdefault(e["incident"], e["ts"])
+        elif e["type"] == "checklist.set" and e["data"]["item"] == UPDATE_ITEM:
+            assert e["incident"] not in ticked, "ticked twice"
+            ticked[e["incident"]] = e["ts"]
+    assert len(ticked) > 5
+    for incident, at in ticked.items():
+        lag = datetime.fromisoformat(at.replace("Z", "+00:00")) - datetime.fromisoformat(
+            first_update[incident].replace("Z", "+00:00")
+        )
+        assert timedelta(0) < lag <= timedelta(seconds=1), incident
+
+    sim = Simulator(None, None, seed=5)  # type: ignore[arg-type]  # next_events needs neither
+    sim.taken = set()
+    pending: set[str] = set()
+    batches = 0
+    for _ in range(3000):
+        batch = sim.next_events()
+        for e in batch:
+            if e["type"] == "checklist.added" and e["data"]["item"] == UPDATE_ITEM:
+                pending.add(e["incident"])
+        updates = [e["incident"] for e in batch if e["type"] == "incident.action"
+                   and e["data"]["kind"] == "stakeholder_update"]  # fmt: skip
+        ticks = [
+            e["incident"] for e in batch if e["type"] == "checklist.set" and e["data"]["item"] == UPDATE_ITEM
+        ]
+        assert all(i in updates for i in ticks), batch  # only an update ticks it
+        for i in updates:
+            if i in pending:
+                assert ticks == [i], batch
+                pending.discard(i)
+                batches += 1
+    assert batches >= 3

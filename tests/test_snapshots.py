@@ -205,10 +205,9 @@ def test_new_incident_form_with_a_validation_error(snap_compare: Any, seeded: Se
         await _settled(pilot, _detail_loaded)
         await pilot.press("o")
         deadline = time.monotonic() + 10
-        while getattr(pilot.app.focused, "id", None) != "incident-id":  # the form is up, its first field focused
+        while getattr(pilot.app.focused, "id", None) != "title":  # the form is up, on the field to fill
             assert time.monotonic() < deadline, "the form did not open"
             await pilot.pause(0.05)
-        await pilot.pause(0.1)
         screen = pilot.app.screen
         field = screen.query_one("#incident-id")
         field.value = "INC-0200"
@@ -216,7 +215,10 @@ def test_new_incident_form_with_a_validation_error(snap_compare: Any, seeded: Se
         for each in screen.query("Input"):  # the cursor shown, whatever the blink's phase
             each.cursor_blink = False
         screen.action_submit()  # nothing chosen, no title: inline errors, nothing written
-        await pilot.pause(0.2)
+        while not screen.query_one("#title-error").has_class("shown"):
+            assert time.monotonic() < deadline, "the errors were not shown"
+            await pilot.pause(0.05)
+        await pilot.pause()
 
     assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)
 

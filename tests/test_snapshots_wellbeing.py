@@ -123,11 +123,13 @@ def test_step_away_dialog(snap_compare: Any, seeded: Settings) -> None:
         await _settled(pilot)
         await pilot.press("B")
         deadline = time.monotonic() + 10
-        while not isinstance(pilot.app.screen, StepAwayDialog):
+        while not (
+            isinstance(pilot.app.screen, StepAwayDialog) and getattr(pilot.app.focused, "id", None) == "note"
+        ):
             assert time.monotonic() < deadline, "no step-away dialog"
             await pilot.pause(0.05)
         for field in pilot.app.screen.query("Input"):  # the cursor shown, whatever the blink's phase
             field.cursor_blink = False  # type: ignore[attr-defined]
-        await pilot.pause(0.3)
+        await pilot.pause()
 
     assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)

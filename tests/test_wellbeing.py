@@ -325,6 +325,40 @@ def test_step_away_plan_and_events() -> None:
     assert step_away_events(StepAway((), (), ()), "ic", "x") == []
 
 
+def test_coming_back_takes_back_what_was_handed_to_the_deputy_and_is_still_theirs() -> None:
+    from data.wellbeing import return_candidates, return_events, return_plan
+
+    def span(incident: str, role: str, start: int, person: str, by: str, end: int | None = None,
+             end_by: str | None = None) -> dict[str, Any]:  # fmt: skip
+        return {"incident": incident, "role": role, "start_seq": start, "person": person, "start_actor": by,
+                "end_seq": end, "end_actor": end_by}  # fmt: skip
+
+    rows = [
+        _Row("INC-1", {"commander": "dee", "scribe": "dee", "deputy": "dee"}),  # both handed by ic
+        _Row("INC-2", {"commander": "dee", "deputy": "dee"}),  # handed to dee by zed, not ic
+        _Row("INC-3", {"commander": "zed", "deputy": "dee"}),  # moved on since: zed holds it
+        _Row("INC-4", {"commander": "dee", "deputy": "dee"}, active=False),  # closed
+    ]
+    assert return_candidates(rows, "ic") == ["INC-1", "INC-2"]
+    history = {
+        "INC-1": [span("INC-1", "commander", 1, "ic", "ic", 5, "ic"), span("INC-1", "commander", 5, "dee", "ic"),
+                  span("INC-1", "scribe", 2, "ic", "zed", 6, "ic"), span("INC-1", "scribe", 6, "dee", "ic"),
+                  span("INC-1", "deputy", 3, "dee", "ic")],
+        "INC-2": [span("INC-2", "commander", 1, "ic", "ic", 5, "zed"), span("INC-2", "commander", 5, "dee", "zed"),
+                  span("INC-2", "deputy", 3, "dee", "ic")],
+    }  # fmt: skip
+    plan = return_plan(rows, history, "ic")
+    assert [(h.incident, h.roles, h.to) for h in plan] == [("INC-1", ("commander", "scribe"), "dee")]
+    events = return_events(plan, "ic", " had lunch ")
+    assert [(e["type"], e["data"]) for e in events] == [
+        ("incident.note", {"text": "ic is back from a break; commander, scribe taken back from the deputy dee. "
+                                   "Note: had lunch"}),
+        ("incident.role_set", {"role": "commander", "person": "ic"}),
+        ("incident.role_set", {"role": "scribe", "person": "ic"}),
+    ]  # fmt: skip
+    assert return_plan(rows, {}, "ic") == ()
+
+
 # --- the console ---------------------------------------------------------------------------
 
 
@@ -582,3 +616,53 @@ async def test_handoff_screen_team_box_and_the_command_line_show_the_numbers(tmp
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)["wellbeing"]
     assert doc["person"] == ACTOR and doc["incidents"] == 1 and doc["minutes"] == 25.0
+
+
+async def test_step_away_then_i_am_back_takes_the_roles_back(tmp_path: Path) -> None:
+    from textual.widgets import Input, Static
+
+    from screens.wellbeing import ReturnDialog, StepAwayDialog
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        *SEEDED,
+        scoped("incident.role_set", "INC-1", role="commander", person=ACTOR),
+        scoped("incident.role_set", "INC-1", role="deputy", person="dee"),
+        scoped("incident.role_set", "INC-3", role="scribe", person=ACTOR),
+        scoped("incident.role_set", "INC-3", role="deputy", person="dee"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    journal = settings.journal
+    async with app.run_test(size=SIZE) as pilot:
+        main = await _started(pilot, app, ["INC-1", "INC-3", "INC-2"])
+        await wait_for(pilot, lambda: any(r.roles for r in app.last_snapshot.incidents), what="roles")
+        await pilot.press("B")
+        await wait_for(pilot, lambda: isinstance(app.screen, StepAwayDialog), what="the step-away dialog")
+        assert "B (I'm back) takes these roles back" in str(app.screen.query_one("#plan", Static).render())
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: app.screen is main and len(journal_lines(journal)) == 11, what="stepped away"
+        )
+        # meanwhile someone moves INC-3's scribe on: that one is not taken back
+        await seed(settings, [scoped("incident.role_set", "INC-3", role="scribe", person="zed")], actor="zed")
+        await wait_for(pilot, lambda: dict(next(r for r in app.last_snapshot.incidents if r.id == "INC-3").roles)
+                       .get("scribe") == "zed", what="zed scribe")  # fmt: skip
+        await pilot.press("B")  # nothing left to hand over: B is the way back
+        await wait_for(pilot, lambda: isinstance(app.screen, ReturnDialog), what="the I'm back dialog")
+        dialog = app.screen
+        assert "INC-1: commander ← dee" in str(dialog.query_one("#plan", Static).render())
+        assert "INC-3" not in str(dialog.query_one("#plan", Static).render())
+        dialog.query_one("#note", Input).value = "thanks, Dee"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is main and len(journal_lines(journal)) == 14, what="back")
+        lines = new_lines(journal, 12)
+        assert [(e["type"], e["incident"], e["data"], e["actor"]) for e in lines] == [
+            ("incident.note", "INC-1", {"text": f"{ACTOR} is back from a break; commander taken back from the "
+                                                "deputy dee. Note: thanks, Dee"}, ACTOR),
+            ("incident.role_set", "INC-1", {"role": "commander", "person": ACTOR}, ACTOR),
+        ]  # fmt: skip
+        # nothing more to take back: the palette's I'm back says so
+        app._notifications.clear()
+        main.action_back()
+        await wait_for(pilot, lambda: any("Nothing to take back" in n.message for n in app._notifications),
+                       what="the message")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -291,3 +292,68 @@ async def test_a_long_incident_keeps_following_as_its_window_of_events_moves_on(
         timeline.show("INC-1", tuple(window), earlier=12)
         await pilot.pause()
         assert timeline.scroll_offset.y == 3 and not timeline.following
+
+
+# --- every event type has a rendering ---------------------------------------------------------
+
+#: one valid ``data`` of every type the journal can hold (checked against the models below,
+#: so a type added to the vocabulary without an example fails here)
+EXAMPLES: dict[str, dict[str, object]] = {
+    "incident.opened": {"title": "EDR: welfare concern", "category": "edr", "severity": 1,
+                        "source": "law_enforcement", "regions": ["US"]},
+    "incident.updated": {"title": "EDR: welfare concern, ref 4411"},
+    "incident.severity_set": {"severity": 2, "reason": "Risk receded"},
+    "incident.status_set": {"status": "investigating"},
+    "incident.role_set": {"role": "commander", "person": "amara"},
+    "incident.note": {"text": "Called back the officer"},
+    "incident.action": {"kind": "report_filed", "text": "Report filed", "ref": "CT-1"},
+    "incident.participant_added": {"person": "ben"},
+    "incident.participant_removed": {"person": "ben"},
+    "checklist.added": {"item": "verify", "text": "Verify the requester", "team": "le_response"},
+    "checklist.set": {"item": "verify", "state": "done"},
+    "roster.person": {"handle": "amara", "name": "Amara Okafor", "team": "emergency_response",
+                      "region": "US", "tz": "America/New_York"},
+    "roster.rotation": {"rotation": "us-ic", "team": "emergency_response", "region": "US",
+                        "tz": "America/New_York", "days": ["mon"], "start": "09:00", "hours": 9,
+                        "members": ["amara"], "anchor": "2026-01-05"},
+    "roster.override": {"rotation": "us-ic", "person": "eli", "start": "2026-11-22T09:00:00Z",
+                        "end": "2026-11-22T18:00:00Z"},
+    "handoff.submitted": {"handoff": "HO-1", "from": "amara", "to": "hugo", "region": "US", "notes": "Quiet."},
+    "handoff.acknowledged": {"handoff": "HO-1", "readback": "I have it."},
+    "postmortem.section_set": {"section": "root_cause", "text": "A routing gap"},
+    "postmortem.status_set": {"status": "in_review"},
+    "postmortem.action_added": {"action": "a1", "kind": "prevent", "text": "Test alerts",
+                                "owner": "ben", "due": "2026-12-20T00:00:00Z"},
+    "postmortem.action_set": {"action": "a1", "state": "done"},
+    "postmortem.pin_set": {"event": "01JD0000000000000000000000", "pinned": True},
+    "postmortem.meeting": {"at": "2026-11-23T10:00:00Z", "attendees": ["amara", "ben"]},
+    "audit.reveal": {"incident": "INC-1", "entry": "01JD0000000000000000000000", "reason": "Legal request",
+                     "kinds": ["email"]},
+    "audit.unmasked_export": {"kind": "timeline", "format": "csv", "incident": "INC-1"},
+}  # fmt: skip
+
+
+def test_the_examples_cover_the_whole_vocabulary() -> None:
+    from data.models import DATA_MODELS
+
+    assert set(EXAMPLES) == set(DATA_MODELS)
+    for etype, data in EXAMPLES.items():
+        DATA_MODELS[etype].model_validate(data)
+
+
+@pytest.mark.parametrize("etype", [*sorted(EXAMPLES), "incident.escalated", "vendor.custom"])
+def test_every_event_type_has_a_timeline_rendering(etype: str) -> None:
+    """A known type is described in words with a marker of its own; a type this version does
+    not know (a newer console's) is named, never shown as question marks."""
+    from data.describe import describe
+    from widgets.timeline import TYPE_MARKERS
+
+    data = EXAMPLES.get(etype, {"anything": 1})
+    text = describe(etype, dict(data))
+    line = Timeline.line(entry(1, text, etype)).plain
+    assert "????" not in line and "?" not in line.split()[1]
+    if etype in EXAMPLES:
+        assert etype in TYPE_MARKERS
+        assert "does not know" not in text and etype not in text
+    else:
+        assert etype in text and "does not know" in text

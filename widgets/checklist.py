@@ -194,6 +194,21 @@ class ChecklistPane(FixedTable):
     def selected_item(self) -> str | None:
         return self.cursor_key()
 
+    def advance(self, item: str) -> None:
+        """``item`` was just acted on (done, blocked, skipped): the cursor goes on to the
+        next open item below it, as on a paper checklist, if it is still on ``item`` (the
+        user has not moved meanwhile). When the list re-sorts (a ticked item sinks to the
+        end of its team) the cursor stays on the item it reached, so what is highlighted is
+        always what the next key acts on."""
+        if self.selected_item() != item:
+            return
+        keys = [str(row.key.value) for row in self.ordered_rows]
+        waiting = {r.item for r in self.items if r.state == "open" and r.item != item}
+        following = keys[keys.index(item) + 1 :] if item in keys else []
+        nxt = next((k for k in following if k in waiting), None)
+        if nxt is not None:
+            self.move_cursor(row=self.get_row_index(nxt), animate=False)
+
     def selected_row(self) -> ChecklistRow | None:
         """The selected item (None on a team heading)."""
         item = self.selected_item()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.widgets.data_table import ColumnKey
 
 from data import clock
 from data.text import clean
@@ -38,7 +40,7 @@ COMPACT = {"category": 10, "status": 10}
 COMPACT_CATEGORY = {**CATEGORY_NAMES, "violent_extremism": "extremism", "hate_harassment": "hate/har.",
                     "data_security": "data sec."}  # fmt: skip
 COMPACT_STATUS = {**STATUS_NAMES, "investigating": "investig."}
-ID_WIDTH = (8, 20)  # the id column fits the longest id shown, within these
+ID_WIDTH = (8, 32)  # the id column fits the longest id shown (never cut: ids are at most 32)
 
 
 def queue_columns(width: int, id_width: int = 15, padding: int = 1) -> tuple[tuple[str, str, int], ...]:

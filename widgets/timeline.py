@@ -35,7 +35,23 @@ TYPE_MARKERS = {
     "incident.action": ("ACT ", "bold #5fb36b"),
     "checklist.added": ("TODO", "dim"),
     "checklist.set": ("TICK", "#5fb36b"),
+    "postmortem.section_set": ("PM  ", "#b48ead"),
+    "postmortem.status_set": ("PM  ", "bold #b48ead"),
+    "postmortem.action_added": ("PM +", "#b48ead"),
+    "postmortem.action_set": ("PM  ", "#b48ead"),
+    "postmortem.pin_set": ("PIN ", "#b48ead"),
+    "postmortem.meeting": ("MEET", "#b48ead"),
+    "roster.person": ("ROST", "dim"),
+    "roster.rotation": ("ROST", "dim"),
+    "roster.override": ("ROST", "dim"),
+    "handoff.submitted": ("HAND", "dim"),
+    "handoff.acknowledged": ("HAND", "dim"),
+    "audit.reveal": ("AUDT", "bold"),
+    "audit.unmasked_export": ("AUDT", "bold"),
 }
+#: the marker of a type this version does not know (a newer console wrote it): its text
+#: names the type
+UNKNOWN_MARKER = ("OTHR", "dim")
 
 
 #: the timeline's type filters, in the order the key cycles through them
@@ -377,7 +393,7 @@ class Timeline(ScrollView, can_focus=True):
     @staticmethod
     def line(e: TimelineEntry, local_tz: str | None = None, reveal: bool = False) -> Text:
         """One entry; its user identifiers masked unless ``reveal`` (marked REVEALED)."""
-        marker, style = TYPE_MARKERS.get(e.type, ("????", "dim"))
+        marker, style = TYPE_MARKERS.get(e.type, UNKNOWN_MARKER)
         when = Timeline.when(e, local_tz)
         pin = ("PINNED ", "bold reverse") if e.pinned else ""
         shown = ("REVEALED ", "bold #e8833a") if reveal else ""

@@ -1,0 +1,38 @@
+"""Incident ids: one format for every writer of warroom (the new-incident form, the demo's
+history and its simulator).
+
+``INC-YYMMDD-TTRR``: the UTC date the incident was opened, then four characters of
+Crockford's base 32 (``0-9 A-Z`` without ``I L O U``): ``TT`` counts the 1024 steps of
+84.375 seconds of that UTC day, ``RR`` is random. Ids therefore sort in the order the
+incidents were opened (to the step), are 15 characters long, and are valid for the journal
+(``incident``: 1-32 of ``A-Z 0-9 -``). Two consoles opening incidents in the same step
+share an id once in 1024 times; the append refuses an id already opened (a reader would
+quarantine the second opening), so a clash is never silent, and a writer that knows the
+ids in use (``taken``) draws again.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Container
+from datetime import UTC, datetime
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32
+PATTERN = re.compile(r"^INC-\d{6}-[0-9A-HJKMNP-TV-Z]{4}$")
+STEPS = 1024  # per UTC day: two base-32 characters
+_SYSTEM = random.SystemRandom()
+
+
+def incident_id(at: datetime, taken: Container[str] = (), rng: random.Random | None = None) -> str:
+    """A new incident id for an incident opened at ``at``, not in ``taken``."""
+    t = at.astimezone(UTC)
+    seconds = t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+    step = min(int(seconds * STEPS / 86400), STEPS - 1)
+    head = f"INC-{t:%y%m%d}-{ALPHABET[step // 32]}{ALPHABET[step % 32]}"
+    pick = rng or _SYSTEM
+    for _ in range(10_000):
+        candidate = head + pick.choice(ALPHABET) + pick.choice(ALPHABET)
+        if candidate not in taken:
+            return candidate
+    raise ValueError(f"every id of {head}?? is taken")  # 1024 incidents in 84 seconds
