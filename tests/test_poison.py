@@ -73,14 +73,14 @@ def _time_cases(when: str) -> list[tuple[str, list[dict[str, Any]], dict[str, An
         ("meeting at", [_opened()], {"type": "postmortem.meeting", "incident": "INC-1", "data": {"at": when}}),
         ("action due", [_opened()], {"type": "postmortem.action_added", "incident": "INC-1",
                                      "data": {"action": "a1", "kind": "prevent", "text": "x", "owner": "bob",
-                                              "due": when}}),  # fmt: skip
+                                              "due": when}}),
         ("override end", [rotation], {"type": "roster.override",
                                       "data": {"rotation": "r1", "person": "bob", "start": "2026-11-02T00:00:00Z",
-                                               "end": when}}),  # fmt: skip
+                                               "end": when}}),
         ("override start", [rotation], {"type": "roster.override",
                                         "data": {"rotation": "r1", "person": "bob", "start": when,
-                                                 "end": "2026-11-02T00:00:00Z"}}),  # fmt: skip
-    ]
+                                                 "end": "2026-11-02T00:00:00Z"}}),
+    ]  # fmt: skip
 
 
 def _env(tmp: Path, actor: str = "alice") -> dict[str, str]:
@@ -170,7 +170,7 @@ def _line_with(number: str, where: str) -> bytes:
         "unknown member": '{"text":"x"},"big":%s',
         "nested": '{"text":"x","deep":{"list":[1,2,{"n":%s}]}}',
     }[where]
-    body = inner % number
+    body = inner.replace("%s", number)
     if where == "unknown member":
         return ('{"v":1,"id":"e2","ts":"2026-12-07T03:00:00Z","actor":"a","type":"incident.note",'
                 '"incident":"INC-1","data":' + body + ',"prev":null}').encode()  # fmt: skip
@@ -204,13 +204,13 @@ def test_append_refuses_a_number_rather_than_rewriting_it(tmp_path: Path, number
     env = _env(tmp_path)
     assert _cli(["append"], env, _stdin([_opened()])).exit_code == 0
     before = Path(env["WARROOM_JOURNAL"]).read_bytes()
-    line = '{"type":"incident.note","incident":"INC-1","data":{"text":"x","extra":%s}}\n' % number
+    line = '{"type":"incident.note","incident":"INC-1","data":{"text":"x","extra":NUMBER}}\n'.replace("NUMBER", number)
     result = _cli(["append"], env, line)
     assert result.exit_code == 2, result.output
     assert "64-bit" in result.output and "nothing was written" in result.output
     assert Path(env["WARROOM_JOURNAL"]).read_bytes() == before  # no `null` in its place
     result = _cli(["append", "--type", "incident.note", "--incident", "INC-1", "--data",
-                   '{"text":"x","extra":%s}' % number], env)  # fmt: skip
+                   '{"text":"x","extra":NUMBER}'.replace("NUMBER", number)], env)  # fmt: skip
     assert result.exit_code == 2 and "64-bit" in result.output, result.output
     assert Path(env["WARROOM_JOURNAL"]).read_bytes() == before
 
@@ -247,7 +247,8 @@ def test_a_deep_line_is_refused_by_append_with_the_reason(tmp_path: Path) -> Non
     env = _env(tmp_path)
     assert _cli(["append"], env, _stdin([_opened()])).exit_code == 0
     deep = "[" * 100 + "]" * 100
-    result = _cli(["append"], env, '{"type":"incident.note","incident":"INC-1","data":{"text":"x","d":%s}}\n' % deep)
+    line = '{"type":"incident.note","incident":"INC-1","data":{"text":"x","d":DEEP}}\n'.replace("DEEP", deep)
+    result = _cli(["append"], env, line)
     assert result.exit_code == 2 and "deeper than the limit" in result.output, result.output
 
 

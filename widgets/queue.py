@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich.cells import cell_len
 from rich.text import Text
-from textual.widgets.data_table import ColumnKey
 
 from data import clock
 from data.text import clean
