@@ -41,6 +41,7 @@ from tests._console_helpers import (
     wait_for,
 )
 from tests.helpers import HOSTILE
+from widgets.checklist import row_key
 
 # --- flow helpers ------------------------------------------------------------------------
 
@@ -372,9 +373,9 @@ async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
         )
         keys = [str(r.key.value) for r in pane.ordered_rows]
         # the response clocks first, then the items by team (the severity-1 ones included)
-        assert keys[:3] == ["heading:clocks", "clock:ack", "clock:update"]
-        assert keys.index("team:le_response") < keys.index("preserve") < keys.index("team:legal")
-        assert keys.index("team:legal") < keys.index("notify-legal")
+        assert keys[:3] == [row_key("heading:clocks"), row_key("clock:ack"), row_key("clock:update")]
+        assert keys.index(row_key("team:le_response")) < keys.index("preserve") < keys.index(row_key("team:legal"))
+        assert keys.index(row_key("team:legal")) < keys.index("notify-legal")
         assert set(newly) <= set(keys)
         assert pane.get_cell("notify-legal", "state").plain == "[ ] open"
         assert pane.get_cell("notify-legal", "due").plain in ("29m", "30m")
@@ -820,8 +821,8 @@ async def test_incident_screen(tmp_path: Path) -> None:
             assert expected in joined, f"{expected!r} not in the timeline"
         checklist = screen.query_one(ChecklistPane)
         assert [str(r.key.value) for r in checklist.ordered_rows] == [
-            "heading:clocks", "clock:ack", "clock:update", "team:le_response", "preserve"]  # fmt: skip
-        assert checklist.get_cell("clock:ack", "due").plain.startswith("met ")  # acknowledged in time
+            *map(row_key, ("heading:clocks", "clock:ack", "clock:update", "team:le_response")), "preserve"]  # fmt: skip
+        assert checklist.get_cell(row_key("clock:ack"), "due").plain.startswith("met ")  # acknowledged in time
         assert "INC-1 · S2 · edr · contained" in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is main, what="back to the main screen")

@@ -9,11 +9,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from textual.app import App, ComposeResult
+
 from app.console import WarRoom
+from data.clocks import Clock
+from data.views import ChecklistRow, IncidentRow
 from screens.handoff import CriticalTable, HandoffScreen
 from tests._console_helpers import opened, scoped, seed, settings_for, wait_for
+from widgets.checklist import ChecklistPane
+from widgets.queue import IncidentQueue
 
 SIZE = (150, 42)
+NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 
 
 async def _ready(pilot: Any, app: WarRoom) -> None:
@@ -48,3 +56,66 @@ async def test_handoff_of_a_restricted_incident_with_two_items_due_at_one_minute
         texts = [table.get_row_at(n)[5].plain for n in range(table.row_count)]
         assert texts.count("(restricted item)") == 2
         assert "Report to NCMEC" not in str(texts)
+
+
+class _Panes(App[None]):
+    """A tiny host of the queue and the checklist, fed view models directly."""
+
+    def compose(self) -> ComposeResult:
+        yield IncidentQueue(id="queue")
+        yield ChecklistPane(id="checklist")
+
+
+def _incident(incident: str, severity: int) -> IncidentRow:
+    return IncidentRow(incident, severity, "A title", "edr", "new", None, NOW - timedelta(hours=1), False, ("US",), 1)
+
+
+async def test_queue_orders_rows_by_id_even_when_the_shown_id_is_masked() -> None:
+    """An incident id that reads like a phone number is masked on screen: the queue orders
+    its rows by the id itself, never by the text shown."""
+    app = _Panes()
+    async with app.run_test(size=(140, 30)) as pilot:
+        queue = app.query_one(IncidentQueue)
+        phone, other = _incident("INC-555-123-4567", 1), _incident("INC-2", 2)
+        queue.show((phone, other), NOW)
+        await pilot.pause()
+        assert queue.get_cell("INC-555-123-4567", "id").plain != "INC-555-123-4567"  # masked
+        queue.show((other, phone), NOW)  # the order changes: a sort
+        await pilot.pause()
+        assert [str(r.key.value) for r in queue.ordered_rows] == ["INC-2", "INC-555-123-4567"]
+
+
+def _item(item: str, team: str = "legal") -> ChecklistRow:
+    return ChecklistRow(item, f"Item {item}", team, "open", NOW + timedelta(hours=1), None, None, None, None)
+
+
+async def test_checklist_item_ids_never_meet_the_keys_of_its_headings() -> None:
+    """Item ids are any text of up to 32 characters: one may read like a heading's or a
+    response clock's key. Each keeps its own row, and the cursor finds the item."""
+    app = _Panes()
+    async with app.run_test(size=(140, 30)) as pilot:
+        pane = app.query_one(ChecklistPane)
+        clocks = (Clock("INC-1", "ack", "ack", "Acknowledge", NOW - timedelta(hours=1), NOW + timedelta(hours=1)),)
+        names = ["team:legal", "clock:ack", "heading:clocks", "plain"]
+        pane.show("INC-1", tuple(_item(n) for n in names), NOW, clocks)
+        await pilot.pause()
+        assert pane.row_count == 1 + len(clocks) + 1 + len(names)  # the headings, the clock, the items
+        for name in names:
+            pane.move_cursor(row=pane.get_row_index(name))
+            assert pane.selected_item() == name
+            row = pane.selected_row()
+            assert row is not None and row.item == name
+        pane.move_cursor(row=0)  # the clocks' heading: no item
+        assert pane.selected_row() is None and pane.selected_item() is None
+        pane.tick(NOW + timedelta(minutes=30))
+
+
+def test_item_ids_are_at_most_32_characters() -> None:
+    """What keeps the checklist's heading keys apart from item ids (widgets/checklist.py)."""
+    from data.commands import AppendRefused, build_events
+    from widgets.checklist import NOT_ITEM
+
+    assert len(NOT_ITEM) > 32
+    build_events([("ok", scoped("checklist.added", "INC-1", item="x" * 32, text="t", team="legal"))], "me")
+    with pytest.raises(AppendRefused):
+        build_events([("long", scoped("checklist.added", "INC-1", item="x" * 33, text="t", team="legal"))], "me")
