@@ -465,6 +465,18 @@ class WarRoom(WellbeingConsole, App[None]):
             return
         self.push_screen(HelpScreen(self.screen))
 
+    def _fatal_error(self) -> None:
+        """An unexpected error: Textual's exit, with the traceback printed without the
+        values of local variables (they may hold what need-to-know withholds from this
+        console's actor: titles and notes of restricted incidents)."""
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from palette_commands(self, screen)
@@ -519,5 +531,9 @@ def palette_commands(app: WarRoom, screen: Screen[Any]) -> Iterable[SystemComman
         yield SystemCommand(title, help_text, method)
 
 
-def run_console(settings: Settings, demo: bool = False, **kw: Any) -> None:
-    WarRoom(settings, demo=demo, **kw).run()
+def run_console(settings: Settings, demo: bool = False, **kw: Any) -> int:
+    """Run the console until it quits; its exit status: 0, or 1 when it stopped on an
+    unexpected error (Textual has then restored the terminal and printed the traceback)."""
+    app = WarRoom(settings, demo=demo, **kw)
+    app.run()
+    return app.return_code or 0

@@ -119,3 +119,85 @@ def test_item_ids_are_at_most_32_characters() -> None:
     build_events([("ok", scoped("checklist.added", "INC-1", item="x" * 32, text="t", team="legal"))], "me")
     with pytest.raises(AppendRefused):
         build_events([("long", scoped("checklist.added", "INC-1", item="x" * 33, text="t", team="legal"))], "me")
+
+
+# --- a crash: its exit status and the terminal it leaves -----------------------------------
+
+CRASHING = """
+import sys
+from app.cli import run
+from screens.main import MainScreen
+
+def boom() -> None:
+    title = "Codename " + "BLUE" + "BIRD"  # what a restricted incident's title may be
+    raise RuntimeError("boom in a handler")
+
+mounted = MainScreen.on_mount
+
+def on_mount(self):
+    mounted(self)
+    self.call_after_refresh(boom)
+
+MainScreen.on_mount = on_mount
+sys.argv = ["warroom", *sys.argv[1:]]
+run()
+"""
+
+
+def _in_a_terminal(args: list[str], env: dict[str, str], timeout: float = 60.0) -> tuple[int, bytes, list[Any], list[Any]]:
+    """Run ``python ARGS`` with a pseudo-terminal as its stdin, stdout and stderr; returns
+    its exit status, everything it wrote, and the terminal's modes before and after."""
+    import fcntl
+    import os
+    import select
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+    before = termios.tcgetattr(slave)
+    proc = subprocess.Popen([sys.executable, *args], stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True)  # fmt: skip
+    out = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    chunk = b""
+                out += chunk
+            elif proc.poll() is not None:
+                break  # exited, and everything it wrote has been read
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"the console did not exit: {bytes(out[-2000:])!r}")
+        after = termios.tcgetattr(slave)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return proc.wait(), bytes(out), before, after
+
+
+def test_a_crash_exits_non_zero_and_leaves_the_terminal_sane(tmp_path: Path) -> None:
+    import os
+
+    script = tmp_path / "crash.py"
+    script.write_text(CRASHING)
+    env = {**os.environ, "WARROOM_JOURNAL": str(tmp_path / "journal.jsonl"), "WARROOM_DB": str(tmp_path / "c.db"),
+           "WARROOM_ACTOR": "ic-test", "TERM": "xterm-256color", "HOME": str(tmp_path)}  # fmt: skip
+    env.pop("TEXTUAL", None)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])  # this checkout's code
+    status, out, before, after = _in_a_terminal([str(script), "console"], env)
+    text = out.decode("utf-8", "replace")
+    assert status == 1, text[-3000:]
+    assert "boom in a handler" in text  # the traceback is printed
+    assert "BLUEBIRD" not in text  # without the values of local variables
+    assert "warroom: the console stopped on an unexpected error" in text
+    assert after == before  # the terminal's modes are as they were (not raw)
+    assert text.rfind("\x1b[?1049l") > text.rfind("\x1b[?1049h")  # out of the alternate screen
