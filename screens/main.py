@@ -251,9 +251,10 @@ class MainScreen(IncidentActions, Screen[None]):
             self.select(None)
 
     def show_banner(self, now: datetime) -> None:
-        """The handoffs of this console's region awaiting acknowledgement."""
+        """The handoffs of this console's region awaiting acknowledgement, and those
+        addressed to its actor from any region."""
         snap = self.snapshot
-        pending = snap.pending_for(home_region(snap.rotations, self.actor)) if snap.pending else ()
+        pending = snap.pending_for(home_region(snap.rotations, self.actor), self.actor) if snap.pending else ()
         self.query_one(HandoffBanner).show(pending, now)
 
     def show_state(self, state: SyncState) -> None:

@@ -201,3 +201,47 @@ def test_a_crash_exits_non_zero_and_leaves_the_terminal_sane(tmp_path: Path) -> 
     assert "warroom: the console stopped on an unexpected error" in text
     assert after == before  # the terminal's modes are as they were (not raw)
     assert text.rfind("\x1b[?1049l") > text.rfind("\x1b[?1049h")  # out of the alternate screen
+
+
+# --- the pending banner across regions ------------------------------------------------------
+
+
+def test_pending_for_a_region_includes_what_is_addressed_to_the_actor() -> None:
+    from data.views import PendingHandoff, Snapshot
+
+    au = PendingHandoff("HO-AU", "AU", "kai", "isla", "kai", NOW, 7)
+    us = PendingHandoff("HO-US", "US", "ana", "ben", "ana", NOW, 8)
+    snap = Snapshot(pending=(au, us))
+    assert snap.pending_for("UK") == ()
+    assert snap.pending_for("UK", "isla") == (au,)  # addressed to her: whatever her region
+    assert snap.pending_for("AU", "zoe") == (au,)  # the region's consoles still see it
+    assert snap.pending_for("all", "zoe") == (au, us)
+
+
+async def test_the_incoming_commander_of_another_region_sees_the_banner(tmp_path: Path) -> None:
+    """AU hands over to isla, who is on the UK rotation: her console shows the banner,
+    addressed to her."""
+    from widgets.banner import HandoffBanner
+
+    every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    today = datetime.now(UTC).date().isoformat()
+
+    def rotation(name: str, region: str, members: list[str]) -> dict[str, Any]:
+        return {"type": "roster.rotation", "data": {"rotation": name, "team": "emergency_response", "region": region,
+                                                    "tz": "UTC", "days": every_day, "start": "00:00", "hours": 24,
+                                                    "members": members, "anchor": today, "turn_days": 1}}  # fmt: skip
+
+    settings = settings_for(tmp_path, actor="isla")
+    await seed(settings, [
+        rotation("uk-ic", "UK", ["hugo", "isla"]), rotation("au-ic", "AU", ["kai"]),
+        opened("INC-A", severity=2, regions=["AU"]),
+        {"type": "handoff.submitted", "data": {"handoff": "HO-AU-1", "from": "kai", "to": "isla", "region": "AU",
+                                               "notes": ""}},
+    ], actor="kai")  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot, app)
+        banner = app.screen.query_one(HandoffBanner)
+        await wait_for(pilot, lambda: bool(banner.pending), what="the pending banner")
+        assert banner.has_class("shown")
+        assert "AU: kai → isla" in str(banner.content) and "for you" in str(banner.content)
