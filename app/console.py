@@ -30,6 +30,7 @@ from data.journal import JournalError, JournalUnavailable
 from data.store import Store, StoreError
 from data.text import clean
 from data.views import Snapshot, SyncState, load_snapshot
+from screens.live import live
 from screens.main import MainScreen
 
 #: a catch-up longer than this shows its progress in the status bar
@@ -300,6 +301,8 @@ class WarRoom(WellbeingConsole, App[None]):
 
     def show_state(self, state: SyncState) -> None:
         for screen in self.screen_stack:
+            if not live(screen):  # not composed yet, or being taken down (screens/live.py)
+                continue
             show = getattr(screen, "show_state", None)
             if show is not None:
                 show(state)

@@ -43,6 +43,7 @@ from data.text import clean
 from data.views import Snapshot, SyncState, age, countdown
 from data.wellbeing import label as wellbeing_label
 from screens.dialogs import FieldError, FormDialog
+from screens.live import live
 from screens.observer import blocks
 from widgets.checklist import URGENCY
 from widgets.status import StatusBar
@@ -219,7 +220,7 @@ class HandoffScreen(Screen[None]):
         except HandoffError as exc:
             self.notify(clean(str(exc), 300), severity="error", markup=False)
             return
-        if self not in self.app.screen_stack:
+        if not live(self):  # closed (or the console closing) while building: its panes are going
             return
         self.report = report
         self.render_report(report)

@@ -22,6 +22,7 @@ from data.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.views import load_detail as fetch_detail
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
+from screens.live import live
 from screens.wellbeing import exposure_changed
 from widgets.banner import HandoffBanner
 from widgets.checklist import ChecklistPane
@@ -328,7 +329,7 @@ class MainScreen(IncidentActions, Screen[None]):
             checklist.show(incident, (), clock.now(), row.incident_clocks)
         else:
             detail = await fetch_detail(store, incident, last=TIMELINE_LAST)  # all of it: Enter
-            if incident != self.selected:
+            if incident != self.selected or not live(self):  # another one selected, or closing
                 return
             timeline.show(incident, detail.entries, detail.earlier)
             checklist.show(incident, detail.items, clock.now(), row.incident_clocks)

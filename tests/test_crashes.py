@@ -245,3 +245,72 @@ async def test_the_incoming_commander_of_another_region_sees_the_banner(tmp_path
         await wait_for(pilot, lambda: bool(banner.pending), what="the pending banner")
         assert banner.has_class("shown")
         assert "AU: kai → isla" in str(banner.content) and "for you" in str(banner.content)
+
+
+# --- workers and timers never reach a screen that is not (or no longer) there -------------
+
+
+async def test_a_wellbeing_flush_that_ends_while_the_console_closes(tmp_path: Path) -> None:
+    """The exposure flush (a worker) finishes after the war room's panes are gone, as the
+    console closes: it must not reach them (NoMatches, WorkerFailed, a crash)."""
+    import asyncio
+    import time
+
+    from screens.main import MainScreen
+    from widgets.wellbeing import WellbeingLine
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    gate = asyncio.Event()
+    waiting = asyncio.Event()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot, app)
+        await app.workers.wait_for_complete([w for w in app.workers if w.group == "wellbeing"])
+        main = next(s for s in app.screen_stack if isinstance(s, MainScreen))
+        line = main.query_one(WellbeingLine)
+        rows = await app.store.handoffs()
+
+        async def held() -> Any:  # the flush's last wait: what follows reaches the screens at once
+            waiting.set()
+            await gate.wait()
+            return rows
+
+        app.store.handoffs = held  # type: ignore[method-assign]
+        app.run_worker(app.flush_wellbeing(), group="wellbeing", name="wellbeing-late")
+        await asyncio.wait_for(waiting.wait(), 10)
+
+        async def release_when_the_panes_are_gone() -> None:
+            deadline = time.monotonic() + 10
+            while line.is_attached and time.monotonic() < deadline:
+                await asyncio.sleep(0)
+            gate.set()
+
+        releaser = asyncio.create_task(release_when_the_panes_are_gone())
+    await releaser
+    assert gate.is_set()
+
+
+async def test_the_app_tells_no_screen_that_is_not_composed_yet(tmp_path: Path) -> None:
+    """A screen just pushed is on the stack before its panes exist: the sync's progress
+    and the wellbeing indicator (a worker, a timer) skip it until it is mounted."""
+    from screens.main import MainScreen
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot, app)
+        handoff = HandoffScreen()
+        app.push_screen(handoff)
+        assert handoff in app.screen_stack and not handoff.is_mounted
+        app.show_state(app.sync_state)
+        second = MainScreen(settings.actor)
+        app.push_screen(second)
+        assert not second.is_mounted
+        app.show_wellbeing()
+        app.show_state(app.sync_state)
+        await wait_for(pilot, lambda: second.is_mounted and handoff.is_mounted, what="the screens mounted")
+        app.show_wellbeing()  # now they are told
+        app.show_state(app.sync_state)
+        await pilot.pause()
