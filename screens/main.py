@@ -296,7 +296,11 @@ class MainScreen(IncidentActions, Screen[None]):
             # once for a run of moves (a held arrow key)
             if self._footer_timer is not None:
                 self._footer_timer.stop()
-            self._footer_timer = self.set_timer(FOOTER_DELAY, self.refresh_bindings, name="footer")
+            self._footer_timer = self.set_timer(FOOTER_DELAY, self._footer_due, name="footer")
+
+    def _footer_due(self) -> None:
+        self._footer_timer = None  # (None: no footer refresh pending)
+        self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#queue")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -37,6 +37,7 @@ from tests._console_helpers import (
     screen_text,
     seed,
     settings_for,
+    settle,
     snapshot_ids,
     wait_for,
 )
@@ -205,7 +206,7 @@ async def test_open_incident_form_empty_title_writes_nothing(tmp_path: Path) -> 
             shown_error(dialog, f) is None
             for f in ("incident-id", "category", "severity", "source", "regions")
         )
-        await pilot.pause(0.3)
+        await settle(pilot)  # a write would be a worker: waited for
         assert app.screen is dialog
         assert settings.journal.read_bytes() == before  # nothing written
         # and a missing choice is named under its own field, still writing nothing
@@ -403,7 +404,7 @@ async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: shown_error(dialog, "note") is not None, what="the note's inline error")
         assert "note is required" in shown_error(dialog, "note")  # type: ignore[operator]
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert app.screen is dialog and len(journal_lines(journal)) == n
         await type_into(pilot, dialog.query_one("#note", Input), "waiting for legal approval")
         [line] = await submit(pilot, app, dialog, "note", n)
@@ -497,7 +498,7 @@ async def test_escape_cancels_and_writes_nothing(tmp_path: Path) -> None:
         dialog.query_one("#status", Select).focus()
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is main, what="the status dialog to close")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert settings.journal.read_bytes() == before
         assert app.last_snapshot is not None and app.last_snapshot.sync.line == 2
 
@@ -934,8 +935,8 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         row = next(y for y, line in enumerate(rows) if "HOST-0" in line and "[@click" in line)
         x = rows[row].index("[@click")
         await pilot.click(offset=(x + 2, row))  # moves the cursor to the clicked cell
-        await pilot.pause(0.1)
-        assert app.is_running and app.screen is main and main.selected == "HOST-0"
+        await wait_for(pilot, lambda: main.selected == "HOST-0", what="the clicked row selected")
+        assert app.is_running and app.screen is main
         await pilot.click(offset=(x + 2, row))  # a click on the cursor selects the row
         # the clicks landed on the row, which opens it, and nothing else ran
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen), what="the clicked incident")
@@ -950,7 +951,7 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         await wait_for(
             pilot, lambda: any(isinstance(w, Toast) for w in app.screen.query(Toast)), what="the toast"
         )
-        await pilot.pause(0.2)
+        await settle(pilot)
         toast_text = "\n".join(t.render().plain for t in app.screen.query(Toast))  # type: ignore[union-attr]
         assert f"{TOAST_ITEM} marked done" in toast_text
         assert f"{TOAST_ITEM} marked done" in screen_text(app)
@@ -961,7 +962,7 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         await wait_for(pilot, lambda: any("red" in t.render().plain and "marked done" in t.render().plain  # type: ignore[union-attr]
                                           and TOAST_ITEM not in t.render().plain for t in app.screen.query(Toast)),  # type: ignore[union-attr]
                        what="the second toast")  # fmt: skip
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert_no_controls([t.render().plain for t in app.screen.query(Toast)], "toasts")  # type: ignore[union-attr]
         assert_screen_clean(app, "the main screen with toasts")
         written = [ln for ln in journal_lines_tolerant(settings.journal) if ln.get("actor") == ACTOR]
@@ -1021,7 +1022,7 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         await pilot.press("d")
         await wait_for(pilot, lambda: any("refused: [red]x[/] [@click=app.quit]x[/]" in t.render().plain  # type: ignore[union-attr]
                                           for t in app.screen.query(Toast)), what="the error toast")  # fmt: skip
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert_screen_clean(app, "the error toast")
         assert app.is_running
 

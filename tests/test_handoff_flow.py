@@ -289,7 +289,7 @@ async def test_submit_on_one_console_acknowledge_on_another(tmp_path: Path) -> N
         ack = await _dialog(pb, b, "a", AcknowledgeDialog)
         before = len(journal_lines(journal))
         await pb.press("ctrl+s")  # an empty read-back: refused, nothing written
-        await pb.pause(0.2)
+        await wait_for(pb, lambda: ack.query_one("#readback-error").has_class("shown"), what="the refusal")
         assert b.screen is ack and len(journal_lines(journal)) == before
         ack.query_one("#readback", TextArea).text = "INC-A S1 unstable: send the record if the officer calls."
         await pb.press("ctrl+s")
@@ -347,9 +347,9 @@ async def test_only_the_incoming_commander_acknowledges(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: screen.report is not None and screen.report.region == "UK")
         before = len(journal_lines(settings.journal))
         await pilot.press("a")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: any("addressed to isla" in str(n.message) for n in app._notifications),
+                       what="the refusal")  # fmt: skip
         assert app.screen is screen and len(journal_lines(settings.journal)) == before
-        assert any("addressed to isla" in str(n.message) for n in app._notifications)
 
 
 async def test_hostile_text_through_the_handoff_screen(tmp_path: Path) -> None:
