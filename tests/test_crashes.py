@@ -166,13 +166,14 @@ def _in_a_terminal(args: list[str], env: dict[str, str], timeout: float = 60.0) 
     try:
         while True:
             ready, _, _ = select.select([master], [], [], 0.1)
+            chunk = b""
             if ready:
                 try:
                     chunk = os.read(master, 65536)
                 except OSError:
                     chunk = b""
                 out += chunk
-            elif proc.poll() is not None:
+            if not chunk and proc.poll() is not None:
                 break  # exited, and everything it wrote has been read
             if time.monotonic() > deadline:
                 proc.kill()
@@ -201,6 +202,8 @@ def test_a_crash_exits_non_zero_and_leaves_the_terminal_sane(tmp_path: Path) -> 
     assert "warroom: the console stopped on an unexpected error" in text
     assert after == before  # the terminal's modes are as they were (not raw)
     assert text.rfind("\x1b[?1049l") > text.rfind("\x1b[?1049h")  # out of the alternate screen
+    assert text.rfind("\x1b[?25h") > text.rfind("\x1b[?25l")  # the cursor shown again
+    assert text.rfind("\x1b[?1000l") > text.rfind("\x1b[?1000h")  # the mouse no longer reported
 
 
 # --- the pending banner across regions ------------------------------------------------------
