@@ -114,7 +114,11 @@ async def settle(pilot: Any, ready: Callable[[Any], Any] | None = None, timeout:
     while True:
         busy = busy_workers(app)
         if busy:  # (an empty list would mean every worker, the endless sync loop included)
-            await app.workers.wait_for_complete(busy)
+            left = max(deadline - time.monotonic(), 0.1)
+            try:
+                await asyncio.wait_for(app.workers.wait_for_complete(busy), left)
+            except TimeoutError:
+                raise AssertionError(f"timed out waiting for the workers {busy}") from None
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
         if not busy_workers(app) and not timers_pending(app):
