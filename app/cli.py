@@ -128,6 +128,17 @@ def main(
         ctx.invoke(console)
 
 
+def stopped(code: int) -> None:
+    """The console has quit: a crash is a non-zero exit status (``make run`` fails), with
+    one line under the traceback Textual printed."""
+    if code:
+        raise Failure(
+            "the console stopped on an unexpected error (its traceback is printed above); what was "
+            "written to the journal is kept",
+            code,
+        )
+
+
 def refuse_observer(settings: Any, command: str) -> None:
     """A command that writes to the journal, on an observer console: one line, nothing written.
     ``settings`` is the command's Settings, or whether it is an observer (:func:`observer_given`)."""
@@ -162,7 +173,7 @@ def console(settings: Any) -> None:
     """Open the console (the default)."""
     from app.console import run_console
 
-    run_console(settings)
+    stopped(run_console(settings))
 
 
 # --- append --------------------------------------------------------------------------
@@ -617,7 +628,7 @@ def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str | None,
                 p.unlink()
     from app.console import run_console
 
-    run_console(settings, demo=True)
+    stopped(run_console(settings, demo=True))
 
 
 # the sub-command groups register themselves on ``main``

@@ -33,6 +33,7 @@ from data.journal import FileJournal, JournalError, JournalUnavailable
 from data.store import Store, StoreError
 from data.text import clean
 from data.views import Snapshot, SyncState, load_snapshot
+from screens.live import live
 from screens.main import MainScreen
 
 #: a catch-up longer than this shows its progress in the status bar
@@ -404,6 +405,8 @@ class WarRoom(WellbeingConsole, App[None]):
 
     def show_state(self, state: SyncState) -> None:
         for screen in self.screen_stack:
+            if not live(screen):  # not composed yet, or being taken down (screens/live.py)
+                continue
             show = getattr(screen, "show_state", None)
             if show is not None:
                 show(state)
@@ -582,6 +585,18 @@ class WarRoom(WellbeingConsole, App[None]):
             return
         self.push_screen(HelpScreen(self.screen))
 
+    def _fatal_error(self) -> None:
+        """An unexpected error: Textual's exit, with the traceback printed without the
+        values of local variables (they may hold what need-to-know withholds from this
+        console's actor: titles and notes of restricted incidents)."""
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
             if command.title == "Screenshot":  # Textual's writes to ~/Downloads, which may not exist
@@ -714,5 +729,9 @@ def palette_commands(app: WarRoom, screen: Screen[Any]) -> Iterable[SystemComman
         yield SystemCommand(title, help_text, method)
 
 
-def run_console(settings: Settings, demo: bool = False, **kw: Any) -> None:
-    WarRoom(settings, demo=demo, **kw).run()
+def run_console(settings: Settings, demo: bool = False, **kw: Any) -> int:
+    """Run the console until it quits; its exit status: 0, or 1 when it stopped on an
+    unexpected error (Textual has then restored the terminal and printed the traceback)."""
+    app = WarRoom(settings, demo=demo, **kw)
+    app.run()
+    return app.return_code or 0

@@ -30,6 +30,7 @@ from data.wellbeing import (
     WellbeingError,
     load_wellbeing,
 )
+from screens.live import live
 
 #: the longest the wellbeing timer sleeps (seconds)
 WAKE_MAX = 300.0
@@ -115,6 +116,8 @@ class WellbeingConsole:
         exposure = t.exposure(now)
         due = t.prompts > 0 and t.continuous(now) > timedelta(0)
         for screen in self.screen_stack:
+            if not live(screen):  # not composed yet, or being taken down (screens/live.py)
+                continue
             show = getattr(screen, "show_wellbeing", None)
             if show is not None:
                 show(exposure, self.quiet, due)

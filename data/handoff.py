@@ -66,6 +66,9 @@ class TimeCritical:
     kind: str  # item, ack, update
     what: str | None  # None: withheld (a restricted incident's item)
     team: str | None
+    #: the clock's identity (``incident/kind/name``, :attr:`data.clocks.Clock.key`): unique
+    #: in a report whatever is withheld, so the screen keys its rows by it
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,9 @@ class HandoffReport:
     #: the reader's own exposure to sensitive categories this shift (numbers only; the
     #: local store's exposure counters, data/wellbeing.py); None: not asked for
     wellbeing: Exposure | None = None
+    #: the trends the region's last acknowledged handoff gave, by incident: what a new
+    #: draft starts from (its summaries and contingencies were for that shift)
+    carried: dict[str, Assessment] = field(default_factory=dict)
 
 
 # --- building --------------------------------------------------------------------------
@@ -247,6 +253,15 @@ async def pending_submission(store: Store, region: str) -> Submission | None:
         notes=notes if isinstance(notes, str) else "",
         assessments=assessments_of(data),
     )
+
+
+async def carried_trends(store: Store, last: dict[str, Any] | None) -> dict[str, Assessment]:
+    """The trend of each incident the handoff ``last`` (a row of ``store.handoffs()``)
+    assessed, without its summary and contingencies: where a new draft starts."""
+    seq = last.get("submitted_seq") if last is not None else None
+    if seq is None:
+        return {}
+    return {i: Assessment(a.trend) for i, a in assessments_of(await store.event_data(seq)).items()}
 
 
 def _names(people: list[dict[str, Any]]) -> dict[str, str]:
@@ -347,19 +362,21 @@ async def build_handoff(
                 c.kind,
                 c.label if c.kind != "item" or r.visible_to(actor) else None,
                 c.team,
+                c.key,
             )
             for r in active
             for c in r.clocks
             if c.closed_at is None and c.due < next_end
         ),
-        key=lambda t: (t.due, t.severity, t.incident),
+        key=lambda t: (t.severity, t.due, t.incident, t.key),  # the most severe first, then by due time
     )
 
     checklist: dict[str, list[dict[str, Any]]] = {}
     for item in await store.checklist(states=OPEN_ITEM_STATES):
         checklist.setdefault(item["incident"], []).append(item)
 
-    said = draft.assessments if draft is not None else (pending.assessments if pending is not None else {})
+    carried = await carried_trends(store, last)
+    said = draft.assessments if draft is not None else (pending.assessments if pending is not None else carried)
     reports = tuple(
         _incident(r, actor, by_incident.get(r.id, []), shown, checklist.get(r.id, []), said.get(r.id))
         for r in active
@@ -405,6 +422,7 @@ async def build_handoff(
         pending=pending,
         notes=draft.notes if draft is not None else (pending.notes if pending is not None else ""),
         wellbeing=await exposure_for(store, actor, shift_start, now, wellbeing) if wellbeing is not None else None,
+        carried=carried,
     )
 
 

@@ -295,10 +295,15 @@ class Snapshot:
     people: tuple[tuple[str, str, str], ...] = ()  # (handle, name, tz)
     pending: tuple[PendingHandoff, ...] = ()  # handoffs submitted, not yet acknowledged
 
-    def pending_for(self, region: str) -> tuple[PendingHandoff, ...]:
-        """The pending handoffs a console of ``region`` shows: its region's and those for
-        every region (a console of no region, ``all``, shows every one)."""
-        return tuple(p for p in self.pending if region == "all" or p.region in (None, region))
+    def pending_for(self, region: str, actor: str | None = None) -> tuple[PendingHandoff, ...]:
+        """The pending handoffs a console of ``region`` shows: its region's, those for
+        every region (a console of no region, ``all``, shows every one), and those
+        addressed to ``actor``, whatever their region (the incoming commander of another
+        region's handoff)."""
+        return tuple(
+            p for p in self.pending
+            if region == "all" or p.region in (None, region) or (actor is not None and p.to_person == actor)
+        )  # fmt: skip
 
     def person_tz(self, handle: str, default: str) -> str:
         for h, _, tz in self.people:

@@ -29,6 +29,7 @@ from data.ids import incident_id
 from data.models import CATEGORIES, CHECKLIST_STATES, REGIONS, ROLES, SOURCES, STATUSES, TEAMS
 from data.people import ME, People
 from data.text import clean
+from screens.live import live
 
 ACTION_KINDS = (
     ("content_removed", "Content removed"),
@@ -276,10 +277,15 @@ class FormDialog(ModalScreen[bool]):
     @work(group="write", exclusive=True)
     async def write(self, events: list[dict[str, Any]]) -> None:
         self.query_one("#submit", Button).disabled = True
-        try:
-            error = await self.app.act(events)  # type: ignore[attr-defined]
-        finally:
-            self.query_one("#submit", Button).disabled = False
+        error = await self.app.act(events)  # type: ignore[attr-defined]
+        if not live(self):  # closed while writing (or the console closing): say it here
+            if isinstance(error, str):
+                self.app.notify(f"{self.TITLE}: nothing was written: {clean(error, 400)}", severity="error",
+                                timeout=10, markup=False)  # fmt: skip
+            elif error is None:
+                self.app.notify(f"{self.TITLE}: written to the journal", timeout=3, markup=False)
+            return
+        self.query_one("#submit", Button).disabled = False
         if error is None or not isinstance(error, str):  # written, or queued in the outbox
             self.queued = error is not None  # act() has told the user it is queued
             self.dismiss(True)

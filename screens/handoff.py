@@ -43,6 +43,7 @@ from data.text import clean
 from data.views import Snapshot, SyncState, age, countdown
 from data.wellbeing import label as wellbeing_label
 from screens.dialogs import FieldError, FormDialog, person_widgets, resolve_person
+from screens.live import live
 from screens.observer import blocks
 from widgets.checklist import URGENCY
 from widgets.status import StatusBar
@@ -131,14 +132,17 @@ class HandoffScreen(Screen[None]):
 
     def working_draft(self) -> Draft:
         """The draft to change: the one being written, else one started from what the
-        pending handoff says (so a resubmission starts from it)."""
+        pending handoff says (so a resubmission starts from it), else from the trends of
+        the last acknowledged handoff."""
         d = self.draft()
         if d is not None:
             return d
-        p = self.report.pending if self.report is not None else None
+        if self.report is None:
+            return Draft()
+        p = self.report.pending
         if p is not None:
             return Draft(dict(p.assessments), p.notes)
-        return Draft()
+        return Draft(dict(self.report.carried))
 
     def people(self) -> tuple[str | None, str | None] | None:
         return self.app.handoff_people.get(self.for_region)  # type: ignore[attr-defined,no-any-return]
@@ -216,7 +220,7 @@ class HandoffScreen(Screen[None]):
         except HandoffError as exc:
             self.notify(clean(str(exc), 300), severity="error", markup=False)
             return
-        if self not in self.app.screen_stack:
+        if not live(self):  # closed (or the console closing) while building: its panes are going
             return
         self.report = report
         self.render_report(report)
@@ -426,7 +430,8 @@ def clock_state_now(t: Any, now: datetime) -> str:
 
 
 class CriticalTable(KeyedTable):
-    """Every open clock due before the end of the next shift, by due time."""
+    """Every open clock due before the end of the next shift, the most severe first, then by
+    due time; keyed by the clock's identity (never by its text, which may be withheld)."""
 
     COLUMNS = (("due", "Due UTC", 8), ("local", "Local", 5), ("in", "In", 15), ("incident", "Incident", 15),
                ("sev", "S", 2), ("what", "What", 20), ("team", "Team", 12))  # fmt: skip
@@ -440,8 +445,7 @@ class CriticalTable(KeyedTable):
             if state == "at_risk":
                 left = f"! {left}"
             what = Text(clean(t.what, 200)) if t.what is not None else Text("(restricted item)", style="dim")
-            key = f"{t.incident}|{t.kind}|{t.due.isoformat()}|{t.what or ''}"
-            rows.append((key, (
+            rows.append((t.key, (
                 Text(t.due.astimezone(UTC).strftime("%d %H:%M")), Text(hhmm(t.due, report.tz)),
                 Text(left, style=URGENCY.get(state, "")), Text(clean(t.incident, 32)),
                 severity_text(t.severity), what, Text(clean((t.team or "").replace("_", " "), 40)),

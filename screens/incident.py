@@ -22,6 +22,7 @@ from data.text import clean
 from data.views import Snapshot, incident_clocks, load_checklist, load_timeline, may_see, parse_time
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.dialogs import roster_of
+from screens.live import live
 from screens.wellbeing import exposure_changed
 from widgets.checklist import ChecklistDetail, ChecklistPane
 from widgets.status import StatusBar
@@ -113,7 +114,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
     async def load(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
         rows = await store.incidents(self.incident)
-        if self not in self.app.screen_stack:  # closed while loading: its widgets are going away
+        if not live(self):  # closed (or the console closing) while loading: its panes are going away
             return
         if not rows:
             self.query_one("#fields", Static).update(
@@ -127,7 +128,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
         entries = await load_timeline(store, self.incident, limit=100_000) if visible else ()
         history = await store.role_history(self.incident) if visible else []
         items = await load_checklist(store, self.incident) if visible else ()
-        if self not in self.app.screen_stack:
+        if not live(self):
             return
         now = clock.now()
         fields = self.fields_text(inc, now)

@@ -22,6 +22,7 @@ from data.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.views import load_detail as fetch_detail
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
+from screens.live import live
 from screens.wellbeing import exposure_changed
 from widgets.banner import HandoffBanner
 from widgets.checklist import ChecklistDetail, ChecklistPane
@@ -308,9 +309,10 @@ class MainScreen(IncidentActions, Screen[None]):
             self.select(queue.cursor_key())  # what is highlighted now (None: nothing is shown)
 
     def show_banner(self, now: datetime) -> None:
-        """The handoffs of this console's region awaiting acknowledgement."""
+        """The handoffs of this console's region awaiting acknowledgement, and those
+        addressed to its actor from any region."""
         snap = self.snapshot
-        pending = snap.pending_for(home_region(snap.rotations, self.actor)) if snap.pending else ()
+        pending = snap.pending_for(home_region(snap.rotations, self.actor), self.actor) if snap.pending else ()
         self.query_one(HandoffBanner).show(pending, now)
 
     def show_state(self, state: SyncState) -> None:
@@ -354,7 +356,11 @@ class MainScreen(IncidentActions, Screen[None]):
             # once for a run of moves (a held arrow key)
             if self._footer_timer is not None:
                 self._footer_timer.stop()
-            self._footer_timer = self.set_timer(FOOTER_DELAY, self.refresh_bindings, name="footer")
+            self._footer_timer = self.set_timer(FOOTER_DELAY, self._footer_due, name="footer")
+
+    def _footer_due(self) -> None:
+        self._footer_timer = None  # (None: no footer refresh pending)
+        self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#queue")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -390,7 +396,7 @@ class MainScreen(IncidentActions, Screen[None]):
             checklist.show(incident, (), clock.now(), row.incident_clocks)
         else:
             detail = await fetch_detail(store, incident, last=TIMELINE_LAST)  # all of it: Enter
-            if incident != self.selected:
+            if incident != self.selected or not live(self):  # another one selected, or closing
                 return
             timeline.show(incident, detail.entries, detail.earlier)
             checklist.show(incident, detail.items, clock.now(), row.incident_clocks)

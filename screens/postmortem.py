@@ -33,6 +33,7 @@ from data.postmortem import (
 from data.text import clean
 from data.views import Snapshot
 from screens.dialogs import FieldError, FormDialog, open_dialog, parse_due, slug
+from screens.live import live
 from screens.observer import MESSAGE as OBSERVER_MESSAGE
 from screens.observer import blocks, read_only
 from screens.wellbeing import exposure_changed
@@ -164,7 +165,7 @@ class PostmortemScreen(Screen[None]):
     async def load(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
         pm = await build_postmortem(store, self.incident, self.app.settings.actor, clock.now(), self.policy)  # type: ignore[attr-defined]
-        if self not in self.app.screen_stack:
+        if not live(self):  # closed (or the console closing) while loading: its panes are going away
             return
         if pm is None:
             self.query_one("#pm-head", Static).update(Text(f"{self.incident} is not in the store.", style="bold"))

@@ -31,6 +31,7 @@ from data.models import CATEGORIES
 from data.text import clean
 from data.trends import SEVERITIES, Stat, TrendInput, Trends, compute, last_weeks, period_start
 from data.views import Snapshot, SyncState, span_text
+from screens.live import live
 from widgets.status import StatusBar
 
 PERIODS: tuple[int | None, ...] = (4, 8, 12, None)  # weeks; None: all
@@ -376,6 +377,8 @@ class TrendsScreen(Screen[None]):
             try:
                 inp = await load_input(store)
             except Exception as exc:  # the store failed: say so, keep what is shown
+                if not live(self):
+                    return
                 self.query_one("#trends-filters", Static).update(
                     Text(f"Could not read the history: {clean(str(exc), 200)}", "bold red")
                 )
@@ -397,6 +400,8 @@ class TrendsScreen(Screen[None]):
             start, _ = last_weeks(self.period_weeks, now)
         policy = getattr(self.app, "policy", None) or Policy()
         trends = await asyncio.to_thread(compute, inp, start, now, now, region=self.region_filter, policy=policy)
+        if not live(self):  # closed (or the console closing) while computing: its panes are going away
+            return
         self.computations += 1
         self.render_trends(trends, policy)
 

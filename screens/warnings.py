@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from data.export import raw_text
 from data.text import clean
+from screens.live import live
 
 
 class WarningsScreen(ModalScreen[None]):
@@ -71,7 +72,7 @@ class WarningsScreen(ModalScreen[None]):
         from data import outbox
 
         refused = await outbox.entries(store, refused=True)
-        if self not in self.app.screen_stack:  # closed while loading: its widgets are going away
+        if not live(self):  # closed (or the console closing) while loading: its panes are going away
             return
         b = self.query_one("#breaks", DataTable)
         for row in breaks:

@@ -80,6 +80,76 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10
         await pilot.pause(0.05)
 
 
+#: the workers that run as long as the console does (never waited for)
+ENDLESS = ("sync", "watch", "simulator")
+#: the screens' one-shot timers that change what is shown when they fire (the footer's
+#: keys after a selection, the paint held while an incident loads, the trends' refresh);
+#: each is set back to None when it fires
+PENDING_TIMERS = ("_footer_timer", "_paint_timer", "_pending")
+
+
+def busy_workers(app: Any) -> list[Any]:
+    return [w for w in app.workers if w.group not in ENDLESS and not w.is_finished]
+
+
+def timers_pending(app: Any) -> bool:
+    return any(getattr(s, name, None) is not None for s in app.screen_stack for name in PENDING_TIMERS)
+
+
+def synced(app: Any) -> bool:
+    """The first sync's snapshot is in (not the stored one painted before it, "syncing…")."""
+    return app.last_snapshot is not None and app.last_snapshot.sync.synced_at is not None
+
+
+async def settle(pilot: Any, ready: Callable[[Any], Any] | None = None, timeout: float = 20.0) -> None:
+    """Wait for the first sync and ``ready(app)``, then until no worker is busy (but the
+    endless ones), no screen timer that changes the picture is pending, no animation is
+    scheduled and every message is processed: what a snapshot is taken of. Text cursors
+    stop blinking (shown steadily), so the picture does not depend on when it is taken."""
+    app = pilot.app
+    await wait_for(pilot, lambda: synced(app) and (ready is None or ready(app)), timeout, "the console to be ready")
+    deadline = time.monotonic() + timeout
+    for field in app.screen.query("Input, TextArea"):
+        field.cursor_blink = False
+    while True:
+        busy = busy_workers(app)
+        if busy:  # (an empty list would mean every worker, the endless sync loop included)
+            left = max(deadline - time.monotonic(), 0.1)
+            try:
+                await asyncio.wait_for(app.workers.wait_for_complete(busy), left)
+            except TimeoutError:
+                raise AssertionError(f"timed out waiting for the workers {busy}") from None
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        if not busy_workers(app) and not timers_pending(app):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the console to settle")
+        if timers_pending(app):
+            await pilot.pause(0.02)  # (polled: the timer fires on its own time)
+
+
+async def next_syncs(pilot: Any, app: Any, count: int = 2, timeout: float = 20.0) -> None:
+    """Ask the sync loop for ``count`` more passes and wait until each has synced: what a
+    pass does after its sync (sending the outbox) is done once the next one has synced."""
+    counter = getattr(app, "_test_syncs", None)
+    if counter is None:
+        counter = app._test_syncs = [0]
+        original = app.sync_once
+
+        async def counted() -> None:
+            try:
+                await original()
+            finally:
+                counter[0] += 1
+
+        app.sync_once = counted
+    for _ in range(count):
+        start = counter[0]
+        app.request_refresh()
+        await wait_for(pilot, lambda start=start: counter[0] > start, timeout, "another sync")
+
+
 def queue_ids(app: Any) -> list[str]:
     from screens.main import MainScreen
     from widgets.queue import IncidentQueue

@@ -37,10 +37,12 @@ from tests._console_helpers import (
     screen_text,
     seed,
     settings_for,
+    settle,
     snapshot_ids,
     wait_for,
 )
 from tests.helpers import HOSTILE
+from widgets.checklist import row_key
 
 # --- flow helpers ------------------------------------------------------------------------
 
@@ -255,7 +257,7 @@ async def test_open_incident_form_empty_title_writes_nothing(tmp_path: Path) -> 
             shown_error(dialog, f) is None
             for f in ("incident-id", "category", "severity", "source", "regions")
         )
-        await pilot.pause(0.3)
+        await settle(pilot)  # a write would be a worker: waited for
         assert app.screen is dialog
         assert settings.journal.read_bytes() == before  # nothing written
         # and a missing choice is named under its own field, still writing nothing
@@ -423,9 +425,9 @@ async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
         )
         keys = [str(r.key.value) for r in pane.ordered_rows]
         # the response clocks first, then the items by team (the severity-1 ones included)
-        assert keys[:3] == ["heading:clocks", "clock:ack", "clock:update"]
-        assert keys.index("team:le_response") < keys.index("preserve") < keys.index("team:legal")
-        assert keys.index("team:legal") < keys.index("notify-legal")
+        assert keys[:3] == [row_key("heading:clocks"), row_key("clock:ack"), row_key("clock:update")]
+        assert keys.index(row_key("team:le_response")) < keys.index("preserve") < keys.index(row_key("team:legal"))
+        assert keys.index(row_key("team:legal")) < keys.index("notify-legal")
         assert set(newly) <= set(keys)
         assert pane.get_cell("notify-legal", "state").plain == "[ ] open"
         assert pane.get_cell("notify-legal", "due").plain in ("29m", "30m")
@@ -453,7 +455,7 @@ async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: shown_error(dialog, "note") is not None, what="the note's inline error")
         assert "note is required" in shown_error(dialog, "note")  # type: ignore[operator]
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert app.screen is dialog and len(journal_lines(journal)) == n
         await type_into(pilot, dialog.query_one("#note", Input), "waiting for legal approval")
         [line] = await submit(pilot, app, dialog, "note", n)
@@ -547,7 +549,7 @@ async def test_escape_cancels_and_writes_nothing(tmp_path: Path) -> None:
         dialog.query_one("#status", Select).focus()
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is main, what="the status dialog to close")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert settings.journal.read_bytes() == before
         assert app.last_snapshot is not None and app.last_snapshot.sync.line == 2
 
@@ -871,8 +873,8 @@ async def test_incident_screen(tmp_path: Path) -> None:
             assert expected in joined, f"{expected!r} not in the timeline"
         checklist = screen.query_one(ChecklistPane)
         assert [str(r.key.value) for r in checklist.ordered_rows] == [
-            "heading:clocks", "clock:ack", "clock:update", "team:le_response", "preserve"]  # fmt: skip
-        assert checklist.get_cell("clock:ack", "due").plain.startswith("met ")  # acknowledged in time
+            *map(row_key, ("heading:clocks", "clock:ack", "clock:update", "team:le_response")), "preserve"]  # fmt: skip
+        assert checklist.get_cell(row_key("clock:ack"), "due").plain.startswith("met ")  # acknowledged in time
         assert "INC-1 · S2 · edr · contained" in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is main, what="back to the main screen")
@@ -984,8 +986,8 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         row = next(y for y, line in enumerate(rows) if "HOST-0" in line and "[@click" in line)
         x = rows[row].index("[@click")
         await pilot.click(offset=(x + 2, row))  # moves the cursor to the clicked cell
-        await pilot.pause(0.1)
-        assert app.is_running and app.screen is main and main.selected == "HOST-0"
+        await wait_for(pilot, lambda: main.selected == "HOST-0", what="the clicked row selected")
+        assert app.is_running and app.screen is main
         await pilot.click(offset=(x + 2, row))  # a click on the cursor selects the row
         # the clicks landed on the row, which opens it, and nothing else ran
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen), what="the clicked incident")
@@ -1000,7 +1002,7 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         await wait_for(
             pilot, lambda: any(isinstance(w, Toast) for w in app.screen.query(Toast)), what="the toast"
         )
-        await pilot.pause(0.2)
+        await settle(pilot)
         toast_text = "\n".join(t.render().plain for t in app.screen.query(Toast))  # type: ignore[union-attr]
         assert f"{TOAST_ITEM} marked done" in toast_text
         assert f"{TOAST_ITEM} marked done" in screen_text(app)
@@ -1011,7 +1013,7 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         await wait_for(pilot, lambda: any("red" in t.render().plain and "marked done" in t.render().plain  # type: ignore[union-attr]
                                           and TOAST_ITEM not in t.render().plain for t in app.screen.query(Toast)),  # type: ignore[union-attr]
                        what="the second toast")  # fmt: skip
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert_no_controls([t.render().plain for t in app.screen.query(Toast)], "toasts")  # type: ignore[union-attr]
         assert_screen_clean(app, "the main screen with toasts")
         written = [ln for ln in journal_lines_tolerant(settings.journal) if ln.get("actor") == ACTOR]
@@ -1071,7 +1073,7 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         await pilot.press("d")
         await wait_for(pilot, lambda: any("refused: [red]x[/] [@click=app.quit]x[/]" in t.render().plain  # type: ignore[union-attr]
                                           for t in app.screen.query(Toast)), what="the error toast")  # fmt: skip
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert_screen_clean(app, "the error toast")
         assert app.is_running
 

@@ -206,7 +206,7 @@ def test_watch_a_deadline_moved_out_is_not_news() -> None:
 async def test_console_announces_a_clock_turning_once(tmp_path: Path) -> None:
     from app.console import WarRoom
     from data import clock as wall_clock
-    from tests._console_helpers import ACTOR, opened, scoped, seed, settings_for
+    from tests._console_helpers import ACTOR, opened, scoped, seed, settings_for, synced, wait_for
 
     settings = settings_for(tmp_path)
     start = datetime.now(UTC).replace(microsecond=0)
@@ -221,8 +221,7 @@ async def test_console_announces_a_clock_turning_once(tmp_path: Path) -> None:
     try:
         app = WarRoom(settings)
         async with app.run_test(size=(120, 35)) as pilot:
-            while app.last_snapshot is None or app.last_snapshot.sync.synced_at is None:
-                await pilot.pause(0.05)
+            await wait_for(pilot, lambda: synced(app), what="the first sync")
             app.check_clocks()  # the baseline: nothing is said
 
             def toasts() -> list[str]:

@@ -136,15 +136,34 @@ def test_changes_since_the_last_acknowledged_handoff(report: HandoffReport) -> N
     assert "Called the officer back" not in md  # counted, but not among the last three
 
 
-def test_time_critical_clocks_due_in_the_next_shift_by_due_time(report: HandoffReport) -> None:
+def test_time_critical_clocks_due_in_the_next_shift_by_severity_then_due_time(report: HandoffReport) -> None:
     items = [(t.incident, t.what) for t in report.time_critical if t.kind == "item"]
     assert items == [("INC-1", "Log the request"), ("INC-1", "Good-faith decision"), ("INC-2", None)]
-    assert [t.due for t in report.time_critical] == sorted(t.due for t in report.time_critical)
+    order = [(t.severity, t.due) for t in report.time_critical]
+    assert order == sorted(order)
+    assert [t.key for t in report.time_critical if t.kind == "item"] == ["INC-1/item/late", "INC-1/item/legal",
+                                                                         "INC-2/item/x"]  # fmt: skip
     assert all(t.due < report.next_shift_end for t in report.time_critical)
     assert "Review the preservation" not in [t.what for t in report.time_critical]  # due after the window
     assert report.time_critical[0].state == "overdue"
     # the update clocks of the severity 1-2 incidents are time-critical too
     assert {t.incident for t in report.time_critical if t.kind == "update"} == {"INC-1", "INC-2"}
+
+
+def test_time_critical_puts_the_most_severe_first_even_when_due_later(tmp_path: Path) -> None:
+    """An S4 item due in ten minutes comes after an S1 item due in two hours."""
+    events = _events()
+    base = {"v": 1, "ts": ts(-0.5), "actor": "amara"}
+    events += [
+        {**base, "id": "HO-S4", "type": "checklist.added", "incident": "INC-4",
+         "data": {"item": "soon", "text": "Spam sweep", "team": "legal", "due": ts(1 / 6)}},
+    ]  # fmt: skip
+    report = asyncio.run(_report(tmp_path, events))
+    whats = [t.what for t in report.time_critical if t.kind == "item"]
+    assert whats.index("Good-faith decision") < whats.index("Spam sweep")  # S1 due 05:00, S4 due 03:10
+    assert [t.severity for t in report.time_critical] == sorted(t.severity for t in report.time_critical)
+    md = to_markdown(report)
+    assert md.index("Good-faith decision") < md.index("Spam sweep")
 
 
 def test_incidents_in_queue_order_watch_list_and_restricted_text(report: HandoffReport) -> None:

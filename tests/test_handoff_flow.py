@@ -114,6 +114,32 @@ async def test_draft_goes_into_the_report_and_the_submission(tmp_path: Path) -> 
         await store.close()
 
 
+async def test_a_new_draft_starts_from_the_last_acknowledged_handoffs_trends(tmp_path: Path) -> None:
+    """After a read-back, the next shift's report carries the trends that handoff gave
+    (not "not set"), without its summaries and contingencies."""
+    events = _without_open(_events())
+    events.append({"v": 1, "id": "HO-PREV", "ts": "2026-11-22T01:00:00Z", "actor": "hugo", "type": "handoff.submitted",
+                   "data": {"handoff": "h-prev", "from": "hugo", "to": "isla", "region": "UK", "notes": "n",
+                            "incidents": [{"incident": "INC-1", "trend": "unstable", "summary": "Old summary",
+                                           "contingencies": ["Old plan"]},
+                                          {"incident": "INC-2", "trend": "watch"}]}})  # fmt: skip
+    events.append({"v": 1, "id": "HO-PREV-ACK", "ts": "2026-11-22T01:30:00Z", "actor": "isla",
+                   "type": "handoff.acknowledged", "data": {"handoff": "h-prev", "readback": "ok"}})  # fmt: skip
+    store = await _store_with(tmp_path, events)
+    try:
+        report = await build_handoff(store, "isla", "UK", NOW, Policy())
+        assert report.pending is None and report.since_handoff == "h-prev"
+        assert report.carried == {"INC-1": Assessment("unstable"), "INC-2": Assessment("watch")}
+        trends = {i.id: i.assessment for i in report.incidents}
+        assert trends == {"INC-1": Assessment("unstable"), "INC-2": Assessment("watch"), "INC-4": None}
+        assert "Old summary" not in to_markdown(report)
+        # a draft being written replaces them
+        drafted = await build_handoff(store, "isla", "UK", NOW, Policy(), draft=Draft({"INC-1": Assessment("stable")}))
+        assert {i.id: i.assessment for i in drafted.incidents}["INC-2"] is None
+    finally:
+        await store.close()
+
+
 def test_writer_refuses_malformed_extension_members() -> None:
     base = {"handoff": "H1", "from": "a", "to": "b", "notes": ""}
     for bad, message in (
@@ -263,7 +289,7 @@ async def test_submit_on_one_console_acknowledge_on_another(tmp_path: Path) -> N
         ack = await _dialog(pb, b, "a", AcknowledgeDialog)
         before = len(journal_lines(journal))
         await pb.press("ctrl+s")  # an empty read-back: refused, nothing written
-        await pb.pause(0.2)
+        await wait_for(pb, lambda: ack.query_one("#readback-error").has_class("shown"), what="the refusal")
         assert b.screen is ack and len(journal_lines(journal)) == before
         ack.query_one("#readback", TextArea).text = "INC-A S1 unstable: send the record if the officer calls."
         await pb.press("ctrl+s")
@@ -283,6 +309,28 @@ async def test_submit_on_one_console_acknowledge_on_another(tmp_path: Path) -> N
         assert review.report.outgoing.handle == "isla"
 
 
+async def test_the_screen_starts_a_draft_from_the_previous_trends(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, actor="isla")
+    await seed(settings, [*_roster_now(), opened("INC-A", severity=1, regions=["UK"]),
+                          opened("INC-B", severity=3, regions=["UK"]),
+                          {"type": "handoff.submitted", "data": {
+                              "handoff": "HO-1", "from": "hugo", "to": "isla", "region": "UK", "notes": "",
+                              "incidents": [{"incident": "INC-A", "trend": "watch"},
+                                            {"incident": "INC-B", "trend": "unstable"}]}}], actor="hugo")  # fmt: skip
+    await seed(settings, [{"type": "handoff.acknowledged", "data": {"handoff": "HO-1", "readback": "ok"}}],
+               actor="isla")
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot, app)
+        screen = await _open_handoff(pilot, app)
+        assert "— not set" not in screen_text(app) and "~ WATCH" in screen_text(app)
+        assert screen.selected == "INC-A"
+        await pilot.press("t")  # watch → unstable (not "not set" → stable)
+        await wait_for(pilot, lambda: "UK" in app.handoff_drafts, what="the draft")
+        assert app.handoff_drafts["UK"].assessments == {"INC-A": Assessment("unstable"),
+                                                         "INC-B": Assessment("unstable")}  # fmt: skip
+
+
 async def test_only_the_incoming_commander_acknowledges(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, actor="zoe")
     await seed(settings, [*_roster_now(), opened("INC-A", regions=["UK"]),
@@ -299,9 +347,9 @@ async def test_only_the_incoming_commander_acknowledges(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: screen.report is not None and screen.report.region == "UK")
         before = len(journal_lines(settings.journal))
         await pilot.press("a")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: any("addressed to isla" in str(n.message) for n in app._notifications),
+                       what="the refusal")  # fmt: skip
         assert app.screen is screen and len(journal_lines(settings.journal)) == before
-        assert any("addressed to isla" in str(n.message) for n in app._notifications)
 
 
 async def test_hostile_text_through_the_handoff_screen(tmp_path: Path) -> None:

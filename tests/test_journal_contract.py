@@ -375,18 +375,31 @@ async def test_check_refuses_a_position_beyond_the_end(target: Target, journal: 
 # --- watching -----------------------------------------------------------------------------
 
 
+async def _listening(cluster: Any = None, dbname: str = "") -> None:
+    """Until a ``changes()`` iterator just started watches: for a file, one turn of the loop
+    (it takes its baseline at once); for PostgreSQL, until its LISTEN is in place."""
+    await asyncio.sleep(0)
+    if cluster is None:
+        return
+    sql = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{dbname}' AND query LIKE 'LISTEN %'"
+    deadline = time.monotonic() + PATIENCE
+    while await asyncio.to_thread(cluster.psql, sql, dbname) == "0":
+        assert time.monotonic() < deadline, "the watcher never listened"
+        await asyncio.sleep(0.05)  # (polled)
+
+
 async def test_changes_yields_after_another_writer_appends(target: Target, journal: Any) -> None:
     await journal.append(_people("a", 1))
     other = target.open()
     changes = journal.changes(poll=0.2)
     try:
         waiter = asyncio.ensure_future(changes.__anext__())
-        await asyncio.sleep(0.5)  # the watcher is listening
+        await _listening(target.cluster, target.dbname)
         await other.append(_people("b", 1))
         await asyncio.wait_for(waiter, 20)
         # and again (the iterator goes on)
         waiter = asyncio.ensure_future(changes.__anext__())
-        await asyncio.sleep(0.3)
+        await _listening(target.cluster, target.dbname)
         await other.append(_people("c", 1))
         await asyncio.wait_for(waiter, 20)
     finally:
@@ -537,18 +550,17 @@ async def test_changes_survives_a_server_restart_and_yields_once_back(pg_url: st
     changes = journal.changes(poll=0.2)
     try:
         waiter = asyncio.ensure_future(changes.__anext__())
-        await asyncio.sleep(0.5)
+        await _listening(pg_cluster, pg_url.rsplit("/", 1)[1])
         pg_cluster.stop()
         try:
             started = time.monotonic()
             with pytest.raises(JournalUnavailable):
                 journal.end()
             assert time.monotonic() - started < 10
-            await asyncio.sleep(0.5)  # the iterator backs off, it does not die
-            assert not waiter.done() or waiter.exception() is None
         finally:
             pg_cluster.start()
-        await asyncio.wait_for(waiter, 30)  # the connection was lost: it yields (caller syncs)
+        # the connection was lost: it yields (caller syncs); it backed off, it did not die
+        await asyncio.wait_for(waiter, 30)
         # and it listens again: an append after the restart is seen
         while True:  # drain the yields of reconnecting
             waiter = asyncio.ensure_future(changes.__anext__())

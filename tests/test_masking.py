@@ -28,6 +28,7 @@ from tests._console_helpers import (
     screen_text,
     seed,
     settings_for,
+    settle,
     wait_for,
 )
 from tests.helpers import HOSTILE, HOSTILE_IDS, TEN_KB_LINE
@@ -247,14 +248,14 @@ async def test_no_identifier_on_any_screen(tmp_path: Path) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.row is not None,
                        what="the incident screen")  # fmt: skip
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert _seen(screen_text(app)) == [], screen_text(app)
         assert "203.0.113.***" in screen_text(app)
         assert _seen(log_text(app.screen.query_one(Timeline))) == []
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, PostmortemScreen) and app.screen.pm is not None,
                        what="the post-mortem screen")  # fmt: skip
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert _seen(screen_text(app)) == [], screen_text(app)
         await pilot.press("escape")
         await pilot.press("escape")
@@ -262,7 +263,7 @@ async def test_no_identifier_on_any_screen(tmp_path: Path) -> None:
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, HandoffScreen) and app.screen.report is not None,
                        what="the handoff screen")  # fmt: skip
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert _seen(screen_text(app)) == [], screen_text(app)
         # toasts: every notification shown in the run
         app.notify(clean(f"Clock: {EMAIL} is at risk"), markup=False)
@@ -284,7 +285,7 @@ async def test_reveal_writes_one_audit_event_and_lasts_for_that_screen(tmp_path:
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.row is not None,
                        what="the incident screen")  # fmt: skip
         incident_screen = app.screen
-        await pilot.pause(0.2)
+        await settle(pilot)
         before = len(journal_lines(settings.journal))
         await pilot.press("v")
         await wait_for(pilot, lambda: isinstance(app.screen, RevealDialog), what="the reveal dialog")
@@ -296,7 +297,8 @@ async def test_reveal_writes_one_audit_event_and_lasts_for_that_screen(tmp_path:
         # no reason: refused, nothing written
         dialog.query_one("#reason", Input).focus()
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: bool(dialog.query(".error.shown")), what="the refusal")
+        await settle(pilot)
         assert app.screen is dialog and len(journal_lines(settings.journal)) == before
         dialog.query_one("#reason", Input).value = "LE request 4411: confirm the user"
         await pilot.press("enter")
@@ -337,13 +339,13 @@ async def test_reveal_writes_one_audit_event_and_lasts_for_that_screen(tmp_path:
         # leaving the screen forgets it; the main screen never showed it
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is main, what="back to the war room")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert _seen(screen_text(app)) == []
         assert _seen(log_text(main.query_one(Timeline))) == []
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.row is not None,
                        what="the incident screen again")  # fmt: skip
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert _seen(screen_text(app)) == []
         assert _seen(log_text(app.screen.query_one(Timeline))) == []
 
@@ -376,7 +378,7 @@ async def test_main_screen_reveal_is_forgotten_on_selecting_another_incident(tmp
         )
         await select_incident(pilot, main, "INC-OTHER")
         await select_incident(pilot, main, INC)
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert _seen(log_text(timeline)) == []
 
 

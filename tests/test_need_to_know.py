@@ -26,6 +26,7 @@ from tests._console_helpers import (
     screen_text,
     seed,
     settings_for,
+    settle,
     wait_for,
 )
 
@@ -126,7 +127,7 @@ async def _select(pilot: Any, main: Any, incident: str) -> None:
     queue.move_cursor(row=queue.get_row_index(incident), animate=False)
     await wait_for(pilot, lambda: main.selected == incident and main._detail_seq[0] == incident,
                    what=f"{incident} selected")  # fmt: skip
-    await pilot.pause(0.1)
+    await settle(pilot)
 
 
 def _assert_hidden(text: str, where: str) -> None:
@@ -146,18 +147,18 @@ async def _every_pane(pilot: Any, app: WarRoom) -> dict[str, str]:
     shown = {"war room": screen_text(app)}
     app.push_screen(IncidentScreen("INC-R"))
     await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.row is not None)
-    await pilot.pause(0.2)
+    await settle(pilot)
     shown["incident screen"] = screen_text(app)
     app.pop_screen()
     app.push_screen(PostmortemScreen("INC-R"))
     await wait_for(pilot, lambda: isinstance(app.screen, PostmortemScreen) and app.screen.pm is not None)
-    await pilot.pause(0.2)
+    await settle(pilot)
     shown["post-mortem screen"] = screen_text(app)
     app.pop_screen()
     app.push_screen(HandoffScreen())
     await wait_for(pilot, lambda: isinstance(app.screen, HandoffScreen) and app.screen.report is not None,
                    timeout=20)  # fmt: skip
-    await pilot.pause(0.3)
+    await settle(pilot)
     screen = app.screen
     texts = [screen_text(app)]
     report = screen.report
@@ -225,7 +226,8 @@ async def test_participants_key_adds_and_removes_and_needs_sight(tmp_path: Path)
         dialog.query_one("#change").value = "remove"
         dialog.query_one("#person").value = "nobody"
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: bool(dialog.query(".error.shown")), what="the refusal")
+        await settle(pilot)
         assert app.screen is dialog and len(journal_lines(settings.journal)) == before + 1
         dialog.query_one("#person").value = "ana"
         await pilot.press("ctrl+s")
@@ -243,9 +245,9 @@ async def test_someone_who_cannot_see_it_cannot_add_participants(tmp_path: Path)
         before = len(journal_lines(settings.journal))
         app._notifications.clear()
         await pilot.press("u")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: any("INC-R is restricted" in n.message for n in app._notifications),
+                       what="the refusal")  # fmt: skip
         assert app.screen is main
-        assert any("INC-R is restricted" in n.message for n in app._notifications)
         assert "Incident: Add or remove participant" not in {c.title for c in app.get_system_commands(main)}
         assert len(journal_lines(settings.journal)) == before
 

@@ -26,6 +26,7 @@ from tests._console_helpers import (
     screen_text,
     seed,
     settings_for,
+    settle,
     wait_for,
 )
 
@@ -52,7 +53,7 @@ def journal() -> list[dict[str, Any]]:
 async def _press_all(pilot: Any, app: WarRoom, keys: tuple[str, ...], screen: Any, before: int) -> None:
     for key in keys:
         await pilot.press(key)
-        await pilot.pause(0.05)
+        await settle(pilot)  # what the key started (a dialog, a write) has happened
         assert not isinstance(app.screen, ModalScreen), f"{key!r} opened {app.screen!r} on an observer"
         assert app.screen is screen, f"{key!r} left {screen!r} for {app.screen!r}"
         for binding in screen.active_bindings.values():
@@ -73,7 +74,7 @@ async def test_observer_console_refuses_every_action(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.sync_state.synced_at is not None and queue_ids(app) == ["INC-A"])
         main = app.screen
         await wait_for(pilot, lambda: main.selected == "INC-A" and main._detail_seq[0] == "INC-A")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the footer shows what applies once its timer has fired
         assert STATUS in screen_text(app)
         footer = screen_text(app).splitlines()[-1]
         assert "OBSERVER: read-only" in footer, footer
@@ -94,21 +95,21 @@ async def test_observer_console_refuses_every_action(tmp_path: Path) -> None:
         # the incident screen
         app.push_screen(IncidentScreen("INC-A"))
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.row is not None)
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert STATUS in screen_text(app)
         await _press_all(pilot, app, INCIDENT_KEYS[1:-1], app.screen, before)
         app.pop_screen()
         # the post-mortem
         app.push_screen(PostmortemScreen("INC-A"))
         await wait_for(pilot, lambda: isinstance(app.screen, PostmortemScreen) and app.screen.pm is not None)
-        await pilot.pause(0.1)
+        await settle(pilot)
         await _press_all(pilot, app, POSTMORTEM_KEYS, app.screen, before)
         app.pop_screen()
         # the handoff (its banner is for boss, who would read it back)
         app.push_screen(HandoffScreen())
         await wait_for(pilot, lambda: isinstance(app.screen, HandoffScreen) and app.screen.report is not None,
                        timeout=20)  # fmt: skip
-        await pilot.pause(0.2)
+        await settle(pilot)
         await _press_all(pilot, app, HANDOFF_KEYS, app.screen, before)
         app.pop_screen()
         # act() is the safety net

@@ -20,7 +20,16 @@ from data import outbox
 from data.journal import Check, FileJournal, JournalUnavailable, Position, Span
 from data.store import Store
 from screens import dialogs
-from tests._console_helpers import SIZE, journal_lines, opened, scoped, seed, settings_for, wait_for
+from tests._console_helpers import (
+    SIZE,
+    journal_lines,
+    next_syncs,
+    opened,
+    scoped,
+    seed,
+    settings_for,
+    wait_for,
+)
 from tests.test_actions import open_dialog, select_incident, started, type_into
 
 
@@ -227,8 +236,7 @@ async def test_a_refused_queued_action_is_reported_and_kept(tmp_path: Path) -> N
         assert row[1].startswith("incident.opened, checklist.added ×") and row[1].endswith("(INC-2)")
         assert "INC-2 was already opened" in row[2]
         # a refused entry is not retried
-        app.request_refresh()
-        await pilot.pause(0.3)
+        await next_syncs(pilot, app)
         assert len(journal_lines(settings.journal)) == n + 2
 
 
@@ -248,7 +256,7 @@ async def test_a_lost_reply_is_not_written_twice(tmp_path: Path) -> None:
         double.down = False
         app.request_refresh()
         await wait_for(pilot, lambda: app.outbox_counts == (0, 0), what="the outbox to settle")
-        await pilot.pause(0.2)
+        await next_syncs(pilot, app)  # and whatever the loop would send next
         lines = journal_lines(settings.journal)[n:]
         assert [x["id"] for x in lines] == [line["id"]]  # once, not twice
         assert double.appends == 1

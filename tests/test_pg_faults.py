@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -213,13 +214,18 @@ async def test_a_connection_cut_mid_append_writes_nothing_and_a_retry_succeeds(
         events = build_events([("note", scoped("incident.note", "INC-1", text="cut"))], ACTOR)
 
         async def terminate() -> None:
-            # the appending backend holds the journal's advisory lock: end it
+            # the appending backend holds the journal's advisory lock: end it, and wait until it is gone
             sql = (
-                "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
                 f"WHERE l.locktype = 'advisory' AND l.granted AND a.datname = '{db}'"
             )
-            cut.append(await asyncio.to_thread(pg_cluster.psql, sql, db))
-            await asyncio.sleep(0.2)
+            pid = int(await asyncio.to_thread(pg_cluster.psql, sql, db))
+            cut.append(await asyncio.to_thread(pg_cluster.psql, f"SELECT pg_terminate_backend({pid})", db))
+            gone = f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}"
+            deadline = time.monotonic() + 20
+            while await asyncio.to_thread(pg_cluster.psql, gone, db) != "0":
+                assert time.monotonic() < deadline, "the appending backend did not end"
+                await asyncio.sleep(0.05)  # (polled)
 
         before = lines_of(pg_url)
         with pytest.raises((JournalUnavailable, JournalError)) as failed:

@@ -36,6 +36,7 @@ from tests._console_helpers import (
     scoped,
     seed,
     settings_for,
+    settle,
     wait_for,
 )
 from tests._console_helpers import opened as opened_input
@@ -469,7 +470,7 @@ async def test_pilot_failed_write_keeps_the_dialog_and_the_text(tmp_path: Path) 
         dialog = app.screen
         dialog.query_one("#text", TextArea).text = "keep me"
         await pilot.press("ctrl+s")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: dialog.query_one("#general-error").has_class("shown"), what="the refusal")
         assert app.screen is dialog and dialog.query_one("#text", TextArea).text == "keep me"
         assert "Nothing was written" in str(dialog.query_one("#general-error").content)
         assert screen is not None
@@ -492,7 +493,7 @@ async def test_pilot_live_edits_and_restricted_and_hostile(tmp_path: Path) -> No
         await seed(settings, [scoped("postmortem.action_added", INC, action="x1", kind="prevent",
                                      text="[/foo] \x00 act", owner="[red]o[/]")], actor="other")  # fmt: skip
         await wait_for(pilot, lambda: screen.pm is not None and len(screen.pm.actions) == 1, what="live edits")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert_screen_clean(app, "hostile post-mortem")
         assert app.is_running  # [@click=app.quit] did nothing
 

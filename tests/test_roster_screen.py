@@ -7,7 +7,6 @@ Review the SVG under tests/__snapshots__ when it changes; update it with
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from data.config import Settings
 from data.roster import Override, Rotation
 from data.sample import PEOPLE, ROTATIONS
 from data.views import Snapshot
-from tests._console_helpers import frozen_war_room
+from tests._console_helpers import frozen_war_room, settle, wait_for
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # Sunday: Sydney on call, London and New York off
 SIZE = (150, 42)
@@ -60,16 +59,13 @@ async def _open_roster(pilot: Any) -> None:
     from screens.roster import RosterScreen
 
     app = pilot.app
-    deadline = time.monotonic() + 15
-    # the first sync's snapshot (not the stored one painted before it, "syncing…")
-    while app.last_snapshot is None or not app.last_snapshot.rotations or app.last_snapshot.sync.synced_at is None:
-        if time.monotonic() > deadline:
-            raise AssertionError("the console did not settle")
-        await pilot.pause(0.05)
+    await settle(pilot, lambda app: bool(app.last_snapshot.rotations))
     app.push_screen(RosterScreen(app.last_snapshot))
-    while type(app.screen).__name__ != "RosterScreen":
-        await pilot.pause(0.05)
-    await pilot.pause(0.3)
+    await settle(pilot, _roster_shown)
+
+
+def _roster_shown(app: Any) -> bool:
+    return type(app.screen).__name__ == "RosterScreen" and app.screen.is_mounted
 
 
 def test_roster_screen(snap_compare: Any, seeded: Settings) -> None:
@@ -116,7 +112,7 @@ async def test_hostile_names_render_literally(hostile: list[str]) -> None:
             over = Override(1, text[:64], "[/]", NOW, NOW + timedelta(hours=1), text)
             app = _host(_snapshot([rot], [over]))
             async with app.run_test(size=SIZE) as pilot:
-                await pilot.pause(0.1)
+                await wait_for(pilot, lambda app=app: _roster_shown(app), what="the roster screen")
                 rows = _plain_table(app)
                 assert rows, text[:40]
                 assert any("[/] *" in cell for row in rows for cell in row)
@@ -135,7 +131,7 @@ async def test_keys_move_the_day_and_escape_closes() -> None:
         rots = [Rotation.from_row(r) for r in ROTATIONS]
         app = _host(_snapshot(rots))
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause(0.1)
+            await wait_for(pilot, lambda: _roster_shown(app), what="the roster screen")
             strip = app.screen.query_one(CoverageStrip)
             assert "▼ now 03:00 UTC" in strip.text
             assert "GAP  07:00-09:00 UTC (2h00m, in 4h00m)" in strip.text
@@ -160,8 +156,7 @@ async def test_keys_move_the_day_and_escape_closes() -> None:
             await pilot.press("t")
             assert "▼ now" in strip.text
             await pilot.press("escape")
-            await pilot.pause(0.1)
-            assert type(app.screen).__name__ != "RosterScreen"
+            await wait_for(pilot, lambda: type(app.screen).__name__ != "RosterScreen", what="the roster closed")
     finally:
         clock.freeze(None)
 
@@ -169,6 +164,6 @@ async def test_keys_move_the_day_and_escape_closes() -> None:
 async def test_an_empty_roster_explains_how_to_add_one() -> None:
     app = _host(_snapshot([]))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: _roster_shown(app), what="the roster screen")
         assert app.screen.has_class("empty")
         assert "warroom roster import" in str(app.screen.query_one("#roster-empty").render())

@@ -6,7 +6,6 @@ Review the SVGs under tests/__snapshots__ when they change; update them with
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from data import clock
 from data.config import Settings
-from tests._console_helpers import frozen_war_room
+from tests._console_helpers import frozen_war_room, settle
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 SIZE = (150, 42)
@@ -99,18 +98,8 @@ def seeded(tmp_path: Path) -> Iterator[Settings]:
 
 
 async def _settled(pilot: Any, ready: Any = None) -> None:
-    """Wait for the first sync and the selected incident's detail, then let it paint."""
-    app = pilot.app
-    deadline = time.monotonic() + 15
-    # the first sync's snapshot, not the stored one painted before it ("syncing…")
-    while app.last_snapshot is None or app.last_snapshot.sync.synced_at is None or (ready is not None and not ready(app)):
-        if time.monotonic() > deadline:
-            raise AssertionError("the console did not settle")
-        await pilot.pause(0.05)
-    busy = [w for w in app.workers if w.group not in ("sync", "watch", "simulator") and not w.is_finished]
-    if busy:  # (an empty list would mean every worker, the endless sync loop included)
-        await app.workers.wait_for_complete(busy)
-    await pilot.pause(0.2)
+    """Wait for the first sync and ``ready``, then for everything that changes the picture."""
+    await settle(pilot, ready)
 
 
 def _detail_loaded(app: Any) -> bool:
@@ -204,10 +193,8 @@ def test_new_incident_form_with_a_validation_error(snap_compare: Any, seeded: Se
     async def run(pilot: Any) -> None:
         await _settled(pilot, _detail_loaded)
         await pilot.press("o")
-        deadline = time.monotonic() + 10
-        while getattr(pilot.app.focused, "id", None) != "title":  # the form is up, on the field to fill
-            assert time.monotonic() < deadline, "the form did not open"
-            await pilot.pause(0.05)
+        # the form is up, on the field to fill
+        await settle(pilot, lambda app: getattr(app.focused, "id", None) == "title")
         screen = pilot.app.screen
         field = screen.query_one("#incident-id")
         field.value = "INC-0200"
@@ -215,10 +202,7 @@ def test_new_incident_form_with_a_validation_error(snap_compare: Any, seeded: Se
         for each in screen.query("Input"):  # the cursor shown, whatever the blink's phase
             each.cursor_blink = False
         screen.action_submit()  # nothing chosen, no title: inline errors, nothing written
-        while not screen.query_one("#title-error").has_class("shown"):
-            assert time.monotonic() < deadline, "the errors were not shown"
-            await pilot.pause(0.05)
-        await pilot.pause()
+        await settle(pilot, lambda app: bool(app.screen.query(".error.shown")))
 
     assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)
 
@@ -236,6 +220,6 @@ def test_help(snap_compare: Any, seeded: Settings) -> None:
     async def run(pilot: Any) -> None:
         await _settled(pilot, _detail_loaded)
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
+        await settle(pilot, lambda app: type(app.screen).__name__ == "HelpScreen" and app.screen.is_mounted)
 
     assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)

@@ -6,7 +6,6 @@ tests/__snapshots__ when they change (``--snapshot-update``)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from data.config import Settings
-from tests._console_helpers import frozen_war_room
+from tests._console_helpers import frozen_war_room, settle, synced
 from tests.test_handoff import NOW, _events
 
 
@@ -39,19 +38,11 @@ def seeded(tmp_path: Path) -> Iterator[Settings]:
 
 
 async def _settled(pilot: Any, ready: Any) -> None:
-    deadline = time.monotonic() + 15
-    while not ready(pilot.app):
-        if time.monotonic() > deadline:
-            raise AssertionError("the console did not settle")
-        await pilot.pause(0.05)
-    busy = [w for w in pilot.app.workers if w.group not in ("sync", "watch", "simulator") and not w.is_finished]
-    if busy:
-        await pilot.app.workers.wait_for_complete(busy)
-    await pilot.pause(0.2)
+    await settle(pilot, ready)
 
 
 def _synced(app: Any) -> bool:
-    return app.last_snapshot is not None and app.last_snapshot.sync.synced_at is not None
+    return synced(app)
 
 
 def _app(settings: Settings) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from data.config import Settings
-from tests._console_helpers import frozen_war_room
+from tests._console_helpers import frozen_war_room, settle
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 SIZE = (150, 42)
@@ -62,15 +62,8 @@ def test_postmortem_screen(snap_compare: Any, seeded: Settings) -> None:
 
     async def run(pilot: Any) -> None:
         app = pilot.app
-        for _ in range(100):
-            if app.sync_state.synced_at is not None:
-                break
-            await pilot.pause(0.05)
+        await settle(pilot)
         app.push_screen(PostmortemScreen("INC-0101"))
-        for _ in range(100):
-            if isinstance(app.screen, PostmortemScreen) and app.screen.pm is not None:
-                break
-            await pilot.pause(0.05)
-        await pilot.pause(0.3)
+        await settle(pilot, lambda app: isinstance(app.screen, PostmortemScreen) and app.screen.pm is not None)
 
     assert snap_compare(WarRoom(seeded), terminal_size=SIZE, run_before=run)

@@ -8,7 +8,6 @@ Review the SVG under tests/__snapshots__ when it changes; update it with
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 
 from data.config import Settings
-from tests._console_helpers import frozen_war_room
+from tests._console_helpers import frozen_war_room, settle
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 SIZE = (150, 42)
@@ -48,16 +47,8 @@ def test_trends_screen(snap_compare: Any, seeded: Settings) -> None:
     from screens.trends import TrendsScreen
 
     async def run(pilot: Any) -> None:
-        app = pilot.app
-        deadline = time.monotonic() + 20
-        # the first sync's snapshot, not the stored one painted before it ("syncing…")
-        while app.last_snapshot is None or app.last_snapshot.sync.synced_at is None:
-            assert time.monotonic() < deadline, "the console did not sync"
-            await pilot.pause(0.05)
+        await settle(pilot)
         await pilot.press("t")
-        while not (isinstance(app.screen, TrendsScreen) and app.screen.trends is not None):
-            assert time.monotonic() < deadline, "the trends were not computed"
-            await pilot.pause(0.05)
-        await pilot.pause(0.3)
+        await settle(pilot, lambda app: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None)
 
     assert snap_compare(WarRoom(seeded), terminal_size=SIZE, run_before=run)

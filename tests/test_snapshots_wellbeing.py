@@ -9,7 +9,6 @@ Review the SVGs under tests/__snapshots__ when they change; update them with
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from data.config import Settings
-from tests._console_helpers import frozen_war_room
+from tests._console_helpers import frozen_war_room, settle
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 SIZE = (150, 42)
@@ -82,17 +81,7 @@ def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings
 
 
 async def _settled(pilot: Any) -> None:
-    app = pilot.app
-    deadline = time.monotonic() + 15
-    while (app.last_snapshot is None or app.last_snapshot.sync.synced_at is None
-           or not str(app.screen.query_one("#wellbeing").render()).count("CSEA")):  # fmt: skip
-        if time.monotonic() > deadline:
-            raise AssertionError("the console did not settle")
-        await pilot.pause(0.05)
-    busy = [w for w in app.workers if w.group not in ("sync", "watch", "simulator") and not w.is_finished]
-    if busy:
-        await app.workers.wait_for_complete(busy)
-    await pilot.pause(0.2)
+    await settle(pilot, lambda app: str(app.screen.query_one("#wellbeing").render()).count("CSEA"))
 
 
 def _app(settings: Settings) -> Any:
@@ -111,7 +100,7 @@ def test_quiet_mode_cursor_reveals_its_row(snap_compare: Any, seeded: Settings) 
     async def run(pilot: Any) -> None:
         await _settled(pilot)
         await pilot.press("down")  # onto the CSEA incident: its title shows, the others stay hidden
-        await pilot.pause(0.4)
+        await settle(pilot, lambda app: app.screen.selected_row() is not None and app.screen.selected_row().category == "csea")
 
     assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)
 
@@ -122,14 +111,7 @@ def test_step_away_dialog(snap_compare: Any, seeded: Settings) -> None:
 
         await _settled(pilot)
         await pilot.press("B")
-        deadline = time.monotonic() + 10
-        while not (
-            isinstance(pilot.app.screen, StepAwayDialog) and getattr(pilot.app.focused, "id", None) == "note"
-        ):
-            assert time.monotonic() < deadline, "no step-away dialog"
-            await pilot.pause(0.05)
-        for field in pilot.app.screen.query("Input"):  # the cursor shown, whatever the blink's phase
-            field.cursor_blink = False  # type: ignore[attr-defined]
-        await pilot.pause()
+        await settle(pilot, lambda app: isinstance(app.screen, StepAwayDialog) and app.screen.is_mounted
+                     and getattr(app.focused, "id", None) == "note")
 
     assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)

@@ -322,7 +322,7 @@ async def test_screen_filters_change_the_numbers(tmp_path: Path) -> None:
     from app.console import WarRoom
     from data import clock
     from screens.trends import TrendsScreen
-    from tests._console_helpers import settings_for, wait_for
+    from tests._console_helpers import settings_for, settle, wait_for
 
     settings = settings_for(tmp_path)
     write_lines(settings.journal, chain(journal_events()))
@@ -352,11 +352,10 @@ async def test_screen_filters_change_the_numbers(tmp_path: Path) -> None:
             # a snapshot with nothing new does not recompute
             computed = screen.computations
             screen.show(app.last_snapshot)
-            await pilot.pause(0.2)
+            await settle(pilot)  # (a read or a recompute would be a worker: waited for)
             assert screen.computations == computed
             await pilot.press("escape")
-            await pilot.pause(0.1)
-            assert not isinstance(app.screen, TrendsScreen)
+            await wait_for(pilot, lambda: not isinstance(app.screen, TrendsScreen), what="the trends closed")
     finally:
         clock.freeze(None)
 
@@ -373,6 +372,7 @@ async def test_screen_shows_hostile_handles_literally(tmp_path: Path) -> None:
         screen_text,
         seed,
         settings_for,
+        settle,
         wait_for,
     )
 
@@ -388,7 +388,7 @@ async def test_screen_shows_hostile_handles_literally(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents, what="sync")
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None)
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert_screen_clean(app, "the trends screen")
         text = screen_text(app)
         from data.text import clean

@@ -1,8 +1,8 @@
 """The pending-handoff banner: a handoff submitted and not yet acknowledged, with its age.
 
-Shown on every console of the region (and on consoles of no region, for every region)
-until the incoming commander's read-back is in the journal: responsibility moves only
-then."""
+Shown on every console of the region (and on consoles of no region, for every region),
+and on the incoming commander's console whatever its region, until their read-back is in
+the journal: responsibility moves only then."""
 
 from __future__ import annotations
 

@@ -20,6 +20,17 @@ STATE_MARKS = {
     "skipped": ("[-] skip", "dim"),
     "blocked": ("[!] block", "bold #e8833a"),
 }
+#: the keys of the rows that are not items (the headings, the response clocks) begin with
+#: this: longer than any item id (at most 32 characters, ``ItemId`` in data/models.py), so
+#: an item's id, whatever its text, never meets one of them
+NOT_ITEM = "\x00" * 33
+
+
+def row_key(name: str) -> str:
+    """The key of a row that is not an item: ``heading:clocks``, ``clock:ack``, ``team:legal``."""
+    return NOT_ITEM + name
+
+
 URGENCY = {"overdue": "bold white on #b01c2e", "at_risk": "bold #e8833a", "ok": "", "none": "dim", "met": "dim",
            "missed": "#e8833a"}  # fmt: skip
 
@@ -52,7 +63,8 @@ class ChecklistDetail(Static):
 
 
 class ChecklistPane(FixedTable):
-    """One row per item (keyed by item id), sorted by team, then due time. A
+    """One row per item (keyed by its id), sorted by team, then due time, under a heading per
+    team; the incident's response clocks above them (keys from :func:`row_key`). A
     :class:`ChecklistDetail` beside it (same parent) shows the row under the cursor whole."""
 
     DEFAULT_CSS = """
@@ -95,19 +107,19 @@ class ChecklistPane(FixedTable):
             self._shown.clear()
             if clocks:
                 self.add_row(
-                    Text(""), Text("RESPONSE CLOCKS", style="bold #7fa7c9"), Text(""), key="heading:clocks"
+                    Text(""), Text("RESPONSE CLOCKS", style="bold #7fa7c9"), Text(""), key=row_key("heading:clocks")
                 )
                 for c in clocks:
                     cell = self._clock_cell(c, now)
-                    self._shown[f"clock:{c.name}"] = cell.plain
+                    self._shown[row_key(f"clock:{c.name}")] = cell.plain
                     mark = "[x] done" if c.closed_at is not None else "[ ] clock"
                     self.add_row(Text(mark, style="dim"), Text(clean(c.label, 120), overflow="ellipsis"), cell,
-                                 key=f"clock:{c.name}")  # fmt: skip
+                                 key=row_key(f"clock:{c.name}"))  # fmt: skip
             previous_team = None
             for r in self.items:
                 if r.team != previous_team:  # a heading row per owning team
                     self.add_row(Text(""), Text(clean(r.team.replace("_", " ")).upper(), style="bold #7fa7c9"),
-                                 Text(""), key=f"team:{r.team}")  # fmt: skip
+                                 Text(""), key=row_key(f"team:{r.team}"))  # fmt: skip
                     previous_team = r.team
                 cells = self._cells(r, now)
                 self._shown[r.item] = cells[2].plain
@@ -180,7 +192,7 @@ class ChecklistPane(FixedTable):
         for c in self.clocks:
             if c.closed_at is None:
                 cell = self._clock_cell(c, now)
-                key = f"clock:{c.name}"
+                key = row_key(f"clock:{c.name}")
                 if self._shown.get(key) != cell.plain:
                     self._shown[key] = cell.plain
                     self.update_cell(key, "due", cell)
@@ -192,7 +204,9 @@ class ChecklistPane(FixedTable):
                     self.update_cell(r.item, "due", cell)
 
     def selected_item(self) -> str | None:
-        return self.cursor_key()
+        """The id of the item under the cursor (None: a heading or a response clock)."""
+        key = self.cursor_key()
+        return None if key is None or key.startswith(NOT_ITEM) else key
 
     def advance(self, item: str) -> None:
         """``item`` was just acted on (done, blocked, skipped): the cursor goes on to the

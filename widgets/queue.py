@@ -162,8 +162,10 @@ class IncidentQueue(FixedTable):
                     self.add_row(*self._visible(cells), key=r.id)
                     self._cells[r.id] = tuple(c.plain for c in cells)
             if [str(r.key.value) for r in self.ordered_rows] != wanted:
-                order = {key: n for n, key in enumerate(wanted)}
-                self.sort("id", key=lambda cell: order[cell.plain])
+                # by the row's own id cell (the object), never by its text: the id shown is
+                # masked where it reads like a phone number (data/mask.py)
+                order = {id(self.get_cell(key, "id")): n for n, key in enumerate(wanted)}
+                self.sort("id", key=lambda cell: order[id(cell)])
             self._rows = {r.id: r for r in rows}
             self._ticked_minute = None  # look at every row on the next tick
             if selected in self._rows:
