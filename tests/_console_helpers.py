@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
+from textual.worker import WorkerCancelled
 
 from data import clock
 from data.commands import append_to, build_events
@@ -119,6 +120,8 @@ async def settle(pilot: Any, ready: Callable[[Any], Any] | None = None, timeout:
                 await asyncio.wait_for(app.workers.wait_for_complete(busy), left)
             except TimeoutError:
                 raise AssertionError(f"timed out waiting for the workers {busy}") from None
+            except WorkerCancelled:  # an exclusive worker replaced by a newer one: look again
+                pass
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
         if not busy_workers(app) and not timers_pending(app):

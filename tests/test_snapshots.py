@@ -6,6 +6,7 @@ Review the SVGs under tests/__snapshots__ when they change; update them with
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
