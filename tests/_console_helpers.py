@@ -14,7 +14,6 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
-from textual.worker import WorkerCancelled
 
 from data import clock
 from data.commands import append_to, build_events
@@ -82,7 +81,7 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10
 
 
 #: the workers that run as long as the console does (never waited for)
-ENDLESS = ("sync", "watch", "simulator")
+ENDLESS = ("sync", "watch", "simulator", "chain-check")
 #: the screens' one-shot timers that change what is shown when they fire (the footer's
 #: keys after a selection, the paint held while an incident loads, the trends' refresh);
 #: each is set back to None when it fires
@@ -113,15 +112,12 @@ async def settle(pilot: Any, ready: Callable[[Any], Any] | None = None, timeout:
     for field in app.screen.query("Input, TextArea"):
         field.cursor_blink = False
     while True:
-        busy = busy_workers(app)
-        if busy:  # (an empty list would mean every worker, the endless sync loop included)
-            left = max(deadline - time.monotonic(), 0.1)
-            try:
-                await asyncio.wait_for(app.workers.wait_for_complete(busy), left)
-            except TimeoutError:
-                raise AssertionError(f"timed out waiting for the workers {busy}") from None
-            except WorkerCancelled:  # an exclusive worker replaced by a newer one: look again
-                pass
+        # (polled, not awaited: awaiting a worker with a deadline would cancel the worker
+        # itself when the deadline passes, hiding the very hang the deadline is there to show)
+        while busy_workers(app):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for the workers {busy_workers(app)}")
+            await pilot.pause(0.02)
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
         if not busy_workers(app) and not timers_pending(app):
