@@ -13,7 +13,7 @@ venv:
 	@if ! $(VENV)/bin/python -c 'import sys' >/dev/null 2>&1; then \
 	  rm -rf $(VENV); echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV) || exit 1; rm -f $(STAMP); fi
 	@if [ ! -f $(STAMP) ] || [ pyproject.toml -nt $(STAMP) ] || \
-	  ! $(VENV)/bin/python -c 'import app.cli, data.store, textual, pytest' >/dev/null 2>&1; then \
+	  ! $(VENV)/bin/python -c 'import app.cli, data.engine.store, textual, pytest' >/dev/null 2>&1; then \
 	  echo "installing warroom into $(VENV)"; \
 	  $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' || exit 1; \
 	  touch $(STAMP); fi
@@ -22,13 +22,16 @@ run: venv
 	$(VENV)/bin/warroom demo
 
 test: venv
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check app data screens widgets tests bench
+	$(VENV)/bin/ruff format --check app data screens widgets tests bench
 	$(VENV)/bin/python -m pytest
 
 bench: venv
 	$(VENV)/bin/python bench/ingest.py
 
 lint: venv
-	$(VENV)/bin/python -m pip install --quiet ruff mypy
+	$(VENV)/bin/python -m pip install --quiet mypy
 	$(VENV)/bin/ruff check app data screens widgets tests bench
 	$(VENV)/bin/mypy
 

@@ -1,169 +1,41 @@
-"""The ``warroom`` command line. Headless commands never import Textual (fast start); the
-console is imported only when it is opened."""
+"""The ``warroom`` command line: the core commands, and every sub-command module gathered on
+``main`` (app/cli_base.py). Headless commands never import Textual (fast start); the console
+is imported only when it is opened."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from app.cli_base import (  # the group, and what every command shares (re-exported)
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+    OUTPUT_HELP,
+    RAW_TEXT_HELP,
+    UNMASKED_HELP,
+    Failure,
+    _run,
+    audit_unmasked,
+    common,
+    main,
+    masked_json,
+    observer_given,
+    one_line,
+    raw_text_if,
+    refuse_observer,
+    stopped,
+    unmasked_if,
+    write_output,
+)
+
 T = TypeVar("T")
-
-EXIT_USAGE = 2  # a usage error, or a refusal: nothing was written, and trying again is no use
-#: whether the journal took a write is not known (docs/security.md, "What a write reports")
-EXIT_UNKNOWN = 3
-
-UNMASKED_HELP = (
-    "Leave the identifiers of users (e-mails, phones, IPs, @handles, account ids) unmasked; "
-    "writes an audit.unmasked_export event to the journal first (docs/privacy.md)."
-)
-RAW_TEXT_HELP = (
-    "Keep control characters (terminal escape sequences, bidi controls) as they are in CSV or "
-    "Markdown, instead of writing them as visible escapes such as \\x1b; JSON is exact either "
-    "way (docs/security.md)."
-)
-OUTPUT_HELP = "Write to a file, created readable by you only (0600), else to standard output."
-
-
-def raw_text_if(flag: bool, fmt: str) -> Any:
-    """``data.text.raw_controls()`` for ``--raw-text`` on CSV or Markdown, else a no-op; a
-    usage error on JSON (always exact, with its controls escaped)."""
-    import contextlib
-
-    from data.text import raw_controls
-
-    if flag and fmt == "json":
-        raise Failure(
-            "--raw-text is for CSV and Markdown: JSON is exact as it is (controls as \\u escapes)", EXIT_USAGE
-        )
-    return raw_controls() if flag else contextlib.nullcontext()
-
-
-class Failure(click.ClickException):
-    """A user-facing error: one line on stderr, a non-zero exit, no traceback."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = code
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"warroom: {one_line(self.format_message())}", err=True)
-
-
-def one_line(message: str) -> str:
-    return " ".join(message.split())
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    from data.config import ConfigError
-    from data.journal import JournalError, WriteUnknown
-    from data.store import StoreError
-
-    try:
-        return asyncio.run(coro)
-    except WriteUnknown as exc:
-        raise Failure(str(exc), EXIT_UNKNOWN) from None
-    except (JournalError, StoreError, ConfigError) as exc:
-        raise Failure(str(exc)) from None
-    except KeyboardInterrupt:
-        raise Failure("interrupted", 130) from None
-
-
-def common(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--journal, --db and --actor on every command (they may also come before it)."""
-
-    @click.option("--journal", "journal", metavar="PATH", help="The journal file (else WARROOM_JOURNAL).")
-    @click.option("--db", "db", metavar="PATH", help="This console's store (else WARROOM_DB).")
-    @click.option(
-        "--actor", "actor", metavar="HANDLE", help="Who is acting (else WARROOM_ACTOR, else your login)."
-    )
-    @click.pass_context
-    @functools.wraps(f)
-    def wrapper(ctx: click.Context, journal: str | None, db: str | None, actor: str | None, **kw: Any) -> Any:
-        parent = ctx.find_root().params
-        from data.config import ConfigError, resolve
-
-        observer = kw.pop("observer", None)
-        try:
-            settings = resolve(
-                journal or parent.get("journal"), db or parent.get("db"), actor or parent.get("actor"),
-                observer if observer is not None else parent.get("observer"),
-            )
-        except ConfigError as exc:
-            raise Failure(str(exc), EXIT_USAGE) from None
-        os.umask(0o077)  # everything this tool creates is readable by its owner only
-        return ctx.invoke(f, settings, **kw)
-
-    return wrapper
-
-
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--journal", metavar="PATH", help="The journal file (else WARROOM_JOURNAL).")
-@click.option("--db", metavar="PATH", help="This console's store (else WARROOM_DB).")
-@click.option("--actor", metavar="HANDLE", help="Who is acting (else WARROOM_ACTOR, else your login).")
-@click.option(
-    "--observer/--no-observer",
-    default=None,
-    help="A read-only console: every action and every command that writes is refused (else WARROOM_OBSERVER).",
-)
-@click.version_option(package_name="warroom")
-@click.pass_context
-def main(
-    ctx: click.Context, journal: str | None, db: str | None, actor: str | None, observer: bool | None
-) -> None:
-    """warroom: the Trust & Safety war-room console.
-
-    With no command, opens the console on the journal. The commands below work headless,
-    for scripts, bots and tests.
-    """
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(console)
-
-
-def stopped(code: int) -> None:
-    """The console has quit: a crash is a non-zero exit status (``make run`` fails), with
-    one line under the traceback Textual printed."""
-    if code:
-        raise Failure(
-            "the console stopped on an unexpected error (its traceback is printed above); what was "
-            "written to the journal is kept",
-            code,
-        )
-
-
-def refuse_observer(settings: Any, command: str) -> None:
-    """A command that writes to the journal, on an observer console: one line, nothing written.
-    ``settings`` is the command's Settings, or whether it is an observer (:func:`observer_given`)."""
-    if settings is True or getattr(settings, "observer", False) is True:
-        raise Failure(
-            f"{command} writes to the journal and this is an observer console (read-only: --observer or "
-            "WARROOM_OBSERVER=1); nothing was written",
-            EXIT_USAGE,
-        )
-
-
-def observer_given(ctx: click.Context, flag: bool | None = None) -> bool:
-    """Whether a command without Settings runs as an observer: ``flag`` (its own
-    --observer/--no-observer), else the one given before the command, else
-    ``WARROOM_OBSERVER``, which fails closed (data.config.observer_env)."""
-    if flag is None:
-        flag = ctx.find_root().params.get("observer")
-    if flag is not None:
-        return flag
-    from data.config import ConfigError, observer_env
-
-    try:
-        return observer_env()
-    except ConfigError as exc:
-        raise Failure(str(exc), EXIT_USAGE) from None
 
 
 @main.command()
@@ -197,8 +69,8 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
     retry with them).
     """
     from data.commands import AppendRefused, append_events, build_events
-    from data.journal import WriteUnknown
-    from data.models import JsonError, parse_json
+    from data.engine.journal import WriteUnknown
+    from data.engine.models import JsonError, parse_json
 
     refuse_observer(settings, "append")
     if etype is None and (incident is not None or data is not None):
@@ -272,7 +144,7 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
 
 async def _append_or_unknown(coro: Coroutine[Any, Any, T]) -> T | Any:
     """The append's result, or the WriteUnknown it raised (its ids are printed)."""
-    from data.journal import WriteUnknown
+    from data.engine.journal import WriteUnknown
 
     try:
         return await coro
@@ -285,10 +157,10 @@ def _with_openers(
 ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
     """Whoever opens a restricted incident takes part in it: an ``incident.participant_added``
     of its opener right after each restricted opening that does not add them already, in
-    the same batch (data/access.py). Returns the events, their names, and what was added."""
-    from data.access import opener_participants
+    the same batch (data/engine/access.py). Returns the events, their names, and what was added."""
     from data.commands import build_events
-    from data.text import clean
+    from data.engine.access import opener_participants
+    from data.privacy.text import clean
 
     added = opener_participants(events)
     if not added:
@@ -362,8 +234,8 @@ def rebuild(settings: Any, as_json: bool) -> None:
 @common
 def verify(settings: Any) -> None:
     """Walk the journal's hash chain; exit 1 at a break."""
-    from data.chain import verify as walk
-    from data.journal import JournalError
+    from data.engine.chain import verify as walk
+    from data.engine.journal import JournalError
 
     journal = settings.open_journal()
     try:
@@ -415,11 +287,11 @@ def status(settings: Any, as_json: bool, digest: bool) -> None:
 @common
 def clocks(settings: Any, as_json: bool) -> None:
     """Open clocks across the active incidents, soonest first (after a sync)."""
-    from data.clocks import PolicyError, load_policy
     from data.commands import open_clocks
-    from data.config import config_file
-    from data.text import clean
-    from data.views import span_text
+    from data.engine.config import config_file
+    from data.incidents.views import span_text
+    from data.privacy.text import clean
+    from data.procedures.clocks import PolicyError, load_policy
 
     try:
         policy = load_policy(config_file())
@@ -427,7 +299,7 @@ def clocks(settings: Any, as_json: bool) -> None:
         raise Failure(str(exc)) from None
     items = _run(open_clocks(settings, policy))
     if as_json:
-        from data.text import json_safe_dumps
+        from data.privacy.text import json_safe_dumps
 
         write_output(json_safe_dumps(items) + "\n", None)
         return
@@ -470,10 +342,10 @@ def handoff(
 ) -> None:
     """The shift-handoff report (after a sync): who hands over to whom, what is due in the
     next shift, each active incident, the watch list, journal health and team load."""
-    from data.clocks import PolicyError, load_policy
-    from data.config import config_file
-    from data.handoff import HandoffError, handoff_for, to_json, to_markdown
-    from data.text import json_safe_dumps
+    from data.engine.config import config_file
+    from data.handoff.report import HandoffError, handoff_for, to_json, to_markdown
+    from data.privacy.text import json_safe_dumps
+    from data.procedures.clocks import PolicyError, load_policy
 
     raw = raw_text_if(raw_text, fmt)
 
@@ -521,7 +393,7 @@ def export(
     written as visible escapes such as \\x1b unless --raw-text; JSON exact, controls as
     \\u escapes)."""
     from data.commands import export_rows
-    from data.export import render
+    from data.incidents.export import render
 
     raw = raw_text_if(raw_text, fmt)
     fields, items = _run(export_rows(settings, kind, incident))
@@ -530,56 +402,6 @@ def export(
     with raw:
         text = render(fields, items, fmt, bom=bool(output) if bom is None else bom, masked=not unmasked)
     write_output(text, output, f"{len(items)} {kind} rows")
-
-
-def audit_unmasked(settings: Any, kind: str, fmt: str, incident: str | None = None, region: str | None = None) -> None:
-    """Write the audit event of an ``--unmasked`` output before the output; if it cannot be
-    written, nothing is output (a Failure)."""
-    from data.commands import AppendRefused, audit_unmasked_export
-    from data.journal import JournalError
-    from data.store import StoreError
-
-    refuse_observer(settings, "--unmasked (it writes an audit event)")
-    try:
-        _run(audit_unmasked_export(settings, kind, fmt, incident, region))
-    except AppendRefused as exc:
-        raise Failure("--unmasked: the audit event was refused, nothing was output: " + "; ".join(exc.problems)) from None
-    except (JournalError, StoreError, OSError) as exc:
-        raise Failure(f"--unmasked: the audit event could not be written, nothing was output: {exc}") from None
-
-
-def unmasked_if(flag: bool) -> Any:
-    """``data.text.unmasked()`` when ``flag`` (after :func:`audit_unmasked`), else a no-op."""
-    import contextlib
-
-    from data.text import unmasked
-
-    return unmasked() if flag else contextlib.nullcontext()
-
-
-def masked_json(value: Any) -> Any:
-    """A JSON report's string values masked, unless inside ``unmasked_if(True)``."""
-    from data.mask import mask_value
-    from data.text import masking
-
-    return mask_value(value) if masking() else value
-
-
-def write_output(text: str, output: str | None, what: str = "") -> None:
-    """``text`` to the file ``output`` (mode 0600 even when it replaces an existing file:
-    data.outfile; saying so on stderr), else to stdout, as UTF-8 whatever the locale. Every
-    command that writes an export or a report (``-o``) writes it here."""
-    if output:
-        from data.outfile import write_private
-
-        try:
-            write_private(output, text.encode("utf-8"))
-        except OSError as exc:
-            raise Failure(f"cannot write {output}: {exc.strerror or exc}") from None
-        click.echo(f"wrote {what} to {output}", err=True)
-    else:
-        sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale
-        sys.stdout.flush()
 
 
 # --- demo ------------------------------------------------------------------------------
@@ -607,9 +429,12 @@ def write_output(text: str, output: str | None, what: str = "") -> None:
     help="Watch the demo read-only (its simulated colleagues still write; else WARROOM_OBSERVER).",
 )
 @click.pass_context
-def demo(ctx: click.Context, folder: str | None, reset: bool, actor: str | None, observer: bool | None) -> None:
+def demo(
+    ctx: click.Context, folder: str | None, reset: bool, actor: str | None, observer: bool | None
+) -> None:
     """Open the console on a demo war room with live activity."""
-    from data.config import ConfigError, Settings, check_actor
+    from data.config import Settings, check_actor
+    from data.engine.config import ConfigError
 
     actor = actor or ctx.find_root().params.get("actor") or os.environ.get("WARROOM_ACTOR") or "demo-ic"
     try:

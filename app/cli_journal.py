@@ -12,15 +12,15 @@ import sys
 
 import click
 
-from app.cli import EXIT_USAGE, Failure, main, observer_given, refuse_observer
+from app.cli_base import EXIT_USAGE, Failure, main, observer_given, refuse_observer
 
 
 def _pg(url: str):  # type: ignore[no-untyped-def]
-    from data.config import is_url
+    from data.engine.config import is_url
 
     if not is_url(url):
         raise Failure(f"journal init needs a postgresql:// URL, not {url!r}", EXIT_USAGE)
-    from data.pg_journal import PgJournal
+    from data.engine.pg_journal import PgJournal
 
     return PgJournal(url)
 
@@ -38,8 +38,8 @@ def init(ctx: click.Context, url: str, no_roles: bool) -> None:
     """Create the journal's tables in the database at URL (postgresql://…), and the roles
     warroom_reader (SELECT: observers) and warroom_writer (SELECT and INSERT). Safe to run
     again: what exists is left as it is."""
-    from data.journal import JournalError
-    from data.pg_journal import roles_sql
+    from data.engine.journal import JournalError
+    from data.engine.pg_journal import roles_sql
 
     refuse_observer(observer_given(ctx), "journal init")
     journal = _pg(url)
@@ -75,8 +75,8 @@ def init(ctx: click.Context, url: str, no_roles: bool) -> None:
 def copy(ctx: click.Context, src: str, dst: str) -> None:
     """Copy the journal SRC into the empty journal DST, byte-exact and in order (each a file
     path or a postgresql:// URL), then verify the chain on both sides."""
-    from data.journal import JournalError
-    from data.journal_copy import copy_journal
+    from data.engine.copy import copy_journal
+    from data.engine.journal import JournalError
 
     refuse_observer(observer_given(ctx), "journal copy")
     try:
@@ -86,12 +86,17 @@ def copy(ctx: click.Context, src: str, dst: str) -> None:
     click.echo(f"copied {report.lines} lines from {report.source} to {report.dest}")
     if report.fragment:
         click.echo(f"not copied: {report.fragment} bytes of an unfinished last line of the source")
-    for side, chain, where in (("source", report.source_chain, report.source), ("copy", report.dest_chain, report.dest)):
+    for side, chain, where in (
+        ("source", report.source_chain, report.source),
+        ("copy", report.dest_chain, report.dest),
+    ):
         if chain.intact:
             click.echo(f"{side}: intact: {chain.lines} lines ({where})")
         else:
             line, reason = chain.breaks[0]
-            click.echo(f"{side}: broken at line {line}: {reason} ({len(chain.breaks)} breaks in all; {where})")
+            click.echo(
+                f"{side}: broken at line {line}: {reason} ({len(chain.breaks)} breaks in all; {where})"
+            )
     if report.dest_chain.lines != report.lines or report.source_chain.breaks != report.dest_chain.breaks:
         raise Failure("the copy does not match its source")
     if not report.source_chain.intact:

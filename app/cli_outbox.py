@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from app.cli import Failure, _run, common, main
+from app.cli_base import Failure, _run, common, main
 
 
 @main.group()
@@ -23,8 +23,8 @@ def _when(t: float | None) -> str | None:
 
 
 async def _entries(settings: Any) -> list[Any]:
-    from data import outbox as ob
-    from data.store import Store
+    from data.engine import outbox as ob
+    from data.engine.store import Store
 
     async with await Store.open(settings.db) as store:
         return await ob.entries(store)
@@ -35,7 +35,7 @@ async def _entries(settings: Any) -> list[Any]:
 @common
 def list_(settings: Any, as_json: bool) -> None:
     """Every entry, oldest first: waiting, or refused with the reason."""
-    from data.text import clean
+    from data.privacy.text import clean
 
     found = _run(_entries(settings))
     if as_json:
@@ -56,12 +56,14 @@ def list_(settings: Any, as_json: bool) -> None:
 
 @outbox.command("drop")
 @click.argument("seq", type=int)
-@click.option("--waiting", is_flag=True, help="Also drop an entry that is still waiting (it will never be sent).")
+@click.option(
+    "--waiting", is_flag=True, help="Also drop an entry that is still waiting (it will never be sent)."
+)
 @common
 def drop(settings: Any, seq: int, waiting: bool) -> None:
     """Throw away entry SEQ (by default only a refused one)."""
-    from data import outbox as ob
-    from data.store import Store
+    from data.engine import outbox as ob
+    from data.engine.store import Store
 
     async def run() -> str:
         async with await Store.open(settings.db) as store:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from app.cli import (
+from app.cli_base import (
     EXIT_USAGE,
     OUTPUT_HELP,
     RAW_TEXT_HELP,
@@ -44,9 +44,9 @@ def postmortem(
 ) -> None:
     """The post-mortem of INCIDENT as a Markdown document (sections, action items, the
     meeting clock, lifecycle metrics, the timeline with its pinned entries)."""
-    from data.config import config_file
-    from data.postmortem import PmPolicyError, load_pm_policy, postmortem_for, to_markdown
-    from data.text import clean
+    from data.engine.config import config_file
+    from data.postmortem.report import PmPolicyError, load_pm_policy, postmortem_for, to_markdown
+    from data.privacy.text import clean
 
     try:
         policy = load_pm_policy(config_file())

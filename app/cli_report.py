@@ -1,6 +1,6 @@
 """``warroom report``: reports computed from the store, for scripts and spreadsheets.
 
-``warroom report trends`` exports the numbers of the trends screen (data/trends.py; every
+``warroom report trends`` exports the numbers of the trends screen (data/trends/report.py; every
 number is defined in docs/trends.md) as JSON or CSV. Headless: imports no Textual.
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli import (
+from app.cli_base import (
     EXIT_USAGE,
     OUTPUT_HELP,
     RAW_TEXT_HELP,
@@ -26,7 +26,7 @@ from app.cli import (
 
 if TYPE_CHECKING:
     from data.config import Settings
-    from data.trends import Trends
+    from data.trends.report import Trends
 
 REGIONS = ("US", "UK", "AU", "EU", "global")
 
@@ -34,7 +34,7 @@ REGIONS = ("US", "UK", "AU", "EU", "global")
 def parse_when(value: str, option: str, *, end_of_day: bool = False) -> datetime:
     """``YYYY-MM-DD`` (midnight UTC at its start; with ``end_of_day``, the next midnight, so
     the day is included) or an RFC 3339 time; a Failure naming the option otherwise."""
-    from data.models import parse_rfc3339
+    from data.engine.models import parse_rfc3339
 
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         try:
@@ -56,9 +56,9 @@ def parse_when(value: str, option: str, *, end_of_day: bool = False) -> datetime
 
 async def _trends(settings: Settings, since: datetime | None, until: datetime | None, region: str | None,
                   policy: Any) -> Trends:  # fmt: skip
-    from data import clock
-    from data.store import Store
-    from data.trends import compute, load_input, period_problem, period_start
+    from data.engine import clock
+    from data.engine.store import Store
+    from data.trends.report import compute, load_input, period_problem, period_start
 
     async with await Store.open(settings.db) as store:
         await store.sync(settings.open_journal())
@@ -82,14 +82,33 @@ def report() -> None:
 
 
 @report.command()
-@click.option("--since", metavar="DATE", help="From this date (YYYY-MM-DD, UTC) or RFC 3339 time (default: the first incident's week, at most 260 weeks back).")
-@click.option("--until", metavar="DATE", help="Up to the end of this date (YYYY-MM-DD, UTC) or this RFC 3339 time (default: now).")
-@click.option("--region", type=click.Choice(REGIONS), help="Only incidents touching this region, and its rotations.")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
-              help="Output format.")
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="From this date (YYYY-MM-DD, UTC) or RFC 3339 time (default: the first incident's week, at most 260 weeks back).",
+)
+@click.option(
+    "--until",
+    metavar="DATE",
+    help="Up to the end of this date (YYYY-MM-DD, UTC) or this RFC 3339 time (default: now).",
+)
+@click.option(
+    "--region", type=click.Choice(REGIONS), help="Only incidents touching this region, and its rotations."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help=OUTPUT_HELP)
-@click.option("--bom/--no-bom", default=None,
-              help="Start CSV with a UTF-8 byte-order mark, which Excel needs (default: to a file yes, to standard output no).")
+@click.option(
+    "--bom/--no-bom",
+    default=None,
+    help="Start CSV with a UTF-8 byte-order mark, which Excel needs (default: to a file yes, to standard output no).",
+)
 @click.option("--raw-text", is_flag=True, help=RAW_TEXT_HELP)
 @common
 def trends(settings: Settings, since: str | None, until: str | None, region: str | None, fmt: str,
@@ -97,12 +116,12 @@ def trends(settings: Settings, since: str | None, until: str | None, region: str
     """Incidents opened per week by category, severity mix, time to acknowledge and to
     resolve (median, 90th percentile), clocks met and missed, on-call load per person.
     Weeks are ISO weeks in UTC; docs/trends.md defines every number."""
-    from app.cli import masked_json
-    from data.clocks import PolicyError, load_policy
-    from data.config import config_file
-    from data.export import render
-    from data.text import json_safe_dumps
-    from data.trends import FIELDS, rows, to_json
+    from app.cli_base import masked_json
+    from data.engine.config import config_file
+    from data.incidents.export import render
+    from data.privacy.text import json_safe_dumps
+    from data.procedures.clocks import PolicyError, load_policy
+    from data.trends.report import FIELDS, rows, to_json
 
     raw = raw_text_if(raw_text, fmt)
     start = parse_when(since, "--since") if since else None

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli import EXIT_USAGE, Failure, _run, common, main, write_output
-from data.roster_import import (
+from app.cli_base import EXIT_USAGE, Failure, _run, common, main, write_output
+from data.roster.calendar import (
     Item,
     Plan,
     RosterFileError,
@@ -33,14 +33,14 @@ from data.roster_import import (
 
 if TYPE_CHECKING:
     from data.config import Settings
-    from data.roster import Cover
+    from data.roster.rotation import Cover
 
 
 # --- the roster as the store has it -------------------------------------------------------
 
 
 async def _load(settings: Settings) -> RosterState:
-    from data.store import Store
+    from data.engine.store import Store
 
     async with await Store.open(settings.db) as store:
         await store.sync(settings.open_journal())
@@ -51,14 +51,14 @@ async def _load(settings: Settings) -> RosterState:
 
 
 def _now() -> datetime:
-    from data import clock
+    from data.engine import clock
 
     return clock.now().astimezone(UTC)
 
 
 def parse_at(value: str, option: str) -> datetime:
     """An RFC 3339 time (UTC-aware), or a Failure naming the option."""
-    from data.models import parse_rfc3339
+    from data.engine.models import parse_rfc3339
 
     try:
         return parse_rfc3339(value).astimezone(UTC)
@@ -103,7 +103,7 @@ def _length(d: timedelta) -> str:
 
 
 def _in(t: datetime, at: datetime) -> str:
-    from data.views import span_text
+    from data.incidents.views import span_text
 
     secs = int((t - at).total_seconds())
     return f"in {span_text(secs)}" if secs >= 0 else f"{span_text(-secs)} ago"
@@ -129,7 +129,7 @@ def roster() -> None:
 
 def on_call_now(state: RosterState, at: datetime) -> list[dict[str, Any]]:
     """One object per rotation: who is on call at ``at`` and what changes next."""
-    from data.roster import on_call, segments, zone
+    from data.roster.rotation import on_call, segments, zone
 
     out = []
     for rot in state.rotations:
@@ -180,8 +180,8 @@ def now(settings: Settings, at: str | None, as_json: bool) -> None:
     (what puts them on call: the rotation's shift or the override; null in a gap), since
     and until (how long the same person holds it, across shifts; null beyond 15 days),
     next_person (null: a gap follows) and next_at; times in UTC."""
-    from data.roster import zone
-    from data.text import clean, json_safe_dumps
+    from data.privacy.text import clean, json_safe_dumps
+    from data.roster.rotation import zone
 
     when = parse_at(at, "--at") if at is not None else _now()
     state = _run(_load(settings))
@@ -202,7 +202,9 @@ def now(settings: Settings, at: str | None, as_json: bool) -> None:
         else:
             who = clean(r["person"], 24) + (" *" if r["override"] else "")
             if r["override"]:
-                reason = f": {clean(r['override_reason'], 60, controls='escape')}" if r["override_reason"] else ""
+                reason = (
+                    f": {clean(r['override_reason'], 60, controls='escape')}" if r["override_reason"] else ""
+                )
                 marks.append(
                     f"* {clean(r['person'], 24)} is on {clean(r['rotation'], 24)} by an override{reason}"
                 )
@@ -252,9 +254,9 @@ def gaps(settings: Settings, start: str | None, days: int, as_json: bool) -> Non
 
     With --json: {"from", "to", "follow_the_sun": {"rotations", "gaps"}, "regions": [{"region",
     "rotations", "gaps"}]}, each gap {"start", "end", "minutes"} in UTC."""
-    from data.roster import ALL, gaps_by_region, zone
-    from data.roster import gaps as find_gaps
-    from data.text import clean, json_safe_dumps
+    from data.privacy.text import clean, json_safe_dumps
+    from data.roster.rotation import ALL, gaps_by_region, zone
+    from data.roster.rotation import gaps as find_gaps
 
     begin = parse_from(start)
     end = begin + timedelta(days=days)
@@ -328,10 +330,10 @@ async def _append(
     Calendar events that match nobody in the roster are listed and refuse the import,
     unless ``skip_unmatched`` (then the others are written)."""
     from data.commands import AppendRefused, append_to
-    from data.store import Store
+    from data.engine.store import Store
 
     if not dry_run:
-        from app.cli import refuse_observer
+        from app.cli_base import refuse_observer
 
         refuse_observer(settings, "roster import")
     journal = settings.open_journal()
@@ -370,7 +372,7 @@ async def _append(
 def _who(text: str) -> str:
     """A responder's handle, name or work e-mail as the roster and its files give them:
     shown unmasked (they are not user identifiers, and an import must be checkable)."""
-    from data.text import clean
+    from data.privacy.text import clean
 
     return clean(text, 400, reveal=True)
 
@@ -384,7 +386,7 @@ def _list_unmatched(plan: Plan, err: bool = False) -> None:
 
 
 def _report(plan: Plan, path: Path, dry_run: bool, what: str) -> None:
-    from data.text import clean
+    from data.privacy.text import clean
 
     new = [i for i in plan.items if not i.unchanged]
     for note in plan.notes if new else ():
@@ -426,8 +428,8 @@ def _report(plan: Plan, path: Path, dry_run: bool, what: str) -> None:
 
 def _describe(event: dict[str, Any]) -> str:
     """One planned event, terminal-safe: the responders' handles, names and e-mails as
-    they are (:func:`_who`), the rest masked like any text (data.text.clean)."""
-    from data.text import clean
+    they are (:func:`_who`), the rest masked like any text (data.privacy.text.clean)."""
+    from data.privacy.text import clean
 
     d, t = event["data"], event["type"]
     if t == "roster.person":
@@ -442,7 +444,7 @@ def _describe(event: dict[str, Any]) -> str:
         ) + ", ".join(_who(m) for m in d["members"]) + clean(
             f"  turns of {turn} day{'s' if turn != 1 else ''} from {d['anchor']}", 100
         )  # fmt: skip
-    from data.models import parse_rfc3339
+    from data.engine.models import parse_rfc3339
 
     start = parse_rfc3339(d["start"]).astimezone(UTC)
     end = parse_rfc3339(d["end"]).astimezone(UTC)
@@ -532,7 +534,7 @@ def import_(
         window = f"no shifts between {rfc3339(begin)} and {rfc3339(end)}"
 
         def plan_for(state: RosterState) -> Plan:
-            from data.roster import zone
+            from data.roster.rotation import zone
 
             rot = state.rotation(rotation)
             if rot is None:

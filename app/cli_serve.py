@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from app.cli import EXIT_USAGE, Failure, common, main
+from app.cli_base import EXIT_USAGE, Failure, common, main
 
 
 @main.command()

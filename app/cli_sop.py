@@ -13,20 +13,20 @@ from typing import Any
 
 import click
 
-from app.cli import EXIT_USAGE, Failure, main
+from app.cli_base import EXIT_USAGE, Failure, main
 
 _DIR_HELP = "Folder of your own template files (else WARROOM_SOP_DIR, else the user config folder)."
 
 
 def _load(user_dir: Path | None) -> Any:
-    from data.sop import load_templates
+    from data.procedures.sop import load_templates
 
     return load_templates(user_dir)
 
 
 def _report(found: Any) -> None:
     """Every refused file's errors on stderr, one line each; exit 1 if there were any."""
-    from data.text import clean
+    from data.privacy.text import clean
 
     for error in found.errors:
         click.echo(f"warroom: {clean(str(error))}", err=True)
@@ -52,8 +52,8 @@ def sop() -> None:
 @click.option("--dir", "user_dir", type=click.Path(file_okay=False, path_type=Path), help=_DIR_HELP)
 def list_templates(as_json: bool, user_dir: Path | None) -> None:
     """Each category's template in force: version, title, items, source files."""
-    from data.sop import default_user_dir
-    from data.text import clean
+    from data.privacy.text import clean
+    from data.procedures.sop import default_user_dir
 
     found = _load(user_dir)
     if as_json:
@@ -88,8 +88,8 @@ def list_templates(as_json: bool, user_dir: Path | None) -> None:
 @click.option("--dir", "user_dir", type=click.Path(file_okay=False, path_type=Path), help=_DIR_HELP)
 def show(category: str, as_json: bool, user_dir: Path | None) -> None:
     """The items of CATEGORY's template, in order: id, team, due, condition, basis, text."""
-    from data.models import CATEGORIES
-    from data.text import clean
+    from data.engine.models import CATEGORIES
+    from data.privacy.text import clean
 
     if category not in CATEGORIES:
         raise Failure(

@@ -24,24 +24,26 @@ from textual.signal import Signal
 from textual.timer import Timer
 
 from app.wellbeing import WellbeingConsole
-from data import clock, outbox
-from data.chain import EditWatch, Pacer, lower_priority
-from data.clocks import Policy, PolicyError, Watch, load_policy, next_turn
 from data.commands import AppendRefused, append_to, build_events
-from data.config import Settings, config_file
-from data.journal import FileJournal, JournalError, JournalUnavailable
-from data.store import Store, StoreError
-from data.text import clean
-from data.views import Snapshot, SyncState, load_snapshot
+from data.config import Settings
+from data.engine import clock, outbox
+from data.engine.chain import EditWatch, Pacer, lower_priority
+from data.engine.config import config_file
+from data.engine.journal import FileJournal, JournalError, JournalUnavailable
+from data.engine.store import Store, StoreError
+from data.incidents.views import Snapshot, SyncState, load_snapshot
+from data.privacy.text import clean
+from data.procedures.clocks import Policy, PolicyError, Watch, load_policy, next_turn
 from screens.live import live
 from screens.main import MainScreen
+from widgets.status import StatusBar
 
 #: a catch-up longer than this shows its progress in the status bar
 PROGRESS_BYTES = 2 << 20
 #: the longest the clocks go unchecked (seconds): they are checked when the next one turns
 CLOCK_CHECK_MAX = 300.0
 #: how often (seconds) a console re-reads, in the background at low priority, the lines its
-#: store has read, to notice one changed in place (data.chain.EditWatch; docs/security.md)
+#: store has read, to notice one changed in place (data.engine.chain.EditWatch; docs/security.md)
 CHAIN_CHECK_EVERY = 180.0
 
 
@@ -92,7 +94,7 @@ class WarRoom(WellbeingConsole, App[None]):
         self._chain_stop = threading.Event()
         self._chain_told: set[str] = set()
         self._rebuild_why: str | None = None  # the next sync rebuilds, and why
-        # the outbox (data/outbox.py): (waiting, refused), kept in step with the table;
+        # the outbox (data/engine/outbox.py): (waiting, refused), kept in step with the table;
         # the lock keeps its sending and act()'s appends in order
         self.outbox_counts: tuple[int, int] = (0, 0)
         self._outbox_lock = asyncio.Lock()
@@ -101,10 +103,10 @@ class WarRoom(WellbeingConsole, App[None]):
         self._clock_timer: Timer | None = None
         self._watch_started = False
         self._clock_news: list[tuple[Any, str]] = []  # clock turns to announce (held over a dialog)
-        self.templates: dict[str, Any] = {}  # category -> data.sop.Template
+        self.templates: dict[str, Any] = {}  # category -> data.procedures.sop.Template
         self.screenshots: list[Path] = []  # the screenshots this console saved
         # the shift handoffs being written, by region (kept while the handoff screen is closed)
-        self.handoff_drafts: dict[str | None, Any] = {}  # region -> data.handoff.Draft
+        self.handoff_drafts: dict[str | None, Any] = {}  # region -> data.handoff.report.Draft
         self.handoff_people: dict[str | None, tuple[str | None, str | None]] = {}
         self._setup_problems: list[str] = []
         self._templates_loaded = False
@@ -118,7 +120,8 @@ class WarRoom(WellbeingConsole, App[None]):
             self.policy = load_policy(config_file())
         except PolicyError as exc:
             self._setup_problems.append(f"Settings ignored: {exc}")
-        from data.config import journal_group_access, permission_warnings
+        from data.config import permission_warnings
+        from data.engine.config import journal_group_access
 
         s = self.settings
         self._setup_warnings = permission_warnings(s.journal, s.db, group_ok=journal_group_access())
@@ -128,7 +131,7 @@ class WarRoom(WellbeingConsole, App[None]):
         (or when first needed); a file that cannot be loaded is reported and left out."""
         if self._templates_loaded:
             return
-        from data.sop import load_templates
+        from data.procedures.sop import load_templates
 
         self._templates_loaded = True
         loaded = load_templates()
@@ -143,7 +146,9 @@ class WarRoom(WellbeingConsole, App[None]):
         self.screen_change_signal.subscribe(self, self.show_clock_news)  # a dialog closed
         self.push_screen(MainScreen(self.settings.actor))
         for warning in self._setup_warnings:
-            self.notify(clean(warning, 400), title="File permissions", severity="warning", timeout=30, markup=False)
+            self.notify(
+                clean(warning, 400), title="File permissions", severity="warning", timeout=30, markup=False
+            )
         for problem in self._setup_problems:
             self.notify(clean(problem, 400), severity="error", timeout=20, markup=False)
         try:
@@ -229,7 +234,7 @@ class WarRoom(WellbeingConsole, App[None]):
     async def check_chain(self) -> str | None:
         """Re-read the lines the store has read, in a thread of its own at the lowest
         priority and paced to a quarter of a core, and tell when one was changed in place
-        (the same size, the same file: data.chain.EditWatch). Then the projection is
+        (the same size, the same file: data.engine.chain.EditWatch). Then the projection is
         rebuilt from the first line, as the spec says for a rewritten last line, and the
         chain break shows as every break does (status bar, ``!``). Returns the finding."""
         journal = self.journal
@@ -255,7 +260,9 @@ class WarRoom(WellbeingConsole, App[None]):
             lower_priority()
             result, error = None, None
             try:
-                result = self._edit_watch.scan(journal, before.line, known, basis, Pacer(stop=self._chain_stop))
+                result = self._edit_watch.scan(
+                    journal, before.line, known, basis, Pacer(stop=self._chain_stop)
+                )
             except BaseException as exc:  # handed to the awaiting task, never lost
                 error = exc
             with suppress(RuntimeError):  # the app (its loop) is gone: nobody waits
@@ -276,6 +283,12 @@ class WarRoom(WellbeingConsole, App[None]):
         self._rebuild_why = f"the journal was changed in place: {why}"
         self._wake.set()
         return why
+
+    def on_status_bar_warnings_wanted(self, message: StatusBar.WarningsWanted) -> None:
+        from screens.warnings import WarningsScreen
+
+        if not isinstance(self.screen, WarningsScreen):
+            self.push_screen(WarningsScreen())
 
     def mark_stale(self, error: str) -> None:
         """The picture on screen is stale (the last good snapshot kept), and why."""
@@ -401,7 +414,9 @@ class WarRoom(WellbeingConsole, App[None]):
         if not news:
             return
         title, message, overdue = clock_toast(list(news.values()), rows, self.settings.actor)
-        self.notify(message, title=title, severity="error" if overdue else "warning", timeout=12, markup=False)
+        self.notify(
+            message, title=title, severity="error" if overdue else "warning", timeout=12, markup=False
+        )
 
     def show_state(self, state: SyncState) -> None:
         for screen in self.screen_stack:
@@ -420,7 +435,7 @@ class WarRoom(WellbeingConsole, App[None]):
 
         When the journal cannot be reached (:class:`JournalUnavailable`), the events, built
         and validated (their ids and ``ts`` fixed, the SOP items computed), go to the
-        outbox and a :class:`data.outbox.Queued` is returned: the user is told, and the
+        outbox and a :class:`data.engine.outbox.Queued` is returned: the user is told, and the
         sync loop sends them when the journal is back. Actions queued earlier are sent
         first, so the journal receives everything in the order it was typed."""
         if self.settings.observer:
@@ -538,7 +553,7 @@ class WarRoom(WellbeingConsole, App[None]):
     async def _procedures(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The SOP checklist items these events call for (an incident opened, or its
         category, severity or regions changed), written in the same batch."""
-        from data.procedures import sop_items, touched
+        from data.procedures.steps import sop_items, touched
 
         incidents = touched(events)
         if not incidents:
@@ -556,8 +571,8 @@ class WarRoom(WellbeingConsole, App[None]):
 
     async def _update_ticks(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A stakeholder update recorded ticks the procedure's update item, in the same
-        batch (data/procedures.py)."""
-        from data.procedures import update_ticks, updated
+        batch (data/procedures/steps.py)."""
+        from data.procedures.steps import update_ticks, updated
 
         states = {i: {r["item"]: r["state"] for r in await self.store.checklist(i)} for i in updated(events)}
         return update_ticks(events, states)
@@ -600,8 +615,11 @@ class WarRoom(WellbeingConsole, App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
             if command.title == "Screenshot":  # Textual's writes to ~/Downloads, which may not exist
-                yield SystemCommand("Screenshot", f"Save an SVG picture of the screen in {screenshot_folder()}",
-                                    lambda: self.set_timer(0.1, self.action_screenshot))  # (once the palette is gone)
+                yield SystemCommand(
+                    "Screenshot",
+                    f"Save an SVG picture of the screen in {screenshot_folder()}",
+                    lambda: self.set_timer(0.1, self.action_screenshot),
+                )  # (once the palette is gone)
             else:
                 yield command
         yield from palette_commands(self, screen)
@@ -633,7 +651,7 @@ class WarRoom(WellbeingConsole, App[None]):
 
 def screenshot_folder() -> Path:
     """Where the palette's Screenshot writes: ``screenshots`` in warroom's data folder."""
-    from data.config import data_dir
+    from data.engine.config import data_dir
 
     return data_dir() / "screenshots"
 

@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from data.clock import utc_text
 from data.commands import append_to, new_id, now_ts
-from data.ids import incident_id
-from data.journal import FileJournal
-from data.models import parse_rfc3339
-from data.procedures import UPDATE_ITEM, UPDATE_NOTE, is_update, update_ticks
+from data.engine.clock import utc_text
+from data.engine.ids import incident_id
+from data.engine.journal import FileJournal
+from data.engine.models import parse_rfc3339
+from data.engine.store import Store
+from data.procedures.steps import UPDATE_ITEM, UPDATE_NOTE, is_update, update_ticks
 from data.sample import HANDLES, Generator
-from data.store import Store
 
 SEED_EVENTS = 1500  # today's activity: the last eight hours or so
 HISTORY_DAYS = 60  # settled incidents before that, for the trends (about 8½ weeks)
@@ -53,7 +53,7 @@ async def seed(journal: FileJournal, store: Store, actor: str = "demo-ic") -> in
     live += handoffs(live, rng, actor)
     events = with_procedures(past + live, rng, cadence_written=done)
     # the clock of the history must end now; squeeze it if the generator ran past; then the
-    # incidents get their ids (data/ids.py) from the times they were opened at
+    # incidents get their ids (data/engine/ids.py) from the times they were opened at
     return len((await append_to(journal, store, with_incident_ids(_fit_to_now(events), rng))).ids)
 
 
@@ -90,8 +90,8 @@ def history(gen: Generator, rng: random.Random, start: datetime, end: datetime) 
     resolved, closed; a few false positives and re-gradings) with stakeholder updates on
     severity 1–2 at the policy's cadence, mostly on time. The SOP checklists are added by
     :func:`with_procedures`, as for the live part."""
-    from data.models import CATEGORIES
-    from data.roster import Rotation, holder
+    from data.engine.models import CATEGORIES
+    from data.roster.rotation import Rotation, holder
     from data.sample import NOTES, ROTATIONS
 
     rotations = {r["region"]: Rotation.from_row(r) for r in ROTATIONS}
@@ -105,7 +105,9 @@ def history(gen: Generator, rng: random.Random, start: datetime, end: datetime) 
             opened = day + timedelta(seconds=rng.uniform(0, 86400))
             if opened >= end:
                 continue
-            out += _worked(gen, rng, rng.choices(CATEGORIES, weights)[0], opened, end, rotations, NOTES, holder)
+            out += _worked(
+                gen, rng, rng.choices(CATEGORIES, weights)[0], opened, end, rotations, NOTES, holder
+            )
         day += timedelta(days=1)
     return out
 
@@ -217,7 +219,9 @@ def postmortems(past: list[dict[str, Any]], rng: random.Random, end: datetime) -
         owner = first["actor"]
         t = at + timedelta(hours=rng.uniform(2, 20))
 
-        def add(etype: str, data: dict[str, Any], when: datetime, owner: str = owner, incident: str = incident) -> None:
+        def add(
+            etype: str, data: dict[str, Any], when: datetime, owner: str = owner, incident: str = incident
+        ) -> None:
             if when < end:
                 out.append({"v": 1, "id": new_id(), "ts": utc_text(when, ms=True), "actor": owner,
                             "type": etype, "incident": incident, "data": data})  # fmt: skip
@@ -256,7 +260,7 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-
     """The shift handoffs of today (docs/handoff.md): each region's last one acknowledged
     about eight hours ago, and one submitted twenty minutes ago to the demo's commander
     (``actor``), by whoever is on call, waiting for the read-back."""
-    from data.roster import Rotation, holder
+    from data.roster.rotation import Rotation, holder
     from data.sample import ROTATIONS
 
     last = parse_rfc3339(live[-1]["ts"])
@@ -275,7 +279,12 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-
         add("handoff.submitted", {"handoff": hid, "from": giver, "to": taker, "region": rot.region,
                                   "notes": "Quiet shift; nothing time-critical open."},
             acked - timedelta(minutes=15), giver)  # fmt: skip
-        add("handoff.acknowledged", {"handoff": hid, "readback": "Nothing time-critical; I have it."}, acked, taker)
+        add(
+            "handoff.acknowledged",
+            {"handoff": hid, "readback": "Nothing time-critical; I have it."},
+            acked,
+            taker,
+        )
     sent = last - timedelta(minutes=20)
     rot = next((r for r in rotations if holder(r, (), sent)[0]), rotations[0])
     giver = holder(rot, (), sent)[0] or rot.members[0]
@@ -311,7 +320,7 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-
 
 
 def _sop_templates() -> dict[str, Any]:
-    from data.sop import load_templates
+    from data.procedures.sop import load_templates
 
     return dict(load_templates().templates)
 
@@ -326,8 +335,8 @@ def with_procedures(
     20 minutes while they are worked on. The generator's own ad-hoc items are left out
     (the procedures replace them). ``cadence_written``: incidents whose stakeholder updates
     are already in ``events`` (none are added for them)."""
-    from data.models import parse_rfc3339
-    from data.procedures import TRIGGERS, sop_items
+    from data.engine.models import parse_rfc3339
+    from data.procedures.steps import TRIGGERS, sop_items
 
     templates = _sop_templates()
     end = parse_rfc3339(events[-1]["ts"])
@@ -399,7 +408,7 @@ def with_procedures(
 
 def _ticked_by_updates(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The procedure's update item ticked done with the first stakeholder update recorded
-    after it was added, in the same moment, as a console writes it (data/procedures.py)."""
+    after it was added, in the same moment, as a console writes it (data/procedures/steps.py)."""
     added: set[str] = set()
     ticks = []
     for ev in events:
@@ -434,7 +443,7 @@ def _built(item: dict[str, Any], at: datetime, actor: str) -> dict[str, Any]:
 def _fit_to_now(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The history's times (and the due and detection times in it) made to end just now:
     squeezed if it ran past now, moved forward if it ended earlier."""
-    from data.models import parse_rfc3339
+    from data.engine.models import parse_rfc3339
 
     first = parse_rfc3339(events[0]["ts"])
     last = parse_rfc3339(events[-1]["ts"])
@@ -479,8 +488,8 @@ class Simulator:
         """One step of another console: an incident opened (with its SOP checklist, as a
         console writes it), or one event on a live incident. As consoles do, the opener of a
         restricted incident takes part in it, and only those who may act on it write about
-        it (data/access.py)."""
-        from data.access import Access, may_act, roles_after
+        it (data/engine/access.py)."""
+        from data.engine.access import Access, may_act, roles_after
 
         out = []
         for ev in self._next_events():
@@ -497,7 +506,9 @@ class Simulator:
             if inc in self.access:
                 access, roles = self.access[inc]
                 if may_act(access, ev["actor"], ev["type"]) is not None:
-                    ev["actor"] = self.rng.choice(sorted(access.holders | access.participants) or [ev["actor"]])
+                    ev["actor"] = self.rng.choice(
+                        sorted(access.holders | access.participants) or [ev["actor"]]
+                    )
                 after = access.after(ev["type"], ev["data"], roles)
                 self.access[inc] = (after, roles_after(roles, ev["type"], ev["data"]))
             out.append(ev)
@@ -512,7 +523,7 @@ class Simulator:
             pending.remove(UPDATE_ITEM)  # an update ticks the procedure's update item, as a console does
             [tick] = update_ticks([ev], {ev["incident"]: {UPDATE_ITEM: "open"}})
             return [ev, {"v": 1, "id": new_id(), "ts": now_ts(), "actor": ev["actor"], **tick}]
-        from data.sop import checklist_events
+        from data.procedures.sop import checklist_events
 
         d = ev["data"]
         template = self.templates.get(d["category"])
@@ -528,7 +539,7 @@ class Simulator:
         rng = self.rng
         if not self.live or (len(self.live) < 6 and rng.random() < 0.08):
             ev = self.gen.open_incident()
-            # warroom's id format (data/ids.py), unique in the journal
+            # warroom's id format (data/engine/ids.py), unique in the journal
             taken = self.taken if self.taken is not None else set()
             ev["incident"] = self.gen.incidents[-1]["id"] = incident_id(datetime.now(UTC), taken, rng)
             taken.add(ev["incident"])

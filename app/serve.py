@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from data.config import Settings
-from data.spawn import python_argv
+from data.engine.spawn import python_argv
 
 DEFAULT_MAX_SESSIONS = 8
 
@@ -47,7 +47,7 @@ def is_loopback(host: str) -> bool:
 
 def console_command(settings: Settings) -> str:
     """The shell command textual-serve runs for each session: an observer console, started
-    isolated from the working directory (data/spawn.py: never ``python -m app``, which
+    isolated from the working directory (data/engine/spawn.py: never ``python -m app``, which
     would import an ``app`` or ``numbers.py`` found in the folder serve was started from)."""
     if settings.journal_url is not None:  # not on a command line (ps shows it): the environment
         os.environ["WARROOM_JOURNAL"] = settings.journal_url
@@ -119,7 +119,9 @@ def make_server(
         async def handle_websocket(self, request: web.Request) -> Any:
             origin = request.headers.get("Origin", "").lower()
             if origin not in self.origins:
-                raise web.HTTPForbidden(text="warroom serve: a console session from another site is refused\n")
+                raise web.HTTPForbidden(
+                    text="warroom serve: a console session from another site is refused\n"
+                )
             if self.sessions >= max_sessions:
                 raise web.HTTPServiceUnavailable(text="warroom serve: too many sessions open\n")
             self.sessions += 1

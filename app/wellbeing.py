@@ -1,6 +1,6 @@
 """The console's side of responder wellbeing (docs/wellbeing.md), mixed into the App.
 
-It feeds :class:`data.wellbeing.Tracker` what is on screen (the screens' ``exposure_subject()``,
+It feeds :class:`data.care.wellbeing.Tracker` what is on screen (the screens' ``exposure_subject()``,
 looked up when the screen stack changes or a screen says its incident changed), input (a key
 or a click: one attribute set, no database work) and the terminal's focus; one timer wakes
 it only while something is counted or unwritten: at the next break prompt or the next write
@@ -18,18 +18,18 @@ from textual import events
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
-from data import clock
-from data.config import config_file
-from data.exposure import prune, record, stored
-from data.store import StoreError
-from data.text import clean
-from data.wellbeing import (
+from data.care.exposure import prune, record, stored
+from data.care.wellbeing import (
     FLUSH_SECONDS,
     Tracker,
     WellbeingConfig,
     WellbeingError,
     load_wellbeing,
 )
+from data.engine import clock
+from data.engine.config import config_file
+from data.engine.store import StoreError
+from data.privacy.text import clean
 from screens.live import live
 
 #: the longest the wellbeing timer sleeps (seconds)
@@ -168,7 +168,7 @@ class WellbeingConsole:
         store = self.store
         if store is None:
             return
-        from data.handoff import current_shift, home_region
+        from data.handoff.report import current_shift, home_region
 
         async with self._wellbeing_lock:
             t = self.wellbeing

@@ -17,7 +17,7 @@ What it does, in one run:
    because Linux charges a child spawned with vfork/fork+exec the parent's high-water RSS,
    so a parent that has already rebuilt a store in-process would pollute the figure.
    ``ru_maxrss`` is the peak of the largest single process; as the store may run a worker
-   process beside itself for a long backlog (data/pipeline.py), the wrapper also samples
+   process beside itself for a long backlog (data/engine/pipeline.py), the wrapper also samples
    the whole process tree through /proc, and the target is judged on the sum of every
    process's own peak (VmHWM), an upper bound;
 2. ``--repeat`` times, in this process: (a) the raw baseline -- read the file, stdlib
@@ -39,8 +39,8 @@ prints its figures; ``--child-project JOURNAL`` only reads and projects (FileJou
 and an authoritative Projector, no store), the projection's share of a rebuild. Run them
 under ``python -m cProfile -s tottime``; docs/performance.md has the commands.
 
-Uses only the project's public APIs (``data.sample``, ``data.journal.FileJournal``,
-``data.store.Store``). The top of this file imports only the standard library, so the
+Uses only the project's public APIs (``data.sample``, ``data.engine.journal.FileJournal``,
+``data.engine.store.Store``). The top of this file imports only the standard library, so the
 memory wrapper stays small.
 """
 
@@ -137,8 +137,8 @@ def run_baseline(journal: Path, db: Path) -> dict[str, Any]:
 
 async def _rebuild(journal_path: Path, db: Path, keep_open: bool = False) -> tuple[dict[str, Any], Any]:
     _import_project()
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
 
     _remove_db(db)
     journal = FileJournal(journal_path)
@@ -202,8 +202,8 @@ def _note(incident: str, n: int) -> dict[str, Any]:
 
 async def measure_sync(store: Any, journal_path: Path, db: Path, samples: int) -> dict[str, Any]:
     _import_project()
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
 
     journal = FileJournal(journal_path)
     incident = _last_incident(journal_path)
@@ -288,8 +288,8 @@ def run_project_only(journal_path: Path) -> dict[str, Any]:
     authoritative Projector, as a rebuild from empty uses): the projection's share of a
     rebuild, for profiling. Not part of the benchmark's figures."""
     _import_project()
-    from data.journal import START, FileJournal
-    from data.projector import Projector
+    from data.engine.journal import START, FileJournal
+    from data.engine.projector import Projector
 
     started = time.perf_counter()
     projector = Projector(None, authoritative=True)
@@ -372,7 +372,7 @@ def _rusage_of(cmd: list[str]) -> None:
 
     ``children_maxrss_kib`` is ``getrusage(RUSAGE_CHILDREN).ru_maxrss``: the peak RSS of the
     largest single process of the tree. Since the store may run a worker process beside
-    itself (data/pipeline.py), the tree is also sampled every 50 ms through /proc:
+    itself (data/engine/pipeline.py), the tree is also sampled every 50 ms through /proc:
     ``tree_rss_peak_kib`` is the largest sampled sum of the processes' RSS (a lower bound
     of the true peak) and ``tree_hwm_sum_kib`` the sum of each process's own high-water
     mark (VmHWM; an upper bound, as the processes need not peak together; shared pages
@@ -493,7 +493,7 @@ def _machine() -> dict[str, Any]:
 
 async def _main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     _import_project()
-    import data.store  # noqa: F401  (imported now, so the versions below are the ones measured)
+    import data.engine.store  # noqa: F401  (imported now, so the versions below are the ones measured)
     from data.sample import write_journal
 
     out: dict[str, Any] = {
@@ -520,7 +520,7 @@ async def _main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     # the floor: an interpreter that only imports the project
     floor_cmd = [
         sys.executable, str(SCRIPT), "--rusage-of", sys.executable, "-I", "-c",  # -I: not the working directory
-        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import data.store, data.sample; print('{{}}')",
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import data.engine.store, data.sample; print('{{}}')",
     ]  # fmt: skip
     floor = subprocess.run(floor_cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()
     out["peak_import_only_kib"] = json.loads(floor[-1])["children_maxrss_kib"]
@@ -556,9 +556,9 @@ async def measure_postgresql(journal_path: Path, work: Path, samples: int) -> di
     commits), the journal copied in byte-exact (``warroom journal copy``'s code), then a
     full rebuild of a fresh store from the database and one-line syncs, warm."""
     from bench._pg import throwaway_cluster
-    from data.journal import open_journal
-    from data.journal_copy import copy_journal
-    from data.store import Store
+    from data.engine.copy import copy_journal
+    from data.engine.locations import open_journal
+    from data.engine.store import Store
 
     with throwaway_cluster("--postgresql") as cluster:
         cluster.psql("CREATE DATABASE bench")

@@ -14,7 +14,7 @@ ratio:
    (the spec's writing protocol: the file's ``flock`` and ``fsync``; the database's
    advisory lock, one transaction and a ``NOTIFY`` per batch), all started together;
    appends in all over the wall time from the first start to the last exit. The journal's
-   chain is verified afterwards (``data.chain.verify``): it must be intact and hold every
+   chain is verified afterwards (``data.engine.chain.verify``): it must be intact and hold every
    line once.
 2. **Append-to-screen latency across two consoles**: a console runs in this process
    (``WarRoom`` under ``App.run_test``, its own store); another process appends an
@@ -51,7 +51,9 @@ from bench._pg import throwaway_cluster  # noqa: E402
 WRITERS = 8
 
 
-def _event(n: int, incident: str, etype: str = "incident.note", data: dict[str, Any] | None = None) -> dict[str, Any]:
+def _event(
+    n: int, incident: str, etype: str = "incident.note", data: dict[str, Any] | None = None
+) -> dict[str, Any]:
     from data.commands import new_id, now_ts
 
     return {"v": 1, "id": new_id(), "ts": now_ts(), "actor": f"bench-{n}", "type": etype, "incident": incident,
@@ -59,7 +61,7 @@ def _event(n: int, incident: str, etype: str = "incident.note", data: dict[str, 
 
 
 def _open(spec: str) -> Any:
-    from data.journal import open_journal
+    from data.engine.locations import open_journal
 
     return open_journal(spec)
 
@@ -109,12 +111,14 @@ async def _seed(spec: str) -> None:
 
 
 def appends_per_second(spec: str, count: int) -> dict[str, Any]:
-    from data.chain import verify
+    from data.engine.chain import verify
 
     asyncio.run(_seed(spec))
     start_at = time.time() + 1.5  # every writer is up (imports done) before the clock starts
     procs = [
-        subprocess.Popen([sys.executable, __file__, "--child-appender", spec, str(n), str(count), str(start_at)])
+        subprocess.Popen(
+            [sys.executable, __file__, "--child-appender", spec, str(n), str(count), str(start_at)]
+        )
         for n in range(WRITERS)
     ]
     for p in procs:
@@ -127,7 +131,8 @@ def appends_per_second(spec: str, count: int) -> dict[str, Any]:
 
 async def cross_latency(spec: str, folder: Path, samples: int) -> dict[str, Any]:
     from app.console import WarRoom
-    from data.config import Settings, is_url
+    from data.config import Settings
+    from data.engine.config import is_url
 
     settings = Settings(
         folder / "journal.jsonl" if not is_url(spec) else folder / "database-journal",
@@ -151,7 +156,9 @@ async def cross_latency(spec: str, folder: Path, samples: int) -> dict[str, Any]
                 incident = f"INC-X{n:04d}"
                 writer.stdin.write(incident + "\n")
                 writer.stdin.flush()
-                sent = json.loads(await asyncio.get_running_loop().run_in_executor(None, writer.stdout.readline))["t"]
+                sent = json.loads(
+                    await asyncio.get_running_loop().run_in_executor(None, writer.stdout.readline)
+                )["t"]
                 while incident not in {str(r.key.value) for r in queue.ordered_rows}:
                     await asyncio.sleep(0.001)
                 if n >= 3:  # warm-up samples dropped
@@ -182,7 +189,9 @@ def main() -> None:
         return
 
     with contextlib.ExitStack() as stack:
-        cluster = None if args.url is not None else stack.enter_context(throwaway_cluster("bench/journals.py"))
+        cluster = (
+            None if args.url is not None else stack.enter_context(throwaway_cluster("bench/journals.py"))
+        )
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-bench-"))
         work = Path(tmp)
         urls = []
@@ -200,7 +209,9 @@ def main() -> None:
         (work / "file").mkdir()
         (work / "pg").mkdir()
         out["cross"] = {
-            "file": asyncio.run(cross_latency(str(work / "file" / "journal.jsonl"), work / "file", args.samples)),
+            "file": asyncio.run(
+                cross_latency(str(work / "file" / "journal.jsonl"), work / "file", args.samples)
+            ),
             "postgresql": asyncio.run(cross_latency(urls[1], work / "pg", args.samples)),
         }
     a, c = out["appends"], out["cross"]

@@ -9,15 +9,15 @@ A script, not a test. Run from the project root with the project's virtualenv:
 It writes a realistic chained journal (``data.sample.write_journal``), syncs a store, then
 times, ``--repeat`` times each, with the median printed (and the best beside it):
 
-- ``snapshot``: ``data.views.load_snapshot``, what the war room builds after every sync
+- ``snapshot``: ``data.incidents.views.load_snapshot``, what the war room builds after every sync
   (the baseline: the screens that rebuild on every snapshot are judged against it);
-- ``handoff``: ``data.handoff.build_handoff`` at the end of the journal's time, without an
+- ``handoff``: ``data.handoff.report.build_handoff`` at the end of the journal's time, without an
   acknowledged handoff (the slow case: the shift's events are found by their time, not
   by their line), what the handoff screen builds on every snapshot while it is open;
-- ``trends``: ``data.trends.load_input`` plus ``compute`` of the last 8 weeks, what the
+- ``trends``: ``data.trends.report.load_input`` plus ``compute`` of the last 8 weeks, what the
   trends screen does (in a worker) at most every 30 s while it is open and the journal
   moves;
-- ``postmortem``: ``data.postmortem.build_postmortem`` of the incident with most events.
+- ``postmortem``: ``data.postmortem.report.build_postmortem`` of the incident with most events.
 
 Each line gives seconds and the ratio to the snapshot.
 """
@@ -48,13 +48,13 @@ async def _timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> tuple[float, 
 
 
 async def run(events: int, repeat: int, folder: Path) -> None:
-    from data.handoff import build_handoff
-    from data.journal import FileJournal
-    from data.postmortem import build_postmortem
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
+    from data.handoff.report import build_handoff
+    from data.incidents.views import SyncState, load_snapshot, parse_time
+    from data.postmortem.report import build_postmortem
     from data.sample import write_journal
-    from data.store import Store
-    from data.trends import compute, last_weeks, load_input
-    from data.views import SyncState, load_snapshot, parse_time
+    from data.trends.report import compute, last_weeks, load_input
 
     journal = folder / "journal.jsonl"
     t = time.perf_counter()
@@ -88,7 +88,9 @@ async def run(events: int, repeat: int, folder: Path) -> None:
         for name, fn in figures:
             median, best = await _timed(fn, repeat)
             base = base or median
-            print(f"{name:<11} median {median:8.3f} s  best {best:8.3f} s  ×{median / base:6.1f} of the snapshot")
+            print(
+                f"{name:<11} median {median:8.3f} s  best {best:8.3f} s  ×{median / base:6.1f} of the snapshot"
+            )
     finally:
         await store.close()
 

@@ -193,7 +193,7 @@ def _uptime() -> str:
 CODE = (
     "app/console.py", "app/cli.py", "screens/main.py", "widgets/queue.py", "widgets/timeline.py",
     "widgets/checklist.py", "widgets/status.py", "widgets/roster.py", "widgets/tables.py",
-    "data/store.py", "data/views.py", "data/journal.py", "data/projector.py", "data/loader.py",
+    "data/engine/store.py", "data/incidents/views.py", "data/engine/journal.py", "data/engine/projector.py", "data/engine/loader.py",
 )  # fmt: skip
 
 
@@ -349,8 +349,8 @@ def _store_counts(db: Path) -> dict[str, Any]:
 
 
 async def _sync(journal: Path, db: Path) -> dict[str, Any]:
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
 
     store = await Store.open(db)
     try:
@@ -362,7 +362,7 @@ async def _sync(journal: Path, db: Path) -> dict[str, Any]:
 
 async def _close_incidents(journal: Path, ids: list[str], actor: str = "xp-writer") -> None:
     from data.commands import build_events
-    from data.journal import FileJournal
+    from data.engine.journal import FileJournal
 
     events = build_events(
         [(i, {"type": "incident.status_set", "incident": i, "data": {"status": "false_positive",
@@ -522,7 +522,7 @@ def _warroom_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("warroom")
     if exe.exists():
         return [str(exe)]
-    from data.spawn import python_argv  # never `-m app`: it imports from the working directory
+    from data.engine.spawn import python_argv  # never `-m app`: it imports from the working directory
 
     return python_argv("app.cli:run")
 
@@ -825,7 +825,7 @@ def _child_writer(journal: str) -> None:
     import asyncio
 
     from data.commands import build_events
-    from data.journal import open_journal
+    from data.engine.locations import open_journal
 
     j = open_journal(journal)  # a file, or a postgresql:// URL (--postgresql)
     cats = ["edr", "self_harm", "violent_extremism", "hate_harassment", "regulator", "media", "other"]
@@ -934,9 +934,9 @@ async def measure_cross_postgresql(info: dict[str, Any], work: Path, samples: in
     of its own synced from it; the writer child appends to the database and the console
     learns of it by LISTEN/NOTIFY."""
     from bench._pg import throwaway_cluster
-    from data.journal import open_journal
-    from data.journal_copy import copy_journal
-    from data.store import Store
+    from data.engine.copy import copy_journal
+    from data.engine.locations import open_journal
+    from data.engine.store import Store
 
     with throwaway_cluster("--postgresql") as cluster:
         cluster.psql("CREATE DATABASE bench")

@@ -11,12 +11,19 @@ from typing import Any
 
 from ulid import ULID
 
-from . import clock
-from .config import Settings
-from .export import rows
-from .journal import BATCH, Journal, JournalError, encode_event
-from .models import CORE_TYPES, MAX_LINE_BYTES, EventError, check_extension, validate_event, value_problem
-from .store import Store, StoreError, SyncResult
+from data.config import Settings
+from data.engine import clock
+from data.engine.journal import BATCH, Journal, JournalError, encode_event
+from data.engine.models import (
+    CORE_TYPES,
+    MAX_LINE_BYTES,
+    EventError,
+    check_extension,
+    validate_event,
+    value_problem,
+)
+from data.engine.store import Store, StoreError, SyncResult
+from data.incidents.export import rows
 
 _ALLOWED_INPUT = {"type", "incident", "data", "id", "ts", "actor"}
 
@@ -220,8 +227,8 @@ async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
     """Every open clock of the active incidents (after a sync), soonest first, as plain
     records. An item's text is withheld (``null``) from an actor who holds no role in its
     restricted incident."""
-    from .clocks import clock_state
-    from .views import SyncState, load_snapshot
+    from data.incidents.views import SyncState, load_snapshot
+    from data.procedures.clocks import clock_state
 
     journal = settings.open_journal()
     async with await Store.open(settings.db) as store:

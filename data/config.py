@@ -9,23 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_config_dir, user_data_dir
 from pydantic import TypeAdapter, ValidationError
 
-from .models import Actor
-
-APP = "warroom"
-
-
-def data_dir() -> Path:
-    return Path(user_data_dir(APP, appauthor=False))
-
-
-def config_file() -> Path:
-    """The settings file (TOML): ``WARROOM_CONFIG``, else ``config.toml`` in the user
-    config folder. Optional: without it, defaults apply."""
-    given = os.environ.get("WARROOM_CONFIG")
-    return Path(given).expanduser() if given else Path(user_config_dir(APP, appauthor=False)) / "config.toml"
+from data.engine.config import (  # re-exported: the engine's own configuration
+    FALSE_WORDS,
+    JOURNAL_GROUP_ENV,
+    ConfigError,
+    data_dir,
+    is_url,
+)
+from data.engine.models import Actor
 
 
 def default_journal() -> Path:
@@ -37,18 +30,6 @@ def store_for(journal: Path) -> Path:
     at another journal never makes it throw away the projection of the first."""
     key = hashlib.sha256(str(journal.resolve()).encode()).hexdigest()[:12]
     return data_dir() / "stores" / f"{journal.stem}-{key}.db"
-
-
-class ConfigError(ValueError):
-    pass
-
-
-#: journal locations that are database URLs, not files (docs/deployment.md)
-URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
-
-
-def is_url(spec: str | os.PathLike[str]) -> bool:
-    return isinstance(spec, str) and spec.startswith(URL_SCHEMES)
 
 
 @dataclass(frozen=True)
@@ -66,32 +47,19 @@ class Settings:
         """Where the journal is, as said to people (a URL without its password)."""
         if self.journal_url is None:
             return str(self.journal)
-        from .journal import redact_url
+        from data.engine.journal import redact_url
 
         return redact_url(self.journal_url)
 
     def open_journal(self) -> Any:
         """The journal these settings name: a file, or a PostgreSQL database."""
-        from .journal import open_journal
+        from data.engine.locations import open_journal
 
         return open_journal(self.journal_url or self.journal)
 
 
 #: the environment switch of an observer (read-only) console: 1 or 0
 OBSERVER_ENV = "WARROOM_OBSERVER"
-#: the words that switch something on or off (any case, spaces around ignored)
-TRUE_WORDS = ("1", "true", "yes", "on", "y")
-FALSE_WORDS = ("0", "false", "no", "off", "n")
-
-
-def env_flag(name: str) -> bool | None:
-    """A ``1``/``0`` style switch from the environment (None: not set). Only a clear
-    true word (:data:`TRUE_WORDS`) switches it on: these switches are off by default and
-    off is their safe side. The observer switch fails the other way: :func:`observer_env`."""
-    given = os.environ.get(name)
-    if given is None or not given.strip():
-        return None
-    return given.strip().lower() in TRUE_WORDS
 
 
 def observer_env() -> bool:
@@ -111,24 +79,6 @@ def observer_env() -> bool:
     return given.lower() not in FALSE_WORDS
 
 
-def config_section(path: Path | None, name: str, error: type[ValueError]) -> dict[str, Any]:
-    """The ``[name]`` table of the TOML config file ``path`` ({} when the file or the
-    table is absent). Raises ``error`` naming the file for one that cannot be read or a
-    ``[name]`` that is not a table."""
-    import tomllib
-
-    if path is None or not path.is_file():
-        return {}
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise error(f"{path}: {exc}") from None
-    section = doc.get(name, {})
-    if not isinstance(section, dict):
-        raise error(f"{path}: [{name}] must be a table")
-    return section
-
-
 def resolve(
     journal: str | None = None, db: str | None = None, actor: str | None = None, observer: bool | None = None
 ) -> Settings:
@@ -143,7 +93,7 @@ def resolve(
     d = Path(d_given).expanduser() if d_given else store_for(j)
     a = actor or os.environ.get("WARROOM_ACTOR") or _login()
     check_actor(a)
-    from .journal import special_kind
+    from data.engine.journal import special_kind
 
     kind = special_kind(j) if url is None else None
     if kind is not None:  # refused at once: a FIFO would hang the first read or append
@@ -177,25 +127,6 @@ _ACTOR: TypeAdapter[str] = TypeAdapter(Actor)
 
 # --- who may read the files --------------------------------------------------------------
 
-#: the environment switch of the journal's group access (1 or 0); else ``[files]
-#: journal_group`` in the config file; else owner only
-JOURNAL_GROUP_ENV = "WARROOM_JOURNAL_GROUP"
-
-
-def journal_group_access(path: Path | None = None) -> bool:
-    """Whether a journal warroom creates may be read and written by its group (a team's
-    opt-in, docs/security.md): ``WARROOM_JOURNAL_GROUP=1``, else ``journal_group = true``
-    under ``[files]`` in the config file. A config file that cannot be read counts as
-    no opt-in (the console reports it)."""
-    given = env_flag(JOURNAL_GROUP_ENV)
-    if given is not None:
-        return given
-    try:
-        section = config_section(path or config_file(), "files", ConfigError)
-    except ConfigError:
-        return False
-    return section.get("journal_group") is True
-
 
 def permission_warnings(journal: Path, store: Path, *, group_ok: bool) -> list[str]:
     """What is wrong with who may read the journal and the store: readable by others
@@ -210,7 +141,9 @@ def permission_warnings(journal: Path, store: Path, *, group_ok: bool) -> list[s
         except OSError:
             continue
         if mode & 0o004:
-            out.append(f"The {what} {path} is readable by every user of this machine (mode {mode:o}): chmod o-rwx it")
+            out.append(
+                f"The {what} {path} is readable by every user of this machine (mode {mode:o}): chmod o-rwx it"
+            )
         elif mode & 0o040 and not group_allowed:
             hint = f" or opt in with {JOURNAL_GROUP_ENV}=1" if what == "journal" else ""
             out.append(f"The {what} {path} is readable by its group (mode {mode:o}): chmod g-rwx it{hint}")

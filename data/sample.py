@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from .clock import utc_text
-from .models import CATEGORIES, REGIONS, SOURCES
+from data.engine.clock import utc_text
+from data.engine.models import CATEGORIES, REGIONS, SOURCES
 
 PEOPLE = [
     # handle, name, team, region, tz

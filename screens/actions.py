@@ -18,9 +18,9 @@ from typing import Any
 from textual import work
 from textual.binding import Binding
 
-from data.access import Access, may_act
-from data.text import clean
-from data.views import ChecklistRow
+from data.engine.access import Access, may_act
+from data.incidents.views import ChecklistRow
+from data.privacy.text import clean
 from screens import dialogs
 from screens.observer import MESSAGE as OBSERVER_MESSAGE
 from screens.observer import blocks, read_only
@@ -29,7 +29,7 @@ from widgets.checklist import ChecklistPane
 INCIDENT_ACTIONS = frozenset({"severity", "status", "role", "note", "record_action", "add_item", "participants",
                               "reveal"})  # fmt: skip
 ITEM_ACTIONS = frozenset({"item_done", "item_block", "item_skip", "item_state"})
-#: the event each action writes, for the need-to-know rule (data.access.may_act); the others
+#: the event each action writes, for the need-to-know rule (data.engine.access.may_act); the others
 #: (revealing: its audit event is not incident-scoped) need sight of the details
 WRITES = {"severity": "incident.severity_set", "status": "incident.status_set", "role": "incident.role_set",
           "participants": "incident.participant_added", "note": "incident.note", "record_action": "incident.action",
@@ -70,14 +70,18 @@ class Subject:
     commander: str | None
     visible: bool  # whether the actor may see its details
     participants: tuple[str, ...] = ()
-    access: Access | None = None  # who may act on it (data/access.py); None: as ``visible`` says
+    access: Access | None = None  # who may act on it (data/engine/access.py); None: as ``visible`` says
 
     def refusal(self, actor: str, action: str) -> str | None:
         """Why ``actor`` may not take ``action`` on it (None: they may)."""
         etype = WRITES.get(action)
         if self.access is not None and etype is not None:
             return may_act(self.access, actor, etype)
-        return None if self.visible else f"{self.id} is restricted: only its role holders and participants can act on it"
+        return (
+            None
+            if self.visible
+            else f"{self.id} is restricted: only its role holders and participants can act on it"
+        )
 
 
 class IncidentActions:
@@ -117,7 +121,7 @@ class IncidentActions:
 
     def _target(self, action: str) -> Subject | None:
         """The subject if the actor may take ``action`` on it; else None, and a message
-        saying why (the rule: data.access.may_act, the same as the append command's)."""
+        saying why (the rule: data.engine.access.may_act, the same as the append command's)."""
         if read_only(self.app):
             self.notify(OBSERVER_MESSAGE, severity="warning", markup=False)
             return None
@@ -150,7 +154,11 @@ class IncidentActions:
             return
         choices = self._choices(action)
         if not choices:
-            what = "no checklist items yet (i adds one)" if not pane.items else f"no item to {ITEM_WORDS[action]}"
+            what = (
+                "no checklist items yet (i adds one)"
+                if not pane.items
+                else f"no item to {ITEM_WORDS[action]}"
+            )
             self.notify(f"{s.id} has {what}.", severity="warning", markup=False)
             return
         from screens.picker import ItemPicker
@@ -220,7 +228,9 @@ class IncidentActions:
         def done(written: bool | None) -> None:
             if written and dialog.target is not None:
                 self.apply_reveal(dialog.target)
-                self.app.notify("Revealed for this view; the reveal is in the journal.", timeout=4, markup=False)
+                self.app.notify(
+                    "Revealed for this view; the reveal is in the journal.", timeout=4, markup=False
+                )
 
         self.app.push_screen(dialog, done)
 

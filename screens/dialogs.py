@@ -2,7 +2,7 @@
 through the same validated path as the command line.
 
 Enter submits (from any field) and Escape cancels. Validation errors are shown under the
-field they concern, in the words of ``data.models.format_error``, and nothing is written
+field they concern, in the words of ``data.engine.models.format_error``, and nothing is written
 until everything is valid; a write that fails (disk full, lock held too long) is shown in
 the dialog, which stays open with the text as typed.
 """
@@ -23,12 +23,12 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
-from data import clock
 from data.commands import AppendRefused, build_events
-from data.ids import incident_id
-from data.models import CATEGORIES, CHECKLIST_STATES, REGIONS, ROLES, SOURCES, STATUSES, TEAMS
-from data.people import ME, People
-from data.text import clean
+from data.engine import clock
+from data.engine.ids import incident_id
+from data.engine.models import CATEGORIES, CHECKLIST_STATES, REGIONS, ROLES, SOURCES, STATUSES, TEAMS
+from data.privacy.text import clean
+from data.roster.people import ME, People
 from screens.live import live
 
 ACTION_KINDS = (
@@ -62,7 +62,7 @@ def parse_due(text: str, now: datetime | None = None) -> str | None:
         d, h, mi = (int(g or 0) for g in m.groups())
         t = now + timedelta(days=d, hours=h, minutes=mi)
         return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    from data.models import parse_rfc3339
+    from data.engine.models import parse_rfc3339
 
     try:
         parse_rfc3339(text)
@@ -322,7 +322,7 @@ class FieldError(ValueError):
         self.errors = [(field, message), *more]
 
 
-# --- people, not strings (data/people.py) ---------------------------------------------------
+# --- people, not strings (data/roster/people.py) ---------------------------------------------------
 
 
 def roster_of(app: Any) -> People:
@@ -466,7 +466,7 @@ class NewIncidentDialog(FormDialog):
             data["restricted"] = True
         commander = self.person("commander", required=False)
         self.incident = inc
-        # in the same batch (data/access.py): the opener takes part in a restricted incident,
+        # in the same batch (data/engine/access.py): the opener takes part in a restricted incident,
         # and the commander is named (the opener unless the form says otherwise)
         events = [{"type": "incident.opened", "incident": inc, "data": data}]
         if data.get("restricted"):
@@ -526,7 +526,9 @@ class RoleDialog(FormDialog):
                 _options(ROLES), id="role", value=self.context.get("role", "commander"), allow_blank=False
             ),
         )
-        yield from self.person_field("Person (leave empty to clear the role)", "person", self.context.get("person", ""))
+        yield from self.person_field(
+            "Person (leave empty to clear the role)", "person", self.context.get("person", "")
+        )
 
     def build(self) -> list[dict[str, Any]]:
         person = self.person("person", required=False)

@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, SelectionList, Static
 
-from data.models import CATEGORIES, REGIONS, STATUSES
-from data.views import QueueFilter
+from data.engine.models import CATEGORIES, REGIONS, STATUSES
+from data.incidents.views import QueueFilter
 from screens.dialogs import ENTER_SUBMITS, enter_submits
 
 

@@ -1,4 +1,4 @@
-"""The shift-handoff screen: the report built from the store (data/handoff.py), written by
+"""The shift-handoff screen: the report built from the store (data/handoff/report.py), written by
 the outgoing commander and acknowledged by the incoming one.
 
 The outgoing commander sets each active incident's trend (``t``), writes a one-line
@@ -24,8 +24,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TextArea
 
-from data import clock
-from data.handoff import (
+from data.care.wellbeing import label as wellbeing_label
+from data.engine import clock
+from data.engine.models import TRENDS
+from data.handoff.report import (
     GUIDELINE_HOURS,
     GUIDELINE_INCIDENTS,
     Assessment,
@@ -37,11 +39,9 @@ from data.handoff import (
     home_region,
     submission_data,
 )
-from data.models import TRENDS
-from data.roster import ALL, regions, zone
-from data.text import clean
-from data.views import Snapshot, SyncState, age, countdown
-from data.wellbeing import label as wellbeing_label
+from data.incidents.views import Snapshot, SyncState, age, countdown
+from data.privacy.text import clean
+from data.roster.rotation import ALL, regions, zone
 from screens.dialogs import FieldError, FormDialog, person_widgets, resolve_person
 from screens.live import live
 from screens.observer import blocks
@@ -542,8 +542,12 @@ def side_text(report: HandoffReport) -> Text:
     out.append(f"\nTeam this shift ({hours:.1f} h; guideline about {GUIDELINE_INCIDENTS} incidents per "
                f"{GUIDELINE_HOURS} h = {report.guideline:.1f})\n", style="bold")  # fmt: skip
     for load in report.team:
-        out.append(f"  {clean(load.person, 30)}: {load.incidents} incident{'s' if load.incidents != 1 else ''}")
-        out.append("  ABOVE THE GUIDELINE\n" if load.over else "\n", style="bold #e8833a" if load.over else "")
+        out.append(
+            f"  {clean(load.person, 30)}: {load.incidents} incident{'s' if load.incidents != 1 else ''}"
+        )
+        out.append(
+            "  ABOVE THE GUIDELINE\n" if load.over else "\n", style="bold #e8833a" if load.over else ""
+        )
     if not report.team:
         out.append("  nobody worked an incident this shift\n", style="dim")
     e = report.wellbeing
@@ -607,12 +611,16 @@ class AssessmentDialog(_Modal):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(f"Hand over {self.incident}"), classes="title")
-            yield Label("One-line summary for the incoming commander (up to 500 characters)", classes="field-label")
+            yield Label(
+                "One-line summary for the incoming commander (up to 500 characters)", classes="field-label"
+            )
             yield Input(self.current.summary, id="summary", max_length=500)
             yield Label("If / then: one contingency per line, e.g. \"If the officer calls back, disclose "
                         "only the subscriber record\"", classes="field-label")  # fmt: skip
             yield TextArea("\n".join(self.current.contingencies), id="contingencies", soft_wrap=True)
-            yield Label(f"Trend: {self.current.trend} (t on the handoff screen changes it)", classes="field-label")
+            yield Label(
+                f"Trend: {self.current.trend} (t on the handoff screen changes it)", classes="field-label"
+            )
             yield from self.buttons()
 
     def on_mount(self) -> None:
@@ -624,7 +632,9 @@ class AssessmentDialog(_Modal):
 
     def action_save(self) -> None:
         summary = " ".join(self.query_one("#summary", Input).value.split())
-        lines = [" ".join(line.split()) for line in self.query_one("#contingencies", TextArea).text.splitlines()]
+        lines = [
+            " ".join(line.split()) for line in self.query_one("#contingencies", TextArea).text.splitlines()
+        ]
         self.dismiss(replace(self.current, summary=summary[:500],
                              contingencies=tuple(c[:2000] for c in lines if c)[:20]))  # fmt: skip
 

@@ -14,12 +14,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from data import clock
-from data.access import Access
-from data.people import NOT_LISTED
-from data.postmortem import duration
-from data.text import clean
-from data.views import Snapshot, incident_clocks, load_checklist, load_timeline, may_see, parse_time
+from data.engine import clock
+from data.engine.access import Access
+from data.incidents.views import Snapshot, incident_clocks, load_checklist, load_timeline, may_see, parse_time
+from data.postmortem.report import duration
+from data.privacy.text import clean
+from data.roster.people import NOT_LISTED
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.dialogs import roster_of
 from screens.live import live
@@ -179,7 +179,12 @@ class IncidentScreen(IncidentActions, Screen[None]):
                 t.append("REVEALED ", style="bold #e8833a")
             t.append(clean(value, 400, reveal=reveal) + "\n", style=style)
 
-        line("Title", inc["title"] if visible else "restricted", "bold", visible and "title" in self.revealed_fields)
+        line(
+            "Title",
+            inc["title"] if visible else "restricted",
+            "bold",
+            visible and "title" in self.revealed_fields,
+        )
         line(
             "Severity",
             f"S{inc['severity']}    Status  {inc['status']}    Category  {inc['category']}    Source  {inc['source']}",
@@ -190,13 +195,16 @@ class IncidentScreen(IncidentActions, Screen[None]):
         )
         people = roster_of(self.app)
 
-        def who(p: str) -> str:  # a handle not in the roster is marked (data/people.py)
+        def who(p: str) -> str:  # a handle not in the roster is marked (data/roster/people.py)
             return p if people.knows(p) else f"{p} ({NOT_LISTED})"
 
         roles = ", ".join(f"{r}: {who(p)}" for r, p in sorted(inc["roles"].items())) or "none yet"
         line("Roles", roles)
         if inc.get("participants") or inc["restricted"]:
-            line("Participants", ", ".join(who(p) for p in inc.get("participants") or ()) or "none (role holders only)")
+            line(
+                "Participants",
+                ", ".join(who(p) for p in inc.get("participants") or ()) or "none (role holders only)",
+            )
         if visible and inc["summary"]:
             line("Summary", inc["summary"], reveal="summary" in self.revealed_fields)
         opened = parse_time(inc["detected_at"]) or parse_time(inc["opened_at"])

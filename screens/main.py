@@ -16,10 +16,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from data import clock
-from data.handoff import home_region
-from data.views import IncidentRow, QueueFilter, Snapshot, SyncState
-from data.views import load_detail as fetch_detail
+from data.engine import clock
+from data.handoff.report import home_region
+from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState
+from data.incidents.views import load_detail as fetch_detail
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.live import live
@@ -96,12 +96,30 @@ class MainScreen(IncidentActions, Screen[None]):
             tooltip="Timeline times in UTC or your local zone",
             show=False,
         ),
-        Binding("1", "focus_pane('1')", "Queue", id="focus.queue", show=False,
-                tooltip="The queue (under 100x28 one pane is shown at a time: 1-4 switch)"),
-        Binding("2", "focus_pane('2')", "Timeline", id="focus.timeline", show=False,
-                tooltip="The timeline of the selected incident"),
-        Binding("3", "focus_pane('3')", "Checklist", id="focus.checklist", show=False,
-                tooltip="The checklist and clocks (the item under the cursor whole, below it)"),
+        Binding(
+            "1",
+            "focus_pane('1')",
+            "Queue",
+            id="focus.queue",
+            show=False,
+            tooltip="The queue (under 100x28 one pane is shown at a time: 1-4 switch)",
+        ),
+        Binding(
+            "2",
+            "focus_pane('2')",
+            "Timeline",
+            id="focus.timeline",
+            show=False,
+            tooltip="The timeline of the selected incident",
+        ),
+        Binding(
+            "3",
+            "focus_pane('3')",
+            "Checklist",
+            id="focus.checklist",
+            show=False,
+            tooltip="The checklist and clocks (the item under the cursor whole, below it)",
+        ),
         Binding("4", "focus_pane('4')", "Roster", id="focus.roster", show=False, tooltip="Who is on call"),
         Binding(
             "z",
@@ -246,7 +264,9 @@ class MainScreen(IncidentActions, Screen[None]):
         self.set_interval(1.0, self.tick)
         self.query_one(Timeline).empty("Select an incident to see its timeline.")
         self.query_one(IncidentQueue).focus()
-        self.query_one(IncidentQueue).quiet = bool(getattr(self.app, "quiet", False))  # its default: the config
+        self.query_one(IncidentQueue).quiet = bool(
+            getattr(self.app, "quiet", False)
+        )  # its default: the config
         self.fit_layout()
         if (show_wellbeing := getattr(self.app, "show_wellbeing", None)) is not None:
             self.call_after_refresh(show_wellbeing)
@@ -301,7 +321,9 @@ class MainScreen(IncidentActions, Screen[None]):
                 self.select(wanted)
                 return
         if self._select_next is not None and any(r.id == self._select_next for r in self.snapshot.incidents):
-            self.notify(f"{self._select_next} is opened; the queue's filter hides it.", timeout=6, markup=False)
+            self.notify(
+                f"{self._select_next} is opened; the queue's filter hides it.", timeout=6, markup=False
+            )
             self._select_next = None
         if self.selected is not None and self.selected not in shown:
             if filtering and self._displaced is None:
@@ -312,7 +334,9 @@ class MainScreen(IncidentActions, Screen[None]):
         """The handoffs of this console's region awaiting acknowledgement, and those
         addressed to its actor from any region."""
         snap = self.snapshot
-        pending = snap.pending_for(home_region(snap.rotations, self.actor), self.actor) if snap.pending else ()
+        pending = (
+            snap.pending_for(home_region(snap.rotations, self.actor), self.actor) if snap.pending else ()
+        )
         self.query_one(HandoffBanner).show(pending, now)
 
     def show_state(self, state: SyncState) -> None:
@@ -660,7 +684,7 @@ class MainScreen(IncidentActions, Screen[None]):
 
     @work(group="step-away", exclusive=True)
     async def _plan_away(self, want: str) -> None:
-        from data.wellbeing import return_candidates, return_plan, step_away_plan
+        from data.care.wellbeing import return_candidates, return_plan, step_away_plan
         from screens.wellbeing import ReturnDialog, StepAwayDialog
 
         rows = self.snapshot.incidents
@@ -670,7 +694,9 @@ class MainScreen(IncidentActions, Screen[None]):
         if back and (want == "back" or not plan.moves):
             self._dialog(ReturnDialog(back, self.actor))
         elif want == "back":
-            self.notify("Nothing to take back: no deputy holds a role you handed to them.", timeout=5, markup=False)
+            self.notify(
+                "Nothing to take back: no deputy holds a role you handed to them.", timeout=5, markup=False
+            )
         else:
             self._dialog(StepAwayDialog(plan, self.actor))
 

@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from data.text import clean
-from data.views import ChecklistRow
+from data.incidents.views import ChecklistRow
+from data.privacy.text import clean
 
 STATE_WORDS = {"open": "open", "done": "done", "skipped": "skipped", "blocked": "blocked"}
 

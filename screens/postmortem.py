@@ -19,9 +19,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
 
-from data import clock
-from data.models import PM_ACTION_KINDS, PM_ACTION_STATES, PM_SECTION_MAX, PM_STATUSES
-from data.postmortem import (
+from data.engine import clock
+from data.engine.models import PM_ACTION_KINDS, PM_ACTION_STATES, PM_SECTION_MAX, PM_STATUSES
+from data.incidents.views import Snapshot
+from data.postmortem.report import (
     SECTION_TITLES,
     STATUS_TITLES,
     WITHHELD,
@@ -30,8 +31,7 @@ from data.postmortem import (
     build_postmortem,
     clock_summary,
 )
-from data.text import clean
-from data.views import Snapshot
+from data.privacy.text import clean
 from screens.dialogs import FieldError, FormDialog, open_dialog, parse_due, slug
 from screens.live import live
 from screens.observer import MESSAGE as OBSERVER_MESSAGE
@@ -55,8 +55,8 @@ EDIT_ACTIONS = frozenset({"edit_section", "add_action", "action_state", "pin", "
 
 
 def _pm_policy() -> PmPolicy:
-    from data.config import config_file
-    from data.postmortem import PmPolicyError, load_pm_policy
+    from data.engine.config import config_file
+    from data.postmortem.report import PmPolicyError, load_pm_policy
 
     try:
         return load_pm_policy(config_file())
@@ -168,7 +168,9 @@ class PostmortemScreen(Screen[None]):
         if not live(self):  # closed (or the console closing) while loading: its panes are going away
             return
         if pm is None:
-            self.query_one("#pm-head", Static).update(Text(f"{self.incident} is not in the store.", style="bold"))
+            self.query_one("#pm-head", Static).update(
+                Text(f"{self.incident} is not in the store.", style="bold")
+            )
             return
         self.show(pm)
 
@@ -176,7 +178,9 @@ class PostmortemScreen(Screen[None]):
         self.pm = pm
         exposure_changed(self)
         self._seq = pm.last_seq
-        title = f"Post-mortem · {pm.incident} · S{pm.severity} · {pm.category} · incident {pm.incident_status}"
+        title = (
+            f"Post-mortem · {pm.incident} · S{pm.severity} · {pm.category} · incident {pm.incident_status}"
+        )
         self.query_one("#pm-head-box").border_title = Text(clean(title, 120))
         self.query_one("#pm-head", Static).update(self.head_text(pm))
         with self.app.batch_update():
@@ -195,7 +199,9 @@ class PostmortemScreen(Screen[None]):
         t.append(clean(pm.title, 200) if pm.title is not None else "restricted (need-to-know)", style="bold")
         t.append("\n")
         label("Post-mortem")
-        t.append(f" {STATUS_TITLES.get(pm.status, pm.status).upper()} ", style=_STATUS_STYLE.get(pm.status, "bold"))
+        t.append(
+            f" {STATUS_TITLES.get(pm.status, pm.status).upper()} ", style=_STATUS_STYLE.get(pm.status, "bold")
+        )
         if pm.status_by:
             t.append(f"  set by {clean(pm.status_by, 64)} {_when(pm.status_at)}", style="dim")
         if pm.status_reason:
@@ -234,7 +240,10 @@ class PostmortemScreen(Screen[None]):
                 written = Text(f"✓ {_when(s.at)}")
                 begins = Text(clean(s.text.strip().splitlines()[0], 18))
             else:
-                written, begins = Text("✗ empty", style="bold #e3c44a"), Text(clean(s.hint, 18), style="dim italic")
+                written, begins = (
+                    Text("✗ empty", style="bold #e3c44a"),
+                    Text(clean(s.hint, 18), style="dim italic"),
+                )
             table.add_row(Text(s.title, style="bold"), written, begins, key=s.name)
         table.move_cursor(row=min(keep, table.row_count - 1))
         self._show_section_text()
@@ -350,13 +359,17 @@ class PostmortemScreen(Screen[None]):
         if (pm := self._editable()) is None:
             return
         name = self.selected_section() or "summary"
-        open_dialog(self.app, SectionDialog(pm.incident, {"section": name, "text": pm.section(name).text or ""}))
+        open_dialog(
+            self.app, SectionDialog(pm.incident, {"section": name, "text": pm.section(name).text or ""})
+        )
 
     def action_add_action(self) -> None:
         if (pm := self._editable()) is None:
             return
         taken = {a.id for a in pm.actions}
-        open_dialog(self.app, ActionAddDialog(pm.incident, {"actions": taken, "owner": self.app.settings.actor}))  # type: ignore[attr-defined]
+        open_dialog(
+            self.app, ActionAddDialog(pm.incident, {"actions": taken, "owner": self.app.settings.actor})
+        )  # type: ignore[attr-defined]
 
     def action_action_state(self) -> None:
         if (pm := self._editable()) is None:
@@ -366,7 +379,10 @@ class PostmortemScreen(Screen[None]):
             self.notify("Select an action item first (↑↓ in Action items).", severity="warning", markup=False)
             return
         state = "done" if action.state == "open" else "open"
-        open_dialog(self.app, ActionSetDialog(pm.incident, {"action": action.id, "text": action.text or "", "state": state}))
+        open_dialog(
+            self.app,
+            ActionSetDialog(pm.incident, {"action": action.id, "text": action.text or "", "state": state}),
+        )
 
     def action_pin(self) -> None:
         if (pm := self._editable()) is None:
@@ -377,7 +393,11 @@ class PostmortemScreen(Screen[None]):
             self.notify("Select a timeline entry first (↑↓ in Timeline).", severity="warning", markup=False)
             return
         pinned = not entry.pinned
-        event = {"type": "postmortem.pin_set", "incident": pm.incident, "data": {"event": entry.id, "pinned": pinned}}
+        event = {
+            "type": "postmortem.pin_set",
+            "incident": pm.incident,
+            "data": {"event": entry.id, "pinned": pinned},
+        }
         self.write_now([event], f"{'Pinned' if pinned else 'Unpinned'} the entry of {_when(entry.ts)}")
 
     def action_pm_status(self) -> None:
@@ -513,7 +533,12 @@ class ActionSetDialog(_PmDialog):
     def fields(self) -> ComposeResult:
         yield from self.labelled(
             "State",
-            Select(_options(PM_ACTION_STATES), id="state", value=self.context.get("state", "done"), allow_blank=False),
+            Select(
+                _options(PM_ACTION_STATES),
+                id="state",
+                value=self.context.get("state", "done"),
+                allow_blank=False,
+            ),
         )
         yield from self.labelled("Note (required to drop it: why)", Input(id="note"))
 
@@ -557,7 +582,7 @@ class MeetingDialog(_PmDialog):
         yield from self.labelled("Note (optional)", Input(id="note"))
 
     def build(self) -> list[dict[str, Any]]:
-        from data.models import parse_rfc3339
+        from data.engine.models import parse_rfc3339
 
         at = self.value("at").strip() or clock.utc_text(clock.now())
         try:

@@ -16,9 +16,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
-from data.mask import kinds as identifier_kinds
-from data.text import clean
-from data.views import TimelineEntry
+from data.incidents.views import TimelineEntry
+from data.privacy.mask import kinds as identifier_kinds
+from data.privacy.text import clean
 from screens.dialogs import FieldError, FormDialog
 
 FIELDS_TARGET = "__fields__"  # the Select value of the incident's title and summary

@@ -16,8 +16,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from data import clock
-from data.views import Snapshot, SyncState
+from data.engine import clock
+from data.incidents.views import Snapshot, SyncState
 from widgets.coverage import CoverageStrip, RosterWeek, day_start
 from widgets.status import StatusBar
 

@@ -3,7 +3,7 @@
 Incidents opened per week by category, the severity mix, clocks met and missed by kind,
 time to acknowledge and to resolve (median and 90th percentile) by severity and category,
 and the on-call load per person. ``p`` cycles the period (last 4, 8, 12 weeks, all), ``r``
-the region; Escape goes back. Every number is defined in data/trends.py and docs/trends.md.
+the region; Escape goes back. Every number is defined in data/trends/report.py and docs/trends.md.
 
 It follows the app's snapshots, but computes off the refresh path: the store is read in a
 worker (group ``trends``) only when the journal moved, at most once every
@@ -25,12 +25,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from data import clock
-from data.clocks import Policy
-from data.models import CATEGORIES
-from data.text import clean
-from data.trends import SEVERITIES, Stat, TrendInput, Trends, compute, last_weeks, period_start
-from data.views import Snapshot, SyncState, span_text
+from data.engine import clock
+from data.engine.models import CATEGORIES
+from data.incidents.views import Snapshot, SyncState, span_text
+from data.privacy.text import clean
+from data.procedures.clocks import Policy
+from data.trends.report import SEVERITIES, Stat, TrendInput, Trends, compute, last_weeks, period_start
 from screens.live import live
 from widgets.status import StatusBar
 
@@ -221,7 +221,7 @@ def render_load(t: Trends, width: int | None = None) -> Text:
     worked = "incidents worked" if w + 5 >= 17 else "worked"
     out.append(f"{'person':<11}{'on call':>8}  {worked:<{w + 5}}{'IC':>4} {'per 12h':>8}\n", "bold")
     for p in t.load[:LOAD_ROWS]:
-        if p.in_roster is False:  # a handle not in the roster: marked, not hidden (data/trends.py)
+        if p.in_roster is False:  # a handle not in the roster: marked, not hidden (data/trends/report.py)
             name = clean(p.person, 9)
             out.append(name)
             out.append("?", "bold")
@@ -288,7 +288,9 @@ class TrendsScreen(Screen[None]):
     TrendsScreen.-narrow #side { width: 1fr; }
     """
 
-    def __init__(self, snapshot: Snapshot | None = None, *, weeks: int | None = 8, region: str | None = None) -> None:
+    def __init__(
+        self, snapshot: Snapshot | None = None, *, weeks: int | None = 8, region: str | None = None
+    ) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.period_weeks = weeks
@@ -366,7 +368,7 @@ class TrendsScreen(Screen[None]):
     async def read(self) -> None:
         """Read the store, then compute (the worker never touches a widget but through
         :meth:`render_trends`, on the app's loop)."""
-        from data.trends import load_input
+        from data.trends.report import load_input
 
         store = getattr(self.app, "store", None)
         line = self.snapshot.sync.line if self.snapshot is not None else None
@@ -399,7 +401,9 @@ class TrendsScreen(Screen[None]):
         else:
             start, _ = last_weeks(self.period_weeks, now)
         policy = getattr(self.app, "policy", None) or Policy()
-        trends = await asyncio.to_thread(compute, inp, start, now, now, region=self.region_filter, policy=policy)
+        trends = await asyncio.to_thread(
+            compute, inp, start, now, now, region=self.region_filter, policy=policy
+        )
         if not live(self):  # closed (or the console closing) while computing: its panes are going away
             return
         self.computations += 1
@@ -451,14 +455,24 @@ class TrendsScreen(Screen[None]):
         self.query_one("#load", Static).update(render_load(t, room["load"]))
         first, last = (t.weeks[0], t.weeks[-1]) if t.weeks else (None, None)
         if first is not None and last is not None:
-            self.query_one("#opened-box").border_subtitle = Text(f"{first.label} to {last.label} · Mondays 00:00 UTC")
+            self.query_one("#opened-box").border_subtitle = Text(
+                f"{first.label} to {last.label} · Mondays 00:00 UTC"
+            )
 
     # --- actions -------------------------------------------------------------------------
 
     def action_period(self) -> None:
-        self.period_weeks = PERIODS[(PERIODS.index(self.period_weeks) + 1) % len(PERIODS)] if self.period_weeks in PERIODS else 8
+        self.period_weeks = (
+            PERIODS[(PERIODS.index(self.period_weeks) + 1) % len(PERIODS)]
+            if self.period_weeks in PERIODS
+            else 8
+        )
         self.recompute()
 
     def action_region(self) -> None:
-        self.region_filter = REGIONS[(REGIONS.index(self.region_filter) + 1) % len(REGIONS)] if self.region_filter in REGIONS else None
+        self.region_filter = (
+            REGIONS[(REGIONS.index(self.region_filter) + 1) % len(REGIONS)]
+            if self.region_filter in REGIONS
+            else None
+        )
         self.recompute()

@@ -1,5 +1,5 @@
 """Quarantined lines and chain breaks: what the journal holds that could not be applied;
-and the actions queued in this console's outbox that the journal refused (data/outbox.py)."""
+and the actions queued in this console's outbox that the journal refused (data/engine/outbox.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from data.export import raw_text
-from data.text import clean
+from data.incidents.export import raw_text
+from data.privacy.text import clean
 from screens.live import live
 
 
@@ -69,7 +69,7 @@ class WarningsScreen(ModalScreen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         breaks = await store.chain_breaks()
         quarantined = await store.quarantine()
-        from data import outbox
+        from data.engine import outbox
 
         refused = await outbox.entries(store, refused=True)
         if not live(self):  # closed (or the console closing) while loading: its panes are going away

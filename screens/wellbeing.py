@@ -17,8 +17,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
-from data.text import clean
-from data.wellbeing import Handover, StepAway, return_events, step_away_events
+from data.care.wellbeing import Handover, StepAway, return_events, step_away_events
+from data.privacy.text import clean
 from screens.dialogs import FieldError, FormDialog
 
 

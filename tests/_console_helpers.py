@@ -15,11 +15,11 @@ from typing import Any
 from rich.segment import Segment
 from rich.text import Text
 
-from data import clock
 from data.commands import append_to, build_events
 from data.config import Settings
-from data.journal import FileJournal
-from data.store import Store
+from data.engine import clock
+from data.engine.journal import FileJournal
+from data.engine.store import Store
 
 SIZE = (140, 40)
 ACTOR = "ic-test"
@@ -33,7 +33,7 @@ OPEN: dict[str, Any] = {
 }
 
 #: control characters that must never reach a rendered cell (and the bidi override of the
-#: hostile RTL string, which data.text.clean() replaces too)
+#: hostile RTL string, which data.privacy.text.clean() replaces too)
 CONTROLS = ("\x1b", "\x00", "\r", "\u202e")
 
 
@@ -107,7 +107,9 @@ async def settle(pilot: Any, ready: Callable[[Any], Any] | None = None, timeout:
     scheduled and every message is processed: what a snapshot is taken of. Text cursors
     stop blinking (shown steadily), so the picture does not depend on when it is taken."""
     app = pilot.app
-    await wait_for(pilot, lambda: synced(app) and (ready is None or ready(app)), timeout, "the console to be ready")
+    await wait_for(
+        pilot, lambda: synced(app) and (ready is None or ready(app)), timeout, "the console to be ready"
+    )
     deadline = time.monotonic() + timeout
     for field in app.screen.query("Input, TextArea"):
         field.cursor_blink = False

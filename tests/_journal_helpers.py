@@ -132,7 +132,7 @@ def append_bytes(path: Path | str, data: bytes) -> None:
 @contextlib.contextmanager
 def chunk_size(size: int) -> Iterator[None]:
     """Make the file reader read ``size`` bytes at a time (default 1 MiB)."""
-    from data import journal as journal_module
+    from data.engine import journal as journal_module
 
     old = journal_module.CHUNK
     journal_module.CHUNK = size
@@ -159,8 +159,8 @@ async def sync_all(store: Any, journal: Any) -> Any:
 async def clean_digest(journal_path: Path | str) -> tuple[str, dict[str, int]]:
     """Digest and counters of a fresh store (in its own temporary folder) fed the journal
     in one clean sync."""
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
 
     with tempfile.TemporaryDirectory() as d:
         store = await Store.open(Path(d) / "clean.db")
@@ -293,7 +293,7 @@ def writer_process(path: str, writer: int, count: int, barrier: Any) -> None:
     """Body of a writer process: wait at ``barrier`` (a multiprocessing Barrier) until
     every writer is ready, then append its batches, one ``FileJournal.append`` call each."""
     sys.path.insert(0, str(ROOT))
-    from data.journal import FileJournal
+    from data.engine.journal import FileJournal
 
     journal = FileJournal(path, lock_timeout=120)
     batches = writer_events(writer, count)

@@ -49,7 +49,7 @@ def write_events(tmp_journal: Path) -> Callable[[Iterable[dict[str, Any] | bytes
 @pytest.fixture
 def journal(tmp_journal: Path):  # type: ignore[no-untyped-def]
     """A FileJournal on ``tmp_journal``."""
-    from data.journal import FileJournal
+    from data.engine.journal import FileJournal
 
     return FileJournal(tmp_journal)
 
@@ -57,7 +57,7 @@ def journal(tmp_journal: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def store(tmp_store: Path) -> AsyncIterator[Any]:
     """A Store opened on ``tmp_store``, closed after the test."""
-    from data.store import Store
+    from data.engine.store import Store
 
     s = await Store.open(tmp_store)
     try:

@@ -63,7 +63,7 @@ HOSTILE_IDS = [
     "del-marks",
 ]
 
-#: the bidi controls no export may write raw (written out here, independently of data/text.py):
+#: the bidi controls no export may write raw (written out here, independently of data/privacy/text.py):
 #: embeddings and overrides, isolates, and the marks LRM, RLM and ALM
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
@@ -86,7 +86,9 @@ def shown_escaped(text: str, keep_lines: bool = False) -> str:
     for i, ch in enumerate(text):
         code = ord(ch)
         kept = keep_lines and (ch in "\n\t" or (ch == "\r" and text[i + 1 : i + 2] == "\n"))
-        if kept or not (code < 0x20 or 0x7F <= code <= 0x9F or ch in BIDI_CONTROLS or ch in "\u2028\u2029\ufeff"):
+        if kept or not (
+            code < 0x20 or 0x7F <= code <= 0x9F or ch in BIDI_CONTROLS or ch in "\u2028\u2029\ufeff"
+        ):
             out.append(ch)
         else:
             out.append(f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
@@ -260,8 +262,8 @@ def read_lines(path: Path) -> list[bytes]:
 async def synced_store(journal_path: Path, store_path: Path):  # type: ignore[no-untyped-def]
     """Open the store at ``store_path``, sync it from the journal, return (store, result).
     The caller closes the store."""
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
 
     store = await Store.open(store_path)
     result = await store.sync(FileJournal(journal_path))

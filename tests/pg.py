@@ -83,8 +83,13 @@ class PgCluster:
 
     def _run(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*self._as, *args], capture_output=True, text=True, check=check, timeout=timeout,
-            cwd=self.root, env={**os.environ, "LC_ALL": "C", "LANG": "C"},
+            [*self._as, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+            cwd=self.root,
+            env={**os.environ, "LC_ALL": "C", "LANG": "C"},
         )
 
     def init(self) -> None:
@@ -92,8 +97,17 @@ class PgCluster:
             self._run("mkdir", "-p", str(sub))
         try:
             self._run(
-                str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust",
-                "-E", "UTF8", "--no-sync", "--no-instructions",
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                self.user,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
             )
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"initdb failed: {exc.stderr.strip() or exc.stdout.strip()}") from None
@@ -110,8 +124,19 @@ class PgCluster:
             "-c synchronous_commit=off"
         )
         try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                      "-o", opts, "-w", "-t", "30", "start")
+            self._run(
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "30",
+                "start",
+            )
         except subprocess.CalledProcessError as exc:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {exc.stderr.strip()}\n{log}") from None
@@ -129,8 +154,23 @@ class PgCluster:
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         """Run ``sql`` as the superuser over the unix socket; its output."""
         out = self._run(
-            str(self.bindir / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", self.user,
-            "-d", dbname, "-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-c", sql,
+            str(self.bindir / "psql"),
+            "-h",
+            str(self.socket_dir),
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            "-d",
+            dbname,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-c",
+            sql,
         )
         return out.stdout.strip()
 

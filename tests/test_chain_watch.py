@@ -1,5 +1,5 @@
 """A running console notices an old line changed in place (the same size, the same file):
-a background chain check re-reads the lines its store has read (data.chain.EditWatch),
+a background chain check re-reads the lines its store has read (data.engine.chain.EditWatch),
 in a thread of its own at low priority, and the console then says so, rebuilds, and shows
 the chain break as every break is shown.
 
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from app.console import WarRoom
-from data.chain import EditWatch, Pacer, lower_priority
-from data.journal import FileJournal
-from data.store import Store
+from data.engine.chain import EditWatch, Pacer, lower_priority
+from data.engine.journal import FileJournal
+from data.engine.store import Store
 from tests._console_helpers import SIZE, opened, scoped, seed, settings_for, wait_for
 from tests._journal_helpers import chain, chunk_size, joined, person, sha, write_bytes
 
@@ -106,9 +106,11 @@ async def test_a_new_basis_starts_afresh_and_a_stopped_scan_says_nothing(tmp_pat
     assert Pacer(stop=stop)() is False
 
 
-async def test_a_journal_not_written_to_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_journal_not_written_to_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An idle console's check costs a stat; a write (its change time moves) is read."""
-    from data import chain as chain_module
+    from data.engine import chain as chain_module
 
     path = tmp_path / "journal.jsonl"
     write_bytes(path, joined(people_lines(20)))
@@ -139,7 +141,9 @@ def test_the_check_thread_runs_at_the_lowest_priority() -> None:
     thread.start()
     thread.join()
     assert seen["thread"] == 19
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main  # the console's own is untouched
+    assert (
+        os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main
+    )  # the console's own is untouched
 
 
 async def test_a_running_console_notices_an_old_line_edited_in_place(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from data.export import CHECKLIST_FIELDS, INCIDENT_FIELDS, QUARANTINE_FIELDS, TIMELINE_FIELDS
+from data.incidents.export import CHECKLIST_FIELDS, INCIDENT_FIELDS, QUARANTINE_FIELDS, TIMELINE_FIELDS
 from tests.helpers import (
     VENV_BIN,
     EventFactory,
@@ -161,7 +161,7 @@ def test_append_batch_from_stdin(env: dict[str, str], tmp_journal: Path) -> None
     # append synced the store after writing: its checkpoint is at the end of the journal
     import asyncio
 
-    from data.store import Store
+    from data.engine.store import Store
 
     async def status() -> Any:
         async with await Store.open(env["WARROOM_DB"]) as store:
@@ -249,8 +249,8 @@ async def test_append_command_refuses_batch_in_process(
     """What the CLI runs (build_events, then append_to under the journal's lock), in
     process: every refusal names the place and the member, and nothing is written."""
     from data.commands import AppendRefused, append_to, build_events
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
 
     append_events(tmp_journal, [EventFactory().opened("INC-1")])
     before = tmp_journal.read_bytes()
@@ -352,9 +352,9 @@ def test_append_repairs_a_torn_last_line(env: dict[str, str], tmp_journal: Path)
     assert tmp_journal.read_bytes().endswith(b"\n")
     import asyncio
 
-    from data.chain import verify
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.chain import verify
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
 
     report = verify(FileJournal(tmp_journal))
     assert (report.intact, report.lines) == (True, 3)
@@ -372,7 +372,7 @@ def test_append_repairs_a_torn_last_line(env: dict[str, str], tmp_journal: Path)
 _STORE_FAILS_AFTER = """
 import sys
 from pathlib import Path
-from data.store import Store, StoreError
+from data.engine.store import Store, StoreError
 real = Store.sync
 taken = sys.argv[1].encode()
 async def sync(self, journal, **kw):
@@ -390,7 +390,7 @@ run()
 #: writer cannot know: a connection lost while committing, and not back to tell)
 _REPLY_LOST = """
 import sys
-from data.journal import FileJournal, WriteUnknown
+from data.engine.journal import FileJournal, WriteUnknown
 real = FileJournal.append
 async def append(self, events, **kw):
     ids = await real(self, events, **kw)
@@ -426,7 +426,9 @@ def test_append_the_journal_took_is_reported_written_even_if_the_store_fails(
     assert proc.returncode == 0 and [i["id"] for i in json.loads(out(proc))] == ["INC-1"]
 
 
-def test_append_retried_with_the_same_ids_is_skipped_not_refused(env: dict[str, str], tmp_journal: Path) -> None:
+def test_append_retried_with_the_same_ids_is_skipped_not_refused(
+    env: dict[str, str], tmp_journal: Path
+) -> None:
     """Giving ids makes retries safe: events already in the journal, the same (``ts`` may
     differ: it is filled in at each try), are skipped, the rest written; the same id for
     another event is refused (exit 2, nothing written)."""
@@ -502,7 +504,7 @@ def test_sync_json_counts_this_run(env: dict[str, str], tmp_journal: Path) -> No
     # the running totals add up both runs
     import asyncio
 
-    from data.store import Store
+    from data.engine.store import Store
 
     async def status() -> Any:
         async with await Store.open(env["WARROOM_DB"]) as store:
@@ -549,8 +551,8 @@ def test_verify_walk_finds_every_break(tmp_journal: Path) -> None:
     del lines[1]  # line 2 removed
     lines[3] = encode({**json.loads(lines[3]), "prev": None})
     write_lines(tmp_journal, lines)
-    from data.chain import verify
-    from data.journal import FileJournal
+    from data.engine.chain import verify
+    from data.engine.journal import FileJournal
 
     report = verify(FileJournal(tmp_journal))
     assert report.lines == 5
@@ -727,8 +729,8 @@ def test_export_to_file(worked: dict[str, Any]) -> None:
 
 
 async def test_rebuild(worked: dict[str, Any]) -> None:
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
 
     journal = worked["journal"]
     async with await Store.open(worked["store"]) as store:

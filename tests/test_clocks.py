@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from data.clocks import (
+from data.incidents.views import clock_text, incident_clocks
+from data.procedures.clocks import (
     Clock,
     Policy,
     PolicyError,
@@ -21,7 +22,6 @@ from data.clocks import (
     nearest,
     update_clock,
 )
-from data.views import clock_text, incident_clocks
 
 T0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -205,7 +205,7 @@ def test_watch_a_deadline_moved_out_is_not_news() -> None:
 
 async def test_console_announces_a_clock_turning_once(tmp_path: Path) -> None:
     from app.console import WarRoom
-    from data import clock as wall_clock
+    from data.engine import clock as wall_clock
     from tests._console_helpers import ACTOR, opened, scoped, seed, settings_for, synced, wait_for
 
     settings = settings_for(tmp_path)
@@ -287,7 +287,7 @@ def test_clocks_command_lists_open_clocks_soonest_first(tmp_path: Path) -> None:
 
 
 def test_next_turn_is_when_the_first_open_clock_changes_state() -> None:
-    from data.clocks import next_turn
+    from data.procedures.clocks import next_turn
 
     four_h = clock(timedelta(hours=4))  # at risk at 3 h, overdue at 4 h
     short = Clock("INC-2", "ack", "ack", "Ack", T0, T0 + 5 * M)  # at risk from the start
@@ -306,9 +306,9 @@ def test_next_turn_is_when_the_first_open_clock_changes_state() -> None:
 async def test_an_acknowledgement_is_held_to_the_target_of_its_time(tmp_path: Path) -> None:
     """Acknowledged within 4 h as a severity 3, then raised to 1: still met (a later
     change does not make an acknowledgement late); unacknowledged, the current target."""
-    from data.journal import FileJournal
-    from data.store import Store
-    from data.views import SyncState, load_snapshot
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
+    from data.incidents.views import SyncState, load_snapshot
     from tests._console_helpers import opened, scoped, seed, settings_for
 
     settings = settings_for(tmp_path)
@@ -364,7 +364,7 @@ def _clock_toasts(app: object) -> list[object]:
 
 
 async def test_clock_toasts_are_for_my_incidents_and_unled_s1_only_and_come_as_one(tmp_path: Path) -> None:
-    from data import clock as wall_clock
+    from data.engine import clock as wall_clock
 
     app, start, due = await _clock_console(tmp_path)
     app.policy = Policy(bell=True)  # type: ignore[attr-defined]
@@ -395,7 +395,7 @@ async def test_clock_toasts_are_for_my_incidents_and_unled_s1_only_and_come_as_o
 async def test_clock_toasts_wait_for_a_dialog_to_close(tmp_path: Path) -> None:
     from textual.widgets._toast import Toast
 
-    from data import clock as wall_clock
+    from data.engine import clock as wall_clock
     from screens.dialogs import NoteDialog
 
     app, start, due = await _clock_console(tmp_path)
@@ -430,7 +430,7 @@ def test_the_demo_ticks_the_update_item_with_the_first_stakeholder_update() -> N
     import random
 
     from app.demo import Simulator, history, with_procedures
-    from data.procedures import UPDATE_ITEM
+    from data.procedures.steps import UPDATE_ITEM
     from data.sample import Generator
 
     now = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)

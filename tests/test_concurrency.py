@@ -21,10 +21,10 @@ from typing import Any
 import orjson
 import pytest
 
-from data.chain import verify
-from data.journal import FileJournal
+from data.engine.chain import verify
+from data.engine.journal import FileJournal
+from data.engine.store import Store
 from data.sample import write_journal
-from data.store import Store
 from tests._journal_helpers import (
     WARROOM,
     clean_digest,

@@ -13,8 +13,8 @@ import pytest
 from textual.app import App, ComposeResult
 
 from app.console import WarRoom
-from data.clocks import Clock
-from data.views import ChecklistRow, IncidentRow
+from data.incidents.views import ChecklistRow, IncidentRow
+from data.procedures.clocks import Clock
 from screens.handoff import CriticalTable, HandoffScreen
 from tests._console_helpers import opened, scoped, seed, settings_for, wait_for
 from widgets.checklist import ChecklistPane
@@ -67,7 +67,9 @@ class _Panes(App[None]):
 
 
 def _incident(incident: str, severity: int) -> IncidentRow:
-    return IncidentRow(incident, severity, "A title", "edr", "new", None, NOW - timedelta(hours=1), False, ("US",), 1)
+    return IncidentRow(
+        incident, severity, "A title", "edr", "new", None, NOW - timedelta(hours=1), False, ("US",), 1
+    )
 
 
 async def test_queue_orders_rows_by_id_even_when_the_shown_id_is_masked() -> None:
@@ -95,7 +97,9 @@ async def test_checklist_item_ids_never_meet_the_keys_of_its_headings() -> None:
     app = _Panes()
     async with app.run_test(size=(140, 30)) as pilot:
         pane = app.query_one(ChecklistPane)
-        clocks = (Clock("INC-1", "ack", "ack", "Acknowledge", NOW - timedelta(hours=1), NOW + timedelta(hours=1)),)
+        clocks = (
+            Clock("INC-1", "ack", "ack", "Acknowledge", NOW - timedelta(hours=1), NOW + timedelta(hours=1)),
+        )
         names = ["team:legal", "clock:ack", "heading:clocks", "plain"]
         pane.show("INC-1", tuple(_item(n) for n in names), NOW, clocks)
         await pilot.pause()
@@ -118,7 +122,9 @@ def test_item_ids_are_at_most_32_characters() -> None:
     assert len(NOT_ITEM) > 32
     build_events([("ok", scoped("checklist.added", "INC-1", item="x" * 32, text="t", team="legal"))], "me")
     with pytest.raises(AppendRefused):
-        build_events([("long", scoped("checklist.added", "INC-1", item="x" * 33, text="t", team="legal"))], "me")
+        build_events(
+            [("long", scoped("checklist.added", "INC-1", item="x" * 33, text="t", team="legal"))], "me"
+        )
 
 
 # --- a crash: its exit status and the terminal it leaves -----------------------------------
@@ -144,7 +150,9 @@ run()
 """
 
 
-def _in_a_terminal(args: list[str], env: dict[str, str], timeout: float = 60.0) -> tuple[int, bytes, list[Any], list[Any]]:
+def _in_a_terminal(
+    args: list[str], env: dict[str, str], timeout: float = 60.0
+) -> tuple[int, bytes, list[Any], list[Any]]:
     """Run ``python ARGS`` with a pseudo-terminal as its stdin, stdout and stderr; returns
     its exit status, everything it wrote, and the terminal's modes before and after."""
     import fcntl
@@ -210,7 +218,7 @@ def test_a_crash_exits_non_zero_and_leaves_the_terminal_sane(tmp_path: Path) -> 
 
 
 def test_pending_for_a_region_includes_what_is_addressed_to_the_actor() -> None:
-    from data.views import PendingHandoff, Snapshot
+    from data.incidents.views import PendingHandoff, Snapshot
 
     au = PendingHandoff("HO-AU", "AU", "kai", "isla", "kai", NOW, 7)
     us = PendingHandoff("HO-US", "US", "ana", "ben", "ana", NOW, 8)

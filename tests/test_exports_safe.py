@@ -23,8 +23,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data.outfile import write_private
-from data.text import clean, json_safe_dumps, raw_controls, visible_escape
+from data.privacy.outfile import write_private
+from data.privacy.text import clean, json_safe_dumps, raw_controls, visible_escape
 from tests.helpers import (
     BIDI_CONTROLS,
     HOSTILE,
@@ -366,7 +366,7 @@ def test_o_reports_a_file_it_cannot_write(war_room: dict[str, Any]) -> None:
 
 
 def test_the_markdown_helpers_inside_raw_controls_keep_and_outside_escape() -> None:
-    from data.handoff import md
+    from data.handoff.report import md
 
     assert md("\x1b]2;x\x07") == "\\\\x1b\\]2;x\\\\x07"
     with raw_controls():

@@ -1,4 +1,4 @@
-"""The shift-handoff report (data/handoff.py) and ``warroom handoff``: the window since the
+"""The shift-handoff report (data/handoff/report.py) and ``warroom handoff``: the window since the
 last acknowledged handoff, clocks due in the next shift, incidents, the watch list,
 need-to-know, team load, JSON and Markdown (hostile text kept literal)."""
 
@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from data.clocks import Policy
-from data.handoff import HandoffError, HandoffReport, build_handoff, to_json, to_markdown
-from data.journal import FileJournal
-from data.store import Store
-from data.text import clean, raw_controls
+from data.engine.journal import FileJournal
+from data.engine.store import Store
+from data.handoff.report import HandoffError, HandoffReport, build_handoff, to_json, to_markdown
+from data.privacy.text import clean, raw_controls
+from data.procedures.clocks import Policy
 from tests._console_helpers import opened, scoped, seed, settings_for
 from tests.helpers import HOSTILE, TEN_KB_LINE, run_cli, shown_escaped, terminal_unsafe
 

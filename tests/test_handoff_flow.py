@@ -15,9 +15,10 @@ import pytest
 from textual.widgets import Input, TextArea
 
 from app.console import WarRoom
-from data.clocks import Policy
 from data.commands import AppendRefused, build_events
-from data.handoff import (
+from data.engine.journal import FileJournal
+from data.engine.store import Store
+from data.handoff.report import (
     Assessment,
     Draft,
     build_handoff,
@@ -26,9 +27,8 @@ from data.handoff import (
     to_json,
     to_markdown,
 )
-from data.journal import FileJournal
-from data.store import Store
-from data.views import pending_handoffs
+from data.incidents.views import pending_handoffs
+from data.procedures.clocks import Policy
 from screens.handoff import AcknowledgeDialog, AssessmentDialog, HandoffScreen, NotesDialog, SubmitDialog
 from tests._console_helpers import (
     assert_screen_clean,
@@ -134,7 +134,9 @@ async def test_a_new_draft_starts_from_the_last_acknowledged_handoffs_trends(tmp
         assert trends == {"INC-1": Assessment("unstable"), "INC-2": Assessment("watch"), "INC-4": None}
         assert "Old summary" not in to_markdown(report)
         # a draft being written replaces them
-        drafted = await build_handoff(store, "isla", "UK", NOW, Policy(), draft=Draft({"INC-1": Assessment("stable")}))
+        drafted = await build_handoff(
+            store, "isla", "UK", NOW, Policy(), draft=Draft({"INC-1": Assessment("stable")})
+        )
         assert {i.id: i.assessment for i in drafted.incidents}["INC-2"] is None
     finally:
         await store.close()
@@ -251,13 +253,17 @@ async def test_submit_on_one_console_acknowledge_on_another(tmp_path: Path) -> N
         await wait_for(pa, lambda: a.handoff_drafts["UK"].assessments["INC-A"].trend == "unstable")
         dialog = await _dialog(pa, a, "e", AssessmentDialog)
         dialog.query_one("#summary", Input).value = "Disclosure decided, awaiting the officer"
-        dialog.query_one("#contingencies", TextArea).text = "If the officer calls, send the record\n\nIf not, chase at 06:00"
+        dialog.query_one(
+            "#contingencies", TextArea
+        ).text = "If the officer calls, send the record\n\nIf not, chase at 06:00"
         await pa.press("ctrl+s")
         await wait_for(pa, lambda: a.screen is screen)
         notes = await _dialog(pa, a, "n", NotesDialog)
         notes.query_one("#notes", TextArea).text = "Press deadline at 09:00 UTC."
         await pa.press("ctrl+s")
-        await wait_for(pa, lambda: a.screen is screen and screen.report.notes == "Press deadline at 09:00 UTC.")
+        await wait_for(
+            pa, lambda: a.screen is screen and screen.report.notes == "Press deadline at 09:00 UTC."
+        )
         # the draft survives closing the screen
         await pa.press("escape")
         screen = await _open_handoff(pa, a)
@@ -271,7 +277,12 @@ async def test_submit_on_one_console_acknowledge_on_another(tmp_path: Path) -> N
         line = journal_lines(journal)[-1]
         assert line["type"] == "handoff.submitted" and line["actor"] == "hugo"
         d = line["data"]
-        assert (d["from"], d["to"], d["region"], d["notes"]) == ("hugo", "isla", "UK", "Press deadline at 09:00 UTC.")
+        assert (d["from"], d["to"], d["region"], d["notes"]) == (
+            "hugo",
+            "isla",
+            "UK",
+            "Press deadline at 09:00 UTC.",
+        )
         assert d["incidents"] == [{"incident": "INC-A", "trend": "unstable", "severity": 1, "status": "new",
                                    "summary": "Disclosure decided, awaiting the officer",
                                    "contingencies": ["If the officer calls, send the record",
@@ -296,7 +307,10 @@ async def test_submit_on_one_console_acknowledge_on_another(tmp_path: Path) -> N
         await wait_for(pb, lambda: len(journal_lines(journal)) == before + 1 and b.screen is not ack)
         line = journal_lines(journal)[-1]
         assert line["type"] == "handoff.acknowledged" and line["actor"] == "isla"
-        assert line["data"] == {"handoff": d["handoff"], "readback": "INC-A S1 unstable: send the record if the officer calls."}
+        assert line["data"] == {
+            "handoff": d["handoff"],
+            "readback": "INC-A S1 unstable: send the record if the officer calls.",
+        }
 
         # both consoles: nothing pending any more; a new shift starts at the read-back
         await wait_for(pb, lambda: review.report is not None and review.report.pending is None)
@@ -317,8 +331,11 @@ async def test_the_screen_starts_a_draft_from_the_previous_trends(tmp_path: Path
                               "handoff": "HO-1", "from": "hugo", "to": "isla", "region": "UK", "notes": "",
                               "incidents": [{"incident": "INC-A", "trend": "watch"},
                                             {"incident": "INC-B", "trend": "unstable"}]}}], actor="hugo")  # fmt: skip
-    await seed(settings, [{"type": "handoff.acknowledged", "data": {"handoff": "HO-1", "readback": "ok"}}],
-               actor="isla")
+    await seed(
+        settings,
+        [{"type": "handoff.acknowledged", "data": {"handoff": "HO-1", "readback": "ok"}}],
+        actor="isla",
+    )
     app = WarRoom(settings)
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot, app)

@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 
 from data.commands import AppendRefused, append_to, build_events
-from data.config import ConfigError, check_actor
-from data.export import raw_text, render, rows
-from data.journal import FileJournal
-from data.store import Store
+from data.config import check_actor
+from data.engine.config import ConfigError
+from data.engine.journal import FileJournal
+from data.engine.store import Store
+from data.incidents.export import raw_text, render, rows
 from tests.helpers import (
     HOSTILE,
     HOSTILE_IDS,
@@ -240,7 +241,10 @@ async def test_hostile_string_everywhere(tmp_journal: Path, tmp_store: Path, h: 
         if valid["title"]:
             assert one(tl_json, incident="TITLE")["data"]["title"] == h
             assert one(tl_json, incident="TITLE")["text"].endswith(": " + h)
-        for tl_csv, want in ((export_csv(fields, tl_rows), shown), (export_csv(fields, tl_rows, raw=True), h)):
+        for tl_csv, want in (
+            (export_csv(fields, tl_rows), shown),
+            (export_csv(fields, tl_rows, raw=True), h),
+        ):
             if valid["note"]:
                 assert one(tl_csv, type="incident.note")["text"] == want
             if valid["actor"]:
@@ -277,7 +281,9 @@ async def test_hostile_string_in_quarantined_lines(tmp_journal: Path, store: Sto
     expected = [raw.decode("utf-8") for raw in lines[1:]]
     assert [r["raw"] for r in export_json(fields, q_rows)] == expected
     assert [r["raw"] for r in export_csv(fields, q_rows, raw=True)] == expected
-    assert [r["raw"] for r in export_csv(fields, q_rows)] == [shown_escaped(x, keep_lines=True) for x in expected]
+    assert [r["raw"] for r in export_csv(fields, q_rows)] == [
+        shown_escaped(x, keep_lines=True) for x in expected
+    ]
     assert [raw_text(raw) for raw in lines[1:]] == expected
     # the JSON line's own text decodes back to the string
     assert json.loads(expected[0])["data"]["title"] == h

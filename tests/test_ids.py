@@ -1,4 +1,4 @@
-"""Incident ids: one format (data/ids.py) for the new-incident form, the demo's history and
+"""Incident ids: one format (data/engine/ids.py) for the new-incident form, the demo's history and
 its simulator; `warroom demo` acting as who the user says; the demo's texts."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from pydantic import TypeAdapter
 
-from data.ids import PATTERN, incident_id
-from data.models import IncidentId
+from data.engine.ids import PATTERN, incident_id
+from data.engine.models import IncidentId
 
 VALID = TypeAdapter(IncidentId)
 
@@ -64,8 +64,8 @@ def test_the_simulator_opens_incidents_with_the_one_format() -> None:
 
 def test_the_demo_history_uses_the_one_format_and_hands_over_to_the_actor(tmp_path: Path) -> None:
     from app.demo import seed
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
     from tests._console_helpers import journal_lines
 
     async def run() -> None:

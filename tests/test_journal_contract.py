@@ -23,9 +23,10 @@ from typing import Any
 import orjson
 import pytest
 
-from data.chain import verify
-from data.journal import START, FileJournal, JournalError, JournalUnavailable, Position, open_journal
-from data.store import Store
+from data.engine.chain import verify
+from data.engine.journal import START, FileJournal, JournalError, JournalUnavailable, Position
+from data.engine.locations import open_journal
+from data.engine.store import Store
 from tests._journal_helpers import (
     ROOT,
     WARROOM,
@@ -53,7 +54,7 @@ class Target:
     def open(self, **kw: Any) -> Any:
         if self.kind == "file":
             return FileJournal(self.spec, **kw)
-        from data.pg_journal import PgJournal
+        from data.engine.pg_journal import PgJournal
 
         return PgJournal(self.spec, **kw)
 
@@ -173,6 +174,7 @@ async def test_two_tasks_appending_keep_a_gap_free_order_and_an_intact_chain(
 
     async def writer(j: Any, prefix: str) -> None:
         for k in range(15):
+
             async def pause() -> None:
                 await asyncio.sleep(0)
 
@@ -197,7 +199,7 @@ async def test_two_tasks_appending_keep_a_gap_free_order_and_an_intact_chain(
 
 def _writer_proc(kind: str, spec: str, writer: int, count: int, barrier: Any) -> None:
     sys.path.insert(0, str(ROOT))
-    from data.journal import open_journal
+    from data.engine.locations import open_journal
 
     journal = open_journal(spec) if kind == "postgresql" else FileJournal(spec, lock_timeout=120)
     batches = writer_events(writer, count)
@@ -215,7 +217,9 @@ async def test_two_processes_appending_keep_a_gap_free_order_and_an_intact_chain
 ) -> None:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
-    procs = [ctx.Process(target=_writer_proc, args=(target.kind, target.spec, w, 30, barrier)) for w in range(2)]
+    procs = [
+        ctx.Process(target=_writer_proc, args=(target.kind, target.spec, w, 30, barrier)) for w in range(2)
+    ]
     for p in procs:
         p.start()
 
@@ -235,7 +239,9 @@ async def test_two_processes_appending_keep_a_gap_free_order_and_an_intact_chain
     for w in range(2):
         assert [x for x in ids if x.startswith(f"w{w}-")] == [f"w{w}-{i:04d}" for i in range(30)]
     if target.kind == "postgresql":
-        seqs = target.cluster.psql("SELECT string_agg(seq::text, ',' ORDER BY seq) FROM warroom_journal", target.dbname)
+        seqs = target.cluster.psql(
+            "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM warroom_journal", target.dbname
+        )
         assert seqs == ",".join(str(i) for i in range(1, 61))
     store = await Store.open(tmp_path / "store.db")
     try:
@@ -262,8 +268,8 @@ async def test_a_batch_cut_short_is_quarantined_and_an_unfinished_one_waits(
     quarantines its lines, and waits for a batch not finished at the end; read in small
     pieces (a file's reads, a database's pages), no span ends inside a batch it cannot
     know complete."""
-    from data import journal as journal_module
-    from data import pg_journal
+    from data.engine import journal as journal_module
+    from data.engine import pg_journal
 
     source = tmp_path / "source.jsonl"
     writer = FileJournal(source)
@@ -288,7 +294,9 @@ async def test_a_batch_cut_short_is_quarantined_and_an_unfinished_one_waits(
         r = await store.sync(journal)
         assert (r.lines, r.ingested, r.quarantined, r.chain_breaks, r.line) == (16, 12, 4, 0, 16)
         reasons = {q["reason"] for q in await store.quarantine()}
-        assert reasons == {"part of a batch of 6 lines that was never completely written; none of it is applied"}
+        assert reasons == {
+            "part of a batch of 6 lines that was never completely written; none of it is applied"
+        }
         await journal.append(_people("z", 2))  # the next writer's lines: batch u was cut short too
         r = await store.sync(journal)
         assert (r.lines, r.ingested, r.quarantined, r.chain_breaks) == (5, 2, 3, 0)
@@ -339,7 +347,9 @@ async def test_end_moves_with_appends_and_check_accepts_the_position_read(
         await store.close()
 
 
-async def test_a_replaced_journal_makes_the_next_sync_rebuild(target: Target, journal: Any, tmp_path: Path) -> None:
+async def test_a_replaced_journal_makes_the_next_sync_rebuild(
+    target: Target, journal: Any, tmp_path: Path
+) -> None:
     await journal.append(_people("a", 5))
     store = await Store.open(tmp_path / "store.db")
     try:
@@ -412,13 +422,18 @@ async def test_changes_yields_after_another_writer_appends(target: Target, journ
 
 def _cli(args: list[str], env_journal: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [WARROOM, *args], env=cli_env(env_journal, tmp_path / "cli.db"), capture_output=True, text=True,
+        [WARROOM, *args],
+        env=cli_env(env_journal, tmp_path / "cli.db"),
+        capture_output=True,
+        text=True,
         timeout=PATIENCE,
     )
 
 
-async def test_store_of_a_file_and_of_its_postgresql_copy_have_the_same_digest(pg_url: str, tmp_path: Path) -> None:
-    from data.journal_copy import copy_journal
+async def test_store_of_a_file_and_of_its_postgresql_copy_have_the_same_digest(
+    pg_url: str, tmp_path: Path
+) -> None:
+    from data.engine.copy import copy_journal
 
     events = sample_events(600, per_incident=60)
     path = tmp_path / "journal.jsonl"
@@ -484,7 +499,9 @@ async def test_verify_on_a_url_names_a_break(pg_url: str, pg_cluster: Any, tmp_p
     assert r.returncode == 1 and r.stdout.startswith("broken at line 4"), r.stdout + r.stderr
 
 
-async def test_journal_init_is_idempotent_and_makes_the_roles(pg_url: str, pg_cluster: Any, tmp_path: Path) -> None:
+async def test_journal_init_is_idempotent_and_makes_the_roles(
+    pg_url: str, pg_cluster: Any, tmp_path: Path
+) -> None:
     r = _cli(["journal", "init", pg_url], pg_url, tmp_path)
     assert r.returncode == 0, r.stderr
     assert "created the tables warroom_journal" in r.stdout
@@ -497,7 +514,8 @@ async def test_journal_init_is_idempotent_and_makes_the_roles(pg_url: str, pg_cl
     pg_cluster.psql(
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='obs') THEN "
         "CREATE ROLE obs LOGIN; CREATE ROLE con LOGIN; END IF; END $$; "
-        "GRANT warroom_reader TO obs; GRANT warroom_writer TO con", db
+        "GRANT warroom_reader TO obs; GRANT warroom_writer TO con",
+        db,
     )
     base = pg_url.replace("postgres@", "{}@")
     writer = open_journal(base.format("con"))
@@ -519,8 +537,9 @@ async def test_a_roleless_user_is_shown_the_sql(pg_url: str, pg_cluster: Any, tm
     db = pg_url.rsplit("/", 1)[1]
     pg_cluster.psql(
         f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='owner1') THEN "
-        f"CREATE ROLE owner1 LOGIN; END IF; END $$; ALTER DATABASE \"{db}\" OWNER TO owner1; "
-        "GRANT CREATE ON SCHEMA public TO owner1", db
+        f'CREATE ROLE owner1 LOGIN; END IF; END $$; ALTER DATABASE "{db}" OWNER TO owner1; '
+        "GRANT CREATE ON SCHEMA public TO owner1",
+        db,
     )
     r = _cli(["journal", "init", pg_url.replace("postgres@", "owner1@")], pg_url, tmp_path)
     assert r.returncode == 0, r.stderr
@@ -529,7 +548,7 @@ async def test_a_roleless_user_is_shown_the_sql(pg_url: str, pg_cluster: Any, tm
 
 
 def test_an_unreachable_server_is_unavailable_quickly_and_without_the_password() -> None:
-    from data.pg_journal import PgJournal
+    from data.engine.pg_journal import PgJournal
 
     j = PgJournal("postgresql://warroom:s3cret@127.0.0.1:1/journal", connect_timeout=1)
     started = time.monotonic()

@@ -16,9 +16,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from data.chain import verify
-from data.journal import CHUNK, MAX_PARSED_OVERSIZE, START, FileJournal, JournalError, LockTimeout
-from data.store import Store
+from data.engine.chain import verify
+from data.engine.journal import CHUNK, MAX_PARSED_OVERSIZE, START, FileJournal, JournalError, LockTimeout
+from data.engine.store import Store
 from tests._journal_helpers import (
     LIMIT,
     PYTHON,
@@ -283,7 +283,7 @@ async def test_rewritten_last_line_and_grown_file_still_rebuilds(tmp_path: Path,
 async def _all_events(db: Store) -> list[dict]:
     from sqlalchemy import select
 
-    from data import schema as S
+    from data.engine import schema as S
 
     return await db._all(select(S.events))
 
@@ -632,7 +632,7 @@ async def test_lock_held_by_another_process_gives_lock_timeout(tmp_path: Path) -
 
 
 class _Disk:
-    """``os`` as data/journal.py sees it, with a disk that fills up: ``room`` more bytes fit
+    """``os`` as data/engine/journal.py sees it, with a disk that fills up: ``room`` more bytes fit
     (a write that crosses it is short, the next one fails with ENOSPC); optionally fsync or
     ftruncate fail with EIO. Every other call is the real one."""
 
@@ -687,7 +687,14 @@ def _line_ends(data: bytes) -> list[int]:
 
 @pytest.mark.parametrize(
     "where",
-    ["nothing fits", "mid line 3", "after line 4 of 6", "all but the last newline", "fsync fails", "torn before"],
+    [
+        "nothing fits",
+        "mid line 3",
+        "after line 4 of 6",
+        "all but the last newline",
+        "fsync fails",
+        "torn before",
+    ],
 )
 async def test_a_failed_batch_leaves_the_journal_as_it_was(
     tmp_path: Path, db: Store, monkeypatch: pytest.MonkeyPatch, where: str
@@ -696,7 +703,7 @@ async def test_a_failed_batch_leaves_the_journal_as_it_was(
     back to where the batch began and says nothing was written; the journal is byte for
     byte what it was, and the next append goes through (issue 12: 2,227 of 8,735 bytes of a
     short write stayed as a quarantined line; 4 of 6 events and a torn line mid-batch)."""
-    from data import journal as journal_module
+    from data.engine import journal as journal_module
 
     path = _path(tmp_path)
     lines = sample_lines(8)
@@ -742,7 +749,7 @@ async def test_a_failed_batch_leaves_the_journal_as_it_was(
 async def test_a_batch_that_cannot_be_taken_out_again_is_said_and_never_applied(
     tmp_path: Path, db: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from data import journal as journal_module
+    from data.engine import journal as journal_module
 
     path = _path(tmp_path)
     write_bytes(path, joined(sample_lines(5)))
@@ -776,8 +783,8 @@ async def test_a_batch_that_cannot_be_taken_out_again_is_said_and_never_applied(
 async def test_a_complete_batch_that_cannot_be_flushed_nor_taken_out_is_unknown(
     tmp_path: Path, db: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from data import journal as journal_module
-    from data.journal import WriteUnknown
+    from data.engine import journal as journal_module
+    from data.engine.journal import WriteUnknown
 
     path = _path(tmp_path)
     write_bytes(path, joined(sample_lines(3)))
@@ -808,7 +815,9 @@ async def test_a_batch_cut_short_by_a_killed_writer_is_quarantined_whole(
     events = _people("cut", 6)
     data = await _batch_bytes(path, events)
     ends = _line_ends(data)
-    at = {"mid line 5": ends[3] + 60, "after line 4": ends[3], "after line 5 but its newline": ends[4] - 1}[cut]
+    at = {"mid line 5": ends[3] + 60, "after line 4": ends[3], "after line 5 but its newline": ends[4] - 1}[
+        cut
+    ]
     append_bytes(path, data[:at])  # what the killed writer left
 
     r = await db.sync(journal)
@@ -825,9 +834,7 @@ async def test_a_batch_cut_short_by_a_killed_writer_is_quarantined_whole(
     assert [q["line"] for q in quarantined] == list(range(11, 11 + cut_lines))
     marked = quarantined[:4] if cut == "mid line 5" else quarantined  # a torn line is bad JSON too
     assert all("part of a batch of 6 lines that was never completely written" in q["reason"] for q in marked)
-    applied = {e["id"] for e in await db.unknown_events()} | {
-        h["handle"] for h in await db.people()
-    }
+    applied = {e["id"] for e in await db.unknown_events()} | {h["handle"] for h in await db.people()}
     assert not any(str(x).startswith("cut") for x in applied), applied
     assert {p["handle"] for p in await db.people()} >= {"later0", "later1"}
     report = verify(journal)
@@ -919,7 +926,7 @@ async def test_a_failed_batch_never_cuts_what_a_lockless_writer_added(
 ) -> None:
     """Cutting back assumes the bytes after the batch's start are the writer's own; a writer
     that takes no lock may have appended meanwhile: then nothing is cut, and the error says so."""
-    from data import journal as journal_module
+    from data.engine import journal as journal_module
 
     path = _path(tmp_path)
     write_bytes(path, joined(sample_lines(3)))
@@ -940,7 +947,7 @@ async def test_a_failed_batch_never_cuts_what_a_lockless_writer_added(
 
 
 def test_the_batch_marker_is_read_only_where_the_writer_puts_it() -> None:
-    from data.journal import batch_mark
+    from data.engine.journal import batch_mark
 
     h = "a" * 64
     assert batch_mark(b'{"v":1,"data":{},"batch":[2,6],"prev":"' + h.encode() + b'"}') == (2, 6)

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from data.chain import verify
 from data.commands import build_events
-from data.journal import START, FileJournal, JournalError
-from data.journal_copy import copy_journal
-from data.store import Store
+from data.engine.chain import verify
+from data.engine.copy import copy_journal
+from data.engine.journal import START, FileJournal, JournalError
+from data.engine.store import Store
 from tests.helpers import cli_env, warroom_command
 
 #: the bound on a call that must return at once (it is a failure, not a wait)

@@ -25,7 +25,12 @@ LONG_TITLE = "Coordinated harassment wave against a creator after a viral post, 
 
 
 def _due(minutes: int) -> str:
-    return (datetime.now(UTC) + timedelta(minutes=minutes)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return (
+        (datetime.now(UTC) + timedelta(minutes=minutes))
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z")
+    )
 
 
 async def _war_room(tmp_path: Path) -> WarRoom:
@@ -121,7 +126,9 @@ async def test_80x24_shows_one_pane_with_the_clocks_and_1_to_4_switch(tmp_path: 
             assert main.query_one(PaneTabs).shown == key
             assert strip.display and "INC-0001 S1" in str(strip.render())  # the clocks stay
             if widget is not None:
-                await wait_for(pilot, lambda widget=widget: main.query_one(widget).has_focus, what="its focus")
+                await wait_for(
+                    pilot, lambda widget=widget: main.query_one(widget).has_focus, what="its focus"
+                )
             lines = screen_text(app).splitlines()
             assert any("1-4 switch" in line for line in lines[:4])  # how to switch, on screen
 
@@ -146,7 +153,9 @@ async def test_the_status_bar_keeps_how_current_the_picture_is_at_80_columns(tmp
     app = await _war_room(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await _main(pilot, app)
-        await wait_for(pilot, lambda: "synced" in screen_text(app).splitlines()[0], what="the sync state on screen")
+        await wait_for(
+            pilot, lambda: "synced" in screen_text(app).splitlines()[0], what="the sync state on screen"
+        )
         top = screen_text(app).splitlines()[0]
         assert "UTC" in top and "line" in top
 

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from textual.widgets import Input, Select
 
 from app.console import WarRoom
-from data.mask import kinds, mask, mask_value
-from data.models import EventError, validate_event
-from data.text import clean, unmasked
+from data.engine.models import EventError, validate_event
+from data.privacy.mask import kinds, mask, mask_value
+from data.privacy.text import clean, unmasked
 from tests._console_helpers import (
     SIZE,
     journal_lines,
@@ -450,8 +450,8 @@ async def test_reports_and_exports_are_masked_unless_unmasked_which_is_audited(t
 
 
 async def test_audit_events_are_projected_and_bad_ones_quarantined(tmp_path: Path) -> None:
-    from data.journal import FileJournal
-    from data.store import Store
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
     from tests.helpers import EventFactory
 
     ev = EventFactory()

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from app.cli import main as cli_main
 from app.console import WarRoom
 from data.commands import AppendRefused, append_events, build_events
-from data.journal import FileJournal
-from data.store import Store
-from data.views import SyncState, load_snapshot
+from data.engine.journal import FileJournal
+from data.engine.store import Store
+from data.incidents.views import SyncState, load_snapshot
 from screens import dialogs
 from tests._console_helpers import (
     SIZE,
@@ -278,7 +278,9 @@ def test_exports_and_reports_withhold_details_from_non_participants(tmp_path: Pa
     for actor in outputs:
         for kind in ("incidents", "timeline", "checklist", "quarantine"):
             for fmt in ("json", "csv"):
-                outputs[actor][f"export {kind} {fmt}"] = _cli(settings, "export", kind, "--format", fmt, actor=actor)
+                outputs[actor][f"export {kind} {fmt}"] = _cli(
+                    settings, "export", kind, "--format", fmt, actor=actor
+                )
         outputs[actor]["handoff md"] = _cli(settings, "handoff", "--region", "all", actor=actor)
         outputs[actor]["handoff json"] = _cli(settings, "handoff", "--region", "all", "--format", "json",
                                               actor=actor)  # fmt: skip
@@ -299,7 +301,7 @@ def test_exports_and_reports_withhold_details_from_non_participants(tmp_path: Pa
         assert SECRET in seen["handoff md"] and SECTION in seen["postmortem"]
 
 
-# --- the command line applies the console's rule (data/access.py) --------------------------
+# --- the command line applies the console's rule (data/engine/access.py) --------------------------
 
 
 def _append(settings: Any, actor: str, *args: str, stdin: str | None = None) -> Any:
@@ -347,7 +349,9 @@ def test_append_of_a_restricted_opening_makes_its_opener_a_participant(tmp_path:
     settings = settings_for(tmp_path)
     data = {"title": SECRET, "category": "data_security", "severity": 1, "source": "employee",
             "regions": ["UK"], "restricted": True}  # fmt: skip
-    result = _append(settings, "amara", "--type", "incident.opened", "--incident", "INC-R", "--data", json.dumps(data))
+    result = _append(
+        settings, "amara", "--type", "incident.opened", "--incident", "INC-R", "--data", json.dumps(data)
+    )
     assert result.exit_code == 0, result.stderr
     assert "INC-R is restricted: its opener amara takes part in it" in result.stderr
     lines = journal_lines(settings.journal)
@@ -383,9 +387,13 @@ def test_a_restricted_incident_nobody_takes_part_in_can_be_given_people(tmp_path
     assert _note(settings, "zed").exit_code == 2  # ana takes part now: zed is outside again
 
 
-async def test_the_console_lets_anyone_give_people_to_an_incident_nobody_takes_part_in(tmp_path: Path) -> None:
+async def test_the_console_lets_anyone_give_people_to_an_incident_nobody_takes_part_in(
+    tmp_path: Path,
+) -> None:
     settings = settings_for(tmp_path, actor="zed")
-    await seed(settings, [opened("INC-R", title=SECRET, restricted=True), opened("INC-O", title="Open matter")])
+    await seed(
+        settings, [opened("INC-R", title=SECRET, restricted=True), opened("INC-O", title="Open matter")]
+    )
     app = WarRoom(settings)
     async with app.run_test(size=SIZE) as pilot:
         main = await _ready(pilot, app, ["INC-R", "INC-O"])

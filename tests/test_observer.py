@@ -162,7 +162,7 @@ def test_the_observer_switch_fails_closed(
 
 def test_other_switches_stay_off_unless_clearly_on(monkeypatch: pytest.MonkeyPatch) -> None:
     """WARROOM_BELL, WARROOM_QUIET, WARROOM_JOURNAL_GROUP: off is their safe side."""
-    from data.config import env_flag
+    from data.engine.config import env_flag
 
     for value, expected in (("1", True), ("y", True), ("ON", True), ("n", False), ("0", False),
                             ("enabled", False), ("2", False), ("", None)):  # fmt: skip
@@ -171,8 +171,10 @@ def test_other_switches_stay_off_unless_clearly_on(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize("value", ["\udcff", "1\x1b[0m", "0\x07"])
-def test_an_unreadable_observer_switch_refuses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str) -> None:
-    from data.config import ConfigError
+def test_an_unreadable_observer_switch_refuses(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    from data.engine.config import ConfigError
 
     monkeypatch.setenv("WARROOM_OBSERVER", value)
     with pytest.raises(ConfigError, match="WARROOM_OBSERVER cannot be read"):
@@ -184,15 +186,21 @@ def test_an_unreadable_observer_switch_refuses(monkeypatch: pytest.MonkeyPatch, 
                    "append", "--type", "incident.opened", "--incident", "INC-Z", "--data", "{}"],
     )  # fmt: skip
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert result.exit_code == 2 and len(lines) == 1 and "WARROOM_OBSERVER cannot be read" in lines[0], result.output
+    assert result.exit_code == 2 and len(lines) == 1 and "WARROOM_OBSERVER cannot be read" in lines[0], (
+        result.output
+    )
     assert not settings.journal.exists()
-    copy = CliRunner().invoke(cli_main, ["journal", "copy", str(settings.journal), str(tmp_path / "copy.jsonl")])
+    copy = CliRunner().invoke(
+        cli_main, ["journal", "copy", str(settings.journal), str(tmp_path / "copy.jsonl")]
+    )
     assert copy.exit_code == 2 and "WARROOM_OBSERVER cannot be read" in copy.output, copy.output
     assert not (tmp_path / "copy.jsonl").exists()
 
 
 @pytest.mark.parametrize("how", ["flag", "env", "env-y", "env-2", "env-enabled"])
-def test_commands_that_write_refuse_on_an_observer(tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_commands_that_write_refuse_on_an_observer(
+    tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = settings_for(tmp_path, actor="boss")
     asyncio.run(seed(settings, journal()))
     before = settings.journal.read_bytes()
@@ -200,10 +208,14 @@ def test_commands_that_write_refuse_on_an_observer(tmp_path: Path, how: str, mon
     if how == "flag":
         base.insert(0, "--observer")
     else:
-        monkeypatch.setenv("WARROOM_OBSERVER", {"env": "1", "env-y": "y", "env-2": "2", "env-enabled": "enabled"}[how])
+        monkeypatch.setenv(
+            "WARROOM_OBSERVER", {"env": "1", "env-y": "y", "env-2": "2", "env-enabled": "enabled"}[how]
+        )
     copy = tmp_path / "copy.jsonl"
     roster = tmp_path / "roster.toml"
-    roster.write_text('[[people]]\nhandle = "ana"\nname = "Ana"\nteam = "legal"\nregion = "UK"\ntz = "Europe/London"\n')
+    roster.write_text(
+        '[[people]]\nhandle = "ana"\nname = "Ana"\nteam = "legal"\nregion = "UK"\ntz = "Europe/London"\n'
+    )
     runner = CliRunner()
     for args, stdin in (
         (["append", "--type", "incident.note", "--incident", "INC-A", "--data", '{"text": "x"}'], None),

@@ -2,7 +2,7 @@
 wraps a FileJournal and cannot be reached while ``down`` (it raises JournalUnavailable, as
 the database journal does when its server is unreachable), driven through the real console.
 
-What a user types while the journal is down goes to the outbox (data/outbox.py), in order,
+What a user types while the journal is down goes to the outbox (data/engine/outbox.py), in order,
 with its ids; the status bar says STALE and how many actions wait; when the journal is back
 the sync loop sends them through the validated path, and the user is told."""
 
@@ -16,9 +16,9 @@ from typing import Any
 from textual.widgets import DataTable, Input
 
 from app.console import WarRoom
-from data import outbox
-from data.journal import Check, FileJournal, JournalUnavailable, Position, Span
-from data.store import Store
+from data.engine import outbox
+from data.engine.journal import Check, FileJournal, JournalUnavailable, Position, Span
+from data.engine.store import Store
 from screens import dialogs
 from tests._console_helpers import (
     SIZE,
@@ -279,7 +279,9 @@ async def test_a_write_the_journal_took_counts_as_written_though_the_store_lags(
         [line] = journal_lines(settings.journal)[n:]
         assert line["data"] == {"text": "taken"}
         await wait_for(pilot, lambda: "STALE" in status(app), what="the picture to show it is behind")
-        assert any("Written to the journal; this console's store could not be updated" in m for m in messages(app))
+        assert any(
+            "Written to the journal; this console's store could not be updated" in m for m in messages(app)
+        )
         double.down = False
         app.request_refresh()
         await wait_for(pilot, lambda: "STALE" not in status(app), what="the store to catch up")

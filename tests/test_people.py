@@ -1,4 +1,4 @@
-"""People, not strings (data/people.py): a person field completes from the roster and ``me``;
+"""People, not strings (data/roster/people.py): a person field completes from the roster and ``me``;
 a handle not in the roster needs its "use anyway" ticked, and is marked wherever it shows
 (the queue, the incident screen, the trends)."""
 
@@ -11,8 +11,8 @@ from typing import Any
 from textual.widgets import Checkbox, Input, Static
 
 from app.console import WarRoom
-from data.people import People, Person, fold
-from data.trends import compute, input_from_rows
+from data.roster.people import People, Person, fold
+from data.trends.report import compute, input_from_rows
 from screens import dialogs
 from tests._console_helpers import (
     ACTOR,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from data.config import journal_group_access, permission_warnings
-from data.journal import FileJournal
+from data.config import permission_warnings
+from data.engine.config import journal_group_access
+from data.engine.journal import FileJournal
 from tests._console_helpers import opened, seed, settings_for, wait_for
 from tests.helpers import run_cli
 
@@ -91,7 +92,9 @@ async def test_console_warns_at_start(tmp_path: Path) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_for(pilot, lambda: app.sync_state.synced_at is not None)
         messages = [n.message for n in app._notifications]
-        assert any("readable by every user of this machine" in m and "journal" in m for m in messages), messages
+        assert any("readable by every user of this machine" in m and "journal" in m for m in messages), (
+            messages
+        )
 
 
 def test_cli_export_file_is_the_owners_only(tmp_path: Path) -> None:

@@ -19,13 +19,13 @@ import pytest
 from textual.widgets import Input
 
 from app.console import WarRoom
-from data import outbox
-from data.chain import verify
 from data.commands import AppendRefused, append_to, build_events
 from data.config import Settings
-from data.journal import JournalError, JournalUnavailable
-from data.pg_journal import PgJournal
-from data.store import Store
+from data.engine import outbox
+from data.engine.chain import verify
+from data.engine.journal import JournalError, JournalUnavailable
+from data.engine.pg_journal import PgJournal
+from data.engine.store import Store
 from screens import dialogs
 from tests._console_helpers import ACTOR, SIZE, opened, scoped, wait_for
 from tests.test_actions import open_dialog, select_incident, started, type_into
@@ -133,8 +133,8 @@ async def test_server_stopped_and_restarted_under_a_running_console(
 WRITER = """
 import asyncio, sys
 from data.commands import append_to, build_events
-from data.pg_journal import PgJournal
-from data.store import Store
+from data.engine.pg_journal import PgJournal
+from data.engine.store import Store
 
 async def main(url, db, n):
     journal = PgJournal(url)
@@ -268,7 +268,9 @@ def _lose_the_commit_reply(
         self._connection.terminate()
         if then is not None:
             then()
-        raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+        raise asyncpg.exceptions.ConnectionDoesNotExistError(
+            "connection was closed in the middle of operation"
+        )
 
     monkeypatch.setattr(Transaction, "commit", commit)
     return calls
@@ -312,7 +314,7 @@ async def test_a_commit_whose_reply_was_lost_is_resolved_by_its_ids(
 async def test_a_lost_commit_that_cannot_be_resolved_is_unknown(
     pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from data.journal import WriteUnknown
+    from data.engine.journal import WriteUnknown
 
     await seed_pg(pg_url, tmp_path, [opened("INC-1")])
     journal = PgJournal(pg_url, resolve_timeout=0.5)
@@ -323,7 +325,9 @@ async def test_a_lost_commit_that_cannot_be_resolved_is_unknown(
             raise ConnectionRefusedError(111, "Connection refused")
 
         # the server does not come back in time to be asked
-        _lose_the_commit_reply(monkeypatch, committed=True, then=lambda: setattr(journal, "_sql", unreachable))
+        _lose_the_commit_reply(
+            monkeypatch, committed=True, then=lambda: setattr(journal, "_sql", unreachable)
+        )
         with pytest.raises(WriteUnknown) as failed:
             await journal.append(events)
         assert failed.value.ids == [events[0]["id"]]

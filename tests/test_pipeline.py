@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data.journal import FileJournal
+from data.engine.journal import FileJournal
+from data.engine.store import Store
 from data.sample import Generator, chain_lines, write_journal
-from data.store import Store
 from tests._journal_helpers import person
 
 
@@ -54,8 +54,8 @@ async def test_pipeline_catch_up_from_a_checkpoint(tmp_path: Path) -> None:
 
 
 async def test_worker_failure_is_reported_not_swallowed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from data import pipeline
-    from data.store import StoreError
+    from data.engine import pipeline
+    from data.engine.store import StoreError
 
     journal = tmp_path / "j.jsonl"
     write_journal(str(journal), 200)

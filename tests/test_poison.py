@@ -5,7 +5,7 @@ to read forever: by every export and report, and by the console's snapshot.
 
 - times: a time whose UTC instant is outside the years ``MIN_YEAR``-``MAX_YEAR`` is refused
   by the writer and quarantined by the reader, whichever member holds it;
-- numbers: one parser (``data.models.parse_json``) decides what is JSON; a number a later
+- numbers: one parser (``data.engine.models.parse_json``) decides what is JSON; a number a later
   reader could not read back (``1e999``, an integer beyond 64 bits) and nesting deeper than
   ``MAX_DEPTH`` are quarantined with their reason, and refused by ``append``;
 - the property: any journal of lines, each applied or quarantined as the reader decides, is
@@ -27,11 +27,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from data.chain import verify
-from data.journal import FileJournal
-from data.models import MAX_DEPTH, MAX_YEAR, MIN_YEAR, inspect_line, parse_json
-from data.store import Store
-from data.views import SyncState, load_detail, load_snapshot
+from data.engine.chain import verify
+from data.engine.journal import FileJournal
+from data.engine.models import MAX_DEPTH, MAX_YEAR, MIN_YEAR, inspect_line, parse_json
+from data.engine.store import Store
+from data.incidents.views import SyncState, load_detail, load_snapshot
 from tests._journal_helpers import chain, sha
 from tests.helpers import HOSTILE
 
@@ -60,7 +60,11 @@ def _opened(incident: str = "INC-1", **data: Any) -> dict[str, Any]:
 
 #: every time member of format 1 and of warroom's extensions, as (events before, the event)
 def _time_cases(when: str) -> list[tuple[str, list[dict[str, Any]], dict[str, Any]]]:
-    item = {"type": "checklist.added", "incident": "INC-1", "data": {"item": "a", "text": "x", "team": "legal"}}
+    item = {
+        "type": "checklist.added",
+        "incident": "INC-1",
+        "data": {"item": "a", "text": "x", "team": "legal"},
+    }
     rotation = {
         "type": "roster.rotation",
         "data": {"rotation": "r1", "team": "legal", "region": "US", "tz": "UTC", "days": ["mon"],
@@ -161,7 +165,14 @@ def test_a_time_at_the_edge_of_the_range_is_accepted(when: str) -> None:
 # --- 2. numbers and depth -------------------------------------------------------------------
 
 BAD_NUMBERS = ["1e999", "-1e999", "1E400", "1" + "0" * 399, "18446744073709551616", "-9223372036854775809"]
-GOOD_NUMBERS = ["18446744073709551615", "-9223372036854775808", "1e308", "1e-400", "0.5", "12345678901234567890"]
+GOOD_NUMBERS = [
+    "18446744073709551615",
+    "-9223372036854775808",
+    "1e308",
+    "1e-400",
+    "0.5",
+    "12345678901234567890",
+]
 
 
 def _line_with(number: str, where: str) -> bytes:
@@ -204,7 +215,9 @@ def test_append_refuses_a_number_rather_than_rewriting_it(tmp_path: Path, number
     env = _env(tmp_path)
     assert _cli(["append"], env, _stdin([_opened()])).exit_code == 0
     before = Path(env["WARROOM_JOURNAL"]).read_bytes()
-    line = '{"type":"incident.note","incident":"INC-1","data":{"text":"x","extra":NUMBER}}\n'.replace("NUMBER", number)
+    line = '{"type":"incident.note","incident":"INC-1","data":{"text":"x","extra":NUMBER}}\n'.replace(
+        "NUMBER", number
+    )
     result = _cli(["append"], env, line)
     assert result.exit_code == 2, result.output
     assert "64-bit" in result.output and "nothing was written" in result.output
@@ -277,7 +290,11 @@ def _time(draw: Any) -> str:
         | st.datetimes(
             min_value=__import__("datetime").datetime(MIN_YEAR, 1, 2),
             max_value=__import__("datetime").datetime(MAX_YEAR, 12, 30),
-        ).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S") + draw(st.sampled_from(["Z", "+05:30", "-23:59", "+23:59"])))
+        ).map(
+            lambda d: (
+                d.strftime("%Y-%m-%dT%H:%M:%S") + draw(st.sampled_from(["Z", "+05:30", "-23:59", "+23:59"]))
+            )
+        )
         | st.integers(-400, 400).map(lambda h: f"2026-12-{7 + h // 100:02d}T{abs(h) % 24:02d}:00:00Z")
     )
 
@@ -309,7 +326,11 @@ def _data_for(draw: Any, etype: str) -> dict[str, Any]:
     elif etype == "incident.severity_set":
         d = {"severity": draw(st.integers(1, 4))}
     elif etype == "incident.status_set":
-        d = {"status": draw(st.sampled_from(["triaged", "investigating", "contained", "resolved", "closed", "new"]))}
+        d = {
+            "status": draw(
+                st.sampled_from(["triaged", "investigating", "contained", "resolved", "closed", "new"])
+            )
+        }
     elif etype == "incident.role_set":
         d = {"role": draw(st.sampled_from(["commander", "legal", "comms"])), "person": maybe(handle())}
     elif etype == "incident.note":
@@ -320,7 +341,12 @@ def _data_for(draw: Any, etype: str) -> dict[str, Any]:
     elif etype in ("incident.participant_added", "incident.participant_removed"):
         d = {"person": handle()}
     elif etype == "checklist.added":
-        d = {"item": draw(st.sampled_from(ITEMS)), "text": text()[:2000], "team": "legal", "due": maybe(time())}
+        d = {
+            "item": draw(st.sampled_from(ITEMS)),
+            "text": text()[:2000],
+            "team": "legal",
+            "due": maybe(time()),
+        }
     elif etype == "checklist.set":
         d = {"item": draw(st.sampled_from(ITEMS)), "state": draw(st.sampled_from(["done", "blocked", "open"])),
              "note": "because"}  # fmt: skip
@@ -359,7 +385,12 @@ def _data_for(draw: Any, etype: str) -> dict[str, Any]:
     elif etype == "postmortem.meeting":
         d = {"at": time(), "attendees": [handle()], "note": maybe(text())}
     elif etype == "audit.reveal":
-        d = {"incident": draw(st.sampled_from(INCIDENTS)), "fields": ["title"], "reason": "check", "kinds": ["email"]}
+        d = {
+            "incident": draw(st.sampled_from(INCIDENTS)),
+            "fields": ["title"],
+            "reason": "check",
+            "kinds": ["email"],
+        }
     elif etype == "audit.unmasked_export":
         d = {"kind": "timeline", "format": "json"}
     else:  # an unknown type: any data
@@ -411,9 +442,9 @@ PHASES = tuple(Phase) if os.environ.get("WARROOM_SHRINK") else (Phase.explicit, 
 async def _console_snapshot(tmp: Path, actor: str) -> None:
     """What the console reads: the snapshot, every incident's detail, the handoff and the
     post-mortem screens' reports."""
-    from data import clock
-    from data.handoff import HandoffError, build_handoff
-    from data.postmortem import build_postmortem
+    from data.engine import clock
+    from data.handoff.report import HandoffError, build_handoff
+    from data.postmortem.report import build_postmortem
 
     async with await Store.open(tmp / "store.db") as store:
         await store.sync(FileJournal(tmp / "journal.jsonl"))
@@ -458,7 +489,9 @@ def test_whatever_the_reader_applies_every_export_report_and_the_console_read(da
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-async def test_the_console_starts_and_selects_each_incident_on_a_journal_with_edge_lines(tmp_path: Path) -> None:
+async def test_the_console_starts_and_selects_each_incident_on_a_journal_with_edge_lines(
+    tmp_path: Path,
+) -> None:
     """The console itself (not only its snapshot) over edge times and numbers, and a line
     past the range that a buggy bot wrote without the writer's checks."""
     from app.console import WarRoom
@@ -499,7 +532,7 @@ async def test_the_console_starts_and_selects_each_incident_on_a_journal_with_ed
 def test_one_old_timestamp_does_not_make_the_trends_compute_centuries(tmp_path: Path) -> None:
     """A bot's epoch zero or a hostile year 1000 in one opening line: the default period of
     the trends stops 260 weeks back, and a longer explicit period is refused."""
-    from data.trends import MAX_PERIOD_WEEKS
+    from data.trends.report import MAX_PERIOD_WEEKS
 
     env = _env(tmp_path)
     old = {**_opened("INC-1"), "ts": f"{MIN_YEAR}-01-01T00:00:00Z"}

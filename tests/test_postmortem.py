@@ -14,8 +14,9 @@ import pytest
 from textual.widgets import DataTable, Input, Select, TextArea
 
 from data.commands import AppendRefused, append_to, build_events
-from data.journal import FileJournal
-from data.postmortem import (
+from data.engine.journal import FileJournal
+from data.engine.store import Store
+from data.postmortem.report import (
     PmPolicy,
     add_business_days,
     build_postmortem,
@@ -24,8 +25,7 @@ from data.postmortem import (
     meeting_clock,
     to_markdown,
 )
-from data.store import Store
-from data.text import raw_controls
+from data.privacy.text import raw_controls
 from tests._console_helpers import (
     ACTOR,
     SIZE,
@@ -68,16 +68,29 @@ def story(f: EventFactory) -> list[dict[str, Any]]:
         f.status(INC, "resolved"),  # 4
         pm(f, "section_set", {"section": "root_cause", "text": "A stale call-back list."}),  # 5
         pm(f, "section_set", {"section": "root_cause", "text": "The call-back list was stale."}),  # 6
-        pm(f, "action_added", {"action": "a1", "kind": "prevent", "text": "Refresh the list", "owner": "amara",
-                               "due": "2026-12-01T09:00:00Z"}),
+        pm(
+            f,
+            "action_added",
+            {
+                "action": "a1",
+                "kind": "prevent",
+                "text": "Refresh the list",
+                "owner": "amara",
+                "due": "2026-12-01T09:00:00Z",
+            },
+        ),
         pm(f, "action_set", {"action": "a1", "state": "done"}),  # 8
         pm(f, "action_set", {"action": "nope", "state": "done"}),  # 9: never added -> quarantined
-        pm(f, "action_added", {"action": "a1", "kind": "process", "text": "Again", "owner": "hugo"}),  # 10: twice
+        pm(
+            f, "action_added", {"action": "a1", "kind": "process", "text": "Again", "owner": "hugo"}
+        ),  # 10: twice
         pm(f, "pin_set", {"event": "ev-00002", "pinned": True}),  # 11
         pm(f, "pin_set", {"event": "ev-00003", "pinned": True}),  # 12
         pm(f, "pin_set", {"event": "ev-00003", "pinned": False}),  # 13
         pm(f, "status_set", {"status": "in_review", "reason": "draft done"}),  # 14
-        pm(f, "meeting", {"at": "2026-11-01T12:00:00Z", "attendees": ["amara", "hugo"], "note": "Held"}),  # 15
+        pm(
+            f, "meeting", {"at": "2026-11-01T12:00:00Z", "attendees": ["amara", "hugo"], "note": "Held"}
+        ),  # 15
         pm(f, "status_set", {"status": "reviewed"}, "INC-404"),  # 16: never opened -> quarantined
         pm(f, "section_set", {"section": "nonsense", "text": "x"}),  # 17: outside the vocabulary
         pm(f, "action_set", {"action": "a1", "state": "dropped"}),  # 18: dropped without a note
@@ -144,7 +157,9 @@ async def test_an_older_reader_sees_unknown_types_this_one_applies(tmp_path: Pat
 
 async def test_append_refuses_what_a_reader_would_quarantine_and_pins_of_other_events(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    await seed(settings, [opened_input(INC), opened_input("INC-2"), scoped("incident.note", "INC-2", text="x")])
+    await seed(
+        settings, [opened_input(INC), opened_input("INC-2"), scoped("incident.note", "INC-2", text="x")]
+    )
     other = next(line["id"] for line in journal_lines(settings.journal) if line["type"] == "incident.note")
     mine = journal_lines(settings.journal)[0]["id"]
     store = await Store.open(tmp_path / "check.db")
@@ -159,7 +174,10 @@ async def test_append_refuses_what_a_reader_would_quarantine_and_pins_of_other_e
             with pytest.raises(AppendRefused, match=why):
                 await append_to(journal, store, build_events([("e", bad)], ACTOR))
         with pytest.raises(AppendRefused, match=r"data\.kind"):
-            build_events([("e", scoped("postmortem.action_added", INC, action="a", kind="fix", text="t", owner="o"))], ACTOR)
+            build_events(
+                [("e", scoped("postmortem.action_added", INC, action="a", kind="fix", text="t", owner="o"))],
+                ACTOR,
+            )
         # added and set in one batch; a pin of an event of the incident
         ok = [scoped("postmortem.action_added", INC, action="a", kind="mitigate", text="t", owner="amara"),
               scoped("postmortem.action_set", INC, action="a", state="done"),
@@ -194,10 +212,15 @@ def test_meeting_clock_calendar_business_met_missed() -> None:
     assert s2 is not None and s2.due == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
     assert meeting_clock(INC, 3, resolved, None, policy) is None
     assert meeting_clock(INC, 1, None, None, policy) is None  # not resolved: no clock yet
-    from data.clocks import clock_state
+    from data.procedures.clocks import clock_state
 
-    assert clock_state(meeting_clock(INC, 1, resolved, resolved + timedelta(days=2), policy), resolved) == "met"  # type: ignore[arg-type]
-    assert clock_state(meeting_clock(INC, 1, resolved, resolved + timedelta(days=4), policy), resolved) == "missed"  # type: ignore[arg-type]
+    assert (
+        clock_state(meeting_clock(INC, 1, resolved, resolved + timedelta(days=2), policy), resolved) == "met"
+    )  # type: ignore[arg-type]
+    assert (
+        clock_state(meeting_clock(INC, 1, resolved, resolved + timedelta(days=4), policy), resolved)
+        == "missed"
+    )  # type: ignore[arg-type]
     assert clock_state(s1, resolved + timedelta(days=4)) == "overdue"
     # configurable: S3 gets 10 business days, S1 counts business days too
     custom = PmPolicy(days={1: 2, 3: 10}, business=frozenset({1, 3}))
@@ -207,10 +230,12 @@ def test_meeting_clock_calendar_business_met_missed() -> None:
 
 
 def test_pm_policy_from_the_config_file(tmp_path: Path) -> None:
-    from data.postmortem import PmPolicyError, load_pm_policy
+    from data.postmortem.report import PmPolicyError, load_pm_policy
 
     cfg = tmp_path / "config.toml"
-    cfg.write_text('[postmortem]\nmeeting_days = { "1" = 2, "3" = 10 }\nbusiness_days = [3]\ntz = "Europe/London"\n')
+    cfg.write_text(
+        '[postmortem]\nmeeting_days = { "1" = 2, "3" = 10 }\nbusiness_days = [3]\ntz = "Europe/London"\n'
+    )
     p = load_pm_policy(cfg)
     assert p.days == {1: 2, 3: 10} and p.business == {3} and p.tz == "Europe/London"
     cfg.write_text('[postmortem]\ntz = "Mars/Olympus"\n')
@@ -261,7 +286,9 @@ async def test_restricted_postmortem_withholds_texts(tmp_path: Path) -> None:
     events = [
         f.opened(INC, severity=2, restricted=True, title="Secret codename"),
         f.role(INC, "commander", "amara"),
-        f.note(INC, "secret note", pinned=True) if False else f("incident.note", {"text": "secret note", "pinned": True}, INC),
+        f.note(INC, "secret note", pinned=True)
+        if False
+        else f("incident.note", {"text": "secret note", "pinned": True}, INC),
         f.status(INC, "resolved"),
         pm(f, "section_set", {"section": "summary", "text": "secret summary"}),
         pm(f, "action_added", {"action": "a1", "kind": "prevent", "text": "secret action", "owner": "amara"}),
@@ -427,7 +454,11 @@ async def test_pilot_edit_a_section_add_an_action_pin_and_meet(tmp_path: Path) -
         (line,) = new_lines(settings.journal, before)
         assert line["type"] == "postmortem.action_added"
         assert {k: line["data"][k] for k in ("action", "kind", "text", "owner")} == {
-            "action": "rehearse-the-edr-drill", "kind": "process", "text": "Rehearse the EDR drill", "owner": ACTOR}
+            "action": "rehearse-the-edr-drill",
+            "kind": "process",
+            "text": "Rehearse the EDR drill",
+            "owner": ACTOR,
+        }
         await wait_for(pilot, lambda: len(screen.pm.actions) == 1, what="the action shown")
 
         # pin the note (the timeline's second entry)
@@ -470,7 +501,9 @@ async def test_pilot_failed_write_keeps_the_dialog_and_the_text(tmp_path: Path) 
         dialog = app.screen
         dialog.query_one("#text", TextArea).text = "keep me"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: dialog.query_one("#general-error").has_class("shown"), what="the refusal")
+        await wait_for(
+            pilot, lambda: dialog.query_one("#general-error").has_class("shown"), what="the refusal"
+        )
         assert app.screen is dialog and dialog.query_one("#text", TextArea).text == "keep me"
         assert "Nothing was written" in str(dialog.query_one("#general-error").content)
         assert screen is not None
@@ -489,10 +522,14 @@ async def test_pilot_live_edits_and_restricted_and_hostile(tmp_path: Path) -> No
         screen = await _open_pm(pilot, app)
         for n, h in enumerate(HOSTILE[:6]):
             section = ("summary", "impact", "root_cause", "lessons", "five_whys", "went_well")[n]
-            await seed(settings, [scoped("postmortem.section_set", INC, section=section, text=h)], actor="other")
+            await seed(
+                settings, [scoped("postmortem.section_set", INC, section=section, text=h)], actor="other"
+            )
         await seed(settings, [scoped("postmortem.action_added", INC, action="x1", kind="prevent",
                                      text="[/foo] \x00 act", owner="[red]o[/]")], actor="other")  # fmt: skip
-        await wait_for(pilot, lambda: screen.pm is not None and len(screen.pm.actions) == 1, what="live edits")
+        await wait_for(
+            pilot, lambda: screen.pm is not None and len(screen.pm.actions) == 1, what="live edits"
+        )
         await settle(pilot)
         assert_screen_clean(app, "hostile post-mortem")
         assert app.is_running  # [@click=app.quit] did nothing

@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 import pytest
 
-from data.journal import FileJournal, Span
-from data.models import MAX_LINE_BYTES
-from data.projector import Projector
-from data.store import Store
+from data.engine.journal import FileJournal, Span
+from data.engine.models import MAX_LINE_BYTES
+from data.engine.projector import Projector
+from data.engine.store import Store
 from tests.helpers import (
     DROP,
     EventFactory,
@@ -1332,7 +1332,7 @@ def test_pure_projector_counts_do_not_depend_on_split(make_event: EventFactory) 
 
 
 def test_pure_projector_check_says_what_a_reader_would_quarantine(make_event: EventFactory) -> None:
-    from data.models import validate_event
+    from data.engine.models import validate_event
 
     e = make_event
     p = Projector(None, authoritative=True)

@@ -26,10 +26,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from data.chain import verify
-from data.journal import START, FileJournal
-from data.models import CORE_TYPES
-from data.store import Store
+from data.engine.chain import verify
+from data.engine.journal import START, FileJournal
+from data.engine.models import CORE_TYPES
+from data.engine.store import Store
 from tests._journal_helpers import (
     LIMIT,
     append_bytes,

@@ -1,4 +1,4 @@
-"""The roster (data/roster.py) against the spec's "How a rotation is read".
+"""The roster (data/roster/rotation.py) against the spec's "How a rotation is read".
 
 Property tests compare the implementation with a brute-force reference written
 independently here: the UTC instant a shift starts is found by scanning UTC instants for
@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.roster import (
+from data.roster.rotation import (
     ALL,
     Cover,
     Override,
@@ -1045,7 +1045,9 @@ def _google_roster(tmp_path: Path, env: dict[str, str]) -> Path:
     return _write(tmp_path, "oncall.ics", GOOGLE_ICS)
 
 
-def test_cli_import_ics_matches_events_to_people_and_lists_the_others(tmp_path: Path, env: dict[str, str]) -> None:
+def test_cli_import_ics_matches_events_to_people_and_lists_the_others(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     ics = _google_roster(tmp_path, env)
     args = ["roster", "import", str(ics), "--rotation", "uk-ic", "--from", "2026-11-22", "--days", "14"]
     before = len(_journal(env))
@@ -1112,7 +1114,7 @@ def test_a_person_s_email_is_checked_when_written_and_ignored_when_malformed(
 
     import asyncio
 
-    from data.store import Store
+    from data.engine.store import Store
 
     async def emails() -> dict[str, str]:
         async with await Store.open(Path(env["WARROOM_DB"])) as store:

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from rich.text import Text
 
-from data import clock
 from data.config import Settings
-from data.roster import Override, Rotation
+from data.engine import clock
+from data.incidents.views import Snapshot
+from data.roster.rotation import Override, Rotation
 from data.sample import PEOPLE, ROTATIONS
-from data.views import Snapshot
 from tests._console_helpers import frozen_war_room, settle, wait_for
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # Sunday: Sydney on call, London and New York off
@@ -156,7 +156,9 @@ async def test_keys_move_the_day_and_escape_closes() -> None:
             await pilot.press("t")
             assert "▼ now" in strip.text
             await pilot.press("escape")
-            await wait_for(pilot, lambda: type(app.screen).__name__ != "RosterScreen", what="the roster closed")
+            await wait_for(
+                pilot, lambda: type(app.screen).__name__ != "RosterScreen", what="the roster closed"
+            )
     finally:
         clock.freeze(None)
 

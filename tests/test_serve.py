@@ -61,7 +61,9 @@ def wait_port(port: int, proc: subprocess.Popen[Any], timeout: float = 20) -> No
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"warroom serve exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+            raise AssertionError(
+                f"warroom serve exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -116,7 +118,9 @@ def frames_text(events: list[dict[str, Any]]) -> str:
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", "".join(out))
 
 
-async def drive(browser_path: str, url: str, profile: Path, shot: Path, expect: list[str]) -> tuple[str, bool]:
+async def drive(
+    browser_path: str, url: str, profile: Path, shot: Path, expect: list[str]
+) -> tuple[str, bool]:
     import aiohttp
 
     proc = subprocess.Popen(
@@ -132,7 +136,10 @@ async def drive(browser_path: str, url: str, profile: Path, shot: Path, expect: 
             assert time.monotonic() < deadline and proc.poll() is None, "chromium did not start"
             await asyncio.sleep(0.1)
         port, path = active.read_text().splitlines()[:2]
-        async with aiohttp.ClientSession() as http, http.ws_connect(f"ws://127.0.0.1:{port}{path}", max_msg_size=0) as ws:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(f"ws://127.0.0.1:{port}{path}", max_msg_size=0) as ws,
+        ):
             cdp = Cdp(ws)
             target = (await cdp.send("Target.createTarget", url="about:blank"))["targetId"]
             session = (await cdp.send("Target.attachToTarget", targetId=target, flatten=True))["sessionId"]

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from data import clock
 from data.config import Settings
+from data.engine import clock
 from tests._console_helpers import frozen_war_room, settle
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
@@ -131,7 +131,9 @@ def test_main_screen_at_the_smallest_size(snap_compare: Any, seeded: Settings) -
 
 def test_main_screen_wide(snap_compare: Any, seeded: Settings) -> None:
     """160x45: every pane, every queue column, the title as wide as the rest leaves."""
-    assert snap_compare(_app(seeded), terminal_size=(160, 45), run_before=lambda p: _settled(p, _detail_loaded))
+    assert snap_compare(
+        _app(seeded), terminal_size=(160, 45), run_before=lambda p: _settled(p, _detail_loaded)
+    )
 
 
 async def _until(pilot: Any, ready: Any, what: str) -> None:
@@ -143,7 +145,9 @@ async def _until(pilot: Any, ready: Any, what: str) -> None:
 
 def test_main_screen_at_80x24_shows_one_pane_and_the_clocks(snap_compare: Any, seeded: Settings) -> None:
     """80x24: the queue alone, the pane tabs and the selected incident's clocks above it."""
-    assert snap_compare(_app(seeded), terminal_size=(80, 24), run_before=lambda p: _settled(p, _detail_loaded))
+    assert snap_compare(
+        _app(seeded), terminal_size=(80, 24), run_before=lambda p: _settled(p, _detail_loaded)
+    )
 
 
 def test_main_screen_at_80x24_checklist_with_an_item_whole(snap_compare: Any, seeded: Settings) -> None:

@@ -49,6 +49,8 @@ def test_trends_screen(snap_compare: Any, seeded: Settings) -> None:
     async def run(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("t")
-        await settle(pilot, lambda app: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None)
+        await settle(
+            pilot, lambda app: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None
+        )
 
     assert snap_compare(WarRoom(seeded), terminal_size=SIZE, run_before=run)

@@ -65,9 +65,9 @@ def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings
     monkeypatch.delenv("WARROOM_QUIET", raising=False)
     with frozen_war_room(tmp_path, _events(), NOW) as settings:
         # what this console counted earlier in the shift (numbers only)
-        from data.exposure import record
-        from data.store import Store
-        from data.wellbeing import Segment
+        from data.care.exposure import record
+        from data.care.wellbeing import Segment
+        from data.engine.store import Store
 
         async def counted() -> None:
             async with await Store.open(settings.db) as store:
@@ -100,7 +100,12 @@ def test_quiet_mode_cursor_reveals_its_row(snap_compare: Any, seeded: Settings) 
     async def run(pilot: Any) -> None:
         await _settled(pilot)
         await pilot.press("down")  # onto the CSEA incident: its title shows, the others stay hidden
-        await settle(pilot, lambda app: app.screen.selected_row() is not None and app.screen.selected_row().category == "csea")
+        await settle(
+            pilot,
+            lambda app: (
+                app.screen.selected_row() is not None and app.screen.selected_row().category == "csea"
+            ),
+        )
 
     assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)
 
@@ -111,7 +116,13 @@ def test_step_away_dialog(snap_compare: Any, seeded: Settings) -> None:
 
         await _settled(pilot)
         await pilot.press("B")
-        await settle(pilot, lambda app: isinstance(app.screen, StepAwayDialog) and app.screen.is_mounted
-                     and getattr(app.focused, "id", None) == "note")
+        await settle(
+            pilot,
+            lambda app: (
+                isinstance(app.screen, StepAwayDialog)
+                and app.screen.is_mounted
+                and getattr(app.focused, "id", None) == "note"
+            ),
+        )
 
     assert snap_compare(_app(seeded), terminal_size=SIZE, run_before=run)

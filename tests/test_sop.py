@@ -1,4 +1,4 @@
-"""Standard operating procedure templates (data/sop.py, data/sop/*.toml, ``warroom sop``)."""
+"""Standard operating procedure templates (data/procedures/sop.py, data/procedures/shipped/*.toml, ``warroom sop``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from data.commands import build_events
-from data.models import CATEGORIES, REGIONS, ChecklistAdded, validate_event
-from data.sop import (
+from data.engine.models import CATEGORIES, REGIONS, ChecklistAdded, validate_event
+from data.procedures.sop import (
     ASRP,
     SHIPPED_DIR,
     Condition,

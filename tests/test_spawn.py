@@ -1,4 +1,4 @@
-"""warroom's own processes never import code from the working directory (data/spawn.py).
+"""warroom's own processes never import code from the working directory (data/engine/spawn.py).
 
 ``python -m`` puts the working directory first on ``sys.path``: a ``numbers.py`` there
 would run in the ingest worker (code execution), and a folder holding a ``data/`` package
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from data import spawn
-from data.journal import FileJournal
+from data.engine import spawn
+from data.engine.journal import FileJournal
+from data.engine.store import PIPELINE_MIN_BYTES, Store
 from data.sample import write_journal
-from data.store import PIPELINE_MIN_BYTES, Store
 from tests.helpers import cli_env, run_cli
 
 #: what a hostile folder holds: each writes a marker file beside itself when imported
@@ -48,7 +48,7 @@ def test_child_path_drops_the_working_directory(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(sys, "path", ["", ".", "relative/dir", *sys.path])
     path = spawn.child_path()
     assert all(p and Path(p).is_absolute() for p in path)
-    argv = spawn.python_argv("data.pipeline:main", "x")
+    argv = spawn.python_argv("data.engine.pipeline:main", "x")
     assert argv[1] == "-I" and "-m" not in argv
 
 

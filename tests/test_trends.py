@@ -1,4 +1,4 @@
-"""Trends (data/trends.py, warroom report trends, the trends screen) against numbers worked
+"""Trends (data/trends/report.py, warroom report trends, the trends screen) against numbers worked
 out by hand on a small journal, CSV safety, and the screen's filters.
 
 The journal (now = Tue 2026-11-10 12:00 UTC; ISO week 2026-W45 starts Mon 2026-11-02,
@@ -33,8 +33,8 @@ from typing import Any
 
 import pytest
 
-from data.export import render, safe_cell
-from data.trends import compute, last_weeks, load_input, percentile, rows, to_json, week_of
+from data.incidents.export import render, safe_cell
+from data.trends.report import compute, last_weeks, load_input, percentile, rows, to_json, week_of
 from tests.helpers import (
     HOSTILE,
     HOSTILE_IDS,
@@ -61,7 +61,14 @@ def _ev(n: int, etype: str, ts: str, data: dict[str, Any], incident: str | None 
 
 def journal_events(commander: str = "amara") -> list[dict[str, Any]]:
     def opened(title: str, cat: str, sev: int, regions: list[str], **kw: Any) -> dict[str, Any]:
-        return {"title": title, "category": cat, "severity": sev, "source": "user_report", "regions": regions, **kw}
+        return {
+            "title": title,
+            "category": cat,
+            "severity": sev,
+            "source": "user_report",
+            "regions": regions,
+            **kw,
+        }
 
     def upd() -> dict[str, Any]:
         return {"kind": "stakeholder_update", "text": "Update sent."}
@@ -158,7 +165,10 @@ async def test_numbers_by_hand(inp: Any) -> None:
     s1 = t.lifecycle_of("severity", "1")
     assert (s1.ack.n, s1.ack.median, s1.resolve.median) == (1, 300, 10800)
     assert t.lifecycle_of("category", "csea").ack.median == 1200
-    assert t.lifecycle_of("category", "media").ack.n == 0 and t.lifecycle_of("category", "media").ack.median is None
+    assert (
+        t.lifecycle_of("category", "media").ack.n == 0
+        and t.lifecycle_of("category", "media").ack.median is None
+    )
 
     ack, update, item = t.clocks["ack"], t.clocks["update"], t.clocks["item"]
     assert (ack.met, ack.missed, ack.overdue) == (3, 1, 0)  # B's 20 minutes > 15
@@ -186,7 +196,11 @@ async def test_region_and_period_filter(inp: Any) -> None:
     week46 = compute(inp, datetime(2026, 11, 9, tzinfo=UTC), NOW, NOW)
     assert week46.opened_total == (2,) and week46.lifecycle_of("all").ack.n == 2
     # only the clocks settled in W46: C's ack (13:00) and D's (09:30) met, C's watch overdue
-    assert (week46.clocks["ack"].met, week46.clocks["item"].overdue, week46.clocks["update"].counted) == (2, 1, 0)
+    assert (week46.clocks["ack"].met, week46.clocks["item"].overdue, week46.clocks["update"].counted) == (
+        2,
+        1,
+        0,
+    )
     assert week46.load[0].on_call_hours == 8 + 3  # 11-09 09-17 and 11-10 09-12
     with pytest.raises(ValueError):
         compute(inp, START, NOW, NOW, region="Mars")
@@ -209,7 +223,9 @@ async def test_exports_say_the_same(inp: Any) -> None:
 # --- CSV safety -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", '=HYPERLINK("http://x")'])
+@pytest.mark.parametrize(
+    "value", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", '=HYPERLINK("http://x")']
+)
 def test_formula_cells_are_neutralised(value: str) -> None:
     assert safe_cell(value) == "'" + value
     # (an audited --unmasked export, with --raw-text)
@@ -228,7 +244,7 @@ def test_formula_cells_are_neutralised(value: str) -> None:
 
 def test_plain_cells_and_numbers_are_kept() -> None:
     assert safe_cell(-3) == -3 and safe_cell("a=b") == "a=b" and safe_cell("") == ""
-    text = render(["a", "b"], [{"a": "x, \"y\"", "b": -3}], "csv")
+    text = render(["a", "b"], [{"a": 'x, "y"', "b": -3}], "csv")
     assert text == 'a,b\r\n"x, ""y""",-3\r\n'  # RFC 4180: CRLF, quotes doubled
     assert render(["a"], [], "csv", bom=True).startswith("\ufeffa\r\n")
     assert render(["a"], [], "json", bom=True) == "[]\n"
@@ -254,13 +270,15 @@ def test_hostile_strings_in_csv(h: str) -> None:
 @pytest.fixture
 def cli(tmp_path: Path) -> dict[str, Any]:
     journal, store = tmp_path / "journal.jsonl", tmp_path / "store.db"
-    write_lines(journal, chain(journal_events(commander="=HYPERLINK(\"x\")")))
+    write_lines(journal, chain(journal_events(commander='=HYPERLINK("x")')))
     # (the windows below end before the real now: the results do not depend on the clock)
     return {"env": cli_env(tmp_path, journal, store), "base": tmp_path}
 
 
 def test_report_trends_json(cli: dict[str, Any]) -> None:
-    proc = run_cli(["report", "trends", "--since", "2026-11-02", "--until", "2026-11-09", "--format", "json"], cli["env"])
+    proc = run_cli(
+        ["report", "trends", "--since", "2026-11-02", "--until", "2026-11-09", "--format", "json"], cli["env"]
+    )
     assert proc.returncode == 0, proc.stderr
     j = json.loads(proc.stdout)
     assert j["window"]["since"] == "2026-11-02T00:00:00Z" and j["window"]["until"] == "2026-11-10T00:00:00Z"
@@ -279,7 +297,7 @@ def test_report_trends_csv_is_safe(cli: dict[str, Any]) -> None:
     table = list(csv.reader(io.StringIO(raw, newline="")))
     assert table[0] == ["section", "group", "key", "week", "metric", "value"]
     people = {r[2] for r in table if r[0] == "on_call_load"}
-    assert people == {"amara", "'=HYPERLINK(\"x\")"}  # the hostile handle cannot run
+    assert people == {"amara", '\'=HYPERLINK("x")'}  # the hostile handle cannot run
     assert ["window", "", "", "", "region", "US"] in table
     target = cli["base"] / "trends.csv"
     proc = run_cli(["report", "trends", "--since", "2026-11-02", "--until", "2026-11-09", "--format", "csv",
@@ -320,7 +338,7 @@ def test_report_imports_no_textual() -> None:
 
 async def test_screen_filters_change_the_numbers(tmp_path: Path) -> None:
     from app.console import WarRoom
-    from data import clock
+    from data.engine import clock
     from screens.trends import TrendsScreen
     from tests._console_helpers import settings_for, settle, wait_for
 
@@ -330,9 +348,13 @@ async def test_screen_filters_change_the_numbers(tmp_path: Path) -> None:
     try:
         app = WarRoom(settings)
         async with app.run_test(size=(150, 42)) as pilot:
-            await wait_for(pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents, what="sync")
+            await wait_for(
+                pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents, what="sync"
+            )
             await pilot.press("t")
-            await wait_for(pilot, lambda: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None)
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None
+            )
             screen = app.screen
             assert isinstance(screen, TrendsScreen)
             assert screen.period_weeks == 8 and screen.trends is not None
@@ -381,17 +403,22 @@ async def test_screen_shows_hostile_handles_literally(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     events = []
     for n, h in enumerate(handles):
-        events += [opened(f"INC-T{n}", severity=2), scoped("incident.role_set", f"INC-T{n}", role="commander", person=h)]
+        events += [
+            opened(f"INC-T{n}", severity=2),
+            scoped("incident.role_set", f"INC-T{n}", role="commander", person=h),
+        ]
     await seed(settings, events, actor="amara")
     app = WarRoom(settings)
     async with app.run_test(size=(150, 42)) as pilot:
-        await wait_for(pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents, what="sync")
+        await wait_for(
+            pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents, what="sync"
+        )
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None)
         await settle(pilot)
         assert_screen_clean(app, "the trends screen")
         text = screen_text(app)
-        from data.text import clean
+        from data.privacy.text import clean
 
         for h in ("[/foo]", "[red]x[/]", "[@click=app.quit]x[/]"):
             assert clean(h, 10) in text, h  # the column keeps 10 characters
@@ -405,7 +432,7 @@ async def test_every_figure_fits_its_box(tmp_path: Path, size: tuple[int, int]) 
     from textual.widgets import Static
 
     from app.console import WarRoom
-    from data import clock
+    from data.engine import clock
     from screens.trends import TrendsScreen
     from tests._console_helpers import settings_for, wait_for
 
@@ -415,12 +442,19 @@ async def test_every_figure_fits_its_box(tmp_path: Path, size: tuple[int, int]) 
     try:
         app = WarRoom(settings)
         async with app.run_test(size=size) as pilot:
-            await wait_for(pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents, what="sync")
+            await wait_for(
+                pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents, what="sync"
+            )
             await pilot.press("t")
-            await wait_for(pilot, lambda: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None)
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None
+            )
             screen = app.screen
             await pilot.pause()
-            boxes = {name: screen.query_one(f"#{name}", Static) for name in ("opened", "mix", "clocks", "lifecycle", "load")}
+            boxes = {
+                name: screen.query_one(f"#{name}", Static)
+                for name in ("opened", "mix", "clocks", "lifecycle", "load")
+            }
 
             def overflowing() -> list[str]:
                 return [f"{name}: {line!r} ({len(line)} > {box.size.width})"
@@ -429,7 +463,9 @@ async def test_every_figure_fits_its_box(tmp_path: Path, size: tuple[int, int]) 
 
             await wait_for(pilot, lambda: not overflowing(), what=f"every line fits: {overflowing()}")
             opened = str(boxes["opened"].render()).splitlines()
-            assert opened[0].rstrip().endswith("total") and opened[1].split()[-1] == "4"  # every week and the total
+            assert (
+                opened[0].rstrip().endswith("total") and opened[1].split()[-1] == "4"
+            )  # every week and the total
             lifecycle = str(boxes["lifecycle"].render())
             assert lifecycle.count("p90") == 2 and "target" in lifecycle  # both groups, the target
             assert "per 12h" in str(boxes["load"].render())

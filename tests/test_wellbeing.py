@@ -14,13 +14,8 @@ from rich.text import Text
 from sqlalchemy import select
 
 from app.console import WarRoom
-from data import clock
-from data.clocks import Policy
-from data.exposure import exposure, exposure_for, record, stored
-from data.handoff import build_handoff, current_shift, to_json, to_markdown
-from data.journal import FileJournal
-from data.store import Store
-from data.wellbeing import (
+from data.care.exposure import exposure, exposure_for, record, stored
+from data.care.wellbeing import (
     PASS_SECONDS,
     Segment,
     StepAway,
@@ -31,6 +26,11 @@ from data.wellbeing import (
     step_away_events,
     step_away_plan,
 )
+from data.engine import clock
+from data.engine.journal import FileJournal
+from data.engine.store import Store
+from data.handoff.report import build_handoff, current_shift, to_json, to_markdown
+from data.procedures.clocks import Policy
 from screens.main import MainScreen
 from tests._console_helpers import (
     ACTOR,
@@ -239,7 +239,7 @@ async def test_counters_per_shift_survive_rebuild_and_migration_and_stay_out_of_
         await store.rebuild(journal)
         assert len(await stored(store, "ic", at(-720))) == 2  # a rebuild keeps them
     # a migration of the projection (a new SCHEMA_VERSION) keeps them too
-    from data import schema as S
+    from data.engine import schema as S
 
     async with await Store.open(tmp_path / "store.db") as store:
         async with store.engine.begin() as conn:
@@ -326,7 +326,7 @@ def test_step_away_plan_and_events() -> None:
 
 
 def test_coming_back_takes_back_what_was_handed_to_the_deputy_and_is_still_theirs() -> None:
-    from data.wellbeing import return_candidates, return_events, return_plan
+    from data.care.wellbeing import return_candidates, return_events, return_plan
 
     def span(incident: str, role: str, start: int, person: str, by: str, end: int | None = None,
              end_by: str | None = None) -> dict[str, Any]:  # fmt: skip

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from data.views import TimelineEntry
+from data.incidents.views import TimelineEntry
 from widgets.timeline import FILTERS, Timeline
 from widgets.wrap import line_count
 
@@ -134,7 +134,9 @@ async def test_entries_shown_before_the_width_is_known_are_counted_once_it_is() 
 # --- following the newest entry, and runs of items added together ---------------------
 
 
-def added(seq: int, item: str, second: int = 0, actor: str = "amara", template: str | None = "edr@1") -> TimelineEntry:
+def added(
+    seq: int, item: str, second: int = 0, actor: str = "amara", template: str | None = "edr@1"
+) -> TimelineEntry:
     ts = datetime(2026, 11, 22, 3, 0, second, 250_000, tzinfo=UTC)
     return TimelineEntry(seq=seq, ts=ts, ts_text=ts.isoformat(), actor=actor, type="checklist.added",
                          text=f"Checklist + {item} (legal): do {item}", pinned=False, id=f"E{seq}",
@@ -192,7 +194,7 @@ async def test_the_timeline_follows_every_addition_and_again_once_scrolled_back_
 
 
 def test_items_added_together_are_one_run() -> None:
-    from data.views import EntryRun, group_runs
+    from data.incidents.views import EntryRun, group_runs
 
     opened = entry(1, "opened", "incident.opened")
     items = [added(n, f"item{n}") for n in range(2, 8)]
@@ -334,7 +336,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
 
 
 def test_the_examples_cover_the_whole_vocabulary() -> None:
-    from data.models import DATA_MODELS
+    from data.engine.models import DATA_MODELS
 
     assert set(EXAMPLES) == set(DATA_MODELS)
     for etype, data in EXAMPLES.items():
@@ -345,7 +347,7 @@ def test_the_examples_cover_the_whole_vocabulary() -> None:
 def test_every_event_type_has_a_timeline_rendering(etype: str) -> None:
     """A known type is described in words with a marker of its own; a type this version does
     not know (a newer console's) is named, never shown as question marks."""
-    from data.describe import describe
+    from data.incidents.describe import describe
     from widgets.timeline import TYPE_MARKERS
 
     data = EXAMPLES.get(etype, {"anything": 1})

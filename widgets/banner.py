@@ -11,8 +11,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from data.text import clean
-from data.views import PendingHandoff, age
+from data.incidents.views import PendingHandoff, age
+from data.privacy.text import clean
 
 
 def _ago(t: datetime | None, now: datetime) -> str:

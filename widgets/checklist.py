@@ -9,9 +9,9 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from data.clocks import Clock, clock_state
-from data.text import clean
-from data.views import ChecklistRow, clock_text
+from data.incidents.views import ChecklistRow, clock_text
+from data.privacy.text import clean
+from data.procedures.clocks import Clock, clock_state
 from widgets.tables import FixedTable, fit_column
 
 STATE_MARKS = {
@@ -21,7 +21,7 @@ STATE_MARKS = {
     "blocked": ("[!] block", "bold #e8833a"),
 }
 #: the keys of the rows that are not items (the headings, the response clocks) begin with
-#: this: longer than any item id (at most 32 characters, ``ItemId`` in data/models.py), so
+#: this: longer than any item id (at most 32 characters, ``ItemId`` in data/engine/models.py), so
 #: an item's id, whatever its text, never meets one of them
 NOT_ITEM = "\x00" * 33
 
@@ -107,7 +107,10 @@ class ChecklistPane(FixedTable):
             self._shown.clear()
             if clocks:
                 self.add_row(
-                    Text(""), Text("RESPONSE CLOCKS", style="bold #7fa7c9"), Text(""), key=row_key("heading:clocks")
+                    Text(""),
+                    Text("RESPONSE CLOCKS", style="bold #7fa7c9"),
+                    Text(""),
+                    key=row_key("heading:clocks"),
                 )
                 for c in clocks:
                     cell = self._clock_cell(c, now)
@@ -154,7 +157,9 @@ class ChecklistPane(FixedTable):
         if key is None:
             return None
         if key == "heading:clocks":  # a heading: what is under it (the detail keeps its place)
-            return Text(f"Response clocks: {len(self.clocks)} (acknowledgement, stakeholder updates)", style="dim")
+            return Text(
+                f"Response clocks: {len(self.clocks)} (acknowledgement, stakeholder updates)", style="dim"
+            )
         if key.startswith("team:"):
             team = [r for r in self.items if f"team:{r.team}" == key]
             still = sum(1 for r in team if r.state in ("open", "blocked"))

@@ -2,7 +2,7 @@
 region and one for all regions together) and the week of shifts per rotation.
 
 Both are given rotations and overrides (frozen view models) and compute with the pure
-functions of ``data.roster``. Gaps and overlaps read without colour: each state has its
+functions of ``data.roster.rotation``. Gaps and overlaps read without colour: each state has its
 own character, a legend says which, and the gaps are also listed in words.
 """
 
@@ -15,8 +15,8 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from data.roster import ALL, Cover, Override, Rotation, coverage, regions, segments, zone
-from data.text import clean
+from data.privacy.text import clean
+from data.roster.rotation import ALL, Cover, Override, Rotation, coverage, regions, segments, zone
 
 FINE = 15  # minutes per character where the width allows: 24 hours in 96 columns
 COARSE = 30  # else: 24 hours in 48 columns

@@ -9,9 +9,9 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from data.clocks import Clock
-from data.text import clean
-from data.views import IncidentRow, clock_text
+from data.incidents.views import IncidentRow, clock_text
+from data.privacy.text import clean
+from data.procedures.clocks import Clock
 
 #: the panes, by the number key that shows them
 PANE_NAMES = {"1": "Queue", "2": "Timeline", "3": "Checklist", "4": "On call"}

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from rich.text import Text
 
-from data import clock
-from data.text import clean
-from data.views import IncidentRow, age, clock_text
-from data.wellbeing import SENSITIVE
+from data.care.wellbeing import SENSITIVE
+from data.engine import clock
+from data.incidents.views import IncidentRow, age, clock_text
+from data.privacy.text import clean
 from widgets.tables import FixedTable, fit_column
 
 SEVERITY_STYLE = {
@@ -163,7 +163,7 @@ class IncidentQueue(FixedTable):
                     self._cells[r.id] = tuple(c.plain for c in cells)
             if [str(r.key.value) for r in self.ordered_rows] != wanted:
                 # by the row's own id cell (the object), never by its text: the id shown is
-                # masked where it reads like a phone number (data/mask.py)
+                # masked where it reads like a phone number (data/privacy/mask.py)
                 order = {id(self.get_cell(key, "id")): n for n, key in enumerate(wanted)}
                 self.sort("id", key=lambda cell: order[id(cell)])
             self._rows = {r.id: r for r in rows}
@@ -267,7 +267,9 @@ class IncidentQueue(FixedTable):
         title = self._title(r, me, hidden)
         if not r.active:
             due_text, urgency = r.status.replace("_", " "), "none"
-        categories, statuses = (COMPACT_CATEGORY, COMPACT_STATUS) if self.compact else (CATEGORY_NAMES, STATUS_NAMES)
+        categories, statuses = (
+            (COMPACT_CATEGORY, COMPACT_STATUS) if self.compact else (CATEGORY_NAMES, STATUS_NAMES)
+        )
         return (
             Text(clean(r.id)),
             Text(f"S{r.severity}", style=SEVERITY_STYLE.get(r.severity, "")),
@@ -295,7 +297,7 @@ def _clock_for(r: IncidentRow, now: datetime) -> datetime:
 
 
 def _commander(r: IncidentRow) -> Text:
-    """The commander; a handle not in the roster ends in a bold ``?`` (data/people.py)."""
+    """The commander; a handle not in the roster ends in a bold ``?`` (data/roster/people.py)."""
     if r.commander is None:
         return Text("—")
     if r.commander in r.unlisted:

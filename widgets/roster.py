@@ -9,9 +9,9 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from data.roster import OnCall, on_call, zone
-from data.text import clean
-from data.views import Snapshot, countdown
+from data.incidents.views import Snapshot, countdown
+from data.privacy.text import clean
+from data.roster.rotation import OnCall, on_call, zone
 
 RECHECK = timedelta(minutes=10)
 

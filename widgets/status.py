@@ -6,11 +6,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Static
 
-from data import clock
-from data.text import clean
-from data.views import SyncState
+from data.engine import clock
+from data.incidents.views import SyncState
+from data.privacy.text import clean
 
 ZONES = (("UTC", "UTC"), ("NYC", "America/New_York"), ("LA", "America/Los_Angeles"),
          ("LON", "Europe/London"), ("SYD", "Australia/Sydney"))  # fmt: skip
@@ -28,7 +29,7 @@ def clocks(now: datetime, zones: tuple[tuple[str, str], ...] = ZONES) -> Text:
 
 
 def outbox_text(state: SyncState) -> list[tuple[str, str] | str]:
-    """What waits in the outbox (data/outbox.py), and what the journal refused of it."""
+    """What waits in the outbox (data/engine/outbox.py), and what the journal refused of it."""
     parts: list[tuple[str, str] | str] = []
     if state.queued:
         parts += [" ", (f" {state.queued} queued ", "bold black on #e3c44a")]
@@ -76,6 +77,10 @@ def sync_text(state: SyncState, wall: float) -> Text:
 class StatusBar(Static):
     """Click it (or press !) to see quarantined lines and chain breaks."""
 
+    class WarningsWanted(Message):
+        """The status bar was clicked while it shows something wrong (quarantined lines,
+        chain breaks, refused events): the console opens the screen that lists them."""
+
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; padding: 0 1; }
     """
@@ -94,9 +99,7 @@ class StatusBar(Static):
 
     def on_click(self) -> None:
         if self.state.quarantined or self.state.chain_breaks or self.state.refused:
-            from screens.warnings import WarningsScreen
-
-            self.app.push_screen(WarningsScreen())
+            self.post_message(self.WarningsWanted())  # the console opens the warnings screen
 
     def show(self, now: datetime, state: SyncState | None = None) -> None:
         if state is not None:

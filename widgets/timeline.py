@@ -19,8 +19,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from data.text import clean
-from data.views import EntryRun, TimelineEntry, group_runs, same_batch
+from data.incidents.views import EntryRun, TimelineEntry, group_runs, same_batch
+from data.privacy.text import clean
 from widgets.wrap import line_count
 
 TYPE_MARKERS = {
@@ -75,7 +75,11 @@ class Timeline(ScrollView, can_focus=True):
 
     BINDINGS = [
         Binding(
-            "enter", "toggle_runs", "Expand", tooltip="Show or hide the items of the procedure entries", show=False
+            "enter",
+            "toggle_runs",
+            "Expand",
+            tooltip="Show or hide the items of the procedure entries",
+            show=False,
         ),
     ]
 
@@ -363,7 +367,7 @@ class Timeline(ScrollView, can_focus=True):
         if e.ts is None:
             return clean(e.ts_text, 25)
         if local_tz:
-            from data.roster import zone
+            from data.roster.rotation import zone
 
             return e.ts.astimezone(zone(local_tz)).strftime("%H:%M:%S")
         return e.ts.strftime("%H:%M:%SZ")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from data.wellbeing import Exposure, indicator
+from data.care.wellbeing import Exposure, indicator
 
 
 def wellbeing_text(exposure: Exposure | None, quiet: bool, break_due: bool = False) -> Text:

@@ -1,0 +1,1 @@
+"""Responder wellbeing: exposure counters, breaks, shift limits."""

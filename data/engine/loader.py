@@ -1,0 +1,67 @@
+"""The projector's window on committed state, through plain SQL (no SQLAlchemy import, so
+the pipeline worker starts fast)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from data.engine.projector import INCIDENT_COLUMNS, ITEM_COLUMNS, PM_ACTION_COLUMNS, Incident, Item, PmAction
+
+_ID_CHUNK = 900
+
+
+class SqlLoader:
+    """The projector's window on committed state, through any DB-API style ``execute``
+    (SQLAlchemy's ``exec_driver_sql`` in the store, plain sqlite3 in a pipeline worker)."""
+
+    _INCIDENT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents WHERE id = ?"
+    _OPEN_ROLES = (
+        "SELECT role, person, start_seq, start_ts, start_actor FROM role_history "
+        "WHERE incident = ? AND end_seq IS NULL"
+    )
+    _ITEM = f"SELECT {', '.join(ITEM_COLUMNS)} FROM checklist WHERE incident = ? AND item = ?"
+    _PM_ACTION = (
+        f"SELECT {', '.join(PM_ACTION_COLUMNS)} FROM postmortem_actions WHERE incident = ? AND action = ?"
+    )
+    _EVENT_INCIDENT = "SELECT incident FROM events WHERE id = ? AND applied"
+
+    def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
+        self.execute = execute
+
+    def incident(self, incident_id: str) -> Incident | None:
+        row = next(iter(self.execute(self._INCIDENT, (incident_id,))), None)
+        if row is None:
+            return None
+        values = dict(zip(INCIDENT_COLUMNS, row, strict=True))
+        values["regions"] = orjson.loads(values["regions"])
+        values["roles"] = orjson.loads(values["roles"])
+        values["participants"] = orjson.loads(values["participants"])
+        values["restricted"] = bool(values["restricted"])
+        open_roles = {
+            role: (person, seq, ts, actor)
+            for role, person, seq, ts, actor in self.execute(self._OPEN_ROLES, (incident_id,))
+        }
+        return Incident(**values, open_roles=open_roles)
+
+    def item(self, incident_id: str, item: str) -> Item | None:
+        row = next(iter(self.execute(self._ITEM, (incident_id, item))), None)
+        return None if row is None else Item(*row)
+
+    def pm_action(self, incident_id: str, action: str) -> PmAction | None:
+        row = next(iter(self.execute(self._PM_ACTION, (incident_id, action))), None)
+        return None if row is None else PmAction(*row)
+
+    def event_incident(self, event_id: str) -> str | None:
+        row = next(iter(self.execute(self._EVENT_INCIDENT, (event_id,))), None)
+        return None if row is None else row[0]
+
+    def seen_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(ids), _ID_CHUNK):
+            part = tuple(ids[i : i + _ID_CHUNK])
+            marks = ",".join("?" * len(part))
+            found.update(r[0] for r in self.execute(f"SELECT id FROM events WHERE id IN ({marks})", part))
+        return found

@@ -1,0 +1,19 @@
+"""Opening the journal a location names: a PostgreSQL URL (data/engine/pg_journal.py) or a
+file path (data/engine/journal.py). Here, not in either, so that neither imports the other's
+module back."""
+
+from __future__ import annotations
+
+import os
+
+from data.engine.config import is_url
+from data.engine.journal import FileJournal, Journal
+from data.engine.pg_journal import PgJournal
+
+
+def open_journal(spec: str | os.PathLike[str]) -> Journal:
+    """The journal at ``spec``: a PostgreSQL URL (``postgresql://…``, data/engine/pg_journal.py)
+    or a file path."""
+    if isinstance(spec, str) and is_url(spec):
+        return PgJournal(spec)
+    return FileJournal(spec)

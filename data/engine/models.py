@@ -1,0 +1,882 @@
+"""Pydantic models of journal format 1 (``../shared/spec/journal.md``).
+
+Every model is strict about JSON types: a string is a string, an integer is an integer
+(``true`` is not ``1``, ``1.0`` is not ``1``). Validation errors name the member and the
+reason in words for people, e.g. ``data.severity: must be at most 4``.
+
+The envelope members are checked once for every line; ``data`` is checked by the model of the
+line's ``type``. Unknown members are accepted and ignored (the raw line is what the store
+keeps, so nothing is lost).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Union, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+FORMAT_VERSION = 1
+MAX_LINE_BYTES = 262_144
+
+# --- vocabularies (closed for format 1) -------------------------------------------------
+
+Category = Literal[
+    "csea",
+    "edr",
+    "self_harm",
+    "violent_extremism",
+    "hate_harassment",
+    "data_security",
+    "regulator",
+    "media",
+    "other",
+]
+Source = Literal[
+    "user_report",
+    "proactive_detection",
+    "hash_match",
+    "law_enforcement",
+    "regulator",
+    "media",
+    "partner",
+    "crisis_protocol",
+    "employee",
+]
+Status = Literal[
+    "new",
+    "triaged",
+    "investigating",
+    "mitigating",
+    "contained",
+    "monitoring",
+    "resolved",
+    "closed",
+    "false_positive",
+    "merged",
+]
+Role = Literal["commander", "deputy", "scribe", "comms", "legal", "le_response", "liaison"]
+Team = Literal[
+    "legal",
+    "policy",
+    "child_safety",
+    "emergency_response",
+    "comms",
+    "product",
+    "security_privacy",
+    "le_response",
+    "leadership",
+]
+Region = Literal["US", "UK", "AU", "EU", "global"]
+ChecklistState = Literal["open", "done", "skipped", "blocked"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+CATEGORIES: tuple[str, ...] = get_args(Category)
+SOURCES: tuple[str, ...] = get_args(Source)
+STATUSES: tuple[str, ...] = get_args(Status)
+ROLES: tuple[str, ...] = get_args(Role)
+TEAMS: tuple[str, ...] = get_args(Team)
+REGIONS: tuple[str, ...] = get_args(Region)
+CHECKLIST_STATES: tuple[str, ...] = get_args(ChecklistState)
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+
+#: the incident.action kind that is a stakeholder update (it resets the update cadence)
+UPDATE_KIND = "stakeholder_update"
+
+#: Statuses after which an incident no longer belongs to the live queue.
+TERMINAL_STATUSES = frozenset({"closed", "false_positive", "merged"})
+
+# --- scalar checks ----------------------------------------------------------------------
+
+RFC3339_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
+_RFC3339 = re.compile(RFC3339_PATTERN)
+#: printable: no control, format, separator or unassigned characters, except the space
+PRINTABLE_PATTERN = r"^(?:[^\p{C}\p{Z}]| )+$"
+
+
+def parse_rfc3339(value: str) -> datetime:
+    """Parse an RFC 3339 time with an offset; raise ValueError with a readable reason."""
+    if not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 time with an offset, e.g. 2026-11-22T03:00:00Z")
+    text = value
+    if text[-1] in "Zz":
+        text = text[:-1] + "+00:00"
+    # Python accepts at most 6 fractional digits; RFC 3339 allows more.
+    dot = text.find(".")
+    if dot != -1:
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        if end - dot - 1 > 6:
+            text = text[: dot + 7] + text[end:]
+    try:
+        return datetime.fromisoformat(text.replace("t", "T"))
+    except ValueError as exc:  # e.g. month 13
+        raise ValueError(f"is not a valid time: {exc}") from None
+
+
+#: A time must fall in these years once converted to UTC, and a date in these years
+#: (docs/journal.md). RFC 3339 allows ``0001-01-01T00:00:00+23:59`` or
+#: ``9999-12-31T23:59:59-23:59``, whose UTC instants Python (like most languages' datetime
+#: types) cannot represent; and a time at the very edge of what it can represent overflows
+#: as soon as a clock adds a duration to it. A thousand years of margin on each side keeps
+#: every sum a reader makes (due times, rotations, reporting periods: all under 400 days)
+#: representable, and no real event is outside it.
+MIN_YEAR, MAX_YEAR = 1000, 8999
+_TIME_RANGE = f"is outside the years {MIN_YEAR}-{MAX_YEAR} in UTC"
+
+
+def _check_time(value: str) -> str:
+    # the shape is checked by the pattern (in pydantic-core); this checks the calendar and
+    # that the instant, in UTC, is in the range every reader can compute with
+    try:
+        parsed = _fromisoformat(value)  # fast path: most times Python parses as they are
+    except ValueError:
+        parsed = parse_rfc3339(value)
+    try:
+        year = parsed.astimezone(UTC).year
+    except OverflowError:
+        raise ValueError(_TIME_RANGE) from None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(_TIME_RANGE)
+    return value
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+@lru_cache(maxsize=512)
+def _zone_known(name: str) -> bool:
+    if not name or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _check_zone(value: str) -> str:
+    if not _zone_known(value):
+        raise ValueError(f"unknown time zone {value!r} (expected an IANA zone such as Europe/London)")
+    return value
+
+
+def _check_date(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date YYYY-MM-DD")
+    try:
+        year = date.fromisoformat(value).year
+    except ValueError as exc:
+        raise ValueError(f"is not a valid date: {exc}") from None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    return value
+
+
+def _check_hhmm(value: str) -> str:
+    m = re.fullmatch(r"(\d{2}):(\d{2})", value)
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError("must be a local time HH:MM (00:00 to 23:59)")
+    return value
+
+
+Time = Annotated[str, Field(pattern=RFC3339_PATTERN), AfterValidator(_check_time)]
+EventId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+IncidentId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9\-]+$")]
+Actor = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)]
+Handle = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)]
+Ident = Annotated[str, Field(min_length=1, max_length=64)]
+ItemId = Annotated[str, Field(min_length=1, max_length=32)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Text8000 = Annotated[str, Field(max_length=8000)]
+NonEmpty8000 = Annotated[str, Field(min_length=1, max_length=8000)]
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Zone = Annotated[str, AfterValidator(_check_zone)]
+DateStr = Annotated[str, AfterValidator(_check_date)]
+HHMM = Annotated[str, AfterValidator(_check_hhmm)]
+
+
+class _Strict(BaseModel):
+    # extra members are accepted and ignored: the raw line keeps them.
+    # validators are built on first use, not at import (the console paints before it validates)
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
+
+
+# --- data models, one per core type -----------------------------------------------------
+
+
+class IncidentOpened(_Strict):
+    title: Text200
+    category: Category
+    severity: Annotated[int, Field(ge=1, le=4)]
+    source: Source
+    regions: Annotated[list[Region], Field(min_length=1)]
+    summary: Text8000 | None = None
+    detected_at: Time | None = None
+    restricted: bool | None = None
+
+
+class IncidentUpdated(_Strict):
+    """Only the members given change (``model_fields_set``); ``summary`` may be null to
+    clear it, the others may not be null."""
+
+    title: Text200 = None  # type: ignore[assignment]
+    summary: Text8000 | None = None
+    category: Category = None  # type: ignore[assignment]
+    source: Source = None  # type: ignore[assignment]
+    regions: Annotated[list[Region], Field(min_length=1)] = None  # type: ignore[assignment]
+    restricted: bool = None  # type: ignore[assignment]
+
+
+class IncidentSeveritySet(_Strict):
+    severity: Annotated[int, Field(ge=1, le=4)]
+    reason: Text8000 | None = None
+
+
+class IncidentStatusSet(_Strict):
+    status: Status
+    reason: Text8000 | None = None
+
+
+class IncidentRoleSet(_Strict):
+    role: Role
+    # required, but may be null to clear the role
+    person: Handle | None
+
+
+class IncidentNote(_Strict):
+    text: NonEmpty8000
+    pinned: bool | None = None
+
+
+class IncidentAction(_Strict):
+    kind: Annotated[str, Field(min_length=1, max_length=64)]
+    text: NonEmpty8000
+    ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class IncidentParticipant(_Strict):
+    """``incident.participant_added`` / ``incident.participant_removed`` (an extension,
+    docs/journal.md): who may see a restricted incident's details besides its role holders."""
+
+    person: Handle
+    reason: Text8000 | None = None
+
+
+class ChecklistAdded(_Strict):
+    item: ItemId
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    team: Team
+    due: Time | None = None
+    basis: Annotated[str, Field(max_length=2000)] | None = None
+    template: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ChecklistSet(_Strict):
+    item: ItemId
+    state: ChecklistState
+    note: Text8000 | None = None
+
+    @model_validator(mode="after")
+    def _note_when_needed(self) -> ChecklistSet:
+        if self.state in ("skipped", "blocked") and not (self.note and self.note.strip()):
+            raise ValueError(f"a note is required when the state is {self.state!r}")
+        return self
+
+
+class RosterPerson(_Strict):
+    handle: Handle
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    team: Team
+    region: Region
+    tz: Zone
+
+
+class RosterRotation(_Strict):
+    rotation: Ident
+    team: Team
+    region: Region
+    tz: Zone
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
+    start: HHMM
+    hours: Annotated[float, Field(gt=0, le=168)] | Annotated[int, Field(gt=0, le=168)]
+    members: Annotated[list[Handle], Field(min_length=1)]
+    anchor: DateStr
+    turn_days: Annotated[int, Field(ge=1, le=366)] | None = None
+
+
+class RosterOverride(_Strict):
+    rotation: Ident
+    person: Handle
+    start: Time
+    end: Time
+    reason: Text8000 | None = None
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> RosterOverride:
+        if parse_rfc3339(self.end) <= parse_rfc3339(self.start):
+            raise ValueError("end must be after start")
+        return self
+
+
+class HandoffSubmitted(_Strict):
+    handoff: Ident
+    from_: Annotated[Handle, Field(alias="from")]
+    to: Handle
+    region: Region | None = None
+    notes: Annotated[str, Field(max_length=65_536)]
+
+
+class HandoffAcknowledged(_Strict):
+    handoff: Ident
+    readback: Annotated[str, Field(min_length=1, max_length=65_536)]
+
+
+# --- extension members of core types (docs/journal.md, docs/handoff.md) -----------------
+# A format-1 reader ignores them. warroom's writer refuses them malformed; its reader
+# takes what is well formed and ignores the rest, so a line a plain format-1 reader
+# accepts is never quarantined for them.
+
+Trend = Literal["stable", "watch", "unstable"]
+TRENDS: tuple[str, ...] = get_args(Trend)
+
+
+class HandoffEntry(_Strict):
+    """One active incident as the outgoing commander hands it over."""
+
+    incident: IncidentId
+    trend: Trend
+    severity: Annotated[int, Field(ge=1, le=4)] | None = None  # as it was at the handoff
+    status: Status | None = None
+    summary: Annotated[str, Field(max_length=500)] | None = None
+    contingencies: (
+        Annotated[list[Annotated[str, Field(min_length=1, max_length=2000)]], Field(max_length=20)] | None
+    ) = None
+
+
+class HandoffSubmittedExtension(_Strict):
+    shift_start: Time | None = None  # the start of the shift the report covers
+    incidents: Annotated[list[HandoffEntry], Field(max_length=2000)] | None = None
+
+
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class RosterPersonExtension(_Strict):
+    email: Email | None = None  # their work address, to match calendar events (docs/roster.md)
+
+
+EXTENSIONS: dict[str, type[_Strict]] = {
+    "handoff.submitted": HandoffSubmittedExtension,
+    "roster.person": RosterPersonExtension,
+}
+
+
+def check_extension(event_type: str, data: Any) -> None:
+    """The writer's check of a type's extension members. Raises EventError."""
+    model = EXTENSIONS.get(event_type)
+    if model is None or not isinstance(data, dict):
+        return
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        parts = format_error(exc).split("; ")
+        raise EventError("; ".join(p if p.startswith("and ") else "data." + p for p in parts)) from None
+
+
+def read_handoff_extension(data: Any) -> HandoffSubmittedExtension:
+    """The reader's view of a ``handoff.submitted``'s extension members: what is well
+    formed (entry by entry), the rest ignored."""
+    if not isinstance(data, dict):
+        return HandoffSubmittedExtension()
+    shift_start = data.get("shift_start")
+    entries: list[HandoffEntry] = []
+    raw = data.get("incidents")
+    for item in raw if isinstance(raw, list) else ():
+        try:
+            entries.append(HandoffEntry.model_validate(item))
+        except ValidationError:
+            continue
+    try:
+        return HandoffSubmittedExtension.model_validate({"shift_start": shift_start, "incidents": entries})
+    except ValidationError:
+        return HandoffSubmittedExtension(incidents=entries)
+
+
+def read_person_email(data: Any) -> str | None:
+    """The reader's view of a ``roster.person``'s ``email``: the address if well formed,
+    else None (ignored, never quarantined)."""
+    if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+        return None
+    try:
+        return RosterPersonExtension.model_validate({"email": data["email"]}).email
+    except ValidationError:
+        return None
+
+
+# --- post-mortems (an extension of format 1: docs/postmortem.md) ------------------------
+
+PostmortemSection = Literal[
+    "summary",
+    "impact",
+    "root_cause",
+    "contributing_factors",
+    "five_whys",
+    "went_well",
+    "got_lucky",
+    "lessons",
+]
+PostmortemStatus = Literal["draft", "in_review", "reviewed", "closed"]
+PostmortemActionKind = Literal["mitigate", "prevent", "process"]
+PostmortemActionState = Literal["open", "done", "dropped"]
+PM_SECTIONS: tuple[str, ...] = get_args(PostmortemSection)
+PM_STATUSES: tuple[str, ...] = get_args(PostmortemStatus)
+PM_ACTION_KINDS: tuple[str, ...] = get_args(PostmortemActionKind)
+PM_ACTION_STATES: tuple[str, ...] = get_args(PostmortemActionState)
+PM_SECTION_MAX = 20_000
+
+
+class PostmortemSectionSet(_Strict):
+    """The whole text of one section (empty clears it); the latest wins."""
+
+    section: PostmortemSection
+    text: Annotated[str, Field(max_length=PM_SECTION_MAX)]
+
+
+class PostmortemStatusSet(_Strict):
+    status: PostmortemStatus
+    reason: Text8000 | None = None
+
+
+class PostmortemActionAdded(_Strict):
+    action: ItemId  # unique within the incident
+    kind: PostmortemActionKind
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    owner: Handle
+    due: Time | None = None
+
+
+class PostmortemActionSet(_Strict):
+    action: ItemId
+    state: PostmortemActionState
+    note: Text8000 | None = None
+
+    @model_validator(mode="after")
+    def _note_when_dropped(self) -> PostmortemActionSet:
+        if self.state == "dropped" and not (self.note and self.note.strip()):
+            raise ValueError("a note is required when the state is 'dropped'")
+        return self
+
+
+class PostmortemPinSet(_Strict):
+    event: EventId  # the id of an event on the incident's timeline
+    pinned: bool
+
+
+class PostmortemMeeting(_Strict):
+    at: Time
+    attendees: Annotated[list[Handle], Field(max_length=100)] | None = None
+    note: Text8000 | None = None
+
+
+# --- audit events (an extension, docs/privacy.md): not incident-scoped ----------------
+
+#: the kinds of user identifiers the console masks (data/privacy/mask.py)
+IdentifierKind = Literal["email", "handle", "phone", "ip", "account"]
+RevealField = Literal["title", "summary"]
+
+
+class AuditReveal(_Strict):
+    """``audit.reveal``: someone revealed the masked identifiers of one entry (a timeline
+    event, or the incident's title and summary) for one view. Never the values."""
+
+    incident: IncidentId
+    entry: EventId | None = None  # the id of the timeline event revealed
+    fields: Annotated[list[RevealField], Field(min_length=1, max_length=2)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    kinds: Annotated[list[IdentifierKind], Field(min_length=1, max_length=5)]
+
+    @model_validator(mode="after")
+    def _one_target(self) -> AuditReveal:
+        if (self.entry is None) == (self.fields is None):
+            raise ValueError("give either entry (an event id) or fields (title, summary), not both")
+        if not self.reason.strip():
+            raise ValueError("reason: give a reason")
+        if len(set(self.kinds)) != len(self.kinds):
+            raise ValueError("kinds: each kind at most once")
+        return self
+
+
+class AuditUnmaskedExport(_Strict):
+    """``audit.unmasked_export``: an export, handoff or post-mortem was written with the
+    identifiers of users unmasked (``--unmasked``). What was exported, never the values."""
+
+    kind: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
+    format: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z]+$")]
+    incident: IncidentId | None = None
+    region: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+
+
+DATA_MODELS: dict[str, type[_Strict]] = {
+    "incident.opened": IncidentOpened,
+    "incident.updated": IncidentUpdated,
+    "incident.severity_set": IncidentSeveritySet,
+    "incident.status_set": IncidentStatusSet,
+    "incident.role_set": IncidentRoleSet,
+    "incident.note": IncidentNote,
+    "incident.action": IncidentAction,
+    "incident.participant_added": IncidentParticipant,
+    "incident.participant_removed": IncidentParticipant,
+    "checklist.added": ChecklistAdded,
+    "checklist.set": ChecklistSet,
+    "roster.person": RosterPerson,
+    "roster.rotation": RosterRotation,
+    "roster.override": RosterOverride,
+    "handoff.submitted": HandoffSubmitted,
+    "handoff.acknowledged": HandoffAcknowledged,
+    "postmortem.section_set": PostmortemSectionSet,
+    "postmortem.status_set": PostmortemStatusSet,
+    "postmortem.action_added": PostmortemActionAdded,
+    "postmortem.action_set": PostmortemActionSet,
+    "postmortem.pin_set": PostmortemPinSet,
+    "postmortem.meeting": PostmortemMeeting,
+    "audit.reveal": AuditReveal,
+    "audit.unmasked_export": AuditUnmaskedExport,
+}
+CORE_TYPES = frozenset(DATA_MODELS)
+SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.")
+
+
+def is_scoped(event_type: str) -> bool:
+    """Types that must name an incident."""
+    return event_type.startswith(SCOPED_PREFIXES)
+
+
+# --- the envelope and whole events ------------------------------------------------------
+
+
+class Envelope(_Strict):
+    """Members every line carries; ``data`` is any object (an unknown type's)."""
+
+    v: Annotated[int, Field(ge=FORMAT_VERSION, le=FORMAT_VERSION)]
+    id: EventId
+    ts: Time
+    actor: Actor
+    type: Annotated[str, Field(min_length=1, max_length=64)]
+    incident: IncidentId | None = None
+    data: dict[str, Any]
+    prev: Sha256Hex | None
+
+    @property
+    def known(self) -> bool:
+        return False
+
+
+def _event_model(event_type: str, data_model: type[_Strict]) -> type[Envelope]:
+    scoped = is_scoped(event_type)
+    name = "".join(part.title() for part in event_type.replace(".", "_").split("_")) + "Event"
+    annotations: dict[str, Any] = {
+        "type": Literal[event_type],  # type: ignore[valid-type]
+        "data": data_model,
+        "incident": IncidentId if scoped else IncidentId | None,
+    }
+    namespace: dict[str, Any] = {
+        "__annotations__": annotations,
+        "__module__": __name__,
+        "known": property(lambda self: True),
+    }
+    if not scoped:
+        namespace["incident"] = None
+    return type(name, (Envelope,), namespace)
+
+
+#: A validated event is an Envelope subclass whose ``data`` is the typed model of its type,
+#: or a plain Envelope (``known`` False) for a type this version does not know.
+EVENT_MODELS: dict[str, type[Envelope]] = {t: _event_model(t, m) for t, m in DATA_MODELS.items()}
+
+_KNOWN: TypeAdapter[Envelope] = TypeAdapter(
+    Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")],  # type: ignore[arg-type]  # noqa: UP007
+    config=ConfigDict(defer_build=True),
+)
+_ENVELOPE = TypeAdapter(Envelope)
+_MEMBERS = ("v", "id", "ts", "actor", "type", "data", "prev")
+
+
+class EventError(ValueError):
+    """An event that does not conform to format 1; ``str()`` is one readable line."""
+
+
+def format_error(exc: ValidationError) -> str:
+    """One line naming the member and the reason for the first few errors."""
+    parts: list[str] = []
+    for err in exc.errors(include_url=False)[:3]:
+        loc = [str(p) for p in err["loc"]]
+        # a discriminated union puts the tag first: drop it
+        if loc and loc[0] in EVENT_MODELS:
+            loc = loc[1:]
+        where = ".".join(loc).replace("from_", "from") or "event"
+        parts.append(f"{where}: {_human(err, where.rsplit('.', 1)[-1])}")
+    more = exc.error_count() - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def _human(err: Any, member: str) -> str:
+    """One pydantic error in words for people (the member is named by the caller): what
+    the value must be, with the limit and what was given, or an example."""
+    kind, ctx, given = err["type"], err.get("ctx") or {}, err.get("input")
+    size = len(given) if isinstance(given, str | list | dict) else None
+    if kind == "missing":
+        return "required member is missing"
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_HINTS.get(member, "is not in the expected form")
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return "cannot be empty" if n <= 1 else f"must be at least {n} characters (it has {size})"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters (it has {size})"
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        return (
+            "cannot be empty: give at least one"
+            if n <= 1
+            else f"must have at least {n} entries (it has {size})"
+        )
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} entries (it has {size})"
+    if kind in ("literal_error", "enum"):
+        return f"must be one of: {_choices(ctx.get('expected', ''))}"
+    if kind in _LIMITS:
+        word, key = _LIMITS[kind]
+        return f"must be {word} {ctx.get(key)}"
+    if kind in _TYPES:
+        return f"must be {_TYPES[kind]}"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, ") :]
+    return re.sub(r"^(Input|String|List|Value) should ", "must ", msg)
+
+
+def _choices(expected: str) -> str:
+    """pydantic's ``'a', 'b' or 'c'`` as ``a, b, c``."""
+    return ", ".join(p.strip().strip("'") for p in re.split(r",| or ", expected) if p.strip())
+
+
+_LIMITS = {"less_than_equal": ("at most", "le"), "less_than": ("less than", "lt"),
+           "greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt")}  # fmt: skip
+_TYPES = {"int_type": "a whole number", "int_parsing": "a whole number", "string_type": "text",
+          "bool_type": "true or false", "list_type": "a list", "dict_type": "an object",
+          "model_type": "an object", "float_type": "a number",
+          "extra_forbidden": "left out (not a member of this type)"}  # fmt: skip
+_TIME_HINT = "must be an RFC 3339 time with an offset, e.g. 2026-11-22T03:00:00Z"
+_PATTERN_HINTS = {
+    "id": "must be 1-64 of A-Z a-z 0-9 . _ : -",
+    "incident": "must be 1-32 of A-Z 0-9 - (e.g. INC-261122-7K3Q)",
+    "prev": "must be 64 lowercase hex digits or null",
+    "ts": _TIME_HINT,
+    "due": _TIME_HINT,
+    "detected_at": _TIME_HINT,
+    "at": _TIME_HINT,
+    "start": _TIME_HINT,
+    "end": _TIME_HINT,
+    "actor": "must be 1-64 printable characters",
+    "person": "must be 1-64 printable characters",
+    "handle": "must be 1-64 printable characters",
+    "owner": "must be 1-64 printable characters",
+    "event": "must be 1-64 of A-Z a-z 0-9 . _ : -",
+}
+
+
+def _diagnose(obj: Any) -> Envelope:
+    """Slow path for a decoded value the fast path refused: say exactly why, or accept
+    it as an event of an unknown type."""
+    if not isinstance(obj, dict):
+        raise EventError("not a JSON object")
+    for name in _MEMBERS:
+        if name not in obj:
+            raise EventError(f"{name}: required member is missing")
+    v = obj["v"]
+    if type(v) is int and v != FORMAT_VERSION:
+        raise EventError(f"v: unsupported format version {v} (this reader knows 1)")
+    etype = obj["type"]
+    try:
+        if isinstance(etype, str) and etype in EVENT_MODELS:
+            return EVENT_MODELS[etype].model_validate(obj)
+        env = _ENVELOPE.validate_python(obj)
+    except ValidationError as exc:
+        raise EventError(format_error(exc)) from None
+    if is_scoped(env.type) and env.incident is None:
+        raise EventError(f"incident: required member is missing for a {env.type} event")
+    return env
+
+
+def validate_event(obj: Any) -> Envelope:
+    """Validate a decoded JSON value (e.g. from ``json.loads``) as a format-1 event.
+
+    Raises EventError naming the member and the reason. A type this version does not know
+    comes back as a plain Envelope (``known`` False).
+    """
+    if isinstance(obj, dict) and obj.get("type") in EVENT_MODELS:
+        try:
+            return _KNOWN.validate_python(obj)  # type: ignore[no-any-return]
+        except ValidationError:
+            pass
+    return _diagnose(obj)
+
+
+#: How deep a line's JSON may nest (objects and arrays). RFC 8259 lets a parser limit it; this
+#: one is far above any real event and below every parser a reader of the journal uses
+#: (pydantic-core, orjson, SQLite's JSON functions, Python's json), so whatever warroom
+#: accepts, each of them reads.
+MAX_DEPTH = 64
+#: Integers a line may hold: the 64-bit range (signed or unsigned) that orjson, SQLite and
+#: most JSON libraries read exactly.
+MIN_INT, MAX_INT = -(2**63), 2**64 - 1
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_RUN = b"0" * 19  # the shortest integer beyond 64 bits has 19 digits
+
+
+class JsonError(ValueError):
+    """A line (or an input) that is not JSON warroom accepts; ``str()`` says why, and
+    ``reason`` is what a reader records when it quarantines such a line."""
+
+    def __init__(self, message: str, *, syntax: bool = True) -> None:
+        super().__init__(message)
+        self.reason = f"not valid JSON: {message}" if syntax else message
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Parse JSON as every reader of the journal will: the one parser that decides validity.
+
+    orjson parses (so ``NaN``, ``Infinity``, ``1e999``, lone surrogates and invalid UTF-8 are
+    refused); on top of it, nesting deeper than :data:`MAX_DEPTH` and integers outside the
+    64-bit range (which orjson would silently read as floats) are refused. Raises JsonError.
+    """
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH:
+        depth = _depth(data)
+        if depth > MAX_DEPTH:
+            raise JsonError(f"nested {depth} levels deep, deeper than the limit of {MAX_DEPTH}", syntax=False)
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        reason = str(exc)
+        if reason.startswith("number is infinity"):
+            raise JsonError("a number is beyond the range of a 64-bit float", syntax=False) from None
+        raise JsonError(reason) from None
+    if _LONG_RUN in data.translate(_DIGITS):
+        big = _big_integer(data)
+        if big is not None:
+            shown = big if len(big) <= 24 else big[:24] + "…"
+            raise JsonError(f"the integer {shown} is beyond the 64-bit range", syntax=False)
+    return obj
+
+
+def value_problem(value: Any, depth: int = 1) -> str | None:
+    """Why a Python value (an event a program built) could not be written as JSON that
+    :func:`parse_json` reads back exactly, or None: a float that is not finite (orjson would
+    write ``null``), an integer beyond the 64-bit range, nesting deeper than :data:`MAX_DEPTH`,
+    or a type JSON has no form for."""
+    if value is None or isinstance(value, (str, bool)):
+        return None
+    if isinstance(value, int):
+        return None if MIN_INT <= value <= MAX_INT else f"the integer {value} is beyond the 64-bit range"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"the number {value} is not a finite number"
+    if isinstance(value, (dict, list, tuple)):
+        if depth > MAX_DEPTH:
+            return f"nested deeper than the limit of {MAX_DEPTH} levels"
+        items = value.values() if isinstance(value, dict) else value
+        for item in items:
+            problem = value_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    return f"a {type(value).__name__} has no JSON form"
+
+
+def _depth(data: bytes) -> int:
+    """The deepest nesting of objects and arrays, brackets inside strings not counted."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for b in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:  # backslash
+                escaped = True
+            elif b == 0x22:
+                in_string = False
+        elif b == 0x22:
+            in_string = True
+        elif b in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+_NUMBER = re.compile(rb'"(?:[^"\\]|\\.)*"|(-?[0-9]+)(?![0-9.eE])')
+
+
+def _big_integer(data: bytes) -> str | None:
+    """The first integer literal (outside strings) beyond the 64-bit range, if any."""
+    for m in _NUMBER.finditer(data):
+        digits = m.group(1)
+        if digits is not None and len(digits.lstrip(b"-")) >= 19 and not MIN_INT <= int(digits) <= MAX_INT:
+            return digits.decode()
+    return None
+
+
+#: what :func:`inspect_line` says of a line's ``prev`` when it has none to give
+NOT_OBJECT: Any = object()  # the line is not a JSON object: no prev to check
+MISSING: Any = object()  # a JSON object without a prev member
+
+
+def inspect_line(raw: bytes) -> tuple[Envelope | None, str | None, Any]:
+    """Validate one journal line (without its newline): the reader's hot path.
+
+    Returns ``(event, None, prev)`` for a valid line (an unknown type's event has
+    ``known`` False), or ``(None, reason, prev)`` for a bad one, where ``prev`` is the
+    line's ``prev`` member for the chain check: its value, :data:`MISSING`, or
+    :data:`NOT_OBJECT`. :func:`parse_json` (the one parser) decodes it and pydantic-core
+    validates a known event in one call; anything else takes the slow path, which says
+    exactly what is wrong.
+    """
+    try:
+        obj = parse_json(raw)
+    except JsonError as exc:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return None, f"not valid UTF-8 (byte {bad.start + 1} of the line)", NOT_OBJECT
+        return None, exc.reason, NOT_OBJECT
+    if type(obj) is dict and isinstance(obj.get("type"), str) and obj["type"] in EVENT_MODELS:
+        try:
+            event = _KNOWN.validate_python(obj)
+            return event, None, event.prev
+        except ValidationError:
+            pass
+    elif not isinstance(obj, dict):
+        return None, "not a JSON object", NOT_OBJECT
+    prev = obj.get("prev", MISSING)
+    try:
+        return _diagnose(obj), None, prev
+    except EventError as exc:
+        return None, str(exc), prev

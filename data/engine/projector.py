@@ -1,0 +1,672 @@
+"""The projection: journal lines in, store rows out. Pure, deterministic, no I/O of its own.
+
+A :class:`Projector` takes spans of lines (:class:`~data.engine.journal.Span`) in journal order, checks
+the chain, validates each line, applies it to its in-memory view of the state, and gathers
+the rows the store must write for the batch (:class:`Batch`). State it has not seen yet it
+asks its :class:`Loader` for (the store, reading its own tables), unless it is
+*authoritative*: built from an empty store, it then knows everything and asks nothing.
+
+The same rules decide what the append command refuses (:meth:`Projector.check`), so a line
+the command writes is a line every reader applies.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
+
+import orjson
+
+from data.engine.access import Access, batch_refusals
+from data.engine.chain import chain_reason
+from data.engine.journal import Span
+from data.engine.models import (
+    MAX_LINE_BYTES,
+    NOT_OBJECT,
+    SCOPED_PREFIXES,
+    TERMINAL_STATUSES,
+    UPDATE_KIND,
+    Envelope,
+    inspect_line,
+    is_scoped,
+)
+
+COUNTERS = ("lines", "applied", "unknown", "duplicates", "quarantined", "chain_breaks")
+
+_STAGE = {
+    "new": 0,
+    "triaged": 1,
+    "investigating": 2,
+    "mitigating": 3,
+    "contained": 4,
+    "monitoring": 5,
+    "resolved": 6,
+    "closed": 7,
+    "false_positive": 7,
+    "merged": 7,
+}
+_CONTAINED = frozenset({"contained", "monitoring", "resolved", "closed"})
+_RESOLVED = frozenset({"resolved", "closed"})
+
+
+@dataclass(slots=True)
+class Incident:
+    """The current state of one incident (a row of ``incidents``) plus its open roles."""
+
+    id: str
+    title: str
+    category: str
+    severity: int
+    source: str
+    regions: list[str]
+    summary: str | None
+    restricted: bool
+    status: str
+    roles: dict[str, str]
+    detected_at: str | None
+    opened_at: str
+    opened_by: str
+    opened_seq: int
+    acknowledged_at: str | None = None
+    contained_at: str | None = None
+    resolved_at: str | None = None
+    closed_at: str | None = None
+    updated_at: str = ""
+    last_seq: int = 0
+    events: int = 0
+    last_update_at: str | None = None  # the last stakeholder update (an extension: docs/journal.md)
+    acknowledged_severity: int | None = None  # the response target it was held to
+    #: who may see its details besides the role holders, in the order they were added
+    #: (``incident.participant_added``, an extension: docs/journal.md)
+    participants: list[str] = field(default_factory=list)
+    #: role -> (person, start_seq, start_ts, start_actor) of the current holders
+    open_roles: dict[str, tuple[str, int, str, str]] = field(default_factory=dict)
+
+    def row(self) -> tuple[Any, ...]:
+        """The ``incidents`` row, in the table's column order."""
+        return (
+            self.id, self.title, self.category, self.severity, self.source,
+            orjson.dumps(self.regions).decode(), self.summary, self.restricted, self.status,
+            orjson.dumps(self.roles).decode(), self.detected_at, self.opened_at, self.opened_by,
+            self.opened_seq, self.acknowledged_at, self.contained_at, self.resolved_at,
+            self.closed_at, self.updated_at, self.last_seq, self.events, self.last_update_at,
+            self.acknowledged_severity, orjson.dumps(self.participants).decode(),
+        )  # fmt: skip
+
+
+#: the ``incidents`` columns, in order (as :meth:`Incident.row` gives them)
+INCIDENT_COLUMNS = tuple(f.name for f in fields(Incident) if f.name != "open_roles")
+
+
+@dataclass(slots=True)
+class Item:
+    """The current state of one checklist item (a row of ``checklist``, in its order)."""
+
+    incident: str
+    item: str
+    text: str
+    team: str
+    due: str | None
+    basis: str | None
+    template: str | None
+    state: str
+    note: str | None
+    state_by: str | None
+    state_at: str | None
+    added_seq: int
+    added_by: str
+    added_at: str
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.incident, self.item, self.text, self.team, self.due, self.basis, self.template,
+            self.state, self.note, self.state_by, self.state_at, self.added_seq, self.added_by,
+            self.added_at,
+        )  # fmt: skip
+
+
+ITEM_COLUMNS = tuple(f.name for f in fields(Item))
+
+
+@dataclass(slots=True)
+class PmAction:
+    """One post-mortem action item (a row of ``postmortem_actions``, in its order)."""
+
+    incident: str
+    action: str
+    kind: str
+    text: str
+    owner: str
+    due: str | None
+    state: str
+    note: str | None
+    state_by: str | None
+    state_at: str | None
+    added_seq: int
+    added_by: str
+    added_at: str
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.incident, self.action, self.kind, self.text, self.owner, self.due, self.state,
+            self.note, self.state_by, self.state_at, self.added_seq, self.added_by, self.added_at,
+        )  # fmt: skip
+
+
+PM_ACTION_COLUMNS = tuple(f.name for f in fields(PmAction))
+
+
+class Loader(Protocol):
+    """Where a projector that is not authoritative finds state it has not seen."""
+
+    def incident(self, incident_id: str) -> Incident | None: ...
+
+    def item(self, incident_id: str, item: str) -> Item | None: ...
+
+    def pm_action(self, incident_id: str, action: str) -> PmAction | None: ...
+
+    def event_incident(self, event_id: str) -> str | None:
+        """The incident of an applied event (None: no such event, or not an incident's)."""
+        ...
+
+    def seen_ids(self, ids: Sequence[str]) -> set[str]: ...
+
+
+@dataclass
+class Batch:
+    """The rows one batch of lines produces, ready to be written in one transaction."""
+
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    quarantine: list[tuple[Any, ...]] = field(default_factory=list)
+    chain_breaks: list[tuple[int, str]] = field(default_factory=list)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    roles: dict[tuple[str, str, int], tuple[Any, ...]] = field(default_factory=dict)
+    items: dict[tuple[str, str], Item] = field(default_factory=dict)
+    item_history: list[tuple[Any, ...]] = field(default_factory=list)
+    people: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    rotations: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    overrides: list[tuple[Any, ...]] = field(default_factory=list)
+    handoffs: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    pm_status: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    pm_sections: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+    pm_actions: dict[tuple[str, str], PmAction] = field(default_factory=dict)
+    pm_pins: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+    pm_meetings: list[tuple[Any, ...]] = field(default_factory=list)
+    audits: list[tuple[Any, ...]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+
+    def __len__(self) -> int:
+        return self.counts["lines"]
+
+    def rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The rows to write, by table, as plain tuples (picklable, frozen in time)."""
+        return {
+            "events": self.events,
+            "quarantine": self.quarantine,
+            "chain_breaks": self.chain_breaks,
+            "incidents": [inc.row() for inc in self.incidents.values()],
+            "role_history": list(self.roles.values()),
+            "checklist": [item.row() for item in self.items.values()],
+            "checklist_history": self.item_history,
+            "roster_people": list(self.people.values()),
+            "rotations": list(self.rotations.values()),
+            "overrides": self.overrides,
+            "handoffs": self.handoffs,  # type: ignore[dict-item]
+            "postmortem_status": list(self.pm_status.values()),
+            "postmortem_sections": list(self.pm_sections.values()),
+            "postmortem_actions": [a.row() for a in self.pm_actions.values()],
+            "postmortem_pins": list(self.pm_pins.values()),
+            "postmortem_meetings": self.pm_meetings,
+            "audits": self.audits,
+        }
+
+
+class Rejected(Exception):
+    """A line a reader would quarantine for what it says (not for its shape)."""
+
+
+class Projector:
+    """Applies journal lines to the state, batch by batch.
+
+    ``last_hash`` is the hash of the line before the next one (the expected ``prev``),
+    ``line`` the number of lines seen.
+    """
+
+    def __init__(
+        self,
+        loader: Loader | None,
+        *,
+        authoritative: bool,
+        line: int = 0,
+        last_hash: str | None = None,
+        track_ids: bool = False,
+    ) -> None:
+        self.loader = loader
+        self.authoritative = authoritative or loader is None
+        self.line = line
+        self.last_hash = last_hash
+        #: ids this projector stored, span by span, when it must know them without asking
+        #: the store (a pipeline stage runs ahead of what the store has committed); the
+        #: oldest spans may be forgotten once the store surely has them
+        self.recent: deque[set[str]] | None = deque() if (track_ids or loader is None) else None
+        self.known: set[str] = set()  # the union of ``recent``
+        self.forgot = False
+        self._incidents: dict[str, Incident | None] = {}
+        self._items: dict[tuple[str, str], Item | None] = {}
+        self._pm_actions: dict[tuple[str, str], PmAction | None] = {}
+
+    # --- state lookup ----------------------------------------------------------------
+
+    def incident(self, incident_id: str) -> Incident | None:
+        try:
+            return self._incidents[incident_id]
+        except KeyError:
+            pass
+        found = None if self.authoritative else self.loader.incident(incident_id)  # type: ignore[union-attr]
+        self._incidents[incident_id] = found
+        return found
+
+    def item(self, incident_id: str, item_id: str) -> Item | None:
+        key = (incident_id, item_id)
+        try:
+            return self._items[key]
+        except KeyError:
+            pass
+        found = None if self.authoritative else self.loader.item(incident_id, item_id)  # type: ignore[union-attr]
+        self._items[key] = found
+        return found
+
+    def pm_action(self, incident_id: str, action: str) -> PmAction | None:
+        key = (incident_id, action)
+        try:
+            return self._pm_actions[key]
+        except KeyError:
+            pass
+        found = None if self.authoritative else self.loader.pm_action(incident_id, action)  # type: ignore[union-attr]
+        self._pm_actions[key] = found
+        return found
+
+    # --- the batch -------------------------------------------------------------------
+
+    def project(self, span: Span) -> Batch:
+        """Project a span of consecutive lines; the state moves on past them."""
+        collecting = gc.isenabled()
+        gc.disable()  # thousands of short-lived objects a span: no collector pauses meanwhile
+        try:
+            return self._project(span)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _project(self, span: Span) -> Batch:
+        batch = Batch()
+        counts = batch.counts
+        quarantine = batch.quarantine
+        events = batch.events
+        sha256 = hashlib.sha256
+        long = span.long
+        broken = span.broken  # lines of a batch never completely written (docs/journal.md)
+        # pass 1: chain and shape (no state involved)
+        checked: list[tuple[int, int, bytes, int, Envelope | None, str | None]] = []
+        digest: str
+        error: str | None
+        expected: str | None = self.last_hash
+        line = span.line
+        pos = span.start
+        for i, raw in enumerate(span.raws):
+            if i in long:
+                digest, size = long[i]
+            else:
+                size = len(raw)
+                digest = sha256(raw).hexdigest()
+            if size > MAX_LINE_BYTES:
+                event, error, prev = _inspect_oversize(raw, size)
+            else:
+                event, error, prev = inspect_line(raw)
+            if prev != expected and prev is not NOT_OBJECT:
+                batch.chain_breaks.append((line, chain_reason(line, prev, expected)))
+            if broken and i in broken:  # quarantined whole, whatever the line holds
+                event, error = None, broken[i]
+            checked.append((line, pos, raw, size, event, error))
+            expected = digest
+            pos += size + 1
+            line += 1
+        # pass 2: state, in order
+        seen = self._seen([c[4].id for c in checked if c[4] is not None])
+        apply = self._apply
+        for line, pos, raw, size, event, error in checked:
+            if event is None:
+                quarantine.append((line, pos, size, error, raw[:MAX_LINE_BYTES]))
+                continue
+            eid = event.id
+            if eid in seen:
+                counts["duplicates"] += 1
+                continue
+            t = event.type
+            incident = event.incident if t.startswith(SCOPED_PREFIXES) else None
+            if not event.known:
+                events.append((line, eid, event.ts, event.actor, t, incident, False, raw))
+                counts["unknown"] += 1
+            else:
+                try:
+                    apply(event, line, batch)
+                except Rejected as exc:
+                    quarantine.append((line, pos, size, str(exc), raw[:MAX_LINE_BYTES]))
+                    continue
+                events.append((line, eid, event.ts, event.actor, t, incident, True, raw))
+                counts["applied"] += 1
+            seen.add(eid)
+        if self.recent is not None:
+            stored = {e[1] for e in events}
+            self.recent.append(stored)
+            self.known |= stored
+        counts["lines"] = len(span.raws)
+        counts["quarantined"] = len(quarantine)
+        counts["chain_breaks"] = len(batch.chain_breaks)
+        self.line = span.line + len(span.raws) - 1 if span.raws else self.line
+        self.last_hash = expected
+        return batch
+
+    def _seen(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` were stored before (by anyone)."""
+        if not ids:
+            return set()
+        if self.recent is None:
+            return self.loader.seen_ids(ids) if self.loader is not None else set()
+        known = self.known
+        seen = {i for i in ids if i in known}
+        if self.loader is not None and (self.forgot or not self.authoritative):
+            rest = [i for i in ids if i not in seen]
+            if rest:
+                seen |= self.loader.seen_ids(rest)
+        return seen
+
+    def forget_oldest(self) -> None:
+        """Forget the ids of the oldest span remembered: the store has committed them, so
+        the loader answers for them from now on (bounded memory in long rebuilds)."""
+        if self.recent:
+            self.known -= self.recent.popleft()
+            self.forgot = True
+
+    # --- what the append command refuses ---------------------------------------------
+
+    def check(self, events: Sequence[Envelope]) -> list[tuple[int, str]]:
+        """What a reader would quarantine among ``events`` if they were appended now, in
+        order, after everything this projector has seen, and what need-to-know refuses;
+        returns (index, reason) pairs. The projector's state is left as it was."""
+        problems: list[tuple[int, str]] = []
+        opened: set[str] = set()
+        added: set[tuple[str, str]] = set()
+        pm_added: set[tuple[str, str]] = set()
+        batch_events: dict[str, str] = {}  # id -> incident, of the events before in the batch
+        for n, event in enumerate(events):
+            if event.known and event.incident is not None and is_scoped(event.type):
+                batch_events.setdefault(event.id, event.incident)
+            t = event.type
+            if not is_scoped(t) or not event.known:
+                continue
+            inc = event.incident
+            assert inc is not None
+            exists = inc in opened or self.incident(inc) is not None
+            if t == "incident.opened":
+                if exists:
+                    problems.append((n, f"incident {inc} was already opened"))
+                opened.add(inc)
+                continue
+            if not exists:
+                problems.append((n, f"incident {inc} was never opened"))
+                continue
+            if t in ("checklist.added", "checklist.set"):
+                data: Any = event.data
+                key = (inc, data.item)
+                have = key in added or self.item(*key) is not None
+                if t == "checklist.added":
+                    if have:
+                        problems.append((n, f"checklist item {key[1]!r} of {inc} was already added"))
+                    added.add(key)
+                elif not have:
+                    problems.append((n, f"checklist item {key[1]!r} of {inc} was never added"))
+            elif t in ("postmortem.action_added", "postmortem.action_set"):
+                data = event.data
+                key = (inc, data.action)
+                have = key in pm_added or self.pm_action(*key) is not None
+                if t == "postmortem.action_added":
+                    if have:
+                        problems.append((n, f"post-mortem action {key[1]!r} of {inc} was already added"))
+                    pm_added.add(key)
+                elif not have:
+                    problems.append((n, f"post-mortem action {key[1]!r} of {inc} was never added"))
+            elif t == "postmortem.pin_set":
+                # stricter than a reader (which applies any pin): refuse a pin of an event
+                # that is not on this incident's timeline (docs/postmortem.md)
+                target = event.data.event  # type: ignore[attr-defined]
+                owner = batch_events.get(target) if target != event.id else None
+                if owner is None and self.loader is not None:
+                    owner = self.loader.event_incident(target)
+                if owner != inc:
+                    problems.append((n, f"event {target} is not on the timeline of {inc}"))
+        # stricter than a reader (which applies what anyone writes): need-to-know, the rule
+        # the console's keys apply too (data/engine/access.py, docs/observer.md)
+        problems.extend(batch_refusals(events, self._access))
+        return sorted(problems)
+
+    def _access(self, incident_id: str) -> tuple[Access, dict[str, str]] | None:
+        inc = self.incident(incident_id)
+        if inc is None:
+            return None
+        return Access.of(inc.id, inc.restricted, inc.roles, inc.participants), inc.roles
+
+    # --- applying one event ----------------------------------------------------------
+
+    def _apply(self, ev: Envelope, seq: int, batch: Batch) -> None:
+        t = ev.type
+        d: Any = ev.data
+        if t.startswith(SCOPED_PREFIXES):
+            inc_id = ev.incident
+            assert inc_id is not None
+            inc = self.incident(inc_id)
+            if t == "incident.opened":
+                if inc is not None:
+                    raise Rejected(f"incident {inc_id} was already opened (line {inc.opened_seq})")
+                inc = Incident(
+                    id=inc_id,
+                    title=d.title,
+                    category=d.category,
+                    severity=d.severity,
+                    source=d.source,
+                    regions=list(d.regions),
+                    summary=d.summary,
+                    restricted=bool(d.restricted),
+                    status="new",
+                    roles={},
+                    detected_at=d.detected_at,
+                    opened_at=ev.ts,
+                    opened_by=ev.actor,
+                    opened_seq=seq,
+                    updated_at=ev.ts,
+                    last_seq=seq,
+                    events=1,
+                )
+                self._incidents[inc_id] = inc
+                batch.incidents[inc_id] = inc
+                return
+            if inc is None:
+                raise Rejected(f"incident {inc_id} was never opened")
+            if t == "checklist.added" or t == "checklist.set":
+                self._apply_checklist(ev, inc_id, seq, batch)
+            elif t.startswith("postmortem."):
+                self._apply_postmortem(ev, inc_id, seq, batch)
+            elif t == "incident.note":
+                pass  # the timeline entry is the event itself
+            elif t == "incident.action":
+                if d.kind == UPDATE_KIND:
+                    inc.last_update_at = ev.ts
+            elif t == "incident.status_set":
+                _set_status(inc, d.status, ev.ts)
+            elif t == "incident.severity_set":
+                inc.severity = d.severity
+            elif t == "incident.role_set":
+                self._set_role(inc, d.role, d.person, ev, seq, batch)
+            elif t == "incident.participant_added":
+                if d.person not in inc.participants:  # a second add changes nothing
+                    inc.participants.append(d.person)
+            elif t == "incident.participant_removed":
+                if d.person in inc.participants:  # removing a non-participant changes nothing
+                    inc.participants.remove(d.person)
+            elif t == "incident.updated":
+                given = d.model_fields_set
+                for name in ("title", "summary", "category", "source", "restricted"):
+                    if name in given:
+                        setattr(inc, name, getattr(d, name))
+                if "regions" in given:
+                    inc.regions = list(d.regions)
+            inc.updated_at = ev.ts
+            inc.last_seq = seq
+            inc.events += 1
+            batch.incidents[inc_id] = inc
+            return
+        if t == "roster.person":
+            batch.people[d.handle] = (d.handle, d.name, d.team, d.region, d.tz, seq)
+        elif t == "roster.rotation":
+            batch.rotations[d.rotation] = (
+                d.rotation,
+                d.team,
+                d.region,
+                d.tz,
+                orjson.dumps(d.days).decode(),
+                d.start,
+                float(d.hours),
+                orjson.dumps(d.members).decode(),
+                d.anchor,
+                d.turn_days or 7,
+                seq,
+            )
+        elif t == "roster.override":
+            batch.overrides.append((seq, d.rotation, d.person, d.start, d.end, d.reason, ev.actor, ev.ts))
+        elif t == "handoff.submitted":
+            batch.handoffs.append(
+                ("submitted", (d.handoff, d.from_, d.to, d.region, d.notes, ev.actor, ev.ts, seq))
+            )
+        elif t == "handoff.acknowledged":
+            batch.handoffs.append(("acknowledged", (d.handoff, d.readback, ev.actor, ev.ts, seq)))
+        elif t == "audit.reveal":
+            fields = orjson.dumps(d.fields).decode() if d.fields is not None else None
+            batch.audits.append((seq, ev.id, t, ev.actor, ev.ts, d.incident, d.entry, fields, d.reason,
+                                 orjson.dumps(d.kinds).decode(), None, None, None))  # fmt: skip
+        elif t == "audit.unmasked_export":
+            batch.audits.append((seq, ev.id, t, ev.actor, ev.ts, d.incident, None, None, None, None,
+                                 d.kind, d.format, d.region))  # fmt: skip
+
+    def _apply_checklist(self, ev: Envelope, inc_id: str, seq: int, batch: Batch) -> None:
+        d: Any = ev.data
+        key = (inc_id, d.item)
+        item = self.item(inc_id, d.item)
+        if ev.type == "checklist.added":
+            if item is not None:
+                raise Rejected(
+                    f"checklist item {d.item!r} of {inc_id} was already added (line {item.added_seq})"
+                )
+            item = Item(
+                inc_id, d.item, d.text, d.team, d.due, d.basis, d.template,
+                "open", None, None, None, seq, ev.actor, ev.ts,
+            )  # fmt: skip
+            self._items[key] = item
+        else:
+            if item is None:
+                raise Rejected(f"checklist item {d.item!r} of {inc_id} was never added")
+            item.state = d.state
+            item.note = d.note
+            item.state_by = ev.actor
+            item.state_at = ev.ts
+            batch.item_history.append((seq, inc_id, d.item, d.state, d.note, ev.actor, ev.ts))
+        batch.items[key] = item
+
+    def _apply_postmortem(self, ev: Envelope, inc_id: str, seq: int, batch: Batch) -> None:
+        """A post-mortem event (docs/postmortem.md): the latest status, section text and pin
+        win; action items like checklist items (added once, set only once added)."""
+        t = ev.type
+        d: Any = ev.data
+        if t == "postmortem.section_set":
+            batch.pm_sections[(inc_id, d.section)] = (inc_id, d.section, d.text, ev.actor, ev.ts, seq)
+        elif t == "postmortem.status_set":
+            batch.pm_status[inc_id] = (inc_id, d.status, d.reason, ev.actor, ev.ts, seq)
+        elif t == "postmortem.pin_set":
+            batch.pm_pins[(inc_id, d.event)] = (inc_id, d.event, d.pinned, ev.actor, ev.ts, seq)
+        elif t == "postmortem.meeting":
+            attendees = orjson.dumps(list(d.attendees or ())).decode()
+            batch.pm_meetings.append((seq, inc_id, d.at, attendees, d.note, ev.actor, ev.ts))
+        elif t == "postmortem.action_added" or t == "postmortem.action_set":
+            key = (inc_id, d.action)
+            action = self.pm_action(inc_id, d.action)
+            if t == "postmortem.action_added":
+                if action is not None:
+                    raise Rejected(
+                        f"post-mortem action {d.action!r} of {inc_id} was already added (line {action.added_seq})"
+                    )
+                action = PmAction(
+                    inc_id, d.action, d.kind, d.text, d.owner, d.due, "open", None, None, None,
+                    seq, ev.actor, ev.ts,
+                )  # fmt: skip
+                self._pm_actions[key] = action
+            else:
+                if action is None:
+                    raise Rejected(f"post-mortem action {d.action!r} of {inc_id} was never added")
+                action.state = d.state
+                action.note = d.note
+                action.state_by = ev.actor
+                action.state_at = ev.ts
+            batch.pm_actions[key] = action
+
+    def _set_role(
+        self, inc: Incident, role: str, person: str | None, ev: Envelope, seq: int, batch: Batch
+    ) -> None:
+        if person is not None and inc.acknowledged_at is None:
+            inc.acknowledged_at = ev.ts
+            inc.acknowledged_severity = inc.severity
+        current = inc.open_roles.get(role)
+        if current is not None and current[0] == person:
+            return  # the same person again: history does not change
+        if current is not None:
+            holder, start_seq, start_ts, start_actor = current
+            key = (inc.id, role, start_seq)
+            batch.roles[key] = (*key, holder, start_ts, start_actor, seq, ev.ts, ev.actor)
+            del inc.open_roles[role]
+        if person is None:
+            inc.roles.pop(role, None)
+        else:
+            inc.roles[role] = person
+            inc.open_roles[role] = (person, seq, ev.ts, ev.actor)
+            key = (inc.id, role, seq)
+            batch.roles[key] = (*key, person, ev.ts, ev.actor, None, None, None)
+
+
+def _set_status(inc: Incident, status: str, ts: str) -> None:
+    if status != "new" and inc.acknowledged_at is None:
+        inc.acknowledged_at = ts
+        inc.acknowledged_severity = inc.severity
+    inc.status = status
+    stage = _STAGE[status]
+    if status in _CONTAINED:
+        inc.contained_at = inc.contained_at or ts
+    elif stage < _STAGE["contained"]:
+        inc.contained_at = None
+    if status in _RESOLVED:
+        inc.resolved_at = inc.resolved_at or ts
+    elif stage < _STAGE["resolved"]:
+        inc.resolved_at = None
+    if status in TERMINAL_STATUSES:
+        inc.closed_at = inc.closed_at or ts
+    else:
+        inc.closed_at = None
+
+
+def _inspect_oversize(raw: bytes, size: int) -> tuple[Envelope | None, str, Any]:
+    reason = f"line is {size} bytes, over the {MAX_LINE_BYTES}-byte limit"
+    if len(raw) < size:
+        return None, reason, NOT_OBJECT  # too long to parse: treated as not an object
+    _, _, prev = inspect_line(raw)
+    return None, reason, prev

@@ -1,0 +1,884 @@
+"""The store: this console's projection of the journal, in SQLite (SQLAlchemy 2 async +
+aiosqlite, WAL).
+
+Ingestion runs batch by batch. Each batch is one ``BEGIN IMMEDIATE`` transaction that reads
+the checkpoint, writes the batch's rows and the new checkpoint, and commits: a crash at any
+point neither loses nor doubles an event, and two processes sharing one store (a console
+and the command line) take turns safely. The hot path writes with ``executemany`` on the
+driver; everything else uses SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy import URL, Connection, event, func, select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from data.engine import pipeline
+from data.engine import schema as S
+from data.engine.journal import START, Journal, Position, Span, secure_touch
+from data.engine.loader import SqlLoader
+from data.engine.models import TERMINAL_STATUSES, Envelope
+from data.engine.projector import COUNTERS, Projector
+
+T = TypeVar("T")
+_ID_CHUNK = 900
+#: a backlog at least this long is ingested with a worker process (data/engine/pipeline.py)
+PIPELINE_MIN_BYTES = 16 << 20
+
+
+def _guarded(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Run a database operation so that cancelling its caller does not cut it short.
+
+    A connection cancelled in the middle of a statement cannot be returned to the pool
+    cleanly (and may hold SQLite's write lock); so the operation runs as its own task,
+    the caller awaits it shielded, and :meth:`Store.close` waits for what is in flight.
+    """
+
+    @functools.wraps(fn)
+    async def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
+        task = asyncio.ensure_future(fn(self, *args, **kwargs))
+        self._inflight.add(task)
+        task.add_done_callback(_settle)
+        task.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(task)
+
+    return wrapper
+
+
+def _settle(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: a caller that went away does not warn about it
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; ``str()`` says why in one line."""
+
+
+@dataclass
+class SyncResult:
+    """What one sync did (this run's counts) and where it left the store."""
+
+    lines: int = 0
+    ingested: int = 0  # events applied
+    unknown: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    chain_breaks: int = 0
+    offset: int = 0
+    line: int = 0
+    rebuilt: str | None = None  # why the projection was rebuilt, if it was
+    seconds: float = 0.0
+
+    def add(self, counts: dict[str, int]) -> None:
+        self.lines += counts["lines"]
+        self.ingested += counts["applied"]
+        self.unknown += counts["unknown"]
+        self.duplicates += counts["duplicates"]
+        self.quarantined += counts["quarantined"]
+        self.chain_breaks += counts["chain_breaks"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the store stands: the checkpoint and the running totals."""
+
+    journal: str
+    offset: int
+    line: int
+    synced_at: float | None
+    rebuilt_at: float | None
+    rebuild_reason: str | None
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+ProgressFn = Callable[[int, int], None]  # (bytes done, bytes in the journal)
+
+
+def _loader(conn: Connection) -> SqlLoader:
+    return SqlLoader(conn.exec_driver_sql)
+
+
+def _placeholders(table: S.Table) -> str:
+    return ",".join("?" * len(table.columns))
+
+
+_INSERT = {
+    name: f"INSERT INTO {name} VALUES ({_placeholders(table)})"
+    for name, table in (
+        ("events", S.events),
+        ("quarantine", S.quarantine),
+        ("chain_breaks", S.chain_breaks),
+        ("checklist_history", S.checklist_history),
+        ("overrides", S.overrides),
+        ("postmortem_meetings", S.postmortem_meetings),
+        ("audits", S.audits),
+    )
+}
+_REPLACE = {
+    name: f"INSERT OR REPLACE INTO {name} VALUES ({_placeholders(table)})"
+    for name, table in (
+        ("incidents", S.incidents),
+        ("role_history", S.role_history),
+        ("checklist", S.checklist),
+        ("roster_people", S.roster_people),
+        ("rotations", S.rotations),
+        ("postmortem_status", S.postmortem_status),
+        ("postmortem_sections", S.postmortem_sections),
+        ("postmortem_actions", S.postmortem_actions),
+        ("postmortem_pins", S.postmortem_pins),
+    )
+}
+_HANDOFF_SUBMITTED = (
+    "INSERT INTO handoffs (handoff, from_person, to_person, region, notes, submitted_by, "
+    "submitted_at, submitted_seq) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(handoff) DO UPDATE SET "
+    "from_person=excluded.from_person, to_person=excluded.to_person, region=excluded.region, "
+    "notes=excluded.notes, submitted_by=excluded.submitted_by, "
+    "submitted_at=excluded.submitted_at, submitted_seq=excluded.submitted_seq"
+)
+_HANDOFF_ACKNOWLEDGED = (
+    "INSERT INTO handoffs (handoff, readback, acknowledged_by, acknowledged_at, "
+    "acknowledged_seq) VALUES (?,?,?,?,?) ON CONFLICT(handoff) DO UPDATE SET "
+    "readback=excluded.readback, acknowledged_by=excluded.acknowledged_by, "
+    "acknowledged_at=excluded.acknowledged_at, acknowledged_seq=excluded.acknowledged_seq"
+)
+
+
+class Store:
+    """One console's projection of the journal. Open with :meth:`Store.open`."""
+
+    def __init__(self, path: Path, engine: AsyncEngine) -> None:
+        self.path = path
+        self.engine = engine
+        #: a backlog at least this long is ingested with a worker process
+        self.pipeline_min_bytes = PIPELINE_MIN_BYTES
+        self.pipeline_forget_after = pipeline.FORGET_AFTER
+        self._lock = asyncio.Lock()
+        self._inflight: set[asyncio.Future[Any]] = set()
+        self._projector: Projector | None = None
+        self._pos: Position | None = None  # the checkpoint the projector stands at
+        self._reader: Iterator[Span] | None = None
+        self._reader_journal: str | None = None
+        self._local_ready: set[int] = set()  # ids of the local MetaData created here
+
+    # --- opening ---------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str]) -> Store:
+        p = Path(path)
+        try:
+            secure_touch(p)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store {p}: {exc.strerror}") from None
+        url = URL.create("sqlite+aiosqlite", database=str(p))
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure(engine)
+        store = cls(p, engine)
+        try:
+            await store._migrate()
+        except SQLAlchemyError as exc:
+            await engine.dispose()
+            raise StoreError(f"cannot open the store {p}: {_reason(exc)}") from None
+        return store
+
+    async def close(self) -> None:
+        """Wait for operations in flight (up to 30 s), then close every connection."""
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=30)
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _migrate(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.run_sync(self._migrate_sync)
+
+    def _migrate_sync(self, conn: Connection) -> None:
+        with _immediate(conn):
+            version = None
+            if conn.dialect.has_table(conn, "meta"):
+                version = conn.execute(select(S.meta.c.value).where(S.meta.c.key == "schema")).scalar()
+            if version != str(S.SCHEMA_VERSION):
+                # an older projection: throw it away, it is rebuilt from the journal
+                S.metadata.drop_all(conn)
+                S.metadata.create_all(conn)
+                conn.execute(S.meta.insert().values(key="schema", value=str(S.SCHEMA_VERSION)))
+                conn.execute(S.counters.insert(), [{"name": n, "value": 0} for n in COUNTERS])
+                conn.execute(S.checkpoint.insert().values(**_checkpoint_values(START, "")))
+
+    # --- syncing ---------------------------------------------------------------------
+
+    @_guarded
+    async def sync(
+        self,
+        journal: Journal,
+        *,
+        progress: ProgressFn | None = None,
+        rebuild: str | None = None,
+        max_lines: int | None = None,
+    ) -> SyncResult:
+        """Ingest what is new in the journal (everything, with ``rebuild`` set to why).
+
+        ``max_lines`` stops after about that many lines (the rest waits for the next call).
+        """
+        started = time.perf_counter()
+        result = SyncResult()
+        async with self._lock:
+            try:
+                if rebuild is None and self._nothing_new(journal, result):
+                    result.seconds = time.perf_counter() - started
+                    return result
+                async with self.engine.connect() as conn:
+                    can_pipe = getattr(journal, "path", None) is not None and max_lines is None
+                    handoff = await conn.run_sync(
+                        self._sync_blocking, journal, result, progress, rebuild, max_lines, can_pipe
+                    )
+                    if handoff is not None:
+                        await self._sync_pipelined(conn, journal, handoff, result, progress)
+                        await conn.run_sync(
+                            self._sync_blocking, journal, result, progress, None, max_lines, False
+                        )
+            except SQLAlchemyError as exc:
+                self._forget()
+                raise StoreError(f"writing the store {self.path} failed: {_reason(exc)}") from None
+            except BaseException:
+                self._forget()
+                raise
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _nothing_new(self, journal: Journal, result: SyncResult) -> bool:
+        """True when the journal has not moved since this store last read it (no database
+        work at all: the common case of a console woken by its own store's writes)."""
+        pos = self._pos
+        if pos is None or journal.location != self._reader_journal or journal.end() != pos.offset:
+            return False
+        if not journal.check(pos).ok:
+            return False
+        result.offset, result.line = pos.offset, pos.line
+        return True
+
+    async def rebuild(self, journal: Journal, *, progress: ProgressFn | None = None) -> SyncResult:
+        """Throw the projection away and rebuild it from the whole journal."""
+        return await self.sync(journal, progress=progress, rebuild="asked to rebuild")
+
+    def _forget(self) -> None:
+        self._projector = None
+        self._pos = None
+        self._reader = None
+
+    async def _sync_pipelined(
+        self,
+        conn: AsyncConnection,
+        journal: Journal,
+        pos: Position,
+        result: SyncResult,
+        progress: ProgressFn | None,
+    ) -> None:
+        """Catch up a long backlog with a worker process projecting ahead (data/engine/pipeline.py)."""
+        self._forget()
+        worker = pipeline.start(
+            str(journal.path),  # type: ignore[attr-defined]
+            str(self.path),
+            pos,
+            pos.offset == 0,
+            forget_after=self.pipeline_forget_after,
+        )
+        loop = asyncio.get_running_loop()
+        expected = pos
+        try:
+            while True:
+                msg = await loop.run_in_executor(None, worker.receive)
+                if msg[0] == pipeline.DONE:
+                    return
+                if msg[0] == pipeline.ERROR:
+                    raise StoreError(f"ingesting {journal.location} failed: {msg[1]}")
+                _, rows, counts, new_pos = msg
+                ok = await conn.run_sync(self._commit_rows, expected, rows, counts, new_pos, journal.location)
+                if not ok:
+                    return  # another process moved the store on: the in-process path goes on
+                expected = new_pos
+                result.add(counts)
+                result.offset, result.line = new_pos.offset, new_pos.line
+                if progress is not None:
+                    progress(new_pos.offset, max(new_pos.offset, journal.end()))
+        finally:
+            worker.stop()
+
+    def _commit_rows(
+        self,
+        conn: Connection,
+        expected: Position,
+        rows: dict[str, list[Any]],
+        counts: dict[str, int],
+        new_pos: Position,
+        location: str,
+    ) -> bool:
+        with _immediate(conn):
+            if _read_checkpoint(conn) != expected:
+                return False
+            _write_rows(conn, rows, counts)
+            conn.execute(
+                S.checkpoint.update().values(**_checkpoint_values(new_pos, location), synced_at=time.time())
+            )
+        return True
+
+    def _sync_blocking(
+        self,
+        conn: Connection,
+        journal: Journal,
+        result: SyncResult,
+        progress: ProgressFn | None,
+        rebuild: str | None,
+        max_lines: int | None,
+        can_pipe: bool,
+    ) -> Position | None:
+        """Ingest span by span, one transaction each (the first also checks the journal and
+        clears the projection when it must be rebuilt). Returns a position to hand to the
+        pipeline when the backlog is long enough for it, else None when done."""
+        first = True
+        self._reader = None  # a reader that reached the end once has stopped: start anew
+        span: Span | None = None
+        while True:
+            with _immediate(conn):
+                pos = _read_checkpoint(conn)
+                if first:
+                    first = False
+                    verdict = journal.check(pos)
+                    why = rebuild or (None if verdict.ok else verdict.reason)
+                    if why:
+                        self._clear(conn, why)
+                        pos = START
+                        result.rebuilt = why
+                        self._forget()
+                    if can_pipe and journal.end() - pos.offset >= self.pipeline_min_bytes:
+                        return pos
+                if pos != self._pos or self._reader_journal != journal.location:
+                    # another process moved the store on (or this is our first batch):
+                    # what we hold in memory may be stale
+                    self._forget()
+                    span = None
+                if self._projector is None:
+                    self._projector = Projector(
+                        _loader(conn), authoritative=pos.offset == 0, line=pos.line, last_hash=pos.last_hash
+                    )
+                else:
+                    self._projector.loader = _loader(conn)
+                if self._reader is None:
+                    self._reader = journal.read(pos)
+                    self._reader_journal = journal.location
+                if span is None:
+                    span = next(self._reader, None)
+                if span is None:
+                    self._pos = pos
+                    result.offset, result.line = pos.offset, pos.line
+                    return None
+                batch = self._projector.project(span)
+                new_pos = Position(
+                    offset=span.end,
+                    line=self._projector.line,
+                    identity=_identity(journal),
+                    last_hash=self._projector.last_hash,
+                    last_start=span.last_start,
+                )
+                _write_rows(conn, batch.rows(), batch.counts)
+                conn.execute(
+                    S.checkpoint.update().values(
+                        **_checkpoint_values(new_pos, journal.location), synced_at=time.time()
+                    )
+                )
+                # look ahead inside the transaction: at the end, no further one is needed
+                span = next(self._reader, None)
+            self._pos = new_pos
+            result.add(batch.counts)
+            result.offset, result.line = new_pos.offset, new_pos.line
+            if progress is not None:
+                progress(new_pos.offset, max(new_pos.offset, journal.end()))
+            if span is None or (max_lines is not None and result.lines >= max_lines):
+                return None
+
+    def _clear(self, conn: Connection, why: str) -> None:
+        for table, _ in S.PROJECTED:
+            if table is not S.counters:
+                conn.execute(table.delete())
+        conn.execute(S.counters.update().values(value=0))
+        conn.execute(
+            S.checkpoint.update().values(
+                **_checkpoint_values(START, ""), rebuilt_at=time.time(), rebuild_reason=why
+            )
+        )
+
+    # --- what the append command refuses ---------------------------------------------
+
+    @_guarded
+    async def check_append(
+        self, journal: Journal, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
+    ) -> tuple[list[tuple[int, str]], set[int]]:
+        """Catch up with the journal, then say which of ``events`` a reader would
+        quarantine if they were appended now: (index, reason) pairs, empty if none; and
+        which are in the journal already, the same event (``given``, the events as they
+        would be written: the same members but ``ts``), to be skipped, not written again."""
+        await self.sync(journal)
+        async with self._lock, self.engine.connect() as conn:
+            return await conn.run_sync(self._check_blocking, events, given)
+
+    def _check_blocking(
+        self, conn: Connection, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
+    ) -> tuple[list[tuple[int, str]], set[int]]:
+        probe = Projector(_loader(conn), authoritative=False)
+        problems = probe.check(events)
+        ids = [e.id for e in events]
+        seen = _loader(conn).seen_ids(ids)
+        stored = _stored_lines(conn, seen) if seen else {}
+        same: set[int] = set()
+        dup_in_batch: set[str] = set()
+        for n, e in enumerate(events):
+            if e.id in dup_in_batch:
+                problems.append((n, f"id {e.id} appears twice in this batch"))
+            elif e.id in seen:
+                if _same_event(given[n], stored.get(e.id)):
+                    same.add(n)
+                else:
+                    problems.append((n, f"id {e.id} is already in the journal, for another event"))
+            dup_in_batch.add(e.id)
+        return sorted(problems), same
+
+    # --- reading ---------------------------------------------------------------------
+
+    @_guarded
+    async def _all(self, stmt: Any) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(stmt)
+            return [dict(r) for r in result.mappings()]
+
+    @_guarded
+    async def status(self) -> Status:
+        async with self.engine.connect() as conn:
+            cp = (await conn.execute(select(S.checkpoint))).mappings().one()
+            counters = {r.name: r.value for r in await conn.execute(select(S.counters))}
+        return Status(
+            journal=cp["journal"],
+            offset=cp["offset"],
+            line=cp["line"],
+            synced_at=cp["synced_at"],
+            rebuilt_at=cp["rebuilt_at"],
+            rebuild_reason=cp["rebuild_reason"],
+            counters={n: counters.get(n, 0) for n in COUNTERS},
+        )
+
+    async def incidents(
+        self, incident: str | None = None, *, active: bool | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Incidents in the order they were opened; ``active`` True: only those not closed,
+        false positive or merged; False: only those (the most recent ``limit``)."""
+        c = S.incidents.c
+        stmt = select(S.incidents).order_by(c.opened_seq)
+        if incident is not None:
+            stmt = stmt.where(c.id == incident)
+        if active is True:
+            stmt = stmt.where(c.status.not_in(TERMINAL_STATUSES))
+        elif active is False:
+            stmt = stmt.where(c.status.in_(TERMINAL_STATUSES))
+            if limit is not None:
+                stmt = stmt.order_by(None).order_by(c.last_seq.desc()).limit(limit)
+        rows = await self._all(stmt)
+        for row in rows:
+            row["regions"] = orjson.loads(row["regions"])
+            row["roles"] = orjson.loads(row["roles"])
+            row["restricted"] = bool(row["restricted"])
+            row["participants"] = orjson.loads(row["participants"])
+        return rows
+
+    async def timeline(self, incident: str | None = None) -> list[dict[str, Any]]:
+        """Applied events of an incident (or of all incidents), in journal order."""
+        e = S.events.c
+        stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
+            e.applied.is_(True), e.incident.is_not(None)
+        )
+        if incident is not None:
+            stmt = stmt.where(e.incident == incident)
+        rows = await self._all(stmt.order_by(e.seq))
+        for row in rows:
+            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
+        return rows
+
+    @_guarded
+    async def detail(
+        self, incident: str, last: int
+    ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+        """What the main screen shows of the selected incident, in one connection: its
+        last ``last`` applied events (journal order), how many came before them, and its
+        checklist."""
+        e = S.events.c
+        c = S.checklist.c
+        mine = (e.incident == incident) & e.applied.is_(True)
+        async with self.engine.connect() as conn:
+            recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
+            events = [
+                dict(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()
+            ]
+            earlier = 0
+            if len(events) == last:
+                earlier = (
+                    await conn.execute(select(func.count()).where(mine, e.seq < events[-1]["seq"]))
+                ).scalar_one()
+            items = await conn.execute(
+                select(S.checklist).where(c.incident == incident).order_by(c.added_seq)
+            )
+            checklist = [dict(r) for r in items.mappings()]
+        events.reverse()
+        for row in events:
+            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
+        return events, earlier, checklist
+
+    async def role_history(self, incident: str | None = None) -> list[dict[str, Any]]:
+        """Who held which role of an incident (of every incident with None), and when."""
+        rh = S.role_history.c
+        stmt = select(S.role_history)
+        if incident is not None:
+            stmt = stmt.where(rh.incident == incident)
+        return await self._all(stmt.order_by(rh.start_seq, rh.role))
+
+    async def events_of_types(self, types: Sequence[str]) -> list[dict[str, Any]]:
+        """Applied incident events of these types, in journal order, with their ``data``
+        (the trends read stakeholder updates and severity changes this way)."""
+        e = S.events.c
+        stmt = select(e.seq, e.ts, e.type, e.incident, e.raw).where(
+            e.applied.is_(True), e.incident.is_not(None), e.type.in_(tuple(types))
+        )
+        rows = await self._all(stmt.order_by(e.seq))
+        for row in rows:
+            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
+        return rows
+
+    async def checklist(
+        self, incident: str | None = None, *, states: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Checklist items (of one incident; in these states), by incident and order added."""
+        c = S.checklist.c
+        stmt = select(S.checklist).order_by(c.incident, c.added_seq)
+        if incident is not None:
+            stmt = stmt.where(c.incident == incident)
+        if states is not None:
+            stmt = stmt.where(c.state.in_(tuple(states)))
+        return await self._all(stmt)
+
+    async def open_due_items(self) -> list[dict[str, Any]]:
+        """Checklist items of active incidents, not done or skipped, that have a due time
+        (the open clocks)."""
+        c = S.checklist.c
+        active = select(S.incidents.c.id).where(S.incidents.c.status.not_in(TERMINAL_STATUSES))
+        return await self._all(
+            select(c.incident, c.item, c.text, c.team, c.basis, c.due, c.state, c.added_at)
+            .where(c.due.is_not(None), c.state.in_(("open", "blocked")), c.incident.in_(active))
+            .order_by(c.incident, c.added_seq)
+        )
+
+    async def checklist_history(self, incident: str) -> list[dict[str, Any]]:
+        h = S.checklist_history.c
+        return await self._all(select(S.checklist_history).where(h.incident == incident).order_by(h.seq))
+
+    async def quarantine(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.quarantine).order_by(S.quarantine.c.line))
+
+    async def chain_breaks(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.chain_breaks).order_by(S.chain_breaks.c.line))
+
+    async def people(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.roster_people).order_by(S.roster_people.c.handle))
+
+    async def person_emails(self) -> dict[str, str]:
+        """handle -> e-mail, from each person's latest ``roster.person`` that gives a well
+        formed one (an extension member, not projected: docs/roster.md)."""
+        from data.engine.models import read_person_email
+
+        e = S.events.c
+        stmt = select(e.raw).where(e.applied.is_(True), e.type == "roster.person").order_by(e.seq)
+        out: dict[str, str] = {}
+        for row in await self._all(stmt):
+            data = orjson.loads(row["raw"]).get("data") or {}
+            handle = data.get("handle")
+            if isinstance(handle, str):
+                email = read_person_email(data)
+                if email is None:
+                    out.pop(handle, None)
+                else:
+                    out[handle] = email
+        return out
+
+    async def rotations(self) -> list[dict[str, Any]]:
+        rows = await self._all(select(S.rotations).order_by(S.rotations.c.rotation))
+        for row in rows:
+            row["days"] = orjson.loads(row["days"])
+            row["members"] = orjson.loads(row["members"])
+        return rows
+
+    async def overrides(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.overrides).order_by(S.overrides.c.seq))
+
+    async def audits(self, incident: str | None = None) -> list[dict[str, Any]]:
+        """The audit trail of the privacy controls (``audit.*`` events), in journal order;
+        JSON members decoded."""
+        stmt = select(S.audits).order_by(S.audits.c.seq)
+        if incident is not None:
+            stmt = stmt.where(S.audits.c.incident == incident)
+        rows = await self._all(stmt)
+        for row in rows:
+            for name in ("fields", "kinds"):
+                if row[name] is not None:
+                    row[name] = orjson.loads(row[name])
+        return rows
+
+    async def ensure_local(self, local: Any, what: str) -> None:
+        """Create the tables of ``local`` (a MetaData of this console's own, outside the
+        projection: not dropped by a migration, not cleared by a rebuild, not in the
+        digest; data/care/exposure.py, data/engine/outbox.py) if they are missing; once per store."""
+        if id(local) in self._local_ready:
+            return
+        try:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+                async with conn.begin():
+                    await conn.run_sync(lambda c: local.create_all(c, checkfirst=True))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot create {what} in {self.path}: {exc}") from None
+        self._local_ready.add(id(local))
+
+    async def handoffs(self) -> list[dict[str, Any]]:
+        return await self._all(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
+
+    async def event_data(self, seq: int) -> dict[str, Any] | None:
+        """The ``data`` of the event at line ``seq`` as written (extension members
+        included), or None."""
+        return (await self.events_data([seq])).get(seq)
+
+    async def events_data(self, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The ``data`` of the events at these lines, by line (an object's only)."""
+        e = S.events.c
+        out: dict[int, dict[str, Any]] = {}
+        seqs = list(seqs)
+        for i in range(0, len(seqs), 900):
+            for row in await self._all(select(e.seq, e.raw).where(e.seq.in_(seqs[i : i + 900]))):
+                data = orjson.loads(row["raw"]).get("data")
+                if isinstance(data, dict):
+                    out[row["seq"]] = data
+        return out
+
+    async def incident_events(
+        self, *, after_seq: int | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Applied incident events (line, ts, actor, type, incident; not their data), in
+        journal order: after line ``after_seq``, or with ``ts`` from ``since`` to ``until``
+        (SQLite reads the offset of an RFC 3339 time; one it cannot read is returned too,
+        for the caller to judge)."""
+        e = S.events.c
+        stmt = select(e.seq, e.ts, e.actor, e.type, e.incident).where(
+            e.applied.is_(True), e.incident.is_not(None)
+        )
+        if after_seq is not None:
+            stmt = stmt.where(e.seq > after_seq)
+        day = func.julianday(e.ts)
+        if since is not None:
+            stmt = stmt.where((day >= func.julianday(since.astimezone(UTC).isoformat())) | day.is_(None))
+        if until is not None:
+            stmt = stmt.where((day <= func.julianday(until.astimezone(UTC).isoformat())) | day.is_(None))
+        return await self._all(stmt.order_by(e.seq))
+
+    @_guarded
+    async def postmortem(self, incident: str) -> dict[str, Any]:
+        """An incident's post-mortem rows, in one connection: ``status`` (a row or None),
+        ``sections`` (section -> row), ``actions`` (in the order added), ``pins`` (event
+        id -> pinned) and ``meetings`` (in journal order)."""
+        async with self.engine.connect() as conn:
+
+            async def rows(table: Any, *order: Any) -> list[dict[str, Any]]:
+                result = await conn.execute(
+                    select(table).where(table.c.incident == incident).order_by(*order)
+                )
+                return [dict(r) for r in result.mappings()]
+
+            status = await rows(S.postmortem_status, S.postmortem_status.c.seq)
+            sections = await rows(S.postmortem_sections, S.postmortem_sections.c.seq)
+            actions = await rows(S.postmortem_actions, S.postmortem_actions.c.added_seq)
+            pins = await rows(S.postmortem_pins, S.postmortem_pins.c.seq)
+            meetings = await rows(S.postmortem_meetings, S.postmortem_meetings.c.seq)
+        for m in meetings:
+            m["attendees"] = orjson.loads(m["attendees"])
+        return {
+            "status": status[0] if status else None,
+            "sections": {r["section"]: r for r in sections},
+            "actions": actions,
+            "pins": {r["event"]: bool(r["pinned"]) for r in pins},
+            "meetings": meetings,
+        }
+
+    async def unknown_events(self) -> list[dict[str, Any]]:
+        e = S.events.c
+        return await self._all(
+            select(e.seq, e.id, e.ts, e.actor, e.type).where(e.applied.is_(False)).order_by(e.seq)
+        )
+
+    @_guarded
+    async def digest(self) -> str:
+        """SHA-256 over every projected row, table by table in key order: two stores fed
+        the same journal have the same digest, however their ingestion was split."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_digest_blocking)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _configure(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # let SQLAlchemy (not the driver) decide when transactions begin
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-32000")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class _immediate:
+    """A write transaction that takes SQLite's write lock up front."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        if self.conn.in_transaction():
+            self.conn.commit()
+        self.conn.execution_options(sqlite_begin="IMMEDIATE")
+        self.conn.begin()
+        return self.conn
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        try:
+            if exc_type is None:
+                self.conn.commit()
+            else:
+                self.conn.rollback()
+        finally:
+            self.conn.execution_options(sqlite_begin="DEFERRED")
+
+
+def _identity(journal: Journal) -> str:
+    identity = getattr(journal, "identity", None)
+    return identity() if callable(identity) else ""
+
+
+def _checkpoint_values(pos: Position, journal: str) -> dict[str, Any]:
+    return {
+        "one": 1,
+        "offset": pos.offset,
+        "line": pos.line,
+        "identity": pos.identity,
+        "last_hash": pos.last_hash,
+        "last_start": pos.last_start,
+        "journal": journal,
+    }
+
+
+def _read_checkpoint(conn: Connection) -> Position:
+    c = S.checkpoint.c
+    row = conn.execute(select(c.offset, c.line, c.identity, c.last_hash, c.last_start)).one()
+    return Position(row.offset, row.line, row.identity, row.last_hash, row.last_start)
+
+
+def _write_rows(conn: Connection, rows: dict[str, list[Any]], counts: dict[str, int]) -> None:
+    """Write one batch's rows (from :meth:`Batch.rows`) and add its counts."""
+    run = conn.exec_driver_sql
+    for name, sql in _INSERT.items():
+        if rows[name]:
+            run(sql, rows[name])
+    for name, sql in _REPLACE.items():
+        if rows[name]:
+            run(sql, rows[name])
+    for kind, row in rows["handoffs"]:  # in order: a submit and its ack may share a batch
+        run(_HANDOFF_SUBMITTED if kind == "submitted" else _HANDOFF_ACKNOWLEDGED, row)
+    changed = [(v, n) for n, v in counts.items() if v]
+    if changed:
+        run("UPDATE counters SET value = value + ? WHERE name = ?", changed)
+
+
+def _stored_lines(conn: Connection, ids: set[str]) -> dict[str, bytes]:
+    """The lines in the journal of these applied or unknown events, by id."""
+    out: dict[str, bytes] = {}
+    part = list(ids)
+    for i in range(0, len(part), _ID_CHUNK):
+        chunk = part[i : i + _ID_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT id, raw FROM events WHERE id IN ({marks})"
+        for eid, raw in conn.exec_driver_sql(sql, tuple(chunk)):
+            out.setdefault(eid, bytes(raw))
+    return out
+
+
+#: members that may differ between two writes of the same event: when it was written
+#: (``ts`` is filled in at each try when the caller gave none) and the writer's own
+_NOT_COMPARED = ("ts", "prev", "batch")
+
+
+def _same_event(event: dict[str, Any], raw: bytes | None) -> bool:
+    """Whether the journal's line ``raw`` holds ``event`` (every member but ``ts``)."""
+    if raw is None:
+        return False
+    try:
+        stored = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(stored, dict):
+        return False
+    mine = {k: v for k, v in event.items() if k not in _NOT_COMPARED}
+    return {k: v for k, v in stored.items() if k not in _NOT_COMPARED} == mine
+
+
+def _digest_blocking(conn: Connection) -> str:
+    h = hashlib.sha256()
+    for table, key in S.PROJECTED:
+        h.update(f"[{table.name}]".encode())
+        order = ", ".join(key)
+        result = conn.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY {order}")
+        while True:
+            rows = result.fetchmany(5000)
+            if not rows:
+                break
+            for row in rows:
+                h.update(orjson.dumps([v.hex() if isinstance(v, bytes) else v for v in row]))
+                h.update(b"\n")
+    return h.hexdigest()
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    if isinstance(exc, OperationalError) and orig is not None:
+        return str(orig)
+    return str(orig or exc).splitlines()[0]

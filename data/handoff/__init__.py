@@ -1,0 +1,1 @@
+"""The follow-the-sun handoff report and its read-back."""

@@ -1,0 +1,814 @@
+"""The shift-handoff report, built from the store (pure data: no Textual).
+
+What the outgoing incident commander hands to the incoming one (``docs/handoff.md``):
+the header (who, where, when), every open clock due before the end of the next shift,
+each active incident with what changed this shift and its open items, the watch list,
+the journal's health, and the team's load. :func:`to_markdown` and :func:`to_json` render
+it for a document, a chat or a script.
+
+Need-to-know holds here as on the screens: for a restricted incident in which the actor
+holds no role and is not a participant, no title, event text or item text is put in the
+report (``None``).
+Everything else from the journal is untrusted: :func:`to_markdown` writes control
+characters as visible escapes (``\\x1b``; kept inside ``data.privacy.text.raw_controls()``, a
+``--raw-text`` report) and escapes what Markdown would read as syntax, so it stays literal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from data.care.exposure import exposure_for
+from data.care.wellbeing import SENSITIVE, Exposure, label
+from data.engine.clock import utc_text
+from data.engine.models import TERMINAL_STATUSES, read_handoff_extension
+from data.engine.store import Store
+from data.incidents.describe import describe
+from data.incidents.views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
+from data.privacy.text import clean, escaping
+from data.procedures.clocks import Policy, clock_state
+from data.roster.rotation import ALL, OnCall, Override, Rotation, on_call, regions, zone
+
+#: the sustainable pace (domain notes): about two incidents per 12-hour shift
+GUIDELINE_INCIDENTS = 2
+GUIDELINE_HOURS = 12
+#: the default length of a shift when the roster does not say
+DEFAULT_SHIFT = timedelta(hours=12)
+#: how many of an incident's changes this shift are written out (the rest are counted)
+LAST_CHANGES = 3
+#: open checklist states (an item still to do)
+OPEN_ITEM_STATES = ("open", "blocked")
+
+_TITLE = 200  # characters of untrusted text kept per line in the Markdown
+_TEXT = 300
+
+
+class HandoffError(ValueError):
+    """A report that cannot be built as asked (an unknown region); one line."""
+
+
+@dataclass(frozen=True)
+class Person:
+    handle: str | None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class TimeCritical:
+    due: datetime
+    state: str  # clock_state: ok, at_risk, overdue
+    incident: str
+    severity: int
+    kind: str  # item, ack, update
+    what: str | None  # None: withheld (a restricted incident's item)
+    team: str | None
+    #: the clock's identity (``incident/kind/name``, :attr:`data.procedures.clocks.Clock.key`): unique
+    #: in a report whatever is withheld, so the screen keys its rows by it
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    ts: datetime | None
+    actor: str
+    type: str
+    text: str | None  # None: withheld
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    item: str
+    text: str | None  # None: withheld
+    team: str
+    state: str
+    due: datetime | None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the outgoing commander says of one incident: its trend, a one-line summary,
+    and if/then contingencies (the ``incidents`` extension of ``handoff.submitted``)."""
+
+    trend: str = "stable"  # stable, watch, unstable
+    summary: str = ""
+    contingencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A handoff being written: the assessments by incident and the free notes."""
+
+    assessments: dict[str, Assessment] = field(default_factory=dict)
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A handoff submitted and not yet acknowledged: what the incoming commander reviews."""
+
+    handoff: str
+    from_person: str | None
+    to_person: str | None
+    submitted_by: str | None
+    submitted_at: datetime | None
+    notes: str
+    assessments: dict[str, Assessment]
+
+
+@dataclass(frozen=True)
+class IncidentReport:
+    id: str
+    severity: int
+    status: str
+    commander: str | None
+    title: str | None  # None: restricted and the actor holds no role
+    restricted: bool
+    changes: int  # applied events this shift
+    last_changes: tuple[Change, ...]  # the last few, in journal order
+    open_items: tuple[OpenItem, ...]
+    assessment: Assessment | None = None  # None: the outgoing commander has not said
+
+
+@dataclass(frozen=True)
+class WatchItem:
+    id: str
+    title: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class Health:
+    quarantined: int
+    chain_breaks: int
+    first_break: tuple[int, str] | None  # (line, reason)
+
+
+@dataclass(frozen=True)
+class Load:
+    person: str
+    incidents: int  # distinct incidents worked this shift
+    over: bool  # above the guideline for the shift's length
+
+
+@dataclass(frozen=True)
+class HandoffReport:
+    region: str  # a region, or "all"
+    tz: str  # the region's zone (its rotation's), else UTC
+    rotation: str | None  # the rotation the people come from
+    outgoing: Person
+    incoming: Person
+    generated_at: datetime  # now, UTC
+    shift_start: datetime  # the last acknowledged handoff of the region, else now - 12 h
+    since_handoff: str | None  # the id of that handoff
+    next_shift_start: datetime | None  # when the incoming person takes over (None: unknown)
+    next_shift_end: datetime  # the end of the incoming person's shift, else now + 12 h
+    time_critical: tuple[TimeCritical, ...]
+    incidents: tuple[IncidentReport, ...]
+    watch: tuple[WatchItem, ...]
+    health: Health
+    team: tuple[Load, ...]
+    guideline: float  # incidents per person for a shift of this length
+    pending: Submission | None = None  # the region's handoff awaiting acknowledgement
+    notes: str = ""  # the outgoing commander's notes (the draft's, else the pending one's)
+    #: the reader's own exposure to sensitive categories this shift (numbers only; the
+    #: local store's exposure counters, data/care/wellbeing.py); None: not asked for
+    wellbeing: Exposure | None = None
+    #: the trends the region's last acknowledged handoff gave, by incident: what a new
+    #: draft starts from (its summaries and contingencies were for that shift)
+    carried: dict[str, Assessment] = field(default_factory=dict)
+
+
+# --- building --------------------------------------------------------------------------
+
+
+def _pick_rotation(rotations: Iterable[Rotation], region: str, actor: str) -> Rotation | None:
+    """The rotation whose people the report names: of ``region`` (any for ``all``), the
+    actor's own first, else the first one."""
+    chosen = [r for r in rotations if region == ALL or r.region == region]
+    mine = [r for r in chosen if actor in r.members]
+    pool = mine or chosen
+    return pool[0] if pool else None
+
+
+def _ack_time(row: dict[str, Any]) -> datetime | None:
+    return parse_time(row.get("acknowledged_at"))
+
+
+def _last_acknowledged(handoffs: list[dict[str, Any]], region: str, now: datetime) -> dict[str, Any] | None:
+    """The last acknowledged handoff of ``region`` (for ``all``: those without a region)
+    at or before ``now``."""
+    want = None if region == ALL else region
+    best: dict[str, Any] | None = None
+    for h in handoffs:
+        at = _ack_time(h)
+        if at is None or at > now or h.get("region") != want:
+            continue
+        if best is None or (h["acknowledged_seq"] or 0) > (best["acknowledged_seq"] or 0):
+            best = h
+    return best
+
+
+def current_shift(handoffs: list[dict[str, Any]], region: str, now: datetime) -> datetime | None:
+    """When this shift of ``region`` began: the acknowledgement of its last acknowledged
+    handoff (None: there is none, and the shift is the last 12 hours)."""
+    last = _last_acknowledged(handoffs, region, now)
+    return _ack_time(last) if last is not None else None
+
+
+def home_region(rotations: Iterable[Rotation], actor: str) -> str:
+    """The region of the first rotation the actor belongs to, else ``all``."""
+    mine = next((r for r in rotations if actor in r.members), None)
+    return mine.region if mine is not None else ALL
+
+
+def assessments_of(data: dict[str, Any] | None) -> dict[str, Assessment]:
+    """The assessments a ``handoff.submitted`` carries (its well-formed entries)."""
+    ext = read_handoff_extension(data)
+    return {
+        e.incident: Assessment(e.trend, e.summary or "", tuple(e.contingencies or ()))
+        for e in ext.incidents or ()
+    }
+
+
+async def pending_submission(store: Store, region: str) -> Submission | None:
+    """The handoff of ``region`` awaiting acknowledgement (for ``all``: the one for every
+    region), with what it says."""
+    want = None if region == ALL else region
+    found = next((p for p in reversed(pending_handoffs(await store.handoffs())) if p.region == want), None)
+    if found is None:
+        return None
+    data = await store.event_data(found.submitted_seq) or {}
+    notes = data.get("notes")
+    return Submission(
+        handoff=found.handoff,
+        from_person=found.from_person,
+        to_person=found.to_person,
+        submitted_by=found.submitted_by,
+        submitted_at=found.submitted_at,
+        notes=notes if isinstance(notes, str) else "",
+        assessments=assessments_of(data),
+    )
+
+
+async def carried_trends(store: Store, last: dict[str, Any] | None) -> dict[str, Assessment]:
+    """The trend of each incident the handoff ``last`` (a row of ``store.handoffs()``)
+    assessed, without its summary and contingencies: where a new draft starts."""
+    seq = last.get("submitted_seq") if last is not None else None
+    if seq is None:
+        return {}
+    return {i: Assessment(a.trend) for i, a in assessments_of(await store.event_data(seq)).items()}
+
+
+def _names(people: list[dict[str, Any]]) -> dict[str, str]:
+    return {p["handle"]: p["name"] for p in people}
+
+
+def _person(handle: str | None, names: dict[str, str]) -> Person:
+    return Person(handle, names.get(handle) if handle else None)
+
+
+async def build_handoff(
+    store: Store,
+    actor: str,
+    region: str | None,
+    now: datetime,
+    policy: Policy | None = None,
+    *,
+    draft: Draft | None = None,
+    people: tuple[str | None, str | None] | None = None,
+    wellbeing: Sequence[str] | None = SENSITIVE,
+) -> HandoffReport:
+    """The handoff report as the store stands (sync it first). ``region`` None: the region
+    of the actor's rotation, else ``all``. Raises :class:`HandoffError` for a region no
+    rotation belongs to.
+
+    The outgoing commander's assessments and notes come from ``draft`` (a handoff being
+    written), else from the region's handoff awaiting acknowledgement. ``people``
+    (outgoing, incoming) replaces whom the roster names, where not None. ``wellbeing``:
+    the sensitive categories whose exposure of ``actor`` this shift the report counts
+    (None: no wellbeing section)."""
+    now = now.astimezone(UTC)
+    snap = await load_snapshot(store, SyncState(journal=""), policy=policy)
+    rotations = snap.rotations
+    overrides: list[Override] = list(snap.overrides)
+    known = regions(rotations)
+    if region is None:
+        region = home_region(rotations, actor)
+    elif region != ALL and region not in known:
+        raise HandoffError(f"no rotation in region {region!r} (regions: {', '.join([*known, ALL])})")
+
+    rot = _pick_rotation(rotations, region, actor)
+    names = _names(await store.people())
+    oc: OnCall | None = on_call(rot, overrides, now) if rot is not None else None
+    last = _last_acknowledged(await store.handoffs(), region, now)
+    outgoing = oc.person if oc is not None and oc.person else actor
+    # whoever read back the region's last handoff holds the war room, unless the roster
+    # has put someone else on call since
+    took = last.get("acknowledged_by") if last is not None else None
+    at = _ack_time(last) if last is not None else None
+    if took and at is not None and (oc is None or oc.since is None or at >= oc.since):
+        outgoing = took
+    incoming = oc.next_person if oc is not None else None
+    pending = await pending_submission(store, region)
+    if pending is not None and draft is None:  # the people of the handoff under review
+        outgoing = pending.from_person or outgoing
+        incoming = pending.to_person or incoming
+    if people is not None:
+        outgoing = people[0] or outgoing
+        incoming = people[1] or incoming
+    next_start = oc.next_at if oc is not None else None
+    next_end = now + DEFAULT_SHIFT
+    if rot is not None and next_start is not None and incoming is not None:
+        theirs = on_call(rot, overrides, next_start)
+        if theirs.until is not None:
+            next_end = theirs.until
+
+    if last is not None:
+        shift_start = _ack_time(last) or now - DEFAULT_SHIFT
+        since_seq: int | None = last["acknowledged_seq"]
+    else:
+        shift_start, since_seq = now - DEFAULT_SHIFT, None
+
+    def in_shift(event: dict[str, Any]) -> bool:
+        if since_seq is not None:
+            return True  # the query took the events after the acknowledgement
+        ts = parse_time(event["ts"])
+        return ts is not None and shift_start <= ts <= now
+
+    if since_seq is not None:
+        rows = await store.incident_events(after_seq=since_seq)
+    else:
+        rows = await store.incident_events(since=shift_start, until=now)
+    events = [e for e in rows if in_shift(e)]
+    by_incident: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_incident.setdefault(e["incident"], []).append(e)
+    # the data of only the changes written out (the last few of each incident)
+    shown = await store.events_data([e["seq"] for evs in by_incident.values() for e in evs[-LAST_CHANGES:]])
+
+    active = [r for r in snap.incidents if r.status not in TERMINAL_STATUSES]
+    critical = sorted(
+        (
+            TimeCritical(
+                c.due,
+                clock_state(c, now),
+                r.id,
+                r.severity,
+                c.kind,
+                c.label if c.kind != "item" or r.visible_to(actor) else None,
+                c.team,
+                c.key,
+            )
+            for r in active
+            for c in r.clocks
+            if c.closed_at is None and c.due < next_end
+        ),
+        key=lambda t: (t.severity, t.due, t.incident, t.key),  # the most severe first, then by due time
+    )
+
+    checklist: dict[str, list[dict[str, Any]]] = {}
+    for item in await store.checklist(states=OPEN_ITEM_STATES):
+        checklist.setdefault(item["incident"], []).append(item)
+
+    carried = await carried_trends(store, last)
+    said = (
+        draft.assessments if draft is not None else (pending.assessments if pending is not None else carried)
+    )
+    reports = tuple(
+        _incident(r, actor, by_incident.get(r.id, []), shown, checklist.get(r.id, []), said.get(r.id))
+        for r in active
+    )
+    watch = tuple(
+        WatchItem(r.id, r.title if r.visible_to(actor) else None, r.status) for r in active if r.severity == 4
+    )
+
+    breaks = await store.chain_breaks()
+    health = Health(
+        quarantined=(await store.status()).counters["quarantined"],
+        chain_breaks=len(breaks),
+        first_break=(breaks[0]["line"], breaks[0]["reason"]) if breaks else None,
+    )
+
+    hours = max((now - shift_start).total_seconds() / 3600, 0.0)
+    guideline = GUIDELINE_INCIDENTS * hours / GUIDELINE_HOURS
+    worked: dict[str, set[str]] = {}
+    for e in events:
+        worked.setdefault(e["actor"], set()).add(e["incident"])
+    team = tuple(
+        Load(person, len(incs), len(incs) > guideline)
+        for person, incs in sorted(worked.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    )
+
+    return HandoffReport(
+        region=region,
+        tz=rot.tz if rot is not None else "UTC",
+        rotation=rot.rotation if rot is not None else None,
+        outgoing=_person(outgoing, names),
+        incoming=_person(incoming, names),
+        generated_at=now,
+        shift_start=shift_start,
+        since_handoff=last["handoff"] if last is not None else None,
+        next_shift_start=next_start,
+        next_shift_end=next_end,
+        time_critical=tuple(critical),
+        incidents=reports,
+        watch=watch,
+        health=health,
+        team=team,
+        guideline=guideline,
+        pending=pending,
+        notes=draft.notes if draft is not None else (pending.notes if pending is not None else ""),
+        wellbeing=await exposure_for(store, actor, shift_start, now, wellbeing)
+        if wellbeing is not None
+        else None,
+        carried=carried,
+    )
+
+
+def _incident(
+    row: IncidentRow,
+    actor: str,
+    events: list[dict[str, Any]],
+    data: dict[int, dict[str, Any]],
+    items: list[dict[str, Any]],
+    assessment: Assessment | None,
+) -> IncidentReport:
+    visible = row.visible_to(actor)
+    if assessment is not None and not visible:  # the trend is not a detail; the text is
+        assessment = Assessment(assessment.trend)
+    changes = tuple(
+        Change(
+            e["seq"],
+            parse_time(e["ts"]),
+            e["actor"],
+            e["type"],
+            describe(e["type"], data.get(e["seq"], {})) if visible else None,
+        )
+        for e in events[-LAST_CHANGES:]
+    )
+    open_items = tuple(
+        OpenItem(i["item"], i["text"] if visible else None, i["team"], i["state"], parse_time(i["due"]))
+        for i in items
+    )
+    return IncidentReport(
+        id=row.id,
+        severity=row.severity,
+        status=row.status,
+        commander=row.commander,
+        title=row.title if visible else None,
+        restricted=row.restricted,
+        changes=len(events),
+        last_changes=changes,
+        open_items=open_items,
+        assessment=assessment,
+    )
+
+
+# --- JSON ------------------------------------------------------------------------------
+
+
+def _iso(t: datetime | None) -> str | None:
+    return utc_text(t) if t is not None else None
+
+
+def _local_iso(t: datetime | None, tz: str) -> str | None:
+    if t is None:
+        return None
+    return t.astimezone(zone(tz)).isoformat(timespec="seconds")
+
+
+def to_json(report: HandoffReport) -> dict[str, Any]:
+    """The report as plain JSON types (times in UTC, with the region's local time where
+    people read it). Withheld text is ``null``; other text is as the journal holds it."""
+    tz = report.tz
+    return {
+        "region": report.region,
+        "tz": tz,
+        "rotation": report.rotation,
+        "outgoing": {"handle": report.outgoing.handle, "name": report.outgoing.name},
+        "incoming": {"handle": report.incoming.handle, "name": report.incoming.name},
+        "generated_at": _iso(report.generated_at),
+        "generated_local": _local_iso(report.generated_at, tz),
+        "shift": {
+            "start": _iso(report.shift_start),
+            "start_local": _local_iso(report.shift_start, tz),
+            "since_handoff": report.since_handoff,
+        },
+        "next_shift": {
+            "start": _iso(report.next_shift_start),
+            "end": _iso(report.next_shift_end),
+            "end_local": _local_iso(report.next_shift_end, tz),
+        },
+        "time_critical": [
+            {
+                "due": _iso(t.due),
+                "due_local": _local_iso(t.due, tz),
+                "state": t.state,
+                "incident": t.incident,
+                "severity": t.severity,
+                "kind": t.kind,
+                "what": t.what,
+                "team": t.team,
+            }
+            for t in report.time_critical
+        ],
+        "incidents": [
+            {
+                "id": i.id,
+                "severity": i.severity,
+                "status": i.status,
+                "commander": i.commander,
+                "title": i.title,
+                "restricted": i.restricted,
+                "changes": i.changes,
+                "last_changes": [
+                    {"seq": c.seq, "ts": _iso(c.ts), "actor": c.actor, "type": c.type, "text": c.text}
+                    for c in i.last_changes
+                ],
+                "open_items": [
+                    {"item": o.item, "text": o.text, "team": o.team, "state": o.state, "due": _iso(o.due)}
+                    for o in i.open_items
+                ],
+                "trend": i.assessment.trend if i.assessment else None,
+                "summary": (i.assessment.summary or None) if i.assessment and i.title is not None else None,
+                "contingencies": list(i.assessment.contingencies) if i.assessment else [],
+            }
+            for i in report.incidents
+        ],
+        "notes": report.notes,
+        "pending": (
+            {
+                "handoff": report.pending.handoff,
+                "from": report.pending.from_person,
+                "to": report.pending.to_person,
+                "submitted_by": report.pending.submitted_by,
+                "submitted_at": _iso(report.pending.submitted_at),
+            }
+            if report.pending is not None
+            else None
+        ),
+        "watch": [{"id": w.id, "title": w.title, "status": w.status} for w in report.watch],
+        "health": {
+            "quarantined": report.health.quarantined,
+            "chain_breaks": report.health.chain_breaks,
+            "first_break": (
+                {"line": report.health.first_break[0], "reason": report.health.first_break[1]}
+                if report.health.first_break
+                else None
+            ),
+        },
+        "team": {
+            "guideline": round(report.guideline, 2),
+            "people": [{"person": t.person, "incidents": t.incidents, "over": t.over} for t in report.team],
+        },
+        "wellbeing": _wellbeing_json(report.wellbeing),
+    }
+
+
+def _wellbeing_json(e: Exposure | None) -> dict[str, Any] | None:
+    """The reader's exposure this shift: numbers only."""
+    if e is None:
+        return None
+    return {
+        "person": e.actor,
+        "since": _iso(e.since),
+        "incidents": e.incidents,
+        "minutes": round(e.seconds / 60, 1),
+        "categories": [
+            {"category": c.category, "incidents": c.incidents, "minutes": round(c.seconds / 60, 1)}
+            for c in e.categories
+        ],
+    }
+
+
+# --- Markdown --------------------------------------------------------------------------
+
+# CommonMark lets a backslash escape any ASCII punctuation; these are the characters that
+# can start markup inline (emphasis, code, links, images, HTML, entities, tables,
+# strikethrough) or a heading. Text is one line (clean()), so no block can start inside it.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#])")
+
+
+def md(value: object, limit: int | None = _TEXT) -> str:
+    """Untrusted text as literal Markdown: one line, control characters written as visible
+    escapes (``\\x1b``, ``\\u202e``: data.privacy.text.visible_escape; kept as they are inside
+    ``data.privacy.text.raw_controls()``), markup characters escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", clean(value, limit, controls="escape" if escaping() else "keep"))
+
+
+_MARKS = {"overdue": "OVERDUE", "at_risk": "AT RISK", "ok": "ok"}
+TREND_MARKS = {"stable": "stable", "watch": "WATCH", "unstable": "UNSTABLE"}
+_WITHHELD = "(restricted)"
+
+
+def _both(t: datetime | None, tz: str) -> str:
+    """``2026-11-22 03:00 UTC (14:00 AEDT)``; the date too when it differs locally."""
+    if t is None:
+        return "unknown"
+    u = t.astimezone(UTC)
+    loc = t.astimezone(zone(tz))
+    text = u.strftime("%Y-%m-%d %H:%M UTC")
+    if tz == "UTC":
+        return text
+    fmt = "%H:%M %Z" if loc.date() == u.date() else "%Y-%m-%d %H:%M %Z"
+    return f"{text} ({loc.strftime(fmt)})"
+
+
+def _who(p: Person) -> str:
+    if p.handle is None:
+        return "nobody on the roster"
+    return md(p.handle, 64) + (f" ({md(p.name, 100)})" if p.name else "")
+
+
+def to_markdown(report: HandoffReport) -> str:
+    """The report as a Markdown document, safe to paste whatever the journal holds."""
+    tz = report.tz
+    out: list[str] = []
+    add = out.append
+    where = "all regions" if report.region == ALL else md(report.region)
+    add(f"# Shift handoff: {where}")
+    add("")
+    add(f"- **Outgoing:** {_who(report.outgoing)}")
+    add(f"- **Incoming:** {_who(report.incoming)}")
+    rot = f", rotation {md(report.rotation, 64)}" if report.rotation else ""
+    add(f"- **Region:** {where} ({md(tz)}{rot})")
+    add(f"- **Time:** {_both(report.generated_at, tz)}")
+    since = (
+        f"since handoff {md(report.since_handoff, 64)} was acknowledged"
+        if report.since_handoff
+        else "the last 12 hours (no acknowledged handoff)"
+    )
+    add(f"- **This shift:** from {_both(report.shift_start, tz)}, {since}")
+    add(f"- **Next shift:** until {_both(report.next_shift_end, tz)}")
+    if report.pending is not None:
+        p = report.pending
+        add(
+            f"- **Handoff {md(p.handoff, 64)}:** submitted by {md(p.submitted_by or '?', 64)} at "
+            f"{_both(p.submitted_at, tz)}, awaiting the read-back of {md(p.to_person or '?', 64)}"
+        )
+    add("")
+    if report.notes.strip():
+        add("## Notes from the outgoing commander")
+        add("")
+        for note in report.notes.strip().splitlines():
+            add(md(note, 2000) if note.strip() else "")
+        add("")
+
+    add("## Time-critical")
+    add("")
+    if report.time_critical:
+        for t in report.time_critical:
+            what = md(t.what, _TITLE) if t.what is not None else _WITHHELD
+            team = f" \\[{md(t.team)}\\]" if t.team else ""
+            add(
+                f"- {_both(t.due, tz)} · **{_MARKS.get(t.state, t.state)}** · {md(t.incident, 64)} "
+                f"S{t.severity} · {what}{team}"
+            )
+    else:
+        add("Nothing due before the end of the next shift.")
+    add("")
+
+    add(f"## Active incidents ({len(report.incidents)})")
+    add("")
+    if not report.incidents:
+        add("No active incidents.")
+        add("")
+    for i in report.incidents:
+        ic = f" · IC {md(i.commander, 64)}" if i.commander else " · no IC"
+        add(f"### {md(i.id, 64)} · S{i.severity} · {md(i.status)}{ic}")
+        add("")
+        add(md(i.title, _TITLE) if i.title is not None else _WITHHELD)
+        add("")
+        a = i.assessment
+        if a is not None:
+            summary = f": {md(a.summary, 500)}" if a.summary else ""
+            add(f"- **Trend:** {TREND_MARKS.get(a.trend, md(a.trend))}{summary}")
+            for cont in a.contingencies:
+                add(f"  - If/then: {md(cont, 2000)}")
+        else:
+            add("- **Trend:** not assessed")
+        if i.changes:
+            add(f"- **Changed this shift:** {i.changes} event{'s' if i.changes != 1 else ''}")
+            for c in i.last_changes:
+                when = c.ts.astimezone(UTC).strftime("%d %b %H:%MZ") if c.ts else "?"
+                text = md(c.text, _TEXT) if c.text is not None else md(c.type)
+                add(f"  - {when} {md(c.actor, 64)}: {text}")
+        else:
+            add("- **Changed this shift:** nothing")
+        if i.open_items:
+            add("- **Open items:**")
+            for o in i.open_items:
+                text = md(o.text, _TITLE) if o.text is not None else _WITHHELD
+                due = f", due {_both(o.due, tz)}" if o.due else ""
+                state = " (blocked)" if o.state == "blocked" else ""
+                add(f"  - {text}{state}: {md(o.team)}{due}")
+        else:
+            add("- **Open items:** none")
+        add("")
+
+    add("## Watch list")
+    add("")
+    if report.watch:
+        for w in report.watch:
+            title = md(w.title, _TITLE) if w.title is not None else _WITHHELD
+            add(f"- {md(w.id, 64)} ({md(w.status)}): {title}")
+    else:
+        add("Nothing on the watch list.")
+    add("")
+
+    add("## Journal health")
+    add("")
+    h = report.health
+    if not h.quarantined and not h.chain_breaks:
+        add("No quarantined lines and no chain breaks.")
+    else:
+        add(f"- **Quarantined lines:** {h.quarantined}")
+        if h.first_break is not None:
+            line, reason = h.first_break
+            add(f"- **Chain breaks:** {h.chain_breaks}, the first at line {line}: {md(reason, _TITLE)}")
+        else:
+            add("- **Chain breaks:** none")
+    add("")
+
+    add("## Team state")
+    add("")
+    hours = (report.generated_at - report.shift_start).total_seconds() / 3600
+    add(
+        f"Guideline: about {GUIDELINE_INCIDENTS} incidents per {GUIDELINE_HOURS} h, "
+        f"{report.guideline:.1f} for this shift of {hours:.1f} h."
+    )
+    add("")
+    if report.team:
+        for load in report.team:
+            flag = " · **above the guideline**" if load.over else ""
+            n = load.incidents
+            add(f"- {md(load.person, 64)}: {n} incident{'s' if n != 1 else ''}{flag}")
+    else:
+        add("Nobody worked an incident this shift.")
+    e = report.wellbeing
+    if e is not None:
+        add("")
+        add(
+            f"**Exposure of {md(e.actor, 64)} this shift** (counts only: incidents opened in detail, minutes on screen):"
+        )
+        add("")
+        for ce in e.categories:
+            n = ce.incidents
+            add(f"- {md(label(ce.category))}: {n} incident{'s' if n != 1 else ''}, {ce.seconds / 60:.0f} min")
+    return "\n".join(out) + "\n"
+
+
+def submission_data(report: HandoffReport, handoff: str, draft: Draft) -> dict[str, Any]:
+    """The ``data`` of the ``handoff.submitted`` that hands ``report`` over: the core
+    members (``from``, ``to``, ``region``, ``notes``) and the extension members
+    (``shift_start``; ``incidents``, one entry per assessed active incident)."""
+    data: dict[str, Any] = {
+        "handoff": handoff,
+        "from": report.outgoing.handle,
+        "to": report.incoming.handle,
+        "notes": draft.notes,
+        "shift_start": utc_text(report.shift_start),
+    }
+    if report.region != ALL:
+        data["region"] = report.region
+    entries = []
+    for i in report.incidents:
+        a = draft.assessments.get(i.id)
+        if a is None:
+            continue
+        entry: dict[str, Any] = {
+            "incident": i.id,
+            "trend": a.trend,
+            "severity": i.severity,
+            "status": i.status,
+        }
+        if a.summary.strip():
+            entry["summary"] = a.summary.strip()
+        cont = [c.strip() for c in a.contingencies if c.strip()]
+        if cont:
+            entry["contingencies"] = cont
+        entries.append(entry)
+    data["incidents"] = entries
+    return data
+
+
+async def handoff_for(settings: Any, region: str | None, policy: Policy | None = None) -> HandoffReport:
+    """What ``warroom handoff`` prints: sync the store with the journal, then build the
+    report for ``settings.actor`` at the console clock's now (with the exposure counters
+    of the categories ``[wellbeing]`` of the config file names)."""
+    from data.care.wellbeing import WellbeingError, load_wellbeing
+    from data.engine import clock
+    from data.engine.config import config_file
+
+    try:
+        categories = load_wellbeing(config_file()).categories
+    except WellbeingError:
+        categories = SENSITIVE
+    async with await Store.open(settings.db) as store:
+        await store.sync(settings.open_journal())
+        return await build_handoff(store, settings.actor, region, clock.now(), policy, wellbeing=categories)

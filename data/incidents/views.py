@@ -1,0 +1,516 @@
+"""Frozen view models: what the panes are given to show (no database objects, no Textual).
+
+Built from the store by :func:`load_snapshot`; pure functions format times and clocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from data.engine.access import Access
+from data.engine.models import TERMINAL_STATUSES, parse_rfc3339
+from data.engine.store import Store
+from data.incidents.describe import describe
+from data.procedures.clocks import (
+    Clock,
+    Policy,
+    ack_clock,
+    clock_state,
+    item_clock,
+    nearest,
+    t0_of,
+    update_clock,
+)
+from data.roster.people import People
+from data.roster.rotation import Override, Rotation
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_rfc3339(value).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: str
+    severity: int
+    title: str
+    category: str
+    status: str
+    commander: str | None
+    opened_at: datetime | None
+    restricted: bool
+    regions: tuple[str, ...]
+    last_seq: int
+    roles: tuple[tuple[str, str], ...] = ()  # (role, person)
+    #: its response clocks (acknowledge, stakeholder updates) and its open item clocks
+    clocks: tuple[Clock, ...] = ()
+    next_clock: Clock | None = None  # the open clock due first (None once it is settled)
+    #: who may see its details besides the role holders (``incident.participant_added``)
+    participants: tuple[str, ...] = ()
+    #: those of its role holders and participants who are not in the roster (none when the
+    #: journal has no roster): shown marked, "not in the roster" (data/roster/people.py)
+    unlisted: tuple[str, ...] = ()
+
+    @property
+    def next_due(self) -> datetime | None:
+        return self.next_clock.due if self.next_clock is not None else None
+
+    @property
+    def incident_clocks(self) -> tuple[Clock, ...]:
+        """The clocks that are not checklist items (acknowledge, stakeholder updates)."""
+        return tuple(c for c in self.clocks if c.kind != "item")
+
+    @property
+    def active(self) -> bool:
+        return self.status not in TERMINAL_STATUSES
+
+    def holds_role(self, person: str) -> bool:
+        return any(p == person for _, p in self.roles)
+
+    @property
+    def access(self) -> Access:
+        return Access.of(self.id, self.restricted, (p for _, p in self.roles), self.participants)
+
+    def visible_to(self, person: str) -> bool:
+        """Whether ``person`` may see its details (need-to-know: a role in it, or listed as
+        a participant; data/engine/access.py)."""
+        return not self.restricted or self.access.sees(person)
+
+
+def may_see(inc: dict[str, Any], person: str) -> bool:
+    """:meth:`IncidentRow.visible_to` for a store row of ``incidents`` (``Store.incidents``):
+    the one need-to-know rule of the screens, the reports and the exports (data/engine/access.py)."""
+    return not inc.get("restricted") or Access.of_row(inc).sees(person)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue shows. Empty sets mean "any"."""
+
+    severities: frozenset[int] = frozenset()
+    categories: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
+    mine: bool = False
+    text: str = ""
+    show_closed: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.severities:
+            parts.append("S" + "/".join(str(s) for s in sorted(self.severities)))
+        for values in (self.categories, self.regions, self.statuses):
+            if values:
+                parts.append(",".join(sorted(values)))
+        if self.mine:
+            parts.append("mine")
+        if self.text:
+            parts.append(f"“{self.text}”")
+        if self.show_closed:
+            parts.append("+closed")
+        return " · ".join(parts)
+
+    def apply(self, rows: tuple[IncidentRow, ...], me: str) -> tuple[IncidentRow, ...]:
+        needle = self.text.casefold()
+        out = []
+        for r in rows:
+            if not self.show_closed and not r.active:
+                continue
+            if self.severities and r.severity not in self.severities:
+                continue
+            if self.categories and r.category not in self.categories:
+                continue
+            if self.regions and not self.regions.intersection(r.regions):
+                continue
+            if self.statuses and r.status not in self.statuses:
+                continue
+            if self.mine and not r.holds_role(me):
+                continue
+            if needle:
+                hay = [r.id, r.category, r.status, r.commander or ""]
+                if r.visible_to(me):
+                    hay.append(r.title)
+                if not any(needle in h.casefold() for h in hay):
+                    continue
+            out.append(r)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    item: str
+    text: str
+    team: str
+    state: str
+    due: datetime | None
+    note: str | None
+    state_by: str | None
+    state_at: datetime | None
+    basis: str | None
+    added_at: datetime | None = None
+    template: str | None = None
+
+    def clock(self, incident: str) -> Clock | None:
+        return item_clock(incident, self.item, self.text, self.due, self.added_at, self.state, self.state_at,
+                          self.team, self.basis)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    ts: datetime | None
+    ts_text: str
+    actor: str
+    type: str
+    text: str
+    pinned: bool
+    ref: str | None = None  # an external reference (report number, case id) of an action
+    kind: str | None = None
+    id: str = ""  # the event's id (an audit.reveal names it)
+    template: str | None = None  # a checklist item's procedure (``checklist.added`` ``template``)
+
+
+@dataclass(frozen=True)
+class EntryRun:
+    """Checklist items added together (the procedure's items when an incident opens, or
+    when a change of severity calls for more): the timeline shows them as one entry that
+    expands. See :func:`group_runs`."""
+
+    entries: tuple[TimelineEntry, ...]
+
+    @property
+    def key(self) -> str:
+        """What names the run while it is shown (its first event)."""
+        first = self.entries[0]
+        return first.id or f"seq:{first.seq}"
+
+    @property
+    def template(self) -> str | None:
+        return self.entries[0].template
+
+    @property
+    def text(self) -> str:
+        n = len(self.entries)
+        what = f"Procedure {self.template}" if self.template else "Checklist"
+        return f"{what}: {n} items added"
+
+
+#: the fewest consecutive ``checklist.added`` of one batch that read as one entry
+RUN_MIN = 2
+
+
+def same_batch(a: TimelineEntry, b: TimelineEntry) -> bool:
+    """Whether ``b``, right after ``a``, was added with it: both ``checklist.added``, by the
+    same actor, in the same second, from the same procedure (or none)."""
+    return (
+        a.type == b.type == "checklist.added"
+        and a.actor == b.actor
+        and a.template == b.template
+        and _second(a) == _second(b)
+    )
+
+
+def _second(e: TimelineEntry) -> object:
+    return e.ts.replace(microsecond=0) if e.ts is not None else e.ts_text
+
+
+def group_runs(entries: tuple[TimelineEntry, ...] | list[TimelineEntry]) -> list[TimelineEntry | EntryRun]:
+    """``entries`` (in journal order) with every run of at least ``RUN_MIN`` consecutive
+    checklist items added together (:func:`same_batch`) as one :class:`EntryRun`."""
+    out: list[TimelineEntry | EntryRun] = []
+    run: list[TimelineEntry] = []
+
+    def flush() -> None:
+        if len(run) >= RUN_MIN:
+            out.append(EntryRun(tuple(run)))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for e in entries:
+        if run and not same_batch(run[-1], e):
+            flush()
+        if e.type == "checklist.added":
+            run.append(e)
+        else:
+            out.append(e)
+    flush()
+    return out
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """How current the console's picture is."""
+
+    journal: str
+    line: int = 0
+    synced_at: float | None = None  # wall clock of the last good sync
+    quarantined: int = 0
+    chain_breaks: int = 0
+    first_break: int | None = None
+    error: str | None = None  # why the last sync failed (the data on screen is stale)
+    progress: tuple[int, int] | None = None  # bytes done, bytes to do, while catching up
+    queued: int = 0  # actions waiting in the outbox (data/engine/outbox.py) for the journal
+    refused: int = 0  # queued actions the journal refused (kept in the outbox, shown on !)
+
+
+@dataclass(frozen=True)
+class PendingHandoff:
+    """A handoff submitted and not yet acknowledged (the latest of its region: an earlier
+    one still pending is superseded by it)."""
+
+    handoff: str
+    region: str | None  # None: for every region
+    from_person: str | None
+    to_person: str | None
+    submitted_by: str | None
+    submitted_at: datetime | None
+    submitted_seq: int
+
+
+def pending_handoffs(rows: list[dict[str, Any]]) -> tuple[PendingHandoff, ...]:
+    """From the store's handoff rows: per region, the latest submission, if it has not
+    been acknowledged; in journal order."""
+    latest: dict[str | None, dict[str, Any]] = {}
+    for h in rows:
+        seq = h.get("submitted_seq")
+        if seq is None:
+            continue  # an acknowledgement of a handoff never submitted
+        best = latest.get(h["region"])
+        if best is None or seq > best["submitted_seq"]:
+            latest[h["region"]] = h
+    out = [
+        PendingHandoff(
+            h["handoff"],
+            h["region"],
+            h["from_person"],
+            h["to_person"],
+            h["submitted_by"],
+            parse_time(h["submitted_at"]),
+            h["submitted_seq"],
+        )
+        for h in latest.values()
+        if h.get("acknowledged_seq") is None
+    ]
+    return tuple(sorted(out, key=lambda p: p.submitted_seq))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    incidents: tuple[IncidentRow, ...] = ()
+    sync: SyncState = field(default_factory=lambda: SyncState(journal=""))
+    rotations: tuple[Rotation, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    people: tuple[tuple[str, str, str], ...] = ()  # (handle, name, tz)
+    pending: tuple[PendingHandoff, ...] = ()  # handoffs submitted, not yet acknowledged
+
+    def pending_for(self, region: str, actor: str | None = None) -> tuple[PendingHandoff, ...]:
+        """The pending handoffs a console of ``region`` shows: its region's, those for
+        every region (a console of no region, ``all``, shows every one), and those
+        addressed to ``actor``, whatever their region (the incoming commander of another
+        region's handoff)."""
+        return tuple(
+            p for p in self.pending
+            if region == "all" or p.region in (None, region) or (actor is not None and p.to_person == actor)
+        )  # fmt: skip
+
+    def person_tz(self, handle: str, default: str) -> str:
+        for h, _, tz in self.people:
+            if h == handle:
+                return tz
+        return default
+
+
+def incident_clocks(inc: dict[str, Any], items: list[dict[str, Any]], policy: Policy) -> tuple[Clock, ...]:
+    """An incident's clocks from its store row and its open due items: the acknowledgement
+    target, the stakeholder-update cadence (severity 1–2, until resolved) and the items."""
+    out: list[Clock] = []
+    t0 = t0_of(parse_time(inc["detected_at"]), parse_time(inc["opened_at"]))
+    active = inc["status"] not in TERMINAL_STATUSES
+    if t0 is not None:
+        # held to the target of its severity when acknowledged (a later change does not
+        # make an acknowledgement late); until then, of its current severity
+        severity = inc.get("acknowledged_severity") or inc["severity"]
+        out.append(ack_clock(inc["id"], severity, t0, parse_time(inc["acknowledged_at"]), policy))
+        if active and inc["status"] != "resolved":
+            update = update_clock(
+                inc["id"], inc["severity"], t0, parse_time(inc.get("last_update_at")), policy
+            )
+            if update is not None:
+                out.append(update)
+    for item in items:
+        c = item_clock(inc["id"], item["item"], item["text"], parse_time(item["due"]), parse_time(item["added_at"]),
+                       item["state"], None, item.get("team"), item.get("basis"))  # fmt: skip
+        if c is not None:
+            out.append(c)
+    return tuple(out)
+
+
+CLOSED_SHOWN = 300  # closed incidents shown on request (the most recent)
+
+
+async def load_snapshot(
+    store: Store, sync: SyncState, *, include_closed: bool = False, policy: Policy | None = None
+) -> Snapshot:
+    policy = policy or Policy()
+    incidents = await store.incidents(active=True)
+    if include_closed:
+        incidents += await store.incidents(active=False, limit=CLOSED_SHOWN)
+    due: dict[str, list[dict[str, Any]]] = {}
+    for item in await store.open_due_items():
+        due.setdefault(item["incident"], []).append(item)
+    people = tuple((p["handle"], p["name"], p["tz"]) for p in await store.people())
+    roster = People.of_snapshot(people)
+    rows = []
+    for inc in incidents:
+        clocks = incident_clocks(inc, due.get(inc["id"], []), policy)
+        rows.append(
+            IncidentRow(
+                id=inc["id"],
+                severity=inc["severity"],
+                title=inc["title"],
+                category=inc["category"],
+                status=inc["status"],
+                commander=inc["roles"].get("commander"),
+                opened_at=parse_time(inc["opened_at"]),
+                restricted=inc["restricted"],
+                regions=tuple(inc["regions"]),
+                last_seq=inc["last_seq"],
+                roles=tuple(sorted(inc["roles"].items())),
+                participants=tuple(inc.get("participants") or ()),
+                unlisted=roster.unlisted([*inc["roles"].values(), *(inc.get("participants") or ())]),
+                clocks=clocks,
+                next_clock=nearest(clocks) if inc["status"] not in TERMINAL_STATUSES else None,
+            )
+        )
+    far = datetime.max.replace(tzinfo=UTC)
+    # most urgent first: severity, then the nearest clock, then the oldest
+    rows.sort(key=lambda r: (not r.active, r.severity, r.next_due or far, r.opened_at or far))
+    rotations = tuple(Rotation.from_row(r) for r in await store.rotations())
+    overrides = tuple(Override.from_row(o) for o in await store.overrides())
+    pending = pending_handoffs(await store.handoffs())
+    return Snapshot(tuple(rows), sync, rotations, overrides, people, pending)
+
+
+def _items(rows: list[dict[str, Any]]) -> tuple[ChecklistRow, ...]:
+    return tuple(
+        ChecklistRow(
+            item=r["item"],
+            text=r["text"],
+            team=r["team"],
+            state=r["state"],
+            due=parse_time(r["due"]),
+            note=r["note"],
+            state_by=r["state_by"],
+            state_at=parse_time(r["state_at"]),
+            basis=r["basis"],
+            added_at=parse_time(r["added_at"]),
+            template=r.get("template"),
+        )
+        for r in rows
+    )
+
+
+def _entries(rows: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
+    out = []
+    for e in rows:
+        data = e["data"] if isinstance(e["data"], dict) else {}
+        action = e["type"] == "incident.action"
+        out.append(
+            TimelineEntry(
+                seq=e["seq"],
+                ts=parse_time(e["ts"]),
+                ts_text=e["ts"],
+                actor=e["actor"],
+                type=e["type"],
+                text=describe(e["type"], data),
+                pinned=bool(data.get("pinned")) if e["type"] == "incident.note" else False,
+                ref=data.get("ref") if action and isinstance(data.get("ref"), str) else None,
+                kind=data.get("kind") if action and isinstance(data.get("kind"), str) else None,
+                id=e.get("id") or "",
+                template=data.get("template")
+                if e["type"] == "checklist.added" and isinstance(data.get("template"), str)
+                else None,
+            )
+        )
+    return tuple(out)
+
+
+async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...]:
+    return _items(await store.checklist(incident))
+
+
+async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
+    return _entries((await store.timeline(incident))[-limit:])
+
+
+@dataclass(frozen=True)
+class Detail:
+    """The selected incident as the main screen shows it."""
+
+    entries: tuple[TimelineEntry, ...]  # the most recent events, in journal order
+    earlier: int  # how many events came before them
+    items: tuple[ChecklistRow, ...]
+
+
+async def load_detail(store: Store, incident: str, last: int = 200) -> Detail:
+    events, earlier, items = await store.detail(incident, last)
+    return Detail(_entries(events), earlier, _items(items))
+
+
+def countdown(due: datetime | None, now: datetime) -> tuple[str, str]:
+    """``("12m", "ok")``, ``("OVERDUE 4m", "overdue")``: the text and its urgency."""
+    if due is None:
+        return "", "none"
+    delta = due - now
+    secs = int(delta.total_seconds())
+    text = span_text(abs(secs))
+    if secs < 0:
+        return f"OVERDUE {text}", "overdue"
+    if secs < 15 * 60:
+        return text, "at_risk"
+    return text, "ok"
+
+
+def clock_text(c: Clock | None, now: datetime) -> tuple[str, str]:
+    """A clock as the panes show it, and its state: ``("12m", "ok")``, ``("! 12m",
+    "at_risk")`` (the mark reads without colour), ``("OVERDUE 4m", "overdue")``,
+    ``("met", "met")``, ``("missed", "missed")``; ``("", "none")`` without a clock."""
+    if c is None:
+        return "", "none"
+    state = clock_state(c, now)
+    if state in ("met", "missed"):
+        return state, state
+    secs = int((c.due - now).total_seconds())
+    text = span_text(abs(secs))
+    if state == "overdue":
+        return f"OVERDUE {text}", state
+    if state == "at_risk":
+        return f"! {text}", state
+    return text, state
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    if since is None:
+        return ""
+    return span_text(max(0, int((now - since).total_seconds())))
+
+
+def span_text(secs: int) -> str:
+    """``45s``, ``12m``, ``3h05m``, ``2d04h``."""
+    if secs < 60:
+        return f"{secs}s"
+    mins = secs // 60
+    if mins < 60:
+        return f"{mins}m"
+    hours, mins = divmod(mins, 60)
+    if hours < 48:
+        return f"{hours}h{mins:02d}m"
+    return f"{hours // 24}d{hours % 24:02d}h"

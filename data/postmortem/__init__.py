@@ -1,0 +1,1 @@
+"""Post-mortem drafts and their export."""

@@ -1,0 +1,1 @@
+"""Masking, need-to-know access, safe text and private output files."""

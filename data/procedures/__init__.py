@@ -1,0 +1,1 @@
+"""Standard operating procedures per category and the legal clocks they start."""

@@ -1,0 +1,251 @@
+"""Clocks: every deadline an incident is held to, and its state at a moment (pure functions).
+
+Three kinds, all computed from the store's projection:
+
+- ``item``: a checklist item with a due time (legal and SOP deadlines), from when it was
+  added to its due time; done or skipped closes it (``met`` if on time, else ``missed``).
+- ``ack``: the severity's response target, from T0 (``detected_at``, else when it was
+  opened) to T0 + the target of its current severity; closed when the incident is
+  acknowledged (a role is assigned or its status leaves ``new``).
+- ``update``: the stakeholder-update cadence of a severity 1 or 2 incident: the next update
+  is due a cadence after the last ``incident.action`` of kind ``stakeholder_update`` (or
+  after T0); every 20 minutes in the first 2 hours, then hourly, until it is resolved.
+
+A clock's state (``clock_state``): ``ok``; ``at_risk`` when a quarter of its window or less
+is left, or under 15 minutes; ``overdue`` once its due time is reached; ``met`` or
+``missed`` once it is closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+OPEN_STATES = ("ok", "at_risk", "overdue")
+STATES = (*OPEN_STATES, "met", "missed")
+AT_RISK_UNDER = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The response targets and the update cadence (defaults from the domain notes;
+    ``[clocks]`` in the config file changes them)."""
+
+    ack: dict[int, timedelta] = field(
+        default_factory=lambda: {
+            1: timedelta(minutes=5),
+            2: timedelta(minutes=15),
+            3: timedelta(hours=4),
+            4: timedelta(hours=24),
+        }
+    )
+    update_severities: frozenset[int] = frozenset({1, 2})
+    update_every: timedelta = timedelta(minutes=20)  # in the first ``update_early`` after T0
+    update_early: timedelta = timedelta(hours=2)
+    update_later: timedelta = timedelta(hours=1)  # after that
+    bell: bool = False  # ring the terminal bell when a clock turns at risk or overdue
+
+
+class PolicyError(ValueError):
+    """A malformed ``[clocks]`` section; ``str()`` names the file and the key."""
+
+
+def load_policy(path: Path | None) -> Policy:
+    """The policy from ``[clocks]`` of the TOML config file ``path`` (absent: defaults);
+    ``WARROOM_BELL=1`` turns the bell on."""
+    from data.engine.config import config_section, env_flag
+
+    section = config_section(path, "clocks", PolicyError)
+    values: dict[str, Any] = _policy_values(path, section) if section and path is not None else {}
+    bell = env_flag("WARROOM_BELL")
+    if bell is not None:
+        values["bell"] = bell
+    return Policy(**values)
+
+
+def _minutes(path: Path, key: str, value: object) -> timedelta:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise PolicyError(f"{path}: clocks.{key} must be a positive number of minutes, not {value!r}")
+    return timedelta(minutes=value)
+
+
+def _policy_values(path: Path, section: dict[str, Any]) -> dict[str, Any]:
+    known = {"ack_minutes", "update_severities", "update_every_minutes", "update_early_minutes",
+             "update_later_minutes", "bell"}  # fmt: skip
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise PolicyError(f"{path}: unknown key clocks.{unknown[0]} (known: {', '.join(sorted(known))})")
+    out: dict[str, Any] = {}
+    if "ack_minutes" in section:
+        table = section["ack_minutes"]
+        if not isinstance(table, dict) or not all(k in ("1", "2", "3", "4") for k in table):
+            raise PolicyError(f'{path}: clocks.ack_minutes must map severities "1"–"4" to minutes')
+        ack = dict(Policy().ack)
+        ack.update({int(k): _minutes(path, f"ack_minutes.{k}", v) for k, v in table.items()})
+        out["ack"] = ack
+    if "update_severities" in section:
+        sev = section["update_severities"]
+        if not isinstance(sev, list) or not all(s in (1, 2, 3, 4) for s in sev):
+            raise PolicyError(f"{path}: clocks.update_severities must be a list of severities 1–4")
+        out["update_severities"] = frozenset(sev)
+    for key, name in (("update_every_minutes", "update_every"), ("update_early_minutes", "update_early"),
+                      ("update_later_minutes", "update_later")):  # fmt: skip
+        if key in section:
+            out[name] = _minutes(path, key, section[key])
+    if "bell" in section:
+        if not isinstance(section["bell"], bool):
+            raise PolicyError(f"{path}: clocks.bell must be true or false")
+        out["bell"] = section["bell"]
+    return out
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One deadline of one incident."""
+
+    incident: str
+    kind: str  # "item", "ack" or "update"
+    name: str  # the item id, "ack" or "update"
+    label: str  # what it is, for people (untrusted text for items: clean before display)
+    start: datetime  # the window's start
+    due: datetime
+    closed_at: datetime | None = None  # done, skipped, acknowledged
+    team: str | None = None
+    basis: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.incident}/{self.kind}/{self.name}"
+
+
+def clock_state(clock: Clock, now: datetime) -> str:
+    """``ok``, ``at_risk``, ``overdue``, ``met`` or ``missed`` (see the module's notes)."""
+    if clock.closed_at is not None:
+        return "met" if clock.closed_at <= clock.due else "missed"
+    left = clock.due - now
+    if left <= timedelta(0):
+        return "overdue"
+    window = clock.due - clock.start
+    if left < AT_RISK_UNDER or left * 4 <= window:
+        return "at_risk"
+    return "ok"
+
+
+def is_open(clock: Clock) -> bool:
+    return clock.closed_at is None
+
+
+def t0_of(detected_at: datetime | None, opened_at: datetime | None) -> datetime | None:
+    return detected_at or opened_at
+
+
+def ack_clock(
+    incident: str, severity: int, t0: datetime, acknowledged_at: datetime | None, policy: Policy
+) -> Clock:
+    target = policy.ack.get(severity, timedelta(hours=24))
+    return Clock(incident, "ack", "ack", f"Acknowledge (S{severity}: within {span(target)})", t0, t0 + target,
+                 acknowledged_at)  # fmt: skip
+
+
+def update_clock(
+    incident: str, severity: int, t0: datetime, last_update: datetime | None, policy: Policy
+) -> Clock | None:
+    """The next stakeholder update of a severity 1–2 incident (None for others)."""
+    if severity not in policy.update_severities:
+        return None
+    since = max(last_update, t0) if last_update is not None else t0
+    every = policy.update_every if since < t0 + policy.update_early else policy.update_later
+    label = f"Stakeholder update (every {span(every)})"
+    return Clock(incident, "update", "update", label, since, since + every)
+
+
+def item_clock(
+    incident: str,
+    item: str,
+    text: str,
+    due: datetime | None,
+    added_at: datetime | None,
+    state: str,
+    state_at: datetime | None,
+    team: str | None = None,
+    basis: str | None = None,
+) -> Clock | None:
+    """A checklist item's clock (None without a due time). A blocked or open item runs;
+    done or skipped closes it at the time it was ticked."""
+    if due is None:
+        return None
+    start = added_at if added_at is not None and added_at <= due else due
+    closed = state_at if state in ("done", "skipped") else None
+    if state in ("done", "skipped") and closed is None:
+        closed = due  # ticked at an unknown time: counted as met
+    return Clock(incident, "item", item, text, start, due, closed, team, basis)
+
+
+def nearest(clocks: Iterable[Clock]) -> Clock | None:
+    """The open clock due first."""
+    best = None
+    for c in clocks:
+        if c.closed_at is None and (best is None or c.due < best.due):
+            best = c
+    return best
+
+
+def span(d: timedelta) -> str:
+    """``5m``, ``4h``, ``1d``, ``1h30m``: a duration as people write it."""
+    mins = int(d.total_seconds() // 60)
+    if mins < 60:
+        return f"{mins}m"
+    hours, mins = divmod(mins, 60)
+    if hours % 24 == 0 and not mins:
+        return f"{hours // 24}d" if hours >= 24 else f"{hours}h"
+    return f"{hours}h{mins:02d}m" if mins else f"{hours}h"
+
+
+def next_turn(clocks: Iterable[Clock], now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which an open clock changes state (turns at risk
+    or overdue), or None if none will: when to look again, rather than every few seconds."""
+    best: datetime | None = None
+    for c in clocks:
+        if c.closed_at is not None:
+            continue
+        if c.due > now:
+            window = c.due - c.start
+            at_risk = min(c.due - AT_RISK_UNDER, c.due - window / 4)
+            when = at_risk if at_risk > now else c.due
+            if best is None or when < best:
+                best = when
+    return best
+
+
+class Watch:
+    """Remembers each clock's last state so that a turn to ``at_risk`` or ``overdue`` is
+    reported once, not on every refresh. A new clock (a new incident, a new item) born
+    overdue is reported; one born at risk is not, since it did not turn (a severity-1
+    acknowledgement is at risk from its first minute, and the new incident at the top of
+    the queue is the news): its turn to overdue is. The console ignores its very first
+    look, so that it does not announce what was late before it started."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, str] = {}
+
+    def turned(self, clocks: Iterable[Clock], now: datetime) -> list[tuple[Clock, str]]:
+        out = []
+        seen = set()
+        for c in clocks:
+            key = c.key
+            seen.add(key)
+            state = clock_state(c, now)
+            before = self.states.get(key)
+            self.states[key] = state
+            if state != before and state in ("at_risk", "overdue"):
+                if before is None and state == "at_risk":
+                    continue  # born at risk (a 5-minute acknowledgement): it did not turn
+                if before == "overdue" and state == "at_risk":
+                    continue  # the due time moved out (a severity or cadence change): not news
+                out.append((c, state))
+        for key in set(self.states) - seen:  # closed incidents, removed clocks
+            del self.states[key]
+        return out

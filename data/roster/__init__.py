@@ -1,0 +1,1 @@
+"""On-call rotations, overrides, people, and the calendar import."""

@@ -1,0 +1,1 @@
+"""Trend reports over a period."""
