@@ -50,7 +50,7 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
-        self.exit_code = code
+        self.exit_code = code  # type: ignore[misc]  # (click's own pattern: a class default, set per instance)
 
     def show(self, file: Any = None) -> None:
         click.echo(f"warroom: {one_line(self.format_message())}", err=True)
@@ -61,7 +61,7 @@ def one_line(message: str) -> str:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    from data.config import ConfigError
+    from data.engine.config import ConfigError
     from data.engine.journal import JournalError, WriteUnknown
     from data.engine.store import StoreError
 
@@ -83,11 +83,12 @@ def common(f: Callable[..., Any]) -> Callable[..., Any]:
     @click.option(
         "--actor", "actor", metavar="HANDLE", help="Who is acting (else WARROOM_ACTOR, else your login)."
     )
-    @click.pass_context
+    @click.pass_context  # type: ignore[arg-type]  # (functools.wraps's type hides the signature)
     @functools.wraps(f)
     def wrapper(ctx: click.Context, journal: str | None, db: str | None, actor: str | None, **kw: Any) -> Any:
         parent = ctx.find_root().params
-        from data.config import ConfigError, resolve
+        from data.config import resolve
+        from data.engine.config import ConfigError
 
         observer = kw.pop("observer", None)
         try:
@@ -158,7 +159,8 @@ def observer_given(ctx: click.Context, flag: bool | None = None) -> bool:
         flag = ctx.find_root().params.get("observer")
     if flag is not None:
         return flag
-    from data.config import ConfigError, observer_env
+    from data.config import observer_env
+    from data.engine.config import ConfigError
 
     try:
         return observer_env()

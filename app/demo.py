@@ -126,7 +126,7 @@ def _delay(rng: random.Random, median_sigma: tuple[float, float]) -> timedelta:
 
 
 def _worked(gen: Generator, rng: random.Random, category: str, opened: datetime, end: datetime,
-            rotations: dict[str, Any], notes: list[str], holder: Any) -> list[dict[str, Any]]:  # fmt: skip
+            rotations: dict[Any, Any], notes: list[str], holder: Any) -> list[dict[str, Any]]:  # fmt: skip
     """One incident of the history, from opening to closing (all before ``end``)."""
     gen.now = opened
     ev = gen.open_incident(category)
@@ -353,12 +353,12 @@ def with_procedures(
     rows: dict[str, dict[str, Any]] = {}  # each incident as the store would hold it
     have: dict[str, set[str]] = {}  # its checklist's item ids
     for ev in events:
-        incident = ev.get("incident")
         if ev["type"] in ("checklist.added", "checklist.set"):
             continue
         out.append(ev)
         if ev["type"] not in TRIGGERS:
             continue
+        incident: str = ev["incident"]  # (every trigger is an incident's event)
         at0 = parse_rfc3339(ev["ts"])
         # what a console writes with this event: the procedure's items that now apply
         added = sop_items(
@@ -412,11 +412,11 @@ def _ticked_by_updates(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     added: set[str] = set()
     ticks = []
     for ev in events:
-        incident = ev.get("incident")
+        incident: str = ev.get("incident") or ""
         if ev["type"] == "checklist.added" and ev["data"]["item"] == UPDATE_ITEM:
-            added.add(incident)  # type: ignore[arg-type]
+            added.add(incident)
         elif is_update(ev) and incident in added:
-            added.discard(incident)  # type: ignore[arg-type]
+            added.discard(incident)
             at = parse_rfc3339(ev["ts"]) + timedelta(milliseconds=1)
             tick = {"type": "checklist.set", "incident": incident,
                     "data": {"item": UPDATE_ITEM, "state": "done", "note": UPDATE_NOTE}}  # fmt: skip
@@ -493,7 +493,7 @@ class Simulator:
 
         out = []
         for ev in self._next_events():
-            inc = ev.get("incident")
+            inc: str = ev.get("incident") or ""  # ("": the roster's events, never indexed)
             if ev["type"] == "incident.opened":
                 restricted = bool(ev["data"].get("restricted"))
                 self.access[inc] = (Access.of(inc, restricted, (), [ev["actor"]] if restricted else ()), {})

@@ -47,7 +47,8 @@ def file_lines(path: Path) -> Iterator[bytes]:
 def source_lines(journal: Any) -> Iterator[bytes]:
     if isinstance(journal, FileJournal):
         return file_lines(journal.path)
-    return journal.lines()
+    lines: Iterator[bytes] = journal.lines()  # a PgJournal (typed Any: it imports asyncpg lazily)
+    return lines
 
 
 def copy_journal(src_spec: str, dst_spec: str) -> CopyReport:

@@ -397,7 +397,7 @@ def _rules(ev: Any, start: datetime, where: str) -> Any:
                 until = datetime.combine(until, time(23, 59, 59), tzinfo=start.tzinfo)
             rec["UNTIL"] = [until.astimezone(UTC)]
         try:
-            rset.rrule(rrulestr(rec.to_ical().decode(), dtstart=start))
+            rset.rrule(rrulestr(rec.to_ical().decode(), dtstart=start))  # type: ignore[no-untyped-call]  # (icalendar)
         except (ValueError, TypeError) as exc:
             raise RosterFileError(f"{where}: RRULE: {exc}") from None
     for prop, value in rdates:

@@ -522,7 +522,9 @@ def to_json(t: Trends) -> dict[str, Any]:
         return {"n": s.n, "median_seconds": _secs(s.median), "p90_seconds": _secs(s.p90)}
 
     def lifecycle(which: str) -> dict[str, Any]:
-        pick = (lambda row: row.ack) if which == "ack" else (lambda row: row.resolve)
+        def pick(row: Lifecycle) -> Stat:
+            return row.ack if which == "ack" else row.resolve
+
         return {
             "all": stat(pick(t.lifecycle_of("all"))),
             "by_severity": {r.key: stat(pick(r)) for r in t.lifecycle if r.group == "severity"},
