@@ -3,6 +3,7 @@ checklist below. The selected incident drives the timeline and checklist panes."
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -223,6 +224,7 @@ class MainScreen(IncidentActions, Screen[None]):
         self.shown: tuple[IncidentRow, ...] = ()
         self.selected: str | None = None
         self._paint_timer: Timer | None = None
+        self._paint_hold = contextlib.ExitStack()  # the repaints held while an incident loads
         self._footer_timer: Timer | None = None
         self._detail_seq: tuple[str | None, int] = (None, -1)
         self.narrow = False  # one pane at a time (see NARROW_WIDTH)
@@ -433,14 +435,15 @@ class MainScreen(IncidentActions, Screen[None]):
         the cursor's move and the panes it changes are painted in one frame; released when
         it is shown, or after HOLD_LIMIT whatever happens."""
         if self._paint_timer is None:
-            self.app._begin_batch()
+            # (App.batch_update() held open across the load: entered here, left on release)
+            self._paint_hold.enter_context(self.app.batch_update())
             self._paint_timer = self.set_timer(HOLD_LIMIT, self._release_paint, name="detail-hold")
 
     def _release_paint(self) -> None:
         if self._paint_timer is not None:
             self._paint_timer.stop()
             self._paint_timer = None
-            self.app._end_batch()
+            self._paint_hold.close()
 
     def on_unmount(self) -> None:
         self._release_paint()

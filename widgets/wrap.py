@@ -1,18 +1,22 @@
 """How many lines a one-line text takes once wrapped, without wrapping it.
 
 The timeline must know the height of every entry (for its scrollbar and to follow the
-bottom) but renders only the few entries on screen. Rich's ``divide_line`` is the rule
-``Text.wrap`` follows; for ASCII text (almost every entry) ``line_count`` applies the same
-rule with ``len`` for cell widths, several times faster. Anything else goes to Rich itself.
+bottom) but renders only the few entries on screen. For ASCII text (almost every entry)
+``line_count`` applies the rule ``rich.text.Text.wrap`` follows, with ``len`` for cell widths,
+several times faster; anything else is wrapped by Rich itself (its public ``Text.wrap``).
 """
 
 from __future__ import annotations
 
+import io
 import re
 
-from rich._wrap import divide_line
+from rich.console import Console
+from rich.text import Text
 
 _WORD = re.compile(r"\s*\S+\s*")
+#: the console Rich wraps with (wrapping reads no more of it than its defaults)
+_CONSOLE = Console(file=io.StringIO(), width=200, color_system=None, legacy_windows=False)
 
 
 def line_count(text: str, width: int) -> int:
@@ -21,7 +25,7 @@ def line_count(text: str, width: int) -> int:
     if width <= 0:
         return 1
     if not text.isascii() or not text.isprintable():
-        return len(divide_line(text, width, fold=True)) + 1
+        return len(Text(text).wrap(_CONSOLE, width))
     breaks = 0
     offset = 0
     for match in _WORD.finditer(text):
