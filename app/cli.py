@@ -107,8 +107,8 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
         events, where, notes = _with_openers(events, where)
         result = _run(_append_or_unknown(append_events(settings, events, where)))
     except AppendRefused as exc:
-        for problem in exc.problems:
-            click.echo(f"warroom: {problem}", err=True)
+        for line in exc.lines:
+            click.echo(f"warroom: {line}", err=True)
         click.echo("warroom: nothing was written", err=True)
         sys.exit(EXIT_USAGE)
     for note in notes:
