@@ -169,10 +169,10 @@ def _with_openers(
     notes = []
     for n, event in reversed(added):
         name = f"{where[n]} (its opener as a participant)"
-        events[n + 1 : n + 1] = build_events([(name, event)], event["actor"])
+        events[n + 1 : n + 1] = build_events([(name, event)], events[n]["actor"])
         where.insert(n + 1, name)
     for _, event in added:
-        notes.append(f"{clean(event['incident'], 80)} is restricted: its opener {clean(event['actor'], 80)} "
+        notes.append(f"{clean(event.incident or '', 80)} is restricted: its opener {clean(event.actor or '', 80)} "
                      "takes part in it (incident.participant_added, in the same batch)")  # fmt: skip
     return events, where, notes
 

@@ -7,6 +7,10 @@ reason in words for people, e.g. ``data.severity: must be at most 4``.
 The envelope members are checked once for every line; ``data`` is checked by the model of the
 line's ``type``. Unknown members are accepted and ignored (the raw line is what the store
 keeps, so nothing is lost).
+
+Each type is one event class of the tagged union :data:`Event` (on ``type``); a type this
+version does not know is an :class:`UnknownEvent`. Writers build events through the data
+models (:class:`Draft`); a refused write says why as :class:`Problem` values.
 """
 
 from __future__ import annotations
@@ -1002,7 +1006,7 @@ def validate_event(obj: Any) -> Envelope:
     """Validate a decoded JSON value (e.g. from ``json.loads``) as a format-1 event.
 
     Raises EventError naming the member and the reason. A type this version does not know
-    comes back as a plain Envelope (``known`` False).
+    comes back as an :class:`UnknownEvent` (``known`` False).
     """
     if isinstance(obj, dict) and obj.get("type") in EVENT_MODELS:
         try:
