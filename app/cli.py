@@ -107,8 +107,8 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
         events, where, notes = _with_openers(events, where)
         result = _run(_append_or_unknown(append_events(settings, events, where)))
     except AppendRefused as exc:
-        for problem in exc.problems:
-            click.echo(f"warroom: {problem}", err=True)
+        for line in exc.lines:
+            click.echo(f"warroom: {line}", err=True)
         click.echo("warroom: nothing was written", err=True)
         sys.exit(EXIT_USAGE)
     for note in notes:
@@ -169,10 +169,10 @@ def _with_openers(
     notes = []
     for n, event in reversed(added):
         name = f"{where[n]} (its opener as a participant)"
-        events[n + 1 : n + 1] = build_events([(name, event)], event["actor"])
+        events[n + 1 : n + 1] = build_events([(name, event)], events[n]["actor"])
         where.insert(n + 1, name)
     for _, event in added:
-        notes.append(f"{clean(event['incident'], 80)} is restricted: its opener {clean(event['actor'], 80)} "
+        notes.append(f"{clean(event.incident or '', 80)} is restricted: its opener {clean(event.actor or '', 80)} "
                      "takes part in it (incident.participant_added, in the same batch)")  # fmt: skip
     return events, where, notes
 

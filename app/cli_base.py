@@ -181,9 +181,7 @@ def audit_unmasked(
     try:
         _run(audit_unmasked_export(settings, kind, fmt, incident, region))
     except AppendRefused as exc:
-        raise Failure(
-            "--unmasked: the audit event was refused, nothing was output: " + "; ".join(exc.problems)
-        ) from None
+        raise Failure("--unmasked: the audit event was refused, nothing was output: " + str(exc)) from None
     except (JournalError, StoreError, OSError) as exc:
         raise Failure(
             f"--unmasked: the audit event could not be written, nothing was output: {exc}"

@@ -318,9 +318,9 @@ def _validate(items: list[Item], actor: str) -> list[dict[str, Any]]:
     try:
         return build_events([(i.where, i.event) for i in items], actor)
     except AppendRefused as exc:
-        more = len(exc.problems) - 1
+        more = len(exc.lines) - 1
         tail = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
-        raise Failure(f"{exc.problems[0]}{tail}; nothing was written") from None
+        raise Failure(f"{exc.lines[0]}{tail}; nothing was written") from None
 
 
 async def _append(
@@ -359,7 +359,7 @@ async def _append(
         try:
             result = await append_to(journal, store, events, [i.where for i in new])
         except AppendRefused as exc:
-            raise Failure(f"{exc.problems[0]}; nothing was written") from None
+            raise Failure(f"{exc.lines[0]}; nothing was written") from None
         if result.store_error is not None:
             click.echo(
                 f"warroom: warning: the journal has the events, but this console's store could not be "

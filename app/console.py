@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -30,6 +30,7 @@ from data.engine import clock, outbox
 from data.engine.chain import EditWatch, Pacer, lower_priority
 from data.engine.config import config_file
 from data.engine.journal import FileJournal, JournalError, JournalUnavailable
+from data.engine.models import Draft
 from data.engine.store import Store, StoreError
 from data.incidents.views import Snapshot, SyncState, load_snapshot
 from data.privacy.text import clean
@@ -428,8 +429,9 @@ class WarRoom(WellbeingConsole, App[None]):
 
     # --- the write path --------------------------------------------------------------
 
-    async def act(self, events: list[dict[str, Any]]) -> str | outbox.Queued | None:
-        """Append events as this console's actor. Returns None when written, else why
+    async def act(self, drafts: Sequence[Draft | dict[str, Any]]) -> str | outbox.Queued | None:
+        """Append events, built through their models (:class:`Draft`; a dict is taken as
+        ``warroom append`` takes its input), as this console's actor. Returns None when written, else why
         nothing was written (shown to the user; what they typed is kept). An observer
         console writes nothing: its keys are hidden, and this refuses as the safety net.
 
@@ -442,12 +444,13 @@ class WarRoom(WellbeingConsole, App[None]):
             from screens.observer import MESSAGE
 
             return MESSAGE
+        events = [d.as_input() if isinstance(d, Draft) else d for d in drafts]
         try:
             events = events + await self._procedures(events)
             events = events + await self._update_ticks(events)
             built = build_events([(e["type"], e) for e in events], self.settings.actor)
         except AppendRefused as exc:
-            return "; ".join(exc.problems)
+            return str(exc)
         except (StoreError, OSError) as exc:
             return str(exc)
         async with self._outbox_lock:
@@ -456,7 +459,7 @@ class WarRoom(WellbeingConsole, App[None]):
                     await self._send_outbox_locked()  # what waits goes first
                 result = await append_to(self.journal, self.store, built)
             except AppendRefused as exc:
-                return "; ".join(exc.problems)
+                return str(exc)
             except JournalUnavailable as exc:
                 if any(e["type"].startswith("audit.") for e in built):
                     # an audit event must be in the journal before what it audits happens
@@ -542,7 +545,7 @@ class WarRoom(WellbeingConsole, App[None]):
         try:
             result = await append_to(self.journal, self.store, events, where=names)
         except AppendRefused as exc:
-            reason = "; ".join(exc.problems)
+            reason = str(exc)
             await outbox.refuse(self.store, entry.seq, reason, clock.wall())
             return reason
         await outbox.remove(self.store, entry.seq)

@@ -5,7 +5,7 @@ console writes is checked exactly like one a script writes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +17,10 @@ from data.engine.journal import BATCH, Journal, JournalError, encode_event
 from data.engine.models import (
     CORE_TYPES,
     MAX_LINE_BYTES,
+    AuditUnmaskedExport,
+    Draft,
     EventError,
+    Problem,
     check_extension,
     validate_event,
     value_problem,
@@ -29,11 +32,14 @@ _ALLOWED_INPUT = {"type", "incident", "data", "id", "ts", "actor"}
 
 
 class AppendRefused(Exception):
-    """Nothing was written; ``problems`` says what is wrong and where, one line each."""
+    """Nothing was written. ``problems`` says what is wrong, as data (which event, which
+    member, in words for people: a form shows each at its field); ``lines`` says the same
+    as text, one line per refused event (what the command line prints)."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+    def __init__(self, problems: Sequence[Problem], lines: Sequence[str] | None = None) -> None:
+        self.problems = list(problems)
+        self.lines = list(lines) if lines is not None else [p.line for p in self.problems]
+        super().__init__("; ".join(self.lines))
 
 
 @dataclass(frozen=True)
@@ -66,29 +72,40 @@ def new_id() -> str:
     return str(ULID())
 
 
-def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str, Any]]:
-    """Complete and validate events given as (where, object) pairs.
+def build_events(items: Sequence[tuple[str, Draft | Any]], actor: str) -> list[dict[str, Any]]:
+    """Complete and validate events given as (where, event) pairs: a :class:`Draft` (what
+    the console and the commands build) or a decoded JSON object (what a user gives).
 
     Fills ``v``, ``id``, ``ts`` and ``actor`` where missing. Raises AppendRefused listing
-    every problem (each prefixed with where it came from) if any event is wrong.
+    every problem (each with ``where`` it came from and its index in ``items``) if any
+    event is wrong.
     """
-    problems: list[str] = []
+    problems: list[Problem] = []
+    lines: list[str] = []
     events: list[dict[str, Any]] = []
     marker = {BATCH: [len(items), len(items)]} if len(items) > 1 else {}  # the longest it may be
-    for where, obj in items:
+
+    def refuse(n: int, where: str, message: str, field: tuple[str, ...] = (), event: Any = None) -> None:
+        problem = Problem.at(field, message) if field else Problem(message=message)
+        eid = event.get("id") if isinstance(event, dict) else None
+        problems.append(replace(problem, index=n, where=where, event=eid if isinstance(eid, str) else None))
+        lines.append(problems[-1].line)
+
+    for n, (where, given) in enumerate(items):
+        obj = given.as_input() if isinstance(given, Draft) else given
         reason = getattr(obj, "reason", None)
         if reason is not None:
-            problems.append(f"{where}: {reason}")
+            refuse(n, where, reason)
             continue
         if not isinstance(obj, dict):
-            problems.append(f"{where}: not a JSON object")
+            refuse(n, where, "not a JSON object")
             continue
         if "type" not in obj:
-            problems.append(f"{where}: type: required member is missing")
+            refuse(n, where, "required member is missing", ("type",), obj)
             continue
         for name in ("v", "prev", BATCH):
             if name in obj:
-                problems.append(f"{where}: {name}: is filled in by warroom; leave it out")
+                refuse(n, where, "is filled in by warroom; leave it out", (name,), obj)
         event: dict[str, Any] = {
             "v": 1,
             "id": obj.get("id") or new_id(),
@@ -104,30 +121,35 @@ def build_events(items: Sequence[tuple[str, Any]], actor: str) -> list[dict[str,
                 event[key] = value
         problem = value_problem(event)
         if problem:
-            problems.append(f"{where}: {problem}; nothing a reader could read back exactly is written")
+            refuse(n, where, f"{problem}; nothing a reader could read back exactly is written", event=event)
             continue
         try:
             parsed = validate_event({**event, "prev": None})
             check_extension(parsed.type, event["data"])
         except EventError as exc:
-            problems.append(f"{where}: {exc}")
+            eid = event["id"] if isinstance(event["id"], str) else None
+            problems.extend(replace(p, index=n, where=where, event=eid) for p in exc.problems)
+            lines.append(f"{where}: {exc}")
             continue
         # its size as written: a 64-hex prev, and the batch marker when the batch has two or more
         size = len(encode_event({**event, **marker, "prev": "0" * 64}))
         if size > MAX_LINE_BYTES:
-            problems.append(
-                f"{where}: the event would be a line of {size} bytes, over the {MAX_LINE_BYTES}-byte limit"
-            )
+            refuse(
+                n, where, f"the event would be a line of {size} bytes, over the {MAX_LINE_BYTES}-byte limit",
+                event=event,
+            )  # fmt: skip
             continue
         if parsed.type not in CORE_TYPES:
-            problems.append(
-                f"{where}: type: unknown type {parsed.type!r}; append writes only the types of "
-                f"format 1 ({', '.join(sorted(CORE_TYPES))})"
-            )
+            refuse(
+                n, where,
+                f"unknown type {parsed.type!r}; append writes only the types of "
+                f"format 1 ({', '.join(sorted(CORE_TYPES))})",
+                ("type",), event,
+            )  # fmt: skip
             continue
         events.append(event)
     if problems:
-        raise AppendRefused(problems)
+        raise AppendRefused(problems, lines)
     return events
 
 
@@ -148,15 +170,20 @@ async def append_to(
         batch = [events[i] for i in todo]
         parsed = [validate_event({**e, "prev": None}) for e in batch]
         named = [names[i] for i in todo]
+        index = list(todo)
 
         async def check(
-            batch: list[dict[str, Any]] = batch, parsed: list[Any] = parsed, named: list[str] = named
+            batch: list[dict[str, Any]] = batch,
+            parsed: list[Any] = parsed,
+            named: list[str] = named,
+            index: list[int] = index,
         ) -> None:
             problems, same = await store.check_append(journal, parsed, batch)
             if same:  # first, as the other problems may follow from them (an incident opened twice)
                 raise _AlreadyThere(same)
-            if problems:
-                raise AppendRefused([f"{named[n]}: {reason}" for n, reason in problems])
+            if problems:  # indexes and names of ``events``, not of this round's batch
+                raise AppendRefused([replace(p, index=index[p.index or 0], where=named[p.index or 0])
+                                     for p in problems])  # fmt: skip
 
         try:
             await journal.append(batch, under_lock=check)
@@ -178,7 +205,7 @@ async def append_events(
     settings: Settings, events: list[dict[str, Any]], where: Sequence[str] | None = None
 ) -> Appended:
     if settings.observer:  # the command line says so first; this is the safety net
-        raise AppendRefused(["this is an observer console (read-only); nothing was written"])
+        raise AppendRefused([Problem(message="this is an observer console (read-only); nothing was written")])
     journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
         return await append_to(journal, store, events, where)
@@ -261,9 +288,9 @@ async def audit_unmasked_export(
     (the envelope's), what (kind, format, incident, region), never the values. Raises
     AppendRefused (or a journal error) if it cannot be written: then nothing is exported."""
     data: dict[str, Any] = {"kind": kind, "format": fmt}
-    if incident is not None:
+    if incident is not None:  # only the members given are written
         data["incident"] = incident
     if region is not None:
         data["region"] = region
-    events = build_events([("audit", {"type": "audit.unmasked_export", "data": data})], settings.actor)
+    events = build_events([("audit", Draft(AuditUnmaskedExport(**data)))], settings.actor)
     await append_events(settings, events)

@@ -19,6 +19,7 @@ from textual import work
 from textual.binding import Binding
 
 from data.engine.access import Access, may_act
+from data.engine.models import ChecklistSet, Draft
 from data.incidents.views import ChecklistRow
 from data.privacy.text import clean
 from screens import dialogs
@@ -257,7 +258,7 @@ class IncidentActions:
         """Done needs no note: written at once; the cursor goes on to the next open item."""
 
         def run(s: Subject, item: ChecklistRow) -> None:
-            self.write_now([{"type": "checklist.set", "incident": s.id, "data": {"item": item.item, "state": "done"}}],
+            self.write_now([Draft(ChecklistSet(item=item.item, state="done"), incident=s.id)],
                            f"{clean(item.item)} marked done", advance=item.item)  # fmt: skip
 
         self._with_item("item_done", run)
@@ -272,7 +273,7 @@ class IncidentActions:
         self._item_dialog("item_state", None)
 
     @work(group="write")
-    async def write_now(self, events: list[dict[str, Any]], what: str, advance: str | None = None) -> None:
+    async def write_now(self, events: list[Draft], what: str, advance: str | None = None) -> None:
         error = await self.app.act(events)
         if advance is not None and not isinstance(error, str):  # written (or queued)
             self.query_one(ChecklistPane).advance(advance)

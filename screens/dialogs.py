@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,7 +27,29 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionLis
 from data.commands import AppendRefused, build_events
 from data.engine import clock
 from data.engine.ids import incident_id
-from data.engine.models import CATEGORIES, CHECKLIST_STATES, REGIONS, ROLES, SOURCES, STATUSES, TEAMS
+from data.engine.models import (
+    CATEGORIES,
+    CHECKLIST_STATES,
+    REGIONS,
+    ROLES,
+    SOURCES,
+    STATUSES,
+    TEAMS,
+    ChecklistAdded,
+    ChecklistSet,
+    Draft,
+    EventData,
+    IncidentAction,
+    IncidentNote,
+    IncidentOpened,
+    IncidentParticipantAdded,
+    IncidentParticipantRemoved,
+    IncidentRoleSet,
+    IncidentSeveritySet,
+    IncidentStatusSet,
+    Problem,
+    data_problems,
+)
 from data.privacy.text import clean
 from data.roster.people import ME, People
 from screens.live import live
@@ -112,8 +135,8 @@ class FormDialog(ModalScreen[bool]):
     FOCUS: ClassVar[str | None] = None
     #: the submit button's label (ctrl+s submits too: the key of forms with a text area)
     SUBMIT: ClassVar[str] = "Submit (Enter)"
-    #: event member (as validation errors name it) -> field id
-    MEMBERS: ClassVar[dict[str, str]] = {}
+    #: event member (a problem's ``field`` path) -> the id of the form's field that holds it
+    MEMBERS: ClassVar[dict[tuple[str, ...], str]] = {}
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Close without writing anything"),
@@ -151,8 +174,9 @@ class FormDialog(ModalScreen[bool]):
     def fields(self) -> ComposeResult:
         raise NotImplementedError
 
-    def build(self) -> list[dict[str, Any]]:
-        """The events to append, from the fields; raise FieldError for a bad field."""
+    def build(self) -> list[Draft]:
+        """The events to append, built from the fields through their models; raise
+        FieldError for a bad field (a model's ValidationError is shown at its fields too)."""
         raise NotImplementedError
 
     def subtitle(self) -> str:
@@ -253,6 +277,9 @@ class FormDialog(ModalScreen[bool]):
             for field, message in exc.errors:
                 self.show_error(field, message)
             return
+        except ValidationError as exc:  # a model refused what a field gave
+            self.show_problems(data_problems(exc))
+            return
         try:
             build_events([(self.TITLE, e) for e in events], self.app.settings.actor)  # type: ignore[attr-defined]
         except AppendRefused as exc:
@@ -260,22 +287,21 @@ class FormDialog(ModalScreen[bool]):
             return
         self.write(events)
 
-    def show_problems(self, problems: list[str]) -> None:
+    def show_problems(self, problems: list[Problem]) -> None:
+        """Each problem under the field that holds its member (``MEMBERS``), the others
+        together under the form."""
         general = []
         for problem in problems:
-            text = problem.split(": ", 1)[1] if problem.startswith(self.TITLE + ": ") else problem
-            for part in text.split("; "):
-                member, _, reason = part.partition(": ")
-                field = self.MEMBERS.get(member)
-                if field is not None and reason:
-                    self.show_error(field, reason)
-                else:
-                    general.append(part)
+            field = self.MEMBERS.get(problem.field)
+            if field is not None:
+                self.show_error(field, problem.message)
+            else:
+                general.append(problem.text or problem.message)
         if general:
             self.show_error(None, "; ".join(general))
 
     @work(group="write", exclusive=True)
-    async def write(self, events: list[dict[str, Any]]) -> None:
+    async def write(self, events: list[Draft]) -> None:
         self.query_one("#submit", Button).disabled = True
         error = await self.app.act(events)  # type: ignore[attr-defined]
         if not live(self):  # closed while writing (or the console closing): say it here
@@ -292,8 +318,9 @@ class FormDialog(ModalScreen[bool]):
         else:
             self.show_error(None, f"Nothing was written: {error}")
 
-    def scoped(self, etype: str, data: dict[str, Any]) -> dict[str, Any]:
-        return {"type": etype, "incident": self.incident, "data": data}
+    def scoped(self, data: EventData) -> Draft:
+        """An event of this form's incident."""
+        return Draft(data, incident=self.incident)
 
 
 def open_dialog(app: Any, dialog: FormDialog, then: Any = None) -> None:
@@ -387,18 +414,19 @@ def _options(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v.replace("_", " "), v) for v in values]
 
 
-def _reason(data: dict[str, Any], reason: str) -> dict[str, Any]:
-    if reason.strip():
-        data["reason"] = reason.strip()
-    return data
+def given(**members: Any) -> dict[str, Any]:
+    """The optional members that have a value (None or empty: left out, not written as
+    null), to pass to a model: ``IncidentNote(text=t, **given(pinned=...))``."""
+    return {name: value for name, value in members.items() if value is not None and value != ""}
 
 
 class NewIncidentDialog(FormDialog):
     TITLE = "Open an incident"
     FOCUS = "title"  # the id is proposed; the title is the user's to write
-    MEMBERS = {"incident": "incident-id", "data.title": "title", "data.category": "category",
-               "data.severity": "severity", "data.source": "source", "data.regions": "regions",
-               "data.summary": "summary", "data.restricted": "restricted", "data.person": "commander"}  # fmt: skip
+    MEMBERS = {("incident",): "incident-id", ("data", "title"): "title", ("data", "category"): "category",
+               ("data", "severity"): "severity", ("data", "source"): "source", ("data", "regions"): "regions",
+               ("data", "summary"): "summary", ("data", "restricted"): "restricted",
+               ("data", "person"): "commander"}  # fmt: skip
 
     DEFAULT_CSS = """
     NewIncidentDialog > #dialog { width: 120; }
@@ -436,7 +464,7 @@ class NewIncidentDialog(FormDialog):
     def subtitle(self) -> str:
         return "Everything here is written to the shared journal."
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         data: dict[str, Any] = {
             "title": self.value("title").strip(),
             "category": self.value("category"),
@@ -459,27 +487,26 @@ class NewIncidentDialog(FormDialog):
             missing.append(("regions", "choose at least one region"))
         if missing:
             raise FieldError(*missing[0], *missing[1:])
-        summary = self.value("summary").strip()
-        if summary:
-            data["summary"] = summary
-        if self.value("restricted"):
-            data["restricted"] = True
+        restricted = bool(self.value("restricted"))
+        opened = IncidentOpened(
+            **data, **given(summary=self.value("summary").strip(), restricted=True if restricted else None)
+        )
         commander = self.person("commander", required=False)
         self.incident = inc
         # in the same batch (data/engine/access.py): the opener takes part in a restricted incident,
         # and the commander is named (the opener unless the form says otherwise)
-        events = [{"type": "incident.opened", "incident": inc, "data": data}]
-        if data.get("restricted"):
+        events = [self.scoped(opened)]
+        if restricted:
             me = self.app.settings.actor  # type: ignore[attr-defined]
-            events.append(self.scoped("incident.participant_added", {"person": me, "reason": "opened it"}))
+            events.append(self.scoped(IncidentParticipantAdded(person=me, reason="opened it")))
         if commander is not None:
-            events.append(self.scoped("incident.role_set", {"role": "commander", "person": commander}))
+            events.append(self.scoped(IncidentRoleSet(role="commander", person=commander)))
         return events
 
 
 class SeverityDialog(FormDialog):
     TITLE = "Set severity"
-    MEMBERS = {"data.severity": "severity", "data.reason": "reason"}
+    MEMBERS = {("data", "severity"): "severity", ("data", "reason"): "reason"}
 
     def fields(self) -> ComposeResult:
         current = self.context.get("severity")
@@ -487,7 +514,7 @@ class SeverityDialog(FormDialog):
                                                     id="severity", value=current or Select.NULL, allow_blank=current is None))  # fmt: skip
         yield from self.labelled("Reason (what changed: imminence, reach, clocks, press)", Input(id="reason"))
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         sev = self.value("severity")
         if sev is None:
             raise FieldError("severity", "choose a severity")
@@ -495,12 +522,12 @@ class SeverityDialog(FormDialog):
             raise FieldError(
                 "severity", f"{self.incident} is already S{sev}: nothing written (choose another severity)"
             )
-        return [self.scoped("incident.severity_set", _reason({"severity": sev}, self.value("reason")))]
+        return [self.scoped(IncidentSeveritySet(severity=sev, **given(reason=self.value("reason").strip())))]
 
 
 class StatusDialog(FormDialog):
     TITLE = "Set status"
-    MEMBERS = {"data.status": "status", "data.reason": "reason"}
+    MEMBERS = {("data", "status"): "status", ("data", "reason"): "reason"}
 
     def fields(self) -> ComposeResult:
         current = self.context.get("status")
@@ -508,16 +535,16 @@ class StatusDialog(FormDialog):
                                                   allow_blank=current is None))  # fmt: skip
         yield from self.labelled("Reason", Input(id="reason"))
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         status = self.value("status")
         if status is None:
             raise FieldError("status", "choose a status")
-        return [self.scoped("incident.status_set", _reason({"status": status}, self.value("reason")))]
+        return [self.scoped(IncidentStatusSet(status=status, **given(reason=self.value("reason").strip())))]
 
 
 class RoleDialog(FormDialog):
     TITLE = "Assign a role"
-    MEMBERS = {"data.role": "role", "data.person": "person"}
+    MEMBERS = {("data", "role"): "role", ("data", "person"): "person"}
 
     def fields(self) -> ComposeResult:
         yield from self.labelled(
@@ -530,9 +557,9 @@ class RoleDialog(FormDialog):
             "Person (leave empty to clear the role)", "person", self.context.get("person", "")
         )
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         person = self.person("person", required=False)
-        return [self.scoped("incident.role_set", {"role": self.value("role"), "person": person})]
+        return [self.scoped(IncidentRoleSet(role=self.value("role"), person=person))]
 
 
 class ParticipantDialog(FormDialog):
@@ -540,7 +567,7 @@ class ParticipantDialog(FormDialog):
     role holders (``incident.participant_added`` / ``incident.participant_removed``)."""
 
     TITLE = "Participants (need-to-know)"
-    MEMBERS = {"data.person": "person", "data.reason": "reason"}
+    MEMBERS = {("data", "person"): "person", ("data", "reason"): "reason"}
 
     def subtitle(self) -> str:
         now = ", ".join(self.context.get("participants", ())) or "none"
@@ -555,7 +582,7 @@ class ParticipantDialog(FormDialog):
         yield from self.person_field("Person", "person", self.context.get("person", ""))
         yield from self.labelled("Reason (optional: why they need to know)", Input(id="reason"))
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         current = set(self.context.get("participants", ()))
         change = self.value("change")
         if change == "remove":  # one of the participants, as listed, in the roster or not
@@ -572,32 +599,30 @@ class ParticipantDialog(FormDialog):
             raise FieldError("person", f"{person} is already a participant")
         if change == "remove" and person not in current:
             raise FieldError("person", f"{person} is not a participant")
-        etype = "incident.participant_added" if change == "add" else "incident.participant_removed"
-        return [self.scoped(etype, _reason({"person": person}, self.value("reason")))]
+        model = IncidentParticipantAdded if change == "add" else IncidentParticipantRemoved
+        return [self.scoped(model(person=person, **given(reason=self.value("reason").strip())))]
 
 
 class NoteDialog(FormDialog):
     TITLE = "Add a note"
-    MEMBERS = {"data.text": "text", "data.pinned": "pinned"}
+    MEMBERS = {("data", "text"): "text", ("data", "pinned"): "pinned"}
 
     def fields(self) -> ComposeResult:
         yield from self.labelled("Note (a decision, what was done, who was told)", Input(id="text"))
         yield Checkbox("Pin it (shows in the handoff and the post-mortem)", id="pinned")
         yield Static("", id="pinned-error", classes="error")
 
-    def build(self) -> list[dict[str, Any]]:
-        data: dict[str, Any] = {"text": self.value("text").strip()}
-        if not data["text"]:
+    def build(self) -> list[Draft]:
+        text = self.value("text").strip()
+        if not text:
             raise FieldError("text", "Write a note (it cannot be empty)")
-        if self.value("pinned"):
-            data["pinned"] = True
-        return [self.scoped("incident.note", data)]
+        return [self.scoped(IncidentNote(text=text, **given(pinned=True if self.value("pinned") else None)))]
 
 
 class ActionDialog(FormDialog):
     TITLE = "Record an action taken"
     FOCUS = "text"  # the kind has a default; what was done is the user's to write
-    MEMBERS = {"data.kind": "kind", "data.text": "text", "data.ref": "ref"}
+    MEMBERS = {("data", "kind"): "kind", ("data", "text"): "text", ("data", "ref"): "ref"}
 
     def fields(self) -> ComposeResult:
         yield from self.labelled(
@@ -612,24 +637,25 @@ class ActionDialog(FormDialog):
         yield from self.labelled("What was done (reference content by id)", Input(id="text"))
         yield from self.labelled("External reference (report number, case id; optional)", Input(id="ref"))
 
-    def build(self) -> list[dict[str, Any]]:
-        data: dict[str, Any] = {"kind": self.value("kind"), "text": self.value("text").strip()}
-        if not data["text"]:
+    def build(self) -> list[Draft]:
+        text = self.value("text").strip()
+        if not text:
             raise FieldError("text", "Say what was done (it cannot be empty)")
-        ref = self.value("ref").strip()
-        if ref:
-            data["ref"] = ref
-        return [self.scoped("incident.action", data)]
+        return [
+            self.scoped(
+                IncidentAction(kind=self.value("kind"), text=text, **given(ref=self.value("ref").strip()))
+            )
+        ]
 
 
 class ChecklistAddDialog(FormDialog):
     TITLE = "Add a checklist item"
     MEMBERS = {
-        "data.text": "text",
-        "data.team": "team",
-        "data.due": "due",
-        "data.item": "item",
-        "data.basis": "basis",
+        ("data", "text"): "text",
+        ("data", "team"): "team",
+        ("data", "due"): "due",
+        ("data", "item"): "item",
+        ("data", "basis"): "basis",
     }
 
     def fields(self) -> ComposeResult:
@@ -639,7 +665,7 @@ class ChecklistAddDialog(FormDialog):
         yield from self.labelled("Legal basis (optional)", Input(id="basis"))
         yield from self.labelled("Item id (optional; made from the text)", Input(id="item"))
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         text = self.value("text").strip()
         team = self.value("team")
         problems: list[tuple[str | None, str]] = []
@@ -654,18 +680,20 @@ class ChecklistAddDialog(FormDialog):
         except ValueError as exc:
             raise FieldError("due", str(exc)) from None
         item = self.value("item").strip() or slug(text, set(self.context.get("items", ())))
-        data: dict[str, Any] = {"item": item, "text": text, "team": team}
-        if due:
-            data["due"] = due
-        basis = self.value("basis").strip()
-        if basis:
-            data["basis"] = basis
-        return [self.scoped("checklist.added", data)]
+        added = ChecklistAdded(
+            item=item, text=text, team=team, **given(due=due, basis=self.value("basis").strip())
+        )
+        return [self.scoped(added)]
 
 
 class ChecklistSetDialog(FormDialog):
     TITLE = "Set a checklist item's state"
-    MEMBERS = {"data.state": "state", "data.note": "note", "data": "note", "data.item": "state"}
+    MEMBERS = {
+        ("data", "state"): "state",
+        ("data", "note"): "note",
+        ("data",): "note",
+        ("data", "item"): "state",
+    }
 
     def subtitle(self) -> str:
         return f"{self.incident} · {self.context.get('text', self.context.get('item', ''))}"
@@ -687,10 +715,9 @@ class ChecklistSetDialog(FormDialog):
         )
         yield from self.labelled("Note (required to skip or block: why)", Input(id="note"))
 
-    def build(self) -> list[dict[str, Any]]:
-        data: dict[str, Any] = {"item": self.context["item"], "state": self.value("state")}
-        self.chosen_state = data["state"]  # what is written (read once the dialog has closed)
-        note = self.value("note").strip()
-        if note:
-            data["note"] = note
-        return [self.scoped("checklist.set", data)]
+    def build(self) -> list[Draft]:
+        self.chosen_state = self.value("state")  # what is written (read once the dialog has closed)
+        state = ChecklistSet(
+            item=self.context["item"], state=self.chosen_state, **given(note=self.value("note").strip())
+        )
+        return [self.scoped(state)]

@@ -26,7 +26,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static, Tex
 
 from data.care.wellbeing import label as wellbeing_label
 from data.engine import clock
-from data.engine.models import TRENDS
+from data.engine.models import TRENDS, HandoffAcknowledged, HandoffSubmission
+from data.engine.models import Draft as EventDraft
 from data.handoff.report import (
     GUIDELINE_HOURS,
     GUIDELINE_INCIDENTS,
@@ -702,7 +703,7 @@ class SubmitDialog(FormDialog):
 
     TITLE = "Submit the shift handoff"
     SUBMIT = "Submit (ctrl+s)"
-    MEMBERS = {"data.notes": "notes"}
+    MEMBERS = {("data", "notes"): "notes"}
     DEFAULT_CSS = """
     SubmitDialog > #dialog { width: 100; }
     SubmitDialog TextArea { height: 8; }
@@ -733,13 +734,13 @@ class SubmitDialog(FormDialog):
         yield Static(Text("ctrl+s or the button submits; the incoming commander then reads back and "
                           "acknowledges on their console.", style="dim"))  # fmt: skip
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[EventDraft]:
         notes = self.query_one("#notes", TextArea).text.strip()
         if len(notes) > 60_000:
             raise FieldError("notes", "at most 60,000 characters")
         handoff = handoff_id(self.report.region, clock.now())
         draft = replace(self.draft, notes=notes)
-        return [{"type": "handoff.submitted", "data": submission_data(self.report, handoff, draft)}]
+        return [EventDraft(HandoffSubmission.model_validate(submission_data(self.report, handoff, draft)))]
 
 
 class AcknowledgeDialog(FormDialog):
@@ -747,7 +748,7 @@ class AcknowledgeDialog(FormDialog):
 
     TITLE = "Acknowledge the shift handoff"
     SUBMIT = "Acknowledge (ctrl+s)"
-    MEMBERS = {"data.readback": "readback"}
+    MEMBERS = {("data", "readback"): "readback"}
     DEFAULT_CSS = """
     AcknowledgeDialog > #dialog { width: 100; }
     AcknowledgeDialog TextArea { height: 8; }
@@ -776,13 +777,13 @@ class AcknowledgeDialog(FormDialog):
     def on_mount(self) -> None:
         self.query_one("#readback", TextArea).focus()
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[EventDraft]:
         readback = self.query_one("#readback", TextArea).text.strip()
         if not readback:
             raise FieldError("readback", "write the read-back: what you take over")
         p = self.report.pending
         assert p is not None
-        return [{"type": "handoff.acknowledged", "data": {"handoff": p.handoff, "readback": readback}}]
+        return [EventDraft(HandoffAcknowledged(handoff=p.handoff, readback=readback))]
 
 
 def handoff_id(region: str, now: datetime) -> str:

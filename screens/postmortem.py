@@ -20,7 +20,19 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
 
 from data.engine import clock
-from data.engine.models import PM_ACTION_KINDS, PM_ACTION_STATES, PM_SECTION_MAX, PM_STATUSES
+from data.engine.models import (
+    PM_ACTION_KINDS,
+    PM_ACTION_STATES,
+    PM_SECTION_MAX,
+    PM_STATUSES,
+    Draft,
+    PostmortemActionAdded,
+    PostmortemActionSet,
+    PostmortemMeeting,
+    PostmortemPinSet,
+    PostmortemSectionSet,
+    PostmortemStatusSet,
+)
 from data.incidents.views import Snapshot
 from data.postmortem.report import (
     SECTION_TITLES,
@@ -32,7 +44,7 @@ from data.postmortem.report import (
     clock_summary,
 )
 from data.privacy.text import clean
-from screens.dialogs import FieldError, FormDialog, open_dialog, parse_due, slug
+from screens.dialogs import FieldError, FormDialog, given, open_dialog, parse_due, slug
 from screens.live import live
 from screens.observer import MESSAGE as OBSERVER_MESSAGE
 from screens.observer import blocks, read_only
@@ -393,11 +405,7 @@ class PostmortemScreen(Screen[None]):
             self.notify("Select a timeline entry first (↑↓ in Timeline).", severity="warning", markup=False)
             return
         pinned = not entry.pinned
-        event = {
-            "type": "postmortem.pin_set",
-            "incident": pm.incident,
-            "data": {"event": entry.id, "pinned": pinned},
-        }
+        event = Draft(PostmortemPinSet(event=entry.id, pinned=pinned), incident=pm.incident)
         self.write_now([event], f"{'Pinned' if pinned else 'Unpinned'} the entry of {_when(entry.ts)}")
 
     def action_pm_status(self) -> None:
@@ -426,7 +434,7 @@ class PostmortemScreen(Screen[None]):
         self.action_pin()
 
     @work(group="write")
-    async def write_now(self, events: list[dict[str, Any]], what: str) -> None:
+    async def write_now(self, events: list[Draft], what: str) -> None:
         error = await self.app.act(events)  # type: ignore[attr-defined]
         if error is None:
             self.app.notify(what, timeout=3, markup=False)
@@ -454,7 +462,7 @@ def _options(values: tuple[str, ...]) -> list[tuple[str, str]]:
 
 class SectionDialog(_PmDialog):
     TITLE = "Edit a post-mortem section"
-    MEMBERS: ClassVar[dict[str, str]] = {"data.text": "text", "data.section": "text"}
+    MEMBERS: ClassVar[dict[tuple[str, ...], str]] = {("data", "text"): "text", ("data", "section"): "text"}
 
     DEFAULT_CSS = """
     SectionDialog > #dialog { width: 100; }
@@ -478,17 +486,19 @@ class SectionDialog(_PmDialog):
         self.query_one("#submit", Button).label = "Save (Ctrl+S)"  # Enter is a new line here
         self.query_one("#text", TextArea).focus()
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         text = self.value("text").rstrip()
         if len(text) > PM_SECTION_MAX:
             raise FieldError("text", f"at most {PM_SECTION_MAX} characters (this is {len(text)})")
-        return [self.scoped("postmortem.section_set", {"section": self.context["section"], "text": text})]
+        return [self.scoped(PostmortemSectionSet(section=self.context["section"], text=text))]
 
 
 class ActionAddDialog(_PmDialog):
     TITLE = "Add a post-mortem action item"
-    MEMBERS: ClassVar[dict[str, str]] = {"data.kind": "kind", "data.text": "text", "data.owner": "owner",
-                                         "data.due": "due", "data.action": "action"}  # fmt: skip
+    MEMBERS: ClassVar[dict[tuple[str, ...], str]] = {
+        ("data", "kind"): "kind", ("data", "text"): "text", ("data", "owner"): "owner", ("data", "due"): "due",
+        ("data", "action"): "action",
+    }  # fmt: skip
 
     def fields(self) -> ComposeResult:
         yield from self.labelled(
@@ -499,7 +509,7 @@ class ActionAddDialog(_PmDialog):
         yield from self.labelled("Due (28d, 8w as 56d, an RFC 3339 time, or empty)", Input(id="due"))
         yield from self.labelled("Action id (optional; made from the text)", Input(id="action"))
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         text = self.value("text").strip()
         problems: list[tuple[str | None, str]] = []
         if not text:
@@ -516,16 +526,16 @@ class ActionAddDialog(_PmDialog):
         if problems:
             raise FieldError(*problems[0], *problems[1:])
         action = self.value("action").strip() or slug(text, set(self.context.get("actions", ())))
-        data: dict[str, Any] = {"action": action, "kind": self.value("kind"), "text": text, "owner": owner}
-        if due:
-            data["due"] = due
-        return [self.scoped("postmortem.action_added", data)]
+        added = PostmortemActionAdded(
+            action=action, kind=self.value("kind"), text=text, owner=owner, **given(due=due)
+        )
+        return [self.scoped(added)]
 
 
 class ActionSetDialog(_PmDialog):
     TITLE = "Set an action item's state"
-    MEMBERS: ClassVar[dict[str, str]] = {"data.state": "state", "data.note": "note", "data": "note",
-                                         "data.action": "state"}  # fmt: skip
+    MEMBERS: ClassVar[dict[tuple[str, ...], str]] = {("data", "state"): "state", ("data", "note"): "note",
+                                                     ("data",): "note", ("data", "action"): "state"}  # fmt: skip
 
     def subtitle(self) -> str:
         return f"{self.incident} · {self.context.get('action', '')}: {self.context.get('text', '')}"
@@ -542,17 +552,20 @@ class ActionSetDialog(_PmDialog):
         )
         yield from self.labelled("Note (required to drop it: why)", Input(id="note"))
 
-    def build(self) -> list[dict[str, Any]]:
-        data: dict[str, Any] = {"action": self.context["action"], "state": self.value("state")}
-        note = self.value("note").strip()
-        if note:
-            data["note"] = note
-        return [self.scoped("postmortem.action_set", data)]
+    def build(self) -> list[Draft]:
+        state = self.value("state")
+        set_ = PostmortemActionSet(
+            action=self.context["action"], state=state, **given(note=self.value("note").strip())
+        )
+        return [self.scoped(set_)]
 
 
 class PmStatusDialog(_PmDialog):
     TITLE = "Set the post-mortem's status"
-    MEMBERS: ClassVar[dict[str, str]] = {"data.status": "status", "data.reason": "reason"}
+    MEMBERS: ClassVar[dict[tuple[str, ...], str]] = {
+        ("data", "status"): "status",
+        ("data", "reason"): "reason",
+    }
 
     def fields(self) -> ComposeResult:
         yield from self.labelled(
@@ -562,17 +575,18 @@ class PmStatusDialog(_PmDialog):
         )  # fmt: skip
         yield from self.labelled("Reason (optional)", Input(id="reason"))
 
-    def build(self) -> list[dict[str, Any]]:
-        data: dict[str, Any] = {"status": self.value("status")}
-        reason = self.value("reason").strip()
-        if reason:
-            data["reason"] = reason
-        return [self.scoped("postmortem.status_set", data)]
+    def build(self) -> list[Draft]:
+        status = PostmortemStatusSet(
+            status=self.value("status"), **given(reason=self.value("reason").strip())
+        )
+        return [self.scoped(status)]
 
 
 class MeetingDialog(_PmDialog):
     TITLE = "Record the post-mortem meeting"
-    MEMBERS: ClassVar[dict[str, str]] = {"data.at": "at", "data.attendees": "attendees", "data.note": "note"}
+    MEMBERS: ClassVar[dict[tuple[str, ...], str]] = {
+        ("data", "at"): "at", ("data", "attendees"): "attendees", ("data", "note"): "note"
+    }  # fmt: skip
 
     def fields(self) -> ComposeResult:
         yield from self.labelled("When it was held (an RFC 3339 time; empty: now)", Input(id="at"))
@@ -581,7 +595,7 @@ class MeetingDialog(_PmDialog):
         )
         yield from self.labelled("Note (optional)", Input(id="note"))
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         from data.engine.models import parse_rfc3339
 
         at = self.value("at").strip() or clock.utc_text(clock.now())
@@ -589,11 +603,6 @@ class MeetingDialog(_PmDialog):
             parse_rfc3339(at)
         except ValueError as exc:
             raise FieldError("at", str(exc)) from None
-        data: dict[str, Any] = {"at": at}
         people = [p.strip() for p in self.value("attendees").split(",") if p.strip()]
-        if people:
-            data["attendees"] = people
-        note = self.value("note").strip()
-        if note:
-            data["note"] = note
-        return [self.scoped("postmortem.meeting", data)]
+        meeting = PostmortemMeeting(at=at, **given(attendees=people or None, note=self.value("note").strip()))
+        return [self.scoped(meeting)]

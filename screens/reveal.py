@@ -16,10 +16,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
+from data.engine.models import AuditReveal, Draft
 from data.incidents.views import TimelineEntry
 from data.privacy.mask import kinds as identifier_kinds
 from data.privacy.text import clean
-from screens.dialogs import FieldError, FormDialog
+from screens.dialogs import FieldError, FormDialog, given
 
 FIELDS_TARGET = "__fields__"  # the Select value of the incident's title and summary
 MAX_TARGETS = 60  # the most recent entries offered (older ones: the incident screen has all)
@@ -79,10 +80,10 @@ class RevealDialog(FormDialog):
     TITLE = "Reveal identifiers"
     SUBMIT = "Reveal (Enter)"
     MEMBERS = {
-        "data.reason": "reason",
-        "data.entry": "target",
-        "data.fields": "target",
-        "data.kinds": "target",
+        ("data", "reason"): "reason",
+        ("data", "entry"): "target",
+        ("data", "fields"): "target",
+        ("data", "kinds"): "target",
     }
 
     def __init__(self, incident: str, targets: list[Target]) -> None:
@@ -103,17 +104,17 @@ class RevealDialog(FormDialog):
             "Reason (why you need to see them: the case, the request, the check)", Input(id="reason")
         )
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         target = self.targets.get(self.value("target"))
         if target is None:
             raise FieldError("target", "choose an entry")
         reason = self.value("reason").strip()
         if not reason:
             raise FieldError("reason", "give a reason: revealing is audited")
-        data: dict[str, Any] = {"incident": self.incident, "reason": reason, "kinds": list(target.kinds)}
         if target.value == FIELDS_TARGET:
-            data["fields"] = list(target.fields)
+            which = given(fields=list(target.fields))
         else:
-            data["entry"] = target.value
+            which = given(entry=target.value)
+        reveal = AuditReveal(incident=self.incident, reason=reason, kinds=list(target.kinds), **which)
         self.target = target
-        return [{"type": "audit.reveal", "data": data}]
+        return [Draft(reveal)]

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
 from data.care.wellbeing import Handover, StepAway, return_events, step_away_events
+from data.engine.models import Draft
 from data.privacy.text import clean
 from screens.dialogs import FieldError, FormDialog
 
@@ -71,7 +72,7 @@ def return_text(plan: tuple[Handover, ...]) -> Text:
 class StepAwayDialog(FormDialog):
     TITLE = "Step away: hand your roles to the deputies"
     SUBMIT = "Hand over (Enter)"
-    MEMBERS = {"data.text": "note"}
+    MEMBERS = {("data", "text"): "note"}
 
     DEFAULT_CSS = """
     StepAwayDialog #plan { height: auto; margin-top: 1; }
@@ -91,7 +92,7 @@ class StepAwayDialog(FormDialog):
             "Note for the deputies (what is in hand, when you are back; optional)", Input(id="note")
         )
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         if not self.plan.moves:
             raise FieldError(None, "Nothing to hand over: no incident where you hold a role has a deputy.")
         return step_away_events(self.plan, self.actor, self.value("note"))
@@ -103,7 +104,7 @@ class ReturnDialog(FormDialog):
 
     TITLE = "I'm back: take your roles back from the deputies"
     SUBMIT = "Take them back (Enter)"
-    MEMBERS = {"data.text": "note"}
+    MEMBERS = {("data", "text"): "note"}
 
     DEFAULT_CSS = """
     ReturnDialog #plan { height: auto; margin-top: 1; }
@@ -121,5 +122,5 @@ class ReturnDialog(FormDialog):
         yield Static(return_text(self.plan), id="plan")
         yield from self.labelled("Note for the deputies (optional)", Input(id="note"))
 
-    def build(self) -> list[dict[str, Any]]:
+    def build(self) -> list[Draft]:
         return return_events(self.plan, self.actor, self.value("note"))

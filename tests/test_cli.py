@@ -260,7 +260,7 @@ async def test_append_command_refuses_batch_in_process(
         with pytest.raises(AppendRefused) as info:
             events = build_events(list(zip(wheres, batch, strict=True)), "amara")
             await append_to(FileJournal(tmp_journal), store, events, wheres)
-    problems = info.value.problems
+    problems = info.value.lines
     assert len(problems) == 1, problems
     assert problems[0].startswith(where + ":"), problems
     assert member in problems[0], problems

@@ -153,7 +153,7 @@ def test_writer_refuses_malformed_extension_members() -> None:
     ):
         with pytest.raises(AppendRefused) as info:
             build_events([("e", {"type": "handoff.submitted", "data": {**base, **bad}})], "me")
-        assert message in info.value.problems[0], info.value.problems
+        assert message in info.value.lines[0], info.value.lines
 
 
 async def test_reader_ignores_malformed_extension_members(tmp_path: Path) -> None:

@@ -170,7 +170,7 @@ async def test_hostile_string_everywhere(tmp_journal: Path, tmp_store: Path, h: 
         if not ok(h):
             with pytest.raises(AppendRefused) as info:
                 build_events([("hostile", make(h))], "tester")
-            assert member + ":" in info.value.problems[0], (name, info.value.problems)
+            assert member + ":" in info.value.lines[0], (name, info.value.lines)
     if not valid["actor"]:
         with pytest.raises(ConfigError):
             check_actor(h)

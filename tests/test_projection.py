@@ -1350,8 +1350,8 @@ def test_pure_projector_check_says_what_a_reader_would_quarantine(make_event: Ev
         e("bot.x", {}),  # unknown types are not the reader's problem
     ]
     problems = p.check([validate_event({**c, "prev": None}) for c in candidates])
-    assert [n for n, _ in problems] == [1, 2, 5, 6]
-    assert "already opened" in problems[0][1]
-    assert "never opened" in problems[1][1]
-    assert "already added" in problems[2][1]
-    assert "never added" in problems[3][1]
+    assert [p.index for p in problems] == [1, 2, 5, 6]
+    assert "already opened" in problems[0].message
+    assert "never opened" in problems[1].message
+    assert "already added" in problems[2].message
+    assert "never added" in problems[3].message

@@ -313,7 +313,7 @@ def test_step_away_plan_and_events() -> None:
     plan = step_away_plan(rows, "ic")
     assert [(h.incident, h.roles, h.to) for h in plan.moves] == [("INC-1", ("commander", "scribe"), "dee")]
     assert [h.incident for h in plan.no_deputy] == ["INC-2"] and plan.self_deputy == ("INC-3",)
-    events = step_away_events(plan, "ic", "  back at 04:30  ")
+    events = [d.as_input() for d in step_away_events(plan, "ic", "  back at 04:30  ")]
     assert [(e["type"], e["incident"]) for e in events] == [
         ("incident.note", "INC-1"), ("incident.role_set", "INC-1"), ("incident.role_set", "INC-1")
     ]  # fmt: skip
@@ -349,7 +349,7 @@ def test_coming_back_takes_back_what_was_handed_to_the_deputy_and_is_still_their
     }  # fmt: skip
     plan = return_plan(rows, history, "ic")
     assert [(h.incident, h.roles, h.to) for h in plan] == [("INC-1", ("commander", "scribe"), "dee")]
-    events = return_events(plan, "ic", " had lunch ")
+    events = [d.as_input() for d in return_events(plan, "ic", " had lunch ")]
     assert [(e["type"], e["data"]) for e in events] == [
         ("incident.note", {"text": "ic is back from a break; commander, scribe taken back from the deputy dee. "
                                    "Note: had lunch"}),

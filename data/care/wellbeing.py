@@ -34,9 +34,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from data.engine.models import CATEGORIES
+from data.engine.models import CATEGORIES, Draft, IncidentNote, IncidentRoleSet, Role
 
 #: the categories whose material is graphic or concerns children (domain notes)
 SENSITIVE: tuple[str, ...] = ("csea", "violent_extremism", "self_harm")
@@ -441,19 +441,19 @@ def step_away_plan(rows: Iterable[Any], actor: str) -> StepAway:
     return StepAway(tuple(moves), tuple(none), tuple(mine))
 
 
-def step_away_events(plan: StepAway, actor: str, note: str) -> list[dict[str, Any]]:
+def step_away_events(plan: StepAway, actor: str, note: str) -> list[Draft]:
     """The batch that hands the roles over: per incident, one ``incident.note`` (who
     stepped away, to whom, the note) and then one ``incident.role_set`` per role."""
     note = note.strip()
-    out: list[dict[str, Any]] = []
+    out: list[Draft] = []
     for h in plan.moves:
         roles = ", ".join(role.replace("_", " ") for role in h.roles)
         text = f"{actor} stepped away (a break); {roles} handed to the deputy {h.to}."
         if note:
             text += f" Note: {note}"
-        out.append({"type": "incident.note", "incident": h.incident, "data": {"text": text[:8000]}})
+        out.append(Draft(IncidentNote(text=text[:8000]), incident=h.incident))
         out += [
-            {"type": "incident.role_set", "incident": h.incident, "data": {"role": role, "person": h.to}}
+            Draft(IncidentRoleSet(role=cast(Role, role), person=h.to), incident=h.incident)
             for role in h.roles
         ]
     return out
@@ -504,19 +504,19 @@ def return_plan(
     return tuple(out)
 
 
-def return_events(plan: tuple[Handover, ...], actor: str, note: str) -> list[dict[str, Any]]:
+def return_events(plan: tuple[Handover, ...], actor: str, note: str) -> list[Draft]:
     """The batch of coming back: per incident, one ``incident.note`` (who is back, what they
     took back from whom, the note) and then one ``incident.role_set`` per role."""
     note = note.strip()
-    out: list[dict[str, Any]] = []
+    out: list[Draft] = []
     for h in plan:
         roles = ", ".join(role.replace("_", " ") for role in h.roles)
         text = f"{actor} is back from a break; {roles} taken back from the deputy {h.to}."
         if note:
             text += f" Note: {note}"
-        out.append({"type": "incident.note", "incident": h.incident, "data": {"text": text[:8000]}})
+        out.append(Draft(IncidentNote(text=text[:8000]), incident=h.incident))
         out += [
-            {"type": "incident.role_set", "incident": h.incident, "data": {"role": role, "person": actor}}
+            Draft(IncidentRoleSet(role=cast(Role, role), person=actor), incident=h.incident)
             for role in h.roles
         ]
     return out

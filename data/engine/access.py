@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from data.engine.models import Draft, IncidentParticipantAdded
+
 #: what anyone may write on a restricted incident that nobody holds a role in or takes part in
 BOOTSTRAP = frozenset({"incident.role_set", "incident.participant_added"})
 _SCOPED = ("incident.", "checklist.", "postmortem.")
@@ -139,7 +141,7 @@ def roles_after(roles: Mapping[str, str], etype: str, data: Any) -> dict[str, st
     return now
 
 
-def opener_participants(events: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+def opener_participants(events: list[dict[str, Any]]) -> list[tuple[int, Draft]]:
     """For each restricted ``incident.opened`` of a batch (complete events) whose opener the
     batch does not already add as a participant: (index of the opening, the
     ``incident.participant_added`` to put right after it, as ``build_events`` takes it: its
@@ -153,8 +155,8 @@ def opener_participants(events: list[dict[str, Any]]) -> list[tuple[int, dict[st
             continue
         if (e.get("incident"), e["actor"]) in added:
             continue
-        out.append((n, {"type": "incident.participant_added", "incident": e["incident"], "ts": e["ts"],
-                        "actor": e["actor"], "data": {"person": e["actor"], "reason": "opened it"}}))  # fmt: skip
+        added_opener = IncidentParticipantAdded(person=e["actor"], reason="opened it")
+        out.append((n, Draft(added_opener, incident=e["incident"], ts=e["ts"], actor=e["actor"])))
     return out
 
 

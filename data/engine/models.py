@@ -7,15 +7,21 @@ reason in words for people, e.g. ``data.severity: must be at most 4``.
 The envelope members are checked once for every line; ``data`` is checked by the model of the
 line's ``type``. Unknown members are accepted and ignored (the raw line is what the store
 keeps, so nothing is lost).
+
+Each type is one event class of the tagged union :data:`Event` (on ``type``); a type this
+version does not know is an :class:`UnknownEvent`. Writers build events through the data
+models (:class:`Draft`); a refused write says why as :class:`Problem` values.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -216,10 +222,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
 
 
+class EventData(_Strict):
+    """The ``data`` of one type: ``TYPE`` names it. A writer builds an event from one
+    (:class:`Draft`), never from a raw dict."""
+
+    TYPE: ClassVar[str]
+
+
 # --- data models, one per core type -----------------------------------------------------
 
 
-class IncidentOpened(_Strict):
+class IncidentOpened(EventData):
+    TYPE: ClassVar[str] = "incident.opened"
     title: Text200
     category: Category
     severity: Annotated[int, Field(ge=1, le=4)]
@@ -230,9 +244,11 @@ class IncidentOpened(_Strict):
     restricted: bool | None = None
 
 
-class IncidentUpdated(_Strict):
+class IncidentUpdated(EventData):
     """Only the members given change (``model_fields_set``); ``summary`` may be null to
     clear it, the others may not be null."""
+
+    TYPE: ClassVar[str] = "incident.updated"
 
     title: Text200 = None  # type: ignore[assignment]
     summary: Text8000 | None = None
@@ -242,34 +258,39 @@ class IncidentUpdated(_Strict):
     restricted: bool = None  # type: ignore[assignment]
 
 
-class IncidentSeveritySet(_Strict):
+class IncidentSeveritySet(EventData):
+    TYPE: ClassVar[str] = "incident.severity_set"
     severity: Annotated[int, Field(ge=1, le=4)]
     reason: Text8000 | None = None
 
 
-class IncidentStatusSet(_Strict):
+class IncidentStatusSet(EventData):
+    TYPE: ClassVar[str] = "incident.status_set"
     status: Status
     reason: Text8000 | None = None
 
 
-class IncidentRoleSet(_Strict):
+class IncidentRoleSet(EventData):
+    TYPE: ClassVar[str] = "incident.role_set"
     role: Role
     # required, but may be null to clear the role
     person: Handle | None
 
 
-class IncidentNote(_Strict):
+class IncidentNote(EventData):
+    TYPE: ClassVar[str] = "incident.note"
     text: NonEmpty8000
     pinned: bool | None = None
 
 
-class IncidentAction(_Strict):
+class IncidentAction(EventData):
+    TYPE: ClassVar[str] = "incident.action"
     kind: Annotated[str, Field(min_length=1, max_length=64)]
     text: NonEmpty8000
     ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
-class IncidentParticipant(_Strict):
+class IncidentParticipant(EventData):
     """``incident.participant_added`` / ``incident.participant_removed`` (an extension,
     docs/journal.md): who may see a restricted incident's details besides its role holders."""
 
@@ -277,7 +298,16 @@ class IncidentParticipant(_Strict):
     reason: Text8000 | None = None
 
 
-class ChecklistAdded(_Strict):
+class IncidentParticipantAdded(IncidentParticipant):
+    TYPE: ClassVar[str] = "incident.participant_added"
+
+
+class IncidentParticipantRemoved(IncidentParticipant):
+    TYPE: ClassVar[str] = "incident.participant_removed"
+
+
+class ChecklistAdded(EventData):
+    TYPE: ClassVar[str] = "checklist.added"
     item: ItemId
     text: Annotated[str, Field(min_length=1, max_length=2000)]
     team: Team
@@ -286,7 +316,8 @@ class ChecklistAdded(_Strict):
     template: Annotated[str, Field(max_length=200)] | None = None
 
 
-class ChecklistSet(_Strict):
+class ChecklistSet(EventData):
+    TYPE: ClassVar[str] = "checklist.set"
     item: ItemId
     state: ChecklistState
     note: Text8000 | None = None
@@ -298,7 +329,8 @@ class ChecklistSet(_Strict):
         return self
 
 
-class RosterPerson(_Strict):
+class RosterPerson(EventData):
+    TYPE: ClassVar[str] = "roster.person"
     handle: Handle
     name: Annotated[str, Field(min_length=1, max_length=200)]
     team: Team
@@ -306,7 +338,8 @@ class RosterPerson(_Strict):
     tz: Zone
 
 
-class RosterRotation(_Strict):
+class RosterRotation(EventData):
+    TYPE: ClassVar[str] = "roster.rotation"
     rotation: Ident
     team: Team
     region: Region
@@ -319,7 +352,8 @@ class RosterRotation(_Strict):
     turn_days: Annotated[int, Field(ge=1, le=366)] | None = None
 
 
-class RosterOverride(_Strict):
+class RosterOverride(EventData):
+    TYPE: ClassVar[str] = "roster.override"
     rotation: Ident
     person: Handle
     start: Time
@@ -333,7 +367,8 @@ class RosterOverride(_Strict):
         return self
 
 
-class HandoffSubmitted(_Strict):
+class HandoffSubmitted(EventData):
+    TYPE: ClassVar[str] = "handoff.submitted"
     handoff: Ident
     from_: Annotated[Handle, Field(alias="from")]
     to: Handle
@@ -341,7 +376,8 @@ class HandoffSubmitted(_Strict):
     notes: Annotated[str, Field(max_length=65_536)]
 
 
-class HandoffAcknowledged(_Strict):
+class HandoffAcknowledged(EventData):
+    TYPE: ClassVar[str] = "handoff.acknowledged"
     handoff: Ident
     readback: Annotated[str, Field(min_length=1, max_length=65_536)]
 
@@ -373,6 +409,11 @@ class HandoffSubmittedExtension(_Strict):
     incidents: Annotated[list[HandoffEntry], Field(max_length=2000)] | None = None
 
 
+class HandoffSubmission(HandoffSubmitted, HandoffSubmittedExtension):
+    """A ``handoff.submitted`` as warroom's console writes it: the core members and the
+    extension members (built with ``model_validate``: ``from`` is a keyword)."""
+
+
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
@@ -394,8 +435,13 @@ def check_extension(event_type: str, data: Any) -> None:
     try:
         model.model_validate(data)
     except ValidationError as exc:
-        parts = format_error(exc).split("; ")
-        raise EventError("; ".join(p if p.startswith("and ") else "data." + p for p in parts)) from None
+        problems = [
+            Problem(message=p.message, field=("data", *p.field), text="data." + p.text)
+            for p in error_problems(exc)
+        ]
+        more = len(problems) - 3
+        parts = [p.text for p in problems[:3]] + ([f"and {more} more"] if more > 0 else [])
+        raise EventError("; ".join(parts), problems) from None
 
 
 def read_handoff_extension(data: Any) -> HandoffSubmittedExtension:
@@ -450,19 +496,23 @@ PM_ACTION_STATES: tuple[str, ...] = get_args(PostmortemActionState)
 PM_SECTION_MAX = 20_000
 
 
-class PostmortemSectionSet(_Strict):
+class PostmortemSectionSet(EventData):
     """The whole text of one section (empty clears it); the latest wins."""
+
+    TYPE: ClassVar[str] = "postmortem.section_set"
 
     section: PostmortemSection
     text: Annotated[str, Field(max_length=PM_SECTION_MAX)]
 
 
-class PostmortemStatusSet(_Strict):
+class PostmortemStatusSet(EventData):
+    TYPE: ClassVar[str] = "postmortem.status_set"
     status: PostmortemStatus
     reason: Text8000 | None = None
 
 
-class PostmortemActionAdded(_Strict):
+class PostmortemActionAdded(EventData):
+    TYPE: ClassVar[str] = "postmortem.action_added"
     action: ItemId  # unique within the incident
     kind: PostmortemActionKind
     text: Annotated[str, Field(min_length=1, max_length=2000)]
@@ -470,7 +520,8 @@ class PostmortemActionAdded(_Strict):
     due: Time | None = None
 
 
-class PostmortemActionSet(_Strict):
+class PostmortemActionSet(EventData):
+    TYPE: ClassVar[str] = "postmortem.action_set"
     action: ItemId
     state: PostmortemActionState
     note: Text8000 | None = None
@@ -482,12 +533,14 @@ class PostmortemActionSet(_Strict):
         return self
 
 
-class PostmortemPinSet(_Strict):
+class PostmortemPinSet(EventData):
+    TYPE: ClassVar[str] = "postmortem.pin_set"
     event: EventId  # the id of an event on the incident's timeline
     pinned: bool
 
 
-class PostmortemMeeting(_Strict):
+class PostmortemMeeting(EventData):
+    TYPE: ClassVar[str] = "postmortem.meeting"
     at: Time
     attendees: Annotated[list[Handle], Field(max_length=100)] | None = None
     note: Text8000 | None = None
@@ -500,9 +553,11 @@ IdentifierKind = Literal["email", "handle", "phone", "ip", "account"]
 RevealField = Literal["title", "summary"]
 
 
-class AuditReveal(_Strict):
+class AuditReveal(EventData):
     """``audit.reveal``: someone revealed the masked identifiers of one entry (a timeline
     event, or the incident's title and summary) for one view. Never the values."""
+
+    TYPE: ClassVar[str] = "audit.reveal"
 
     incident: IncidentId
     entry: EventId | None = None  # the id of the timeline event revealed
@@ -521,9 +576,11 @@ class AuditReveal(_Strict):
         return self
 
 
-class AuditUnmaskedExport(_Strict):
+class AuditUnmaskedExport(EventData):
     """``audit.unmasked_export``: an export, handoff or post-mortem was written with the
     identifiers of users unmasked (``--unmasked``). What was exported, never the values."""
+
+    TYPE: ClassVar[str] = "audit.unmasked_export"
 
     kind: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
     format: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z]+$")]
@@ -531,33 +588,6 @@ class AuditUnmaskedExport(_Strict):
     region: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
 
-DATA_MODELS: dict[str, type[_Strict]] = {
-    "incident.opened": IncidentOpened,
-    "incident.updated": IncidentUpdated,
-    "incident.severity_set": IncidentSeveritySet,
-    "incident.status_set": IncidentStatusSet,
-    "incident.role_set": IncidentRoleSet,
-    "incident.note": IncidentNote,
-    "incident.action": IncidentAction,
-    "incident.participant_added": IncidentParticipant,
-    "incident.participant_removed": IncidentParticipant,
-    "checklist.added": ChecklistAdded,
-    "checklist.set": ChecklistSet,
-    "roster.person": RosterPerson,
-    "roster.rotation": RosterRotation,
-    "roster.override": RosterOverride,
-    "handoff.submitted": HandoffSubmitted,
-    "handoff.acknowledged": HandoffAcknowledged,
-    "postmortem.section_set": PostmortemSectionSet,
-    "postmortem.status_set": PostmortemStatusSet,
-    "postmortem.action_added": PostmortemActionAdded,
-    "postmortem.action_set": PostmortemActionSet,
-    "postmortem.pin_set": PostmortemPinSet,
-    "postmortem.meeting": PostmortemMeeting,
-    "audit.reveal": AuditReveal,
-    "audit.unmasked_export": AuditUnmaskedExport,
-}
-CORE_TYPES = frozenset(DATA_MODELS)
 SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.")
 
 
@@ -569,71 +599,314 @@ def is_scoped(event_type: str) -> bool:
 # --- the envelope and whole events ------------------------------------------------------
 
 
-class Envelope(_Strict):
-    """Members every line carries; ``data`` is any object (an unknown type's)."""
+class _Envelope(_Strict):
+    """Members every line carries (each event class adds ``type``, ``incident``, ``data``)."""
 
     v: Annotated[int, Field(ge=FORMAT_VERSION, le=FORMAT_VERSION)]
     id: EventId
     ts: Time
     actor: Actor
+    prev: Sha256Hex | None
+
+    #: False for a type this version does not know (:class:`UnknownEvent`)
+    known: ClassVar[bool] = True
+
+
+class UnknownEvent(_Envelope):
+    """An event of a type this version does not know: ``data`` is any object. Applied to
+    nothing, stored as it is (docs/journal.md: readers ignore unknown types)."""
+
     type: Annotated[str, Field(min_length=1, max_length=64)]
     incident: IncidentId | None = None
     data: dict[str, Any]
-    prev: Sha256Hex | None
+
+    known: ClassVar[bool] = False
+
+
+# One class per type of format 1 (and warroom's extensions, docs/journal.md): ``type`` is
+# the tag of the union, ``data`` the type's model. An incident's types require ``incident``.
+
+
+class IncidentOpenedEvent(_Envelope):
+    type: Literal["incident.opened"]
+    incident: IncidentId
+    data: IncidentOpened
+
+
+class IncidentUpdatedEvent(_Envelope):
+    type: Literal["incident.updated"]
+    incident: IncidentId
+    data: IncidentUpdated
+
+
+class IncidentSeveritySetEvent(_Envelope):
+    type: Literal["incident.severity_set"]
+    incident: IncidentId
+    data: IncidentSeveritySet
+
+
+class IncidentStatusSetEvent(_Envelope):
+    type: Literal["incident.status_set"]
+    incident: IncidentId
+    data: IncidentStatusSet
+
+
+class IncidentRoleSetEvent(_Envelope):
+    type: Literal["incident.role_set"]
+    incident: IncidentId
+    data: IncidentRoleSet
+
+
+class IncidentNoteEvent(_Envelope):
+    type: Literal["incident.note"]
+    incident: IncidentId
+    data: IncidentNote
+
+
+class IncidentActionEvent(_Envelope):
+    type: Literal["incident.action"]
+    incident: IncidentId
+    data: IncidentAction
+
+
+class IncidentParticipantAddedEvent(_Envelope):
+    type: Literal["incident.participant_added"]
+    incident: IncidentId
+    data: IncidentParticipantAdded
+
+
+class IncidentParticipantRemovedEvent(_Envelope):
+    type: Literal["incident.participant_removed"]
+    incident: IncidentId
+    data: IncidentParticipantRemoved
+
+
+class ChecklistAddedEvent(_Envelope):
+    type: Literal["checklist.added"]
+    incident: IncidentId
+    data: ChecklistAdded
+
+
+class ChecklistSetEvent(_Envelope):
+    type: Literal["checklist.set"]
+    incident: IncidentId
+    data: ChecklistSet
+
+
+class PostmortemSectionSetEvent(_Envelope):
+    type: Literal["postmortem.section_set"]
+    incident: IncidentId
+    data: PostmortemSectionSet
+
+
+class PostmortemStatusSetEvent(_Envelope):
+    type: Literal["postmortem.status_set"]
+    incident: IncidentId
+    data: PostmortemStatusSet
+
+
+class PostmortemActionAddedEvent(_Envelope):
+    type: Literal["postmortem.action_added"]
+    incident: IncidentId
+    data: PostmortemActionAdded
+
+
+class PostmortemActionSetEvent(_Envelope):
+    type: Literal["postmortem.action_set"]
+    incident: IncidentId
+    data: PostmortemActionSet
+
+
+class PostmortemPinSetEvent(_Envelope):
+    type: Literal["postmortem.pin_set"]
+    incident: IncidentId
+    data: PostmortemPinSet
+
+
+class PostmortemMeetingEvent(_Envelope):
+    type: Literal["postmortem.meeting"]
+    incident: IncidentId
+    data: PostmortemMeeting
+
+
+class RosterPersonEvent(_Envelope):
+    type: Literal["roster.person"]
+    incident: IncidentId | None = None
+    data: RosterPerson
+
+
+class RosterRotationEvent(_Envelope):
+    type: Literal["roster.rotation"]
+    incident: IncidentId | None = None
+    data: RosterRotation
+
+
+class RosterOverrideEvent(_Envelope):
+    type: Literal["roster.override"]
+    incident: IncidentId | None = None
+    data: RosterOverride
+
+
+class HandoffSubmittedEvent(_Envelope):
+    type: Literal["handoff.submitted"]
+    incident: IncidentId | None = None
+    data: HandoffSubmitted
+
+
+class HandoffAcknowledgedEvent(_Envelope):
+    type: Literal["handoff.acknowledged"]
+    incident: IncidentId | None = None
+    data: HandoffAcknowledged
+
+
+class AuditRevealEvent(_Envelope):
+    type: Literal["audit.reveal"]
+    incident: IncidentId | None = None
+    data: AuditReveal
+
+
+class AuditUnmaskedExportEvent(_Envelope):
+    type: Literal["audit.unmasked_export"]
+    incident: IncidentId | None = None
+    data: AuditUnmaskedExport
+
+
+#: a post-mortem's events (docs/postmortem.md)
+PostmortemEvent = (
+    PostmortemSectionSetEvent | PostmortemStatusSetEvent | PostmortemActionAddedEvent
+    | PostmortemActionSetEvent | PostmortemPinSetEvent | PostmortemMeetingEvent
+)  # fmt: skip
+#: the events of one incident (``type`` starts with one of :data:`SCOPED_PREFIXES`)
+IncidentEvent = (
+    IncidentOpenedEvent | IncidentUpdatedEvent | IncidentSeveritySetEvent | IncidentStatusSetEvent
+    | IncidentRoleSetEvent | IncidentNoteEvent | IncidentActionEvent | IncidentParticipantAddedEvent
+    | IncidentParticipantRemovedEvent | ChecklistAddedEvent | ChecklistSetEvent | PostmortemEvent
+)  # fmt: skip
+#: the events of no incident (the roster, handoffs, audits)
+GlobalEvent = (
+    RosterPersonEvent | RosterRotationEvent | RosterOverrideEvent | HandoffSubmittedEvent
+    | HandoffAcknowledgedEvent | AuditRevealEvent | AuditUnmaskedExportEvent
+)  # fmt: skip
+#: An event of a type this version knows: one tagged union on ``type`` (pydantic picks the
+#: class by the tag; mypy checks that a ``match`` over it handles every class).
+Event = Annotated[IncidentEvent | GlobalEvent, Field(discriminator="type")]
+#: Any valid event: a known one, or one of a type this version does not know.
+Envelope = Event | UnknownEvent
+
+#: type -> its event class, and type -> its data model (both read off the union)
+EVENT_MODELS: dict[str, type[_Envelope]] = {
+    get_args(cls.model_fields["type"].annotation)[0]: cls for cls in get_args(IncidentEvent | GlobalEvent)
+}
+DATA_MODELS: dict[str, type[_Strict]] = {
+    t: cast("type[_Strict]", cls.model_fields["data"].annotation) for t, cls in EVENT_MODELS.items()
+}
+CORE_TYPES = frozenset(DATA_MODELS)
+for _t, _m in DATA_MODELS.items():  # a data model names its type (:class:`Draft`)
+    if getattr(_m, "TYPE", None) != _t:
+        raise TypeError(f"{_m.__name__}.TYPE must be {_t!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An event to append, built through its type's model, e.g.
+    ``Draft(IncidentNote(text="..."), incident="INC-1")``: the type is the model's
+    ``TYPE``; warroom fills in ``v``, ``prev`` and, when not given, ``id``, ``ts`` and
+    ``actor`` (:func:`data.commands.build_events`, which validates it like any input)."""
+
+    data: EventData
+    incident: str | None = None
+    id: str | None = None
+    ts: str | None = None
+    actor: str | None = None
 
     @property
-    def known(self) -> bool:
-        return False
+    def type(self) -> str:
+        return self.data.TYPE
+
+    def as_input(self) -> dict[str, Any]:
+        """The event as the write path's input: the members given, ``data`` as JSON
+        (only the members set, so a model's defaults are not written)."""
+        out: dict[str, Any] = {"type": self.data.TYPE}
+        if self.incident is not None:
+            out["incident"] = self.incident
+        out["data"] = self.data.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        for name in ("id", "ts", "actor"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
 
 
-def _event_model(event_type: str, data_model: type[_Strict]) -> type[Envelope]:
-    scoped = is_scoped(event_type)
-    name = "".join(part.title() for part in event_type.replace(".", "_").split("_")) + "Event"
-    annotations: dict[str, Any] = {
-        "type": Literal[event_type],  # type: ignore[valid-type]
-        "data": data_model,
-        "incident": IncidentId if scoped else IncidentId | None,
-    }
-    namespace: dict[str, Any] = {
-        "__annotations__": annotations,
-        "__module__": __name__,
-        "known": property(lambda self: True),
-    }
-    if not scoped:
-        namespace["incident"] = None
-    return type(name, (Envelope,), namespace)
-
-
-#: A validated event is an Envelope subclass whose ``data`` is the typed model of its type,
-#: or a plain Envelope (``known`` False) for a type this version does not know.
-EVENT_MODELS: dict[str, type[Envelope]] = {t: _event_model(t, m) for t, m in DATA_MODELS.items()}
-
-_KNOWN: TypeAdapter[Envelope] = TypeAdapter(
-    Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="type")],  # type: ignore[arg-type]  # noqa: UP007
-    config=ConfigDict(defer_build=True),
-)
-_ENVELOPE = TypeAdapter(Envelope)
+_KNOWN: TypeAdapter[Event] = TypeAdapter(Event, config=ConfigDict(defer_build=True))
 _MEMBERS = ("v", "id", "ts", "actor", "type", "data", "prev")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """One reason a write is refused, as data: which event (``index`` in the batch, its
+    ``event`` id), which member (``field``, a path such as ``("data", "text")``; empty for
+    the event as a whole), and what is wrong in words for people (``message``). A form
+    shows ``message`` at the field that holds ``field``; a line of text says ``line``."""
+
+    message: str
+    field: tuple[str, ...] = ()
+    index: int | None = None
+    event: str | None = None
+    #: how people know the event ("event 2", "line 3" of a file, a form's title)
+    where: str = ""
+    #: the words without ``where`` as a line says them (e.g. ``data.text: cannot be empty``);
+    #: empty: the message alone (it names what it is about)
+    text: str = ""
+
+    @classmethod
+    def at(cls, field: tuple[str, ...], message: str) -> Problem:
+        """A problem of one member, said as ``member: message``."""
+        return cls(message=message, field=field, text=f"{'.'.join(field) or 'event'}: {message}")
+
+    @property
+    def line(self) -> str:
+        """The problem in one line for people, e.g. ``event 2: data.text: cannot be empty``."""
+        text = self.text or self.message
+        return f"{self.where}: {text}" if self.where else text
+
+
 class EventError(ValueError):
-    """An event that does not conform to format 1; ``str()`` is one readable line."""
+    """An event that does not conform to format 1; ``str()`` is one readable line, and
+    ``problems`` says the same member by member (every error, not only the first few)."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[Problem, ...] = tuple(problems) or (Problem(message=message),)
 
 
 def format_error(exc: ValidationError) -> str:
     """One line naming the member and the reason for the first few errors."""
-    parts: list[str] = []
-    for err in exc.errors(include_url=False)[:3]:
+    parts = [p.text for p in error_problems(exc)]
+    more = len(parts) - 3
+    return "; ".join(parts[:3] + ([f"and {more} more"] if more > 0 else []))
+
+
+def error_problems(exc: ValidationError) -> list[Problem]:
+    """Each error of a validation, member by member."""
+    out: list[Problem] = []
+    for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"]]
         # a discriminated union puts the tag first: drop it
         if loc and loc[0] in EVENT_MODELS:
             loc = loc[1:]
-        where = ".".join(loc).replace("from_", "from") or "event"
-        parts.append(f"{where}: {_human(err, where.rsplit('.', 1)[-1])}")
-    more = exc.error_count() - len(parts)
-    if more > 0:
-        parts.append(f"and {more} more")
-    return "; ".join(parts)
+        field = tuple(p.replace("from_", "from") for p in loc)
+        out.append(Problem.at(field, _human(err, field[-1] if field else "event")))
+    return out
+
+
+def data_problems(exc: ValidationError) -> list[Problem]:
+    """The errors of building a type's data model (e.g. ``IncidentNote(text="")``) as
+    problems of the event's ``data``, in the words of :func:`format_error`."""
+    return [Problem.at(("data", *p.field), p.message) for p in error_problems(exc)]
+
+
+def _invalid(exc: ValidationError) -> EventError:
+    return EventError(format_error(exc), error_problems(exc))
 
 
 def _human(err: Any, member: str) -> str:
@@ -709,19 +982,23 @@ def _diagnose(obj: Any) -> Envelope:
         raise EventError("not a JSON object")
     for name in _MEMBERS:
         if name not in obj:
-            raise EventError(f"{name}: required member is missing")
+            raise EventError(
+                f"{name}: required member is missing", [Problem.at((name,), "required member is missing")]
+            )
     v = obj["v"]
     if type(v) is int and v != FORMAT_VERSION:
-        raise EventError(f"v: unsupported format version {v} (this reader knows 1)")
+        message = f"unsupported format version {v} (this reader knows 1)"
+        raise EventError(f"v: {message}", [Problem.at(("v",), message)])
     etype = obj["type"]
     try:
         if isinstance(etype, str) and etype in EVENT_MODELS:
-            return EVENT_MODELS[etype].model_validate(obj)
-        env = _ENVELOPE.validate_python(obj)
+            return EVENT_MODELS[etype].model_validate(obj)  # type: ignore[return-value]
+        env = UnknownEvent.model_validate(obj)
     except ValidationError as exc:
-        raise EventError(format_error(exc)) from None
+        raise _invalid(exc) from None
     if is_scoped(env.type) and env.incident is None:
-        raise EventError(f"incident: required member is missing for a {env.type} event")
+        message = f"required member is missing for a {env.type} event"
+        raise EventError(f"incident: {message}", [Problem.at(("incident",), message)])
     return env
 
 
@@ -729,7 +1006,7 @@ def validate_event(obj: Any) -> Envelope:
     """Validate a decoded JSON value (e.g. from ``json.loads``) as a format-1 event.
 
     Raises EventError naming the member and the reason. A type this version does not know
-    comes back as a plain Envelope (``known`` False).
+    comes back as an :class:`UnknownEvent` (``known`` False).
     """
     if isinstance(obj, dict) and obj.get("type") in EVENT_MODELS:
         try:

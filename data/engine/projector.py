@@ -17,7 +17,7 @@ import hashlib
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 import orjson
 
@@ -30,9 +30,37 @@ from data.engine.models import (
     SCOPED_PREFIXES,
     TERMINAL_STATUSES,
     UPDATE_KIND,
+    AuditRevealEvent,
+    AuditUnmaskedExportEvent,
+    ChecklistAddedEvent,
+    ChecklistSetEvent,
     Envelope,
+    Event,
+    HandoffAcknowledgedEvent,
+    HandoffSubmittedEvent,
+    IncidentActionEvent,
+    IncidentEvent,
+    IncidentNoteEvent,
+    IncidentOpenedEvent,
+    IncidentParticipantAddedEvent,
+    IncidentParticipantRemovedEvent,
+    IncidentRoleSetEvent,
+    IncidentSeveritySetEvent,
+    IncidentStatusSetEvent,
+    IncidentUpdatedEvent,
+    PostmortemActionAddedEvent,
+    PostmortemActionSetEvent,
+    PostmortemEvent,
+    PostmortemMeetingEvent,
+    PostmortemPinSetEvent,
+    PostmortemSectionSetEvent,
+    PostmortemStatusSetEvent,
+    Problem,
+    RosterOverrideEvent,
+    RosterPersonEvent,
+    RosterRotationEvent,
+    UnknownEvent,
     inspect_line,
-    is_scoped,
 )
 
 COUNTERS = ("lines", "applied", "unknown", "duplicates", "quarantined", "chain_breaks")
@@ -348,7 +376,7 @@ class Projector:
                 continue
             t = event.type
             incident = event.incident if t.startswith(SCOPED_PREFIXES) else None
-            if not event.known:
+            if isinstance(event, UnknownEvent):
                 events.append((line, eid, event.ts, event.actor, t, incident, False, raw))
                 counts["unknown"] += 1
             else:
@@ -394,65 +422,71 @@ class Projector:
 
     # --- what the append command refuses ---------------------------------------------
 
-    def check(self, events: Sequence[Envelope]) -> list[tuple[int, str]]:
+    def check(self, events: Sequence[Envelope]) -> list[Problem]:
         """What a reader would quarantine among ``events`` if they were appended now, in
         order, after everything this projector has seen, and what need-to-know refuses;
-        returns (index, reason) pairs. The projector's state is left as it was."""
-        problems: list[tuple[int, str]] = []
+        returns one :class:`Problem` each (``index`` in ``events``), in order. The
+        projector's state is left as it was."""
+        problems: list[Problem] = []
         opened: set[str] = set()
         added: set[tuple[str, str]] = set()
         pm_added: set[tuple[str, str]] = set()
         batch_events: dict[str, str] = {}  # id -> incident, of the events before in the batch
+
+        def refuse(n: int, field: tuple[str, ...], message: str) -> None:
+            problems.append(Problem(index=n, event=events[n].id, field=field, message=message))
+
         for n, event in enumerate(events):
-            if event.known and event.incident is not None and is_scoped(event.type):
-                batch_events.setdefault(event.id, event.incident)
-            t = event.type
-            if not is_scoped(t) or not event.known:
+            if isinstance(event, UnknownEvent) or not isinstance(event, IncidentEvent):
                 continue
+            batch_events.setdefault(event.id, event.incident)
             inc = event.incident
-            assert inc is not None
             exists = inc in opened or self.incident(inc) is not None
-            if t == "incident.opened":
+            if isinstance(event, IncidentOpenedEvent):
                 if exists:
-                    problems.append((n, f"incident {inc} was already opened"))
+                    refuse(n, ("incident",), f"incident {inc} was already opened")
                 opened.add(inc)
                 continue
             if not exists:
-                problems.append((n, f"incident {inc} was never opened"))
+                refuse(n, ("incident",), f"incident {inc} was never opened")
                 continue
-            if t in ("checklist.added", "checklist.set"):
-                data: Any = event.data
-                key = (inc, data.item)
-                have = key in added or self.item(*key) is not None
-                if t == "checklist.added":
-                    if have:
-                        problems.append((n, f"checklist item {key[1]!r} of {inc} was already added"))
+            match event:
+                case ChecklistAddedEvent(data=ca):
+                    key = (inc, ca.item)
+                    if key in added or self.item(*key) is not None:
+                        refuse(n, ("data", "item"), f"checklist item {key[1]!r} of {inc} was already added")
                     added.add(key)
-                elif not have:
-                    problems.append((n, f"checklist item {key[1]!r} of {inc} was never added"))
-            elif t in ("postmortem.action_added", "postmortem.action_set"):
-                data = event.data
-                key = (inc, data.action)
-                have = key in pm_added or self.pm_action(*key) is not None
-                if t == "postmortem.action_added":
-                    if have:
-                        problems.append((n, f"post-mortem action {key[1]!r} of {inc} was already added"))
+                case ChecklistSetEvent(data=cs):
+                    key = (inc, cs.item)
+                    if key not in added and self.item(*key) is None:
+                        refuse(n, ("data", "item"), f"checklist item {key[1]!r} of {inc} was never added")
+                case PostmortemActionAddedEvent(data=pa):
+                    key = (inc, pa.action)
+                    if key in pm_added or self.pm_action(*key) is not None:
+                        refuse(
+                            n, ("data", "action"), f"post-mortem action {key[1]!r} of {inc} was already added"
+                        )
                     pm_added.add(key)
-                elif not have:
-                    problems.append((n, f"post-mortem action {key[1]!r} of {inc} was never added"))
-            elif t == "postmortem.pin_set":
-                # stricter than a reader (which applies any pin): refuse a pin of an event
-                # that is not on this incident's timeline (docs/postmortem.md)
-                target = event.data.event  # type: ignore[attr-defined]
-                owner = batch_events.get(target) if target != event.id else None
-                if owner is None and self.loader is not None:
-                    owner = self.loader.event_incident(target)
-                if owner != inc:
-                    problems.append((n, f"event {target} is not on the timeline of {inc}"))
+                case PostmortemActionSetEvent(data=ps):
+                    key = (inc, ps.action)
+                    if key not in pm_added and self.pm_action(*key) is None:
+                        refuse(
+                            n, ("data", "action"), f"post-mortem action {key[1]!r} of {inc} was never added"
+                        )
+                case PostmortemPinSetEvent(data=pin):
+                    # stricter than a reader (which applies any pin): refuse a pin of an event
+                    # that is not on this incident's timeline (docs/postmortem.md)
+                    target = pin.event
+                    owner = batch_events.get(target) if target != event.id else None
+                    if owner is None and self.loader is not None:
+                        owner = self.loader.event_incident(target)
+                    if owner != inc:
+                        refuse(n, ("data", "event"), f"event {target} is not on the timeline of {inc}")
         # stricter than a reader (which applies what anyone writes): need-to-know, the rule
         # the console's keys apply too (data/engine/access.py, docs/observer.md)
-        problems.extend(batch_refusals(events, self._access))
-        return sorted(problems)
+        for n, why in batch_refusals(events, self._access):
+            refuse(n, (), why)
+        return sorted(problems, key=lambda p: (p.index, p.message))
 
     def _access(self, incident_id: str) -> tuple[Access, dict[str, str]] | None:
         inc = self.incident(incident_id)
@@ -462,167 +496,182 @@ class Projector:
 
     # --- applying one event ----------------------------------------------------------
 
-    def _apply(self, ev: Envelope, seq: int, batch: Batch) -> None:
-        t = ev.type
-        d: Any = ev.data
-        if t.startswith(SCOPED_PREFIXES):
-            inc_id = ev.incident
-            assert inc_id is not None
-            inc = self.incident(inc_id)
-            if t == "incident.opened":
-                if inc is not None:
-                    raise Rejected(f"incident {inc_id} was already opened (line {inc.opened_seq})")
-                inc = Incident(
-                    id=inc_id,
-                    title=d.title,
-                    category=d.category,
-                    severity=d.severity,
-                    source=d.source,
-                    regions=list(d.regions),
-                    summary=d.summary,
-                    restricted=bool(d.restricted),
-                    status="new",
-                    roles={},
-                    detected_at=d.detected_at,
-                    opened_at=ev.ts,
-                    opened_by=ev.actor,
-                    opened_seq=seq,
-                    updated_at=ev.ts,
-                    last_seq=seq,
-                    events=1,
+    def _apply(self, ev: Event, seq: int, batch: Batch) -> None:
+        # one branch per class of the union: mypy checks that none is missing (assert_never)
+        match ev:
+            case RosterPersonEvent(data=d):
+                batch.people[d.handle] = (d.handle, d.name, d.team, d.region, d.tz, seq)
+            case RosterRotationEvent(data=r):
+                batch.rotations[r.rotation] = (
+                    r.rotation,
+                    r.team,
+                    r.region,
+                    r.tz,
+                    orjson.dumps(r.days).decode(),
+                    r.start,
+                    float(r.hours),
+                    orjson.dumps(r.members).decode(),
+                    r.anchor,
+                    r.turn_days or 7,
+                    seq,
                 )
-                self._incidents[inc_id] = inc
-                batch.incidents[inc_id] = inc
-                return
-            if inc is None:
-                raise Rejected(f"incident {inc_id} was never opened")
-            if t == "checklist.added" or t == "checklist.set":
-                self._apply_checklist(ev, inc_id, seq, batch)
-            elif t.startswith("postmortem."):
-                self._apply_postmortem(ev, inc_id, seq, batch)
-            elif t == "incident.note":
-                pass  # the timeline entry is the event itself
-            elif t == "incident.action":
-                if d.kind == UPDATE_KIND:
-                    inc.last_update_at = ev.ts
-            elif t == "incident.status_set":
-                _set_status(inc, d.status, ev.ts)
-            elif t == "incident.severity_set":
-                inc.severity = d.severity
-            elif t == "incident.role_set":
-                self._set_role(inc, d.role, d.person, ev, seq, batch)
-            elif t == "incident.participant_added":
-                if d.person not in inc.participants:  # a second add changes nothing
-                    inc.participants.append(d.person)
-            elif t == "incident.participant_removed":
-                if d.person in inc.participants:  # removing a non-participant changes nothing
-                    inc.participants.remove(d.person)
-            elif t == "incident.updated":
-                given = d.model_fields_set
-                for name in ("title", "summary", "category", "source", "restricted"):
-                    if name in given:
-                        setattr(inc, name, getattr(d, name))
-                if "regions" in given:
-                    inc.regions = list(d.regions)
-            inc.updated_at = ev.ts
-            inc.last_seq = seq
-            inc.events += 1
+            case RosterOverrideEvent(data=o):
+                batch.overrides.append((seq, o.rotation, o.person, o.start, o.end, o.reason, ev.actor, ev.ts))
+            case HandoffSubmittedEvent(data=h):
+                batch.handoffs.append(
+                    ("submitted", (h.handoff, h.from_, h.to, h.region, h.notes, ev.actor, ev.ts, seq))
+                )
+            case HandoffAcknowledgedEvent(data=a):
+                batch.handoffs.append(("acknowledged", (a.handoff, a.readback, ev.actor, ev.ts, seq)))
+            case AuditRevealEvent(data=rv):
+                fields = orjson.dumps(rv.fields).decode() if rv.fields is not None else None
+                batch.audits.append((seq, ev.id, ev.type, ev.actor, ev.ts, rv.incident, rv.entry, fields,
+                                     rv.reason, orjson.dumps(rv.kinds).decode(), None, None, None))  # fmt: skip
+            case AuditUnmaskedExportEvent(data=x):
+                batch.audits.append((seq, ev.id, ev.type, ev.actor, ev.ts, x.incident, None, None, None, None,
+                                     x.kind, x.format, x.region))  # fmt: skip
+            case _:
+                self._apply_incident(ev, seq, batch)
+
+    def _apply_incident(self, ev: IncidentEvent, seq: int, batch: Batch) -> None:
+        inc_id = ev.incident
+        inc = self.incident(inc_id)
+        if isinstance(ev, IncidentOpenedEvent):
+            if inc is not None:
+                raise Rejected(f"incident {inc_id} was already opened (line {inc.opened_seq})")
+            d = ev.data
+            inc = Incident(
+                id=inc_id,
+                title=d.title,
+                category=d.category,
+                severity=d.severity,
+                source=d.source,
+                regions=list(d.regions),
+                summary=d.summary,
+                restricted=bool(d.restricted),
+                status="new",
+                roles={},
+                detected_at=d.detected_at,
+                opened_at=ev.ts,
+                opened_by=ev.actor,
+                opened_seq=seq,
+                updated_at=ev.ts,
+                last_seq=seq,
+                events=1,
+            )
+            self._incidents[inc_id] = inc
             batch.incidents[inc_id] = inc
             return
-        if t == "roster.person":
-            batch.people[d.handle] = (d.handle, d.name, d.team, d.region, d.tz, seq)
-        elif t == "roster.rotation":
-            batch.rotations[d.rotation] = (
-                d.rotation,
-                d.team,
-                d.region,
-                d.tz,
-                orjson.dumps(d.days).decode(),
-                d.start,
-                float(d.hours),
-                orjson.dumps(d.members).decode(),
-                d.anchor,
-                d.turn_days or 7,
-                seq,
-            )
-        elif t == "roster.override":
-            batch.overrides.append((seq, d.rotation, d.person, d.start, d.end, d.reason, ev.actor, ev.ts))
-        elif t == "handoff.submitted":
-            batch.handoffs.append(
-                ("submitted", (d.handoff, d.from_, d.to, d.region, d.notes, ev.actor, ev.ts, seq))
-            )
-        elif t == "handoff.acknowledged":
-            batch.handoffs.append(("acknowledged", (d.handoff, d.readback, ev.actor, ev.ts, seq)))
-        elif t == "audit.reveal":
-            fields = orjson.dumps(d.fields).decode() if d.fields is not None else None
-            batch.audits.append((seq, ev.id, t, ev.actor, ev.ts, d.incident, d.entry, fields, d.reason,
-                                 orjson.dumps(d.kinds).decode(), None, None, None))  # fmt: skip
-        elif t == "audit.unmasked_export":
-            batch.audits.append((seq, ev.id, t, ev.actor, ev.ts, d.incident, None, None, None, None,
-                                 d.kind, d.format, d.region))  # fmt: skip
+        if inc is None:
+            raise Rejected(f"incident {inc_id} was never opened")
+        match ev:
+            case IncidentNoteEvent():
+                pass  # the timeline entry is the event itself
+            case ChecklistAddedEvent() | ChecklistSetEvent():
+                self._apply_checklist(ev, inc_id, seq, batch)
+            case (
+                PostmortemSectionSetEvent() | PostmortemStatusSetEvent() | PostmortemPinSetEvent()
+                | PostmortemMeetingEvent() | PostmortemActionAddedEvent() | PostmortemActionSetEvent()
+            ):  # fmt: skip
+                self._apply_postmortem(ev, inc_id, seq, batch)
+            case IncidentActionEvent(data=a):
+                if a.kind == UPDATE_KIND:
+                    inc.last_update_at = ev.ts
+            case IncidentStatusSetEvent(data=st):
+                _set_status(inc, st.status, ev.ts)
+            case IncidentSeveritySetEvent(data=sv):
+                inc.severity = sv.severity
+            case IncidentRoleSetEvent(data=r):
+                self._set_role(inc, r.role, r.person, ev, seq, batch)
+            case IncidentParticipantAddedEvent(data=pa):
+                if pa.person not in inc.participants:  # a second add changes nothing
+                    inc.participants.append(pa.person)
+            case IncidentParticipantRemovedEvent(data=pr):
+                if pr.person in inc.participants:  # removing a non-participant changes nothing
+                    inc.participants.remove(pr.person)
+            case IncidentUpdatedEvent(data=u):
+                given = u.model_fields_set
+                for name in ("title", "summary", "category", "source", "restricted"):
+                    if name in given:
+                        setattr(inc, name, getattr(u, name))
+                if "regions" in given:
+                    inc.regions = list(u.regions)
+            case _:
+                assert_never(ev)
+        inc.updated_at = ev.ts
+        inc.last_seq = seq
+        inc.events += 1
+        batch.incidents[inc_id] = inc
 
-    def _apply_checklist(self, ev: Envelope, inc_id: str, seq: int, batch: Batch) -> None:
-        d: Any = ev.data
-        key = (inc_id, d.item)
-        item = self.item(inc_id, d.item)
-        if ev.type == "checklist.added":
-            if item is not None:
-                raise Rejected(
-                    f"checklist item {d.item!r} of {inc_id} was already added (line {item.added_seq})"
-                )
-            item = Item(
-                inc_id, d.item, d.text, d.team, d.due, d.basis, d.template,
-                "open", None, None, None, seq, ev.actor, ev.ts,
-            )  # fmt: skip
-            self._items[key] = item
-        else:
-            if item is None:
-                raise Rejected(f"checklist item {d.item!r} of {inc_id} was never added")
-            item.state = d.state
-            item.note = d.note
-            item.state_by = ev.actor
-            item.state_at = ev.ts
-            batch.item_history.append((seq, inc_id, d.item, d.state, d.note, ev.actor, ev.ts))
+    def _apply_checklist(
+        self, ev: ChecklistAddedEvent | ChecklistSetEvent, inc_id: str, seq: int, batch: Batch
+    ) -> None:
+        key = (inc_id, ev.data.item)
+        item = self.item(*key)
+        match ev:
+            case ChecklistAddedEvent(data=d):
+                if item is not None:
+                    raise Rejected(
+                        f"checklist item {d.item!r} of {inc_id} was already added (line {item.added_seq})"
+                    )
+                item = Item(
+                    inc_id, d.item, d.text, d.team, d.due, d.basis, d.template,
+                    "open", None, None, None, seq, ev.actor, ev.ts,
+                )  # fmt: skip
+                self._items[key] = item
+            case ChecklistSetEvent(data=s):
+                if item is None:
+                    raise Rejected(f"checklist item {s.item!r} of {inc_id} was never added")
+                item.state = s.state
+                item.note = s.note
+                item.state_by = ev.actor
+                item.state_at = ev.ts
+                batch.item_history.append((seq, inc_id, s.item, s.state, s.note, ev.actor, ev.ts))
+            case _:
+                assert_never(ev)
         batch.items[key] = item
 
-    def _apply_postmortem(self, ev: Envelope, inc_id: str, seq: int, batch: Batch) -> None:
+    def _apply_postmortem(self, ev: PostmortemEvent, inc_id: str, seq: int, batch: Batch) -> None:
         """A post-mortem event (docs/postmortem.md): the latest status, section text and pin
         win; action items like checklist items (added once, set only once added)."""
-        t = ev.type
-        d: Any = ev.data
-        if t == "postmortem.section_set":
-            batch.pm_sections[(inc_id, d.section)] = (inc_id, d.section, d.text, ev.actor, ev.ts, seq)
-        elif t == "postmortem.status_set":
-            batch.pm_status[inc_id] = (inc_id, d.status, d.reason, ev.actor, ev.ts, seq)
-        elif t == "postmortem.pin_set":
-            batch.pm_pins[(inc_id, d.event)] = (inc_id, d.event, d.pinned, ev.actor, ev.ts, seq)
-        elif t == "postmortem.meeting":
-            attendees = orjson.dumps(list(d.attendees or ())).decode()
-            batch.pm_meetings.append((seq, inc_id, d.at, attendees, d.note, ev.actor, ev.ts))
-        elif t == "postmortem.action_added" or t == "postmortem.action_set":
-            key = (inc_id, d.action)
-            action = self.pm_action(inc_id, d.action)
-            if t == "postmortem.action_added":
-                if action is not None:
+        match ev:
+            case PostmortemSectionSetEvent(data=d):
+                batch.pm_sections[(inc_id, d.section)] = (inc_id, d.section, d.text, ev.actor, ev.ts, seq)
+            case PostmortemStatusSetEvent(data=st):
+                batch.pm_status[inc_id] = (inc_id, st.status, st.reason, ev.actor, ev.ts, seq)
+            case PostmortemPinSetEvent(data=p):
+                batch.pm_pins[(inc_id, p.event)] = (inc_id, p.event, p.pinned, ev.actor, ev.ts, seq)
+            case PostmortemMeetingEvent(data=m):
+                attendees = orjson.dumps(list(m.attendees or ())).decode()
+                batch.pm_meetings.append((seq, inc_id, m.at, attendees, m.note, ev.actor, ev.ts))
+            case PostmortemActionAddedEvent(data=a):
+                key = (inc_id, a.action)
+                found = self.pm_action(*key)
+                if found is not None:
                     raise Rejected(
-                        f"post-mortem action {d.action!r} of {inc_id} was already added (line {action.added_seq})"
+                        f"post-mortem action {a.action!r} of {inc_id} was already added (line {found.added_seq})"
                     )
                 action = PmAction(
-                    inc_id, d.action, d.kind, d.text, d.owner, d.due, "open", None, None, None,
+                    inc_id, a.action, a.kind, a.text, a.owner, a.due, "open", None, None, None,
                     seq, ev.actor, ev.ts,
                 )  # fmt: skip
                 self._pm_actions[key] = action
-            else:
-                if action is None:
-                    raise Rejected(f"post-mortem action {d.action!r} of {inc_id} was never added")
-                action.state = d.state
-                action.note = d.note
-                action.state_by = ev.actor
-                action.state_at = ev.ts
-            batch.pm_actions[key] = action
+                batch.pm_actions[key] = action
+            case PostmortemActionSetEvent(data=s):
+                key = (inc_id, s.action)
+                action_set = self.pm_action(*key)
+                if action_set is None:
+                    raise Rejected(f"post-mortem action {s.action!r} of {inc_id} was never added")
+                action_set.state = s.state
+                action_set.note = s.note
+                action_set.state_by = ev.actor
+                action_set.state_at = ev.ts
+                batch.pm_actions[key] = action_set
+            case _:
+                assert_never(ev)
 
     def _set_role(
-        self, inc: Incident, role: str, person: str | None, ev: Envelope, seq: int, batch: Batch
+        self, inc: Incident, role: str, person: str | None, ev: IncidentRoleSetEvent, seq: int, batch: Batch
     ) -> None:
         if person is not None and inc.acknowledged_at is None:
             inc.acknowledged_at = ev.ts

@@ -30,7 +30,7 @@ from data.engine import pipeline
 from data.engine import schema as S
 from data.engine.journal import START, Journal, Position, Span, secure_touch
 from data.engine.loader import SqlLoader
-from data.engine.models import TERMINAL_STATUSES, Envelope
+from data.engine.models import TERMINAL_STATUSES, Envelope, Problem
 from data.engine.projector import COUNTERS, Projector
 
 T = TypeVar("T")
@@ -432,10 +432,10 @@ class Store:
     @_guarded
     async def check_append(
         self, journal: Journal, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
-    ) -> tuple[list[tuple[int, str]], set[int]]:
+    ) -> tuple[list[Problem], set[int]]:
         """Catch up with the journal, then say which of ``events`` a reader would
-        quarantine if they were appended now: (index, reason) pairs, empty if none; and
-        which are in the journal already, the same event (``given``, the events as they
+        quarantine if they were appended now: one Problem each (``index`` in ``events``),
+        empty if none; and which are in the journal already, the same event (``given``, the events as they
         would be written: the same members but ``ts``), to be skipped, not written again."""
         await self.sync(journal)
         async with self._lock, self.engine.connect() as conn:
@@ -443,7 +443,7 @@ class Store:
 
     def _check_blocking(
         self, conn: Connection, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
-    ) -> tuple[list[tuple[int, str]], set[int]]:
+    ) -> tuple[list[Problem], set[int]]:
         probe = Projector(_loader(conn), authoritative=False)
         problems = probe.check(events)
         ids = [e.id for e in events]
@@ -453,14 +453,16 @@ class Store:
         dup_in_batch: set[str] = set()
         for n, e in enumerate(events):
             if e.id in dup_in_batch:
-                problems.append((n, f"id {e.id} appears twice in this batch"))
+                message = f"id {e.id} appears twice in this batch"
+                problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
             elif e.id in seen:
                 if _same_event(given[n], stored.get(e.id)):
                     same.add(n)
                 else:
-                    problems.append((n, f"id {e.id} is already in the journal, for another event"))
+                    message = f"id {e.id} is already in the journal, for another event"
+                    problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
             dup_in_batch.add(e.id)
-        return sorted(problems), same
+        return sorted(problems, key=lambda p: (p.index, p.message)), same
 
     # --- reading ---------------------------------------------------------------------
 
