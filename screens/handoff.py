@@ -45,6 +45,7 @@ from data.roster.rotation import ALL, regions, zone
 from screens.dialogs import FieldError, FormDialog, person_widgets, resolve_person
 from screens.live import live
 from screens.observer import blocks
+from screens.registry import bindings
 from widgets.checklist import URGENCY
 from widgets.status import StatusBar
 from widgets.tables import KeyedTable
@@ -75,21 +76,8 @@ def hhmm(t: datetime | None, tz: str = "UTC") -> str:
 class HandoffScreen(Screen[None]):
     """The handoff report of one region, live; written, submitted and acknowledged here."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="handoff.back", tooltip="Back to the war room"),
-        Binding("t", "trend", "Trend", id="handoff.trend",
-                tooltip="Set the selected incident's trend: stable, watch, unstable"),
-        Binding("e", "assess", "Summary", id="handoff.assess",
-                tooltip="Write the selected incident's one-line summary and if/then contingencies"),
-        Binding("n", "notes", "Notes", id="handoff.notes", tooltip="Notes for the incoming commander"),
-        Binding("p", "people", "People", id="handoff.people",
-                tooltip="Change the outgoing and incoming commanders"),
-        Binding("g", "region", "Region", id="handoff.region", tooltip="Show another region's handoff"),
-        Binding("s", "submit", "Submit", id="handoff.submit",
-                tooltip="Submit the handoff to the incoming commander"),
-        Binding("a", "acknowledge", "Acknowledge", id="handoff.ack",
-                tooltip="Read back and accept the handoff: responsibility moves to you"),
-    ]  # fmt: skip
+    BINDINGS = bindings("handoff.back", "handoff.trend", "handoff.assess", "handoff.notes", "handoff.people",
+                        "handoff.region", "handoff.submit", "handoff.ack")  # fmt: skip
 
     DEFAULT_CSS = """
     HandoffScreen { overflow: hidden hidden; }

@@ -9,7 +9,6 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -23,6 +22,7 @@ from data.roster.people import NOT_LISTED
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.dialogs import roster_of
 from screens.live import live
+from screens.registry import bindings
 from screens.wellbeing import exposure_changed
 from widgets.checklist import ChecklistDetail, ChecklistPane
 from widgets.status import StatusBar
@@ -34,13 +34,7 @@ def fmt_time(t: datetime | None) -> str:
 
 
 class IncidentScreen(IncidentActions, Screen[None]):
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="incident.back", tooltip="Back to the war room"),
-        *ACTION_BINDINGS,
-        Binding(
-            "y", "timeline_filter", "Types", id="timeline.filter", tooltip="Cycle the timeline's type filter"
-        ),
-    ]
+    BINDINGS = [*bindings("incident.back"), *ACTION_BINDINGS, *bindings("timeline.filter")]
 
     DEFAULT_CSS = """
     IncidentScreen { overflow: hidden hidden; }

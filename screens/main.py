@@ -10,7 +10,6 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -23,6 +22,7 @@ from data.incidents.views import load_detail as fetch_detail
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.live import live
+from screens.registry import binding, bindings
 from screens.wellbeing import exposure_changed
 from widgets.banner import HandoffBanner
 from widgets.checklist import ChecklistDetail, ChecklistPane
@@ -56,126 +56,13 @@ TIMELINE_LAST = 200  # events the main screen shows of the selected incident (En
 
 class MainScreen(IncidentActions, Screen[None]):
     BINDINGS = [
-        Binding("o", "new_incident", "Open", id="incident.new", tooltip="Open a new incident"),
-        Binding(
-            "enter",
-            "open_incident",
-            "Details",
-            id="incident.details",
-            tooltip="Open the incident screen (in the timeline: show or hide a procedure's items)",
-            show=False,
-        ),
+        *bindings("incident.new", "incident.details"),
         *ACTION_BINDINGS,
-        Binding("slash", "search", "Search", id="queue.search", tooltip="Filter the queue by text"),
-        Binding(
-            "f",
-            "filters",
-            "Filter",
-            id="queue.filter",
-            tooltip="Filter the queue by severity, category, region, status",
-        ),
-        Binding(
-            "m", "mine", "Mine", id="queue.mine", tooltip="Only incidents where I hold a role", show=False
-        ),
-        Binding(
-            "c", "closed", "Closed", id="queue.closed", tooltip="Show or hide closed incidents", show=False
-        ),
-        Binding(
-            "y",
-            "timeline_filter",
-            "Types",
-            id="timeline.filter",
-            tooltip="Cycle the timeline's type filter",
-            show=False,
-        ),
-        Binding(
-            "l",
-            "local_time",
-            "Local",
-            id="timeline.local",
-            tooltip="Timeline times in UTC or your local zone",
-            show=False,
-        ),
-        Binding(
-            "1",
-            "focus_pane('1')",
-            "Queue",
-            id="focus.queue",
-            show=False,
-            tooltip="The queue (under 100x28 one pane is shown at a time: 1-4 switch)",
-        ),
-        Binding(
-            "2",
-            "focus_pane('2')",
-            "Timeline",
-            id="focus.timeline",
-            show=False,
-            tooltip="The timeline of the selected incident",
-        ),
-        Binding(
-            "3",
-            "focus_pane('3')",
-            "Checklist",
-            id="focus.checklist",
-            show=False,
-            tooltip="The checklist and clocks (the item under the cursor whole, below it)",
-        ),
-        Binding("4", "focus_pane('4')", "Roster", id="focus.roster", show=False, tooltip="Who is on call"),
-        Binding(
-            "z",
-            "maximize_pane",
-            "Zoom",
-            id="pane.zoom",
-            tooltip="Maximise the focused pane (again to restore)",
-            show=False,  # in the help (?); the footer keeps room for help and quit at 120 columns
-        ),
-        Binding(
-            "w",
-            "roster",
-            "Roster",
-            id="roster.show",
-            tooltip="Who is on call: coverage by region and the week of every rotation",
-            show=False,  # the on-call pane's title says it; the footer keeps room for the handoff
-        ),
-        Binding(
-            "h",
-            "handoff",
-            "Handoff",
-            id="handoff.show",
-            tooltip="The shift handoff: write it, submit it, or read it back and acknowledge it",
-        ),
-        Binding(
-            "g",
-            "quiet",
-            "Quiet",
-            id="wellbeing.quiet",
-            tooltip="Quiet mode: graphic-category titles hidden but on the selected row",
-            show=False,  # in the help (?), the palette and the wellbeing line
-        ),
-        Binding(
-            "B",
-            "step_away",
-            "Step away",
-            id="wellbeing.step_away",
-            tooltip="Step away: hand your roles to each incident's deputy; B again when back",
-            show=False,
-        ),
-        Binding(
-            "t",
-            "trends",
-            "Trends",
-            id="trends.show",
-            tooltip="Trends: incidents per week, response times, clocks, on-call load",
-            show=False,  # in the help (?) and the palette; the footer keeps its room
-        ),
-        Binding(
-            "exclamation_mark",
-            "warnings",
-            "Warnings",
-            id="sync.warnings",
-            tooltip="Quarantined lines and chain breaks",
-            show=False,
-        ),
+        *bindings("queue.search", "queue.filter", "queue.mine", "queue.closed"),
+        binding("timeline.filter", show=False),
+        *bindings("timeline.local", "focus.queue", "focus.timeline", "focus.checklist", "focus.roster"),
+        *bindings("pane.zoom", "roster.show", "handoff.show", "wellbeing.quiet", "wellbeing.step_away"),
+        *bindings("trends.show", "sync.warnings"),
     ]
     #: what gets the focus when nothing has it (e.g. back from a dialog opened while the
     #: queue was hidden): never the search box, which is focusable while it is hidden

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
@@ -36,6 +35,7 @@ from screens.dialogs import FieldError, FormDialog, open_dialog, parse_due, slug
 from screens.live import live
 from screens.observer import MESSAGE as OBSERVER_MESSAGE
 from screens.observer import blocks, read_only
+from screens.registry import bindings
 from screens.wellbeing import exposure_changed
 from widgets.status import StatusBar
 
@@ -71,20 +71,8 @@ def _when(t: Any) -> str:
 class PostmortemScreen(Screen[None]):
     """One incident's post-mortem, live."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="postmortem.back", tooltip="Back to the previous screen"),
-        Binding("e", "edit_section", "Edit section", id="postmortem.edit",
-                tooltip="Edit the selected section (summary, impact, root cause, …)"),
-        Binding("a", "add_action", "Add action", id="postmortem.action_add",
-                tooltip="Add an action item: mitigate, prevent or process, with owner and due date"),
-        Binding("t", "action_state", "Action state", id="postmortem.action_set",
-                tooltip="Mark the selected action item open, done or dropped"),
-        Binding("p", "pin", "Pin", id="postmortem.pin", tooltip="Pin or unpin the selected timeline entry"),
-        Binding("x", "pm_status", "Status", id="postmortem.status",
-                tooltip="Set the post-mortem's status: draft, in review, reviewed, closed"),
-        Binding("m", "meeting", "Meeting", id="postmortem.meeting",
-                tooltip="Record the post-mortem meeting (stops its clock)"),
-    ]  # fmt: skip
+    BINDINGS = bindings("postmortem.back", "postmortem.edit", "postmortem.action_add", "postmortem.action_set",
+                        "postmortem.pin", "postmortem.status", "postmortem.meeting")  # fmt: skip
 
     DEFAULT_CSS = """
     PostmortemScreen { overflow: hidden hidden; }

@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from data.engine import clock
 from data.incidents.views import Snapshot, SyncState
+from screens.registry import bindings
 from widgets.coverage import CoverageStrip, RosterWeek, day_start
 from widgets.status import StatusBar
 
@@ -34,28 +34,7 @@ EMPTY = (
 class RosterScreen(Screen[None]):
     """Who is on call when: a coverage strip of one UTC day and a week of shifts."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="roster.back", tooltip="Back to the war room"),
-        Binding(
-            "left",
-            "move(-1)",
-            "Day before",
-            id="roster.earlier",
-            tooltip="Show the day before (the strip and the week start a day earlier)",
-            key_display="←",
-            priority=True,
-        ),
-        Binding(
-            "right",
-            "move(1)",
-            "Day after",
-            id="roster.later",
-            tooltip="Show the day after",
-            key_display="→",
-            priority=True,
-        ),
-        Binding("t", "today", "Today", id="roster.today", tooltip="Back to today (UTC)"),
-    ]
+    BINDINGS = bindings("roster.back", "roster.earlier", "roster.later", "roster.today")
 
     DEFAULT_CSS = """
     RosterScreen { overflow: hidden hidden; }

@@ -19,7 +19,6 @@ import time
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
@@ -32,6 +31,7 @@ from data.privacy.text import clean
 from data.procedures.clocks import Policy
 from data.trends.report import SEVERITIES, Stat, TrendInput, Trends, compute, last_weeks, period_start
 from screens.live import live
+from screens.registry import bindings
 from widgets.status import StatusBar
 
 PERIODS: tuple[int | None, ...] = (4, 8, 12, None)  # weeks; None: all
@@ -265,11 +265,7 @@ class Figure(Static):
 class TrendsScreen(Screen[None]):
     """Weeks of incidents, clocks and on-call load, filtered by period and region."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="trends.back", tooltip="Back to the war room"),
-        Binding("p", "period", "Period", id="trends.period", tooltip="Cycle the period: last 4, 8, 12 weeks, all"),
-        Binding("r", "region", "Region", id="trends.region", tooltip="Cycle the region: all, US, UK, AU, EU, global"),
-    ]  # fmt: skip
+    BINDINGS = bindings("trends.back", "trends.period", "trends.region")
 
     DEFAULT_CSS = """
     TrendsScreen { overflow: hidden hidden; }
