@@ -33,9 +33,9 @@ from data.engine.store import Store, StoreError
 from data.incidents.views import Snapshot, SyncState, load_snapshot
 from data.privacy.text import clean
 from data.procedures.clocks import Policy, PolicyError, Watch, load_policy, next_turn
-from screens.live import live
 from screens.main import MainScreen
 from screens.registry import PALETTE, bindings
+from widgets.console import WellbeingShown
 from widgets.status import StatusBar
 
 #: a catch-up longer than this shows its progress in the status bar
@@ -65,7 +65,10 @@ class WarRoom(WellbeingConsole, App[None]):
         self.simulate = demo if simulate is None else simulate
         self.journal = settings.open_journal()
         self.store: Store = None  # type: ignore[assignment]  # opened on mount
+        # what the live screens follow (screens/live.py LiveScreen; widgets/console.py)
         self.snapshots: Signal[Snapshot] = Signal(self, "snapshots")
+        self.sync_states: Signal[SyncState] = Signal(self, "sync_states")
+        self.wellbeing_shown: Signal[WellbeingShown] = Signal(self, "wellbeing_shown")
         self.sync_state = SyncState(journal=settings.journal_location)
         self.last_snapshot: Snapshot | None = None
         self.include_closed = False
@@ -402,12 +405,8 @@ class WarRoom(WellbeingConsole, App[None]):
         )
 
     def show_state(self, state: SyncState) -> None:
-        for screen in self.screen_stack:
-            if not live(screen):  # not composed yet, or being taken down (screens/live.py)
-                continue
-            show = getattr(screen, "show_state", None)
-            if show is not None:
-                show(state)
+        """The sync's state between snapshots, to the live screens (``sync_states``)."""
+        self.sync_states.publish(state)
 
     # --- the write path --------------------------------------------------------------
 

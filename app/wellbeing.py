@@ -16,6 +16,7 @@ from typing import Any
 
 from textual import events
 from textual.screen import ModalScreen
+from textual.signal import Signal
 from textual.timer import Timer
 
 from data.care.exposure import prune, record, stored
@@ -30,7 +31,7 @@ from data.engine import clock
 from data.engine.config import config_file
 from data.engine.store import StoreError
 from data.privacy.text import clean
-from screens.live import live
+from widgets.console import WellbeingShown
 
 #: the longest the wellbeing timer sleeps (seconds)
 WAKE_MAX = 300.0
@@ -47,6 +48,7 @@ class WellbeingConsole:
     # provided by the App
     settings: Any
     store: Any
+    wellbeing_shown: Signal[WellbeingShown]
     last_snapshot: Any
     screen_stack: Any
     _setup_problems: list[str]
@@ -115,12 +117,8 @@ class WellbeingConsole:
         t = self.wellbeing
         exposure = t.exposure(now)
         due = t.prompts > 0 and t.continuous(now) > timedelta(0)
-        for screen in self.screen_stack:
-            if not live(screen):  # not composed yet, or being taken down (screens/live.py)
-                continue
-            show = getattr(screen, "show_wellbeing", None)
-            if show is not None:
-                show(exposure, self.quiet, due)
+        # to the live screens (screens/live.py LiveScreen)
+        self.wellbeing_shown.publish(WellbeingShown(exposure, self.quiet, due))
 
     def toggle_quiet(self) -> bool:
         self.quiet = not self.quiet

@@ -25,6 +25,8 @@ from screens.observer import MESSAGE as OBSERVER_MESSAGE
 from screens.observer import blocks, read_only
 from screens.registry import BY_ID, Needs, bindings
 from widgets.checklist import ChecklistPane
+from widgets.console import Console
+from widgets.console import console as console_of
 
 #: the incident and item actions (screens/registry.py), in their keys' order; Enter on a
 #: checklist item sets its state (item_state)
@@ -81,6 +83,11 @@ class IncidentActions:
     notify: Any
     query_one: Any
 
+    @property
+    def console(self) -> Console:
+        """The App, as what a screen may ask of it (widgets/console.py)."""
+        return console_of(self.app)
+
     def actions_apply(self, action: str) -> bool | None:
         """For ``check_action``: the incident and item keys apply while there is a subject
         (and none that writes on an observer console)."""
@@ -98,7 +105,7 @@ class IncidentActions:
             return self.subject() is not None
         if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
             s = self.subject()
-            if s is None or s.refusal(self.app.settings.actor, action) is not None:
+            if s is None or s.refusal(self.console.settings.actor, action) is not None:
                 return False
             # an item action asks which item when none is selected: it needs only items
             return action in INCIDENT_ACTIONS or bool(self._choices(action))
@@ -111,7 +118,7 @@ class IncidentActions:
             self.notify(OBSERVER_MESSAGE, severity="warning", markup=False)
             return None
         s = self.subject()
-        if s is not None and (why := s.refusal(self.app.settings.actor, action)) is not None:
+        if s is not None and (why := s.refusal(self.console.settings.actor, action)) is not None:
             self.notify(f"{why}.", severity="warning", markup=False)
             return None
         return s
@@ -258,7 +265,7 @@ class IncidentActions:
 
     @work(group="write")
     async def write_now(self, events: list[dict[str, Any]], what: str, advance: str | None = None) -> None:
-        error = await self.app.act(events)
+        error = await self.console.act(events)
         if advance is not None and not isinstance(error, str):  # written (or queued)
             self.query_one(ChecklistPane).advance(advance)
         if error is None:

@@ -30,6 +30,7 @@ from data.engine.models import CATEGORIES, CHECKLIST_STATES, REGIONS, ROLES, SOU
 from data.privacy.text import clean
 from data.roster.people import ME, People
 from screens.live import live
+from widgets.console import console, console_or_none
 
 ACTION_KINDS = (
     ("content_removed", "Content removed"),
@@ -254,7 +255,7 @@ class FormDialog(ModalScreen[bool]):
                 self.show_error(field, message)
             return
         try:
-            build_events([(self.TITLE, e) for e in events], self.app.settings.actor)  # type: ignore[attr-defined]
+            build_events([(self.TITLE, e) for e in events], console(self.app).settings.actor)
         except AppendRefused as exc:
             self.show_problems(exc.problems)
             return
@@ -277,7 +278,7 @@ class FormDialog(ModalScreen[bool]):
     @work(group="write", exclusive=True)
     async def write(self, events: list[dict[str, Any]]) -> None:
         self.query_one("#submit", Button).disabled = True
-        error = await self.app.act(events)  # type: ignore[attr-defined]
+        error = await console(self.app).act(events)
         if not live(self):  # closed while writing (or the console closing): say it here
             if isinstance(error, str):
                 self.app.notify(f"{self.TITLE}: nothing was written: {clean(error, 400)}", severity="error",
@@ -327,7 +328,8 @@ class FieldError(ValueError):
 
 def roster_of(app: Any) -> People:
     """The roster's people as the console last saw them."""
-    snap = getattr(app, "last_snapshot", None)
+    c = console_or_none(app)
+    snap = c.last_snapshot if c is not None else None
     return People.of_snapshot(snap.people if snap is not None else ())
 
 
@@ -359,7 +361,7 @@ def resolve_person(screen: Screen[Any], field_id: str, *, required: bool = True)
         if required:
             raise FieldError(field_id, f"give a handle ({ME} is you)")
         return None
-    me = screen.app.settings.actor  # type: ignore[attr-defined]
+    me = console(screen.app).settings.actor
     bare = text.removeprefix("@").strip()
     people = roster_of(screen.app)
     handle = people.find(text, me)
@@ -470,7 +472,7 @@ class NewIncidentDialog(FormDialog):
         # and the commander is named (the opener unless the form says otherwise)
         events = [{"type": "incident.opened", "incident": inc, "data": data}]
         if data.get("restricted"):
-            me = self.app.settings.actor  # type: ignore[attr-defined]
+            me = console(self.app).settings.actor
             events.append(self.scoped("incident.participant_added", {"person": me, "reason": "opened it"}))
         if commander is not None:
             events.append(self.scoped("incident.role_set", {"role": "commander", "person": commander}))
@@ -560,7 +562,7 @@ class ParticipantDialog(FormDialog):
         change = self.value("change")
         if change == "remove":  # one of the participants, as listed, in the roster or not
             text = self.value("person").strip()
-            me = self.app.settings.actor  # type: ignore[attr-defined]
+            me = console(self.app).settings.actor
             person = text.removeprefix("@").strip()
             if person not in current:
                 person = roster_of(self.app).find(text, me) or person

@@ -43,7 +43,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_columns("Key", "Does", "Where")
         seen = set()
         for where, node in (("this screen", self.under), ("everywhere", self.app)):
-            for binding in node.BINDINGS:  # type: ignore[attr-defined]
+            for binding in node.BINDINGS:
                 if not isinstance(binding, Binding) or binding.key in seen:
                     continue
                 if node is self.app and self.app.check_action(binding.action, ()) is False:

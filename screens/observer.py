@@ -4,9 +4,8 @@ screens' ``check_action``; :meth:`app.console.WarRoom.act` refuses as the safety
 
 from __future__ import annotations
 
-from typing import Any
-
 from screens.registry import WRITING
+from widgets.console import observer
 
 #: the actions, on every screen, that write to the journal or open a dialog that does (those
 #: declared ``writes`` in screens/registry.py; revealing a masked identifier writes its audit
@@ -17,11 +16,11 @@ MESSAGE = "Observer console (read-only): nothing can be written from here."
 STATUS = "OBSERVER · read-only"
 
 
-def read_only(app: Any) -> bool:
+def read_only(app: object) -> bool:
     """Whether ``app`` is an observer console."""
-    return bool(getattr(getattr(app, "settings", None), "observer", False))
+    return observer(app)
 
 
-def blocks(app: Any, action: str) -> bool:
+def blocks(app: object, action: str) -> bool:
     """Whether ``action`` is refused on ``app`` (a writing action on an observer)."""
     return action in WRITING_ACTIONS and read_only(app)

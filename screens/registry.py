@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 class Needs(Enum):
@@ -229,7 +229,7 @@ def binding(id: str, **changes: Any) -> Binding:
     return BY_ID[id].binding(**changes)
 
 
-def bindings(*ids: str) -> list[Binding]:
+def bindings(*ids: str) -> list[BindingType]:
     """The key bindings of these actions, in this order."""
     return [binding(i) for i in ids]
 

@@ -12,12 +12,13 @@ from datetime import date, datetime, timedelta
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from data.engine import clock
 from data.incidents.views import Snapshot, SyncState
+from screens.live import LiveScreen
 from screens.registry import bindings
+from widgets.console import console_or_none
 from widgets.coverage import CoverageStrip, RosterWeek, day_start
 from widgets.status import StatusBar
 
@@ -31,7 +32,7 @@ EMPTY = (
 )
 
 
-class RosterScreen(Screen[None]):
+class RosterScreen(LiveScreen[None]):
     """Who is on call when: a coverage strip of one UTC day and a week of shifts."""
 
     BINDINGS = bindings("roster.back", "roster.earlier", "roster.later", "roster.today")
@@ -55,8 +56,8 @@ class RosterScreen(Screen[None]):
         self._minute: datetime | None = None
 
     def compose(self) -> ComposeResult:
-        settings = getattr(self.app, "settings", None)
-        yield StatusBar(getattr(settings, "actor", ""), id="status")
+        c = console_or_none(self.app)  # (a test's host app is not a console)
+        yield StatusBar(c.settings.actor if c is not None else "", id="status")
         with Vertical(id="strip-box", classes="box") as box:
             box.border_title = "Follow-the-sun coverage"
             yield CoverageStrip(id="strip")
@@ -67,13 +68,10 @@ class RosterScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        signal = getattr(self.app, "snapshots", None)
-        if signal is not None:
-            signal.subscribe(self, self.show)
         self.set_interval(15.0, self.tick)
-        if self.snapshot is None:
-            self.snapshot = getattr(self.app, "last_snapshot", None)
-        self.show(self.snapshot or Snapshot())
+        if self.snapshot is None and (c := console_or_none(self.app)) is not None:
+            self.snapshot = c.last_snapshot
+        self.show_snapshot(self.snapshot or Snapshot())
         self.query_one("#week-table").focus()
 
     # --- showing ---------------------------------------------------------------------
@@ -81,7 +79,7 @@ class RosterScreen(Screen[None]):
     def day(self, now: datetime) -> date:
         return now.date() + timedelta(days=self.offset_days)
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         now = clock.now()
         self.query_one(StatusBar).show(now, snapshot.sync)

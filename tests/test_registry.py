@@ -3,6 +3,8 @@ help, and refused on an observer when it writes."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 from textual.binding import Binding
@@ -16,6 +18,7 @@ from screens.postmortem import PostmortemScreen
 from screens.registry import ACTIONS, BY_ID, PALETTE, help_text
 from screens.roster import RosterScreen
 from screens.trends import TrendsScreen
+from tests._console_helpers import settings_for
 
 #: every screen (and the App) whose keys come from the registry
 HOSTS: tuple[Any, ...] = (WarRoom, MainScreen, IncidentScreen, HandoffScreen, PostmortemScreen,
@@ -62,18 +65,9 @@ def test_palette_titles_are_unique_and_each_runs_an_action() -> None:
         assert _hosts_with_method(a.action), a.id
 
 
-class _Settings:
-    def __init__(self, observer: bool) -> None:
-        self.observer = observer
-
-
-class _App:
-    def __init__(self, observer: bool) -> None:
-        self.settings = _Settings(observer)
-
-
-def test_every_writing_action_is_refused_on_an_observer_and_only_those() -> None:
-    observer, console = _App(True), _App(False)
+def test_every_writing_action_is_refused_on_an_observer_and_only_those(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    observer, console = WarRoom(dataclasses.replace(settings, observer=True)), WarRoom(settings)
     for a in ACTIONS:
         assert blocks(observer, a.action) is a.writes, a.id
         assert not blocks(console, a.action), a.id
