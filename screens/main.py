@@ -19,6 +19,7 @@ from data.engine import clock
 from data.handoff.report import home_region
 from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.incidents.views import load_detail as fetch_detail
+from data.roster.board import OnCallBoard, people_zones
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.live import LiveScreen, live
@@ -118,6 +119,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self.pane = "1"  # the pane shown when narrow
         self._select_next: str | None = None  # an incident this console opened, to select when shown
         self._displaced: str | None = None  # the selected incident a filter hid (selected again when shown)
+        self.on_call = OnCallBoard()  # who holds each rotation, until its next handoff
         self._binding_state: bool | None = None  # whether an incident was selected when the footer was built
 
     def compose(self) -> ComposeResult:
@@ -168,7 +170,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self.query_one(StatusBar).show(now, snapshot.sync)
         self.show_banner(now)
         self.refresh_queue(now)
-        self.query_one(RosterPane).show(snapshot, now)
+        self.show_roster(now, rebuild=True)
         self.show_clocks(now)
         row = next((r for r in self.shown if r.id == self.selected), None)
         if row is not None and self._detail_seq != (row.id, row.last_seq):
@@ -225,6 +227,12 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         )
         self.query_one(HandoffBanner).show(pending, now)
 
+    def show_roster(self, now: datetime, rebuild: bool = False) -> None:
+        """Who is on call, per rotation (``rebuild``: the snapshot changed)."""
+        snap = self.snapshot
+        rows = self.on_call.rows(snap.rotations, snap.overrides, people_zones(snap.people), now, rebuild)
+        self.query_one(RosterPane).show(rows, now, rebuild)
+
     def show_state(self, state: SyncState) -> None:
         self.query_one(StatusBar).show(clock.now(), state)
 
@@ -238,7 +246,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         if self.narrow:
             self.show_clocks(now)
         if now.second % 15 == 0:
-            self.query_one(RosterPane).tick(now)
+            self.show_roster(now)
 
     def select(self, incident: str | None) -> None:
         if incident == self.selected:

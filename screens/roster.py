@@ -16,10 +16,11 @@ from textual.widgets import Footer, Static
 
 from data.engine import clock
 from data.incidents.views import Snapshot, SyncState
+from data.roster.board import coverage_day, day_start, week_rows
 from screens.live import LiveScreen
 from screens.registry import bindings
 from widgets.console import console_or_none
-from widgets.coverage import CoverageStrip, RosterWeek, day_start
+from widgets.coverage import CoverageStrip, RosterWeek
 from widgets.status import StatusBar
 
 EMPTY = (
@@ -96,8 +97,9 @@ class RosterScreen(LiveScreen[None]):
             return
         day = self.day(now)
         rotations, overrides = snap.rotations, snap.overrides
-        self.query_one(CoverageStrip).show(rotations, overrides, day, now)
-        self.query_one(RosterWeek).show(rotations, overrides, day_start(day), now)
+        strip = self.query_one(CoverageStrip)
+        strip.show(coverage_day(rotations, overrides, day, now, strip.minutes()))
+        self.query_one(RosterWeek).show(week_rows(rotations, overrides, day_start(day), now))
         self.query_one("#strip-box").border_title = Text(
             f"Follow-the-sun coverage · {day:%a %d %b %Y} · 00:00-24:00 UTC"
         )
@@ -106,6 +108,9 @@ class RosterScreen(LiveScreen[None]):
             f"Who is on call · {day:%a %d %b} to {last:%a %d %b} (from 00:00 UTC) · * override"
         )
         self.query_one("#week-box").border_subtitle = Text("← → another day · t today")
+
+    def on_coverage_strip_resized(self, _: CoverageStrip.Resized) -> None:
+        self.render_roster(clock.now())
 
     def tick(self) -> None:
         now = clock.now()
