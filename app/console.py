@@ -33,6 +33,7 @@ from data.engine.store import Store, StoreError
 from data.incidents.views import Snapshot, SyncState, load_snapshot
 from data.privacy.text import clean
 from data.procedures.clocks import Policy, PolicyError, Watch, load_policy, next_turn
+from screens.live import LiveScreen
 from screens.main import MainScreen
 from screens.registry import PALETTE, bindings
 from widgets.console import WellbeingShown
@@ -685,8 +686,10 @@ def palette_commands(app: WarRoom, screen: Screen[Any]) -> Iterable[SystemComman
         method = getattr(screen, f"action_{a.action}", None)
         if method is None or a.palette is None:
             continue
-        applies = getattr(screen, "applies", None)  # stricter than the footer's check, where a screen has it
-        if (applies(a.action) if applies is not None else screen.check_action(a.action, ())) is False:
+        # (a live screen's check is stricter than the footer's where it says so)
+        if (
+            screen.applies(a.action) if isinstance(screen, LiveScreen) else screen.check_action(a.action, ())
+        ) is False:
             continue
         yield SystemCommand(a.palette, a.palette_help, method)
 

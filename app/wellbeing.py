@@ -31,6 +31,7 @@ from data.engine import clock
 from data.engine.config import config_file
 from data.engine.store import StoreError
 from data.privacy.text import clean
+from screens.live import LiveScreen
 from widgets.console import WellbeingShown
 
 #: the longest the wellbeing timer sleeps (seconds)
@@ -79,8 +80,7 @@ class WellbeingConsole:
         for screen in reversed(self.screen_stack):
             if isinstance(screen, ModalScreen):  # a dialog over a detail leaves it in view
                 continue
-            subject = getattr(screen, "exposure_subject", None)
-            return subject() if subject is not None else None
+            return screen.exposure_subject() if isinstance(screen, LiveScreen) else None
         return None
 
     def wellbeing_view(self, *_: Any) -> None:

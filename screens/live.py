@@ -65,6 +65,16 @@ class LiveScreen(Screen[ResultT]):
         if live(self):
             self.show_wellbeing(shown)
 
+    def exposure_subject(self) -> tuple[str, str] | None:
+        """The incident (id, category) this screen shows in detail, for the exposure
+        counters (app/wellbeing.py); None: none."""
+        return None
+
+    def applies(self, action: str) -> bool:
+        """Whether ``action`` can run now, every check made (the command palette's filter;
+        stricter than ``check_action`` where a screen says so)."""
+        return self.check_action(action, ()) is not False
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """A new snapshot of the journal."""
 
