@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.timer import Timer
@@ -35,8 +34,10 @@ from data.engine.store import Store, StoreError
 from data.incidents.views import Snapshot, SyncState, load_snapshot
 from data.privacy.text import clean
 from data.procedures.clocks import Policy, PolicyError, Watch, load_policy, next_turn
-from screens.live import live
+from screens.live import LiveScreen
 from screens.main import MainScreen
+from screens.registry import PALETTE, bindings
+from widgets.console import WellbeingShown
 from widgets.status import StatusBar
 
 #: a catch-up longer than this shows its progress in the status bar
@@ -57,24 +58,7 @@ class WarRoom(WellbeingConsole, App[None]):
     ToggleButton.-on > .toggle--button { color: $text-success; }
     SelectionList > .selection-list--button, SelectionList > .selection-list--button-highlighted { color: $panel; }
     """
-    BINDINGS = [
-        Binding(
-            "question_mark,f1",
-            "help",
-            "Help",
-            id="app.help",
-            tooltip="Every key, on this screen and everywhere",
-        ),
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the console"),
-        # shown in the footer of every screen of an observer console only (check_action)
-        Binding(
-            "f2",
-            "observer_info",
-            "OBSERVER: read-only",
-            id="app.observer",
-            tooltip="This console is read-only: it writes nothing to the journal",
-        ),
-    ]
+    BINDINGS = bindings("app.help", "app.quit", "app.observer")
 
     def __init__(self, settings: Settings, *, demo: bool = False, simulate: bool | None = None) -> None:
         super().__init__()
@@ -83,7 +67,10 @@ class WarRoom(WellbeingConsole, App[None]):
         self.simulate = demo if simulate is None else simulate
         self.journal = settings.open_journal()
         self.store: Store = None  # type: ignore[assignment]  # opened on mount
+        # what the live screens follow (screens/live.py LiveScreen; widgets/console.py)
         self.snapshots: Signal[Snapshot] = Signal(self, "snapshots")
+        self.sync_states: Signal[SyncState] = Signal(self, "sync_states")
+        self.wellbeing_shown: Signal[WellbeingShown] = Signal(self, "wellbeing_shown")
         self.sync_state = SyncState(journal=settings.journal_location)
         self.last_snapshot: Snapshot | None = None
         self.include_closed = False
@@ -420,12 +407,8 @@ class WarRoom(WellbeingConsole, App[None]):
         )
 
     def show_state(self, state: SyncState) -> None:
-        for screen in self.screen_stack:
-            if not live(screen):  # not composed yet, or being taken down (screens/live.py)
-                continue
-            show = getattr(screen, "show_state", None)
-            if show is not None:
-                show(state)
+        """The sync's state between snapshots, to the live screens (``sync_states``)."""
+        self.sync_states.publish(state)
 
     # --- the write path --------------------------------------------------------------
 
@@ -700,54 +683,18 @@ def clock_toast(news: list[tuple[Any, str]], rows: dict[str, Any], me: str) -> t
     return "Clocks", "\n".join(lines), bool(overdue)
 
 
-PALETTE = (
-    # (title, help, action, needs an incident, needs a checklist item)
-    ("Incident: Open new", "Open a new incident (a form)", "new_incident", False, False),
-    ("Incident: Show details", "The incident screen: fields, lifecycle, roles, timeline", "open_incident", True, False),
-    ("Incident: Set severity", "Set the severity, with a reason", "severity", True, False),
-    ("Incident: Set status", "Set the status, with a reason", "status", True, False),
-    ("Incident: Assign role", "Assign or clear a role (commander, deputy, scribe, …)", "role", True, False),
-    ("Incident: Add or remove participant", "Who may see a restricted incident's details besides its role holders", "participants", True, False),
-    ("Incident: Add note", "Add a note, optionally pinned", "note", True, False),
-    ("Incident: Record action", "Record an action taken (content removed, report filed, …)", "record_action", True, False),
-    ("Post-mortem: Open", "The incident's post-mortem: sections, action items, pinned timeline, meeting clock", "postmortem", True, False),
-    ("Post-mortem: Edit section", "Edit the selected section of the post-mortem", "edit_section", True, False),
-    ("Post-mortem: Add action item", "Add a mitigate, prevent or process action with owner and due date", "add_action", True, False),
-    ("Post-mortem: Set action state", "Mark the selected action item open, done or dropped", "action_state", True, False),
-    ("Post-mortem: Pin or unpin entry", "Pin or unpin the selected timeline entry", "pin", True, False),
-    ("Post-mortem: Set status", "Draft, in review, reviewed or closed", "pm_status", True, False),
-    ("Post-mortem: Record meeting", "Record the post-mortem meeting (stops its clock)", "meeting", True, False),
-    ("Checklist: Add item", "Add a checklist item with its owner and due time", "add_item", True, False),
-    ("Checklist: Mark done", "Mark the selected checklist item done", "item_done", True, True),
-    ("Checklist: Block", "Mark the selected checklist item blocked (with a note)", "item_block", True, True),
-    ("Checklist: Skip", "Skip the selected checklist item (with a note)", "item_skip", True, True),
-    ("Queue: Search", "Filter the queue by text", "search", False, False),
-    ("Queue: Filter", "Filter by severity, category, region, status", "filters", False, False),
-    ("Queue: Only mine", "Only incidents where I hold a role (toggle)", "mine", False, False),
-    ("Queue: Show closed", "Show or hide closed incidents", "closed", False, False),
-    ("Timeline: Filter types", "Cycle the timeline's type filter", "timeline_filter", True, False),
-    ("Timeline: Local time", "Show times in UTC or your local zone", "local_time", True, False),
-    ("Privacy: Reveal identifiers", "Reveal the masked identifiers of one entry, with a reason (audited; this view only)", "reveal", True, False),
-    ("Wellbeing: Quiet mode", "Hide the titles of graphic categories in the queue except on the selected row (toggle)", "quiet", False, False),
-    ("Wellbeing: Step away", "Take a break: hand the roles you hold to each incident's deputy, with a note", "step_away", False, False),
-    ("Wellbeing: I'm back", "Back from a break: take back the roles the deputies still hold for you", "back", False, False),
-    ("Handoff: Review the shift handoff", "Write, submit, or read back and acknowledge the shift handoff", "handoff", False, False),
-    ("Roster: Who is on call", "Follow-the-sun coverage, gaps, and the week of every rotation", "roster", False, False),
-    ("Trends: Show", "Weeks of incidents by category, response times, clocks met and missed, on-call load", "trends", False, False),
-    ("Journal: Warnings", "Quarantined lines and chain breaks", "warnings", False, False),
-)  # fmt: skip
-
-
 def palette_commands(app: WarRoom, screen: Screen[Any]) -> Iterable[SystemCommand]:
     """Commands computed from the current state: only what can apply now."""
-    for title, help_text, action, _needs_incident, _needs_item in PALETTE:
-        method = getattr(screen, f"action_{action}", None)
-        if method is None:
+    for a in PALETTE:  # screens/registry.py
+        method = getattr(screen, f"action_{a.action}", None)
+        if method is None or a.palette is None:
             continue
-        applies = getattr(screen, "applies", None)  # stricter than the footer's check, where a screen has it
-        if (applies(action) if applies is not None else screen.check_action(action, ())) is False:
+        # (a live screen's check is stricter than the footer's where it says so)
+        if (
+            screen.applies(a.action) if isinstance(screen, LiveScreen) else screen.check_action(a.action, ())
+        ) is False:
             continue
-        yield SystemCommand(title, help_text, method)
+        yield SystemCommand(a.palette, a.palette_help, method)
 
 
 def run_console(settings: Settings, demo: bool = False, **kw: Any) -> int:

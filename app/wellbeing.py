@@ -16,6 +16,7 @@ from typing import Any
 
 from textual import events
 from textual.screen import ModalScreen
+from textual.signal import Signal
 from textual.timer import Timer
 
 from data.care.exposure import prune, record, stored
@@ -30,7 +31,8 @@ from data.engine import clock
 from data.engine.config import config_file
 from data.engine.store import StoreError
 from data.privacy.text import clean
-from screens.live import live
+from screens.live import LiveScreen
+from widgets.console import WellbeingShown
 
 #: the longest the wellbeing timer sleeps (seconds)
 WAKE_MAX = 300.0
@@ -47,6 +49,7 @@ class WellbeingConsole:
     # provided by the App
     settings: Any
     store: Any
+    wellbeing_shown: Signal[WellbeingShown]
     last_snapshot: Any
     screen_stack: Any
     _setup_problems: list[str]
@@ -77,8 +80,7 @@ class WellbeingConsole:
         for screen in reversed(self.screen_stack):
             if isinstance(screen, ModalScreen):  # a dialog over a detail leaves it in view
                 continue
-            subject = getattr(screen, "exposure_subject", None)
-            return subject() if subject is not None else None
+            return screen.exposure_subject() if isinstance(screen, LiveScreen) else None
         return None
 
     def wellbeing_view(self, *_: Any) -> None:
@@ -115,12 +117,8 @@ class WellbeingConsole:
         t = self.wellbeing
         exposure = t.exposure(now)
         due = t.prompts > 0 and t.continuous(now) > timedelta(0)
-        for screen in self.screen_stack:
-            if not live(screen):  # not composed yet, or being taken down (screens/live.py)
-                continue
-            show = getattr(screen, "show_wellbeing", None)
-            if show is not None:
-                show(exposure, self.quiet, due)
+        # to the live screens (screens/live.py LiveScreen)
+        self.wellbeing_shown.publish(WellbeingShown(exposure, self.quiet, due))
 
     def toggle_quiet(self) -> bool:
         self.quiet = not self.quiet

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual import work
-from textual.binding import Binding
 
 from data.engine.access import Access, may_act
 from data.engine.models import ChecklistSet, Draft
@@ -25,40 +24,28 @@ from data.privacy.text import clean
 from screens import dialogs
 from screens.observer import MESSAGE as OBSERVER_MESSAGE
 from screens.observer import blocks, read_only
+from screens.registry import BY_ID, Needs, bindings
 from widgets.checklist import ChecklistPane
+from widgets.console import Console
+from widgets.console import console as console_of
 
-INCIDENT_ACTIONS = frozenset({"severity", "status", "role", "note", "record_action", "add_item", "participants",
-                              "reveal"})  # fmt: skip
-ITEM_ACTIONS = frozenset({"item_done", "item_block", "item_skip", "item_state"})
+#: the incident and item actions (screens/registry.py), in their keys' order; Enter on a
+#: checklist item sets its state (item_state)
+GROUP = ("incident.severity", "incident.status", "incident.role", "incident.participants", "incident.note",
+         "incident.action", "checklist.add", "checklist.done", "checklist.block", "checklist.skip",
+         "postmortem.open", "privacy.reveal")  # fmt: skip
+_GROUP = [BY_ID[i] for i in (*GROUP, "checklist.state")]
+#: the writing actions on an incident (checked against who may act on it), and on one of its items
+INCIDENT_ACTIONS = frozenset(a.action for a in _GROUP if a.writes and a.needs is Needs.INCIDENT)
+ITEM_ACTIONS = frozenset(a.action for a in _GROUP if a.needs is Needs.ITEM)
 #: the event each action writes, for the need-to-know rule (data.engine.access.may_act); the others
 #: (revealing: its audit event is not incident-scoped) need sight of the details
-WRITES = {"severity": "incident.severity_set", "status": "incident.status_set", "role": "incident.role_set",
-          "participants": "incident.participant_added", "note": "incident.note", "record_action": "incident.action",
-          "add_item": "checklist.added", "item_done": "checklist.set", "item_block": "checklist.set",
-          "item_skip": "checklist.set", "item_state": "checklist.set"}  # fmt: skip
+WRITES = {a.action: a.event for a in _GROUP if a.event is not None}
 #: the state each item action sets (an item already in it is not offered), and its words
 ITEM_STATE = {"item_done": "done", "item_block": "blocked", "item_skip": "skipped"}
 ITEM_WORDS = {"item_done": "mark done", "item_block": "block", "item_skip": "skip", "item_state": "set"}
 
-ACTION_BINDINGS = [
-    Binding("s", "severity", "Severity", id="incident.severity", tooltip="Set the severity (with a reason)"),
-    Binding("x", "status", "Status", id="incident.status", tooltip="Set the status (with a reason)"),
-    Binding("r", "role", "Role", id="incident.role", tooltip="Assign or clear a role"),
-    Binding("u", "participants", "Participants", id="incident.participants", show=False,
-            tooltip="Add or remove a participant of a restricted incident"),
-    Binding("a", "note", "Note", id="incident.note", tooltip="Add a note (optionally pinned)"),
-    Binding("k", "record_action", "Action", id="incident.action", tooltip="Record an action taken"),
-    Binding("i", "add_item", "Item", id="checklist.add", tooltip="Add a checklist item"),
-    Binding("d", "item_done", "Done", id="checklist.done", tooltip="Mark the selected checklist item done"),
-    Binding("b", "item_block", "Block", id="checklist.block", show=False,
-            tooltip="Mark the selected item blocked (with a note)"),
-    Binding("p", "item_skip", "Skip", id="checklist.skip", show=False,
-            tooltip="Skip the selected item (with a note)"),
-    Binding("P", "postmortem", "Post-mortem", id="postmortem.open", show=False,
-            tooltip="The post-mortem: sections, actions, pinned timeline, meeting"),
-    Binding("v", "reveal", "Reveal", id="privacy.reveal", show=False,
-            tooltip="Reveal one entry's masked identifiers (a reason, audited)"),
-]  # fmt: skip
+ACTION_BINDINGS = bindings(*GROUP)
 
 
 @dataclass(frozen=True)
@@ -97,6 +84,11 @@ class IncidentActions:
     notify: Any
     query_one: Any
 
+    @property
+    def console(self) -> Console:
+        """The App, as what a screen may ask of it (widgets/console.py)."""
+        return console_of(self.app)
+
     def actions_apply(self, action: str) -> bool | None:
         """For ``check_action``: the incident and item keys apply while there is a subject
         (and none that writes on an observer console)."""
@@ -114,7 +106,7 @@ class IncidentActions:
             return self.subject() is not None
         if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
             s = self.subject()
-            if s is None or s.refusal(self.app.settings.actor, action) is not None:
+            if s is None or s.refusal(self.console.settings.actor, action) is not None:
                 return False
             # an item action asks which item when none is selected: it needs only items
             return action in INCIDENT_ACTIONS or bool(self._choices(action))
@@ -127,7 +119,7 @@ class IncidentActions:
             self.notify(OBSERVER_MESSAGE, severity="warning", markup=False)
             return None
         s = self.subject()
-        if s is not None and (why := s.refusal(self.app.settings.actor, action)) is not None:
+        if s is not None and (why := s.refusal(self.console.settings.actor, action)) is not None:
             self.notify(f"{why}.", severity="warning", markup=False)
             return None
         return s
@@ -274,7 +266,7 @@ class IncidentActions:
 
     @work(group="write")
     async def write_now(self, events: list[Draft], what: str, advance: str | None = None) -> None:
-        error = await self.app.act(events)
+        error = await self.console.act(events)
         if advance is not None and not isinstance(error, str):  # written (or queued)
             self.query_one(ChecklistPane).advance(advance)
         if error is None:

@@ -53,6 +53,7 @@ from data.engine.models import (
 from data.privacy.text import clean
 from data.roster.people import ME, People
 from screens.live import live
+from widgets.console import console, console_or_none
 
 ACTION_KINDS = (
     ("content_removed", "Content removed"),
@@ -167,7 +168,7 @@ class FormDialog(ModalScreen[bool]):
         self.queued = False  # written to the console's outbox, not yet to the journal
         focus = self.focus_field()
         if focus is not None:
-            self.AUTO_FOCUS = f"#{focus}"
+            self.AUTO_FOCUS = f"#{focus}"  # type: ignore[misc]  # (per dialog: Textual reads it on resume)
 
     # --- what subclasses give --------------------------------------------------------
 
@@ -281,7 +282,7 @@ class FormDialog(ModalScreen[bool]):
             self.show_problems(data_problems(exc))
             return
         try:
-            build_events([(self.TITLE, e) for e in events], self.app.settings.actor)  # type: ignore[attr-defined]
+            build_events([(self.TITLE, e) for e in events], console(self.app).settings.actor)
         except AppendRefused as exc:
             self.show_problems(exc.problems)
             return
@@ -303,7 +304,7 @@ class FormDialog(ModalScreen[bool]):
     @work(group="write", exclusive=True)
     async def write(self, events: list[Draft]) -> None:
         self.query_one("#submit", Button).disabled = True
-        error = await self.app.act(events)  # type: ignore[attr-defined]
+        error = await console(self.app).act(events)
         if not live(self):  # closed while writing (or the console closing): say it here
             if isinstance(error, str):
                 self.app.notify(f"{self.TITLE}: nothing was written: {clean(error, 400)}", severity="error",
@@ -354,7 +355,8 @@ class FieldError(ValueError):
 
 def roster_of(app: Any) -> People:
     """The roster's people as the console last saw them."""
-    snap = getattr(app, "last_snapshot", None)
+    c = console_or_none(app)
+    snap = c.last_snapshot if c is not None else None
     return People.of_snapshot(snap.people if snap is not None else ())
 
 
@@ -386,7 +388,7 @@ def resolve_person(screen: Screen[Any], field_id: str, *, required: bool = True)
         if required:
             raise FieldError(field_id, f"give a handle ({ME} is you)")
         return None
-    me = screen.app.settings.actor  # type: ignore[attr-defined]
+    me = console(screen.app).settings.actor
     bare = text.removeprefix("@").strip()
     people = roster_of(screen.app)
     handle = people.find(text, me)
@@ -497,7 +499,7 @@ class NewIncidentDialog(FormDialog):
         # and the commander is named (the opener unless the form says otherwise)
         events = [self.scoped(opened)]
         if restricted:
-            me = self.app.settings.actor  # type: ignore[attr-defined]
+            me = console(self.app).settings.actor
             events.append(self.scoped(IncidentParticipantAdded(person=me, reason="opened it")))
         if commander is not None:
             events.append(self.scoped(IncidentRoleSet(role="commander", person=commander)))
@@ -587,7 +589,7 @@ class ParticipantDialog(FormDialog):
         change = self.value("change")
         if change == "remove":  # one of the participants, as listed, in the roster or not
             text = self.value("person").strip()
-            me = self.app.settings.actor  # type: ignore[attr-defined]
+            me = console(self.app).settings.actor
             person = text.removeprefix("@").strip()
             if person not in current:
                 person = roster_of(self.app).find(text, me) or person

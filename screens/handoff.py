@@ -21,7 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TextArea
 
 from data.care.wellbeing import label as wellbeing_label
@@ -44,8 +44,9 @@ from data.incidents.views import Snapshot, SyncState, age, countdown
 from data.privacy.text import clean
 from data.roster.rotation import ALL, regions, zone
 from screens.dialogs import FieldError, FormDialog, person_widgets, resolve_person
-from screens.live import live
+from screens.live import LiveScreen, live
 from screens.observer import blocks
+from screens.registry import bindings
 from widgets.checklist import URGENCY
 from widgets.status import StatusBar
 from widgets.tables import KeyedTable
@@ -73,24 +74,11 @@ def hhmm(t: datetime | None, tz: str = "UTC") -> str:
     return t.astimezone(zone(tz) if tz != "UTC" else UTC).strftime("%H:%M")
 
 
-class HandoffScreen(Screen[None]):
+class HandoffScreen(LiveScreen[None]):
     """The handoff report of one region, live; written, submitted and acknowledged here."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="handoff.back", tooltip="Back to the war room"),
-        Binding("t", "trend", "Trend", id="handoff.trend",
-                tooltip="Set the selected incident's trend: stable, watch, unstable"),
-        Binding("e", "assess", "Summary", id="handoff.assess",
-                tooltip="Write the selected incident's one-line summary and if/then contingencies"),
-        Binding("n", "notes", "Notes", id="handoff.notes", tooltip="Notes for the incoming commander"),
-        Binding("p", "people", "People", id="handoff.people",
-                tooltip="Change the outgoing and incoming commanders"),
-        Binding("g", "region", "Region", id="handoff.region", tooltip="Show another region's handoff"),
-        Binding("s", "submit", "Submit", id="handoff.submit",
-                tooltip="Submit the handoff to the incoming commander"),
-        Binding("a", "acknowledge", "Acknowledge", id="handoff.ack",
-                tooltip="Read back and accept the handoff: responsibility moves to you"),
-    ]  # fmt: skip
+    BINDINGS = bindings("handoff.back", "handoff.trend", "handoff.assess", "handoff.notes", "handoff.people",
+                        "handoff.region", "handoff.submit", "handoff.ack")  # fmt: skip
 
     DEFAULT_CSS = """
     HandoffScreen { overflow: hidden hidden; }
@@ -113,18 +101,20 @@ class HandoffScreen(Screen[None]):
         self.report: HandoffReport | None = None
         self.selected: str | None = None
         self._minute: datetime | None = None
+        self.known_regions: list[str | None] = [ALL]  # the regions of the rotations (and all)
 
     @property
     def actor(self) -> str:
-        return str(self.app.settings.actor)  # type: ignore[attr-defined]
+        return self.console.settings.actor
 
     # --- the console's per-region state (kept when the screen closes) ----------------
 
     def draft(self) -> Draft | None:
-        return self.app.handoff_drafts.get(self.for_region)  # type: ignore[attr-defined,no-any-return]
+        draft: Draft | None = self.console.handoff_drafts.get(self.for_region)
+        return draft
 
     def set_draft(self, draft: Draft | None) -> None:
-        drafts = self.app.handoff_drafts  # type: ignore[attr-defined]
+        drafts = self.console.handoff_drafts
         if draft is None:
             drafts.pop(self.for_region, None)
         else:
@@ -146,7 +136,7 @@ class HandoffScreen(Screen[None]):
         return Draft(dict(self.report.carried))
 
     def people(self) -> tuple[str | None, str | None] | None:
-        return self.app.handoff_people.get(self.for_region)  # type: ignore[attr-defined,no-any-return]
+        return self.console.handoff_people.get(self.for_region)
 
     # --- composing and showing -------------------------------------------------------
 
@@ -173,14 +163,11 @@ class HandoffScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        signal = getattr(self.app, "snapshots", None)
-        if signal is not None:
-            signal.subscribe(self, self.show)
         self.set_interval(1.0, self.tick)
         self.query_one("#incidents").focus()
-        self.show(getattr(self.app, "last_snapshot", None) or Snapshot())
+        self.show_snapshot(self.console.last_snapshot or Snapshot())
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         self.query_one(StatusBar).show(clock.now(), snapshot.sync)
         if not (snapshot.sync.synced_at is not None or snapshot.sync.line):
             return  # nothing read yet
@@ -205,18 +192,15 @@ class HandoffScreen(Screen[None]):
 
     @work(group="handoff", exclusive=True)
     async def rebuild(self) -> None:
-        store = getattr(self.app, "store", None)
-        if store is None:
+        c = self.console
+        store = c.store
+        if store is None:  # not opened (yet)
             return
-        flush = getattr(self.app, "flush_wellbeing", None)
-        if flush is not None:  # what this console counted is in the report's wellbeing section
-            await flush()
-        config = getattr(self.app, "wellbeing_config", None)
+        await c.flush_wellbeing()  # what this console counted is in the report's wellbeing section
         try:
             report = await build_handoff(
-                store, self.actor, self.for_region, clock.now(), self.app.policy,  # type: ignore[attr-defined]
-                draft=self.draft(), people=self.people(),
-                **({"wellbeing": config.categories} if config is not None else {}),
+                store, self.actor, self.for_region, clock.now(), c.policy,
+                draft=self.draft(), people=self.people(), wellbeing=c.wellbeing_config.categories,
             )  # fmt: skip
         except HandoffError as exc:
             self.notify(clean(str(exc), 300), severity="error", markup=False)
@@ -317,7 +301,7 @@ class HandoffScreen(Screen[None]):
         if action == "acknowledge":
             return report is not None and report.pending is not None
         if action in ("region",):
-            return len(getattr(self, "known_regions", ())) > 1
+            return len(self.known_regions) > 1
         return True
 
     # --- actions -----------------------------------------------------------------------
@@ -366,13 +350,13 @@ class HandoffScreen(Screen[None]):
 
         def done(result: tuple[str | None, str | None] | None) -> None:
             if result is not None:
-                self.app.handoff_people[self.for_region] = result  # type: ignore[attr-defined]
+                self.console.handoff_people[self.for_region] = result
                 self.rebuild()
 
         self.app.push_screen(PeopleDialog(report.outgoing.handle, report.incoming.handle), done)
 
     def action_region(self) -> None:
-        known = getattr(self, "known_regions", [ALL])
+        known = self.known_regions
         i = known.index(self.for_region) if self.for_region in known else -1
         self.for_region = known[(i + 1) % len(known)]
         self.selected = None
@@ -501,11 +485,11 @@ def detail_text(inc: IncidentReport, tz: str) -> Text:
         for c in a.contingencies:
             out.append("  • " + clean(c, 500) + "\n")
     out.append(f"\nChanged this shift: {inc.changes} event{'s' if inc.changes != 1 else ''}\n", style="bold")
-    for c in inc.last_changes:
-        when = c.ts.astimezone(UTC).strftime("%H:%MZ") if c.ts else "?"
-        what = clean(c.text, 200) if c.text is not None else c.type
+    for change in inc.last_changes:
+        when = change.ts.astimezone(UTC).strftime("%H:%MZ") if change.ts else "?"
+        what = clean(change.text, 200) if change.text is not None else change.type
         out.append(f"  {when} ", style="dim")
-        out.append(f"{clean(c.actor, 30)}: {what}\n")
+        out.append(f"{clean(change.actor, 30)}: {what}\n")
     out.append(f"\nOpen items ({len(inc.open_items)})\n", style="bold")
     for o in inc.open_items:
         text = clean(o.text, 200) if o.text is not None else "(restricted item)"

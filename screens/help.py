@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from screens.registry import help_text
+
 KEY_NAMES = {"slash": "/", "exclamation_mark": "!", "question_mark": "?", "enter": "Enter", "escape": "Esc"}
 
 
@@ -41,13 +43,13 @@ class HelpScreen(ModalScreen[None]):
         table.add_columns("Key", "Does", "Where")
         seen = set()
         for where, node in (("this screen", self.under), ("everywhere", self.app)):
-            for binding in node.BINDINGS:  # type: ignore[attr-defined]
+            for binding in node.BINDINGS:
                 if not isinstance(binding, Binding) or binding.key in seen:
                     continue
                 if node is self.app and self.app.check_action(binding.action, ()) is False:
                     continue  # an app key that does not apply to this console (the observer's)
                 seen.add(binding.key)
-                what = binding.tooltip or binding.description
+                what = help_text(binding)  # screens/registry.py
                 table.add_row(
                     Text(key_label(binding.key), style="bold"), Text(what), Text(where, style="dim")
                 )

@@ -9,9 +9,7 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from data.engine import clock
@@ -22,7 +20,8 @@ from data.privacy.text import clean
 from data.roster.people import NOT_LISTED
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.dialogs import roster_of
-from screens.live import live
+from screens.live import LiveScreen, live
+from screens.registry import bindings
 from screens.wellbeing import exposure_changed
 from widgets.checklist import ChecklistDetail, ChecklistPane
 from widgets.status import StatusBar
@@ -33,14 +32,8 @@ def fmt_time(t: datetime | None) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%SZ") if t else "—"
 
 
-class IncidentScreen(IncidentActions, Screen[None]):
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="incident.back", tooltip="Back to the war room"),
-        *ACTION_BINDINGS,
-        Binding(
-            "y", "timeline_filter", "Types", id="timeline.filter", tooltip="Cycle the timeline's type filter"
-        ),
-    ]
+class IncidentScreen(IncidentActions, LiveScreen[None]):
+    BINDINGS = [*bindings("incident.back"), *ACTION_BINDINGS, *bindings("timeline.filter")]
 
     DEFAULT_CSS = """
     IncidentScreen { overflow: hidden hidden; }
@@ -64,7 +57,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
         self.revealed_fields: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(self.app.settings.actor, id="status")  # type: ignore[attr-defined]
+        yield StatusBar(self.console.settings.actor, id="status")
         with Vertical(id="fields-box", classes="box") as box:
             box.border_title = Text(self.incident)
             yield Static("", id="fields", markup=False)
@@ -84,12 +77,11 @@ class IncidentScreen(IncidentActions, Screen[None]):
     def on_mount(self) -> None:
         roles = self.query_one("#roles", DataTable)
         roles.add_columns("Role", "Person", "From", "Until", "Held for")
-        self.app.snapshots.subscribe(self, self.on_snapshot)  # type: ignore[attr-defined]
         self.set_interval(1.0, self.tick)
         self.load()
         self.query_one(Timeline).focus()
 
-    def on_snapshot(self, snapshot: Snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         self.query_one(StatusBar).show(clock.now(), snapshot.sync)
         row = next((r for r in snapshot.incidents if r.id == self.incident), None)
         if row is None or row.last_seq != self._seq:
@@ -102,17 +94,19 @@ class IncidentScreen(IncidentActions, Screen[None]):
 
     def exposure_subject(self) -> tuple[str, str] | None:
         """The incident whose detail this screen shows (for the exposure counters)."""
-        return (self.incident, self.row["category"]) if self.row is not None and self.visible() else None
+        return (
+            (self.incident, self.row["category"]) if self.row is not None and self.details_visible() else None
+        )
 
-    def visible(self) -> bool:
+    def details_visible(self) -> bool:
         if self.row is None:
             return False
-        me = self.app.settings.actor  # type: ignore[attr-defined]
+        me = self.console.settings.actor
         return may_see(self.row, me)
 
     @work(group="incident", exclusive=True)
     async def load(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.console.store
         rows = await store.incidents(self.incident)
         if not live(self):  # closed (or the console closing) while loading: its panes are going away
             return
@@ -123,7 +117,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
             return
         self.row = inc = rows[0]
         self._seq = inc["last_seq"]
-        visible = self.visible()
+        visible = self.details_visible()
         # read everything first, then show it without awaiting in between
         entries = await load_timeline(store, self.incident, limit=100_000) if visible else ()
         history = await store.role_history(self.incident) if visible else []
@@ -137,11 +131,13 @@ class IncidentScreen(IncidentActions, Screen[None]):
             fields.append(f"{'References':<13}", style="dim")
             fields.append(
                 clean(
-                    "   ".join(f"{e.ref} ({e.kind}, {e.ts:%d %b %H:%MZ})" if e.ts else e.ref for e in refs),
+                    "   ".join(
+                        f"{e.ref} ({e.kind}, {e.ts:%d %b %H:%MZ})" if e.ts else str(e.ref) for e in refs
+                    ),
                     600,
                 )
                 + "\n"
-            )  # type: ignore[operator]
+            )
         self.query_one("#fields", Static).update(fields)
         self.query_one("#fields-box").border_title = Text(
             f"{self.incident} · S{inc['severity']} · {inc['category']} · {inc['status']}"
@@ -150,7 +146,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
         roles.clear()
         timeline = self.query_one(Timeline)
         checklist = self.query_one(ChecklistPane)
-        response = tuple(c for c in incident_clocks(inc, [], self.app.policy) if c.kind != "item")  # type: ignore[attr-defined]
+        response = tuple(c for c in incident_clocks(inc, [], self.console.policy) if c.kind != "item")
         if not visible:
             timeline.empty("Restricted: details are shown to its role holders and participants.")
             checklist.show(self.incident, (), now, response)
@@ -170,7 +166,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
         exposure_changed(self)
 
     def fields_text(self, inc: dict[str, Any], now: datetime) -> Text:
-        visible = self.visible()
+        visible = self.details_visible()
         t = Text()
 
         def line(label: str, value: str, style: str = "", reveal: bool = False) -> None:
@@ -223,7 +219,7 @@ class IncidentScreen(IncidentActions, Screen[None]):
     def reveal_targets(self) -> list[Any]:
         from screens.reveal import entry_targets, field_target
 
-        if self.row is None or not self.visible():
+        if self.row is None or not self.details_visible():
             return []
         fields = field_target(self.row)
         return ([fields] if fields else []) + entry_targets(self.query_one(Timeline).entries)
@@ -251,14 +247,14 @@ class IncidentScreen(IncidentActions, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "timeline_filter":
-            return self.visible()
+            return self.details_visible()
         return self.actions_apply(action)
 
     def subject(self) -> Subject | None:
         if self.row is None:
             return None
         r = self.row
-        return Subject(self.incident, r["severity"], r["status"], r["roles"].get("commander"), self.visible(),
+        return Subject(self.incident, r["severity"], r["status"], r["roles"].get("commander"), self.details_visible(),
                        tuple(r.get("participants") or ()), Access.of_row(r))  # fmt: skip
 
     @on(DataTable.RowSelected, "#checklist")

@@ -11,22 +11,25 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 
 from data.engine import clock
 from data.handoff.report import home_region
 from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.incidents.views import load_detail as fetch_detail
+from data.roster.board import OnCallBoard, people_zones
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
-from screens.live import live
+from screens.live import LiveScreen, live
+from screens.observer import MESSAGE as OBSERVER_MESSAGE
+from screens.registry import binding, bindings
 from screens.wellbeing import exposure_changed
 from widgets.banner import HandoffBanner
 from widgets.checklist import ChecklistDetail, ChecklistPane
+from widgets.console import WellbeingShown, observer
 from widgets.narrow import ClockStrip, PaneTabs
 from widgets.queue import IncidentQueue
 from widgets.roster import RosterPane
@@ -55,128 +58,15 @@ TIMELINE_LAST = 200  # events the main screen shows of the selected incident (En
 #: actions that need a selected incident (hidden from the footer without one)
 
 
-class MainScreen(IncidentActions, Screen[None]):
+class MainScreen(IncidentActions, LiveScreen[None]):
     BINDINGS = [
-        Binding("o", "new_incident", "Open", id="incident.new", tooltip="Open a new incident"),
-        Binding(
-            "enter",
-            "open_incident",
-            "Details",
-            id="incident.details",
-            tooltip="Open the incident screen (in the timeline: show or hide a procedure's items)",
-            show=False,
-        ),
+        *bindings("incident.new", "incident.details"),
         *ACTION_BINDINGS,
-        Binding("slash", "search", "Search", id="queue.search", tooltip="Filter the queue by text"),
-        Binding(
-            "f",
-            "filters",
-            "Filter",
-            id="queue.filter",
-            tooltip="Filter the queue by severity, category, region, status",
-        ),
-        Binding(
-            "m", "mine", "Mine", id="queue.mine", tooltip="Only incidents where I hold a role", show=False
-        ),
-        Binding(
-            "c", "closed", "Closed", id="queue.closed", tooltip="Show or hide closed incidents", show=False
-        ),
-        Binding(
-            "y",
-            "timeline_filter",
-            "Types",
-            id="timeline.filter",
-            tooltip="Cycle the timeline's type filter",
-            show=False,
-        ),
-        Binding(
-            "l",
-            "local_time",
-            "Local",
-            id="timeline.local",
-            tooltip="Timeline times in UTC or your local zone",
-            show=False,
-        ),
-        Binding(
-            "1",
-            "focus_pane('1')",
-            "Queue",
-            id="focus.queue",
-            show=False,
-            tooltip="The queue (under 100x28 one pane is shown at a time: 1-4 switch)",
-        ),
-        Binding(
-            "2",
-            "focus_pane('2')",
-            "Timeline",
-            id="focus.timeline",
-            show=False,
-            tooltip="The timeline of the selected incident",
-        ),
-        Binding(
-            "3",
-            "focus_pane('3')",
-            "Checklist",
-            id="focus.checklist",
-            show=False,
-            tooltip="The checklist and clocks (the item under the cursor whole, below it)",
-        ),
-        Binding("4", "focus_pane('4')", "Roster", id="focus.roster", show=False, tooltip="Who is on call"),
-        Binding(
-            "z",
-            "maximize_pane",
-            "Zoom",
-            id="pane.zoom",
-            tooltip="Maximise the focused pane (again to restore)",
-            show=False,  # in the help (?); the footer keeps room for help and quit at 120 columns
-        ),
-        Binding(
-            "w",
-            "roster",
-            "Roster",
-            id="roster.show",
-            tooltip="Who is on call: coverage by region and the week of every rotation",
-            show=False,  # the on-call pane's title says it; the footer keeps room for the handoff
-        ),
-        Binding(
-            "h",
-            "handoff",
-            "Handoff",
-            id="handoff.show",
-            tooltip="The shift handoff: write it, submit it, or read it back and acknowledge it",
-        ),
-        Binding(
-            "g",
-            "quiet",
-            "Quiet",
-            id="wellbeing.quiet",
-            tooltip="Quiet mode: graphic-category titles hidden but on the selected row",
-            show=False,  # in the help (?), the palette and the wellbeing line
-        ),
-        Binding(
-            "B",
-            "step_away",
-            "Step away",
-            id="wellbeing.step_away",
-            tooltip="Step away: hand your roles to each incident's deputy; B again when back",
-            show=False,
-        ),
-        Binding(
-            "t",
-            "trends",
-            "Trends",
-            id="trends.show",
-            tooltip="Trends: incidents per week, response times, clocks, on-call load",
-            show=False,  # in the help (?) and the palette; the footer keeps its room
-        ),
-        Binding(
-            "exclamation_mark",
-            "warnings",
-            "Warnings",
-            id="sync.warnings",
-            tooltip="Quarantined lines and chain breaks",
-            show=False,
-        ),
+        *bindings("queue.search", "queue.filter", "queue.mine", "queue.closed"),
+        binding("timeline.filter", show=False),
+        *bindings("timeline.local", "focus.queue", "focus.timeline", "focus.checklist", "focus.roster"),
+        *bindings("pane.zoom", "roster.show", "handoff.show", "wellbeing.quiet", "wellbeing.step_away"),
+        *bindings("trends.show", "sync.warnings"),
     ]
     #: what gets the focus when nothing has it (e.g. back from a dialog opened while the
     #: queue was hidden): never the search box, which is focusable while it is hidden
@@ -231,6 +121,8 @@ class MainScreen(IncidentActions, Screen[None]):
         self.pane = "1"  # the pane shown when narrow
         self._select_next: str | None = None  # an incident this console opened, to select when shown
         self._displaced: str | None = None  # the selected incident a filter hid (selected again when shown)
+        self.on_call = OnCallBoard()  # who holds each rotation, until its next handoff
+        self._binding_state: bool | None = None  # whether an incident was selected when the footer was built
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.actor, id="status")
@@ -261,30 +153,26 @@ class MainScreen(IncidentActions, Screen[None]):
                 yield WellbeingLine(id="wellbeing")
         yield Footer(compact=True)  # compact: every key that matters fits at 120 columns
 
-    def on_mount(self) -> None:
-        self.app.snapshots.subscribe(self, self.show)  # type: ignore[attr-defined]
+    def on_mount(self) -> None:  # (LiveScreen's follows: it subscribes to the console's signals)
         self.set_interval(1.0, self.tick)
         self.query_one(Timeline).empty("Select an incident to see its timeline.")
         self.query_one(IncidentQueue).focus()
-        self.query_one(IncidentQueue).quiet = bool(
-            getattr(self.app, "quiet", False)
-        )  # its default: the config
+        c = self.console
+        self.query_one(IncidentQueue).quiet = c.quiet  # its default: the config
         self.fit_layout()
-        if (show_wellbeing := getattr(self.app, "show_wellbeing", None)) is not None:
-            self.call_after_refresh(show_wellbeing)
-        last = getattr(self.app, "last_snapshot", None)
-        if last is not None:
-            self.show(last)
+        self.call_after_refresh(c.show_wellbeing)
+        if c.last_snapshot is not None:
+            self.show_snapshot(c.last_snapshot)
 
     # --- showing ---------------------------------------------------------------------
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         now = clock.now()
         self.query_one(StatusBar).show(now, snapshot.sync)
         self.show_banner(now)
         self.refresh_queue(now)
-        self.query_one(RosterPane).show(snapshot, now)
+        self.show_roster(now, rebuild=True)
         self.show_clocks(now)
         row = next((r for r in self.shown if r.id == self.selected), None)
         if row is not None and self._detail_seq != (row.id, row.last_seq):
@@ -341,6 +229,12 @@ class MainScreen(IncidentActions, Screen[None]):
         )
         self.query_one(HandoffBanner).show(pending, now)
 
+    def show_roster(self, now: datetime, rebuild: bool = False) -> None:
+        """Who is on call, per rotation (``rebuild``: the snapshot changed)."""
+        snap = self.snapshot
+        rows = self.on_call.rows(snap.rotations, snap.overrides, people_zones(snap.people), now, rebuild)
+        self.query_one(RosterPane).show(rows, now, rebuild)
+
     def show_state(self, state: SyncState) -> None:
         self.query_one(StatusBar).show(clock.now(), state)
 
@@ -354,7 +248,7 @@ class MainScreen(IncidentActions, Screen[None]):
         if self.narrow:
             self.show_clocks(now)
         if now.second % 15 == 0:
-            self.query_one(RosterPane).tick(now)
+            self.show_roster(now)
 
     def select(self, incident: str | None) -> None:
         if incident == self.selected:
@@ -376,7 +270,7 @@ class MainScreen(IncidentActions, Screen[None]):
         """The footer rebuilds all its keys on refresh_bindings(): only when what applies
         changed (an incident selected or not)."""
         state = self.selected_row() is not None
-        if state != getattr(self, "_binding_state", None):
+        if state != self._binding_state:
             self._binding_state = state
             # the footer rebuilds itself (tens of ms): after the incident is on screen, and
             # once for a run of moves (a held arrow key)
@@ -412,7 +306,7 @@ class MainScreen(IncidentActions, Screen[None]):
                 self._release_paint()
 
     async def _show_detail(self, incident: str, row: IncidentRow) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.console.store
         timeline = self.query_one(Timeline)
         checklist = self.query_one(ChecklistPane)
         if not row.visible_to(self.actor):
@@ -562,8 +456,8 @@ class MainScreen(IncidentActions, Screen[None]):
 
     def action_closed(self) -> None:
         self.filter = replace(self.filter, show_closed=not self.filter.show_closed)
-        self.app.include_closed = self.filter.show_closed  # type: ignore[attr-defined]
-        self.app.request_refresh()  # type: ignore[attr-defined]
+        self.console.include_closed = self.filter.show_closed
+        self.console.request_refresh()
         self.refresh_queue(filtering=True)
 
     def action_timeline_filter(self) -> None:
@@ -632,14 +526,16 @@ class MainScreen(IncidentActions, Screen[None]):
         focused = self.focused
         if focused is None:
             return
-        pane = next((a for a in focused.ancestors_with_self if a.has_class("pane")), None)
+        pane = next(
+            (a for a in focused.ancestors_with_self if isinstance(a, Widget) and a.has_class("pane")), None
+        )
         if pane is not None:
             self.maximize(pane, container=False)
 
     def action_roster(self) -> None:
         from screens.roster import RosterScreen
 
-        self.app.push_screen(RosterScreen(self.app.last_snapshot))  # type: ignore[attr-defined]
+        self.app.push_screen(RosterScreen(self.console.last_snapshot))
 
     # --- wellbeing (docs/wellbeing.md) ---------------------------------------------------
 
@@ -648,19 +544,14 @@ class MainScreen(IncidentActions, Screen[None]):
         row = self.selected_row()
         return (row.id, row.category) if row is not None and row.visible_to(self.actor) else None
 
-    def show_wellbeing(self, exposure: Any, quiet: bool, break_due: bool = False) -> None:
-        self.query_one(WellbeingLine).show(exposure, quiet, break_due)
+    def show_wellbeing(self, shown: WellbeingShown) -> None:
+        self.query_one(WellbeingLine).show(shown.exposure, shown.quiet, shown.break_due)
         queue = self.query_one(IncidentQueue)
-        if queue.quiet != quiet:
-            queue.set_quiet(quiet)
+        if queue.quiet != shown.quiet:
+            queue.set_quiet(shown.quiet)
 
     def action_quiet(self) -> None:
-        toggle = getattr(self.app, "toggle_quiet", None)
-        if toggle is not None:
-            quiet = toggle()
-        else:
-            quiet = not self.query_one(IncidentQueue).quiet
-            self.show_wellbeing(None, quiet)
+        quiet = self.console.toggle_quiet()  # told back on wellbeing_shown
         self.app.notify(
             "Quiet mode on: graphic categories' titles are hidden in the queue except on the selected row"
             if quiet
@@ -679,9 +570,8 @@ class MainScreen(IncidentActions, Screen[None]):
         self._away("back")
 
     def _away(self, want: str) -> None:
-        if getattr(getattr(self.app, "settings", None), "observer", False):
-            self.notify("Observer console (read-only): nothing can be written from here.",
-                        severity="warning", markup=False)  # fmt: skip
+        if observer(self.app):
+            self.notify(OBSERVER_MESSAGE, severity="warning", markup=False)
             return
         self._plan_away(want)
 
@@ -692,7 +582,8 @@ class MainScreen(IncidentActions, Screen[None]):
 
         rows = self.snapshot.incidents
         plan = step_away_plan(rows, self.actor)
-        history = {i: await self.app.store.role_history(i) for i in return_candidates(rows, self.actor)}  # type: ignore[attr-defined]
+        store = self.console.store
+        history = {i: await store.role_history(i) for i in return_candidates(rows, self.actor)}
         back = return_plan(rows, history, self.actor)
         if back and (want == "back" or not plan.moves):
             self._dialog(ReturnDialog(back, self.actor))
@@ -711,7 +602,7 @@ class MainScreen(IncidentActions, Screen[None]):
     def action_trends(self) -> None:
         from screens.trends import TrendsScreen
 
-        self.app.push_screen(TrendsScreen(self.app.last_snapshot))  # type: ignore[attr-defined]
+        self.app.push_screen(TrendsScreen(self.console.last_snapshot))
 
     def action_warnings(self) -> None:
         from screens.warnings import WarningsScreen

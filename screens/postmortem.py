@@ -14,9 +14,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TextArea
 
 from data.engine import clock
@@ -45,9 +43,10 @@ from data.postmortem.report import (
 )
 from data.privacy.text import clean
 from screens.dialogs import FieldError, FormDialog, given, open_dialog, parse_due, slug
-from screens.live import live
+from screens.live import LiveScreen, live
 from screens.observer import MESSAGE as OBSERVER_MESSAGE
 from screens.observer import blocks, read_only
+from screens.registry import bindings
 from screens.wellbeing import exposure_changed
 from widgets.status import StatusBar
 
@@ -80,23 +79,11 @@ def _when(t: Any) -> str:
     return t.strftime("%d %b %H:%MZ") if t is not None else "—"
 
 
-class PostmortemScreen(Screen[None]):
+class PostmortemScreen(LiveScreen[None]):
     """One incident's post-mortem, live."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="postmortem.back", tooltip="Back to the previous screen"),
-        Binding("e", "edit_section", "Edit section", id="postmortem.edit",
-                tooltip="Edit the selected section (summary, impact, root cause, …)"),
-        Binding("a", "add_action", "Add action", id="postmortem.action_add",
-                tooltip="Add an action item: mitigate, prevent or process, with owner and due date"),
-        Binding("t", "action_state", "Action state", id="postmortem.action_set",
-                tooltip="Mark the selected action item open, done or dropped"),
-        Binding("p", "pin", "Pin", id="postmortem.pin", tooltip="Pin or unpin the selected timeline entry"),
-        Binding("x", "pm_status", "Status", id="postmortem.status",
-                tooltip="Set the post-mortem's status: draft, in review, reviewed, closed"),
-        Binding("m", "meeting", "Meeting", id="postmortem.meeting",
-                tooltip="Record the post-mortem meeting (stops its clock)"),
-    ]  # fmt: skip
+    BINDINGS = bindings("postmortem.back", "postmortem.edit", "postmortem.action_add", "postmortem.action_set",
+                        "postmortem.pin", "postmortem.status", "postmortem.meeting")  # fmt: skip
 
     DEFAULT_CSS = """
     PostmortemScreen { overflow: hidden hidden; }
@@ -119,7 +106,7 @@ class PostmortemScreen(Screen[None]):
         self.policy = _pm_policy()
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(self.app.settings.actor, id="status")  # type: ignore[attr-defined]
+        yield StatusBar(self.console.settings.actor, id="status")
         with Vertical(id="pm-head-box", classes="box") as box:
             box.border_title = Text(f"Post-mortem · {self.incident}")
             yield Static(Text("loading…", style="dim"), id="pm-head")
@@ -146,14 +133,13 @@ class PostmortemScreen(Screen[None]):
         timeline = self.query_one("#pm-timeline", DataTable)
         for name, width in (("Pin", 8), ("When", 12), ("Who", 12), ("What", 100)):
             timeline.add_column(name, width=width)
-        self.app.snapshots.subscribe(self, self.on_snapshot)  # type: ignore[attr-defined]
         self.set_interval(1.0, self.tick)
         self.load()
         self.query_one("#sections", DataTable).focus()
 
     # --- following the journal -------------------------------------------------------
 
-    def on_snapshot(self, snapshot: Snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         self.query_one(StatusBar).show(clock.now(), snapshot.sync)
         row = next((r for r in snapshot.incidents if r.id == self.incident), None)
         if row is None or row.last_seq != self._seq:
@@ -175,8 +161,10 @@ class PostmortemScreen(Screen[None]):
 
     @work(group="postmortem", exclusive=True)
     async def load(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
-        pm = await build_postmortem(store, self.incident, self.app.settings.actor, clock.now(), self.policy)  # type: ignore[attr-defined]
+        store = self.console.store
+        pm = await build_postmortem(
+            store, self.incident, self.console.settings.actor, clock.now(), self.policy
+        )
         if not live(self):  # closed (or the console closing) while loading: its panes are going away
             return
         if pm is None:
@@ -380,8 +368,8 @@ class PostmortemScreen(Screen[None]):
             return
         taken = {a.id for a in pm.actions}
         open_dialog(
-            self.app, ActionAddDialog(pm.incident, {"actions": taken, "owner": self.app.settings.actor})
-        )  # type: ignore[attr-defined]
+            self.app, ActionAddDialog(pm.incident, {"actions": taken, "owner": self.console.settings.actor})
+        )
 
     def action_action_state(self) -> None:
         if (pm := self._editable()) is None:
@@ -416,7 +404,7 @@ class PostmortemScreen(Screen[None]):
     def action_meeting(self) -> None:
         if (pm := self._editable()) is None:
             return
-        open_dialog(self.app, MeetingDialog(pm.incident, {"actor": self.app.settings.actor}))  # type: ignore[attr-defined]
+        open_dialog(self.app, MeetingDialog(pm.incident, {"actor": self.console.settings.actor}))
 
     @on(DataTable.RowSelected, "#sections")
     def _section_chosen(self, _: DataTable.RowSelected) -> None:
@@ -435,7 +423,7 @@ class PostmortemScreen(Screen[None]):
 
     @work(group="write")
     async def write_now(self, events: list[Draft], what: str) -> None:
-        error = await self.app.act(events)  # type: ignore[attr-defined]
+        error = await self.console.act(events)
         if error is None:
             self.app.notify(what, timeout=3, markup=False)
         elif isinstance(error, str):  # else queued in the outbox: act() has said so

@@ -10,13 +10,13 @@ the screen or selecting another incident forgets it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
-from data.engine.models import AuditReveal, Draft
+from data.engine.models import AuditReveal, Draft, IdentifierKind
 from data.incidents.views import TimelineEntry
 from data.privacy.mask import kinds as identifier_kinds
 from data.privacy.text import clean
@@ -115,6 +115,8 @@ class RevealDialog(FormDialog):
             which = given(fields=list(target.fields))
         else:
             which = given(entry=target.value)
-        reveal = AuditReveal(incident=self.incident, reason=reason, kinds=list(target.kinds), **which)
+        assert self.incident is not None  # (a reveal is always of an incident)
+        kinds = cast("list[IdentifierKind]", list(target.kinds))  # (found by data.privacy.mask.kinds)
+        reveal = AuditReveal(incident=self.incident, reason=reason, kinds=kinds, **which)
         self.target = target
         return [Draft(reveal)]

@@ -11,14 +11,16 @@ from datetime import date, datetime, timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from data.engine import clock
 from data.incidents.views import Snapshot, SyncState
-from widgets.coverage import CoverageStrip, RosterWeek, day_start
+from data.roster.board import coverage_day, day_start, week_rows
+from screens.live import LiveScreen
+from screens.registry import bindings
+from widgets.console import console_or_none
+from widgets.coverage import CoverageStrip, RosterWeek
 from widgets.status import StatusBar
 
 EMPTY = (
@@ -31,31 +33,10 @@ EMPTY = (
 )
 
 
-class RosterScreen(Screen[None]):
+class RosterScreen(LiveScreen[None]):
     """Who is on call when: a coverage strip of one UTC day and a week of shifts."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="roster.back", tooltip="Back to the war room"),
-        Binding(
-            "left",
-            "move(-1)",
-            "Day before",
-            id="roster.earlier",
-            tooltip="Show the day before (the strip and the week start a day earlier)",
-            key_display="←",
-            priority=True,
-        ),
-        Binding(
-            "right",
-            "move(1)",
-            "Day after",
-            id="roster.later",
-            tooltip="Show the day after",
-            key_display="→",
-            priority=True,
-        ),
-        Binding("t", "today", "Today", id="roster.today", tooltip="Back to today (UTC)"),
-    ]
+    BINDINGS = bindings("roster.back", "roster.earlier", "roster.later", "roster.today")
 
     DEFAULT_CSS = """
     RosterScreen { overflow: hidden hidden; }
@@ -76,8 +57,8 @@ class RosterScreen(Screen[None]):
         self._minute: datetime | None = None
 
     def compose(self) -> ComposeResult:
-        settings = getattr(self.app, "settings", None)
-        yield StatusBar(getattr(settings, "actor", ""), id="status")
+        c = console_or_none(self.app)  # (a test's host app is not a console)
+        yield StatusBar(c.settings.actor if c is not None else "", id="status")
         with Vertical(id="strip-box", classes="box") as box:
             box.border_title = "Follow-the-sun coverage"
             yield CoverageStrip(id="strip")
@@ -88,13 +69,10 @@ class RosterScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        signal = getattr(self.app, "snapshots", None)
-        if signal is not None:
-            signal.subscribe(self, self.show)
         self.set_interval(15.0, self.tick)
-        if self.snapshot is None:
-            self.snapshot = getattr(self.app, "last_snapshot", None)
-        self.show(self.snapshot or Snapshot())
+        if self.snapshot is None and (c := console_or_none(self.app)) is not None:
+            self.snapshot = c.last_snapshot
+        self.show_snapshot(self.snapshot or Snapshot())
         self.query_one("#week-table").focus()
 
     # --- showing ---------------------------------------------------------------------
@@ -102,7 +80,7 @@ class RosterScreen(Screen[None]):
     def day(self, now: datetime) -> date:
         return now.date() + timedelta(days=self.offset_days)
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         now = clock.now()
         self.query_one(StatusBar).show(now, snapshot.sync)
@@ -119,8 +97,9 @@ class RosterScreen(Screen[None]):
             return
         day = self.day(now)
         rotations, overrides = snap.rotations, snap.overrides
-        self.query_one(CoverageStrip).show(rotations, overrides, day, now)
-        self.query_one(RosterWeek).show(rotations, overrides, day_start(day), now)
+        strip = self.query_one(CoverageStrip)
+        strip.show(coverage_day(rotations, overrides, day, now, strip.minutes()))
+        self.query_one(RosterWeek).show(week_rows(rotations, overrides, day_start(day), now))
         self.query_one("#strip-box").border_title = Text(
             f"Follow-the-sun coverage · {day:%a %d %b %Y} · 00:00-24:00 UTC"
         )
@@ -129,6 +108,9 @@ class RosterScreen(Screen[None]):
             f"Who is on call · {day:%a %d %b} to {last:%a %d %b} (from 00:00 UTC) · * override"
         )
         self.query_one("#week-box").border_subtitle = Text("← → another day · t today")
+
+    def on_coverage_strip_resized(self, _: CoverageStrip.Resized) -> None:
+        self.render_roster(clock.now())
 
     def tick(self) -> None:
         now = clock.now()

@@ -19,9 +19,7 @@ import time
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
@@ -30,8 +28,19 @@ from data.engine.models import CATEGORIES
 from data.incidents.views import Snapshot, SyncState, span_text
 from data.privacy.text import clean
 from data.procedures.clocks import Policy
-from data.trends.report import SEVERITIES, Stat, TrendInput, Trends, compute, last_weeks, period_start
-from screens.live import live
+from data.trends.report import (
+    SEVERITIES,
+    Lifecycle,
+    Stat,
+    TrendInput,
+    Trends,
+    compute,
+    last_weeks,
+    period_start,
+)
+from screens.live import LiveScreen, live
+from screens.registry import bindings
+from widgets.console import console_or_none
 from widgets.status import StatusBar
 
 PERIODS: tuple[int | None, ...] = (4, 8, 12, None)  # weeks; None: all
@@ -175,7 +184,7 @@ TARGET = 9  # " ✓ 24h00m"
 
 
 def render_lifecycle(t: Trends, policy: Policy, width: int | None = None) -> Text:
-    rows = [("all incidents", t.lifecycle_of("all"), None)]
+    rows: list[tuple[str, Lifecycle, int | None]] = [("all incidents", t.lifecycle_of("all"), None)]
     rows += [(f"S{s} {SEVERITY_NAMES[s]}", t.lifecycle_of("severity", str(s)), s) for s in SEVERITIES]
     rows += [(cat_name(c), t.lifecycle_of("category", c), None) for c in CATEGORIES]
     top_ack = max((r.ack.p90 or 0 for _, r, _ in rows), default=0)
@@ -257,19 +266,15 @@ class Figure(Static):
     """One box's picture: drawn again for its width when that changes (a scrollbar came)."""
 
     def on_resize(self) -> None:
-        redraw = getattr(self.screen, "redraw_soon", None)
-        if redraw is not None:
-            redraw()
+        screen = self.screen
+        if isinstance(screen, TrendsScreen):
+            screen.redraw_soon()
 
 
-class TrendsScreen(Screen[None]):
+class TrendsScreen(LiveScreen[None]):
     """Weeks of incidents, clocks and on-call load, filtered by period and region."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="trends.back", tooltip="Back to the war room"),
-        Binding("p", "period", "Period", id="trends.period", tooltip="Cycle the period: last 4, 8, 12 weeks, all"),
-        Binding("r", "region", "Region", id="trends.region", tooltip="Cycle the region: all, US, UK, AU, EU, global"),
-    ]  # fmt: skip
+    BINDINGS = bindings("trends.back", "trends.period", "trends.region")
 
     DEFAULT_CSS = """
     TrendsScreen { overflow: hidden hidden; }
@@ -305,8 +310,8 @@ class TrendsScreen(Screen[None]):
         self._redraw_pending = False
 
     def compose(self) -> ComposeResult:
-        settings = getattr(self.app, "settings", None)
-        yield StatusBar(getattr(settings, "actor", ""), id="status")
+        c = console_or_none(self.app)  # (a test's host app is not a console)
+        yield StatusBar(c.settings.actor if c is not None else "", id="status")
         yield Static(Text("Reading the journal's history…"), id="trends-filters")
         with VerticalScroll(id="trends-body"):
             with Horizontal(classes="row"):
@@ -330,18 +335,15 @@ class TrendsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        signal = getattr(self.app, "snapshots", None)
-        if signal is not None:
-            signal.subscribe(self, self.show)
         self.set_interval(15.0, self.tick)
-        if self.snapshot is None:
-            self.snapshot = getattr(self.app, "last_snapshot", None)
+        if self.snapshot is None and (c := console_or_none(self.app)) is not None:
+            self.snapshot = c.last_snapshot
         self.query_one(StatusBar).show(clock.now(), (self.snapshot or Snapshot()).sync)
         self.read()
 
     # --- following the journal ---------------------------------------------------------
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         """A new snapshot: the status bar at once; the numbers only if the journal moved,
         and not more often than every ``REFRESH_EVERY`` seconds."""
         self.snapshot = snapshot
@@ -370,7 +372,8 @@ class TrendsScreen(Screen[None]):
         :meth:`render_trends`, on the app's loop)."""
         from data.trends.report import load_input
 
-        store = getattr(self.app, "store", None)
+        c = console_or_none(self.app)
+        store = c.store if c is not None else None
         line = self.snapshot.sync.line if self.snapshot is not None else None
         self._read_at = time.monotonic()
         if store is None:
@@ -400,7 +403,7 @@ class TrendsScreen(Screen[None]):
             start = period_start(inp, now)
         else:
             start, _ = last_weeks(self.period_weeks, now)
-        policy = getattr(self.app, "policy", None) or Policy()
+        policy = c.policy if (c := console_or_none(self.app)) is not None else Policy()
         trends = await asyncio.to_thread(
             compute, inp, start, now, now, region=self.region_filter, policy=policy
         )

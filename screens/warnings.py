@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from data.incidents.export import raw_text
 from data.privacy.text import clean
 from screens.live import live
+from widgets.console import console
 
 
 class WarningsScreen(ModalScreen[None]):
@@ -66,7 +67,7 @@ class WarningsScreen(ModalScreen[None]):
 
     @work(group="warnings", exclusive=True)
     async def load(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = console(self.app).store
         breaks = await store.chain_breaks()
         quarantined = await store.quarantine()
         from data.engine import outbox

@@ -15,21 +15,22 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from data.care.wellbeing import Handover, StepAway, return_events, step_away_events
 from data.engine.models import Draft
 from data.privacy.text import clean
 from screens.dialogs import FieldError, FormDialog
+from widgets.console import console_or_none
 
 
-def exposure_changed(screen: Any) -> None:
+def exposure_changed(screen: Screen[Any]) -> None:
     """Tell the console that what ``screen`` shows in detail may have changed (it asks the
     screens for their ``exposure_subject()``); nothing on a host app without counters."""
-    app = getattr(screen, "app", None)
-    view = getattr(app, "wellbeing_view", None)
-    if view is not None:
-        view()
+    c = console_or_none(screen.app)
+    if c is not None:
+        c.wellbeing_view()
 
 
 def plan_text(plan: StepAway) -> Text:

@@ -373,7 +373,7 @@ async def test_screen_filters_change_the_numbers(tmp_path: Path) -> None:
             assert screen.period_weeks == 12 and len(screen.trends.weeks) == 12
             # a snapshot with nothing new does not recompute
             computed = screen.computations
-            screen.show(app.last_snapshot)
+            screen.show_snapshot(app.last_snapshot)
             await settle(pilot)  # (a read or a recompute would be a worker: waited for)
             assert screen.computations == computed
             await pilot.press("escape")

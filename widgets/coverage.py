@@ -1,25 +1,34 @@
 """The roster screen's panes: the follow-the-sun coverage strip (24 hours UTC, one row per
 region and one for all regions together) and the week of shifts per rotation.
 
-Both are given rotations and overrides (frozen view models) and compute with the pure
-functions of ``data.roster.rotation``. Gaps and overlaps read without colour: each state has its
-own character, a legend says which, and the gaps are also listed in words.
+Both draw the view models of ``data.roster.board`` (``coverage_day``, ``week_rows``), which
+compute the rotations. Gaps and overlaps read without colour: each state has its own
+character, a legend says which, and the gaps are also listed in words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from data.privacy.text import clean
-from data.roster.rotation import ALL, Cover, Override, Rotation, coverage, regions, segments, zone
+from data.roster.board import (
+    COARSE,
+    FINE,
+    CoverageDay,
+    Slot,
+    WeekRow,
+    city,
+    hhmm,
+    length,
+)
 
-FINE = 15  # minutes per character where the width allows: 24 hours in 96 columns
-COARSE = 30  # else: 24 hours in 48 columns
 LABEL = 14  # the width of the row labels
 NOW_COLUMN = 16  # room for who is on call now, after each row
 
@@ -37,42 +46,14 @@ GAP_STYLE = "bold white on #b01c2e"
 NOW_STYLE = "bold #e3c44a"
 
 
-def city(tz: str) -> str:
-    """``America/New_York`` -> ``New York``."""
-    return tz.rsplit("/", 1)[-1].replace("_", " ")
-
-
-def sun_order(rotations: Sequence[Rotation], at: datetime) -> list[str]:
-    """The regions of the rotations in the order the sun reaches them (east to west: the
-    UTC offset of their first rotation's zone at ``at``, largest first), then by name."""
-
-    def offset(region: str) -> timedelta:
-        tz = next(r.tz for r in rotations if r.region == region)
-        return at.astimezone(zone(tz)).utcoffset() or timedelta(0)
-
-    return sorted(regions(rotations), key=lambda region: (-offset(region), region))
-
-
-def in_sun_order(rotations: Sequence[Rotation], at: datetime) -> list[Rotation]:
-    order = {region: n for n, region in enumerate(sun_order(rotations, at))}
-    return sorted(rotations, key=lambda r: (order[r.region], r.rotation))
-
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def hhmm(t: datetime, base: date) -> str:
-    """``07:00``; ``24:00`` at the end of ``base``; ``+1`` marks another day."""
-    if t.time() == time(0) and t.date() == base + timedelta(days=1):
-        return "24:00"
-    days = (t.date() - base).days
-    return t.strftime("%H:%M") + (f"{days:+d}" if days else "")
-
-
-def length(d: timedelta) -> str:
-    mins = int(d.total_seconds()) // 60
-    return f"{mins // 60}h{mins % 60:02d}m"
+#: each slot's character and style
+SLOT_LOOK = {
+    Slot.ON: (ON, ON_STYLE),
+    Slot.OVERLAP: (OVERLAP, OVERLAP_STYLE),
+    Slot.PART: (PART, PART_STYLE),
+    Slot.OFF: (OFF, OFF_STYLE),
+    Slot.GAP: (GAP, GAP_STYLE),
+}
 
 
 def fits(width: int) -> int:
@@ -80,68 +61,26 @@ def fits(width: int) -> int:
     return FINE if width >= LABEL + 24 * 60 // FINE + NOW_COLUMN else COARSE
 
 
-def _slots(covers: Sequence[Cover], begin: datetime, minutes: int) -> list[tuple[int, int]]:
-    """(fewest, most) rotations on call within each slot of the day."""
-    slot = timedelta(minutes=minutes)
-    out = []
-    i = 0
-    for k in range(24 * 60 // minutes):
-        a = begin + k * slot
-        b = a + slot
-        while i < len(covers) and covers[i].end <= a:
-            i += 1
-        counts = []
-        j = i
-        while j < len(covers) and covers[j].start < b:
-            counts.append(covers[j].count)
-            j += 1
-        out.append((min(counts), max(counts)) if counts else (0, 0))
-    return out
+def _slots_text(grid: Text, slots: Sequence[Slot]) -> None:
+    for slot in slots:
+        char, style = SLOT_LOOK[slot]
+        grid.append(char, style=style)
 
 
-def _cell(fewest: int, most: int, whole: bool) -> tuple[str, str]:
-    if whole and fewest == 0:
-        return GAP, GAP_STYLE
-    if most == 0:
-        return OFF, OFF_STYLE
-    if fewest == 0:
-        return PART, PART_STYLE
-    if most > 1:
-        return OVERLAP, OVERLAP_STYLE
-    return ON, ON_STYLE
-
-
-def _when(t0: datetime, t1: datetime, now: datetime) -> str:
-    if t0 <= now < t1:
-        return "NOW"
-    secs = int((t0 - now).total_seconds()) if t0 > now else int((now - t1).total_seconds())
-    mins = secs // 60
-    text = f"{mins // 60}h{mins % 60:02d}m" if mins >= 60 else f"{mins}m"
-    return f"in {text}" if t0 > now else f"ended {text} ago"
-
-
-def render_strip(
-    rotations: Sequence[Rotation],
-    overrides: Sequence[Override],
-    day: date,
-    now: datetime,
-    minutes: int = FINE,
-) -> tuple[Text, Text]:
-    """The coverage strip of one UTC day, one character per ``minutes``: an hour ruler, a
-    now marker, one row per region (with who is on call now), a row for all regions
-    together (where a gap is a real gap), and a legend; then, in words, the gaps and the
-    handover overlaps."""
-    begin = day_start(day)
-    end = begin + timedelta(days=1)
-    today = begin <= now < end
+def draw_strip(c: CoverageDay) -> tuple[Text, Text]:
+    """The coverage strip of one UTC day (:func:`data.roster.board.coverage_day`), one
+    character per ``minutes``: an hour ruler, a now marker, one row per region (with who is
+    on call now), a row for all regions together (where a gap is a real gap), and a legend;
+    then, in words, the gaps and the handover overlaps."""
+    day, minutes = c.day, c.minutes
     slots = 24 * 60 // minutes
     every = 1 if minutes == FINE else 2  # hours from one label to the next: 4 columns
     grid = Text(no_wrap=True, overflow="crop")
     grid.append(f"{'UTC':<{LABEL}}", style="bold")
     grid.append("".join(f"{h:02d}  " for h in range(0, 24, every)), style="bold")
-    grid.append("  on call now\n" if today else "\n", style="dim")
-    if today:
-        k = int((now - begin) / timedelta(minutes=minutes))
+    grid.append("  on call now\n" if c.now is not None else "\n", style="dim")
+    if c.now is not None and c.now_slot is not None:
+        k, now = c.now_slot, c.now
         note = f"▼ now {now:%H:%M} UTC"
         if k + len(note) <= slots:
             grid.append(" " * (LABEL + k))
@@ -151,28 +90,17 @@ def render_strip(
             grid.append(f"now {now:%H:%M} UTC ▼\n", style=NOW_STYLE)
     else:
         grid.append(f"{'':<{LABEL}}{day:%a %d %b %Y}: not today\n", style="dim")
-    tzs: dict[str, str] = {}
-    for region in sun_order(rotations, begin):
-        mine = [r for r in rotations if r.region == region]
-        tzs[region] = mine[0].tz
-        zones = {r.tz for r in mine}
-        label = f"{clean(region, 6):<3} {clean(city(mine[0].tz), LABEL)}" + ("+" if len(zones) > 1 else "")
+    for row in c.regions:
+        label = f"{clean(row.region, 6):<3} {clean(row.city, LABEL)}" + ("+" if row.zones > 1 else "")
         grid.append(f"{label:<{LABEL}}"[:LABEL])
-        covers = coverage(rotations, overrides, begin, end, region)
-        for fewest, most in _slots(covers, begin, minutes):
-            char, style = _cell(fewest, most, whole=False)
-            grid.append(char, style=style)
-        if today:
-            held = next(c for c in covers if c.start <= now < c.end).holders
-            who = ", ".join(clean(person, 16) for _, person in held)
+        _slots_text(grid, row.slots)
+        if row.now is not None:
+            who = ", ".join(clean(person, 16) for person in row.now)
             grid.append(f"  {who}" if who else "  nobody", style="bold" if who else "dim")
         grid.append("\n")
-    whole = coverage(rotations, overrides, begin, end, ALL)
     grid.append(f"{'ALL regions':<{LABEL}}", style="bold")
-    for fewest, most in _slots(whole, begin, minutes):
-        char, style = _cell(fewest, most, whole=True)
-        grid.append(char, style=style)
-    if today and not next(c for c in whole if c.start <= now < c.end).holders:
+    _slots_text(grid, c.whole)
+    if c.gap_now:
         grid.append("  GAP NOW", style=GAP_STYLE)
     grid.append("\n")
     legend: list[tuple[str, str] | str] = [
@@ -185,35 +113,34 @@ def render_strip(
     ]  # fmt: skip
     grid.append_text(Text.assemble(*legend))
     notes = Text()
-    gaps = [c for c in whole if not c.holders]
-    if not gaps:
+    if not c.gaps:
         notes.append("No gap this day: someone is on call in some region around the clock.", style="bold")
-    for n, g in enumerate(gaps):
-        local = " · ".join(
-            f"{clean(city(tz), 16)} {g.start.astimezone(zone(tz)):%H:%M}-{g.end.astimezone(zone(tz)):%H:%M}"
-            for tz in dict.fromkeys(tzs.values())
-        )
+    for n, g in enumerate(c.gaps):
+        local = " · ".join(f"{clean(city(tz), 16)} {a:%H:%M}-{b:%H:%M}" for tz, a, b in g.local)
         notes.append("\n" if n else "")
         notes.append(" GAP ", style=GAP_STYLE)
         notes.append(
-            f" {hhmm(g.start, day)}-{hhmm(g.end, day)} UTC ({length(g.duration)}, {_when(g.start, g.end, now)}):",
+            f" {hhmm(g.start, day)}-{hhmm(g.end, day)} UTC ({length(g.end - g.start)}, {g.when}):",
             style="bold",
         )
         notes.append(f" nobody on call in any region. Local: {local}")
-    overlaps: list[str] = []
-    by_rotation = {r.rotation: r.region for r in rotations}
-    for c in whole:
-        if c.count > 1:
-            names = "+".join(dict.fromkeys(clean(by_rotation.get(rot, rot), 8) for rot, _ in c.holders))
-            overlaps.append(f"{hhmm(c.start, day)}-{hhmm(c.end, day)} {names}")
+    overlaps = [
+        f"{hhmm(start, day)}-{hhmm(end, day)} " + "+".join(dict.fromkeys(clean(r, 8) for r in names))
+        for start, end, names in c.overlaps
+    ]
     if overlaps:
         notes.append("\nHandover overlaps (UTC): " + " · ".join(overlaps), style="dim")
     return grid, notes
 
 
 class CoverageStrip(Vertical):
-    """The follow-the-sun strip (cropped, never wrapped) and its notes (wrapped);
-    :meth:`show` repaints only what changed."""
+    """The follow-the-sun strip (cropped, never wrapped) and its notes (wrapped), drawn from
+    a :class:`~data.roster.board.CoverageDay`; :meth:`show` repaints only what changed. When
+    its width calls for another number of minutes per character it says so
+    (:class:`Resized`): the screen computes the day again."""
+
+    class Resized(Message):
+        """The strip's width calls for another number of minutes per character."""
 
     DEFAULT_CSS = """
     CoverageStrip { height: auto; padding: 0 1; }
@@ -221,29 +148,30 @@ class CoverageStrip(Vertical):
     CoverageStrip #strip-grid { text-wrap: nowrap; text-overflow: clip; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._shown: tuple[Text, Text] | None = None
-        self._args: tuple[Sequence[Rotation], Sequence[Override], date, datetime] | None = None
+        self._minutes: int | None = None  # of the day shown
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static("", id="strip-grid", markup=False)
         yield Static("", id="strip-notes", markup=False)
 
-    def show(
-        self, rotations: Sequence[Rotation], overrides: Sequence[Override], day: date, now: datetime
-    ) -> None:
-        self._args = (rotations, overrides, day, now)
-        width = self.content_size.width or self.app.size.width
-        shown = render_strip(rotations, overrides, day, now, fits(width))
+    def minutes(self) -> int:
+        """Minutes per character for its width."""
+        return fits(self.content_size.width or self.app.size.width)
+
+    def show(self, day: CoverageDay) -> None:
+        self._minutes = day.minutes
+        shown = draw_strip(day)
         if shown != self._shown:
             self._shown = shown
             self.query_one("#strip-grid", Static).update(shown[0])
             self.query_one("#strip-notes", Static).update(shown[1])
 
     def on_resize(self) -> None:
-        if self._args is not None:
-            self.show(*self._args)
+        if self._minutes is not None and self._minutes != self.minutes():
+            self.post_message(self.Resized())
 
     @property
     def text(self) -> str:
@@ -251,56 +179,36 @@ class CoverageStrip(Vertical):
         return "\n".join(t.plain for t in self._shown) if self._shown else ""
 
 
-def week_rows(
-    rotations: Sequence[Rotation],
-    overrides: Sequence[Override],
-    begin: datetime,
-    now: datetime,
-    days: int = 7,
-) -> list[tuple[str, list[Text]]]:
-    """(key, cells) of the week table: every stretch someone holds a rotation, in local
-    time and UTC, overrides marked with ``*`` and what they replace."""
-    out: list[tuple[str, list[Text]]] = []
-    end = begin + timedelta(days=days)
-    for rot in in_sun_order(rotations, begin):
-        tz = zone(rot.tz)
-        first = True
-        # whole shifts: a stretch that began before the week or ends after it is not cut
-        reach = timedelta(hours=rot.hours) + timedelta(days=1)
-        for seg in segments(rot, overrides, begin - reach, end + reach):
-            if seg.person is None or seg.end <= begin or seg.start >= end:
-                continue
-            a, b = seg.start.astimezone(tz), seg.end.astimezone(tz)
-            current = seg.start <= now < seg.end
-            name = Text(clean(rot.rotation, 12), style="bold") if first else Text("")
-            region = Text(f"{clean(rot.region, 6)} {city(rot.tz)}", style="dim") if first else Text("")
-            first = False
-            names = a.tzname() if a.tzname() == b.tzname() else f"{a.tzname()}/{b.tzname()}"
-            local = f"{a:%H:%M}-{hhmm(b, a.date())} {names}"
-            utc = f"{seg.start:%a %H:%M}-{hhmm(seg.end, seg.start.date())}"
-            person = Text(clean(seg.person, 16), style="bold" if current else "")
-            note = Text("")
-            if seg.override is not None:
-                person.append(" *", style="bold #e8833a")
-                instead = (
-                    f"in place of {clean(seg.shift.person, 16)}"
-                    if seg.shift
-                    else "outside the rotation's shifts"
-                )
-                reason = f": {clean(seg.override.reason, 48)}" if seg.override.reason else ""
-                note = Text(f"override, {instead}{reason}", style="#e8833a")
-            if current:
-                note = Text.assemble(("◀ NOW ", NOW_STYLE), note)
-            cells = [name, region, Text(f"{a:%a %d %b}"), Text(local), Text(utc), person, note]
-            out.append((f"{rot.rotation}\x00{seg.start.isoformat()}", cells))
-    return out
+def week_row_cells(w: WeekRow) -> list[Text]:
+    """One row of the week table: a stretch someone holds a rotation, in local time and UTC,
+    an override marked with ``*`` and what it replaces."""
+    rot, a, b = w.rotation, w.local_start, w.local_end
+    name = Text(clean(rot.rotation, 12), style="bold") if w.first else Text("")
+    region = Text(f"{clean(rot.region, 6)} {city(rot.tz)}", style="dim") if w.first else Text("")
+    names = a.tzname() if a.tzname() == b.tzname() else f"{a.tzname()}/{b.tzname()}"
+    local = f"{a:%H:%M}-{hhmm(b, a.date())} {names}"
+    utc = f"{w.start:%a %H:%M}-{hhmm(w.end, w.start.date())}"
+    person = Text(clean(w.person, 16), style="bold" if w.current else "")
+    note = Text("")
+    if w.override is not None:
+        person.append(" *", style="bold #e8833a")
+        instead = (
+            f"in place of {clean(w.instead_of, 16)}"
+            if w.instead_of is not None
+            else "outside the rotation's shifts"
+        )
+        reason = f": {clean(w.override.reason, 48)}" if w.override.reason else ""
+        note = Text(f"override, {instead}{reason}", style="#e8833a")
+    if w.current:
+        note = Text.assemble(("◀ NOW ", NOW_STYLE), note)
+    return [name, region, Text(f"{a:%a %d %b}"), Text(local), Text(utc), person, note]
 
 
 class RosterWeek(Vertical):
     """The week of shifts, one row per stretch someone holds a rotation."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._rows: list[tuple[str, list[Text]]] | None = None
 
     DEFAULT_CSS = """
@@ -308,7 +216,7 @@ class RosterWeek(Vertical):
     RosterWeek DataTable { height: 1fr; }
     """
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield DataTable(id="week-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -317,10 +225,8 @@ class RosterWeek(Vertical):
                            ("Local time", "local"), ("UTC", "utc"), ("On call", "person"), ("Note", "note")):  # fmt: skip
             table.add_column(label, key=key)
 
-    def show(
-        self, rotations: Sequence[Rotation], overrides: Sequence[Override], begin: datetime, now: datetime
-    ) -> None:
-        rows = week_rows(rotations, overrides, begin, now)
+    def show(self, week: Sequence[WeekRow]) -> None:
+        rows = [(w.key, week_row_cells(w)) for w in week]
         if rows == self._rows:
             return
         self._rows = rows

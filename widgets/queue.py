@@ -108,7 +108,7 @@ class IncidentQueue(FixedTable):
             self._set_columns(wanted)
             now = clock.now()
             for r in self._rows.values():
-                cells = self._render(r, now, self.me, self._hidden(r))
+                cells = self._row_cells(r, now, self.me, self._hidden(r))
                 self.add_row(*self._visible(cells), key=r.id)
                 self._cells[r.id] = tuple(c.plain for c in cells)
             if selected in self._rows:
@@ -158,7 +158,7 @@ class IncidentQueue(FixedTable):
                 if r.id in have:
                     self._update(r, now)
                 else:
-                    cells = self._render(r, now, me, self._hidden(r))
+                    cells = self._row_cells(r, now, me, self._hidden(r))
                     self.add_row(*self._visible(cells), key=r.id)
                     self._cells[r.id] = tuple(c.plain for c in cells)
             if [str(r.key.value) for r in self.ordered_rows] != wanted:
@@ -205,7 +205,7 @@ class IncidentQueue(FixedTable):
                 self._cells[r.id] = (*old[:6], age_text, due_text)
 
     def _update(self, r: IncidentRow, now: datetime) -> None:
-        cells = self._render(r, now, self.me, self._hidden(r))
+        cells = self._row_cells(r, now, self.me, self._hidden(r))
         old = self._cells.get(r.id)
         for (key, _, _), cell, i in zip(COLUMNS, cells, range(len(cells)), strict=True):
             if (old is None or old[i] != cell.plain) and key in self._keys:
@@ -261,7 +261,7 @@ class IncidentQueue(FixedTable):
             return Text.assemble(("[R] ", "bold"), clean(r.title, 200), overflow="ellipsis")
         return Text(clean(r.title, 200), overflow="ellipsis")  # a cut title ends in …
 
-    def _render(self, r: IncidentRow, now: datetime, me: str, hidden: bool = False) -> tuple[Text, ...]:
+    def _row_cells(self, r: IncidentRow, now: datetime, me: str, hidden: bool = False) -> tuple[Text, ...]:
         """A row's cells, every column of ``COLUMNS`` (those on screen: :meth:`_visible`)."""
         due_text, urgency = clock_text(r.next_clock, _clock_for(r, now))
         title = self._title(r, me, hidden)

@@ -1,19 +1,20 @@
 """The on-call roster: for each rotation, who is on call now, their local time, and the
-next handoff."""
+next handoff, drawn from the rows of ``data.roster.board.OnCallBoard``."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from data.incidents.views import Snapshot, countdown
+from data.incidents.views import countdown
 from data.privacy.text import clean
-from data.roster.rotation import OnCall, on_call, zone
-
-RECHECK = timedelta(minutes=10)
+from data.roster.board import OnCallRow
 
 EMPTY = (
     "No rotations in the journal yet. Import a roster:\n"
@@ -34,12 +35,10 @@ class RosterPane(Vertical):
     RosterPane.empty DataTable { display: none; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.snapshot = Snapshot()
-        self._on_call: dict[str, tuple[OnCall, datetime]] = {}  # rotation -> (who, until when)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         table: DataTable[Text] = DataTable(cursor_type="row", id="roster-table")
         yield table
         yield Static(EMPTY, id="roster-empty", markup=False)
@@ -52,36 +51,12 @@ class RosterPane(Vertical):
         table.add_column("Handoff", key="handoff", width=8)
         table.add_column("Next", key="next", width=9)
 
-    def show(self, snapshot: Snapshot, now: datetime) -> None:
-        self.snapshot = snapshot
-        self.set_class(not snapshot.rotations, "empty")
-        self.tick(now, rebuild=True)
-
-    def tick(self, now: datetime, rebuild: bool = False) -> None:
+    def show(self, on_call: Sequence[OnCallRow], now: datetime, rebuild: bool = False) -> None:
+        """One row per rotation (data/roster/board.py OnCallBoard); ``rebuild``: the
+        rotations changed, fill the table again (else only the cells are updated)."""
+        self.set_class(not on_call, "empty")
         table = self.query_one(DataTable)
-        snap = self.snapshot
-        rows = []
-        if rebuild:
-            self._on_call = {}
-        for rot in snap.rotations:
-            cached = self._on_call.get(rot.rotation)
-            if cached is None or now >= cached[1]:
-                # who holds it changes only at its next handoff: computed again then (or
-                # after ten minutes, when the next one is beyond the horizon)
-                oc = on_call(rot, list(snap.overrides), now)
-                self._on_call[rot.rotation] = (oc, min(oc.next_at or now + RECHECK, now + RECHECK))
-            else:
-                oc = cached[0]
-            if oc.person is None:
-                person = Text("— gap —", style="bold #e8833a")
-                local = Text("")
-            else:
-                tz = snap.person_tz(oc.person, rot.tz)
-                person = Text(clean(oc.person, 8) + (" *" if oc.override else ""), style="bold")
-                local = Text(now.astimezone(zone(tz)).strftime("%a %H:%M"))
-            handoff = Text(countdown(oc.next_at, now)[0] if oc.next_at else "—")
-            nxt = Text(clean(oc.next_person or "gap", 9), style="dim")
-            rows.append((rot.rotation, Text(clean(rot.rotation, 8)), person, local, handoff, nxt))
+        rows = [self.cells(r, now) for r in on_call]
         with self.app.batch_update():
             keys = [str(k.value) for k in table.rows]
             if rebuild or keys != [r[0] for r in rows]:
@@ -94,3 +69,15 @@ class RosterPane(Vertical):
                     table.update_cell(key, "local", local)
                     table.update_cell(key, "handoff", handoff)
                     table.update_cell(key, "next", nxt)
+
+    @staticmethod
+    def cells(r: OnCallRow, now: datetime) -> tuple[str, Text, Text, Text, Text, Text]:
+        """(key, cells) of one rotation's row (names from the journal: cleaned, never markup)."""
+        if r.person is None:
+            person, local = Text("— gap —", style="bold #e8833a"), Text("")
+        else:
+            person = Text(clean(r.person, 8) + (" *" if r.override else ""), style="bold")
+            local = Text(r.local)
+        handoff = Text(countdown(r.next_at, now)[0] if r.next_at else "—")
+        nxt = Text(clean(r.next_person or "gap", 9), style="dim")
+        return (r.rotation, Text(clean(r.rotation, 8)), person, local, handoff, nxt)

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from data.engine import clock
 from data.incidents.views import SyncState
 from data.privacy.text import clean
+from widgets.console import console_or_none, observer
 
 ZONES = (("UTC", "UTC"), ("NYC", "America/New_York"), ("LA", "America/Los_Angeles"),
          ("LON", "Europe/London"), ("SYD", "Australia/Sydney"))  # fmt: skip
@@ -89,9 +90,13 @@ class StatusBar(Static):
         super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
         self.actor = actor
         self.state = SyncState(journal="")
+        self._key: object = None  # what the text was made of (None: to make)
+        self._shown: Text | None = None
 
     def on_mount(self) -> None:
-        self.show(clock.now(), getattr(getattr(self.app, "last_snapshot", None), "sync", None))
+        c = console_or_none(self.app)  # (a test's host app is not a console)
+        last = c.last_snapshot if c is not None else None
+        self.show(clock.now(), last.sync if last is not None else None)
 
     def on_resize(self) -> None:
         self._key = None  # the zones shown depend on the width
@@ -110,15 +115,15 @@ class StatusBar(Static):
             self.state,
             int(clock.wall() - (self.state.synced_at or 0)) // 60,
         )
-        if key == getattr(self, "_key", None):
+        if key == self._key:
             return
         self._key = key
         narrow = 0 < self.size.width < ALL_ZONES_WIDTH
         left = clocks(now, ZONES[:1] if narrow else ZONES)
         me = Text.assemble(("you: ", "dim"), (clean(self.actor, 32), "bold"), "  ")
-        if getattr(getattr(self.app, "settings", None), "observer", False):
+        if observer(self.app):
             me = Text.assemble((" OBSERVER · read-only ", "bold black on #e3c44a"), "  ", me)
         text = Text.assemble(left, me, sync_text(self.state, clock.wall()))
-        if text != getattr(self, "_shown", None):  # no repaint when nothing changed
+        if text != self._shown:  # no repaint when nothing changed
             self._shown = text
             self.update(text)
