@@ -54,16 +54,6 @@ _STATE_MARK = {"open": "○ open", "done": "✓ done", "dropped": "✗ dropped"}
 EDIT_ACTIONS = frozenset({"edit_section", "add_action", "action_state", "pin", "pm_status", "meeting"})
 
 
-def _pm_policy() -> PmPolicy:
-    from data.engine.config import config_file
-    from data.postmortem.report import PmPolicyError, load_pm_policy
-
-    try:
-        return load_pm_policy(config_file())
-    except PmPolicyError:
-        return PmPolicy()
-
-
 def _when(t: Any) -> str:
     return t.strftime("%d %b %H:%MZ") if t is not None else "—"
 
@@ -104,7 +94,6 @@ class PostmortemScreen(Screen[None]):
         self.incident = incident
         self.pm: Postmortem | None = None
         self._seq = -1
-        self.policy = _pm_policy()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.app.settings.actor, id="status")  # type: ignore[attr-defined]
@@ -164,7 +153,8 @@ class PostmortemScreen(Screen[None]):
     @work(group="postmortem", exclusive=True)
     async def load(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
-        pm = await build_postmortem(store, self.incident, self.app.settings.actor, clock.now(), self.policy)  # type: ignore[attr-defined]
+        policy: PmPolicy = self.app.pm_policy  # type: ignore[attr-defined]  # the console's, read once
+        pm = await build_postmortem(store, self.incident, self.app.settings.actor, clock.now(), policy)  # type: ignore[attr-defined]
         if not live(self):  # closed (or the console closing) while loading: its panes are going away
             return
         if pm is None:
