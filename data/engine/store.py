@@ -6,14 +6,20 @@ the checkpoint, writes the batch's rows and the new checkpoint, and commits: a c
 point neither loses nor doubles an event, and two processes sharing one store (a console
 and the command line) take turns safely. The hot path writes with ``executemany`` on the
 driver; everything else uses SQLAlchemy Core.
+
+Ingestion runs in a thread of its own, on a synchronous connection of its own
+(:meth:`Store.sync`): reading, hashing, validating and projecting never hold the caller's
+event loop (a console's UI). The read queries run on the loop's async connections.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,9 +28,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import URL, Connection, event, func, select
+from sqlalchemy import URL, Connection, Engine, create_engine, event, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from data.engine import pipeline
 from data.engine import schema as S
@@ -162,9 +168,13 @@ _HANDOFF_ACKNOWLEDGED = (
 class Store:
     """One console's projection of the journal. Open with :meth:`Store.open`."""
 
-    def __init__(self, path: Path, engine: AsyncEngine) -> None:
+    def __init__(self, path: Path, engine: AsyncEngine, ingest_engine: Engine | None = None) -> None:
         self.path = path
         self.engine = engine
+        #: the synchronous engine ingestion uses, in its thread (sync)
+        self._ingest_engine = ingest_engine or _ingest_engine_for(path)
+        self._ingesting = threading.Lock()  # one ingestion thread at a time
+        self._closing = threading.Event()  # close(): an ingestion stops after its batch
         #: a backlog at least this long is ingested with a worker process
         self.pipeline_min_bytes = PIPELINE_MIN_BYTES
         self.pipeline_forget_after = pipeline.FORGET_AFTER
@@ -193,14 +203,18 @@ class Store:
             await store._migrate()
         except SQLAlchemyError as exc:
             await engine.dispose()
+            store._ingest_engine.dispose()
             raise StoreError(f"cannot open the store {p}: {_reason(exc)}") from None
         return store
 
     async def close(self) -> None:
-        """Wait for operations in flight (up to 30 s), then close every connection."""
+        """Wait for operations in flight (up to 30 s; an ingestion stops after the batch it
+        is writing), then close every connection."""
+        self._closing.set()
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=30)
         await self.engine.dispose()
+        self._ingest_engine.dispose()
 
     async def __aenter__(self) -> Store:
         return self
@@ -239,32 +253,53 @@ class Store:
         """Ingest what is new in the journal (everything, with ``rebuild`` set to why).
 
         ``max_lines`` stops after about that many lines (the rest waits for the next call).
+        The work runs in a thread (:meth:`_ingest`); ``progress`` is called on the
+        caller's event loop, before this returns.
         """
         started = time.perf_counter()
         result = SyncResult()
+        loop = asyncio.get_running_loop()
+        report: ProgressFn | None = None
+        if progress is not None:
+            given = progress
+
+            def report(done: int, total: int) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody is told
+                    loop.call_soon_threadsafe(given, done, total)
+
         async with self._lock:
             try:
+                await asyncio.to_thread(self._ingest, journal, result, report, rebuild, max_lines)
+            except SQLAlchemyError as exc:
+                raise StoreError(f"writing the store {self.path} failed: {_reason(exc)}") from None
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _ingest(
+        self,
+        journal: Journal,
+        result: SyncResult,
+        progress: ProgressFn | None,
+        rebuild: str | None,
+        max_lines: int | None,
+    ) -> None:
+        """:meth:`sync`'s work, in its thread: one at a time (a sync whose caller went away
+        may still be finishing), on the ingestion engine's own connection."""
+        with self._ingesting:
+            try:
                 if rebuild is None and self._nothing_new(journal, result):
-                    result.seconds = time.perf_counter() - started
-                    return result
-                async with self.engine.connect() as conn:
+                    return
+                with self._ingest_engine.connect() as conn:
                     can_pipe = getattr(journal, "path", None) is not None and max_lines is None
-                    handoff = await conn.run_sync(
-                        self._sync_blocking, journal, result, progress, rebuild, max_lines, can_pipe
+                    handoff = self._sync_blocking(
+                        conn, journal, result, progress, rebuild, max_lines, can_pipe
                     )
                     if handoff is not None:
-                        await self._sync_pipelined(conn, journal, handoff, result, progress)
-                        await conn.run_sync(
-                            self._sync_blocking, journal, result, progress, None, max_lines, False
-                        )
-            except SQLAlchemyError as exc:
-                self._forget()
-                raise StoreError(f"writing the store {self.path} failed: {_reason(exc)}") from None
+                        self._sync_pipelined(conn, journal, handoff, result, progress)
+                        self._sync_blocking(conn, journal, result, progress, None, max_lines, False)
             except BaseException:
                 self._forget()
                 raise
-        result.seconds = time.perf_counter() - started
-        return result
 
     def _nothing_new(self, journal: Journal, result: SyncResult) -> bool:
         """True when the journal has not moved since this store last read it (no database
@@ -286,9 +321,9 @@ class Store:
         self._pos = None
         self._reader = None
 
-    async def _sync_pipelined(
+    def _sync_pipelined(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         journal: Journal,
         pos: Position,
         result: SyncResult,
@@ -303,17 +338,16 @@ class Store:
             pos.offset == 0,
             forget_after=self.pipeline_forget_after,
         )
-        loop = asyncio.get_running_loop()
         expected = pos
         try:
-            while True:
-                msg = await loop.run_in_executor(None, worker.receive)
+            while not self._closing.is_set():
+                msg = worker.receive()
                 if msg[0] == pipeline.DONE:
                     return
                 if msg[0] == pipeline.ERROR:
                     raise StoreError(f"ingesting {journal.location} failed: {msg[1]}")
                 _, rows, counts, new_pos = msg
-                ok = await conn.run_sync(self._commit_rows, expected, rows, counts, new_pos, journal.location)
+                ok = self._commit_rows(conn, expected, rows, counts, new_pos, journal.location)
                 if not ok:
                     return  # another process moved the store on: the in-process path goes on
                 expected = new_pos
@@ -414,6 +448,8 @@ class Store:
             if progress is not None:
                 progress(new_pos.offset, max(new_pos.offset, journal.end()))
             if span is None or (max_lines is not None and result.lines >= max_lines):
+                return None
+            if self._closing.is_set():  # the store is closing: the rest waits for the next sync
                 return None
 
     def _clear(self, conn: Connection, why: str) -> None:
@@ -748,8 +784,22 @@ class Store:
 # --- helpers -----------------------------------------------------------------------------
 
 
+def _ingest_engine_for(path: Path) -> Engine:
+    """The synchronous engine of the ingestion thread: the same file, configured alike."""
+    engine = create_engine(
+        URL.create("sqlite+pysqlite", database=str(path)),
+        connect_args={"timeout": 30, "check_same_thread": False},
+    )
+    _configure_sync(engine)
+    return engine
+
+
 def _configure(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+    _configure_sync(engine.sync_engine)
+
+
+def _configure_sync(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # let SQLAlchemy (not the driver) decide when transactions begin
         dbapi_conn.isolation_level = None
@@ -761,7 +811,7 @@ def _configure(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
