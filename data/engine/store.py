@@ -100,6 +100,14 @@ class SyncResult:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True)
+class LocalWrite:
+    """What :meth:`Store.write_local` did: rows touched, and the key of a row inserted."""
+
+    rows: int
+    key: int | None = None
+
+
 @dataclass(frozen=True)
 class Status:
     """Where the store stands: the checkpoint and the running totals."""
@@ -698,6 +706,44 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot create {what} in {self.path}: {exc}") from None
         self._local_ready.add(id(local))
+
+    # --- the local tables (their own MetaData, outside the projection) -----------------
+
+    @_guarded
+    async def read_local(self, local: Any, what: str, stmt: Any) -> list[Any]:
+        """The rows (SQLAlchemy ``Row``) of ``stmt`` over the local tables ``local`` (data/care/exposure.py,
+        data/engine/outbox.py: their own ``MetaData``, created here when missing). Raises
+        :class:`StoreError` (``reading {what} failed: …``)."""
+        await self.ensure_local(local, what)
+        try:
+            async with self.engine.connect() as conn:
+                return list((await conn.execute(stmt)).all())
+        except SQLAlchemyError as exc:
+            raise StoreError(f"reading {what} failed: {exc}") from None
+
+    @_guarded
+    async def write_local(
+        self,
+        local: Any,
+        what: str,
+        stmt: Any,
+        rows: Sequence[dict[str, Any]] | None = None,
+        *,
+        doing: str = "",
+    ) -> LocalWrite:
+        """Run ``stmt`` (for each of ``rows``, if given) on the local tables ``local`` in one
+        ``BEGIN IMMEDIATE`` transaction. Raises :class:`StoreError` (``{doing} failed: …``,
+        ``doing`` by default ``writing {what}``)."""
+        await self.ensure_local(local, what)
+        try:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+                async with conn.begin():
+                    result = await (conn.execute(stmt) if rows is None else conn.execute(stmt, list(rows)))
+                    key = result.inserted_primary_key if rows is None and stmt.is_insert else None
+                    return LocalWrite(result.rowcount or 0, int(key[0]) if key else None)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{doing or 'writing ' + what} failed: {exc}") from None
 
     async def handoffs(self) -> list[dict[str, Any]]:
         return await self._all(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
