@@ -2,8 +2,9 @@
 :class:`WarroomConfig`, with a section per table, read once per process by
 :func:`load_config`), the environment switches, and whether a journal may be shared with
 its group. The features turn their section into their policy (``policy_of`` and the
-like); none reads the file itself. No journal code here (data/engine/journal.py asks this module, never the reverse);
-the console's settings (who acts, which journal, which store) are data/config.py."""
+like); none reads the file itself (docs/configuration.md). No journal code here
+(data/engine/journal.py asks this module, never the reverse); the console's settings (who
+acts, which journal, which store) are data/config.py."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ class Section(BaseModel):
 Minutes = Annotated[float, Field(gt=0, lt=1e9, allow_inf_nan=False)]
 #: a severity, 1 (highest) to 4
 Severity = Annotated[int, Field(ge=1, le=4)]
-#: a severity as a TOML key ("1" to 4")
+#: a severity as a TOML key ("1" to "4")
 SeverityKey = Literal["1", "2", "3", "4"]
 MINUTES = "be a positive number of minutes"
 TRUE_FALSE = "be true or false"
