@@ -288,13 +288,12 @@ def status(settings: Any, as_json: bool, digest: bool) -> None:
 def clocks(settings: Any, as_json: bool) -> None:
     """Open clocks across the active incidents, soonest first (after a sync)."""
     from data.commands import open_clocks
-    from data.engine.config import config_file
     from data.incidents.views import span_text
     from data.privacy.text import clean
-    from data.procedures.clocks import PolicyError, load_policy
+    from data.procedures.clocks import PolicyError, policy_of
 
     try:
-        policy = load_policy(config_file())
+        policy = policy_of(settings.config)
     except PolicyError as exc:
         raise Failure(str(exc)) from None
     items = _run(open_clocks(settings, policy))
@@ -342,15 +341,14 @@ def handoff(
 ) -> None:
     """The shift-handoff report (after a sync): who hands over to whom, what is due in the
     next shift, each active incident, the watch list, journal health and team load."""
-    from data.engine.config import config_file
     from data.handoff.report import HandoffError, handoff_for, to_json, to_markdown
     from data.privacy.text import json_safe_dumps
-    from data.procedures.clocks import PolicyError, load_policy
+    from data.procedures.clocks import PolicyError, policy_of
 
     raw = raw_text_if(raw_text, fmt)
 
     try:
-        policy = load_policy(config_file())
+        policy = policy_of(settings.config)
     except PolicyError as exc:
         raise Failure(str(exc)) from None
     try:

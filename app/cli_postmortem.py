@@ -44,12 +44,11 @@ def postmortem(
 ) -> None:
     """The post-mortem of INCIDENT as a Markdown document (sections, action items, the
     meeting clock, lifecycle metrics, the timeline with its pinned entries)."""
-    from data.engine.config import config_file
-    from data.postmortem.report import PmPolicyError, load_pm_policy, postmortem_for, to_markdown
+    from data.postmortem.report import PmPolicyError, pm_policy_of, postmortem_for, to_markdown
     from data.privacy.text import clean
 
     try:
-        policy = load_pm_policy(config_file())
+        policy = pm_policy_of(settings.config)
     except PmPolicyError as exc:
         raise Failure(str(exc)) from None
     pm = _run(postmortem_for(settings, incident, policy))

@@ -117,17 +117,16 @@ def trends(settings: Settings, since: str | None, until: str | None, region: str
     resolve (median, 90th percentile), clocks met and missed, on-call load per person.
     Weeks are ISO weeks in UTC; docs/trends.md defines every number."""
     from app.cli_base import masked_json
-    from data.engine.config import config_file
     from data.incidents.export import render
     from data.privacy.text import json_safe_dumps
-    from data.procedures.clocks import PolicyError, load_policy
+    from data.procedures.clocks import PolicyError, policy_of
     from data.trends.report import FIELDS, rows, to_json
 
     raw = raw_text_if(raw_text, fmt)
     start = parse_when(since, "--since") if since else None
     end = parse_when(until, "--until", end_of_day=True) if until else None
     try:
-        policy = load_policy(config_file())
+        policy = policy_of(settings.config)
     except PolicyError as exc:
         raise Failure(str(exc)) from None
     result = _run(_trends(settings, start, end, region, policy))

@@ -27,13 +27,13 @@ from data.commands import AppendRefused, append_to, build_events
 from data.config import Settings
 from data.engine import clock, outbox
 from data.engine.chain import EditWatch, Pacer, lower_priority
-from data.engine.config import config_file
 from data.engine.journal import FileJournal, JournalError, JournalUnavailable
 from data.engine.models import Draft
 from data.engine.store import Store, StoreError
 from data.incidents.views import Snapshot, SyncState, load_snapshot
+from data.postmortem.report import PmPolicy, PmPolicyError, pm_policy_of
 from data.privacy.text import clean
-from data.procedures.clocks import Policy, PolicyError, Watch, load_policy, next_turn
+from data.procedures.clocks import Policy, PolicyError, Watch, next_turn, policy_of
 from screens.live import LiveScreen
 from screens.main import MainScreen
 from screens.registry import PALETTE, bindings
@@ -87,6 +87,7 @@ class WarRoom(WellbeingConsole, App[None]):
         self.outbox_counts: tuple[int, int] = (0, 0)
         self._outbox_lock = asyncio.Lock()
         self.policy = Policy()
+        self.pm_policy = PmPolicy()  # the post-mortem meeting clock ([postmortem])
         self.clock_watch = Watch()
         self._clock_timer: Timer | None = None
         self._watch_started = False
@@ -102,17 +103,23 @@ class WarRoom(WellbeingConsole, App[None]):
         self._init_wellbeing()  # the [wellbeing] settings, the exposure counters (app/wellbeing.py)
 
     def _load_setup(self) -> None:
-        """The clock policy (the config file): a problem is reported when the console
-        opens, and the defaults stay in force."""
+        """The policies of the config file, read once (``settings.config``): a section that
+        cannot be used is reported when the console opens, and its defaults stay in force."""
+        config = self.settings.config
+        for problem in dict.fromkeys(config.problems.values()):  # a file unread: said once
+            self._setup_problems.append(f"Settings ignored (the defaults apply): {problem}")
         try:
-            self.policy = load_policy(config_file())
-        except PolicyError as exc:
-            self._setup_problems.append(f"Settings ignored: {exc}")
+            self.policy = policy_of(config)
+        except PolicyError:
+            pass
+        try:
+            self.pm_policy = pm_policy_of(config)
+        except PmPolicyError:
+            pass
         from data.config import permission_warnings
-        from data.engine.config import journal_group_access
 
         s = self.settings
-        self._setup_warnings = permission_warnings(s.journal, s.db, group_ok=journal_group_access())
+        self._setup_warnings = permission_warnings(s.journal, s.db, group_ok=config.files.journal_group)
 
     def _load_templates(self) -> None:
         """The SOP templates (shipped, then the team's): loaded once the queue is on screen

@@ -25,10 +25,9 @@ from data.care.wellbeing import (
     Tracker,
     WellbeingConfig,
     WellbeingError,
-    load_wellbeing,
+    wellbeing_of,
 )
 from data.engine import clock
-from data.engine.config import config_file
 from data.engine.store import StoreError
 from data.privacy.text import clean
 from screens.live import LiveScreen
@@ -58,11 +57,10 @@ class WellbeingConsole:
     run_worker: Any
 
     def _init_wellbeing(self) -> None:
-        try:
-            self.wellbeing_config = load_wellbeing(config_file())
-        except WellbeingError as exc:
+        try:  # the settings read once; a problem is reported with the others (_load_setup)
+            self.wellbeing_config = wellbeing_of(self.settings.config)
+        except WellbeingError:
             self.wellbeing_config = WellbeingConfig()
-            self._setup_problems.append(f"Wellbeing settings ignored: {exc}")
         self.quiet = self.wellbeing_config.quiet
         self.wellbeing = Tracker(self.settings.actor, self.wellbeing_config, clock.now())
         self._wellbeing_timer: Timer | None = None

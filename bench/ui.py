@@ -57,6 +57,13 @@ The figures (targets in brackets):
    turns the console's output into the pane's screen). Then the same for ``warroom demo``
    (its own small journal in a fresh folder, the simulator appending every 2-5 s), no
    target.
+5. **Event-loop stall during a catch-up** [longest < 50 ms]: a console runs in-process
+   (``run_test``) on the synced store; another process (``bench/ui.py --child-burst``)
+   appends ``--catchup-mib`` MiB (5.5) in one append: incidents opened, noted and closed
+   again (so the active count stays). A task on the console's loop sleeps 1 ms at a time
+   and records each wake-up's lateness until the console shows the journal's last line
+   (``sync_state.line``), then 0.5 s more; the longest lateness of ``--catchup-rounds``
+   (3) rounds is judged, the time to catch up reported beside it.
 
 Every run prints the git commit and a short hash of each module on the console's paths,
 and warns if any changed during the run (others may be committing meanwhile). Every
@@ -67,7 +74,7 @@ Percentiles interpolate linearly between closest ranks.
 Options: ``--quick`` (100,000 events / 1,000 incidents unless given, fewer repeats, one CPU
 window), ``--json`` (also print every figure as one JSON object, the last line of stdout),
 ``--keep DIR`` (keep and reuse the generated files in DIR), ``--only LIST`` (any of
-start,tmux,select,cross,cpu,demo), ``--profile DIR`` (a pyinstrument profile of the
+start,tmux,select,cross,catchup,cpu,demo), ``--profile DIR`` (a pyinstrument profile of the
 selection and cross-process loops, if pyinstrument is importable, else cProfile; the
 profiler slows the console several times, so the figures of such a run are not the
 benchmark's). Progress goes to stderr.
@@ -100,12 +107,13 @@ START_TARGET_S = 1.5
 SELECT_TARGET_MS = 50.0
 CROSS_TARGET_MS = 250.0
 IDLE_TARGET_PCT = 1.0
+STALL_TARGET_MS = 50.0
 
 SIZE = (160, 45)
 ACTOR = "bench-ic"
 CACHE_VERSION = 1
 ID_RE = re.compile(r"\bINC\d*-\d{5}\b")
-MEASURES = ("start", "tmux", "select", "cross", "cpu", "demo")
+MEASURES = ("start", "tmux", "select", "cross", "catchup", "cpu", "demo")
 TERMINAL = ("closed", "false_positive", "merged")
 
 
@@ -928,6 +936,104 @@ async def measure_cross(
     }
 
 
+# --- 5. event-loop stall during a catch-up ------------------------------------------------------
+
+
+def _child_burst(journal: str, mib: float, token: str) -> None:
+    """Another process: append about ``mib`` MiB to the journal in one append (incidents
+    opened, noted and closed again), then print the journal's line count and bytes."""
+    _import_project()
+    import asyncio
+
+    from data.commands import build_events
+    from data.engine.locations import open_journal
+
+    note = "Checked the reported account and its linked accounts; escalated to the partner desk. " * 3
+    items: list[tuple[str, Any]] = []
+    size, n = 0, 0
+    while size < mib * (1 << 20):
+        ident = f"CU-{token}-{n:05d}"
+        n += 1
+        batch: list[dict[str, Any]] = [
+            {"type": "incident.opened", "incident": ident,
+             "data": {"title": f"Catch-up probe {n}", "category": "other", "severity": 3,
+                      "source": "partner", "regions": ["US"]}},
+            *({"type": "incident.note", "incident": ident, "data": {"text": f"{k}: {note}"}} for k in range(12)),
+            {"type": "incident.status_set", "incident": ident,
+             "data": {"status": "false_positive", "reason": "benchmark probe"}},
+        ]  # fmt: skip
+        for item in batch:
+            items.append(("burst", item))
+            size += len(json.dumps(item)) + 185  # the envelope and the chain
+    events = [e for where, item in items for e in build_events([(where, item)], "xp-writer")]
+    j = open_journal(journal)
+    before = Path(journal).stat().st_size
+    t0 = now()
+    asyncio.run(j.append(events))
+    t1 = now()
+    with open(journal, "rb") as f:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    print(json.dumps({"before": t0, "after": t1, "lines": lines, "bytes": Path(journal).stat().st_size - before,
+                      "events": len(events)}), flush=True)  # fmt: skip
+
+
+async def measure_catchup(info: dict[str, Any], mib: float, rounds: int) -> dict[str, Any]:
+    import asyncio
+
+    from data.config import Settings
+
+    if info["journal"].startswith("postgresql://"):
+        raise SystemExit("catchup: a file journal only")
+    settings = Settings(Path(info["journal"]), Path(info["db"]), ACTOR)
+    app, ctx, _pilot = await _console(settings, info["active"])
+    load = Load()
+    runs: list[dict[str, Any]] = []
+    try:
+        await asyncio.sleep(1.0)
+        for r in range(rounds):
+            late: list[float] = []
+            stop = asyncio.Event()
+
+            async def ticker(late: list[float] = late, stop: asyncio.Event = stop) -> None:
+                while not stop.is_set():
+                    t = now()
+                    await asyncio.sleep(0.001)
+                    late.append((now() - t - 0.001) * 1000)
+
+            tick = asyncio.create_task(ticker())
+            token = f"{int(time.time()) % 36**4:04d}{r}"
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, str(SCRIPT), "--child-burst", info["journal"], str(mib), token,
+                stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            assert child.stdout is not None
+            w = json.loads(await child.stdout.readline())
+            await child.wait()
+            deadline = now() + 120
+            while app.sync_state.line < w["lines"] or app.sync_state.synced_at is None:
+                if now() > deadline:
+                    raise SystemExit("catchup: the console did not catch up within 120 s")
+                await asyncio.sleep(0.005)
+            caught = now()
+            await asyncio.sleep(0.5)
+            stop.set()
+            await tick
+            runs.append({"max_stall_ms": round(max(late), 2), "p99_ms": round(_pct(late, 99), 2),
+                         "catchup_s": round(caught - w["after"], 3), "bytes": w["bytes"],
+                         "events": w["events"]})  # fmt: skip
+            _log(f"  round {r + 1}: longest stall {max(late):.1f} ms, caught up in {caught - w['after']:.2f} s "
+                 f"({w['bytes'] / (1 << 20):.1f} MiB, {w['events']} events)")  # fmt: skip
+            await asyncio.sleep(1.0)
+    finally:
+        await ctx.__aexit__(None, None, None)
+    return {
+        "runs": runs,
+        "max_stall_ms": max(x["max_stall_ms"] for x in runs),
+        "catchup_s": _dist([x["catchup_s"] for x in runs], 3),
+        "load": load.done(),
+    }
+
+
 async def measure_cross_postgresql(info: dict[str, Any], work: Path, samples: int) -> dict[str, Any]:
     """Figure 3 again with the journal in PostgreSQL (``--postgresql``): a throwaway
     cluster (tests/pg.py, durable commits), the bench journal copied in byte-exact, a store
@@ -1034,6 +1140,11 @@ async def _main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 out["cross_postgresql"] = await measure_cross_postgresql(info, work, args.cross_samples)
                 s = out["cross_postgresql"]["appear_ms"]
                 _log(f"  p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms, max {s['max']:.1f} ms")
+        if "catchup" in only:
+            _log(
+                f"5. event-loop stall during a {args.catchup_mib:g} MiB catch-up, {args.catchup_rounds} rounds   [{_uptime()}]"
+            )
+            out["catchup"] = await measure_catchup(info, args.catchup_mib, args.catchup_rounds)
         if "cpu" in only and tmux is not None:
             _log(f"4. idle console CPU, {args.cpu_windows} x {args.cpu_seconds:g} s   [{_uptime()}]")
             argv = [*_warroom_cmd(), "--journal", info["journal"], "--db", info["db"], "--actor", ACTOR]
@@ -1101,6 +1212,13 @@ def _verdicts(out: dict[str, Any]) -> list[tuple[str, str, str, bool | None, str
                      s["appear_ms"]["p95"] < CROSS_TARGET_MS,
                      f"max {s['appear_ms']['max']:.1f} ms; row removal p50/p95 "
                      f"{s['remove_ms']['p50']:.1f}/{s['remove_ms']['p95']:.1f} ms"))  # fmt: skip
+    if "catchup" in out:
+        s = out["catchup"]
+        rows.append(("5  loop stall during a catch-up", f"{s['max_stall_ms']:.1f} ms", f"< {STALL_TARGET_MS:g} ms",
+                     s["max_stall_ms"] < STALL_TARGET_MS,
+                     f"longest of {len(s['runs'])} rounds of {s['runs'][0]['bytes'] / (1 << 20):.1f} MiB: "
+                     f"{_join((x['max_stall_ms'] for x in s['runs']), 1)} ms; caught up in "
+                     f"{_join((x['catchup_s'] for x in s['runs']), 2)} s; {ld(s['load'])}"))  # fmt: skip
     if "cpu_idle" in out:
         s = out["cpu_idle"]
         w = s["windows"]
@@ -1178,6 +1296,9 @@ def main(argv: list[str] | None = None) -> None:
     if argv and argv[0] == "--child-writer" and len(argv) == 2:
         _child_writer(argv[1])
         return
+    if argv and argv[0] == "--child-burst" and len(argv) == 4:
+        _child_burst(argv[1], float(argv[2]), argv[3])
+        return
 
     p = argparse.ArgumentParser(description="warroom console benchmark (see the module docstring)")
     p.add_argument("--events", type=int, help="events in the journal (default 1000000; --quick 100000)")
@@ -1201,6 +1322,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--cross-samples", type=int, help="cross-process samples (default 60; --quick 50)")
     p.add_argument("--postgresql", action="store_true",
                    help="also measure the cross-process latency with the journal in PostgreSQL (a throwaway cluster)")  # fmt: skip
+    p.add_argument(
+        "--catchup-mib", type=float, default=5.5, help="MiB appended per catch-up round (default 5.5)"
+    )
+    p.add_argument("--catchup-rounds", type=int, default=3, help="catch-up rounds (default 3)")
     p.add_argument("--cpu-seconds", type=float, default=30.0, help="one CPU window (default 30 s)")
     p.add_argument("--cpu-windows", type=int, help="CPU windows in a row (default 3; --quick 1)")
     p.add_argument(

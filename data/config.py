@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,10 @@ from data.engine.config import (  # re-exported: the engine's own configuration
     FALSE_WORDS,
     JOURNAL_GROUP_ENV,
     ConfigError,
+    WarroomConfig,
     data_dir,
     is_url,
+    load_config,
 )
 from data.engine.models import Actor
 
@@ -41,6 +43,8 @@ class Settings:
     observer: bool = False
     #: the journal's database URL, when it is kept in PostgreSQL rather than a file
     journal_url: str | None = None
+    #: the config file and the environment switches, read once (data/engine/config.py)
+    config: WarroomConfig = field(default_factory=load_config, compare=False, repr=False)
 
     @property
     def journal_location(self) -> str:
@@ -55,7 +59,7 @@ class Settings:
         """The journal these settings name: a file, or a PostgreSQL database."""
         from data.engine.locations import open_journal
 
-        return open_journal(self.journal_url or self.journal)
+        return open_journal(self.journal_url or self.journal, group=self.config.files.journal_group)
 
 
 #: the environment switch of an observer (read-only) console: 1 or 0
@@ -102,7 +106,7 @@ def resolve(
         raise ConfigError(f"the store path {d} is a folder; give a file path")
     if observer is None:
         observer = observer_env()
-    return Settings(j, d, a, observer, url)
+    return Settings(j, d, a, observer, url, load_config())
 
 
 def _login() -> str:

@@ -36,7 +36,6 @@ from data.postmortem.report import (
     SECTION_TITLES,
     STATUS_TITLES,
     WITHHELD,
-    PmPolicy,
     Postmortem,
     build_postmortem,
     clock_summary,
@@ -63,16 +62,6 @@ _STATUS_STYLE = {"draft": "bold #e3c44a", "in_review": "bold #5fa8d3", "reviewed
                  "closed": "bold #4caf50"}  # fmt: skip
 _STATE_MARK = {"open": "○ open", "done": "✓ done", "dropped": "✗ dropped"}
 EDIT_ACTIONS = frozenset({"edit_section", "add_action", "action_state", "pin", "pm_status", "meeting"})
-
-
-def _pm_policy() -> PmPolicy:
-    from data.engine.config import config_file
-    from data.postmortem.report import PmPolicyError, load_pm_policy
-
-    try:
-        return load_pm_policy(config_file())
-    except PmPolicyError:
-        return PmPolicy()
 
 
 def _when(t: Any) -> str:
@@ -103,7 +92,6 @@ class PostmortemScreen(LiveScreen[None]):
         self.incident = incident
         self.pm: Postmortem | None = None
         self._seq = -1
-        self.policy = _pm_policy()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.console.settings.actor, id="status")
@@ -163,7 +151,7 @@ class PostmortemScreen(LiveScreen[None]):
     async def load(self) -> None:
         store = self.console.store
         pm = await build_postmortem(
-            store, self.incident, self.console.settings.actor, clock.now(), self.policy
+            store, self.incident, self.console.settings.actor, clock.now(), self.console.pm_policy
         )
         if not live(self):  # closed (or the console closing) while loading: its panes are going away
             return

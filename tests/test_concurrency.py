@@ -380,3 +380,34 @@ async def test_stores_syncing_while_writer_processes_append(tmp_path: Path) -> N
         for p in procs:
             if p.is_alive():
                 p.kill()
+
+
+async def test_ingestion_runs_off_the_event_loop_and_reports_progress_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading, hashing, validating and projecting run in a thread: the caller's event loop
+    (a console's UI) stays free during a catch-up; progress is told on the loop."""
+    import threading
+
+    from data.engine.projector import Projector
+
+    journal = tmp_path / "journal.jsonl"
+    write_journal(str(journal), 3000, per_incident=50)
+    projected_on: set[int] = set()
+    project = Projector.project
+
+    def spy(self: Projector, span: Any) -> Any:
+        projected_on.add(threading.get_ident())
+        return project(self, span)
+
+    monkeypatch.setattr(Projector, "project", spy)
+    told_on: set[int] = set()
+    async with await Store.open(tmp_path / "store.db") as store:
+        result = await store.sync(
+            FileJournal(journal), progress=lambda *_: told_on.add(threading.get_ident())
+        )
+        assert result.lines == 3000
+        assert (await store.digest(), (await store.status()).counters) == await clean_digest(journal)
+    loop_thread = threading.get_ident()
+    assert projected_on and loop_thread not in projected_on
+    assert told_on == {loop_thread}

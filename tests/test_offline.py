@@ -365,6 +365,36 @@ def test_outbox_is_outside_the_projection(tmp_path: Path) -> None:
     asyncio.run(run())
 
 
+def test_the_local_tables_go_through_the_stores_public_methods(tmp_path: Path) -> None:
+    """The outbox and the exposure counters reach their tables through ``read_local`` and
+    ``write_local`` (never the store's engine): the tables are made on first use, and a
+    failure is a StoreError that says what was being done."""
+    from sqlalchemy import text
+
+    from data.engine.store import StoreError
+
+    async def run() -> None:
+        store = await Store.open(tmp_path / "s.db")
+        try:
+            done = await store.write_local(outbox.metadata, "the outbox", outbox.outbox.insert().values(
+                events="[]", queued_at=1.0, description="probe"))  # fmt: skip
+            assert done.key == 1 and done.rows == 1
+            assert [r.description for r in await store.read_local(outbox.metadata, "the outbox",
+                                                                  text("SELECT description FROM outbox"))] == ["probe"]  # fmt: skip
+            try:
+                await store.read_local(outbox.metadata, "the outbox", text("SELECT nothing FROM outbox"))
+            except StoreError as exc:
+                assert str(exc).startswith("reading the outbox failed: ") and "nothing" in str(exc)
+            else:
+                raise AssertionError("a bad read was not reported")
+            await outbox.remove(store, 1)
+            assert await outbox.counts(store) == (0, 0)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
 def test_outbox_command_lists_and_drops(tmp_path: Path) -> None:
     """``warroom outbox list`` shows what waits and what was refused; ``drop`` throws away a
     refused entry, and a waiting one only when asked."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from data.engine.outbox import Queued
     from data.engine.store import Store
     from data.incidents.views import Snapshot, SyncState
+    from data.postmortem.report import PmPolicy
     from data.procedures.clocks import Policy
 
 
@@ -47,6 +48,7 @@ class Console(Protocol):
     last_snapshot: Snapshot | None
     sync_state: SyncState
     policy: Policy  # the clock policy
+    pm_policy: PmPolicy  # the post-mortem meeting clock ([postmortem]), read once at start
     include_closed: bool  # the snapshots hold closed incidents too
     quiet: bool  # quiet mode (docs/wellbeing.md)
     wellbeing_config: WellbeingConfig

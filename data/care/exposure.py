@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, Float, Index, MetaData, String, Table, delete, select
 from sqlalchemy.dialects.sqlite import insert
-from sqlalchemy.exc import SQLAlchemyError
 
 from data.care.wellbeing import SENSITIVE, Exposure, Segment, summarize
-from data.engine.store import Store, StoreError, _guarded
+from data.engine.store import Store
 
 #: its own MetaData: ``Store._migrate_sync`` drops and recreates only ``schema.metadata``
 metadata = MetaData()
@@ -36,16 +35,13 @@ exposure = Table(
 Index("wellbeing_exposure_actor", exposure.c.actor, exposure.c.started_at)
 
 
-async def _ensure(store: Store) -> None:
-    await store.ensure_local(metadata, "the exposure counters")
+WHAT = "the exposure counters"
 
 
-@_guarded
 async def record(store: Store, actor: str, segments: Sequence[Segment]) -> None:
     """Write these segments' seconds (an upsert: writing one again replaces its seconds)."""
     if not segments:
         return
-    await _ensure(store)
     rows = [
         {
             "segment": s.key,
@@ -59,27 +55,18 @@ async def record(store: Store, actor: str, segments: Sequence[Segment]) -> None:
     ]
     stmt = insert(exposure)
     stmt = stmt.on_conflict_do_update(index_elements=["segment"], set_={"seconds": stmt.excluded.seconds})
-    try:
-        async with store.engine.connect() as conn:
-            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
-                await conn.execute(stmt, rows)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"writing the exposure counters failed: {exc}") from None
+    await store.write_local(metadata, WHAT, stmt, rows)
 
 
-@_guarded
 async def stored(store: Store, actor: str, since: datetime, until: datetime | None = None) -> list[Segment]:
     """The actor's segments that began from ``since`` (to ``until``), oldest first."""
-    await _ensure(store)
     c = exposure.c
     stmt = select(c.segment, c.incident, c.category, c.started_at, c.seconds).where(
         c.actor == actor, c.started_at >= since.timestamp()
     )
     if until is not None:
         stmt = stmt.where(c.started_at <= until.timestamp())
-    async with store.engine.connect() as conn:
-        rows = (await conn.execute(stmt.order_by(c.started_at))).all()
+    rows = await store.read_local(metadata, WHAT, stmt.order_by(c.started_at))
     return [
         Segment(
             r.segment, r.incident, r.category, datetime.fromtimestamp(r.started_at, UTC), r.seconds, r.seconds
@@ -88,15 +75,12 @@ async def stored(store: Store, actor: str, since: datetime, until: datetime | No
     ]
 
 
-@_guarded
 async def prune(store: Store, before: datetime) -> int:
     """Delete every segment that began before ``before``; how many."""
-    await _ensure(store)
-    async with store.engine.connect() as conn:
-        conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-        async with conn.begin():
-            result = await conn.execute(delete(exposure).where(exposure.c.started_at < before.timestamp()))
-    return result.rowcount or 0
+    done = await store.write_local(
+        metadata, WHAT, delete(exposure).where(exposure.c.started_at < before.timestamp())
+    )
+    return done.rows
 
 
 async def exposure_for(

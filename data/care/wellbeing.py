@@ -36,7 +36,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from data.engine.models import CATEGORIES, Draft, IncidentNote, IncidentRoleSet, Role
+from data.engine.config import WarroomConfig, load_config
+from data.engine.models import Draft, IncidentNote, IncidentRoleSet, Role
 
 #: the categories whose material is graphic or concerns children (domain notes)
 SENSITIVE: tuple[str, ...] = ("csea", "violent_extremism", "self_harm")
@@ -74,60 +75,30 @@ class WellbeingConfig:
     prompts: bool = True  # break prompts at all
 
 
-_MINUTES = {
-    "break_after_minutes": "break_after",
-    "reset_after_minutes": "reset_after",
-    "idle_minutes": "idle_after",
-}
-
-
-def load_wellbeing(path: Path | None) -> WellbeingConfig:
-    """The settings from ``[wellbeing]`` of the TOML config file ``path`` (absent:
-    defaults); ``WARROOM_QUIET=1`` turns quiet mode on."""
-    from data.engine.config import config_section, env_flag
-
-    section = config_section(path, "wellbeing", WellbeingError)
-    values: dict[str, Any] = _values(path, section) if section and path is not None else {}
-    quiet = env_flag("WARROOM_QUIET")
-    if quiet is not None:
-        values["quiet"] = quiet
-    return WellbeingConfig(**values)
-
-
-def _values(path: Path, section: dict[str, Any]) -> dict[str, Any]:
-    known = {*_MINUTES, "quiet", "categories", "keep_days", "prompts"}
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise WellbeingError(
-            f"{path}: unknown key wellbeing.{unknown[0]} (known: {', '.join(sorted(known))})"
-        )
+def wellbeing_of(config: WarroomConfig) -> WellbeingConfig:
+    """The settings of ``[wellbeing]`` in the loaded config (absent: defaults;
+    ``WARROOM_QUIET`` over ``quiet``). Raises :class:`WellbeingError` naming the file and
+    the key for a section that cannot be used."""
+    config.check("wellbeing", WellbeingError)
+    section = config.wellbeing
     out: dict[str, Any] = {}
-    for key, name in _MINUTES.items():
-        if key in section:
-            v = section[key]
-            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-                raise WellbeingError(
-                    f"{path}: wellbeing.{key} must be a positive number of minutes, not {v!r}"
-                )
-            out[name] = timedelta(minutes=v)
-    for key in ("quiet", "prompts"):
-        if key in section:
-            if not isinstance(section[key], bool):
-                raise WellbeingError(f"{path}: wellbeing.{key} must be true or false")
-            out[key] = section[key]
-    if "categories" in section:
-        cats = section["categories"]
-        if not isinstance(cats, list) or not all(isinstance(c, str) and c in CATEGORIES for c in cats):
-            raise WellbeingError(
-                f"{path}: wellbeing.categories must be a list of categories ({', '.join(CATEGORIES)})"
-            )
-        out["categories"] = tuple(dict.fromkeys(cats))
-    if "keep_days" in section:
-        v = section["keep_days"]
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise WellbeingError(f"{path}: wellbeing.keep_days must be a whole number of days, at least 1")
-        out["keep_days"] = v
-    return out
+    for key, name in (("break_after_minutes", "break_after"), ("reset_after_minutes", "reset_after"),
+                      ("idle_minutes", "idle_after")):  # fmt: skip
+        minutes = getattr(section, key)
+        if minutes is not None:
+            out[name] = timedelta(minutes=minutes)
+    for key in ("quiet", "prompts", "keep_days"):
+        if getattr(section, key) is not None:
+            out[key] = getattr(section, key)
+    if section.categories is not None:
+        out["categories"] = tuple(dict.fromkeys(section.categories))
+    return WellbeingConfig(**out)
+
+
+def load_wellbeing(path: Path) -> WellbeingConfig:
+    """:func:`wellbeing_of` the config file ``path`` (a process has its config loaded
+    once: ``Settings.config``; this is for a file of its own)."""
+    return wellbeing_of(load_config(path))
 
 
 @dataclass

@@ -1,15 +1,23 @@
-"""The configuration the engine itself reads: where warroom keeps its files, the config file
-and its sections, the environment switches, and whether a journal may be shared with its
-group. No journal code here (data/engine/journal.py asks this module, never the reverse);
-the console's settings (who acts, which journal, which store) are data/config.py."""
+"""The configuration: where warroom keeps its files, the config file (one model,
+:class:`WarroomConfig`, with a section per table, read once per process by
+:func:`load_config`), the environment switches, and whether a journal may be shared with
+its group. The features turn their section into their policy (``policy_of`` and the
+like); none reads the file itself (docs/configuration.md). No journal code here
+(data/engine/journal.py asks this module, never the reverse); the console's settings (who
+acts, which journal, which store) are data/config.py."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from data.engine.models import CATEGORIES, Category
 
 APP = "warroom"
 
@@ -52,39 +60,206 @@ def env_flag(name: str) -> bool | None:
     return given.strip().lower() in TRUE_WORDS
 
 
-def config_section(path: Path | None, name: str, error: type[ValueError]) -> dict[str, Any]:
-    """The ``[name]`` table of the TOML config file ``path`` ({} when the file or the
-    table is absent). Raises ``error`` naming the file for one that cannot be read or a
-    ``[name]`` that is not a table."""
-    import tomllib
-
-    if path is None or not path.is_file():
-        return {}
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise error(f"{path}: {exc}") from None
-    section = doc.get(name, {})
-    if not isinstance(section, dict):
-        raise error(f"{path}: [{name}] must be a table")
-    return section
-
-
 #: the environment switch of the journal's group access (1 or 0); else ``[files]
 #: journal_group`` in the config file; else owner only
 JOURNAL_GROUP_ENV = "WARROOM_JOURNAL_GROUP"
 
 
-def journal_group_access(path: Path | None = None) -> bool:
+# --- the config file: one model, loaded once ----------------------------------------------
+
+
+class Section(BaseModel):
+    """One ``[table]`` of the config file: unknown keys are refused, values are taken as
+    TOML gives them (no ``1`` for ``true``, no ``"5"`` for ``5``). Each field's
+    ``description`` is what it must be, as said in the error message."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+#: a number of minutes: positive and finite (a timedelta holds it)
+Minutes = Annotated[float, Field(gt=0, lt=1e9, allow_inf_nan=False)]
+#: a severity, 1 (highest) to 4
+Severity = Annotated[int, Field(ge=1, le=4)]
+#: a severity as a TOML key ("1" to "4")
+SeverityKey = Literal["1", "2", "3", "4"]
+MINUTES = "be a positive number of minutes"
+TRUE_FALSE = "be true or false"
+
+
+class ClocksSection(Section):
+    """``[clocks]``: the response targets and the update cadence (data/procedures/clocks.py)."""
+
+    ack_minutes: dict[SeverityKey, Minutes] = Field(
+        default_factory=dict, description='map severities "1"–"4" to a positive number of minutes'
+    )
+    update_severities: list[Severity] | None = Field(default=None, description="be a list of severities 1–4")
+    update_every_minutes: Minutes | None = Field(default=None, description=MINUTES)
+    update_early_minutes: Minutes | None = Field(default=None, description=MINUTES)
+    update_later_minutes: Minutes | None = Field(default=None, description=MINUTES)
+    bell: bool | None = Field(default=None, description=TRUE_FALSE)  # WARROOM_BELL wins
+
+
+def _zone(value: str) -> str:
+    from data.engine.models import _zone_known
+
+    if not _zone_known(value):
+        raise ValueError("not a known time zone")
+    return value
+
+
+class PostmortemSection(Section):
+    """``[postmortem]``: when the post-mortem meeting is due (data/postmortem/report.py)."""
+
+    meeting_days: dict[SeverityKey, Annotated[int, Field(ge=1, le=365)]] | None = Field(
+        default=None, description='map severities "1"–"4" to 1–365 days'
+    )
+    business_days: list[Severity] | None = Field(default=None, description="be a list of severities 1–4")
+    tz: Annotated[str, AfterValidator(_zone)] | None = Field(
+        default=None, description="be an IANA time zone such as Europe/London"
+    )
+
+
+class WellbeingSection(Section):
+    """``[wellbeing]``: exposure counting and break prompts (data/care/wellbeing.py)."""
+
+    break_after_minutes: Minutes | None = Field(default=None, description=MINUTES)
+    reset_after_minutes: Minutes | None = Field(default=None, description=MINUTES)
+    idle_minutes: Minutes | None = Field(default=None, description=MINUTES)
+    quiet: bool | None = Field(default=None, description=TRUE_FALSE)  # WARROOM_QUIET wins
+    prompts: bool | None = Field(default=None, description=TRUE_FALSE)
+    categories: list[Category] | None = Field(
+        default=None, description=f"be a list of categories ({', '.join(CATEGORIES)})"
+    )
+    keep_days: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="be a whole number of days, at least 1"
+    )
+
+
+class FilesSection(Section):
+    """``[files]``: who may read the files warroom creates (docs/security.md)."""
+
+    journal_group: bool = Field(default=False, description=TRUE_FALSE)  # WARROOM_JOURNAL_GROUP wins
+
+
+#: the environment switches: variable -> (section, key); a switch set wins over the file
+ENV_SWITCHES = {
+    "WARROOM_BELL": ("clocks", "bell"),
+    "WARROOM_QUIET": ("wellbeing", "quiet"),
+    JOURNAL_GROUP_ENV: ("files", "journal_group"),
+}
+
+
+class _EnvSwitches(PydanticBaseSettingsSource):
+    """The ``1``/``0`` switches of :data:`ENV_SWITCHES` (:func:`env_flag`'s reading)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, dict[str, bool]] = {}
+        for name, (section, key) in ENV_SWITCHES.items():
+            given = env_flag(name)
+            if given is not None:
+                out.setdefault(section, {})[key] = given
+        return out
+
+
+class WarroomConfig(BaseSettings):
+    """The config file (``WARROOM_CONFIG``, else ``config.toml`` in the user config
+    folder; docs/configuration.md) with the environment switches over it. Read once per
+    process (:func:`load_config`) and handed to what needs it. A section that cannot be
+    used keeps its defaults and its problem is in :attr:`problems` (the feature that
+    needs it refuses or reports it); tables other than these are ignored."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    clocks: ClocksSection = Field(default_factory=ClocksSection)
+    postmortem: PostmortemSection = Field(default_factory=PostmortemSection)
+    wellbeing: WellbeingSection = Field(default_factory=WellbeingSection)
+    files: FilesSection = Field(default_factory=FilesSection)
+    #: the file read (None: none was asked for)
+    file: Path | None = None
+    #: section -> what is wrong with it, one line naming the file and the key
+    problems: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (_EnvSwitches(settings_cls), init_settings)  # the switches win over the file
+
+    def problem(self, section: str) -> str | None:
+        return self.problems.get(section)
+
+    def check(self, section: str, error: type[ValueError]) -> None:
+        """Raise ``error`` with the problem of ``section``, if it has one."""
+        problem = self.problems.get(section)
+        if problem is not None:
+            raise error(problem)
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "clocks": ClocksSection,
+    "postmortem": PostmortemSection,
+    "wellbeing": WellbeingSection,
+    "files": FilesSection,
+}
+
+
+def load_config(path: Path | None = None) -> WarroomConfig:
+    """The config file ``path`` (default :func:`config_file`; absent: defaults) with the
+    environment switches. Never raises: a file that cannot be read makes every section's
+    problem; a bad section, its own."""
+    import tomllib
+
+    path = path or config_file()
+    problems: dict[str, str] = {}
+    given: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            problems = dict.fromkeys(SECTIONS, f"{path}: {exc}")
+            doc = {}
+        for name in SECTIONS:
+            if name not in doc:
+                continue
+            if isinstance(doc[name], dict):
+                given[name] = doc[name]
+            else:
+                problems[name] = f"{path}: [{name}] must be a table"
+    for name, table in given.items():  # the file on its own: a switch set does not hide its errors
+        try:
+            SECTIONS[name].model_validate(table)
+        except ValidationError as exc:
+            problems[name] = _say(path, name, exc.errors()[0], table)
+    usable = {k: v for k, v in given.items() if k not in problems}
+    return WarroomConfig(**usable, file=path, problems=problems)
+
+
+def _say(path: Path, section: str, err: Any, given: dict[str, Any]) -> str:
+    """One error of ``section`` for people: the file, the key, what it must be."""
+    model = SECTIONS[section]
+    key = str(err["loc"][0]) if err["loc"] else ""
+    if err["type"] == "extra_forbidden":
+        return f"{path}: unknown key {section}.{key} (known: {', '.join(sorted(model.model_fields))})"
+    field = model.model_fields.get(key)
+    if field is None or field.description is None:  # not expected: pydantic's own words
+        return f"{path}: {section}.{key}: {err['msg']}"
+    return f"{path}: {section}.{key} must {field.description}, not {given.get(key)!r}"
+
+
+def journal_group_access(config: WarroomConfig | Path | None = None) -> bool:
     """Whether a journal warroom creates may be read and written by its group (a team's
     opt-in, docs/security.md): ``WARROOM_JOURNAL_GROUP=1``, else ``journal_group = true``
-    under ``[files]`` in the config file. A config file that cannot be read counts as
-    no opt-in (the console reports it)."""
-    given = env_flag(JOURNAL_GROUP_ENV)
-    if given is not None:
-        return given
-    try:
-        section = config_section(path or config_file(), "files", ConfigError)
-    except ConfigError:
-        return False
-    return section.get("journal_group") is True
+    under ``[files]`` in the config file (``config``: the loaded one, or a file to read).
+    A config file or a ``[files]`` that cannot be used counts as no opt-in (the console
+    reports it)."""
+    if not isinstance(config, WarroomConfig):
+        config = load_config(config)
+    return config.files.journal_group

@@ -230,8 +230,13 @@ def secure_touch(path: Path) -> None:
 class FileJournal:
     """A journal in one JSON Lines file on a local file system (format 1)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 10.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, lock_timeout: float = 10.0, group: bool | None = None
+    ) -> None:
         self.path = Path(path)
+        #: whether a journal this writer creates is shared with its group (None: as the
+        #: config file says, read when it is created: ``journal_group_access``)
+        self.group = group
         self.location = str(self.path)
         self.lock_timeout = lock_timeout
         kind = special_kind(self.path)
@@ -321,7 +326,7 @@ class FileJournal:
         its group (2770)."""
         from data.engine.config import journal_group_access
 
-        if not journal_group_access():
+        if not (journal_group_access() if self.group is None else self.group):
             return
         os.fchmod(fd, 0o660)
         if folder_created:

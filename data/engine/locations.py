@@ -11,9 +11,10 @@ from data.engine.journal import FileJournal, Journal
 from data.engine.pg_journal import PgJournal
 
 
-def open_journal(spec: str | os.PathLike[str]) -> Journal:
+def open_journal(spec: str | os.PathLike[str], *, group: bool | None = None) -> Journal:
     """The journal at ``spec``: a PostgreSQL URL (``postgresql://…``, data/engine/pg_journal.py)
-    or a file path."""
+    or a file path (``group``: whether a file it creates is shared with its group; None:
+    as the config file says)."""
     if isinstance(spec, str) and is_url(spec):
         return PgJournal(spec)
-    return FileJournal(spec)
+    return FileJournal(spec, group=group)

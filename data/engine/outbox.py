@@ -20,12 +20,12 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, func, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
-from data.engine.store import Store, StoreError, _guarded
+from data.engine.store import Store
 
 #: its own MetaData: ``Store._migrate_sync`` drops and recreates only ``schema.metadata``
 metadata = MetaData()
+WHAT = "the outbox"
 
 outbox = Table(
     "outbox",
@@ -74,22 +74,6 @@ def kinds(entries: Sequence[Entry]) -> str:
     return ", ".join(k if n == 1 else f"{k} ×{n}" for k, n in count.most_common())
 
 
-async def _ensure(store: Store) -> None:
-    await store.ensure_local(metadata, "the outbox")
-
-
-async def _write(store: Store, stmt: Any, what: str) -> Any:
-    await _ensure(store)
-    try:
-        async with store.engine.connect() as conn:
-            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
-                return await conn.execute(stmt)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"{what} failed: {exc}") from None
-
-
-@_guarded
 async def put(store: Store, events: Sequence[dict[str, Any]], queued_at: float, description: str = "") -> int:
     """Queue one action's events (in one row, after every row already queued); its seq."""
     row = {
@@ -97,56 +81,41 @@ async def put(store: Store, events: Sequence[dict[str, Any]], queued_at: float, 
         "queued_at": queued_at,
         "description": description or describe(events),
     }
-    result = await _write(store, outbox.insert().values(row), "queueing in the outbox")
-    return int(result.inserted_primary_key[0])
+    done = await store.write_local(
+        metadata, WHAT, outbox.insert().values(row), doing="queueing in the outbox"
+    )
+    assert done.key is not None
+    return done.key
 
 
-@_guarded
 async def entries(store: Store, *, refused: bool | None = None) -> list[Entry]:
     """The outbox in order; only those waiting (``refused=False``) or refused (True)."""
-    await _ensure(store)
     stmt = select(outbox).order_by(outbox.c.seq)
     if refused is not None:
         stmt = stmt.where(outbox.c.refused.is_not(None) if refused else outbox.c.refused.is_(None))
-    try:
-        async with store.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"reading the outbox failed: {exc}") from None
+    rows = await store.read_local(metadata, WHAT, stmt)
     return [
-        Entry(
-            r["seq"],
-            orjson.loads(r["events"]),
-            r["queued_at"],
-            r["description"],
-            r["refused"],
-            r["refused_at"],
-        )
+        Entry(r.seq, orjson.loads(r.events), r.queued_at, r.description, r.refused, r.refused_at)
         for r in rows
     ]
 
 
-@_guarded
 async def counts(store: Store) -> tuple[int, int]:
     """(waiting, refused): a cheap look for the status bar."""
-    await _ensure(store)
     refused = func.count(outbox.c.refused)
-    try:
-        async with store.engine.connect() as conn:
-            total, bad = (await conn.execute(select(func.count(), refused).select_from(outbox))).one()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"reading the outbox failed: {exc}") from None
-    return int(total) - int(bad), int(bad)
+    (row,) = await store.read_local(metadata, WHAT, select(func.count(), refused).select_from(outbox))
+    total, bad = int(row[0]), int(row[1])
+    return total - bad, bad
 
 
-@_guarded
 async def remove(store: Store, seq: int) -> None:
     """An entry sent (or found already in the journal): gone from the outbox."""
-    await _write(store, delete(outbox).where(outbox.c.seq == seq), "updating the outbox")
+    await store.write_local(
+        metadata, WHAT, delete(outbox).where(outbox.c.seq == seq), doing="updating the outbox"
+    )
 
 
-@_guarded
 async def refuse(store: Store, seq: int, reason: str, at: float) -> None:
     """The journal refused this entry: keep it, with why, out of the queue."""
     stmt = update(outbox).where(outbox.c.seq == seq).values(refused=reason[:2000], refused_at=at)
-    await _write(store, stmt, "updating the outbox")
+    await store.write_local(metadata, WHAT, stmt, doing="updating the outbox")

@@ -1,42 +1,48 @@
 """The store: this console's projection of the journal, in SQLite (SQLAlchemy 2 async +
-aiosqlite, WAL).
-
-Ingestion runs batch by batch. Each batch is one ``BEGIN IMMEDIATE`` transaction that reads
-the checkpoint, writes the batch's rows and the new checkpoint, and commits: a crash at any
-point neither loses nor doubles an event, and two processes sharing one store (a console
-and the command line) take turns safely. The hot path writes with ``executemany`` on the
-driver; everything else uses SQLAlchemy Core.
+aiosqlite, WAL): opening it, its read queries, its local tables, and the async face of
+ingestion (:meth:`Store.sync`, :meth:`Store.rebuild`, :meth:`Store.digest`), whose work
+is data/engine/ingest.py's, in a thread of its own. The read queries run on the loop's
+async connections.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-import hashlib
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import URL, Connection, event, func, select
+from sqlalchemy import URL, Connection, Engine, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from data.engine import pipeline
 from data.engine import schema as S
-from data.engine.journal import START, Journal, Position, Span, secure_touch
-from data.engine.loader import SqlLoader
+from data.engine.ingest import (  # SyncResult, ProgressFn, PIPELINE_MIN_BYTES: re-exported
+    PIPELINE_MIN_BYTES,
+    IngestError,
+    Ingestion,
+    ProgressFn,
+    SyncResult,
+    check_events,
+    checkpoint_values,
+    configure_sqlite,
+    digest_blocking,
+    immediate,
+    ingest_engine_for,
+)
+from data.engine.journal import START, Journal, secure_touch
 from data.engine.models import TERMINAL_STATUSES, Envelope, Problem
-from data.engine.projector import COUNTERS, Projector
+from data.engine.projector import COUNTERS
 
 T = TypeVar("T")
-_ID_CHUNK = 900
-#: a backlog at least this long is ingested with a worker process (data/engine/pipeline.py)
-PIPELINE_MIN_BYTES = 16 << 20
+__all__ = ["PIPELINE_MIN_BYTES", "LocalWrite", "ProgressFn", "Status", "Store", "StoreError", "SyncResult"]
 
 
 def _guarded(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
@@ -67,31 +73,12 @@ class StoreError(Exception):
     """The store cannot be opened or written; ``str()`` says why in one line."""
 
 
-@dataclass
-class SyncResult:
-    """What one sync did (this run's counts) and where it left the store."""
+@dataclass(frozen=True, slots=True)
+class LocalWrite:
+    """What :meth:`Store.write_local` did: rows touched, and the key of a row inserted."""
 
-    lines: int = 0
-    ingested: int = 0  # events applied
-    unknown: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    chain_breaks: int = 0
-    offset: int = 0
-    line: int = 0
-    rebuilt: str | None = None  # why the projection was rebuilt, if it was
-    seconds: float = 0.0
-
-    def add(self, counts: dict[str, int]) -> None:
-        self.lines += counts["lines"]
-        self.ingested += counts["applied"]
-        self.unknown += counts["unknown"]
-        self.duplicates += counts["duplicates"]
-        self.quarantined += counts["quarantined"]
-        self.chain_breaks += counts["chain_breaks"]
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    rows: int
+    key: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,74 +94,34 @@ class Status:
     counters: dict[str, int] = field(default_factory=dict)
 
 
-ProgressFn = Callable[[int, int], None]  # (bytes done, bytes in the journal)
-
-
-def _loader(conn: Connection) -> SqlLoader:
-    return SqlLoader(conn.exec_driver_sql)
-
-
-def _placeholders(table: S.Table) -> str:
-    return ",".join("?" * len(table.columns))
-
-
-_INSERT = {
-    name: f"INSERT INTO {name} VALUES ({_placeholders(table)})"
-    for name, table in (
-        ("events", S.events),
-        ("quarantine", S.quarantine),
-        ("chain_breaks", S.chain_breaks),
-        ("checklist_history", S.checklist_history),
-        ("overrides", S.overrides),
-        ("postmortem_meetings", S.postmortem_meetings),
-        ("audits", S.audits),
-    )
-}
-_REPLACE = {
-    name: f"INSERT OR REPLACE INTO {name} VALUES ({_placeholders(table)})"
-    for name, table in (
-        ("incidents", S.incidents),
-        ("role_history", S.role_history),
-        ("checklist", S.checklist),
-        ("roster_people", S.roster_people),
-        ("rotations", S.rotations),
-        ("postmortem_status", S.postmortem_status),
-        ("postmortem_sections", S.postmortem_sections),
-        ("postmortem_actions", S.postmortem_actions),
-        ("postmortem_pins", S.postmortem_pins),
-    )
-}
-_HANDOFF_SUBMITTED = (
-    "INSERT INTO handoffs (handoff, from_person, to_person, region, notes, submitted_by, "
-    "submitted_at, submitted_seq) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(handoff) DO UPDATE SET "
-    "from_person=excluded.from_person, to_person=excluded.to_person, region=excluded.region, "
-    "notes=excluded.notes, submitted_by=excluded.submitted_by, "
-    "submitted_at=excluded.submitted_at, submitted_seq=excluded.submitted_seq"
-)
-_HANDOFF_ACKNOWLEDGED = (
-    "INSERT INTO handoffs (handoff, readback, acknowledged_by, acknowledged_at, "
-    "acknowledged_seq) VALUES (?,?,?,?,?) ON CONFLICT(handoff) DO UPDATE SET "
-    "readback=excluded.readback, acknowledged_by=excluded.acknowledged_by, "
-    "acknowledged_at=excluded.acknowledged_at, acknowledged_seq=excluded.acknowledged_seq"
-)
-
-
 class Store:
     """One console's projection of the journal. Open with :meth:`Store.open`."""
 
-    def __init__(self, path: Path, engine: AsyncEngine) -> None:
+    def __init__(self, path: Path, engine: AsyncEngine, ingest_engine: Engine | None = None) -> None:
         self.path = path
         self.engine = engine
-        #: a backlog at least this long is ingested with a worker process
-        self.pipeline_min_bytes = PIPELINE_MIN_BYTES
-        self.pipeline_forget_after = pipeline.FORGET_AFTER
+        #: ingestion (data/engine/ingest.py), on a synchronous engine of its own, in a thread
+        self.ingestion = Ingestion(path, ingest_engine or ingest_engine_for(path))
         self._lock = asyncio.Lock()
         self._inflight: set[asyncio.Future[Any]] = set()
-        self._projector: Projector | None = None
-        self._pos: Position | None = None  # the checkpoint the projector stands at
-        self._reader: Iterator[Span] | None = None
-        self._reader_journal: str | None = None
         self._local_ready: set[int] = set()  # ids of the local MetaData created here
+
+    @property
+    def pipeline_min_bytes(self) -> int:
+        """A backlog at least this long is ingested with a worker process."""
+        return self.ingestion.pipeline_min_bytes
+
+    @pipeline_min_bytes.setter
+    def pipeline_min_bytes(self, value: int) -> None:
+        self.ingestion.pipeline_min_bytes = value
+
+    @property
+    def pipeline_forget_after(self) -> int:
+        return self.ingestion.pipeline_forget_after
+
+    @pipeline_forget_after.setter
+    def pipeline_forget_after(self, value: int) -> None:
+        self.ingestion.pipeline_forget_after = value
 
     # --- opening ---------------------------------------------------------------------
 
@@ -193,14 +140,18 @@ class Store:
             await store._migrate()
         except SQLAlchemyError as exc:
             await engine.dispose()
+            store.ingestion.engine.dispose()
             raise StoreError(f"cannot open the store {p}: {_reason(exc)}") from None
         return store
 
     async def close(self) -> None:
-        """Wait for operations in flight (up to 30 s), then close every connection."""
+        """Wait for operations in flight (up to 30 s; an ingestion stops after the batch it
+        is writing), then close every connection."""
+        self.ingestion.stop()
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=30)
         await self.engine.dispose()
+        self.ingestion.engine.dispose()
 
     async def __aenter__(self) -> Store:
         return self
@@ -213,7 +164,7 @@ class Store:
             await conn.run_sync(self._migrate_sync)
 
     def _migrate_sync(self, conn: Connection) -> None:
-        with _immediate(conn):
+        with immediate(conn):
             version = None
             if conn.dialect.has_table(conn, "meta"):
                 version = conn.execute(select(S.meta.c.value).where(S.meta.c.key == "schema")).scalar()
@@ -223,7 +174,7 @@ class Store:
                 S.metadata.create_all(conn)
                 conn.execute(S.meta.insert().values(key="schema", value=str(S.SCHEMA_VERSION)))
                 conn.execute(S.counters.insert(), [{"name": n, "value": 0} for n in COUNTERS])
-                conn.execute(S.checkpoint.insert().values(**_checkpoint_values(START, "")))
+                conn.execute(S.checkpoint.insert().values(**checkpoint_values(START, "")))
 
     # --- syncing ---------------------------------------------------------------------
 
@@ -239,193 +190,33 @@ class Store:
         """Ingest what is new in the journal (everything, with ``rebuild`` set to why).
 
         ``max_lines`` stops after about that many lines (the rest waits for the next call).
+        The work runs in a thread (:meth:`Ingestion.run`); ``progress`` is called on the
+        caller's event loop, before this returns.
         """
         started = time.perf_counter()
         result = SyncResult()
+        loop = asyncio.get_running_loop()
+        report: ProgressFn | None = None
+        if progress is not None:
+            given = progress
+
+            def report(done: int, total: int) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody is told
+                    loop.call_soon_threadsafe(given, done, total)
+
         async with self._lock:
             try:
-                if rebuild is None and self._nothing_new(journal, result):
-                    result.seconds = time.perf_counter() - started
-                    return result
-                async with self.engine.connect() as conn:
-                    can_pipe = getattr(journal, "path", None) is not None and max_lines is None
-                    handoff = await conn.run_sync(
-                        self._sync_blocking, journal, result, progress, rebuild, max_lines, can_pipe
-                    )
-                    if handoff is not None:
-                        await self._sync_pipelined(conn, journal, handoff, result, progress)
-                        await conn.run_sync(
-                            self._sync_blocking, journal, result, progress, None, max_lines, False
-                        )
+                await asyncio.to_thread(self.ingestion.run, journal, result, report, rebuild, max_lines)
+            except IngestError as exc:
+                raise StoreError(str(exc)) from None
             except SQLAlchemyError as exc:
-                self._forget()
                 raise StoreError(f"writing the store {self.path} failed: {_reason(exc)}") from None
-            except BaseException:
-                self._forget()
-                raise
         result.seconds = time.perf_counter() - started
         return result
-
-    def _nothing_new(self, journal: Journal, result: SyncResult) -> bool:
-        """True when the journal has not moved since this store last read it (no database
-        work at all: the common case of a console woken by its own store's writes)."""
-        pos = self._pos
-        if pos is None or journal.location != self._reader_journal or journal.end() != pos.offset:
-            return False
-        if not journal.check(pos).ok:
-            return False
-        result.offset, result.line = pos.offset, pos.line
-        return True
 
     async def rebuild(self, journal: Journal, *, progress: ProgressFn | None = None) -> SyncResult:
         """Throw the projection away and rebuild it from the whole journal."""
         return await self.sync(journal, progress=progress, rebuild="asked to rebuild")
-
-    def _forget(self) -> None:
-        self._projector = None
-        self._pos = None
-        self._reader = None
-
-    async def _sync_pipelined(
-        self,
-        conn: AsyncConnection,
-        journal: Journal,
-        pos: Position,
-        result: SyncResult,
-        progress: ProgressFn | None,
-    ) -> None:
-        """Catch up a long backlog with a worker process projecting ahead (data/engine/pipeline.py)."""
-        self._forget()
-        worker = pipeline.start(
-            str(journal.path),  # type: ignore[attr-defined]
-            str(self.path),
-            pos,
-            pos.offset == 0,
-            forget_after=self.pipeline_forget_after,
-        )
-        loop = asyncio.get_running_loop()
-        expected = pos
-        try:
-            while True:
-                msg = await loop.run_in_executor(None, worker.receive)
-                if msg[0] == pipeline.DONE:
-                    return
-                if msg[0] == pipeline.ERROR:
-                    raise StoreError(f"ingesting {journal.location} failed: {msg[1]}")
-                _, rows, counts, new_pos = msg
-                ok = await conn.run_sync(self._commit_rows, expected, rows, counts, new_pos, journal.location)
-                if not ok:
-                    return  # another process moved the store on: the in-process path goes on
-                expected = new_pos
-                result.add(counts)
-                result.offset, result.line = new_pos.offset, new_pos.line
-                if progress is not None:
-                    progress(new_pos.offset, max(new_pos.offset, journal.end()))
-        finally:
-            worker.stop()
-
-    def _commit_rows(
-        self,
-        conn: Connection,
-        expected: Position,
-        rows: dict[str, list[Any]],
-        counts: dict[str, int],
-        new_pos: Position,
-        location: str,
-    ) -> bool:
-        with _immediate(conn):
-            if _read_checkpoint(conn) != expected:
-                return False
-            _write_rows(conn, rows, counts)
-            conn.execute(
-                S.checkpoint.update().values(**_checkpoint_values(new_pos, location), synced_at=time.time())
-            )
-        return True
-
-    def _sync_blocking(
-        self,
-        conn: Connection,
-        journal: Journal,
-        result: SyncResult,
-        progress: ProgressFn | None,
-        rebuild: str | None,
-        max_lines: int | None,
-        can_pipe: bool,
-    ) -> Position | None:
-        """Ingest span by span, one transaction each (the first also checks the journal and
-        clears the projection when it must be rebuilt). Returns a position to hand to the
-        pipeline when the backlog is long enough for it, else None when done."""
-        first = True
-        self._reader = None  # a reader that reached the end once has stopped: start anew
-        span: Span | None = None
-        while True:
-            with _immediate(conn):
-                pos = _read_checkpoint(conn)
-                if first:
-                    first = False
-                    verdict = journal.check(pos)
-                    why = rebuild or (None if verdict.ok else verdict.reason)
-                    if why:
-                        self._clear(conn, why)
-                        pos = START
-                        result.rebuilt = why
-                        self._forget()
-                    if can_pipe and journal.end() - pos.offset >= self.pipeline_min_bytes:
-                        return pos
-                if pos != self._pos or self._reader_journal != journal.location:
-                    # another process moved the store on (or this is our first batch):
-                    # what we hold in memory may be stale
-                    self._forget()
-                    span = None
-                if self._projector is None:
-                    self._projector = Projector(
-                        _loader(conn), authoritative=pos.offset == 0, line=pos.line, last_hash=pos.last_hash
-                    )
-                else:
-                    self._projector.loader = _loader(conn)
-                if self._reader is None:
-                    self._reader = journal.read(pos)
-                    self._reader_journal = journal.location
-                if span is None:
-                    span = next(self._reader, None)
-                if span is None:
-                    self._pos = pos
-                    result.offset, result.line = pos.offset, pos.line
-                    return None
-                batch = self._projector.project(span)
-                new_pos = Position(
-                    offset=span.end,
-                    line=self._projector.line,
-                    identity=_identity(journal),
-                    last_hash=self._projector.last_hash,
-                    last_start=span.last_start,
-                )
-                _write_rows(conn, batch.rows(), batch.counts)
-                conn.execute(
-                    S.checkpoint.update().values(
-                        **_checkpoint_values(new_pos, journal.location), synced_at=time.time()
-                    )
-                )
-                # look ahead inside the transaction: at the end, no further one is needed
-                span = next(self._reader, None)
-            self._pos = new_pos
-            result.add(batch.counts)
-            result.offset, result.line = new_pos.offset, new_pos.line
-            if progress is not None:
-                progress(new_pos.offset, max(new_pos.offset, journal.end()))
-            if span is None or (max_lines is not None and result.lines >= max_lines):
-                return None
-
-    def _clear(self, conn: Connection, why: str) -> None:
-        for table, _ in S.PROJECTED:
-            if table is not S.counters:
-                conn.execute(table.delete())
-        conn.execute(S.counters.update().values(value=0))
-        conn.execute(
-            S.checkpoint.update().values(
-                **_checkpoint_values(START, ""), rebuilt_at=time.time(), rebuild_reason=why
-            )
-        )
 
     # --- what the append command refuses ---------------------------------------------
 
@@ -439,30 +230,7 @@ class Store:
         would be written: the same members but ``ts``), to be skipped, not written again."""
         await self.sync(journal)
         async with self._lock, self.engine.connect() as conn:
-            return await conn.run_sync(self._check_blocking, events, given)
-
-    def _check_blocking(
-        self, conn: Connection, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
-    ) -> tuple[list[Problem], set[int]]:
-        probe = Projector(_loader(conn), authoritative=False)
-        problems = probe.check(events)
-        ids = [e.id for e in events]
-        seen = _loader(conn).seen_ids(ids)
-        stored = _stored_lines(conn, seen) if seen else {}
-        same: set[int] = set()
-        dup_in_batch: set[str] = set()
-        for n, e in enumerate(events):
-            if e.id in dup_in_batch:
-                message = f"id {e.id} appears twice in this batch"
-                problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
-            elif e.id in seen:
-                if _same_event(given[n], stored.get(e.id)):
-                    same.add(n)
-                else:
-                    message = f"id {e.id} is already in the journal, for another event"
-                    problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
-            dup_in_batch.add(e.id)
-        return sorted(problems, key=lambda p: (p.index, p.message)), same
+            return await conn.run_sync(check_events, events, given)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -665,6 +433,44 @@ class Store:
             raise StoreError(f"cannot create {what} in {self.path}: {exc}") from None
         self._local_ready.add(id(local))
 
+    # --- the local tables (their own MetaData, outside the projection) -----------------
+
+    @_guarded
+    async def read_local(self, local: Any, what: str, stmt: Any) -> list[Any]:
+        """The rows (SQLAlchemy ``Row``) of ``stmt`` over the local tables ``local`` (data/care/exposure.py,
+        data/engine/outbox.py: their own ``MetaData``, created here when missing). Raises
+        :class:`StoreError` (``reading {what} failed: …``)."""
+        await self.ensure_local(local, what)
+        try:
+            async with self.engine.connect() as conn:
+                return list((await conn.execute(stmt)).all())
+        except SQLAlchemyError as exc:
+            raise StoreError(f"reading {what} failed: {exc}") from None
+
+    @_guarded
+    async def write_local(
+        self,
+        local: Any,
+        what: str,
+        stmt: Any,
+        rows: Sequence[dict[str, Any]] | None = None,
+        *,
+        doing: str = "",
+    ) -> LocalWrite:
+        """Run ``stmt`` (for each of ``rows``, if given) on the local tables ``local`` in one
+        ``BEGIN IMMEDIATE`` transaction. Raises :class:`StoreError` (``{doing} failed: …``,
+        ``doing`` by default ``writing {what}``)."""
+        await self.ensure_local(local, what)
+        try:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+                async with conn.begin():
+                    result = await (conn.execute(stmt) if rows is None else conn.execute(stmt, list(rows)))
+                    key = result.inserted_primary_key if rows is None and stmt.is_insert else None
+                    return LocalWrite(result.rowcount or 0, int(key[0]) if key else None)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{doing or 'writing ' + what} failed: {exc}") from None
+
     async def handoffs(self) -> list[dict[str, Any]]:
         return await self._all(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
 
@@ -744,139 +550,14 @@ class Store:
         """SHA-256 over every projected row, table by table in key order: two stores fed
         the same journal have the same digest, however their ingestion was split."""
         async with self.engine.connect() as conn:
-            return await conn.run_sync(_digest_blocking)
+            return await conn.run_sync(digest_blocking)
 
 
 # --- helpers -----------------------------------------------------------------------------
 
 
 def _configure(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # let SQLAlchemy (not the driver) decide when transactions begin
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-32000")
-        cur.execute("PRAGMA temp_store=MEMORY")
-        cur.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-class _immediate:
-    """A write transaction that takes SQLite's write lock up front."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> Connection:
-        if self.conn.in_transaction():
-            self.conn.commit()
-        self.conn.execution_options(sqlite_begin="IMMEDIATE")
-        self.conn.begin()
-        return self.conn
-
-    def __exit__(self, exc_type: Any, *_: Any) -> None:
-        try:
-            if exc_type is None:
-                self.conn.commit()
-            else:
-                self.conn.rollback()
-        finally:
-            self.conn.execution_options(sqlite_begin="DEFERRED")
-
-
-def _identity(journal: Journal) -> str:
-    identity = getattr(journal, "identity", None)
-    return identity() if callable(identity) else ""
-
-
-def _checkpoint_values(pos: Position, journal: str) -> dict[str, Any]:
-    return {
-        "one": 1,
-        "offset": pos.offset,
-        "line": pos.line,
-        "identity": pos.identity,
-        "last_hash": pos.last_hash,
-        "last_start": pos.last_start,
-        "journal": journal,
-    }
-
-
-def _read_checkpoint(conn: Connection) -> Position:
-    c = S.checkpoint.c
-    row = conn.execute(select(c.offset, c.line, c.identity, c.last_hash, c.last_start)).one()
-    return Position(row.offset, row.line, row.identity, row.last_hash, row.last_start)
-
-
-def _write_rows(conn: Connection, rows: dict[str, list[Any]], counts: dict[str, int]) -> None:
-    """Write one batch's rows (from :meth:`Batch.rows`) and add its counts."""
-    run = conn.exec_driver_sql
-    for name, sql in _INSERT.items():
-        if rows[name]:
-            run(sql, rows[name])
-    for name, sql in _REPLACE.items():
-        if rows[name]:
-            run(sql, rows[name])
-    for kind, row in rows["handoffs"]:  # in order: a submit and its ack may share a batch
-        run(_HANDOFF_SUBMITTED if kind == "submitted" else _HANDOFF_ACKNOWLEDGED, row)
-    changed = [(v, n) for n, v in counts.items() if v]
-    if changed:
-        run("UPDATE counters SET value = value + ? WHERE name = ?", changed)
-
-
-def _stored_lines(conn: Connection, ids: set[str]) -> dict[str, bytes]:
-    """The lines in the journal of these applied or unknown events, by id."""
-    out: dict[str, bytes] = {}
-    part = list(ids)
-    for i in range(0, len(part), _ID_CHUNK):
-        chunk = part[i : i + _ID_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        sql = f"SELECT id, raw FROM events WHERE id IN ({marks})"
-        for eid, raw in conn.exec_driver_sql(sql, tuple(chunk)):
-            out.setdefault(eid, bytes(raw))
-    return out
-
-
-#: members that may differ between two writes of the same event: when it was written
-#: (``ts`` is filled in at each try when the caller gave none) and the writer's own
-_NOT_COMPARED = ("ts", "prev", "batch")
-
-
-def _same_event(event: dict[str, Any], raw: bytes | None) -> bool:
-    """Whether the journal's line ``raw`` holds ``event`` (every member but ``ts``)."""
-    if raw is None:
-        return False
-    try:
-        stored = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return False
-    if not isinstance(stored, dict):
-        return False
-    mine = {k: v for k, v in event.items() if k not in _NOT_COMPARED}
-    return {k: v for k, v in stored.items() if k not in _NOT_COMPARED} == mine
-
-
-def _digest_blocking(conn: Connection) -> str:
-    h = hashlib.sha256()
-    for table, key in S.PROJECTED:
-        h.update(f"[{table.name}]".encode())
-        order = ", ".join(key)
-        result = conn.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY {order}")
-        while True:
-            rows = result.fetchmany(5000)
-            if not rows:
-                break
-            for row in rows:
-                h.update(orjson.dumps([v.hex() if isinstance(v, bytes) else v for v in row]))
-                h.update(b"\n")
-    return h.hexdigest()
+    configure_sqlite(engine.sync_engine)
 
 
 def _reason(exc: BaseException) -> str:

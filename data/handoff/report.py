@@ -801,12 +801,11 @@ async def handoff_for(settings: Any, region: str | None, policy: Policy | None =
     """What ``warroom handoff`` prints: sync the store with the journal, then build the
     report for ``settings.actor`` at the console clock's now (with the exposure counters
     of the categories ``[wellbeing]`` of the config file names)."""
-    from data.care.wellbeing import WellbeingError, load_wellbeing
+    from data.care.wellbeing import WellbeingError, wellbeing_of
     from data.engine import clock
-    from data.engine.config import config_file
 
     try:
-        categories = load_wellbeing(config_file()).categories
+        categories = wellbeing_of(settings.config).categories
     except WellbeingError:
         categories = SENSITIVE
     async with await Store.open(settings.db) as store:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from data.engine.models import PM_SECTIONS, _zone_known
+from data.engine.config import WarroomConfig, load_config
+from data.engine.models import PM_SECTIONS
 from data.engine.store import Store
 from data.handoff.report import md
 from data.incidents.describe import describe
@@ -58,37 +59,25 @@ class PmPolicyError(ValueError):
     """A malformed ``[postmortem]`` section; ``str()`` names the file and the key."""
 
 
-def load_pm_policy(path: Path | None) -> PmPolicy:
-    """The policy from ``[postmortem]`` of the TOML config file ``path`` (absent: defaults)."""
-    from data.engine.config import config_section
-
-    section = config_section(path, "postmortem", PmPolicyError)
-    if not section:
-        return PmPolicy()
-    known = {"meeting_days", "business_days", "tz"}
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise PmPolicyError(
-            f"{path}: unknown key postmortem.{unknown[0]} (known: {', '.join(sorted(known))})"
-        )
+def pm_policy_of(config: WarroomConfig) -> PmPolicy:
+    """The policy of ``[postmortem]`` in the loaded config (absent: defaults). Raises
+    :class:`PmPolicyError` naming the file and the key for a section that cannot be used."""
+    config.check("postmortem", PmPolicyError)
+    section = config.postmortem
     out: dict[str, Any] = {}
-    if "meeting_days" in section:
-        table = section["meeting_days"]
-        if not isinstance(table, dict) or not all(
-            k in ("1", "2", "3", "4") and type(v) is int and 0 < v <= 365 for k, v in table.items()
-        ):
-            raise PmPolicyError(f'{path}: postmortem.meeting_days must map severities "1"–"4" to 1–365 days')
-        out["days"] = {int(k): v for k, v in table.items()}
-    if "business_days" in section:
-        sev = section["business_days"]
-        if not isinstance(sev, list) or not all(s in (1, 2, 3, 4) and type(s) is int for s in sev):
-            raise PmPolicyError(f"{path}: postmortem.business_days must be a list of severities 1–4")
-        out["business"] = frozenset(sev)
-    if "tz" in section:
-        if not isinstance(section["tz"], str) or not _zone_known(section["tz"]):
-            raise PmPolicyError(f"{path}: postmortem.tz must be an IANA time zone such as Europe/London")
-        out["tz"] = section["tz"]
+    if section.meeting_days is not None:
+        out["days"] = {int(k): v for k, v in section.meeting_days.items()}
+    if section.business_days is not None:
+        out["business"] = frozenset(section.business_days)
+    if section.tz is not None:
+        out["tz"] = section.tz
     return PmPolicy(**out)
+
+
+def load_pm_policy(path: Path) -> PmPolicy:
+    """:func:`pm_policy_of` the config file ``path`` (a process has its config loaded
+    once: ``Settings.config``; this is for a file of its own)."""
+    return pm_policy_of(load_config(path))
 
 
 def add_business_days(start: datetime, n: int, tz: str = "UTC") -> datetime:
@@ -529,5 +518,6 @@ __all__ = [
     "load_pm_policy",
     "md_block",
     "meeting_clock",
+    "pm_policy_of",
     "to_markdown",
 ]

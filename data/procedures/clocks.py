@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from data.engine.config import WarroomConfig, load_config
+
 OPEN_STATES = ("ok", "at_risk", "overdue")
 STATES = (*OPEN_STATES, "met", "missed")
 AT_RISK_UNDER = timedelta(minutes=15)
@@ -53,53 +55,31 @@ class PolicyError(ValueError):
     """A malformed ``[clocks]`` section; ``str()`` names the file and the key."""
 
 
-def load_policy(path: Path | None) -> Policy:
-    """The policy from ``[clocks]`` of the TOML config file ``path`` (absent: defaults);
-    ``WARROOM_BELL=1`` turns the bell on."""
-    from data.engine.config import config_section, env_flag
-
-    section = config_section(path, "clocks", PolicyError)
-    values: dict[str, Any] = _policy_values(path, section) if section and path is not None else {}
-    bell = env_flag("WARROOM_BELL")
-    if bell is not None:
-        values["bell"] = bell
-    return Policy(**values)
-
-
-def _minutes(path: Path, key: str, value: object) -> timedelta:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise PolicyError(f"{path}: clocks.{key} must be a positive number of minutes, not {value!r}")
-    return timedelta(minutes=value)
-
-
-def _policy_values(path: Path, section: dict[str, Any]) -> dict[str, Any]:
-    known = {"ack_minutes", "update_severities", "update_every_minutes", "update_early_minutes",
-             "update_later_minutes", "bell"}  # fmt: skip
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise PolicyError(f"{path}: unknown key clocks.{unknown[0]} (known: {', '.join(sorted(known))})")
+def policy_of(config: WarroomConfig) -> Policy:
+    """The policy of ``[clocks]`` in the loaded config (absent: defaults; ``WARROOM_BELL``
+    over ``bell``). Raises :class:`PolicyError` naming the file and the key for a section
+    that cannot be used."""
+    config.check("clocks", PolicyError)
+    section = config.clocks
     out: dict[str, Any] = {}
-    if "ack_minutes" in section:
-        table = section["ack_minutes"]
-        if not isinstance(table, dict) or not all(k in ("1", "2", "3", "4") for k in table):
-            raise PolicyError(f'{path}: clocks.ack_minutes must map severities "1"–"4" to minutes')
-        ack = dict(Policy().ack)
-        ack.update({int(k): _minutes(path, f"ack_minutes.{k}", v) for k, v in table.items()})
-        out["ack"] = ack
-    if "update_severities" in section:
-        sev = section["update_severities"]
-        if not isinstance(sev, list) or not all(s in (1, 2, 3, 4) for s in sev):
-            raise PolicyError(f"{path}: clocks.update_severities must be a list of severities 1–4")
-        out["update_severities"] = frozenset(sev)
+    if section.ack_minutes:
+        out["ack"] = Policy().ack | {int(k): timedelta(minutes=v) for k, v in section.ack_minutes.items()}
+    if section.update_severities is not None:
+        out["update_severities"] = frozenset(section.update_severities)
     for key, name in (("update_every_minutes", "update_every"), ("update_early_minutes", "update_early"),
                       ("update_later_minutes", "update_later")):  # fmt: skip
-        if key in section:
-            out[name] = _minutes(path, key, section[key])
-    if "bell" in section:
-        if not isinstance(section["bell"], bool):
-            raise PolicyError(f"{path}: clocks.bell must be true or false")
-        out["bell"] = section["bell"]
-    return out
+        minutes = getattr(section, key)
+        if minutes is not None:
+            out[name] = timedelta(minutes=minutes)
+    if section.bell is not None:
+        out["bell"] = section.bell
+    return Policy(**out)
+
+
+def load_policy(path: Path) -> Policy:
+    """:func:`policy_of` the config file ``path`` (a process has its config loaded once:
+    ``Settings.config``; this is for a file of its own)."""
+    return policy_of(load_config(path))
 
 
 @dataclass(frozen=True)
