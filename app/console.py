@@ -446,8 +446,8 @@ class WarRoom(WellbeingConsole, App[None]):
             return MESSAGE
         events = [d.as_input() if isinstance(d, Draft) else d for d in drafts]
         try:
-            events = events + await self._procedures(events)
-            events = events + await self._update_ticks(events)
+            events = events + [d.as_input() for d in await self._procedures(events)]
+            events = events + [d.as_input() for d in await self._update_ticks(events)]
             built = build_events([(e["type"], e) for e in events], self.settings.actor)
         except AppendRefused as exc:
             return str(exc)
@@ -553,7 +553,7 @@ class WarRoom(WellbeingConsole, App[None]):
             self._store_lags(result.store_error)
         return None
 
-    async def _procedures(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _procedures(self, events: list[dict[str, Any]]) -> list[Draft]:
         """The SOP checklist items these events call for (an incident opened, or its
         category, severity or regions changed), written in the same batch."""
         from data.procedures.steps import sop_items, touched
@@ -572,7 +572,7 @@ class WarRoom(WellbeingConsole, App[None]):
             existing[incident] = {r["item"] for r in await self.store.checklist(incident)}
         return sop_items(self.templates, events, current, existing, clock.now())
 
-    async def _update_ticks(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _update_ticks(self, events: list[dict[str, Any]]) -> list[Draft]:
         """A stakeholder update recorded ticks the procedure's update item, in the same
         batch (data/procedures/steps.py)."""
         from data.procedures.steps import update_ticks, updated
