@@ -606,9 +606,8 @@ class WarRoom(WellbeingConsole, App[None]):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        """Tell the user (Textual's toast, unchanged) and keep a record of it in
-        :attr:`told` (the last ``TOLD_KEPT``): what the console said, for the tests and
-        for whoever asks what the console said. Thread-safe, as Textual's is."""
+        """Tell the user (Textual's toast, unchanged) and keep it in :attr:`told` (the
+        last ``TOLD_KEPT``, the latest last). Thread-safe, as Textual's is."""
         self.told.append(Told(clock.now(), title, message, severity))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
