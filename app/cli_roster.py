@@ -312,15 +312,20 @@ def gaps(settings: Settings, start: str | None, days: int, as_json: bool) -> Non
 # --- roster import: shared ----------------------------------------------------------------
 
 
+def _refuse(lines: list[str]) -> Failure:
+    """The first problem, and how many more, in one line."""
+    more = len(lines) - 1
+    tail = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
+    return Failure(f"{lines[0]}{tail}; nothing was written")
+
+
 def _validate(items: list[Item], actor: str) -> list[dict[str, Any]]:
     from data.commands import AppendRefused, build_events
 
     try:
         return build_events([(i.where, i.event) for i in items], actor)
     except AppendRefused as exc:
-        more = len(exc.lines) - 1
-        tail = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
-        raise Failure(f"{exc.lines[0]}{tail}; nothing was written") from None
+        raise _refuse(exc.lines) from None
 
 
 async def _append(
@@ -341,6 +346,8 @@ async def _append(
         await store.sync(journal)
         state = await read_state(store)
         plan = plan_for(state)
+        if plan.refused:  # entries no model accepts
+            raise _refuse(plan.refused)
         _validate(plan.items, settings.actor)  # every item, so a bad one is reported even if unchanged
         mark_unchanged(plan.items, state)
         new = [i for i in plan.items if not i.unchanged]
@@ -415,13 +422,13 @@ def _report(plan: Plan, path: Path, dry_run: bool, what: str) -> None:
         return
     counts: dict[str, int] = {}
     for i in new:
-        kind = i.event["type"].split(".", 1)[1]
+        kind = i.event.type.split(".", 1)[1]
         counts[kind] = counts.get(kind, 0) + 1
     parts = [f"{n} {k if n == 1 else k + 's' if k != 'person' else 'people'}" for k, n in counts.items()]
     skipped = f" ({same} already in the journal, skipped)" if same else ""
     click.echo(f"{verb} from {clean(str(path))}: {', '.join(parts)}{skipped}")
     for i in new:
-        click.echo(f"  {_describe(i.event)}")
+        click.echo(f"  {_describe(i.event.as_input())}")
     if dry_run:
         click.echo(f"(dry run: nothing was written{tail})")
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.timer import Timer
@@ -47,6 +49,18 @@ CLOCK_CHECK_MAX = 300.0
 #: how often (seconds) a console re-reads, in the background at low priority, the lines its
 #: store has read, to notice one changed in place (data.engine.chain.EditWatch; docs/security.md)
 CHAIN_CHECK_EVERY = 180.0
+#: how many of the last things the console told the user it keeps (``WarRoom.told``)
+TOLD_KEPT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """One thing the console told the user (a toast, :meth:`WarRoom.notify`), as told."""
+
+    at: datetime
+    title: str
+    message: str
+    severity: SeverityLevel
 
 
 class WarRoom(WellbeingConsole, App[None]):
@@ -94,6 +108,7 @@ class WarRoom(WellbeingConsole, App[None]):
         self._clock_news: list[tuple[Any, str]] = []  # clock turns to announce (held over a dialog)
         self.templates: dict[str, Any] = {}  # category -> data.procedures.sop.Template
         self.screenshots: list[Path] = []  # the screenshots this console saved
+        self.told: deque[Told] = deque(maxlen=TOLD_KEPT)  # what it told the user, the latest last
         # the shift handoffs being written, by region (kept while the handoff screen is closed)
         self.handoff_drafts: dict[str | None, Any] = {}  # region -> data.handoff.report.Draft
         self.handoff_people: dict[str | None, tuple[str | None, str | None]] = {}
@@ -436,8 +451,8 @@ class WarRoom(WellbeingConsole, App[None]):
             return MESSAGE
         events = [d.as_input() if isinstance(d, Draft) else d for d in drafts]
         try:
-            events = events + await self._procedures(events)
-            events = events + await self._update_ticks(events)
+            events = events + [d.as_input() for d in await self._procedures(events)]
+            events = events + [d.as_input() for d in await self._update_ticks(events)]
             built = build_events([(e["type"], e) for e in events], self.settings.actor)
         except AppendRefused as exc:
             return str(exc)
@@ -543,7 +558,7 @@ class WarRoom(WellbeingConsole, App[None]):
             self._store_lags(result.store_error)
         return None
 
-    async def _procedures(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _procedures(self, events: list[dict[str, Any]]) -> list[Draft]:
         """The SOP checklist items these events call for (an incident opened, or its
         category, severity or regions changed), written in the same batch."""
         from data.procedures.steps import sop_items, touched
@@ -562,13 +577,29 @@ class WarRoom(WellbeingConsole, App[None]):
             existing[incident] = {r["item"] for r in await self.store.checklist(incident)}
         return sop_items(self.templates, events, current, existing, clock.now())
 
-    async def _update_ticks(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _update_ticks(self, events: list[dict[str, Any]]) -> list[Draft]:
         """A stakeholder update recorded ticks the procedure's update item, in the same
         batch (data/procedures/steps.py)."""
         from data.procedures.steps import update_ticks, updated
 
         states = {i: {r["item"]: r["state"] for r in await self.store.checklist(i)} for i in updated(events)}
         return update_ticks(events, states)
+
+    # --- what the user is told ---------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Tell the user (Textual's toast, unchanged) and keep it in :attr:`told` (the
+        last ``TOLD_KEPT``, the latest last). Thread-safe, as Textual's is."""
+        self.told.append(Told(clock.now(), title, message, severity))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # --- keys and the palette ----------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,33 @@ from data.commands import append_to, new_id, now_ts
 from data.engine.clock import utc_text
 from data.engine.ids import incident_id
 from data.engine.journal import FileJournal
-from data.engine.models import parse_rfc3339
+from data.engine.models import (
+    UPDATE_KIND,
+    ChecklistAdded,
+    ChecklistSet,
+    Draft,
+    EventData,
+    HandoffAcknowledged,
+    HandoffSubmission,
+    HandoffSubmitted,
+    IncidentAction,
+    IncidentNote,
+    IncidentParticipantAdded,
+    IncidentRoleSet,
+    IncidentSeveritySet,
+    IncidentStatusSet,
+    PostmortemActionAdded,
+    PostmortemActionKind,
+    PostmortemActionSet,
+    PostmortemMeeting,
+    PostmortemPinSet,
+    PostmortemSection,
+    PostmortemSectionSet,
+    PostmortemStatusSet,
+    RosterPerson,
+    Status,
+    parse_rfc3339,
+)
 from data.engine.store import Store
 from data.procedures.steps import UPDATE_ITEM, UPDATE_NOTE, is_update, update_ticks
 from data.sample import HANDLES, Generator
@@ -41,9 +68,10 @@ async def seed(journal: FileJournal, store: Store, actor: str = "demo-ic") -> in
     # the demo's own commander (the default --actor) is one of the roster's people, so that
     # its handle is not marked "not in the roster" (docs/roster.md)
     last_person = max(n for n, e in enumerate(live) if e["type"] == "roster.person")
-    live.insert(last_person + 1, {**live[last_person], "id": new_id(), "data": {
-        "handle": "demo-ic", "name": "Demo Commander (you)", "team": "emergency_response", "region": "US",
-        "tz": "America/New_York"}})  # fmt: skip
+    person = RosterPerson(handle="demo-ic", name="Demo Commander (you)", team="emergency_response", region="US",
+                          tz="America/New_York")  # fmt: skip
+    after = live[last_person]
+    live.insert(last_person + 1, _written(Draft(person, id=new_id(), ts=after["ts"], actor=after["actor"])))
     for ev in live:  # detected minutes (not an hour or more) before it was opened, as a war room would be
         if ev["type"] == "incident.opened" and "detected_at" in ev["data"]:
             lead = rng.uniform(0.3, 3) if ev["data"]["severity"] <= 2 else rng.uniform(1, 20)
@@ -137,42 +165,51 @@ def _worked(gen: Generator, rng: random.Random, category: str, opened: datetime,
     d["detected_at"] = utc_text(t0, ms=True)
     out = [{**ev, "ts": utc_text(opened, ms=True)}]
 
-    def add(etype: str, data: dict[str, Any], at: datetime, actor: str | None = None) -> None:
-        e = gen.event(etype, data, inc, actor)
-        out.append({**e, "ts": utc_text(max(at, opened + timedelta(seconds=1)), ms=True)})
+    def add(data: EventData, at: datetime, actor: str | None = None) -> None:
+        out.append(
+            _generated(gen, data, inc, actor, ts=utc_text(max(at, opened + timedelta(seconds=1)), ms=True))
+        )
 
     ack = t0 + max(_delay(rng, ACK_MINUTES[sev]), lead + timedelta(seconds=rng.uniform(10, 40)))
     # the commander: who is on call in its region, else in any region (follow the sun)
     order = [rotations[r] for r in d["regions"] if r in rotations] + list(rotations.values())
     commander = next((p for rot in order if (p := holder(rot, (), ack)[0]) is not None), None)
     commander = commander or rng.choice([m for rot in rotations.values() for m in rot.members])
-    add("incident.role_set", {"role": "commander", "person": commander}, ack, commander)
-    add("incident.status_set", {"status": "triaged", "reason": "Triaged by the IC."}, ack + timedelta(minutes=2),
-        commander)  # fmt: skip
+    add(IncidentRoleSet(role="commander", person=commander), ack, commander)
+    add(
+        IncidentStatusSet(status="triaged", reason="Triaged by the IC."),
+        ack + timedelta(minutes=2),
+        commander,
+    )
     if rng.random() < 0.06:  # a false positive: closed at triage
-        add("incident.status_set", {"status": "false_positive", "reason": "Not a policy violation."},
+        add(IncidentStatusSet(status="false_positive", reason="Not a policy violation."),
             ack + timedelta(minutes=rng.uniform(10, 60)), commander)  # fmt: skip
         return out
     resolved = min(t0 + _delay(rng, RESOLVE_MINUTES[sev]) + (ack - t0), end - timedelta(hours=2))
     resolved = max(resolved, ack + timedelta(minutes=20))
     span = resolved - ack
     if rng.random() < 0.4:
-        add("incident.role_set", {"role": rng.choice(["deputy", "scribe", "comms", "legal"]),
-                                  "person": rng.choice(HANDLES)}, ack + span * 0.1)  # fmt: skip
-    for frac, status in ((0.15, "investigating"), (0.45, "mitigating"), (0.75, "contained")):
-        add("incident.status_set", {"status": status, "reason": "Per the IC."}, ack + span * frac, commander)
+        add(IncidentRoleSet(role=rng.choice(["deputy", "scribe", "comms", "legal"]), person=rng.choice(HANDLES)),
+            ack + span * 0.1)  # fmt: skip
+    worked: tuple[tuple[float, Status], ...] = (
+        (0.15, "investigating"),
+        (0.45, "mitigating"),
+        (0.75, "contained"),
+    )
+    for frac, status in worked:
+        add(IncidentStatusSet(status=status, reason="Per the IC."), ack + span * frac, commander)
     if rng.random() < 0.08:  # re-graded while it is worked
-        add("incident.severity_set", {"severity": max(1, min(4, sev + rng.choice([-1, 1]))),
-                                      "reason": "Reach changed after the latest sweep."}, ack + span * 0.3)  # fmt: skip
+        add(IncidentSeveritySet(severity=max(1, min(4, sev + rng.choice([-1, 1]))),
+                                reason="Reach changed after the latest sweep."), ack + span * 0.3)  # fmt: skip
     for _ in range(rng.randint(1, 3)):
-        add("incident.note", {"text": rng.choice(notes)}, ack + span * rng.uniform(0.05, 0.95))
-    add("incident.status_set", {"status": "resolved", "reason": "Per the IC."}, resolved, commander)
-    add("incident.status_set", {"status": "closed", "reason": "Post-mortem scheduled."},
+        add(IncidentNote(text=rng.choice(notes)), ack + span * rng.uniform(0.05, 0.95))
+    add(IncidentStatusSet(status="resolved", reason="Per the IC."), resolved, commander)
+    add(IncidentStatusSet(status="closed", reason="Post-mortem scheduled."),
         min(resolved + timedelta(hours=rng.uniform(1, 36)), end), commander)  # fmt: skip
     if sev <= 2:  # stakeholder updates at the cadence: every 20 minutes for 2 hours, then hourly
         at = opened + timedelta(minutes=rng.uniform(4, 14))
         while at < resolved:
-            add("incident.action", {"kind": "stakeholder_update", "text": rng.choice(UPDATES)}, at)
+            add(IncidentAction(kind=UPDATE_KIND, text=rng.choice(UPDATES)), at)
             early = at < t0 + timedelta(hours=2)
             late = rng.random() < 0.07  # now and then an update comes late
             at += timedelta(minutes=rng.uniform(21, 30) if late and early else rng.uniform(62, 80) if late
@@ -180,7 +217,7 @@ def _worked(gen: Generator, rng: random.Random, category: str, opened: datetime,
     return out
 
 
-PM_TEXTS = {
+PM_TEXTS: dict[PostmortemSection, str] = {
     "summary": "Severity {severity} {category} incident, detected by {source}; contained and resolved by the war room.",
     "impact": "Limited to the accounts named in the case file; no further exposure found in the sweep.",
     "root_cause": "A detection gap: the signal that would have caught it earlier was not routed to the queue.",
@@ -191,7 +228,7 @@ PM_TEXTS = {
     "got_lucky": "The reporter followed up by phone.",
     "lessons": "Every routing change gets an owner and a test alert.",
 }  # fmt: skip
-PM_ACTIONS = (
+PM_ACTIONS: tuple[tuple[PostmortemActionKind, str], ...] = (
     ("mitigate", "Route the detection signal to the war-room queue"),
     ("prevent", "Add a test alert to every routing change"),
     ("process", "Clarify the runbook step and review it each quarter"),
@@ -219,34 +256,38 @@ def postmortems(past: list[dict[str, Any]], rng: random.Random, end: datetime) -
         owner = first["actor"]
         t = at + timedelta(hours=rng.uniform(2, 20))
 
-        def add(
-            etype: str, data: dict[str, Any], when: datetime, owner: str = owner, incident: str = incident
-        ) -> None:
+        def add(data: EventData, when: datetime, owner: str = owner, incident: str = incident) -> None:
             if when < end:
-                out.append({"v": 1, "id": new_id(), "ts": utc_text(when, ms=True), "actor": owner,
-                            "type": etype, "incident": incident, "data": data})  # fmt: skip
+                out.append(
+                    _written(
+                        Draft(data, incident=incident, id=new_id(), ts=utc_text(when, ms=True), actor=owner)
+                    )
+                )
 
-        add("postmortem.status_set", {"status": "draft"}, t)
+        add(PostmortemStatusSet(status="draft"), t)
         for n, (section, text) in enumerate(PM_TEXTS.items()):
             if rng.random() < 0.85:
-                add("postmortem.section_set", {"section": section, "text": text.format(**d)},
-                    t + timedelta(minutes=5 * (n + 1)))  # fmt: skip
-        add("postmortem.pin_set", {"event": first["id"], "pinned": True}, t + timedelta(minutes=50))
+                add(
+                    PostmortemSectionSet(section=section, text=text.format(**d)),
+                    t + timedelta(minutes=5 * (n + 1)),
+                )
+        add(PostmortemPinSet(event=first["id"], pinned=True), t + timedelta(minutes=50))
         for n, (kind, text) in enumerate(rng.sample(PM_ACTIONS, rng.randint(1, 3))):
             due = at + timedelta(weeks=4 if kind != "process" else 8)
-            add("postmortem.action_added", {"action": f"a{n + 1}", "kind": kind, "text": text,
-                                            "owner": rng.choice(HANDLES), "due": utc_text(due, ms=True)},
-                t + timedelta(minutes=55 + n))  # fmt: skip
+            add(PostmortemActionAdded(action=f"a{n + 1}", kind=kind, text=text, owner=rng.choice(HANDLES),
+                                      due=utc_text(due, ms=True)), t + timedelta(minutes=55 + n))  # fmt: skip
             if rng.random() < 0.6:
-                add("postmortem.action_set", {"action": f"a{n + 1}", "state": "done"},
-                    t + timedelta(days=rng.uniform(3, 30)))  # fmt: skip
+                add(
+                    PostmortemActionSet(action=f"a{n + 1}", state="done"),
+                    t + timedelta(days=rng.uniform(3, 30)),
+                )
         limit = 3 if d["severity"] == 1 else 7  # calendar days (5 business days is 7 at most)
         meeting = at + timedelta(days=rng.uniform(0.8, limit * (1.25 if rng.random() < 0.12 else 0.9)))
-        add("postmortem.meeting", {"at": utc_text(meeting, ms=True), "attendees": rng.sample(HANDLES, 3)},
+        add(PostmortemMeeting(at=utc_text(meeting, ms=True), attendees=rng.sample(HANDLES, 3)),
             meeting + timedelta(hours=1))  # fmt: skip
-        add("postmortem.status_set", {"status": "in_review"}, meeting + timedelta(hours=2))
-        add("postmortem.status_set", {"status": "reviewed"}, meeting + timedelta(days=rng.uniform(1, 4)))
-        add("postmortem.status_set", {"status": "closed"}, meeting + timedelta(days=rng.uniform(6, 20)))
+        add(PostmortemStatusSet(status="in_review"), meeting + timedelta(hours=2))
+        add(PostmortemStatusSet(status="reviewed"), meeting + timedelta(days=rng.uniform(1, 4)))
+        add(PostmortemStatusSet(status="closed"), meeting + timedelta(days=rng.uniform(6, 20)))
     return out
 
 
@@ -266,9 +307,8 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-
     last = parse_rfc3339(live[-1]["ts"])
     out: list[dict[str, Any]] = []
 
-    def add(etype: str, data: dict[str, Any], when: datetime, actor: str) -> None:
-        out.append({"v": 1, "id": new_id(), "ts": utc_text(when, ms=True), "actor": actor, "type": etype,
-                    "data": data})  # fmt: skip
+    def add(data: EventData, when: datetime, actor: str) -> None:
+        out.append(_written(Draft(data, id=new_id(), ts=utc_text(when, ms=True), actor=actor)))
 
     rotations = [Rotation.from_row(r) for r in ROTATIONS]
     acked = last - timedelta(hours=8, minutes=30)
@@ -276,15 +316,10 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-
         giver = holder(rot, (), acked)[0] or rot.members[0]
         taker = next(m for m in rot.members if m != giver)
         hid = f"HO-{rot.region}-DEMO-1"  # (the demo's times are fitted to now later: no time in ids)
-        add("handoff.submitted", {"handoff": hid, "from": giver, "to": taker, "region": rot.region,
-                                  "notes": "Quiet shift; nothing time-critical open."},
+        add(HandoffSubmitted.model_validate({"handoff": hid, "from": giver, "to": taker, "region": rot.region,
+                                             "notes": "Quiet shift; nothing time-critical open."}),
             acked - timedelta(minutes=15), giver)  # fmt: skip
-        add(
-            "handoff.acknowledged",
-            {"handoff": hid, "readback": "Nothing time-critical; I have it."},
-            acked,
-            taker,
-        )
+        add(HandoffAcknowledged(handoff=hid, readback="Nothing time-critical; I have it."), acked, taker)
     sent = last - timedelta(minutes=20)
     rot = next((r for r in rotations if holder(r, (), sent)[0]), rotations[0])
     giver = holder(rot, (), sent)[0] or rot.members[0]
@@ -313,9 +348,10 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-
     for e in entries:
         if not e["contingencies"]:
             del e["contingencies"]
-    add("handoff.submitted", {"handoff": f"HO-{rot.region}-DEMO-2", "from": giver, "to": actor,
-                              "region": rot.region, "notes": HANDOFF_NOTES,
-                              "shift_start": utc_text(acked, ms=True), "incidents": entries}, sent, giver)  # fmt: skip
+    add(HandoffSubmission.model_validate({"handoff": f"HO-{rot.region}-DEMO-2", "from": giver, "to": actor,
+                                          "region": rot.region, "notes": HANDOFF_NOTES,
+                                          "shift_start": utc_text(acked, ms=True), "incidents": entries}),
+        sent, giver)  # fmt: skip
     return out
 
 
@@ -370,13 +406,14 @@ def with_procedures(
                               "detected_at": d.get("detected_at"), "opened_at": ev["ts"]}  # fmt: skip
         elif incident in rows:
             rows[incident].update({k: d[k] for k in ("category", "severity", "regions") if k in d})
-        have.setdefault(incident, set()).update(a["data"]["item"] for a in added)
-        for n, item in enumerate(added):
+        items = [a.data for a in added if isinstance(a.data, ChecklistAdded)]
+        have.setdefault(incident, set()).update(i.item for i in items)
+        for n, (draft, item) in enumerate(zip(added, items, strict=True)):
             at = at0 + timedelta(milliseconds=n + 1)
-            extra.append(_built(item, at, ev["actor"]))
-            if item["data"]["item"] == UPDATE_ITEM:
+            extra.append(_built(draft, at, ev["actor"]))
+            if item.item == UPDATE_ITEM:
                 continue  # ticked by the first stakeholder update (below), as a console does
-            due_text = item["data"].get("due")
+            due_text = item.due
             due = parse_rfc3339(due_text) if due_text else at + timedelta(hours=2)
             if due >= end and rng.random() < 0.7:
                 continue  # not due yet: still open
@@ -388,8 +425,7 @@ def with_procedures(
                 when = at + (due - at) * rng.uniform(0.2, 0.95)
             when = min(when, end - timedelta(seconds=rng.uniform(5, 600)))
             if rng.random() < 0.97 and when > at:
-                tick = {"type": "checklist.set", "incident": incident,
-                        "data": {"item": item["data"]["item"], "state": "done"}}  # fmt: skip
+                tick = Draft(ChecklistSet(item=item.item, state="done"), incident=incident)
                 extra.append(_built(tick, when, rng.choice(HANDLES)))
         if ev["type"] != "incident.opened":
             continue
@@ -397,8 +433,7 @@ def with_procedures(
         if incident in urgent:  # stakeholder updates while it is worked on
             at = opened + timedelta(minutes=rng.uniform(5, 15))
             while at < min(settled.get(incident, end), end):
-                update = {"type": "incident.action", "incident": incident,
-                          "data": {"kind": "stakeholder_update", "text": rng.choice(UPDATES)}}  # fmt: skip
+                update = Draft(IncidentAction(kind=UPDATE_KIND, text=rng.choice(UPDATES)), incident=incident)
                 extra.append(_built(update, at, rng.choice(HANDLES)))
                 at += timedelta(minutes=rng.uniform(12, 21))
     merged = out + extra
@@ -418,8 +453,7 @@ def _ticked_by_updates(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif is_update(ev) and incident in added:
             added.discard(incident)
             at = parse_rfc3339(ev["ts"]) + timedelta(milliseconds=1)
-            tick = {"type": "checklist.set", "incident": incident,
-                    "data": {"item": UPDATE_ITEM, "state": "done", "note": UPDATE_NOTE}}  # fmt: skip
+            tick = Draft(ChecklistSet(item=UPDATE_ITEM, state="done", note=UPDATE_NOTE), incident=incident)
             ticks.append(_built(tick, at, ev["actor"]))
     merged = events + ticks
     merged.sort(key=lambda e: e["ts"])
@@ -435,9 +469,25 @@ UPDATES = (
 )
 
 
-def _built(item: dict[str, Any], at: datetime, actor: str) -> dict[str, Any]:
-    return {"v": 1, "id": new_id(), "ts": utc_text(at, ms=True),
-            "actor": actor, **item}  # fmt: skip
+def _written(draft: Draft) -> dict[str, Any]:
+    """An event as the demo appends it: built through its model (:class:`Draft`, with its
+    ``id``, ``ts`` and ``actor``), and ``v``. The history stays a list of dicts until it is
+    written because its times are fitted to now and its incidents get their ids after it
+    is made (``_fit_to_now``, ``with_incident_ids``); ``append_to`` validates it then."""
+    return {"v": 1, **draft.as_input()}
+
+
+def _built(item: Draft, at: datetime, actor: str) -> dict[str, Any]:
+    return _written(replace(item, id=new_id(), ts=utc_text(at, ms=True), actor=actor))
+
+
+def _generated(
+    gen: Generator, data: EventData, incident: str | None, actor: str | None = None, *, ts: str | None = None
+) -> dict[str, Any]:
+    """An event built through its model on the generator's clock: its id and time (``ts``
+    if given) and, unless ``actor`` is given, a colleague at random."""
+    e = gen.event(data.TYPE, {}, incident, actor)
+    return _written(Draft(data, incident=incident, id=e["id"], ts=ts or e["ts"], actor=e["actor"]))
 
 
 def _fit_to_now(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -499,9 +549,10 @@ class Simulator:
                 self.access[inc] = (Access.of(inc, restricted, (), [ev["actor"]] if restricted else ()), {})
                 out.append(ev)
                 if restricted:
-                    out.append({"v": 1, "id": new_id(), "ts": ev["ts"], "actor": ev["actor"],
-                                "type": "incident.participant_added", "incident": inc,
-                                "data": {"person": ev["actor"], "reason": "opened it"}})  # fmt: skip
+                    opener = IncidentParticipantAdded(person=ev["actor"], reason="opened it")
+                    out.append(
+                        _written(Draft(opener, incident=inc, id=new_id(), ts=ev["ts"], actor=ev["actor"]))
+                    )
                 continue
             if inc in self.access:
                 access, roles = self.access[inc]
@@ -522,7 +573,7 @@ class Simulator:
                 return [ev]
             pending.remove(UPDATE_ITEM)  # an update ticks the procedure's update item, as a console does
             [tick] = update_ticks([ev], {ev["incident"]: {UPDATE_ITEM: "open"}})
-            return [ev, {"v": 1, "id": new_id(), "ts": now_ts(), "actor": ev["actor"], **tick}]
+            return [ev, _written(replace(tick, id=new_id(), ts=now_ts(), actor=ev["actor"]))]
         from data.procedures.sop import checklist_events
 
         d = ev["data"]
@@ -531,9 +582,10 @@ class Simulator:
             return [ev]
         t0 = datetime.now(UTC)
         added = checklist_events(template, ev["incident"], d["severity"], d["regions"], t0, ())
-        self.sop_items[ev["incident"]] = [a["data"]["item"] for a in added if a["data"].get("due")]
-        self.sop_all[ev["incident"]] = {a["data"]["item"] for a in added}
-        return [ev, *({**a, "id": new_id(), "ts": now_ts(), "actor": ev["actor"], "v": 1} for a in added)]
+        items = [a.data for a in added if isinstance(a.data, ChecklistAdded)]
+        self.sop_items[ev["incident"]] = [i.item for i in items if i.due]
+        self.sop_all[ev["incident"]] = {i.item for i in items}
+        return [ev, *(_written(replace(a, id=new_id(), ts=now_ts(), actor=ev["actor"])) for a in added)]
 
     def next_event(self) -> dict[str, Any]:
         rng = self.rng
@@ -548,18 +600,19 @@ class Simulator:
             inc = rng.choice(self.live)
             pending = self.sop_items.get(inc["id"])
             if self.severity.get(inc["id"], 4) <= 2 and rng.random() < 0.2:  # the comms cadence
-                ev = self.gen.event("incident.action", {"kind": "stakeholder_update", "text": rng.choice(UPDATES)},
-                                    inc["id"])  # fmt: skip
+                ev = _generated(
+                    self.gen, IncidentAction(kind=UPDATE_KIND, text=rng.choice(UPDATES)), inc["id"]
+                )
 
             elif (others := [i for i in pending or () if i != UPDATE_ITEM]) and rng.random() < 0.3:
                 item = others[0]  # someone ticks a procedure item (the update item: an update does)
                 pending.remove(item)  # type: ignore[union-attr]
-                ev = self.gen.event("checklist.set", {"item": item, "state": "done"}, inc["id"])
+                ev = _generated(self.gen, ChecklistSet(item=item, state="done"), inc["id"])
             else:
                 ev = self.gen.step(inc)
                 if ev["type"] == "checklist.added" and ev["data"]["item"] in self.sop_all.get(inc["id"], ()):
-                    ev = self.gen.event(
-                        "incident.note", {"text": "Checked the procedure with the team."}, inc["id"]
+                    ev = _generated(
+                        self.gen, IncidentNote(text="Checked the procedure with the team."), inc["id"]
                     )
             if inc["status_i"] >= 6:
                 self.live.remove(inc)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
+from textual.strip import Strip
 
 from data.commands import append_to, build_events
 from data.config import Settings
@@ -189,17 +190,28 @@ def log_text(log: Any) -> str:
     return " ".join(" ".join(strip.text.split()) for strip in log.rendered_lines())
 
 
+def screen_strips(app: Any) -> list[Strip]:
+    """The top screen as the terminal gets it, one strip (row of styled segments) per row.
+
+    The one reach into Textual's internals in the tests: Textual 8 has no public way to
+    read what the screen shows as text and styles. ``App.export_screenshot()`` gives only
+    SVG (its text split into elements, escaped, and its styles as CSS classes), so it
+    cannot give the same rows and segments reliably; this reads the compositor's strips,
+    the same compositor ``export_screenshot`` renders."""
+    return list(app.screen._compositor.render_strips())
+
+
 def screen_segments(app: Any) -> list[Segment]:
     """Every segment the top screen renders, as the terminal would get it."""
     segments: list[Segment] = []
-    for strip in app.screen._compositor.render_strips():
+    for strip in screen_strips(app):
         segments.extend(strip)
     return segments
 
 
 def screen_text(app: Any) -> str:
     """The top screen as plain text, one line per terminal row."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app))
 
 
 def assert_no_controls(texts: list[str] | str, where: str) -> None:

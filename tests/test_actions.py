@@ -17,7 +17,7 @@ import pytest
 from rich.text import Text
 from textual.widgets import Checkbox, DataTable, Input, Select, SelectionList, Static
 
-from app.console import WarRoom
+from app.console import TOLD_KEPT, WarRoom
 from screens import dialogs
 from screens.main import MainScreen
 from tests._console_helpers import (
@@ -34,6 +34,7 @@ from tests._console_helpers import (
     plain_cells,
     queue_ids,
     scoped,
+    screen_strips,
     screen_text,
     seed,
     settings_for,
@@ -219,9 +220,9 @@ async def test_the_opener_of_a_restricted_incident_can_act_on_it(tmp_path: Path)
         kinds = {"r": dialogs.RoleDialog, "u": dialogs.ParticipantDialog, "s": dialogs.SeverityDialog,
                  "a": dialogs.NoteDialog, "k": dialogs.ActionDialog, "x": dialogs.StatusDialog}  # fmt: skip
         for key, kind in kinds.items():
-            app._notifications.clear()
+            app.told.clear()
             await open_dialog(pilot, app, key, kind)
-            assert not [n.message for n in app._notifications if "restricted" in n.message], key
+            assert not [n.message for n in app.told if "restricted" in n.message], key
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is main, what=f"{key!r} closed")
         titles = {c.title for c in app.get_system_commands(main)}
@@ -695,11 +696,11 @@ async def test_actions_on_a_restricted_incident_explain_and_write_nothing(tmp_pa
         await select_incident(pilot, main, "INC-R")
         before = len(journal_lines(settings.journal))
         for key in ("s", "x", "r", "a", "k", "i", "d", "b", "p"):
-            app._notifications.clear()
+            app.told.clear()
             await pilot.press(key)
             await pilot.pause()
             assert app.screen is main, f"{key!r} opened {app.screen!r} on a restricted incident"
-            messages = [n.message for n in app._notifications]
+            messages = [n.message for n in app.told]
             assert any("INC-R is restricted" in m for m in messages), (key, messages)
         titles = {c.title for c in app.get_system_commands(main)}
         assert not {t for t in titles if t.startswith(("Incident: Set", "Incident: Add", "Checklist: "))}
@@ -707,10 +708,10 @@ async def test_actions_on_a_restricted_incident_explain_and_write_nothing(tmp_pa
 
         # on an incident with no item selected, the item keys say what to do first
         await select_incident(pilot, main, "INC-O")
-        app._notifications.clear()
+        app.told.clear()
         await pilot.press("d")
         await pilot.pause()
-        assert any("INC-O has no checklist items yet (i adds one)." in n.message for n in app._notifications)
+        assert any("INC-O has no checklist items yet (i adds one)." in n.message for n in app.told)
         assert len(journal_lines(settings.journal)) == before
 
 
@@ -745,7 +746,7 @@ async def test_a_malformed_sop_file_is_reported_and_the_rest_apply(
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app, ["INC-1"])
         await wait_for(pilot, lambda: app._templates_loaded, what="the templates")
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.told]
         assert any(
             m.startswith("SOP template not loaded: ") and "edr.toml:7" in m and "team" in m for m in messages
         ), messages
@@ -1284,7 +1285,7 @@ async def test_an_unticked_box_looks_empty_and_a_ticked_one_ticked(tmp_path: Pat
         """(colour, background) of every X drawn in ``widget``'s region of the screen."""
         region = widget.region
         out = []
-        for y, strip in enumerate(app.screen._compositor.render_strips()):
+        for y, strip in enumerate(screen_strips(app)):
             if not region.y <= y < region.bottom:
                 continue
             x = 0
@@ -1515,6 +1516,27 @@ async def test_the_palette_lists_item_commands_whatever_has_focus_and_asks_for_t
         assert len(journal_lines(journal)) == 5
 
 
+async def test_the_console_keeps_a_record_of_what_it_told_the_user(tmp_path: Path) -> None:
+    """``WarRoom.told``: each toast as told (when, title, message, severity), the latest
+    ``TOLD_KEPT``; the toast itself is shown as before."""
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts shown
+        await started(pilot, app, ["INC-1"])
+        app.told.clear()
+        app.notify("Hello [b]there[/b]", title="Greeting", severity="warning", markup=False)
+        [told] = app.told
+        assert (told.title, told.message, told.severity) == ("Greeting", "Hello [b]there[/b]", "warning")
+        assert told.at.tzinfo is not None
+        await wait_for(pilot, lambda: "Hello [b]there[/b]" in screen_text(app), what="the toast")
+        for n in range(TOLD_KEPT + 5):
+            app.notify(f"message {n}", markup=False)
+        assert len(app.told) == TOLD_KEPT
+        assert (app.told[0].message, app.told[-1].message) == ("message 5", f"message {TOLD_KEPT + 4}")
+        assert app.told[-1].severity == "information" and app.told[-1].title == ""
+
+
 async def test_the_palette_screenshot_needs_no_downloads_folder_and_says_where(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1532,10 +1554,8 @@ async def test_the_palette_screenshot_needs_no_downloads_folder_and_says_where(
         main = await started(pilot, app, ["INC-1"])
         commands = {c.title: c for c in app.get_system_commands(main)}
         commands["Screenshot"].callback()
-        await wait_for(
-            pilot, lambda: any(n.title == "Screenshot" for n in app._notifications), what="the message"
-        )
-        [note] = [n for n in app._notifications if n.title == "Screenshot"]
+        await wait_for(pilot, lambda: any(n.title == "Screenshot" for n in app.told), what="the message")
+        [note] = [n for n in app.told if n.title == "Screenshot"]
         [saved] = app.screenshots
         assert note.message == f"Screenshot saved to {saved}" and note.severity == "information"
         assert saved.parent == home / ".local" / "share" / "warroom" / "screenshots"

@@ -161,7 +161,7 @@ async def test_a_running_console_notices_an_old_line_edited_in_place(tmp_path: P
         edit_in_place(settings.journal, 2, b"first note", b"FIRST NOTE")
         await wait_for(pilot, lambda: app.sync_state.chain_breaks == 1, timeout=30, what="the chain break")
         assert app.sync_state.first_break == 3
-        notes = [n.message for n in app._notifications]
+        notes = [n.message for n in app.told]
         assert any("changed in place" in m and "line 3" in m for m in notes), notes
         status = await app.store.status()
         assert status.rebuild_reason is not None and "changed in place" in status.rebuild_reason

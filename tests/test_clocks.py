@@ -225,7 +225,7 @@ async def test_console_announces_a_clock_turning_once(tmp_path: Path) -> None:
             app.check_clocks()  # the baseline: nothing is said
 
             def toasts() -> list[str]:
-                return [n.message for n in app._notifications if n.title == "Clock"]
+                return [n.message for n in app.told if n.title == "Clock"]
 
             assert toasts() == []
             wall_clock.freeze(due - timedelta(minutes=29))  # a quarter of the window left
@@ -360,7 +360,7 @@ async def _clock_console(tmp_path: Path) -> tuple[object, datetime, datetime]:
 
 
 def _clock_toasts(app: object) -> list[object]:
-    return [n for n in app._notifications if n.title in ("Clock", "Clocks")]  # type: ignore[attr-defined]
+    return [n for n in app.told if n.title in ("Clock", "Clocks")]  # type: ignore[attr-defined]
 
 
 async def test_clock_toasts_are_for_my_incidents_and_unled_s1_only_and_come_as_one(tmp_path: Path) -> None:

@@ -121,6 +121,28 @@ def test_a_draft_is_written_as_the_members_given() -> None:
     assert built["actor"] == "amara" and built["v"] == 1
 
 
+def test_a_draft_of_a_files_values_is_refused_in_the_writers_words() -> None:
+    """``Draft.of``: values as a file gives them (the roster import's) built by the model;
+    a bad one refused with the words ``warroom append`` gives for the same raw event."""
+    from data.engine.models import EventError, RosterPersonEntry, RosterRotation
+
+    person = {"handle": "amara", "name": "Amara", "team": "emergency_response", "region": "US",
+              "tz": "America/New_York", "email": "amara@example.org"}  # fmt: skip
+    assert Draft.of(RosterPersonEntry, person).as_input() == {"type": "roster.person", "data": person}
+    rotation = {"rotation": "us-ic", "team": "emergency_response", "region": "US", "tz": "Europe/Londres",
+                "days": ["mon"], "start": "09:00", "hours": "nine", "members": [], "anchor": "2026-11-02"}  # fmt: skip
+    with pytest.raises(EventError) as info:
+        Draft.of(RosterRotation, rotation)
+    with pytest.raises(AppendRefused) as raw:
+        build_events([("rotations[0]", {"type": "roster.rotation", "data": rotation})], "amara")
+    assert raw.value.lines == [f"rotations[0]: {info.value}"]
+    assert [(p.field, p.message) for p in info.value.problems] == [
+        (p.field, p.message) for p in raw.value.problems
+    ]
+    assert str(info.value).startswith("data.tz: unknown time zone 'Europe/Londres'")
+    assert str(info.value).endswith("and 1 more")
+
+
 def test_a_refused_event_says_which_member_as_data_and_the_same_words_as_text() -> None:
     with pytest.raises(AppendRefused) as info:
         build_events([("line 1", {"type": "incident.note", "incident": "INC-1", "data": {"text": ""}}),

@@ -364,7 +364,7 @@ async def test_only_the_incoming_commander_acknowledges(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: screen.report is not None and screen.report.region == "UK")
         before = len(journal_lines(settings.journal))
         await pilot.press("a")
-        await wait_for(pilot, lambda: any("addressed to isla" in str(n.message) for n in app._notifications),
+        await wait_for(pilot, lambda: any("addressed to isla" in str(n.message) for n in app.told),
                        what="the refusal")  # fmt: skip
         assert app.screen is screen and len(journal_lines(settings.journal)) == before
 

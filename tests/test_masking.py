@@ -267,7 +267,7 @@ async def test_no_identifier_on_any_screen(tmp_path: Path) -> None:
         assert _seen(screen_text(app)) == [], screen_text(app)
         # toasts: every notification shown in the run
         app.notify(clean(f"Clock: {EMAIL} is at risk"), markup=False)
-        assert all(_seen(n.message) == [] for n in app._notifications)
+        assert all(_seen(n.message) == [] for n in app.told)
 
 
 async def test_reveal_writes_one_audit_event_and_lasts_for_that_screen(tmp_path: Path) -> None:

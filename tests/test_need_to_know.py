@@ -243,9 +243,9 @@ async def test_someone_who_cannot_see_it_cannot_add_participants(tmp_path: Path)
         main = await _ready(pilot, app, ["INC-R", "INC-O"])
         await _select(pilot, main, "INC-R")
         before = len(journal_lines(settings.journal))
-        app._notifications.clear()
+        app.told.clear()
         await pilot.press("u")
-        await wait_for(pilot, lambda: any("INC-R is restricted" in n.message for n in app._notifications),
+        await wait_for(pilot, lambda: any("INC-R is restricted" in n.message for n in app.told),
                        what="the refusal")  # fmt: skip
         assert app.screen is main
         assert "Incident: Add or remove participant" not in {c.title for c in app.get_system_commands(main)}
@@ -398,11 +398,11 @@ async def test_the_console_lets_anyone_give_people_to_an_incident_nobody_takes_p
     async with app.run_test(size=SIZE) as pilot:
         main = await _ready(pilot, app, ["INC-R", "INC-O"])
         await _select(pilot, main, "INC-R")
-        app._notifications.clear()
+        app.told.clear()
         await pilot.press("a")
         await pilot.pause()
         assert app.screen is main
-        assert any("nobody holds a role in it or takes part" in n.message for n in app._notifications)
+        assert any("nobody holds a role in it or takes part" in n.message for n in app.told)
         titles = {c.title for c in app.get_system_commands(main)}
         assert "Incident: Add or remove participant" in titles and "Incident: Add note" not in titles
         await pilot.press("u")

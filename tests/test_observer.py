@@ -87,11 +87,11 @@ async def test_observer_console_refuses_every_action(tmp_path: Path) -> None:
         assert "Incident: Show details" in commands  # reading stays
         await _press_all(pilot, app, tuple(k for k in INCIDENT_KEYS if k != "enter"), main, before)
         # the checklist's Enter (a direct call, not a binding) says why and opens nothing
-        app._notifications.clear()
+        app.told.clear()
         main.action_item_state()
         await pilot.pause()
         assert not isinstance(app.screen, ModalScreen)
-        assert any("read-only" in n.message for n in app._notifications)
+        assert any("read-only" in n.message for n in app.told)
         # the incident screen
         app.push_screen(IncidentScreen("INC-A"))
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.row is not None)

@@ -107,7 +107,7 @@ def status(app: WarRoom) -> str:
 
 
 def messages(app: WarRoom) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in app.told]
 
 
 async def stored_outbox(app: WarRoom, refused: bool | None = None) -> list[outbox.Entry]:
@@ -155,7 +155,7 @@ async def test_a_note_typed_while_down_is_queued_then_sent_in_order(tmp_path: Pa
         )
 
         # the journal is back: the next good sync sends both, in order, with their ids
-        app._notifications.clear()
+        app.told.clear()
         double.down = False
         app.request_refresh()
         await wait_for(
@@ -207,7 +207,7 @@ async def test_a_refused_queued_action_is_reported_and_kept(tmp_path: Path) -> N
         )
         # meanwhile another console opened INC-2 in the journal
         await seed(settings, [opened("INC-2", title="Opened elsewhere")])
-        app._notifications.clear()
+        app.told.clear()
         double.down = False
         app.request_refresh()
         await wait_for(pilot, lambda: app.outbox_counts == (0, 1), what="one sent, one refused")

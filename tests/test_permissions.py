@@ -91,7 +91,7 @@ async def test_console_warns_at_start(tmp_path: Path) -> None:
     app = WarRoom(settings)
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_for(pilot, lambda: app.sync_state.synced_at is not None)
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.told]
         assert any("readable by every user of this machine" in m and "journal" in m for m in messages), (
             messages
         )

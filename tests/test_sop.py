@@ -21,15 +21,22 @@ from data.procedures.sop import (
     SopError,
     Template,
     Templates,
-    checklist_events,
     default_user_dir,
     format_duration,
     incident_t0,
     load_templates,
     parse_duration,
 )
+from data.procedures.sop import (
+    checklist_events as checklist_drafts,
+)
 
 T0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+def checklist_events(*args: Any) -> list[dict[str, Any]]:
+    """The checklist's drafts as the write path takes them (``Draft.as_input``)."""
+    return [d.as_input() for d in checklist_drafts(*args)]
 
 
 @pytest.fixture

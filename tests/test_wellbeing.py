@@ -662,7 +662,7 @@ async def test_step_away_then_i_am_back_takes_the_roles_back(tmp_path: Path) -> 
             ("incident.role_set", "INC-1", {"role": "commander", "person": ACTOR}, ACTOR),
         ]  # fmt: skip
         # nothing more to take back: the palette's I'm back says so
-        app._notifications.clear()
+        app.told.clear()
         main.action_back()
-        await wait_for(pilot, lambda: any("Nothing to take back" in n.message for n in app._notifications),
+        await wait_for(pilot, lambda: any("Nothing to take back" in n.message for n in app.told),
                        what="the message")  # fmt: skip

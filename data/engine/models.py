@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -421,6 +421,11 @@ class RosterPersonExtension(_Strict):
     email: Email | None = None  # their work address, to match calendar events (docs/roster.md)
 
 
+class RosterPersonEntry(RosterPersonExtension, RosterPerson):
+    """A ``roster.person`` as warroom's roster import writes it: the core members and the
+    extension's ``email``."""
+
+
 EXTENSIONS: dict[str, type[_Strict]] = {
     "handoff.submitted": HandoffSubmittedExtension,
     "roster.person": RosterPersonExtension,
@@ -806,6 +811,9 @@ for _t, _m in DATA_MODELS.items():  # a data model names its type (:class:`Draft
         raise TypeError(f"{_m.__name__}.TYPE must be {_t!r}")
 
 
+_DataModel = type[EventData]  # (inside Draft, ``type`` is its property)
+
+
 @dataclass(frozen=True, slots=True)
 class Draft:
     """An event to append, built through its type's model, e.g.
@@ -822,6 +830,20 @@ class Draft:
     @property
     def type(self) -> str:
         return self.data.TYPE
+
+    @classmethod
+    def of(cls, model: _DataModel, data: Mapping[str, Any], *, incident: str | None = None) -> Draft:
+        """A draft of values given as a mapping (a file's, members named as written, e.g.
+        ``from``), built by ``model``. Raises EventError naming each member at fault as the
+        writer does (``data.hours: ...``): a file's bad value reads as ``warroom append``'s."""
+        try:
+            built = model.model_validate(data)
+        except ValidationError as exc:
+            problems = data_problems(exc)
+            more = len(problems) - 3
+            parts = [p.text for p in problems[:3]] + ([f"and {more} more"] if more > 0 else [])
+            raise EventError("; ".join(parts), problems) from None
+        return cls(built, incident=incident)
 
     def as_input(self) -> dict[str, Any]:
         """The event as the write path's input: the members given, ``data`` as JSON

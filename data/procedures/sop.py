@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from platformdirs import user_config_dir
 from pydantic import (
@@ -36,7 +36,15 @@ from pydantic import (
     model_validator,
 )
 
-from data.engine.models import CATEGORIES, PRINTABLE_PATTERN, TEAMS, Team, parse_rfc3339
+from data.engine.models import (
+    CATEGORIES,
+    PRINTABLE_PATTERN,
+    TEAMS,
+    ChecklistAdded,
+    Draft,
+    Team,
+    parse_rfc3339,
+)
 
 #: the templates that ship with warroom, one ``<category>.toml`` per category
 SHIPPED_DIR = Path(__file__).parent / "shipped"
@@ -733,8 +741,8 @@ def checklist_events(
     regions: Iterable[str],
     t0: datetime,
     existing: Iterable[str],
-) -> list[dict[str, Any]]:
-    """The ``checklist.added`` events (``type``/``incident``/``data``, ready for
+) -> list[Draft]:
+    """The ``checklist.added`` events (:class:`Draft`, ready for
     ``data.commands.build_events``) for every item of ``template`` that applies at this
     severity and these regions and whose id is not in ``existing``, in template order.
     Due times are ``t0`` plus the item's due for this severity, in UTC. Items already on
@@ -744,21 +752,20 @@ def checklist_events(
         raise ValueError("t0 must carry a time zone")
     seen = set(existing)
     regions = (regions,) if isinstance(regions, str) else tuple(regions)
-    events: list[dict[str, Any]] = []
+    events: list[Draft] = []
     for item in template.items:
         if item.id in seen or not item.applies(severity, regions):
             continue
         seen.add(item.id)
         due = item.due_for(severity)
-        data: dict[str, Any] = {
-            "item": item.id,
-            "text": item.text,
-            "team": item.team,
-            "due": format_time(t0 + due) if due is not None else None,
-        }
         basis = item.event_basis()
-        if basis is not None:
-            data["basis"] = basis
-        data["template"] = template.version
-        events.append({"type": "checklist.added", "incident": incident, "data": data})
+        data = ChecklistAdded(
+            item=item.id,
+            text=item.text,
+            team=cast(Team, item.team),  # a template's items are checked when it is loaded
+            due=format_time(t0 + due) if due is not None else None,
+            **({"basis": basis} if basis is not None else {}),  # left out, not written null
+            template=template.version,
+        )
+        events.append(Draft(data, incident=incident))
     return events

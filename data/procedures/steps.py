@@ -14,11 +14,11 @@ it is the update clock's (data/procedures/clocks.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from data.engine.models import UPDATE_KIND, parse_rfc3339
+from data.engine.models import UPDATE_KIND, ChecklistAdded, ChecklistSet, Draft, parse_rfc3339
 from data.procedures.sop import Template, checklist_events
 
 TRIGGERS = ("incident.opened", "incident.updated", "incident.severity_set")
@@ -49,16 +49,17 @@ def touched(events: Iterable[Mapping[str, Any]]) -> list[str]:
 
 def sop_items(
     templates: Mapping[str, Template],
-    events: list[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
     current: Mapping[str, Mapping[str, Any] | None],
     existing: Mapping[str, Iterable[str]],
     now: datetime,
-) -> list[dict[str, Any]]:
-    """The ``checklist.added`` events (``type``/``incident``/``data`` dicts) that ``events``
-    call for. ``current``: each touched incident's store row (None if it is new here);
-    ``existing``: the item ids it already has; ``now``: when the batch is written (the T0 of
-    an incident opened in it without ``detected_at``)."""
-    out: list[dict[str, Any]] = []
+) -> list[Draft]:
+    """The ``checklist.added`` events (:class:`Draft`) that ``events`` (the batch, as
+    ``data.commands.build_events`` takes its input) call for. ``current``: each touched
+    incident's store row (None if it is new here); ``existing``: the item ids it already
+    has; ``now``: when the batch is written (the T0 of an incident opened in it without
+    ``detected_at``)."""
+    out: list[Draft] = []
     for incident in touched(events):
         row = current.get(incident)
         state: dict[str, Any] | None = None
@@ -110,7 +111,7 @@ def sop_items(
         added = checklist_events(
             template, incident, state["severity"], state["regions"], state["t0"], have | prior
         )
-        have.update(e["data"]["item"] for e in added)
+        have.update(e.data.item for e in added if isinstance(e.data, ChecklistAdded))
         out.extend(added)
     return out
 
@@ -135,14 +136,12 @@ def updated(events: Iterable[Mapping[str, Any]]) -> list[str]:
     return out
 
 
-def update_ticks(
-    events: list[Mapping[str, Any]], states: Mapping[str, Mapping[str, str]]
-) -> list[dict[str, Any]]:
-    """The ``checklist.set`` events (``type``/``incident``/``data``) that tick the update
-    item done, written in the same batch as a stakeholder update: recording an update is
-    doing that step. ``states``: each updated incident's checklist, item -> state. Only an
+def update_ticks(events: Sequence[Mapping[str, Any]], states: Mapping[str, Mapping[str, str]]) -> list[Draft]:
+    """The ``checklist.set`` events (:class:`Draft`) that tick the update item done,
+    written in the same batch as a stakeholder update: recording an update is doing that
+    step. ``states``: each updated incident's checklist, item -> state. Only an
     item open or blocked is ticked; one added in the batch itself too."""
-    out: list[dict[str, Any]] = []
+    out: list[Draft] = []
     for incident in updated(events):
         state = dict(states.get(incident, {}))
         for ev in events:  # what the batch itself does to the item, before the update
@@ -158,6 +157,7 @@ def update_ticks(
             elif ev.get("type") == "checklist.set" and isinstance(data.get("state"), str):
                 state[UPDATE_ITEM] = data["state"]
         if state.get(UPDATE_ITEM) in ("open", "blocked"):
-            out.append({"type": "checklist.set", "incident": incident,
-                        "data": {"item": UPDATE_ITEM, "state": "done", "note": UPDATE_NOTE}})  # fmt: skip
+            out.append(
+                Draft(ChecklistSet(item=UPDATE_ITEM, state="done", note=UPDATE_NOTE), incident=incident)
+            )
     return out

@@ -21,6 +21,7 @@ from data.roster.people import People, Person, fold
 if TYPE_CHECKING:  # imported where used, so that `warroom --help` stays fast
     from zoneinfo import ZoneInfo
 
+    from data.engine.models import Draft
     from data.roster.rotation import Override, Rotation
 
 #: the most shifts one .ics import may expand to (a runaway rule is refused, not written)
@@ -77,10 +78,10 @@ def rfc3339(t: datetime | None) -> str | None:
 
 @dataclass
 class Item:
-    """One event to append, and where it came from."""
+    """One event to append, built through its model, and where it came from."""
 
     where: str
-    event: dict[str, Any]
+    event: Draft
     unchanged: bool = False
 
 
@@ -92,6 +93,30 @@ class Plan:
     unmatched: list[str] = field(default_factory=list)
     #: how calendar events were matched: (as the file names them, handle, how), once each
     matched: list[tuple[str, str, str]] = field(default_factory=list)
+    #: the entries no model accepts, one line each (``where: data.member: reason``), in order
+    refused: list[str] = field(default_factory=list)
+
+    def add(self, where: str, etype: str, data: dict[str, Any]) -> None:
+        """Plan the event of type ``etype`` its model builds of ``data`` (a person with
+        the extension's ``email``), or say why it cannot."""
+        from data.engine.models import (
+            Draft,
+            EventData,
+            EventError,
+            RosterOverride,
+            RosterPersonEntry,
+            RosterRotation,
+        )
+
+        models: dict[str, type[EventData]] = {
+            "roster.person": RosterPersonEntry,
+            "roster.rotation": RosterRotation,
+            "roster.override": RosterOverride,
+        }
+        try:
+            self.items.append(Item(where, Draft.of(models[etype], data)))
+        except EventError as exc:
+            self.refused.append(f"{where}: {exc}")
 
 
 def _same_override(o: Override, data: dict[str, Any], overrides: list[Override]) -> bool:
@@ -111,7 +136,7 @@ def _same_override(o: Override, data: dict[str, Any], overrides: list[Override])
 def mark_unchanged(items: list[Item], state: RosterState) -> None:
     """Mark the items the journal already has (as ``state`` reads it): importing them again changes nothing."""
     for item in items:
-        d, t = item.event["data"], item.event["type"]
+        d, t = item.event.as_input()["data"], item.event.type
         if t == "roster.person":
             row = state.people.get(d["handle"])
             item.unchanged = (
@@ -258,7 +283,7 @@ def plan_toml(path: Path, entries: list[TomlEntry], state: RosterState) -> Plan:
                 )
         if e.kind == "overrides" and isinstance(data.get("person"), str) and data["person"] not in people:
             plan.notes.append(f"{prefix}: {e.where}: {data['person']} not in the roster's people")
-        plan.items.append(Item(f"{prefix}: {e.where}", {"type": etype, "data": data}))
+        plan.add(f"{prefix}: {e.where}", etype, data)
     return plan
 
 
@@ -530,7 +555,7 @@ def plan_ics(path: Path, shifts: list[IcsShift], rotation: str, state: RosterSta
             "reason": f"imported from {path.name}",
         }
         label = f"{where}: event {s.uid or '(no UID)'} at {rfc3339(s.start)}"
-        plan.items.append(Item(label, {"type": "roster.override", "data": data}))
+        plan.add(label, "roster.override", data)
     for (line, uid, who), missing in missed.items():
         where = f"{path}:{line}" if line else f"{path}"
         also = [a for a in (*who.emails, *who.names) if a != who.label]
