@@ -25,15 +25,15 @@ test: venv
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check app data screens widgets tests bench
 	$(VENV)/bin/ruff format --check app data screens widgets tests bench
+	$(VENV)/bin/mypy --cache-dir=/dev/null
 	$(VENV)/bin/python -m pytest
 
 bench: venv
 	$(VENV)/bin/python bench/ingest.py
 
 lint: venv
-	$(VENV)/bin/python -m pip install --quiet mypy
 	$(VENV)/bin/ruff check app data screens widgets tests bench
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --cache-dir=/dev/null
 
 clean:
 	rm -rf $(VENV) .warroom-demo .pytest_cache

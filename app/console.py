@@ -605,7 +605,7 @@ class WarRoom(WellbeingConsole, App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "observer_info":
-            return self.settings.observer
+            return bool(self.settings.observer)
         return True
 
     def action_observer_info(self) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import URL, Connection, Engine, create_engine, event, select
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, select
 
 from data.engine import pipeline
 from data.engine import schema as S
@@ -75,7 +75,7 @@ def _loader(conn: Connection) -> SqlLoader:
     return SqlLoader(conn.exec_driver_sql)
 
 
-def _placeholders(table: S.Table) -> str:
+def _placeholders(table: Table) -> str:
     return ",".join("?" * len(table.columns))
 
 

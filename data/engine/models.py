@@ -1032,7 +1032,7 @@ def validate_event(obj: Any) -> Envelope:
     """
     if isinstance(obj, dict) and obj.get("type") in EVENT_MODELS:
         try:
-            return _KNOWN.validate_python(obj)  # type: ignore[no-any-return]
+            return _KNOWN.validate_python(obj)
         except ValidationError:
             pass
     return _diagnose(obj)

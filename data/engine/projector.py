@@ -243,7 +243,7 @@ class Batch:
             "roster_people": list(self.people.values()),
             "rotations": list(self.rotations.values()),
             "overrides": self.overrides,
-            "handoffs": self.handoffs,  # type: ignore[dict-item]
+            "handoffs": self.handoffs,
             "postmortem_status": list(self.pm_status.values()),
             "postmortem_sections": list(self.pm_sections.values()),
             "postmortem_actions": [a.row() for a in self.pm_actions.values()],
