@@ -23,6 +23,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.timer import Timer
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from app.wellbeing import WellbeingConsole
 from data.commands import AppendRefused, append_to, build_events
@@ -181,9 +182,14 @@ class WarRoom(WellbeingConsole, App[None]):
         workers = [w for w in self.workers if not w.is_finished]
         for worker in workers:
             worker.cancel()
-        tasks = [t for w in workers if (t := getattr(w, "_task", None)) is not None]
-        if tasks:
-            await asyncio.wait(tasks, timeout=5)
+        if workers:
+
+            async def stopped(worker: Any) -> None:
+                with suppress(WorkerCancelled, WorkerFailed):
+                    await worker.wait()
+
+            with suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(stopped(w) for w in workers)), 5)
         if self.store is not None:
             await self.store.close()
 
