@@ -72,6 +72,9 @@ class WarRoom(WellbeingConsole, App[None]):
     ToggleButton > .toggle--button { color: $panel; }
     ToggleButton.-on > .toggle--button { color: $text-success; }
     SelectionList > .selection-list--button, SelectionList > .selection-list--button-highlighted { color: $panel; }
+    /* the compact footer's palette key reaches the last column: with Textual's margin there,
+       the keys scrolled beneath it showed through it (a stray letter after "palette") */
+    Footer.-compact FooterKey.-command-palette { margin-right: 0; }
     """
     BINDINGS = bindings("app.help", "app.quit", "app.observer")
 
