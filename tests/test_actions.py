@@ -937,7 +937,6 @@ def hostile_journal() -> list[dict[str, Any]]:
 
 
 async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None:
-    from textual.widgets._toast import Toast
 
     from screens.incident import IncidentScreen
     from screens.warnings import WarningsScreen
@@ -1015,7 +1014,7 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         await pilot.press("d")
 
         def toasts() -> str:
-            return "\n".join(t.render().plain for t in app.screen.query(Toast))  # type: ignore[union-attr]
+            return "\n".join(t.render().plain for t in app.screen.query("Toast"))  # type: ignore[union-attr]
 
         # (the toast lasts its few seconds: read it while it is up, not after everything settled)
         await wait_for(pilot, lambda: f"{TOAST_ITEM} marked done" in toasts(), what="the toast")
@@ -1025,10 +1024,10 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         await move_checklist_cursor(pilot, main, ESC_ITEM)
         await pilot.press("d")
         await wait_for(pilot, lambda: any("red" in t.render().plain and "marked done" in t.render().plain  # type: ignore[union-attr]
-                                          and TOAST_ITEM not in t.render().plain for t in app.screen.query(Toast)),  # type: ignore[union-attr]
+                                          and TOAST_ITEM not in t.render().plain for t in app.screen.query("Toast")),  # type: ignore[union-attr]
                        what="the second toast")  # fmt: skip
         await settle(pilot)
-        assert_no_controls([t.render().plain for t in app.screen.query(Toast)], "toasts")  # type: ignore[union-attr]
+        assert_no_controls([t.render().plain for t in app.screen.query("Toast")], "toasts")  # type: ignore[union-attr]
         assert_screen_clean(app, "the main screen with toasts")
         written = [ln for ln in journal_lines_tolerant(settings.journal) if ln.get("actor") == ACTOR]
         assert [(ln["type"], ln["data"]) for ln in written] == [
@@ -1087,7 +1086,7 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
         await move_checklist_cursor(pilot, main, "h01")
         await pilot.press("d")
         await wait_for(pilot, lambda: any("refused: [red]x[/] [@click=app.quit]x[/]" in t.render().plain  # type: ignore[union-attr]
-                                          for t in app.screen.query(Toast)), what="the error toast")  # fmt: skip
+                                          for t in app.screen.query("Toast")), what="the error toast")  # fmt: skip
         await settle(pilot)
         assert_screen_clean(app, "the error toast")
         assert app.is_running
