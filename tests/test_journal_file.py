@@ -19,6 +19,7 @@ import pytest
 from data.engine.chain import verify
 from data.engine.journal import CHUNK, MAX_PARSED_OVERSIZE, START, FileJournal, JournalError, LockTimeout
 from data.engine.store import Store
+from data.roster import queries as roster_queries
 from tests._journal_helpers import (
     LIMIT,
     PYTHON,
@@ -834,9 +835,11 @@ async def test_a_batch_cut_short_by_a_killed_writer_is_quarantined_whole(
     assert [q["line"] for q in quarantined] == list(range(11, 11 + cut_lines))
     marked = quarantined[:4] if cut == "mid line 5" else quarantined  # a torn line is bad JSON too
     assert all("part of a batch of 6 lines that was never completely written" in q["reason"] for q in marked)
-    applied = {e["id"] for e in await db.unknown_events()} | {h["handle"] for h in await db.people()}
+    applied = {e["id"] for e in await db.unknown_events()} | {
+        h.handle for h in await roster_queries.people(db)
+    }
     assert not any(str(x).startswith("cut") for x in applied), applied
-    assert {p["handle"] for p in await db.people()} >= {"later0", "later1"}
+    assert {p.handle for p in await roster_queries.people(db)} >= {"later0", "later1"}
     report = verify(journal)
     assert report.intact and report.lines == 10 + cut_lines + 2
     assert await db.digest() == (await clean_digest(path))[0]

@@ -18,6 +18,7 @@ from data.engine.journal import FileJournal, Span
 from data.engine.models import MAX_LINE_BYTES
 from data.engine.projector import Projector
 from data.engine.store import Store
+from data.roster import queries as roster_queries
 from tests.helpers import (
     DROP,
     EventFactory,
@@ -476,16 +477,16 @@ async def test_roster_person_and_update(tmp_journal: Path, store: Store, make_ev
         e.person("dana", name="Dana Whitfield", team="comms", region="UK", tz="Europe/London"),
         e.person("amara", name="Amara O.", tz="America/Chicago"),
     ])  # fmt: skip
-    people = {p["handle"]: p for p in await store.people()}
+    people = {p.handle: p for p in await roster_queries.people(store)}
     assert set(people) == {"amara", "dana"}
-    assert (people["amara"]["name"], people["amara"]["tz"], people["amara"]["seq"]) == (
+    assert (people["amara"].name, people["amara"].tz, people["amara"].seq) == (
         "Amara O.",
         "America/Chicago",
         3,
     )
-    assert people["amara"]["team"] == "emergency_response"
+    assert people["amara"].team == "emergency_response"
     d = people["dana"]
-    assert (d["name"], d["team"], d["region"], d["tz"], d["seq"]) == (
+    assert (d.name, d.team, d.region, d.tz, d.seq) == (
         "Dana Whitfield",
         "comms",
         "UK",
@@ -504,17 +505,17 @@ async def test_roster_rotation_and_replacement(
                    members=["hugo"], anchor="2026-01-05", turn_days=14),
         e.rotation("us-ic", members=["jonah", "amara", "eli"], start="09:30"),
     ])  # fmt: skip
-    rots = {r["rotation"]: r for r in await store.rotations()}
+    rots = {r.rotation: r for r in await roster_queries.rotations(store)}
     us = rots["us-ic"]
-    assert us["members"] == ["jonah", "amara", "eli"]
-    assert us["start"] == "09:30"
-    assert us["days"] == ["mon", "tue", "wed"]
-    assert us["hours"] == 12.0
-    assert us["turn_days"] == 7  # the default
-    assert us["seq"] == 3
+    assert us.members == ("jonah", "amara", "eli")
+    assert us.start == "09:30"
+    assert us.days == ("mon", "tue", "wed")
+    assert us.hours == 12.0
+    assert us.turn_days == 7  # the default
+    assert us.seq == 3
     uk = rots["uk-ic"]
-    assert (uk["region"], uk["tz"], uk["days"], uk["hours"], uk["members"], uk["anchor"], uk["turn_days"]) == (
-        "UK", "Europe/London", ["mon"], 9.5, ["hugo"], "2026-01-05", 14,
+    assert (uk.region, uk.tz, uk.days, uk.hours, uk.members, uk.anchor, uk.turn_days) == (
+        "UK", "Europe/London", ("mon",), 9.5, ("hugo",), "2026-01-05", 14,
     )  # fmt: skip
 
 
@@ -525,11 +526,8 @@ async def test_roster_override(tmp_journal: Path, store: Store, make_event: Even
     ov2 = e("roster.override", {"rotation": "us-ic", "person": "eli", "start": "2026-11-03T08:00:00Z",
                                 "end": "2026-11-03T09:00:00Z"})  # fmt: skip
     await ingest(tmp_journal, store, [e.rotation("us-ic"), ov, ov2])
-    rows = await store.overrides()
-    assert [
-        (r["seq"], r["rotation"], r["person"], r["start"], r["end"], r["reason"], r["actor"], r["ts"])
-        for r in rows
-    ] == [
+    rows = await roster_queries.overrides(store)
+    assert [(r.seq, r.rotation, r.person, r.start, r.end, r.reason, r.actor, r.ts) for r in rows] == [
         (
             2,
             "us-ic",

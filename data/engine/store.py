@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import URL, Connection, Engine, func, select
+from sqlalchemy import URL, Connection, Engine, Executable, RowMapping, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from data.engine import schema as S
 from data.engine.ingest import (  # SyncResult, ProgressFn, PIPELINE_MIN_BYTES: re-exported
@@ -235,10 +235,20 @@ class Store:
     # --- reading ---------------------------------------------------------------------
 
     @_guarded
-    async def _all(self, stmt: Any) -> list[dict[str, Any]]:
+    async def read_rows(self, stmt: Executable) -> list[RowMapping]:
+        """The rows of the read ``stmt`` over the projection, as mappings: what a feature's
+        queries (data/<feature>/queries.py) build their typed rows from."""
         async with self.engine.connect() as conn:
-            result = await conn.execute(stmt)
-            return [dict(r) for r in result.mappings()]
+            return list((await conn.execute(stmt)).mappings())
+
+    @_guarded
+    async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run ``fn`` with one connection: reads that must see one state of the projection."""
+        async with self.engine.connect() as conn:
+            return await fn(conn)
+
+    async def _all(self, stmt: Any) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self.read_rows(stmt)]
 
     @_guarded
     async def status(self) -> Status:
@@ -372,38 +382,6 @@ class Store:
 
     async def chain_breaks(self) -> list[dict[str, Any]]:
         return await self._all(select(S.chain_breaks).order_by(S.chain_breaks.c.line))
-
-    async def people(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.roster_people).order_by(S.roster_people.c.handle))
-
-    async def person_emails(self) -> dict[str, str]:
-        """handle -> e-mail, from each person's latest ``roster.person`` that gives a well
-        formed one (an extension member, not projected: docs/roster.md)."""
-        from data.engine.models import read_person_email
-
-        e = S.events.c
-        stmt = select(e.raw).where(e.applied.is_(True), e.type == "roster.person").order_by(e.seq)
-        out: dict[str, str] = {}
-        for row in await self._all(stmt):
-            data = orjson.loads(row["raw"]).get("data") or {}
-            handle = data.get("handle")
-            if isinstance(handle, str):
-                email = read_person_email(data)
-                if email is None:
-                    out.pop(handle, None)
-                else:
-                    out[handle] = email
-        return out
-
-    async def rotations(self) -> list[dict[str, Any]]:
-        rows = await self._all(select(S.rotations).order_by(S.rotations.c.rotation))
-        for row in rows:
-            row["days"] = orjson.loads(row["days"])
-            row["members"] = orjson.loads(row["members"])
-        return rows
-
-    async def overrides(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.overrides).order_by(S.overrides.c.seq))
 
     async def audits(self, incident: str | None = None) -> list[dict[str, Any]]:
         """The audit trail of the privacy controls (``audit.*`` events), in journal order;

@@ -31,6 +31,8 @@ from data.incidents.describe import describe
 from data.incidents.views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
 from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
+from data.roster import queries as roster_queries
+from data.roster.queries import PersonRow
 from data.roster.rotation import ALL, OnCall, Override, Rotation, on_call, regions, zone
 
 #: the sustainable pace (domain notes): about two incidents per 12-hour shift
@@ -264,8 +266,8 @@ async def carried_trends(store: Store, last: dict[str, Any] | None) -> dict[str,
     return {i: Assessment(a.trend) for i, a in assessments_of(await store.event_data(seq)).items()}
 
 
-def _names(people: list[dict[str, Any]]) -> dict[str, str]:
-    return {p["handle"]: p["name"] for p in people}
+def _names(people: list[PersonRow]) -> dict[str, str]:
+    return {p.handle: p.name for p in people}
 
 
 def _person(handle: str | None, names: dict[str, str]) -> Person:
@@ -303,7 +305,7 @@ async def build_handoff(
         raise HandoffError(f"no rotation in region {region!r} (regions: {', '.join([*known, ALL])})")
 
     rot = _pick_rotation(rotations, region, actor)
-    names = _names(await store.people())
+    names = _names(await roster_queries.people(store))
     oc: OnCall | None = on_call(rot, overrides, now) if rot is not None else None
     last = _last_acknowledged(await store.handoffs(), region, now)
     outgoing = oc.person if oc is not None and oc.person else actor

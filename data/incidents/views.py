@@ -23,6 +23,7 @@ from data.procedures.clocks import (
     t0_of,
     update_clock,
 )
+from data.roster import queries as roster_queries
 from data.roster.people import People
 from data.roster.rotation import Override, Rotation
 
@@ -366,7 +367,7 @@ async def load_snapshot(
     due: dict[str, list[dict[str, Any]]] = {}
     for item in await store.open_due_items():
         due.setdefault(item["incident"], []).append(item)
-    people = tuple((p["handle"], p["name"], p["tz"]) for p in await store.people())
+    people = tuple((p.handle, p.name, p.tz) for p in await roster_queries.people(store))
     roster = People.of_snapshot(people)
     rows = []
     for inc in incidents:
@@ -393,8 +394,8 @@ async def load_snapshot(
     far = datetime.max.replace(tzinfo=UTC)
     # most urgent first: severity, then the nearest clock, then the oldest
     rows.sort(key=lambda r: (not r.active, r.severity, r.next_due or far, r.opened_at or far))
-    rotations = tuple(Rotation.from_row(r) for r in await store.rotations())
-    overrides = tuple(Override.from_row(o) for o in await store.overrides())
+    rotations = tuple(r.typed() for r in await roster_queries.rotations(store))
+    overrides = tuple(o.typed() for o in await roster_queries.overrides(store))
     pending = pending_handoffs(await store.handoffs())
     return Snapshot(tuple(rows), sync, rotations, overrides, people, pending)
 

@@ -43,6 +43,7 @@ from typing import Any
 from data.engine.models import CATEGORIES, REGIONS
 from data.incidents.views import parse_time
 from data.procedures.clocks import Clock, Policy, ack_clock, item_clock, t0_of
+from data.roster import queries as roster_queries
 from data.roster.rotation import Override, Rotation, segments
 
 KINDS = ("ack", "update", "item")
@@ -185,9 +186,9 @@ async def load_input(store: Any) -> TrendInput:
     items = await store.checklist()
     roles = await store.role_history()
     events = await store.events_of_types(("incident.opened", "incident.severity_set", "incident.action"))
-    rotations = [Rotation.from_row(r) for r in await store.rotations()]
-    overrides = [Override.from_row(o) for o in await store.overrides()]
-    people = [p["handle"] for p in await store.people()]
+    rotations = [r.typed() for r in await roster_queries.rotations(store)]
+    overrides = [o.typed() for o in await roster_queries.overrides(store)]
+    people = [p.handle for p in await roster_queries.people(store)]
     return input_from_rows(rows, items, roles, events, rotations, overrides, people)
 
 
