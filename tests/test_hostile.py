@@ -23,6 +23,7 @@ from data.config import check_actor
 from data.engine.config import ConfigError
 from data.engine.journal import FileJournal
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
 from data.incidents.export import raw_text, render, rows
 from tests.helpers import (
     HOSTILE,
@@ -209,13 +210,13 @@ async def test_hostile_string_everywhere(tmp_journal: Path, tmp_store: Path, h: 
         if valid["checklist_note"]:
             assert items["base"]["note"] == h
             assert [x["note"] for x in await store.checklist_history("BASE")] == [h]
-        handoffs = await store.handoffs()
+        handoffs = await incident_queries.handoffs(store)
         if valid["handoff_notes"] or valid["handoff_readback"]:
             (ho,) = handoffs
             if valid["handoff_notes"]:
-                assert ho["notes"] == h
+                assert ho.notes == h
             if valid["handoff_readback"]:
-                assert ho["readback"] == h
+                assert ho.readback == h
 
         # exported exactly in JSON and in CSV --raw-text, visibly escaped in CSV by default
         shown = shown_escaped(h, keep_lines=True)

@@ -18,6 +18,7 @@ from data.engine.journal import FileJournal, Span
 from data.engine.models import MAX_LINE_BYTES
 from data.engine.projector import Projector
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
 from data.roster import queries as roster_queries
 from tests.helpers import (
     DROP,
@@ -556,21 +557,19 @@ async def test_handoff_submitted_and_acknowledged(
     )
     ack = e("handoff.acknowledged", {"handoff": "h1", "readback": "Legal on INC-1, got it."}, actor="isla")
     await ingest(tmp_journal, store, [sub])
-    (row,) = await store.handoffs()
-    assert (row["handoff"], row["from_person"], row["to_person"], row["region"], row["notes"]) == (
+    (row,) = await incident_queries.handoffs(store)
+    assert (row.handoff, row.from_person, row.to_person, row.region, row.notes) == (
         "h1", "hugo", "isla", "UK", "INC-1 waits on Legal.",
     )  # fmt: skip
-    assert (row["submitted_by"], row["submitted_at"], row["submitted_seq"]) == ("hugo", sub["ts"], 1)
-    assert (row["readback"], row["acknowledged_by"], row["acknowledged_at"], row["acknowledged_seq"]) == (
-        None,
-    ) * 4
+    assert (row.submitted_by, row.submitted_at, row.submitted_seq) == ("hugo", sub["ts"], 1)
+    assert (row.readback, row.acknowledged_by, row.acknowledged_at, row.acknowledged_seq) == (None,) * 4
 
     await ingest(tmp_journal, store, [ack])
-    (row,) = await store.handoffs()
-    assert (row["readback"], row["acknowledged_by"], row["acknowledged_at"], row["acknowledged_seq"]) == (
+    (row,) = await incident_queries.handoffs(store)
+    assert (row.readback, row.acknowledged_by, row.acknowledged_at, row.acknowledged_seq) == (
         "Legal on INC-1, got it.", "isla", ack["ts"], 2,
     )  # fmt: skip
-    assert row["notes"] == "INC-1 waits on Legal."  # the submission is kept
+    assert row.notes == "INC-1 waits on Legal."  # the submission is kept
 
 
 async def test_unscoped_events_are_not_in_incident_timelines(

@@ -30,6 +30,7 @@ from data.engine import clock
 from data.engine.journal import FileJournal
 from data.engine.store import Store
 from data.handoff.report import build_handoff, current_shift, to_json, to_markdown
+from data.incidents import queries as incident_queries
 from data.procedures.clocks import Policy
 from screens.main import MainScreen
 from tests._console_helpers import (
@@ -224,7 +225,7 @@ async def test_counters_per_shift_survive_rebuild_and_migration_and_stay_out_of_
         # a handoff acknowledged at +20: a new shift
         await journal.append(_handoff_events(at(20)))
         await store.sync(journal)
-        start = current_shift(await store.handoffs(), "all", at(30))
+        start = current_shift(await incident_queries.handoffs(store), "all", at(30))
         assert start == at(20)
         t.set_shift(start, at(30))
         t.view(("INC-1", "csea"), at(30))

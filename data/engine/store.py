@@ -449,9 +449,6 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"{doing or 'writing ' + what} failed: {exc}") from None
 
-    async def handoffs(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
-
     async def event_data(self, seq: int) -> dict[str, Any] | None:
         """The ``data`` of the event at line ``seq`` as written (extension members
         included), or None."""

@@ -27,7 +27,9 @@ from data.care.wellbeing import SENSITIVE, Exposure, label
 from data.engine.clock import utc_text
 from data.engine.models import TERMINAL_STATUSES, read_handoff_extension
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
+from data.incidents.queries import HandoffRow
 from data.incidents.views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
 from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
@@ -197,25 +199,25 @@ def _pick_rotation(rotations: Iterable[Rotation], region: str, actor: str) -> Ro
     return pool[0] if pool else None
 
 
-def _ack_time(row: dict[str, Any]) -> datetime | None:
-    return parse_time(row.get("acknowledged_at"))
+def _ack_time(row: HandoffRow) -> datetime | None:
+    return parse_time(row.acknowledged_at)
 
 
-def _last_acknowledged(handoffs: list[dict[str, Any]], region: str, now: datetime) -> dict[str, Any] | None:
+def _last_acknowledged(handoffs: Sequence[HandoffRow], region: str, now: datetime) -> HandoffRow | None:
     """The last acknowledged handoff of ``region`` (for ``all``: those without a region)
     at or before ``now``."""
     want = None if region == ALL else region
-    best: dict[str, Any] | None = None
+    best: HandoffRow | None = None
     for h in handoffs:
         at = _ack_time(h)
-        if at is None or at > now or h.get("region") != want:
+        if at is None or at > now or h.region != want:
             continue
-        if best is None or (h["acknowledged_seq"] or 0) > (best["acknowledged_seq"] or 0):
+        if best is None or (h.acknowledged_seq or 0) > (best.acknowledged_seq or 0):
             best = h
     return best
 
 
-def current_shift(handoffs: list[dict[str, Any]], region: str, now: datetime) -> datetime | None:
+def current_shift(handoffs: Sequence[HandoffRow], region: str, now: datetime) -> datetime | None:
     """When this shift of ``region`` began: the acknowledgement of its last acknowledged
     handoff (None: there is none, and the shift is the last 12 hours)."""
     last = _last_acknowledged(handoffs, region, now)
@@ -241,7 +243,10 @@ async def pending_submission(store: Store, region: str) -> Submission | None:
     """The handoff of ``region`` awaiting acknowledgement (for ``all``: the one for every
     region), with what it says."""
     want = None if region == ALL else region
-    found = next((p for p in reversed(pending_handoffs(await store.handoffs())) if p.region == want), None)
+    found = next(
+        (p for p in reversed(pending_handoffs(await incident_queries.handoffs(store))) if p.region == want),
+        None,
+    )
     if found is None:
         return None
     data = await store.event_data(found.submitted_seq) or {}
@@ -257,10 +262,11 @@ async def pending_submission(store: Store, region: str) -> Submission | None:
     )
 
 
-async def carried_trends(store: Store, last: dict[str, Any] | None) -> dict[str, Assessment]:
-    """The trend of each incident the handoff ``last`` (a row of ``store.handoffs()``)
-    assessed, without its summary and contingencies: where a new draft starts."""
-    seq = last.get("submitted_seq") if last is not None else None
+async def carried_trends(store: Store, last: HandoffRow | None) -> dict[str, Assessment]:
+    """The trend of each incident the handoff ``last`` (a row of ``handoffs()``,
+    data/incidents/queries.py) assessed, without its summary and contingencies: where a
+    new draft starts."""
+    seq = last.submitted_seq if last is not None else None
     if seq is None:
         return {}
     return {i: Assessment(a.trend) for i, a in assessments_of(await store.event_data(seq)).items()}
@@ -307,11 +313,11 @@ async def build_handoff(
     rot = _pick_rotation(rotations, region, actor)
     names = _names(await roster_queries.people(store))
     oc: OnCall | None = on_call(rot, overrides, now) if rot is not None else None
-    last = _last_acknowledged(await store.handoffs(), region, now)
+    last = _last_acknowledged(await incident_queries.handoffs(store), region, now)
     outgoing = oc.person if oc is not None and oc.person else actor
     # whoever read back the region's last handoff holds the war room, unless the roster
     # has put someone else on call since
-    took = last.get("acknowledged_by") if last is not None else None
+    took = last.acknowledged_by if last is not None else None
     at = _ack_time(last) if last is not None else None
     if took and at is not None and (oc is None or oc.since is None or at >= oc.since):
         outgoing = took
@@ -332,7 +338,7 @@ async def build_handoff(
 
     if last is not None:
         shift_start = _ack_time(last) or now - DEFAULT_SHIFT
-        since_seq: int | None = last["acknowledged_seq"]
+        since_seq: int | None = last.acknowledged_seq
     else:
         shift_start, since_seq = now - DEFAULT_SHIFT, None
 
@@ -414,7 +420,7 @@ async def build_handoff(
         incoming=_person(incoming, names),
         generated_at=now,
         shift_start=shift_start,
-        since_handoff=last["handoff"] if last is not None else None,
+        since_handoff=last.handoff if last is not None else None,
         next_shift_start=next_start,
         next_shift_end=next_end,
         time_critical=tuple(critical),

@@ -5,6 +5,7 @@ Built from the store by :func:`load_snapshot`; pure functions format times and c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 from data.engine.access import Access
 from data.engine.models import TERMINAL_STATUSES, parse_rfc3339
 from data.engine.store import Store
+from data.incidents import queries
 from data.incidents.describe import describe
+from data.incidents.queries import HandoffRow
 from data.procedures.clocks import (
     Clock,
     Policy,
@@ -276,29 +279,29 @@ class PendingHandoff:
     submitted_seq: int
 
 
-def pending_handoffs(rows: list[dict[str, Any]]) -> tuple[PendingHandoff, ...]:
+def pending_handoffs(rows: Sequence[HandoffRow]) -> tuple[PendingHandoff, ...]:
     """From the store's handoff rows: per region, the latest submission, if it has not
     been acknowledged; in journal order."""
-    latest: dict[str | None, dict[str, Any]] = {}
+    latest: dict[str | None, tuple[int, HandoffRow]] = {}
     for h in rows:
-        seq = h.get("submitted_seq")
+        seq = h.submitted_seq
         if seq is None:
             continue  # an acknowledgement of a handoff never submitted
-        best = latest.get(h["region"])
-        if best is None or seq > best["submitted_seq"]:
-            latest[h["region"]] = h
+        best = latest.get(h.region)
+        if best is None or seq > best[0]:
+            latest[h.region] = (seq, h)
     out = [
         PendingHandoff(
-            h["handoff"],
-            h["region"],
-            h["from_person"],
-            h["to_person"],
-            h["submitted_by"],
-            parse_time(h["submitted_at"]),
-            h["submitted_seq"],
+            h.handoff,
+            h.region,
+            h.from_person,
+            h.to_person,
+            h.submitted_by,
+            parse_time(h.submitted_at),
+            seq,
         )
-        for h in latest.values()
-        if h.get("acknowledged_seq") is None
+        for seq, h in latest.values()
+        if h.acknowledged_seq is None
     ]
     return tuple(sorted(out, key=lambda p: p.submitted_seq))
 
@@ -396,7 +399,7 @@ async def load_snapshot(
     rows.sort(key=lambda r: (not r.active, r.severity, r.next_due or far, r.opened_at or far))
     rotations = tuple(r.typed() for r in await roster_queries.rotations(store))
     overrides = tuple(o.typed() for o in await roster_queries.overrides(store))
-    pending = pending_handoffs(await store.handoffs())
+    pending = pending_handoffs(await queries.handoffs(store))
     return Snapshot(tuple(rows), sync, rotations, overrides, people, pending)
 
 
