@@ -241,11 +241,14 @@ class Store:
         async with self.engine.connect() as conn:
             return list((await conn.execute(stmt)).mappings())
 
-    @_guarded
     async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run ``fn`` with one connection: reads that must see one state of the projection."""
-        async with self.engine.connect() as conn:
-            return await fn(conn)
+
+        async def run(store: Store) -> T:
+            async with store.engine.connect() as conn:
+                return await fn(conn)
+
+        return await _guarded(run)(self)
 
     async def _all(self, stmt: Any) -> list[dict[str, Any]]:
         return [dict(r) for r in await self.read_rows(stmt)]
@@ -485,34 +488,6 @@ class Store:
         if until is not None:
             stmt = stmt.where((day <= func.julianday(until.astimezone(UTC).isoformat())) | day.is_(None))
         return await self._all(stmt.order_by(e.seq))
-
-    @_guarded
-    async def postmortem(self, incident: str) -> dict[str, Any]:
-        """An incident's post-mortem rows, in one connection: ``status`` (a row or None),
-        ``sections`` (section -> row), ``actions`` (in the order added), ``pins`` (event
-        id -> pinned) and ``meetings`` (in journal order)."""
-        async with self.engine.connect() as conn:
-
-            async def rows(table: Any, *order: Any) -> list[dict[str, Any]]:
-                result = await conn.execute(
-                    select(table).where(table.c.incident == incident).order_by(*order)
-                )
-                return [dict(r) for r in result.mappings()]
-
-            status = await rows(S.postmortem_status, S.postmortem_status.c.seq)
-            sections = await rows(S.postmortem_sections, S.postmortem_sections.c.seq)
-            actions = await rows(S.postmortem_actions, S.postmortem_actions.c.added_seq)
-            pins = await rows(S.postmortem_pins, S.postmortem_pins.c.seq)
-            meetings = await rows(S.postmortem_meetings, S.postmortem_meetings.c.seq)
-        for m in meetings:
-            m["attendees"] = orjson.loads(m["attendees"])
-        return {
-            "status": status[0] if status else None,
-            "sections": {r["section"]: r for r in sections},
-            "actions": actions,
-            "pins": {r["event"]: bool(r["pinned"]) for r in pins},
-            "meetings": meetings,
-        }
 
     async def unknown_events(self) -> list[dict[str, Any]]:
         e = S.events.c
