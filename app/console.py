@@ -259,7 +259,7 @@ class WarRoom(WellbeingConsole, App[None]):
         before = await self.store.status()
         if not before.line:
             return None
-        known = {r["line"] for r in await self.store.chain_breaks() if r["line"] <= before.line}
+        known = {r.line for r in await self.store.chain_breaks() if r.line <= before.line}
         basis = (journal.identity(), before.rebuilt_at)
         loop = asyncio.get_running_loop()
         done: asyncio.Future[str | None] = loop.create_future()
@@ -340,7 +340,7 @@ class WarRoom(WellbeingConsole, App[None]):
         breaks = status.counters["chain_breaks"]
         if breaks and self._first_break is None:
             rows = await self.store.chain_breaks()
-            self._first_break = rows[0]["line"] if rows else None
+            self._first_break = rows[0].line if rows else None
         elif not breaks:
             self._first_break = None
         return SyncState(

@@ -51,7 +51,7 @@ async def _store_view(path: Path, db: Path) -> tuple[int, set[int], tuple[str, f
     try:
         await store.sync(FileJournal(path))
         status = await store.status()
-        breaks = {r["line"] for r in await store.chain_breaks()}
+        breaks = {r.line for r in await store.chain_breaks()}
     finally:
         await store.close()
     return status.line, breaks, (FileJournal(path).identity(), status.rebuilt_at)

@@ -277,7 +277,7 @@ async def test_hostile_string_in_quarantined_lines(tmp_journal: Path, store: Sto
     lines = append_events(tmp_journal, items)
     await store.sync(FileJournal(tmp_journal))
     stored = await store.quarantine()
-    assert [q["raw"] for q in stored] == lines[1:]
+    assert [q.raw for q in stored] == lines[1:]
     fields, q_rows = await rows(store, "quarantine")
     expected = [raw.decode("utf-8") for raw in lines[1:]]
     assert [r["raw"] for r in export_json(fields, q_rows)] == expected

@@ -473,7 +473,7 @@ async def test_audit_events_are_projected_and_bad_ones_quarantined(tmp_path: Pat
             ("audit.reveal", "tester", "INC-1", ["account"], None),
             ("audit.unmasked_export", "tester", "INC-1", None, "timeline"),
         ]
-        assert [q["line"] for q in await store.quarantine()] == [4]
+        assert [q.line for q in await store.quarantine()] == [4]
         digest = await store.digest()
     async with await Store.open(tmp_path / "s2.db") as other:  # the digest covers the audits
         await other.sync(journal)

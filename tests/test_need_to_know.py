@@ -98,7 +98,7 @@ async def test_a_participant_of_an_incident_never_opened_is_quarantined_and_refu
     async with await Store.open(settings.db) as store:
         await store.sync(FileJournal(settings.journal))
         [q] = await store.quarantine()
-        assert "never opened" in q["reason"]
+        assert "never opened" in q.reason
 
 
 async def test_the_type_needs_a_person(tmp_path: Path) -> None:

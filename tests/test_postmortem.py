@@ -111,7 +111,7 @@ async def test_every_postmortem_type_is_applied_and_the_bad_ones_quarantined(tmp
     f = EventFactory()
     store = await _store(tmp_path, story(f))
     try:
-        q = {row["line"]: row["reason"] for row in await store.quarantine()}
+        q = {row.line: row.reason for row in await store.quarantine()}
         assert set(q) == {9, 10, 16, 17, 18}
         assert "never added" in q[9] and "already added" in q[10] and "never opened" in q[16]
         assert "data.section" in q[17] and "note is required" in q[18]
@@ -152,7 +152,7 @@ async def test_an_older_reader_sees_unknown_types_this_one_applies(tmp_path: Pat
     store = await _store(tmp_path, [f.opened(INC), bad])
     try:
         (row,) = await store.quarantine()
-        assert "incident" in row["reason"]
+        assert "incident" in row.reason
     finally:
         await store.close()
 

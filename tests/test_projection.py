@@ -603,7 +603,7 @@ async def test_unknown_types_are_stored_not_applied(
     result = await ingest(tmp_journal, store, [pm, opened, inc_ext, bot])
     assert (result.lines, result.ingested, result.unknown, result.quarantined) == (4, 1, 3, 0)
     unknown = await store.unknown_events()
-    assert [(u["seq"], u["id"], u["type"], u["actor"], u["ts"]) for u in unknown] == [
+    assert [(u.seq, u.id, u.type, u.actor, u.ts) for u in unknown] == [
         (1, pm["id"], "postmortem.drafted", "tester", pm["ts"]),
         (3, inc_ext["id"], "incident.merged_into", "tester", inc_ext["ts"]),
         (4, bot["id"], "bot.heartbeat", "tester", bot["ts"]),
@@ -626,7 +626,7 @@ async def test_unknown_type_still_needs_a_valid_envelope(
     data_list = mutate(e("bot.heartbeat", {}), "data", [1])
     result = await ingest(tmp_journal, store, [v2, no_incident, data_list])
     assert (result.unknown, result.quarantined) == (0, 3)
-    reasons = [q["reason"] for q in await store.quarantine()]
+    reasons = [q.reason for q in await store.quarantine()]
     assert reasons[0].startswith("v:")
     assert reasons[1].startswith("incident:")
     assert reasons[2].startswith("data:")
@@ -672,7 +672,7 @@ async def test_quarantined_line_id_does_not_count_as_seen(
     late_note = {**e.note("INC-1", "now it is open"), "id": early_note["id"]}
     result = await ingest(tmp_journal, store, [bad_open, early_note, good_open, late_note])
     assert (result.quarantined, result.duplicates, result.ingested) == (2, 0, 2)
-    assert [q["line"] for q in await store.quarantine()] == [1, 2]
+    assert [q.line for q in await store.quarantine()] == [1, 2]
     tl = await store.timeline("INC-1")
     assert [(r["seq"], r["id"]) for r in tl] == [(3, bad_open["id"]), (4, early_note["id"])]
 
@@ -855,21 +855,21 @@ async def test_every_bad_line_is_quarantined_in_the_store(
     assert result.quarantined == len(expect)
     assert result.ingested == len(lines) - len(expect)
     rows = await store.quarantine()
-    assert [q["line"] for q in rows] == sorted(expect)
+    assert [q.line for q in rows] == sorted(expect)
     offsets = [0]
     for raw in lines:
         offsets.append(offsets[-1] + len(raw) + 1)
     for q in rows:
-        n = q["line"]
-        assert expect[n] in q["reason"], (n, q["reason"])
-        assert q["raw"] == lines[n - 1]
-        assert q["size"] == len(lines[n - 1])
-        assert q["offset"] == offsets[n - 1]
+        n = q.line
+        assert expect[n] in q.reason, (n, q.reason)
+        assert q.raw == lines[n - 1]
+        assert q.size == len(lines[n - 1])
+        assert q.offset == offsets[n - 1]
     assert (await store.status()).counters["quarantined"] == len(expect)
     assert (await store.timeline("INC-1"))[-1]["data"]["text"] == "the last line"
     # only the lines whose prev member itself is bad break the chain
     prev_cases = {n for n, m in expect.items() if m.startswith("prev")}
-    assert {b["line"] for b in await store.chain_breaks()} == prev_cases
+    assert {b.line for b in await store.chain_breaks()} == prev_cases
 
 
 async def test_not_utf8_is_quarantined(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -884,9 +884,9 @@ async def test_not_utf8_is_quarantined(tmp_journal: Path, store: Store, make_eve
     result = await store.sync(FileJournal(tmp_journal))
     assert (result.quarantined, result.ingested, result.chain_breaks) == (1, 2, 0)
     (q,) = await store.quarantine()
-    assert q["line"] == 2
-    assert q["raw"] == bad  # byte-exact, even though it is not text
-    assert "UTF-8" in q["reason"]
+    assert q.line == 2
+    assert q.raw == bad  # byte-exact, even though it is not text
+    assert "UTF-8" in q.reason
     assert [r["data"].get("text") for r in await store.timeline("INC-1")] == [None, "after"]
 
 
@@ -908,11 +908,11 @@ async def test_size_limit_is_inclusive(tmp_journal: Path, store: Store, make_eve
     result = await store.sync(FileJournal(tmp_journal))
     assert (result.lines, result.ingested, result.quarantined, result.chain_breaks) == (4, 3, 1, 0)
     (q,) = await store.quarantine()
-    assert q["line"] == 3
-    assert q["size"] == MAX_LINE_BYTES + 1
-    assert q["raw"] == over[:MAX_LINE_BYTES]  # kept up to the size limit
-    assert str(MAX_LINE_BYTES) in q["reason"]
-    assert q["offset"] == len(first) + 1 + len(at_limit) + 1
+    assert q.line == 3
+    assert q.size == MAX_LINE_BYTES + 1
+    assert q.raw == over[:MAX_LINE_BYTES]  # kept up to the size limit
+    assert str(MAX_LINE_BYTES) in q.reason
+    assert q.offset == len(first) + 1 + len(at_limit) + 1
     assert [r["data"]["text"] for r in (await store.timeline("INC-1"))[1:]] == [
         "exactly at the limit",
         "after",
@@ -932,8 +932,8 @@ async def test_huge_line_is_quarantined_and_chain_goes_on(
     result = await store.sync(FileJournal(tmp_journal))
     assert (result.lines, result.ingested, result.quarantined, result.chain_breaks) == (3, 2, 1, 0)
     (q,) = await store.quarantine()
-    assert (q["line"], q["size"], len(q["raw"])) == (2, len(huge), MAX_LINE_BYTES)
-    assert q["raw"] == huge[:MAX_LINE_BYTES]
+    assert (q.line, q.size, len(q.raw)) == (2, len(huge), MAX_LINE_BYTES)
+    assert q.raw == huge[:MAX_LINE_BYTES]
 
 
 # state rules -----------------------------------------------------------------------------
@@ -955,7 +955,7 @@ async def test_event_for_never_opened_incident(
     result = await ingest(tmp_journal, store, [e.opened("INC-1"), *kinds])
     assert (result.ingested, result.quarantined) == (1, len(kinds))
     for q in await store.quarantine():
-        assert "INC-404" in q["reason"] and "never opened" in q["reason"], q["reason"]
+        assert "INC-404" in q.reason and "never opened" in q.reason, q.reason
     assert await store.incidents("INC-404") == []
     assert await store.timeline("INC-404") == []
     assert await store.checklist("INC-404") == []
@@ -968,7 +968,7 @@ async def test_incident_whose_opening_was_quarantined_was_never_opened(
     bad_open = mutate(e.opened("INC-5"), "data.category", "nope")
     result = await ingest(tmp_journal, store, [bad_open, e.note("INC-5"), e.item("INC-5", "a")])
     assert (result.ingested, result.quarantined) == (0, 3)
-    reasons = [q["reason"] for q in await store.quarantine()]
+    reasons = [q.reason for q in await store.quarantine()]
     assert reasons[0].startswith("data.category")
     assert all("INC-5" in r and "never opened" in r for r in reasons[1:])
 
@@ -980,8 +980,8 @@ async def test_incident_opened_twice(tmp_journal: Path, store: Store, make_event
     result = await ingest(tmp_journal, store, [first, e.note("INC-1"), second])
     assert (result.ingested, result.quarantined) == (2, 1)
     (q,) = await store.quarantine()
-    assert q["line"] == 3
-    assert "INC-1" in q["reason"] and "already opened" in q["reason"]
+    assert q.line == 3
+    assert "INC-1" in q.reason and "already opened" in q.reason
     inc = await one_incident(store)
     assert inc["title"] == "First"
     assert inc["events"] == 2
@@ -999,8 +999,8 @@ async def test_checklist_item_added_twice(tmp_journal: Path, store: Store, make_
     )
     assert result.quarantined == 1
     (q,) = await store.quarantine()
-    assert q["line"] == 3
-    assert "verify" in q["reason"] and "already added" in q["reason"]
+    assert q.line == 3
+    assert "verify" in q.reason and "already added" in q.reason
     (row,) = await store.checklist("INC-1")
     assert row["text"] == "one"
     # across syncs too
@@ -1019,9 +1019,9 @@ async def test_checklist_set_before_added(tmp_journal: Path, store: Store, make_
     )
     assert (result.ingested, result.quarantined) == (2, 2)
     q = await store.quarantine()
-    assert [x["line"] for x in q] == [2, 4]
-    assert "verify" in q[0]["reason"] and "never added" in q[0]["reason"]
-    assert "other" in q[1]["reason"] and "never added" in q[1]["reason"]
+    assert [x.line for x in q] == [2, 4]
+    assert "verify" in q[0].reason and "never added" in q[0].reason
+    assert "other" in q[1].reason and "never added" in q[1].reason
     (row,) = await store.checklist("INC-1")
     assert row["state"] == "open"
     assert await store.checklist_history("INC-1") == []
@@ -1060,8 +1060,8 @@ async def test_edited_line_breaks_the_next_one(
     assert result.chain_breaks == 1
     assert result.ingested == 10  # still ingested: no data is lost
     (br,) = await store.chain_breaks()
-    assert br["line"] == 4
-    assert "line 3" in br["reason"]
+    assert br.line == 4
+    assert "line 3" in br.reason
     assert (await store.status()).counters["chain_breaks"] == 1
 
 
@@ -1072,11 +1072,11 @@ async def test_missing_prev_is_a_break(tmp_journal: Path, store: Store, make_eve
     write_lines(tmp_journal, chain(items))
     result = await store.sync(FileJournal(tmp_journal))
     breaks = await store.chain_breaks()
-    assert [b["line"] for b in breaks] == [2]  # line 3 carries the hash of line 2's bytes
-    assert "missing" in breaks[0]["reason"]
+    assert [b.line for b in breaks] == [2]  # line 3 carries the hash of line 2's bytes
+    assert "missing" in breaks[0].reason
     # prev is a required member, so the line is also quarantined
     (q,) = await store.quarantine()
-    assert q["line"] == 2 and q["reason"].startswith("prev:")
+    assert q.line == 2 and q.reason.startswith("prev:")
     assert result.ingested == 9
 
 
@@ -1087,8 +1087,8 @@ async def test_first_line_with_non_null_prev(
     result = await store.sync(FileJournal(tmp_journal))
     assert result.ingested == 10
     breaks = await store.chain_breaks()
-    assert [b["line"] for b in breaks] == [1]
-    assert "first line" in breaks[0]["reason"]
+    assert [b.line for b in breaks] == [1]
+    assert "first line" in breaks[0].reason
 
 
 async def test_null_prev_after_first_line(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -1097,8 +1097,8 @@ async def test_null_prev_after_first_line(tmp_journal: Path, store: Store, make_
     write_lines(tmp_journal, chain(items))
     await store.sync(FileJournal(tmp_journal))
     breaks = await store.chain_breaks()
-    assert [b["line"] for b in breaks] == [3]
-    assert "null" in breaks[0]["reason"] and "line 2" in breaks[0]["reason"]
+    assert [b.line for b in breaks] == [3]
+    assert "null" in breaks[0].reason and "line 2" in breaks[0].reason
 
 
 async def test_deleted_and_reordered_lines_break(
@@ -1109,7 +1109,7 @@ async def test_deleted_and_reordered_lines_break(
     lines[6], lines[7] = lines[7], lines[6]  # swap (new) lines 7 and 8
     write_lines(tmp_journal, lines)
     await store.sync(FileJournal(tmp_journal))
-    assert [b["line"] for b in await store.chain_breaks()] == [5, 7, 8, 9]
+    assert [b.line for b in await store.chain_breaks()] == [5, 7, 8, 9]
 
 
 async def test_non_object_line_still_chains(
@@ -1123,7 +1123,7 @@ async def test_non_object_line_still_chains(
     write_lines(tmp_journal, chained)
     await store.sync(FileJournal(tmp_journal))
     assert await store.chain_breaks() == []
-    assert [q["line"] for q in await store.quarantine()] == [4]
+    assert [q.line for q in await store.quarantine()] == [4]
 
 
 async def test_inserted_non_object_line_breaks_the_next(
@@ -1133,8 +1133,8 @@ async def test_inserted_non_object_line_breaks_the_next(
     lines.insert(3, b"inserted garbage")
     write_lines(tmp_journal, lines)
     await store.sync(FileJournal(tmp_journal))
-    assert [b["line"] for b in await store.chain_breaks()] == [5]
-    assert [q["line"] for q in await store.quarantine()] == [4]
+    assert [b.line for b in await store.chain_breaks()] == [5]
+    assert [q.line for q in await store.quarantine()] == [4]
 
 
 async def test_chain_checked_across_syncs(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -1150,7 +1150,7 @@ async def test_chain_checked_across_syncs(tmp_journal: Path, store: Store, make_
     write_lines(tmp_journal, [encode({**e.note(), "prev": "b" * 64})])
     result = await store.sync(journal)
     assert result.chain_breaks == 1
-    assert [b["line"] for b in await store.chain_breaks()] == [4]
+    assert [b.line for b in await store.chain_breaks()] == [4]
 
 
 # --- same journal, different splits: same state -----------------------------------------

@@ -42,7 +42,18 @@ from data.engine.models import TERMINAL_STATUSES, Envelope, Problem
 from data.engine.projector import COUNTERS
 
 T = TypeVar("T")
-__all__ = ["PIPELINE_MIN_BYTES", "LocalWrite", "ProgressFn", "Status", "Store", "StoreError", "SyncResult"]
+__all__ = [
+    "PIPELINE_MIN_BYTES",
+    "ChainBreakRow",
+    "LocalWrite",
+    "ProgressFn",
+    "QuarantineRow",
+    "Status",
+    "Store",
+    "StoreError",
+    "SyncResult",
+    "UnknownEventRow",
+]
 
 
 def _guarded(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
@@ -92,6 +103,37 @@ class Status:
     rebuilt_at: float | None
     rebuild_reason: str | None
     counters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRow:
+    """A line set aside (line number, byte offset, full length, why, its bytes up to the
+    line-size limit)."""
+
+    line: int
+    offset: int
+    size: int
+    reason: str
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreakRow:
+    """A line whose ``prev`` does not match the line before it, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEventRow:
+    """An event of a type this version does not know: stored, not applied."""
+
+    seq: int
+    id: str
+    ts: str
+    actor: str
+    type: str
 
 
 class Store:
@@ -380,11 +422,17 @@ class Store:
         h = S.checklist_history.c
         return await self._all(select(S.checklist_history).where(h.incident == incident).order_by(h.seq))
 
-    async def quarantine(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.quarantine).order_by(S.quarantine.c.line))
+    async def quarantine(self) -> list[QuarantineRow]:
+        """The quarantined lines, in journal order."""
+        rows = await self.read_rows(select(S.quarantine).order_by(S.quarantine.c.line))
+        return [QuarantineRow(**{**r, "raw": bytes(r["raw"])}) for r in rows]
 
-    async def chain_breaks(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.chain_breaks).order_by(S.chain_breaks.c.line))
+    async def chain_breaks(self) -> list[ChainBreakRow]:
+        """The breaks of the hash chain, in journal order."""
+        return [
+            ChainBreakRow(**r)
+            for r in await self.read_rows(select(S.chain_breaks).order_by(S.chain_breaks.c.line))
+        ]
 
     async def audits(self, incident: str | None = None) -> list[dict[str, Any]]:
         """The audit trail of the privacy controls (``audit.*`` events), in journal order;
@@ -489,11 +537,11 @@ class Store:
             stmt = stmt.where((day <= func.julianday(until.astimezone(UTC).isoformat())) | day.is_(None))
         return await self._all(stmt.order_by(e.seq))
 
-    async def unknown_events(self) -> list[dict[str, Any]]:
+    async def unknown_events(self) -> list[UnknownEventRow]:
+        """The events of unknown types (stored, not applied), in journal order."""
         e = S.events.c
-        return await self._all(
-            select(e.seq, e.id, e.ts, e.actor, e.type).where(e.applied.is_(False)).order_by(e.seq)
-        )
+        stmt = select(e.seq, e.id, e.ts, e.actor, e.type).where(e.applied.is_(False)).order_by(e.seq)
+        return [UnknownEventRow(**r) for r in await self.read_rows(stmt)]
 
     @_guarded
     async def digest(self) -> str:

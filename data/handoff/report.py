@@ -399,7 +399,7 @@ async def build_handoff(
     health = Health(
         quarantined=(await store.status()).counters["quarantined"],
         chain_breaks=len(breaks),
-        first_break=(breaks[0]["line"], breaks[0]["reason"]) if breaks else None,
+        first_break=(breaks[0].line, breaks[0].reason) if breaks else None,
     )
 
     hours = max((now - shift_start).total_seconds() / 3600, 0.0)

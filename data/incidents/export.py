@@ -112,20 +112,20 @@ async def rows(
             _withhold({k: r[k] for k in CHECKLIST_FIELDS}, kind, r["incident"] in hidden) for r in data
         ]
     if kind == "quarantine":
-        data = await store.quarantine()
+        quarantined = await store.quarantine()
         return QUARANTINE_FIELDS, [
             _withhold(
                 {
-                    "line": r["line"],
-                    "reason": r["reason"],
-                    "raw": raw_text(r["raw"]),
-                    "size": r["size"],
-                    "offset": r["offset"],
+                    "line": q.line,
+                    "reason": q.reason,
+                    "raw": raw_text(q.raw),
+                    "size": q.size,
+                    "offset": q.offset,
                 },
                 kind,
-                bool(hidden) and _quarantined_incident(r["raw"]) in hidden,
+                bool(hidden) and _quarantined_incident(q.raw) in hidden,
             )
-            for r in data
+            for q in quarantined
         ]
     raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
 
