@@ -434,19 +434,6 @@ class Store:
             for r in await self.read_rows(select(S.chain_breaks).order_by(S.chain_breaks.c.line))
         ]
 
-    async def audits(self, incident: str | None = None) -> list[dict[str, Any]]:
-        """The audit trail of the privacy controls (``audit.*`` events), in journal order;
-        JSON members decoded."""
-        stmt = select(S.audits).order_by(S.audits.c.seq)
-        if incident is not None:
-            stmt = stmt.where(S.audits.c.incident == incident)
-        rows = await self._all(stmt)
-        for row in rows:
-            for name in ("fields", "kinds"):
-                if row[name] is not None:
-                    row[name] = orjson.loads(row[name])
-        return rows
-
     async def ensure_local(self, local: Any, what: str) -> None:
         """Create the tables of ``local`` (a MetaData of this console's own, outside the
         projection: not dropped by a migration, not cleared by a rebuild, not in the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import select
 
 from data.engine import schema as S
@@ -39,3 +40,39 @@ async def handoffs(store: Store) -> list[HandoffRow]:
     """Every handoff, in the order submitted (acknowledged ones never submitted first)."""
     rows = await store.read_rows(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
     return [HandoffRow(**r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """An ``audit.*`` event (docs/privacy.md): an ``audit.reveal`` (``entry``, ``fields``,
+    ``reason``, ``kinds``) or an ``audit.unmasked_export`` (``kind``, ``format``,
+    ``region``); the members of the other type are None."""
+
+    seq: int
+    id: str
+    type: str
+    actor: str
+    ts: str
+    incident: str | None
+    entry: str | None
+    fields: tuple[str, ...] | None
+    reason: str | None
+    kinds: tuple[str, ...] | None
+    kind: str | None
+    format: str | None
+    region: str | None
+
+
+def _json_list(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(orjson.loads(text))
+
+
+async def audits(store: Store, incident: str | None = None) -> list[AuditRow]:
+    """The audit trail of the privacy controls (of one incident), in journal order."""
+    stmt = select(S.audits).order_by(S.audits.c.seq)
+    if incident is not None:
+        stmt = stmt.where(S.audits.c.incident == incident)
+    return [
+        AuditRow(**{**r, "fields": _json_list(r["fields"]), "kinds": _json_list(r["kinds"])})
+        for r in await store.read_rows(stmt)
+    ]
