@@ -307,17 +307,17 @@ async def test_role_history_start_and_end(tmp_journal: Path, store: Store, make_
     assert inc["acknowledged_at"] == amara["ts"]
     assert inc["events"] == 6  # every applied event counts, the no-op one too
 
-    hist = await store.role_history("INC-1")
+    hist = await incident_queries.role_history(store, "INC-1")
     rows = [
         (
-            r["role"],
-            r["person"],
-            r["start_seq"],
-            r["start_ts"],
-            r["start_actor"],
-            r["end_seq"],
-            r["end_ts"],
-            r["end_actor"],
+            r.role,
+            r.person,
+            r.start_seq,
+            r.start_ts,
+            r.start_actor,
+            r.end_seq,
+            r.end_ts,
+            r.end_actor,
         )
         for r in hist
     ]
@@ -326,7 +326,7 @@ async def test_role_history_start_and_end(tmp_journal: Path, store: Store, make_
         ("legal", "ben", 3, ben["ts"], "tester", None, None, None),
         ("commander", "eli", 4, eli["ts"], "amara", 6, cleared["ts"], "hugo"),
     ]
-    assert all(r["incident"] == "INC-1" for r in hist)
+    assert all(r.incident == "INC-1" for r in hist)
 
 
 async def test_role_history_across_syncs(
@@ -342,9 +342,9 @@ async def test_role_history_across_syncs(
     append_events(tmp_journal, [replace])
     async with await Store.open(tmp_store) as s:
         await s.sync(journal)
-        hist = await s.role_history("INC-1")
+        hist = await incident_queries.role_history(s, "INC-1")
         inc = await one_incident(s)
-    assert [(r["person"], r["start_seq"], r["end_seq"]) for r in hist] == [
+    assert [(r.person, r.start_seq, r.end_seq) for r in hist] == [
         ("dana", 2, 3),
         ("fatima", 3, None),
     ]

@@ -375,14 +375,6 @@ class Store:
             row["data"] = orjson.loads(row.pop("raw")).get("data", {})
         return events, earlier, checklist
 
-    async def role_history(self, incident: str | None = None) -> list[dict[str, Any]]:
-        """Who held which role of an incident (of every incident with None), and when."""
-        rh = S.role_history.c
-        stmt = select(S.role_history)
-        if incident is not None:
-            stmt = stmt.where(rh.incident == incident)
-        return await self._all(stmt.order_by(rh.start_seq, rh.role))
-
     async def events_of_types(self, types: Sequence[str]) -> list[dict[str, Any]]:
         """Applied incident events of these types, in journal order, with their ``data``
         (the trends read stakeholder updates and severity changes this way)."""

@@ -76,3 +76,29 @@ async def audits(store: Store, incident: str | None = None) -> list[AuditRow]:
         AuditRow(**{**r, "fields": _json_list(r["fields"]), "kinds": _json_list(r["kinds"])})
         for r in await store.read_rows(stmt)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRow:
+    """One person's hold of one role of an incident: from line ``start_seq`` to line
+    ``end_seq`` (None: they hold it still)."""
+
+    incident: str
+    role: str
+    start_seq: int
+    person: str
+    start_ts: str
+    start_actor: str
+    end_seq: int | None = None
+    end_ts: str | None = None
+    end_actor: str | None = None
+
+
+async def role_history(store: Store, incident: str | None = None) -> list[RoleRow]:
+    """Who held which role of an incident (of every incident with None), and when; in the
+    order the holds began."""
+    rh = S.role_history.c
+    stmt = select(S.role_history)
+    if incident is not None:
+        stmt = stmt.where(rh.incident == incident)
+    return [RoleRow(**r) for r in await store.read_rows(stmt.order_by(rh.start_seq, rh.role))]

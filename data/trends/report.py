@@ -41,6 +41,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from data.engine.models import CATEGORIES, REGIONS
+from data.incidents import queries as incident_queries
+from data.incidents.queries import RoleRow
 from data.incidents.views import parse_time
 from data.procedures.clocks import Clock, Policy, ack_clock, item_clock, t0_of
 from data.roster import queries as roster_queries
@@ -119,14 +121,14 @@ class TrendInput:
 def input_from_rows(
     incidents: Iterable[dict[str, Any]],
     items: Iterable[dict[str, Any]] = (),
-    roles: Iterable[dict[str, Any]] = (),
+    roles: Iterable[RoleRow] = (),
     events: Iterable[dict[str, Any]] = (),
     rotations: Iterable[Rotation] = (),
     overrides: Iterable[Override] = (),
     people: Iterable[str] = (),
 ) -> TrendInput:
     """A :class:`TrendInput` from store rows (``Store.incidents``, ``checklist``,
-    ``role_history``, ``events_of_types``) and the roster's handles."""
+    ``role_history`` of data/incidents/queries.py, ``events_of_types``) and the roster's handles."""
     facts = []
     for r in incidents:
         opened = _time(r["opened_at"])
@@ -154,7 +156,7 @@ def input_from_rows(
         )
         for i in items
     )
-    spells = tuple(RoleSpell(r["incident"], r["role"], r["person"]) for r in roles)
+    spells = tuple(RoleSpell(r.incident, r.role, r.person) for r in roles)
     updates: dict[str, list[datetime]] = defaultdict(list)
     changes: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
     opening: dict[str, int] = {}
@@ -184,7 +186,7 @@ async def load_input(store: Any) -> TrendInput:
     """Read what the trends need from the store (a few queries, no journal access)."""
     rows = await store.incidents()
     items = await store.checklist()
-    roles = await store.role_history()
+    roles = await incident_queries.role_history(store)
     events = await store.events_of_types(("incident.opened", "incident.severity_set", "incident.action"))
     rotations = [r.typed() for r in await roster_queries.rotations(store)]
     overrides = [o.typed() for o in await roster_queries.overrides(store)]
