@@ -204,12 +204,12 @@ async def test_hostile_string_everywhere(tmp_journal: Path, tmp_store: Path, h: 
         if valid["note"]:
             notes = [r for r in await store.timeline("BASE") if r["type"] == "incident.note"]
             assert [r["data"]["text"] for r in notes] == [h]
-        items = {r["item"]: r for r in await store.checklist("BASE")}
+        items = {r.item: r for r in await incident_queries.checklist(store, "BASE")}
         if valid["checklist_text"]:
-            assert items["hostile"]["text"] == h
+            assert items["hostile"].text == h
         if valid["checklist_note"]:
-            assert items["base"]["note"] == h
-            assert [x["note"] for x in await store.checklist_history("BASE")] == [h]
+            assert items["base"].note == h
+            assert [x.note for x in await incident_queries.checklist_history(store, "BASE")] == [h]
         handoffs = await incident_queries.handoffs(store)
         if valid["handoff_notes"] or valid["handoff_readback"]:
             (ho,) = handoffs

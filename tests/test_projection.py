@@ -424,20 +424,20 @@ async def test_checklist_added_and_set_with_history(
     skipped = e.set_item("INC-1", "legal", "skipped", "No US nexus")
     await ingest(tmp_journal, store, [e.opened(), added, other, blocked, done, skipped])
 
-    items = {r["item"]: r for r in await store.checklist("INC-1")}
+    items = {r.item: r for r in await incident_queries.checklist(store, "INC-1")}
     assert list(items) == ["verify", "legal"]  # in the order they were added
     v = items["verify"]
-    assert (v["text"], v["team"], v["due"], v["basis"], v["template"]) == (
+    assert (v.text, v.team, v.due, v.basis, v.template) == (
         "Verify the requester out of band", "le_response", "2026-11-01T10:00:00Z", "18 U.S.C. 2702(b)(8)", "edr@1",
     )  # fmt: skip
-    assert (v["state"], v["note"], v["state_by"], v["state_at"]) == ("done", None, "amara", done["ts"])
-    assert (v["added_seq"], v["added_by"], v["added_at"]) == (2, "tester", added["ts"])
+    assert (v.state, v.note, v.state_by, v.state_at) == ("done", None, "amara", done["ts"])
+    assert (v.added_seq, v.added_by, v.added_at) == (2, "tester", added["ts"])
     lg = items["legal"]
-    assert (lg["state"], lg["note"]) == ("skipped", "No US nexus")
-    assert (lg["due"], lg["basis"], lg["template"]) == (None, None, None)
+    assert (lg.state, lg.note) == ("skipped", "No US nexus")
+    assert (lg.due, lg.basis, lg.template) == (None, None, None)
 
-    hist = await store.checklist_history("INC-1")
-    assert [(h["seq"], h["item"], h["state"], h["note"], h["actor"], h["ts"]) for h in hist] == [
+    hist = await incident_queries.checklist_history(store, "INC-1")
+    assert [(h.seq, h.item, h.state, h.note, h.actor, h.ts) for h in hist] == [
         (4, "verify", "blocked", "Officer unreachable", "eli", blocked["ts"]),
         (5, "verify", "done", None, "amara", done["ts"]),
         (6, "legal", "skipped", "No US nexus", "tester", skipped["ts"]),
@@ -449,9 +449,9 @@ async def test_checklist_added_and_set_with_history(
 async def test_checklist_new_item_is_open(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
     e = make_event
     await ingest(tmp_journal, store, [e.opened(), e.item("INC-1", "a")])
-    (row,) = await store.checklist("INC-1")
-    assert (row["state"], row["note"], row["state_by"], row["state_at"]) == ("open", None, None, None)
-    assert await store.checklist_history("INC-1") == []
+    (row,) = await incident_queries.checklist(store, "INC-1")
+    assert (row.state, row.note, row.state_by, row.state_at) == ("open", None, None, None)
+    assert await incident_queries.checklist_history(store, "INC-1") == []
 
 
 async def test_checklist_items_are_per_incident(
@@ -462,7 +462,7 @@ async def test_checklist_items_are_per_incident(
     r = await ingest(tmp_journal, store, [e.opened("INC-1"), e.opened("INC-2"), e.item("INC-1", "a"), e.item("INC-2", "a"),
                                           e.set_item("INC-2", "a", "done")])  # fmt: skip
     assert r.quarantined == 0
-    assert [(x["incident"], x["state"]) for x in await store.checklist()] == [
+    assert [(x.incident, x.state) for x in await incident_queries.checklist(store)] == [
         ("INC-1", "open"),
         ("INC-2", "done"),
     ]
@@ -958,7 +958,7 @@ async def test_event_for_never_opened_incident(
         assert "INC-404" in q.reason and "never opened" in q.reason, q.reason
     assert await store.incidents("INC-404") == []
     assert await store.timeline("INC-404") == []
-    assert await store.checklist("INC-404") == []
+    assert await incident_queries.checklist(store, "INC-404") == []
 
 
 async def test_incident_whose_opening_was_quarantined_was_never_opened(
@@ -1001,12 +1001,12 @@ async def test_checklist_item_added_twice(tmp_journal: Path, store: Store, make_
     (q,) = await store.quarantine()
     assert q.line == 3
     assert "verify" in q.reason and "already added" in q.reason
-    (row,) = await store.checklist("INC-1")
-    assert row["text"] == "one"
+    (row,) = await incident_queries.checklist(store, "INC-1")
+    assert row.text == "one"
     # across syncs too
     result = await ingest(tmp_journal, store, [e.item("INC-1", "verify", "three")])
     assert result.quarantined == 1
-    assert [r["text"] for r in await store.checklist("INC-1")] == ["one"]
+    assert [r.text for r in await incident_queries.checklist(store, "INC-1")] == ["one"]
 
 
 async def test_checklist_set_before_added(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -1022,9 +1022,9 @@ async def test_checklist_set_before_added(tmp_journal: Path, store: Store, make_
     assert [x.line for x in q] == [2, 4]
     assert "verify" in q[0].reason and "never added" in q[0].reason
     assert "other" in q[1].reason and "never added" in q[1].reason
-    (row,) = await store.checklist("INC-1")
-    assert row["state"] == "open"
-    assert await store.checklist_history("INC-1") == []
+    (row,) = await incident_queries.checklist(store, "INC-1")
+    assert row.state == "open"
+    assert await incident_queries.checklist_history(store, "INC-1") == []
 
 
 async def test_quarantine_of_state_rules_leaves_incident_untouched(

@@ -346,35 +346,6 @@ class Store:
             row["data"] = orjson.loads(row.pop("raw")).get("data", {})
         return rows
 
-    @_guarded
-    async def detail(
-        self, incident: str, last: int
-    ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
-        """What the main screen shows of the selected incident, in one connection: its
-        last ``last`` applied events (journal order), how many came before them, and its
-        checklist."""
-        e = S.events.c
-        c = S.checklist.c
-        mine = (e.incident == incident) & e.applied.is_(True)
-        async with self.engine.connect() as conn:
-            recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
-            events = [
-                dict(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()
-            ]
-            earlier = 0
-            if len(events) == last:
-                earlier = (
-                    await conn.execute(select(func.count()).where(mine, e.seq < events[-1]["seq"]))
-                ).scalar_one()
-            items = await conn.execute(
-                select(S.checklist).where(c.incident == incident).order_by(c.added_seq)
-            )
-            checklist = [dict(r) for r in items.mappings()]
-        events.reverse()
-        for row in events:
-            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
-        return events, earlier, checklist
-
     async def events_of_types(self, types: Sequence[str]) -> list[dict[str, Any]]:
         """Applied incident events of these types, in journal order, with their ``data``
         (the trends read stakeholder updates and severity changes this way)."""
@@ -386,33 +357,6 @@ class Store:
         for row in rows:
             row["data"] = orjson.loads(row.pop("raw")).get("data", {})
         return rows
-
-    async def checklist(
-        self, incident: str | None = None, *, states: Sequence[str] | None = None
-    ) -> list[dict[str, Any]]:
-        """Checklist items (of one incident; in these states), by incident and order added."""
-        c = S.checklist.c
-        stmt = select(S.checklist).order_by(c.incident, c.added_seq)
-        if incident is not None:
-            stmt = stmt.where(c.incident == incident)
-        if states is not None:
-            stmt = stmt.where(c.state.in_(tuple(states)))
-        return await self._all(stmt)
-
-    async def open_due_items(self) -> list[dict[str, Any]]:
-        """Checklist items of active incidents, not done or skipped, that have a due time
-        (the open clocks)."""
-        c = S.checklist.c
-        active = select(S.incidents.c.id).where(S.incidents.c.status.not_in(TERMINAL_STATUSES))
-        return await self._all(
-            select(c.incident, c.item, c.text, c.team, c.basis, c.due, c.state, c.added_at)
-            .where(c.due.is_not(None), c.state.in_(("open", "blocked")), c.incident.in_(active))
-            .order_by(c.incident, c.added_seq)
-        )
-
-    async def checklist_history(self, incident: str) -> list[dict[str, Any]]:
-        h = S.checklist_history.c
-        return await self._all(select(S.checklist_history).where(h.incident == incident).order_by(h.seq))
 
     async def quarantine(self) -> list[QuarantineRow]:
         """The quarantined lines, in journal order."""

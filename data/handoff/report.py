@@ -29,7 +29,7 @@ from data.engine.models import TERMINAL_STATUSES, read_handoff_extension
 from data.engine.store import Store
 from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
-from data.incidents.queries import HandoffRow
+from data.incidents.queries import HandoffRow, ItemRow
 from data.incidents.views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
 from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
@@ -379,9 +379,9 @@ async def build_handoff(
         key=lambda t: (t.severity, t.due, t.incident, t.key),  # the most severe first, then by due time
     )
 
-    checklist: dict[str, list[dict[str, Any]]] = {}
-    for item in await store.checklist(states=OPEN_ITEM_STATES):
-        checklist.setdefault(item["incident"], []).append(item)
+    checklist: dict[str, list[ItemRow]] = {}
+    for item in await incident_queries.checklist(store, states=OPEN_ITEM_STATES):
+        checklist.setdefault(item.incident, []).append(item)
 
     carried = await carried_trends(store, last)
     said = (
@@ -443,7 +443,7 @@ def _incident(
     actor: str,
     events: list[dict[str, Any]],
     data: dict[int, dict[str, Any]],
-    items: list[dict[str, Any]],
+    items: list[ItemRow],
     assessment: Assessment | None,
 ) -> IncidentReport:
     visible = row.visible_to(actor)
@@ -460,8 +460,7 @@ def _incident(
         for e in events[-LAST_CHANGES:]
     )
     open_items = tuple(
-        OpenItem(i["item"], i["text"] if visible else None, i["team"], i["state"], parse_time(i["due"]))
-        for i in items
+        OpenItem(i.item, i.text if visible else None, i.team, i.state, parse_time(i.due)) for i in items
     )
     return IncidentReport(
         id=row.id,

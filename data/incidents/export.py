@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from data.engine.store import Store
+from data.incidents import queries
 from data.incidents.describe import describe
 from data.privacy.mask import mask_value
 from data.privacy.text import escaping, json_safe_dumps, masking, visible_escape
@@ -107,9 +108,9 @@ async def rows(
             for r in entries
         ]
     if kind == "checklist":
-        data = await store.checklist(incident)
+        items = await queries.checklist(store, incident)
         return CHECKLIST_FIELDS, [
-            _withhold({k: r[k] for k in CHECKLIST_FIELDS}, kind, r["incident"] in hidden) for r in data
+            _withhold({k: getattr(r, k) for k in CHECKLIST_FIELDS}, kind, r.incident in hidden) for r in items
         ]
     if kind == "quarantine":
         quarantined = await store.quarantine()

@@ -7,12 +7,16 @@ The handoffs are read here, not in data/handoff/: the console's snapshot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data.engine import schema as S
+from data.engine.models import TERMINAL_STATUSES
 from data.engine.store import Store
 
 
@@ -102,3 +106,94 @@ async def role_history(store: Store, incident: str | None = None) -> list[RoleRo
     if incident is not None:
         stmt = stmt.where(rh.incident == incident)
     return [RoleRow(**r) for r in await store.read_rows(stmt.order_by(rh.start_seq, rh.role))]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """A checklist item as projected: as added (line ``added_seq``) and as last set."""
+
+    incident: str
+    item: str
+    text: str
+    team: str
+    due: str | None
+    basis: str | None
+    template: str | None
+    state: str
+    note: str | None
+    state_by: str | None
+    state_at: str | None
+    added_seq: int
+    added_by: str
+    added_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStateRow:
+    """One state an item was set to (``checklist.item_set``, line ``seq``)."""
+
+    seq: int
+    incident: str
+    item: str
+    state: str
+    note: str | None
+    actor: str
+    ts: str
+
+
+async def checklist(
+    store: Store, incident: str | None = None, *, states: Sequence[str] | None = None
+) -> list[ItemRow]:
+    """Checklist items (of one incident; in these states), by incident and order added."""
+    c = S.checklist.c
+    stmt = select(S.checklist).order_by(c.incident, c.added_seq)
+    if incident is not None:
+        stmt = stmt.where(c.incident == incident)
+    if states is not None:
+        stmt = stmt.where(c.state.in_(tuple(states)))
+    return [ItemRow(**r) for r in await store.read_rows(stmt)]
+
+
+async def open_due_items(store: Store) -> list[ItemRow]:
+    """Checklist items of active incidents, not done or skipped, that have a due time
+    (the open clocks)."""
+    c = S.checklist.c
+    active = select(S.incidents.c.id).where(S.incidents.c.status.not_in(TERMINAL_STATUSES))
+    stmt = (
+        select(S.checklist)
+        .where(c.due.is_not(None), c.state.in_(("open", "blocked")), c.incident.in_(active))
+        .order_by(c.incident, c.added_seq)
+    )
+    return [ItemRow(**r) for r in await store.read_rows(stmt)]
+
+
+async def checklist_history(store: Store, incident: str) -> list[ItemStateRow]:
+    """The states the items of ``incident`` were set to, in journal order."""
+    h = S.checklist_history.c
+    stmt = select(S.checklist_history).where(h.incident == incident).order_by(h.seq)
+    return [ItemStateRow(**r) for r in await store.read_rows(stmt)]
+
+
+async def detail(store: Store, incident: str, last: int) -> tuple[list[dict[str, Any]], int, list[ItemRow]]:
+    """What the main screen shows of the selected incident, in one connection: its last
+    ``last`` applied events (journal order; ``data`` decoded), how many came before them,
+    and its checklist."""
+    e = S.events.c
+    c = S.checklist.c
+    mine = (e.incident == incident) & e.applied.is_(True)
+
+    async def read(conn: AsyncConnection) -> tuple[list[dict[str, Any]], int, list[ItemRow]]:
+        recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
+        events = [dict(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()]
+        earlier = 0
+        if len(events) == last:
+            count = select(func.count()).where(mine, e.seq < events[-1]["seq"])
+            earlier = int((await conn.execute(count)).scalar_one())
+        items = await conn.execute(select(S.checklist).where(c.incident == incident).order_by(c.added_seq))
+        checklist = [ItemRow(**r) for r in items.mappings()]
+        events.reverse()
+        for row in events:
+            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
+        return events, earlier, checklist
+
+    return await store.read(read)

@@ -15,7 +15,7 @@ from data.engine.models import TERMINAL_STATUSES, parse_rfc3339
 from data.engine.store import Store
 from data.incidents import queries
 from data.incidents.describe import describe
-from data.incidents.queries import HandoffRow
+from data.incidents.queries import HandoffRow, ItemRow
 from data.procedures.clocks import (
     Clock,
     Policy,
@@ -332,7 +332,7 @@ class Snapshot:
         return default
 
 
-def incident_clocks(inc: dict[str, Any], items: list[dict[str, Any]], policy: Policy) -> tuple[Clock, ...]:
+def incident_clocks(inc: dict[str, Any], items: Sequence[ItemRow], policy: Policy) -> tuple[Clock, ...]:
     """An incident's clocks from its store row and its open due items: the acknowledgement
     target, the stakeholder-update cadence (severity 1–2, until resolved) and the items."""
     out: list[Clock] = []
@@ -350,8 +350,8 @@ def incident_clocks(inc: dict[str, Any], items: list[dict[str, Any]], policy: Po
             if update is not None:
                 out.append(update)
     for item in items:
-        c = item_clock(inc["id"], item["item"], item["text"], parse_time(item["due"]), parse_time(item["added_at"]),
-                       item["state"], None, item.get("team"), item.get("basis"))  # fmt: skip
+        c = item_clock(inc["id"], item.item, item.text, parse_time(item.due), parse_time(item.added_at),
+                       item.state, None, item.team, item.basis)  # fmt: skip
         if c is not None:
             out.append(c)
     return tuple(out)
@@ -367,9 +367,9 @@ async def load_snapshot(
     incidents = await store.incidents(active=True)
     if include_closed:
         incidents += await store.incidents(active=False, limit=CLOSED_SHOWN)
-    due: dict[str, list[dict[str, Any]]] = {}
-    for item in await store.open_due_items():
-        due.setdefault(item["incident"], []).append(item)
+    due: dict[str, list[ItemRow]] = {}
+    for item in await queries.open_due_items(store):
+        due.setdefault(item.incident, []).append(item)
     people = tuple((p.handle, p.name, p.tz) for p in await roster_queries.people(store))
     roster = People.of_snapshot(people)
     rows = []
@@ -403,20 +403,20 @@ async def load_snapshot(
     return Snapshot(tuple(rows), sync, rotations, overrides, people, pending)
 
 
-def _items(rows: list[dict[str, Any]]) -> tuple[ChecklistRow, ...]:
+def _items(rows: Sequence[ItemRow]) -> tuple[ChecklistRow, ...]:
     return tuple(
         ChecklistRow(
-            item=r["item"],
-            text=r["text"],
-            team=r["team"],
-            state=r["state"],
-            due=parse_time(r["due"]),
-            note=r["note"],
-            state_by=r["state_by"],
-            state_at=parse_time(r["state_at"]),
-            basis=r["basis"],
-            added_at=parse_time(r["added_at"]),
-            template=r.get("template"),
+            item=r.item,
+            text=r.text,
+            team=r.team,
+            state=r.state,
+            due=parse_time(r.due),
+            note=r.note,
+            state_by=r.state_by,
+            state_at=parse_time(r.state_at),
+            basis=r.basis,
+            added_at=parse_time(r.added_at),
+            template=r.template,
         )
         for r in rows
     )
@@ -448,7 +448,7 @@ def _entries(rows: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
 
 
 async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...]:
-    return _items(await store.checklist(incident))
+    return _items(await queries.checklist(store, incident))
 
 
 async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
@@ -465,7 +465,7 @@ class Detail:
 
 
 async def load_detail(store: Store, incident: str, last: int = 200) -> Detail:
-    events, earlier, items = await store.detail(incident, last)
+    events, earlier, items = await queries.detail(store, incident, last)
     return Detail(_entries(events), earlier, _items(items))
 
 

@@ -42,7 +42,7 @@ from typing import Any
 
 from data.engine.models import CATEGORIES, REGIONS
 from data.incidents import queries as incident_queries
-from data.incidents.queries import RoleRow
+from data.incidents.queries import ItemRow, RoleRow
 from data.incidents.views import parse_time
 from data.procedures.clocks import Clock, Policy, ack_clock, item_clock, t0_of
 from data.roster import queries as roster_queries
@@ -120,7 +120,7 @@ class TrendInput:
 
 def input_from_rows(
     incidents: Iterable[dict[str, Any]],
-    items: Iterable[dict[str, Any]] = (),
+    items: Iterable[ItemRow] = (),
     roles: Iterable[RoleRow] = (),
     events: Iterable[dict[str, Any]] = (),
     rotations: Iterable[Rotation] = (),
@@ -145,14 +145,14 @@ def input_from_rows(
         )  # fmt: skip
     its = tuple(
         ItemFacts(
-            i["incident"],
-            i["item"],
-            i["text"],
-            i["team"],
-            _time(i["due"]),
-            _time(i["added_at"]),
-            i["state"],
-            _time(i["state_at"]),
+            i.incident,
+            i.item,
+            i.text,
+            i.team,
+            _time(i.due),
+            _time(i.added_at),
+            i.state,
+            _time(i.state_at),
         )
         for i in items
     )
@@ -185,7 +185,7 @@ def input_from_rows(
 async def load_input(store: Any) -> TrendInput:
     """Read what the trends need from the store (a few queries, no journal access)."""
     rows = await store.incidents()
-    items = await store.checklist()
+    items = await incident_queries.checklist(store)
     roles = await incident_queries.role_history(store)
     events = await store.events_of_types(("incident.opened", "incident.severity_set", "incident.action"))
     rotations = [r.typed() for r in await roster_queries.rotations(store)]
