@@ -14,12 +14,11 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import URL, Connection, Engine, Executable, RowMapping, func, select
+from sqlalchemy import URL, Connection, Engine, Executable, RowMapping, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -422,43 +421,6 @@ class Store:
                     return LocalWrite(result.rowcount or 0, int(key[0]) if key else None)
         except SQLAlchemyError as exc:
             raise StoreError(f"{doing or 'writing ' + what} failed: {exc}") from None
-
-    async def event_data(self, seq: int) -> dict[str, Any] | None:
-        """The ``data`` of the event at line ``seq`` as written (extension members
-        included), or None."""
-        return (await self.events_data([seq])).get(seq)
-
-    async def events_data(self, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """The ``data`` of the events at these lines, by line (an object's only)."""
-        e = S.events.c
-        out: dict[int, dict[str, Any]] = {}
-        seqs = list(seqs)
-        for i in range(0, len(seqs), 900):
-            for row in await self._all(select(e.seq, e.raw).where(e.seq.in_(seqs[i : i + 900]))):
-                data = orjson.loads(row["raw"]).get("data")
-                if isinstance(data, dict):
-                    out[row["seq"]] = data
-        return out
-
-    async def incident_events(
-        self, *, after_seq: int | None = None, since: datetime | None = None, until: datetime | None = None
-    ) -> list[dict[str, Any]]:
-        """Applied incident events (line, ts, actor, type, incident; not their data), in
-        journal order: after line ``after_seq``, or with ``ts`` from ``since`` to ``until``
-        (SQLite reads the offset of an RFC 3339 time; one it cannot read is returned too,
-        for the caller to judge)."""
-        e = S.events.c
-        stmt = select(e.seq, e.ts, e.actor, e.type, e.incident).where(
-            e.applied.is_(True), e.incident.is_not(None)
-        )
-        if after_seq is not None:
-            stmt = stmt.where(e.seq > after_seq)
-        day = func.julianday(e.ts)
-        if since is not None:
-            stmt = stmt.where((day >= func.julianday(since.astimezone(UTC).isoformat())) | day.is_(None))
-        if until is not None:
-            stmt = stmt.where((day <= func.julianday(until.astimezone(UTC).isoformat())) | day.is_(None))
-        return await self._all(stmt.order_by(e.seq))
 
     async def unknown_events(self) -> list[UnknownEventRow]:
         """The events of unknown types (stored, not applied), in journal order."""

@@ -29,7 +29,7 @@ from data.engine.models import TERMINAL_STATUSES, read_handoff_extension
 from data.engine.store import Store
 from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
-from data.incidents.queries import HandoffRow, ItemRow
+from data.incidents.queries import HandoffRow, IncidentEventRow, ItemRow
 from data.incidents.views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
 from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
@@ -249,7 +249,7 @@ async def pending_submission(store: Store, region: str) -> Submission | None:
     )
     if found is None:
         return None
-    data = await store.event_data(found.submitted_seq) or {}
+    data = await incident_queries.event_data(store, found.submitted_seq) or {}
     notes = data.get("notes")
     return Submission(
         handoff=found.handoff,
@@ -269,7 +269,10 @@ async def carried_trends(store: Store, last: HandoffRow | None) -> dict[str, Ass
     seq = last.submitted_seq if last is not None else None
     if seq is None:
         return {}
-    return {i: Assessment(a.trend) for i, a in assessments_of(await store.event_data(seq)).items()}
+    return {
+        i: Assessment(a.trend)
+        for i, a in assessments_of(await incident_queries.event_data(store, seq)).items()
+    }
 
 
 def _names(people: list[PersonRow]) -> dict[str, str]:
@@ -342,22 +345,24 @@ async def build_handoff(
     else:
         shift_start, since_seq = now - DEFAULT_SHIFT, None
 
-    def in_shift(event: dict[str, Any]) -> bool:
+    def in_shift(event: IncidentEventRow) -> bool:
         if since_seq is not None:
             return True  # the query took the events after the acknowledgement
-        ts = parse_time(event["ts"])
+        ts = parse_time(event.ts)
         return ts is not None and shift_start <= ts <= now
 
     if since_seq is not None:
-        rows = await store.incident_events(after_seq=since_seq)
+        rows = await incident_queries.incident_events(store, after_seq=since_seq)
     else:
-        rows = await store.incident_events(since=shift_start, until=now)
+        rows = await incident_queries.incident_events(store, since=shift_start, until=now)
     events = [e for e in rows if in_shift(e)]
-    by_incident: dict[str, list[dict[str, Any]]] = {}
+    by_incident: dict[str, list[IncidentEventRow]] = {}
     for e in events:
-        by_incident.setdefault(e["incident"], []).append(e)
+        by_incident.setdefault(e.incident, []).append(e)
     # the data of only the changes written out (the last few of each incident)
-    shown = await store.events_data([e["seq"] for evs in by_incident.values() for e in evs[-LAST_CHANGES:]])
+    shown = await incident_queries.events_data(
+        store, [e.seq for evs in by_incident.values() for e in evs[-LAST_CHANGES:]]
+    )
 
     active = [r for r in snap.incidents if r.status not in TERMINAL_STATUSES]
     critical = sorted(
@@ -406,7 +411,7 @@ async def build_handoff(
     guideline = GUIDELINE_INCIDENTS * hours / GUIDELINE_HOURS
     worked: dict[str, set[str]] = {}
     for e in events:
-        worked.setdefault(e["actor"], set()).add(e["incident"])
+        worked.setdefault(e.actor, set()).add(e.incident)
     team = tuple(
         Load(person, len(incs), len(incs) > guideline)
         for person, incs in sorted(worked.items(), key=lambda kv: (-len(kv[1]), kv[0]))
@@ -441,7 +446,7 @@ async def build_handoff(
 def _incident(
     row: IncidentRow,
     actor: str,
-    events: list[dict[str, Any]],
+    events: list[IncidentEventRow],
     data: dict[int, dict[str, Any]],
     items: list[ItemRow],
     assessment: Assessment | None,
@@ -451,11 +456,11 @@ def _incident(
         assessment = Assessment(assessment.trend)
     changes = tuple(
         Change(
-            e["seq"],
-            parse_time(e["ts"]),
-            e["actor"],
-            e["type"],
-            describe(e["type"], data.get(e["seq"], {})) if visible else None,
+            e.seq,
+            parse_time(e.ts),
+            e.actor,
+            e.type,
+            describe(e.type, data.get(e.seq, {})) if visible else None,
         )
         for e in events[-LAST_CHANGES:]
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -197,3 +198,58 @@ async def detail(store: Store, incident: str, last: int) -> tuple[list[dict[str,
         return events, earlier, checklist
 
     return await store.read(read)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEventRow:
+    """An applied incident event (line ``seq``), without its ``data``."""
+
+    seq: int
+    ts: str
+    actor: str
+    type: str
+    incident: str
+
+
+async def incident_events(
+    store: Store,
+    *,
+    after_seq: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[IncidentEventRow]:
+    """Applied incident events, in journal order: after line ``after_seq``, or with
+    ``ts`` from ``since`` to ``until`` (SQLite reads the offset of an RFC 3339 time; one
+    it cannot read is returned too, for the caller to judge)."""
+    e = S.events.c
+    stmt = select(e.seq, e.ts, e.actor, e.type, e.incident).where(
+        e.applied.is_(True), e.incident.is_not(None)
+    )
+    if after_seq is not None:
+        stmt = stmt.where(e.seq > after_seq)
+    day = func.julianday(e.ts)
+    if since is not None:
+        stmt = stmt.where((day >= func.julianday(since.astimezone(UTC).isoformat())) | day.is_(None))
+    if until is not None:
+        stmt = stmt.where((day <= func.julianday(until.astimezone(UTC).isoformat())) | day.is_(None))
+    return [IncidentEventRow(**r) for r in await store.read_rows(stmt.order_by(e.seq))]
+
+
+async def event_data(store: Store, seq: int) -> dict[str, Any] | None:
+    """The ``data`` of the event at line ``seq`` as written (extension members
+    included), or None."""
+    return (await events_data(store, [seq])).get(seq)
+
+
+async def events_data(store: Store, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The ``data`` of the events at these lines, by line (an object's only): the
+    event's own members, as written, not a row of the projection."""
+    e = S.events.c
+    out: dict[int, dict[str, Any]] = {}
+    seqs = list(seqs)
+    for i in range(0, len(seqs), 900):
+        for row in await store.read_rows(select(e.seq, e.raw).where(e.seq.in_(seqs[i : i + 900]))):
+            data = orjson.loads(row["raw"]).get("data")
+            if isinstance(data, dict):
+                out[row["seq"]] = data
+    return out
