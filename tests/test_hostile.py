@@ -200,10 +200,10 @@ async def test_hostile_string_everywhere(tmp_journal: Path, tmp_store: Path, h: 
             assert incs["SUMMARY"]["summary"] == h
         if valid["actor"]:
             assert incs["ACTOR"]["opened_by"] == h
-            assert (await store.timeline("ACTOR"))[0]["actor"] == h
+            assert (await incident_queries.timeline(store, "ACTOR"))[0].actor == h
         if valid["note"]:
-            notes = [r for r in await store.timeline("BASE") if r["type"] == "incident.note"]
-            assert [r["data"]["text"] for r in notes] == [h]
+            notes = [r for r in await incident_queries.timeline(store, "BASE") if r.type == "incident.note"]
+            assert [r.data["text"] for r in notes] == [h]
         items = {r.item: r for r in await incident_queries.checklist(store, "BASE")}
         if valid["checklist_text"]:
             assert items["hostile"].text == h

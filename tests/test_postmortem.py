@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Select, TextArea
 from data.commands import AppendRefused, append_to, build_events
 from data.engine.journal import FileJournal
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
 from data.postmortem import queries as pm_queries
 from data.postmortem.report import (
     PmPolicy,
@@ -123,7 +124,7 @@ async def test_every_postmortem_type_is_applied_and_the_bad_ones_quarantined(tmp
         assert rows.pins == {"ev-00002": True, "ev-00003": False}
         assert rows.meetings[0].attendees == ("amara", "hugo")
         # the applied ones are on the incident's timeline (and count as its events)
-        types = [e["type"] for e in await store.timeline(INC)]
+        types = [e.type for e in await incident_queries.timeline(store, INC)]
         assert types.count("postmortem.section_set") == 2 and "postmortem.meeting" in types
     finally:
         await store.close()

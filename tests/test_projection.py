@@ -160,9 +160,9 @@ async def test_severity_set(tmp_journal: Path, store: Store, make_event: EventFa
     assert inc["events"] == 2
     # severity alone does not acknowledge
     assert inc["acknowledged_at"] is None
-    tl = await store.timeline("INC-1")
-    assert [r["type"] for r in tl] == ["incident.opened", "incident.severity_set"]
-    assert tl[1]["data"] == {"severity": 1, "reason": "Reach grew"}
+    tl = await incident_queries.timeline(store, "INC-1")
+    assert [r.type for r in tl] == ["incident.opened", "incident.severity_set"]
+    assert tl[1].data == {"severity": 1, "reason": "Reach grew"}
 
 
 # --- incident.status_set and lifecycle times --------------------------------------------
@@ -373,15 +373,15 @@ async def test_note_and_action_are_timeline_entries(
     assert inc["last_seq"] == 3
     assert inc["status"] == "new"
     assert inc["acknowledged_at"] is None
-    tl = await store.timeline("INC-1")
-    assert [(r["seq"], r["type"], r["id"], r["actor"], r["ts"]) for r in tl] == [
-        (1, "incident.opened", tl[0]["id"], "tester", tl[0]["ts"]),
+    tl = await incident_queries.timeline(store, "INC-1")
+    assert [(r.seq, r.type, r.id, r.actor, r.ts) for r in tl] == [
+        (1, "incident.opened", tl[0].id, "tester", tl[0].ts),
         (2, "incident.note", note["id"], "eli", note["ts"]),
         (3, "incident.action", action["id"], "tester", action["ts"]),
     ]
-    assert tl[1]["data"] == {"text": "Called the officer back; verified.", "pinned": True}
-    assert tl[2]["data"] == {"kind": "report_filed", "text": "Filed the report.", "ref": "CT-12345678"}
-    assert all(r["incident"] == "INC-1" for r in tl)
+    assert tl[1].data == {"text": "Called the officer back; verified.", "pinned": True}
+    assert tl[2].data == {"kind": "report_filed", "text": "Filed the report.", "ref": "CT-12345678"}
+    assert all(r.incident == "INC-1" for r in tl)
 
 
 async def test_timeline_is_per_incident_in_journal_order(
@@ -399,9 +399,9 @@ async def test_timeline_is_per_incident_in_journal_order(
             e.note("INC-2", "b2"),
         ],
     )
-    assert [r["data"].get("text") for r in await store.timeline("INC-2")] == [None, "b1", "b2"]
-    assert [r["seq"] for r in await store.timeline("INC-1")] == [1, 4]
-    assert [r["seq"] for r in await store.timeline()] == [1, 2, 3, 4, 5]
+    assert [r.data.get("text") for r in await incident_queries.timeline(store, "INC-2")] == [None, "b1", "b2"]
+    assert [r.seq for r in await incident_queries.timeline(store, "INC-1")] == [1, 4]
+    assert [r.seq for r in await incident_queries.timeline(store)] == [1, 2, 3, 4, 5]
 
 
 # --- checklist.added and checklist.set --------------------------------------------------
@@ -586,7 +586,7 @@ async def test_unscoped_events_are_not_in_incident_timelines(
         ],
     )
     assert r.ingested == 3
-    assert [x["type"] for x in await store.timeline()] == ["incident.opened"]
+    assert [x.type for x in await incident_queries.timeline(store)] == ["incident.opened"]
 
 
 # --- unknown types ----------------------------------------------------------------------
@@ -613,7 +613,7 @@ async def test_unknown_types_are_stored_not_applied(
     inc = await one_incident(store)
     assert inc["events"] == 1
     assert inc["last_seq"] == 2
-    assert [r["type"] for r in await store.timeline()] == ["incident.opened"]
+    assert [r.type for r in await incident_queries.timeline(store)] == ["incident.opened"]
     assert (await store.status()).counters["unknown"] == 3
 
 
@@ -645,8 +645,8 @@ async def test_duplicate_ids_are_skipped_and_counted(
     dup_open = {**e.opened("INC-9"), "id": opened["id"]}  # a different event with a seen id
     result = await ingest(tmp_journal, store, [opened, note, dup_note, dup_open])
     assert (result.lines, result.ingested, result.duplicates, result.quarantined) == (4, 2, 2, 0)
-    tl = await store.timeline("INC-1")
-    assert [r["data"].get("text") for r in tl] == [None, "first"]
+    tl = await incident_queries.timeline(store, "INC-1")
+    assert [r.data.get("text") for r in tl] == [None, "first"]
     assert await store.incidents("INC-9") == []
     assert (await one_incident(store))["events"] == 2
 
@@ -659,7 +659,7 @@ async def test_duplicate_ids_are_skipped_and_counted(
     )
     assert (result.ingested, result.duplicates, result.unknown) == (0, 2, 1)
     assert (await store.status()).counters["duplicates"] == 4
-    assert len(await store.timeline("INC-1")) == 2
+    assert len(await incident_queries.timeline(store, "INC-1")) == 2
 
 
 async def test_quarantined_line_id_does_not_count_as_seen(
@@ -673,8 +673,8 @@ async def test_quarantined_line_id_does_not_count_as_seen(
     result = await ingest(tmp_journal, store, [bad_open, early_note, good_open, late_note])
     assert (result.quarantined, result.duplicates, result.ingested) == (2, 0, 2)
     assert [q.line for q in await store.quarantine()] == [1, 2]
-    tl = await store.timeline("INC-1")
-    assert [(r["seq"], r["id"]) for r in tl] == [(3, bad_open["id"]), (4, early_note["id"])]
+    tl = await incident_queries.timeline(store, "INC-1")
+    assert [(r.seq, r.id) for r in tl] == [(3, bad_open["id"]), (4, early_note["id"])]
 
 
 # --- bad lines: every quarantine rule ---------------------------------------------------
@@ -866,7 +866,7 @@ async def test_every_bad_line_is_quarantined_in_the_store(
         assert q.size == len(lines[n - 1])
         assert q.offset == offsets[n - 1]
     assert (await store.status()).counters["quarantined"] == len(expect)
-    assert (await store.timeline("INC-1"))[-1]["data"]["text"] == "the last line"
+    assert (await incident_queries.timeline(store, "INC-1"))[-1].data["text"] == "the last line"
     # only the lines whose prev member itself is bad break the chain
     prev_cases = {n for n, m in expect.items() if m.startswith("prev")}
     assert {b.line for b in await store.chain_breaks()} == prev_cases
@@ -887,7 +887,7 @@ async def test_not_utf8_is_quarantined(tmp_journal: Path, store: Store, make_eve
     assert q.line == 2
     assert q.raw == bad  # byte-exact, even though it is not text
     assert "UTF-8" in q.reason
-    assert [r["data"].get("text") for r in await store.timeline("INC-1")] == [None, "after"]
+    assert [r.data.get("text") for r in await incident_queries.timeline(store, "INC-1")] == [None, "after"]
 
 
 def _padded(ev: dict[str, Any], prev: str | None, size: int) -> bytes:
@@ -913,7 +913,7 @@ async def test_size_limit_is_inclusive(tmp_journal: Path, store: Store, make_eve
     assert q.raw == over[:MAX_LINE_BYTES]  # kept up to the size limit
     assert str(MAX_LINE_BYTES) in q.reason
     assert q.offset == len(first) + 1 + len(at_limit) + 1
-    assert [r["data"]["text"] for r in (await store.timeline("INC-1"))[1:]] == [
+    assert [r.data["text"] for r in (await incident_queries.timeline(store, "INC-1"))[1:]] == [
         "exactly at the limit",
         "after",
     ]
@@ -957,7 +957,7 @@ async def test_event_for_never_opened_incident(
     for q in await store.quarantine():
         assert "INC-404" in q.reason and "never opened" in q.reason, q.reason
     assert await store.incidents("INC-404") == []
-    assert await store.timeline("INC-404") == []
+    assert await incident_queries.timeline(store, "INC-404") == []
     assert await incident_queries.checklist(store, "INC-404") == []
 
 

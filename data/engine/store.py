@@ -332,31 +332,6 @@ class Store:
             row["participants"] = orjson.loads(row["participants"])
         return rows
 
-    async def timeline(self, incident: str | None = None) -> list[dict[str, Any]]:
-        """Applied events of an incident (or of all incidents), in journal order."""
-        e = S.events.c
-        stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
-            e.applied.is_(True), e.incident.is_not(None)
-        )
-        if incident is not None:
-            stmt = stmt.where(e.incident == incident)
-        rows = await self._all(stmt.order_by(e.seq))
-        for row in rows:
-            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
-        return rows
-
-    async def events_of_types(self, types: Sequence[str]) -> list[dict[str, Any]]:
-        """Applied incident events of these types, in journal order, with their ``data``
-        (the trends read stakeholder updates and severity changes this way)."""
-        e = S.events.c
-        stmt = select(e.seq, e.ts, e.type, e.incident, e.raw).where(
-            e.applied.is_(True), e.incident.is_not(None), e.type.in_(tuple(types))
-        )
-        rows = await self._all(stmt.order_by(e.seq))
-        for row in rows:
-            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
-        return rows
-
     async def quarantine(self) -> list[QuarantineRow]:
         """The quarantined lines, in journal order."""
         rows = await self.read_rows(select(S.quarantine).order_by(S.quarantine.c.line))

@@ -98,12 +98,12 @@ async def rows(
             out.append(_withhold(row, kind) if r["id"] in hidden else row)
         return INCIDENT_FIELDS, out
     if kind == "timeline":
-        entries = await store.timeline(incident)
+        entries = await queries.timeline(store, incident)
         return TIMELINE_FIELDS, [
             _withhold(
-                {k: describe(r["type"], r["data"]) if k == "text" else r[k] for k in TIMELINE_FIELDS},
+                {k: describe(r.type, r.data) if k == "text" else getattr(r, k) for k in TIMELINE_FIELDS},
                 kind,
-                r["incident"] in hidden,
+                r.incident in hidden,
             )
             for r in entries
         ]

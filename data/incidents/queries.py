@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data.engine import schema as S
@@ -175,26 +175,26 @@ async def checklist_history(store: Store, incident: str) -> list[ItemStateRow]:
     return [ItemStateRow(**r) for r in await store.read_rows(stmt)]
 
 
-async def detail(store: Store, incident: str, last: int) -> tuple[list[dict[str, Any]], int, list[ItemRow]]:
+async def detail(store: Store, incident: str, last: int) -> tuple[list[EventRow], int, list[ItemRow]]:
     """What the main screen shows of the selected incident, in one connection: its last
-    ``last`` applied events (journal order; ``data`` decoded), how many came before them,
-    and its checklist."""
+    ``last`` applied events (journal order), how many came before them, and its
+    checklist."""
     e = S.events.c
     c = S.checklist.c
     mine = (e.incident == incident) & e.applied.is_(True)
 
-    async def read(conn: AsyncConnection) -> tuple[list[dict[str, Any]], int, list[ItemRow]]:
+    async def read(conn: AsyncConnection) -> tuple[list[EventRow], int, list[ItemRow]]:
         recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
-        events = [dict(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()]
+        events = [
+            _event(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()
+        ]
         earlier = 0
         if len(events) == last:
-            count = select(func.count()).where(mine, e.seq < events[-1]["seq"])
+            count = select(func.count()).where(mine, e.seq < events[-1].seq)
             earlier = int((await conn.execute(count)).scalar_one())
         items = await conn.execute(select(S.checklist).where(c.incident == incident).order_by(c.added_seq))
         checklist = [ItemRow(**r) for r in items.mappings()]
         events.reverse()
-        for row in events:
-            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
         return events, earlier, checklist
 
     return await store.read(read)
@@ -253,3 +253,43 @@ async def events_data(store: Store, seqs: Sequence[int]) -> dict[int, dict[str, 
             if isinstance(data, dict):
                 out[row["seq"]] = data
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An applied incident event (line ``seq``) with its ``data`` as written (an object,
+    unless the line says otherwise: readers check)."""
+
+    seq: int
+    id: str
+    ts: str
+    actor: str
+    type: str
+    incident: str
+    data: Any
+
+
+def _event(row: RowMapping) -> EventRow:
+    fields = {k: v for k, v in row.items() if k != "raw"}
+    return EventRow(**fields, data=orjson.loads(row["raw"]).get("data", {}))
+
+
+async def timeline(store: Store, incident: str | None = None) -> list[EventRow]:
+    """Applied events of an incident (or of all incidents), in journal order."""
+    e = S.events.c
+    stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
+        e.applied.is_(True), e.incident.is_not(None)
+    )
+    if incident is not None:
+        stmt = stmt.where(e.incident == incident)
+    return [_event(r) for r in await store.read_rows(stmt.order_by(e.seq))]
+
+
+async def events_of_types(store: Store, types: Sequence[str]) -> list[EventRow]:
+    """Applied incident events of these types, in journal order, with their ``data``
+    (the trends read stakeholder updates and severity changes this way)."""
+    e = S.events.c
+    stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
+        e.applied.is_(True), e.incident.is_not(None), e.type.in_(tuple(types))
+    )
+    return [_event(r) for r in await store.read_rows(stmt.order_by(e.seq))]

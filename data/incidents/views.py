@@ -15,7 +15,7 @@ from data.engine.models import TERMINAL_STATUSES, parse_rfc3339
 from data.engine.store import Store
 from data.incidents import queries
 from data.incidents.describe import describe
-from data.incidents.queries import HandoffRow, ItemRow
+from data.incidents.queries import EventRow, HandoffRow, ItemRow
 from data.procedures.clocks import (
     Clock,
     Policy,
@@ -422,25 +422,25 @@ def _items(rows: Sequence[ItemRow]) -> tuple[ChecklistRow, ...]:
     )
 
 
-def _entries(rows: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
+def _entries(rows: Sequence[EventRow]) -> tuple[TimelineEntry, ...]:
     out = []
     for e in rows:
-        data = e["data"] if isinstance(e["data"], dict) else {}
-        action = e["type"] == "incident.action"
+        data = e.data if isinstance(e.data, dict) else {}
+        action = e.type == "incident.action"
         out.append(
             TimelineEntry(
-                seq=e["seq"],
-                ts=parse_time(e["ts"]),
-                ts_text=e["ts"],
-                actor=e["actor"],
-                type=e["type"],
-                text=describe(e["type"], data),
-                pinned=bool(data.get("pinned")) if e["type"] == "incident.note" else False,
+                seq=e.seq,
+                ts=parse_time(e.ts),
+                ts_text=e.ts,
+                actor=e.actor,
+                type=e.type,
+                text=describe(e.type, data),
+                pinned=bool(data.get("pinned")) if e.type == "incident.note" else False,
                 ref=data.get("ref") if action and isinstance(data.get("ref"), str) else None,
                 kind=data.get("kind") if action and isinstance(data.get("kind"), str) else None,
-                id=e.get("id") or "",
+                id=e.id or "",
                 template=data.get("template")
-                if e["type"] == "checklist.added" and isinstance(data.get("template"), str)
+                if e.type == "checklist.added" and isinstance(data.get("template"), str)
                 else None,
             )
         )
@@ -452,7 +452,7 @@ async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...
 
 
 async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
-    return _entries((await store.timeline(incident))[-limit:])
+    return _entries((await queries.timeline(store, incident))[-limit:])
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from data.engine.config import WarroomConfig, load_config
 from data.engine.models import PM_SECTIONS
 from data.engine.store import Store
 from data.handoff.report import md
+from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
 from data.incidents.views import may_see, parse_time
 from data.postmortem import queries
@@ -249,7 +250,7 @@ async def build_postmortem(
     inc = rows[0]
     visible = may_see(inc, actor)
     pm = await queries.postmortem(store, incident)
-    events = await store.timeline(incident)
+    events = await incident_queries.timeline(store, incident)
 
     def shown(text: Any) -> str | None:
         return (text if isinstance(text, str) else None) if visible else None
@@ -286,19 +287,19 @@ async def build_postmortem(
     pins = pm.pins
     timeline = []
     for e in events:
-        if e["type"].startswith("postmortem."):
+        if e.type.startswith("postmortem."):
             continue  # the post-mortem's own edits are not the incident's story
-        data = e["data"] if isinstance(e["data"], dict) else {}
-        default = e["type"] == "incident.note" and data.get("pinned") is True
+        data = e.data if isinstance(e.data, dict) else {}
+        default = e.type == "incident.note" and data.get("pinned") is True
         timeline.append(
             Entry(
-                e["seq"],
-                e["id"],
-                parse_time(e["ts"]),
-                e["actor"],
-                e["type"],
-                describe(e["type"], data) if visible else None,
-                pins.get(e["id"], default),
+                e.seq,
+                e.id,
+                parse_time(e.ts),
+                e.actor,
+                e.type,
+                describe(e.type, data) if visible else None,
+                pins.get(e.id, default),
             )
         )
     meetings = tuple(Meeting(parse_time(m.at), m.attendees, shown(m.note), m.actor) for m in pm.meetings)

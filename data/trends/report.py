@@ -42,7 +42,7 @@ from typing import Any
 
 from data.engine.models import CATEGORIES, REGIONS
 from data.incidents import queries as incident_queries
-from data.incidents.queries import ItemRow, RoleRow
+from data.incidents.queries import EventRow, ItemRow, RoleRow
 from data.incidents.views import parse_time
 from data.procedures.clocks import Clock, Policy, ack_clock, item_clock, t0_of
 from data.roster import queries as roster_queries
@@ -122,7 +122,7 @@ def input_from_rows(
     incidents: Iterable[dict[str, Any]],
     items: Iterable[ItemRow] = (),
     roles: Iterable[RoleRow] = (),
-    events: Iterable[dict[str, Any]] = (),
+    events: Iterable[EventRow] = (),
     rotations: Iterable[Rotation] = (),
     overrides: Iterable[Override] = (),
     people: Iterable[str] = (),
@@ -161,16 +161,16 @@ def input_from_rows(
     changes: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
     opening: dict[str, int] = {}
     for e in events:
-        at = _time(e["ts"])
-        data = e["data"] if isinstance(e.get("data"), dict) else {}
-        inc = e["incident"]
+        at = _time(e.ts)
+        data = e.data if isinstance(e.data, dict) else {}
+        inc = e.incident
         if at is None or inc is None:
             continue
-        if e["type"] == "incident.action" and data.get("kind") == "stakeholder_update":
+        if e.type == "incident.action" and data.get("kind") == "stakeholder_update":
             updates[inc].append(at)
-        elif e["type"] == "incident.severity_set" and isinstance(data.get("severity"), int):
+        elif e.type == "incident.severity_set" and isinstance(data.get("severity"), int):
             changes[inc].append((at, data["severity"]))
-        elif e["type"] == "incident.opened" and isinstance(data.get("severity"), int):
+        elif e.type == "incident.opened" and isinstance(data.get("severity"), int):
             opening[inc] = data["severity"]
     facts = [
         IncidentFacts(**{**f.__dict__, "opening_severity": opening.get(f.id)}) if f.id in opening else f
@@ -187,7 +187,9 @@ async def load_input(store: Any) -> TrendInput:
     rows = await store.incidents()
     items = await incident_queries.checklist(store)
     roles = await incident_queries.role_history(store)
-    events = await store.events_of_types(("incident.opened", "incident.severity_set", "incident.action"))
+    events = await incident_queries.events_of_types(
+        store, ("incident.opened", "incident.severity_set", "incident.action")
+    )
     rotations = [r.typed() for r in await roster_queries.rotations(store)]
     overrides = [o.typed() for o in await roster_queries.overrides(store)]
     people = [p.handle for p in await roster_queries.people(store)]
