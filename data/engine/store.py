@@ -1,8 +1,10 @@
 """The store: this console's projection of the journal, in SQLite (SQLAlchemy 2 async +
-aiosqlite, WAL): opening it, its read queries, its local tables, and the async face of
-ingestion (:meth:`Store.sync`, :meth:`Store.rebuild`, :meth:`Store.digest`), whose work
-is data/engine/ingest.py's, in a thread of its own. The read queries run on the loop's
-async connections.
+aiosqlite, WAL): opening it, its public reads (:meth:`Store.read_rows`, :meth:`Store.read`:
+the features' queries, data/<feature>/queries.py, run through them), the engine's own
+warnings (quarantine, chain breaks, unknown events), its local tables, and the async face
+of ingestion (:meth:`Store.sync`, :meth:`Store.rebuild`, :meth:`Store.digest`), whose work
+is data/engine/ingest.py's, in a thread of its own. The reads run on the loop's async
+connections.
 """
 
 from __future__ import annotations
