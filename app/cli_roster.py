@@ -142,7 +142,7 @@ def on_call_now(state: RosterState, at: datetime) -> list[dict[str, Any]]:
         elif seg.shift is not None:
             shift_start, shift_end = seg.shift.start, seg.shift.end
         person = state.people.get(oc.person) if oc.person else None
-        local_tz = person["tz"] if person else rot.tz
+        local_tz = person.tz if person else rot.tz
         out.append(
             {
                 "rotation": rot.rotation,
@@ -151,7 +151,7 @@ def on_call_now(state: RosterState, at: datetime) -> list[dict[str, Any]]:
                 "tz": rot.tz,
                 "at": rfc3339(at),
                 "person": oc.person,
-                "name": person["name"] if person else None,
+                "name": person.name if person else None,
                 "local_tz": local_tz,
                 "local_time": at.astimezone(zone(local_tz)).isoformat(timespec="seconds"),
                 "override": oc.override is not None,

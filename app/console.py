@@ -33,6 +33,7 @@ from data.engine.chain import EditWatch, Pacer, lower_priority
 from data.engine.journal import FileJournal, JournalError, JournalUnavailable
 from data.engine.models import Draft
 from data.engine.store import Store, StoreError
+from data.incidents import queries as incident_queries
 from data.incidents.views import Snapshot, SyncState, load_snapshot
 from data.postmortem.report import PmPolicy, PmPolicyError, pm_policy_of
 from data.privacy.text import clean
@@ -262,7 +263,7 @@ class WarRoom(WellbeingConsole, App[None]):
         before = await self.store.status()
         if not before.line:
             return None
-        known = {r["line"] for r in await self.store.chain_breaks() if r["line"] <= before.line}
+        known = {r.line for r in await self.store.chain_breaks() if r.line <= before.line}
         basis = (journal.identity(), before.rebuilt_at)
         loop = asyncio.get_running_loop()
         done: asyncio.Future[str | None] = loop.create_future()
@@ -343,7 +344,7 @@ class WarRoom(WellbeingConsole, App[None]):
         breaks = status.counters["chain_breaks"]
         if breaks and self._first_break is None:
             rows = await self.store.chain_breaks()
-            self._first_break = rows[0]["line"] if rows else None
+            self._first_break = rows[0].line if rows else None
         elif not breaks:
             self._first_break = None
         return SyncState(
@@ -583,7 +584,7 @@ class WarRoom(WellbeingConsole, App[None]):
         for incident in incidents:
             rows = await self.store.incidents(incident)
             current[incident] = rows[0] if rows else None
-            existing[incident] = {r["item"] for r in await self.store.checklist(incident)}
+            existing[incident] = {r.item for r in await incident_queries.checklist(self.store, incident)}
         return sop_items(self.templates, events, current, existing, clock.now())
 
     async def _update_ticks(self, events: list[dict[str, Any]]) -> list[Draft]:
@@ -591,7 +592,10 @@ class WarRoom(WellbeingConsole, App[None]):
         batch (data/procedures/steps.py)."""
         from data.procedures.steps import update_ticks, updated
 
-        states = {i: {r["item"]: r["state"] for r in await self.store.checklist(i)} for i in updated(events)}
+        states = {
+            i: {r.item: r.state for r in await incident_queries.checklist(self.store, i)}
+            for i in updated(events)
+        }
         return update_ticks(events, states)
 
     # --- what the user is told ---------------------------------------------------------

@@ -165,6 +165,7 @@ class WellbeingConsole:
         if store is None:
             return
         from data.handoff.report import current_shift, home_region
+        from data.incidents import queries as incident_queries
 
         async with self._wellbeing_lock:
             t = self.wellbeing
@@ -173,7 +174,7 @@ class WellbeingConsole:
                 now = clock.now()
                 if snap is not None:
                     region = home_region(snap.rotations, self.settings.actor)
-                    start = current_shift(await store.handoffs(), region, now)
+                    start = current_shift(await incident_queries.handoffs(store), region, now)
                     first = not self._wellbeing_pruned
                     if t.set_shift(start, now) or first:
                         if first:

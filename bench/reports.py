@@ -51,6 +51,7 @@ async def run(events: int, repeat: int, folder: Path) -> None:
     from data.engine.journal import FileJournal
     from data.engine.store import Store
     from data.handoff.report import build_handoff
+    from data.incidents import queries as incident_queries
     from data.incidents.views import SyncState, load_snapshot, parse_time
     from data.postmortem.report import build_postmortem
     from data.sample import write_journal
@@ -65,12 +66,12 @@ async def run(events: int, repeat: int, folder: Path) -> None:
         t = time.perf_counter()
         await store.sync(FileJournal(journal))
         print(f"store synced in {time.perf_counter() - t:.1f} s")
-        last = await store.incident_events(after_seq=max(0, events - 1))
-        end = parse_time(last[-1]["ts"]) if last else None
+        last = await incident_queries.incident_events(store, after_seq=max(0, events - 1))
+        end = parse_time(last[-1].ts) if last else None
         assert end is not None
         counts: dict[str, int] = {}
-        for e in await store.incident_events(since=end - timedelta(days=2)):
-            counts[e["incident"]] = counts.get(e["incident"], 0) + 1
+        for e in await incident_queries.incident_events(store, since=end - timedelta(days=2)):
+            counts[e.incident] = counts.get(e.incident, 0) + 1
         busiest = max(counts, key=lambda k: counts[k])
 
         async def trends() -> Any:  # the screen's default: the last 8 weeks

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from data.engine import clock
 from data.engine.access import Access
+from data.incidents import queries as incident_queries
 from data.incidents.views import Snapshot, incident_clocks, load_checklist, load_timeline, may_see, parse_time
 from data.postmortem.report import duration
 from data.privacy.text import clean
@@ -120,7 +121,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         visible = self.details_visible()
         # read everything first, then show it without awaiting in between
         entries = await load_timeline(store, self.incident, limit=100_000) if visible else ()
-        history = await store.role_history(self.incident) if visible else []
+        history = await incident_queries.role_history(store, self.incident) if visible else []
         items = await load_checklist(store, self.incident) if visible else ()
         if not live(self):
             return
@@ -153,10 +154,10 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         else:
             people = roster_of(self.app)
             for h in history:
-                start, end = parse_time(h["start_ts"]), parse_time(h["end_ts"])
-                who = clean(h["person"], 30) + ("" if people.knows(h["person"]) else f" ({NOT_LISTED})")
+                start, end = parse_time(h.start_ts), parse_time(h.end_ts)
+                who = clean(h.person, 30) + ("" if people.knows(h.person) else f" ({NOT_LISTED})")
                 roles.add_row(
-                    Text(h["role"]), Text(who, style="bold" if end is None else ""),
+                    Text(h.role), Text(who, style="bold" if end is None else ""),
                     Text(fmt_time(start)), Text(fmt_time(end) if end else "now"), Text(duration(start, end or now)),
                 )  # fmt: skip
             timeline.show(self.incident, entries)

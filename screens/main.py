@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from data.engine import clock
 from data.handoff.report import home_region
+from data.incidents import queries as incident_queries
 from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.incidents.views import load_detail as fetch_detail
 from data.roster.board import OnCallBoard, people_zones
@@ -583,7 +584,9 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         rows = self.snapshot.incidents
         plan = step_away_plan(rows, self.actor)
         store = self.console.store
-        history = {i: await store.role_history(i) for i in return_candidates(rows, self.actor)}
+        history = {
+            i: await incident_queries.role_history(store, i) for i in return_candidates(rows, self.actor)
+        }
         back = return_plan(rows, history, self.actor)
         if back and (want == "back" or not plan.moves):
             self._dialog(ReturnDialog(back, self.actor))

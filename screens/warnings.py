@@ -77,15 +77,15 @@ class WarningsScreen(ModalScreen[None]):
             return
         b = self.query_one("#breaks", DataTable)
         for row in breaks:
-            b.add_row(Text(str(row["line"])), Text(clean(row["reason"], 200)))
+            b.add_row(Text(str(row.line)), Text(clean(row.reason, 200)))
         if b.row_count == 0:
             b.add_row(Text("—"), Text("the chain is intact", style="dim"))
         q = self.query_one("#quarantine", DataTable)
-        for row in quarantined:
+        for qrow in quarantined:
             q.add_row(
-                Text(str(row["line"])),
-                Text(clean(row["reason"], 200)),
-                Text(clean(raw_text(row["raw"]), 160)),
+                Text(str(qrow.line)),
+                Text(clean(qrow.reason, 200)),
+                Text(clean(raw_text(qrow.raw), 160)),
             )
         if q.row_count == 0:
             q.add_row(Text("—"), Text("nothing quarantined", style="dim"), Text(""))

@@ -20,6 +20,7 @@ from app.console import WarRoom
 from data.engine.chain import EditWatch, Pacer, lower_priority
 from data.engine.journal import FileJournal
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
 from tests._console_helpers import SIZE, opened, scoped, seed, settings_for, wait_for
 from tests._journal_helpers import chain, chunk_size, joined, person, sha, write_bytes
 
@@ -51,7 +52,7 @@ async def _store_view(path: Path, db: Path) -> tuple[int, set[int], tuple[str, f
     try:
         await store.sync(FileJournal(path))
         status = await store.status()
-        breaks = {r["line"] for r in await store.chain_breaks()}
+        breaks = {r.line for r in await store.chain_breaks()}
     finally:
         await store.close()
     return status.line, breaks, (FileJournal(path).identity(), status.rebuilt_at)
@@ -166,7 +167,7 @@ async def test_a_running_console_notices_an_old_line_edited_in_place(tmp_path: P
         status = await app.store.status()
         assert status.rebuild_reason is not None and "changed in place" in status.rebuild_reason
         # the projection is the journal as it now is
-        texts = [e["data"].get("text") for e in await app.store.timeline("INC-1")]
+        texts = [e.data.get("text") for e in await incident_queries.timeline(app.store, "INC-1")]
         assert texts == [None, "FIRST NOTE", "second note"], texts
         # told once: the next passes find the store in step with the journal
         assert await app.check_chain() is None

@@ -364,7 +364,7 @@ def test_append_repairs_a_torn_last_line(env: dict[str, str], tmp_journal: Path)
             return await store.quarantine()
 
     # the append's own sync read the torn line: quarantined, with its bytes
-    assert [(q["line"], q["raw"]) for q in asyncio.run(quarantined())] == [(2, torn)]
+    assert [(q.line, q.raw) for q in asyncio.run(quarantined())] == [(2, torn)]
 
 
 #: ``warroom ARGS`` whose store cannot be written once the journal holds the text given as

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from data.incidents.queries import ItemRow
 from data.incidents.views import clock_text, incident_clocks
 from data.procedures.clocks import (
     Clock,
@@ -117,8 +118,9 @@ def _row(**over: object) -> dict[str, object]:
 
 def test_incident_clocks_from_store_rows() -> None:
     due = (T0 + timedelta(hours=1)).isoformat()
-    item = {"item": "verify", "text": "Verify", "due": due, "added_at": T0.isoformat(), "state": "open",
-            "team": "le_response", "basis": None}  # fmt: skip
+    item = ItemRow(incident="INC-1", item="verify", text="Verify", due=due, basis=None, template=None, state="open",
+                   note=None, state_by=None, state_at=None, added_seq=2, added_by="x", added_at=T0.isoformat(),
+                   team="le_response")  # fmt: skip
     clocks = incident_clocks(_row(), [item], Policy())
     assert [c.kind for c in clocks] == ["ack", "update", "item"]
     assert nearest(clocks) is not None and nearest(clocks).kind == "ack"  # type: ignore[union-attr]

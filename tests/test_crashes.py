@@ -261,12 +261,15 @@ async def test_the_incoming_commander_of_another_region_sees_the_banner(tmp_path
 # --- workers and timers never reach a screen that is not (or no longer) there -------------
 
 
-async def test_a_wellbeing_flush_that_ends_while_the_console_closes(tmp_path: Path) -> None:
+async def test_a_wellbeing_flush_that_ends_while_the_console_closes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The exposure flush (a worker) finishes after the war room's panes are gone, as the
     console closes: it must not reach them (NoMatches, WorkerFailed, a crash)."""
     import asyncio
     import time
 
+    from data.incidents import queries as incident_queries
     from screens.main import MainScreen
     from widgets.wellbeing import WellbeingLine
 
@@ -283,14 +286,14 @@ async def test_a_wellbeing_flush_that_ends_while_the_console_closes(tmp_path: Pa
             await app.workers.wait_for_complete(first_flush)
         main = next(s for s in app.screen_stack if isinstance(s, MainScreen))
         line = main.query_one(WellbeingLine)
-        rows = await app.store.handoffs()
+        rows = await incident_queries.handoffs(app.store)
 
-        async def held() -> Any:  # the flush's last wait: what follows reaches the screens at once
+        async def held(store: Any) -> Any:  # the flush's last wait: what follows reaches the screens at once
             waiting.set()
             await gate.wait()
             return rows
 
-        app.store.handoffs = held  # type: ignore[method-assign]
+        monkeypatch.setattr(incident_queries, "handoffs", held)
         app.run_worker(app.flush_wellbeing(), group="wellbeing", name="wellbeing-late")
         await asyncio.wait_for(waiting.wait(), 10)
 

@@ -27,6 +27,7 @@ from data.handoff.report import (
     to_json,
     to_markdown,
 )
+from data.incidents.queries import HandoffRow
 from data.incidents.views import pending_handoffs
 from data.procedures.clocks import Policy
 from screens.handoff import AcknowledgeDialog, AssessmentDialog, HandoffScreen, NotesDialog, SubmitDialog
@@ -178,10 +179,10 @@ async def test_reader_ignores_malformed_extension_members(tmp_path: Path) -> Non
 
 
 def test_pending_handoffs_latest_per_region() -> None:
-    def row(h: str, region: str | None, sub: int | None, ack: int | None = None) -> dict[str, Any]:
-        return {"handoff": h, "region": region, "from_person": "a", "to_person": "b", "submitted_by": "a",
-                "submitted_at": "2026-11-22T01:00:00Z" if sub else None, "submitted_seq": sub,
-                "acknowledged_seq": ack}  # fmt: skip
+    def row(h: str, region: str | None, sub: int | None, ack: int | None = None) -> HandoffRow:
+        return HandoffRow(handoff=h, region=region, from_person="a", to_person="b", submitted_by="a",
+                          submitted_at="2026-11-22T01:00:00Z" if sub else None, submitted_seq=sub,
+                          acknowledged_seq=ack)  # fmt: skip
 
     rows = [row("uk-1", "UK", 3), row("uk-2", "UK", 9), row("au-1", "AU", 4, ack=5), row("all", None, 7),
             row("stray", "UK", None, ack=11)]  # fmt: skip

@@ -23,6 +23,7 @@ from data.config import check_actor
 from data.engine.config import ConfigError
 from data.engine.journal import FileJournal
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
 from data.incidents.export import raw_text, render, rows
 from tests.helpers import (
     HOSTILE,
@@ -199,23 +200,23 @@ async def test_hostile_string_everywhere(tmp_journal: Path, tmp_store: Path, h: 
             assert incs["SUMMARY"]["summary"] == h
         if valid["actor"]:
             assert incs["ACTOR"]["opened_by"] == h
-            assert (await store.timeline("ACTOR"))[0]["actor"] == h
+            assert (await incident_queries.timeline(store, "ACTOR"))[0].actor == h
         if valid["note"]:
-            notes = [r for r in await store.timeline("BASE") if r["type"] == "incident.note"]
-            assert [r["data"]["text"] for r in notes] == [h]
-        items = {r["item"]: r for r in await store.checklist("BASE")}
+            notes = [r for r in await incident_queries.timeline(store, "BASE") if r.type == "incident.note"]
+            assert [r.data["text"] for r in notes] == [h]
+        items = {r.item: r for r in await incident_queries.checklist(store, "BASE")}
         if valid["checklist_text"]:
-            assert items["hostile"]["text"] == h
+            assert items["hostile"].text == h
         if valid["checklist_note"]:
-            assert items["base"]["note"] == h
-            assert [x["note"] for x in await store.checklist_history("BASE")] == [h]
-        handoffs = await store.handoffs()
+            assert items["base"].note == h
+            assert [x.note for x in await incident_queries.checklist_history(store, "BASE")] == [h]
+        handoffs = await incident_queries.handoffs(store)
         if valid["handoff_notes"] or valid["handoff_readback"]:
             (ho,) = handoffs
             if valid["handoff_notes"]:
-                assert ho["notes"] == h
+                assert ho.notes == h
             if valid["handoff_readback"]:
-                assert ho["readback"] == h
+                assert ho.readback == h
 
         # exported exactly in JSON and in CSV --raw-text, visibly escaped in CSV by default
         shown = shown_escaped(h, keep_lines=True)
@@ -276,7 +277,7 @@ async def test_hostile_string_in_quarantined_lines(tmp_journal: Path, store: Sto
     lines = append_events(tmp_journal, items)
     await store.sync(FileJournal(tmp_journal))
     stored = await store.quarantine()
-    assert [q["raw"] for q in stored] == lines[1:]
+    assert [q.raw for q in stored] == lines[1:]
     fields, q_rows = await rows(store, "quarantine")
     expected = [raw.decode("utf-8") for raw in lines[1:]]
     assert [r["raw"] for r in export_json(fields, q_rows)] == expected

@@ -27,6 +27,7 @@ from data.engine.chain import verify
 from data.engine.journal import START, FileJournal, JournalError, JournalUnavailable, Position
 from data.engine.locations import open_journal
 from data.engine.store import Store
+from data.roster import queries as roster_queries
 from tests._journal_helpers import (
     ROOT,
     WARROOM,
@@ -293,14 +294,14 @@ async def test_a_batch_cut_short_is_quarantined_and_an_unfinished_one_waits(
     try:
         r = await store.sync(journal)
         assert (r.lines, r.ingested, r.quarantined, r.chain_breaks, r.line) == (16, 12, 4, 0, 16)
-        reasons = {q["reason"] for q in await store.quarantine()}
+        reasons = {q.reason for q in await store.quarantine()}
         assert reasons == {
             "part of a batch of 6 lines that was never completely written; none of it is applied"
         }
         await journal.append(_people("z", 2))  # the next writer's lines: batch u was cut short too
         r = await store.sync(journal)
         assert (r.lines, r.ingested, r.quarantined, r.chain_breaks) == (5, 2, 3, 0)
-        assert [q["line"] for q in await store.quarantine()] == [8, 9, 10, 11, 17, 18, 19]
+        assert [q.line for q in await store.quarantine()] == [8, 9, 10, 11, 17, 18, 19]
         seen = await _batch_view(store)
     finally:
         await store.close()
@@ -319,8 +320,8 @@ async def test_a_batch_cut_short_is_quarantined_and_an_unfinished_one_waits(
 async def _batch_view(store: Store) -> tuple[Any, ...]:
     """What the projection holds of those lines (a quarantined line's offset aside: a
     position in a database journal is not a byte offset)."""
-    quarantined = [(q["line"], q["reason"], bytes(q["raw"])) for q in await store.quarantine()]
-    return quarantined, await store.people(), (await store.status()).counters
+    quarantined = [(q.line, q.reason, bytes(q.raw)) for q in await store.quarantine()]
+    return quarantined, await roster_queries.people(store), (await store.status()).counters
 
 
 # --- positions, checks and rebuilds -------------------------------------------------------
@@ -361,9 +362,8 @@ async def test_a_replaced_journal_makes_the_next_sync_rebuild(
             r = await store.sync(fresh)
             assert r.rebuilt and "replaced" in r.rebuilt
             assert r.lines == 6
-            handles = sorted(p["handle"] for p in await store.people()) if hasattr(store, "people") else None
-            if handles is not None:
-                assert handles == [f"b{i}" for i in range(6)]
+            handles = sorted(p.handle for p in await roster_queries.people(store))
+            assert handles == [f"b{i}" for i in range(6)]
         finally:
             _close(fresh)
     finally:

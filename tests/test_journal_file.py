@@ -19,6 +19,7 @@ import pytest
 from data.engine.chain import verify
 from data.engine.journal import CHUNK, MAX_PARSED_OVERSIZE, START, FileJournal, JournalError, LockTimeout
 from data.engine.store import Store
+from data.roster import queries as roster_queries
 from tests._journal_helpers import (
     LIMIT,
     PYTHON,
@@ -75,10 +76,10 @@ async def test_torn_line_is_ended_by_the_next_append_and_quarantined(tmp_path: P
     r = await db.sync(journal)
     assert (r.lines, r.ingested, r.quarantined, r.chain_breaks) == (2, 1, 1, 0)
     [q] = await db.quarantine()
-    assert q["line"] == 11
-    assert bytes(q["raw"]) == fragment
-    assert q["size"] == len(fragment)
-    assert q["offset"] == len(body)
+    assert q.line == 11
+    assert bytes(q.raw) == fragment
+    assert q.size == len(fragment)
+    assert q.offset == len(body)
     assert await db.chain_breaks() == []
 
     report = verify(journal)
@@ -331,15 +332,15 @@ async def test_oversize_line_is_quarantined_with_its_size(
     r = await db.sync(journal)
     assert r.lines == 20
     qs = await db.quarantine()
-    assert [q["line"] for q in qs] == [11], (
+    assert [q.line for q in qs] == [11], (
         f"a {size}-byte line must be quarantined (spec: at most {LIMIT} bytes)"
     )
     q = qs[0]
-    assert q["size"] == size
-    assert len(q["raw"]) == LIMIT and bytes(q["raw"]) == big[:LIMIT]
+    assert q.size == size
+    assert len(q.raw) == LIMIT and bytes(q.raw) == big[:LIMIT]
     if json_line:  # nothing but its size is wrong with it: the reason must say so
-        assert str(size) in q["reason"] and str(LIMIT) in q["reason"], q["reason"]
-    assert q["offset"] == len(joined(lines[:10]))
+        assert str(size) in q.reason and str(LIMIT) in q.reason, q.reason
+    assert q.offset == len(joined(lines[:10]))
     # the next line's prev is checked against the full line's hash: no break
     assert await db.chain_breaks() == []
     assert (r.ingested, r.quarantined, r.chain_breaks) == (19, 1, 0)
@@ -358,7 +359,7 @@ async def test_prev_after_an_oversize_line_is_the_full_lines_hash(
     journal = FileJournal(path)
     await db.sync(journal)
     breaks = await db.chain_breaks()
-    assert [b["line"] for b in breaks] == [12]
+    assert [b.line for b in breaks] == [12]
     report = verify(journal)
     assert [line for line, _ in report.breaks] == [12]
 
@@ -384,11 +385,11 @@ async def test_oversize_lines_spanning_chunks_keep_line_numbers_and_offsets(
     r = await db.sync(FileJournal(path))
     assert r.lines == len(lines)
     qs = await db.quarantine()
-    assert [q["line"] for q in qs] == [6, 7, 8, 9]
+    assert [q.line for q in qs] == [6, 7, 8, 9]
     offsets = [len(joined(lines[: n - 1])) for n in (6, 7, 8, 9)]
-    assert [q["offset"] for q in qs] == offsets
-    assert [q["size"] for q in qs] == [len(big1), 8, len(big2), 0]
-    assert [bytes(q["raw"]) for q in qs] == [big1[:LIMIT], b"not json", big2[:LIMIT], b""]
+    assert [q.offset for q in qs] == offsets
+    assert [q.size for q in qs] == [len(big1), 8, len(big2), 0]
+    assert [bytes(q.raw) for q in qs] == [big1[:LIMIT], b"not json", big2[:LIMIT], b""]
     # lines that are not JSON objects have no prev to check; line 10 carries the empty line's hash
     assert await db.chain_breaks() == []
     assert r.ingested == 6
@@ -769,11 +770,11 @@ async def test_a_batch_that_cannot_be_taken_out_again_is_said_and_never_applied(
     r = await db.sync(journal)
     assert (r.ingested, r.quarantined, r.chain_breaks) == (1, 5, 0)
     quarantined = await db.quarantine()
-    assert [q["line"] for q in quarantined] == [6, 7, 8, 9, 10]
-    assert {q["reason"] for q in quarantined[:4]} == {
+    assert [q.line for q in quarantined] == [6, 7, 8, 9, 10]
+    assert {q.reason for q in quarantined[:4]} == {
         "part of a batch of 6 lines that was never completely written; none of it is applied"
     }
-    assert quarantined[4]["reason"].startswith("not valid JSON")  # the torn line, of its own
+    assert quarantined[4].reason.startswith("not valid JSON")  # the torn line, of its own
     # the ids of quarantined lines do not count as seen: the batch can be sent again
     await journal.append(events)
     r = await db.sync(journal)
@@ -831,12 +832,12 @@ async def test_a_batch_cut_short_by_a_killed_writer_is_quarantined_whole(
     cut_lines = 5 if cut != "after line 4" else 4
     assert (r.lines, r.ingested, r.quarantined, r.chain_breaks) == (cut_lines + 2, 2, cut_lines, 0)
     quarantined = await db.quarantine()
-    assert [q["line"] for q in quarantined] == list(range(11, 11 + cut_lines))
+    assert [q.line for q in quarantined] == list(range(11, 11 + cut_lines))
     marked = quarantined[:4] if cut == "mid line 5" else quarantined  # a torn line is bad JSON too
-    assert all("part of a batch of 6 lines that was never completely written" in q["reason"] for q in marked)
-    applied = {e["id"] for e in await db.unknown_events()} | {h["handle"] for h in await db.people()}
+    assert all("part of a batch of 6 lines that was never completely written" in q.reason for q in marked)
+    applied = {e.id for e in await db.unknown_events()} | {h.handle for h in await roster_queries.people(db)}
     assert not any(str(x).startswith("cut") for x in applied), applied
-    assert {p["handle"] for p in await db.people()} >= {"later0", "later1"}
+    assert {p.handle for p in await roster_queries.people(db)} >= {"later0", "later1"}
     report = verify(journal)
     assert report.intact and report.lines == 10 + cut_lines + 2
     assert await db.digest() == (await clean_digest(path))[0]

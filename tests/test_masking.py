@@ -16,6 +16,7 @@ from textual.widgets import Input, Select
 
 from app.console import WarRoom
 from data.engine.models import EventError, validate_event
+from data.incidents import queries as incident_queries
 from data.privacy.mask import kinds, mask, mask_value
 from data.privacy.text import clean, unmasked
 from tests._console_helpers import (
@@ -331,10 +332,10 @@ async def test_reveal_writes_one_audit_event_and_lasts_for_that_screen(tmp_path:
         assert [line["data"].get("fields") for line in second] == [["title", "summary"]]
         assert second[0]["data"]["kinds"] == ["email", "phone", "ip", "account"]
         # the store projects them
-        audits = await app.store.audits(INC)
-        assert [(a["type"], a["entry"], a["fields"]) for a in audits] == [
+        audits = await incident_queries.audits(app.store, INC)
+        assert [(a.type, a.entry, a.fields) for a in audits] == [
             ("audit.reveal", note_id, None),
-            ("audit.reveal", None, ["title", "summary"]),
+            ("audit.reveal", None, ("title", "summary")),
         ]
         # leaving the screen forgets it; the main screen never showed it
         await pilot.press("escape")
@@ -468,12 +469,12 @@ async def test_audit_events_are_projected_and_bad_ones_quarantined(tmp_path: Pat
     await journal.append(lines)
     async with await Store.open(tmp_path / "s.db") as store:
         await store.sync(journal)
-        audits = await store.audits()
-        assert [(a["type"], a["actor"], a["incident"], a["kinds"], a["kind"]) for a in audits] == [
-            ("audit.reveal", "tester", "INC-1", ["account"], None),
+        audits = await incident_queries.audits(store)
+        assert [(a.type, a.actor, a.incident, a.kinds, a.kind) for a in audits] == [
+            ("audit.reveal", "tester", "INC-1", ("account",), None),
             ("audit.unmasked_export", "tester", "INC-1", None, "timeline"),
         ]
-        assert [q["line"] for q in await store.quarantine()] == [4]
+        assert [q.line for q in await store.quarantine()] == [4]
         digest = await store.digest()
     async with await Store.open(tmp_path / "s2.db") as other:  # the digest covers the audits
         await other.sync(journal)

@@ -15,6 +15,7 @@ from app.console import WarRoom
 from data.commands import AppendRefused, append_events, build_events
 from data.engine.journal import FileJournal
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
 from data.incidents.views import SyncState, load_snapshot
 from screens import dialogs
 from tests._console_helpers import (
@@ -70,7 +71,7 @@ async def test_participants_are_projected_and_decide_visibility(tmp_path: Path) 
         assert row.participants == ("ana",)
         assert row.visible_to("ana") and row.visible_to("boss")
         assert not row.visible_to("ben") and not row.visible_to("zed")
-        timeline = [e["type"] for e in await store.timeline("INC-R")]
+        timeline = [e.type for e in await incident_queries.timeline(store, "INC-R")]
         assert timeline.count("incident.participant_added") == 3
         status = await store.status()
         assert status.counters["quarantined"] == 0 and status.counters["unknown"] == 0
@@ -98,7 +99,7 @@ async def test_a_participant_of_an_incident_never_opened_is_quarantined_and_refu
     async with await Store.open(settings.db) as store:
         await store.sync(FileJournal(settings.journal))
         [q] = await store.quarantine()
-        assert "never opened" in q["reason"]
+        assert "never opened" in q.reason
 
 
 async def test_the_type_needs_a_person(tmp_path: Path) -> None:

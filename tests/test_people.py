@@ -11,6 +11,7 @@ from typing import Any
 from textual.widgets import Checkbox, Input, Static
 
 from app.console import WarRoom
+from data.incidents.queries import RoleRow
 from data.roster.people import People, Person, fold
 from data.trends.report import compute, input_from_rows
 from screens import dialogs
@@ -190,8 +191,8 @@ def test_the_trends_mark_a_responder_not_in_the_roster() -> None:
     at = "2026-11-10T10:00:00Z"
     incidents = [{"id": "INC-1", "category": "edr", "severity": 1, "regions": ["UK"], "status": "new",
                   "opened_at": at, "detected_at": None, "acknowledged_at": at}]  # fmt: skip
-    roles = [{"incident": "INC-1", "role": "commander", "person": "bernrad"},
-             {"incident": "INC-1", "role": "scribe", "person": "amara"}]  # fmt: skip
+    roles = [RoleRow(incident="INC-1", role="commander", start_seq=1, person="bernrad", start_ts=at, start_actor="x"),
+             RoleRow(incident="INC-1", role="scribe", start_seq=2, person="amara", start_ts=at, start_actor="x")]  # fmt: skip
     window = (datetime(2026, 11, 9, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC))
     now = datetime(2026, 11, 16, tzinfo=UTC)
     t = compute(input_from_rows(incidents, roles=roles, people=["amara", "bernard"]), *window, now=now)

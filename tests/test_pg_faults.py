@@ -26,6 +26,7 @@ from data.engine.chain import verify
 from data.engine.journal import JournalError, JournalUnavailable
 from data.engine.pg_journal import PgJournal
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
 from screens import dialogs
 from tests._console_helpers import ACTOR, SIZE, opened, scoped, wait_for
 from tests.test_actions import open_dialog, select_incident, started, type_into
@@ -363,7 +364,7 @@ async def test_a_restart_right_after_the_commit_leaves_the_write_written(
         assert result.store_error is not None and "cannot be reached" in result.store_error
         assert lines_of(pg_url)[-1]["id"] == events[0]["id"]
         await store.sync(journal)  # once back, the store catches up
-        assert [e["id"] for e in await store.timeline("INC-1")][-1] == events[0]["id"]
+        assert [e.id for e in await incident_queries.timeline(store, "INC-1")][-1] == events[0]["id"]
     finally:
         await store.close()
         journal.close()

@@ -132,6 +132,6 @@ async def test_pipeline_follows_the_batch_rule(tmp_path: Path) -> None:
         try:
             st = await store.status()
             assert (st.offset, st.line) == (complete, 6007)
-            assert [q["line"] for q in await store.quarantine()] == list(range(3002, 3008))
+            assert [q.line for q in await store.quarantine()] == list(range(3002, 3008))
         finally:
             await store.close()

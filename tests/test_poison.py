@@ -141,8 +141,8 @@ async def test_the_reader_quarantines_a_time_outside_the_range(tmp_path: Path, w
             result = await store.sync(FileJournal(path))
             assert result.quarantined == 1, name
             (row,) = await store.quarantine()
-            assert row["line"] == len(events), name
-            assert f"outside the years {MIN_YEAR}-{MAX_YEAR} in UTC" in row["reason"], (name, row["reason"])
+            assert row.line == len(events), name
+            assert f"outside the years {MIN_YEAR}-{MAX_YEAR} in UTC" in row.reason, (name, row.reason)
 
 
 @pytest.mark.parametrize("when", OUT_OF_RANGE_TIMES)

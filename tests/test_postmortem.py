@@ -16,6 +16,8 @@ from textual.widgets import DataTable, Input, Select, TextArea
 from data.commands import AppendRefused, append_to, build_events
 from data.engine.journal import FileJournal
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
+from data.postmortem import queries as pm_queries
 from data.postmortem.report import (
     PmPolicy,
     add_business_days,
@@ -110,18 +112,19 @@ async def test_every_postmortem_type_is_applied_and_the_bad_ones_quarantined(tmp
     f = EventFactory()
     store = await _store(tmp_path, story(f))
     try:
-        q = {row["line"]: row["reason"] for row in await store.quarantine()}
+        q = {row.line: row.reason for row in await store.quarantine()}
         assert set(q) == {9, 10, 16, 17, 18}
         assert "never added" in q[9] and "already added" in q[10] and "never opened" in q[16]
         assert "data.section" in q[17] and "note is required" in q[18]
-        rows = await store.postmortem(INC)
-        assert rows["status"]["status"] == "in_review" and rows["status"]["reason"] == "draft done"
-        assert rows["sections"]["root_cause"]["text"] == "The call-back list was stale."
-        assert [(a["action"], a["state"], a["kind"]) for a in rows["actions"]] == [("a1", "done", "prevent")]
-        assert rows["pins"] == {"ev-00002": True, "ev-00003": False}
-        assert rows["meetings"][0]["attendees"] == ["amara", "hugo"]
+        rows = await pm_queries.postmortem(store, INC)
+        assert rows.status is not None
+        assert rows.status.status == "in_review" and rows.status.reason == "draft done"
+        assert rows.sections["root_cause"].text == "The call-back list was stale."
+        assert [(a.action, a.state, a.kind) for a in rows.actions] == [("a1", "done", "prevent")]
+        assert rows.pins == {"ev-00002": True, "ev-00003": False}
+        assert rows.meetings[0].attendees == ("amara", "hugo")
         # the applied ones are on the incident's timeline (and count as its events)
-        types = [e["type"] for e in await store.timeline(INC)]
+        types = [e.type for e in await incident_queries.timeline(store, INC)]
         assert types.count("postmortem.section_set") == 2 and "postmortem.meeting" in types
     finally:
         await store.close()
@@ -150,7 +153,7 @@ async def test_an_older_reader_sees_unknown_types_this_one_applies(tmp_path: Pat
     store = await _store(tmp_path, [f.opened(INC), bad])
     try:
         (row,) = await store.quarantine()
-        assert "incident" in row["reason"]
+        assert "incident" in row.reason
     finally:
         await store.close()
 
@@ -183,7 +186,7 @@ async def test_append_refuses_what_a_reader_would_quarantine_and_pins_of_other_e
               scoped("postmortem.action_set", INC, action="a", state="done"),
               scoped("postmortem.pin_set", INC, event=mine, pinned=True)]  # fmt: skip
         await append_to(journal, store, build_events([(e["type"], e) for e in ok], ACTOR))
-        assert (await store.postmortem(INC))["pins"] == {mine: True}
+        assert (await pm_queries.postmortem(store, INC)).pins == {mine: True}
     finally:
         await store.close()
 

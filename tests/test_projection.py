@@ -18,6 +18,8 @@ from data.engine.journal import FileJournal, Span
 from data.engine.models import MAX_LINE_BYTES
 from data.engine.projector import Projector
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
+from data.roster import queries as roster_queries
 from tests.helpers import (
     DROP,
     EventFactory,
@@ -158,9 +160,9 @@ async def test_severity_set(tmp_journal: Path, store: Store, make_event: EventFa
     assert inc["events"] == 2
     # severity alone does not acknowledge
     assert inc["acknowledged_at"] is None
-    tl = await store.timeline("INC-1")
-    assert [r["type"] for r in tl] == ["incident.opened", "incident.severity_set"]
-    assert tl[1]["data"] == {"severity": 1, "reason": "Reach grew"}
+    tl = await incident_queries.timeline(store, "INC-1")
+    assert [r.type for r in tl] == ["incident.opened", "incident.severity_set"]
+    assert tl[1].data == {"severity": 1, "reason": "Reach grew"}
 
 
 # --- incident.status_set and lifecycle times --------------------------------------------
@@ -305,17 +307,17 @@ async def test_role_history_start_and_end(tmp_journal: Path, store: Store, make_
     assert inc["acknowledged_at"] == amara["ts"]
     assert inc["events"] == 6  # every applied event counts, the no-op one too
 
-    hist = await store.role_history("INC-1")
+    hist = await incident_queries.role_history(store, "INC-1")
     rows = [
         (
-            r["role"],
-            r["person"],
-            r["start_seq"],
-            r["start_ts"],
-            r["start_actor"],
-            r["end_seq"],
-            r["end_ts"],
-            r["end_actor"],
+            r.role,
+            r.person,
+            r.start_seq,
+            r.start_ts,
+            r.start_actor,
+            r.end_seq,
+            r.end_ts,
+            r.end_actor,
         )
         for r in hist
     ]
@@ -324,7 +326,7 @@ async def test_role_history_start_and_end(tmp_journal: Path, store: Store, make_
         ("legal", "ben", 3, ben["ts"], "tester", None, None, None),
         ("commander", "eli", 4, eli["ts"], "amara", 6, cleared["ts"], "hugo"),
     ]
-    assert all(r["incident"] == "INC-1" for r in hist)
+    assert all(r.incident == "INC-1" for r in hist)
 
 
 async def test_role_history_across_syncs(
@@ -340,9 +342,9 @@ async def test_role_history_across_syncs(
     append_events(tmp_journal, [replace])
     async with await Store.open(tmp_store) as s:
         await s.sync(journal)
-        hist = await s.role_history("INC-1")
+        hist = await incident_queries.role_history(s, "INC-1")
         inc = await one_incident(s)
-    assert [(r["person"], r["start_seq"], r["end_seq"]) for r in hist] == [
+    assert [(r.person, r.start_seq, r.end_seq) for r in hist] == [
         ("dana", 2, 3),
         ("fatima", 3, None),
     ]
@@ -371,15 +373,15 @@ async def test_note_and_action_are_timeline_entries(
     assert inc["last_seq"] == 3
     assert inc["status"] == "new"
     assert inc["acknowledged_at"] is None
-    tl = await store.timeline("INC-1")
-    assert [(r["seq"], r["type"], r["id"], r["actor"], r["ts"]) for r in tl] == [
-        (1, "incident.opened", tl[0]["id"], "tester", tl[0]["ts"]),
+    tl = await incident_queries.timeline(store, "INC-1")
+    assert [(r.seq, r.type, r.id, r.actor, r.ts) for r in tl] == [
+        (1, "incident.opened", tl[0].id, "tester", tl[0].ts),
         (2, "incident.note", note["id"], "eli", note["ts"]),
         (3, "incident.action", action["id"], "tester", action["ts"]),
     ]
-    assert tl[1]["data"] == {"text": "Called the officer back; verified.", "pinned": True}
-    assert tl[2]["data"] == {"kind": "report_filed", "text": "Filed the report.", "ref": "CT-12345678"}
-    assert all(r["incident"] == "INC-1" for r in tl)
+    assert tl[1].data == {"text": "Called the officer back; verified.", "pinned": True}
+    assert tl[2].data == {"kind": "report_filed", "text": "Filed the report.", "ref": "CT-12345678"}
+    assert all(r.incident == "INC-1" for r in tl)
 
 
 async def test_timeline_is_per_incident_in_journal_order(
@@ -397,9 +399,9 @@ async def test_timeline_is_per_incident_in_journal_order(
             e.note("INC-2", "b2"),
         ],
     )
-    assert [r["data"].get("text") for r in await store.timeline("INC-2")] == [None, "b1", "b2"]
-    assert [r["seq"] for r in await store.timeline("INC-1")] == [1, 4]
-    assert [r["seq"] for r in await store.timeline()] == [1, 2, 3, 4, 5]
+    assert [r.data.get("text") for r in await incident_queries.timeline(store, "INC-2")] == [None, "b1", "b2"]
+    assert [r.seq for r in await incident_queries.timeline(store, "INC-1")] == [1, 4]
+    assert [r.seq for r in await incident_queries.timeline(store)] == [1, 2, 3, 4, 5]
 
 
 # --- checklist.added and checklist.set --------------------------------------------------
@@ -422,20 +424,20 @@ async def test_checklist_added_and_set_with_history(
     skipped = e.set_item("INC-1", "legal", "skipped", "No US nexus")
     await ingest(tmp_journal, store, [e.opened(), added, other, blocked, done, skipped])
 
-    items = {r["item"]: r for r in await store.checklist("INC-1")}
+    items = {r.item: r for r in await incident_queries.checklist(store, "INC-1")}
     assert list(items) == ["verify", "legal"]  # in the order they were added
     v = items["verify"]
-    assert (v["text"], v["team"], v["due"], v["basis"], v["template"]) == (
+    assert (v.text, v.team, v.due, v.basis, v.template) == (
         "Verify the requester out of band", "le_response", "2026-11-01T10:00:00Z", "18 U.S.C. 2702(b)(8)", "edr@1",
     )  # fmt: skip
-    assert (v["state"], v["note"], v["state_by"], v["state_at"]) == ("done", None, "amara", done["ts"])
-    assert (v["added_seq"], v["added_by"], v["added_at"]) == (2, "tester", added["ts"])
+    assert (v.state, v.note, v.state_by, v.state_at) == ("done", None, "amara", done["ts"])
+    assert (v.added_seq, v.added_by, v.added_at) == (2, "tester", added["ts"])
     lg = items["legal"]
-    assert (lg["state"], lg["note"]) == ("skipped", "No US nexus")
-    assert (lg["due"], lg["basis"], lg["template"]) == (None, None, None)
+    assert (lg.state, lg.note) == ("skipped", "No US nexus")
+    assert (lg.due, lg.basis, lg.template) == (None, None, None)
 
-    hist = await store.checklist_history("INC-1")
-    assert [(h["seq"], h["item"], h["state"], h["note"], h["actor"], h["ts"]) for h in hist] == [
+    hist = await incident_queries.checklist_history(store, "INC-1")
+    assert [(h.seq, h.item, h.state, h.note, h.actor, h.ts) for h in hist] == [
         (4, "verify", "blocked", "Officer unreachable", "eli", blocked["ts"]),
         (5, "verify", "done", None, "amara", done["ts"]),
         (6, "legal", "skipped", "No US nexus", "tester", skipped["ts"]),
@@ -447,9 +449,9 @@ async def test_checklist_added_and_set_with_history(
 async def test_checklist_new_item_is_open(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
     e = make_event
     await ingest(tmp_journal, store, [e.opened(), e.item("INC-1", "a")])
-    (row,) = await store.checklist("INC-1")
-    assert (row["state"], row["note"], row["state_by"], row["state_at"]) == ("open", None, None, None)
-    assert await store.checklist_history("INC-1") == []
+    (row,) = await incident_queries.checklist(store, "INC-1")
+    assert (row.state, row.note, row.state_by, row.state_at) == ("open", None, None, None)
+    assert await incident_queries.checklist_history(store, "INC-1") == []
 
 
 async def test_checklist_items_are_per_incident(
@@ -460,7 +462,7 @@ async def test_checklist_items_are_per_incident(
     r = await ingest(tmp_journal, store, [e.opened("INC-1"), e.opened("INC-2"), e.item("INC-1", "a"), e.item("INC-2", "a"),
                                           e.set_item("INC-2", "a", "done")])  # fmt: skip
     assert r.quarantined == 0
-    assert [(x["incident"], x["state"]) for x in await store.checklist()] == [
+    assert [(x.incident, x.state) for x in await incident_queries.checklist(store)] == [
         ("INC-1", "open"),
         ("INC-2", "done"),
     ]
@@ -476,16 +478,16 @@ async def test_roster_person_and_update(tmp_journal: Path, store: Store, make_ev
         e.person("dana", name="Dana Whitfield", team="comms", region="UK", tz="Europe/London"),
         e.person("amara", name="Amara O.", tz="America/Chicago"),
     ])  # fmt: skip
-    people = {p["handle"]: p for p in await store.people()}
+    people = {p.handle: p for p in await roster_queries.people(store)}
     assert set(people) == {"amara", "dana"}
-    assert (people["amara"]["name"], people["amara"]["tz"], people["amara"]["seq"]) == (
+    assert (people["amara"].name, people["amara"].tz, people["amara"].seq) == (
         "Amara O.",
         "America/Chicago",
         3,
     )
-    assert people["amara"]["team"] == "emergency_response"
+    assert people["amara"].team == "emergency_response"
     d = people["dana"]
-    assert (d["name"], d["team"], d["region"], d["tz"], d["seq"]) == (
+    assert (d.name, d.team, d.region, d.tz, d.seq) == (
         "Dana Whitfield",
         "comms",
         "UK",
@@ -504,17 +506,17 @@ async def test_roster_rotation_and_replacement(
                    members=["hugo"], anchor="2026-01-05", turn_days=14),
         e.rotation("us-ic", members=["jonah", "amara", "eli"], start="09:30"),
     ])  # fmt: skip
-    rots = {r["rotation"]: r for r in await store.rotations()}
+    rots = {r.rotation: r for r in await roster_queries.rotations(store)}
     us = rots["us-ic"]
-    assert us["members"] == ["jonah", "amara", "eli"]
-    assert us["start"] == "09:30"
-    assert us["days"] == ["mon", "tue", "wed"]
-    assert us["hours"] == 12.0
-    assert us["turn_days"] == 7  # the default
-    assert us["seq"] == 3
+    assert us.members == ("jonah", "amara", "eli")
+    assert us.start == "09:30"
+    assert us.days == ("mon", "tue", "wed")
+    assert us.hours == 12.0
+    assert us.turn_days == 7  # the default
+    assert us.seq == 3
     uk = rots["uk-ic"]
-    assert (uk["region"], uk["tz"], uk["days"], uk["hours"], uk["members"], uk["anchor"], uk["turn_days"]) == (
-        "UK", "Europe/London", ["mon"], 9.5, ["hugo"], "2026-01-05", 14,
+    assert (uk.region, uk.tz, uk.days, uk.hours, uk.members, uk.anchor, uk.turn_days) == (
+        "UK", "Europe/London", ("mon",), 9.5, ("hugo",), "2026-01-05", 14,
     )  # fmt: skip
 
 
@@ -525,11 +527,8 @@ async def test_roster_override(tmp_journal: Path, store: Store, make_event: Even
     ov2 = e("roster.override", {"rotation": "us-ic", "person": "eli", "start": "2026-11-03T08:00:00Z",
                                 "end": "2026-11-03T09:00:00Z"})  # fmt: skip
     await ingest(tmp_journal, store, [e.rotation("us-ic"), ov, ov2])
-    rows = await store.overrides()
-    assert [
-        (r["seq"], r["rotation"], r["person"], r["start"], r["end"], r["reason"], r["actor"], r["ts"])
-        for r in rows
-    ] == [
+    rows = await roster_queries.overrides(store)
+    assert [(r.seq, r.rotation, r.person, r.start, r.end, r.reason, r.actor, r.ts) for r in rows] == [
         (
             2,
             "us-ic",
@@ -558,21 +557,19 @@ async def test_handoff_submitted_and_acknowledged(
     )
     ack = e("handoff.acknowledged", {"handoff": "h1", "readback": "Legal on INC-1, got it."}, actor="isla")
     await ingest(tmp_journal, store, [sub])
-    (row,) = await store.handoffs()
-    assert (row["handoff"], row["from_person"], row["to_person"], row["region"], row["notes"]) == (
+    (row,) = await incident_queries.handoffs(store)
+    assert (row.handoff, row.from_person, row.to_person, row.region, row.notes) == (
         "h1", "hugo", "isla", "UK", "INC-1 waits on Legal.",
     )  # fmt: skip
-    assert (row["submitted_by"], row["submitted_at"], row["submitted_seq"]) == ("hugo", sub["ts"], 1)
-    assert (row["readback"], row["acknowledged_by"], row["acknowledged_at"], row["acknowledged_seq"]) == (
-        None,
-    ) * 4
+    assert (row.submitted_by, row.submitted_at, row.submitted_seq) == ("hugo", sub["ts"], 1)
+    assert (row.readback, row.acknowledged_by, row.acknowledged_at, row.acknowledged_seq) == (None,) * 4
 
     await ingest(tmp_journal, store, [ack])
-    (row,) = await store.handoffs()
-    assert (row["readback"], row["acknowledged_by"], row["acknowledged_at"], row["acknowledged_seq"]) == (
+    (row,) = await incident_queries.handoffs(store)
+    assert (row.readback, row.acknowledged_by, row.acknowledged_at, row.acknowledged_seq) == (
         "Legal on INC-1, got it.", "isla", ack["ts"], 2,
     )  # fmt: skip
-    assert row["notes"] == "INC-1 waits on Legal."  # the submission is kept
+    assert row.notes == "INC-1 waits on Legal."  # the submission is kept
 
 
 async def test_unscoped_events_are_not_in_incident_timelines(
@@ -589,7 +586,7 @@ async def test_unscoped_events_are_not_in_incident_timelines(
         ],
     )
     assert r.ingested == 3
-    assert [x["type"] for x in await store.timeline()] == ["incident.opened"]
+    assert [x.type for x in await incident_queries.timeline(store)] == ["incident.opened"]
 
 
 # --- unknown types ----------------------------------------------------------------------
@@ -606,7 +603,7 @@ async def test_unknown_types_are_stored_not_applied(
     result = await ingest(tmp_journal, store, [pm, opened, inc_ext, bot])
     assert (result.lines, result.ingested, result.unknown, result.quarantined) == (4, 1, 3, 0)
     unknown = await store.unknown_events()
-    assert [(u["seq"], u["id"], u["type"], u["actor"], u["ts"]) for u in unknown] == [
+    assert [(u.seq, u.id, u.type, u.actor, u.ts) for u in unknown] == [
         (1, pm["id"], "postmortem.drafted", "tester", pm["ts"]),
         (3, inc_ext["id"], "incident.merged_into", "tester", inc_ext["ts"]),
         (4, bot["id"], "bot.heartbeat", "tester", bot["ts"]),
@@ -616,7 +613,7 @@ async def test_unknown_types_are_stored_not_applied(
     inc = await one_incident(store)
     assert inc["events"] == 1
     assert inc["last_seq"] == 2
-    assert [r["type"] for r in await store.timeline()] == ["incident.opened"]
+    assert [r.type for r in await incident_queries.timeline(store)] == ["incident.opened"]
     assert (await store.status()).counters["unknown"] == 3
 
 
@@ -629,7 +626,7 @@ async def test_unknown_type_still_needs_a_valid_envelope(
     data_list = mutate(e("bot.heartbeat", {}), "data", [1])
     result = await ingest(tmp_journal, store, [v2, no_incident, data_list])
     assert (result.unknown, result.quarantined) == (0, 3)
-    reasons = [q["reason"] for q in await store.quarantine()]
+    reasons = [q.reason for q in await store.quarantine()]
     assert reasons[0].startswith("v:")
     assert reasons[1].startswith("incident:")
     assert reasons[2].startswith("data:")
@@ -648,8 +645,8 @@ async def test_duplicate_ids_are_skipped_and_counted(
     dup_open = {**e.opened("INC-9"), "id": opened["id"]}  # a different event with a seen id
     result = await ingest(tmp_journal, store, [opened, note, dup_note, dup_open])
     assert (result.lines, result.ingested, result.duplicates, result.quarantined) == (4, 2, 2, 0)
-    tl = await store.timeline("INC-1")
-    assert [r["data"].get("text") for r in tl] == [None, "first"]
+    tl = await incident_queries.timeline(store, "INC-1")
+    assert [r.data.get("text") for r in tl] == [None, "first"]
     assert await store.incidents("INC-9") == []
     assert (await one_incident(store))["events"] == 2
 
@@ -662,7 +659,7 @@ async def test_duplicate_ids_are_skipped_and_counted(
     )
     assert (result.ingested, result.duplicates, result.unknown) == (0, 2, 1)
     assert (await store.status()).counters["duplicates"] == 4
-    assert len(await store.timeline("INC-1")) == 2
+    assert len(await incident_queries.timeline(store, "INC-1")) == 2
 
 
 async def test_quarantined_line_id_does_not_count_as_seen(
@@ -675,9 +672,9 @@ async def test_quarantined_line_id_does_not_count_as_seen(
     late_note = {**e.note("INC-1", "now it is open"), "id": early_note["id"]}
     result = await ingest(tmp_journal, store, [bad_open, early_note, good_open, late_note])
     assert (result.quarantined, result.duplicates, result.ingested) == (2, 0, 2)
-    assert [q["line"] for q in await store.quarantine()] == [1, 2]
-    tl = await store.timeline("INC-1")
-    assert [(r["seq"], r["id"]) for r in tl] == [(3, bad_open["id"]), (4, early_note["id"])]
+    assert [q.line for q in await store.quarantine()] == [1, 2]
+    tl = await incident_queries.timeline(store, "INC-1")
+    assert [(r.seq, r.id) for r in tl] == [(3, bad_open["id"]), (4, early_note["id"])]
 
 
 # --- bad lines: every quarantine rule ---------------------------------------------------
@@ -858,21 +855,21 @@ async def test_every_bad_line_is_quarantined_in_the_store(
     assert result.quarantined == len(expect)
     assert result.ingested == len(lines) - len(expect)
     rows = await store.quarantine()
-    assert [q["line"] for q in rows] == sorted(expect)
+    assert [q.line for q in rows] == sorted(expect)
     offsets = [0]
     for raw in lines:
         offsets.append(offsets[-1] + len(raw) + 1)
     for q in rows:
-        n = q["line"]
-        assert expect[n] in q["reason"], (n, q["reason"])
-        assert q["raw"] == lines[n - 1]
-        assert q["size"] == len(lines[n - 1])
-        assert q["offset"] == offsets[n - 1]
+        n = q.line
+        assert expect[n] in q.reason, (n, q.reason)
+        assert q.raw == lines[n - 1]
+        assert q.size == len(lines[n - 1])
+        assert q.offset == offsets[n - 1]
     assert (await store.status()).counters["quarantined"] == len(expect)
-    assert (await store.timeline("INC-1"))[-1]["data"]["text"] == "the last line"
+    assert (await incident_queries.timeline(store, "INC-1"))[-1].data["text"] == "the last line"
     # only the lines whose prev member itself is bad break the chain
     prev_cases = {n for n, m in expect.items() if m.startswith("prev")}
-    assert {b["line"] for b in await store.chain_breaks()} == prev_cases
+    assert {b.line for b in await store.chain_breaks()} == prev_cases
 
 
 async def test_not_utf8_is_quarantined(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -887,10 +884,10 @@ async def test_not_utf8_is_quarantined(tmp_journal: Path, store: Store, make_eve
     result = await store.sync(FileJournal(tmp_journal))
     assert (result.quarantined, result.ingested, result.chain_breaks) == (1, 2, 0)
     (q,) = await store.quarantine()
-    assert q["line"] == 2
-    assert q["raw"] == bad  # byte-exact, even though it is not text
-    assert "UTF-8" in q["reason"]
-    assert [r["data"].get("text") for r in await store.timeline("INC-1")] == [None, "after"]
+    assert q.line == 2
+    assert q.raw == bad  # byte-exact, even though it is not text
+    assert "UTF-8" in q.reason
+    assert [r.data.get("text") for r in await incident_queries.timeline(store, "INC-1")] == [None, "after"]
 
 
 def _padded(ev: dict[str, Any], prev: str | None, size: int) -> bytes:
@@ -911,12 +908,12 @@ async def test_size_limit_is_inclusive(tmp_journal: Path, store: Store, make_eve
     result = await store.sync(FileJournal(tmp_journal))
     assert (result.lines, result.ingested, result.quarantined, result.chain_breaks) == (4, 3, 1, 0)
     (q,) = await store.quarantine()
-    assert q["line"] == 3
-    assert q["size"] == MAX_LINE_BYTES + 1
-    assert q["raw"] == over[:MAX_LINE_BYTES]  # kept up to the size limit
-    assert str(MAX_LINE_BYTES) in q["reason"]
-    assert q["offset"] == len(first) + 1 + len(at_limit) + 1
-    assert [r["data"]["text"] for r in (await store.timeline("INC-1"))[1:]] == [
+    assert q.line == 3
+    assert q.size == MAX_LINE_BYTES + 1
+    assert q.raw == over[:MAX_LINE_BYTES]  # kept up to the size limit
+    assert str(MAX_LINE_BYTES) in q.reason
+    assert q.offset == len(first) + 1 + len(at_limit) + 1
+    assert [r.data["text"] for r in (await incident_queries.timeline(store, "INC-1"))[1:]] == [
         "exactly at the limit",
         "after",
     ]
@@ -935,8 +932,8 @@ async def test_huge_line_is_quarantined_and_chain_goes_on(
     result = await store.sync(FileJournal(tmp_journal))
     assert (result.lines, result.ingested, result.quarantined, result.chain_breaks) == (3, 2, 1, 0)
     (q,) = await store.quarantine()
-    assert (q["line"], q["size"], len(q["raw"])) == (2, len(huge), MAX_LINE_BYTES)
-    assert q["raw"] == huge[:MAX_LINE_BYTES]
+    assert (q.line, q.size, len(q.raw)) == (2, len(huge), MAX_LINE_BYTES)
+    assert q.raw == huge[:MAX_LINE_BYTES]
 
 
 # state rules -----------------------------------------------------------------------------
@@ -958,10 +955,10 @@ async def test_event_for_never_opened_incident(
     result = await ingest(tmp_journal, store, [e.opened("INC-1"), *kinds])
     assert (result.ingested, result.quarantined) == (1, len(kinds))
     for q in await store.quarantine():
-        assert "INC-404" in q["reason"] and "never opened" in q["reason"], q["reason"]
+        assert "INC-404" in q.reason and "never opened" in q.reason, q.reason
     assert await store.incidents("INC-404") == []
-    assert await store.timeline("INC-404") == []
-    assert await store.checklist("INC-404") == []
+    assert await incident_queries.timeline(store, "INC-404") == []
+    assert await incident_queries.checklist(store, "INC-404") == []
 
 
 async def test_incident_whose_opening_was_quarantined_was_never_opened(
@@ -971,7 +968,7 @@ async def test_incident_whose_opening_was_quarantined_was_never_opened(
     bad_open = mutate(e.opened("INC-5"), "data.category", "nope")
     result = await ingest(tmp_journal, store, [bad_open, e.note("INC-5"), e.item("INC-5", "a")])
     assert (result.ingested, result.quarantined) == (0, 3)
-    reasons = [q["reason"] for q in await store.quarantine()]
+    reasons = [q.reason for q in await store.quarantine()]
     assert reasons[0].startswith("data.category")
     assert all("INC-5" in r and "never opened" in r for r in reasons[1:])
 
@@ -983,8 +980,8 @@ async def test_incident_opened_twice(tmp_journal: Path, store: Store, make_event
     result = await ingest(tmp_journal, store, [first, e.note("INC-1"), second])
     assert (result.ingested, result.quarantined) == (2, 1)
     (q,) = await store.quarantine()
-    assert q["line"] == 3
-    assert "INC-1" in q["reason"] and "already opened" in q["reason"]
+    assert q.line == 3
+    assert "INC-1" in q.reason and "already opened" in q.reason
     inc = await one_incident(store)
     assert inc["title"] == "First"
     assert inc["events"] == 2
@@ -1002,14 +999,14 @@ async def test_checklist_item_added_twice(tmp_journal: Path, store: Store, make_
     )
     assert result.quarantined == 1
     (q,) = await store.quarantine()
-    assert q["line"] == 3
-    assert "verify" in q["reason"] and "already added" in q["reason"]
-    (row,) = await store.checklist("INC-1")
-    assert row["text"] == "one"
+    assert q.line == 3
+    assert "verify" in q.reason and "already added" in q.reason
+    (row,) = await incident_queries.checklist(store, "INC-1")
+    assert row.text == "one"
     # across syncs too
     result = await ingest(tmp_journal, store, [e.item("INC-1", "verify", "three")])
     assert result.quarantined == 1
-    assert [r["text"] for r in await store.checklist("INC-1")] == ["one"]
+    assert [r.text for r in await incident_queries.checklist(store, "INC-1")] == ["one"]
 
 
 async def test_checklist_set_before_added(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -1022,12 +1019,12 @@ async def test_checklist_set_before_added(tmp_journal: Path, store: Store, make_
     )
     assert (result.ingested, result.quarantined) == (2, 2)
     q = await store.quarantine()
-    assert [x["line"] for x in q] == [2, 4]
-    assert "verify" in q[0]["reason"] and "never added" in q[0]["reason"]
-    assert "other" in q[1]["reason"] and "never added" in q[1]["reason"]
-    (row,) = await store.checklist("INC-1")
-    assert row["state"] == "open"
-    assert await store.checklist_history("INC-1") == []
+    assert [x.line for x in q] == [2, 4]
+    assert "verify" in q[0].reason and "never added" in q[0].reason
+    assert "other" in q[1].reason and "never added" in q[1].reason
+    (row,) = await incident_queries.checklist(store, "INC-1")
+    assert row.state == "open"
+    assert await incident_queries.checklist_history(store, "INC-1") == []
 
 
 async def test_quarantine_of_state_rules_leaves_incident_untouched(
@@ -1063,8 +1060,8 @@ async def test_edited_line_breaks_the_next_one(
     assert result.chain_breaks == 1
     assert result.ingested == 10  # still ingested: no data is lost
     (br,) = await store.chain_breaks()
-    assert br["line"] == 4
-    assert "line 3" in br["reason"]
+    assert br.line == 4
+    assert "line 3" in br.reason
     assert (await store.status()).counters["chain_breaks"] == 1
 
 
@@ -1075,11 +1072,11 @@ async def test_missing_prev_is_a_break(tmp_journal: Path, store: Store, make_eve
     write_lines(tmp_journal, chain(items))
     result = await store.sync(FileJournal(tmp_journal))
     breaks = await store.chain_breaks()
-    assert [b["line"] for b in breaks] == [2]  # line 3 carries the hash of line 2's bytes
-    assert "missing" in breaks[0]["reason"]
+    assert [b.line for b in breaks] == [2]  # line 3 carries the hash of line 2's bytes
+    assert "missing" in breaks[0].reason
     # prev is a required member, so the line is also quarantined
     (q,) = await store.quarantine()
-    assert q["line"] == 2 and q["reason"].startswith("prev:")
+    assert q.line == 2 and q.reason.startswith("prev:")
     assert result.ingested == 9
 
 
@@ -1090,8 +1087,8 @@ async def test_first_line_with_non_null_prev(
     result = await store.sync(FileJournal(tmp_journal))
     assert result.ingested == 10
     breaks = await store.chain_breaks()
-    assert [b["line"] for b in breaks] == [1]
-    assert "first line" in breaks[0]["reason"]
+    assert [b.line for b in breaks] == [1]
+    assert "first line" in breaks[0].reason
 
 
 async def test_null_prev_after_first_line(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -1100,8 +1097,8 @@ async def test_null_prev_after_first_line(tmp_journal: Path, store: Store, make_
     write_lines(tmp_journal, chain(items))
     await store.sync(FileJournal(tmp_journal))
     breaks = await store.chain_breaks()
-    assert [b["line"] for b in breaks] == [3]
-    assert "null" in breaks[0]["reason"] and "line 2" in breaks[0]["reason"]
+    assert [b.line for b in breaks] == [3]
+    assert "null" in breaks[0].reason and "line 2" in breaks[0].reason
 
 
 async def test_deleted_and_reordered_lines_break(
@@ -1112,7 +1109,7 @@ async def test_deleted_and_reordered_lines_break(
     lines[6], lines[7] = lines[7], lines[6]  # swap (new) lines 7 and 8
     write_lines(tmp_journal, lines)
     await store.sync(FileJournal(tmp_journal))
-    assert [b["line"] for b in await store.chain_breaks()] == [5, 7, 8, 9]
+    assert [b.line for b in await store.chain_breaks()] == [5, 7, 8, 9]
 
 
 async def test_non_object_line_still_chains(
@@ -1126,7 +1123,7 @@ async def test_non_object_line_still_chains(
     write_lines(tmp_journal, chained)
     await store.sync(FileJournal(tmp_journal))
     assert await store.chain_breaks() == []
-    assert [q["line"] for q in await store.quarantine()] == [4]
+    assert [q.line for q in await store.quarantine()] == [4]
 
 
 async def test_inserted_non_object_line_breaks_the_next(
@@ -1136,8 +1133,8 @@ async def test_inserted_non_object_line_breaks_the_next(
     lines.insert(3, b"inserted garbage")
     write_lines(tmp_journal, lines)
     await store.sync(FileJournal(tmp_journal))
-    assert [b["line"] for b in await store.chain_breaks()] == [5]
-    assert [q["line"] for q in await store.quarantine()] == [4]
+    assert [b.line for b in await store.chain_breaks()] == [5]
+    assert [q.line for q in await store.quarantine()] == [4]
 
 
 async def test_chain_checked_across_syncs(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -1153,7 +1150,7 @@ async def test_chain_checked_across_syncs(tmp_journal: Path, store: Store, make_
     write_lines(tmp_journal, [encode({**e.note(), "prev": "b" * 64})])
     result = await store.sync(journal)
     assert result.chain_breaks == 1
-    assert [b["line"] for b in await store.chain_breaks()] == [4]
+    assert [b.line for b in await store.chain_breaks()] == [4]
 
 
 # --- same journal, different splits: same state -----------------------------------------

@@ -212,18 +212,18 @@ async def _ingest_random(content: bytes, splits: int) -> None:
 
         # every line is in exactly one place: an event row, a quarantine row, or a duplicate
         event_lines = {e["seq"] for e in events}
-        q_lines = [q["line"] for q in quarantine]
+        q_lines = [q.line for q in quarantine]
         assert len(set(q_lines)) == len(q_lines)
         assert not event_lines & set(q_lines)
         assert len(event_lines) == c["applied"] + c["unknown"]
         assert len(event_lines) + len(q_lines) + c["duplicates"] == lines_in_file
         offsets = _line_offsets(raws)
         for q in quarantine:
-            n = q["line"]
+            n = q.line
             assert 1 <= n <= lines_in_file
-            assert bytes(q["raw"]) == raws[n - 1][:LIMIT]
-            assert q["size"] == len(raws[n - 1])
-            assert q["offset"] == offsets[n - 1]
+            assert bytes(q.raw) == raws[n - 1][:LIMIT]
+            assert q.size == len(raws[n - 1])
+            assert q.offset == offsets[n - 1]
 
         # the reader's spans give back exactly the complete lines
         spans = list(journal.read(START))
@@ -236,7 +236,7 @@ async def _ingest_random(content: bytes, splits: int) -> None:
         report = verify(journal)
         assert report.lines == lines_in_file
         assert report.fragment == len(content) - last_newline
-        assert [b["line"] for b in breaks] == [line for line, _ in report.breaks]
+        assert [b.line for b in breaks] == [line for line, _ in report.breaks]
 
 
 def _show(raw: bytes) -> str:
@@ -581,7 +581,7 @@ def test_bad_lines_are_quarantined_and_change_nothing_else(
 
         # every bad line quarantined, with its line number, size, offset and raw bytes
         offsets = _line_offsets(raws)
-        got = {q["line"]: q for q in quarantine}
+        got = {q.line: q for q in quarantine}
         assert sorted(got) == sorted(bad), (
             f"quarantined lines {sorted(got)} but the bad lines are {sorted(bad)}: "
             + "; ".join(
@@ -590,9 +590,9 @@ def test_bad_lines_are_quarantined_and_change_nothing_else(
         )
         for k, raw in bad.items():
             q = got[k]
-            assert bytes(q["raw"]) == raw[:LIMIT]
-            assert q["size"] == len(raw)
-            assert q["offset"] == offsets[k - 1]
+            assert bytes(q.raw) == raw[:LIMIT]
+            assert q.size == len(raw)
+            assert q.offset == offsets[k - 1]
 
         assert counters["lines"] == len(mixed)
         assert counters["quarantined"] == len(bad)
@@ -609,12 +609,12 @@ def test_bad_lines_are_quarantined_and_change_nothing_else(
         assert state == clean
 
         # chain: exactly the breaks there are, the same in the store and in verify
-        got_breaks = {b["line"] for b in breaks}
+        got_breaks = {b.line for b in breaks}
         assert must_break <= got_breaks, f"missed chain breaks {sorted(must_break - got_breaks)}"
         assert got_breaks - must_break <= may_break, (
             f"chain breaks where there are none: {sorted(got_breaks - must_break - may_break)}"
         )
-        assert [b["line"] for b in breaks] == [line for line, _ in report.breaks]
+        assert [b.line for b in breaks] == [line for line, _ in report.breaks]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -640,8 +640,8 @@ async def test_a_line_with_a_non_json_number_is_quarantined(
     store = await Store.open(tmp_path / "store.db")
     try:
         r = await store.sync(FileJournal(path))
-        breaks = [b["line"] for b in await store.chain_breaks()]
-        quarantined = [q["line"] for q in await store.quarantine()]
+        breaks = [b.line for b in await store.chain_breaks()]
+        quarantined = [q.line for q in await store.quarantine()]
     finally:
         await store.close()
     report = verify(FileJournal(path))

@@ -1115,9 +1115,10 @@ def test_a_person_s_email_is_checked_when_written_and_ignored_when_malformed(
     import asyncio
 
     from data.engine.store import Store
+    from data.roster import queries as roster_queries
 
     async def emails() -> dict[str, str]:
         async with await Store.open(Path(env["WARROOM_DB"])) as store:
-            return await store.person_emails()
+            return await roster_queries.person_emails(store)
 
     assert asyncio.run(emails()) == {"amara": "amara.okafor@example.org"}

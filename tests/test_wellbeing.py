@@ -30,6 +30,8 @@ from data.engine import clock
 from data.engine.journal import FileJournal
 from data.engine.store import Store
 from data.handoff.report import build_handoff, current_shift, to_json, to_markdown
+from data.incidents import queries as incident_queries
+from data.incidents.queries import RoleRow
 from data.procedures.clocks import Policy
 from screens.main import MainScreen
 from tests._console_helpers import (
@@ -224,7 +226,7 @@ async def test_counters_per_shift_survive_rebuild_and_migration_and_stay_out_of_
         # a handoff acknowledged at +20: a new shift
         await journal.append(_handoff_events(at(20)))
         await store.sync(journal)
-        start = current_shift(await store.handoffs(), "all", at(30))
+        start = current_shift(await incident_queries.handoffs(store), "all", at(30))
         assert start == at(20)
         t.set_shift(start, at(30))
         t.view(("INC-1", "csea"), at(30))
@@ -329,9 +331,9 @@ def test_coming_back_takes_back_what_was_handed_to_the_deputy_and_is_still_their
     from data.care.wellbeing import return_candidates, return_events, return_plan
 
     def span(incident: str, role: str, start: int, person: str, by: str, end: int | None = None,
-             end_by: str | None = None) -> dict[str, Any]:  # fmt: skip
-        return {"incident": incident, "role": role, "start_seq": start, "person": person, "start_actor": by,
-                "end_seq": end, "end_actor": end_by}  # fmt: skip
+             end_by: str | None = None) -> RoleRow:  # fmt: skip
+        return RoleRow(incident=incident, role=role, start_seq=start, person=person, start_ts=T0.isoformat(),
+                       start_actor=by, end_seq=end, end_actor=end_by)  # fmt: skip
 
     rows = [
         _Row("INC-1", {"commander": "dee", "scribe": "dee", "deputy": "dee"}),  # both handed by ic

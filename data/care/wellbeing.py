@@ -38,6 +38,7 @@ from typing import Any, cast
 
 from data.engine.config import WarroomConfig, load_config
 from data.engine.models import Draft, IncidentNote, IncidentRoleSet, Role
+from data.incidents.queries import RoleRow
 
 #: the categories whose material is graphic or concerns children (domain notes)
 SENSITIVE: tuple[str, ...] = ("csea", "violent_extremism", "self_harm")
@@ -445,9 +446,7 @@ def return_candidates(rows: Iterable[Any], actor: str) -> list[str]:
     return out
 
 
-def return_plan(
-    rows: Iterable[Any], history: dict[str, list[dict[str, Any]]], actor: str
-) -> tuple[Handover, ...]:
+def return_plan(rows: Iterable[Any], history: dict[str, list[RoleRow]], actor: str) -> tuple[Handover, ...]:
     """What coming back takes back: for each active incident, the roles ``actor`` handed
     to its deputy themselves (a step away does that: the actor's hold ended by the actor,
     the deputy's begun by the actor) that the deputy still holds. ``history``: the
@@ -464,11 +463,11 @@ def return_plan(
         for role, person in r.roles:
             if role == "deputy" or person != deputy:
                 continue
-            now = next((h for h in spans if h["role"] == role and h["end_seq"] is None), None)
-            if now is None or now["person"] != deputy or now["start_actor"] != actor:
+            now = next((h for h in spans if h.role == role and h.end_seq is None), None)
+            if now is None or now.person != deputy or now.start_actor != actor:
                 continue
-            before = next((h for h in spans if h["role"] == role and h["end_seq"] == now["start_seq"]), None)
-            if before is not None and before["person"] == actor and before["end_actor"] == actor:
+            before = next((h for h in spans if h.role == role and h.end_seq == now.start_seq), None)
+            if before is not None and before.person == actor and before.end_actor == actor:
                 taken.append(role)
         if taken:
             out.append(Handover(r.id, tuple(taken), deputy))

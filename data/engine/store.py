@@ -1,8 +1,10 @@
 """The store: this console's projection of the journal, in SQLite (SQLAlchemy 2 async +
-aiosqlite, WAL): opening it, its read queries, its local tables, and the async face of
-ingestion (:meth:`Store.sync`, :meth:`Store.rebuild`, :meth:`Store.digest`), whose work
-is data/engine/ingest.py's, in a thread of its own. The read queries run on the loop's
-async connections.
+aiosqlite, WAL): opening it, its public reads (:meth:`Store.read_rows`, :meth:`Store.read`:
+the features' queries, data/<feature>/queries.py, run through them), the engine's own
+warnings (quarantine, chain breaks, unknown events), its local tables, and the async face
+of ingestion (:meth:`Store.sync`, :meth:`Store.rebuild`, :meth:`Store.digest`), whose work
+is data/engine/ingest.py's, in a thread of its own. The reads run on the loop's async
+connections.
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import URL, Connection, Engine, func, select
+from sqlalchemy import URL, Connection, Engine, Executable, RowMapping, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from data.engine import schema as S
 from data.engine.ingest import (  # SyncResult, ProgressFn, PIPELINE_MIN_BYTES: re-exported
@@ -42,7 +43,18 @@ from data.engine.models import TERMINAL_STATUSES, Envelope, Problem
 from data.engine.projector import COUNTERS
 
 T = TypeVar("T")
-__all__ = ["PIPELINE_MIN_BYTES", "LocalWrite", "ProgressFn", "Status", "Store", "StoreError", "SyncResult"]
+__all__ = [
+    "PIPELINE_MIN_BYTES",
+    "ChainBreakRow",
+    "LocalWrite",
+    "ProgressFn",
+    "QuarantineRow",
+    "Status",
+    "Store",
+    "StoreError",
+    "SyncResult",
+    "UnknownEventRow",
+]
 
 
 def _guarded(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
@@ -92,6 +104,37 @@ class Status:
     rebuilt_at: float | None
     rebuild_reason: str | None
     counters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRow:
+    """A line set aside (line number, byte offset, full length, why, its bytes up to the
+    line-size limit)."""
+
+    line: int
+    offset: int
+    size: int
+    reason: str
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreakRow:
+    """A line whose ``prev`` does not match the line before it, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEventRow:
+    """An event of a type this version does not know: stored, not applied."""
+
+    seq: int
+    id: str
+    ts: str
+    actor: str
+    type: str
 
 
 class Store:
@@ -235,10 +278,23 @@ class Store:
     # --- reading ---------------------------------------------------------------------
 
     @_guarded
-    async def _all(self, stmt: Any) -> list[dict[str, Any]]:
+    async def read_rows(self, stmt: Executable) -> list[RowMapping]:
+        """The rows of the read ``stmt`` over the projection, as mappings: what a feature's
+        queries (data/<feature>/queries.py) build their typed rows from."""
         async with self.engine.connect() as conn:
-            result = await conn.execute(stmt)
-            return [dict(r) for r in result.mappings()]
+            return list((await conn.execute(stmt)).mappings())
+
+    async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run ``fn`` with one connection: reads that must see one state of the projection."""
+
+        async def run(store: Store) -> T:
+            async with store.engine.connect() as conn:
+                return await fn(conn)
+
+        return await _guarded(run)(self)
+
+    async def _all(self, stmt: Any) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self.read_rows(stmt)]
 
     @_guarded
     async def status(self) -> Status:
@@ -278,145 +334,17 @@ class Store:
             row["participants"] = orjson.loads(row["participants"])
         return rows
 
-    async def timeline(self, incident: str | None = None) -> list[dict[str, Any]]:
-        """Applied events of an incident (or of all incidents), in journal order."""
-        e = S.events.c
-        stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
-            e.applied.is_(True), e.incident.is_not(None)
-        )
-        if incident is not None:
-            stmt = stmt.where(e.incident == incident)
-        rows = await self._all(stmt.order_by(e.seq))
-        for row in rows:
-            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
-        return rows
+    async def quarantine(self) -> list[QuarantineRow]:
+        """The quarantined lines, in journal order."""
+        rows = await self.read_rows(select(S.quarantine).order_by(S.quarantine.c.line))
+        return [QuarantineRow(**{**r, "raw": bytes(r["raw"])}) for r in rows]
 
-    @_guarded
-    async def detail(
-        self, incident: str, last: int
-    ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
-        """What the main screen shows of the selected incident, in one connection: its
-        last ``last`` applied events (journal order), how many came before them, and its
-        checklist."""
-        e = S.events.c
-        c = S.checklist.c
-        mine = (e.incident == incident) & e.applied.is_(True)
-        async with self.engine.connect() as conn:
-            recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
-            events = [
-                dict(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()
-            ]
-            earlier = 0
-            if len(events) == last:
-                earlier = (
-                    await conn.execute(select(func.count()).where(mine, e.seq < events[-1]["seq"]))
-                ).scalar_one()
-            items = await conn.execute(
-                select(S.checklist).where(c.incident == incident).order_by(c.added_seq)
-            )
-            checklist = [dict(r) for r in items.mappings()]
-        events.reverse()
-        for row in events:
-            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
-        return events, earlier, checklist
-
-    async def role_history(self, incident: str | None = None) -> list[dict[str, Any]]:
-        """Who held which role of an incident (of every incident with None), and when."""
-        rh = S.role_history.c
-        stmt = select(S.role_history)
-        if incident is not None:
-            stmt = stmt.where(rh.incident == incident)
-        return await self._all(stmt.order_by(rh.start_seq, rh.role))
-
-    async def events_of_types(self, types: Sequence[str]) -> list[dict[str, Any]]:
-        """Applied incident events of these types, in journal order, with their ``data``
-        (the trends read stakeholder updates and severity changes this way)."""
-        e = S.events.c
-        stmt = select(e.seq, e.ts, e.type, e.incident, e.raw).where(
-            e.applied.is_(True), e.incident.is_not(None), e.type.in_(tuple(types))
-        )
-        rows = await self._all(stmt.order_by(e.seq))
-        for row in rows:
-            row["data"] = orjson.loads(row.pop("raw")).get("data", {})
-        return rows
-
-    async def checklist(
-        self, incident: str | None = None, *, states: Sequence[str] | None = None
-    ) -> list[dict[str, Any]]:
-        """Checklist items (of one incident; in these states), by incident and order added."""
-        c = S.checklist.c
-        stmt = select(S.checklist).order_by(c.incident, c.added_seq)
-        if incident is not None:
-            stmt = stmt.where(c.incident == incident)
-        if states is not None:
-            stmt = stmt.where(c.state.in_(tuple(states)))
-        return await self._all(stmt)
-
-    async def open_due_items(self) -> list[dict[str, Any]]:
-        """Checklist items of active incidents, not done or skipped, that have a due time
-        (the open clocks)."""
-        c = S.checklist.c
-        active = select(S.incidents.c.id).where(S.incidents.c.status.not_in(TERMINAL_STATUSES))
-        return await self._all(
-            select(c.incident, c.item, c.text, c.team, c.basis, c.due, c.state, c.added_at)
-            .where(c.due.is_not(None), c.state.in_(("open", "blocked")), c.incident.in_(active))
-            .order_by(c.incident, c.added_seq)
-        )
-
-    async def checklist_history(self, incident: str) -> list[dict[str, Any]]:
-        h = S.checklist_history.c
-        return await self._all(select(S.checklist_history).where(h.incident == incident).order_by(h.seq))
-
-    async def quarantine(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.quarantine).order_by(S.quarantine.c.line))
-
-    async def chain_breaks(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.chain_breaks).order_by(S.chain_breaks.c.line))
-
-    async def people(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.roster_people).order_by(S.roster_people.c.handle))
-
-    async def person_emails(self) -> dict[str, str]:
-        """handle -> e-mail, from each person's latest ``roster.person`` that gives a well
-        formed one (an extension member, not projected: docs/roster.md)."""
-        from data.engine.models import read_person_email
-
-        e = S.events.c
-        stmt = select(e.raw).where(e.applied.is_(True), e.type == "roster.person").order_by(e.seq)
-        out: dict[str, str] = {}
-        for row in await self._all(stmt):
-            data = orjson.loads(row["raw"]).get("data") or {}
-            handle = data.get("handle")
-            if isinstance(handle, str):
-                email = read_person_email(data)
-                if email is None:
-                    out.pop(handle, None)
-                else:
-                    out[handle] = email
-        return out
-
-    async def rotations(self) -> list[dict[str, Any]]:
-        rows = await self._all(select(S.rotations).order_by(S.rotations.c.rotation))
-        for row in rows:
-            row["days"] = orjson.loads(row["days"])
-            row["members"] = orjson.loads(row["members"])
-        return rows
-
-    async def overrides(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.overrides).order_by(S.overrides.c.seq))
-
-    async def audits(self, incident: str | None = None) -> list[dict[str, Any]]:
-        """The audit trail of the privacy controls (``audit.*`` events), in journal order;
-        JSON members decoded."""
-        stmt = select(S.audits).order_by(S.audits.c.seq)
-        if incident is not None:
-            stmt = stmt.where(S.audits.c.incident == incident)
-        rows = await self._all(stmt)
-        for row in rows:
-            for name in ("fields", "kinds"):
-                if row[name] is not None:
-                    row[name] = orjson.loads(row[name])
-        return rows
+    async def chain_breaks(self) -> list[ChainBreakRow]:
+        """The breaks of the hash chain, in journal order."""
+        return [
+            ChainBreakRow(**r)
+            for r in await self.read_rows(select(S.chain_breaks).order_by(S.chain_breaks.c.line))
+        ]
 
     async def ensure_local(self, local: Any, what: str) -> None:
         """Create the tables of ``local`` (a MetaData of this console's own, outside the
@@ -471,79 +399,11 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"{doing or 'writing ' + what} failed: {exc}") from None
 
-    async def handoffs(self) -> list[dict[str, Any]]:
-        return await self._all(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
-
-    async def event_data(self, seq: int) -> dict[str, Any] | None:
-        """The ``data`` of the event at line ``seq`` as written (extension members
-        included), or None."""
-        return (await self.events_data([seq])).get(seq)
-
-    async def events_data(self, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """The ``data`` of the events at these lines, by line (an object's only)."""
+    async def unknown_events(self) -> list[UnknownEventRow]:
+        """The events of unknown types (stored, not applied), in journal order."""
         e = S.events.c
-        out: dict[int, dict[str, Any]] = {}
-        seqs = list(seqs)
-        for i in range(0, len(seqs), 900):
-            for row in await self._all(select(e.seq, e.raw).where(e.seq.in_(seqs[i : i + 900]))):
-                data = orjson.loads(row["raw"]).get("data")
-                if isinstance(data, dict):
-                    out[row["seq"]] = data
-        return out
-
-    async def incident_events(
-        self, *, after_seq: int | None = None, since: datetime | None = None, until: datetime | None = None
-    ) -> list[dict[str, Any]]:
-        """Applied incident events (line, ts, actor, type, incident; not their data), in
-        journal order: after line ``after_seq``, or with ``ts`` from ``since`` to ``until``
-        (SQLite reads the offset of an RFC 3339 time; one it cannot read is returned too,
-        for the caller to judge)."""
-        e = S.events.c
-        stmt = select(e.seq, e.ts, e.actor, e.type, e.incident).where(
-            e.applied.is_(True), e.incident.is_not(None)
-        )
-        if after_seq is not None:
-            stmt = stmt.where(e.seq > after_seq)
-        day = func.julianday(e.ts)
-        if since is not None:
-            stmt = stmt.where((day >= func.julianday(since.astimezone(UTC).isoformat())) | day.is_(None))
-        if until is not None:
-            stmt = stmt.where((day <= func.julianday(until.astimezone(UTC).isoformat())) | day.is_(None))
-        return await self._all(stmt.order_by(e.seq))
-
-    @_guarded
-    async def postmortem(self, incident: str) -> dict[str, Any]:
-        """An incident's post-mortem rows, in one connection: ``status`` (a row or None),
-        ``sections`` (section -> row), ``actions`` (in the order added), ``pins`` (event
-        id -> pinned) and ``meetings`` (in journal order)."""
-        async with self.engine.connect() as conn:
-
-            async def rows(table: Any, *order: Any) -> list[dict[str, Any]]:
-                result = await conn.execute(
-                    select(table).where(table.c.incident == incident).order_by(*order)
-                )
-                return [dict(r) for r in result.mappings()]
-
-            status = await rows(S.postmortem_status, S.postmortem_status.c.seq)
-            sections = await rows(S.postmortem_sections, S.postmortem_sections.c.seq)
-            actions = await rows(S.postmortem_actions, S.postmortem_actions.c.added_seq)
-            pins = await rows(S.postmortem_pins, S.postmortem_pins.c.seq)
-            meetings = await rows(S.postmortem_meetings, S.postmortem_meetings.c.seq)
-        for m in meetings:
-            m["attendees"] = orjson.loads(m["attendees"])
-        return {
-            "status": status[0] if status else None,
-            "sections": {r["section"]: r for r in sections},
-            "actions": actions,
-            "pins": {r["event"]: bool(r["pinned"]) for r in pins},
-            "meetings": meetings,
-        }
-
-    async def unknown_events(self) -> list[dict[str, Any]]:
-        e = S.events.c
-        return await self._all(
-            select(e.seq, e.id, e.ts, e.actor, e.type).where(e.applied.is_(False)).order_by(e.seq)
-        )
+        stmt = select(e.seq, e.id, e.ts, e.actor, e.type).where(e.applied.is_(False)).order_by(e.seq)
+        return [UnknownEventRow(**r) for r in await self.read_rows(stmt)]
 
     @_guarded
     async def digest(self) -> str:

@@ -27,10 +27,14 @@ from data.care.wellbeing import SENSITIVE, Exposure, label
 from data.engine.clock import utc_text
 from data.engine.models import TERMINAL_STATUSES, read_handoff_extension
 from data.engine.store import Store
+from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
+from data.incidents.queries import HandoffRow, IncidentEventRow, ItemRow
 from data.incidents.views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
 from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
+from data.roster import queries as roster_queries
+from data.roster.queries import PersonRow
 from data.roster.rotation import ALL, OnCall, Override, Rotation, on_call, regions, zone
 
 #: the sustainable pace (domain notes): about two incidents per 12-hour shift
@@ -195,25 +199,25 @@ def _pick_rotation(rotations: Iterable[Rotation], region: str, actor: str) -> Ro
     return pool[0] if pool else None
 
 
-def _ack_time(row: dict[str, Any]) -> datetime | None:
-    return parse_time(row.get("acknowledged_at"))
+def _ack_time(row: HandoffRow) -> datetime | None:
+    return parse_time(row.acknowledged_at)
 
 
-def _last_acknowledged(handoffs: list[dict[str, Any]], region: str, now: datetime) -> dict[str, Any] | None:
+def _last_acknowledged(handoffs: Sequence[HandoffRow], region: str, now: datetime) -> HandoffRow | None:
     """The last acknowledged handoff of ``region`` (for ``all``: those without a region)
     at or before ``now``."""
     want = None if region == ALL else region
-    best: dict[str, Any] | None = None
+    best: HandoffRow | None = None
     for h in handoffs:
         at = _ack_time(h)
-        if at is None or at > now or h.get("region") != want:
+        if at is None or at > now or h.region != want:
             continue
-        if best is None or (h["acknowledged_seq"] or 0) > (best["acknowledged_seq"] or 0):
+        if best is None or (h.acknowledged_seq or 0) > (best.acknowledged_seq or 0):
             best = h
     return best
 
 
-def current_shift(handoffs: list[dict[str, Any]], region: str, now: datetime) -> datetime | None:
+def current_shift(handoffs: Sequence[HandoffRow], region: str, now: datetime) -> datetime | None:
     """When this shift of ``region`` began: the acknowledgement of its last acknowledged
     handoff (None: there is none, and the shift is the last 12 hours)."""
     last = _last_acknowledged(handoffs, region, now)
@@ -239,10 +243,13 @@ async def pending_submission(store: Store, region: str) -> Submission | None:
     """The handoff of ``region`` awaiting acknowledgement (for ``all``: the one for every
     region), with what it says."""
     want = None if region == ALL else region
-    found = next((p for p in reversed(pending_handoffs(await store.handoffs())) if p.region == want), None)
+    found = next(
+        (p for p in reversed(pending_handoffs(await incident_queries.handoffs(store))) if p.region == want),
+        None,
+    )
     if found is None:
         return None
-    data = await store.event_data(found.submitted_seq) or {}
+    data = await incident_queries.event_data(store, found.submitted_seq) or {}
     notes = data.get("notes")
     return Submission(
         handoff=found.handoff,
@@ -255,17 +262,21 @@ async def pending_submission(store: Store, region: str) -> Submission | None:
     )
 
 
-async def carried_trends(store: Store, last: dict[str, Any] | None) -> dict[str, Assessment]:
-    """The trend of each incident the handoff ``last`` (a row of ``store.handoffs()``)
-    assessed, without its summary and contingencies: where a new draft starts."""
-    seq = last.get("submitted_seq") if last is not None else None
+async def carried_trends(store: Store, last: HandoffRow | None) -> dict[str, Assessment]:
+    """The trend of each incident the handoff ``last`` (a row of ``handoffs()``,
+    data/incidents/queries.py) assessed, without its summary and contingencies: where a
+    new draft starts."""
+    seq = last.submitted_seq if last is not None else None
     if seq is None:
         return {}
-    return {i: Assessment(a.trend) for i, a in assessments_of(await store.event_data(seq)).items()}
+    return {
+        i: Assessment(a.trend)
+        for i, a in assessments_of(await incident_queries.event_data(store, seq)).items()
+    }
 
 
-def _names(people: list[dict[str, Any]]) -> dict[str, str]:
-    return {p["handle"]: p["name"] for p in people}
+def _names(people: list[PersonRow]) -> dict[str, str]:
+    return {p.handle: p.name for p in people}
 
 
 def _person(handle: str | None, names: dict[str, str]) -> Person:
@@ -303,13 +314,13 @@ async def build_handoff(
         raise HandoffError(f"no rotation in region {region!r} (regions: {', '.join([*known, ALL])})")
 
     rot = _pick_rotation(rotations, region, actor)
-    names = _names(await store.people())
+    names = _names(await roster_queries.people(store))
     oc: OnCall | None = on_call(rot, overrides, now) if rot is not None else None
-    last = _last_acknowledged(await store.handoffs(), region, now)
+    last = _last_acknowledged(await incident_queries.handoffs(store), region, now)
     outgoing = oc.person if oc is not None and oc.person else actor
     # whoever read back the region's last handoff holds the war room, unless the roster
     # has put someone else on call since
-    took = last.get("acknowledged_by") if last is not None else None
+    took = last.acknowledged_by if last is not None else None
     at = _ack_time(last) if last is not None else None
     if took and at is not None and (oc is None or oc.since is None or at >= oc.since):
         outgoing = took
@@ -330,26 +341,28 @@ async def build_handoff(
 
     if last is not None:
         shift_start = _ack_time(last) or now - DEFAULT_SHIFT
-        since_seq: int | None = last["acknowledged_seq"]
+        since_seq: int | None = last.acknowledged_seq
     else:
         shift_start, since_seq = now - DEFAULT_SHIFT, None
 
-    def in_shift(event: dict[str, Any]) -> bool:
+    def in_shift(event: IncidentEventRow) -> bool:
         if since_seq is not None:
             return True  # the query took the events after the acknowledgement
-        ts = parse_time(event["ts"])
+        ts = parse_time(event.ts)
         return ts is not None and shift_start <= ts <= now
 
     if since_seq is not None:
-        rows = await store.incident_events(after_seq=since_seq)
+        rows = await incident_queries.incident_events(store, after_seq=since_seq)
     else:
-        rows = await store.incident_events(since=shift_start, until=now)
+        rows = await incident_queries.incident_events(store, since=shift_start, until=now)
     events = [e for e in rows if in_shift(e)]
-    by_incident: dict[str, list[dict[str, Any]]] = {}
+    by_incident: dict[str, list[IncidentEventRow]] = {}
     for e in events:
-        by_incident.setdefault(e["incident"], []).append(e)
+        by_incident.setdefault(e.incident, []).append(e)
     # the data of only the changes written out (the last few of each incident)
-    shown = await store.events_data([e["seq"] for evs in by_incident.values() for e in evs[-LAST_CHANGES:]])
+    shown = await incident_queries.events_data(
+        store, [e.seq for evs in by_incident.values() for e in evs[-LAST_CHANGES:]]
+    )
 
     active = [r for r in snap.incidents if r.status not in TERMINAL_STATUSES]
     critical = sorted(
@@ -371,9 +384,9 @@ async def build_handoff(
         key=lambda t: (t.severity, t.due, t.incident, t.key),  # the most severe first, then by due time
     )
 
-    checklist: dict[str, list[dict[str, Any]]] = {}
-    for item in await store.checklist(states=OPEN_ITEM_STATES):
-        checklist.setdefault(item["incident"], []).append(item)
+    checklist: dict[str, list[ItemRow]] = {}
+    for item in await incident_queries.checklist(store, states=OPEN_ITEM_STATES):
+        checklist.setdefault(item.incident, []).append(item)
 
     carried = await carried_trends(store, last)
     said = (
@@ -391,14 +404,14 @@ async def build_handoff(
     health = Health(
         quarantined=(await store.status()).counters["quarantined"],
         chain_breaks=len(breaks),
-        first_break=(breaks[0]["line"], breaks[0]["reason"]) if breaks else None,
+        first_break=(breaks[0].line, breaks[0].reason) if breaks else None,
     )
 
     hours = max((now - shift_start).total_seconds() / 3600, 0.0)
     guideline = GUIDELINE_INCIDENTS * hours / GUIDELINE_HOURS
     worked: dict[str, set[str]] = {}
     for e in events:
-        worked.setdefault(e["actor"], set()).add(e["incident"])
+        worked.setdefault(e.actor, set()).add(e.incident)
     team = tuple(
         Load(person, len(incs), len(incs) > guideline)
         for person, incs in sorted(worked.items(), key=lambda kv: (-len(kv[1]), kv[0]))
@@ -412,7 +425,7 @@ async def build_handoff(
         incoming=_person(incoming, names),
         generated_at=now,
         shift_start=shift_start,
-        since_handoff=last["handoff"] if last is not None else None,
+        since_handoff=last.handoff if last is not None else None,
         next_shift_start=next_start,
         next_shift_end=next_end,
         time_critical=tuple(critical),
@@ -433,9 +446,9 @@ async def build_handoff(
 def _incident(
     row: IncidentRow,
     actor: str,
-    events: list[dict[str, Any]],
+    events: list[IncidentEventRow],
     data: dict[int, dict[str, Any]],
-    items: list[dict[str, Any]],
+    items: list[ItemRow],
     assessment: Assessment | None,
 ) -> IncidentReport:
     visible = row.visible_to(actor)
@@ -443,17 +456,16 @@ def _incident(
         assessment = Assessment(assessment.trend)
     changes = tuple(
         Change(
-            e["seq"],
-            parse_time(e["ts"]),
-            e["actor"],
-            e["type"],
-            describe(e["type"], data.get(e["seq"], {})) if visible else None,
+            e.seq,
+            parse_time(e.ts),
+            e.actor,
+            e.type,
+            describe(e.type, data.get(e.seq, {})) if visible else None,
         )
         for e in events[-LAST_CHANGES:]
     )
     open_items = tuple(
-        OpenItem(i["item"], i["text"] if visible else None, i["team"], i["state"], parse_time(i["due"]))
-        for i in items
+        OpenItem(i.item, i.text if visible else None, i.team, i.state, parse_time(i.due)) for i in items
     )
     return IncidentReport(
         id=row.id,

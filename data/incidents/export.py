@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from data.engine.store import Store
+from data.incidents import queries
 from data.incidents.describe import describe
 from data.privacy.mask import mask_value
 from data.privacy.text import escaping, json_safe_dumps, masking, visible_escape
@@ -97,35 +98,35 @@ async def rows(
             out.append(_withhold(row, kind) if r["id"] in hidden else row)
         return INCIDENT_FIELDS, out
     if kind == "timeline":
-        entries = await store.timeline(incident)
+        entries = await queries.timeline(store, incident)
         return TIMELINE_FIELDS, [
             _withhold(
-                {k: describe(r["type"], r["data"]) if k == "text" else r[k] for k in TIMELINE_FIELDS},
+                {k: describe(r.type, r.data) if k == "text" else getattr(r, k) for k in TIMELINE_FIELDS},
                 kind,
-                r["incident"] in hidden,
+                r.incident in hidden,
             )
             for r in entries
         ]
     if kind == "checklist":
-        data = await store.checklist(incident)
+        items = await queries.checklist(store, incident)
         return CHECKLIST_FIELDS, [
-            _withhold({k: r[k] for k in CHECKLIST_FIELDS}, kind, r["incident"] in hidden) for r in data
+            _withhold({k: getattr(r, k) for k in CHECKLIST_FIELDS}, kind, r.incident in hidden) for r in items
         ]
     if kind == "quarantine":
-        data = await store.quarantine()
+        quarantined = await store.quarantine()
         return QUARANTINE_FIELDS, [
             _withhold(
                 {
-                    "line": r["line"],
-                    "reason": r["reason"],
-                    "raw": raw_text(r["raw"]),
-                    "size": r["size"],
-                    "offset": r["offset"],
+                    "line": q.line,
+                    "reason": q.reason,
+                    "raw": raw_text(q.raw),
+                    "size": q.size,
+                    "offset": q.offset,
                 },
                 kind,
-                bool(hidden) and _quarantined_incident(r["raw"]) in hidden,
+                bool(hidden) and _quarantined_incident(q.raw) in hidden,
             )
-            for r in data
+            for q in quarantined
         ]
     raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
 

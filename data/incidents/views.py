@@ -5,6 +5,7 @@ Built from the store by :func:`load_snapshot`; pure functions format times and c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 from data.engine.access import Access
 from data.engine.models import TERMINAL_STATUSES, parse_rfc3339
 from data.engine.store import Store
+from data.incidents import queries
 from data.incidents.describe import describe
+from data.incidents.queries import EventRow, HandoffRow, ItemRow
 from data.procedures.clocks import (
     Clock,
     Policy,
@@ -23,6 +26,7 @@ from data.procedures.clocks import (
     t0_of,
     update_clock,
 )
+from data.roster import queries as roster_queries
 from data.roster.people import People
 from data.roster.rotation import Override, Rotation
 
@@ -275,29 +279,29 @@ class PendingHandoff:
     submitted_seq: int
 
 
-def pending_handoffs(rows: list[dict[str, Any]]) -> tuple[PendingHandoff, ...]:
+def pending_handoffs(rows: Sequence[HandoffRow]) -> tuple[PendingHandoff, ...]:
     """From the store's handoff rows: per region, the latest submission, if it has not
     been acknowledged; in journal order."""
-    latest: dict[str | None, dict[str, Any]] = {}
+    latest: dict[str | None, tuple[int, HandoffRow]] = {}
     for h in rows:
-        seq = h.get("submitted_seq")
+        seq = h.submitted_seq
         if seq is None:
             continue  # an acknowledgement of a handoff never submitted
-        best = latest.get(h["region"])
-        if best is None or seq > best["submitted_seq"]:
-            latest[h["region"]] = h
+        best = latest.get(h.region)
+        if best is None or seq > best[0]:
+            latest[h.region] = (seq, h)
     out = [
         PendingHandoff(
-            h["handoff"],
-            h["region"],
-            h["from_person"],
-            h["to_person"],
-            h["submitted_by"],
-            parse_time(h["submitted_at"]),
-            h["submitted_seq"],
+            h.handoff,
+            h.region,
+            h.from_person,
+            h.to_person,
+            h.submitted_by,
+            parse_time(h.submitted_at),
+            seq,
         )
-        for h in latest.values()
-        if h.get("acknowledged_seq") is None
+        for seq, h in latest.values()
+        if h.acknowledged_seq is None
     ]
     return tuple(sorted(out, key=lambda p: p.submitted_seq))
 
@@ -328,7 +332,7 @@ class Snapshot:
         return default
 
 
-def incident_clocks(inc: dict[str, Any], items: list[dict[str, Any]], policy: Policy) -> tuple[Clock, ...]:
+def incident_clocks(inc: dict[str, Any], items: Sequence[ItemRow], policy: Policy) -> tuple[Clock, ...]:
     """An incident's clocks from its store row and its open due items: the acknowledgement
     target, the stakeholder-update cadence (severity 1–2, until resolved) and the items."""
     out: list[Clock] = []
@@ -346,8 +350,8 @@ def incident_clocks(inc: dict[str, Any], items: list[dict[str, Any]], policy: Po
             if update is not None:
                 out.append(update)
     for item in items:
-        c = item_clock(inc["id"], item["item"], item["text"], parse_time(item["due"]), parse_time(item["added_at"]),
-                       item["state"], None, item.get("team"), item.get("basis"))  # fmt: skip
+        c = item_clock(inc["id"], item.item, item.text, parse_time(item.due), parse_time(item.added_at),
+                       item.state, None, item.team, item.basis)  # fmt: skip
         if c is not None:
             out.append(c)
     return tuple(out)
@@ -363,10 +367,10 @@ async def load_snapshot(
     incidents = await store.incidents(active=True)
     if include_closed:
         incidents += await store.incidents(active=False, limit=CLOSED_SHOWN)
-    due: dict[str, list[dict[str, Any]]] = {}
-    for item in await store.open_due_items():
-        due.setdefault(item["incident"], []).append(item)
-    people = tuple((p["handle"], p["name"], p["tz"]) for p in await store.people())
+    due: dict[str, list[ItemRow]] = {}
+    for item in await queries.open_due_items(store):
+        due.setdefault(item.incident, []).append(item)
+    people = tuple((p.handle, p.name, p.tz) for p in await roster_queries.people(store))
     roster = People.of_snapshot(people)
     rows = []
     for inc in incidents:
@@ -393,50 +397,50 @@ async def load_snapshot(
     far = datetime.max.replace(tzinfo=UTC)
     # most urgent first: severity, then the nearest clock, then the oldest
     rows.sort(key=lambda r: (not r.active, r.severity, r.next_due or far, r.opened_at or far))
-    rotations = tuple(Rotation.from_row(r) for r in await store.rotations())
-    overrides = tuple(Override.from_row(o) for o in await store.overrides())
-    pending = pending_handoffs(await store.handoffs())
+    rotations = tuple(r.typed() for r in await roster_queries.rotations(store))
+    overrides = tuple(o.typed() for o in await roster_queries.overrides(store))
+    pending = pending_handoffs(await queries.handoffs(store))
     return Snapshot(tuple(rows), sync, rotations, overrides, people, pending)
 
 
-def _items(rows: list[dict[str, Any]]) -> tuple[ChecklistRow, ...]:
+def _items(rows: Sequence[ItemRow]) -> tuple[ChecklistRow, ...]:
     return tuple(
         ChecklistRow(
-            item=r["item"],
-            text=r["text"],
-            team=r["team"],
-            state=r["state"],
-            due=parse_time(r["due"]),
-            note=r["note"],
-            state_by=r["state_by"],
-            state_at=parse_time(r["state_at"]),
-            basis=r["basis"],
-            added_at=parse_time(r["added_at"]),
-            template=r.get("template"),
+            item=r.item,
+            text=r.text,
+            team=r.team,
+            state=r.state,
+            due=parse_time(r.due),
+            note=r.note,
+            state_by=r.state_by,
+            state_at=parse_time(r.state_at),
+            basis=r.basis,
+            added_at=parse_time(r.added_at),
+            template=r.template,
         )
         for r in rows
     )
 
 
-def _entries(rows: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
+def _entries(rows: Sequence[EventRow]) -> tuple[TimelineEntry, ...]:
     out = []
     for e in rows:
-        data = e["data"] if isinstance(e["data"], dict) else {}
-        action = e["type"] == "incident.action"
+        data = e.data if isinstance(e.data, dict) else {}
+        action = e.type == "incident.action"
         out.append(
             TimelineEntry(
-                seq=e["seq"],
-                ts=parse_time(e["ts"]),
-                ts_text=e["ts"],
-                actor=e["actor"],
-                type=e["type"],
-                text=describe(e["type"], data),
-                pinned=bool(data.get("pinned")) if e["type"] == "incident.note" else False,
+                seq=e.seq,
+                ts=parse_time(e.ts),
+                ts_text=e.ts,
+                actor=e.actor,
+                type=e.type,
+                text=describe(e.type, data),
+                pinned=bool(data.get("pinned")) if e.type == "incident.note" else False,
                 ref=data.get("ref") if action and isinstance(data.get("ref"), str) else None,
                 kind=data.get("kind") if action and isinstance(data.get("kind"), str) else None,
-                id=e.get("id") or "",
+                id=e.id or "",
                 template=data.get("template")
-                if e["type"] == "checklist.added" and isinstance(data.get("template"), str)
+                if e.type == "checklist.added" and isinstance(data.get("template"), str)
                 else None,
             )
         )
@@ -444,11 +448,11 @@ def _entries(rows: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
 
 
 async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...]:
-    return _items(await store.checklist(incident))
+    return _items(await queries.checklist(store, incident))
 
 
 async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
-    return _entries((await store.timeline(incident))[-limit:])
+    return _entries((await queries.timeline(store, incident))[-limit:])
 
 
 @dataclass(frozen=True)
@@ -461,7 +465,7 @@ class Detail:
 
 
 async def load_detail(store: Store, incident: str, last: int = 200) -> Detail:
-    events, earlier, items = await store.detail(incident, last)
+    events, earlier, items = await queries.detail(store, incident, last)
     return Detail(_entries(events), earlier, _items(items))
 
 

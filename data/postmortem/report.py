@@ -19,8 +19,10 @@ from data.engine.config import WarroomConfig, load_config
 from data.engine.models import PM_SECTIONS
 from data.engine.store import Store
 from data.handoff.report import md
+from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
 from data.incidents.views import may_see, parse_time
+from data.postmortem import queries
 from data.privacy.text import clean
 from data.procedures.clocks import Clock, clock_state, span
 
@@ -247,8 +249,8 @@ async def build_postmortem(
         return None
     inc = rows[0]
     visible = may_see(inc, actor)
-    pm = await store.postmortem(incident)
-    events = await store.timeline(incident)
+    pm = await queries.postmortem(store, incident)
+    events = await incident_queries.timeline(store, incident)
 
     def shown(text: Any) -> str | None:
         return (text if isinstance(text, str) else None) if visible else None
@@ -256,58 +258,55 @@ async def build_postmortem(
     sections = []
     for name in PM_SECTIONS:
         title, hint = SECTION_TITLES[name]
-        row = pm["sections"].get(name)
-        text = row["text"] if row is not None else ""
+        row = pm.sections.get(name)
+        text = row.text if row is not None else ""
         sections.append(
             Section(
                 name,
                 title,
                 hint,
                 text if visible else None,
-                row["actor"] if row else None,
-                parse_time(row["ts"]) if row else None,
+                row.actor if row else None,
+                parse_time(row.ts) if row else None,
             )
         )
     actions = tuple(
         ActionItem(
-            a["action"],
-            a["kind"],
-            shown(a["text"]),
-            a["owner"],
-            parse_time(a["due"]),
-            a["state"],
-            shown(a["note"]),
-            a["state_by"],
-            parse_time(a["state_at"]),
+            a.action,
+            a.kind,
+            shown(a.text),
+            a.owner,
+            parse_time(a.due),
+            a.state,
+            shown(a.note),
+            a.state_by,
+            parse_time(a.state_at),
         )
-        for a in pm["actions"]
+        for a in pm.actions
     )
-    pins: dict[str, bool] = pm["pins"]
+    pins = pm.pins
     timeline = []
     for e in events:
-        if e["type"].startswith("postmortem."):
+        if e.type.startswith("postmortem."):
             continue  # the post-mortem's own edits are not the incident's story
-        data = e["data"] if isinstance(e["data"], dict) else {}
-        default = e["type"] == "incident.note" and data.get("pinned") is True
+        data = e.data if isinstance(e.data, dict) else {}
+        default = e.type == "incident.note" and data.get("pinned") is True
         timeline.append(
             Entry(
-                e["seq"],
-                e["id"],
-                parse_time(e["ts"]),
-                e["actor"],
-                e["type"],
-                describe(e["type"], data) if visible else None,
-                pins.get(e["id"], default),
+                e.seq,
+                e.id,
+                parse_time(e.ts),
+                e.actor,
+                e.type,
+                describe(e.type, data) if visible else None,
+                pins.get(e.id, default),
             )
         )
-    meetings = tuple(
-        Meeting(parse_time(m["at"]), tuple(m["attendees"]), shown(m["note"]), m["actor"])
-        for m in pm["meetings"]
-    )
+    meetings = tuple(Meeting(parse_time(m.at), m.attendees, shown(m.note), m.actor) for m in pm.meetings)
     held = [m.at for m in meetings if m.at is not None]
     resolved = parse_time(inc["resolved_at"])
     clock = meeting_clock(incident, inc["severity"], resolved, min(held) if held else None, policy)
-    st = pm["status"]
+    st = pm.status
     return Postmortem(
         incident=incident,
         title=inc["title"] if visible else None,
@@ -316,10 +315,10 @@ async def build_postmortem(
         incident_status=inc["status"],
         restricted=inc["restricted"],
         visible=visible,
-        status=st["status"] if st else "draft",
-        status_reason=shown(st["reason"]) if st else None,
-        status_by=st["actor"] if st else None,
-        status_at=parse_time(st["ts"]) if st else None,
+        status=st.status if st else "draft",
+        status_reason=shown(st.reason) if st else None,
+        status_by=st.actor if st else None,
+        status_at=parse_time(st.ts) if st else None,
         detected_at=parse_time(inc["detected_at"]),
         opened_at=parse_time(inc["opened_at"]),
         acknowledged_at=parse_time(inc["acknowledged_at"]),

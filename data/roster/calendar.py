@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # imported where used, so that `warroom --help` stays fast
     from zoneinfo import ZoneInfo
 
     from data.engine.models import Draft
+    from data.engine.store import Store
+    from data.roster.queries import PersonRow, RotationRow
     from data.roster.rotation import Override, Rotation
 
 #: the most shifts one .ics import may expand to (a runaway rule is refused, not written)
@@ -39,8 +41,8 @@ class RosterFileError(Exception):
 class RosterState:
     rotations: list[Rotation]
     overrides: list[Override]
-    people: dict[str, dict[str, Any]]  # handle -> row
-    rotation_rows: dict[str, dict[str, Any]]  # rotation id -> row (as stored)
+    people: dict[str, PersonRow]  # handle -> row
+    rotation_rows: dict[str, RotationRow]  # rotation id -> row (as stored)
     emails: dict[str, str] = field(default_factory=dict)  # handle -> e-mail (the extension member)
 
     def rotation(self, rid: str) -> Rotation | None:
@@ -48,20 +50,21 @@ class RosterState:
 
     def roster(self) -> People:
         """The people, to match names, handles and e-mails to (data/roster/people.py)."""
-        return People(Person(h, p["name"], self.emails.get(h)) for h, p in self.people.items())
+        return People(Person(h, p.name, self.emails.get(h)) for h, p in self.people.items())
 
 
-async def read_state(store: Any) -> RosterState:
-    from data.roster.rotation import Override, Rotation, regions
+async def read_state(store: Store) -> RosterState:
+    from data.roster import queries
+    from data.roster.rotation import regions
 
-    rows = await store.rotations()
-    rotations = [Rotation.from_row(r) for r in rows]
+    rows = await queries.rotations(store)
+    rotations = [r.typed() for r in rows]
     order = {region: n for n, region in enumerate(regions(rotations))}
     rotations.sort(key=lambda r: (order[r.region], r.rotation))
-    overrides = [Override.from_row(o) for o in await store.overrides()]
-    people = {p["handle"]: p for p in await store.people()}
+    overrides = [o.typed() for o in await queries.overrides(store)]
+    people = {p.handle: p for p in await queries.people(store)}
     return RosterState(
-        rotations, overrides, people, {r["rotation"]: r for r in rows}, await store.person_emails()
+        rotations, overrides, people, {r.rotation: r for r in rows}, await queries.person_emails(store)
     )
 
 
@@ -141,15 +144,21 @@ def mark_unchanged(items: list[Item], state: RosterState) -> None:
             row = state.people.get(d["handle"])
             item.unchanged = (
                 row is not None
-                and all(row[k] == d[k] for k in ("name", "team", "region", "tz"))
+                and all(getattr(row, k) == d[k] for k in ("name", "team", "region", "tz"))
                 and state.emails.get(d["handle"]) == d.get("email")
             )
         elif t == "roster.rotation":
-            row = state.rotation_rows.get(d["rotation"])
-            if row is not None:
-                mine = {**d, "hours": float(d["hours"]), "turn_days": d.get("turn_days") or 7}
+            rot = state.rotation_rows.get(d["rotation"])
+            if rot is not None:
+                mine = {
+                    **d,
+                    "days": tuple(d["days"]),
+                    "members": tuple(d["members"]),
+                    "hours": float(d["hours"]),
+                    "turn_days": d.get("turn_days") or 7,
+                }
                 keys = ("team", "region", "tz", "days", "start", "hours", "members", "anchor", "turn_days")
-                item.unchanged = all(row[k] == mine[k] for k in keys)
+                item.unchanged = all(getattr(rot, k) == mine[k] for k in keys)
         elif t == "roster.override":
             item.unchanged = any(_same_override(o, d, state.overrides) for o in state.overrides)
 
@@ -261,8 +270,11 @@ def plan_toml(path: Path, entries: list[TomlEntry], state: RosterState) -> Plan:
         data = dict(e.data)
         if e.kind == "overrides":
             rid = data.get("rotation")
+            stored = state.rotation_rows.get(rid) if isinstance(rid, str) else None
             known = (
-                (file_rotations.get(rid) or state.rotation_rows.get(rid)) if isinstance(rid, str) else None
+                (file_rotations.get(rid) or ({"tz": stored.tz} if stored else None))
+                if isinstance(rid, str)
+                else None
             )
             if isinstance(rid, str) and known is None:
                 raise RosterFileError(

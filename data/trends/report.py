@@ -41,8 +41,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from data.engine.models import CATEGORIES, REGIONS
+from data.incidents import queries as incident_queries
+from data.incidents.queries import EventRow, ItemRow, RoleRow
 from data.incidents.views import parse_time
 from data.procedures.clocks import Clock, Policy, ack_clock, item_clock, t0_of
+from data.roster import queries as roster_queries
 from data.roster.rotation import Override, Rotation, segments
 
 KINDS = ("ack", "update", "item")
@@ -117,15 +120,15 @@ class TrendInput:
 
 def input_from_rows(
     incidents: Iterable[dict[str, Any]],
-    items: Iterable[dict[str, Any]] = (),
-    roles: Iterable[dict[str, Any]] = (),
-    events: Iterable[dict[str, Any]] = (),
+    items: Iterable[ItemRow] = (),
+    roles: Iterable[RoleRow] = (),
+    events: Iterable[EventRow] = (),
     rotations: Iterable[Rotation] = (),
     overrides: Iterable[Override] = (),
     people: Iterable[str] = (),
 ) -> TrendInput:
     """A :class:`TrendInput` from store rows (``Store.incidents``, ``checklist``,
-    ``role_history``, ``events_of_types``) and the roster's handles."""
+    ``role_history`` of data/incidents/queries.py, ``events_of_types``) and the roster's handles."""
     facts = []
     for r in incidents:
         opened = _time(r["opened_at"])
@@ -142,32 +145,32 @@ def input_from_rows(
         )  # fmt: skip
     its = tuple(
         ItemFacts(
-            i["incident"],
-            i["item"],
-            i["text"],
-            i["team"],
-            _time(i["due"]),
-            _time(i["added_at"]),
-            i["state"],
-            _time(i["state_at"]),
+            i.incident,
+            i.item,
+            i.text,
+            i.team,
+            _time(i.due),
+            _time(i.added_at),
+            i.state,
+            _time(i.state_at),
         )
         for i in items
     )
-    spells = tuple(RoleSpell(r["incident"], r["role"], r["person"]) for r in roles)
+    spells = tuple(RoleSpell(r.incident, r.role, r.person) for r in roles)
     updates: dict[str, list[datetime]] = defaultdict(list)
     changes: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
     opening: dict[str, int] = {}
     for e in events:
-        at = _time(e["ts"])
-        data = e["data"] if isinstance(e.get("data"), dict) else {}
-        inc = e["incident"]
+        at = _time(e.ts)
+        data = e.data if isinstance(e.data, dict) else {}
+        inc = e.incident
         if at is None or inc is None:
             continue
-        if e["type"] == "incident.action" and data.get("kind") == "stakeholder_update":
+        if e.type == "incident.action" and data.get("kind") == "stakeholder_update":
             updates[inc].append(at)
-        elif e["type"] == "incident.severity_set" and isinstance(data.get("severity"), int):
+        elif e.type == "incident.severity_set" and isinstance(data.get("severity"), int):
             changes[inc].append((at, data["severity"]))
-        elif e["type"] == "incident.opened" and isinstance(data.get("severity"), int):
+        elif e.type == "incident.opened" and isinstance(data.get("severity"), int):
             opening[inc] = data["severity"]
     facts = [
         IncidentFacts(**{**f.__dict__, "opening_severity": opening.get(f.id)}) if f.id in opening else f
@@ -182,12 +185,14 @@ def input_from_rows(
 async def load_input(store: Any) -> TrendInput:
     """Read what the trends need from the store (a few queries, no journal access)."""
     rows = await store.incidents()
-    items = await store.checklist()
-    roles = await store.role_history()
-    events = await store.events_of_types(("incident.opened", "incident.severity_set", "incident.action"))
-    rotations = [Rotation.from_row(r) for r in await store.rotations()]
-    overrides = [Override.from_row(o) for o in await store.overrides()]
-    people = [p["handle"] for p in await store.people()]
+    items = await incident_queries.checklist(store)
+    roles = await incident_queries.role_history(store)
+    events = await incident_queries.events_of_types(
+        store, ("incident.opened", "incident.severity_set", "incident.action")
+    )
+    rotations = [r.typed() for r in await roster_queries.rotations(store)]
+    overrides = [o.typed() for o in await roster_queries.overrides(store)]
+    people = [p.handle for p in await roster_queries.people(store)]
     return input_from_rows(rows, items, roles, events, rotations, overrides, people)
 
 

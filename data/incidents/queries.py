@@ -1,0 +1,295 @@
+"""Read queries of the projection that the incident views need, as typed rows. Each takes
+the store and runs through its public reads (:meth:`Store.read_rows`).
+
+The handoffs are read here, not in data/handoff/: the console's snapshot
+(data/incidents/views.py) shows the pending ones, and data/handoff/ imports the views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import RowMapping, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from data.engine import schema as S
+from data.engine.models import TERMINAL_STATUSES
+from data.engine.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRow:
+    """A shift handoff as projected: its submission (``handoff.submitted``, at line
+    ``submitted_seq``) and its acknowledgement (``handoff.acknowledged``), either None
+    until written."""
+
+    handoff: str
+    from_person: str | None = None
+    to_person: str | None = None
+    region: str | None = None
+    notes: str | None = None
+    submitted_by: str | None = None
+    submitted_at: str | None = None
+    submitted_seq: int | None = None
+    readback: str | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: str | None = None
+    acknowledged_seq: int | None = None
+
+
+async def handoffs(store: Store) -> list[HandoffRow]:
+    """Every handoff, in the order submitted (acknowledged ones never submitted first)."""
+    rows = await store.read_rows(select(S.handoffs).order_by(S.handoffs.c.submitted_seq))
+    return [HandoffRow(**r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """An ``audit.*`` event (docs/privacy.md): an ``audit.reveal`` (``entry``, ``fields``,
+    ``reason``, ``kinds``) or an ``audit.unmasked_export`` (``kind``, ``format``,
+    ``region``); the members of the other type are None."""
+
+    seq: int
+    id: str
+    type: str
+    actor: str
+    ts: str
+    incident: str | None
+    entry: str | None
+    fields: tuple[str, ...] | None
+    reason: str | None
+    kinds: tuple[str, ...] | None
+    kind: str | None
+    format: str | None
+    region: str | None
+
+
+def _json_list(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(orjson.loads(text))
+
+
+async def audits(store: Store, incident: str | None = None) -> list[AuditRow]:
+    """The audit trail of the privacy controls (of one incident), in journal order."""
+    stmt = select(S.audits).order_by(S.audits.c.seq)
+    if incident is not None:
+        stmt = stmt.where(S.audits.c.incident == incident)
+    return [
+        AuditRow(**{**r, "fields": _json_list(r["fields"]), "kinds": _json_list(r["kinds"])})
+        for r in await store.read_rows(stmt)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRow:
+    """One person's hold of one role of an incident: from line ``start_seq`` to line
+    ``end_seq`` (None: they hold it still)."""
+
+    incident: str
+    role: str
+    start_seq: int
+    person: str
+    start_ts: str
+    start_actor: str
+    end_seq: int | None = None
+    end_ts: str | None = None
+    end_actor: str | None = None
+
+
+async def role_history(store: Store, incident: str | None = None) -> list[RoleRow]:
+    """Who held which role of an incident (of every incident with None), and when; in the
+    order the holds began."""
+    rh = S.role_history.c
+    stmt = select(S.role_history)
+    if incident is not None:
+        stmt = stmt.where(rh.incident == incident)
+    return [RoleRow(**r) for r in await store.read_rows(stmt.order_by(rh.start_seq, rh.role))]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """A checklist item as projected: as added (line ``added_seq``) and as last set."""
+
+    incident: str
+    item: str
+    text: str
+    team: str
+    due: str | None
+    basis: str | None
+    template: str | None
+    state: str
+    note: str | None
+    state_by: str | None
+    state_at: str | None
+    added_seq: int
+    added_by: str
+    added_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStateRow:
+    """One state an item was set to (``checklist.item_set``, line ``seq``)."""
+
+    seq: int
+    incident: str
+    item: str
+    state: str
+    note: str | None
+    actor: str
+    ts: str
+
+
+async def checklist(
+    store: Store, incident: str | None = None, *, states: Sequence[str] | None = None
+) -> list[ItemRow]:
+    """Checklist items (of one incident; in these states), by incident and order added."""
+    c = S.checklist.c
+    stmt = select(S.checklist).order_by(c.incident, c.added_seq)
+    if incident is not None:
+        stmt = stmt.where(c.incident == incident)
+    if states is not None:
+        stmt = stmt.where(c.state.in_(tuple(states)))
+    return [ItemRow(**r) for r in await store.read_rows(stmt)]
+
+
+async def open_due_items(store: Store) -> list[ItemRow]:
+    """Checklist items of active incidents, not done or skipped, that have a due time
+    (the open clocks)."""
+    c = S.checklist.c
+    active = select(S.incidents.c.id).where(S.incidents.c.status.not_in(TERMINAL_STATUSES))
+    stmt = (
+        select(S.checklist)
+        .where(c.due.is_not(None), c.state.in_(("open", "blocked")), c.incident.in_(active))
+        .order_by(c.incident, c.added_seq)
+    )
+    return [ItemRow(**r) for r in await store.read_rows(stmt)]
+
+
+async def checklist_history(store: Store, incident: str) -> list[ItemStateRow]:
+    """The states the items of ``incident`` were set to, in journal order."""
+    h = S.checklist_history.c
+    stmt = select(S.checklist_history).where(h.incident == incident).order_by(h.seq)
+    return [ItemStateRow(**r) for r in await store.read_rows(stmt)]
+
+
+async def detail(store: Store, incident: str, last: int) -> tuple[list[EventRow], int, list[ItemRow]]:
+    """What the main screen shows of the selected incident, in one connection: its last
+    ``last`` applied events (journal order), how many came before them, and its
+    checklist."""
+    e = S.events.c
+    c = S.checklist.c
+    mine = (e.incident == incident) & e.applied.is_(True)
+
+    async def read(conn: AsyncConnection) -> tuple[list[EventRow], int, list[ItemRow]]:
+        recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
+        events = [
+            _event(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()
+        ]
+        earlier = 0
+        if len(events) == last:
+            count = select(func.count()).where(mine, e.seq < events[-1].seq)
+            earlier = int((await conn.execute(count)).scalar_one())
+        items = await conn.execute(select(S.checklist).where(c.incident == incident).order_by(c.added_seq))
+        checklist = [ItemRow(**r) for r in items.mappings()]
+        events.reverse()
+        return events, earlier, checklist
+
+    return await store.read(read)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEventRow:
+    """An applied incident event (line ``seq``), without its ``data``."""
+
+    seq: int
+    ts: str
+    actor: str
+    type: str
+    incident: str
+
+
+async def incident_events(
+    store: Store,
+    *,
+    after_seq: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[IncidentEventRow]:
+    """Applied incident events, in journal order: after line ``after_seq``, or with
+    ``ts`` from ``since`` to ``until`` (SQLite reads the offset of an RFC 3339 time; one
+    it cannot read is returned too, for the caller to judge)."""
+    e = S.events.c
+    stmt = select(e.seq, e.ts, e.actor, e.type, e.incident).where(
+        e.applied.is_(True), e.incident.is_not(None)
+    )
+    if after_seq is not None:
+        stmt = stmt.where(e.seq > after_seq)
+    day = func.julianday(e.ts)
+    if since is not None:
+        stmt = stmt.where((day >= func.julianday(since.astimezone(UTC).isoformat())) | day.is_(None))
+    if until is not None:
+        stmt = stmt.where((day <= func.julianday(until.astimezone(UTC).isoformat())) | day.is_(None))
+    return [IncidentEventRow(**r) for r in await store.read_rows(stmt.order_by(e.seq))]
+
+
+async def event_data(store: Store, seq: int) -> dict[str, Any] | None:
+    """The ``data`` of the event at line ``seq`` as written (extension members
+    included), or None."""
+    return (await events_data(store, [seq])).get(seq)
+
+
+async def events_data(store: Store, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The ``data`` of the events at these lines, by line (an object's only): the
+    event's own members, as written, not a row of the projection."""
+    e = S.events.c
+    out: dict[int, dict[str, Any]] = {}
+    seqs = list(seqs)
+    for i in range(0, len(seqs), 900):
+        for row in await store.read_rows(select(e.seq, e.raw).where(e.seq.in_(seqs[i : i + 900]))):
+            data = orjson.loads(row["raw"]).get("data")
+            if isinstance(data, dict):
+                out[row["seq"]] = data
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An applied incident event (line ``seq``) with its ``data`` as written (an object,
+    unless the line says otherwise: readers check)."""
+
+    seq: int
+    id: str
+    ts: str
+    actor: str
+    type: str
+    incident: str
+    data: Any
+
+
+def _event(row: RowMapping) -> EventRow:
+    fields = {k: v for k, v in row.items() if k != "raw"}
+    return EventRow(**fields, data=orjson.loads(row["raw"]).get("data", {}))
+
+
+async def timeline(store: Store, incident: str | None = None) -> list[EventRow]:
+    """Applied events of an incident (or of all incidents), in journal order."""
+    e = S.events.c
+    stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
+        e.applied.is_(True), e.incident.is_not(None)
+    )
+    if incident is not None:
+        stmt = stmt.where(e.incident == incident)
+    return [_event(r) for r in await store.read_rows(stmt.order_by(e.seq))]
+
+
+async def events_of_types(store: Store, types: Sequence[str]) -> list[EventRow]:
+    """Applied incident events of these types, in journal order, with their ``data``
+    (the trends read stakeholder updates and severity changes this way)."""
+    e = S.events.c
+    stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
+        e.applied.is_(True), e.incident.is_not(None), e.type.in_(tuple(types))
+    )
+    return [_event(r) for r in await store.read_rows(stmt.order_by(e.seq))]
