@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import URL, Connection, Engine, Executable, RowMapping, select
+from sqlalchemy import URL, Connection, Engine, Executable, Row, RowMapping, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -283,6 +283,13 @@ class Store:
         queries (data/<feature>/queries.py) build their typed rows from."""
         async with self.engine.connect() as conn:
             return list((await conn.execute(stmt)).mappings())
+
+    @_guarded
+    async def read_tuples(self, stmt: Executable) -> list[Row[Any]]:
+        """The rows of the read ``stmt`` as tuples, in the order of its columns: what a
+        query builds many typed rows from positionally (a third cheaper than mappings)."""
+        async with self.engine.connect() as conn:
+            return list(await conn.execute(stmt))
 
     async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run ``fn`` with one connection: reads that must see one state of the projection."""

@@ -7,18 +7,21 @@ The handoffs are read here, not in data/handoff/: the console's snapshot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import RowMapping, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data.engine import schema as S
 from data.engine.models import TERMINAL_STATUSES
 from data.engine.store import Store
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,8 @@ async def role_history(store: Store, incident: str | None = None) -> list[RoleRo
     stmt = select(S.role_history)
     if incident is not None:
         stmt = stmt.where(rh.incident == incident)
-    return [RoleRow(**r) for r in await store.read_rows(stmt.order_by(rh.start_seq, rh.role))]
+    stmt = stmt.with_only_columns(*_columns(RoleRow, S.role_history))
+    return _positional(RoleRow, await store.read_tuples(stmt.order_by(rh.start_seq, rh.role)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +156,8 @@ async def checklist(
         stmt = stmt.where(c.incident == incident)
     if states is not None:
         stmt = stmt.where(c.state.in_(tuple(states)))
-    return [ItemRow(**r) for r in await store.read_rows(stmt)]
+    stmt = stmt.with_only_columns(*_columns(ItemRow, S.checklist))
+    return _positional(ItemRow, await store.read_tuples(stmt))
 
 
 async def open_due_items(store: Store) -> list[ItemRow]:
@@ -185,9 +190,7 @@ async def detail(store: Store, incident: str, last: int) -> tuple[list[EventRow]
 
     async def read(conn: AsyncConnection) -> tuple[list[EventRow], int, list[ItemRow]]:
         recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
-        events = [
-            _event(r) for r in (await conn.execute(recent.order_by(e.seq.desc()).limit(last))).mappings()
-        ]
+        events = [_event(r) for r in await conn.execute(recent.order_by(e.seq.desc()).limit(last))]
         earlier = 0
         if len(events) == last:
             count = select(func.count()).where(mine, e.seq < events[-1].seq)
@@ -269,9 +272,21 @@ class EventRow:
     data: Any
 
 
-def _event(row: RowMapping) -> EventRow:
-    fields = {k: v for k, v in row.items() if k != "raw"}
-    return EventRow(**fields, data=orjson.loads(row["raw"]).get("data", {}))
+def _event(row: Any) -> EventRow:
+    """An EventRow from (seq, id, ts, actor, type, incident, raw)."""
+    seq, id_, ts, actor, type_, incident, raw = row
+    return EventRow(seq, id_, ts, actor, type_, incident, orjson.loads(raw).get("data", {}))
+
+
+def _positional(row_type: type[R], rows: Iterable[Any]) -> list[R]:
+    """Typed rows built from tuples selected by :func:`_columns` (in the fields' order)."""
+    make: Any = row_type
+    return [make(*r) for r in rows]
+
+
+def _columns(row_type: Any, table: Any) -> list[Any]:
+    """The table's columns in the order of ``row_type``'s fields: rows built positionally."""
+    return [table.c[f.name] for f in dataclass_fields(row_type)]
 
 
 async def timeline(store: Store, incident: str | None = None) -> list[EventRow]:
@@ -282,7 +297,7 @@ async def timeline(store: Store, incident: str | None = None) -> list[EventRow]:
     )
     if incident is not None:
         stmt = stmt.where(e.incident == incident)
-    return [_event(r) for r in await store.read_rows(stmt.order_by(e.seq))]
+    return [_event(r) for r in await store.read_tuples(stmt.order_by(e.seq))]
 
 
 async def events_of_types(store: Store, types: Sequence[str]) -> list[EventRow]:
@@ -292,4 +307,4 @@ async def events_of_types(store: Store, types: Sequence[str]) -> list[EventRow]:
     stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
         e.applied.is_(True), e.incident.is_not(None), e.type.in_(tuple(types))
     )
-    return [_event(r) for r in await store.read_rows(stmt.order_by(e.seq))]
+    return [_event(r) for r in await store.read_tuples(stmt.order_by(e.seq))]
