@@ -55,9 +55,19 @@ def console(settings: Any) -> None:
 @click.option("--type", "etype", metavar="TYPE", help="The event type, e.g. incident.note.")
 @click.option("--incident", metavar="ID", help="The incident it belongs to.")
 @click.option("--data", "data", metavar="JSON", help="The event's data, a JSON object.")
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Write only the events given: no procedure items, re-timings or ticks (for migrations).",
+)
 @common
-def append(settings: Any, etype: str | None, incident: str | None, data: str | None) -> None:
+def append(settings: Any, etype: str | None, incident: str | None, data: str | None, raw: bool) -> None:
     """Append events to the journal, as one batch: all of it or nothing.
+
+    The incidents' procedures apply as in the console (docs/sop.md): an incident opened,
+    re-graded or re-scoped gets the checklist items that now apply, a trigger (e.g. an
+    incident.action of kind order_received) starts its clocks, in the same batch; --raw
+    writes only what is given.
 
     With --type, one event. Without it, JSON objects one per line from standard input,
     each with "type", "data" and optionally "incident", "id", "ts", "actor". Every event is
@@ -105,7 +115,11 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
         events = build_events(items, settings.actor)
         where = [w for w, _ in items]
         events, where, notes = _with_openers(events, where)
-        result = _run(_append_or_unknown(append_events(settings, events, where)))
+        templates = None if raw else _templates_or_warn()
+        added: list[dict[str, Any]] = []
+        result = _run(_append_or_unknown(append_events(settings, events, where, templates=templates,
+                                                       added=added)))  # fmt: skip
+        notes += _procedure_notes(added)
     except AppendRefused as exc:
         for line in exc.lines:
             click.echo(f"warroom: {line}", err=True)
@@ -175,6 +189,30 @@ def _with_openers(
         notes.append(f"{clean(event.incident or '', 80)} is restricted: its opener {clean(event.actor or '', 80)} "
                      "takes part in it (incident.participant_added, in the same batch)")  # fmt: skip
     return events, where, notes
+
+
+def _templates_or_warn() -> dict[str, Any]:
+    """The procedures in force; a template file that cannot be loaded is reported."""
+    from data.procedures.sop import load_templates
+
+    loaded = load_templates()
+    for error in loaded.errors:
+        click.echo(f"warroom: warning: SOP template not loaded: {one_line(str(error))}", err=True)
+    return dict(loaded.templates)
+
+
+def _procedure_notes(added: list[dict[str, Any]]) -> list[str]:
+    """What the procedures added to the batch, for people."""
+    from data.privacy.text import clean
+
+    out = []
+    for event in added:
+        d = event["data"]
+        what = {"checklist.added": "item", "checklist.retimed": "re-timed", "checklist.set": "ticked"}
+        due = f" due {d['due']}" if d.get("due") else ""
+        out.append(f"procedure of {clean(event.get('incident') or '', 40)}: {what.get(event['type'], event['type'])} "
+                   f"{clean(d.get('item', ''), 40)}{due}")  # fmt: skip
+    return out
 
 
 class _BadJson:
@@ -286,7 +324,8 @@ def status(settings: Any, as_json: bool, digest: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @common
 def clocks(settings: Any, as_json: bool) -> None:
-    """Open clocks across the active incidents, soonest first (after a sync)."""
+    """Open obligations, soonest first (after a sync): the clocks of the active incidents and
+    the open preservation holds of every incident; --json gives each its trigger."""
     from data.commands import open_clocks
     from data.incidents.views import span_text
     from data.privacy.text import clean
@@ -312,7 +351,8 @@ def clocks(settings: Any, as_json: bool) -> None:
         span = span_text(abs(left))
         click.echo(
             f"{c['due'][:16].replace('T', ' '):<17}  {('-' if left < 0 else '') + span:>9}  "
-            f"{marks[c['state']]:<7}  {clean(c['incident'], 14, controls='escape'):<14} S{c['severity']}   "
+            f"{marks[c['state']]:<7}  {clean(c['incident'], 14, controls='escape'):<14} "
+            f"{'S' + str(c['severity']) if c['severity'] else ' -'}   "
             f"{c['kind']:<6}  "
             + (clean(c["what"], 70, controls="escape") if c["what"] is not None else "(restricted)")
             + (f" [{c['team']}]" if c["team"] else "")

@@ -26,14 +26,13 @@ from textual.timer import Timer
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from app.wellbeing import WellbeingConsole
-from data.commands import AppendRefused, append_to, build_events
+from data.commands import AppendRefused, append_to, build_events, obligation_flags, procedure_events
 from data.config import Settings
 from data.engine import clock, outbox
 from data.engine.chain import EditWatch, Pacer, lower_priority
 from data.engine.journal import FileJournal, JournalError, JournalUnavailable
 from data.engine.models import Draft
 from data.engine.store import Store, StoreError
-from data.incidents import queries as incident_queries
 from data.incidents.views import Snapshot, SyncState, load_snapshot
 from data.postmortem.report import PmPolicy, PmPolicyError, pm_policy_of
 from data.privacy.text import clean
@@ -461,8 +460,9 @@ class WarRoom(WellbeingConsole, App[None]):
             return MESSAGE
         events = [d.as_input() if isinstance(d, Draft) else d for d in drafts]
         try:
-            events = events + [d.as_input() for d in await self._procedures(events)]
-            events = events + [d.as_input() for d in await self._update_ticks(events)]
+            self._load_templates()
+            flags = obligation_flags(self.settings.config)
+            events = events + await procedure_events(self.store, self.templates, events, clock.now(), flags)
             built = build_events([(e["type"], e) for e in events], self.settings.actor)
         except AppendRefused as exc:
             return str(exc)
@@ -567,36 +567,6 @@ class WarRoom(WellbeingConsole, App[None]):
         if result.store_error is not None:
             self._store_lags(result.store_error)
         return None
-
-    async def _procedures(self, events: list[dict[str, Any]]) -> list[Draft]:
-        """The SOP checklist items these events call for (an incident opened, or its
-        category, severity or regions changed), written in the same batch."""
-        from data.procedures.steps import sop_items, touched
-
-        incidents = touched(events)
-        if not incidents:
-            return []
-        self._load_templates()
-        if not self.templates:
-            return []
-        current: dict[str, Any] = {}
-        existing: dict[str, set[str]] = {}
-        for incident in incidents:
-            rows = await self.store.incidents(incident)
-            current[incident] = rows[0] if rows else None
-            existing[incident] = {r.item for r in await incident_queries.checklist(self.store, incident)}
-        return sop_items(self.templates, events, current, existing, clock.now())
-
-    async def _update_ticks(self, events: list[dict[str, Any]]) -> list[Draft]:
-        """A stakeholder update recorded ticks the procedure's update item, in the same
-        batch (data/procedures/steps.py)."""
-        from data.procedures.steps import update_ticks, updated
-
-        states = {
-            i: {r.item: r.state for r in await incident_queries.checklist(self.store, i)}
-            for i in updated(events)
-        }
-        return update_ticks(events, states)
 
     # --- what the user is told ---------------------------------------------------------
 

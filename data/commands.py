@@ -9,10 +9,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from ulid import ULID
 
 from data.config import Settings
 from data.engine import clock
+from data.engine import schema as S
 from data.engine.journal import BATCH, Journal, JournalError, encode_event
 from data.engine.models import (
     CORE_TYPES,
@@ -125,7 +127,7 @@ def build_events(items: Sequence[tuple[str, Draft | Any]], actor: str) -> list[d
             continue
         try:
             parsed = validate_event({**event, "prev": None})
-            check_extension(parsed.type, event["data"])
+            check_extension(parsed.type, event["data"], event["ts"] if isinstance(event["ts"], str) else None)
         except EventError as exc:
             eid = event["id"] if isinstance(event["id"], str) else None
             problems.extend(replace(p, index=n, where=where, event=eid) for p in exc.problems)
@@ -202,12 +204,37 @@ async def append_to(
 
 
 async def append_events(
-    settings: Settings, events: list[dict[str, Any]], where: Sequence[str] | None = None
+    settings: Settings,
+    events: list[dict[str, Any]],
+    where: Sequence[str] | None = None,
+    *,
+    templates: Any = None,
+    added: list[dict[str, Any]] | None = None,
 ) -> Appended:
+    """Append built events as one batch (:func:`append_to`). With ``templates``
+    (category -> template), what the procedures call for is added to the batch first, as a
+    console adds it (:func:`procedure_events`; for the events not in the journal already,
+    so a retry adds nothing twice), built as this actor's; ``added`` receives those events."""
     if settings.observer:  # the command line says so first; this is the safety net
         raise AppendRefused([Problem(message="this is an observer console (read-only); nothing was written")])
     journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
+        if templates is not None:
+            await store.sync(journal)
+            ids = [e["id"] for e in events if isinstance(e.get("id"), str)]
+            there = {
+                r[0] for r in await store.read_tuples(select(S.events.c.id).where(S.events.c.id.in_(ids)))
+            }
+            fresh = [e for e in events if e.get("id") not in there]
+            flags = obligation_flags(settings.config)
+            extra = await procedure_events(store, templates, fresh, clock.now(), flags)
+            if extra:
+                built = build_events([(f"procedure ({e['type']})", e) for e in extra], settings.actor)
+                if added is not None:
+                    added.extend(built)
+                names = list(where) if where is not None else [f"event {n + 1}" for n in range(len(events))]
+                where = names + [f"procedure ({e['type']})" for e in built]
+                events = list(events) + built
         return await append_to(journal, store, events, where)
 
 
@@ -251,33 +278,63 @@ async def export_rows(
 
 
 async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
-    """Every open clock of the active incidents (after a sync), soonest first, as plain
-    records. An item's text is withheld (``null``) from an actor who holds no role in its
-    restricted incident."""
-    from data.incidents.views import SyncState, load_snapshot
-    from data.procedures.clocks import clock_state
+    """Every open obligation (after a sync), soonest first, as plain records: the clocks of
+    the active incidents, and the open preservation holds of every incident (a hold
+    outlives its incident). Each says what started it (``trigger``: kind, ``at``, ``ref``;
+    null for T0). An item's text, basis and ref are withheld (``null``) from an actor who
+    may not see its restricted incident's details."""
+    from data.incidents.views import SyncState, load_holds, load_snapshot
+    from data.procedures.clocks import Clock, clock_state
 
     journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
         await store.sync(journal)
-        snap = await load_snapshot(store, SyncState(journal=settings.journal_location), policy=policy)
-    now = clock.now()
+        snap = await load_snapshot(store, SyncState(journal=settings.journal_location), policy=policy,
+                                   include_closed=True)  # fmt: skip
+        now = clock.now()
+        holds = await load_holds(store, now)
+    rows = {r.id: r for r in snap.incidents}
     out = []
+
+    def record(c: Clock, severity: int | None, visible: bool) -> dict[str, Any]:
+        trigger = None
+        if c.trigger is not None:
+            trigger = {"kind": c.trigger[0], "at": _utc_text(c.trigger[1]),
+                       "ref": c.trigger[2] if visible else None}  # fmt: skip
+        return {
+            "incident": c.incident, "severity": severity, "kind": c.kind, "name": c.name,
+            "what": c.label if visible else None, "team": c.team, "basis": c.basis if visible else None,
+            "due": c.due.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "seconds_left": int((c.due - now).total_seconds()), "state": clock_state(c, now),
+            "trigger": trigger,
+        }  # fmt: skip
+
     for row in snap.incidents:
         if not row.active:
             continue
         for c in row.clocks:
-            if c.closed_at is not None:
+            if c.closed_at is not None or c.kind == "hold":
                 continue
-            visible = c.kind != "item" or row.visible_to(settings.actor)
-            out.append({
-                "incident": row.id, "severity": row.severity, "kind": c.kind, "name": c.name,
-                "what": c.label if visible else None, "team": c.team, "basis": c.basis if visible else None,
-                "due": c.due.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                "seconds_left": int((c.due - now).total_seconds()), "state": clock_state(c, now),
-            })  # fmt: skip
-    out.sort(key=lambda r: (r["due"], r["severity"], r["incident"]))
+            out.append(
+                record(c, row.severity, c.kind not in ("item", "hold") or row.visible_to(settings.actor))
+            )
+    for h in holds:
+        if not h.open:
+            continue
+        inc = rows.get(h.incident)
+        visible = inc is None or inc.visible_to(settings.actor)
+        out.append(record(h.clock, inc.severity if inc is not None else None, visible))
+    out.sort(key=lambda r: (r["due"], r["severity"] or 9, r["incident"]))
     return out
+
+
+def _utc_text(value: str) -> str:
+    from data.engine.models import parse_rfc3339
+
+    try:
+        return parse_rfc3339(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except ValueError:
+        return value
 
 
 async def audit_unmasked_export(
@@ -294,3 +351,56 @@ async def audit_unmasked_export(
         data["region"] = region
     events = build_events([("audit", Draft(AuditUnmaskedExport(**data)))], settings.actor)
     await append_events(settings, events)
+
+
+# --- the procedures: one code path for every writer --------------------------------------
+
+
+def obligation_flags(config: Any) -> frozenset[str]:
+    """The ``[obligations]`` switches that are on (``sec_registrant``, ``nis2``)."""
+    section = config.obligations
+    return frozenset(name for name in ("sec_registrant", "nis2") if getattr(section, name))
+
+
+async def procedure_events(
+    store: Store,
+    templates: Any,
+    events: Sequence[dict[str, Any]],
+    now: datetime,
+    flags: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
+    """What the procedures add to a batch, in the same batch (the console, ``warroom
+    append`` and the demo all write through this): the SOP items that now apply, the items
+    a trigger starts, the items a severity change re-times, a hold an extension moves, and
+    the update item a stakeholder update ticks (data/procedures/steps.py). ``templates``:
+    category -> template (``Templates.templates``). Raises AppendRefused when the procedure
+    cannot do what the batch asks (an extension after a hold's end)."""
+    from data.incidents import queries as incident_queries
+    from data.procedures.steps import Refusal, sop_items, touched, update_ticks, updated
+
+    events = list(events)
+    extra: list[Draft] = []
+    incidents = touched(events)
+    if incidents and templates:
+        current: dict[str, Any] = {}
+        existing: dict[str, set[str]] = {}
+        checklists: dict[str, list[Any]] = {}
+        for incident in incidents:
+            found = await store.incidents(incident)
+            current[incident] = found[0] if found else None
+            checklists[incident] = await incident_queries.checklist(store, incident)
+            existing[incident] = {r.item for r in checklists[incident]}
+        try:
+            extra = sop_items(templates, events, current, existing, now, checklists=checklists, flags=flags)
+        except Refusal as exc:
+            problems = [
+                Problem(message=message, index=n, where=f"event {n + 1} ({events[n].get('type')})",
+                        field=("data", "kind"))
+                for n, message in exc.problems
+            ]  # fmt: skip
+            raise AppendRefused(problems) from None
+    events = events + [d.as_input() for d in extra]
+    states = {
+        i: {r.item: r.state for r in await incident_queries.checklist(store, i)} for i in updated(events)
+    }
+    return [d.as_input() for d in extra] + [d.as_input() for d in update_ticks(events, states)]

@@ -205,8 +205,11 @@ def render_lifecycle(t: Trends, policy: Policy, width: int | None = None) -> Tex
             out.append(text, style)
         target = policy.ack.get(sev) if sev is not None else None
         if target is not None and row.ack.p90 is not None:
-            ok = row.ack.p90 <= target.total_seconds()
-            out.append(f" {'✓' if ok else '✗'} {span_text(int(target.total_seconds())):<{TARGET - 3}}",
+            # a business-day target is about a day and a half of elapsed time (nominal)
+            seconds = target.nominal().total_seconds()
+            ok = row.ack.p90 <= seconds
+            shown = target.text() if target.business_days else span_text(int(seconds))
+            out.append(f" {'✓' if ok else '✗'} {shown:<{TARGET - 3}}",
                        "#3fb950" if ok else "bold #e5484d")  # fmt: skip
         else:
             out.append(" " * TARGET)

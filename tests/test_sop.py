@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from data.commands import build_events
 from data.engine.models import CATEGORIES, REGIONS, ChecklistAdded, validate_event
+from data.procedures.calendars import Due
 from data.procedures.sop import (
     ASRP,
     SHIPPED_DIR,
@@ -22,7 +23,6 @@ from data.procedures.sop import (
     Template,
     Templates,
     default_user_dir,
-    format_duration,
     incident_t0,
     load_templates,
     parse_duration,
@@ -180,9 +180,9 @@ def test_ncmec_report_is_asrp_under_2258a(shipped: Templates) -> None:
     assert item is not None and item.asrp
     assert item.basis is not None and "2258A" in item.basis
     assert (item.due, item.due_for(1), item.due_for(2)) == (
-        timedelta(hours=24),
-        timedelta(hours=2),
-        timedelta(hours=24),
+        Due.of(timedelta(hours=24)),
+        Due.of(timedelta(hours=2)),
+        Due.of(timedelta(hours=24)),
     )
 
 
@@ -314,12 +314,12 @@ def test_t0_and_durations() -> None:
         checklist_events(t, "INC-1", 1, ["US"], datetime(2026, 1, 1), ())
     ms = checklist_events(t, "INC-1", 1, ["US"], datetime(2026, 1, 1, 0, 0, 0, 250_000, tzinfo=UTC), ())
     assert ms[1]["data"]["due"] == "2026-01-01T00:30:00.250Z"
-    assert parse_duration("1h30m") == timedelta(minutes=90)
-    assert parse_duration("2w") == timedelta(days=14)
+    assert parse_duration("1h30m") == Due(minutes=90)
+    assert parse_duration("2w") == Due(days=14)
     for bad in ("", "0m", "1.5h", "h", "30", "1m1h", " 1h", 30, "999d"):
         with pytest.raises(ValueError):
             parse_duration(bad)
-    assert [format_duration(parse_duration(s)) for s in ("90m", "24h", "3d", "7d", "30d")] == [
+    assert [parse_duration(s).text() for s in ("90m", "24h", "3d", "7d", "30d")] == [
         "1h30m",
         "24h",
         "72h",

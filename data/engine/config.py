@@ -135,6 +135,17 @@ class WellbeingSection(Section):
     )
 
 
+class ObligationsSection(Section):
+    """``[obligations]``: which legal duties apply to this company (docs/sop.md), and the
+    calendar of the team's business days (the severity-4 acknowledgement)."""
+
+    sec_registrant: bool = Field(default=False, description=TRUE_FALSE)  # SEC Form 8-K Item 1.05
+    nis2: bool = Field(default=False, description=TRUE_FALSE)  # NIS2 Art. 23 reporting
+    calendar: Literal["US", "UK", "AU", "AU-NSW", "EU"] = Field(
+        default="US", description="be one of US, UK, AU, AU-NSW, EU"
+    )
+
+
 class FilesSection(Section):
     """``[files]``: who may read the files warroom creates (docs/security.md)."""
 
@@ -177,6 +188,7 @@ class WarroomConfig(BaseSettings):
     postmortem: PostmortemSection = Field(default_factory=PostmortemSection)
     wellbeing: WellbeingSection = Field(default_factory=WellbeingSection)
     files: FilesSection = Field(default_factory=FilesSection)
+    obligations: ObligationsSection = Field(default_factory=ObligationsSection)
     #: the file read (None: none was asked for)
     file: Path | None = None
     #: section -> what is wrong with it, one line naming the file and the key

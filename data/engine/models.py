@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Annotated, Any, ClassVar, Literal, cast, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -101,6 +101,22 @@ WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 
 #: the incident.action kind that is a stakeholder update (it resets the update cadence)
 UPDATE_KIND = "stakeholder_update"
+
+#: the incident.action kinds that start legal clocks (docs/sop.md, "Triggers"): an order or
+#: notice received, a report filed, a preservation requested or extended, a request
+#: verified, awareness of a breach, a materiality determination, content removed
+TriggerKind = Literal[
+    "order_received", "notice_received", "report_filed", "preservation_requested",
+    "preservation_extended", "request_verified", "breach_aware", "materiality_determined",
+    "content_removed",
+]  # fmt: skip
+TRIGGER_KINDS: tuple[str, ...] = get_args(TriggerKind)
+#: which rule a trigger falls under (the ``regime`` extension member of incident.action)
+Regime = Literal[
+    "eu_tco", "eu_dsa_art9", "eu_dsa_art10", "eu_nis2", "gdpr", "uk_gdpr", "au_esafety", "au_ndb",
+    "us_take_it_down", "us_ncmec", "us_2703f", "us_sec",
+]  # fmt: skip
+REGIMES: tuple[str, ...] = get_args(Regime)
 
 #: Statuses after which an incident no longer belongs to the live queue.
 TERMINAL_STATUSES = frozenset({"closed", "false_positive", "merged"})
@@ -222,6 +238,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
 
 
+_S = TypeVar("_S", bound=_Strict)
+
+
 class EventData(_Strict):
     """The ``data`` of one type: ``TYPE`` names it. A writer builds an event from one
     (:class:`Draft`), never from a raw dict."""
@@ -314,6 +333,16 @@ class ChecklistAdded(EventData):
     due: Time | None = None
     basis: Annotated[str, Field(max_length=2000)] | None = None
     template: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ChecklistRetimed(EventData):
+    """``checklist.retimed`` (an extension, docs/journal.md): an item's due time moved by
+    its procedure (a severity change, a preservation extended); ``reason`` says why."""
+
+    TYPE: ClassVar[str] = "checklist.retimed"
+    item: ItemId
+    due: Time
+    reason: NonEmpty8000
 
 
 class ChecklistSet(EventData):
@@ -426,19 +455,74 @@ class RosterPersonEntry(RosterPersonExtension, RosterPerson):
     extension's ``email``."""
 
 
+class IncidentActionExtension(_Strict):
+    """A trigger's extension members (docs/sop.md): when it really happened, when that is
+    earlier than the entry, and which rule applies."""
+
+    at: Time | None = None
+    regime: Regime | None = None
+
+
+class TriggerAction(IncidentAction, IncidentActionExtension):
+    """An ``incident.action`` as the console writes a trigger: the core members and ``at``
+    and ``regime``."""
+
+
+class ItemTrigger(_Strict):
+    """What started a checklist item's clock: the trigger's kind, when, and its ``ref``."""
+
+    kind: TriggerKind
+    at: Time
+    ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class ChecklistAddedExtension(_Strict):
+    """A procedure item's extension members (docs/sop.md): the template step it comes
+    from, what started its clock, and whether it is a preservation hold (its due time is
+    when the hold ends)."""
+
+    step: ItemId | None = None
+    trigger: ItemTrigger | None = None
+    hold: bool | None = None
+    calendar: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+
+
+class ChecklistStep(ChecklistAdded, ChecklistAddedExtension):
+    """A ``checklist.added`` as the procedures write it: the core members and the extension."""
+
+
 EXTENSIONS: dict[str, type[_Strict]] = {
     "handoff.submitted": HandoffSubmittedExtension,
     "roster.person": RosterPersonExtension,
+    "incident.action": IncidentActionExtension,
+    "checklist.added": ChecklistAddedExtension,
 }
 
 
-def check_extension(event_type: str, data: Any) -> None:
-    """The writer's check of a type's extension members. Raises EventError."""
+def read_extension(model: type[_S], data: Any) -> _S:
+    """The reader's view of extension members: each member well formed is kept, the rest
+    ignored (never quarantined)."""
+    if not isinstance(data, dict):
+        return model()
+    kept: dict[str, Any] = {}
+    for name in model.model_fields:
+        if name in data:
+            try:
+                model.model_validate({name: data[name]})
+            except ValidationError:
+                continue
+            kept[name] = data[name]
+    return model.model_validate(kept)
+
+
+def check_extension(event_type: str, data: Any, ts: str | None = None) -> None:
+    """The writer's check of a type's extension members (``ts``: the entry's time, which a
+    trigger's ``at`` may not be after). Raises EventError."""
     model = EXTENSIONS.get(event_type)
     if model is None or not isinstance(data, dict):
         return
     try:
-        model.model_validate(data)
+        got = model.model_validate(data)
     except ValidationError as exc:
         problems = [
             Problem(message=p.message, field=("data", *p.field), text="data." + p.text)
@@ -447,6 +531,17 @@ def check_extension(event_type: str, data: Any) -> None:
         more = len(problems) - 3
         parts = [p.text for p in problems[:3]] + ([f"and {more} more"] if more > 0 else [])
         raise EventError("; ".join(parts), problems) from None
+    at = getattr(got, "at", None)
+    if isinstance(got, IncidentActionExtension) and at is not None and isinstance(ts, str):
+        try:
+            later = parse_rfc3339(at) > parse_rfc3339(ts)
+        except ValueError:
+            later = False
+        if later:
+            problem = Problem.at(
+                ("data", "at"), "is after the entry's own time: `at` says when it really happened, earlier"
+            )
+            raise EventError(problem.text, [problem])
 
 
 def read_handoff_extension(data: Any) -> HandoffSubmittedExtension:
@@ -692,6 +787,12 @@ class ChecklistAddedEvent(_Envelope):
     data: ChecklistAdded
 
 
+class ChecklistRetimedEvent(_Envelope):
+    type: Literal["checklist.retimed"]
+    incident: IncidentId
+    data: ChecklistRetimed
+
+
 class ChecklistSetEvent(_Envelope):
     type: Literal["checklist.set"]
     incident: IncidentId
@@ -785,7 +886,8 @@ PostmortemEvent = (
 IncidentEvent = (
     IncidentOpenedEvent | IncidentUpdatedEvent | IncidentSeveritySetEvent | IncidentStatusSetEvent
     | IncidentRoleSetEvent | IncidentNoteEvent | IncidentActionEvent | IncidentParticipantAddedEvent
-    | IncidentParticipantRemovedEvent | ChecklistAddedEvent | ChecklistSetEvent | PostmortemEvent
+    | IncidentParticipantRemovedEvent | ChecklistAddedEvent | ChecklistSetEvent | ChecklistRetimedEvent
+    | PostmortemEvent
 )  # fmt: skip
 #: the events of no incident (the roster, handoffs, audits)
 GlobalEvent = (

@@ -33,6 +33,8 @@ from data.engine.models import (
     AuditRevealEvent,
     AuditUnmaskedExportEvent,
     ChecklistAddedEvent,
+    ChecklistAddedExtension,
+    ChecklistRetimedEvent,
     ChecklistSetEvent,
     Envelope,
     Event,
@@ -61,6 +63,7 @@ from data.engine.models import (
     RosterRotationEvent,
     UnknownEvent,
     inspect_line,
+    read_extension,
 )
 
 COUNTERS = ("lines", "applied", "unknown", "duplicates", "quarantined", "chain_breaks")
@@ -148,12 +151,19 @@ class Item:
     added_seq: int
     added_by: str
     added_at: str
+    step: str | None = None  # the template item it comes from (extension members: docs/sop.md)
+    trigger_kind: str | None = None
+    trigger_at: str | None = None
+    trigger_ref: str | None = None
+    hold: bool = False
+    calendar: str | None = None
 
     def row(self) -> tuple[Any, ...]:
         return (
             self.incident, self.item, self.text, self.team, self.due, self.basis, self.template,
             self.state, self.note, self.state_by, self.state_at, self.added_seq, self.added_by,
-            self.added_at,
+            self.added_at, self.step, self.trigger_kind, self.trigger_at, self.trigger_ref, self.hold,
+            self.calendar,
         )  # fmt: skip
 
 
@@ -381,7 +391,7 @@ class Projector:
                 counts["unknown"] += 1
             else:
                 try:
-                    apply(event, line, batch)
+                    apply(event, line, batch, raw)
                 except Rejected as exc:
                     quarantine.append((line, pos, size, str(exc), raw[:MAX_LINE_BYTES]))
                     continue
@@ -460,6 +470,10 @@ class Projector:
                     key = (inc, cs.item)
                     if key not in added and self.item(*key) is None:
                         refuse(n, ("data", "item"), f"checklist item {key[1]!r} of {inc} was never added")
+                case ChecklistRetimedEvent(data=cr):
+                    key = (inc, cr.item)
+                    if key not in added and self.item(*key) is None:
+                        refuse(n, ("data", "item"), f"checklist item {key[1]!r} of {inc} was never added")
                 case PostmortemActionAddedEvent(data=pa):
                     key = (inc, pa.action)
                     if key in pm_added or self.pm_action(*key) is not None:
@@ -496,7 +510,7 @@ class Projector:
 
     # --- applying one event ----------------------------------------------------------
 
-    def _apply(self, ev: Event, seq: int, batch: Batch) -> None:
+    def _apply(self, ev: Event, seq: int, batch: Batch, raw: bytes = b"") -> None:
         # one branch per class of the union: mypy checks that none is missing (assert_never)
         match ev:
             case RosterPersonEvent(data=d):
@@ -531,9 +545,9 @@ class Projector:
                 batch.audits.append((seq, ev.id, ev.type, ev.actor, ev.ts, x.incident, None, None, None, None,
                                      x.kind, x.format, x.region))  # fmt: skip
             case _:
-                self._apply_incident(ev, seq, batch)
+                self._apply_incident(ev, seq, batch, raw)
 
-    def _apply_incident(self, ev: IncidentEvent, seq: int, batch: Batch) -> None:
+    def _apply_incident(self, ev: IncidentEvent, seq: int, batch: Batch, raw: bytes = b"") -> None:
         inc_id = ev.incident
         inc = self.incident(inc_id)
         if isinstance(ev, IncidentOpenedEvent):
@@ -567,8 +581,8 @@ class Projector:
         match ev:
             case IncidentNoteEvent():
                 pass  # the timeline entry is the event itself
-            case ChecklistAddedEvent() | ChecklistSetEvent():
-                self._apply_checklist(ev, inc_id, seq, batch)
+            case ChecklistAddedEvent() | ChecklistSetEvent() | ChecklistRetimedEvent():
+                self._apply_checklist(ev, inc_id, seq, batch, raw)
             case (
                 PostmortemSectionSetEvent() | PostmortemStatusSetEvent() | PostmortemPinSetEvent()
                 | PostmortemMeetingEvent() | PostmortemActionAddedEvent() | PostmortemActionSetEvent()
@@ -604,7 +618,12 @@ class Projector:
         batch.incidents[inc_id] = inc
 
     def _apply_checklist(
-        self, ev: ChecklistAddedEvent | ChecklistSetEvent, inc_id: str, seq: int, batch: Batch
+        self,
+        ev: ChecklistAddedEvent | ChecklistSetEvent | ChecklistRetimedEvent,
+        inc_id: str,
+        seq: int,
+        batch: Batch,
+        raw: bytes = b"",
     ) -> None:
         key = (inc_id, ev.data.item)
         item = self.item(*key)
@@ -614,11 +633,21 @@ class Projector:
                     raise Rejected(
                         f"checklist item {d.item!r} of {inc_id} was already added (line {item.added_seq})"
                     )
+                ext = read_extension(ChecklistAddedExtension, _raw_data(raw))
+                trigger = ext.trigger
                 item = Item(
                     inc_id, d.item, d.text, d.team, d.due, d.basis, d.template,
-                    "open", None, None, None, seq, ev.actor, ev.ts,
+                    "open", None, None, None, seq, ev.actor, ev.ts, ext.step,
+                    trigger.kind if trigger else None, trigger.at if trigger else None,
+                    trigger.ref if trigger else None, bool(ext.hold), ext.calendar,
                 )  # fmt: skip
                 self._items[key] = item
+            case ChecklistRetimedEvent(data=r):
+                if item is None:
+                    raise Rejected(f"checklist item {r.item!r} of {inc_id} was never added")
+                item.due = r.due
+                batch.item_history.append((seq, inc_id, r.item, item.state, f"due {r.due}: {r.reason}",
+                                           ev.actor, ev.ts))  # fmt: skip
             case ChecklistSetEvent(data=s):
                 if item is None:
                     raise Rejected(f"checklist item {s.item!r} of {inc_id} was never added")
@@ -691,6 +720,17 @@ class Projector:
             inc.open_roles[role] = (person, seq, ev.ts, ev.actor)
             key = (inc.id, role, seq)
             batch.roles[key] = (*key, person, ev.ts, ev.actor, None, None, None)
+
+
+def _raw_data(raw: bytes) -> Any:
+    """The ``data`` of a line as written, for its extension members (which the event's
+    model does not keep)."""
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw).get("data")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
 
 
 def _set_status(inc: Incident, status: str, ts: str) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 metadata = MetaData()
 
@@ -103,6 +103,14 @@ checklist = Table(
     Column("added_seq", Integer, nullable=False),
     Column("added_by", String, nullable=False),
     Column("added_at", String, nullable=False),
+    # extension members of checklist.added (docs/sop.md): the template step, what started
+    # its clock (trigger kind, when, its ref), whether it is a preservation hold, its calendar
+    Column("step", String(32)),
+    Column("trigger_kind", String),
+    Column("trigger_at", String),
+    Column("trigger_ref", Text),
+    Column("hold", Boolean, nullable=False, default=False),
+    Column("calendar", String),
 )
 
 checklist_history = Table(

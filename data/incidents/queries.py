@@ -131,6 +131,12 @@ class ItemRow:
     added_seq: int
     added_by: str
     added_at: str
+    step: str | None = None  # extension members (docs/sop.md)
+    trigger_kind: str | None = None
+    trigger_at: str | None = None
+    trigger_ref: str | None = None
+    hold: bool = False
+    calendar: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +177,16 @@ async def open_due_items(store: Store) -> list[ItemRow]:
         .order_by(c.incident, c.added_seq)
     )
     return [ItemRow(**r) for r in await store.read_rows(stmt)]
+
+
+async def holds(store: Store) -> list[ItemRow]:
+    """Every preservation hold (a checklist item with ``hold``), of every incident, closed
+    ones too (a hold outlives its incident), by incident and order added."""
+    c = S.checklist.c
+    stmt = select(S.checklist).where(c.hold.is_(True)).order_by(c.incident, c.added_seq)
+    return _positional(
+        ItemRow, await store.read_tuples(stmt.with_only_columns(*_columns(ItemRow, S.checklist)))
+    )
 
 
 async def checklist_history(store: Store, incident: str) -> list[ItemStateRow]:

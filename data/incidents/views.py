@@ -21,11 +21,13 @@ from data.procedures.clocks import (
     Policy,
     ack_clock,
     clock_state,
+    floor_clock,
     item_clock,
     nearest,
     t0_of,
     update_clock,
 )
+from data.procedures.holds import HoldRow, hold_rows
 from data.roster import queries as roster_queries
 from data.roster.people import People
 from data.roster.rotation import Override, Rotation
@@ -61,6 +63,9 @@ class IncidentRow:
     #: those of its role holders and participants who are not in the roster (none when the
     #: journal has no roster): shown marked, "not in the roster" (data/roster/people.py)
     unlisted: tuple[str, ...] = ()
+    #: an open legal clock of 24 h or less while it is below severity 1: the console says
+    #: so and offers the raise (data/procedures/clocks.py ``floor_clock``)
+    floor: Clock | None = None
 
     @property
     def next_due(self) -> datetime | None:
@@ -69,7 +74,7 @@ class IncidentRow:
     @property
     def incident_clocks(self) -> tuple[Clock, ...]:
         """The clocks that are not checklist items (acknowledge, stakeholder updates)."""
-        return tuple(c for c in self.clocks if c.kind != "item")
+        return tuple(c for c in self.clocks if c.kind not in ("item", "hold"))
 
     @property
     def active(self) -> bool:
@@ -160,10 +165,13 @@ class ChecklistRow:
     basis: str | None
     added_at: datetime | None = None
     template: str | None = None
+    #: what started its clock: (trigger kind, RFC 3339 ``at``, ``ref``); None: T0
+    trigger: tuple[str, str, str | None] | None = None
+    hold: bool = False  # a preservation hold: ``due`` is when it ends
 
     def clock(self, incident: str) -> Clock | None:
         return item_clock(incident, self.item, self.text, self.due, self.added_at, self.state, self.state_at,
-                          self.team, self.basis)  # fmt: skip
+                          self.team, self.basis, self.trigger, self.hold)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -351,7 +359,7 @@ def incident_clocks(inc: dict[str, Any], items: Sequence[ItemRow], policy: Polic
                 out.append(update)
     for item in items:
         c = item_clock(inc["id"], item.item, item.text, parse_time(item.due), parse_time(item.added_at),
-                       item.state, None, item.team, item.basis)  # fmt: skip
+                       item.state, None, item.team, item.basis, trigger_of(item), item.hold)  # fmt: skip
         if c is not None:
             out.append(c)
     return tuple(out)
@@ -392,6 +400,9 @@ async def load_snapshot(
                 unlisted=roster.unlisted([*inc["roles"].values(), *(inc.get("participants") or ())]),
                 clocks=clocks,
                 next_clock=nearest(clocks) if inc["status"] not in TERMINAL_STATUSES else None,
+                floor=floor_clock(clocks, inc["severity"])
+                if inc["status"] not in TERMINAL_STATUSES
+                else None,
             )
         )
     far = datetime.max.replace(tzinfo=UTC)
@@ -417,9 +428,18 @@ def _items(rows: Sequence[ItemRow]) -> tuple[ChecklistRow, ...]:
             basis=r.basis,
             added_at=parse_time(r.added_at),
             template=r.template,
+            trigger=trigger_of(r),
+            hold=r.hold,
         )
         for r in rows
     )
+
+
+def trigger_of(r: ItemRow) -> tuple[str, str, str | None] | None:
+    """What started an item's clock, as a clock keeps it."""
+    if r.trigger_kind is None or r.trigger_at is None:
+        return None
+    return (r.trigger_kind, r.trigger_at, r.trigger_ref)
 
 
 def _entries(rows: Sequence[EventRow]) -> tuple[TimelineEntry, ...]:
@@ -518,3 +538,15 @@ def span_text(secs: int) -> str:
     if hours < 48:
         return f"{hours}h{mins:02d}m"
     return f"{hours // 24}d{hours % 24:02d}h"
+
+
+async def load_holds(store: Store, now: datetime) -> list[HoldRow]:
+    """Every preservation hold in the store, closed incidents' too
+    (data/procedures/holds.py)."""
+    items = await queries.holds(store)
+    retimed: dict[tuple[str, str], bool] = {}
+    for incident in sorted({r.incident for r in items}):
+        for h in await queries.checklist_history(store, incident):
+            if h.note is not None and h.note.startswith("due "):
+                retimed[(incident, h.item)] = True
+    return hold_rows(items, retimed, now)

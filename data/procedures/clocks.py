@@ -1,12 +1,18 @@
 """Clocks: every deadline an incident is held to, and its state at a moment (pure functions).
 
-Three kinds, all computed from the store's projection:
+Four kinds, all computed from the store's projection:
 
-- ``item``: a checklist item with a due time (legal and SOP deadlines), from when it was
-  added to its due time; done or skipped closes it (``met`` if on time, else ``missed``).
+- ``item``: a checklist item with a due time (legal and SOP deadlines), from what started
+  it (its trigger's ``at``, else when it was added) to its due time; done or skipped closes
+  it (``met`` if on time, else ``missed``).
+- ``hold``: a preservation hold (an item with ``hold``): its due time is when the hold
+  ends. It is ``at_risk`` from 30 days before its end (reminders at 30 and 7 days:
+  :func:`hold_stage`), ``overdue`` once it has ended and is not released; released (done)
+  at or after its end it is ``met``, before it ``missed``.
 - ``ack``: the severity's response target, from T0 (``detected_at``, else when it was
-  opened) to T0 + the target of its current severity; closed when the incident is
-  acknowledged (a role is assigned or its status leaves ``new``).
+  opened) to T0 + the target of its current severity (severity 4: the end of the next
+  business day of ``[obligations] calendar``); closed when the incident is acknowledged (a
+  role is assigned or its status leaves ``new``).
 - ``update``: the stakeholder-update cadence of a severity 1 or 2 incident: the next update
   is due a cadence after the last ``incident.action`` of kind ``stakeholder_update`` (or
   after T0); every 20 minutes in the first 2 hours, then hourly, until it is resolved.
@@ -25,10 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from data.engine.config import WarroomConfig, load_config
+from data.procedures.calendars import Due
 
 OPEN_STATES = ("ok", "at_risk", "overdue")
 STATES = (*OPEN_STATES, "met", "missed")
 AT_RISK_UNDER = timedelta(minutes=15)
+#: a hold's reminders: this long before its end
+HOLD_REMINDERS = (timedelta(days=30), timedelta(days=7))
+#: a legal clock this short or shorter makes an incident severity 1 (domain notes)
+FLOOR_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -36,14 +47,15 @@ class Policy:
     """The response targets and the update cadence (defaults from the domain notes;
     ``[clocks]`` in the config file changes them)."""
 
-    ack: dict[int, timedelta] = field(
+    ack: dict[int, Due] = field(
         default_factory=lambda: {
-            1: timedelta(minutes=5),
-            2: timedelta(minutes=15),
-            3: timedelta(hours=4),
-            4: timedelta(hours=24),
+            1: Due(minutes=5),
+            2: Due(minutes=15),
+            3: Due(minutes=4 * 60),
+            4: Due(business_days=1),  # the next business day
         }
     )
+    calendar: str = "US"  # whose business days ([obligations] calendar)
     update_severities: frozenset[int] = frozenset({1, 2})
     update_every: timedelta = timedelta(minutes=20)  # in the first ``update_early`` after T0
     update_early: timedelta = timedelta(hours=2)
@@ -63,7 +75,11 @@ def policy_of(config: WarroomConfig) -> Policy:
     section = config.clocks
     out: dict[str, Any] = {}
     if section.ack_minutes:
-        out["ack"] = Policy().ack | {int(k): timedelta(minutes=v) for k, v in section.ack_minutes.items()}
+        out["ack"] = Policy().ack | {
+            int(k): Due(minutes=max(1, round(v))) for k, v in section.ack_minutes.items()
+        }
+    config.check("obligations", PolicyError)
+    out["calendar"] = config.obligations.calendar
     if section.update_severities is not None:
         out["update_severities"] = frozenset(section.update_severities)
     for key, name in (("update_every_minutes", "update_every"), ("update_early_minutes", "update_early"),
@@ -95,6 +111,8 @@ class Clock:
     closed_at: datetime | None = None  # done, skipped, acknowledged
     team: str | None = None
     basis: str | None = None
+    #: what started it: (trigger kind, RFC 3339 ``at``, ``ref``); None: T0 or when added
+    trigger: tuple[str, str, str | None] | None = None
 
     @property
     def key(self) -> str:
@@ -103,6 +121,13 @@ class Clock:
 
 def clock_state(clock: Clock, now: datetime) -> str:
     """``ok``, ``at_risk``, ``overdue``, ``met`` or ``missed`` (see the module's notes)."""
+    if clock.kind == "hold":
+        if clock.closed_at is not None:
+            return "met" if clock.closed_at >= clock.due else "missed"
+        left = clock.due - now
+        if left <= timedelta(0):
+            return "overdue"
+        return "at_risk" if left <= HOLD_REMINDERS[0] else "ok"
     if clock.closed_at is not None:
         return "met" if clock.closed_at <= clock.due else "missed"
     left = clock.due - now
@@ -122,11 +147,33 @@ def t0_of(detected_at: datetime | None, opened_at: datetime | None) -> datetime 
     return detected_at or opened_at
 
 
+def hold_stage(clock: Clock, now: datetime) -> str | None:
+    """Which reminder of an open hold is due: ``"30d"``, ``"7d"``, ``"ended"``, or None."""
+    if clock.kind != "hold" or clock.closed_at is not None:
+        return None
+    left = clock.due - now
+    if left <= timedelta(0):
+        return "ended"
+    if left <= HOLD_REMINDERS[1]:
+        return "7d"
+    return "30d" if left <= HOLD_REMINDERS[0] else None
+
+
+def ack_target_text(severity: int, policy: Policy) -> str:
+    target = policy.ack.get(severity, Due(minutes=24 * 60))
+    if target.business_days == 1:
+        return "by the next business day"
+    if target.business_days:
+        return f"within {target.business_days} business days"
+    return f"within {span(timedelta(minutes=target.minutes, days=target.days))}"
+
+
 def ack_clock(
     incident: str, severity: int, t0: datetime, acknowledged_at: datetime | None, policy: Policy
 ) -> Clock:
-    target = policy.ack.get(severity, timedelta(hours=24))
-    return Clock(incident, "ack", "ack", f"Acknowledge (S{severity}: within {span(target)})", t0, t0 + target,
+    target = policy.ack.get(severity, Due(minutes=24 * 60))
+    due = target.after(t0, policy.calendar)
+    return Clock(incident, "ack", "ack", f"Acknowledge (S{severity}: {ack_target_text(severity, policy)})", t0, due,
                  acknowledged_at)  # fmt: skip
 
 
@@ -152,16 +199,50 @@ def item_clock(
     state_at: datetime | None,
     team: str | None = None,
     basis: str | None = None,
+    trigger: tuple[str, str, str | None] | None = None,
+    hold: bool = False,
 ) -> Clock | None:
-    """A checklist item's clock (None without a due time). A blocked or open item runs;
-    done or skipped closes it at the time it was ticked."""
+    """A checklist item's clock (None without a due time), from its trigger's ``at`` (else
+    when it was added). A blocked or open item runs; done or skipped closes it at the time
+    it was ticked. A ``hold`` is a clock of kind ``hold``."""
     if due is None:
         return None
-    start = added_at if added_at is not None and added_at <= due else due
+    began = _time(trigger[1]) if trigger is not None else None
+    began = began if began is not None else added_at
+    start = began if began is not None and began <= due else due
     closed = state_at if state in ("done", "skipped") else None
     if state in ("done", "skipped") and closed is None:
         closed = due  # ticked at an unknown time: counted as met
-    return Clock(incident, "item", item, text, start, due, closed, team, basis)
+    return Clock(incident, "hold" if hold else "item", item, text, start, due, closed, team, basis, trigger)
+
+
+def _time(value: str) -> datetime | None:
+    from data.engine.models import parse_rfc3339
+
+    try:
+        return parse_rfc3339(value)
+    except ValueError:
+        return None
+
+
+def is_legal_short(clock: Clock) -> bool:
+    """An open legal clock of 24 hours or less from its start: an item with a legal basis
+    (not an internal target: "as soon as reasonably possible"), not a hold."""
+    if clock.kind != "item" or clock.closed_at is not None or not clock.basis:
+        return False
+    if "as soon as reasonably possible" in clock.basis.lower():
+        return False
+    return clock.due - clock.start <= FLOOR_WINDOW
+
+
+def floor_clock(clocks: Iterable[Clock], severity: int) -> Clock | None:
+    """The open legal clock of 24 h or less that makes a severity 2–4 incident severity 1
+    (domain notes), the one due first; None at severity 1 or without one. Nothing changes
+    without the commander: the console says so and offers the raise."""
+    if severity <= 1:
+        return None
+    short = [c for c in clocks if is_legal_short(c)]
+    return min(short, key=lambda c: c.due) if short else None
 
 
 def nearest(clocks: Iterable[Clock]) -> Clock | None:
@@ -192,9 +273,13 @@ def next_turn(clocks: Iterable[Clock], now: datetime) -> datetime | None:
         if c.closed_at is not None:
             continue
         if c.due > now:
-            window = c.due - c.start
-            at_risk = min(c.due - AT_RISK_UNDER, c.due - window / 4)
-            when = at_risk if at_risk > now else c.due
+            if c.kind == "hold":
+                marks = [c.due - r for r in HOLD_REMINDERS] + [c.due]
+                when = min(m for m in marks if m > now)
+            else:
+                window = c.due - c.start
+                at_risk = min(c.due - AT_RISK_UNDER, c.due - window / 4)
+                when = at_risk if at_risk > now else c.due
             if best is None or when < best:
                 best = when
     return best
@@ -218,8 +303,14 @@ class Watch:
             key = c.key
             seen.add(key)
             state = clock_state(c, now)
+            if c.kind == "hold" and state == "at_risk":
+                state = f"at_risk:{hold_stage(c, now)}"  # each reminder is news
             before = self.states.get(key)
             self.states[key] = state
+            if state.startswith("at_risk:"):
+                if before != state and before is not None and before != "overdue":
+                    out.append((c, "at_risk"))
+                continue
             if state != before and state in ("at_risk", "overdue"):
                 if before is None and state == "at_risk":
                     continue  # born at risk (a 5-minute acknowledgement): it did not turn

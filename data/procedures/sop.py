@@ -21,7 +21,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -39,13 +39,23 @@ from pydantic import (
 from data.engine.models import (
     CATEGORIES,
     PRINTABLE_PATTERN,
+    REGIMES,
     TEAMS,
-    ChecklistAdded,
+    ChecklistStep,
     Draft,
+    ItemTrigger,
+    Regime,
     Team,
+    TriggerKind,
     parse_rfc3339,
 )
+from data.procedures.calendars import Due, parse_cutoff
 
+#: the template whose items apply to every incident, whatever its category (``any.toml``):
+#: the obligations that follow an instrument (an order, a notice, a request), not a category
+ANY = "any"
+#: the switches of ``[obligations]`` a condition may name (``when = { config = [...] }``)
+OBLIGATION_FLAGS: tuple[str, ...] = ("sec_registrant", "nis2")
 #: the templates that ship with warroom, one ``<category>.toml`` per category
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 #: names the folder of the user's own template files (else the platformdirs config folder)
@@ -59,7 +69,6 @@ MAX_TEXT = 2000
 MAX_BASIS = 1800
 MAX_FILE_BYTES = 1_048_576
 MAX_VERSION = 999_999
-MAX_DUE = timedelta(days=400)
 #: how many validation errors of one file are reported (the file is refused either way)
 MAX_ERRORS_PER_FILE = 10
 
@@ -93,35 +102,11 @@ class _Refused(Exception):
 
 # --- durations --------------------------------------------------------------------------
 
-_DURATION = re.compile(r"(?:(\d{1,4})w)?(?:(\d{1,4})d)?(?:(\d{1,5})h)?(?:(\d{1,6})m)?")
-_DURATION_HINT = 'use whole numbers of w, d, h and m in that order, e.g. "30m", "1h30m", "24h", "3d"'
 
-
-def parse_duration(value: object) -> timedelta:
-    """``"30m"``, ``"1h30m"``, ``"24h"``, ``"3d"``, ``"2w"`` as a timedelta (positive,
-    at most 400 days). Raises ValueError with a readable reason."""
-    if not isinstance(value, str):
-        raise ValueError(f"must be a duration string ({_DURATION_HINT})")
-    m = _DURATION.fullmatch(value)
-    if not value or m is None:
-        raise ValueError(f"{value!r} is not a duration: {_DURATION_HINT}")
-    weeks, days, hours, minutes = (int(g or 0) for g in m.groups())
-    td = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
-    if td <= timedelta(0):
-        raise ValueError("must be longer than zero (leave `due` out for an item with no due time)")
-    if td > MAX_DUE:
-        raise ValueError("must be at most 400 days")
-    return td
-
-
-def format_duration(td: timedelta) -> str:
-    """The canonical form: hours and minutes under a week (``"45m"``, ``"1h30m"``,
-    ``"72h"``, as legal clocks are stated), days from a week on (``"7d"``, ``"30d"``)."""
-    minutes = int(td.total_seconds() // 60)
-    days, rest = divmod(minutes, 1440) if minutes >= 7 * 1440 else (0, minutes)
-    hours, mins = divmod(rest, 60)
-    out = (f"{days}d" if days else "") + (f"{hours}h" if hours else "") + (f"{mins}m" if mins else "")
-    return out or "0m"
+def parse_duration(value: object) -> Due:
+    """``"30m"``, ``"24h"``, ``"90d"``, ``"1y"``, ``"4bd"`` (data/procedures/calendars.py).
+    Raises ValueError with a readable reason."""
+    return Due.parse(value)
 
 
 # --- what the rest of warroom uses ------------------------------------------------------
@@ -131,19 +116,21 @@ def format_duration(td: timedelta) -> str:
 class Condition:
     """When an item applies. Each part given must match (AND); within a part, any listed
     value matches (OR). ``regions`` matches when the incident's regions include any listed
-    region, and an incident with region ``global`` matches every regional condition."""
+    region, and an incident with region ``global`` matches every regional condition;
+    ``config`` when every switch listed is on in ``[obligations]``."""
 
     severity: frozenset[int] | None = None
     regions: frozenset[str] | None = None
+    config: frozenset[str] | None = None
 
-    def applies(self, severity: int, regions: Iterable[str]) -> bool:
+    def applies(self, severity: int, regions: Iterable[str], flags: frozenset[str] = frozenset()) -> bool:
         if self.severity is not None and severity not in self.severity:
             return False
         if self.regions is not None:
             have = {regions} if isinstance(regions, str) else set(regions)
             if "global" not in have and not (have & self.regions):
                 return False
-        return True
+        return self.config is None or self.config <= flags
 
     def describe(self) -> str:
         parts = []
@@ -151,6 +138,8 @@ class Condition:
             parts.append("severity " + ", ".join(str(s) for s in sorted(self.severity)))
         if self.regions is not None:
             parts.append("regions " + " or ".join(r for r in CONDITION_REGIONS if r in self.regions))
+        if self.config is not None:
+            parts.append("config " + " and ".join(sorted(self.config)))
         return "; ".join(parts)
 
     def as_dict(self) -> dict[str, list[Any]]:
@@ -159,42 +148,85 @@ class Condition:
             out["severity"] = sorted(self.severity)
         if self.regions is not None:
             out["regions"] = [r for r in CONDITION_REGIONS if r in self.regions]
+        if self.config is not None:
+            out["config"] = sorted(self.config)
         return out
 
 
 @dataclass(frozen=True)
 class SopItem:
-    """One step of a procedure. ``due`` is measured from T0 (for an ``asrp`` item it is the
-    internal target); ``due_by_severity`` gives other targets at given severities."""
+    """One step of a procedure. Its clock starts at T0, or at its ``trigger`` (an
+    ``incident.action`` of that kind, of one of ``regimes`` if given: each trigger is its
+    own item); ``due`` is counted from there (for an ``asrp`` item it is the internal
+    target) on ``calendar``; ``due_by_severity`` gives other targets at given severities.
+    A ``hold`` is a preservation whose end is its due time; ``extend``: by how much one
+    extension (``preservation_extended``) moves it."""
 
     id: str
     text: str
     team: str
-    due: timedelta | None = None
+    due: Due | None = None
     asrp: bool = False
     basis: str | None = None
     when: Condition | None = None
-    due_by_severity: tuple[tuple[int, timedelta], ...] = ()
+    due_by_severity: tuple[tuple[int, Due], ...] = ()
+    trigger: str | None = None
+    regimes: frozenset[str] | None = None
+    calendar: str | None = None
+    cutoff: time | None = None
+    hold: bool = False
+    extend: Due | None = None
 
-    def applies(self, severity: int, regions: Iterable[str]) -> bool:
-        return self.when is None or self.when.applies(severity, regions)
+    def applies(self, severity: int, regions: Iterable[str], flags: frozenset[str] = frozenset()) -> bool:
+        return self.when is None or self.when.applies(severity, regions, flags)
 
-    def due_for(self, severity: int) -> timedelta | None:
-        for sev, td in self.due_by_severity:
+    def started_by(self, kind: str, regime: str | None) -> bool:
+        """Whether a trigger of ``kind`` (under ``regime``) starts this item."""
+        if self.trigger != kind:
+            return False
+        return self.regimes is None or regime in self.regimes
+
+    def due_for(self, severity: int) -> Due | None:
+        for sev, due in self.due_by_severity:
             if sev == severity:
-                return td
+                return due
         return self.due
 
+    @property
+    def severity_timed(self) -> bool:
+        """Whether its due time depends on the severity (re-timed when it changes)."""
+        return bool(self.due_by_severity)
+
+    def deadline(self, start: datetime, severity: int) -> datetime | None:
+        """Its due time for a clock started at ``start``, at this severity."""
+        due = self.due_for(severity)
+        return due.after(start, self.calendar, self.cutoff) if due is not None else None
+
+    def start_text(self) -> str:
+        if self.trigger is None:
+            return "T0"
+        regimes = f" ({', '.join(r for r in REGIMES if r in self.regimes)})" if self.regimes else ""
+        return f"{self.trigger}{regimes}"
+
+    def _due(self, due: Due) -> str:
+        where = f" {self.calendar}" if self.calendar and not due.elapsed else ""
+        at = f" by {self.cutoff:%H:%M}" if self.cutoff is not None else ""
+        return f"{due.text()}{where}{at}"
+
     def due_text(self) -> str:
-        """``"T0+1h"``, ``"ASRP (target 24h; severity 1: 2h)"``, or ``"—"``."""
-        extra = "; ".join(f"severity {s}: {format_duration(td)}" for s, td in self.due_by_severity)
+        """``"T0+1h"``, ``"order_received (eu_tco)+1h"``, ``"ASRP (target 24h; severity 1: 2h)"``,
+        ``"hold: report_filed (us_ncmec)+1y"``, or ``"—"``."""
+        start = self.start_text()
+        extra = "; ".join(f"severity {s}: {self._due(d)}" for s, d in self.due_by_severity)
         if self.asrp:
-            target = f"target {format_duration(self.due)}" if self.due is not None else ""
-            inner = "; ".join(p for p in (target, extra) if p)
+            target = f"target {self._due(self.due)}" if self.due is not None else ""
+            inner = "; ".join(p for p in (f"from {start}" if self.trigger else "", target, extra) if p)
             return f"ASRP ({inner})" if inner else "ASRP"
-        base = f"T0+{format_duration(self.due)}" if self.due is not None else "—"
+        base = f"{start}+{self._due(self.due)}" if self.due is not None else "—"
+        if self.hold:
+            base = f"hold: {base}" + (f" (+{self.extend.text()} once)" if self.extend is not None else "")
         if extra:
-            extra = "; ".join(f"severity {s}: T0+{format_duration(td)}" for s, td in self.due_by_severity)
+            extra = "; ".join(f"severity {s}: {start}+{self._due(d)}" for s, d in self.due_by_severity)
             return f"{base} ({extra})"
         return base
 
@@ -214,11 +246,17 @@ class SopItem:
             "id": self.id,
             "text": self.text,
             "team": self.team,
-            "due": format_duration(self.due) if self.due is not None else None,
+            "due": self.due.text() if self.due is not None else None,
             "asrp": self.asrp,
-            "due_by_severity": {str(s): format_duration(td) for s, td in self.due_by_severity},
+            "due_by_severity": {str(s): d.text() for s, d in self.due_by_severity},
             "when": self.when.as_dict() if self.when is not None else None,
             "basis": self.basis,
+            "trigger": self.trigger,
+            "regime": [r for r in REGIMES if r in self.regimes] if self.regimes else None,
+            "calendar": self.calendar,
+            "cutoff": f"{self.cutoff:%H:%M}" if self.cutoff is not None else None,
+            "hold": self.hold,
+            "extend": self.extend.text() if self.extend is not None else None,
         }
 
 
@@ -251,13 +289,17 @@ class Templates:
     def get(self, category: str) -> Template | None:
         return self.templates.get(category)
 
+    def for_incident(self, category: str) -> list[Template]:
+        """The templates an incident of ``category`` follows: its category's, then ``any``."""
+        return [t for t in (self.templates.get(category), self.templates.get(ANY)) if t is not None]
+
 
 # --- the file format --------------------------------------------------------------------
 
 
 def _check_category(value: str) -> str:
-    if value not in CATEGORIES:
-        raise ValueError(f"unknown category {value!r} (expected one of: {', '.join(CATEGORIES)})")
+    if value not in CATEGORIES and value != ANY:
+        raise ValueError(f"unknown category {value!r} (expected one of: {', '.join((*CATEGORIES, ANY))})")
     return value
 
 
@@ -288,7 +330,8 @@ def _check_text(value: str) -> str:
 
 
 _Line = Annotated[str, Field(pattern=PRINTABLE_PATTERN), AfterValidator(_check_text)]
-Duration = Annotated[timedelta, PlainValidator(parse_duration)]
+Duration = Annotated[Due, PlainValidator(parse_duration)]
+Cutoff = Annotated[time, PlainValidator(parse_cutoff)]
 
 
 class _Model(BaseModel):
@@ -303,11 +346,14 @@ class _When(_Model):
         | None
     ) = None
     regions: Annotated[list[str], Field(min_length=1), AfterValidator(_check_regions)] | None = None
+    config: Annotated[list[Literal["sec_registrant", "nis2"]], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> _When:
-        if self.severity is None and self.regions is None:
-            raise ValueError("give severity, regions or both (or leave `when` out: the item always applies)")
+        if self.severity is None and self.regions is None and self.config is None:
+            raise ValueError(
+                "give severity, regions, config or several (or leave `when` out: the item always applies)"
+            )
         return self
 
 
@@ -320,13 +366,34 @@ class _Item(_Model):
     asrp: bool = False
     basis: Annotated[_Line, Field(min_length=1, max_length=MAX_BASIS)] | None = None
     when: _When | None = None
+    trigger: TriggerKind | None = None
+    regime: Annotated[list[Regime], Field(min_length=1)] | None = None
+    calendar: Literal["US", "UK", "AU", "AU-NSW", "EU"] | None = None
+    cutoff: Cutoff | None = None
+    hold: bool = False
+    extend: Duration | None = None
 
     @model_validator(mode="after")
-    def _asrp_needs_target(self) -> _Item:
+    def _consistent(self) -> _Item:
         if self.asrp and self.due is None:
             raise ValueError(
                 'an "as soon as reasonably possible" item (asrp = true) needs `due`, its internal target'
             )
+        dues = [d for d in (self.due, *(self.due_by_severity or {}).values()) if d is not None]
+        if any(d.business_days for d in dues) and self.calendar is None:
+            raise ValueError(
+                'a due time in business days ("4bd") needs `calendar` (US, UK, AU, AU-NSW or EU)'
+            )
+        if self.cutoff is not None and not any(d.business_days for d in dues):
+            raise ValueError(
+                "`cutoff` is the local time a business-day deadline falls at: give `due` in business days"
+            )
+        if self.regime is not None and self.trigger is None:
+            raise ValueError("`regime` narrows a `trigger`: give the trigger too")
+        if self.hold and (self.due is None or self.asrp):
+            raise ValueError("a preservation hold (hold = true) needs `due`, when it ends, and is not asrp")
+        if self.extend is not None and not self.hold:
+            raise ValueError("`extend` is for a preservation hold (hold = true)")
         return self
 
     def to_item(self) -> SopItem:
@@ -335,9 +402,14 @@ class _Item(_Model):
             cond = Condition(
                 frozenset(self.when.severity) if self.when.severity is not None else None,
                 frozenset(self.when.regions) if self.when.regions is not None else None,
+                frozenset(self.when.config) if self.when.config is not None else None,
             )
         by_sev = tuple(sorted((int(k), v) for k, v in (self.due_by_severity or {}).items()))
-        return SopItem(self.id, self.text, self.team, self.due, self.asrp, self.basis, cond, by_sev)
+        return SopItem(
+            self.id, self.text, self.team, self.due, self.asrp, self.basis, cond, by_sev, self.trigger,
+            frozenset(self.regime) if self.regime is not None else None, self.calendar, self.cutoff,
+            self.hold, self.extend,
+        )  # fmt: skip
 
 
 class _Removal(_Model):
@@ -608,7 +680,7 @@ def default_user_dir() -> Path:
 
 
 def _shipped(folder: Path, found: Templates) -> None:
-    for category in CATEGORIES:
+    for category in (*CATEGORIES, ANY):
         path = folder / f"{category}.toml"
         if not path.exists():
             found.errors.append(SopError(path, None, f"there is no shipped template for {category!r}"))
@@ -715,7 +787,15 @@ def load_templates(user_dir: Path | None = None, *, shipped_dir: Path | None = N
             claimed[p.category] = path
         except _Refused as exc:
             found.errors.extend(exc.errors)
-    found.templates = {c: found.templates[c] for c in CATEGORIES if c in found.templates}
+    found.templates = {c: found.templates[c] for c in (*CATEGORIES, ANY) if c in found.templates}
+    common = found.templates.get(ANY)
+    for template in found.templates.values():
+        if common is None or template is common:
+            continue
+        for item in template.items:
+            if common.item(item.id) is not None:
+                found.errors.append(SopError(template.sources[-1], None,
+                    f"item {item.id!r}: the same id is an item of every incident (any.toml): rename one"))  # fmt: skip
     return found
 
 
@@ -734,6 +814,36 @@ def format_time(t: datetime) -> str:
     return u.strftime("%Y-%m-%dT%H:%M:%S") + (f".{ms:03d}" if ms else "") + "Z"
 
 
+def _step(
+    template: Template,
+    item: SopItem,
+    incident: str,
+    item_id: str,
+    text: str,
+    due: datetime | None,
+    trigger: ItemTrigger | None = None,
+) -> Draft:
+    basis = item.event_basis()
+    members: dict[str, Any] = {}
+    if basis is not None:
+        members["basis"] = basis  # left out, not written null
+    if trigger is not None:
+        members |= {"step": item.id, "trigger": trigger}
+    if item.hold:
+        members["hold"] = True
+    if item.calendar is not None and item.due is not None and not item.due.elapsed:
+        members["calendar"] = item.calendar
+    data = ChecklistStep(
+        item=item_id,
+        text=text,
+        team=cast(Team, item.team),  # a template's items are checked when it is loaded
+        due=format_time(due) if due is not None else None,
+        template=template.version,
+        **members,
+    )
+    return Draft(data, incident=incident)
+
+
 def checklist_events(
     template: Template,
     incident: str,
@@ -741,31 +851,86 @@ def checklist_events(
     regions: Iterable[str],
     t0: datetime,
     existing: Iterable[str],
+    flags: frozenset[str] = frozenset(),
 ) -> list[Draft]:
     """The ``checklist.added`` events (:class:`Draft`, ready for
-    ``data.commands.build_events``) for every item of ``template`` that applies at this
-    severity and these regions and whose id is not in ``existing``, in template order.
-    Due times are ``t0`` plus the item's due for this severity, in UTC. Items already on
-    the checklist are never touched: call it again after a change of category, severity
-    or regions and it returns only what newly applies."""
+    ``data.commands.build_events``) for every item of ``template`` started at T0 that
+    applies at this severity, these regions and these ``[obligations]`` switches and whose
+    id is not in ``existing``, in template order. Due times are ``t0`` plus the item's due
+    for this severity, on its calendar, in UTC. Items already on the checklist are never
+    touched: call it again after a change of category, severity or regions and it returns
+    only what newly applies. Items started by a trigger come from :func:`trigger_events`."""
     if t0.tzinfo is None or t0.utcoffset() is None:
         raise ValueError("t0 must carry a time zone")
     seen = set(existing)
     regions = (regions,) if isinstance(regions, str) else tuple(regions)
     events: list[Draft] = []
     for item in template.items:
-        if item.id in seen or not item.applies(severity, regions):
+        if item.trigger is not None or item.id in seen or not item.applies(severity, regions, flags):
             continue
         seen.add(item.id)
-        due = item.due_for(severity)
-        basis = item.event_basis()
-        data = ChecklistAdded(
-            item=item.id,
-            text=item.text,
-            team=cast(Team, item.team),  # a template's items are checked when it is loaded
-            due=format_time(t0 + due) if due is not None else None,
-            **({"basis": basis} if basis is not None else {}),  # left out, not written null
-            template=template.version,
-        )
-        events.append(Draft(data, incident=incident))
+        events.append(_step(template, item, incident, item.id, item.text, item.deadline(t0, severity)))
     return events
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """An ``incident.action`` that starts clocks: its kind, when it really happened
+    (``at``, else the entry's time), its ``ref`` and ``regime``."""
+
+    kind: str
+    at: datetime
+    ref: str | None = None
+    regime: str | None = None
+
+    def as_item_trigger(self) -> ItemTrigger:
+        return ItemTrigger(kind=cast(TriggerKind, self.kind), at=format_time(self.at), ref=self.ref)
+
+
+def instance_id(step: str, taken: set[str]) -> str:
+    """The id of one more item of ``step``: the step's own id the first time, then
+    ``step-2``, ``step-3`` (cut to fit 32 characters)."""
+    if step not in taken:
+        return step
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = step[: 32 - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+def trigger_events(
+    templates: Sequence[Template],
+    incident: str,
+    severity: int,
+    regions: Iterable[str],
+    trigger: Trigger,
+    taken: set[str],
+    started: set[tuple[str, str]],
+    flags: frozenset[str] = frozenset(),
+) -> list[Draft]:
+    """The items ``trigger`` starts: one per template item it starts (that applies at this
+    severity, these regions and switches), each its own clock from ``trigger.at``. An item
+    of the same step and ``ref`` already started (``started``: (step, ref) pairs) is not
+    started again: the same order recorded twice. ``taken``: the incident's item ids (it is
+    updated with the new ones)."""
+    regions = (regions,) if isinstance(regions, str) else tuple(regions)
+    out: list[Draft] = []
+    for template in templates:
+        for item in template.items:
+            if not item.started_by(trigger.kind, trigger.regime) or not item.applies(
+                severity, regions, flags
+            ):
+                continue
+            if trigger.ref is not None and (item.id, trigger.ref) in started:
+                continue
+            item_id = instance_id(item.id, taken)
+            taken.add(item_id)
+            if trigger.ref is not None:
+                started.add((item.id, trigger.ref))
+            text = item.text if trigger.ref is None else f"{item.text} (ref {trigger.ref})"[:MAX_TEXT]
+            due = item.deadline(trigger.at, severity)
+            out.append(_step(template, item, incident, item_id, text, due, trigger.as_item_trigger()))
+    return out
