@@ -292,8 +292,7 @@ async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
         snap = await load_snapshot(store, SyncState(journal=settings.journal_location), policy=policy,
                                    include_closed=True)  # fmt: skip
         now = clock.now()
-        holds = await load_holds(store, now)
-    rows = {r.id: r for r in snap.incidents}
+        holds = await load_holds(store, now, settings.actor)
     out = []
 
     def record(c: Clock, severity: int | None, visible: bool) -> dict[str, Any]:
@@ -321,9 +320,7 @@ async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
     for h in holds:
         if not h.open:
             continue
-        inc = rows.get(h.incident)
-        visible = inc is None or inc.visible_to(settings.actor)
-        out.append(record(h.clock, inc.severity if inc is not None else None, visible))
+        out.append(record(h.clock, h.severity, h.visible))
     out.sort(key=lambda r: (r["due"], r["severity"] or 9, r["incident"]))
     return out
 

@@ -35,6 +35,7 @@ from data.engine.models import (
     SOURCES,
     STATUSES,
     TEAMS,
+    TRIGGER_KINDS,
     ChecklistAdded,
     ChecklistSet,
     Draft,
@@ -48,17 +49,19 @@ from data.engine.models import (
     IncidentSeveritySet,
     IncidentStatusSet,
     Problem,
+    TriggerAction,
     data_problems,
 )
 from data.privacy.text import clean
+from data.procedures.sop import REGIME_LABELS, TRIGGER_LABELS
 from data.roster.people import ME, People
 from screens.live import live
 from widgets.console import console, console_or_none
 
+#: the kinds offered: the triggers first (they start legal clocks: docs/sop.md), then the rest
 ACTION_KINDS = (
-    ("content_removed", "Content removed"),
+    *((k, f"⏱ {TRIGGER_LABELS[k]}") for k in TRIGGER_KINDS),
     ("account_restricted", "Account restricted"),
-    ("report_filed", "Report filed (give its reference)"),
     ("hash_added", "Hashes added to a block list"),
     ("preservation", "Data preserved"),
     ("disclosure", "Data disclosed to law enforcement"),
@@ -67,6 +70,40 @@ ACTION_KINDS = (
     ("user_notice_deferred", "User notice deferred"),
     ("other", "Other"),
 )
+
+
+def parse_when(text: str, now: datetime | None = None) -> str | None:
+    """When something happened: blank (now: None), ``"25m"`` or ``"2h"`` ago, ``"HH:MM"``
+    UTC (today, or yesterday if that is still to come), or an RFC 3339 time; never after
+    now. Raises ValueError with a reason for people."""
+    from data.engine.models import parse_rfc3339
+    from data.procedures.sop import format_time
+
+    text = text.strip()
+    if not text:
+        return None
+    now = now or clock.now()
+    m = re.fullmatch(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?(?:\s*ago)?", text)
+    if m and any(m.groups()):
+        d, h, mi = (int(g or 0) for g in m.groups())
+        return format_time(now - timedelta(days=d, hours=h, minutes=mi))
+    hm = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if hm and int(hm.group(1)) < 24 and int(hm.group(2)) < 60:
+        at = now.astimezone(UTC).replace(
+            hour=int(hm.group(1)), minute=int(hm.group(2)), second=0, microsecond=0
+        )
+        return format_time(at - timedelta(days=1) if at > now else at)
+    try:
+        at = parse_rfc3339(text)
+    except ValueError:
+        raise ValueError(
+            "give how long ago (25m, 2h), a UTC time today (14:05) or an RFC 3339 time"
+        ) from None
+    if at > now:
+        raise ValueError("is in the future: say when it really happened")
+    return text
+
+
 SEVERITY_LABELS = {
     1: "S1 Critical: life at risk, legal clock ≤ 24 h",
     2: "S2 Major: serious harm likely, clock ≤ 72 h",
@@ -622,32 +659,51 @@ class NoteDialog(FormDialog):
 
 
 class ActionDialog(FormDialog):
-    TITLE = "Record an action taken"
+    """An action taken, or a trigger (⏱: an order or notice received, a report filed, a
+    preservation requested...) with when it really happened and the rule it falls under:
+    recording it starts its legal clocks, in the same batch (docs/sop.md)."""
+
+    TITLE = "Record an action or a trigger (⏱ starts legal clocks)"
     FOCUS = "text"  # the kind has a default; what was done is the user's to write
-    MEMBERS = {("data", "kind"): "kind", ("data", "text"): "text", ("data", "ref"): "ref"}
+    MEMBERS = {
+        ("data", "kind"): "kind",
+        ("data", "text"): "text",
+        ("data", "ref"): "ref",
+        ("data", "at"): "at",
+        ("data", "regime"): "regime",
+    }
 
     def fields(self) -> ComposeResult:
+        kind = self.context.get("kind", "content_removed")
         yield from self.labelled(
             "Kind",
-            Select(
-                [(label, k) for k, label in ACTION_KINDS],
-                id="kind",
-                value="content_removed",
-                allow_blank=False,
-            ),
+            Select([(label, k) for k, label in ACTION_KINDS], id="kind", value=kind, allow_blank=False),
         )
-        yield from self.labelled("What was done (reference content by id)", Input(id="text"))
-        yield from self.labelled("External reference (report number, case id; optional)", Input(id="ref"))
+        yield from self.labelled("What was done or received (reference content by id)", Input(id="text"))
+        yield from self.labelled(
+            "Reference (order, notice, report or case number; names its clock)", Input(id="ref")
+        )
+        yield from self.labelled(
+            "When it happened (blank: now; 25m ago; 14:05 UTC; or an RFC 3339 time)", Input(id="at")
+        )
+        yield from self.labelled(
+            "Rule it falls under (for an order, notice, report or breach)",
+            Select([(label, r) for r, label in REGIME_LABELS.items()], id="regime", prompt="(none)"),
+        )
 
     def build(self) -> list[Draft]:
         text = self.value("text").strip()
         if not text:
             raise FieldError("text", "Say what was done (it cannot be empty)")
-        return [
-            self.scoped(
-                IncidentAction(kind=self.value("kind"), text=text, **given(ref=self.value("ref").strip()))
-            )
-        ]
+        try:
+            at = parse_when(self.value("at"))
+        except ValueError as exc:
+            raise FieldError("at", str(exc)) from None
+        regime = self.value("regime")
+        members = given(ref=self.value("ref").strip(), at=at or "", regime=regime or "")
+        if "at" in members or "regime" in members:
+            return [self.scoped(TriggerAction(kind=self.value("kind"), text=text, **members))]
+        return [self.scoped(IncidentAction(kind=self.value("kind"), text=text, **members))]
 
 
 class ChecklistAddDialog(FormDialog):

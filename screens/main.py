@@ -67,7 +67,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         binding("timeline.filter", show=False),
         *bindings("timeline.local", "focus.queue", "focus.timeline", "focus.checklist", "focus.roster"),
         *bindings("pane.zoom", "roster.show", "handoff.show", "wellbeing.quiet", "wellbeing.step_away"),
-        *bindings("trends.show", "sync.warnings"),
+        *bindings("trends.show", "holds.show", "sync.warnings"),
     ]
     #: what gets the focus when nothing has it (e.g. back from a dialog opened while the
     #: queue was hidden): never the search box, which is focusable while it is hidden
@@ -606,6 +606,11 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         from screens.trends import TrendsScreen
 
         self.app.push_screen(TrendsScreen(self.console.last_snapshot))
+
+    def action_holds(self) -> None:
+        from screens.holds import HoldsScreen
+
+        self.app.push_screen(HoldsScreen())
 
     def action_warnings(self) -> None:
         from screens.warnings import WarningsScreen

@@ -168,6 +168,9 @@ ACTIONS: tuple[Action, ...] = (
            "Handoff: Review the shift handoff", "Write, submit, or read back and acknowledge the shift handoff"),
     Action("roster.show", "roster", "w", "Roster", "Who is on call: coverage by region and the week of every rotation",
            "Roster: Who is on call", "Follow-the-sun coverage, gaps, and the week of every rotation", show=False),
+    Action("holds.show", "holds", "H", "Holds",
+           "Preservation holds: when each ends, reminders 30 and 7 days before, closed incidents' too",
+           "Holds: Show", "Every preservation hold (NCMEC, 2703(f), TCO) and when it ends", show=False),
     Action("trends.show", "trends", "t", "Trends", "Trends: incidents per week, response times, clocks, on-call load",
            "Trends: Show", "Weeks of incidents by category, response times, clocks met and missed, on-call load",
            show=False),
@@ -203,6 +206,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("roster.later", "move(1)", "right", "Day after", "Show the day after", key_display="→", priority=True),
     Action("roster.today", "today", "t", "Today", "Back to today (UTC)"),
     # --- trends (screens/trends.py) -----------------------------------------------------------------
+    Action("holds.back", "app.pop_screen", "escape", "Back", "Back to the war room"),
+    Action("holds.open", "open", "enter", "Incident", "Open the selected hold's incident"),
     Action("trends.back", "app.pop_screen", "escape", "Back", "Back to the war room"),
     Action("trends.period", "period", "p", "Period", "Cycle the period: last 4, 8, 12 weeks, all"),
     Action("trends.region", "region", "r", "Region", "Cycle the region: all, US, UK, AU, EU, global"),

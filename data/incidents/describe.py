@@ -76,11 +76,21 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         return _s(d.get("text", ""))
     if event_type == "incident.action":
         ref = f" (ref {_s(d['ref'])})" if d.get("ref") else ""
+        from data.engine.models import REGIMES, TRIGGER_KINDS
+
+        if d.get("kind") in TRIGGER_KINDS:  # a trigger: it starts legal clocks (docs/sop.md)
+            regime = f" under {_s(d['regime'])}" if d.get("regime") in REGIMES else ""
+            at = f" at {_when(d['at'])}" if isinstance(d.get("at"), str) else ""
+            return f"⏱ {_s(d.get('kind'))}{regime}{at}: {_s(d.get('text'))}{ref}"
         return f"Action {_s(d.get('kind'))}: {_s(d.get('text'))}{ref}"
     if event_type == "checklist.added":
-        due = f", due {_when(d['due'])}" if d.get("due") else ""
+        due = (
+            f", {'held until' if d.get('hold') is True else 'due'} {_when(d['due'])}" if d.get("due") else ""
+        )
         basis = f" [{_s(d['basis'])}]" if d.get("basis") else ""
         return f"Checklist + {_s(d.get('item'))} ({_s(d.get('team'))}{due}): {_s(d.get('text'))}{basis}"
+    if event_type == "checklist.retimed":
+        return f"Checklist {_s(d.get('item'))} now due {_when(d.get('due'))}: {_s(d.get('reason'))}"
     if event_type == "checklist.set":
         note = f": {_s(d['note'])}" if d.get("note") else ""
         return f"Checklist {_s(d.get('item'))} → {_s(d.get('state'))}{note}"

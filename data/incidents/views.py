@@ -6,7 +6,7 @@ Built from the store by :func:`load_snapshot`; pure functions format times and c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -540,13 +540,22 @@ def span_text(secs: int) -> str:
     return f"{hours // 24}d{hours % 24:02d}h"
 
 
-async def load_holds(store: Store, now: datetime) -> list[HoldRow]:
+async def load_holds(store: Store, now: datetime, person: str | None = None) -> list[HoldRow]:
     """Every preservation hold in the store, closed incidents' too
-    (data/procedures/holds.py)."""
+    (data/procedures/holds.py), each marked whether ``person`` may see its incident's
+    details (None: everyone may) and with its incident's severity."""
     items = await queries.holds(store)
     retimed: dict[tuple[str, str], bool] = {}
+    seen: dict[str, tuple[bool, int | None]] = {}
     for incident in sorted({r.incident for r in items}):
         for h in await queries.checklist_history(store, incident):
             if h.note is not None and h.note.startswith("due "):
                 retimed[(incident, h.item)] = True
-    return hold_rows(items, retimed, now)
+        found = await store.incidents(incident)
+        row = found[0] if found else None
+        sees = row is None or person is None or may_see(row, person)
+        seen[incident] = (sees, row["severity"] if row is not None else None)
+    return [
+        replace(h, visible=seen[h.incident][0], severity=seen[h.incident][1])
+        for h in hold_rows(items, retimed, now)
+    ]

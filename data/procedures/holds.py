@@ -41,16 +41,21 @@ class HoldRow:
     released_by: str | None
     extended: bool  # its end was moved (checklist.retimed)
     clock: Clock
+    #: whether the one who asked may see its incident's details (need-to-know)
+    visible: bool = True
+    severity: int | None = None  # its incident's
 
     @property
     def open(self) -> bool:
         return self.released_at is None
 
-    def as_json(self, visible: bool) -> dict[str, Any]:
-        """What ``warroom holds --json`` prints (``text``, ``basis`` and ``ref`` null for one
+    def as_json(self) -> dict[str, Any]:
+        """What ``warroom holds --json`` prints (``what``, ``basis`` and ``ref`` null for one
         who may not see the incident's details)."""
+        visible = self.visible
         return {
             "incident": self.incident,
+            "severity": self.severity,
             "item": self.item,
             "what": self.text if visible else None,
             "basis": self.basis if visible else None,

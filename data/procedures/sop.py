@@ -54,6 +54,33 @@ from data.procedures.calendars import Due, parse_cutoff
 #: the template whose items apply to every incident, whatever its category (``any.toml``):
 #: the obligations that follow an instrument (an order, a notice, a request), not a category
 ANY = "any"
+#: the triggers as people name them (data.engine.models.TRIGGER_KINDS)
+TRIGGER_LABELS: dict[str, str] = {
+    "order_received": "Order received (a removal or information order)",
+    "notice_received": "Notice received (a removal notice or request)",
+    "report_filed": "Report filed (give its reference)",
+    "preservation_requested": "Preservation requested (starts a hold)",
+    "preservation_extended": "Preservation extended (moves a hold's end)",
+    "request_verified": "Request verified (out of band)",
+    "breach_aware": "Breach: the moment of awareness",
+    "materiality_determined": "Incident determined material (SEC)",
+    "content_removed": "Content removed",
+}
+#: the regimes as people name them (data.engine.models.REGIMES)
+REGIME_LABELS: dict[str, str] = {
+    "eu_tco": "EU terrorist content (TCO) order",
+    "eu_dsa_art9": "EU DSA Art. 9 order to act",
+    "eu_dsa_art10": "EU DSA Art. 10 information order",
+    "eu_nis2": "EU NIS2 incident reporting",
+    "gdpr": "GDPR personal-data breach",
+    "uk_gdpr": "UK GDPR personal-data breach",
+    "au_esafety": "Australia eSafety removal notice",
+    "au_ndb": "Australia notifiable data breach",
+    "us_take_it_down": "US TAKE IT DOWN request",
+    "us_ncmec": "US NCMEC CyberTipline report",
+    "us_2703f": "US 18 U.S.C. 2703(f) preservation",
+    "us_sec": "US SEC disclosure",
+}
 #: the switches of ``[obligations]`` a condition may name (``when = { config = [...] }``)
 OBLIGATION_FLAGS: tuple[str, ...] = ("sec_registrant", "nis2")
 #: the templates that ship with warroom, one ``<category>.toml`` per category
