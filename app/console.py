@@ -32,7 +32,7 @@ from data.engine import clock, outbox
 from data.engine.chain import EditWatch, Pacer, lower_priority
 from data.engine.journal import FileJournal, JournalError, JournalUnavailable
 from data.engine.models import Draft
-from data.engine.store import Store, StoreError
+from data.engine.store import IncidentRecord, Store, StoreError
 from data.incidents import queries as incident_queries
 from data.incidents.views import Snapshot, SyncState, load_snapshot
 from data.postmortem.report import PmPolicy, PmPolicyError, pm_policy_of
@@ -579,7 +579,7 @@ class WarRoom(WellbeingConsole, App[None]):
         self._load_templates()
         if not self.templates:
             return []
-        current: dict[str, Any] = {}
+        current: dict[str, IncidentRecord | None] = {}
         existing: dict[str, set[str]] = {}
         for incident in incidents:
             rows = await self.store.incidents(incident)

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from data.engine.models import UPDATE_KIND, ChecklistAdded, ChecklistSet, Draft, parse_rfc3339
+from data.engine.store import IncidentRecord
 from data.procedures.sop import Template, checklist_events
 
 TRIGGERS = ("incident.opened", "incident.updated", "incident.severity_set")
@@ -50,13 +51,13 @@ def touched(events: Iterable[Mapping[str, Any]]) -> list[str]:
 def sop_items(
     templates: Mapping[str, Template],
     events: Sequence[Mapping[str, Any]],
-    current: Mapping[str, Mapping[str, Any] | None],
+    current: Mapping[str, IncidentRecord | None],
     existing: Mapping[str, Iterable[str]],
     now: datetime,
 ) -> list[Draft]:
     """The ``checklist.added`` events (:class:`Draft`) that ``events`` (the batch, as
     ``data.commands.build_events`` takes its input) call for. ``current``: each touched
-    incident's store row (None if it is new here); ``existing``: the item ids it already
+    incident's store row (``Store.incidents``; None if it is new here); ``existing``: the item ids it already
     has; ``now``: when the batch is written (the T0 of an incident opened in it without
     ``detected_at``)."""
     out: list[Draft] = []
@@ -65,10 +66,10 @@ def sop_items(
         state: dict[str, Any] | None = None
         if row is not None:
             state = {
-                "category": row["category"],
-                "severity": row["severity"],
-                "regions": list(row["regions"]),
-                "t0": _when(row.get("detected_at")) or _when(row.get("opened_at")) or now,
+                "category": row.category,
+                "severity": row.severity,
+                "regions": list(row.regions),
+                "t0": _when(row.detected_at) or _when(row.opened_at) or now,
             }
         before = dict(state) if state is not None else None
         have = set(existing.get(incident, ()))
