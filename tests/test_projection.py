@@ -18,7 +18,7 @@ import pytest
 from data.engine import schema as S
 from data.engine.journal import FileJournal, Span
 from data.engine.models import MAX_LINE_BYTES
-from data.engine.projector import Projector
+from data.engine.projector import Item, Projector
 from data.engine.store import IncidentRecord, Store
 from data.incidents import queries as incident_queries
 from data.roster import queries as roster_queries
@@ -459,6 +459,26 @@ async def test_checklist_added_and_set_with_history(
     ]
     inc = await one_incident(store)
     assert inc.events == 6
+
+
+async def test_checklist_rows_are_the_projectors_frozen_items(
+    tmp_journal: Path, store: Store, make_event: EventFactory
+) -> None:
+    """One type for a checklist item, written and read: a state set makes a new one."""
+    e = make_event
+    await ingest(tmp_journal, store, [e.opened(), e.item("INC-1", "a"), e.set_item("INC-1", "a", "done")])
+    (row,) = await incident_queries.checklist(store, "INC-1")
+    assert type(row) is Item and row.state == "done"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.state = "open"  # type: ignore[misc]
+    again = row.set_to("blocked", "waiting", "eli", "2026-11-01T10:00:00Z")
+    assert (again.state, again.note, again.state_by, again.state_at) == (
+        "blocked",
+        "waiting",
+        "eli",
+        "2026-11-01T10:00:00Z",
+    )
+    assert (again.item, again.added_seq, row.state, row.note) == ("a", 2, "done", None)
 
 
 async def test_checklist_new_item_is_open(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
