@@ -45,7 +45,7 @@ from data.engine.models import (
     Status,
     parse_rfc3339,
 )
-from data.engine.store import Store
+from data.engine.store import IncidentRecord, Store
 from data.procedures.steps import UPDATE_ITEM, UPDATE_NOTE, is_update, update_ticks
 from data.sample import HANDLES, Generator
 
@@ -361,6 +361,20 @@ def _sop_templates() -> dict[str, Any]:
     return dict(load_templates().templates)
 
 
+def _opened_record(ev: dict[str, Any]) -> IncidentRecord:
+    """The store row an ``incident.opened`` event gives (what :func:`with_procedures` needs
+    of it: category, severity, regions and T0; the rest as a console would project it)."""
+    d = ev["data"]
+    return IncidentRecord(
+        id=ev["incident"], title=d.get("title", ""), category=d["category"], severity=d["severity"],
+        source=d.get("source", ""), regions=tuple(d["regions"]), summary=d.get("summary"),
+        restricted=bool(d.get("restricted")), status="new", roles={}, detected_at=d.get("detected_at"),
+        opened_at=ev["ts"], opened_by=ev["actor"], opened_seq=0, acknowledged_at=None, contained_at=None,
+        resolved_at=None, closed_at=None, updated_at=ev["ts"], last_seq=0, events=1, last_update_at=None,
+        acknowledged_severity=None, participants=(),
+    )  # fmt: skip
+
+
 def with_procedures(
     events: list[dict[str, Any]], rng: random.Random, *, cadence_written: Iterable[str] = ()
 ) -> list[dict[str, Any]]:
@@ -386,7 +400,7 @@ def with_procedures(
     urgent.difference_update(cadence_written)
     extra: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
-    rows: dict[str, dict[str, Any]] = {}  # each incident as the store would hold it
+    rows: dict[str, IncidentRecord] = {}  # each incident as the store would hold it
     have: dict[str, set[str]] = {}  # its checklist's item ids
     for ev in events:
         if ev["type"] in ("checklist.added", "checklist.set"):
@@ -402,10 +416,14 @@ def with_procedures(
         )
         d = ev["data"]
         if ev["type"] == "incident.opened":
-            rows[incident] = {"category": d["category"], "severity": d["severity"], "regions": d["regions"],
-                              "detected_at": d.get("detected_at"), "opened_at": ev["ts"]}  # fmt: skip
+            rows[incident] = _opened_record(ev)
         elif incident in rows:
-            rows[incident].update({k: d[k] for k in ("category", "severity", "regions") if k in d})
+            changed: dict[str, Any] = {
+                k: tuple(d[k]) if k == "regions" else d[k]
+                for k in ("category", "severity", "regions")
+                if k in d
+            }
+            rows[incident] = replace(rows[incident], **changed)
         items = [a.data for a in added if isinstance(a.data, ChecklistAdded)]
         have.setdefault(incident, set()).update(i.item for i in items)
         for n, (draft, item) in enumerate(zip(added, items, strict=True)):
@@ -631,7 +649,7 @@ class Simulator:
 
     async def run(self, *, min_delay: float = 2.0, max_delay: float = 5.0) -> None:
         if self.taken is None:
-            self.taken = {r["id"] for r in await self.store.incidents()}
+            self.taken = {r.id for r in await self.store.incidents()}
         while True:
             await asyncio.sleep(self.rng.uniform(min_delay, max_delay))
             try:

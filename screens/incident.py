@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from data.engine import clock
 from data.engine.access import Access
+from data.engine.store import IncidentRecord
 from data.incidents import queries as incident_queries
 from data.incidents.views import Snapshot, incident_clocks, load_checklist, load_timeline, may_see, parse_time
 from data.postmortem.report import duration
@@ -51,7 +52,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
     def __init__(self, incident: str) -> None:
         super().__init__()
         self.incident = incident
-        self.row: dict[str, Any] | None = None
+        self.row: IncidentRecord | None = None
         self._seq = -1
         #: the fields (title, summary) revealed on this screen (docs/privacy.md); the
         #: timeline's revealed entries are its own; both go when the screen is left
@@ -95,9 +96,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
 
     def exposure_subject(self) -> tuple[str, str] | None:
         """The incident whose detail this screen shows (for the exposure counters)."""
-        return (
-            (self.incident, self.row["category"]) if self.row is not None and self.details_visible() else None
-        )
+        return (self.incident, self.row.category) if self.row is not None and self.details_visible() else None
 
     def details_visible(self) -> bool:
         if self.row is None:
@@ -117,7 +116,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
             )
             return
         self.row = inc = rows[0]
-        self._seq = inc["last_seq"]
+        self._seq = inc.last_seq
         visible = self.details_visible()
         # read everything first, then show it without awaiting in between
         entries = await load_timeline(store, self.incident, limit=100_000) if visible else ()
@@ -141,7 +140,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
             )
         self.query_one("#fields", Static).update(fields)
         self.query_one("#fields-box").border_title = Text(
-            f"{self.incident} · S{inc['severity']} · {inc['category']} · {inc['status']}"
+            f"{self.incident} · S{inc.severity} · {inc.category} · {inc.status}"
         )
         roles = self.query_one("#roles", DataTable)
         roles.clear()
@@ -166,7 +165,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         self.refresh_bindings()
         exposure_changed(self)
 
-    def fields_text(self, inc: dict[str, Any], now: datetime) -> Text:
+    def fields_text(self, inc: IncidentRecord, now: datetime) -> Text:
         visible = self.details_visible()
         t = Text()
 
@@ -178,38 +177,38 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
 
         line(
             "Title",
-            inc["title"] if visible else "restricted",
+            inc.title if visible else "restricted",
             "bold",
             visible and "title" in self.revealed_fields,
         )
         line(
             "Severity",
-            f"S{inc['severity']}    Status  {inc['status']}    Category  {inc['category']}    Source  {inc['source']}",
+            f"S{inc.severity}    Status  {inc.status}    Category  {inc.category}    Source  {inc.source}",
         )
         line(
             "Regions",
-            ", ".join(inc["regions"]) + ("    RESTRICTED (need-to-know)" if inc["restricted"] else ""),
+            ", ".join(inc.regions) + ("    RESTRICTED (need-to-know)" if inc.restricted else ""),
         )
         people = roster_of(self.app)
 
         def who(p: str) -> str:  # a handle not in the roster is marked (data/roster/people.py)
             return p if people.knows(p) else f"{p} ({NOT_LISTED})"
 
-        roles = ", ".join(f"{r}: {who(p)}" for r, p in sorted(inc["roles"].items())) or "none yet"
+        roles = ", ".join(f"{r}: {who(p)}" for r, p in sorted(inc.roles.items())) or "none yet"
         line("Roles", roles)
-        if inc.get("participants") or inc["restricted"]:
+        if inc.participants or inc.restricted:
             line(
                 "Participants",
-                ", ".join(who(p) for p in inc.get("participants") or ()) or "none (role holders only)",
+                ", ".join(who(p) for p in inc.participants) or "none (role holders only)",
             )
-        if visible and inc["summary"]:
-            line("Summary", inc["summary"], reveal="summary" in self.revealed_fields)
-        opened = parse_time(inc["detected_at"]) or parse_time(inc["opened_at"])
+        if visible and inc.summary:
+            line("Summary", inc.summary, reveal="summary" in self.revealed_fields)
+        opened = parse_time(inc.detected_at) or parse_time(inc.opened_at)
         ack, cont, res, closed = (
-            parse_time(inc[k]) for k in ("acknowledged_at", "contained_at", "resolved_at", "closed_at")
+            parse_time(t) for t in (inc.acknowledged_at, inc.contained_at, inc.resolved_at, inc.closed_at)
         )
-        line("Opened", f"{fmt_time(parse_time(inc['opened_at']))} by {inc['opened_by']}"
-             + (f"   detected {fmt_time(parse_time(inc['detected_at']))}" if inc["detected_at"] else ""))  # fmt: skip
+        line("Opened", f"{fmt_time(parse_time(inc.opened_at))} by {inc.opened_by}"
+             + (f"   detected {fmt_time(parse_time(inc.detected_at))}" if inc.detected_at else ""))  # fmt: skip
         line("Lifecycle", f"acknowledged {fmt_time(ack)} (after {duration(opened, ack)})   "
              f"contained {fmt_time(cont)} (after {duration(opened, cont)})")  # fmt: skip
         line("", f"resolved {fmt_time(res)} (after {duration(opened, res)})   closed {fmt_time(closed)}")
@@ -255,8 +254,8 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         if self.row is None:
             return None
         r = self.row
-        return Subject(self.incident, r["severity"], r["status"], r["roles"].get("commander"), self.details_visible(),
-                       tuple(r.get("participants") or ()), Access.of_row(r))  # fmt: skip
+        return Subject(self.incident, r.severity, r.status, r.roles.get("commander"), self.details_visible(),
+                       r.participants, Access.of_row(r))  # fmt: skip
 
     @on(DataTable.RowSelected, "#checklist")
     def _item_chosen(self, _: DataTable.RowSelected) -> None:

@@ -10,13 +10,14 @@ the screen or selecting another incident forgets it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
 from data.engine.models import AuditReveal, Draft, IdentifierKind
+from data.engine.store import IncidentRecord
 from data.incidents.views import TimelineEntry
 from data.privacy.mask import kinds as identifier_kinds
 from data.privacy.text import clean
@@ -51,12 +52,12 @@ def entry_targets(entries: tuple[TimelineEntry, ...]) -> list[Target]:
     return out
 
 
-def field_target(incident: dict[str, Any]) -> Target | None:
+def field_target(incident: IncidentRecord) -> Target | None:
     """The incident's title and summary, if they hold identifiers."""
     kinds: set[str] = set()
     fields = []
     for name in ("title", "summary"):
-        value = incident.get(name)
+        value = getattr(incident, name)
         if isinstance(value, str):
             found = identifier_kinds(clean(value, reveal=True))
             if found:
@@ -67,7 +68,7 @@ def field_target(incident: dict[str, Any]) -> Target | None:
     order = ("email", "handle", "phone", "ip", "account")
     return Target(
         FIELDS_TARGET,
-        f"The incident's {' and '.join(fields)}: {clean(incident.get('title') or '', 50)}",
+        f"The incident's {' and '.join(fields)}: {clean(incident.title, 50)}",
         tuple(k for k in order if k in kinds),
         tuple(fields),
     )

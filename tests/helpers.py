@@ -12,9 +12,12 @@ import itertools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from data.engine.store import IncidentRecord
 
 #: the start of test time (ts of the first event an :class:`EventFactory` makes)
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -352,3 +355,20 @@ def run_cli_many(calls: Sequence[tuple[Sequence[str], dict[str, str]]]):  # type
         stdout, stderr = p.communicate(timeout=120)
         done.append(subprocess.CompletedProcess([*warroom_command(), *args], p.returncode, stdout, stderr))
     return done
+
+
+def incident_record(**over: Any) -> IncidentRecord:
+    """A store row of ``incidents`` (``Store.incidents``): an open severity-1 incident
+    opened at :data:`T0`, with the fields in ``over`` instead."""
+    from data.engine.store import IncidentRecord
+
+    at = T0.isoformat()
+    row: dict[str, Any] = {
+        "id": "INC-1", "title": "t", "category": "edr", "severity": 1, "source": "x", "regions": (),
+        "summary": None, "restricted": False, "status": "investigating", "roles": {}, "detected_at": None,
+        "opened_at": at, "opened_by": "x", "opened_seq": 1, "acknowledged_at": None, "contained_at": None,
+        "resolved_at": None, "closed_at": None, "updated_at": at, "last_seq": 1, "events": 1,
+        "last_update_at": None, "acknowledged_severity": None, "participants": (),
+    }  # fmt: skip
+    row.update(over)
+    return IncidentRecord(**row)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from data.engine.store import IncidentRecord
 from data.incidents.queries import ItemRow
 from data.incidents.views import clock_text, incident_clocks
 from data.procedures.clocks import (
@@ -23,6 +24,7 @@ from data.procedures.clocks import (
     nearest,
     update_clock,
 )
+from tests.helpers import incident_record
 
 T0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -109,11 +111,8 @@ def test_update_cadence_for_severity_1_and_2_only() -> None:
     assert late is not None and late.due == T0 + 4 * 60 * M
 
 
-def _row(**over: object) -> dict[str, object]:
-    row: dict[str, object] = {"id": "INC-1", "severity": 1, "status": "investigating", "detected_at": None,
-                              "opened_at": T0.isoformat(), "acknowledged_at": None, "last_update_at": None}  # fmt: skip
-    row.update(over)
-    return row
+def _row(**over: object) -> IncidentRecord:
+    return incident_record(**{"opened_at": T0.isoformat(), **over})
 
 
 def test_incident_clocks_from_store_rows() -> None:

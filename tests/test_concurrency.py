@@ -119,8 +119,8 @@ async def test_writer_processes_append_concurrently_without_loss_or_interleaving
             0,
         )
         incidents = await store.incidents()
-        assert sorted(i["id"] for i in incidents) == [f"W{w}-INC" for w in range(WRITERS)]
-        assert all(i["events"] == PER_WRITER for i in incidents)
+        assert sorted(i.id for i in incidents) == [f"W{w}-INC" for w in range(WRITERS)]
+        assert all(i.events == PER_WRITER for i in incidents)
     finally:
         await store.close()
 

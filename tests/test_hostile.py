@@ -193,13 +193,13 @@ async def test_hostile_string_everywhere(tmp_journal: Path, tmp_store: Path, h: 
             assert ev["actor"] == obj.get("actor", "tester")
 
         # read back from the store
-        incs = {r["id"]: r for r in await store.incidents()}
+        incs = {r.id: r for r in await store.incidents()}
         if valid["title"]:
-            assert incs["TITLE"]["title"] == h
+            assert incs["TITLE"].title == h
         if valid["summary"]:
-            assert incs["SUMMARY"]["summary"] == h
+            assert incs["SUMMARY"].summary == h
         if valid["actor"]:
-            assert incs["ACTOR"]["opened_by"] == h
+            assert incs["ACTOR"].opened_by == h
             assert (await incident_queries.timeline(store, "ACTOR"))[0].actor == h
         if valid["note"]:
             notes = [r for r in await incident_queries.timeline(store, "BASE") if r.type == "incident.note"]

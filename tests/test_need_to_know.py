@@ -65,7 +65,7 @@ async def test_participants_are_projected_and_decide_visibility(tmp_path: Path) 
     async with await Store.open(settings.db) as store:
         await store.sync(FileJournal(settings.journal))
         [inc] = await store.incidents("INC-R")
-        assert inc["participants"] == ["ana"]  # a second add and a stray removal change nothing
+        assert inc.participants == ("ana",)  # a second add and a stray removal change nothing
         snap = await load_snapshot(store, SyncState(journal=""))
         row = next(r for r in snap.incidents if r.id == "INC-R")
         assert row.participants == ("ana",)

@@ -26,6 +26,7 @@ from tests._console_helpers import (
     settings_for,
     wait_for,
 )
+from tests.helpers import incident_record
 
 
 def person(handle: str, name: str, **extra: Any) -> dict[str, Any]:
@@ -189,8 +190,8 @@ async def test_without_a_roster_handles_are_taken_as_given(tmp_path: Path) -> No
 
 def test_the_trends_mark_a_responder_not_in_the_roster() -> None:
     at = "2026-11-10T10:00:00Z"
-    incidents = [{"id": "INC-1", "category": "edr", "severity": 1, "regions": ["UK"], "status": "new",
-                  "opened_at": at, "detected_at": None, "acknowledged_at": at}]  # fmt: skip
+    incidents = [incident_record(id="INC-1", category="edr", severity=1, regions=("UK",), status="new",
+                                 opened_at=at, detected_at=None, acknowledged_at=at)]  # fmt: skip
     roles = [RoleRow(incident="INC-1", role="commander", start_seq=1, person="bernrad", start_ts=at, start_actor="x"),
              RoleRow(incident="INC-1", role="scribe", start_seq=2, person="amara", start_ts=at, start_actor="x")]  # fmt: skip
     window = (datetime(2026, 11, 9, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC))

@@ -4,6 +4,7 @@ hostile text, and the screen driven through the real console (docs/postmortem.md
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from textual.widgets import DataTable, Input, Select, TextArea
 
 from data.commands import AppendRefused, append_to, build_events
 from data.engine.journal import FileJournal
+from data.engine.projector import PmAction
 from data.engine.store import Store
 from data.incidents import queries as incident_queries
 from data.postmortem import queries as pm_queries
@@ -121,6 +123,10 @@ async def test_every_postmortem_type_is_applied_and_the_bad_ones_quarantined(tmp
         assert rows.status.status == "in_review" and rows.status.reason == "draft done"
         assert rows.sections["root_cause"].text == "The call-back list was stale."
         assert [(a.action, a.state, a.kind) for a in rows.actions] == [("a1", "done", "prevent")]
+        # the rows read are the projector's own frozen action items, not a copy of the type
+        assert all(type(a) is PmAction for a in rows.actions)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            rows.actions[0].state = "open"  # type: ignore[misc]
         assert rows.pins == {"ev-00002": True, "ev-00003": False}
         assert rows.meetings[0].attendees == ("amara", "hugo")
         # the applied ones are on the incident's timeline (and count as its events)

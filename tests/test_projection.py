@@ -7,6 +7,7 @@ All against real files under tmp_path (journal.jsonl, store.db)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,11 @@ from typing import Any
 import orjson
 import pytest
 
+from data.engine import schema as S
 from data.engine.journal import FileJournal, Span
 from data.engine.models import MAX_LINE_BYTES
-from data.engine.projector import Projector
-from data.engine.store import Store
+from data.engine.projector import Item, Projector
+from data.engine.store import IncidentRecord, Store
 from data.incidents import queries as incident_queries
 from data.roster import queries as roster_queries
 from tests.helpers import (
@@ -40,7 +42,7 @@ async def ingest(path: Path, store: Store, items: list[dict[str, Any] | bytes]):
     return await store.sync(FileJournal(path))
 
 
-async def one_incident(store: Store, incident: str = "INC-1") -> dict[str, Any]:
+async def one_incident(store: Store, incident: str = "INC-1") -> IncidentRecord:
     rows = await store.incidents(incident)
     assert len(rows) == 1, rows
     return rows[0]
@@ -63,31 +65,44 @@ def mutate(ev: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 # --- incident.opened --------------------------------------------------------------------
 
 
+async def test_incidents_are_frozen_typed_rows_of_every_column(
+    tmp_journal: Path, store: Store, make_event: EventFactory
+) -> None:
+    """``Store.incidents`` builds its rows positionally: their fields are the table's
+    columns, in order, and they cannot be changed by whoever reads them."""
+    assert [f.name for f in dataclasses.fields(IncidentRecord)] == [c.name for c in S.incidents.c]
+    await ingest(tmp_journal, store, [make_event.opened("INC-7", regions=["AU"])])
+    inc = await one_incident(store, "INC-7")
+    assert isinstance(inc, IncidentRecord)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        inc.status = "closed"  # type: ignore[misc]
+
+
 async def test_opened_projects_every_field(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
     ev = make_event.opened("INC-7", restricted=True, severity=1, regions=["AU", "global"])
     result = await ingest(tmp_journal, store, [ev])
     assert (result.lines, result.ingested, result.quarantined, result.chain_breaks) == (1, 1, 0, 0)
     inc = await one_incident(store, "INC-7")
-    assert inc["title"] == ev["data"]["title"]
-    assert inc["category"] == "csea"
-    assert inc["severity"] == 1
-    assert inc["source"] == "hash_match"
-    assert inc["regions"] == ["AU", "global"]
-    assert inc["summary"] == ev["data"]["summary"]
-    assert inc["restricted"] is True
-    assert inc["status"] == "new"
-    assert inc["roles"] == {}
-    assert inc["detected_at"] == "2026-11-01T08:30:00Z"
-    assert inc["opened_at"] == ev["ts"]
-    assert inc["opened_by"] == "tester"
-    assert inc["opened_seq"] == 1
-    assert inc["updated_at"] == ev["ts"]
-    assert inc["last_seq"] == 1
-    assert inc["events"] == 1
-    assert inc["acknowledged_at"] is None
-    assert inc["contained_at"] is None
-    assert inc["resolved_at"] is None
-    assert inc["closed_at"] is None
+    assert inc.title == ev["data"]["title"]
+    assert inc.category == "csea"
+    assert inc.severity == 1
+    assert inc.source == "hash_match"
+    assert inc.regions == ("AU", "global")
+    assert inc.summary == ev["data"]["summary"]
+    assert inc.restricted is True
+    assert inc.status == "new"
+    assert inc.roles == {}
+    assert inc.detected_at == "2026-11-01T08:30:00Z"
+    assert inc.opened_at == ev["ts"]
+    assert inc.opened_by == "tester"
+    assert inc.opened_seq == 1
+    assert inc.updated_at == ev["ts"]
+    assert inc.last_seq == 1
+    assert inc.events == 1
+    assert inc.acknowledged_at is None
+    assert inc.contained_at is None
+    assert inc.resolved_at is None
+    assert inc.closed_at is None
 
 
 async def test_opened_optional_members_default(
@@ -100,10 +115,10 @@ async def test_opened_optional_members_default(
     )
     await ingest(tmp_journal, store, [ev])
     inc = await one_incident(store, "INC-2")
-    assert inc["summary"] is None
-    assert inc["detected_at"] is None
-    assert inc["restricted"] is False
-    assert inc["status"] == "new"
+    assert inc.summary is None
+    assert inc.detected_at is None
+    assert inc.restricted is False
+    assert inc.status == "new"
 
 
 # --- incident.updated -------------------------------------------------------------------
@@ -120,19 +135,19 @@ async def test_updated_changes_only_given_members(
     )
     await ingest(tmp_journal, store, [opened, upd])
     inc = await one_incident(store)
-    assert inc["title"] == "New title"
-    assert inc["regions"] == ["EU"]
-    assert inc["restricted"] is True
-    assert inc["category"] == "regulator"
+    assert inc.title == "New title"
+    assert inc.regions == ("EU",)
+    assert inc.restricted is True
+    assert inc.category == "regulator"
     # not given: unchanged
-    assert inc["summary"] == opened["data"]["summary"]
-    assert inc["source"] == opened["data"]["source"]
-    assert inc["severity"] == opened["data"]["severity"]
-    assert inc["status"] == "new"
-    assert inc["updated_at"] == upd["ts"]
-    assert inc["last_seq"] == 2
-    assert inc["events"] == 2
-    assert inc["opened_at"] == opened["ts"]
+    assert inc.summary == opened["data"]["summary"]
+    assert inc.source == opened["data"]["source"]
+    assert inc.severity == opened["data"]["severity"]
+    assert inc.status == "new"
+    assert inc.updated_at == upd["ts"]
+    assert inc.last_seq == 2
+    assert inc.events == 2
+    assert inc.opened_at == opened["ts"]
 
 
 async def test_updated_summary_null_clears_it(
@@ -144,8 +159,8 @@ async def test_updated_summary_null_clears_it(
         [make_event.opened(), make_event("incident.updated", {"summary": None, "source": "media"}, "INC-1")],
     )
     inc = await one_incident(store)
-    assert inc["summary"] is None
-    assert inc["source"] == "media"
+    assert inc.summary is None
+    assert inc.source == "media"
 
 
 # --- incident.severity_set --------------------------------------------------------------
@@ -155,11 +170,11 @@ async def test_severity_set(tmp_journal: Path, store: Store, make_event: EventFa
     sev = make_event("incident.severity_set", {"severity": 1, "reason": "Reach grew"}, "INC-1")
     await ingest(tmp_journal, store, [make_event.opened(severity=3), sev])
     inc = await one_incident(store)
-    assert inc["severity"] == 1
-    assert inc["updated_at"] == sev["ts"]
-    assert inc["events"] == 2
+    assert inc.severity == 1
+    assert inc.updated_at == sev["ts"]
+    assert inc.events == 2
     # severity alone does not acknowledge
-    assert inc["acknowledged_at"] is None
+    assert inc.acknowledged_at is None
     tl = await incident_queries.timeline(store, "INC-1")
     assert [r.type for r in tl] == ["incident.opened", "incident.severity_set"]
     assert tl[1].data == {"severity": 1, "reason": "Reach grew"}
@@ -182,27 +197,27 @@ async def test_status_set_lifecycle_times(tmp_journal: Path, store: Store, make_
     append_events(tmp_journal, [opened, triaged])
     await store.sync(journal)
     inc = await one_incident(store)
-    assert inc["status"] == "triaged"
-    assert inc["acknowledged_at"] == triaged["ts"]  # first change out of `new`
+    assert inc.status == "triaged"
+    assert inc.acknowledged_at == triaged["ts"]  # first change out of `new`
 
     append_events(tmp_journal, [investigating, contained, monitoring])
     await store.sync(journal)
     inc = await one_incident(store)
-    assert inc["status"] == "monitoring"
-    assert inc["acknowledged_at"] == triaged["ts"]  # the first, not the latest
-    assert inc["contained_at"] == contained["ts"]  # kept through monitoring
-    assert inc["resolved_at"] is None
-    assert inc["closed_at"] is None
+    assert inc.status == "monitoring"
+    assert inc.acknowledged_at == triaged["ts"]  # the first, not the latest
+    assert inc.contained_at == contained["ts"]  # kept through monitoring
+    assert inc.resolved_at is None
+    assert inc.closed_at is None
 
     append_events(tmp_journal, [resolved, closed])
     await store.sync(journal)
     inc = await one_incident(store)
-    assert inc["status"] == "closed"
-    assert inc["contained_at"] == contained["ts"]
-    assert inc["resolved_at"] == resolved["ts"]
-    assert inc["closed_at"] == closed["ts"]
-    assert inc["events"] == 7
-    assert inc["last_seq"] == 7
+    assert inc.status == "closed"
+    assert inc.contained_at == contained["ts"]
+    assert inc.resolved_at == resolved["ts"]
+    assert inc.closed_at == closed["ts"]
+    assert inc.events == 7
+    assert inc.last_seq == 7
 
 
 async def test_reopen_clears_later_lifecycle_times(
@@ -218,18 +233,18 @@ async def test_reopen_clears_later_lifecycle_times(
     reopened = e.status("INC-1", "investigating")
     await ingest(tmp_journal, store, [opened, triaged, contained, resolved, closed, reopened])
     inc = await one_incident(store)
-    assert inc["status"] == "investigating"
-    assert inc["contained_at"] is None
-    assert inc["resolved_at"] is None
-    assert inc["closed_at"] is None
-    assert inc["acknowledged_at"] == triaged["ts"]  # acknowledgement is never undone
+    assert inc.status == "investigating"
+    assert inc.contained_at is None
+    assert inc.resolved_at is None
+    assert inc.closed_at is None
+    assert inc.acknowledged_at == triaged["ts"]  # acknowledgement is never undone
 
     # contained again: the new time, not the old one
     contained2 = e.status("INC-1", "contained")
     await ingest(tmp_journal, store, [contained2])
     inc = await one_incident(store)
-    assert inc["contained_at"] == contained2["ts"]
-    assert inc["resolved_at"] is None
+    assert inc.contained_at == contained2["ts"]
+    assert inc.resolved_at is None
 
 
 async def test_reopen_from_closed_to_monitoring_keeps_contained(
@@ -244,10 +259,10 @@ async def test_reopen_from_closed_to_monitoring_keeps_contained(
         [e.opened(), contained, resolved, e.status("INC-1", "closed"), e.status("INC-1", "monitoring")],
     )
     inc = await one_incident(store)
-    assert inc["status"] == "monitoring"
-    assert inc["contained_at"] == contained["ts"]
-    assert inc["resolved_at"] is None
-    assert inc["closed_at"] is None
+    assert inc.status == "monitoring"
+    assert inc.contained_at == contained["ts"]
+    assert inc.resolved_at is None
+    assert inc.closed_at is None
 
 
 async def test_terminal_statuses_set_closed_at(
@@ -258,9 +273,9 @@ async def test_terminal_statuses_set_closed_at(
     merged = e.status("INC-2", "merged")
     await ingest(tmp_journal, store, [e.opened("INC-1"), e.opened("INC-2"), fp, merged])
     inc1, inc2 = await one_incident(store, "INC-1"), await one_incident(store, "INC-2")
-    assert inc1["closed_at"] == fp["ts"]
-    assert inc1["acknowledged_at"] == fp["ts"]
-    assert inc2["closed_at"] == merged["ts"]
+    assert inc1.closed_at == fp["ts"]
+    assert inc1.acknowledged_at == fp["ts"]
+    assert inc2.closed_at == merged["ts"]
 
 
 async def test_status_set_new_does_not_acknowledge(
@@ -269,8 +284,8 @@ async def test_status_set_new_does_not_acknowledge(
     e = make_event
     await ingest(tmp_journal, store, [e.opened(), e.status("INC-1", "new")])
     inc = await one_incident(store)
-    assert inc["status"] == "new"
-    assert inc["acknowledged_at"] is None
+    assert inc.status == "new"
+    assert inc.acknowledged_at is None
 
 
 # --- incident.role_set and role history -------------------------------------------------
@@ -282,14 +297,14 @@ async def test_role_set_with_person_acknowledges(
     e = make_event
     clear = e.role("INC-1", "commander", None)  # clearing an empty role: not an acknowledgement
     await ingest(tmp_journal, store, [e.opened(), clear])
-    assert (await one_incident(store))["acknowledged_at"] is None
+    assert (await one_incident(store)).acknowledged_at is None
 
     set_ = e.role("INC-1", "scribe", "dana")
     later = e.status("INC-1", "triaged")
     await ingest(tmp_journal, store, [set_, later])
     inc = await one_incident(store)
-    assert inc["acknowledged_at"] == set_["ts"]
-    assert inc["roles"] == {"scribe": "dana"}
+    assert inc.acknowledged_at == set_["ts"]
+    assert inc.roles == {"scribe": "dana"}
 
 
 async def test_role_history_start_and_end(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -303,9 +318,9 @@ async def test_role_history_start_and_end(tmp_journal: Path, store: Store, make_
     await ingest(tmp_journal, store, [opened, amara, ben, eli, eli_again, cleared])
 
     inc = await one_incident(store)
-    assert inc["roles"] == {"legal": "ben"}
-    assert inc["acknowledged_at"] == amara["ts"]
-    assert inc["events"] == 6  # every applied event counts, the no-op one too
+    assert inc.roles == {"legal": "ben"}
+    assert inc.acknowledged_at == amara["ts"]
+    assert inc.events == 6  # every applied event counts, the no-op one too
 
     hist = await incident_queries.role_history(store, "INC-1")
     rows = [
@@ -348,7 +363,7 @@ async def test_role_history_across_syncs(
         ("dana", 2, 3),
         ("fatima", 3, None),
     ]
-    assert inc["roles"] == {"comms": "fatima"}
+    assert inc.roles == {"comms": "fatima"}
 
 
 # --- incident.note and incident.action --------------------------------------------------
@@ -368,11 +383,11 @@ async def test_note_and_action_are_timeline_entries(
     )
     await ingest(tmp_journal, store, [e.opened(), note, action])
     inc = await one_incident(store)
-    assert inc["events"] == 3
-    assert inc["updated_at"] == action["ts"]
-    assert inc["last_seq"] == 3
-    assert inc["status"] == "new"
-    assert inc["acknowledged_at"] is None
+    assert inc.events == 3
+    assert inc.updated_at == action["ts"]
+    assert inc.last_seq == 3
+    assert inc.status == "new"
+    assert inc.acknowledged_at is None
     tl = await incident_queries.timeline(store, "INC-1")
     assert [(r.seq, r.type, r.id, r.actor, r.ts) for r in tl] == [
         (1, "incident.opened", tl[0].id, "tester", tl[0].ts),
@@ -443,7 +458,27 @@ async def test_checklist_added_and_set_with_history(
         (6, "legal", "skipped", "No US nexus", "tester", skipped["ts"]),
     ]
     inc = await one_incident(store)
-    assert inc["events"] == 6
+    assert inc.events == 6
+
+
+async def test_checklist_rows_are_the_projectors_frozen_items(
+    tmp_journal: Path, store: Store, make_event: EventFactory
+) -> None:
+    """One type for a checklist item, written and read: a state set makes a new one."""
+    e = make_event
+    await ingest(tmp_journal, store, [e.opened(), e.item("INC-1", "a"), e.set_item("INC-1", "a", "done")])
+    (row,) = await incident_queries.checklist(store, "INC-1")
+    assert type(row) is Item and row.state == "done"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.state = "open"  # type: ignore[misc]
+    again = row.set_to("blocked", "waiting", "eli", "2026-11-01T10:00:00Z")
+    assert (again.state, again.note, again.state_by, again.state_at) == (
+        "blocked",
+        "waiting",
+        "eli",
+        "2026-11-01T10:00:00Z",
+    )
+    assert (again.item, again.added_seq, row.state, row.note) == ("a", 2, "done", None)
 
 
 async def test_checklist_new_item_is_open(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -611,8 +646,8 @@ async def test_unknown_types_are_stored_not_applied(
     # not applied: no incident INC-404, INC-1 unchanged, not in the timeline
     assert await store.incidents("INC-404") == []
     inc = await one_incident(store)
-    assert inc["events"] == 1
-    assert inc["last_seq"] == 2
+    assert inc.events == 1
+    assert inc.last_seq == 2
     assert [r.type for r in await incident_queries.timeline(store)] == ["incident.opened"]
     assert (await store.status()).counters["unknown"] == 3
 
@@ -648,7 +683,7 @@ async def test_duplicate_ids_are_skipped_and_counted(
     tl = await incident_queries.timeline(store, "INC-1")
     assert [r.data.get("text") for r in tl] == [None, "first"]
     assert await store.incidents("INC-9") == []
-    assert (await one_incident(store))["events"] == 2
+    assert (await one_incident(store)).events == 2
 
     # a duplicate in a later sync is still a duplicate (and an unknown type's id counts as seen)
     unknown = e("bot.ping", {})
@@ -983,13 +1018,13 @@ async def test_incident_opened_twice(tmp_journal: Path, store: Store, make_event
     assert q.line == 3
     assert "INC-1" in q.reason and "already opened" in q.reason
     inc = await one_incident(store)
-    assert inc["title"] == "First"
-    assert inc["events"] == 2
+    assert inc.title == "First"
+    assert inc.events == 2
 
     # also when the first opening is in an earlier sync (found in the store)
     result = await ingest(tmp_journal, store, [e.opened("INC-1", title="Third")])
     assert result.quarantined == 1
-    assert (await one_incident(store))["title"] == "First"
+    assert (await one_incident(store)).title == "First"
 
 
 async def test_checklist_item_added_twice(tmp_journal: Path, store: Store, make_event: EventFactory) -> None:
@@ -1034,7 +1069,7 @@ async def test_quarantine_of_state_rules_leaves_incident_untouched(
     opened = e.opened()
     await ingest(tmp_journal, store, [opened, e.set_item("INC-1", "ghost", "done")])
     inc = await one_incident(store)
-    assert (inc["events"], inc["last_seq"], inc["updated_at"]) == (1, 1, opened["ts"])
+    assert (inc.events, inc.last_seq, inc.updated_at) == (1, 1, opened["ts"])
 
 
 # --- chain breaks -----------------------------------------------------------------------

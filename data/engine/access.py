@@ -26,13 +26,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from data.engine.models import Draft, IncidentParticipantAdded
 
 #: what anyone may write on a restricted incident that nobody holds a role in or takes part in
 BOOTSTRAP = frozenset({"incident.role_set", "incident.participant_added"})
 _SCOPED = ("incident.", "checklist.", "postmortem.")
+
+
+class AccessFields(Protocol):
+    """What need-to-know reads of an incident row: ``data.engine.store.IncidentRecord``
+    (``Store.incidents``), named by its fields (the store imports the projector, which
+    imports this module)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def restricted(self) -> bool: ...
+    @property
+    def roles(self) -> Mapping[str, str]: ...
+    @property
+    def participants(self) -> Iterable[str]: ...
 
 
 @dataclass(frozen=True)
@@ -54,11 +69,9 @@ class Access:
         )
 
     @classmethod
-    def of_row(cls, inc: Mapping[str, Any]) -> Access:
+    def of_row(cls, inc: AccessFields) -> Access:
         """From a store row of ``incidents`` (``Store.incidents``)."""
-        return cls.of(
-            inc["id"], inc.get("restricted") or False, inc.get("roles") or {}, inc.get("participants")
-        )
+        return cls.of(inc.id, inc.restricted, inc.roles, inc.participants)
 
     @property
     def nobody(self) -> bool:

@@ -12,6 +12,7 @@ the command writes is a line every reader applies.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 from collections import deque
@@ -133,9 +134,11 @@ class Incident:
 INCIDENT_COLUMNS = tuple(f.name for f in fields(Incident) if f.name != "open_roles")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Item:
-    """The current state of one checklist item (a row of ``checklist``, in its order)."""
+    """The current state of one checklist item (a row of ``checklist``, in its order): what
+    the projector keeps and writes, and what the reads give (``data.incidents.queries.ItemRow``).
+    Frozen: setting its state makes a new one (:meth:`set_to`)."""
 
     incident: str
     item: str
@@ -166,13 +169,27 @@ class Item:
             self.calendar,
         )  # fmt: skip
 
+    def set_to(self, state: str, note: str | None, by: str, at: str) -> Item:
+        """This item with its state set (``checklist.item_set`` by ``by`` at ``at``)."""
+        return Item(
+            self.incident, self.item, self.text, self.team, self.due, self.basis, self.template,
+            state, note, by, at, self.added_seq, self.added_by, self.added_at, self.step,
+            self.trigger_kind, self.trigger_at, self.trigger_ref, self.hold, self.calendar,
+        )  # fmt: skip
+
+    def due_at(self, due: str) -> Item:
+        """This item with its due time moved (``checklist.retimed``)."""
+        return dataclasses.replace(self, due=due)
+
 
 ITEM_COLUMNS = tuple(f.name for f in fields(Item))
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PmAction:
-    """One post-mortem action item (a row of ``postmortem_actions``, in its order)."""
+    """One post-mortem action item (a row of ``postmortem_actions``, in its order): what the
+    projector keeps and writes, and what ``data.postmortem.queries.postmortem`` gives.
+    Frozen: setting its state makes a new one (:meth:`set_to`)."""
 
     incident: str
     action: str
@@ -192,6 +209,13 @@ class PmAction:
         return (
             self.incident, self.action, self.kind, self.text, self.owner, self.due, self.state,
             self.note, self.state_by, self.state_at, self.added_seq, self.added_by, self.added_at,
+        )  # fmt: skip
+
+    def set_to(self, state: str, note: str | None, by: str, at: str) -> PmAction:
+        """This action with its state set (``postmortem.action_set`` by ``by`` at ``at``)."""
+        return PmAction(
+            self.incident, self.action, self.kind, self.text, self.owner, self.due, state, note,
+            by, at, self.added_seq, self.added_by, self.added_at,
         )  # fmt: skip
 
 
@@ -645,16 +669,11 @@ class Projector:
             case ChecklistRetimedEvent(data=r):
                 if item is None:
                     raise Rejected(f"checklist item {r.item!r} of {inc_id} was never added")
-                item.due = r.due
-                batch.item_history.append((seq, inc_id, r.item, item.state, f"due {r.due}: {r.reason}",
-                                           ev.actor, ev.ts))  # fmt: skip
+                item = self._items[key] = item.due_at(r.due)
             case ChecklistSetEvent(data=s):
                 if item is None:
                     raise Rejected(f"checklist item {s.item!r} of {inc_id} was never added")
-                item.state = s.state
-                item.note = s.note
-                item.state_by = ev.actor
-                item.state_at = ev.ts
+                item = self._items[key] = item.set_to(s.state, s.note, ev.actor, ev.ts)
                 batch.item_history.append((seq, inc_id, s.item, s.state, s.note, ev.actor, ev.ts))
             case _:
                 assert_never(ev)
@@ -691,10 +710,7 @@ class Projector:
                 action_set = self.pm_action(*key)
                 if action_set is None:
                     raise Rejected(f"post-mortem action {s.action!r} of {inc_id} was never added")
-                action_set.state = s.state
-                action_set.note = s.note
-                action_set.state_by = ev.actor
-                action_set.state_at = ev.ts
+                action_set = self._pm_actions[key] = action_set.set_to(s.state, s.note, ev.actor, ev.ts)
                 batch.pm_actions[key] = action_set
             case _:
                 assert_never(ev)

@@ -14,7 +14,7 @@ import contextlib
 import functools
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,6 +46,7 @@ T = TypeVar("T")
 __all__ = [
     "PIPELINE_MIN_BYTES",
     "ChainBreakRow",
+    "IncidentRecord",
     "LocalWrite",
     "ProgressFn",
     "QuarantineRow",
@@ -124,6 +125,53 @@ class ChainBreakRow:
 
     line: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """An incident as the store holds it (a row of ``incidents``, :meth:`Store.incidents`):
+    its current fields, ``roles`` (role -> person), ``participants`` and lifecycle times.
+    Named apart from the queue's ``data.incidents.views.IncidentRow``, built from it."""
+
+    id: str
+    title: str
+    category: str
+    severity: int
+    source: str
+    regions: tuple[str, ...]
+    summary: str | None
+    restricted: bool
+    status: str
+    roles: Mapping[str, str]
+    detected_at: str | None
+    opened_at: str
+    opened_by: str
+    opened_seq: int
+    acknowledged_at: str | None
+    contained_at: str | None
+    resolved_at: str | None
+    closed_at: str | None
+    updated_at: str
+    last_seq: int
+    events: int
+    last_update_at: str | None
+    acknowledged_severity: int | None
+    participants: tuple[str, ...]
+
+    @classmethod
+    def of(cls, t: Sequence[Any]) -> IncidentRecord:
+        """From a row of ``incidents`` in the order of its columns (JSON columns encoded)."""
+        (id_, title, category, severity, source, regions, summary, restricted, status, roles,
+         detected_at, opened_at, opened_by, opened_seq, acknowledged_at, contained_at,
+         resolved_at, closed_at, updated_at, last_seq, events, last_update_at,
+         acknowledged_severity, participants) = t  # fmt: skip
+        return cls(
+            id_, title, category, severity, source, tuple(orjson.loads(regions)), summary,
+            bool(restricted), status, orjson.loads(roles), detected_at, opened_at, opened_by,
+            opened_seq, acknowledged_at, contained_at, resolved_at, closed_at, updated_at,
+            last_seq, events, last_update_at, acknowledged_severity,
+            tuple(orjson.loads(participants)),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +368,7 @@ class Store:
 
     async def incidents(
         self, incident: str | None = None, *, active: bool | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[IncidentRecord]:
         """Incidents in the order they were opened; ``active`` True: only those not closed,
         false positive or merged; False: only those (the most recent ``limit``)."""
         c = S.incidents.c
@@ -333,13 +381,7 @@ class Store:
             stmt = stmt.where(c.status.in_(TERMINAL_STATUSES))
             if limit is not None:
                 stmt = stmt.order_by(None).order_by(c.last_seq.desc()).limit(limit)
-        rows = await self._all(stmt)
-        for row in rows:
-            row["regions"] = orjson.loads(row["regions"])
-            row["roles"] = orjson.loads(row["roles"])
-            row["restricted"] = bool(row["restricted"])
-            row["participants"] = orjson.loads(row["participants"])
-        return rows
+        return [IncidentRecord.of(t) for t in await self.read_tuples(stmt)]
 
     async def quarantine(self) -> list[QuarantineRow]:
         """The quarantined lines, in journal order."""

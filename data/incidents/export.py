@@ -68,7 +68,7 @@ async def hidden_incidents(store: Store, actor: str | None) -> set[str]:
         return set()
     from data.incidents.views import may_see
 
-    return {r["id"] for r in await store.incidents() if not may_see(r, actor)}
+    return {r.id for r in await store.incidents() if not may_see(r, actor)}
 
 
 def _quarantined_incident(raw: bytes) -> str | None:
@@ -83,6 +83,11 @@ def _quarantined_incident(raw: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _plain(value: Any) -> Any:
+    """A field of a store row as the exports write it: its tuples as lists."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 async def rows(
     store: Store, kind: str, incident: str | None = None, actor: str | None = None
 ) -> tuple[list[str], list[dict[str, Any]]]:
@@ -93,9 +98,8 @@ async def rows(
         data = await store.incidents(incident)
         out = []
         for r in data:
-            row = {k: r.get(k) for k in INCIDENT_FIELDS}
-            row["withheld"] = r["id"] in hidden
-            out.append(_withhold(row, kind) if r["id"] in hidden else row)
+            row = {k: r.id in hidden if k == "withheld" else _plain(getattr(r, k)) for k in INCIDENT_FIELDS}
+            out.append(_withhold(row, kind) if r.id in hidden else row)
         return INCIDENT_FIELDS, out
     if kind == "timeline":
         entries = await queries.timeline(store, incident)

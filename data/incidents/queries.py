@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data.engine import schema as S
 from data.engine.models import TERMINAL_STATUSES
+from data.engine.projector import Item
 from data.engine.store import Store
 
 R = TypeVar("R")
@@ -113,30 +114,9 @@ async def role_history(store: Store, incident: str | None = None) -> list[RoleRo
     return _positional(RoleRow, await store.read_tuples(stmt.order_by(rh.start_seq, rh.role)))
 
 
-@dataclass(frozen=True, slots=True)
-class ItemRow:
-    """A checklist item as projected: as added (line ``added_seq``) and as last set."""
-
-    incident: str
-    item: str
-    text: str
-    team: str
-    due: str | None
-    basis: str | None
-    template: str | None
-    state: str
-    note: str | None
-    state_by: str | None
-    state_at: str | None
-    added_seq: int
-    added_by: str
-    added_at: str
-    step: str | None = None  # extension members (docs/sop.md)
-    trigger_kind: str | None = None
-    trigger_at: str | None = None
-    trigger_ref: str | None = None
-    hold: bool = False
-    calendar: str | None = None
+#: a checklist item as projected: as added (line ``added_seq``) and as last set; the
+#: projector's own frozen row (one type for what it writes and what is read)
+ItemRow = Item
 
 
 @dataclass(frozen=True, slots=True)

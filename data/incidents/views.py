@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from data.engine.access import Access
 from data.engine.models import TERMINAL_STATUSES, parse_rfc3339
-from data.engine.store import Store
+from data.engine.store import IncidentRecord, Store
 from data.incidents import queries
 from data.incidents.describe import describe
 from data.incidents.queries import EventRow, HandoffRow, ItemRow
@@ -93,10 +92,10 @@ class IncidentRow:
         return not self.restricted or self.access.sees(person)
 
 
-def may_see(inc: dict[str, Any], person: str) -> bool:
+def may_see(inc: IncidentRecord, person: str) -> bool:
     """:meth:`IncidentRow.visible_to` for a store row of ``incidents`` (``Store.incidents``):
     the one need-to-know rule of the screens, the reports and the exports (data/engine/access.py)."""
-    return not inc.get("restricted") or Access.of_row(inc).sees(person)
+    return not inc.restricted or Access.of_row(inc).sees(person)
 
 
 @dataclass(frozen=True)
@@ -340,25 +339,23 @@ class Snapshot:
         return default
 
 
-def incident_clocks(inc: dict[str, Any], items: Sequence[ItemRow], policy: Policy) -> tuple[Clock, ...]:
+def incident_clocks(inc: IncidentRecord, items: Sequence[ItemRow], policy: Policy) -> tuple[Clock, ...]:
     """An incident's clocks from its store row and its open due items: the acknowledgement
     target, the stakeholder-update cadence (severity 1–2, until resolved) and the items."""
     out: list[Clock] = []
-    t0 = t0_of(parse_time(inc["detected_at"]), parse_time(inc["opened_at"]))
-    active = inc["status"] not in TERMINAL_STATUSES
+    t0 = t0_of(parse_time(inc.detected_at), parse_time(inc.opened_at))
+    active = inc.status not in TERMINAL_STATUSES
     if t0 is not None:
         # held to the target of its severity when acknowledged (a later change does not
         # make an acknowledgement late); until then, of its current severity
-        severity = inc.get("acknowledged_severity") or inc["severity"]
-        out.append(ack_clock(inc["id"], severity, t0, parse_time(inc["acknowledged_at"]), policy))
-        if active and inc["status"] != "resolved":
-            update = update_clock(
-                inc["id"], inc["severity"], t0, parse_time(inc.get("last_update_at")), policy
-            )
+        severity = inc.acknowledged_severity or inc.severity
+        out.append(ack_clock(inc.id, severity, t0, parse_time(inc.acknowledged_at), policy))
+        if active and inc.status != "resolved":
+            update = update_clock(inc.id, inc.severity, t0, parse_time(inc.last_update_at), policy)
             if update is not None:
                 out.append(update)
     for item in items:
-        c = item_clock(inc["id"], item.item, item.text, parse_time(item.due), parse_time(item.added_at),
+        c = item_clock(inc.id, item.item, item.text, parse_time(item.due), parse_time(item.added_at),
                        item.state, None, item.team, item.basis, trigger_of(item), item.hold)  # fmt: skip
         if c is not None:
             out.append(c)
@@ -382,27 +379,25 @@ async def load_snapshot(
     roster = People.of_snapshot(people)
     rows = []
     for inc in incidents:
-        clocks = incident_clocks(inc, due.get(inc["id"], []), policy)
+        clocks = incident_clocks(inc, due.get(inc.id, []), policy)
         rows.append(
             IncidentRow(
-                id=inc["id"],
-                severity=inc["severity"],
-                title=inc["title"],
-                category=inc["category"],
-                status=inc["status"],
-                commander=inc["roles"].get("commander"),
-                opened_at=parse_time(inc["opened_at"]),
-                restricted=inc["restricted"],
-                regions=tuple(inc["regions"]),
-                last_seq=inc["last_seq"],
-                roles=tuple(sorted(inc["roles"].items())),
-                participants=tuple(inc.get("participants") or ()),
-                unlisted=roster.unlisted([*inc["roles"].values(), *(inc.get("participants") or ())]),
+                id=inc.id,
+                severity=inc.severity,
+                title=inc.title,
+                category=inc.category,
+                status=inc.status,
+                commander=inc.roles.get("commander"),
+                opened_at=parse_time(inc.opened_at),
+                restricted=inc.restricted,
+                regions=inc.regions,
+                last_seq=inc.last_seq,
+                roles=tuple(sorted(inc.roles.items())),
+                participants=inc.participants,
+                unlisted=roster.unlisted([*inc.roles.values(), *inc.participants]),
                 clocks=clocks,
-                next_clock=nearest(clocks) if inc["status"] not in TERMINAL_STATUSES else None,
-                floor=floor_clock(clocks, inc["severity"])
-                if inc["status"] not in TERMINAL_STATUSES
-                else None,
+                next_clock=nearest(clocks) if inc.status not in TERMINAL_STATUSES else None,
+                floor=floor_clock(clocks, inc.severity) if inc.status not in TERMINAL_STATUSES else None,
             )
         )
     far = datetime.max.replace(tzinfo=UTC)
@@ -547,14 +542,15 @@ async def load_holds(store: Store, now: datetime, person: str | None = None) -> 
     items = await queries.holds(store)
     retimed: dict[tuple[str, str], bool] = {}
     seen: dict[str, tuple[bool, int | None]] = {}
-    for incident in sorted({r.incident for r in items}):
-        for h in await queries.checklist_history(store, incident):
-            if h.note is not None and h.note.startswith("due "):
-                retimed[(incident, h.item)] = True
+    holding = {r.incident for r in items}
+    for e in await queries.events_of_types(store, ["checklist.retimed"]) if items else []:
+        if e.incident in holding and isinstance(e.data, dict) and isinstance(e.data.get("item"), str):
+            retimed[(e.incident, e.data["item"])] = True
+    for incident in sorted(holding):
         found = await store.incidents(incident)
         row = found[0] if found else None
         sees = row is None or person is None or may_see(row, person)
-        seen[incident] = (sees, row["severity"] if row is not None else None)
+        seen[incident] = (sees, row.severity if row is not None else None)
     return [
         replace(h, visible=seen[h.incident][0], severity=seen[h.incident][1])
         for h in hold_rows(items, retimed, now)

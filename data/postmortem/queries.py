@@ -11,6 +11,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data.engine import schema as S
+from data.engine.projector import PmAction
 from data.engine.store import Store
 
 
@@ -39,25 +40,6 @@ class SectionRow:
 
 
 @dataclass(frozen=True, slots=True)
-class ActionRow:
-    """An action item as added (line ``added_seq``) and last set."""
-
-    incident: str
-    action: str
-    kind: str
-    text: str
-    owner: str
-    due: str | None
-    state: str
-    note: str | None
-    state_by: str | None
-    state_at: str | None
-    added_seq: int
-    added_by: str
-    added_at: str
-
-
-@dataclass(frozen=True, slots=True)
 class MeetingRow:
     """A ``postmortem.meeting`` (line ``seq``)."""
 
@@ -78,7 +60,7 @@ class PostmortemRows:
 
     status: StatusRow | None = None
     sections: dict[str, SectionRow] = field(default_factory=dict)
-    actions: tuple[ActionRow, ...] = ()
+    actions: tuple[PmAction, ...] = ()
     pins: dict[str, bool] = field(default_factory=dict)
     meetings: tuple[MeetingRow, ...] = ()
 
@@ -99,7 +81,7 @@ async def postmortem(store: Store, incident: str) -> PostmortemRows:
         return PostmortemRows(
             status=StatusRow(**status[0]) if status else None,
             sections={r["section"]: SectionRow(**r) for r in sections},
-            actions=tuple(ActionRow(**r) for r in actions),
+            actions=tuple(PmAction(**r) for r in actions),
             pins={r["event"]: bool(r["pinned"]) for r in pins},
             meetings=tuple(
                 MeetingRow(**{**m, "attendees": tuple(orjson.loads(m["attendees"]))}) for m in meetings

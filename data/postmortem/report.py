@@ -304,34 +304,34 @@ async def build_postmortem(
         )
     meetings = tuple(Meeting(parse_time(m.at), m.attendees, shown(m.note), m.actor) for m in pm.meetings)
     held = [m.at for m in meetings if m.at is not None]
-    resolved = parse_time(inc["resolved_at"])
-    clock = meeting_clock(incident, inc["severity"], resolved, min(held) if held else None, policy)
+    resolved = parse_time(inc.resolved_at)
+    clock = meeting_clock(incident, inc.severity, resolved, min(held) if held else None, policy)
     st = pm.status
     return Postmortem(
         incident=incident,
-        title=inc["title"] if visible else None,
-        severity=inc["severity"],
-        category=inc["category"],
-        incident_status=inc["status"],
-        restricted=inc["restricted"],
+        title=inc.title if visible else None,
+        severity=inc.severity,
+        category=inc.category,
+        incident_status=inc.status,
+        restricted=inc.restricted,
         visible=visible,
         status=st.status if st else "draft",
         status_reason=shown(st.reason) if st else None,
         status_by=st.actor if st else None,
         status_at=parse_time(st.ts) if st else None,
-        detected_at=parse_time(inc["detected_at"]),
-        opened_at=parse_time(inc["opened_at"]),
-        acknowledged_at=parse_time(inc["acknowledged_at"]),
-        contained_at=parse_time(inc["contained_at"]),
+        detected_at=parse_time(inc.detected_at),
+        opened_at=parse_time(inc.opened_at),
+        acknowledged_at=parse_time(inc.acknowledged_at),
+        contained_at=parse_time(inc.contained_at),
         resolved_at=resolved,
-        closed_at=parse_time(inc["closed_at"]),
+        closed_at=parse_time(inc.closed_at),
         sections=tuple(sections),
         actions=actions,
         timeline=tuple(timeline),
         meetings=meetings,
         clock=clock,
         generated_at=now.astimezone(UTC),
-        last_seq=inc["last_seq"],
+        last_seq=inc.last_seq,
     )
 
 

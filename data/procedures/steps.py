@@ -37,6 +37,7 @@ from data.engine.models import (
     Draft,
     parse_rfc3339,
 )
+from data.engine.store import IncidentRecord
 from data.procedures.sop import (
     ANY,
     SopItem,
@@ -154,7 +155,7 @@ class _State:
 def sop_items(
     templates: Mapping[str, Template],
     events: Sequence[Mapping[str, Any]],
-    current: Mapping[str, Mapping[str, Any] | None],
+    current: Mapping[str, IncidentRecord | None],
     existing: Mapping[str, Iterable[str]],
     now: datetime,
     *,
@@ -176,8 +177,8 @@ def sop_items(
         row = current.get(incident)
         state: _State | None = None
         if row is not None:
-            state = _State(row["category"], row["severity"], list(row["regions"]),
-                           _when(row.get("detected_at")) or _when(row.get("opened_at")) or now)  # fmt: skip
+            state = _State(row.category, row.severity, list(row.regions),
+                           _when(row.detected_at) or _when(row.opened_at) or now)  # fmt: skip
         before = _State(state.category, state.severity, list(state.regions), state.t0) if state else None
         have = set(existing.get(incident, ()))
         items = list((checklists or {}).get(incident, ()))

@@ -41,6 +41,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from data.engine.models import CATEGORIES, REGIONS
+from data.engine.store import IncidentRecord
 from data.incidents import queries as incident_queries
 from data.incidents.queries import EventRow, ItemRow, RoleRow
 from data.incidents.views import parse_time
@@ -119,7 +120,7 @@ class TrendInput:
 
 
 def input_from_rows(
-    incidents: Iterable[dict[str, Any]],
+    incidents: Iterable[IncidentRecord],
     items: Iterable[ItemRow] = (),
     roles: Iterable[RoleRow] = (),
     events: Iterable[EventRow] = (),
@@ -131,16 +132,16 @@ def input_from_rows(
     ``role_history`` of data/incidents/queries.py, ``events_of_types``) and the roster's handles."""
     facts = []
     for r in incidents:
-        opened = _time(r["opened_at"])
+        opened = _time(r.opened_at)
         if opened is None:
             continue
         facts.append(
             IncidentFacts(
-                id=r["id"], category=r["category"], severity=r["severity"], regions=tuple(r["regions"]),
-                status=r["status"], opened_at=opened, t0=t0_of(_time(r.get("detected_at")), opened) or opened,
-                acknowledged_at=_time(r.get("acknowledged_at")),
-                acknowledged_severity=r.get("acknowledged_severity"),
-                resolved_at=_time(r.get("resolved_at")), closed_at=_time(r.get("closed_at")),
+                id=r.id, category=r.category, severity=r.severity, regions=r.regions,
+                status=r.status, opened_at=opened, t0=t0_of(_time(r.detected_at), opened) or opened,
+                acknowledged_at=_time(r.acknowledged_at),
+                acknowledged_severity=r.acknowledged_severity,
+                resolved_at=_time(r.resolved_at), closed_at=_time(r.closed_at),
             )
         )  # fmt: skip
     its = tuple(
