@@ -359,6 +359,60 @@ def clocks(settings: Any, as_json: bool) -> None:
         )
 
 
+# --- holds -----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.option("--all", "show_all", is_flag=True, help="Released holds too.")
+@common
+def holds(settings: Any, as_json: bool, show_all: bool) -> None:
+    """Preservation holds, open ones first by when they end (after a sync): NCMEC reports
+    (1 year), law-enforcement preservation requests (90 days, one extension), removed
+    terrorist content (6 months). Closed incidents' holds are listed too."""
+    from data.engine import clock
+    from data.incidents.views import span_text
+    from data.privacy.text import clean
+
+    found = [h for h in _run(_load_holds(settings)) if show_all or h.open]
+    if as_json:
+        from data.privacy.text import json_safe_dumps
+
+        write_output(json_safe_dumps([h.as_json() for h in found]) + "\n", None)
+        return
+    if not found:
+        click.echo("no open preservation holds" if not show_all else "no preservation holds")
+        return
+    now = clock.now()
+    words = {
+        "ok": "held",
+        "at_risk": "ENDS SOON",
+        "overdue": "ENDED",
+        "met": "released",
+        "missed": "RELEASED EARLY",
+    }
+    click.echo(f"{'ends (UTC)':<17}  {'left':>9}  {'state':<14}  {'incident':<14} {'ref':<18} what")
+    for h in found:
+        seconds = int((h.ends - now).total_seconds())
+        left = (("-" if seconds < 0 else "") + span_text(abs(seconds))) if h.open else ""
+        state = words.get(h.state, h.state) + (" (ext.)" if h.extended else "")
+        what = clean(h.text, 70, controls="escape") if h.visible else "(restricted)"
+        ref = clean(h.ref or "", 18, controls="escape") if h.visible else ""
+        click.echo(f"{h.ends:%Y-%m-%d %H:%M}  {left:>9}  {state:<14}  {clean(h.incident, 14, controls='escape'):<14} "
+                   f"{ref:<18} {what}")  # fmt: skip
+
+
+async def _load_holds(settings: Any) -> list[Any]:
+    from data.engine import clock
+    from data.engine.store import Store
+    from data.incidents.views import load_holds
+
+    journal = settings.open_journal()
+    async with await Store.open(settings.db) as store:
+        await store.sync(journal)
+        return await load_holds(store, clock.now(), settings.actor)
+
+
 # --- handoff ---------------------------------------------------------------------------
 
 

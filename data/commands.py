@@ -329,7 +329,9 @@ def _utc_text(value: str) -> str:
     from data.engine.models import parse_rfc3339
 
     try:
-        return parse_rfc3339(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
+        from data.procedures.sop import format_time
+
+        return format_time(parse_rfc3339(value))
     except ValueError:
         return value
 

@@ -59,6 +59,8 @@ class Subject:
     visible: bool  # whether the actor may see its details
     participants: tuple[str, ...] = ()
     access: Access | None = None  # who may act on it (data/engine/access.py); None: as ``visible`` says
+    #: why it should be severity 1 (an open legal clock of 24 h or less), or None
+    floor: str | None = None
 
     def refusal(self, actor: str, action: str) -> str | None:
         """Why ``actor`` may not take ``action`` on it (None: they may)."""
@@ -170,7 +172,8 @@ class IncidentActions:
 
     def action_severity(self) -> None:
         if s := self._target("severity"):
-            self._dialog(dialogs.SeverityDialog(s.id, {"severity": s.severity}))
+            suggest = {"suggest": 1, "reason": s.floor} if s.floor is not None else {}
+            self._dialog(dialogs.SeverityDialog(s.id, {"severity": s.severity, **suggest}))
 
     def action_status(self) -> None:
         if s := self._target("status"):

@@ -548,10 +548,14 @@ class SeverityDialog(FormDialog):
     MEMBERS = {("data", "severity"): "severity", ("data", "reason"): "reason"}
 
     def fields(self) -> ComposeResult:
-        current = self.context.get("severity")
+        # a suggested raise (a legal clock of 24 h or less is open) is chosen, with its reason:
+        # the commander still confirms it
+        current = self.context.get("suggest") or self.context.get("severity")
         yield from self.labelled("Severity", Select([(label, n) for n, label in SEVERITY_LABELS.items()],
                                                     id="severity", value=current or Select.NULL, allow_blank=current is None))  # fmt: skip
-        yield from self.labelled("Reason (what changed: imminence, reach, clocks, press)", Input(id="reason"))
+        reason = self.context.get("reason") or ""
+        yield from self.labelled("Reason (what changed: imminence, reach, clocks, press)",
+                                 Input(reason[:1].upper() + reason[1:], id="reason"))  # fmt: skip
 
     def build(self) -> list[Draft]:
         sev = self.value("severity")

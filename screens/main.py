@@ -21,6 +21,7 @@ from data.handoff.report import home_region
 from data.incidents import queries as incident_queries
 from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.incidents.views import load_detail as fetch_detail
+from data.procedures.clocks import floor_text
 from data.roster.board import OnCallBoard, people_zones
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
@@ -314,13 +315,13 @@ class MainScreen(IncidentActions, LiveScreen[None]):
             timeline.empty(
                 f"{incident} is restricted: its details are shown to its role holders and participants."
             )
-            checklist.show(incident, (), clock.now(), row.incident_clocks)
+            checklist.show(incident, (), clock.now(), row.incident_clocks, _floor(row))
         else:
             detail = await fetch_detail(store, incident, last=TIMELINE_LAST)  # all of it: Enter
             if incident != self.selected or not live(self):  # another one selected, or closing
                 return
             timeline.show(incident, detail.entries, detail.earlier)
-            checklist.show(incident, detail.items, clock.now(), row.incident_clocks)
+            checklist.show(incident, detail.items, clock.now(), row.incident_clocks, _floor(row))
         self._detail_seq = (incident, row.last_seq)
         self._refresh_bindings_if_changed()
         self._titles(f"2 Timeline · {incident} · {timeline.filter_name}", f"3 Checklist · {incident}")
@@ -365,7 +366,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         if row is None:
             return None
         return Subject(row.id, row.severity, row.status, row.commander, row.visible_to(self.actor),
-                       row.participants, row.access)  # fmt: skip
+                       row.participants, row.access, _floor(row))  # fmt: skip
 
     # --- revealing identifiers (screens/reveal.py, docs/privacy.md) -------------------
 
@@ -630,3 +631,9 @@ def _local_zone_name() -> str:
         return link.split("zoneinfo/", 1)[1]
     except (OSError, IndexError):
         return time.tzname[0] if time.tzname[0] != "UTC" else "UTC"
+
+
+def _floor(row: IncidentRow) -> str | None:
+    """Why the incident should be severity 1 (None: nothing says so): the console says so
+    and offers the raise; nothing changes without the commander."""
+    return floor_text(row.floor) if row.floor is not None and row.active else None

@@ -93,8 +93,10 @@ class ChecklistPane(FixedTable):
         items: tuple[ChecklistRow, ...],
         now: datetime,
         clocks: tuple[Clock, ...] = (),
+        floor: str | None = None,
     ) -> None:
-        """``clocks``: the incident's response clocks, shown above its items."""
+        """``clocks``: the incident's response clocks, shown above its items; ``floor``: why
+        it should be severity 1 (a legal clock of 24 h or less is open), shown first."""
         selected = self.selected_item()
         self.incident = incident
         self.clocks = clocks
@@ -105,6 +107,11 @@ class ChecklistPane(FixedTable):
         with self.app.batch_update():
             self.clear()
             self._shown.clear()
+            if floor is not None:
+                self.add_row(Text("RAISE S1?", style="bold #e5484d"),
+                             Text(clean(f"{floor[:1].upper()}{floor[1:]}; press s to raise it", 400),
+                                  style="bold #e5484d", overflow="ellipsis"),
+                             Text("s: severity", style="bold"), key=row_key("heading:floor"))  # fmt: skip
             if clocks:
                 self.add_row(
                     Text(""),

@@ -272,7 +272,10 @@ class IncidentQueue(FixedTable):
         )
         return (
             Text(clean(r.id)),
-            Text(f"S{r.severity}", style=SEVERITY_STYLE.get(r.severity, "")),
+            # ↑: a legal clock of 24 h or less is open below S1 (the commander decides the raise)
+            Text(f"S{r.severity}↑", style="bold #e5484d")
+            if r.floor is not None and r.active
+            else Text(f"S{r.severity}", style=SEVERITY_STYLE.get(r.severity, "")),
             title,
             Text(categories.get(r.category, clean(r.category, 13))),
             Text(statuses.get(r.status, clean(r.status, 13))),

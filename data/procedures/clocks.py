@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +233,14 @@ def is_legal_short(clock: Clock) -> bool:
     if "as soon as reasonably possible" in clock.basis.lower():
         return False
     return clock.due - clock.start <= FLOOR_WINDOW
+
+
+def floor_text(clock: Clock) -> str:
+    """Why an incident should be severity 1, for people (the console offers the raise)."""
+    return (
+        f"a legal clock of {span(clock.due - clock.start)} is open ({clock.name}, due "
+        f"{clock.due.astimezone(UTC):%d %b %H:%MZ}): any legal clock of 24 h or less makes an incident S1"
+    )
 
 
 def floor_clock(clocks: Iterable[Clock], severity: int) -> Clock | None:
