@@ -326,3 +326,37 @@ def test_journal_health_counts_quarantined_lines(tmp_path: Path) -> None:
     assert report.health.quarantined == 1 and report.health.chain_breaks == 0
     md = to_markdown(report)
     assert "**Quarantined lines:** 1" in md and "**Chain breaks:** none" in md
+
+
+def test_at_the_end_of_a_region_s_day_the_next_region_is_incoming(tmp_path: Path) -> None:
+    """The demo's follow-the-sun roster: Sydney's day ends (19:00 AEDT, 08:00 UTC) as
+    London's has begun, so London's commander is the incoming one (not nobody)."""
+    from data.sample import PEOPLE, ROTATIONS
+
+    def ev(n: int, etype: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "id": f"FTS{n:06d}",
+            "ts": ts(-100),
+            "actor": "roster-bot",
+            "type": etype,
+            "data": data,
+        }
+
+    rows = [
+        ("roster.person", dict(zip(("handle", "name", "team", "region", "tz"), p, strict=True)))
+        for p in PEOPLE
+    ]
+    rows += [("roster.rotation", dict(r)) for r in ROTATIONS]
+    events = [ev(n, t, d) for n, (t, d) in enumerate(rows)]
+    # Sunday 22 Nov 03:00 UTC: grace holds au-ic-sun (Sydney 14:00) until 08:00 UTC, when
+    # fatima (uk-ic-sun, from 08:00 London) has the war room
+    report = asyncio.run(_report(tmp_path, events, actor="grace"))
+    assert (report.region, report.rotation, report.outgoing.handle) == ("AU", "au-ic-sun", "grace")
+    assert report.incoming.handle == "fatima"
+    assert report.next_shift_start == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    assert report.next_shift_end == datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # 17:00 London
+    assert "- **Incoming:** fatima (Fatima Rahman)" in to_markdown(report)
+    # the reader belongs to no rotation: all regions, from whoever is on call now
+    everyone = asyncio.run(_report(tmp_path / "all", events, actor="kofi"))
+    assert (everyone.region, everyone.outgoing.handle, everyone.incoming.handle) == ("all", "grace", "fatima")

@@ -17,7 +17,7 @@ characters as visible escapes (``\\x1b``; kept inside ``data.privacy.text.raw_co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +35,7 @@ from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
 from data.roster import queries as roster_queries
 from data.roster.queries import PersonRow
-from data.roster.rotation import ALL, OnCall, Override, Rotation, on_call, regions, zone
+from data.roster.rotation import ALL, OnCall, Override, Rotation, holder, on_call, regions, successor, zone
 
 #: the sustainable pace (domain notes): about two incidents per 12-hour shift
 GUIDELINE_INCIDENTS = 2
@@ -190,12 +190,15 @@ class HandoffReport:
 # --- building --------------------------------------------------------------------------
 
 
-def _pick_rotation(rotations: Iterable[Rotation], region: str, actor: str) -> Rotation | None:
+def _pick_rotation(
+    rotations: Iterable[Rotation], region: str, actor: str, held: Collection[str] = ()
+) -> Rotation | None:
     """The rotation whose people the report names: of ``region`` (any for ``all``), the
-    actor's own first, else the first one."""
+    actor's own first, else the first one; among those, one that has someone on call now
+    (``held``: their names) first."""
     chosen = [r for r in rotations if region == ALL or r.region == region]
     mine = [r for r in chosen if actor in r.members]
-    pool = mine or chosen
+    pool = sorted(mine or chosen, key=lambda r: r.rotation not in held)
     return pool[0] if pool else None
 
 
@@ -313,7 +316,8 @@ async def build_handoff(
     elif region != ALL and region not in known:
         raise HandoffError(f"no rotation in region {region!r} (regions: {', '.join([*known, ALL])})")
 
-    rot = _pick_rotation(rotations, region, actor)
+    held = {r.rotation for r in rotations if holder(r, overrides, now)[0] is not None}
+    rot = _pick_rotation(rotations, region, actor, held)
     names = _names(await roster_queries.people(store))
     oc: OnCall | None = on_call(rot, overrides, now) if rot is not None else None
     last = _last_acknowledged(await incident_queries.handoffs(store), region, now)
@@ -324,7 +328,10 @@ async def build_handoff(
     at = _ack_time(last) if last is not None else None
     if took and at is not None and (oc is None or oc.since is None or at >= oc.since):
         outgoing = took
-    incoming = oc.next_person if oc is not None else None
+    # who takes over when this cover ends: the rotation's next person, else (its day is
+    # over) the region that follows the sun
+    after = successor(rotations, overrides, oc) if oc is not None and oc.person is not None else None
+    incoming = after.person if after is not None else (oc.next_person if oc is not None else None)
     pending = await pending_submission(store, region)
     if pending is not None and draft is None:  # the people of the handoff under review
         outgoing = pending.from_person or outgoing
@@ -334,7 +341,12 @@ async def build_handoff(
         incoming = people[1] or incoming
     next_start = oc.next_at if oc is not None else None
     next_end = now + DEFAULT_SHIFT
-    if rot is not None and next_start is not None and incoming is not None:
+    if after is not None and after.person == incoming:
+        if next_start is not None and after.since is not None:  # after a gap: when they start
+            next_start = max(next_start, after.since)
+        if after.until is not None:
+            next_end = after.until
+    elif rot is not None and next_start is not None and incoming is not None:
         theirs = on_call(rot, overrides, next_start)
         if theirs.until is not None:
             next_end = theirs.until
