@@ -29,7 +29,7 @@ from data.engine.models import TERMINAL_STATUSES, read_handoff_extension
 from data.engine.store import Store
 from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
-from data.incidents.queries import HandoffRow, IncidentEventRow, ItemRow
+from data.incidents.queries import HandoffRow, IncidentEventRow, ItemRow, RoleRow
 from data.incidents.views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
 from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
@@ -40,6 +40,13 @@ from data.roster.rotation import ALL, OnCall, Override, Rotation, holder, on_cal
 #: the sustainable pace (domain notes): about two incidents per 12-hour shift
 GUIDELINE_INCIDENTS = 2
 GUIDELINE_HOURS = 12
+#: the rule the team's load is held to, as the report says it
+LOAD_RULE = (
+    f"incidents each person was commander of at any moment of this shift; more than "
+    f"{GUIDELINE_INCIDENTS} per {GUIDELINE_HOURS} h, scaled to the shift's length, is above the guideline"
+)
+#: statuses of an incident no longer being worked (its commander's load ends there)
+SETTLED = TERMINAL_STATUSES | {"resolved"}
 #: the default length of a shift when the roster does not say
 DEFAULT_SHIFT = timedelta(hours=12)
 #: how many of an incident's changes this shift are written out (the rest are counted)
@@ -155,7 +162,7 @@ class Health:
 @dataclass(frozen=True)
 class Load:
     person: str
-    incidents: int  # distinct incidents worked this shift
+    commanded: int  # distinct incidents they were commander of at some moment this shift
     over: bool  # above the guideline for the shift's length
 
 
@@ -176,7 +183,7 @@ class HandoffReport:
     watch: tuple[WatchItem, ...]
     health: Health
     team: tuple[Load, ...]
-    guideline: float  # incidents per person for a shift of this length
+    guideline: float  # incidents commanded per person for a shift of this length
     pending: Submission | None = None  # the region's handoff awaiting acknowledgement
     notes: str = ""  # the outgoing commander's notes (the draft's, else the pending one's)
     #: the reader's own exposure to sensitive categories this shift (numbers only; the
@@ -421,12 +428,15 @@ async def build_handoff(
 
     hours = max((now - shift_start).total_seconds() / 3600, 0.0)
     guideline = GUIDELINE_INCIDENTS * hours / GUIDELINE_HOURS
-    worked: dict[str, set[str]] = {}
-    for e in events:
-        worked.setdefault(e.actor, set()).add(e.incident)
+    # an incident settled (resolved, closed) before the shift has no event in it: its
+    # commander was not commanding it this shift
+    live = {r.id for r in active if r.status not in SETTLED} | set(by_incident)
+    commanded = commanded_in(
+        await incident_queries.role_history(store), live, since_seq=since_seq, since=shift_start, until=now
+    )
     team = tuple(
         Load(person, len(incs), len(incs) > guideline)
-        for person, incs in sorted(worked.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        for person, incs in sorted(commanded.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     )
 
     return HandoffReport(
@@ -453,6 +463,34 @@ async def build_handoff(
         else None,
         carried=carried,
     )
+
+
+def commanded_in(
+    holds: Iterable[RoleRow],
+    incidents: Collection[str],
+    *,
+    since_seq: int | None,
+    since: datetime,
+    until: datetime,
+) -> dict[str, set[str]]:
+    """The incidents of ``incidents`` each person was commander of at some moment of the
+    shift (from ``role_history``, data/incidents/queries.py): a hold that had not ended
+    when the shift began and had begun by its end. The shift begins after line
+    ``since_seq`` (its acknowledged handoff), else at ``since``; it ends at ``until``.
+    An incident counts once per person, however often they took the role back."""
+    out: dict[str, set[str]] = {}
+    for h in holds:
+        if h.role != "commander" or h.incident not in incidents:
+            continue
+        if since_seq is not None:
+            if h.end_seq is not None and h.end_seq <= since_seq:
+                continue  # handed over before the shift began
+        else:
+            start, end = parse_time(h.start_ts), parse_time(h.end_ts)
+            if (end is not None and end <= since) or (start is not None and start > until):
+                continue
+        out.setdefault(h.person, set()).add(h.incident)
+    return out
 
 
 def _incident(
@@ -587,8 +625,9 @@ def to_json(report: HandoffReport) -> dict[str, Any]:
             ),
         },
         "team": {
+            "rule": LOAD_RULE,
             "guideline": round(report.guideline, 2),
-            "people": [{"person": t.person, "incidents": t.incidents, "over": t.over} for t in report.team],
+            "people": [{"person": t.person, "commanded": t.commanded, "over": t.over} for t in report.team],
         },
         "wellbeing": _wellbeing_json(report.wellbeing),
     }
@@ -763,17 +802,17 @@ def to_markdown(report: HandoffReport) -> str:
     add("")
     hours = (report.generated_at - report.shift_start).total_seconds() / 3600
     add(
-        f"Guideline: about {GUIDELINE_INCIDENTS} incidents per {GUIDELINE_HOURS} h, "
-        f"{report.guideline:.1f} for this shift of {hours:.1f} h."
+        f"Load: {LOAD_RULE} ({report.guideline:.1f} for this shift of {hours:.1f} h; "
+        f"about {GUIDELINE_INCIDENTS} per {GUIDELINE_HOURS} h is a sustainable pace)."
     )
     add("")
     if report.team:
         for load in report.team:
             flag = " · **above the guideline**" if load.over else ""
-            n = load.incidents
-            add(f"- {md(load.person, 64)}: {n} incident{'s' if n != 1 else ''}{flag}")
+            n = load.commanded
+            add(f"- {md(load.person, 64)}: commanded {n} incident{'s' if n != 1 else ''}{flag}")
     else:
-        add("Nobody worked an incident this shift.")
+        add("Nobody commanded an incident this shift.")
     e = report.wellbeing
     if e is not None:
         add("")
