@@ -122,7 +122,7 @@ def history(gen: Generator, rng: random.Random, start: datetime, end: datetime) 
     from data.roster.rotation import Rotation, holder
     from data.sample import NOTES, ROTATIONS
 
-    rotations = {r["region"]: Rotation.from_row(r) for r in ROTATIONS}
+    rotations = [Rotation.from_row(r) for r in ROTATIONS]
     out: list[dict[str, Any]] = []
     wave = start + timedelta(days=rng.uniform(14, 28))  # a harassment wave, a week long
     day = start
@@ -154,7 +154,7 @@ def _delay(rng: random.Random, median_sigma: tuple[float, float]) -> timedelta:
 
 
 def _worked(gen: Generator, rng: random.Random, category: str, opened: datetime, end: datetime,
-            rotations: dict[Any, Any], notes: list[str], holder: Any) -> list[dict[str, Any]]:  # fmt: skip
+            rotations: list[Any], notes: list[str], holder: Any) -> list[dict[str, Any]]:  # fmt: skip
     """One incident of the history, from opening to closing (all before ``end``)."""
     gen.now = opened
     ev = gen.open_incident(category)
@@ -172,9 +172,9 @@ def _worked(gen: Generator, rng: random.Random, category: str, opened: datetime,
 
     ack = t0 + max(_delay(rng, ACK_MINUTES[sev]), lead + timedelta(seconds=rng.uniform(10, 40)))
     # the commander: who is on call in its region, else in any region (follow the sun)
-    order = [rotations[r] for r in d["regions"] if r in rotations] + list(rotations.values())
+    order = [rot for r in d["regions"] for rot in rotations if rot.region == r] + rotations
     commander = next((p for rot in order if (p := holder(rot, (), ack)[0]) is not None), None)
-    commander = commander or rng.choice([m for rot in rotations.values() for m in rot.members])
+    commander = commander or rng.choice([m for rot in rotations for m in rot.members])
     add(IncidentRoleSet(role="commander", person=commander), ack, commander)
     add(
         IncidentStatusSet(status="triaged", reason="Triaged by the IC."),
@@ -312,7 +312,9 @@ def handoffs(live: list[dict[str, Any]], rng: random.Random, actor: str = "demo-
 
     rotations = [Rotation.from_row(r) for r in ROTATIONS]
     acked = last - timedelta(hours=8, minutes=30)
-    for rot in rotations:
+    for region in dict.fromkeys(r.region for r in rotations):  # one handoff a region
+        mine = [r for r in rotations if r.region == region]
+        rot = next((r for r in mine if holder(r, (), acked)[0]), mine[0])
         giver = holder(rot, (), acked)[0] or rot.members[0]
         taker = next(m for m in rot.members if m != giver)
         hid = f"HO-{rot.region}-DEMO-1"  # (the demo's times are fitted to now later: no time in ids)

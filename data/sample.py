@@ -115,30 +115,49 @@ CHECKS = [
 STATUS_PATH = ["triaged", "investigating", "mitigating", "contained", "monitoring", "resolved", "closed"]
 ROLES = ["commander", "deputy", "scribe", "comms", "legal", "le_response", "liaison"]
 
-#: A follow-the-sun incident-command roster: each region is on call 09:00-18:00 local every
-#: day, one member a week (turns change on Tuesdays in New York, Mondays in London, Sundays
-#: in Sydney). Sydney hands to London and London to New York with hours to spare, but
-#: 09:00-18:00 in three zones does not quite close the day: nobody is on call between
-#: Sydney's 18:00 and London's 09:00 in the northern winter (07:00-09:00 UTC, one to two
-#: hours), nor between New York's 18:00 and Sydney's 09:00 in the northern summer
-#: (22:00-23:00 UTC). One gap a day for the coverage view, every day of the year but the two
-#: on which Sydney changes its clocks and the gap moves from one handoff to the other
-#: (tests/test_roster.py checks every day of 2026).
+#: A follow-the-sun incident-command roster that covers every hour of every day. Each region
+#: works a day shift, local time, that the next region to the west takes over: Sydney
+#: 09:00-19:00, London 08:00-17:00, New York 10:00-19:00. The lengths are chosen so that
+#: the handovers meet in UTC whatever the clocks do (New York, London and Sydney change
+#: them on different Sundays): Sydney's 19:00 meets London's 08:00 exactly when Sydney is
+#: on summer time and London is not (08:00 UTC), and New York's 19:00 meets Sydney's 09:00
+#: exactly when New York is on summer time and Sydney is not (23:00 UTC); at other times
+#: of the year they overlap by an hour or two, and London and New York by two to three
+#: (tests/test_roster.py checks every 15 minutes of the weeks around each change). Each
+#: region has two crews, as T&S teams work: a Sunday-Thursday week and a Tuesday-Saturday
+#: week, so both are on from Tuesday to Thursday. The three commanders of a region take
+#: turns on both: the Sunday-Thursday week of one is followed by their Tuesday-Saturday week
+#: (never by a Sunday straight after a Saturday), then a week off.
 ROTATIONS = [
     {
-        "rotation": "us-ic", "team": "emergency_response", "region": "US", "tz": "America/New_York",
-        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "hours": 9,
+        "rotation": "us-ic-sun", "team": "emergency_response", "region": "US", "tz": "America/New_York",
+        "days": ["sun", "mon", "tue", "wed", "thu"], "start": "10:00", "hours": 9,
+        "members": ["eli", "jonah", "amara"], "anchor": "2026-01-04", "turn_days": 7,
+    },
+    {
+        "rotation": "us-ic-tue", "team": "emergency_response", "region": "US", "tz": "America/New_York",
+        "days": ["tue", "wed", "thu", "fri", "sat"], "start": "10:00", "hours": 9,
         "members": ["amara", "eli", "jonah"], "anchor": "2026-01-06", "turn_days": 7,
     },
     {
-        "rotation": "uk-ic", "team": "emergency_response", "region": "UK", "tz": "Europe/London",
-        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "hours": 9,
-        "members": ["hugo", "dana", "fatima"], "anchor": "2026-01-05", "turn_days": 7,
+        "rotation": "uk-ic-sun", "team": "emergency_response", "region": "UK", "tz": "Europe/London",
+        "days": ["sun", "mon", "tue", "wed", "thu"], "start": "08:00", "hours": 9,
+        "members": ["dana", "fatima", "hugo"], "anchor": "2026-01-04", "turn_days": 7,
     },
     {
-        "rotation": "au-ic", "team": "emergency_response", "region": "AU", "tz": "Australia/Sydney",
-        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "hours": 9,
-        "members": ["isla", "chen", "grace"], "anchor": "2026-01-04", "turn_days": 7,
+        "rotation": "uk-ic-tue", "team": "emergency_response", "region": "UK", "tz": "Europe/London",
+        "days": ["tue", "wed", "thu", "fri", "sat"], "start": "08:00", "hours": 9,
+        "members": ["hugo", "dana", "fatima"], "anchor": "2026-01-06", "turn_days": 7,
+    },
+    {
+        "rotation": "au-ic-sun", "team": "emergency_response", "region": "AU", "tz": "Australia/Sydney",
+        "days": ["sun", "mon", "tue", "wed", "thu"], "start": "09:00", "hours": 10,
+        "members": ["chen", "grace", "isla"], "anchor": "2026-01-04", "turn_days": 7,
+    },
+    {
+        "rotation": "au-ic-tue", "team": "emergency_response", "region": "AU", "tz": "Australia/Sydney",
+        "days": ["tue", "wed", "thu", "fri", "sat"], "start": "09:00", "hours": 10,
+        "members": ["isla", "chen", "grace"], "anchor": "2026-01-06", "turn_days": 7,
     },
 ]  # fmt: skip
 

@@ -524,17 +524,18 @@ def side_text(report: HandoffReport) -> Text:
                        style="bold white on #b01c2e")  # fmt: skip
         out.append("  ! on the war room to see them\n", style="dim")
     hours = (report.generated_at - report.shift_start).total_seconds() / 3600
-    out.append(f"\nTeam this shift ({hours:.1f} h; guideline about {GUIDELINE_INCIDENTS} incidents per "
-               f"{GUIDELINE_HOURS} h = {report.guideline:.1f})\n", style="bold")  # fmt: skip
+    out.append("\nTeam this shift: incidents commanded\n", style="bold")
+    out.append(f"  more than {GUIDELINE_INCIDENTS} per {GUIDELINE_HOURS} h is above the guideline: "
+               f"{report.guideline:.1f} in {hours:.1f} h\n", style="dim")  # fmt: skip
     for load in report.team:
         out.append(
-            f"  {clean(load.person, 30)}: {load.incidents} incident{'s' if load.incidents != 1 else ''}"
+            f"  {clean(load.person, 30)}: commanded {load.commanded} incident{'s' if load.commanded != 1 else ''}"
         )
         out.append(
             "  ABOVE THE GUIDELINE\n" if load.over else "\n", style="bold #e8833a" if load.over else ""
         )
     if not report.team:
-        out.append("  nobody worked an incident this shift\n", style="dim")
+        out.append("  nobody commanded an incident this shift\n", style="dim")
     e = report.wellbeing
     if e is not None and e.incidents:  # numbers only, never which incident
         out.append("\nYour exposure this shift (counts only)\n", style="bold")

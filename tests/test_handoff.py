@@ -189,13 +189,81 @@ def test_the_commander_of_a_restricted_incident_sees_its_text(tmp_path: Path) ->
     assert report.region == "UK" and report.outgoing.handle == "hugo"  # who is on call, not the actor
 
 
-def test_team_state_counts_distinct_incidents_against_the_guideline(report: HandoffReport) -> None:
-    loads = {t.person: (t.incidents, t.over) for t in report.team}
-    # amara worked INC-1, INC-2, INC-4 and the closed INC-9 in a 10-hour shift (guideline 1.7)
-    assert loads["amara"] == (4, True)
-    assert loads["hugo"] == (1, False)
-    assert "zoe" not in loads  # worked before the shift began
+def test_team_state_counts_the_incidents_each_person_commanded(report: HandoffReport) -> None:
+    loads = {t.person: (t.commanded, t.over) for t in report.team}
+    # hugo and isla command INC-1 and INC-2 (since before the shift: still this shift);
+    # amara wrote to four incidents and commanded none, zoe wrote before the shift
+    assert loads == {"hugo": (1, False), "isla": (1, False)}
     assert round(report.guideline, 2) == round(2 * 10 / 12, 2)
+
+
+def _load_events() -> list[dict[str, Any]]:
+    """A 12-hour window (no acknowledged handoff): nia commands three incidents in it, sam
+    is the scribe of one and writes 50 notes, ola commanded one and handed it to nia
+    before the window, tom commands an incident closed before the window, and kai takes
+    one over for the last hour."""
+    n = 0
+
+    def ev(etype: str, data: dict[str, Any], incident: str, at: float, actor: str = "nia") -> dict[str, Any]:
+        nonlocal n
+        n += 1
+        return {"v": 1, "id": f"LD{n:06d}", "ts": ts(at), "actor": actor, "type": etype, "incident": incident,
+                "data": data}  # fmt: skip
+
+    base = {"category": "other", "source": "user_report", "regions": ["UK"], "severity": 3}
+    out = []
+    for k, inc in enumerate(("L-1", "L-2", "L-3")):
+        out.append(ev("incident.opened", {**base, "title": f"Wave {k}"}, inc, at=-20 + k))
+    out += [
+        ev("incident.role_set", {"role": "commander", "person": "ola"}, "L-1", at=-16, actor="ola"),
+        ev("incident.role_set", {"role": "commander", "person": "nia"}, "L-1", at=-13),  # ola hands over
+        ev("incident.role_set", {"role": "commander", "person": "nia"}, "L-2", at=-5),
+        ev("incident.role_set", {"role": "commander", "person": "nia"}, "L-3", at=-4),
+        ev("incident.role_set", {"role": "commander", "person": "kai"}, "L-3", at=-1, actor="kai"),
+        ev("incident.role_set", {"role": "commander", "person": "nia"}, "L-3", at=-0.5),  # back: L-3 once
+        ev("incident.role_set", {"role": "scribe", "person": "sam"}, "L-2", at=-5),
+        ev("incident.opened", {**base, "title": "Settled"}, "L-9", at=-30, actor="tom"),
+        ev("incident.role_set", {"role": "commander", "person": "tom"}, "L-9", at=-30, actor="tom"),
+        ev("incident.status_set", {"status": "resolved"}, "L-9", at=-20, actor="tom"),
+    ]
+    out += [ev("incident.note", {"text": f"note {k}"}, "L-2", at=-4 + k / 20, actor="sam") for k in range(50)]
+    return out
+
+
+def test_team_load_flags_three_incidents_commanded_in_12_hours_not_notes(tmp_path: Path) -> None:
+    report = asyncio.run(_report(tmp_path, _load_events(), actor="nia"))
+    assert report.shift_start == NOW - timedelta(hours=12) and report.guideline == 2.0
+    loads = {t.person: (t.commanded, t.over) for t in report.team}
+    # nia: L-1 (from ola before the window), L-2 and L-3 (once, though she took it back)
+    assert loads["nia"] == (3, True)
+    assert loads["kai"] == (1, False)  # commander for half an hour of the window
+    assert "sam" not in loads  # 50 notes as scribe: no incident commanded
+    assert "ola" not in loads  # handed over before the window began
+    assert "tom" not in loads  # his incident was settled before the window
+    assert [t.person for t in report.team] == ["nia", "kai"]
+    md = to_markdown(report)
+    assert "- nia: commanded 3 incidents · **above the guideline**" in md
+    assert "- kai: commanded 1 incident\n" in md
+    assert "more than 2 per 12 h, scaled to the shift's length, is above the guideline" in md
+    doc = to_json(report)["team"]
+    assert doc["people"][0] == {"person": "nia", "commanded": 3, "over": True}
+    assert "commander of at any moment" in doc["rule"] and doc["guideline"] == 2.0
+
+
+def test_team_load_after_an_acknowledged_handoff_counts_holds_still_running(tmp_path: Path) -> None:
+    """The window begins at the acknowledgement line: a hold ended before it is not counted."""
+    events = _load_events()
+    ack = [
+        {"v": 1, "id": "LDH1", "ts": ts(-10.5), "actor": "ola", "type": "handoff.submitted",
+         "data": {"handoff": "h", "from": "ola", "to": "nia", "notes": "-"}},
+        {"v": 1, "id": "LDH2", "ts": ts(-10), "actor": "nia", "type": "handoff.acknowledged",
+         "data": {"handoff": "h", "readback": "-"}},
+    ]  # fmt: skip
+    in_order = sorted(events + ack, key=lambda e: e["ts"])  # the journal in time order
+    report = asyncio.run(_report(tmp_path, in_order, actor="nia", region="all"))
+    assert report.since_handoff == "h"
+    loads = {t.person: (t.commanded, t.over) for t in report.team}
+    assert loads == {"nia": (3, True), "kai": (1, False)}  # 3 > 2 * 10 / 12
 
 
 def test_without_an_acknowledged_handoff_the_shift_is_the_last_12_hours(tmp_path: Path) -> None:
@@ -227,7 +295,8 @@ def test_json_shape(report: HandoffReport) -> None:
     inc = doc["incidents"][0]
     assert inc["id"] == "INC-1" and inc["changes"] == 7 and len(inc["last_changes"]) == 3
     assert doc["health"] == {"quarantined": 0, "chain_breaks": 0, "first_break": None}
-    assert {"person": "amara", "incidents": 4, "over": True} in doc["team"]["people"]
+    assert doc["team"]["people"] == [{"person": "hugo", "commanded": 1, "over": False},
+                                     {"person": "isla", "commanded": 1, "over": False}]  # fmt: skip
 
 
 def test_markdown_sections(report: HandoffReport) -> None:
@@ -326,3 +395,37 @@ def test_journal_health_counts_quarantined_lines(tmp_path: Path) -> None:
     assert report.health.quarantined == 1 and report.health.chain_breaks == 0
     md = to_markdown(report)
     assert "**Quarantined lines:** 1" in md and "**Chain breaks:** none" in md
+
+
+def test_at_the_end_of_a_region_s_day_the_next_region_is_incoming(tmp_path: Path) -> None:
+    """The demo's follow-the-sun roster: Sydney's day ends (19:00 AEDT, 08:00 UTC) as
+    London's has begun, so London's commander is the incoming one (not nobody)."""
+    from data.sample import PEOPLE, ROTATIONS
+
+    def ev(n: int, etype: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "id": f"FTS{n:06d}",
+            "ts": ts(-100),
+            "actor": "roster-bot",
+            "type": etype,
+            "data": data,
+        }
+
+    rows = [
+        ("roster.person", dict(zip(("handle", "name", "team", "region", "tz"), p, strict=True)))
+        for p in PEOPLE
+    ]
+    rows += [("roster.rotation", dict(r)) for r in ROTATIONS]
+    events = [ev(n, t, d) for n, (t, d) in enumerate(rows)]
+    # Sunday 22 Nov 03:00 UTC: grace holds au-ic-sun (Sydney 14:00) until 08:00 UTC, when
+    # fatima (uk-ic-sun, from 08:00 London) has the war room
+    report = asyncio.run(_report(tmp_path, events, actor="grace"))
+    assert (report.region, report.rotation, report.outgoing.handle) == ("AU", "au-ic-sun", "grace")
+    assert report.incoming.handle == "fatima"
+    assert report.next_shift_start == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    assert report.next_shift_end == datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # 17:00 London
+    assert "- **Incoming:** fatima (Fatima Rahman)" in to_markdown(report)
+    # the reader belongs to no rotation: all regions, from whoever is on call now
+    everyone = asyncio.run(_report(tmp_path / "all", events, actor="kofi"))
+    assert (everyone.region, everyone.outgoing.handle, everyone.incoming.handle) == ("all", "grace", "fatima")

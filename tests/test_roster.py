@@ -38,6 +38,7 @@ from data.roster.rotation import (
     segments,
     shift_on,
     shifts_between,
+    successor,
 )
 
 MINUTE = timedelta(minutes=1)
@@ -556,27 +557,53 @@ def test_coverage_by_region_overlaps_and_gaps() -> None:
     assert by["US"] == [Cover(utc(2026, 6, 1, 14), utc(2026, 6, 2), ())]
 
 
-def test_the_demo_roster_is_follow_the_sun_with_one_gap_a_day_all_year() -> None:
+#: the Sundays the clocks change in 2026: New York (8 Mar, 1 Nov), London (29 Mar, 25 Oct),
+#: Sydney (5 Apr, 4 Oct)
+DST_CHANGES = [date(2026, 3, 8), date(2026, 3, 29), date(2026, 4, 5),
+               date(2026, 10, 4), date(2026, 10, 25), date(2026, 11, 1)]  # fmt: skip
+
+
+def test_the_demo_roster_has_a_commander_on_call_every_15_minutes_across_the_clock_changes() -> None:
     from data.sample import ROTATIONS
 
     rs = [Rotation.from_row(r) for r in ROTATIONS]
     assert regions(rs) == ["US", "UK", "AU"]
-    moves = {}
-    day = utc(2026, 1, 1)
-    while day < utc(2027, 1, 1):
-        found = gaps(rs, [], day, day + timedelta(days=1))
-        if len(found) != 1:
-            moves[day.date()] = [(g.start.strftime("%H:%M"), g.end.strftime("%H:%M")) for g in found]
-        else:
-            assert timedelta(hours=1) <= found[0].duration <= timedelta(hours=2), (day, found)
+    assert {r.team for r in rs} == {"emergency_response"}  # the commanders' rotations
+    # every region works every day with Tue-Sat and Sun-Thu weeks
+    for region in ("US", "UK", "AU"):
+        weeks = sorted(tuple(r.days) for r in rs if r.region == region)
+        assert weeks == [("sun", "mon", "tue", "wed", "thu"), ("tue", "wed", "thu", "fri", "sat")]
+    for change in DST_CHANGES:
+        # the week before the change to the week after it, every 15 minutes
+        at = datetime.combine(change - timedelta(days=7), time(), UTC)
+        end = at + timedelta(days=14)
+        while at < end:
+            on = [(r.rotation, p) for r in rs if (p := holder(r, [], at)[0]) is not None]
+            assert on, f"nobody on call at {at:%Y-%m-%d %H:%M} UTC"
+            at += timedelta(minutes=15)
+    # and the coverage view of the whole year finds no gap
+    assert gaps(rs, [], utc(2026, 1, 1), utc(2027, 1, 1)) == []
+
+
+def test_the_demo_commanders_work_five_day_weeks_one_rotation_at_a_time() -> None:
+    from data.sample import ROTATIONS
+
+    rs = [Rotation.from_row(r) for r in ROTATIONS]
+    on_days: dict[str, list[date]] = {}
+    day = date(2026, 1, 1)
+    while day < date(2027, 1, 1):
+        people = [s.person for r in rs if (s := shift_on(r, day)) is not None]
+        assert len(people) == len(set(people)), (day, people)  # nobody on two rotations in a day
+        for person in people:
+            on_days.setdefault(person, []).append(day)
         day += timedelta(days=1)
-    # the two days Sydney changes its clocks, the gap moves between the handoffs: on 4 Apr
-    # (UTC) the morning one has not closed when the evening one opens; on 3 Oct the evening
-    # one has closed and the morning one not opened yet
-    assert moves == {date(2026, 4, 4): [("07:00", "08:00"), ("22:00", "23:00")], date(2026, 10, 3): []}
-    # on the day of the snapshots (22 Nov 2026): Sydney 18:00 AEDT to London 09:00 GMT
-    (gap,) = gaps(rs, [], utc(2026, 11, 22), utc(2026, 11, 23))
-    assert (gap.start, gap.end) == (utc(2026, 11, 22, 7), utc(2026, 11, 22, 9))
+    assert len(on_days) == 9  # three commanders a region
+    for person, days in on_days.items():
+        run = longest = 1
+        for a, b in pairwise(days):
+            run = run + 1 if b - a == timedelta(days=1) else 1
+            longest = max(longest, run)
+        assert longest == 5, person  # never a Saturday straight into a Sunday week
 
 
 # --- the command line: warroom roster ... ---------------------------------------------------
@@ -1122,3 +1149,23 @@ def test_a_person_s_email_is_checked_when_written_and_ignored_when_malformed(
             return await roster_queries.person_emails(store)
 
     assert asyncio.run(emails()) == {"amara": "amara.okafor@example.org"}
+
+
+def test_successor_follows_the_sun_across_a_gap_and_an_overlap() -> None:
+    from tests._roster_helpers import GAPPY_ROTATIONS
+
+    rs = [Rotation.from_row(r) for r in GAPPY_ROTATIONS]
+    au = next(r for r in rs if r.region == "AU")
+    # Sunday 22 Nov: Sydney until 07:00 UTC, then nobody until London's 09:00
+    oc = on_call(au, [], utc(2026, 11, 22, 3))
+    after = successor(rs, [], oc)
+    assert after is not None and after.rotation.region == "UK"
+    assert (after.person, after.since, after.until) == ("hugo", utc(2026, 11, 22, 9), utc(2026, 11, 22, 18))
+    # London hands to New York, on since 14:00 UTC, at 18:00
+    uk = on_call(after.rotation, [], utc(2026, 11, 22, 12))
+    nxt = successor(rs, [], uk)
+    assert nxt is not None and (nxt.rotation.region, nxt.since) == ("US", utc(2026, 11, 22, 14))
+    # a rotation's own next person comes first
+    night = Override(1, "au-ic", "dana", utc(2026, 11, 22, 7), utc(2026, 11, 22, 8))
+    own = successor(rs, [night], on_call(au, [night], utc(2026, 11, 22, 3)))
+    assert own is not None and (own.rotation.rotation, own.person) == ("au-ic", "dana")

@@ -16,7 +16,7 @@ from data.roster.board import (
     week_rows,
 )
 from data.roster.rotation import Override, Rotation
-from data.sample import ROTATIONS
+from tests._roster_helpers import GAPPY_ROTATIONS as ROTATIONS
 from widgets.coverage import draw_strip, week_row_cells
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # Sunday: Sydney on call, London and New York off

@@ -1,4 +1,4 @@
-"""The roster screen: a snapshot with the demo's follow-the-sun roster (one gap) and two
+"""The roster screen: a snapshot with the demo's follow-the-sun roster (no gap) and two
 overrides at a frozen clock, and the screen fed hostile names directly.
 
 Review the SVG under tests/__snapshots__ when it changes; update it with
@@ -21,6 +21,7 @@ from data.incidents.views import Snapshot
 from data.roster.rotation import Override, Rotation
 from data.sample import PEOPLE, ROTATIONS
 from tests._console_helpers import frozen_war_room, settle, wait_for
+from tests._roster_helpers import GAPPY_ROTATIONS
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # Sunday: Sydney on call, London and New York off
 SIZE = (150, 42)
@@ -41,9 +42,9 @@ def _events() -> list[dict[str, Any]]:
     ]
     out += [ev("roster.rotation", dict(r)) for r in ROTATIONS]
     out += [
-        ev("roster.override", {"rotation": "uk-ic", "person": "fatima", "start": "2026-11-24T09:00:00Z",
-                               "end": "2026-11-24T13:00:00Z", "reason": "Hugo at the regulator meeting"}),
-        ev("roster.override", {"rotation": "us-ic", "person": "ben", "start": "2026-11-26T09:00:00-05:00",
+        ev("roster.override", {"rotation": "uk-ic-tue", "person": "hugo", "start": "2026-11-24T09:00:00Z",
+                               "end": "2026-11-24T13:00:00Z", "reason": "Dana at the regulator meeting"}),
+        ev("roster.override", {"rotation": "us-ic-tue", "person": "ben", "start": "2026-11-26T09:00:00-05:00",
                                "end": "2026-11-26T18:00:00-05:00", "reason": "Thanksgiving cover"}),
     ]  # fmt: skip
     return out
@@ -128,7 +129,7 @@ async def test_keys_move_the_day_and_escape_closes() -> None:
 
     clock.freeze(NOW)
     try:
-        rots = [Rotation.from_row(r) for r in ROTATIONS]
+        rots = [Rotation.from_row(r) for r in GAPPY_ROTATIONS]
         app = _host(_snapshot(rots))
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: _roster_shown(app), what="the roster screen")

@@ -17,7 +17,7 @@ characters as visible escapes (``\\x1b``; kept inside ``data.privacy.text.raw_co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,17 +29,24 @@ from data.engine.models import TERMINAL_STATUSES, read_handoff_extension
 from data.engine.store import Store
 from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
-from data.incidents.queries import HandoffRow, IncidentEventRow, ItemRow
+from data.incidents.queries import HandoffRow, IncidentEventRow, ItemRow, RoleRow
 from data.incidents.views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
 from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
 from data.roster import queries as roster_queries
 from data.roster.queries import PersonRow
-from data.roster.rotation import ALL, OnCall, Override, Rotation, on_call, regions, zone
+from data.roster.rotation import ALL, OnCall, Override, Rotation, holder, on_call, regions, successor, zone
 
 #: the sustainable pace (domain notes): about two incidents per 12-hour shift
 GUIDELINE_INCIDENTS = 2
 GUIDELINE_HOURS = 12
+#: the rule the team's load is held to, as the report says it
+LOAD_RULE = (
+    f"incidents each person was commander of at any moment of this shift; more than "
+    f"{GUIDELINE_INCIDENTS} per {GUIDELINE_HOURS} h, scaled to the shift's length, is above the guideline"
+)
+#: statuses of an incident no longer being worked (its commander's load ends there)
+SETTLED = TERMINAL_STATUSES | {"resolved"}
 #: the default length of a shift when the roster does not say
 DEFAULT_SHIFT = timedelta(hours=12)
 #: how many of an incident's changes this shift are written out (the rest are counted)
@@ -155,7 +162,7 @@ class Health:
 @dataclass(frozen=True)
 class Load:
     person: str
-    incidents: int  # distinct incidents worked this shift
+    commanded: int  # distinct incidents they were commander of at some moment this shift
     over: bool  # above the guideline for the shift's length
 
 
@@ -176,7 +183,7 @@ class HandoffReport:
     watch: tuple[WatchItem, ...]
     health: Health
     team: tuple[Load, ...]
-    guideline: float  # incidents per person for a shift of this length
+    guideline: float  # incidents commanded per person for a shift of this length
     pending: Submission | None = None  # the region's handoff awaiting acknowledgement
     notes: str = ""  # the outgoing commander's notes (the draft's, else the pending one's)
     #: the reader's own exposure to sensitive categories this shift (numbers only; the
@@ -190,12 +197,15 @@ class HandoffReport:
 # --- building --------------------------------------------------------------------------
 
 
-def _pick_rotation(rotations: Iterable[Rotation], region: str, actor: str) -> Rotation | None:
+def _pick_rotation(
+    rotations: Iterable[Rotation], region: str, actor: str, held: Collection[str] = ()
+) -> Rotation | None:
     """The rotation whose people the report names: of ``region`` (any for ``all``), the
-    actor's own first, else the first one."""
+    actor's own first, else the first one; among those, one that has someone on call now
+    (``held``: their names) first."""
     chosen = [r for r in rotations if region == ALL or r.region == region]
     mine = [r for r in chosen if actor in r.members]
-    pool = mine or chosen
+    pool = sorted(mine or chosen, key=lambda r: r.rotation not in held)
     return pool[0] if pool else None
 
 
@@ -313,7 +323,8 @@ async def build_handoff(
     elif region != ALL and region not in known:
         raise HandoffError(f"no rotation in region {region!r} (regions: {', '.join([*known, ALL])})")
 
-    rot = _pick_rotation(rotations, region, actor)
+    held = {r.rotation for r in rotations if holder(r, overrides, now)[0] is not None}
+    rot = _pick_rotation(rotations, region, actor, held)
     names = _names(await roster_queries.people(store))
     oc: OnCall | None = on_call(rot, overrides, now) if rot is not None else None
     last = _last_acknowledged(await incident_queries.handoffs(store), region, now)
@@ -324,7 +335,10 @@ async def build_handoff(
     at = _ack_time(last) if last is not None else None
     if took and at is not None and (oc is None or oc.since is None or at >= oc.since):
         outgoing = took
-    incoming = oc.next_person if oc is not None else None
+    # who takes over when this cover ends: the rotation's next person, else (its day is
+    # over) the region that follows the sun
+    after = successor(rotations, overrides, oc) if oc is not None and oc.person is not None else None
+    incoming = after.person if after is not None else (oc.next_person if oc is not None else None)
     pending = await pending_submission(store, region)
     if pending is not None and draft is None:  # the people of the handoff under review
         outgoing = pending.from_person or outgoing
@@ -334,7 +348,12 @@ async def build_handoff(
         incoming = people[1] or incoming
     next_start = oc.next_at if oc is not None else None
     next_end = now + DEFAULT_SHIFT
-    if rot is not None and next_start is not None and incoming is not None:
+    if after is not None and after.person == incoming:
+        if next_start is not None and after.since is not None:  # after a gap: when they start
+            next_start = max(next_start, after.since)
+        if after.until is not None:
+            next_end = after.until
+    elif rot is not None and next_start is not None and incoming is not None:
         theirs = on_call(rot, overrides, next_start)
         if theirs.until is not None:
             next_end = theirs.until
@@ -409,12 +428,15 @@ async def build_handoff(
 
     hours = max((now - shift_start).total_seconds() / 3600, 0.0)
     guideline = GUIDELINE_INCIDENTS * hours / GUIDELINE_HOURS
-    worked: dict[str, set[str]] = {}
-    for e in events:
-        worked.setdefault(e.actor, set()).add(e.incident)
+    # an incident settled (resolved, closed) before the shift has no event in it: its
+    # commander was not commanding it this shift
+    live = {r.id for r in active if r.status not in SETTLED} | set(by_incident)
+    commanded = commanded_in(
+        await incident_queries.role_history(store), live, since_seq=since_seq, since=shift_start, until=now
+    )
     team = tuple(
         Load(person, len(incs), len(incs) > guideline)
-        for person, incs in sorted(worked.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        for person, incs in sorted(commanded.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     )
 
     return HandoffReport(
@@ -441,6 +463,34 @@ async def build_handoff(
         else None,
         carried=carried,
     )
+
+
+def commanded_in(
+    holds: Iterable[RoleRow],
+    incidents: Collection[str],
+    *,
+    since_seq: int | None,
+    since: datetime,
+    until: datetime,
+) -> dict[str, set[str]]:
+    """The incidents of ``incidents`` each person was commander of at some moment of the
+    shift (from ``role_history``, data/incidents/queries.py): a hold that had not ended
+    when the shift began and had begun by its end. The shift begins after line
+    ``since_seq`` (its acknowledged handoff), else at ``since``; it ends at ``until``.
+    An incident counts once per person, however often they took the role back."""
+    out: dict[str, set[str]] = {}
+    for h in holds:
+        if h.role != "commander" or h.incident not in incidents:
+            continue
+        if since_seq is not None:
+            if h.end_seq is not None and h.end_seq <= since_seq:
+                continue  # handed over before the shift began
+        else:
+            start, end = parse_time(h.start_ts), parse_time(h.end_ts)
+            if (end is not None and end <= since) or (start is not None and start > until):
+                continue
+        out.setdefault(h.person, set()).add(h.incident)
+    return out
 
 
 def _incident(
@@ -575,8 +625,9 @@ def to_json(report: HandoffReport) -> dict[str, Any]:
             ),
         },
         "team": {
+            "rule": LOAD_RULE,
             "guideline": round(report.guideline, 2),
-            "people": [{"person": t.person, "incidents": t.incidents, "over": t.over} for t in report.team],
+            "people": [{"person": t.person, "commanded": t.commanded, "over": t.over} for t in report.team],
         },
         "wellbeing": _wellbeing_json(report.wellbeing),
     }
@@ -751,17 +802,17 @@ def to_markdown(report: HandoffReport) -> str:
     add("")
     hours = (report.generated_at - report.shift_start).total_seconds() / 3600
     add(
-        f"Guideline: about {GUIDELINE_INCIDENTS} incidents per {GUIDELINE_HOURS} h, "
-        f"{report.guideline:.1f} for this shift of {hours:.1f} h."
+        f"Load: {LOAD_RULE} ({report.guideline:.1f} for this shift of {hours:.1f} h; "
+        f"about {GUIDELINE_INCIDENTS} per {GUIDELINE_HOURS} h is a sustainable pace)."
     )
     add("")
     if report.team:
         for load in report.team:
             flag = " · **above the guideline**" if load.over else ""
-            n = load.incidents
-            add(f"- {md(load.person, 64)}: {n} incident{'s' if n != 1 else ''}{flag}")
+            n = load.commanded
+            add(f"- {md(load.person, 64)}: commanded {n} incident{'s' if n != 1 else ''}{flag}")
     else:
-        add("Nobody worked an incident this shift.")
+        add("Nobody commanded an incident this shift.")
     e = report.wellbeing
     if e is not None:
         add("")

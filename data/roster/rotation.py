@@ -275,6 +275,30 @@ def on_call(rot: Rotation, overrides: list[Override], at: datetime, horizon_days
     return OnCall(rot, now.person, since, next_at, now.override, nxt.person if nxt else None, next_at)
 
 
+def successor(rotations: Sequence[Rotation], overrides: list[Override], oc: OnCall) -> OnCall | None:
+    """Who takes over from ``oc`` (:func:`on_call` of one of ``rotations``) when its
+    holder's cover ends: the rotation's next person, else, where the rotation leaves a gap
+    then, the follow-the-sun handover: whoever another rotation has on call at that moment
+    (of the same region first, then the one whose holder took over last: the region whose
+    day has just begun), else the first to come on call after it. None: nobody within the
+    horizon."""
+    at = oc.next_at
+    if at is None:
+        return None
+    if oc.next_person is not None:
+        return on_call(oc.rotation, overrides, at)
+    then = [on_call(r, overrides, at) for r in rotations if r.rotation != oc.rotation.rotation]
+    taking = [o for o in then if o.person is not None and o.person != oc.person]
+    if taking:
+        earliest = at - timedelta(days=366)
+        return max(taking, key=lambda o: (o.rotation.region == oc.rotation.region, o.since or earliest))
+    later = [o for o in then if o.person is None and o.next_person is not None and o.next_at is not None]
+    if not later:
+        return None
+    first = min(later, key=lambda o: o.next_at or at)
+    return on_call(first.rotation, overrides, first.next_at or at)
+
+
 # --- coverage: regions and the follow-the-sun whole -----------------------------------
 
 
