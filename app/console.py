@@ -334,7 +334,11 @@ class WarRoom(WellbeingConsole, App[None]):
         self.sync_state = await self._stored_state(synced_at=clock.wall())
         self.publish(
             await load_snapshot(
-                self.store, self.sync_state, include_closed=self.include_closed, policy=self.policy
+                self.store,
+                self.sync_state,
+                include_closed=self.include_closed,
+                policy=self.policy,
+                pm_policy=self.pm_policy,
             )
         )
 
@@ -366,7 +370,11 @@ class WarRoom(WellbeingConsole, App[None]):
             if state.line:
                 self.publish(
                     await load_snapshot(
-                        self.store, state, include_closed=self.include_closed, policy=self.policy
+                        self.store,
+                        state,
+                        include_closed=self.include_closed,
+                        policy=self.policy,
+                        pm_policy=self.pm_policy,
                     )
                 )
         except (StoreError, OSError):

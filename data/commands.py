@@ -290,7 +290,7 @@ async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
     async with await Store.open(settings.db) as store:
         await store.sync(journal)
         snap = await load_snapshot(store, SyncState(journal=settings.journal_location), policy=policy,
-                                   include_closed=True)  # fmt: skip
+                                   include_closed=True, pm_policy=_pm_policy(settings))  # fmt: skip
         now = clock.now()
         holds = await load_holds(store, now, settings.actor)
     out = []
@@ -323,6 +323,17 @@ async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
         out.append(record(h.clock, h.severity, h.visible))
     out.sort(key=lambda r: (r["due"], r["severity"] or 9, r["incident"]))
     return out
+
+
+def _pm_policy(settings: Settings) -> Any:
+    """The post-mortem meeting clock's policy (``[postmortem]``; a malformed section: the
+    defaults, as ``warroom postmortem`` reports it)."""
+    from data.postmortem.report import PmPolicyError, pm_policy_of
+
+    try:
+        return pm_policy_of(settings.config)
+    except PmPolicyError:
+        return None
 
 
 def _utc_text(value: str) -> str:

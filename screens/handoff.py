@@ -511,6 +511,16 @@ def side_text(report: HandoffReport) -> Text:
         out.append(f"{title}\n")
     if not report.watch:
         out.append("  nothing on the watch list\n", style="dim")
+    out.append(f"\nExternal: holds and orders due within 7 days ({len(report.external)})\n", style="bold")
+    for x in report.external:
+        what = clean(x.what, 120) if x.what is not None else "(restricted)"
+        ref = f" ref {clean(x.ref, 40)}" if x.ref else ""
+        style = "bold #e5484d" if x.state == "overdue" else ("bold #e8833a" if x.state == "at_risk" else "")
+        out.append(f"  {x.kind} {x.due.astimezone(UTC):%d %b %H:%M}Z ", style=style)
+        out.append(f"{clean(x.incident, 32)}{ref}: ", style="dim")
+        out.append(f"{what}\n")
+    if not report.external:
+        out.append("  none\n", style="dim")
     h = report.health
     out.append("\nJournal\n", style="bold")
     if not h.quarantined and not h.chain_breaks:

@@ -14,11 +14,13 @@ from textual.widgets import DataTable, Footer, Static
 
 from data.engine import clock
 from data.engine.access import Access
+from data.engine.models import TERMINAL_STATUSES
 from data.engine.store import IncidentRecord
 from data.incidents import queries as incident_queries
 from data.incidents.views import Snapshot, incident_clocks, load_checklist, load_timeline, may_see, parse_time
 from data.postmortem.report import duration
 from data.privacy.text import clean
+from data.procedures.clocks import floor_clock, floor_text
 from data.roster.people import NOT_LISTED
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.dialogs import roster_of
@@ -53,6 +55,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         super().__init__()
         self.incident = incident
         self.row: IncidentRecord | None = None
+        self.floor: str | None = None  # why it should be severity 1 (clocks.floor_text), or None
         self._seq = -1
         #: the fields (title, summary) revealed on this screen (docs/privacy.md); the
         #: timeline's revealed entries are its own; both go when the screen is left
@@ -147,6 +150,9 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         timeline = self.query_one(Timeline)
         checklist = self.query_one(ChecklistPane)
         response = tuple(c for c in incident_clocks(inc, [], self.console.policy) if c.kind != "item")
+        item_clocks = [c for r in items if (c := r.clock(self.incident)) is not None]
+        floor = floor_clock(item_clocks, inc.severity) if inc.status not in TERMINAL_STATUSES else None
+        self.floor = floor_text(floor) if floor is not None else None
         if not visible:
             timeline.empty("Restricted: details are shown to its role holders and participants.")
             checklist.show(self.incident, (), now, response)
@@ -160,7 +166,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
                     Text(fmt_time(start)), Text(fmt_time(end) if end else "now"), Text(duration(start, end or now)),
                 )  # fmt: skip
             timeline.show(self.incident, entries)
-            checklist.show(self.incident, items, now, response)
+            checklist.show(self.incident, items, now, response, self.floor)
         self.query_one("#timeline-box").border_title = Text(f"Timeline · {timeline.filter_name}")
         self.refresh_bindings()
         exposure_changed(self)
@@ -255,7 +261,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
             return None
         r = self.row
         return Subject(self.incident, r.severity, r.status, r.roles.get("commander"), self.details_visible(),
-                       r.participants, Access.of_row(r))  # fmt: skip
+                       r.participants, Access.of_row(r), self.floor)  # fmt: skip
 
     @on(DataTable.RowSelected, "#checklist")
     def _item_chosen(self, _: DataTable.RowSelected) -> None:

@@ -30,9 +30,17 @@ from data.engine.store import Store
 from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
 from data.incidents.queries import HandoffRow, IncidentEventRow, ItemRow, RoleRow
-from data.incidents.views import IncidentRow, SyncState, load_snapshot, parse_time, pending_handoffs
+from data.incidents.views import (
+    IncidentRow,
+    SyncState,
+    load_holds,
+    load_snapshot,
+    parse_time,
+    pending_handoffs,
+)
 from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
+from data.procedures.holds import ending_soon
 from data.roster import queries as roster_queries
 from data.roster.queries import PersonRow
 from data.roster.rotation import ALL, OnCall, Override, Rotation, holder, on_call, regions, successor, zone
@@ -153,6 +161,27 @@ class WatchItem:
 
 
 @dataclass(frozen=True)
+class External:
+    """An obligation to someone outside, due within :data:`EXTERNAL_WITHIN` (or past due):
+    a preservation hold that ends, an order or notice whose clock runs (domain notes,
+    handoff section 5)."""
+
+    kind: str  # "hold" or "order"
+    incident: str
+    due: datetime
+    state: str  # clock_state
+    what: str | None  # None: withheld (a restricted incident)
+    ref: str | None  # None: withheld or none
+    basis: str | None
+
+
+#: the handoff's external state lists what is due within this (domain notes: holds 7 days)
+EXTERNAL_WITHIN = timedelta(days=7)
+#: the triggers whose clocks are "orders" in the external state
+ORDER_TRIGGERS = ("order_received", "notice_received", "preservation_requested")
+
+
+@dataclass(frozen=True)
 class Health:
     quarantined: int
     chain_breaks: int
@@ -184,6 +213,8 @@ class HandoffReport:
     health: Health
     team: tuple[Load, ...]
     guideline: float  # incidents commanded per person for a shift of this length
+    #: holds ending and orders due within 7 days (past due too), by due time
+    external: tuple[External, ...] = ()
     pending: Submission | None = None  # the region's handoff awaiting acknowledgement
     notes: str = ""  # the outgoing commander's notes (the draft's, else the pending one's)
     #: the reader's own exposure to sensitive categories this shift (numbers only; the
@@ -419,6 +450,21 @@ async def build_handoff(
         WatchItem(r.id, r.title if r.visible_to(actor) else None, r.status) for r in active if r.severity == 4
     )
 
+    external = [
+        External("hold", h.incident, h.ends, h.state, h.text if h.visible else None,
+                 h.ref if h.visible else None, h.basis if h.visible else None)
+        for h in ending_soon(await load_holds(store, now, actor), now, EXTERNAL_WITHIN)
+    ]  # fmt: skip
+    for r in active:
+        for c in r.clocks:
+            if c.kind != "item" or c.closed_at is not None or c.trigger is None:
+                continue
+            if c.trigger[0] in ORDER_TRIGGERS and c.due - now <= EXTERNAL_WITHIN:
+                sees = r.visible_to(actor)
+                external.append(External("order", r.id, c.due, clock_state(c, now), c.label if sees else None,
+                                         c.trigger[2] if sees else None, c.basis if sees else None))  # fmt: skip
+    external.sort(key=lambda e: (e.due, e.incident))
+
     breaks = await store.chain_breaks()
     health = Health(
         quarantined=(await store.status()).counters["quarantined"],
@@ -456,6 +502,7 @@ async def build_handoff(
         health=health,
         team=team,
         guideline=guideline,
+        external=tuple(external),
         pending=pending,
         notes=draft.notes if draft is not None else (pending.notes if pending is not None else ""),
         wellbeing=await exposure_for(store, actor, shift_start, now, wellbeing)
@@ -615,6 +662,18 @@ def to_json(report: HandoffReport) -> dict[str, Any]:
             else None
         ),
         "watch": [{"id": w.id, "title": w.title, "status": w.status} for w in report.watch],
+        "external": [
+            {
+                "kind": e.kind,
+                "incident": e.incident,
+                "due": _iso(e.due),
+                "state": e.state,
+                "what": e.what,
+                "ref": e.ref,
+                "basis": e.basis,
+            }
+            for e in report.external
+        ],
         "health": {
             "quarantined": report.health.quarantined,
             "chain_breaks": report.health.chain_breaks,
@@ -782,6 +841,19 @@ def to_markdown(report: HandoffReport) -> str:
             add(f"- {md(w.id, 64)} ({md(w.status)}): {title}")
     else:
         add("Nothing on the watch list.")
+    add("")
+
+    add("## External state: holds and orders due within 7 days")
+    add("")
+    if report.external:
+        for x in report.external:
+            what = md(x.what, _TITLE) if x.what is not None else _WITHHELD
+            ref = f" (ref {md(x.ref, 64)})" if x.ref else ""
+            word = "ends" if x.kind == "hold" else "due"
+            late = " **PAST DUE**" if x.state == "overdue" else ""
+            add(f"- {x.kind} {md(x.incident, 64)}{ref}, {word} {_both(x.due, tz)}{late}: {what}")
+    else:
+        add("No preservation hold ends and no order or notice is due within 7 days.")
     add("")
 
     add("## Journal health")

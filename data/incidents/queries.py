@@ -159,6 +159,14 @@ async def open_due_items(store: Store) -> list[ItemRow]:
     return [ItemRow(**r) for r in await store.read_rows(stmt)]
 
 
+async def meetings_held(store: Store) -> dict[str, str]:
+    """When each incident's first post-mortem meeting was held (``postmortem.meeting``'s
+    ``at``), by incident: what stops its meeting clock."""
+    m = S.postmortem_meetings.c
+    stmt = select(m.incident, func.min(m.at)).group_by(m.incident)
+    return {incident: at for incident, at in await store.read_tuples(stmt)}
+
+
 async def holds(store: Store) -> list[ItemRow]:
     """Every preservation hold (a checklist item with ``hold``), of every incident, closed
     ones too (a hold outlives its incident), by incident and order added."""

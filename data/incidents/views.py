@@ -17,11 +17,13 @@ from data.incidents.describe import describe
 from data.incidents.queries import EventRow, HandoffRow, ItemRow
 from data.procedures.clocks import (
     Clock,
+    PmPolicy,
     Policy,
     ack_clock,
     clock_state,
     floor_clock,
     item_clock,
+    meeting_clock,
     nearest,
     t0_of,
     update_clock,
@@ -366,9 +368,18 @@ CLOSED_SHOWN = 300  # closed incidents shown on request (the most recent)
 
 
 async def load_snapshot(
-    store: Store, sync: SyncState, *, include_closed: bool = False, policy: Policy | None = None
+    store: Store,
+    sync: SyncState,
+    *,
+    include_closed: bool = False,
+    policy: Policy | None = None,
+    pm_policy: PmPolicy | None = None,
 ) -> Snapshot:
+    """The console's view of the store. A resolved incident's clocks include its
+    post-mortem meeting clock while the meeting is not held (the meeting has one source:
+    ``pm_policy``, ``[postmortem]``)."""
     policy = policy or Policy()
+    pm_policy = pm_policy or PmPolicy()
     incidents = await store.incidents(active=True)
     if include_closed:
         incidents += await store.incidents(active=False, limit=CLOSED_SHOWN)
@@ -378,8 +389,14 @@ async def load_snapshot(
     people = tuple((p.handle, p.name, p.tz) for p in await roster_queries.people(store))
     roster = People.of_snapshot(people)
     rows = []
+    resolved = [inc.id for inc in incidents if inc.status == "resolved"]
+    held = await queries.meetings_held(store) if resolved else {}
     for inc in incidents:
         clocks = incident_clocks(inc, due.get(inc.id, []), policy)
+        if inc.status == "resolved" and inc.id not in held:
+            meeting = meeting_clock(inc.id, inc.severity, parse_time(inc.resolved_at), None, pm_policy)
+            if meeting is not None:
+                clocks = (*clocks, meeting)
         rows.append(
             IncidentRow(
                 id=inc.id,

@@ -9,11 +9,10 @@ shown as ``(restricted)``); ids, severities, states, owners, times and counts st
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from data.engine.config import WarroomConfig, load_config
 from data.engine.models import PM_SECTIONS
@@ -24,7 +23,7 @@ from data.incidents.describe import describe
 from data.incidents.views import may_see, parse_time
 from data.postmortem import queries
 from data.privacy.text import clean
-from data.procedures.clocks import Clock, clock_state, span
+from data.procedures.clocks import Clock, PmPolicy, add_business_days, clock_state, meeting_clock, span
 
 #: how each section is titled, with the question it answers (the order is PM_SECTIONS')
 SECTION_TITLES: dict[str, tuple[str, str]] = {
@@ -45,18 +44,6 @@ WITHHELD = "(restricted)"
 # --- the meeting clock ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PmPolicy:
-    """When the post-mortem meeting is due: per severity, a number of days after the
-    incident was resolved, counted in calendar days or in business days (Monday to Friday
-    in ``tz``). Defaults from the domain notes; ``[postmortem]`` in the config file
-    changes them."""
-
-    days: dict[int, int] = field(default_factory=lambda: {1: 3, 2: 5})
-    business: frozenset[int] = frozenset({2})
-    tz: str = "UTC"
-
-
 class PmPolicyError(ValueError):
     """A malformed ``[postmortem]`` section; ``str()`` names the file and the key."""
 
@@ -73,6 +60,7 @@ def pm_policy_of(config: WarroomConfig) -> PmPolicy:
         out["business"] = frozenset(section.business_days)
     if section.tz is not None:
         out["tz"] = section.tz
+    out["calendar"] = config.obligations.calendar  # its public holidays are not business days
     return PmPolicy(**out)
 
 
@@ -80,45 +68,6 @@ def load_pm_policy(path: Path) -> PmPolicy:
     """:func:`pm_policy_of` the config file ``path`` (a process has its config loaded
     once: ``Settings.config``; this is for a file of its own)."""
     return pm_policy_of(load_config(path))
-
-
-def add_business_days(start: datetime, n: int, tz: str = "UTC") -> datetime:
-    """The same local time (in ``tz``) on the ``n``-th Monday–Friday after ``start``'s
-    local date. Resolved on a Friday at 16:00, 5 business days is the next Friday at
-    16:00; resolved on a Saturday at 10:00, it is the Friday after it at 10:00 (Monday is
-    the first business day after a Saturday)."""
-    zone = ZoneInfo(tz)
-    local = start.astimezone(zone)
-    day = local.date()
-    count = 0
-    while count < n:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            count += 1
-    due = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=zone)
-    return due.astimezone(UTC)
-
-
-def meeting_clock(
-    incident: str,
-    severity: int,
-    resolved_at: datetime | None,
-    met_at: datetime | None,
-    policy: PmPolicy,
-) -> Clock | None:
-    """The post-mortem meeting clock (None for severities without one, or an incident not
-    resolved): from resolution to the due time; a recorded meeting closes it (``met`` if
-    held by the due time, else ``missed``)."""
-    days = policy.days.get(severity)
-    if days is None or resolved_at is None:
-        return None
-    if severity in policy.business:
-        due = add_business_days(resolved_at, days, policy.tz)
-        label = f"Post-mortem meeting (S{severity}: within {days} business days of resolution)"
-    else:
-        due = resolved_at + timedelta(days=days)
-        label = f"Post-mortem meeting (S{severity}: within {days} calendar days of resolution)"
-    return Clock(incident, "postmortem", "meeting", label, resolved_at, due, met_at)
 
 
 # --- the view model ---------------------------------------------------------------------

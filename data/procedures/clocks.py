@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from data.engine.config import WarroomConfig, load_config
-from data.procedures.calendars import Due
+from data.procedures.calendars import Due, is_business_day
 
 OPEN_STATES = ("ok", "at_risk", "overdue")
 STATES = (*OPEN_STATES, "met", "missed")
@@ -328,3 +329,61 @@ class Watch:
         for key in set(self.states) - seen:  # closed incidents, removed clocks
             del self.states[key]
         return out
+
+
+# --- the post-mortem meeting clock (data/postmortem/report.py reads [postmortem]) -------
+
+
+@dataclass(frozen=True)
+class PmPolicy:
+    """When the post-mortem meeting is due: per severity, a number of days after the
+    incident was resolved, counted in calendar days or in business days (Monday to Friday
+    in ``tz``). Defaults from the domain notes; ``[postmortem]`` in the config file
+    changes them."""
+
+    days: dict[int, int] = field(default_factory=lambda: {1: 3, 2: 5})
+    business: frozenset[int] = frozenset({2})
+    tz: str = "UTC"
+    #: whose public holidays are not business days either (data/procedures/calendars.py;
+    #: ``[obligations] calendar``); None: Monday to Friday
+    calendar: str | None = None
+
+
+def add_business_days(start: datetime, n: int, tz: str = "UTC", calendar: str | None = None) -> datetime:
+    """The same local time (in ``tz``) on the ``n``-th Monday–Friday after ``start``'s
+    local date. Resolved on a Friday at 16:00, 5 business days is the next Friday at
+    16:00; resolved on a Saturday at 10:00, it is the Friday after it at 10:00 (Monday is
+    the first business day after a Saturday); with ``calendar``, its public holidays are
+    skipped too."""
+    zone = ZoneInfo(tz)
+    local = start.astimezone(zone)
+    day = local.date()
+    count = 0
+    while count < n:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and (calendar is None or is_business_day(calendar, day)):
+            count += 1
+    due = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=zone)
+    return due.astimezone(UTC)
+
+
+def meeting_clock(
+    incident: str,
+    severity: int,
+    resolved_at: datetime | None,
+    met_at: datetime | None,
+    policy: PmPolicy,
+) -> Clock | None:
+    """The post-mortem meeting clock (None for severities without one, or an incident not
+    resolved): from resolution to the due time; a recorded meeting closes it (``met`` if
+    held by the due time, else ``missed``)."""
+    days = policy.days.get(severity)
+    if days is None or resolved_at is None:
+        return None
+    if severity in policy.business:
+        due = add_business_days(resolved_at, days, policy.tz, policy.calendar)
+        label = f"Post-mortem meeting (S{severity}: within {days} business days of resolution)"
+    else:
+        due = resolved_at + timedelta(days=days)
+        label = f"Post-mortem meeting (S{severity}: within {days} calendar days of resolution)"
+    return Clock(incident, "postmortem", "meeting", label, resolved_at, due, met_at)
