@@ -164,7 +164,8 @@ async def meetings_held(store: Store) -> dict[str, str]:
     ``at``), by incident: what stops its meeting clock."""
     m = S.postmortem_meetings.c
     stmt = select(m.incident, func.min(m.at)).group_by(m.incident)
-    return {incident: at for incident, at in await store.read_tuples(stmt)}
+    rows: list[Any] = await store.read_tuples(stmt)
+    return {str(incident): str(at) for incident, at in rows}
 
 
 async def holds(store: Store) -> list[ItemRow]:
