@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,9 @@ from data.engine.journal import FileJournal
 from data.engine.models import (
     UPDATE_KIND,
     ChecklistAdded,
+    ChecklistRetimed,
     ChecklistSet,
+    ChecklistStep,
     Draft,
     EventData,
     HandoffAcknowledged,
@@ -79,10 +81,64 @@ async def seed(journal: FileJournal, store: Store, actor: str = "demo-ic") -> in
     done = {e["incident"] for e in past if e["type"] == "incident.opened"}
     past += postmortems(past, rng, now - timedelta(hours=13))
     live += handoffs(live, rng, actor)
-    events = with_procedures(past + live, rng, cadence_written=done)
+    live += obligations(parse_rfc3339(live[-1]["ts"]))
+    live.sort(key=lambda e: e["ts"])
+    events = with_procedures(ncmec_reports(past + live), rng, cadence_written=done)
     # the clock of the history must end now; squeeze it if the generator ran past; then the
     # incidents get their ids (data/engine/ids.py) from the times they were opened at
     return len((await append_to(journal, store, with_incident_ids(_fit_to_now(events), rng))).ids)
+
+
+def ncmec_reports(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history's CSEA reports filed as warroom records them: ``report_filed`` under
+    ``us_ncmec``, which starts the report's 1-year preservation hold (docs/sop.md)."""
+    csea = {
+        e["incident"] for e in events if e["type"] == "incident.opened" and e["data"]["category"] == "csea"
+    }
+    for ev in events:
+        d = ev["data"]
+        if ev["type"] == "incident.action" and ev["incident"] in csea and d.get("kind") == "report_filed":
+            d["regime"] = "us_ncmec"
+    return events
+
+
+def obligations(end: datetime) -> list[dict[str, Any]]:
+    """Two incidents that show the legal clocks (docs/sop.md), their times counted back
+    from ``end`` (the live part's last moment): an EU terrorist-content removal order
+    received 20 minutes ago (its one-hour clock runs from the order's receipt, and, at
+    S2, the console offers the raise to S1), and a CSEA case raised to S1 whose NCMEC
+    report target is re-timed from 24 h to 2 h after T0."""
+    from data.engine.models import IncidentOpened, TriggerAction
+
+    out: list[dict[str, Any]] = []
+
+    def add(data: EventData, incident: str, minutes_ago: float, actor: str) -> None:
+        at = end - timedelta(minutes=minutes_ago)
+        out.append(
+            _written(Draft(data, incident=incident, id=new_id(), ts=utc_text(at, ms=True), actor=actor))
+        )
+
+    order = "DEMO-TCO"
+    add(IncidentOpened(title="EU removal order TCO-NL-2026-0417: terrorist content, one-hour clock",
+                       category="regulator", severity=2, source="regulator", regions=["EU", "UK"],
+                       summary="A removal order under Regulation (EU) 2021/784 for three items (ids in the case file).",
+                       detected_at=utc_text(end - timedelta(minutes=24), ms=True)), order, 22, "amara")  # fmt: skip
+    add(IncidentRoleSet(role="commander", person="amara"), order, 21, "amara")
+    add(TriggerAction(kind="order_received", text="Removal order received from the Dutch authority by e-mail.",
+                      ref="TCO-NL-2026-0417", regime="eu_tco",
+                      at=utc_text(end - timedelta(minutes=20), ms=True)), order, 19, "amara")  # fmt: skip
+    case = "DEMO-CSEA"
+    add(IncidentOpened(title="CSEA: live-stream grooming reports, one account", category="csea", severity=2,
+                       source="user_report", regions=["US", "UK"], restricted=True,
+                       detected_at=utc_text(end - timedelta(minutes=95), ms=True)), case, 92, "demo-ic")  # fmt: skip
+    add(IncidentRoleSet(role="commander", person="demo-ic"), case, 91, "demo-ic")
+    add(
+        IncidentSeveritySet(severity=1, reason="Imminence check: the child is at risk now."),
+        case,
+        70,
+        "demo-ic",
+    )
+    return out
 
 
 def with_incident_ids(events: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
@@ -404,6 +460,7 @@ def with_procedures(
     out: list[dict[str, Any]] = []
     rows: dict[str, IncidentRecord] = {}  # each incident as the store would hold it
     have: dict[str, set[str]] = {}  # its checklist's item ids
+    kept: dict[str, dict[str, _Item]] = {}  # its items, for re-timing and holds
     for ev in events:
         if ev["type"] in ("checklist.added", "checklist.set"):
             continue
@@ -412,10 +469,19 @@ def with_procedures(
             continue
         incident: str = ev["incident"]  # (every trigger is an incident's event)
         at0 = parse_rfc3339(ev["ts"])
-        # what a console writes with this event: the procedure's items that now apply
+        # what a console writes with this event: the procedure's items that now apply,
+        # those a trigger starts, those a severity change re-times
+        mine = kept.setdefault(incident, {})
         added = sop_items(
-            templates, [ev], {incident: rows.get(incident)}, {incident: have.get(incident, set())}, at0
-        )
+            templates, [ev], {incident: rows.get(incident)}, {incident: have.get(incident, set())}, at0,
+            checklists={incident: [i.as_of(at0) for i in mine.values()]},
+        )  # fmt: skip
+        for n, draft in enumerate(added):
+            if isinstance(draft.data, ChecklistRetimed):
+                extra.append(_built(draft, at0 + timedelta(microseconds=500 + n), ev["actor"]))
+                if draft.data.item in mine:
+                    mine[draft.data.item] = replace(mine[draft.data.item], due=draft.data.due)
+        added = [a for a in added if not isinstance(a.data, ChecklistRetimed)]
         d = ev["data"]
         if ev["type"] == "incident.opened":
             rows[incident] = _opened_record(ev)
@@ -431,12 +497,21 @@ def with_procedures(
         for n, (draft, item) in enumerate(zip(added, items, strict=True)):
             at = at0 + timedelta(milliseconds=n + 1)
             extra.append(_built(draft, at, ev["actor"]))
+            mine[item.item] = _Item.of(item)
             if item.item == UPDATE_ITEM:
                 continue  # ticked by the first stakeholder update (below), as a console does
             due_text = item.due
             due = parse_rfc3339(due_text) if due_text else at + timedelta(hours=2)
-            if due >= end and rng.random() < 0.7:
-                continue  # not due yet: still open
+            if isinstance(item, ChecklistStep) and item.hold:
+                if due < end:  # a hold is released once it has ended, never before
+                    when = due + timedelta(hours=rng.uniform(2, 30))
+                    if when < end:
+                        tick = Draft(ChecklistSet(item=item.item, state="done"), incident=incident)
+                        extra.append(_built(tick, when, rng.choice(HANDLES)))
+                        mine[item.item] = replace(mine[item.item], done_at=when)
+                continue
+            if due >= end and (rng.random() < 0.7 or (isinstance(item, ChecklistStep) and item.trigger)):
+                continue  # not due yet: still open (an order's clock is shown running)
             if due <= at:  # due before it was added (detected long before): done late
                 when = at + timedelta(minutes=rng.uniform(2, 40))
             elif rng.random() < 0.1:  # late
@@ -447,6 +522,7 @@ def with_procedures(
             if rng.random() < 0.97 and when > at:
                 tick = Draft(ChecklistSet(item=item.item, state="done"), incident=incident)
                 extra.append(_built(tick, when, rng.choice(HANDLES)))
+                mine[item.item] = replace(mine[item.item], done_at=when)
         if ev["type"] != "incident.opened":
             continue
         opened = at0
@@ -459,6 +535,34 @@ def with_procedures(
     merged = out + extra
     merged.sort(key=lambda e: e["ts"])  # one format, so the text sorts as the time does
     return _ticked_by_updates(merged)
+
+
+@dataclass(frozen=True)
+class _Item:
+    """What :func:`with_procedures` keeps of an item it added, for the procedure
+    (data/procedures/steps.py ``ItemLike``): when it was ticked done, if it was."""
+
+    item: str
+    due: str | None
+    step: str | None = None
+    trigger_kind: str | None = None
+    trigger_at: str | None = None
+    trigger_ref: str | None = None
+    hold: bool = False
+    done_at: datetime | None = None
+    state: str = "open"
+
+    @classmethod
+    def of(cls, d: ChecklistAdded) -> _Item:
+        if not isinstance(d, ChecklistStep):
+            return cls(d.item, d.due)
+        t = d.trigger
+        return cls(d.item, d.due, d.step, t.kind if t else None, t.at if t else None, t.ref if t else None,
+                   bool(d.hold))  # fmt: skip
+
+    def as_of(self, at: datetime) -> _Item:
+        """Its state at ``at`` (done once ticked)."""
+        return replace(self, state="done" if self.done_at is not None and self.done_at <= at else "open")
 
 
 def _ticked_by_updates(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -525,7 +629,10 @@ def _fit_to_now(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     shift = (now - last) if scale == 1.0 else timedelta(0)
 
     def fit(ts: str) -> str:
-        return utc_text(first + (parse_rfc3339(ts) - first) * scale + shift, ms=True)
+        t = parse_rfc3339(ts)
+        if t > last:  # a due time after the end keeps what is left of it (a year's hold)
+            return utc_text(first + (last - first) * scale + shift + (t - last), ms=True)
+        return utc_text(first + (t - first) * scale + shift, ms=True)
 
     for ev in events:
         ev["ts"] = fit(ev["ts"])
@@ -533,6 +640,9 @@ def _fit_to_now(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for key in ("due", "detected_at", "at", "shift_start"):
             if isinstance(data.get(key), str):
                 data[key] = fit(data[key])
+        trigger = data.get("trigger")  # what started a procedure item's clock
+        if isinstance(trigger, dict) and isinstance(trigger.get("at"), str):
+            trigger["at"] = fit(trigger["at"])
     return events
 
 
