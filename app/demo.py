@@ -43,8 +43,10 @@ from data.engine.models import (
     PostmortemSection,
     PostmortemSectionSet,
     PostmortemStatusSet,
+    Regime,
     RosterPerson,
     Status,
+    TriggerKind,
     parse_rfc3339,
 )
 from data.engine.store import IncidentRecord, Store
@@ -83,7 +85,7 @@ async def seed(journal: FileJournal, store: Store, actor: str = "demo-ic") -> in
     live += handoffs(live, rng, actor)
     live += obligations(parse_rfc3339(live[-1]["ts"]))
     live.sort(key=lambda e: e["ts"])
-    events = with_procedures(ncmec_reports(past + live), rng, cadence_written=done)
+    events = with_procedures(ncmec_reports(orders_received(past + live)), rng, cadence_written=done)
     # the clock of the history must end now; squeeze it if the generator ran past; then the
     # incidents get their ids (data/engine/ids.py) from the times they were opened at
     return len((await append_to(journal, store, with_incident_ids(_fit_to_now(events), rng))).ids)
@@ -100,6 +102,37 @@ def ncmec_reports(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if ev["type"] == "incident.action" and ev["incident"] in csea and d.get("kind") == "report_filed":
             d["regime"] = "us_ncmec"
     return events
+
+
+#: the generator's titles of orders and notices, and how each is recorded when it arrives
+ORDER_TITLES: tuple[tuple[str, TriggerKind, Regime, str], ...] = (
+    ("EU removal order", "order_received", "eu_tco", "TCO"),
+    ("eSafety removal notice", "notice_received", "au_esafety", "ESN"),
+)
+
+
+def orders_received(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An incident opened for a removal order or notice records its receipt a minute after
+    it is opened, as a commander would (``k``: an ⏱ kind): the trigger that starts its
+    legal clock, from when it was received (its ``detected_at``). Sorted by time."""
+    from data.engine.models import TriggerAction
+
+    out = list(events)
+    for ev in events:
+        if ev["type"] != "incident.opened":
+            continue
+        for title, kind, regime, prefix in ORDER_TITLES:
+            if ev["data"]["title"].startswith(title):
+                received = ev["data"].get("detected_at") or ev["ts"]
+                number = "".join(ch for ch in ev["data"]["title"] if ch.isdigit())[:8] or "1"
+                data = TriggerAction(kind=kind, text=f"{title} received; logged with its deadline.",
+                                     ref=f"{prefix}-{number}", regime=regime, at=received)  # fmt: skip
+                ts = utc_text(parse_rfc3339(ev["ts"]) + timedelta(minutes=1), ms=True)
+                out.append(
+                    _written(Draft(data, incident=ev["incident"], id=new_id(), ts=ts, actor=ev["actor"]))
+                )
+    out.sort(key=lambda e: e["ts"])
+    return out
 
 
 def obligations(end: datetime) -> list[dict[str, Any]]:
