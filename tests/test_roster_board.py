@@ -97,6 +97,11 @@ async def test_the_on_call_pane_shows_the_rows_it_is_given() -> None:
         await pilot.pause()
         table = pane.query_one(DataTable)
         plain = [[c.plain for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert plain == [["au-ic", "[red]x *", "Sun 14:00", "1h30m", "gap"],
-                         ["uk-ic", "— gap —", "", "—", "hugo"]]  # fmt: skip
+        # another rotation covers: uk-ic is off shift, not a gap
+        assert plain == [["au-ic", "[red]x *", "Sun 14:00", "1h30m", "—"],
+                         ["uk-ic", "off shift", "", "—", "hugo"]]  # fmt: skip
         assert not pane.has_class("empty")
+        # nobody on call anywhere: a gap in the cover
+        pane.show([OnCallRow("uk-ic", None, False, "", None, "hugo")], NOW, rebuild=True)
+        await pilot.pause()
+        assert [c.plain for c in table.get_row_at(0)][1] == "— GAP —"

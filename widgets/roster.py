@@ -56,7 +56,8 @@ class RosterPane(Vertical):
         rotations changed, fill the table again (else only the cells are updated)."""
         self.set_class(not on_call, "empty")
         table = self.query_one(DataTable)
-        rows = [self.cells(r, now) for r in on_call]
+        covered = any(r.person is not None for r in on_call)  # else nobody anywhere: a real gap
+        rows = [self.cells(r, now, covered) for r in on_call]
         with self.app.batch_update():
             keys = [str(k.value) for k in table.rows]
             if rebuild or keys != [r[0] for r in rows]:
@@ -71,13 +72,17 @@ class RosterPane(Vertical):
                     table.update_cell(key, "next", nxt)
 
     @staticmethod
-    def cells(r: OnCallRow, now: datetime) -> tuple[str, Text, Text, Text, Text, Text]:
-        """(key, cells) of one rotation's row (names from the journal: cleaned, never markup)."""
-        if r.person is None:
-            person, local = Text("— gap —", style="bold #e8833a"), Text("")
+    def cells(r: OnCallRow, now: datetime, covered: bool = False) -> tuple[str, Text, Text, Text, Text, Text]:
+        """(key, cells) of one rotation's row (names from the journal: cleaned, never markup).
+        ``covered``: another rotation has someone on call, so one with nobody is off shift,
+        not a gap in the cover."""
+        if r.person is None and covered:
+            person, local = Text("off shift", style="dim"), Text("")
+        elif r.person is None:
+            person, local = Text("— GAP —", style="bold #e8833a"), Text("")
         else:
             person = Text(clean(r.person, 8) + (" *" if r.override else ""), style="bold")
             local = Text(r.local)
         handoff = Text(countdown(r.next_at, now)[0] if r.next_at else "—")
-        nxt = Text(clean(r.next_person or "gap", 9), style="dim")
+        nxt = Text(clean(r.next_person or "—", 9), style="dim")
         return (r.rotation, Text(clean(r.rotation, 8)), person, local, handoff, nxt)
