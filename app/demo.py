@@ -152,7 +152,7 @@ def obligations(end: datetime) -> list[dict[str, Any]]:
         )
 
     order = "DEMO-TCO"
-    add(IncidentOpened(title="EU removal order TCO-NL-2026-0417: terrorist content, one-hour clock",
+    add(IncidentOpened(title="Terrorist-content removal order TCO-NL-2026-0417 (EU): one-hour clock",
                        category="regulator", severity=2, source="regulator", regions=["EU", "UK"],
                        summary="A removal order under Regulation (EU) 2021/784 for three items (ids in the case file).",
                        detected_at=utc_text(end - timedelta(minutes=24), ms=True)), order, 22, "amara")  # fmt: skip

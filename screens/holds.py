@@ -93,9 +93,9 @@ class HoldsScreen(LiveScreen[None]):
             left = h.ends - now
             seconds = int(left.total_seconds())
             left_text = ("-" if seconds < 0 else "") + span_text(abs(seconds)) if h.open else ""
-            what = clean(h.text, 200) if h.visible else "(restricted)"
+            what = clean(h.text, 70) if h.visible else "(restricted)"
             ref = clean(h.ref or "", 40) if h.visible else ""
-            basis = clean(h.basis or "", 120) if h.visible else ""
+            basis = clean(h.basis or "", 60) if h.visible else ""
             table.add_row(
                 Text(h.ends.strftime("%Y-%m-%d %H:%M")),
                 Text(left_text),
