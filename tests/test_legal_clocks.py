@@ -521,3 +521,86 @@ def test_floor_clock_is_the_tco_order_below_s1(room: Room) -> None:
     severity, clocks = _clocks_of(room, "INC-1")
     assert severity == 1 and floor_clock(clocks, severity) is None
     assert any(c.name == "tco-remove" for c in clocks)  # the clock is still there
+
+
+# --- more holds, re-timing back, the config ----------------------------------------------
+
+
+def test_two_preservation_requests_are_two_holds_and_an_extension_moves_the_one_named(room: Room) -> None:
+    room.open(category="edr")
+    # LE-1 at 2026-11-27T15:00Z -> 2027-02-25T15:00Z (see above); LE-2 at 2026-12-01 10:00 EST
+    # (15:00Z) -> Dec 1 + 30 = Dec 31, + 31 = Jan 31, + 28 = Feb 28, + 1 = 2027-03-01 10:00 EST = 15:00Z
+    room.ok(
+        action("preservation_requested", "2026-11-27T15:00:00Z", "2026-12-01T15:10:00Z", "LE-1"),
+        action("preservation_requested", "2026-12-01T15:00:00Z", "2026-12-01T15:10:00Z", "LE-2"),
+    )
+    rows = room.clocks("2026-12-01T15:10:00Z")
+    assert one(rows, "le-preserve")["due"] == "2027-02-25T15:00:00Z"
+    assert one(rows, "le-preserve-2")["due"] == "2027-03-01T15:00:00Z"
+    lines = (room.path / "journal.jsonl").read_bytes()
+    # without a ref, which hold is meant is unknown: refused
+    r = room.append(action("preservation_extended", "2027-02-01T15:00:00Z", "2027-02-01T15:05:00Z"))
+    assert r.exit_code == 2 and "give the ref" in r.stderr
+    assert (room.path / "journal.jsonl").read_bytes() == lines
+    # LE-2 extended: 2027-03-01 10:00 EST + 90 days: Mar 1 + 30 = Mar 31, + 30 = Apr 30,
+    # + 30 = 2027-05-30, 10:00 EDT = 14:00Z; LE-1 unchanged
+    room.ok(action("preservation_extended", "2027-02-01T15:00:00Z", "2027-02-01T15:05:00Z", "LE-2"))
+    rows = room.clocks("2027-02-01T15:05:00Z")
+    assert one(rows, "le-preserve")["due"] == "2027-02-25T15:00:00Z"
+    assert one(rows, "le-preserve-2")["due"] == "2027-05-30T14:00:00Z"
+
+
+def test_a_released_hold_is_no_longer_open(room: Room) -> None:
+    room.open(category="edr")
+    room.ok(action("preservation_requested", "2026-11-27T15:00:00Z", "2026-11-27T15:10:00Z", "LE-5"))
+    item = added(room, "le-preserve")[0]["data"]["item"]
+    # overdue once ended and not released (2027-02-25T15:00Z)
+    assert one(room.clocks("2027-02-25T15:00:01Z"), "le-preserve")["state"] == "overdue"
+    room.ok({"type": "checklist.set", "incident": "INC-1", "ts": ms("2027-02-26T10:00:00Z"),
+             "data": {"item": item, "state": "done"}})  # fmt: skip
+    assert "le-preserve" not in names(room.clocks("2027-02-26T10:00:00Z"))
+
+
+def test_lowering_the_severity_retimes_the_report_back(room: Room) -> None:
+    room.open(category="csea", severity=1)
+    # S1: T0 + 2 h = 2026-11-27T11:00Z; lowered to S2: T0 + 24 h = 2026-11-28T09:00Z
+    assert one(room.clocks("2026-11-27T09:10:00Z"), "ncmec-report")["due"] == "2026-11-27T11:00:00Z"
+    room.ok({"type": "incident.severity_set", "incident": "INC-1", "ts": ms("2026-11-27T09:20:00Z"),
+             "data": {"severity": 2}})  # fmt: skip
+    assert one(room.clocks("2026-11-27T09:20:00Z"), "ncmec-report")["due"] == "2026-11-28T09:00:00Z"
+    # a done item is not re-timed
+    item = next(
+        e for e in room.journal() if e["type"] == "checklist.added" and e["data"]["item"] == "ncmec-report"
+    )
+    room.ok({"type": "checklist.set", "incident": "INC-1", "ts": ms("2026-11-27T09:30:00Z"),
+             "data": {"item": item["data"]["item"], "state": "done"}})  # fmt: skip
+    before = len(room.journal())
+    room.ok({"type": "incident.severity_set", "incident": "INC-1", "ts": ms("2026-11-27T09:40:00Z"),
+             "data": {"severity": 1}})  # fmt: skip
+    assert [e["type"] for e in room.journal()[before:]] == ["incident.severity_set"]
+
+
+def test_s4_acknowledgement_on_the_configured_calendar(room: Room) -> None:
+    room.config('[obligations]\ncalendar = "UK"\n')
+    # opened Thu 2026-12-24 10:00 GMT: Fri 25 Christmas, Mon 28 Boxing Day (substitute):
+    # the next English business day is Tue 29; its end, 30 December 00:00 GMT = 00:00Z
+    room.open(severity=4, t0="2026-12-24T10:00:00Z")
+    assert one(room.clocks("2026-12-24T10:00:00Z"), "ack")["due"] == "2026-12-30T00:00:00Z"
+
+
+def test_a_malformed_obligations_table_refuses_a_trigger_not_a_note(room: Room) -> None:
+    room.open(category="data_security")
+    room.config('[obligations]\nsec_registrant = "yes"\n')
+    lines = (room.path / "journal.jsonl").read_bytes()
+    r = room.append(action("materiality_determined", "2026-11-24T20:00:00Z", "2026-11-27T10:00:00Z", "MAT-1"))
+    assert r.exit_code == 2
+    assert (
+        "obligations.sec_registrant must be true or false" in r.stderr and "nothing was written" in r.stderr
+    )
+    assert (room.path / "journal.jsonl").read_bytes() == lines
+    room.ok({"type": "incident.note", "incident": "INC-1", "ts": ms("2026-11-27T10:00:00Z"),
+             "data": {"text": "a note needs no procedure"}})  # fmt: skip
+    # --raw writes what it is given
+    room.ok(
+        action("materiality_determined", "2026-11-24T20:00:00Z", "2026-11-27T10:01:00Z", "MAT-1"), raw=True
+    )
