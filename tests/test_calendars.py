@@ -267,3 +267,12 @@ def test_parse_cutoff() -> None:
     for bad in ("7:30", "24:00", "17:60", "1730", 1730):
         with pytest.raises(ValueError):
             parse_cutoff(bad)
+
+
+def test_calendar_days_into_a_skipped_or_repeated_hour() -> None:
+    # 2026-03-07 02:30 EST = 07:30Z; a day later, 02:30 on 8 March does not exist in New
+    # York (02:00 EST -> 03:00 EDT): read with the offset before the change (EST), 07:30Z,
+    # which is 03:30 EDT
+    assert Due.parse("1d").after(z("2026-03-07T07:30"), "US") == z("2026-03-08T07:30")
+    # 2026-10-31 01:30 EDT = 05:30Z; 01:30 on 1 November happens twice: the first (EDT), 05:30Z
+    assert Due.parse("1d").after(z("2026-10-31T05:30"), "US") == z("2026-11-01T05:30")

@@ -604,3 +604,38 @@ def test_a_malformed_obligations_table_refuses_a_trigger_not_a_note(room: Room) 
     room.ok(
         action("materiality_determined", "2026-11-24T20:00:00Z", "2026-11-27T10:01:00Z", "MAT-1"), raw=True
     )
+
+
+def test_at_with_an_offset_and_malformed_at(room: Room) -> None:
+    room.open()
+    # 11:30+01:00 is 10:30Z: due 11:30Z
+    room.ok(action("order_received", "2026-11-27T11:30:00+01:00", "2026-11-27T11:00:00Z", "TCO-1", "eu_tco"))
+    got = one(room.clocks("2026-11-27T11:00:00Z"), "tco-remove")
+    assert got["due"] == "2026-11-27T11:30:00Z" and got["trigger"]["at"] == "2026-11-27T10:30:00Z"
+    lines = (room.path / "journal.jsonl").read_bytes()
+    for bad in ("yesterday", "2026-11-27 10:00", "2026-11-27T10:00:00"):
+        r = room.append(action("order_received", bad, "2026-11-27T11:00:00Z", "TCO-2", "eu_tco"))
+        assert r.exit_code == 2 and "data.at" in r.stderr, bad
+    assert (room.path / "journal.jsonl").read_bytes() == lines
+
+
+def test_a_retiming_is_in_the_item_history(room: Room) -> None:
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
+    from data.incidents.queries import checklist, checklist_history
+
+    room.open(category="csea", severity=2)
+    room.ok({"type": "incident.severity_set", "incident": "INC-1", "ts": ms("2026-11-27T09:40:00Z"),
+             "data": {"severity": 1}})  # fmt: skip
+
+    async def read() -> tuple[list[Any], list[Any]]:
+        async with await Store.open(room.path / "store.db") as store:
+            await store.sync(FileJournal(room.path / "journal.jsonl"))
+            return await checklist(store, "INC-1"), await checklist_history(store, "INC-1")
+
+    items, history = asyncio.run(read())
+    report = next(i for i in items if i.item == "ncmec-report")
+    assert report.due == "2026-11-27T11:00:00Z"
+    notes = [h.note for h in history if h.item == "ncmec-report"]
+    assert len(notes) == 1 and notes[0] is not None
+    assert notes[0].startswith("due 2026-11-27T11:00:00Z: severity 2 to 1")
