@@ -639,3 +639,23 @@ def test_a_retiming_is_in_the_item_history(room: Room) -> None:
     notes = [h.note for h in history if h.item == "ncmec-report"]
     assert len(notes) == 1 and notes[0] is not None
     assert notes[0].startswith("due 2026-11-27T11:00:00Z: severity 2 to 1")
+
+
+def test_a_hold_outlives_its_incident(room: Room) -> None:
+    room.open(category="other")
+    # an order and a request recorded with the opening, in one batch: TCO at 08:30Z -> 09:30Z;
+    # the request at 2026-11-27 03:00 EST (08:00Z) -> 2027-02-25 03:00 EST = 08:00Z
+    room.ok(
+        action("preservation_requested", "2026-11-27T08:00:00Z", "2026-11-27T09:05:00Z", "LE-1"),
+        action("order_received", "2026-11-27T08:30:00Z", "2026-11-27T09:05:00Z", "T-1", "eu_tco"),
+    )
+    rows = room.clocks("2026-11-27T09:05:00Z")
+    assert one(rows, "tco-remove")["due"] == "2026-11-27T09:30:00Z"
+    assert one(rows, "le-preserve")["due"] == "2027-02-25T08:00:00Z"
+    for status in ("resolved", "closed"):
+        room.ok({"type": "incident.status_set", "incident": "INC-1", "ts": ms("2026-11-28T10:00:00Z"),
+                 "data": {"status": status}})  # fmt: skip
+    rows = room.clocks("2026-11-28T10:00:00Z")
+    assert [(r["name"], r["kind"], r["due"]) for r in rows] == [
+        ("le-preserve", "hold", "2027-02-25T08:00:00Z")
+    ]
