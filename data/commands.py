@@ -226,6 +226,11 @@ async def append_events(
                 r[0] for r in await store.read_tuples(select(S.events.c.id).where(S.events.c.id.in_(ids)))
             }
             fresh = [e for e in events if e.get("id") not in there]
+            problem = settings.config.problem("obligations")
+            if problem is not None and _touches_procedure(fresh):
+                # which legal clocks apply is unknown: writing without them would lose them
+                raise AppendRefused([Problem(message=f"{problem}; the procedures cannot tell which obligations "
+                                                     "apply: fix the config file (or append with --raw)")])  # fmt: skip
             flags = obligation_flags(settings.config)
             extra = await procedure_events(store, templates, fresh, clock.now(), flags)
             if extra:
@@ -236,6 +241,12 @@ async def append_events(
                 where = names + [f"procedure ({e['type']})" for e in built]
                 events = list(events) + built
         return await append_to(journal, store, events, where)
+
+
+def _touches_procedure(events: Sequence[dict[str, Any]]) -> bool:
+    from data.procedures.steps import touched
+
+    return bool(touched(events))
 
 
 async def sync_store(settings: Settings) -> SyncResult:
