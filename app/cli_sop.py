@@ -91,9 +91,12 @@ def show(category: str, as_json: bool, user_dir: Path | None) -> None:
     from data.engine.models import CATEGORIES
     from data.privacy.text import clean
 
-    if category not in CATEGORIES:
+    from data.procedures.sop import ANY
+
+    if category not in CATEGORIES and category != ANY:
         raise Failure(
-            f"unknown category {clean(category)!r} (expected one of: {', '.join(CATEGORIES)})", EXIT_USAGE
+            f"unknown category {clean(category)!r} (expected one of: {', '.join((*CATEGORIES, ANY))})",
+            EXIT_USAGE,
         )
     found = _load(user_dir)
     template = found.get(category)

@@ -659,3 +659,29 @@ def test_a_hold_outlives_its_incident(room: Room) -> None:
     assert [(r["name"], r["kind"], r["due"]) for r in rows] == [
         ("le-preserve", "hold", "2027-02-25T08:00:00Z")
     ]
+
+
+def test_an_edr_hold_started_with_the_incident_is_extended_by_its_item_id(room: Room) -> None:
+    # an EDR's preservation starts with the incident: T0 09:00Z = 04:00 New York (EST);
+    # 90 calendar days on the US calendar = 2027-02-25 04:00 EST = 09:00Z
+    room.open(category="edr", regions=["US"])
+    hold = one(room.clocks("2026-11-27T10:00:00Z"), "preserve-90d")
+    assert (hold["kind"], hold["due"], hold["trigger"]) == ("hold", "2027-02-25T09:00:00Z", None)
+    # a formal 2703(f) request as well: a second hold, by its ref
+    room.ok(action("preservation_requested", "2026-11-28T09:00:00Z", "2026-11-28T09:05:00Z", "FBI-1"))
+    # an extension without a ref is ambiguous now, and says how to name the T0 hold
+    r = room.append(action("preservation_extended", "2027-01-10T09:00:00Z", "2027-01-10T09:00:00Z"))
+    assert r.exit_code == 2 and "its item id" in r.stderr
+    # named by its item id: 90 more days from 2027-02-25 04:00 New York = 2027-05-26 04:00
+    # EDT (-4) = 08:00Z (the end keeps its wall-clock time across the March change)
+    room.ok(action("preservation_extended", "2027-01-10T09:00:00Z", "2027-01-10T09:00:00Z", "preserve-90d"))
+    assert one(room.clocks("2027-01-10T09:00:00Z"), "preserve-90d")["due"] == "2027-05-26T08:00:00Z"
+
+
+def test_sop_show_lists_the_template_of_every_incident(room: Room) -> None:
+    r = room.invoke(["sop", "show", "any", "--json"])
+    assert r.exit_code == 0, r.stderr
+    shown = json.loads(r.stdout)
+    items = {i["id"]: i for i in shown["items"]}
+    assert items["tco-remove"]["trigger"] == "order_received" and items["tco-remove"]["regime"] == ["eu_tco"]
+    assert items["le-preserve"]["hold"] is True and items["le-preserve"]["extend"] == "90d"

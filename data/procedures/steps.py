@@ -227,7 +227,7 @@ def sop_items(
             out.extend(added)
         for n, trigger in triggers:
             if trigger.kind == EXTENSION:
-                moved, problem = _extend(templates_of, incident, items, dues, trigger, now)
+                moved, problem = _extend(templates_of, incident, items, dues, trigger, state.t0)
                 if problem is not None:
                     refused.append((n, problem))
                 out.extend(moved)
@@ -278,9 +278,10 @@ def _extend(
     items: Sequence[ItemLike],
     dues: dict[str, str | None],
     trigger: Trigger,
-    now: datetime,
+    t0: datetime,
 ) -> tuple[list[Draft], str | None]:
-    """Move the end of the preservation hold ``trigger`` names (by its ``ref``; without one,
+    """Move the end of the preservation hold ``trigger`` names (by its ``ref``: the ref of the
+    request that started it, or the item's id for a hold started at T0; without one,
     the only open hold that can be extended) by its step's ``extend``, once, before it
     ends. Returns the events, or why it cannot."""
     holds = [r for r in items if r.hold and r.state in OPEN]
@@ -289,7 +290,7 @@ def _extend(
         if (item := _template_item(templates, r.step or r.item)) is not None and item.extend is not None
     ]  # fmt: skip
     if trigger.ref is not None:
-        extendable = [(r, i) for r, i in extendable if r.trigger_ref == trigger.ref]
+        extendable = [(r, i) for r, i in extendable if trigger.ref in (r.trigger_ref, r.item)]
     if not extendable:
         which = f" with ref {trigger.ref}" if trigger.ref is not None else ""
         return [], (
@@ -300,11 +301,12 @@ def _extend(
         refs = ", ".join(sorted(r.trigger_ref or r.item for r, _ in extendable))
         return (
             [],
-            f"{incident} has more than one preservation hold ({refs}): give the ref of the one extended",
+            f"{incident} has more than one preservation hold ({refs}): give the ref of the one extended "
+            "(for a hold started with the incident, its item id)",
         )
     row, item = extendable[0]
     end = _when(dues.get(row.item))
-    start = _when(row.trigger_at)
+    start = _when(row.trigger_at) or t0
     assert item.extend is not None
     if end is None or start is None:
         return [], f"the hold {row.item} of {incident} has no end to extend"
