@@ -357,9 +357,12 @@ def test_append_of_a_restricted_opening_makes_its_opener_a_participant(tmp_path:
     assert "INC-R is restricted: its opener amara takes part in it" in result.stderr
     lines = journal_lines(settings.journal)
     assert result.stdout.split() == [e["id"] for e in lines]
-    assert [(e["type"], e["actor"], e["data"].get("person")) for e in lines] == [
+    assert [(e["type"], e["actor"], e["data"].get("person")) for e in lines[:2]] == [
         ("incident.opened", "amara", None), ("incident.participant_added", "amara", "amara")]  # fmt: skip
     assert lines[1]["ts"] == lines[0]["ts"]
+    # then, in the same batch, its procedure's items, as a console adds them
+    assert lines[2:] and {e["type"] for e in lines[2:]} == {"checklist.added"}
+    assert {e["batch"][1] for e in lines} == {len(lines)}
     assert _note(settings, "amara").exit_code == 0
     assert _note(settings, "zed").exit_code == 2
     # a batch that adds its opener already gets no second one
@@ -367,7 +370,7 @@ def test_append_of_a_restricted_opening_makes_its_opener_a_participant(tmp_path:
         {"type": "incident.opened", "incident": "INC-S", "data": data},
         {"type": "incident.participant_added", "incident": "INC-S", "data": {"person": "amara"}},
     ])  # fmt: skip
-    result = _append(settings, "amara", stdin=batch)
+    result = _append(settings, "amara", "--raw", stdin=batch)  # only the batch given
     assert result.exit_code == 0 and "takes part" not in result.stderr
     assert len(result.stdout.split()) == 2
 

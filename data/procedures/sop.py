@@ -38,6 +38,8 @@ from pydantic import (
 
 from data.engine.models import (
     CATEGORIES,
+    MAX_YEAR,
+    MIN_YEAR,
     PRINTABLE_PATTERN,
     REGIMES,
     TEAMS,
@@ -225,9 +227,17 @@ class SopItem:
         return bool(self.due_by_severity)
 
     def deadline(self, start: datetime, severity: int) -> datetime | None:
-        """Its due time for a clock started at ``start``, at this severity."""
+        """Its due time for a clock started at ``start``, at this severity (None: it has
+        none, or it falls outside the years a journal time may hold: an incident dated at
+        the edge of the range gets the item without a due time rather than no item)."""
         due = self.due_for(severity)
-        return due.after(start, self.calendar, self.cutoff) if due is not None else None
+        if due is None:
+            return None
+        try:
+            at = due.after(start, self.calendar, self.cutoff)
+        except (OverflowError, ValueError):
+            return None
+        return at if MIN_YEAR <= at.year <= MAX_YEAR else None
 
     def start_text(self) -> str:
         if self.trigger is None:
