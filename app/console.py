@@ -690,7 +690,7 @@ def clock_toast(news: list[tuple[Any, str]], rows: dict[str, Any], me: str) -> t
 
     def what(c: Any) -> str:
         row = rows.get(c.incident)
-        visible = row is None or c.kind != "item" or row.visible_to(me)
+        visible = row is None or not c.detail or row.visible_to(me)
         return clean(c.label, 120) if visible else "a checklist item"
 
     def sev(c: Any) -> str:

@@ -325,9 +325,7 @@ async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
         for c in row.clocks:
             if c.closed_at is not None or c.kind == "hold":
                 continue
-            out.append(
-                record(c, row.severity, c.kind not in ("item", "hold") or row.visible_to(settings.actor))
-            )
+            out.append(record(c, row.severity, not c.detail or row.visible_to(settings.actor)))
     for h in holds:
         if not h.open:
             continue

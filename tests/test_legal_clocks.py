@@ -685,3 +685,55 @@ def test_sop_show_lists_the_template_of_every_incident(room: Room) -> None:
     items = {i["id"]: i for i in shown["items"]}
     assert items["tco-remove"]["trigger"] == "order_received" and items["tco-remove"]["regime"] == ["eu_tco"]
     assert items["le-preserve"]["hold"] is True and items["le-preserve"]["extend"] == "90d"
+
+
+def test_a_hold_of_a_restricted_incident_is_withheld_from_outsiders(room: Room) -> None:
+    from app.console import clock_toast
+    from data.procedures.clocks import Clock
+
+    # a hold's text is the incident's detail, as an item's is: never shown to an outsider
+    hold = Clock("INC-R", "hold", "ncmec-preserve", "Preserve report CT-1 of the victim", z(T0), z(T0))
+    assert hold.detail and not Clock("INC-R", "ack", "ack", "Acknowledge", z(T0), z(T0)).detail
+
+    class Row:
+        severity = 1
+
+        def visible_to(self, person: str) -> bool:
+            return person == "insider"
+
+    _, outsider, _ = clock_toast([(hold, "at_risk")], {"INC-R": Row()}, "outsider")
+    _, insider, _ = clock_toast([(hold, "at_risk")], {"INC-R": Row()}, "insider")
+    assert "CT-1" not in outsider and "a checklist item" in outsider
+    assert "CT-1" in insider
+    # and from clocks --json: a restricted CSEA incident's hold, seen by someone outside it
+    room.open(category="csea", restricted=True)
+    room.ok(action("report_filed", "2026-11-27T10:00:00Z", "2026-11-27T10:05:00Z", "CT-9", "us_ncmec"))
+    # (amara opened it: she takes part)
+    mine = one(room.clocks("2026-11-27T10:10:00Z"), "ncmec-preserve")
+    assert mine["what"] is not None and mine["trigger"]["ref"] == "CT-9"
+    clock.freeze(z("2026-11-27T10:10:00Z"))
+    r = room.runner.invoke(main, ["clocks", "--json"], env={**room.env, "WARROOM_ACTOR": "zed"})
+    theirs = one(json.loads(r.stdout), "ncmec-preserve")
+    assert theirs["what"] is None and theirs["basis"] is None and theirs["trigger"]["ref"] is None
+
+
+def test_a_hold_reminds_30_and_7_days_before_its_end_then_when_it_ends() -> None:
+    from datetime import timedelta
+
+    from data.procedures.clocks import Clock, Watch, hold_stage, next_turn
+
+    end = z("2027-11-27T09:00:00Z")
+    hold = Clock("INC-1", "hold", "ncmec-preserve", "Preserve", z(T0), end)
+    watch = Watch()
+    said = []
+    for days_left in (40, 31, 29, 20, 8, 6, 1, 0):
+        now = end - timedelta(days=days_left) + (timedelta(seconds=1) if days_left == 0 else timedelta(0))
+        said.append((days_left, [s for _, s in watch.turned([hold], now)], hold_stage(hold, now)))
+    assert said == [
+        (40, [], None), (31, [], None), (29, ["at_risk"], "30d"), (20, [], "30d"),
+        (8, [], "30d"), (6, ["at_risk"], "7d"), (1, [], "7d"), (0, ["overdue"], "ended"),
+    ]  # fmt: skip
+    # the console looks again at the next reminder, not every few seconds
+    assert next_turn([hold], end - timedelta(days=40)) == end - timedelta(days=30)
+    assert next_turn([hold], end - timedelta(days=20)) == end - timedelta(days=7)
+    assert next_turn([hold], end - timedelta(days=3)) == end

@@ -53,7 +53,7 @@ def strip_text(row: IncidentRow | None, now: datetime, me: str) -> Text:
 
 
 def _label(c: Clock, row: IncidentRow, me: str) -> str:
-    if c.kind == "item" and not row.visible_to(me):
+    if c.detail and not row.visible_to(me):
         return "a checklist item"
     return clean(c.label, 32)  # several clocks share the line
 

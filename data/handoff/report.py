@@ -423,7 +423,7 @@ async def build_handoff(
                 r.id,
                 r.severity,
                 c.kind,
-                c.label if c.kind != "item" or r.visible_to(actor) else None,
+                c.label if not c.detail or r.visible_to(actor) else None,
                 c.team,
                 c.key,
             )

@@ -119,6 +119,12 @@ class Clock:
     def key(self) -> str:
         return f"{self.incident}/{self.kind}/{self.name}"
 
+    @property
+    def detail(self) -> bool:
+        """Whether its label is a detail of its incident (a checklist item's or a hold's
+        text): withheld from whoever may not see a restricted incident's details."""
+        return self.kind in ("item", "hold")
+
 
 def clock_state(clock: Clock, now: datetime) -> str:
     """``ok``, ``at_risk``, ``overdue``, ``met`` or ``missed`` (see the module's notes)."""
