@@ -134,7 +134,7 @@ class Due:
         if due.minutes == 0 and due.days == 0 and due.months == 0:
             raise ValueError("must be longer than zero (leave `due` out for an item with no due time)")
         if due.nominal() > MAX_SPAN:
-            raise ValueError("must be at most 2 years")
+            raise ValueError("must be at most 800 days (about 2 years)")
         return due
 
     @classmethod
@@ -171,15 +171,13 @@ class Due:
         return (out + timedelta(minutes=self.minutes)).astimezone(UTC)
 
     def text(self) -> str:
-        """The canonical form: ``"45m"``, ``"1h30m"``, ``"72h"``, ``"7d"``, ``"1y"``, ``"4bd"``."""
+        """The canonical form: ``"45m"``, ``"1h30m"``, ``"72h"``, ``"3d"``, ``"1y"``, ``"4bd"``.
+        Days stay days (on a calendar, 3 days is not always 72 hours)."""
         if self.business_days:
             return f"{self.business_days}bd"
         years, months = divmod(self.months, 12)
         hours, mins = divmod(self.minutes, 60)
         days = self.days
-        if not self.months and days < 7:  # under a week, as legal clocks are stated: hours
-            hours += days * 24
-            days = 0
         parts = [(years, "y"), (months, "mo"), (days, "d"), (hours, "h"), (mins, "m")]
         return "".join(f"{n}{u}" for n, u in parts if n) or "0m"
 
