@@ -619,26 +619,30 @@ def test_at_with_an_offset_and_malformed_at(room: Room) -> None:
     assert (room.path / "journal.jsonl").read_bytes() == lines
 
 
-def test_a_retiming_is_in_the_item_history(room: Room) -> None:
+def test_a_retiming_is_in_the_timeline_not_in_the_item_states(room: Room) -> None:
     from data.engine.journal import FileJournal
     from data.engine.store import Store
-    from data.incidents.queries import checklist, checklist_history
+    from data.incidents.queries import checklist, checklist_history, events_of_types
 
     room.open(category="csea", severity=2)
     room.ok({"type": "incident.severity_set", "incident": "INC-1", "ts": ms("2026-11-27T09:40:00Z"),
              "data": {"severity": 1}})  # fmt: skip
 
-    async def read() -> tuple[list[Any], list[Any]]:
+    async def read() -> tuple[list[Any], list[Any], list[Any]]:
         async with await Store.open(room.path / "store.db") as store:
             await store.sync(FileJournal(room.path / "journal.jsonl"))
-            return await checklist(store, "INC-1"), await checklist_history(store, "INC-1")
+            return (await checklist(store, "INC-1"), await checklist_history(store, "INC-1"),
+                    await events_of_types(store, ["checklist.retimed"]))  # fmt: skip
 
-    items, history = asyncio.run(read())
+    items, history, retimed = asyncio.run(read())
     report = next(i for i in items if i.item == "ncmec-report")
-    assert report.due == "2026-11-27T11:00:00Z"
-    notes = [h.note for h in history if h.item == "ncmec-report"]
-    assert len(notes) == 1 and notes[0] is not None
-    assert notes[0].startswith("due 2026-11-27T11:00:00Z: severity 2 to 1")
+    assert (report.due, report.state) == ("2026-11-27T11:00:00Z", "open")
+    # the states it was set to (none): a re-timing is not a state
+    assert [h for h in history if h.item == "ncmec-report"] == []
+    assert [(e.incident, e.data["item"], e.data["due"]) for e in retimed] == [
+        ("INC-1", "ncmec-report", "2026-11-27T11:00:00Z")
+    ]
+    assert retimed[0].data["reason"].startswith("severity 2 to 1")
 
 
 def test_a_hold_outlives_its_incident(room: Room) -> None:
