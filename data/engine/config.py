@@ -220,6 +220,7 @@ SECTIONS: dict[str, type[Section]] = {
     "postmortem": PostmortemSection,
     "wellbeing": WellbeingSection,
     "files": FilesSection,
+    "obligations": ObligationsSection,
 }
 
 
