@@ -35,6 +35,7 @@ TYPE_MARKERS = {
     "incident.action": ("ACT ", "bold #5fb36b"),
     "checklist.added": ("TODO", "dim"),
     "checklist.set": ("TICK", "#5fb36b"),
+    "checklist.retimed": ("TIME", "#e8833a"),
     "postmortem.section_set": ("PM  ", "#b48ead"),
     "postmortem.status_set": ("PM  ", "bold #b48ead"),
     "postmortem.action_added": ("PM +", "#b48ead"),
@@ -62,7 +63,7 @@ FILTERS: tuple[tuple[str, frozenset[str] | None], ...] = (
                              "incident.role_set", "incident.updated", "incident.participant_added",
                              "incident.participant_removed"})),
     ("actions", frozenset({"incident.action"})),
-    ("checklist", frozenset({"checklist.added", "checklist.set"})),
+    ("checklist", frozenset({"checklist.added", "checklist.set", "checklist.retimed"})),
 )  # fmt: skip
 
 MIN_WIDTH = 20  # narrower panes scroll sideways rather than wrap to nothing

@@ -81,6 +81,8 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         due = f", due {_when(d['due'])}" if d.get("due") else ""
         basis = f" [{_s(d['basis'])}]" if d.get("basis") else ""
         return f"Checklist + {_s(d.get('item'))} ({_s(d.get('team'))}{due}): {_s(d.get('text'))}{basis}"
+    if event_type == "checklist.retimed":
+        return f"Checklist {_s(d.get('item'))} now due {_when(d.get('due'))}: {_s(d.get('reason'))}"
     if event_type == "checklist.set":
         note = f": {_s(d['note'])}" if d.get("note") else ""
         return f"Checklist {_s(d.get('item'))} → {_s(d.get('state'))}{note}"
