@@ -357,9 +357,12 @@ def test_append_of_a_restricted_opening_makes_its_opener_a_participant(tmp_path:
     assert "INC-R is restricted: its opener amara takes part in it" in result.stderr
     lines = journal_lines(settings.journal)
     assert result.stdout.split() == [e["id"] for e in lines]
-    assert [(e["type"], e["actor"], e["data"].get("person")) for e in lines] == [
+    assert [(e["type"], e["actor"], e["data"].get("person")) for e in lines[:2]] == [
         ("incident.opened", "amara", None), ("incident.participant_added", "amara", "amara")]  # fmt: skip
     assert lines[1]["ts"] == lines[0]["ts"]
+    # then its procedure, in the same batch, written by its opener
+    assert len(lines) > 2 and {(e["type"], e["actor"], e["incident"]) for e in lines[2:]} == {
+        ("checklist.added", "amara", "INC-R")}  # fmt: skip
     assert _note(settings, "amara").exit_code == 0
     assert _note(settings, "zed").exit_code == 2
     # a batch that adds its opener already gets no second one
@@ -369,7 +372,9 @@ def test_append_of_a_restricted_opening_makes_its_opener_a_participant(tmp_path:
     ])  # fmt: skip
     result = _append(settings, "amara", stdin=batch)
     assert result.exit_code == 0 and "takes part" not in result.stderr
-    assert len(result.stdout.split()) == 2
+    written = journal_lines(settings.journal)[-len(result.stdout.split()) :]
+    assert [e["type"] for e in written if e["type"] != "checklist.added"] == [
+        "incident.opened", "incident.participant_added"]  # fmt: skip
 
 
 def test_a_restricted_incident_nobody_takes_part_in_can_be_given_people(tmp_path: Path) -> None:
