@@ -320,11 +320,9 @@ def _extend(
             f"it ends ({item.basis or 'its rule'}); record it as a note instead"
         )
     new_end = item.extend.after(end, item.calendar)
-    dues[row.item] = checked_due(row.item, new_end)
+    dues[row.item] = text = checked_due(row.item, new_end)
     reason = f"{EXTENSION}{' ' + trigger.ref if trigger.ref else ''}: held {item.extend.words()} more"
-    return [
-        Draft(ChecklistRetimed(item=row.item, due=dues[row.item], reason=reason), incident=incident)
-    ], None
+    return [Draft(ChecklistRetimed(item=row.item, due=text, reason=reason), incident=incident)], None
 
 
 def is_update(event: Mapping[str, Any]) -> bool:
