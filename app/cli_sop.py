@@ -90,7 +90,6 @@ def show(category: str, as_json: bool, user_dir: Path | None) -> None:
     """The items of CATEGORY's template, in order: id, team, due, condition, basis, text."""
     from data.engine.models import CATEGORIES
     from data.privacy.text import clean
-
     from data.procedures.sop import ANY
 
     if category not in CATEGORIES and category != ANY:

@@ -746,7 +746,8 @@ class Simulator:
         t0 = datetime.now(UTC)
         added = checklist_events(template, ev["incident"], d["severity"], d["regions"], t0, ())
         items = [a.data for a in added if isinstance(a.data, ChecklistAdded)]
-        self.sop_items[ev["incident"]] = [i.item for i in items if i.due]
+        # the items someone ticks (those with a due time) and the update item (an update ticks it)
+        self.sop_items[ev["incident"]] = [i.item for i in items if i.due or i.item == UPDATE_ITEM]
         self.sop_all[ev["incident"]] = {i.item for i in items}
         return [ev, *(_written(replace(a, id=new_id(), ts=now_ts(), actor=ev["actor"])) for a in added)]
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from data.incidents.export import CHECKLIST_FIELDS, INCIDENT_FIELDS, QUARANTINE_FIELDS, TIMELINE_FIELDS
+from data.procedures.sop import load_templates
 from tests.helpers import (
     VENV_BIN,
     EventFactory,
@@ -91,8 +92,8 @@ def test_append_one_event_with_type(env: dict[str, str], tmp_journal: Path) -> N
     )
     assert proc.returncode == 0, err(proc)
     ids = out(proc).split()
-    assert len(ids) == 1 and ULID.match(ids[0]), out(proc)
-    (line,) = read_lines(tmp_journal)
+    assert len(ids) > 1 and all(ULID.match(i) for i in ids), out(proc)
+    line, *procedure = read_lines(tmp_journal)
     ev = json.loads(line)
     assert ev["v"] == 1
     assert ev["id"] == ids[0]
@@ -102,6 +103,16 @@ def test_append_one_event_with_type(env: dict[str, str], tmp_journal: Path) -> N
     assert ev["data"] == OPENED_DATA
     assert ev["prev"] is None
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$", ev["ts"])
+    # the procedure of a severity-1 US EDR, in the same batch, said on stderr
+    edr = load_templates(Path("/nonexistent")).templates["edr"]
+    added = [json.loads(x) for x in procedure]
+    assert [e["id"] for e in added] == ids[1:]
+    assert [(e["type"], e["incident"], e["actor"], e["data"]["item"]) for e in added] == [
+        ("checklist.added", "INC-1", "amara", i.id)
+        for i in edr.items
+        if i.trigger is None and i.applies(1, ["US"])
+    ]
+    assert "procedure of INC-1: item verify-requester due " in err(proc)
 
     # a second one: --actor wins over the environment, prev chains to line 1
     proc = run_cli(
@@ -120,14 +131,30 @@ def test_append_one_event_with_type(env: dict[str, str], tmp_journal: Path) -> N
     )
     assert proc.returncode == 0, err(proc)
     lines = read_lines(tmp_journal)
-    assert len(lines) == 2
-    ev2 = json.loads(lines[1])
+    assert len(lines) == len(ids) + 1
+    ev2 = json.loads(lines[-1])
     assert (ev2["actor"], ev2["type"], ev2["data"], ev2["prev"]) == (
         "eli",
         "incident.note",
         {"text": "On it."},
-        sha256_hex(lines[0]),
+        sha256_hex(lines[-2]),
     )
+    # --raw writes only the event given
+    raw = [
+        "append",
+        "--raw",
+        "--type",
+        "incident.opened",
+        "--incident",
+        "INC-2",
+        "--data",
+        json.dumps(OPENED_DATA),
+    ]
+    proc = run_cli(raw, env)
+    assert proc.returncode == 0 and err(proc) == "", err(proc)
+    assert len(out(proc).split()) == 1
+    lines = read_lines(tmp_journal)
+    assert len(lines) == len(ids) + 2 and json.loads(lines[-1])["incident"] == "INC-2"
 
 
 def test_append_batch_from_stdin(env: dict[str, str], tmp_journal: Path) -> None:
@@ -141,16 +168,20 @@ def test_append_batch_from_stdin(env: dict[str, str], tmp_journal: Path) -> None
     proc = run_cli(["append"], env, batch)
     assert proc.returncode == 0, err(proc)
     ids = out(proc).split()
-    assert len(ids) == 4 and ids[1] == "my-note-1"
+    assert len(ids) > 4 and ids[1] == "my-note-1"
     lines = read_lines(tmp_journal)
     evs = [json.loads(x) for x in lines]
     assert [e["id"] for e in evs] == ids
-    assert [e["type"] for e in evs] == [
+    assert [e["type"] for e in evs[:4]] == [
         "incident.opened",
         "incident.note",
         "checklist.added",
         "roster.person",
     ]
+    # then the opened incident's procedure, in the same batch
+    assert {(e["type"], e["incident"], e["actor"]) for e in evs[4:]} == {
+        ("checklist.added", "INC-1", "amara")
+    }
     assert evs[0]["prev"] is None
     assert [e["prev"] for e in evs[1:]] == [sha256_hex(x) for x in lines[:-1]]
     assert (evs[1]["actor"], evs[1]["ts"]) == ("eli", "2026-11-01T10:00:00+01:00")
@@ -168,7 +199,7 @@ def test_append_batch_from_stdin(env: dict[str, str], tmp_journal: Path) -> None
             return await store.status()
 
     st = asyncio.run(status())
-    assert (st.offset, st.line, st.counters["applied"]) == (tmp_journal.stat().st_size, 4, 4)
+    assert (st.offset, st.line, st.counters["applied"]) == (tmp_journal.stat().st_size, len(evs), len(evs))
 
 
 INVALID_BATCHES: list[tuple[str, dict[str, Any], dict[str, Any] | None, str, str]] = [
@@ -411,17 +442,18 @@ def test_append_the_journal_took_is_reported_written_even_if_the_store_fails(
     event = {**opened_input(), "id": "once-1"}
     proc = run_cli(["append"], env, jsonl(event), command=[python, "-c", _STORE_FAILS_AFTER, '"once-1"'])
     assert proc.returncode == 0, err(proc)
-    assert out(proc).split() == ["once-1"]
+    printed = out(proc).split()  # the event, then its procedure's items
+    assert printed[0] == "once-1" and len(printed) > 1
     assert "warning: the journal has the events, but this console's store could not be updated" in err(proc)
     assert "database or disk is full" in err(proc) and "'warroom sync' catches it up" in err(proc)
     assert_no_traceback(proc)
-    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == ["once-1"]
-    # a script that retries anyway writes nothing twice
+    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == printed
+    # a script that retries anyway writes nothing twice (nor the procedure's items)
     proc = run_cli(["append"], env, jsonl(event))
     assert proc.returncode == 0, err(proc)
     assert out(proc).split() == ["once-1"]
     assert "the event was in the journal already (the same event): skipped, not written again" in err(proc)
-    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == ["once-1"]
+    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == printed
     proc = run_cli(["export", "incidents", "--format", "json"], env)
     assert proc.returncode == 0 and [i["id"] for i in json.loads(out(proc))] == ["INC-1"]
 
@@ -437,7 +469,8 @@ def test_append_retried_with_the_same_ids_is_skipped_not_refused(
         {"type": "incident.note", "incident": "INC-1", "data": {"text": "first"}, "id": "r-note"},
     ]
     proc = run_cli(["append"], env, jsonl(*batch))
-    assert proc.returncode == 0 and out(proc).split() == ["r-open", "r-note"], err(proc)
+    first = out(proc).split()  # the batch, then the procedure's items
+    assert proc.returncode == 0 and first[:2] == ["r-open", "r-note"] and len(first) > 2, err(proc)
     before = tmp_journal.read_bytes()
     proc = run_cli(["append"], env, jsonl(*batch))  # the whole batch again
     assert proc.returncode == 0, err(proc)
@@ -449,7 +482,7 @@ def test_append_retried_with_the_same_ids_is_skipped_not_refused(
     assert proc.returncode == 0, err(proc)
     assert out(proc).split() == ["r-open", "r-note", "r-more"]
     assert "2 of the 3 events were in the journal already (the same events): skipped" in err(proc)
-    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == ["r-open", "r-note", "r-more"]
+    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == [*first, "r-more"]
     size = tmp_journal.stat().st_size
     other = {**batch[1], "data": {"text": "not the same"}}
     proc = run_cli(["append"], env, jsonl(other))
@@ -463,7 +496,8 @@ def test_append_whose_outcome_is_unknown_exits_3_with_the_ids(env: dict[str, str
     python = str(VENV_BIN / "python")
     proc = run_cli(["append"], env, jsonl(opened_input()), command=[python, "-c", _REPLY_LOST])
     assert proc.returncode == 3, err(proc)
-    [eid] = out(proc).split()
+    eid, *procedure = out(proc).split()  # the event, then its procedure's items
+    assert procedure
     assert "whether it was written is unknown" in err(proc)
     assert "append the same events again with these ids" in err(proc)
     assert_no_traceback(proc)
@@ -471,7 +505,7 @@ def test_append_whose_outcome_is_unknown_exits_3_with_the_ids(env: dict[str, str
     proc = run_cli(["append"], env, jsonl({**opened_input(), "id": eid}))
     assert proc.returncode == 0 and out(proc).split() == [eid], err(proc)
     assert "skipped" in err(proc)
-    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == [eid]
+    assert [json.loads(x)["id"] for x in read_lines(tmp_journal)] == [eid, *procedure]
 
 
 # --- sync -------------------------------------------------------------------------------
@@ -588,7 +622,8 @@ def worked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("worked")
     journal, store = base / "journal.jsonl", base / "store.db"
     env = cli_env(base, journal, store, actor="amara")
-    proc = run_cli(["append"], env, jsonl(*WORKED_BATCH))
+    # --raw: exactly this history, without the procedures' items (timed from now)
+    proc = run_cli(["append", "--raw"], env, jsonl(*WORKED_BATCH))
     assert proc.returncode == 0, err(proc)
     append_events(journal, [BAD_LINE])
     calls = []

@@ -12,6 +12,7 @@ import pytest
 from data.engine.store import IncidentRecord
 from data.incidents.queries import ItemRow
 from data.incidents.views import clock_text, incident_clocks
+from data.procedures.calendars import Due
 from data.procedures.clocks import (
     Clock,
     Policy,
@@ -93,11 +94,31 @@ def test_item_clock_runs_while_open_or_blocked() -> None:
 # --- response targets and the update cadence ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("severity", "target"), [(1, 5 * M), (2, 15 * M), (3, 240 * M), (4, 1440 * M)])
-def test_ack_targets_by_severity(severity: int, target: timedelta) -> None:
+#: T0 is Sunday 22 November 2026, 22:00 on Saturday in New York: severity 4's target, the
+#: next business day (US), ends at 24:00 New York time on Monday 23 November
+NEXT_US_BUSINESS_DAY = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("severity", "due"),
+    [(1, T0 + 5 * M), (2, T0 + 15 * M), (3, T0 + 240 * M), (4, NEXT_US_BUSINESS_DAY)],
+)
+def test_ack_targets_by_severity(severity: int, due: datetime) -> None:
     c = ack_clock("I", severity, T0, None, Policy())
-    assert c.due == T0 + target and c.kind == "ack"
-    assert clock_state(ack_clock("I", severity, T0, T0 + target, Policy()), T0) == "met"
+    assert c.due == due and c.kind == "ack"
+    assert clock_state(ack_clock("I", severity, T0, due, Policy()), T0) == "met"
+    assert clock_state(ack_clock("I", severity, T0, due + S, Policy()), T0) == "missed"
+
+
+def test_severity_4_ack_is_the_next_business_day_of_the_policy_calendar() -> None:
+    assert "by the next business day" in ack_clock("I", 4, T0, None, Policy()).label
+    # London: Monday ends at 24:00 London time (UTC in November)
+    uk = ack_clock("I", 4, T0, None, Policy(calendar="UK"))
+    assert uk.due == datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+    # Wednesday before Thanksgiving (US): Thursday is a holiday, Friday is the next business day
+    wed = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    assert ack_clock("I", 4, wed, None, Policy()).due == datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
+    assert ack_clock("I", 4, wed, None, Policy(calendar="UK")).due == datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
 
 
 def test_update_cadence_for_severity_1_and_2_only() -> None:
@@ -142,9 +163,14 @@ def test_policy_from_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     cfg = tmp_path / "config.toml"
     cfg.write_text('[clocks]\nack_minutes = { "1" = 3 }\nupdate_every_minutes = 10\nbell = true\n')
     p = load_policy(cfg)
-    assert p.ack[1] == 3 * M and p.ack[2] == 15 * M and p.update_every == 10 * M and p.bell
+    assert p.ack[1] == Due(minutes=3) and p.ack[2] == Due(minutes=15)
+    assert p.ack[4] == Due(business_days=1) and p.calendar == "US"
+    assert p.update_every == 10 * M and p.bell
     monkeypatch.setenv("WARROOM_BELL", "0")
     assert not load_policy(cfg).bell
+    # severity 4's business days are those of [obligations] calendar
+    cfg.write_text('[obligations]\ncalendar = "UK"\n')
+    assert load_policy(cfg).calendar == "UK"
 
 
 @pytest.mark.parametrize(
@@ -154,6 +180,7 @@ def test_policy_from_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("[clocks]\nupdate_every_minutes = -1\n", "update_every_minutes"),
         ("[clocks]\nsnooze = 3\n", "unknown key clocks.snooze"),
         ("[clocks\n", "config.toml"),
+        ('[obligations]\ncalendar = "FR"\n', "calendar"),
     ],
 )
 def test_a_bad_policy_file_says_where(tmp_path: Path, text: str, message: str) -> None:

@@ -163,29 +163,31 @@ async def test_cli_appends_from_several_processes_share_one_journal_and_store(tm
     db = tmp_path / "store.db"
     writers, rounds, size = 3, 2, 5
 
-    def run_writer(w: int) -> list[str]:
-        ids = []
+    def run_writer(w: int) -> list[list[str]]:
+        batches = []
         for r in range(rounds):
             # only the events given (--raw): the procedures' items are tested in test_legal_clocks.py
             done = run_cli(["append", "--raw"], path, db, input=_cli_batch(w, r, size))
             assert done.returncode == 0, done.stderr
-            ids.extend(done.stdout.split())
-        return ids
+            batches.append(done.stdout.split())
+        return batches
 
     results = await asyncio.gather(*(asyncio.to_thread(run_writer, w) for w in range(writers)))
-    for w, ids in enumerate(results):
-        assert ids == [f"c{w}-{r}-{i}" for r in range(rounds) for i in range(size)]
+    for w, batches in enumerate(results):
+        # each batch's own events, then (the opening's batch) the incident's procedure
+        assert [b[:size] for b in batches] == [[f"c{w}-{r}-{i}" for i in range(size)] for r in range(rounds)]
+        assert len(batches[0]) > size and len(batches[1]) == size
 
     lines = path.read_bytes().split(b"\n")
     assert lines[-1] == b""
     objs = [orjson.loads(line) for line in lines[:-1]]
-    assert len(objs) == writers * rounds * size
+    assert len(objs) == sum(len(b) for batches in results for b in batches)
     ids = [o["id"] for o in objs]
     assert len(set(ids)) == len(ids)
-    for w in range(writers):  # each batch is on consecutive lines
-        for r in range(rounds):
-            at = ids.index(f"c{w}-{r}-0")
-            assert ids[at : at + size] == [f"c{w}-{r}-{i}" for i in range(size)]
+    for batches in results:  # each batch, procedure included, is on consecutive lines
+        for batch in batches:
+            at = ids.index(batch[0])
+            assert ids[at : at + len(batch)] == batch
     assert verify(FileJournal(path)).intact
     done = run_cli(["verify"], path, db)
     assert done.returncode == 0 and done.stdout.startswith("intact"), done.stdout + done.stderr

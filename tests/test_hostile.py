@@ -322,7 +322,11 @@ def test_hostile_strings_through_the_cli(tmp_path: Path) -> None:
     assert stdin.count("\n") == len(batch)
     proc = run_cli(["append", "--raw"], env, stdin)  # only these events: no procedure items
     assert proc.returncode == 0, proc.stderr.decode()
-    assert len(proc.stdout.split()) == len(batch)
+    # the batch, then the opened incidents' procedures (checklist items other than "x")
+    written = [json.loads(line) for line in journal.read_bytes().splitlines()]
+    assert [e["id"] for e in written] == proc.stdout.decode().split()
+    given = [e for e in written if e["type"] != "checklist.added" or e["data"]["item"] == "x"]
+    assert len(given) == len(batch) < len(written)
 
     # JSON and CSV of every kind are checked in process above; through the CLI (its own
     # standard output) one of each format per kind is enough, and each costs a CLI start

@@ -372,7 +372,9 @@ def test_append_of_a_restricted_opening_makes_its_opener_a_participant(tmp_path:
     ])  # fmt: skip
     result = _append(settings, "amara", "--raw", stdin=batch)  # only the batch given
     assert result.exit_code == 0 and "takes part" not in result.stderr
-    assert len(result.stdout.split()) == 2
+    written = journal_lines(settings.journal)[-len(result.stdout.split()) :]
+    assert [e["type"] for e in written if e["type"] != "checklist.added"] == [
+        "incident.opened", "incident.participant_added"]  # fmt: skip
 
 
 def test_a_restricted_incident_nobody_takes_part_in_can_be_given_people(tmp_path: Path) -> None:

@@ -508,7 +508,8 @@ async def test_the_console_starts_and_selects_each_incident_on_a_journal_with_ed
         {"type": "postmortem.meeting", "incident": "INC-2", "data": {"at": EDGE_TIMES[2]}},
     ]  # fmt: skip
     env = _env(tmp_path)
-    assert (await asyncio.to_thread(_cli, ["append"], env, _stdin(edge))).exit_code == 0
+    # --raw: the edge lines as given (INC-2's procedure could not be timed: see the next test)
+    assert (await asyncio.to_thread(_cli, ["append", "--raw"], env, _stdin(edge))).exit_code == 0
     journal = tmp_path / "journal.jsonl"
     last = journal.read_bytes().splitlines()[-1]
     bad = [{"v": 1, "id": "p1", "ts": OUT_OF_RANGE_TIMES[0], "actor": "bot", "type": "incident.opened",
@@ -527,6 +528,23 @@ async def test_the_console_starts_and_selects_each_incident_on_a_journal_with_ed
             await wait_for(pilot, lambda s=screen: type(app.screen).__name__ == s, what=f"{key}: {screen}")
         assert app.is_running
         assert (await app.store.status()).counters["quarantined"] == 1
+
+
+def test_a_procedure_due_past_the_range_gets_its_items_without_due_times(tmp_path: Path) -> None:
+    """An incident detected at the very end of the range: its procedure's due times would
+    fall past it. The incident opens with its items, those due times left out (an item
+    without a due time, as a console shows it), and nothing crashes (it raised a pydantic
+    ValidationError)."""
+    env = _env(tmp_path)
+    edge = [_opened("INC-2", detected_at=EDGE_TIMES[2], severity=2, category="csea")]
+    result = _cli(["append"], env, _stdin(edge))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(x) for x in (tmp_path / "journal.jsonl").read_bytes().splitlines()]
+    items = {e["data"]["item"]: e["data"].get("due") for e in lines if e["type"] == "checklist.added"}
+    assert "imminence-check" in items and items["imminence-check"] is None
+    for due in items.values():  # whatever fits the years is kept
+        assert due is None or int(due[:4]) <= MAX_YEAR
 
 
 def test_one_old_timestamp_does_not_make_the_trends_compute_centuries(tmp_path: Path) -> None:

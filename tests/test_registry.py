@@ -11,13 +11,13 @@ from textual.binding import Binding
 
 from app.console import WarRoom
 from screens.handoff import HandoffScreen
+from screens.holds import HoldsScreen
 from screens.incident import IncidentScreen
 from screens.main import MainScreen
 from screens.observer import WRITING_ACTIONS, blocks
 from screens.postmortem import PostmortemScreen
 from screens.registry import ACTIONS, BY_ID, PALETTE, help_text
 from screens.roster import RosterScreen
-from screens.holds import HoldsScreen
 from screens.trends import TrendsScreen
 from tests._console_helpers import settings_for
 

@@ -16,7 +16,9 @@ from data.commands import build_events
 from data.engine.models import CATEGORIES, REGIONS, ChecklistAdded, validate_event
 from data.procedures.calendars import Due
 from data.procedures.sop import (
+    ANY,
     ASRP,
+    OBLIGATION_FLAGS,
     SHIPPED_DIR,
     Condition,
     SopError,
@@ -26,7 +28,9 @@ from data.procedures.sop import (
     incident_t0,
     load_templates,
     parse_duration,
+    trigger_events,
 )
+from data.procedures.sop import Trigger as SopTrigger
 from data.procedures.sop import (
     checklist_events as checklist_drafts,
 )
@@ -76,10 +80,10 @@ def region_sets() -> list[tuple[str, ...]]:
 
 def test_every_category_has_a_shipped_template_that_loads(shipped: Templates) -> None:
     assert shipped.errors == []
-    assert list(shipped.templates) == list(CATEGORIES)
+    assert list(shipped.templates) == [*CATEGORIES, ANY]
     for category, t in shipped.templates.items():
         assert t.category == category
-        assert t.version == f"{category}@1"
+        assert t.version == (f"{category}@2" if category != ANY else "any@1")
         assert t.sources == (SHIPPED_DIR / f"{category}.toml",)
         assert t.shipped
         assert t.title and t.t0
@@ -97,17 +101,24 @@ MUST_HAVE: dict[str, dict[str, tuple[str, str, str]]] = {
         "le-contact": ("le_response", "T0+1h", "severity 1"),
         "remove-and-block": ("child_safety", "T0+1h", ""),
         "ncmec-report": ("child_safety", "ASRP (target 24h; severity 1: 2h)", ""),
-        "preserve-1y": ("legal", "—", ""),
+        # the 1-year hold is any.toml's ncmec-preserve, started by the report_filed it asks for
+        "record-report": ("legal", "—", ""),
         "uk-nexus-report": ("child_safety", "—", "regions UK"),
+        "dsa-art18": ("legal", "ASRP (target 1h)", "regions EU"),
         "au-nexus-report": ("child_safety", "—", "regions AU"),
         "withhold-notice": ("legal", "—", ""),
+        # the update clock is the one cadence clock, the post-mortem meeting clock the one source
+        "stakeholder-updates": ("comms", "—", "severity 1, 2"),
+        "postmortem": ("child_safety", "—", ""),
     },
     "edr": {
         "verify-requester": ("le_response", "T0+30m", ""),
         "sufficiency-check": ("le_response", "T0+30m", ""),
         "good-faith-decision": ("legal", "T0+1h", ""),
-        "preserve-90d": ("le_response", "—", ""),
+        "preserve-90d": ("le_response", "hold: T0+90d US (+90d once)", ""),
+        "notice-review": ("legal", "T0+30d", ""),
         "verification-failed": ("security_privacy", "—", ""),
+        "postmortem": ("le_response", "—", ""),
     },
     "self_harm": {
         "assess-imminence": ("emergency_response", "T0+15m", ""),
@@ -120,17 +131,22 @@ MUST_HAVE: dict[str, dict[str, tuple[str, str, str]]] = {
         "crisis-protocols": ("policy", "T0+30m", ""),
         "separate-content": ("policy", "T0+1h", ""),
         "damp-distribution": ("product", "T0+1h", ""),
-        "eu-removal-orders": ("legal", "T0+1h", "regions EU"),
+        # each order is its own trigger item (any.toml): no T0 clock, whatever the regions
+        "eu-removal-orders": ("legal", "—", ""),
+        "tco-threat-to-life": ("legal", "ASRP (target 1h)", "regions EU"),
         "au-referral": ("legal", "—", "regions AU"),
+        "avm-remove": ("emergency_response", "ASRP (target 1h)", "regions AU"),
         "preserve-accounts": ("le_response", "T0+1h", ""),
         "surge-staffing": ("leadership", "T0+2h", ""),
-        "postmortem": ("emergency_response", "T0+72h", ""),
+        "stakeholder-updates": ("comms", "—", "severity 1, 2"),
+        "postmortem": ("emergency_response", "—", ""),
     },
     "hate_harassment": {
         "size-it": ("policy", "T0+1h", ""),
         "protect-targets": ("product", "T0+4h", ""),
-        "esafety-notices": ("legal", "T0+24h", "regions AU"),
-        "intimate-images": ("legal", "T0+48h", "regions US"),
+        # each notice is its own trigger item (any.toml: esafety-remove, take-it-down)
+        "esafety-notices": ("legal", "—", "regions AU"),
+        "intimate-images": ("legal", "—", "regions US"),
         "community-comms": ("comms", "T0+24h", ""),
         "appeals-review": ("policy", "T0+72h", ""),
     },
@@ -138,12 +154,16 @@ MUST_HAVE: dict[str, dict[str, tuple[str, str, str]]] = {
         "scope": ("security_privacy", "T0+24h", ""),
         "gdpr-72h": ("legal", "T0+72h", "regions UK or EU"),
         "au-ndb": ("legal", "T0+30d", "regions AU"),
-        "sec-8k": ("legal", "—", "regions US"),
+        # the 8-K clock is any.toml's sec-8k, started by materiality_determined
+        "materiality": ("legal", "—", "config sec_registrant"),
+        "nis2-24h": ("security_privacy", "T0+24h", "config nis2"),
+        "nis2-72h": ("security_privacy", "T0+72h", "config nis2"),
         "access-review": ("security_privacy", "T0+7d", ""),
     },
     "regulator": {
-        "eu-removal-order": ("emergency_response", "T0+1h", "regions EU"),
-        "au-removal-notice": ("emergency_response", "T0+24h", "regions AU"),
+        # removal orders and notices are trigger items (any.toml: tco-remove, esafety-remove)
+        "route-removal": ("emergency_response", "—", ""),
+        "tco-threat-to-life": ("legal", "ASRP (target 1h)", "regions EU"),
         "legal-hold": ("legal", "T0+24h", ""),
         "submit-and-record": ("legal", "—", ""),
     },
@@ -175,6 +195,60 @@ def test_shipped_templates_keep_their_items(shipped: Templates, category: str) -
     assert t.item("postmortem") is not None
 
 
+#: the obligations an instrument starts whatever the category (any.toml): id -> (team, due
+#: text, condition); none is started at T0
+MUST_HAVE_ANY: dict[str, tuple[str, str, str]] = {
+    "tco-remove": ("emergency_response", "order_received (eu_tco)+1h", ""),
+    "tco-preserve": ("legal", "hold: content_removed (eu_tco)+6mo EU", ""),
+    "dsa-order-act": ("legal", "ASRP (from order_received (eu_dsa_art9); target 24h)", ""),
+    "dsa-order-info": ("legal", "ASRP (from order_received (eu_dsa_art10); target 24h)", ""),
+    "esafety-remove": ("emergency_response", "notice_received (au_esafety)+24h", ""),
+    "take-it-down": ("legal", "notice_received (us_take_it_down)+48h", ""),
+    "ncmec-preserve": ("legal", "hold: report_filed (us_ncmec)+1y US", ""),
+    "le-preserve": ("le_response", "hold: preservation_requested+90d US (+90d once)", ""),
+    "gdpr-notify": ("legal", "breach_aware (gdpr, uk_gdpr)+72h", ""),
+    "au-ndb-assess": ("legal", "breach_aware (au_ndb)+30d AU", ""),
+    "nis2-early-warning": ("security_privacy", "breach_aware (eu_nis2)+24h", "config nis2"),
+    "nis2-notification": ("security_privacy", "breach_aware (eu_nis2)+72h", "config nis2"),
+    "nis2-final-report": ("security_privacy", "report_filed (eu_nis2)+1mo EU", "config nis2"),
+    "sec-8k": ("legal", "materiality_determined+4bd US by 17:30", "config sec_registrant"),
+}
+
+
+def test_the_any_template_keeps_its_trigger_items(shipped: Templates) -> None:
+    t = shipped.templates[ANY]
+    for item_id, (team, due, cond) in MUST_HAVE_ANY.items():
+        item = t.item(item_id)
+        assert item is not None, f"any: {item_id} is missing"
+        described = item.when.describe() if item.when is not None else ""
+        assert (item.team, item.due_text(), described) == (team, due, cond), f"any: {item_id}"
+    assert all(i.trigger is not None for i in t.items), "an item of any.toml starts at T0"
+    assert checklist_events(t, "INC-1", 1, ["global"], T0, (), frozenset(OBLIGATION_FLAGS)) == []
+
+
+def test_every_event_of_the_any_template_validates(shipped: Templates) -> None:
+    """Every item of any.toml, started by its own trigger, is accepted by the write path and
+    by the reader's models."""
+    t = shipped.templates[ANY]
+    seen: set[str] = set()
+    for item in t.items:
+        assert item.trigger is not None
+        regime = min(item.regimes) if item.regimes else None
+        trigger = SopTrigger(item.trigger, T0, ref="R-1", regime=regime)
+        drafts = trigger_events(
+            [t], "INC-1", 2, ["global"], trigger, set(), set(), frozenset(OBLIGATION_FLAGS)
+        )
+        events = [d.as_input() for d in drafts]
+        assert item.id in [e["data"]["item"] for e in events]
+        built = build_events([(f"any {e['data']['item']}", e) for e in events], "sop-test")
+        for ev in built:
+            parsed = validate_event({**ev, "prev": None})
+            assert isinstance(parsed.data, ChecklistAdded)
+            assert parsed.data.template == t.version
+            seen.add(parsed.data.item)
+    assert seen == set(ids(t)), "an item is never started"
+
+
 def test_ncmec_report_is_asrp_under_2258a(shipped: Templates) -> None:
     item = shipped.templates["csea"].item("ncmec-report")
     assert item is not None and item.asrp
@@ -188,22 +262,29 @@ def test_ncmec_report_is_asrp_under_2258a(shipped: Templates) -> None:
 
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_every_event_of_every_template_validates(shipped: Templates, category: str) -> None:
-    """For every severity and every combination of regions, what a template produces is
-    accepted by the write path (build_events) and by the reader's models."""
+    """For every severity, every combination of regions and every set of ``[obligations]``
+    switches, what a template produces is accepted by the write path (build_events) and by
+    the reader's models. An item with a config condition never applies without its switch."""
     t = shipped.templates[category]
     seen: set[str] = set()
-    for severity in (1, 2, 3, 4):
-        for regions in region_sets():
-            events = checklist_events(t, "INC-1", severity, regions, T0, ())
-            assert [e["data"]["item"] for e in events] == [
-                i.id for i in t.items if i.applies(severity, regions)
-            ]
-            built = build_events([(f"{category} {e['data']['item']}", e) for e in events], "sop-test")
-            for ev in built:
-                parsed = validate_event({**ev, "prev": None})
-                assert isinstance(parsed.data, ChecklistAdded)
-                assert parsed.data.template == t.version
-                seen.add(parsed.data.item)
+    flag_sets = [
+        frozenset(c)
+        for r in range(len(OBLIGATION_FLAGS) + 1)
+        for c in itertools.combinations(OBLIGATION_FLAGS, r)
+    ]
+    for severity, regions, flags in itertools.product((1, 2, 3, 4), region_sets(), flag_sets):
+        events = checklist_events(t, "INC-1", severity, regions, T0, (), flags)
+        got = [e["data"]["item"] for e in events]
+        assert got == [i.id for i in t.items if i.applies(severity, regions, flags)]
+        if not flags:
+            configured = [i.id for i in t.items if i.when is not None and i.when.config is not None]
+            assert not set(got) & set(configured), "a config item applies without its switch"
+        built = build_events([(f"{category} {e['data']['item']}", e) for e in events], "sop-test")
+        for ev in built:
+            parsed = validate_event({**ev, "prev": None})
+            assert isinstance(parsed.data, ChecklistAdded)
+            assert parsed.data.template == t.version
+            seen.add(parsed.data.item)
     assert seen == set(ids(t)), "an item never applies"
 
 
@@ -268,7 +349,7 @@ def test_changes_add_only_what_newly_applies(shipped: Templates) -> None:
     edr = checklist_events(shipped.templates["edr"], "INC-1", 1, ["US", "UK"], T0, have)
     got = [e["data"]["item"] for e in edr]
     assert "verify-requester" in got and "postmortem" not in got and "engage-leadership" not in got
-    assert all(e["data"]["template"] == "edr@1" for e in edr)
+    assert all(e["data"]["template"] == "edr@2" for e in edr)
 
 
 # --- due times --------------------------------------------------------------------------
@@ -289,7 +370,9 @@ def test_due_times_from_t0_in_utc(shipped: Templates) -> None:
     assert by_id["postmortem"]["data"]["due"] is None  # a due only at severity 1
     sev1 = {e["data"]["item"]: e for e in checklist_events(csea, "INC-9", 1, ["AU"], t0, ())}
     assert sev1["ncmec-report"]["data"]["due"] == "2026-11-22T05:00:00Z"  # 2 h if imminent
-    assert sev1["postmortem"]["data"]["due"] == "2026-11-25T03:00:00Z"
+    # no due at any severity: the post-mortem meeting clock (from resolution) is the one source
+    assert sev1["postmortem"]["data"]["due"] is None
+    assert sev1["stakeholder-updates"]["data"]["due"] is None  # the update clock is the cadence
     first = checklist_events(csea, "INC-9", 1, ["AU"], t0, ())[0]
     assert first == {
         "type": "checklist.added",
@@ -299,7 +382,7 @@ def test_due_times_from_t0_in_utc(shipped: Templates) -> None:
             "text": csea.items[0].text,
             "team": "child_safety",
             "due": None,
-            "template": "csea@1",
+            "template": "csea@2",
         },
     }
 
@@ -358,13 +441,13 @@ def test_extend_appends_replaces_in_place_and_removes(shipped: Templates, user_d
     found = load_templates(user_dir)
     assert found.errors == []
     base, t = shipped.templates["edr"], found.templates["edr"]
-    assert t.version == "edr@1+local@2"
+    assert t.version == "edr@2+local@2"
     assert t.sources == (SHIPPED_DIR / "edr.toml", path)
     assert (t.title, t.t0) == (base.title, base.t0)
     expected = [i for i in ids(base) if i != "defer-notice"] + ["uk-spoc"]
     assert ids(t) == expected
     verify = t.item("verify-requester")
-    assert verify is not None and verify.due == timedelta(minutes=20) and "4.2" in verify.text
+    assert verify is not None and verify.due == Due(minutes=20) and "4.2" in verify.text
     assert ids(t).index("verify-requester") == ids(base).index("verify-requester")
     # the other categories are untouched
     assert found.templates["csea"] == shipped.templates["csea"]
@@ -374,14 +457,14 @@ def test_extend_appends_replaces_in_place_and_removes(shipped: Templates, user_d
         "text": "UK: tell the force's single point of contact.",
         "team": "le_response",
         "due": "2026-11-22T05:00:00Z",
-        "template": "edr@1+local@2",
+        "template": "edr@2+local@2",
     }
 
 
 def test_extend_may_retitle(user_dir: Path) -> None:
     write(user_dir, "m.toml", 'category = "media"\nversion = 5\ntitle = "Press escalation"\n')
     t = load_templates(user_dir).templates["media"]
-    assert (t.title, t.version) == ("Press escalation", "media@1+local@5")
+    assert (t.title, t.version) == ("Press escalation", "media@2+local@5")
     assert len(t.items) == len(load_templates(Path("/nonexistent")).templates["media"].items)
 
 
@@ -419,7 +502,7 @@ def test_environment_names_the_user_folder(user_dir: Path, monkeypatch: pytest.M
     write(user_dir, "edr.toml", EXTEND)
     monkeypatch.setenv("WARROOM_SOP_DIR", str(user_dir))
     assert default_user_dir() == user_dir
-    assert load_templates().templates["edr"].version == "edr@1+local@2"
+    assert load_templates().templates["edr"].version == "edr@2+local@2"
     monkeypatch.delenv("WARROOM_SOP_DIR")
     assert default_user_dir().name == "sop" and "warroom" in str(default_user_dir())
 
@@ -470,7 +553,7 @@ def test_unknown_category_is_reported(user_dir: Path) -> None:
     err = only_error(found)
     assert (err.path, err.line) == (path, 2)
     assert "unknown category 'spam'" in err.reason
-    assert list(found.templates) == list(CATEGORIES)
+    assert list(found.templates) == [*CATEGORIES, ANY]
 
 
 @pytest.mark.parametrize(
@@ -536,7 +619,7 @@ def test_more_refusals(shipped: Templates, user_dir: Path) -> None:
             'category = "data_security"\nversion = 1\n[[items]]\nid = "a"\ntext = "A."\n'
             'team = "legal"\nwhen = {}\n',
             7,
-            "give severity, regions or both",
+            "give severity, regions, config or several",
         ),
     }
     for name, (text, _, _) in cases.items():
@@ -560,7 +643,7 @@ def test_one_user_file_per_category(user_dir: Path) -> None:
     err = only_error(found)
     assert (err.path, err.line) == (second, 1)
     assert "already customised by a.toml" in err.reason
-    assert found.templates["edr"].version == "edr@1+local@2"
+    assert found.templates["edr"].version == "edr@2+local@2"
 
 
 def test_a_broken_shipped_file_costs_only_its_category(tmp_path: Path, user_dir: Path) -> None:
@@ -571,7 +654,7 @@ def test_a_broken_shipped_file_costs_only_its_category(tmp_path: Path, user_dir:
     (folder / "other.toml").unlink()
     write(user_dir, "media.toml", 'category = "media"\nversion = 2\n')
     found = load_templates(user_dir, shipped_dir=folder)
-    assert list(found.templates) == [c for c in CATEGORIES if c not in ("media", "other")]
+    assert list(found.templates) == [c for c in (*CATEGORIES, ANY) if c not in ("media", "other")]
     reasons = sorted(str(e) for e in found.errors)
     assert len(reasons) == 3, reasons
     where = f"{broken}:{line_of(broken, 'team = ' + chr(34) + 'press')}"
@@ -606,10 +689,10 @@ def test_cli_list(user_dir: Path) -> None:
     assert r.exit_code == 0, r.output
     assert r.stderr == ""
     lines = r.stdout.splitlines()
-    for category in CATEGORIES:
+    for category in (*CATEGORIES, ANY):
         assert any(line.startswith(category + " ") for line in lines), category
     edr = next(n for n, line in enumerate(lines) if line.startswith("edr "))
-    assert "edr@1+local@2" in lines[edr] and "items" in lines[edr]
+    assert "edr@2+local@2" in lines[edr] and "items" in lines[edr]
     assert f"shipped: {SHIPPED_DIR / 'edr.toml'}" in lines[edr + 1]
     assert f"user: {path}" in lines[edr + 2]
     doc = json.loads(run_sop(["list", "--json"], user_dir).stdout)
@@ -618,14 +701,15 @@ def test_cli_list(user_dir: Path) -> None:
         {"kind": "shipped", "path": str(SHIPPED_DIR / "edr.toml")},
         {"kind": "user", "path": str(path)},
     ]
-    assert doc["errors"] == [] and len(by_cat) == len(CATEGORIES)
+    assert doc["errors"] == [] and len(by_cat) == len(CATEGORIES) + 1
+    assert by_cat[ANY]["sources"] == [{"kind": "shipped", "path": str(SHIPPED_DIR / "any.toml")}]
 
 
 def test_cli_show(user_dir: Path) -> None:
     r = run_sop(["show", "csea"], user_dir)
     assert r.exit_code == 0, r.output
     out = r.stdout
-    assert out.startswith("csea@1  Child sexual exploitation and abuse")
+    assert out.startswith("csea@2  Child sexual exploitation and abuse")
     assert "ncmec-report  [child_safety]  due ASRP (target 24h; severity 1: 2h)" in out
     assert "uk-nexus-report  [child_safety]  due —  when: regions UK" in out
     assert "imminence-check  [child_safety]  due T0+15m  when: always" in out
@@ -648,6 +732,6 @@ def test_cli_reports_a_malformed_file_and_prints_what_loaded(user_dir: Path) -> 
     r = run_sop(["list"], user_dir)
     assert r.exit_code == 1
     assert r.stderr.startswith(f"warroom: {path}:{line_of(path, 'team = ')}: item 'uk-spoc': team")
-    assert "edr@1 " in r.stdout and len([ln for ln in r.stdout.splitlines() if "shipped:" in ln]) == 9
+    assert "edr@2 " in r.stdout and len([ln for ln in r.stdout.splitlines() if "shipped:" in ln]) == 10
     r = run_sop(["show", "edr"], user_dir)
-    assert r.exit_code == 1 and r.stdout.startswith("edr@1  ") and str(path) in r.stderr
+    assert r.exit_code == 1 and r.stdout.startswith("edr@2  ") and str(path) in r.stderr

@@ -851,6 +851,22 @@ def format_time(t: datetime) -> str:
     return u.strftime("%Y-%m-%dT%H:%M:%S") + (f".{ms:03d}" if ms else "") + "Z"
 
 
+class DueOutOfRange(ValueError):
+    """A due time the journal cannot hold (outside its years, in UTC): T0 or a trigger too
+    near the end of the range."""
+
+
+def checked_due(item_id: str, due: datetime) -> str:
+    """``due`` as the journal takes it (:func:`format_time`); raises :class:`DueOutOfRange`
+    for one outside the years the journal holds."""
+    if not MIN_YEAR <= due.astimezone(UTC).year <= MAX_YEAR:
+        raise DueOutOfRange(
+            f"item {item_id} would be due at {format_time(due)}, outside the years {MIN_YEAR}-{MAX_YEAR} "
+            "in UTC: check the incident's detected_at or the trigger's time"
+        )
+    return format_time(due)
+
+
 def _step(
     template: Template,
     item: SopItem,
@@ -874,7 +890,7 @@ def _step(
         item=item_id,
         text=text,
         team=cast(Team, item.team),  # a template's items are checked when it is loaded
-        due=format_time(due) if due is not None else None,
+        due=checked_due(item_id, due) if due is not None else None,
         template=template.version,
         **members,
     )

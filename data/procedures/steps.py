@@ -43,6 +43,7 @@ from data.procedures.sop import (
     SopItem,
     Template,
     Trigger,
+    checked_due,
     checklist_events,
     format_time,
     trigger_events,
@@ -260,7 +261,7 @@ def _retime(
         due = item.deadline(start, state.severity)
         if due is None:
             continue
-        text = format_time(due)
+        text = checked_due(row.item, due)
         if dues.get(row.item) is not None and _when(dues[row.item]) == due:
             continue
         target = item.due_for(state.severity)
@@ -322,11 +323,9 @@ def _extend(
             f"it ends ({item.basis or 'its rule'}); record it as a note instead"
         )
     new_end = item.extend.after(end, item.calendar)
-    dues[row.item] = format_time(new_end)
+    dues[row.item] = text = checked_due(row.item, new_end)
     reason = f"{EXTENSION}{' ' + trigger.ref if trigger.ref else ''}: held {item.extend.words()} more"
-    return [
-        Draft(ChecklistRetimed(item=row.item, due=format_time(new_end), reason=reason), incident=incident)
-    ], None
+    return [Draft(ChecklistRetimed(item=row.item, due=text, reason=reason), incident=incident)], None
 
 
 def is_update(event: Mapping[str, Any]) -> bool:
