@@ -43,7 +43,7 @@ from tests._console_helpers import (
     wait_for,
 )
 from tests.helpers import HOSTILE
-from widgets.checklist import row_key
+from widgets.checklist import ChecklistPane, row_key
 
 # --- flow helpers ------------------------------------------------------------------------
 
@@ -286,7 +286,6 @@ async def test_open_incident_form_empty_title_writes_nothing(tmp_path: Path) -> 
 
 async def move_checklist_cursor(pilot: Any, main: MainScreen, item: str) -> None:
     """With the checklist focused, press down/up until ``item`` is under the cursor."""
-    from widgets.checklist import ChecklistPane
 
     pane = main.query_one(ChecklistPane)
     assert pane.has_focus
@@ -299,7 +298,6 @@ async def move_checklist_cursor(pilot: Any, main: MainScreen, item: str) -> None
 
 
 async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
-    from widgets.checklist import ChecklistPane
     from widgets.timeline import Timeline
 
     settings = settings_for(tmp_path)
@@ -405,9 +403,43 @@ async def test_incident_and_checklist_actions(tmp_path: Path) -> None:
                                   {"kind": "report_filed", "text": "CyberTipline report filed", "ref": "CT-12345"}, ACTOR)  # fmt: skip
         await wait_for(
             pilot,
-            lambda: "Action report_filed: CyberTipline report filed (ref CT-12345)" in log_text(timeline),
-            what="the action",
+            lambda: "⏱ report_filed: CyberTipline report filed (ref CT-12345)" in log_text(timeline),
+            what="the action (a trigger kind: marked ⏱)",
         )
+
+        # a trigger with when it happened and its rule: its clock starts in the same batch
+        n += 1
+        dialog = await open_dialog(pilot, app, "k", dialogs.ActionDialog)
+        dialog.query_one("#kind", Select).value = "order_received"
+        dialog.query_one("#regime", Select).value = "eu_tco"
+        await type_into(pilot, dialog.query_one("#text", Input), "TCO removal order received")
+        await type_into(pilot, dialog.query_one("#ref", Input), "TCO-9")
+        await type_into(pilot, dialog.query_one("#at", Input), "10m")
+        before = datetime.now(UTC)
+        lines = await submit(pilot, app, dialog, "ref", n, count=2)
+        order, item = lines
+        at = datetime.fromisoformat(order["data"]["at"].replace("Z", "+00:00"))
+        assert before - timedelta(minutes=10, seconds=5) <= at <= datetime.now(UTC) - timedelta(minutes=10)
+        assert {k: order["data"][k] for k in ("kind", "ref", "regime")} == {
+            "kind": "order_received", "ref": "TCO-9", "regime": "eu_tco"}  # fmt: skip
+        assert (item["type"], item["data"]["item"], item["data"]["trigger"]["ref"]) == (
+            "checklist.added", "tco-remove", "TCO-9")  # fmt: skip
+        due = datetime.fromisoformat(item["data"]["due"].replace("Z", "+00:00"))
+        assert due == at + timedelta(hours=1)  # an hour from the order's receipt, not from now
+        n += 1  # (two lines were written: the next write is line n + 2)
+        await wait_for(pilot, lambda: "tco-remove" in {r.item for r in main.query_one(ChecklistPane).items},
+                       what="the order's clock on the checklist")  # fmt: skip
+        # a time in the future is refused at its field; what was typed is kept
+        dialog = await open_dialog(pilot, app, "k", dialogs.ActionDialog)
+        await type_into(pilot, dialog.query_one("#text", Input), "Order received")
+        await type_into(pilot, dialog.query_one("#at", Input), "2999-01-01T00:00:00Z")
+        dialog.query_one("#at", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "future" in str(dialog.query_one("#at-error", Static).render()),
+                       what="the time refused")  # fmt: skip
+        assert app.screen is dialog and len(journal_lines(app.settings.journal)) == n + 1
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not dialog, what="the dialog closed")
 
         # a checklist item due in 30 minutes
         n += 1
@@ -616,7 +648,6 @@ async def test_dialog_survives_incoming_data(tmp_path: Path) -> None:
 
 async def test_help_lists_every_binding_and_palette_follows_state(tmp_path: Path) -> None:
     from screens.help import HelpScreen, key_label
-    from widgets.checklist import ChecklistPane
 
     settings = settings_for(tmp_path)
     settings.journal.touch()
@@ -662,7 +693,7 @@ async def test_help_lists_every_binding_and_palette_follows_state(tmp_path: Path
         assert {
             "Incident: Add note",
             "Incident: Set severity",
-            "Incident: Record action",
+            "Incident: Record action or trigger",
             "Checklist: Add item",
         } <= titles
         assert "Checklist: Mark done" in titles  # the cursor is on a team heading: it will ask which item
@@ -845,7 +876,6 @@ async def test_queue_filters(tmp_path: Path) -> None:
 
 async def test_incident_screen(tmp_path: Path) -> None:
     from screens.incident import IncidentScreen
-    from widgets.checklist import ChecklistPane
     from widgets.queue import IncidentQueue
     from widgets.timeline import Timeline
 
@@ -943,7 +973,6 @@ async def test_hostile_text_renders_literally_everywhere(tmp_path: Path) -> None
 
     from screens.incident import IncidentScreen
     from screens.warnings import WarningsScreen
-    from widgets.checklist import ChecklistPane
     from widgets.queue import IncidentQueue
     from widgets.timeline import Timeline
 
@@ -1209,7 +1238,6 @@ async def test_enter_submits_every_dialog_from_any_field(tmp_path: Path) -> None
 
 
 async def test_forms_open_on_the_field_to_fill_and_errors_are_words_that_go_away(tmp_path: Path) -> None:
-    from widgets.checklist import ChecklistPane
 
     settings = settings_for(tmp_path)
     await seed(settings, [
@@ -1319,7 +1347,6 @@ async def test_an_unticked_box_looks_empty_and_a_ticked_one_ticked(tmp_path: Pat
 async def test_recording_a_stakeholder_update_ticks_the_procedures_update_item(tmp_path: Path) -> None:
     """`k` with kind stakeholder_update resets the cadence clock and, in the same batch,
     ticks the procedure's update item: it does not go overdue after an update was sent."""
-    from widgets.checklist import ChecklistPane
 
     settings = settings_for(tmp_path)
     due = (datetime.now(UTC) + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -1420,7 +1447,6 @@ async def test_clearing_a_search_keeps_the_selected_incident(tmp_path: Path) -> 
 async def test_the_checklist_cursor_goes_on_to_the_next_open_item(tmp_path: Path) -> None:
     """After d (or a b/p dialog) the cursor goes to the next open item and stays on it when
     the list re-sorts: the next key acts on what is highlighted."""
-    from widgets.checklist import ChecklistPane
 
     settings = settings_for(tmp_path)
     due = [(datetime.now(UTC) + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%S.000Z") for h in (1, 2, 3, 4)]
@@ -1465,7 +1491,6 @@ async def test_the_palette_lists_item_commands_whatever_has_focus_and_asks_for_t
     tmp_path: Path,
 ) -> None:
     from screens.picker import ItemPicker
-    from widgets.checklist import ChecklistPane
 
     settings = settings_for(tmp_path)
     await seed(settings, [

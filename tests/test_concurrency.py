@@ -166,8 +166,7 @@ async def test_cli_appends_from_several_processes_share_one_journal_and_store(tm
     def run_writer(w: int) -> list[list[str]]:
         batches = []
         for r in range(rounds):
-            # only the events given (--raw): the procedures' items are tested in test_legal_clocks.py
-            done = run_cli(["append", "--raw"], path, db, input=_cli_batch(w, r, size))
+            done = run_cli(["append"], path, db, input=_cli_batch(w, r, size))
             assert done.returncode == 0, done.stderr
             batches.append(done.stdout.split())
         return batches

@@ -320,7 +320,7 @@ def test_hostile_strings_through_the_cli(tmp_path: Path) -> None:
     stdin = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in batch)
     # CR LF inside JSON strings is escaped, so each event is still one line
     assert stdin.count("\n") == len(batch)
-    proc = run_cli(["append", "--raw"], env, stdin)  # only these events: no procedure items
+    proc = run_cli(["append"], env, stdin)
     assert proc.returncode == 0, proc.stderr.decode()
     # the batch, then the opened incidents' procedures (checklist items other than "x")
     written = [json.loads(line) for line in journal.read_bytes().splitlines()]

@@ -250,7 +250,10 @@ def test_pm_policy_from_the_config_file(tmp_path: Path) -> None:
     cfg.write_text('[postmortem]\ntz = "Mars/Olympus"\n')
     with pytest.raises(PmPolicyError, match=r"postmortem\.tz"):
         load_pm_policy(cfg)
-    assert load_pm_policy(tmp_path / "absent.toml") == PmPolicy()
+    # no file: the defaults, and the business days of [obligations] calendar (US by default)
+    assert load_pm_policy(tmp_path / "absent.toml") == PmPolicy(calendar="US")
+    cfg.write_text('[obligations]\ncalendar = "UK"\n')
+    assert load_pm_policy(cfg).calendar == "UK"
 
 
 # --- the view model and the export ------------------------------------------------------------

@@ -405,7 +405,7 @@ def test_t0_and_durations() -> None:
     assert [parse_duration(s).text() for s in ("90m", "24h", "3d", "7d", "30d")] == [
         "1h30m",
         "24h",
-        "72h",
+        "3d",
         "7d",
         "30d",
     ]

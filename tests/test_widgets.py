@@ -313,7 +313,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "incident.participant_removed": {"person": "ben"},
     "checklist.added": {"item": "verify", "text": "Verify the requester", "team": "le_response"},
     "checklist.set": {"item": "verify", "state": "done"},
-    "checklist.retimed": {"item": "ncmec-report", "due": "2026-11-22T05:00:00Z",
+    "checklist.retimed": {"item": "verify", "due": "2026-11-22T05:00:00Z",
                           "reason": "severity 2 to 1: the target at severity 1 is 2h from T0"},
     "roster.person": {"handle": "amara", "name": "Amara Okafor", "team": "emergency_response",
                       "region": "US", "tz": "America/New_York"},
