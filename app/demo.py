@@ -737,19 +737,31 @@ class Simulator:
             pending.remove(UPDATE_ITEM)  # an update ticks the procedure's update item, as a console does
             [tick] = update_ticks([ev], {ev["incident"]: {UPDATE_ITEM: "open"}})
             return [ev, _written(replace(tick, id=new_id(), ts=now_ts(), actor=ev["actor"]))]
-        from data.procedures.sop import checklist_events
+        return [ev]  # its procedure's items: added as a console adds them (:meth:`with_procedure`)
 
-        d = ev["data"]
-        template = self.templates.get(d["category"])
-        if template is None:
-            return [ev]
-        t0 = datetime.now(UTC)
-        added = checklist_events(template, ev["incident"], d["severity"], d["regions"], t0, ())
-        items = [a.data for a in added if isinstance(a.data, ChecklistAdded)]
-        # the items someone ticks (those with a due time) and the update item (an update ticks it)
-        self.sop_items[ev["incident"]] = [i.item for i in items if i.due or i.item == UPDATE_ITEM]
-        self.sop_all[ev["incident"]] = {i.item for i in items}
-        return [ev, *(_written(replace(a, id=new_id(), ts=now_ts(), actor=ev["actor"])) for a in added)]
+    async def with_procedure(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``events`` and what the procedures add to them, through the one path the console
+        and ``warroom append`` take (data/commands.py ``procedure_events``): an opened
+        incident's items, a trigger's clocks, a re-timing; written by whoever wrote the
+        event that called for them. The items someone will tick are noted."""
+        from data.commands import procedure_events
+
+        extra = await procedure_events(self.store, self.templates, events, datetime.now(UTC))
+        by = {e.get("incident"): e["actor"] for e in events}
+        out = list(events)
+        for e in extra:
+            out.append(
+                {"v": 1, **e, "id": new_id(), "ts": now_ts(), "actor": by.get(e.get("incident"), "demo")}
+            )
+            d = e["data"]
+            if e["type"] == "checklist.added":
+                # the items someone ticks (a due time, not a hold) and the update item (an update ticks it)
+                if (d.get("due") and not d.get("hold")) or d["item"] == UPDATE_ITEM:
+                    self.sop_items.setdefault(e["incident"], []).append(d["item"])
+                self.sop_all.setdefault(e["incident"], set()).add(d["item"])
+            elif e["type"] == "checklist.set" and d["item"] in self.sop_items.get(e["incident"], ()):
+                self.sop_items[e["incident"]].remove(d["item"])
+        return out
 
     def next_event(self) -> dict[str, Any]:
         rng = self.rng
@@ -799,6 +811,6 @@ class Simulator:
         while True:
             await asyncio.sleep(self.rng.uniform(min_delay, max_delay))
             try:
-                await append_to(self.journal, self.store, self.next_events())
+                await append_to(self.journal, self.store, await self.with_procedure(self.next_events()))
             except Exception:  # the console shows write failures of its own; the
                 self.errors += 1  # simulator only counts its own and carries on

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from data.engine.store import IncidentRecord
-from data.incidents.queries import ItemRow
+from data.engine.store import IncidentRecord, Store
+from data.incidents.queries import ItemRow, events_of_types
 from data.incidents.views import clock_text, incident_clocks
 from data.procedures.calendars import Due
 from data.procedures.clocks import (
@@ -452,12 +452,12 @@ async def test_clock_toasts_wait_for_a_dialog_to_close(tmp_path: Path) -> None:
         wall_clock.freeze(None)
 
 
-def test_the_demo_ticks_the_update_item_with_the_first_stakeholder_update() -> None:
+def test_the_demo_history_ticks_the_update_item_with_the_first_stakeholder_update() -> None:
     """In the demo's history and its simulator, as on a console, the procedure's update
     item is ticked by the first stakeholder update (in the same moment), never before one."""
     import random
 
-    from app.demo import Simulator, history, with_procedures
+    from app.demo import history, with_procedures
     from data.procedures.steps import UPDATE_ITEM
     from data.sample import Generator
 
@@ -481,24 +481,44 @@ def test_the_demo_ticks_the_update_item_with_the_first_stakeholder_update() -> N
         )
         assert timedelta(0) < lag <= timedelta(seconds=1), incident
 
-    sim = Simulator(None, None, seed=5)  # type: ignore[arg-type]  # next_events needs neither
-    sim.taken = set()
-    pending: set[str] = set()
-    batches = 0
-    for _ in range(3000):
-        batch = sim.next_events()
-        for e in batch:
-            if e["type"] == "checklist.added" and e["data"]["item"] == UPDATE_ITEM:
-                pending.add(e["incident"])
-        updates = [e["incident"] for e in batch if e["type"] == "incident.action"
-                   and e["data"]["kind"] == "stakeholder_update"]  # fmt: skip
-        ticks = [
-            e["incident"] for e in batch if e["type"] == "checklist.set" and e["data"]["item"] == UPDATE_ITEM
-        ]
-        assert all(i in updates for i in ticks), batch  # only an update ticks it
-        for i in updates:
-            if i in pending:
-                assert ticks == [i], batch
-                pending.discard(i)
-                batches += 1
-    assert batches >= 3
+
+async def test_the_demo_simulator_writes_through_the_procedures_and_ticks_the_update_item(
+    tmp_path: Path,
+) -> None:
+    """The simulator writes as a console does: an opened incident's items come from the one
+    procedure path (data/commands.py procedure_events), and the update item is ticked by
+    the first stakeholder update, in the same batch, never before one."""
+    from app.demo import Simulator
+    from data.commands import append_to
+    from data.engine.journal import FileJournal
+    from data.procedures.steps import UPDATE_ITEM
+
+    journal = FileJournal(tmp_path / "journal.jsonl")
+    async with await Store.open(tmp_path / "store.db") as store:
+        sim = Simulator(journal, store, seed=5)
+        sim.taken = set()
+        pending: set[str] = set()
+        batches = opened = 0
+        for _ in range(400):
+            batch = await sim.with_procedure(sim.next_events())
+            opened += sum(e["type"] == "incident.opened" for e in batch)
+            for e in batch:
+                if e["type"] == "checklist.added" and e["data"]["item"] == UPDATE_ITEM:
+                    pending.add(e["incident"])
+            updates = [e["incident"] for e in batch if e["type"] == "incident.action"
+                       and e["data"]["kind"] == "stakeholder_update"]  # fmt: skip
+            ticks = [
+                e["incident"]
+                for e in batch
+                if e["type"] == "checklist.set" and e["data"]["item"] == UPDATE_ITEM
+            ]
+            assert all(i in updates for i in ticks), batch  # only an update ticks it
+            for i in updates:
+                if i in pending:
+                    assert ticks == [i], batch
+                    pending.discard(i)
+                    batches += 1
+            await append_to(journal, store, batch)
+        assert opened >= 3 and batches >= 1
+        added = [e for e in await events_of_types(store, ["checklist.added"])]
+        assert added and all(isinstance(e.data, dict) and e.data.get("template") for e in added)
