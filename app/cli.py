@@ -413,6 +413,34 @@ async def _load_holds(settings: Any) -> list[Any]:
         return await load_holds(store, clock.now(), settings.actor)
 
 
+# --- notify ----------------------------------------------------------------------------
+
+
+@main.group()
+def notify() -> None:
+    """The channels warroom sends through ([notify.channels] in the config file: Apprise URLs)."""
+
+
+@notify.command("test")
+@click.argument("channel")
+@common
+def notify_test(settings: Any, channel: str) -> None:
+    """Send a test message to CHANNEL: exit 0 once every target took it, 1 if not (why is
+    printed; the URLs are never shown whole), 2 for a channel that is not configured."""
+    from data.comms.channels import ChannelError, check_channel, send
+
+    try:
+        check_channel(settings.config, channel)
+    except ChannelError as exc:
+        raise Failure(str(exc), EXIT_USAGE) from None
+    title = "warroom: test message"
+    body = f"A test of the channel {channel!r}, sent by {settings.actor} with warroom notify test."
+    delivery = _run(send(settings.config, channel, title, body))
+    if not delivery.ok:
+        raise Failure(str(delivery))
+    click.echo(str(delivery))
+
+
 # --- handoff ---------------------------------------------------------------------------
 
 

@@ -146,6 +146,23 @@ class ObligationsSection(Section):
     )
 
 
+#: a channel's name in ``[notify.channels]``: what audiences and escalation steps name
+ChannelName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+#: an Apprise URL (https://github.com/caronc/apprise/wiki: mailto://, slack://, msteams://,
+#: json://, ...): a secret, never shown whole
+AppriseUrl = Annotated[str, Field(min_length=3, max_length=2000, pattern=r"^[a-z][a-z0-9+.-]*://\S+$")]
+
+
+class NotifySection(Section):
+    """``[notify]``: where warroom sends messages (data/comms/channels.py): named channels,
+    each one or more Apprise URLs."""
+
+    channels: dict[ChannelName, Annotated[list[AppriseUrl], Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="map channel names (a-z 0-9 _ -) to lists of Apprise URLs such as mailto://... or json://...",
+    )
+
+
 class FilesSection(Section):
     """``[files]``: who may read the files warroom creates (docs/security.md)."""
 
@@ -189,6 +206,7 @@ class WarroomConfig(BaseSettings):
     wellbeing: WellbeingSection = Field(default_factory=WellbeingSection)
     files: FilesSection = Field(default_factory=FilesSection)
     obligations: ObligationsSection = Field(default_factory=ObligationsSection)
+    notify: NotifySection = Field(default_factory=NotifySection)
     #: the file read (None: none was asked for)
     file: Path | None = None
     #: section -> what is wrong with it, one line naming the file and the key
@@ -221,6 +239,7 @@ SECTIONS: dict[str, type[Section]] = {
     "wellbeing": WellbeingSection,
     "files": FilesSection,
     "obligations": ObligationsSection,
+    "notify": NotifySection,
 }
 
 

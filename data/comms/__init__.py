@@ -1,0 +1,1 @@
+"""Messages out of warroom: channels (Apprise), stakeholder updates, pages."""
