@@ -67,6 +67,7 @@ async def seed(journal: FileJournal, store: Store, actor: str = "demo-ic") -> in
     gen = Generator(seed=11, start=now - timedelta(hours=12), prefix="INC")
     rng = random.Random(11)
     past = history(gen, rng, now - timedelta(days=HISTORY_DAYS), now - timedelta(hours=13))
+    past = sorted(old_requests(now) + past, key=lambda e: e["ts"])
     gen.now = now - timedelta(hours=12)
     live = list(gen.events(SEED_EVENTS, per_incident=30))
     # the demo's own commander (the default --actor) is one of the roster's people, so that
@@ -132,6 +133,32 @@ def orders_received(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     _written(Draft(data, incident=ev["incident"], id=new_id(), ts=ts, actor=ev["actor"]))
                 )
     out.sort(key=lambda e: e["ts"])
+    return out
+
+
+def old_requests(now: datetime) -> list[dict[str, Any]]:
+    """Two emergency data requests of nearly three months ago, settled since: their 90-day
+    preservation holds end this week (the handoff's external state and the holds view
+    show them; the handoff's notes say so)."""
+    from data.engine.models import IncidentOpened
+
+    out: list[dict[str, Any]] = []
+    for n, days in enumerate((84.5, 86.2)):
+        incident = f"OLD-EDR-{n}"
+        opened = now - timedelta(days=days)
+
+        def add(data: EventData, at: datetime, incident: str = incident) -> None:
+            out.append(
+                _written(Draft(data, incident=incident, id=new_id(), ts=utc_text(at, ms=True), actor="eli"))
+            )
+
+        add(IncidentOpened(title=f"EDR: welfare check request, ref {7120 + n}", category="edr", severity=2,
+                           source="law_enforcement", regions=["US"],
+                           detected_at=utc_text(opened - timedelta(minutes=4), ms=True)), opened)  # fmt: skip
+        add(IncidentRoleSet(role="commander", person="eli"), opened + timedelta(minutes=3))
+        steps: tuple[tuple[Status, int], ...] = (("investigating", 1), ("resolved", 30), ("closed", 75))
+        for status, hours in steps:
+            add(IncidentStatusSet(status=status, reason="Per the IC."), opened + timedelta(hours=hours))
     return out
 
 
