@@ -1,0 +1,215 @@
+"""The decision log (docs/decisions.md): decision.recorded projected and quarantined, the
+append check, the query, the export, the handoff and post-mortem sections, and the screen
+driven through the real console."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from data.commands import AppendRefused, append_to, build_events
+from data.decisions.queries import decisions, next_id
+from data.engine.journal import FileJournal
+from data.engine.store import Store
+from data.incidents import queries as incident_queries
+from data.incidents.describe import describe
+from tests._console_helpers import ACTOR, scoped, seed, settings_for
+from tests._console_helpers import opened as opened_input
+from tests.helpers import EventFactory, append_events, cli_env, run_cli, synced_store
+
+INC = "INC-1"
+LEGAL = [{"person": "amara", "role": "legal"}]
+
+
+def decision(decision: str = "D-1", **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "decision": decision,
+        "text": "Disclose the subscriber record to the police",
+        "options": ["disclose now", "wait for legal process"],
+        "rationale": "Good-faith belief of an imminent threat to life",
+        "approvers": LEGAL,
+        "basis": "18 U.S.C. 2702(b)(8)",
+        "reversible": False,
+    }
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def story(f: EventFactory) -> list[dict[str, Any]]:
+    return [
+        f.opened(INC, severity=1),  # 1
+        f("decision.recorded", decision("D-1"), INC),  # 2
+        f("decision.recorded", decision("D-1", text="Again"), INC),  # 3: id used twice -> quarantined
+        f("decision.recorded", decision("D-2", supersedes="D-9"), INC),  # 4: supersedes nothing
+        f(
+            "decision.recorded",
+            decision(
+                "D-2",
+                text="Wait for process",
+                reversible=True,
+                supersedes="D-1",
+                basis=None,
+                approvers=[{"person": "ben", "role": "commander"}, {"person": "amara", "role": "legal"}],
+            ),
+            INC,
+        ),  # 5
+        f("decision.recorded", decision("D-3", supersedes="D-3"), INC),  # 6: itself -> quarantined
+        f("decision.recorded", decision("D-1"), "INC-404"),  # 7: never opened
+        f("decision.recorded", decision("D-4", approvers=[]), INC),  # 8: nobody approved
+        f("decision.recorded", decision("D-5", approvers=[{"person": "x", "role": "boss"}]), INC),  # 9
+        f("decision.recorded", decision("Bad id!"), INC),  # 10
+    ]
+
+
+async def _store(tmp_path: Path, events: list[dict[str, Any]]) -> Store:
+    append_events(tmp_path / "journal.jsonl", events)
+    store, _ = await synced_store(tmp_path / "journal.jsonl", tmp_path / "store.db")
+    return store
+
+
+# --- projection -----------------------------------------------------------------------------
+
+
+async def test_decisions_are_projected_superseded_and_the_bad_ones_quarantined(tmp_path: Path) -> None:
+    store = await _store(tmp_path, story(EventFactory()))
+    try:
+        q = {row.line: row.reason for row in await store.quarantine()}
+        assert set(q) == {3, 4, 6, 7, 8, 9, 10}, q
+        assert "already recorded" in q[3] and "never recorded" in q[4] and "never recorded" in q[6]
+        assert "never opened" in q[7] and "data.approvers" in q[8] and "data.approvers" in q[9]
+        assert "data.decision" in q[10]
+        rows = await decisions(store, INC)
+        assert [(r.decision, r.superseded_by, r.supersedes) for r in rows] == [
+            ("D-1", "D-2", None),
+            ("D-2", None, "D-1"),
+        ]
+        first, second = rows
+        assert first.text.startswith("Disclose") and first.basis == "18 U.S.C. 2702(b)(8)"
+        assert first.options == ("disclose now", "wait for legal process") and first.reversible is False
+        assert second.approved_by == "ben (commander), amara (legal)" and second.basis is None
+        assert second.reversible is True and first.superseded and not second.superseded
+        assert next_id(rows) == "D-3"
+        types = [e.type for e in await incident_queries.timeline(store, INC)]
+        assert types.count("decision.recorded") == 2
+    finally:
+        await store.close()
+
+
+async def test_the_digest_does_not_depend_on_how_ingestion_was_split(tmp_path: Path) -> None:
+    """A decision superseded in a later span than its own is found in the store."""
+    journal = tmp_path / "journal.jsonl"
+    append_events(journal, story(EventFactory()))
+    whole, _ = await synced_store(journal, tmp_path / "whole.db")
+    split = await Store.open(tmp_path / "split.db")
+    try:
+        while (await split.sync(FileJournal(journal), max_lines=1)).lines:
+            pass
+        assert await whole.digest() == await split.digest()
+        assert [r.superseded_by for r in await decisions(split, INC)] == ["D-2", None]
+    finally:
+        await whole.close()
+        await split.close()
+
+
+def test_the_timeline_text_says_who_approved_on_what_basis() -> None:
+    text = describe("decision.recorded", decision("D-2", supersedes="D-1"))
+    assert text == (
+        "Decision D-2: Disclose the subscriber record to the police (approved by amara (legal); "
+        "basis 18 U.S.C. 2702(b)(8); irreversible; supersedes D-1)"
+    )
+
+
+# --- the writer ------------------------------------------------------------------------------
+
+
+async def test_append_refuses_a_reused_id_and_a_supersedes_naming_no_earlier_decision(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened_input(INC), opened_input("INC-2"),
+                          scoped("decision.recorded", "INC-2", **decision("D-7"))])  # fmt: skip
+    await seed(settings, [scoped("decision.recorded", INC, **decision("D-1"))])
+    store = await Store.open(tmp_path / "check.db")
+    journal = FileJournal(settings.journal)
+
+    async def refused(*events: dict[str, Any]) -> AppendRefused:
+        with pytest.raises(AppendRefused) as err:
+            await append_to(journal, store, build_events([(e["type"], e) for e in events], ACTOR))
+        return err.value
+
+    try:
+        for bad, why in (
+            (decision("D-1"), "'D-1' of INC-1 was already recorded"),
+            (decision("D-2", supersedes="D-9"), "'D-9' of INC-1 was never recorded"),
+            (decision("D-2", supersedes="D-7"), "'D-7' of INC-1 was never recorded"),  # another incident's
+            (decision("D-2", supersedes="D-2"), "'D-2' of INC-1 was never recorded"),
+        ):
+            err = await refused(scoped("decision.recorded", INC, **bad))
+            assert why in str(err), str(err)
+        # two of one id in one batch; then superseding one already superseded
+        err = await refused(scoped("decision.recorded", INC, **decision("D-2")),
+                            scoped("decision.recorded", INC, **decision("D-2")))  # fmt: skip
+        assert "was already recorded" in str(err)
+        ok = scoped("decision.recorded", INC, **decision("D-2", supersedes="D-1"))
+        await append_to(journal, store, build_events([(ok["type"], ok)], ACTOR))
+        err = await refused(scoped("decision.recorded", INC, **decision("D-3", supersedes="D-1")))
+        assert "'D-1' of INC-1 is already superseded by 'D-2'" in str(err)
+        # the model's own refusals name the member
+        for data, member in ((decision(approvers=[]), "data.approvers"), (decision(text=" "), "text"),
+                             (decision(options=["x"] * 21), "data.options"),
+                             (decision(approvers=[{"person": "a", "role": "cto"}]), "data.approvers.0.role"),
+                             (decision(reversible="no"), "data.reversible")):  # fmt: skip
+            with pytest.raises(AppendRefused, match=member.replace(".", r"\.")):
+                build_events([("decision.recorded", scoped("decision.recorded", INC, **data))], ACTOR)
+    finally:
+        await store.close()
+
+
+async def test_on_a_restricted_incident_only_those_who_may_act_record(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened_input(INC, restricted=True),
+                          scoped("incident.participant_added", INC, person="owner")], actor="owner")  # fmt: skip
+    store = await Store.open(tmp_path / "check.db")
+    journal = FileJournal(settings.journal)
+    try:
+        ev = scoped("decision.recorded", INC, **decision("D-1"))
+        with pytest.raises(AppendRefused, match="restricted"):
+            await append_to(journal, store, build_events([(ev["type"], ev)], "outsider"))
+        await append_to(journal, store, build_events([(ev["type"], ev)], "owner"))
+        assert [r.decision for r in await decisions(store, INC)] == ["D-1"]
+    finally:
+        await store.close()
+
+
+# --- the export --------------------------------------------------------------------------------
+
+
+def test_warroom_export_decisions_masks_and_withholds(tmp_path: Path) -> None:
+    journal, db = tmp_path / "journal.jsonl", tmp_path / "store.db"
+    f = EventFactory(actor="owner")
+    append_events(journal, [
+        f.opened(INC),
+        f("decision.recorded", decision("D-1", rationale="Caller gave user@example.com"), INC),
+        f("decision.recorded", decision("D-2", supersedes="D-1", reversible=True), INC),
+        f.opened("INC-2", restricted=True),
+        f("incident.participant_added", {"person": "owner"}, "INC-2"),
+        f("decision.recorded", decision("D-1", text="Secret plan"), "INC-2"),
+    ])  # fmt: skip
+    env = cli_env(tmp_path, journal, db, actor="tester")
+    done = run_cli(["export", "decisions", "--format", "json"], env)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [(r["incident"], r["decision"], r["superseded_by"]) for r in rows] == [
+        (INC, "D-1", "D-2"), (INC, "D-2", None), ("INC-2", "D-1", None)
+    ]  # fmt: skip
+    assert rows[0]["approvers"] == ["amara:legal"] and rows[0]["reversible"] is False
+    assert b"user@example.com" not in done.stdout and "Caller gave" in rows[0]["rationale"]
+    assert rows[2]["text"] is None and rows[2]["rationale"] is None  # withheld from an outsider
+    done = run_cli(["export", "decisions", "--format", "csv", "--incident", INC], env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.decode().splitlines()
+    assert lines[0].startswith("incident,decision,ts,actor,text,options,rationale,approvers")
+    assert len(lines) == 3 and ",D-2," in lines[2] and "amara:legal" in lines[1]
+    done = run_cli(["export", "decisions", "--format", "json", "--unmasked", "--incident", INC], env)
+    assert done.returncode == 0 and b"user@example.com" in done.stdout
