@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Checkbox, DataTable, Input, Static, TextArea
 
 from data.commands import AppendRefused, append_to, build_events
 from data.decisions.queries import decisions, next_id
@@ -16,9 +17,19 @@ from data.engine.journal import FileJournal
 from data.engine.store import Store
 from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
-from tests._console_helpers import ACTOR, scoped, seed, settings_for
+from tests._console_helpers import (
+    ACTOR,
+    SIZE,
+    journal_lines,
+    new_lines,
+    scoped,
+    seed,
+    settings_for,
+    wait_for,
+)
 from tests._console_helpers import opened as opened_input
 from tests.helpers import EventFactory, append_events, cli_env, run_cli, synced_store
+from tests.test_actions import shown_error
 
 INC = "INC-1"
 LEGAL = [{"person": "amara", "role": "legal"}]
@@ -213,3 +224,114 @@ def test_warroom_export_decisions_masks_and_withholds(tmp_path: Path) -> None:
     assert len(lines) == 3 and ",D-2," in lines[2] and "amara:legal" in lines[1]
     done = run_cli(["export", "decisions", "--format", "json", "--unmasked", "--incident", INC], env)
     assert done.returncode == 0 and b"user@example.com" in done.stdout
+
+
+# --- the screen, through the real console ---------------------------------------------------
+
+
+async def _open_decisions(pilot: Any, app: Any, incident: str = INC) -> Any:
+    from screens.decisions import DecisionsScreen
+    from tests.test_actions import select_incident, started
+
+    main = await started(pilot, app, [incident])
+    await select_incident(pilot, main, incident)
+    await pilot.press("D")
+    await wait_for(pilot, lambda: isinstance(app.screen, DecisionsScreen) and app.screen.access is not None,
+                   what="the decisions screen")  # fmt: skip
+    await pilot.pause()
+    return app.screen
+
+
+async def test_pilot_record_a_decision_then_supersede_it(tmp_path: Path) -> None:
+    from app.console import WarRoom
+    from screens.decisions import DecisionDialog
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened_input(INC, severity=1)])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_decisions(pilot, app)
+        assert screen.rows == [] and "No decision recorded yet" in str(
+            screen.query_one("#decision-detail").content
+        )
+        before = len(journal_lines(settings.journal))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, DecisionDialog), what="the decision dialog")
+        dialog = app.screen
+        assert dialog.query_one("#decision", Input).value == "D-1"
+        dialog.query_one("#text", Input).value = "Disclose the [b]subscriber[/b] record"
+        dialog.query_one("#options", TextArea).text = "disclose now\n\nwait for process\n"
+        dialog.query_one("#rationale", TextArea).text = "Threat to life, verified by call-back"
+        dialog.query_one("#approvers", TextArea).text = "me:commander\nlegal-amara:legal"
+        dialog.query_one("#basis", Input).value = "18 U.S.C. 2702(b)(8)"
+        # a role that is not one: the form says so at the field and writes nothing
+        dialog.query_one("#approvers", TextArea).text = "me:boss"
+        await pilot.press("ctrl+s")
+        await wait_for(
+            pilot, lambda: shown_error(dialog, "approvers") is not None, what="the approvers error"
+        )
+        assert "'boss' is not a role" in (shown_error(dialog, "approvers") or "")
+        assert len(journal_lines(settings.journal)) == before
+        dialog.query_one("#approvers", TextArea).text = "me:commander\nlegal-amara:legal"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and len(journal_lines(settings.journal)) > before,
+                       what="the decision written")  # fmt: skip
+        (line,) = new_lines(settings.journal, before)
+        assert (line["type"], line["incident"], line["actor"]) == ("decision.recorded", INC, ACTOR)
+        assert line["data"] == {
+            "decision": "D-1", "text": "Disclose the [b]subscriber[/b] record",
+            "options": ["disclose now", "wait for process"], "rationale": "Threat to life, verified by call-back",
+            "approvers": [{"person": ACTOR, "role": "commander"}, {"person": "legal-amara", "role": "legal"}],
+            "basis": "18 U.S.C. 2702(b)(8)", "reversible": False,
+        }  # fmt: skip
+        await wait_for(pilot, lambda: [r.decision for r in screen.rows] == ["D-1"], what="D-1 shown")
+        table = screen.query_one("#decisions", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, what="the row")
+        cells = [c.plain for c in table.get_row_at(0)]
+        assert cells[1:] == ["D-1", "Disclose the [b]subscriber[/b] record",
+                             f"{ACTOR} (commander), legal-amara (legal)", "18 U.S.C. 2702(b)(8)", "NO", ""]  # fmt: skip
+
+        # supersede it: the new decision names it, and it is shown superseded
+        before = len(journal_lines(settings.journal))
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, DecisionDialog), what="the supersede dialog")
+        dialog = app.screen
+        assert dialog.query_one("#decision", Input).value == "D-2"
+        assert dialog.query_one("#options", TextArea).text == "disclose now\nwait for process"
+        dialog.query_one("#text", Input).value = "Wait for legal process"
+        dialog.query_one("#rationale", TextArea).text = "The threat was withdrawn"
+        dialog.query_one("#basis", Input).value = ""
+        dialog.query_one("#reversible", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and len(journal_lines(settings.journal)) > before,
+                       what="the superseding decision written")  # fmt: skip
+        (line,) = new_lines(settings.journal, before)
+        assert line["data"]["supersedes"] == "D-1" and line["data"]["reversible"] is True
+        assert "basis" not in line["data"]
+        await wait_for(pilot, lambda: [r.superseded_by for r in screen.rows] == ["D-2", None],
+                       what="D-1 shown superseded")  # fmt: skip
+        await wait_for(pilot, lambda: table.row_count == 2 and table.get_row_at(0)[6].plain == "D-2",
+                       what="the superseded-by cell")  # fmt: skip
+
+
+async def test_pilot_an_outsider_sees_nothing_of_a_restricted_incidents_decisions(tmp_path: Path) -> None:
+    from app.console import WarRoom
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened_input(INC, restricted=True), scoped("incident.participant_added", INC, person="owner"),
+                          scoped("decision.recorded", INC, **decision("D-1", text="Secret plan"))],
+               actor="owner")  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_decisions(pilot, app)
+        table = screen.query_one("#decisions", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, what="the row")
+        shown = " ".join(c.plain for c in table.get_row_at(0))
+        detail = str(screen.query_one("#decision-detail", Static).content)
+        assert "D-1" in shown and "(restricted)" in shown and "Restricted" in detail
+        assert "Secret plan" not in shown + detail and "2702" not in shown + detail
+        before = len(journal_lines(settings.journal))
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and len(journal_lines(settings.journal)) == before
+        assert not screen.applies("record_decision")

@@ -4,12 +4,14 @@ the read query, as typed rows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import select
 
 from data.engine import schema as S
+from data.engine.models import parse_rfc3339
 from data.engine.store import Store
 
 
@@ -42,6 +44,11 @@ class DecisionRow:
     ts: str
 
     @property
+    def at(self) -> datetime:
+        """``ts`` as a time (UTC)."""
+        return parse_rfc3339(self.ts).astimezone(UTC)
+
+    @property
     def superseded(self) -> bool:
         return self.superseded_by is not None
 
@@ -60,27 +67,26 @@ def _row(r: dict[str, Any]) -> DecisionRow:
 
 
 async def decisions(
-    store: Store, incident: str | None = None, *, since: str | None = None, until: str | None = None
+    store: Store,
+    incident: str | None = None,
+    *,
+    after_seq: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[DecisionRow]:
     """The decisions of ``incident`` (every incident's when None), in journal order; with
-    ``since``/``until`` (RFC 3339 UTC text, as the journal's ``ts``) only those recorded in
-    ``[since, until)``, compared as instants."""
-    from data.engine.models import parse_rfc3339
-
+    ``after_seq`` only those after that line, with ``since``/``until`` only those whose
+    ``ts`` is in ``[since, until]`` (compared as instants)."""
     d = S.decisions
     stmt = select(d).order_by(d.c.seq)
     if incident is not None:
         stmt = stmt.where(d.c.incident == incident)
+    if after_seq is not None:
+        stmt = stmt.where(d.c.seq > after_seq)
     out = [_row(dict(r)) for r in await store.read_rows(stmt)]
     if since is None and until is None:
         return out
-    lo = parse_rfc3339(since) if since else None
-    hi = parse_rfc3339(until) if until else None
-    return [
-        r
-        for r in out
-        if (lo is None or parse_rfc3339(r.ts) >= lo) and (hi is None or parse_rfc3339(r.ts) < hi)
-    ]
+    return [r for r in out if (since is None or since <= r.at) and (until is None or r.at <= until)]
 
 
 def next_id(rows: list[DecisionRow]) -> str:
