@@ -5,6 +5,7 @@ driven through the real console."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -335,3 +336,85 @@ async def test_pilot_an_outsider_sees_nothing_of_a_restricted_incidents_decision
         await pilot.pause()
         assert app.screen is screen and len(journal_lines(settings.journal)) == before
         assert not screen.applies("record_decision")
+
+
+# --- the handoff and the post-mortem ---------------------------------------------------------
+
+NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+def at(hours: float) -> str:
+    return (NOW + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def shift_story() -> list[dict[str, Any]]:
+    f = EventFactory(actor="owner")
+    return [
+        f.opened(INC, ts=at(-30)),
+        f("decision.recorded", decision("D-1", text="Hold the account"), INC, ts=at(-20)),  # before the shift
+        f("decision.recorded", decision("D-2", text="Disclose now", supersedes="D-1"), INC, ts=at(-2)),
+        f.opened("INC-2", restricted=True, ts=at(-3)),
+        f("incident.participant_added", {"person": "owner"}, "INC-2", ts=at(-3)),
+        f("decision.recorded", decision("D-1", text="Secret plan"), "INC-2", ts=at(-1)),
+    ]
+
+
+async def _synced(tmp_path: Path, events: list[dict[str, Any]]) -> Store:
+    append_events(tmp_path / "journal.jsonl", events)
+    store, _ = await synced_store(tmp_path / "journal.jsonl", tmp_path / "store.db")
+    return store
+
+
+async def test_the_handoff_lists_the_decisions_of_the_shift(tmp_path: Path) -> None:
+    from data.handoff.report import build_handoff, to_json, to_markdown
+    from data.procedures.clocks import Policy
+    from screens.handoff import side_text
+
+    store = await _synced(tmp_path, shift_story())
+    try:
+        report = await build_handoff(store, "tester", None, NOW, Policy())
+        owner = await build_handoff(store, "owner", None, NOW, Policy())
+    finally:
+        await store.close()
+    assert report.shift_start == NOW - timedelta(hours=12)
+    assert [(d.incident, d.decision, d.text) for d in report.decisions] == [
+        (INC, "D-2", "Disclose now"), ("INC-2", "D-1", None)  # withheld from an outsider
+    ]  # fmt: skip
+    assert [d.text for d in owner.decisions] == ["Disclose now", "Secret plan"]
+    md = to_markdown(report)
+    section = md.split("## Decisions this shift (2)\n", 1)[1].split("\n## ", 1)[0]
+    assert "INC-1 D-2: Disclose now (approved by amara (legal); basis 18 U.S.C. 2702(b)(8); " in section
+    assert "**irreversible**; supersedes D-1)" in section and "INC-2 D-1: (restricted)" in section
+    assert "Secret plan" not in md and "Hold the account" not in md
+    data = to_json(report)["decisions"]
+    assert data[0] == {
+        "incident": INC, "decision": "D-2", "ts": "2026-11-22T01:00:00Z", "text": "Disclose now",
+        "approvers": [{"person": "amara", "role": "legal"}], "basis": "18 U.S.C. 2702(b)(8)",
+        "reversible": False, "supersedes": "D-1", "superseded_by": None,
+    }  # fmt: skip
+    assert data[1]["text"] is None and data[1]["basis"] is None
+    side = side_text(report).plain
+    assert "Decisions this shift (2)" in side and "Disclose now" in side and "Secret plan" not in side
+
+
+async def test_the_post_mortem_has_a_decisions_section_with_the_superseded_marked(tmp_path: Path) -> None:
+    from data.postmortem.report import build_postmortem, to_markdown
+
+    store = await _synced(tmp_path, shift_story())
+    try:
+        pm = await build_postmortem(store, INC, "tester", NOW)
+        secret = await build_postmortem(store, "INC-2", "tester", NOW)
+    finally:
+        await store.close()
+    assert pm is not None and secret is not None
+    assert [(d.decision, d.superseded_by) for d in pm.decisions] == [("D-1", "D-2"), ("D-2", None)]
+    md = to_markdown(pm)
+    section = md.split("## Decisions\n", 1)[1].split("\n## ", 1)[0]
+    assert "- **D-1** · 2026-11-21 07:00 UTC · Hold the account · **superseded by D-2**" in section
+    assert "- **D-2** · 2026-11-22 01:00 UTC · Disclose now\n" in section
+    assert "  - Supersedes D-1" in section and "  - Approved by amara (legal); **irreversible**" in section
+    assert "  - Options considered: disclose now; wait for legal process" in section
+    assert "  - Rationale: Good-faith belief of an imminent threat to life" in section
+    hidden = to_markdown(secret).split("## Decisions\n", 1)[1].split("\n## ", 1)[0]
+    assert "Secret plan" not in hidden and "- **D-1** · 2026-11-22 02:00 UTC · (restricted)" in hidden
+    assert "2702" not in hidden and "imminent" not in hidden
