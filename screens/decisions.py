@@ -45,7 +45,7 @@ class DecisionsScreen(LiveScreen[None]):
         super().__init__()
         self.incident = incident
         self.rows: list[DecisionRow] = []
-        self.visible = False
+        self.sees = False
         self.access: Access | None = None
         self.roles: dict[str, str] = {}
         self._seq = -1
@@ -82,7 +82,7 @@ class DecisionsScreen(LiveScreen[None]):
             return
         inc = found[0]
         self._seq = inc.last_seq
-        self.visible = may_see(inc, actor)
+        self.sees = may_see(inc, actor)
         self.access = Access.of_row(inc)
         self.roles = dict(inc.roles)
         self.rows = rows
@@ -99,9 +99,9 @@ class DecisionsScreen(LiveScreen[None]):
             table.add_row(
                 Text(r.at.strftime("%Y-%m-%d %H:%M")),
                 Text(clean(r.decision, 32), style="bold" if not gone else "dim"),
-                Text(clean(r.text, 200) if self.visible else WITHHELD, style=style),
+                Text(clean(r.text, 200) if self.sees else WITHHELD, style=style),
                 Text(clean(r.approved_by, 200)),
-                Text(clean(r.basis or "—", 200) if self.visible else WITHHELD, style="dim"),
+                Text(clean(r.basis or "—", 200) if self.sees else WITHHELD, style="dim"),
                 Text("yes" if r.reversible else "NO", style="" if r.reversible else "bold #e8833a"),
                 Text(clean(r.superseded_by or "", 32), style="bold"),
                 key=r.decision,
@@ -134,7 +134,7 @@ class DecisionsScreen(LiveScreen[None]):
         if r.superseded_by:
             t.append(f"  SUPERSEDED by {clean(r.superseded_by, 32)}", style="bold #e8833a")
         t.append("\n")
-        if not self.visible:
+        if not self.sees:
             t.append("Restricted: its texts are shown to its role holders and participants.", style="dim")
             detail.update(t)
             return

@@ -24,6 +24,7 @@ from tests._console_helpers import (
     journal_lines,
     new_lines,
     scoped,
+    screen_text,
     seed,
     settings_for,
     wait_for,
@@ -331,6 +332,9 @@ async def test_pilot_an_outsider_sees_nothing_of_a_restricted_incidents_decision
         detail = str(screen.query_one("#decision-detail", Static).content)
         assert "D-1" in shown and "(restricted)" in shown and "Restricted" in detail
         assert "Secret plan" not in shown + detail and "2702" not in shown + detail
+        # and painted so (the screen itself stays visible to an outsider)
+        await wait_for(pilot, lambda: "(restricted)" in screen_text(app), what="the screen painted")
+        assert "D-1" in screen_text(app) and "Secret plan" not in screen_text(app)
         before = len(journal_lines(settings.journal))
         await pilot.press("n")
         await pilot.pause()
