@@ -422,3 +422,29 @@ async def test_the_post_mortem_has_a_decisions_section_with_the_superseded_marke
     hidden = to_markdown(secret).split("## Decisions\n", 1)[1].split("\n## ", 1)[0]
     assert "Secret plan" not in hidden and "- **D-1** · 2026-11-22 02:00 UTC · (restricted)" in hidden
     assert "2702" not in hidden and "imminent" not in hidden
+
+
+async def test_pilot_d_on_the_incident_screen_opens_its_decisions_and_escape_goes_back(
+    tmp_path: Path,
+) -> None:
+    from app.console import WarRoom
+    from screens.decisions import DecisionsScreen
+    from screens.incident import IncidentScreen
+    from tests.test_actions import select_incident, started
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened_input(INC), scoped("decision.recorded", INC, **decision("D-1"))])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, [INC])
+        await select_incident(pilot, main, INC)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen), what="the incident screen")
+        incident_screen = app.screen
+        await pilot.pause()
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, DecisionsScreen) and bool(app.screen.rows),
+                       what="the decisions screen")  # fmt: skip
+        assert app.screen.incident == INC and [r.decision for r in app.screen.rows] == ["D-1"]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is incident_screen, what="back on the incident screen")
