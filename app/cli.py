@@ -492,7 +492,7 @@ def handoff(
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["incidents", "timeline", "checklist", "quarantine"]))
+@click.argument("kind", type=click.Choice(["incidents", "timeline", "checklist", "quarantine", "decisions"]))
 @click.option("--incident", metavar="ID", help="Only this incident.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), required=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help=OUTPUT_HELP)

@@ -521,6 +521,14 @@ def side_text(report: HandoffReport) -> Text:
         out.append(f"{what}\n")
     if not report.external:
         out.append("  none\n", style="dim")
+    if report.decisions:  # docs/decisions.md
+        out.append(f"\nDecisions this shift ({len(report.decisions)})\n", style="bold")
+        for d in report.decisions:
+            what = clean(d.text, 120) if d.text is not None else "(restricted)"
+            who = ", ".join(f"{clean(p, 30)} ({r})" for p, r in d.approvers)
+            out.append(f"  {d.ts:%d %b %H:%M}Z {clean(d.incident, 32)} {clean(d.decision, 32)}", style="dim")
+            out.append(f"{' (superseded)' if d.superseded_by else ''}: ", style="dim")
+            out.append(f"{what} · {who}{'' if d.reversible else ' · irreversible'}\n")
     h = report.health
     out.append("\nJournal\n", style="bold")
     if not h.quarantined and not h.chain_breaks:

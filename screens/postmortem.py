@@ -206,6 +206,15 @@ class PostmortemScreen(LiveScreen[None]):
         for word, (_, _, after) in zip(("acknowledged", "contained", "resolved"), pm.metrics(), strict=True):
             t.append(f"   {word} ")
             t.append(f"+{after}" if after != "—" else "not yet", style="bold")
+        if pm.decisions:  # docs/decisions.md
+            t.append("\n")
+            label("Decisions")
+            gone = sum(1 for d in pm.decisions if d.superseded_by)
+            t.append(f"{len(pm.decisions)} recorded, {len(pm.decisions) - gone} in force", style="bold")
+            last = pm.decisions[-1]
+            t.append(f"   latest {clean(last.decision, 32)}: ", style="dim")
+            t.append(clean(last.text, 80) if last.text is not None else WITHHELD)
+            t.append("   D: the decision log", style="dim")
         if pm.restricted:
             t.append("\n")
             label("")

@@ -42,6 +42,7 @@ TYPE_MARKERS = {
     "postmortem.action_set": ("PM  ", "#b48ead"),
     "postmortem.pin_set": ("PIN ", "#b48ead"),
     "postmortem.meeting": ("MEET", "#b48ead"),
+    "decision.recorded": ("DECN", "bold #ebcb8b"),
     "roster.person": ("ROST", "dim"),
     "roster.rotation": ("ROST", "dim"),
     "roster.override": ("ROST", "dim"),
@@ -61,7 +62,7 @@ FILTERS: tuple[tuple[str, frozenset[str] | None], ...] = (
     ("notes", frozenset({"incident.note"})),
     ("decisions", frozenset({"incident.opened", "incident.severity_set", "incident.status_set",
                              "incident.role_set", "incident.updated", "incident.participant_added",
-                             "incident.participant_removed"})),
+                             "incident.participant_removed", "decision.recorded"})),
     ("actions", frozenset({"incident.action"})),
     ("checklist", frozenset({"checklist.added", "checklist.set", "checklist.retimed"})),
 )  # fmt: skip

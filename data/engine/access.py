@@ -28,11 +28,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from data.engine.models import Draft, IncidentParticipantAdded
+from data.engine.models import SCOPED_PREFIXES, Draft, IncidentParticipantAdded
 
 #: what anyone may write on a restricted incident that nobody holds a role in or takes part in
 BOOTSTRAP = frozenset({"incident.role_set", "incident.participant_added"})
-_SCOPED = ("incident.", "checklist.", "postmortem.")
+_SCOPED = SCOPED_PREFIXES
 
 
 class AccessFields(Protocol):

@@ -103,6 +103,7 @@ _REPLACE = {
         ("postmortem_sections", S.postmortem_sections),
         ("postmortem_actions", S.postmortem_actions),
         ("postmortem_pins", S.postmortem_pins),
+        ("decisions", S.decisions),
     )
 }
 _HANDOFF_SUBMITTED = (

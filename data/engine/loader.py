@@ -8,7 +8,16 @@ from typing import Any
 
 import orjson
 
-from data.engine.projector import INCIDENT_COLUMNS, ITEM_COLUMNS, PM_ACTION_COLUMNS, Incident, Item, PmAction
+from data.engine.projector import (
+    DECISION_COLUMNS,
+    INCIDENT_COLUMNS,
+    ITEM_COLUMNS,
+    PM_ACTION_COLUMNS,
+    Decision,
+    Incident,
+    Item,
+    PmAction,
+)
 
 _ID_CHUNK = 900
 
@@ -26,6 +35,7 @@ class SqlLoader:
     _PM_ACTION = (
         f"SELECT {', '.join(PM_ACTION_COLUMNS)} FROM postmortem_actions WHERE incident = ? AND action = ?"
     )
+    _DECISION = f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions WHERE incident = ? AND decision = ?"
     _EVENT_INCIDENT = "SELECT incident FROM events WHERE id = ? AND applied"
 
     def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
@@ -53,6 +63,14 @@ class SqlLoader:
     def pm_action(self, incident_id: str, action: str) -> PmAction | None:
         row = next(iter(self.execute(self._PM_ACTION, (incident_id, action))), None)
         return None if row is None else PmAction(*row)
+
+    def decision(self, incident_id: str, decision: str) -> Decision | None:
+        row = next(iter(self.execute(self._DECISION, (incident_id, decision))), None)
+        if row is None:
+            return None
+        values = dict(zip(DECISION_COLUMNS, row, strict=True))
+        values["reversible"] = bool(values["reversible"])
+        return Decision(**values)
 
     def event_incident(self, event_id: str) -> str | None:
         row = next(iter(self.execute(self._EVENT_INCIDENT, (event_id,))), None)

@@ -646,6 +646,47 @@ class PostmortemMeeting(EventData):
     note: Text8000 | None = None
 
 
+# --- decisions (an extension of format 1: docs/decisions.md) ---------------------------
+
+#: a decision's id, unique within its incident (the console writes D-1, D-2, ...)
+DecisionId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+#: who approves a decision: one of the incident roles, or a team
+ApproverRole = Literal[
+    "commander", "deputy", "scribe", "comms", "legal", "le_response", "liaison", "policy",
+    "child_safety", "emergency_response", "product", "security_privacy", "leadership",
+]  # fmt: skip
+APPROVER_ROLES: tuple[str, ...] = get_args(ApproverRole)
+
+
+class DecisionApprover(_Strict):
+    """One person who approved a decision, in the role (or for the team) they approved it."""
+
+    person: Handle
+    role: ApproverRole
+
+
+class DecisionRecorded(EventData):
+    """``decision.recorded``: a decision, the options considered, why, who approved it.
+    Never edited: a later decision ``supersedes`` it (docs/decisions.md)."""
+
+    TYPE: ClassVar[str] = "decision.recorded"
+    decision: DecisionId
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    options: Annotated[list[Annotated[str, Field(min_length=1, max_length=2000)]], Field(max_length=20)]
+    rationale: NonEmpty8000
+    approvers: Annotated[list[DecisionApprover], Field(min_length=1, max_length=10)]
+    basis: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    reversible: bool
+    supersedes: DecisionId | None = None
+
+    @model_validator(mode="after")
+    def _not_blank(self) -> DecisionRecorded:
+        for name in ("text", "rationale"):
+            if not getattr(self, name).strip():
+                raise ValueError(f"{name}: cannot be blank")
+        return self
+
+
 # --- audit events (an extension, docs/privacy.md): not incident-scoped ----------------
 
 #: the kinds of user identifiers the console masks (data/privacy/mask.py)
@@ -688,7 +729,7 @@ class AuditUnmaskedExport(EventData):
     region: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
 
-SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.")
+SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.", "decision.")
 
 
 def is_scoped(event_type: str) -> bool:
@@ -835,6 +876,12 @@ class PostmortemMeetingEvent(_Envelope):
     data: PostmortemMeeting
 
 
+class DecisionRecordedEvent(_Envelope):
+    type: Literal["decision.recorded"]
+    incident: IncidentId
+    data: DecisionRecorded
+
+
 class RosterPersonEvent(_Envelope):
     type: Literal["roster.person"]
     incident: IncidentId | None = None
@@ -887,7 +934,7 @@ IncidentEvent = (
     IncidentOpenedEvent | IncidentUpdatedEvent | IncidentSeveritySetEvent | IncidentStatusSetEvent
     | IncidentRoleSetEvent | IncidentNoteEvent | IncidentActionEvent | IncidentParticipantAddedEvent
     | IncidentParticipantRemovedEvent | ChecklistAddedEvent | ChecklistSetEvent | ChecklistRetimedEvent
-    | PostmortemEvent
+    | PostmortemEvent | DecisionRecordedEvent
 )  # fmt: skip
 #: the events of no incident (the roster, handoffs, audits)
 GlobalEvent = (
@@ -1096,6 +1143,8 @@ _PATTERN_HINTS = {
     "handle": "must be 1-64 printable characters",
     "owner": "must be 1-64 printable characters",
     "event": "must be 1-64 of A-Z a-z 0-9 . _ : -",
+    "decision": "must be 1-32 of A-Z a-z 0-9 _ - (e.g. D-1)",
+    "supersedes": "must be 1-32 of A-Z a-z 0-9 _ - (e.g. D-1)",
 }
 
 

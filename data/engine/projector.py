@@ -37,6 +37,7 @@ from data.engine.models import (
     ChecklistAddedExtension,
     ChecklistRetimedEvent,
     ChecklistSetEvent,
+    DecisionRecordedEvent,
     Envelope,
     Event,
     HandoffAcknowledgedEvent,
@@ -222,6 +223,34 @@ class PmAction:
 PM_ACTION_COLUMNS = tuple(f.name for f in fields(PmAction))
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One recorded decision (a row of ``decisions``, in its order; docs/decisions.md):
+    ``options`` and ``approvers`` as JSON text, ``superseded_by`` the id of the latest
+    decision that supersedes it (None: in force)."""
+
+    incident: str
+    decision: str
+    text: str
+    options: str  # JSON list of strings
+    rationale: str
+    approvers: str  # JSON list of {"person", "role"}
+    basis: str | None
+    reversible: bool
+    supersedes: str | None
+    superseded_by: str | None
+    seq: int
+    event: str
+    actor: str
+    ts: str
+
+    def row(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in DECISION_COLUMNS)
+
+
+DECISION_COLUMNS = tuple(f.name for f in fields(Decision))
+
+
 class Loader(Protocol):
     """Where a projector that is not authoritative finds state it has not seen."""
 
@@ -230,6 +259,8 @@ class Loader(Protocol):
     def item(self, incident_id: str, item: str) -> Item | None: ...
 
     def pm_action(self, incident_id: str, action: str) -> PmAction | None: ...
+
+    def decision(self, incident_id: str, decision: str) -> Decision | None: ...
 
     def event_incident(self, event_id: str) -> str | None:
         """The incident of an applied event (None: no such event, or not an incident's)."""
@@ -258,6 +289,7 @@ class Batch:
     pm_actions: dict[tuple[str, str], PmAction] = field(default_factory=dict)
     pm_pins: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
     pm_meetings: list[tuple[Any, ...]] = field(default_factory=list)
+    decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
     audits: list[tuple[Any, ...]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
 
@@ -283,6 +315,7 @@ class Batch:
             "postmortem_actions": [a.row() for a in self.pm_actions.values()],
             "postmortem_pins": list(self.pm_pins.values()),
             "postmortem_meetings": self.pm_meetings,
+            "decisions": [d.row() for d in self.decisions.values()],
             "audits": self.audits,
         }
 
@@ -320,6 +353,7 @@ class Projector:
         self._incidents: dict[str, Incident | None] = {}
         self._items: dict[tuple[str, str], Item | None] = {}
         self._pm_actions: dict[tuple[str, str], PmAction | None] = {}
+        self._decisions: dict[tuple[str, str], Decision | None] = {}
 
     # --- state lookup ----------------------------------------------------------------
 
@@ -350,6 +384,16 @@ class Projector:
             pass
         found = None if self.authoritative else self.loader.pm_action(incident_id, action)  # type: ignore[union-attr]
         self._pm_actions[key] = found
+        return found
+
+    def decision(self, incident_id: str, decision: str) -> Decision | None:
+        key = (incident_id, decision)
+        try:
+            return self._decisions[key]
+        except KeyError:
+            pass
+        found = None if self.authoritative else self.loader.decision(incident_id, decision)  # type: ignore[union-attr]
+        self._decisions[key] = found
         return found
 
     # --- the batch -------------------------------------------------------------------
@@ -465,6 +509,7 @@ class Projector:
         opened: set[str] = set()
         added: set[tuple[str, str]] = set()
         pm_added: set[tuple[str, str]] = set()
+        decided: dict[tuple[str, str], str | None] = {}  # (incident, id) -> superseded by, in the batch
         batch_events: dict[str, str] = {}  # id -> incident, of the events before in the batch
 
         def refuse(n: int, field: tuple[str, ...], message: str) -> None:
@@ -511,6 +556,12 @@ class Projector:
                         refuse(
                             n, ("data", "action"), f"post-mortem action {key[1]!r} of {inc} was never added"
                         )
+                case DecisionRecordedEvent(data=dr):
+                    for at, message in self._decision_refusals(inc, dr.decision, dr.supersedes, decided):
+                        refuse(n, at, message)
+                    decided[(inc, dr.decision)] = None
+                    if dr.supersedes is not None:
+                        decided[(inc, dr.supersedes)] = dr.decision
                 case PostmortemPinSetEvent(data=pin):
                     # stricter than a reader (which applies any pin): refuse a pin of an event
                     # that is not on this incident's timeline (docs/postmortem.md)
@@ -525,6 +576,29 @@ class Projector:
         for n, why in batch_refusals(events, self._access):
             refuse(n, (), why)
         return sorted(problems, key=lambda p: (p.index, p.message))
+
+    def _decision_refusals(
+        self, inc: str, decision: str, supersedes: str | None, decided: dict[tuple[str, str], str | None]
+    ) -> list[tuple[tuple[str, ...], str]]:
+        """Why a ``decision.recorded`` would be refused: its id used before in the incident,
+        or a ``supersedes`` that names no earlier decision (both quarantined by a reader); or,
+        stricter than a reader, one that names a decision already superseded (supersede the
+        one in force instead)."""
+        out: list[tuple[tuple[str, ...], str]] = []
+        key = (inc, decision)
+        if key in decided or self.decision(*key) is not None:
+            out.append((("data", "decision"), f"decision {decision!r} of {inc} was already recorded"))
+        if supersedes is not None:
+            old = (inc, supersedes)
+            found = self.decision(*old)
+            if old not in decided and found is None:
+                out.append((("data", "supersedes"), f"decision {supersedes!r} of {inc} was never recorded"))
+            else:
+                by = decided[old] if old in decided else found.superseded_by if found else None
+                if by is not None:
+                    out.append((("data", "supersedes"),
+                                f"decision {supersedes!r} of {inc} is already superseded by {by!r}"))  # fmt: skip
+        return out
 
     def _access(self, incident_id: str) -> tuple[Access, dict[str, str]] | None:
         inc = self.incident(incident_id)
@@ -612,6 +686,8 @@ class Projector:
                 | PostmortemMeetingEvent() | PostmortemActionAddedEvent() | PostmortemActionSetEvent()
             ):  # fmt: skip
                 self._apply_postmortem(ev, inc_id, seq, batch)
+            case DecisionRecordedEvent():
+                self._apply_decision(ev, inc_id, seq, batch)
             case IncidentActionEvent(data=a):
                 if a.kind == UPDATE_KIND:
                     inc.last_update_at = ev.ts
@@ -714,6 +790,32 @@ class Projector:
                 batch.pm_actions[key] = action_set
             case _:
                 assert_never(ev)
+
+    def _apply_decision(self, ev: DecisionRecordedEvent, inc_id: str, seq: int, batch: Batch) -> None:
+        """A decision (docs/decisions.md): recorded once per id; one that ``supersedes``
+        names an earlier decision of the incident, which is then marked superseded."""
+        d = ev.data
+        key = (inc_id, d.decision)
+        found = self.decision(*key)
+        if found is not None:
+            raise Rejected(f"decision {d.decision!r} of {inc_id} was already recorded (line {found.seq})")
+        old = None
+        if d.supersedes is not None:
+            old = self.decision(inc_id, d.supersedes)
+            if old is None:
+                raise Rejected(f"decision {d.supersedes!r} of {inc_id} was never recorded")
+        approvers = [a.model_dump(mode="json") for a in d.approvers]
+        decision = Decision(
+            inc_id, d.decision, d.text, orjson.dumps(list(d.options)).decode(), d.rationale,
+            orjson.dumps(approvers).decode(), d.basis, d.reversible, d.supersedes, None, seq, ev.id,
+            ev.actor, ev.ts,
+        )  # fmt: skip
+        self._decisions[key] = batch.decisions[key] = decision
+        if old is not None:
+            old_key = (inc_id, old.decision)
+            self._decisions[old_key] = batch.decisions[old_key] = dataclasses.replace(
+                old, superseded_by=d.decision
+            )
 
     def _set_role(
         self, inc: Incident, role: str, person: str | None, ev: IncidentRoleSetEvent, seq: int, batch: Batch

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 metadata = MetaData()
 
@@ -249,6 +249,28 @@ postmortem_meetings = Table(
 )
 Index("postmortem_meetings_incident", postmortem_meetings.c.incident, postmortem_meetings.c.seq)
 
+# Decisions (an extension, docs/decisions.md): one row per decision.recorded, never edited;
+# superseded_by is the id of the later decision that supersedes it.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("incident", String(32), primary_key=True),
+    Column("decision", String(32), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("options", Text, nullable=False),  # JSON list of strings
+    Column("rationale", Text, nullable=False),
+    Column("approvers", Text, nullable=False),  # JSON list of {"person", "role"}
+    Column("basis", Text),
+    Column("reversible", Boolean, nullable=False),
+    Column("supersedes", String(32)),
+    Column("superseded_by", String(32)),
+    Column("seq", Integer, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+)
+Index("decisions_incident", decisions.c.incident, decisions.c.seq)
+
 # The audit trail of the privacy controls (an extension, docs/privacy.md): who revealed the
 # identifiers of which entry and why, and which exports were written unmasked. No values.
 audits = Table(
@@ -337,6 +359,7 @@ PROJECTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (postmortem_actions, ("incident", "action")),
     (postmortem_pins, ("incident", "event")),
     (postmortem_meetings, ("seq",)),
+    (decisions, ("incident", "decision")),
     (audits, ("seq",)),
     (quarantine, ("line",)),
     (chain_breaks, ("line",)),

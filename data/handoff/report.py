@@ -182,6 +182,22 @@ ORDER_TRIGGERS = ("order_received", "notice_received", "preservation_requested")
 
 
 @dataclass(frozen=True)
+class ShiftDecision:
+    """A decision recorded this shift (docs/decisions.md): its text and basis None when
+    withheld (a restricted incident the reader may not see)."""
+
+    incident: str
+    decision: str
+    ts: datetime
+    text: str | None
+    approvers: tuple[tuple[str, str], ...]  # (person, role)
+    basis: str | None
+    reversible: bool
+    supersedes: str | None
+    superseded_by: str | None
+
+
+@dataclass(frozen=True)
 class Health:
     quarantined: int
     chain_breaks: int
@@ -223,6 +239,8 @@ class HandoffReport:
     #: the trends the region's last acknowledged handoff gave, by incident: what a new
     #: draft starts from (its summaries and contingencies were for that shift)
     carried: dict[str, Assessment] = field(default_factory=dict)
+    #: the decisions recorded this shift, in journal order (docs/decisions.md)
+    decisions: tuple[ShiftDecision, ...] = ()
 
 
 # --- building --------------------------------------------------------------------------
@@ -509,6 +527,36 @@ async def build_handoff(
         if wellbeing is not None
         else None,
         carried=carried,
+        decisions=await shift_decisions(store, actor, since_seq, shift_start, now),
+    )
+
+
+async def shift_decisions(
+    store: Store, actor: str, since_seq: int | None, shift_start: datetime, now: datetime
+) -> tuple[ShiftDecision, ...]:
+    """The decisions recorded in the handoff's window: after the acknowledgement's line,
+    else from ``shift_start`` to ``now``; withheld where ``actor`` may not see the incident."""
+    from data.decisions.queries import decisions
+    from data.incidents.views import may_see
+
+    if since_seq is not None:
+        rows = await decisions(store, after_seq=since_seq)
+    else:
+        rows = await decisions(store, since=shift_start, until=now)
+    hidden = {r.id for r in await store.incidents() if not may_see(r, actor)} if rows else set()
+    return tuple(
+        ShiftDecision(
+            r.incident,
+            r.decision,
+            r.at,
+            None if r.incident in hidden else r.text,
+            tuple((a.person, a.role) for a in r.approvers),
+            None if r.incident in hidden else r.basis,
+            r.reversible,
+            r.supersedes,
+            r.superseded_by,
+        )
+        for r in rows
     )
 
 
@@ -661,6 +709,20 @@ def to_json(report: HandoffReport) -> dict[str, Any]:
             if report.pending is not None
             else None
         ),
+        "decisions": [
+            {
+                "incident": d.incident,
+                "decision": d.decision,
+                "ts": _iso(d.ts),
+                "text": d.text,
+                "approvers": [{"person": p, "role": r} for p, r in d.approvers],
+                "basis": d.basis,
+                "reversible": d.reversible,
+                "supersedes": d.supersedes,
+                "superseded_by": d.superseded_by,
+            }
+            for d in report.decisions
+        ],
         "watch": [{"id": w.id, "title": w.title, "status": w.status} for w in report.watch],
         "external": [
             {
@@ -745,6 +807,22 @@ def _who(p: Person) -> str:
     if p.handle is None:
         return "nobody on the roster"
     return md(p.handle, 64) + (f" ({md(p.name, 100)})" if p.name else "")
+
+
+def decision_line(d: ShiftDecision) -> str:
+    """A decision in one line of Markdown: what, who approved it in what role, the basis,
+    whether it can be reversed, what it supersedes and what superseded it."""
+    text = md(d.text, _TEXT) if d.text is not None else _WITHHELD
+    who = ", ".join(f"{md(p, 64)} ({md(r)})" for p, r in d.approvers)
+    parts = [f"approved by {who}"]
+    if d.basis:
+        parts.append(f"basis {md(d.basis, 200)}")
+    parts.append("reversible" if d.reversible else "**irreversible**")
+    if d.supersedes:
+        parts.append(f"supersedes {md(d.supersedes, 32)}")
+    if d.superseded_by:
+        parts.append(f"superseded by {md(d.superseded_by, 32)}")
+    return f"{text} ({'; '.join(parts)})"
 
 
 def to_markdown(report: HandoffReport) -> str:
@@ -832,6 +910,14 @@ def to_markdown(report: HandoffReport) -> str:
         else:
             add("- **Open items:** none")
         add("")
+
+    add(f"## Decisions this shift ({len(report.decisions)})")
+    add("")
+    for d in report.decisions:
+        add(f"- {_both(d.ts, tz)} · {md(d.incident, 64)} {md(d.decision, 32)}: {decision_line(d)}")
+    if not report.decisions:
+        add("No decision was recorded this shift.")
+    add("")
 
     add("## Watch list")
     add("")

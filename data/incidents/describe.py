@@ -106,6 +106,8 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         return f"Handoff {_s(d.get('handoff'))} acknowledged: {_s(d.get('readback'))}"
     if event_type.startswith("postmortem."):
         return _postmortem(event_type, d)
+    if event_type == "decision.recorded":
+        return _decision(d)
     if event_type == "audit.reveal":
         what = f"entry {_s(d['entry'])}" if d.get("entry") else _list(d.get("fields")) or "an entry"
         kinds = _list(d.get("kinds"))
@@ -156,3 +158,19 @@ def _postmortem(event_type: str, d: dict[str, Any]) -> str:
         note = f": {_s(d['note'])}" if d.get("note") else ""
         return f"Post-mortem meeting held {_when(d.get('at'))}{who}{note}"
     return unknown(event_type)
+
+
+def _decision(d: dict[str, Any]) -> str:
+    """``decision.recorded`` (docs/decisions.md): the decision, who approved it in what
+    role, its legal basis, whether it can be reversed, what it supersedes."""
+    people = d.get("approvers")
+    approved = ", ".join(
+        f"{_s(a.get('person'))} ({_s(a.get('role'))})" for a in people if isinstance(a, dict)
+    ) if isinstance(people, list) else ""  # fmt: skip
+    parts = [f"approved by {approved}"] if approved else []
+    if d.get("basis"):
+        parts.append(f"basis {_s(d['basis'])}")
+    parts.append("reversible" if d.get("reversible") else "irreversible")
+    if d.get("supersedes"):
+        parts.append(f"supersedes {_s(d['supersedes'])}")
+    return f"Decision {_s(d.get('decision'))}: {_s(d.get('text'))} ({'; '.join(parts)})"

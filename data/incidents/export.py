@@ -30,7 +30,7 @@ from data.incidents.describe import describe
 from data.privacy.mask import mask_value
 from data.privacy.text import escaping, json_safe_dumps, masking, visible_escape
 
-KINDS = ("incidents", "timeline", "checklist", "quarantine")
+KINDS = ("incidents", "timeline", "checklist", "quarantine", "decisions")
 
 INCIDENT_FIELDS = [
     "id", "title", "category", "severity", "status", "source", "regions", "roles",
@@ -43,6 +43,11 @@ CHECKLIST_FIELDS = [
     "basis", "template", "added_by", "added_at",
 ]  # fmt: skip
 QUARANTINE_FIELDS = ["line", "reason", "raw", "size", "offset"]
+#: a decision's approvers as ``person:role`` (docs/decisions.md)
+DECISION_FIELDS = [
+    "incident", "decision", "ts", "actor", "text", "options", "rationale", "approvers", "basis",
+    "reversible", "supersedes", "superseded_by", "event",
+]  # fmt: skip
 
 
 def raw_text(raw: bytes) -> str:
@@ -58,6 +63,7 @@ WITHHELD_FIELDS = {
     "timeline": ("text", "data"),
     "checklist": ("text", "note", "basis"),
     "quarantine": ("raw",),
+    "decisions": ("text", "options", "rationale", "basis"),
 }
 
 
@@ -115,6 +121,22 @@ async def rows(
         items = await queries.checklist(store, incident)
         return CHECKLIST_FIELDS, [
             _withhold({k: getattr(r, k) for k in CHECKLIST_FIELDS}, kind, r.incident in hidden) for r in items
+        ]
+    if kind == "decisions":
+        from data.decisions.queries import decisions
+
+        return DECISION_FIELDS, [
+            _withhold(
+                {
+                    k: [f"{a.person}:{a.role}" for a in r.approvers]
+                    if k == "approvers"
+                    else _plain(getattr(r, k))
+                    for k in DECISION_FIELDS
+                },
+                kind,
+                r.incident in hidden,
+            )
+            for r in await decisions(store, incident)
         ]
     if kind == "quarantine":
         quarantined = await store.quarantine()

@@ -116,6 +116,24 @@ class Meeting:
 
 
 @dataclass(frozen=True)
+class PmDecision:
+    """A decision of the incident (docs/decisions.md); text, options, rationale and basis
+    None when withheld."""
+
+    decision: str
+    ts: datetime | None
+    actor: str
+    text: str | None
+    options: tuple[str, ...] | None
+    rationale: str | None
+    approvers: tuple[tuple[str, str], ...]  # (person, role)
+    basis: str | None
+    reversible: bool
+    supersedes: str | None
+    superseded_by: str | None
+
+
+@dataclass(frozen=True)
 class Postmortem:
     incident: str
     title: str | None  # None: withheld
@@ -141,6 +159,8 @@ class Postmortem:
     clock: Clock | None
     generated_at: datetime
     last_seq: int = 0
+    #: every decision of the incident, in journal order, superseded ones too
+    decisions: tuple[PmDecision, ...] = ()
 
     @property
     def t0(self) -> datetime | None:
@@ -255,6 +275,24 @@ async def build_postmortem(
     held = [m.at for m in meetings if m.at is not None]
     resolved = parse_time(inc.resolved_at)
     clock = meeting_clock(incident, inc.severity, resolved, min(held) if held else None, policy)
+    from data.decisions.queries import decisions as decision_rows
+
+    decisions = tuple(
+        PmDecision(
+            d.decision,
+            parse_time(d.ts),
+            d.actor,
+            shown(d.text),
+            d.options if visible else None,
+            shown(d.rationale),
+            tuple((a.person, a.role) for a in d.approvers),
+            shown(d.basis),
+            d.reversible,
+            d.supersedes,
+            d.superseded_by,
+        )
+        for d in await decision_rows(store, incident)
+    )
     st = pm.status
     return Postmortem(
         incident=incident,
@@ -281,6 +319,7 @@ async def build_postmortem(
         clock=clock,
         generated_at=now.astimezone(UTC),
         last_seq=inc.last_seq,
+        decisions=decisions,
     )
 
 
@@ -405,6 +444,24 @@ def to_markdown(pm: Postmortem) -> str:
         else:
             add(md_block(s.text))
     add("")
+    add("## Decisions")
+    add("")
+    for d in pm.decisions:
+        who = ", ".join(f"{md(p, 64)} ({md(r)})" for p, r in d.approvers)
+        gone = f" · **superseded by {md(d.superseded_by, 32)}**" if d.superseded_by else ""
+        add(f"- **{md(d.decision, 32)}** · {_when(d.ts)} · {_text(d.text, 2000)}{gone}")
+        add(f"  - Approved by {who}; {'reversible' if d.reversible else '**irreversible**'}")
+        if d.basis or not pm.visible:
+            add(f"  - Basis: {_text(d.basis, 2000)}")
+        if d.supersedes:
+            add(f"  - Supersedes {md(d.supersedes, 32)}")
+        if d.options is None or d.options:
+            shown_options = "; ".join(md(o, 2000) for o in d.options) if d.options is not None else WITHHELD
+            add(f"  - Options considered: {shown_options}")
+        add(f"  - Rationale: {_text(d.rationale, 8000)}")
+    if not pm.decisions:
+        add("_No decision recorded._")
+    add("")
     add("## Action items")
     add("")
     if pm.actions:
@@ -457,6 +514,7 @@ __all__ = [
     "ActionItem",
     "Entry",
     "Meeting",
+    "PmDecision",
     "PmPolicy",
     "Postmortem",
     "Section",
