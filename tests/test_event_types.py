@@ -20,6 +20,7 @@ from data.engine.journal import FileJournal, Span
 from data.engine.models import (
     DATA_MODELS,
     EVENT_MODELS,
+    SCOPED_PREFIXES,
     Draft,
     Event,
     GlobalEvent,
@@ -45,7 +46,7 @@ TS = "2026-11-22T03:00:00Z"
 def _line(etype: str, data: dict[str, object], n: int) -> dict[str, Any]:
     event: dict[str, Any] = {"v": 1, "id": f"e{n}", "ts": TS, "actor": "amara", "type": etype, "data": data,
                              "prev": None}  # fmt: skip
-    if etype.startswith(("incident.", "checklist.", "postmortem.")):
+    if etype.startswith(SCOPED_PREFIXES):
         event["incident"] = "INC-1"
     return event
 

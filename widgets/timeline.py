@@ -42,6 +42,8 @@ TYPE_MARKERS = {
     "postmortem.action_set": ("PM  ", "#b48ead"),
     "postmortem.pin_set": ("PIN ", "#b48ead"),
     "postmortem.meeting": ("MEET", "#b48ead"),
+    "page.sent": ("PAGE", "bold #e8833a"),
+    "page.delivered": ("PAGE", "dim"),
     "roster.person": ("ROST", "dim"),
     "roster.rotation": ("ROST", "dim"),
     "roster.override": ("ROST", "dim"),
