@@ -152,6 +152,10 @@ def _two_hooks() -> Iterator[tuple[str, Received, Received]]:
 
 
 def _seed(tmp_path: Path, config: str, detected: datetime) -> Settings:
+    return asyncio.run(_aseed(tmp_path, config, detected))
+
+
+async def _aseed(tmp_path: Path, config: str, detected: datetime) -> Settings:
     """A journal with the US rotation (eli, always) and INC-1 (severity 1, US) detected at ``detected``."""
     from data.commands import append_events, build_events
 
@@ -165,7 +169,7 @@ def _seed(tmp_path: Path, config: str, detected: datetime) -> Settings:
     opened = IncidentOpened(title="EDR: welfare", category="edr", severity=1, source="law_enforcement",
                             regions=["US"], detected_at=detected.isoformat().replace("+00:00", "Z"))  # fmt: skip
     events = build_events([("r", Draft(rotation)), ("o", Draft(opened, incident="INC-1"))], "seeder")
-    asyncio.run(append_events(settings, events))
+    await append_events(settings, events)
     return settings
 
 
@@ -316,3 +320,29 @@ def test_the_pager_without_policies_says_so(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("")
     r = run_cli(["pager", "--once"], _env(tmp_path, "p1"))
     assert r.returncode == 2 and b"no policies" in r.stderr
+
+
+# --- the console -----------------------------------------------------------------------
+
+
+async def test_a_console_pages_and_an_observer_console_never_does(tmp_path: Path) -> None:
+    import dataclasses
+
+    from app.console import WarRoom
+    from tests._console_helpers import SIZE, wait_for
+
+    with _two_hooks() as (config, got1, got2):
+        settings = await _aseed(tmp_path, config, datetime.now(UTC) - 20 * MIN)
+        watcher = WarRoom(
+            dataclasses.replace(settings, db=tmp_path / "watcher.db", actor="boss", observer=True)
+        )
+        async with watcher.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: watcher.sync_state.synced_at is not None, what="the first sync")
+            assert not [w for w in watcher.workers if w.group == "pager"]
+        assert got1.all() == [] and got2.all() == [] and _types(tmp_path / "j.jsonl") == []
+
+        app = WarRoom(dataclasses.replace(settings, db=tmp_path / "console.db", actor="dana"))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(_types(tmp_path / "j.jsonl")) == 4, what="the pages")
+            await wait_for(pilot, lambda: app.page_passes >= 1, what="the pass to end")
+        assert len(got1.all()) == 1 and len(got2.all()) == 1
