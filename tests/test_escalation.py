@@ -328,8 +328,12 @@ def test_the_pager_without_policies_says_so(tmp_path: Path) -> None:
 async def test_a_console_pages_and_an_observer_console_never_does(tmp_path: Path) -> None:
     import dataclasses
 
+    from textual.widgets import DataTable, Static
+
     from app.console import WarRoom
-    from tests._console_helpers import SIZE, wait_for
+    from screens.escalation import EscalationScreen
+    from tests._console_helpers import SIZE, plain_cells, wait_for
+    from widgets.queue import IncidentQueue
 
     with _two_hooks() as (config, got1, got2):
         settings = await _aseed(tmp_path, config, datetime.now(UTC) - 20 * MIN)
@@ -345,4 +349,19 @@ async def test_a_console_pages_and_an_observer_console_never_does(tmp_path: Path
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: len(_types(tmp_path / "j.jsonl")) == 4, what="the pages")
             await wait_for(pilot, lambda: app.page_passes >= 1, what="the pass to end")
+            # the queue shows who was paged last, and when (in the commander's column)
+            queue = app.screen.query_one(IncidentQueue)
+            await wait_for(
+                pilot, lambda: any("⚑eli" in c for c in plain_cells(queue)), what="the page marker"
+            )
+            # E: the incident's pages, each delivered
+            await wait_for(pilot, lambda: app.screen.selected == "INC-1", what="the selection")
+            await pilot.press("E")
+            await wait_for(pilot, lambda: isinstance(app.screen, EscalationScreen), what="the pages screen")
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.view is not None, what="the pages to load")
+            cells = plain_cells(screen.query_one("#pages", DataTable))
+            assert cells == ["1", "amara", "oncall", cells[3], "dana", "delivered",
+                             "2", "eli", "eli-phone", cells[9], "dana", "delivered"]  # fmt: skip
+            assert "Not acknowledged" in str(screen.query_one("#pages-summary", Static).render())
         assert len(got1.all()) == 1 and len(got2.all()) == 1

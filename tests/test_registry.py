@@ -10,6 +10,7 @@ from typing import Any
 from textual.binding import Binding
 
 from app.console import WarRoom
+from screens.escalation import EscalationScreen
 from screens.handoff import HandoffScreen
 from screens.holds import HoldsScreen
 from screens.incident import IncidentScreen
@@ -23,7 +24,7 @@ from tests._console_helpers import settings_for
 
 #: every screen (and the App) whose keys come from the registry
 HOSTS: tuple[Any, ...] = (WarRoom, MainScreen, IncidentScreen, HandoffScreen, PostmortemScreen,
-                          RosterScreen, TrendsScreen, HoldsScreen)  # fmt: skip
+                          RosterScreen, TrendsScreen, HoldsScreen, EscalationScreen)  # fmt: skip
 
 
 def _bound() -> dict[str, list[tuple[Any, Binding]]]:

@@ -380,3 +380,58 @@ async def page_pass(
     fresh = await store.incidents(active=True)
     result.next_at = next_wakeup(fresh, escalation, now)
     return result
+
+
+# --- what the console shows (screens/escalation.py) -----------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A step not paged yet: when it falls due and whom it names."""
+
+    step: int
+    due: datetime
+    notify: str
+
+
+@dataclass(frozen=True)
+class IncidentEscalation:
+    """One incident's escalation: its policy (None: not escalated), the pages sent, the
+    steps still to come (none once acknowledged), and why there is no policy if the
+    config file's section cannot be used."""
+
+    incident: str
+    policy: str | None
+    acknowledged_at: str | None
+    pages: list[SentPage]
+    planned: list[Planned]
+    problem: str | None = None
+
+
+async def incident_escalation(
+    store: Any, config: WarroomConfig, incident: str, now: datetime
+) -> IncidentEscalation:
+    """What the escalation screen shows of ``incident`` (from the store, no sync)."""
+    pages = await sent_pages(store, incident)
+    found = await store.incidents(incident)
+    if not found:
+        return IncidentEscalation(incident, None, None, pages, [])
+    inc = found[0]
+    try:
+        escalation = escalation_of(config)
+    except EscalationError as exc:
+        return IncidentEscalation(incident, None, inc.acknowledged_at, pages, [], str(exc))
+    policy = escalation.policy_for(inc.severity, inc.regions)
+    t0 = _time(inc.detected_at) or _time(inc.opened_at)
+    planned: list[Planned] = []
+    if policy is not None and t0 is not None and inc.acknowledged_at is None:
+        sent = {(p.step, p.repeat) for p in pages}
+        due = t0
+        for n, step in enumerate(policy.steps, start=1):
+            due = due + step.after
+            if (n, 0) not in sent:
+                planned.append(Planned(n, due, step.notify))
+        after = next_due(policy, t0, escalation.repeat, now)
+        if escalation.repeat is not None and after is not None and (not planned or after > planned[-1].due):
+            planned.append(Planned(len(policy.steps), after, policy.steps[-1].notify))
+    return IncidentEscalation(incident, policy.key if policy else None, inc.acknowledged_at, pages, planned)
