@@ -256,6 +256,8 @@ class WarRoom(WellbeingConsole, App[None]):
 
         if self.settings.observer or self.demo:
             return False
+        if self.settings.config.problem("escalation") is not None:
+            return False  # a section that cannot be used is said with the others (_load_setup)
         try:
             return bool(escalation_of(self.settings.config).policies)
         except EscalationError as exc:

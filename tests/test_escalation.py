@@ -365,3 +365,25 @@ async def test_a_console_pages_and_an_observer_console_never_does(tmp_path: Path
                              "2", "eli", "eli-phone", cells[9], "dana", "delivered"]  # fmt: skip
             assert "Not acknowledged" in str(screen.query_one("#pages-summary", Static).render())
         assert len(got1.all()) == 1 and len(got2.all()) == 1
+
+
+async def test_a_console_with_policies_but_no_channel_says_so_and_pages_nobody(tmp_path: Path) -> None:
+    import dataclasses
+
+    from app.console import WarRoom
+    from tests._console_helpers import SIZE, wait_for
+
+    with _two_hooks() as (config, got1, got2):
+        settings = await _aseed(
+            tmp_path, config.replace('channel = "oncall"\n', ""), datetime.now(UTC) - 20 * MIN
+        )
+        app = WarRoom(dataclasses.replace(settings, db=tmp_path / "console.db", actor="dana"))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(
+                pilot, lambda: any("Escalation is off" in t.message for t in app.told), what="the toast"
+            )
+            await wait_for(pilot, lambda: app.sync_state.synced_at is not None, what="the first sync")
+            assert not [w for w in app.workers if w.group == "pager"]
+            [said] = [t.message for t in app.told if "Escalation is off" in t.message]
+            assert "no channel" in said
+        assert got1.all() == [] and got2.all() == [] and _types(tmp_path / "j.jsonl") == []
