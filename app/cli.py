@@ -580,6 +580,7 @@ def demo(
 from app import (  # noqa: E402,F401
     cli_journal,
     cli_outbox,
+    cli_pager,
     cli_postmortem,
     cli_report,
     cli_roster,

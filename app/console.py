@@ -50,6 +50,8 @@ CLOCK_CHECK_MAX = 300.0
 #: how often (seconds) a console re-reads, in the background at low priority, the lines its
 #: store has read, to notice one changed in place (data.engine.chain.EditWatch; docs/security.md)
 CHAIN_CHECK_EVERY = 180.0
+#: the longest a console waits between escalation passes, in seconds (new incidents)
+PAGE_EVERY = 30.0
 #: how many of the last things the console told the user it keeps (``WarRoom.told``)
 TOLD_KEPT = 200
 
@@ -117,6 +119,8 @@ class WarRoom(WellbeingConsole, App[None]):
         self.handoff_drafts: dict[str | None, Any] = {}  # region -> data.handoff.report.Draft
         self.handoff_people: dict[str | None, tuple[str | None, str | None]] = {}
         self._setup_problems: list[str] = []
+        self.page_passes = 0  # the escalation passes run (docs/escalation.md)
+        self.pages_problem: str | None = None
         self._templates_loaded = False
         self._load_setup()
         self._init_wellbeing()  # the [wellbeing] settings, the exposure counters (app/wellbeing.py)
@@ -175,6 +179,8 @@ class WarRoom(WellbeingConsole, App[None]):
         self.run_worker(self._sync_loop(), group="sync", exclusive=True, name="sync-loop")
         if isinstance(self.journal, FileJournal):  # a database journal refuses UPDATE: nothing to watch
             self.run_worker(self._chain_loop(), group="chain-check", name="chain-check")
+        if self._pages():
+            self.run_worker(self._page_loop(), group="pager", name="pager")
 
     async def on_unmount(self) -> None:
         self._chain_stop.set()  # a chain check in its thread stops at its next span
@@ -241,6 +247,54 @@ class WarRoom(WellbeingConsole, App[None]):
                 backoff = min(backoff * 2, 10.0)
                 continue
             await self._wake.wait()
+
+    def _pages(self) -> bool:
+        """Whether this console pages (docs/escalation.md): ``[escalation]`` has policies,
+        and it is neither an observer (which never pages) nor the demo (whose incidents are
+        not real). A section that cannot be used is said once, and nothing is paged."""
+        from data.comms.escalation import EscalationError, escalation_of
+
+        if self.settings.observer or self.demo:
+            return False
+        if self.settings.config.problem("escalation") is not None:
+            return False  # a section that cannot be used is said with the others (_load_setup)
+        try:
+            return bool(escalation_of(self.settings.config).policies)
+        except EscalationError as exc:
+            self.notify(clean(f"Escalation is off: {exc}", 400), title="Pager", severity="error",
+                        timeout=20, markup=False)  # fmt: skip
+            return False
+
+    async def _page_loop(self) -> None:
+        """The escalations, as ``warroom pager`` runs them: a pass, then sleep until the
+        next page falls due (at most :data:`PAGE_EVERY` seconds: new incidents). Never dies."""
+        from data.comms.escalation import page_pass
+
+        while True:
+            next_at = None
+            try:
+                result = await page_pass(self.journal, self.store, self.settings.config, self.settings.actor,
+                                         clock.now())  # fmt: skip
+            except (JournalError, StoreError, OSError) as exc:  # the sync loop shows the journal's state
+                self.pages_problem = str(exc)
+            else:
+                next_at = result.next_at
+                for page, delivery in result.sent:
+                    who = page.person or "nobody on call"
+                    self.notify(clean(f"{page.incident}: paged {who} (step {page.step}): {delivery}", 300),
+                                title="Pager", severity="information" if delivery.ok else "error",
+                                timeout=10, markup=False)  # fmt: skip
+                for problem in result.problems:
+                    self.notify(
+                        clean(problem, 400), title="Pager", severity="error", timeout=20, markup=False
+                    )
+                if result.sent:
+                    self._wake.set()  # the pages show in the queue and the timeline
+            self.page_passes += 1
+            wait = PAGE_EVERY
+            if next_at is not None:
+                wait = min(wait, max((next_at - clock.now()).total_seconds(), 1.0))
+            await asyncio.sleep(wait)
 
     async def _chain_loop(self) -> None:
         """Every ``chain_check_every`` seconds, one background chain check. Never dies: a

@@ -109,6 +109,11 @@ ACTIONS: tuple[Action, ...] = (
            "Record a decision that supersedes the selected one (a decision is never edited)",
            "Decisions: Supersede", "Record a decision that supersedes the selected one",
            **_writes(needs=INCIDENT, event="decision.recorded")),
+    Action("escalation.open", "escalation", "E", "Pages",
+           "Who was paged about the incident, when, and whether it was delivered",
+           "Escalation: Show pages", "The incident's escalation: the steps, who was paged, when, delivered",
+           needs=INCIDENT, show=False),
+    Action("escalation.back", "app.pop_screen", "escape", "Back", "Back to the previous screen"),
     # --- the post-mortem (screens/postmortem.py) -------------------------------------------
     Action("postmortem.back", "app.pop_screen", "escape", "Back", "Back to the previous screen"),
     Action("postmortem.edit", "edit_section", "e", "Edit section",

@@ -82,7 +82,7 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10
 
 
 #: the workers that run as long as the console does (never waited for)
-ENDLESS = ("sync", "watch", "simulator", "chain-check")
+ENDLESS = ("sync", "watch", "simulator", "chain-check", "pager")
 #: the screens' one-shot timers that change what is shown when they fire (the footer's
 #: keys after a selection, the paint held while an incident loads, the trends' refresh);
 #: each is set back to None when it fires

@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from app.console import WarRoom
 from screens.decisions import DecisionsScreen
+from screens.escalation import EscalationScreen
 from screens.handoff import HandoffScreen
 from screens.holds import HoldsScreen
 from screens.incident import IncidentScreen
@@ -24,7 +25,7 @@ from tests._console_helpers import settings_for
 
 #: every screen (and the App) whose keys come from the registry
 HOSTS: tuple[Any, ...] = (WarRoom, MainScreen, IncidentScreen, HandoffScreen, PostmortemScreen,
-                          RosterScreen, TrendsScreen, HoldsScreen, DecisionsScreen)  # fmt: skip
+                          RosterScreen, TrendsScreen, HoldsScreen, DecisionsScreen, EscalationScreen)  # fmt: skip
 
 
 def _bound() -> dict[str, list[tuple[Any, Binding]]]:

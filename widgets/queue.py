@@ -300,7 +300,12 @@ def _clock_for(r: IncidentRow, now: datetime) -> datetime:
 
 
 def _commander(r: IncidentRow) -> Text:
-    """The commander; a handle not in the roster ends in a bold ``?`` (data/roster/people.py)."""
+    """The commander; a handle not in the roster ends in a bold ``?`` (data/roster/people.py).
+    Without one, while the incident is unacknowledged and paged: ``⚑`` who was paged last and
+    when, UTC (docs/escalation.md; ``E`` shows every page)."""
+    if r.commander is None and r.paged is not None:
+        who, at = r.paged
+        return Text.assemble(("⚑", "bold #e8833a"), clean(who or "?", 8), (at.strftime(" %H:%M"), "dim"))
     if r.commander is None:
         return Text("—")
     if r.commander in r.unlisted:

@@ -43,6 +43,8 @@ TYPE_MARKERS = {
     "postmortem.pin_set": ("PIN ", "#b48ead"),
     "postmortem.meeting": ("MEET", "#b48ead"),
     "decision.recorded": ("DECN", "bold #ebcb8b"),
+    "page.sent": ("PAGE", "bold #e8833a"),
+    "page.delivered": ("PAGE", "dim"),
     "roster.person": ("ROST", "dim"),
     "roster.rotation": ("ROST", "dim"),
     "roster.override": ("ROST", "dim"),

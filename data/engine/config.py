@@ -163,6 +163,38 @@ class NotifySection(Section):
     )
 
 
+#: an escalation step's target: the incident's region's on-call person, a rotation's
+#: on-call person, or one person
+NotifyTarget = Annotated[str, Field(pattern=r"^(on_call|rotation:[A-Za-z0-9._-]{1,64}|person:[^\s]{1,64})$")]
+
+
+class EscalationStep(Section):
+    """One step of an escalation policy (data/comms/escalation.py)."""
+
+    after_minutes: Minutes = Field(description=MINUTES)
+    notify: NotifyTarget = Field(description='be "on_call", "rotation:<id>" or "person:<handle>"')
+
+
+#: a policy's key: a severity ("1"), or a severity and a region ("1/UK"), which wins
+PolicyKey = Annotated[str, Field(pattern=r"^[1-4](/(US|UK|AU|EU|global))?$")]
+
+
+class EscalationSection(Section):
+    """``[escalation]``: who is paged when an incident stays unacknowledged
+    (docs/escalation.md): the steps per severity (and region), the channel a person is paged
+    on, and how often the last step repeats."""
+
+    channel: ChannelName | None = Field(default=None, description="be a channel name of [notify.channels]")
+    people: dict[str, ChannelName] = Field(
+        default_factory=dict, description="map handles to channel names of [notify.channels]"
+    )
+    repeat_minutes: Minutes | None = Field(default=None, description=MINUTES)
+    policies: dict[PolicyKey, Annotated[list[EscalationStep], Field(min_length=1, max_length=9)]] = Field(
+        default_factory=dict,
+        description='map "1"-"4" (or "1/UK") to a list of 1-9 steps {after_minutes = N, notify = "on_call"}',
+    )
+
+
 class FilesSection(Section):
     """``[files]``: who may read the files warroom creates (docs/security.md)."""
 
@@ -207,6 +239,7 @@ class WarroomConfig(BaseSettings):
     files: FilesSection = Field(default_factory=FilesSection)
     obligations: ObligationsSection = Field(default_factory=ObligationsSection)
     notify: NotifySection = Field(default_factory=NotifySection)
+    escalation: EscalationSection = Field(default_factory=EscalationSection)
     #: the file read (None: none was asked for)
     file: Path | None = None
     #: section -> what is wrong with it, one line naming the file and the key
@@ -240,6 +273,7 @@ SECTIONS: dict[str, type[Section]] = {
     "files": FilesSection,
     "obligations": ObligationsSection,
     "notify": NotifySection,
+    "escalation": EscalationSection,
 }
 
 

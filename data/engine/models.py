@@ -687,6 +687,32 @@ class DecisionRecorded(EventData):
         return self
 
 
+# --- pages (an extension of format 1: docs/escalation.md) -------------------------------
+
+
+class PageSent(EventData):
+    """``page.sent``: an escalation step paged someone about an unacknowledged incident.
+    Written before the message is sent, under the id ``page:<incident>:<step>:<repeat>``,
+    so that one notifier only sends it (data/comms/escalation.py)."""
+
+    TYPE: ClassVar[str] = "page.sent"
+    step: Annotated[int, Field(ge=1, le=9)]
+    repeat: Annotated[int, Field(ge=0, le=9999)]
+    policy: Annotated[str, Field(min_length=1, max_length=16)]
+    notify: Annotated[str, Field(min_length=1, max_length=80)]
+    person: Handle | None = None  # None: nobody on call then (the channel alone is paged)
+    channel: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class PageDelivered(EventData):
+    """``page.delivered``: what sending a page did (``ok``; ``error`` for people, no URL)."""
+
+    TYPE: ClassVar[str] = "page.delivered"
+    page: EventId
+    ok: bool
+    error: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+
+
 # --- audit events (an extension, docs/privacy.md): not incident-scoped ----------------
 
 #: the kinds of user identifiers the console masks (data/privacy/mask.py)
@@ -729,7 +755,7 @@ class AuditUnmaskedExport(EventData):
     region: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
 
-SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.", "decision.")
+SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.", "decision.", "page.")
 
 
 def is_scoped(event_type: str) -> bool:
@@ -882,6 +908,18 @@ class DecisionRecordedEvent(_Envelope):
     data: DecisionRecorded
 
 
+class PageSentEvent(_Envelope):
+    type: Literal["page.sent"]
+    incident: IncidentId
+    data: PageSent
+
+
+class PageDeliveredEvent(_Envelope):
+    type: Literal["page.delivered"]
+    incident: IncidentId
+    data: PageDelivered
+
+
 class RosterPersonEvent(_Envelope):
     type: Literal["roster.person"]
     incident: IncidentId | None = None
@@ -934,7 +972,7 @@ IncidentEvent = (
     IncidentOpenedEvent | IncidentUpdatedEvent | IncidentSeveritySetEvent | IncidentStatusSetEvent
     | IncidentRoleSetEvent | IncidentNoteEvent | IncidentActionEvent | IncidentParticipantAddedEvent
     | IncidentParticipantRemovedEvent | ChecklistAddedEvent | ChecklistSetEvent | ChecklistRetimedEvent
-    | PostmortemEvent | DecisionRecordedEvent
+    | PostmortemEvent | DecisionRecordedEvent | PageSentEvent | PageDeliveredEvent
 )  # fmt: skip
 #: the events of no incident (the roster, handoffs, audits)
 GlobalEvent = (

@@ -52,6 +52,8 @@ from data.engine.models import (
     IncidentSeveritySetEvent,
     IncidentStatusSetEvent,
     IncidentUpdatedEvent,
+    PageDeliveredEvent,
+    PageSentEvent,
     PostmortemActionAddedEvent,
     PostmortemActionSetEvent,
     PostmortemEvent,
@@ -677,8 +679,8 @@ class Projector:
         if inc is None:
             raise Rejected(f"incident {inc_id} was never opened")
         match ev:
-            case IncidentNoteEvent():
-                pass  # the timeline entry is the event itself
+            case IncidentNoteEvent() | PageSentEvent() | PageDeliveredEvent():
+                pass  # the timeline entry is the event itself (pages: data/comms/escalation.py)
             case ChecklistAddedEvent() | ChecklistSetEvent() | ChecklistRetimedEvent():
                 self._apply_checklist(ev, inc_id, seq, batch, raw)
             case (

@@ -108,6 +108,16 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         return _postmortem(event_type, d)
     if event_type == "decision.recorded":
         return _decision(d)
+    if event_type == "page.sent":
+        who = _s(d["person"]) if d.get("person") else "nobody on call"
+        again = f", repeat {_s(d['repeat'])}" if d.get("repeat") else ""
+        return (
+            f"Paged {who} on {_s(d.get('channel'))} (step {_s(d.get('step'))}{again}: {_s(d.get('notify'))})"
+        )
+    if event_type == "page.delivered":
+        if d.get("ok") is True:
+            return f"Page {_s(d.get('page'))} delivered"
+        return f"Page {_s(d.get('page'))} not delivered: {_s(d.get('error'))}"
     if event_type == "audit.reveal":
         what = f"entry {_s(d['entry'])}" if d.get("entry") else _list(d.get("fields")) or "an entry"
         kinds = _list(d.get("kinds"))

@@ -168,6 +168,25 @@ async def meetings_held(store: Store) -> dict[str, str]:
     return {str(incident): str(at) for incident, at in rows}
 
 
+async def last_pages(store: Store, incidents: Sequence[str]) -> dict[str, tuple[str | None, str]]:
+    """The last page (``page.sent``: docs/escalation.md) of each of ``incidents`` that was
+    paged: (who, when). Read through the events' incident index."""
+    if not incidents:
+        return {}
+    c = S.events.c
+    stmt = (
+        select(c.incident, c.ts, c.raw)
+        .where(c.incident.in_(list(incidents)), c.type == "page.sent", c.applied.is_(True))
+        .order_by(c.seq)
+    )
+    out: dict[str, tuple[str | None, str]] = {}
+    rows: list[Any] = await store.read_tuples(stmt)
+    for incident, ts, raw in rows:
+        person = (orjson.loads(raw).get("data") or {}).get("person")
+        out[str(incident)] = (person if isinstance(person, str) else None, str(ts))
+    return out
+
+
 async def holds(store: Store) -> list[ItemRow]:
     """Every preservation hold (a checklist item with ``hold``), of every incident, closed
     ones too (a hold outlives its incident), by incident and order added."""

@@ -67,6 +67,8 @@ class IncidentRow:
     #: an open legal clock of 24 h or less while it is below severity 1: the console says
     #: so and offers the raise (data/procedures/clocks.py ``floor_clock``)
     floor: Clock | None = None
+    #: the last page while it is unacknowledged (docs/escalation.md): (who, when)
+    paged: tuple[str | None, datetime] | None = None
 
     @property
     def next_due(self) -> datetime | None:
@@ -391,6 +393,7 @@ async def load_snapshot(
     rows = []
     resolved = [inc.id for inc in incidents if inc.status == "resolved"]
     held = await queries.meetings_held(store) if resolved else {}
+    paged = await queries.last_pages(store, [inc.id for inc in incidents if inc.acknowledged_at is None])
     for inc in incidents:
         clocks = incident_clocks(inc, due.get(inc.id, []), policy)
         if inc.status == "resolved" and inc.id not in held:
@@ -415,6 +418,7 @@ async def load_snapshot(
                 clocks=clocks,
                 next_clock=nearest(clocks) if inc.status not in TERMINAL_STATUSES else None,
                 floor=floor_clock(clocks, inc.severity) if inc.status not in TERMINAL_STATUSES else None,
+                paged=_paged(paged.get(inc.id)),
             )
         )
     far = datetime.max.replace(tzinfo=UTC)
@@ -424,6 +428,11 @@ async def load_snapshot(
     overrides = tuple(o.typed() for o in await roster_queries.overrides(store))
     pending = pending_handoffs(await queries.handoffs(store))
     return Snapshot(tuple(rows), sync, rotations, overrides, people, pending)
+
+
+def _paged(last: tuple[str | None, str] | None) -> tuple[str | None, datetime] | None:
+    at = parse_time(last[1]) if last is not None else None
+    return (last[0], at) if last is not None and at is not None else None
 
 
 def _items(rows: Sequence[ItemRow]) -> tuple[ChecklistRow, ...]:
