@@ -346,3 +346,52 @@ async def test_console_u_without_a_channel_records_and_offers_the_text(
         await pilot.click("#clipboard")
         await wait_for(pilot, lambda: copied, what="the copy")
         assert copied == [saved]
+
+
+async def test_console_u_while_the_journal_is_down_sends_then_queues_the_record(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from data.engine import outbox
+    from tests._console_helpers import SIZE
+    from tests.test_offline import console
+
+    monkeypatch.setenv("WARROOM_UPDATES_FILE", str(tmp_path / "none.toml"))
+    with webhook() as (hook, posted):
+        settings = await _console_with(
+            tmp_path, f'[notify.channels]\nhook = ["{hook}"]\n[notify.audiences]\nexecutives = ["hook"]\n'
+        )
+        app, double = console(settings)
+        async with app.run_test(size=SIZE) as pilot:
+            dialog = await _open_update(pilot, app)
+            double.down = True
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: app.screen is not dialog, what="the dialog to close as queued")
+            [post] = posted.all()  # sent first
+            assert not _updates(tmp_path)
+            [queued] = await outbox.entries(app.store)
+            body = post["json"]["message"]
+            assert queued.events[0]["data"]["sha256"] == hashlib.sha256(body.encode()).hexdigest()
+            double.down = False
+            app.request_refresh()
+            await wait_for(pilot, lambda: _updates(tmp_path), what="the record sent from the outbox")
+            [entry] = _updates(tmp_path)
+            assert entry["id"] == queued.events[0]["id"] and entry["data"]["channels"] == ["hook"]
+            assert len(posted.all()) == 1  # never sent twice
+
+
+def test_a_malformed_update_member_is_read_leniently(tmp_path: Path) -> None:
+    env = _setup(tmp_path, "")
+    from data.commands import new_id, now_ts
+    from tests.helpers import append_events as raw_append
+
+    ts = now_ts()
+    raw_append(tmp_path / "journal.jsonl", [{
+        "v": 1, "id": new_id(), "ts": ts, "actor": "bot", "type": "incident.action",
+        "incident": "INC-1", "data": {"kind": "stakeholder_update", "text": "t", "audience": "board", "sha256": 5},
+    }])  # fmt: skip
+    assert _last_update_at(tmp_path) == ts  # applied: the clock restarted
+    r = CliRunner().invoke(
+        main, ["update", "--incident", "INC-1", "--audience", "legal", "--template"], env=env
+    )
+    since = parse_time(ts)
+    assert since is not None and r.exit_code == 0 and f"since {since.strftime('%d %b %H:%MZ')}" in r.output

@@ -212,7 +212,7 @@ async def incident_state(store: Store, incident: str, actor: str, policy: Policy
         raise UpdateError(f"no incident {incident!r} in the journal")
     inc = found[0]
     if not may_see(inc, actor):
-        raise UpdateError(f"{inc.id} is restricted: only its role holders and participants can update on it")
+        raise UpdateError(f"{inc.id} is restricted: only its role holders and participants can see it")
     events = await timeline(store, inc.id)
     last = max((i for i, e in enumerate(events) if e.type == "incident.action" and isinstance(e.data, dict)
                 and e.data.get("kind") == UPDATE_KIND), default=-1)  # fmt: skip
