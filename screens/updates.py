@@ -69,6 +69,11 @@ class UpdateDialog(FormDialog):
         yield Static("", id="subject")
         yield from self.labelled("Text (filled from the audience's template; edit it)", TextArea(id="text"))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "enter_submit":  # sending cannot be taken back: ctrl+s or Send only
+            return False
+        return super().check_action(action, parameters)
+
     def on_mount(self) -> None:
         self.query_one("#submit", Button).disabled = True
         self.load()

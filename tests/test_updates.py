@@ -320,6 +320,12 @@ async def test_console_u_without_a_channel_records_and_offers_the_text(
     async with app.run_test(size=SIZE) as pilot:
         dialog = await _open_update(pilot, app)
         assert "No channel for executives" in str(dialog.query_one("#channels").content)
+        # Enter does not send (it cannot be taken back): ctrl+s or Send does
+        assert app.focused is dialog.query_one("#audience")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and not _updates(tmp_path) and dialog.sent is None
+        dialog.query_one("#text").focus()
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, CopyDialog), what="the text offered to copy")
         offer = app.screen
