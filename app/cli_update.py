@@ -28,8 +28,9 @@ from app.cli_base import EXIT_USAGE, Failure, _run, common, main, refuse_observe
     help="The update's text from this file ('-': standard input); else the audience's template, filled.",
 )
 @click.option(
-    "--template", "show", is_flag=True, help="Print the filled template and stop: nothing sent or written."
+    "--template", is_flag=True, help="Send the audience's template, filled from the incident (the default)."
 )
+@click.option("--preview", "show", is_flag=True, help="Print the text and stop: nothing sent or written.")
 @click.option(
     "--send/--no-send",
     default=True,
@@ -39,7 +40,14 @@ from app.cli_base import EXIT_USAGE, Failure, _run, common, main, refuse_observe
 @click.option("--json", "as_json", is_flag=True, help="Print what was sent where as JSON.")
 @common
 def update(
-    settings: Any, incident: str, audience: str, text_file: str | None, show: bool, send: bool, as_json: bool
+    settings: Any,
+    incident: str,
+    audience: str,
+    text_file: str | None,
+    template: bool,
+    show: bool,
+    send: bool,
+    as_json: bool,
 ) -> None:
     """Send a stakeholder update on an incident to AUDIENCE's channels and record it (an
     incident.action of kind stakeholder_update: the update clock restarts). Sent first,
@@ -52,6 +60,10 @@ def update(
     from data.privacy.text import clean
     from data.procedures.clocks import PolicyError, policy_of
 
+    if template and text_file is not None:
+        raise Failure(
+            "--template and --text-file: give one (the text is the template's, or the file's)", EXIT_USAGE
+        )
     if not show:
         refuse_observer(settings, "update")
     try:

@@ -209,19 +209,34 @@ def test_update_from_a_text_file_and_a_failed_delivery(tmp_path: Path) -> None:
 
 def test_without_a_channel_the_update_is_recorded_and_printed(tmp_path: Path) -> None:
     env = _setup(tmp_path, "")
-    r = CliRunner().invoke(main, ["update", "--incident", "INC-1", "--audience", "partners"], env=env)
+    r = CliRunner().invoke(
+        main, ["update", "--incident", "INC-1", "--audience", "partners", "--template"], env=env
+    )
     assert r.exit_code == 0, r.output
     assert "no channel for partners" in r.output and "Incident reference INC-1" in r.output
     [entry] = _updates(tmp_path)
     assert entry["data"]["channels"] == [] and entry["data"]["audience"] == "partners"
 
 
-def test_template_preview_writes_nothing_and_an_unknown_incident_is_refused(tmp_path: Path) -> None:
+def test_preview_writes_nothing_and_an_unknown_incident_is_refused(tmp_path: Path) -> None:
     env = _setup(tmp_path, "")
     r = CliRunner().invoke(
-        main, ["update", "--incident", "INC-1", "--audience", "legal", "--template"], env=env
+        main, ["update", "--incident", "INC-1", "--audience", "legal", "--preview"], env=env
     )
     assert r.exit_code == 0 and "update for Legal" in r.output and not _updates(tmp_path)
+    (tmp_path / "t.txt").write_text("x")
+    args = [
+        "update",
+        "--incident",
+        "INC-1",
+        "--audience",
+        "legal",
+        "--template",
+        "--text-file",
+        str(tmp_path / "t.txt"),
+    ]
+    r = CliRunner().invoke(main, args, env=env)
+    assert r.exit_code == 2 and "give one" in r.output and not _updates(tmp_path)
     r = CliRunner().invoke(main, ["update", "--incident", "INC-9", "--audience", "legal"], env=env)
     assert r.exit_code == 2 and "no incident 'INC-9'" in r.output and not _updates(tmp_path)
 
@@ -397,7 +412,22 @@ def test_a_malformed_update_member_is_read_leniently(tmp_path: Path) -> None:
     }])  # fmt: skip
     assert _last_update_at(tmp_path) == ts  # applied: the clock restarted
     r = CliRunner().invoke(
-        main, ["update", "--incident", "INC-1", "--audience", "legal", "--template"], env=env
+        main, ["update", "--incident", "INC-1", "--audience", "legal", "--preview"], env=env
     )
     since = parse_time(ts)
     assert since is not None and r.exit_code == 0 and f"since {since.strftime('%d %b %H:%MZ')}" in r.output
+
+
+def test_no_send_records_without_sending(tmp_path: Path) -> None:
+    with webhook() as (hook, posted):
+        env = _setup(
+            tmp_path, f'[notify.channels]\nhook = ["{hook}"]\n[notify.audiences]\ncomms = ["hook"]\n'
+        )
+        r = CliRunner().invoke(
+            main, ["update", "--incident", "INC-1", "--audience", "comms", "--no-send"], env=env
+        )
+        assert r.exit_code == 0, r.output
+        assert posted.all() == []
+    assert "not sent (--no-send)" in r.output
+    [entry] = _updates(tmp_path)
+    assert entry["data"]["channels"] == [] and entry["data"]["audience"] == "comms"
