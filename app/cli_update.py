@@ -88,7 +88,8 @@ def update(
     if send and problem is not None:
         raise Failure(f"{problem}; nothing sent or written", EXIT_USAGE)
     deliveries = _run(send_update(settings.config, audience, subject, body)) if send else []
-    action = update_action(audience, body, deliveries)
+    unsent = "not sent by warroom (--no-send)" if not send else "no channel configured; the text was printed"
+    action = update_action(audience, body, deliveries, unsent)
     try:
         events = build_events([("update", Draft(action, incident=incident))], settings.actor)
         _run(append_events(settings, events))

@@ -431,3 +431,4 @@ def test_no_send_records_without_sending(tmp_path: Path) -> None:
     assert "not sent (--no-send)" in r.output
     [entry] = _updates(tmp_path)
     assert entry["data"]["channels"] == [] and entry["data"]["audience"] == "comms"
+    assert entry["data"]["text"] == "Stakeholder update to comms: not sent by warroom (--no-send)."

@@ -282,12 +282,18 @@ async def send_update(config: WarroomConfig, audience: str, subject: str, body: 
     return [await send(config, name, subject, body) for name in channels_for(config, audience)]
 
 
-def update_action(audience: str, body: str, deliveries: Sequence[Delivery]) -> StakeholderUpdate:
-    """The ``incident.action`` that records the update (its ``text`` says where it went)."""
+def update_action(
+    audience: str,
+    body: str,
+    deliveries: Sequence[Delivery],
+    unsent: str = "no channel configured; the text was handed over to copy",
+) -> StakeholderUpdate:
+    """The ``incident.action`` that records the update (its ``text`` says where it went;
+    ``unsent``: why, when it went to no channel)."""
     sent = [d.channel for d in deliveries if d.ok]
     failed = [d.channel for d in deliveries if not d.ok]
     if not deliveries:
-        said = "no channel configured; the text was handed over to copy"
+        said = unsent
     else:
         said = "; ".join(
             part for part in (f"sent to {', '.join(sent)}" if sent else "",
