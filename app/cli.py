@@ -586,6 +586,7 @@ from app import (  # noqa: E402,F401
     cli_roster,
     cli_serve,
     cli_sop,
+    cli_update,
 )
 
 

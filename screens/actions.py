@@ -32,8 +32,8 @@ from widgets.console import console as console_of
 #: the incident and item actions (screens/registry.py), in their keys' order; Enter on a
 #: checklist item sets its state (item_state)
 GROUP = ("incident.severity", "incident.status", "incident.role", "incident.participants", "incident.note",
-         "incident.action", "checklist.add", "checklist.done", "checklist.block", "checklist.skip",
-         "postmortem.open", "decisions.open", "escalation.open", "privacy.reveal")  # fmt: skip
+         "incident.action", "incident.update", "checklist.add", "checklist.done", "checklist.block",
+         "checklist.skip", "postmortem.open", "decisions.open", "escalation.open", "privacy.reveal")  # fmt: skip
 _GROUP = [BY_ID[i] for i in (*GROUP, "checklist.state")]
 #: the writing actions on an incident (checked against who may act on it), and on one of its items
 INCIDENT_ACTIONS = frozenset(a.action for a in _GROUP if a.writes and a.needs is Needs.INCIDENT)
@@ -200,6 +200,12 @@ class IncidentActions:
     def action_record_action(self) -> None:
         if s := self._target("record_action"):
             self._dialog(dialogs.ActionDialog(s.id))
+
+    def action_stakeholder_update(self) -> None:
+        if s := self._target("stakeholder_update"):
+            from screens.updates import UpdateDialog
+
+            self._dialog(UpdateDialog(s.id))
 
     def action_add_item(self) -> None:
         if s := self._target("add_item"):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -153,14 +153,38 @@ ChannelName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 AppriseUrl = Annotated[str, Field(min_length=3, max_length=2000, pattern=r"^[a-z][a-z0-9+.-]*://\S+$")]
 
 
+#: who a stakeholder update is for (data/comms/updates.py)
+Audience = Literal["executives", "legal", "policy", "comms", "partners"]
+
+
 class NotifySection(Section):
     """``[notify]``: where warroom sends messages (data/comms/channels.py): named channels,
-    each one or more Apprise URLs."""
+    each one or more Apprise URLs; and the channels of each audience of stakeholder
+    updates (``[notify.audiences]``, docs/updates.md)."""
 
     channels: dict[ChannelName, Annotated[list[AppriseUrl], Field(min_length=1)]] = Field(
         default_factory=dict,
         description="map channel names (a-z 0-9 _ -) to lists of Apprise URLs such as mailto://... or json://...",
     )
+    audiences: dict[Audience, list[ChannelName]] = Field(
+        default_factory=dict,
+        description=(
+            "map audiences (executives, legal, policy, comms, partners) to lists of channel names "
+            "of [notify.channels]"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> NotifySection:
+        for audience, names in self.audiences.items():
+            unknown = [n for n in names if n not in self.channels]
+            if unknown:
+                known = ", ".join(sorted(self.channels)) or "none"
+                raise ValueError(
+                    f"audiences.{audience} names {unknown[0]!r}, which is no channel of [notify.channels] "
+                    f"(channels: {known})"
+                )
+        return self
 
 
 #: an escalation step's target: the incident's region's on-call person, a rotation's
@@ -312,6 +336,8 @@ def _say(path: Path, section: str, err: Any, given: dict[str, Any]) -> str:
     """One error of ``section`` for people: the file, the key, what it must be."""
     model = SECTIONS[section]
     key = str(err["loc"][0]) if err["loc"] else ""
+    if not key and err["type"] == "value_error":  # a check of the section as a whole
+        return f"{path}: [{section}] {str(err['msg']).removeprefix('Value error, ')}"
     if err["type"] == "extra_forbidden":
         return f"{path}: unknown key {section}.{key} (known: {', '.join(sorted(model.model_fields))})"
     field = model.model_fields.get(key)

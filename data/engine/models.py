@@ -456,11 +456,25 @@ class RosterPersonEntry(RosterPersonExtension, RosterPerson):
 
 
 class IncidentActionExtension(_Strict):
-    """A trigger's extension members (docs/sop.md): when it really happened, when that is
-    earlier than the entry, and which rule applies."""
+    """``incident.action``'s extension members: a trigger's (docs/sop.md): when it really
+    happened, when that is earlier than the entry, and which rule applies; a stakeholder
+    update's (docs/updates.md)."""
 
     at: Time | None = None
     regime: Regime | None = None
+    # a stakeholder update's (docs/updates.md): who it was for, the channels it was sent to
+    # (delivered or not), the SHA-256 of its text
+    audience: Literal["executives", "legal", "policy", "comms", "partners"] | None = None
+    channels: (
+        Annotated[list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]], Field(max_length=32)]
+        | None
+    ) = None
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+
+class StakeholderUpdate(IncidentAction, IncidentActionExtension):
+    """An ``incident.action`` of kind ``stakeholder_update`` as warroom writes a sent update
+    (docs/updates.md): the core members and ``audience``, ``channels`` and ``sha256``."""
 
 
 class TriggerAction(IncidentAction, IncidentActionExtension):
