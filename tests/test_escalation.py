@@ -417,3 +417,34 @@ def test_what_the_escalation_screen_is_given(tmp_path: Path) -> None:
     assert before.planned[1].due - before.planned[0].due == 30 * MIN  # the repeat, after the last step
     assert before.pages[0].id == "page:INC-1:1:0"
     assert after.acknowledged_at is not None and after.planned == [] and len(after.pages) == 1
+
+
+def test_a_bad_escalation_section_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[escalation]\nchannel = "oncall"\nrepeat_minutes = -5\n')
+    r = run_cli(["pager", "--once"], _env(tmp_path, "p1"))
+    assert r.returncode == 2 and b"escalation.repeat_minutes must be a positive number of minutes" in r.stderr
+
+
+def test_the_pager_keeps_running_and_pages_what_falls_due(tmp_path: Path) -> None:
+    """Without --once: it pages, then sleeps until the next page falls due (here step 2,
+    made due a few seconds on by a policy of fractions of a minute)."""
+    import subprocess
+    import time
+
+    from tests.helpers import warroom_command
+
+    with _two_hooks() as (config, got1, got2):
+        quick = config.replace("after_minutes = 10", "after_minutes = 0.05")
+        _seed(tmp_path, quick, datetime.now(UTC) - 5 * MIN)
+        proc = subprocess.Popen([*warroom_command(), "pager", "--every", "600"], env=_env(tmp_path, "p1"),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not (got1.all() and got2.all()):
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+                assert time.monotonic() < deadline, "the pager did not page step 2 when it fell due"
+                time.sleep(0.1)  # (polling for a condition, with a deadline)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        assert len(got1.all()) == 1 and len(got2.all()) == 1
