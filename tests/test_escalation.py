@@ -387,3 +387,64 @@ async def test_a_console_with_policies_but_no_channel_says_so_and_pages_nobody(t
             [said] = [t.message for t in app.told if "Escalation is off" in t.message]
             assert "no channel" in said
         assert got1.all() == [] and got2.all() == [] and _types(tmp_path / "j.jsonl") == []
+
+
+def test_what_the_escalation_screen_is_given(tmp_path: Path) -> None:
+    """``incident_escalation``: the pages sent with their outcome, then the steps to come
+    (the repeat last); nothing to come once acknowledged."""
+    from data.commands import append_events, build_events
+    from data.comms.escalation import incident_escalation
+
+    with _two_hooks() as (config, _got1, _got2):
+        settings = _seed(tmp_path, config.replace("[escalation]\n", "[escalation]\nrepeat_minutes = 30\n"),
+                         datetime.now(UTC) - 6 * MIN)  # fmt: skip
+        assert run_cli(["pager", "--once"], _env(tmp_path, "p1")).returncode == 0
+
+        async def view() -> Any:
+            async with await Store.open(tmp_path / "seed.db") as store:
+                await store.sync(settings.open_journal())
+                return await incident_escalation(store, settings.config, "INC-1", datetime.now(UTC))
+
+        before = asyncio.run(view())
+        ack = build_events(
+            [("s", Draft(IncidentStatusSet(status="investigating"), incident="INC-1"))], "dana"
+        )
+        asyncio.run(append_events(settings, ack))
+        after = asyncio.run(view())
+    assert before.policy == "1" and before.acknowledged_at is None
+    assert [(p.step, p.person, p.delivered) for p in before.pages] == [(1, "amara", True)]
+    assert [(p.step, p.notify) for p in before.planned] == [(2, "on_call"), (2, "on_call")]
+    assert before.planned[1].due - before.planned[0].due == 30 * MIN  # the repeat, after the last step
+    assert before.pages[0].id == "page:INC-1:1:0"
+    assert after.acknowledged_at is not None and after.planned == [] and len(after.pages) == 1
+
+
+def test_a_bad_escalation_section_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[escalation]\nchannel = "oncall"\nrepeat_minutes = -5\n')
+    r = run_cli(["pager", "--once"], _env(tmp_path, "p1"))
+    assert r.returncode == 2 and b"escalation.repeat_minutes must be a positive number of minutes" in r.stderr
+
+
+def test_the_pager_keeps_running_and_pages_what_falls_due(tmp_path: Path) -> None:
+    """Without --once: it pages, then sleeps until the next page falls due (here step 2,
+    made due a few seconds on by a policy of fractions of a minute)."""
+    import subprocess
+    import time
+
+    from tests.helpers import warroom_command
+
+    with _two_hooks() as (config, got1, got2):
+        quick = config.replace("after_minutes = 10", "after_minutes = 0.05")
+        _seed(tmp_path, quick, datetime.now(UTC) - 5 * MIN)
+        proc = subprocess.Popen([*warroom_command(), "pager", "--every", "600"], env=_env(tmp_path, "p1"),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not (got1.all() and got2.all()):
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+                assert time.monotonic() < deadline, "the pager did not page step 2 when it fell due"
+                time.sleep(0.1)  # (polling for a condition, with a deadline)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        assert len(got1.all()) == 1 and len(got2.all()) == 1

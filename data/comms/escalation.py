@@ -17,7 +17,7 @@ journal: it sends nothing). What sending did is then appended as ``page.delivere
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -289,7 +289,7 @@ async def sent_pages(store: Any, incident: str | None = None) -> list[SentPage]:
     for page in pages.values():
         if page.id in outcome:
             ok, error = outcome[page.id]
-            page = SentPage(**{**page.__dict__, "delivered": ok, "error": error})
+            page = replace(page, delivered=ok, error=error)
         out.append(page)
     return out
 
@@ -431,7 +431,8 @@ async def incident_escalation(
             due = due + step.after
             if (n, 0) not in sent:
                 planned.append(Planned(n, due, step.notify))
-        after = next_due(policy, t0, escalation.repeat, now)
-        if escalation.repeat is not None and after is not None and (not planned or after > planned[-1].due):
-            planned.append(Planned(len(policy.steps), after, policy.steps[-1].notify))
+        if escalation.repeat is not None:  # the next repeat of the last step (``due``: when it is due)
+            again = due + escalation.repeat if due > now else next_due(policy, t0, escalation.repeat, now)
+            if again is not None:
+                planned.append(Planned(len(policy.steps), again, policy.steps[-1].notify))
     return IncidentEscalation(incident, policy.key if policy else None, inc.acknowledged_at, pages, planned)
