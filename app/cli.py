@@ -582,6 +582,7 @@ from app import (  # noqa: E402,F401
     cli_outbox,
     cli_postmortem,
     cli_report,
+    cli_responses,
     cli_roster,
     cli_serve,
     cli_sop,

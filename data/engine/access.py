@@ -32,7 +32,7 @@ from data.engine.models import Draft, IncidentParticipantAdded
 
 #: what anyone may write on a restricted incident that nobody holds a role in or takes part in
 BOOTSTRAP = frozenset({"incident.role_set", "incident.participant_added"})
-_SCOPED = ("incident.", "checklist.", "postmortem.")
+_SCOPED = ("incident.", "checklist.", "postmortem.", "response.", "disclosure.")
 
 
 class AccessFields(Protocol):

@@ -89,6 +89,7 @@ _INSERT = {
         ("overrides", S.overrides),
         ("postmortem_meetings", S.postmortem_meetings),
         ("audits", S.audits),
+        ("disclosures", S.disclosures),
     )
 }
 _REPLACE = {
@@ -103,6 +104,7 @@ _REPLACE = {
         ("postmortem_sections", S.postmortem_sections),
         ("postmortem_actions", S.postmortem_actions),
         ("postmortem_pins", S.postmortem_pins),
+        ("responses", S.responses),
     )
 }
 _HANDOFF_SUBMITTED = (

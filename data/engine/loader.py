@@ -8,7 +8,16 @@ from typing import Any
 
 import orjson
 
-from data.engine.projector import INCIDENT_COLUMNS, ITEM_COLUMNS, PM_ACTION_COLUMNS, Incident, Item, PmAction
+from data.engine.projector import (
+    INCIDENT_COLUMNS,
+    ITEM_COLUMNS,
+    PM_ACTION_COLUMNS,
+    RESPONSE_COLUMNS,
+    Incident,
+    Item,
+    PmAction,
+    Response,
+)
 
 _ID_CHUNK = 900
 
@@ -26,6 +35,7 @@ class SqlLoader:
     _PM_ACTION = (
         f"SELECT {', '.join(PM_ACTION_COLUMNS)} FROM postmortem_actions WHERE incident = ? AND action = ?"
     )
+    _RESPONSE = f"SELECT {', '.join(RESPONSE_COLUMNS)} FROM responses WHERE incident = ? AND response = ?"
     _EVENT_INCIDENT = "SELECT incident FROM events WHERE id = ? AND applied"
 
     def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
@@ -53,6 +63,14 @@ class SqlLoader:
     def pm_action(self, incident_id: str, action: str) -> PmAction | None:
         row = next(iter(self.execute(self._PM_ACTION, (incident_id, action))), None)
         return None if row is None else PmAction(*row)
+
+    def response(self, incident_id: str, response: str) -> Response | None:
+        row = next(iter(self.execute(self._RESPONSE, (incident_id, response))), None)
+        if row is None:
+            return None
+        values = list(row)
+        values[RESPONSE_COLUMNS.index("approved")] = bool(values[RESPONSE_COLUMNS.index("approved")])
+        return Response(*values)
 
     def event_incident(self, event_id: str) -> str | None:
         row = next(iter(self.execute(self._EVENT_INCIDENT, (event_id,))), None)
