@@ -33,7 +33,7 @@ from widgets.console import console as console_of
 #: checklist item sets its state (item_state)
 GROUP = ("incident.severity", "incident.status", "incident.role", "incident.participants", "incident.note",
          "incident.action", "checklist.add", "checklist.done", "checklist.block", "checklist.skip",
-         "postmortem.open", "privacy.reveal")  # fmt: skip
+         "postmortem.open", "responses.open", "privacy.reveal")  # fmt: skip
 _GROUP = [BY_ID[i] for i in (*GROUP, "checklist.state")]
 #: the writing actions on an incident (checked against who may act on it), and on one of its items
 INCIDENT_ACTIONS = frozenset(a.action for a in _GROUP if a.writes and a.needs is Needs.INCIDENT)
@@ -96,7 +96,7 @@ class IncidentActions:
         (and none that writes on an observer console)."""
         if blocks(self.app, action):
             return False
-        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS or action == "postmortem":
+        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS or action in ("postmortem", "responses"):
             return self.subject() is not None
         return True
 
@@ -104,7 +104,10 @@ class IncidentActions:
         """Whether an action can run now, every check made (the command palette's filter)."""
         if blocks(self.app, action):
             return False
-        if action == "postmortem":  # open to anyone: a restricted one's texts are withheld there
+        if action in (
+            "postmortem",
+            "responses",
+        ):  # open to anyone: a restricted one's texts are withheld there
             return self.subject() is not None
         if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
             s = self.subject()
@@ -235,6 +238,12 @@ class IncidentActions:
             from screens.postmortem import PostmortemScreen
 
             self.app.push_screen(PostmortemScreen(s.id))
+
+    def action_responses(self) -> None:
+        if (s := self.subject()) is not None:
+            from screens.responses import ResponsesScreen
+
+            self.app.push_screen(ResponsesScreen(s.id))
 
     def _item_dialog(self, action: str, state: str | None) -> None:
         def run(s: Subject, item: ChecklistRow) -> None:

@@ -270,3 +270,114 @@ def test_draft_review_send_record_and_report_from_the_command_line(tmp_path: Pat
     assert "REQ-7" in draft["data"]["text"] and "66685" not in draft["data"]["text"]  # the title, masked
     [sent_line] = [e for e in lines if e["type"] == "response.sent"]
     assert sent_line["data"]["sha256"] == sha256_text(draft["data"]["text"])
+
+
+# --- the console ------------------------------------------------------------------------------
+
+
+async def _open_responses(pilot: Any, app: Any) -> Any:
+    from screens.responses import ResponsesScreen
+    from tests._console_helpers import wait_for
+    from tests.test_actions import select_incident, started
+
+    main = await started(pilot, app, [INC])
+    await select_incident(pilot, main, INC)
+    await pilot.press("R")
+    await wait_for(pilot, lambda: isinstance(app.screen, ResponsesScreen) and app.screen.values is not None,
+                   what="the responses screen")  # fmt: skip
+    await pilot.pause()
+    return app.screen
+
+
+async def test_pilot_draft_then_review_by_a_second_person_then_sent(tmp_path: Path) -> None:
+    """Amara drafts from a template in the console (the filled text edited in its TextArea),
+    cannot review it herself, Ben (the legal role) approves it from his console, Amara marks
+    it sent; the journal has each step and the final text's sha256."""
+    from textual.widgets import Input, Select, Static, TextArea
+
+    from app.console import WarRoom
+    from screens.responses import DraftDialog, ReviewDialog, SendDialog
+    from tests._console_helpers import SIZE, journal_lines, new_lines, wait_for
+
+    amara = settings_for(tmp_path, "amara")
+    ben = settings_for(tmp_path, "ben")
+    ben = type(ben)(ben.journal, tmp_path / "ben.db", "ben")
+    await seed(amara, [opened(INC, title="EDR: threat from account 66685"),
+                       scoped("incident.role_set", INC, role="legal", person="ben"),
+                       scoped("incident.action", INC, kind="note", text="Request received", ref="REQ-9")])  # fmt: skip
+
+    app = WarRoom(amara)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_responses(pilot, app)
+        before = len(journal_lines(amara.journal))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DraftDialog), what="the draft dialog")
+        dialog = app.screen
+        dialog.query_one("#agency", Input).value = "Springfield PD"
+        dialog.query_one("#country", Input).value = "us"
+        dialog.query_one("#template", Select).value = "preservation"  # refills the text
+        area = dialog.query_one("#text", TextArea)
+        await wait_for(pilot, lambda: "preservation request" in area.text and "Springfield PD" in area.text,
+                       what="the text filled")  # fmt: skip
+        assert "REQ-9" in area.text and "Springfield PD" in area.text and "66685" not in area.text
+        area.text = area.text + "\nEdited by hand."
+        final = area.text
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and len(journal_lines(amara.journal)) > before,
+                       what="the draft written")  # fmt: skip
+        (line,) = new_lines(amara.journal, before)
+        assert (line["type"], line["actor"]) == ("response.drafted", "amara")
+        assert line["data"]["text"] == final and line["data"]["country"] == "US"
+        await wait_for(pilot, lambda: len(screen.rows) == 1, what="the draft shown")
+
+        # the drafter's own review is refused, in the form
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewDialog), what="the review dialog")
+        dialog = app.screen
+        await pilot.press("ctrl+s")
+        error = dialog.query_one("#general-error", Static)
+        await wait_for(pilot, lambda: "drafted this response" in str(error.render()), what="the refusal")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back")
+        # not sent without a review
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SendDialog), what="the send dialog")
+        dialog = app.screen
+        await pilot.press("ctrl+s")
+        error = dialog.query_one("#general-error", Static)
+        await wait_for(pilot, lambda: "no approving review" in str(error.render()), what="the refusal")
+        await pilot.press("escape")
+
+    app = WarRoom(ben)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_responses(pilot, app)
+        before = len(journal_lines(ben.journal))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewDialog), what="the review dialog")
+        app.screen.query_one("#note", Input).value = "Fine to send"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and len(journal_lines(ben.journal)) > before,
+                       what="the review written")  # fmt: skip
+        (line,) = new_lines(ben.journal, before)
+        assert line["type"] == "response.reviewed" and line["actor"] == "ben"
+        assert line["data"] == {
+            "response": "r1",
+            "reviewer": "ben",
+            "verdict": "approved",
+            "note": "Fine to send",
+        }
+
+    app = WarRoom(amara)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_responses(pilot, app)
+        await wait_for(pilot, lambda: screen.rows and screen.rows[0].approved, what="the approval shown")
+        before = len(journal_lines(amara.journal))
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SendDialog), what="the send dialog")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and len(journal_lines(amara.journal)) > before,
+                       what="the sending written")  # fmt: skip
+        (line,) = new_lines(amara.journal, before)
+        assert line["type"] == "response.sent"
+        assert line["data"]["sha256"] == hashlib.sha256(final.encode()).hexdigest()
+        await wait_for(pilot, lambda: screen.rows[0].sent_at is not None, what="the sending shown")
