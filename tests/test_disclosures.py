@@ -381,3 +381,25 @@ async def test_pilot_draft_then_review_by_a_second_person_then_sent(tmp_path: Pa
         assert line["type"] == "response.sent"
         assert line["data"]["sha256"] == hashlib.sha256(final.encode()).hexdigest()
         await wait_for(pilot, lambda: screen.rows[0].sent_at is not None, what="the sending shown")
+
+        # the disclosure that went with it; its account is masked on screen
+        from screens.responses import DisclosureDialog
+        from tests._console_helpers import screen_text
+
+        before = len(journal_lines(amara.journal))
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, DisclosureDialog), what="the disclosure dialog")
+        dialog = app.screen
+        for field, value in (("categories", "subscriber, ip_logs"), ("account", "66685"), ("agency", "Springfield PD"),
+                             ("country", "us"), ("basis", "18 U.S.C. 2702(c)(4)"), ("approved-by", "ben, amara")):  # fmt: skip
+            dialog.query_one(f"#{field}", Input).value = value
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and len(journal_lines(amara.journal)) > before,
+                       what="the disclosure written")  # fmt: skip
+        (line,) = new_lines(amara.journal, before)
+        assert line["type"] == "disclosure.recorded" and line["data"]["response"] == "r1"
+        assert line["data"]["categories"] == ["subscriber", "ip_logs"] and line["data"]["country"] == "US"
+        await wait_for(pilot, lambda: len(screen.ledger) == 1, what="the ledger shown")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "6***" in shown and "66685" not in shown
