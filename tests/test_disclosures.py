@@ -313,7 +313,7 @@ async def test_pilot_draft_then_review_by_a_second_person_then_sent(tmp_path: Pa
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, DraftDialog), what="the draft dialog")
         dialog = app.screen
-        dialog.query_one("#agency", Input).value = "Springfield PD"
+        dialog.query_one("#agency", Input).value = "Springfield PD [@click=app.quit]x[/]"  # text, not markup
         dialog.query_one("#country", Input).value = "us"
         dialog.query_one("#template", Select).value = "preservation"  # refills the text
         area = dialog.query_one("#text", TextArea)
@@ -329,6 +329,10 @@ async def test_pilot_draft_then_review_by_a_second_person_then_sent(tmp_path: Pa
         assert (line["type"], line["actor"]) == ("response.drafted", "amara")
         assert line["data"]["text"] == final and line["data"]["country"] == "US"
         await wait_for(pilot, lambda: len(screen.rows) == 1, what="the draft shown")
+        await pilot.pause()
+        from tests._console_helpers import screen_text
+
+        assert "To: Springfield PD [@click=app.quit]x[/]" in screen_text(app)
 
         # the drafter's own review is refused, in the form
         await pilot.press("a")
@@ -384,7 +388,6 @@ async def test_pilot_draft_then_review_by_a_second_person_then_sent(tmp_path: Pa
 
         # the disclosure that went with it; its account is masked on screen
         from screens.responses import DisclosureDialog
-        from tests._console_helpers import screen_text
 
         before = len(journal_lines(amara.journal))
         await pilot.press("l")
