@@ -583,6 +583,7 @@ from app import (  # noqa: E402,F401
     cli_pager,
     cli_postmortem,
     cli_report,
+    cli_responses,
     cli_roster,
     cli_serve,
     cli_sop,

@@ -78,7 +78,7 @@ async def _trends(settings: Settings, since: datetime | None, until: datetime | 
 
 @main.group()
 def report() -> None:
-    """Reports computed from the journal (after a sync): trends over weeks."""
+    """Reports computed from the journal (after a sync): trends over weeks, disclosures."""
 
 
 @report.command()
@@ -138,3 +138,42 @@ def trends(settings: Settings, since: str | None, until: str | None, region: str
         with raw:
             text = render(FIELDS, items, "csv", bom=bool(output) if bom is None else bom)
         write_output(text, output, f"{len(items)} trend rows")
+
+
+async def _disclosure_rows(settings: Settings) -> tuple[Any, ...]:
+    from data.disclosures.queries import disclosures as ledger
+    from data.engine.store import Store
+
+    async with await Store.open(settings.db) as store:
+        await store.sync(settings.open_journal())
+        return await ledger(store)
+
+
+@report.command()
+@click.option("--since", metavar="DATE", help="From this date (YYYY-MM-DD, UTC) or RFC 3339 time.")
+@click.option(
+    "--until", metavar="DATE", help="Up to the end of this date (YYYY-MM-DD, UTC) or this RFC 3339 time."
+)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="Output format.")  # fmt: skip
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help=OUTPUT_HELP)
+@common
+def disclosures(
+    settings: Settings, since: str | None, until: str | None, fmt: str, output: str | None
+) -> None:
+    """The counts a transparency report needs: disclosures of user data recorded in the
+    period, by country, agency type, basis, category of data and month (docs/disclosures.md).
+    No account is named."""
+    from data.disclosures.ledger import FIELDS, counts
+    from data.incidents.export import render
+    from data.privacy.text import json_safe_dumps
+
+    start = parse_when(since, "--since") if since else None
+    end = parse_when(until, "--until", end_of_day=True) if until else None
+    if start is not None and end is not None and end <= start:
+        raise Failure("--until must be after --since", EXIT_USAGE)
+    result = counts(_run(_disclosure_rows(settings)), start, end)
+    if fmt == "json":
+        write_output(json_safe_dumps(result.as_json(), indent=2) + "\n", output, "the disclosure counts")
+    else:
+        write_output(render(FIELDS, result.rows(), "csv", bom=False), output, "the disclosure counts")

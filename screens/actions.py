@@ -33,8 +33,12 @@ from widgets.console import console as console_of
 #: checklist item sets its state (item_state)
 GROUP = ("incident.severity", "incident.status", "incident.role", "incident.participants", "incident.note",
          "incident.action", "incident.update", "checklist.add", "checklist.done", "checklist.block",
-         "checklist.skip", "postmortem.open", "decisions.open", "escalation.open", "privacy.reveal")  # fmt: skip
+         "checklist.skip", "postmortem.open", "decisions.open", "responses.open", "escalation.open",
+         "privacy.reveal")  # fmt: skip
 _GROUP = [BY_ID[i] for i in (*GROUP, "checklist.state")]
+#: the incident's views that open for anyone (what a restricted incident's outsider may not
+#: see is withheld in them)
+VIEWS = ("postmortem", "decisions", "responses", "escalation")
 #: the writing actions on an incident (checked against who may act on it), and on one of its items
 INCIDENT_ACTIONS = frozenset(a.action for a in _GROUP if a.writes and a.needs is Needs.INCIDENT)
 ITEM_ACTIONS = frozenset(a.action for a in _GROUP if a.needs is Needs.ITEM)
@@ -96,11 +100,7 @@ class IncidentActions:
         (and none that writes on an observer console)."""
         if blocks(self.app, action):
             return False
-        if (
-            action in INCIDENT_ACTIONS
-            or action in ITEM_ACTIONS
-            or action in ("postmortem", "decisions", "escalation")
-        ):
+        if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS or action in VIEWS:
             return self.subject() is not None
         return True
 
@@ -108,8 +108,8 @@ class IncidentActions:
         """Whether an action can run now, every check made (the command palette's filter)."""
         if blocks(self.app, action):
             return False
-        # open to anyone: a restricted one's texts are withheld (the escalation view shows none)
-        if action in ("postmortem", "decisions", "escalation"):
+        # open to anyone: a restricted one's texts are withheld there (the escalation view shows none)
+        if action in VIEWS:
             return self.subject() is not None
         if action in INCIDENT_ACTIONS or action in ITEM_ACTIONS:
             s = self.subject()
@@ -258,6 +258,12 @@ class IncidentActions:
             from screens.escalation import EscalationScreen
 
             self.app.push_screen(EscalationScreen(s.id))
+
+    def action_responses(self) -> None:
+        if (s := self.subject()) is not None:
+            from screens.responses import ResponsesScreen
+
+            self.app.push_screen(ResponsesScreen(s.id))
 
     def _item_dialog(self, action: str, state: str | None) -> None:
         def run(s: Subject, item: ChecklistRow) -> None:

@@ -66,14 +66,21 @@ def test_every_type_is_one_class_of_the_union() -> None:
 def test_the_projector_applies_every_class_of_the_union() -> None:
     """A journal with one event of every type (in an order where each applies): every line
     is applied, none quarantined, none taken for unknown."""
-    order = ["incident.opened", "checklist.added", "postmortem.action_added"]
+    order = ["incident.opened", "checklist.added", "postmortem.action_added", "response.drafted"]
     types = order + [t for t in EXAMPLES if t not in order]
+    # a response is sent only once a second person holding the legal role approved it
+    types.insert(types.index("response.reviewed"), "legal")
     lines = []
     for n, etype in enumerate(types):
+        if etype == "legal":
+            lines.append(_line("incident.role_set", {"role": "legal", "person": "ben"}, n))
+            continue
         data = dict(EXAMPLES[etype])
         if etype == "postmortem.pin_set":
             data["event"] = "e0"  # the opening: an event of INC-1
-        lines.append(_line(etype, data, n))
+        if etype == "response.sent":
+            data["sha256"] = hashlib.sha256(str(EXAMPLES["response.drafted"]["text"]).encode()).hexdigest()
+        lines.append(_line(etype, data, n) | ({"actor": "ben"} if etype == "response.reviewed" else {}))
     raws: list[bytes] = []
     prev = None
     for event in lines:

@@ -341,6 +341,14 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "audit.reveal": {"incident": "INC-1", "entry": "01JD0000000000000000000000", "reason": "Legal request",
                      "kinds": ["email"]},
     "audit.unmasked_export": {"kind": "timeline", "format": "csv", "incident": "INC-1"},
+    "response.drafted": {"response": "r1", "template": "preservation", "agency": "Springfield PD",
+                         "agency_type": "law_enforcement", "country": "US", "channel": "email",
+                         "text": "We confirm the preservation."},
+    "response.reviewed": {"response": "r1", "reviewer": "ben", "verdict": "approved"},
+    "response.sent": {"response": "r1", "sha256": "0" * 64, "channel": "email"},
+    "disclosure.recorded": {"categories": ["subscriber"], "account": "66685", "agency": "Springfield PD",
+                            "agency_type": "law_enforcement", "country": "US",
+                            "basis": "18 U.S.C. 2702(c)(4)", "approved_by": ["ben"]},
 }  # fmt: skip
 
 

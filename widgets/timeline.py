@@ -52,6 +52,10 @@ TYPE_MARKERS = {
     "handoff.acknowledged": ("HAND", "dim"),
     "audit.reveal": ("AUDT", "bold"),
     "audit.unmasked_export": ("AUDT", "bold"),
+    "response.drafted": ("RESP", "#d0a85c"),
+    "response.reviewed": ("RESP", "#d0a85c"),
+    "response.sent": ("SENT", "bold #d0a85c"),
+    "disclosure.recorded": ("DISC", "bold #d0a85c"),
 }
 #: the marker of a type this version does not know (a newer console wrote it): its text
 #: names the type

@@ -89,6 +89,7 @@ _INSERT = {
         ("overrides", S.overrides),
         ("postmortem_meetings", S.postmortem_meetings),
         ("audits", S.audits),
+        ("disclosures", S.disclosures),
     )
 }
 _REPLACE = {
@@ -104,6 +105,7 @@ _REPLACE = {
         ("postmortem_actions", S.postmortem_actions),
         ("postmortem_pins", S.postmortem_pins),
         ("decisions", S.decisions),
+        ("responses", S.responses),
     )
 }
 _HANDOFF_SUBMITTED = (

@@ -13,10 +13,12 @@ from data.engine.projector import (
     INCIDENT_COLUMNS,
     ITEM_COLUMNS,
     PM_ACTION_COLUMNS,
+    RESPONSE_COLUMNS,
     Decision,
     Incident,
     Item,
     PmAction,
+    Response,
 )
 
 _ID_CHUNK = 900
@@ -36,6 +38,7 @@ class SqlLoader:
         f"SELECT {', '.join(PM_ACTION_COLUMNS)} FROM postmortem_actions WHERE incident = ? AND action = ?"
     )
     _DECISION = f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions WHERE incident = ? AND decision = ?"
+    _RESPONSE = f"SELECT {', '.join(RESPONSE_COLUMNS)} FROM responses WHERE incident = ? AND response = ?"
     _EVENT_INCIDENT = "SELECT incident FROM events WHERE id = ? AND applied"
 
     def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
@@ -71,6 +74,14 @@ class SqlLoader:
         values = dict(zip(DECISION_COLUMNS, row, strict=True))
         values["reversible"] = bool(values["reversible"])
         return Decision(**values)
+
+    def response(self, incident_id: str, response: str) -> Response | None:
+        row = next(iter(self.execute(self._RESPONSE, (incident_id, response))), None)
+        if row is None:
+            return None
+        values = list(row)
+        values[RESPONSE_COLUMNS.index("approved")] = bool(values[RESPONSE_COLUMNS.index("approved")])
+        return Response(*values)
 
     def event_incident(self, event_id: str) -> str | None:
         row = next(iter(self.execute(self._EVENT_INCIDENT, (event_id,))), None)

@@ -727,6 +727,81 @@ class PageDelivered(EventData):
     error: Annotated[str, Field(min_length=1, max_length=300)] | None = None
 
 
+# --- written responses and the disclosure ledger (an extension, docs/disclosures.md) ----
+
+#: who a response goes to or a disclosure was made to
+AgencyType = Literal["law_enforcement", "regulator", "government", "court", "other"]
+AGENCY_TYPES: tuple[str, ...] = get_args(AgencyType)
+#: the categories of user data a disclosure gives (docs/disclosures.md)
+DisclosureCategory = Literal["subscriber", "ip_logs", "content", "location", "other"]
+DISCLOSURE_CATEGORIES: tuple[str, ...] = get_args(DisclosureCategory)
+ReviewVerdict = Literal["approved", "changes_requested"]
+REVIEW_VERDICTS: tuple[str, ...] = get_args(ReviewVerdict)
+#: a response's id, unique within its incident
+ResponseId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")]
+#: ISO 3166-1 alpha-2
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Line200 = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE_PATTERN)]
+Channel = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)]
+RESPONSE_TEXT_MAX = 20_000
+
+
+class ResponseDrafted(EventData):
+    """A draft (or a new draft) of a written response; its writer is the drafter."""
+
+    TYPE: ClassVar[str] = "response.drafted"
+    response: ResponseId
+    template: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+    agency: Line200
+    agency_type: AgencyType
+    country: Country
+    channel: Channel
+    text: Annotated[str, Field(min_length=1, max_length=RESPONSE_TEXT_MAX)]
+
+
+class ResponseReviewed(EventData):
+    """A review of a response's latest draft by a second person holding the legal role."""
+
+    TYPE: ClassVar[str] = "response.reviewed"
+    response: ResponseId
+    reviewer: Handle
+    verdict: ReviewVerdict
+    note: Text8000 | None = None
+
+
+class ResponseSent(EventData):
+    """The approved latest draft was sent: its text's sha256 and the channel."""
+
+    TYPE: ClassVar[str] = "response.sent"
+    response: ResponseId
+    sha256: Sha256
+    channel: Channel
+    at: Time | None = None
+
+
+class DisclosureRecorded(EventData):
+    """One disclosure of user data: a ledger entry (docs/disclosures.md)."""
+
+    TYPE: ClassVar[str] = "disclosure.recorded"
+    categories: Annotated[list[DisclosureCategory], Field(min_length=1, max_length=5)]
+    account: Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE_PATTERN)]
+    agency: Line200
+    agency_type: AgencyType
+    country: Country
+    basis: Annotated[str, Field(min_length=1, max_length=2000, pattern=PRINTABLE_PATTERN)]
+    approved_by: Annotated[list[Handle], Field(min_length=1, max_length=20)]
+    response: ResponseId | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> DisclosureRecorded:
+        if len(set(self.categories)) != len(self.categories):
+            raise ValueError("categories: each category at most once")
+        if len(set(self.approved_by)) != len(self.approved_by):
+            raise ValueError("approved_by: each person at most once")
+        return self
+
+
 # --- audit events (an extension, docs/privacy.md): not incident-scoped ----------------
 
 #: the kinds of user identifiers the console masks (data/privacy/mask.py)
@@ -769,7 +844,7 @@ class AuditUnmaskedExport(EventData):
     region: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
 
-SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.", "decision.", "page.")
+SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.", "decision.", "page.", "response.", "disclosure.")
 
 
 def is_scoped(event_type: str) -> bool:
@@ -934,6 +1009,30 @@ class PageDeliveredEvent(_Envelope):
     data: PageDelivered
 
 
+class ResponseDraftedEvent(_Envelope):
+    type: Literal["response.drafted"]
+    incident: IncidentId
+    data: ResponseDrafted
+
+
+class ResponseReviewedEvent(_Envelope):
+    type: Literal["response.reviewed"]
+    incident: IncidentId
+    data: ResponseReviewed
+
+
+class ResponseSentEvent(_Envelope):
+    type: Literal["response.sent"]
+    incident: IncidentId
+    data: ResponseSent
+
+
+class DisclosureRecordedEvent(_Envelope):
+    type: Literal["disclosure.recorded"]
+    incident: IncidentId
+    data: DisclosureRecorded
+
+
 class RosterPersonEvent(_Envelope):
     type: Literal["roster.person"]
     incident: IncidentId | None = None
@@ -981,12 +1080,15 @@ PostmortemEvent = (
     PostmortemSectionSetEvent | PostmortemStatusSetEvent | PostmortemActionAddedEvent
     | PostmortemActionSetEvent | PostmortemPinSetEvent | PostmortemMeetingEvent
 )  # fmt: skip
+#: a written response's events and the ledger's (docs/disclosures.md)
+ResponseEvent = ResponseDraftedEvent | ResponseReviewedEvent | ResponseSentEvent
 #: the events of one incident (``type`` starts with one of :data:`SCOPED_PREFIXES`)
 IncidentEvent = (
     IncidentOpenedEvent | IncidentUpdatedEvent | IncidentSeveritySetEvent | IncidentStatusSetEvent
     | IncidentRoleSetEvent | IncidentNoteEvent | IncidentActionEvent | IncidentParticipantAddedEvent
     | IncidentParticipantRemovedEvent | ChecklistAddedEvent | ChecklistSetEvent | ChecklistRetimedEvent
-    | PostmortemEvent | DecisionRecordedEvent | PageSentEvent | PageDeliveredEvent
+    | PostmortemEvent | DecisionRecordedEvent | PageSentEvent | PageDeliveredEvent | ResponseEvent
+    | DisclosureRecordedEvent
 )  # fmt: skip
 #: the events of no incident (the roster, handoffs, audits)
 GlobalEvent = (

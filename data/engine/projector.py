@@ -38,6 +38,7 @@ from data.engine.models import (
     ChecklistRetimedEvent,
     ChecklistSetEvent,
     DecisionRecordedEvent,
+    DisclosureRecordedEvent,
     Envelope,
     Event,
     HandoffAcknowledgedEvent,
@@ -62,6 +63,10 @@ from data.engine.models import (
     PostmortemSectionSetEvent,
     PostmortemStatusSetEvent,
     Problem,
+    ResponseDraftedEvent,
+    ResponseEvent,
+    ResponseReviewedEvent,
+    ResponseSentEvent,
     RosterOverrideEvent,
     RosterPersonEvent,
     RosterRotationEvent,
@@ -253,6 +258,53 @@ class Decision:
 DECISION_COLUMNS = tuple(f.name for f in fields(Decision))
 
 
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One written response (a row of ``responses``, in its order): its latest draft, the
+    review of that draft, and its sending (docs/disclosures.md). ``approved``: the latest
+    draft has an approving review by someone other than its drafter who held the
+    incident's ``legal`` role at the time."""
+
+    incident: str
+    response: str
+    template: str
+    agency: str
+    agency_type: str
+    country: str
+    channel: str
+    text: str
+    drafted_by: str
+    drafted_at: str
+    drafted_seq: int
+    drafts: int
+    verdict: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    review_note: str | None = None
+    approved: bool = False
+    sent_sha256: str | None = None
+    sent_channel: str | None = None
+    sent_by: str | None = None
+    sent_at: str | None = None
+    sent_seq: int | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        return dataclasses.astuple(self)
+
+
+RESPONSE_COLUMNS = tuple(f.name for f in fields(Response))
+
+
+def review_refusal(drafter: str, reviewer: str, legal: str | None) -> str | None:
+    """Why ``reviewer`` may not review a draft by ``drafter`` (None: they may)."""
+    if reviewer == drafter:
+        return f"{reviewer} drafted this response: a second person must review it"
+    if legal != reviewer:
+        holder = f" (it is {legal})" if legal else " (nobody holds it)"
+        return f"{reviewer} does not hold this incident's legal role{holder}"
+    return None
+
+
 class Loader(Protocol):
     """Where a projector that is not authoritative finds state it has not seen."""
 
@@ -263,6 +315,7 @@ class Loader(Protocol):
     def pm_action(self, incident_id: str, action: str) -> PmAction | None: ...
 
     def decision(self, incident_id: str, decision: str) -> Decision | None: ...
+    def response(self, incident_id: str, response: str) -> Response | None: ...
 
     def event_incident(self, event_id: str) -> str | None:
         """The incident of an applied event (None: no such event, or not an incident's)."""
@@ -293,6 +346,8 @@ class Batch:
     pm_meetings: list[tuple[Any, ...]] = field(default_factory=list)
     decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
     audits: list[tuple[Any, ...]] = field(default_factory=list)
+    responses: dict[tuple[str, str], Response] = field(default_factory=dict)
+    disclosures: list[tuple[Any, ...]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
 
     def __len__(self) -> int:
@@ -319,6 +374,8 @@ class Batch:
             "postmortem_meetings": self.pm_meetings,
             "decisions": [d.row() for d in self.decisions.values()],
             "audits": self.audits,
+            "responses": [r.row() for r in self.responses.values()],
+            "disclosures": self.disclosures,
         }
 
 
@@ -356,6 +413,7 @@ class Projector:
         self._items: dict[tuple[str, str], Item | None] = {}
         self._pm_actions: dict[tuple[str, str], PmAction | None] = {}
         self._decisions: dict[tuple[str, str], Decision | None] = {}
+        self._responses: dict[tuple[str, str], Response | None] = {}
 
     # --- state lookup ----------------------------------------------------------------
 
@@ -396,6 +454,16 @@ class Projector:
             pass
         found = None if self.authoritative else self.loader.decision(incident_id, decision)  # type: ignore[union-attr]
         self._decisions[key] = found
+        return found
+
+    def response(self, incident_id: str, response: str) -> Response | None:
+        key = (incident_id, response)
+        try:
+            return self._responses[key]
+        except KeyError:
+            pass
+        found = None if self.authoritative else self.loader.response(incident_id, response)  # type: ignore[union-attr]
+        self._responses[key] = found
         return found
 
     # --- the batch -------------------------------------------------------------------
@@ -513,6 +581,8 @@ class Projector:
         pm_added: set[tuple[str, str]] = set()
         decided: dict[tuple[str, str], str | None] = {}  # (incident, id) -> superseded by, in the batch
         batch_events: dict[str, str] = {}  # id -> incident, of the events before in the batch
+        responses: dict[tuple[str, str], Response | None] = {}  # as the batch leaves them
+        legal: dict[str, str | None] = {}  # incident -> the legal role, as the batch leaves it
 
         def refuse(n: int, field: tuple[str, ...], message: str) -> None:
             problems.append(Problem(index=n, event=events[n].id, field=field, message=message))
@@ -573,6 +643,23 @@ class Projector:
                         owner = self.loader.event_incident(target)
                     if owner != inc:
                         refuse(n, ("data", "event"), f"event {target} is not on the timeline of {inc}")
+                case IncidentRoleSetEvent(data=rs) if rs.role == "legal":
+                    legal[inc] = rs.person
+                case ResponseDraftedEvent() | ResponseReviewedEvent() | ResponseSentEvent():
+                    key = (inc, event.data.response)
+                    current = responses[key] if key in responses else self.response(*key)
+                    if inc not in legal:
+                        found = self.incident(inc)
+                        legal[inc] = found.roles.get("legal") if found is not None else None
+                    for field_, why in _response_refusals(event, current, legal[inc]):
+                        refuse(n, ("data", field_), why)
+                    responses[key] = _next_response(event, current, n, legal[inc])
+                case DisclosureRecordedEvent(data=dr) if dr.response is not None:
+                    key = (inc, dr.response)
+                    if (responses[key] if key in responses else self.response(*key)) is None:
+                        refuse(
+                            n, ("data", "response"), f"response {dr.response!r} of {inc} was never drafted"
+                        )
         # stricter than a reader (which applies what anyone writes): need-to-know, the rule
         # the console's keys apply too (data/engine/access.py, docs/observer.md)
         for n, why in batch_refusals(events, self._access):
@@ -690,6 +777,14 @@ class Projector:
                 self._apply_postmortem(ev, inc_id, seq, batch)
             case DecisionRecordedEvent():
                 self._apply_decision(ev, inc_id, seq, batch)
+            case ResponseDraftedEvent() | ResponseReviewedEvent() | ResponseSentEvent():
+                self._apply_response(ev, inc, seq, batch)
+            case DisclosureRecordedEvent(data=dr):
+                batch.disclosures.append((
+                    seq, ev.id, inc_id, orjson.dumps(dr.categories).decode(), dr.account, dr.agency,
+                    dr.agency_type, dr.country, dr.basis, orjson.dumps(dr.approved_by).decode(),
+                    dr.response, ev.actor, ev.ts,
+                ))  # fmt: skip
             case IncidentActionEvent(data=a):
                 if a.kind == UPDATE_KIND:
                     inc.last_update_at = ev.ts
@@ -819,6 +914,23 @@ class Projector:
                 old, superseded_by=d.decision
             )
 
+    def _apply_response(self, ev: ResponseEvent, inc: Incident, seq: int, batch: Batch) -> None:
+        """A response's step (docs/disclosures.md): a review or a sending of a response never
+        drafted, and a sending without an approving review of the latest draft, are
+        quarantined."""
+        key = (inc.id, ev.data.response)
+        current = self.response(*key)
+        if current is None and not isinstance(ev, ResponseDraftedEvent):
+            raise Rejected(f"response {key[1]!r} of {inc.id} was never drafted")
+        if isinstance(ev, ResponseSentEvent) and current is not None and not current.approved:
+            raise Rejected(
+                f"response {key[1]!r} of {inc.id} was sent without an approving review of its latest draft"
+            )
+        new = _next_response(ev, current, seq, inc.roles.get("legal"))
+        assert new is not None
+        self._responses[key] = new
+        batch.responses[key] = new
+
     def _set_role(
         self, inc: Incident, role: str, person: str | None, ev: IncidentRoleSetEvent, seq: int, batch: Batch
     ) -> None:
@@ -840,6 +952,66 @@ class Projector:
             inc.open_roles[role] = (person, seq, ev.ts, ev.actor)
             key = (inc.id, role, seq)
             batch.roles[key] = (*key, person, ev.ts, ev.actor, None, None, None)
+
+
+def _next_response(
+    ev: ResponseEvent, current: Response | None, seq: int, legal: str | None
+) -> Response | None:
+    """The response after ``ev`` (None: it stays never drafted)."""
+    match ev:
+        case ResponseDraftedEvent(data=d):
+            return Response(
+                ev.incident, d.response, d.template, d.agency, d.agency_type, d.country, d.channel, d.text,
+                ev.actor, ev.ts, seq, (current.drafts if current is not None else 0) + 1,
+            )  # fmt: skip
+        case ResponseReviewedEvent(data=r):
+            if current is None:
+                return None
+            ok = r.verdict == "approved" and review_refusal(current.drafted_by, r.reviewer, legal) is None
+            return dataclasses.replace(
+                current, verdict=r.verdict, reviewed_by=r.reviewer, reviewed_at=ev.ts, review_note=r.note,
+                approved=ok,
+            )  # fmt: skip
+        case ResponseSentEvent(data=s):
+            if current is None:
+                return None
+            return dataclasses.replace(
+                current, sent_sha256=s.sha256, sent_channel=s.channel, sent_by=ev.actor,
+                sent_at=s.at or ev.ts, sent_seq=seq,
+            )  # fmt: skip
+        case _:
+            assert_never(ev)
+
+
+def _response_refusals(
+    ev: ResponseEvent, current: Response | None, legal: str | None
+) -> list[tuple[str, str]]:
+    """What the writer refuses of a response's step: (member, why)."""
+    name = f"response {ev.data.response!r} of {ev.incident}"
+    if isinstance(ev, ResponseDraftedEvent):
+        if current is not None and current.sent_at is not None:
+            return [("response", f"{name} was already sent: draft a new response")]
+        return []
+    if current is None:
+        return [("response", f"{name} was never drafted")]
+    if current.sent_at is not None:
+        return [("response", f"{name} was already sent")]
+    if isinstance(ev, ResponseReviewedEvent):
+        out: list[tuple[str, str]] = []
+        if ev.data.reviewer != ev.actor:
+            out.append(
+                ("reviewer", f"a review is written by its reviewer ({ev.data.reviewer}), not {ev.actor}")
+            )
+        why = review_refusal(current.drafted_by, ev.data.reviewer, legal)
+        if why is not None:
+            out.append(("reviewer", why))
+        return out
+    if not current.approved:
+        return [("response", f"{name} has no approving review of its latest draft: it cannot be marked sent")]
+    digest = hashlib.sha256(current.text.encode()).hexdigest()
+    if ev.data.sha256 != digest:
+        return [("sha256", f"is not the sha256 of the approved draft's text ({digest})")]
+    return []
 
 
 def _raw_data(raw: bytes) -> Any:

@@ -292,6 +292,54 @@ audits = Table(
 )
 Index("audits_incident", audits.c.incident, audits.c.seq)
 
+# Written responses and the disclosure ledger (an extension, docs/disclosures.md): each
+# response's latest draft, its review and its sending; one row per disclosure recorded.
+responses = Table(
+    "responses",
+    metadata,
+    Column("incident", String(32), primary_key=True),
+    Column("response", String(32), primary_key=True),
+    Column("template", String, nullable=False),
+    Column("agency", String, nullable=False),
+    Column("agency_type", String, nullable=False),
+    Column("country", String, nullable=False),
+    Column("channel", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("drafted_by", String, nullable=False),
+    Column("drafted_at", String, nullable=False),
+    Column("drafted_seq", Integer, nullable=False),
+    Column("drafts", Integer, nullable=False),
+    Column("verdict", String),
+    Column("reviewed_by", String),
+    Column("reviewed_at", String),
+    Column("review_note", Text),
+    Column("approved", Boolean, nullable=False),
+    Column("sent_sha256", String),
+    Column("sent_channel", String),
+    Column("sent_by", String),
+    Column("sent_at", String),
+    Column("sent_seq", Integer),
+)
+
+disclosures = Table(
+    "disclosures",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("id", String, nullable=False),  # the event's id
+    Column("incident", String(32), nullable=False),
+    Column("categories", Text, nullable=False),  # JSON list
+    Column("account", String, nullable=False),
+    Column("agency", String, nullable=False),
+    Column("agency_type", String, nullable=False),
+    Column("country", String, nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("approved_by", Text, nullable=False),  # JSON list
+    Column("response", String),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+)
+Index("disclosures_incident", disclosures.c.incident, disclosures.c.seq)
+
 quarantine = Table(
     "quarantine",
     metadata,
@@ -361,6 +409,8 @@ PROJECTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (postmortem_meetings, ("seq",)),
     (decisions, ("incident", "decision")),
     (audits, ("seq",)),
+    (responses, ("incident", "response")),
+    (disclosures, ("seq",)),
     (quarantine, ("line",)),
     (chain_breaks, ("line",)),
     (counters, ("name",)),

@@ -118,6 +118,27 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         if d.get("ok") is True:
             return f"Page {_s(d.get('page'))} delivered"
         return f"Page {_s(d.get('page'))} not delivered: {_s(d.get('error'))}"
+    if event_type == "response.drafted":
+        return (
+            f"Response {_s(d.get('response'))} drafted ({_s(d.get('template'))}) for {_s(d.get('agency'))} "
+            f"[{_s(d.get('agency_type'))}, {_s(d.get('country'))}] by {_s(d.get('channel'))}"
+        )
+    if event_type == "response.reviewed":
+        note = f": {_s(d['note'])}" if d.get("note") else ""
+        verdict = _s(d.get("verdict", "")).replace("_", " ")
+        return f"Response {_s(d.get('response'))} reviewed by {_s(d.get('reviewer'))}: {verdict}{note}"
+    if event_type == "response.sent":
+        digest = _s(d.get("sha256", ""))[:12]
+        return f"Response {_s(d.get('response'))} sent by {_s(d.get('channel'))} (sha256 {digest}…)"
+    if event_type == "disclosure.recorded":
+        from data.privacy.mask import MASK
+
+        account = _s(d.get("account", ""))[:1] + MASK  # never the account whole (docs/disclosures.md)
+        return (
+            f"Disclosure of {_list(d.get('categories'))} about account {account} to {_s(d.get('agency'))} "
+            f"[{_s(d.get('agency_type'))}, {_s(d.get('country'))}] under {_s(d.get('basis'))}; "
+            f"approved by {_list(d.get('approved_by'))}"
+        )
     if event_type == "audit.reveal":
         what = f"entry {_s(d['entry'])}" if d.get("entry") else _list(d.get("fields")) or "an entry"
         kinds = _list(d.get("kinds"))

@@ -1,0 +1,2 @@
+"""Written responses (templates, drafts, reviews, sending) and the disclosure ledger
+(docs/disclosures.md)."""
