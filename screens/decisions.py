@@ -59,8 +59,8 @@ class DecisionsScreen(LiveScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#decisions", DataTable)
-        for name, width in (("When (UTC)", 16), ("Id", 8), ("Decision", 40), ("Approved by", 24),
-                            ("Basis", 22), ("Reversible", 10), ("Superseded by", 13)):  # fmt: skip
+        for name, width in (("When (UTC)", 16), ("Id", 8), ("Decision", 34), ("Approved by", 22),
+                            ("Basis", 20), ("Reversible", 10), ("Superseded by", 13)):  # fmt: skip
             table.add_column(name, width=width)
         self.load()
         table.focus()
