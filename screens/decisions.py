@@ -11,15 +11,15 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Static, TextArea
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static, TextArea
 
 from data.decisions.queries import DecisionRow, decisions, next_id
 from data.engine.access import Access, may_act
 from data.engine.models import APPROVER_ROLES, DecisionApprover, DecisionRecorded, Draft
 from data.incidents.views import Snapshot, may_see
 from data.privacy.text import clean
-from screens.dialogs import FieldError, FormDialog, given, open_dialog
+from screens.dialogs import FieldError, FormDialog, given, open_dialog, roster_of
 from screens.live import LiveScreen, live
 from screens.observer import MESSAGE as OBSERVER_MESSAGE
 from screens.observer import blocks, read_only
@@ -59,8 +59,8 @@ class DecisionsScreen(LiveScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#decisions", DataTable)
-        for name, width in (("When (UTC)", 16), ("Id", 8), ("Decision", 40), ("Approved by", 24),
-                            ("Basis", 22), ("Reversible", 10), ("Superseded by", 13)):  # fmt: skip
+        for name, width in (("When (UTC)", 16), ("Id", 8), ("Decision", 34), ("Approved by", 22),
+                            ("Basis", 20), ("Reversible", 10), ("Superseded by", 13)):  # fmt: skip
             table.add_column(name, width=width)
         self.load()
         table.focus()
@@ -187,6 +187,7 @@ class DecisionsScreen(LiveScreen[None]):
             "id": next_id(self.rows),
             "taken": {r.decision for r in self.rows},
             "approvers": f"{actor}:{role}",
+            "holders": dict(self.roles),
         }
 
     def action_record_decision(self) -> None:
@@ -231,6 +232,8 @@ class DecisionDialog(FormDialog):
     DEFAULT_CSS = """
     DecisionDialog > #dialog { width: 100; }
     DecisionDialog TextArea { height: 4; }
+    DecisionDialog #picker { height: auto; }
+    DecisionDialog #picker Select { width: 1fr; }
     """
 
     def subtitle(self) -> str:
@@ -255,10 +258,42 @@ class DecisionDialog(FormDialog):
         yield Label(f"Approved by: person:role, one a line (roles: {roles})", classes="field-label")
         yield TextArea(c.get("approvers", ""), id="approvers", soft_wrap=True)
         yield Static("", id="approvers-error", classes="error")
+        with Horizontal(id="picker"):
+            yield Select(self.picker_people(), id="approver-person", prompt="pick a person")
+            yield Select(
+                [(r.replace("_", " "), r) for r in APPROVER_ROLES], id="approver-role", prompt="role"
+            )
+            yield Button("Add approver", id="approver-add")
         yield from self.labelled("Legal basis (optional, e.g. 18 U.S.C. 2702(b)(8))",
                                  Input(c.get("basis", ""), id="basis", max_length=2000))  # fmt: skip
         yield Checkbox("Can be reversed", id="reversible")
         yield Static("", id="reversible-error", classes="error")
+
+    def picker_people(self) -> list[tuple[str, str]]:
+        """The picker's people: the incident's role holders (with their role), then the roster."""
+        holders: dict[str, str] = self.context.get("holders", {})
+        out = [(f"{p} ({r})", p) for r, p in holders.items()]
+        seen = set(holders.values())
+        out += [(p.handle, p.handle) for p in roster_of(self.app).people if p.handle not in seen]
+        return out
+
+    @on(Select.Changed, "#approver-person")
+    def _person_picked(self, event: Select.Changed) -> None:
+        """A role holder picked: their role is proposed."""
+        role = next((r for r, p in self.context.get("holders", {}).items() if p == event.value), None)
+        if role is not None:
+            self.query_one("#approver-role", Select).value = role
+
+    @on(Button.Pressed, "#approver-add")
+    def _add_approver(self) -> None:
+        person, role = self.value("approver-person"), self.value("approver-role")
+        if person is None or role is None:
+            self.show_error("approvers", "Pick a person and a role, then Add approver")
+            return
+        area = self.query_one("#approvers", TextArea)
+        lines = [line for line in area.text.splitlines() if line.strip()]
+        if f"{person}:{role}" not in lines:
+            area.text = "\n".join([*lines, f"{person}:{role}"])
 
     def value(self, field_id: str) -> Any:
         widget = self.query_one(f"#{field_id}")

@@ -448,3 +448,33 @@ async def test_pilot_d_on_the_incident_screen_opens_its_decisions_and_escape_goe
         assert app.screen.incident == INC and [r.decision for r in app.screen.rows] == ["D-1"]
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is incident_screen, what="back on the incident screen")
+
+
+async def test_pilot_the_approver_picker_adds_a_role_holder_in_their_role(tmp_path: Path) -> None:
+    from textual.widgets import Button, Select
+
+    from app.console import WarRoom
+    from screens.decisions import DecisionDialog
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened_input(INC), scoped("incident.role_set", INC, role="legal", person="amara")])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_decisions(pilot, app)
+        await wait_for(pilot, lambda: screen.roles == {"legal": "amara"}, what="the roles")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, DecisionDialog), what="the decision dialog")
+        dialog = app.screen
+        area = dialog.query_one("#approvers", TextArea)
+        assert area.text == f"{ACTOR}:commander"  # you, in your role (none here: commander)
+        dialog.query_one("#approver-add", Button).press()
+        await wait_for(pilot, lambda: shown_error(dialog, "approvers") is not None, what="pick first")
+        dialog.query_one("#approver-person", Select).value = "amara"
+        role = dialog.query_one("#approver-role", Select)
+        await wait_for(pilot, lambda: role.value == "legal", what="the holder's role proposed")
+        dialog.query_one("#approver-add", Button).press()
+        await wait_for(pilot, lambda: area.text == f"{ACTOR}:commander\namara:legal", what="the line added")
+        dialog.query_one("#approver-add", Button).press()  # twice: one line
+        await pilot.pause()
+        assert area.text == f"{ACTOR}:commander\namara:legal"
+        assert [(a.person, a.role) for a in dialog.approvers()] == [(ACTOR, "commander"), ("amara", "legal")]

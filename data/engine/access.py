@@ -7,7 +7,8 @@ the two ways of writing agree (docs/observer.md). Pure: no I/O, no Textual.
 - An incident that is not restricted: anyone may see it and write about it.
 - A restricted one: its **role holders** (``incident.role_set``) and its **participants**
   (``incident.participant_added``, until removed) see its details and may write any
-  incident-scoped event about it (``incident.*``, ``checklist.*``, ``postmortem.*``).
+  incident-scoped event about it (every prefix of ``models.SCOPED_PREFIXES``: ``incident.*``,
+  ``checklist.*``, ``postmortem.*``, ``decision.*``).
 - **The opening batch**: the events appended in the same batch as an incident's
   ``incident.opened`` are its opener's (the console adds its opener as a participant and
   its commander in that batch; ``warroom append`` adds the opener as a participant).
