@@ -91,7 +91,7 @@ ACTIONS: tuple[Action, ...] = (
            "An action taken, or an order, notice, report or request (⏱) with its time: starts its clocks",
            **_writes(needs=INCIDENT, event="incident.action")),
     Action("incident.update", "stakeholder_update", "U", "Update",
-           "Write and send a stakeholder update (audience, text, its channels; resets the update clock)",
+           "Write and send a stakeholder update (resets the update clock)",
            "Incident: Send stakeholder update",
            "Executives, Legal, Policy, Comms or partners: the template filled from the incident, edited, sent",
            **_writes(needs=INCIDENT, event="incident.action", show=False)),
@@ -101,7 +101,7 @@ ACTIONS: tuple[Action, ...] = (
            "The incident's post-mortem: sections, action items, pinned timeline, meeting clock",
            needs=INCIDENT, show=False),
     Action("decisions.open", "decisions", "D", "Decisions",
-           "The decision log: what was decided, the options, why, who approved it",
+           "The decision log: what was decided, why, who approved it",
            "Decisions: Open", "The incident's decisions, superseded ones marked; record one",
            needs=INCIDENT, show=False),
     # --- the decision log (screens/decisions.py) ---------------------------------------------
