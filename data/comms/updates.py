@@ -241,7 +241,9 @@ def _due(value: str | None) -> datetime | None:
 def fill(template: Template, state: State, now: datetime) -> tuple[str, str]:
     """The subject and body for ``state``, masked (user identifiers hidden)."""
     if template.titles:
-        steps = [f"- {text} (due {_when(due)})" for text, due in state.steps]
+        steps = [
+            f"- {text}" + (f" (due {_when(due)})" if due is not None else "") for text, due in state.steps
+        ]
     else:
         steps = [f"- {_plural(len(state.steps), 'open item')} (details withheld)"] if state.steps else []
         if state.steps and state.steps[0][1] is not None:
