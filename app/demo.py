@@ -24,6 +24,9 @@ from data.engine.models import (
     ChecklistRetimed,
     ChecklistSet,
     ChecklistStep,
+    DecisionApprover,
+    DecisionRecorded,
+    DisclosureRecorded,
     Draft,
     EventData,
     HandoffAcknowledged,
@@ -44,6 +47,9 @@ from data.engine.models import (
     PostmortemSectionSet,
     PostmortemStatusSet,
     Regime,
+    ResponseDrafted,
+    ResponseReviewed,
+    ResponseSent,
     RosterPerson,
     Status,
     TriggerKind,
@@ -163,11 +169,12 @@ def old_requests(now: datetime) -> list[dict[str, Any]]:
 
 
 def obligations(end: datetime) -> list[dict[str, Any]]:
-    """Two incidents that show the legal clocks (docs/sop.md), their times counted back
-    from ``end`` (the live part's last moment): an EU terrorist-content removal order
-    received 20 minutes ago (its one-hour clock runs from the order's receipt, and, at
-    S2, the console offers the raise to S1), and a CSEA case raised to S1 whose NCMEC
-    report target is re-timed from 24 h to 2 h after T0."""
+    """Incidents that show the legal clocks (docs/sop.md) and the record a commander keeps,
+    their times counted back from ``end`` (the live part's last moment): an EU
+    terrorist-content removal order received 20 minutes ago (its one-hour clock runs from
+    the order's receipt, and, at S2, the console offers the raise to S1); a CSEA case
+    raised to S1 whose NCMEC report target is re-timed from 24 h to 2 h after T0, with the
+    decision behind it; an emergency data request answered and disclosed."""
     from data.engine.models import IncidentOpened, TriggerAction
 
     out: list[dict[str, Any]] = []
@@ -198,7 +205,50 @@ def obligations(end: datetime) -> list[dict[str, Any]]:
         70,
         "demo-ic",
     )
+    add(DecisionRecorded(decision="D-1", text="Treat as imminent: report to NCMEC within 2 hours and contact "
+                         "law enforcement for a welfare response", options=["Report within 2 hours",
+                         "Report within the 24-hour internal target"], rationale="The stream shows ongoing "
+                         "contact with a child; the account is active now.", reversible=False,
+                         approvers=[DecisionApprover(person="demo-ic", role="commander")],
+                         basis="18 U.S.C. 2258A(a)"), case, 69, "demo-ic")  # fmt: skip
+    _emergency_disclosure(add)
     return out
+
+
+def _emergency_disclosure(add: Any) -> None:
+    """An emergency data request worked end to end: verified out of band, the good-faith
+    decision (docs/decisions.md), the answer drafted, reviewed by Legal and sent, and the
+    disclosure in the ledger (docs/disclosures.md). ``add(data, incident, minutes_ago,
+    actor)`` writes each event."""
+    from data.disclosures.ledger import sha256_text
+    from data.engine.models import IncidentOpened, TriggerAction
+
+    edr, agency = "DEMO-EDR", "Springfield Police Department"
+    add(IncidentOpened(title="EDR: welfare check request from police, ref SPD-55120", category="edr", severity=1,
+                       source="law_enforcement", regions=["US"]), edr, 52, "demo-ic")  # fmt: skip
+    add(IncidentRoleSet(role="commander", person="demo-ic"), edr, 51, "demo-ic")
+    add(IncidentRoleSet(role="legal", person="fatima"), edr, 50, "demo-ic")
+    add(TriggerAction(kind="request_verified", text="Verified by a call-back to the department's published number.",
+                      ref="SPD-55120"), edr, 41, "demo-ic")  # fmt: skip
+    add(DecisionRecorded(decision="D-1", text="Disclose the subscriber record and last login IPs of the named "
+                         "account, nothing more", options=["Disclose now under 2702(c)(4)",
+                         "Decline and ask for legal process"], rationale="Verified request; a stated threat "
+                         "to a named person within hours; the data asked for locates the account holder.",
+                         approvers=[DecisionApprover(person="demo-ic", role="commander"),
+                                    DecisionApprover(person="fatima", role="legal")],
+                         basis="18 U.S.C. 2702(c)(4)", reversible=False), edr, 36, "demo-ic")  # fmt: skip
+    text = (f"To: {agency}\nRe: emergency disclosure request SPD-55120\n\nOn a good-faith belief that an "
+            "emergency involving danger of death or serious physical injury requires disclosure without delay "
+            "(18 U.S.C. 2702(c)(4)), we disclose the subscriber record and the last login IP addresses of the "
+            "account named in your request. Any further data requires legal process.")  # fmt: skip
+    add(ResponseDrafted(response="R-1", template="emergency-disclosure", agency=agency,
+                        agency_type="law_enforcement", country="US", channel="LE portal", text=text),
+        edr, 32, "demo-ic")  # fmt: skip
+    add(ResponseReviewed(response="R-1", reviewer="fatima", verdict="approved"), edr, 28, "fatima")
+    add(ResponseSent(response="R-1", sha256=sha256_text(text), channel="LE portal"), edr, 25, "demo-ic")
+    add(DisclosureRecorded(categories=["subscriber", "ip_logs"], account="acct:48213907", agency=agency,
+                           agency_type="law_enforcement", country="US", basis="18 U.S.C. 2702(c)(4)",
+                           approved_by=["demo-ic", "fatima"], response="R-1"), edr, 24, "demo-ic")  # fmt: skip
 
 
 def with_incident_ids(events: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
