@@ -395,7 +395,6 @@ async def procedure_events(
     category -> template (``Templates.templates``). Raises AppendRefused when the procedure
     cannot do what the batch asks (an extension after a hold's end)."""
     from data.incidents import queries as incident_queries
-    from data.procedures.sop import DueOutOfRange
     from data.procedures.steps import Refusal, sop_items, touched, update_ticks, updated
 
     events = list(events)
@@ -419,8 +418,6 @@ async def procedure_events(
                 for n, message in exc.problems
             ]  # fmt: skip
             raise AppendRefused(problems) from None
-        except DueOutOfRange as exc:  # T0 or a trigger too near the end of the journal's years
-            raise AppendRefused([Problem(message=str(exc))]) from None
     events = events + [d.as_input() for d in extra]
     states = {
         i: {r.item: r.state for r in await incident_queries.checklist(store, i)} for i in updated(events)

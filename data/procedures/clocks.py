@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from data.engine.config import WarroomConfig, load_config
+from data.engine.models import parse_rfc3339
 from data.procedures.calendars import Due, is_business_day
 
 OPEN_STATES = ("ok", "at_risk", "overdue")
@@ -214,7 +215,7 @@ def item_clock(
     it was ticked. A ``hold`` is a clock of kind ``hold``."""
     if due is None:
         return None
-    began = _time(trigger[1]) if trigger is not None else None
+    began = time_or_none(trigger[1]) if trigger is not None else None
     began = began if began is not None else added_at
     start = began if began is not None and began <= due else due
     closed = state_at if state in ("done", "skipped") else None
@@ -223,9 +224,10 @@ def item_clock(
     return Clock(incident, "hold" if hold else "item", item, text, start, due, closed, team, basis, trigger)
 
 
-def _time(value: str) -> datetime | None:
-    from data.engine.models import parse_rfc3339
-
+def time_or_none(value: object) -> datetime | None:
+    """An RFC 3339 time read from the store or a batch (None: absent or malformed)."""
+    if not isinstance(value, str):
+        return None
     try:
         return parse_rfc3339(value)
     except ValueError:

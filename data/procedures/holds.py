@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from data.engine.models import parse_rfc3339
-from data.procedures.clocks import Clock, clock_state, hold_stage, item_clock
+from data.procedures.clocks import Clock, clock_state, hold_stage, item_clock, time_or_none
 
 #: the handoff's external state lists the holds ending within this (domain notes)
 SOON = timedelta(days=7)
@@ -74,34 +73,25 @@ def _utc(t: datetime | None) -> str | None:
     return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t is not None else None
 
 
-def _time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_rfc3339(value)
-    except ValueError:
-        return None
-
-
 def hold_rows(items: Iterable[Any], retimed: Mapping[tuple[str, str], bool], now: datetime) -> list[HoldRow]:
     """The holds of ``items`` (store rows with ``hold``: ``data.incidents.queries.ItemRow``),
     open ones first by end, then released ones; ``retimed``: (incident, item) of the holds
     whose end was moved."""
     out: list[HoldRow] = []
     for r in items:
-        due = _time(r.due)
+        due = time_or_none(r.due)
         if not r.hold or due is None:
             continue
         trigger = (r.trigger_kind, r.trigger_at, r.trigger_ref) if r.trigger_kind and r.trigger_at else None
         closed = r.state in ("done", "skipped")
-        released_at = _time(r.state_at) if closed else None
-        c = item_clock(r.incident, r.item, r.text, due, _time(r.added_at), r.state, released_at, r.team,
+        released_at = time_or_none(r.state_at) if closed else None
+        c = item_clock(r.incident, r.item, r.text, due, time_or_none(r.added_at), r.state, released_at, r.team,
                        r.basis, trigger, hold=True)  # fmt: skip
         assert c is not None
         out.append(
             HoldRow(
                 incident=r.incident, item=r.item, text=r.text, basis=r.basis, ref=r.trigger_ref,
-                trigger=r.trigger_kind, started=_time(r.trigger_at) or _time(r.added_at), ends=due,
+                trigger=r.trigger_kind, started=time_or_none(r.trigger_at) or time_or_none(r.added_at), ends=due,
                 state=clock_state(c, now), stage=hold_stage(c, now),
                 released_at=(released_at or due) if closed else None,
                 released_by=r.state_by if closed else None,

@@ -231,13 +231,12 @@ class SopItem:
         none, or it falls outside the years a journal time may hold: an incident dated at
         the edge of the range gets the item without a due time rather than no item)."""
         due = self.due_for(severity)
-        if due is None:
-            return None
-        try:
-            at = due.after(start, self.calendar, self.cutoff)
-        except (OverflowError, ValueError):
-            return None
-        return at if MIN_YEAR <= at.year <= MAX_YEAR else None
+        return journal_time(due, start, self.calendar, self.cutoff) if due is not None else None
+
+    def extended(self, end: datetime) -> datetime | None:
+        """A hold's end moved by its ``extend`` (None: it has none, or the new end falls
+        outside the years a journal time may hold)."""
+        return journal_time(self.extend, end, self.calendar) if self.extend is not None else None
 
     def start_text(self) -> str:
         if self.trigger is None:
@@ -851,20 +850,16 @@ def format_time(t: datetime) -> str:
     return u.strftime("%Y-%m-%dT%H:%M:%S") + (f".{ms:03d}" if ms else "") + "Z"
 
 
-class DueOutOfRange(ValueError):
-    """A due time the journal cannot hold (outside its years, in UTC): T0 or a trigger too
-    near the end of the range."""
-
-
-def checked_due(item_id: str, due: datetime) -> str:
-    """``due`` as the journal takes it (:func:`format_time`); raises :class:`DueOutOfRange`
-    for one outside the years the journal holds."""
-    if not MIN_YEAR <= due.astimezone(UTC).year <= MAX_YEAR:
-        raise DueOutOfRange(
-            f"item {item_id} would be due at {format_time(due)}, outside the years {MIN_YEAR}-{MAX_YEAR} "
-            "in UTC: check the incident's detected_at or the trigger's time"
-        )
-    return format_time(due)
+def journal_time(
+    due: Due, start: datetime, calendar: str | None, cutoff: time | None = None
+) -> datetime | None:
+    """``due`` after ``start`` on ``calendar`` (UTC), or None when it falls outside the years
+    a journal time may hold (an incident dated at the edge of the range)."""
+    try:
+        at = due.after(start, calendar, cutoff)
+    except (OverflowError, ValueError):
+        return None
+    return at if MIN_YEAR <= at.year <= MAX_YEAR else None
 
 
 def _step(
@@ -890,7 +885,7 @@ def _step(
         item=item_id,
         text=text,
         team=cast(Team, item.team),  # a template's items are checked when it is loaded
-        due=checked_due(item_id, due) if due is not None else None,
+        due=format_time(due) if due is not None else None,
         template=template.version,
         **members,
     )

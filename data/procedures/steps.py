@@ -35,15 +35,14 @@ from data.engine.models import (
     ChecklistRetimed,
     ChecklistSet,
     Draft,
-    parse_rfc3339,
 )
 from data.engine.store import IncidentRecord
+from data.procedures.clocks import time_or_none
 from data.procedures.sop import (
     ANY,
     SopItem,
     Template,
     Trigger,
-    checked_due,
     checklist_events,
     format_time,
     trigger_events,
@@ -91,13 +90,7 @@ UPDATE_ITEM = "stakeholder-updates"
 UPDATE_NOTE = "a stakeholder update was recorded"
 
 
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_rfc3339(value)
-    except ValueError:
-        return None
+_when = time_or_none
 
 
 def trigger_of(event: Mapping[str, Any], now: datetime) -> Trigger | None:
@@ -261,7 +254,7 @@ def _retime(
         due = item.deadline(start, state.severity)
         if due is None:
             continue
-        text = checked_due(row.item, due)
+        text = format_time(due)
         if dues.get(row.item) is not None and _when(dues[row.item]) == due:
             continue
         target = item.due_for(state.severity)
@@ -322,8 +315,13 @@ def _extend(
             f"the hold {row.item} of {incident} ended at {format_time(end)}: an extension must be filed before "
             f"it ends ({item.basis or 'its rule'}); record it as a note instead"
         )
-    new_end = item.extend.after(end, item.calendar)
-    dues[row.item] = text = checked_due(row.item, new_end)
+    new_end = item.extended(end)
+    if new_end is None:
+        return (
+            [],
+            f"the hold {row.item} of {incident} cannot be extended past the years a journal time may hold",
+        )
+    dues[row.item] = text = format_time(new_end)
     reason = f"{EXTENSION}{' ' + trigger.ref if trigger.ref else ''}: held {item.extend.words()} more"
     return [Draft(ChecklistRetimed(item=row.item, due=text, reason=reason), incident=incident)], None
 
