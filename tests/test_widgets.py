@@ -349,6 +349,12 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "disclosure.recorded": {"categories": ["subscriber"], "account": "66685", "agency": "Springfield PD",
                             "agency_type": "law_enforcement", "country": "US",
                             "basis": "18 U.S.C. 2702(c)(4)", "approved_by": ["ben"]},
+    "signal.received": {"signal": "SIG-7K3F9Q2M", "channel": "le_portal", "ref": "LE-2211",
+                        "received_at": "2026-11-21T23:01:00Z", "title": "Emergency request: imminent threat",
+                        "raw_type": "application/json", "raw_size": 2, "raw_parts": 1,
+                        "raw_sha256": "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
+    "signal.payload": {"signal": "SIG-7K3F9Q2M", "part": 1, "data": "e30="},
+    "signal.triaged": {"signal": "SIG-7K3F9Q2M", "outcome": "attached", "incident": "INC-1"},
 }  # fmt: skip
 
 

@@ -56,6 +56,9 @@ TYPE_MARKERS = {
     "response.reviewed": ("RESP", "#d0a85c"),
     "response.sent": ("SENT", "bold #d0a85c"),
     "disclosure.recorded": ("DISC", "bold #d0a85c"),
+    "signal.received": ("SGNL", "bold #88c0d0"),
+    "signal.payload": ("SGNL", "dim"),
+    "signal.triaged": ("SGNL", "#88c0d0"),
 }
 #: the marker of a type this version does not know (a newer console wrote it): its text
 #: names the type

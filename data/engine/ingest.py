@@ -90,6 +90,7 @@ _INSERT = {
         ("postmortem_meetings", S.postmortem_meetings),
         ("audits", S.audits),
         ("disclosures", S.disclosures),
+        ("signal_parts", S.signal_parts),
     )
 }
 _REPLACE = {
@@ -106,6 +107,7 @@ _REPLACE = {
         ("postmortem_pins", S.postmortem_pins),
         ("decisions", S.decisions),
         ("responses", S.responses),
+        ("signals", S.signals),
     )
 }
 _HANDOFF_SUBMITTED = (

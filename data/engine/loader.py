@@ -14,11 +14,13 @@ from data.engine.projector import (
     ITEM_COLUMNS,
     PM_ACTION_COLUMNS,
     RESPONSE_COLUMNS,
+    SIGNAL_COLUMNS,
     Decision,
     Incident,
     Item,
     PmAction,
     Response,
+    Signal,
 )
 
 _ID_CHUNK = 900
@@ -39,6 +41,12 @@ class SqlLoader:
     )
     _DECISION = f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions WHERE incident = ? AND decision = ?"
     _RESPONSE = f"SELECT {', '.join(RESPONSE_COLUMNS)} FROM responses WHERE incident = ? AND response = ?"
+    _SIGNAL = f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM signals WHERE signal = ?"
+    _SIGNAL_BY_REF = (
+        f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM signals WHERE channel = ? AND ref = ? AND repeat_of IS NULL "
+        "ORDER BY seq LIMIT 1"
+    )
+    _SIGNAL_PARTS = "SELECT part FROM signal_parts WHERE signal = ?"
     _EVENT_INCIDENT = "SELECT incident FROM events WHERE id = ? AND applied"
 
     def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
@@ -83,6 +91,15 @@ class SqlLoader:
         values[RESPONSE_COLUMNS.index("approved")] = bool(values[RESPONSE_COLUMNS.index("approved")])
         return Response(*values)
 
+    def signal(self, signal: str) -> Signal | None:
+        return _signal(next(iter(self.execute(self._SIGNAL, (signal,))), None))
+
+    def signal_by_ref(self, channel: str, ref: str) -> Signal | None:
+        return _signal(next(iter(self.execute(self._SIGNAL_BY_REF, (channel, ref))), None))
+
+    def signal_parts(self, signal: str) -> set[int]:
+        return {r[0] for r in self.execute(self._SIGNAL_PARTS, (signal,))}
+
     def event_incident(self, event_id: str) -> str | None:
         row = next(iter(self.execute(self._EVENT_INCIDENT, (event_id,))), None)
         return None if row is None else row[0]
@@ -94,3 +111,14 @@ class SqlLoader:
             marks = ",".join("?" * len(part))
             found.update(r[0] for r in self.execute(f"SELECT id FROM events WHERE id IN ({marks})", part))
         return found
+
+
+def _signal(row: Any) -> Signal | None:
+    if row is None:
+        return None
+    values = list(row)
+    values[_TRUNCATED] = bool(values[_TRUNCATED])
+    return Signal(*values)
+
+
+_TRUNCATED = SIGNAL_COLUMNS.index("body_truncated")

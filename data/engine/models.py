@@ -15,6 +15,9 @@ models (:class:`Draft`); a refused write says why as :class:`Problem` values.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -844,6 +847,130 @@ class AuditUnmaskedExport(EventData):
     region: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
 
+# --- signals: intake and triage (an extension of format 1: docs/intake.md) -------------
+# Global types (no incident): a signal is not an incident until triage promotes it.
+
+#: where a signal came from (docs/intake.md lists what each means)
+SignalChannel = Literal[
+    "le_portal", "le_email", "ncmec", "gifct", "partner", "regulator", "press", "detection",
+    "user_report", "employee", "email", "webhook", "other",
+]  # fmt: skip
+SIGNAL_CHANNELS: tuple[str, ...] = get_args(SignalChannel)
+#: what triage did with a signal (``reopened``: back to the untriaged list)
+SignalOutcome = Literal["promoted", "attached", "duplicate", "dismissed", "snoozed", "reopened"]
+SIGNAL_OUTCOMES: tuple[str, ...] = get_args(SignalOutcome)
+#: a signal's id (the writer makes ``SIG-`` and 8 characters of Crockford base32)
+SignalId = Annotated[str, Field(pattern=r"^SIG-[0-9A-Z]{4,26}$")]
+#: the largest payload a signal keeps (bytes); larger ones are refused whole
+SIGNAL_RAW_MAX = 4 * 1024 * 1024
+#: base64 characters of the payload carried by the signal.received line itself ...
+SIGNAL_RAW_INLINE = 65_536
+#: ... and by each signal.payload line, for a payload too large to be inline
+SIGNAL_PART_CHARS = 180_000
+SIGNAL_PARTS_MAX = -(-((SIGNAL_RAW_MAX + 2) // 3 * 4) // SIGNAL_PART_CHARS)
+SIGNAL_BODY_MAX = 8000
+Base64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
+
+
+def _b64_size(text: str) -> int:
+    """The number of bytes ``text`` (base64, padded) decodes to."""
+    if len(text) % 4:
+        raise ValueError("is not padded base64 (its length is not a multiple of 4)")
+    return len(text) // 4 * 3 - (len(text) - len(text.rstrip("=")))
+
+
+class SignalAttachment(_Strict):
+    """An attachment of an e-mail signal: listed, never stored."""
+
+    name: Annotated[str, Field(max_length=300)]
+    type: Annotated[str, Field(min_length=1, max_length=128)]
+    size: Annotated[int, Field(ge=0)]
+
+
+class SignalReceived(EventData):
+    """``signal.received``: something reached the team (docs/intake.md). The payload is kept
+    byte-exact: base64 in ``raw`` when it fits, else in ``raw_parts`` ``signal.payload``
+    lines written right after this one; ``raw_size`` and ``raw_sha256`` are the whole's.
+    A signal with the channel and ``ref`` of an earlier one is a repeat of it (the reader
+    decides, so every console agrees)."""
+
+    TYPE: ClassVar[str] = "signal.received"
+    signal: SignalId
+    channel: SignalChannel
+    ref: Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE_PATTERN)] | None = None
+    received_at: Time
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    body: Annotated[str, Field(max_length=SIGNAL_BODY_MAX)] = ""
+    body_truncated: bool = False  # ``body`` is the start of a longer text (the payload has all)
+    reporter: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    accounts: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)] = []
+    urls: Annotated[list[Annotated[str, Field(min_length=1, max_length=2000)]], Field(max_length=20)] = []
+    attachments: Annotated[list[SignalAttachment], Field(max_length=100)] = []
+    raw_type: Annotated[str, Field(max_length=128, pattern=r"^[a-z]+/[A-Za-z0-9.+\-]+$")]
+    raw_size: Annotated[int, Field(ge=0, le=SIGNAL_RAW_MAX)]
+    raw_sha256: Sha256Hex
+    raw: Annotated[Base64, Field(max_length=SIGNAL_RAW_INLINE)] = ""
+    raw_parts: Annotated[int, Field(ge=0, le=SIGNAL_PARTS_MAX)] = 0
+
+    @model_validator(mode="after")
+    def _payload(self) -> SignalReceived:
+        if not self.title.strip():
+            raise ValueError("title: cannot be blank")
+        if self.raw_parts and self.raw:
+            raise ValueError("raw: give the payload inline or in parts, not both")
+        if not self.raw_parts:
+            if _b64_size(self.raw) != self.raw_size:
+                raise ValueError("raw: the payload's size is not raw_size")
+            try:
+                payload = base64.b64decode(self.raw, validate=True)
+            except binascii.Error as exc:
+                raise ValueError(f"raw: is not base64 ({exc})") from None
+            if hashlib.sha256(payload).hexdigest() != self.raw_sha256:
+                raise ValueError("raw: the payload's sha256 is not raw_sha256")
+        return self
+
+
+class SignalPayload(EventData):
+    """``signal.payload``: part ``part`` (from 1) of a large signal's payload (base64)."""
+
+    TYPE: ClassVar[str] = "signal.payload"
+    signal: SignalId
+    part: Annotated[int, Field(ge=1, le=SIGNAL_PARTS_MAX)]
+    data: Annotated[Base64, Field(min_length=4, max_length=SIGNAL_PART_CHARS)]
+
+    @model_validator(mode="after")
+    def _padded(self) -> SignalPayload:
+        _b64_size(self.data)
+        return self
+
+
+class SignalTriaged(EventData):
+    """``signal.triaged``: what triage did with a signal; the latest one stands."""
+
+    TYPE: ClassVar[str] = "signal.triaged"
+    signal: SignalId
+    outcome: SignalOutcome
+    incident: IncidentId | None = None  # promoted (the incident opened) or attached to
+    duplicate_of: SignalId | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    until: Time | None = None  # snoozed until
+
+    @model_validator(mode="after")
+    def _complete(self) -> SignalTriaged:
+        o = self.outcome
+        if (self.incident is not None) != (o in ("promoted", "attached")):
+            raise ValueError("incident: give it for promoted or attached, and only then")
+        if (self.duplicate_of is not None) != (o == "duplicate"):
+            raise ValueError("duplicate_of: give it for duplicate, and only then")
+        if self.duplicate_of == self.signal:
+            raise ValueError("duplicate_of: a signal cannot duplicate itself")
+        if (self.until is not None) != (o == "snoozed"):
+            raise ValueError("until: give it for snoozed, and only then")
+        if o == "dismissed" and not (self.reason and self.reason.strip()):
+            raise ValueError("reason: give the reason for dismissing it")
+        return self
+
+
 SCOPED_PREFIXES = ("incident.", "checklist.", "postmortem.", "decision.", "page.", "response.", "disclosure.")
 
 
@@ -1075,6 +1202,24 @@ class AuditUnmaskedExportEvent(_Envelope):
     data: AuditUnmaskedExport
 
 
+class SignalReceivedEvent(_Envelope):
+    type: Literal["signal.received"]
+    incident: IncidentId | None = None
+    data: SignalReceived
+
+
+class SignalPayloadEvent(_Envelope):
+    type: Literal["signal.payload"]
+    incident: IncidentId | None = None
+    data: SignalPayload
+
+
+class SignalTriagedEvent(_Envelope):
+    type: Literal["signal.triaged"]
+    incident: IncidentId | None = None
+    data: SignalTriaged
+
+
 #: a post-mortem's events (docs/postmortem.md)
 PostmortemEvent = (
     PostmortemSectionSetEvent | PostmortemStatusSetEvent | PostmortemActionAddedEvent
@@ -1090,10 +1235,12 @@ IncidentEvent = (
     | PostmortemEvent | DecisionRecordedEvent | PageSentEvent | PageDeliveredEvent | ResponseEvent
     | DisclosureRecordedEvent
 )  # fmt: skip
-#: the events of no incident (the roster, handoffs, audits)
+#: a signal's events (docs/intake.md)
+SignalEvent = SignalReceivedEvent | SignalPayloadEvent | SignalTriagedEvent
+#: the events of no incident (the roster, handoffs, audits, signals)
 GlobalEvent = (
     RosterPersonEvent | RosterRotationEvent | RosterOverrideEvent | HandoffSubmittedEvent
-    | HandoffAcknowledgedEvent | AuditRevealEvent | AuditUnmaskedExportEvent
+    | HandoffAcknowledgedEvent | AuditRevealEvent | AuditUnmaskedExportEvent | SignalEvent
 )  # fmt: skip
 #: An event of a type this version knows: one tagged union on ``type`` (pydantic picks the
 #: class by the tag; mypy checks that a ``match`` over it handles every class).

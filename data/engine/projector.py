@@ -18,6 +18,7 @@ import hashlib
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any, Protocol, assert_never
 
 import orjson
@@ -70,8 +71,12 @@ from data.engine.models import (
     RosterOverrideEvent,
     RosterPersonEvent,
     RosterRotationEvent,
+    SignalPayloadEvent,
+    SignalReceivedEvent,
+    SignalTriagedEvent,
     UnknownEvent,
     inspect_line,
+    parse_rfc3339,
     read_extension,
 )
 
@@ -295,6 +300,53 @@ class Response:
 RESPONSE_COLUMNS = tuple(f.name for f in fields(Response))
 
 
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One signal (a row of ``signals``; docs/intake.md): what was received, and what triage
+    did with it. ``accounts``, ``urls`` and ``attachments`` are JSON text."""
+
+    signal: str
+    channel: str
+    ref: str | None
+    received_at: str
+    title: str
+    body: str
+    body_truncated: bool
+    reporter: str | None
+    accounts: str
+    urls: str
+    attachments: str
+    raw_type: str
+    raw_size: int
+    raw_sha256: str
+    raw_parts: int
+    repeat_of: str | None
+    repeats: int
+    last_received_at: str
+    status: str  # untriaged, repeat, or the latest outcome (SIGNAL_OUTCOMES; reopened: untriaged)
+    incident: str | None
+    duplicate_of: str | None
+    reason: str | None
+    until: str | None
+    triaged_by: str | None
+    triaged_at: str | None
+    first_triaged_at: str | None
+    seq: int
+    event: str
+    actor: str
+    ts: str
+
+    def row(self) -> tuple[Any, ...]:
+        return dataclasses.astuple(self)
+
+
+SIGNAL_COLUMNS = tuple(f.name for f in fields(Signal))
+
+
+def _instant(value: str) -> datetime:
+    return parse_rfc3339(value)
+
+
 def review_refusal(drafter: str, reviewer: str, legal: str | None) -> str | None:
     """Why ``reviewer`` may not review a draft by ``drafter`` (None: they may)."""
     if reviewer == drafter:
@@ -316,6 +368,9 @@ class Loader(Protocol):
 
     def decision(self, incident_id: str, decision: str) -> Decision | None: ...
     def response(self, incident_id: str, response: str) -> Response | None: ...
+    def signal(self, signal: str) -> Signal | None: ...
+    def signal_by_ref(self, channel: str, ref: str) -> Signal | None: ...
+    def signal_parts(self, signal: str) -> set[int]: ...
 
     def event_incident(self, event_id: str) -> str | None:
         """The incident of an applied event (None: no such event, or not an incident's)."""
@@ -348,6 +403,8 @@ class Batch:
     audits: list[tuple[Any, ...]] = field(default_factory=list)
     responses: dict[tuple[str, str], Response] = field(default_factory=dict)
     disclosures: list[tuple[Any, ...]] = field(default_factory=list)
+    signals: dict[str, Signal] = field(default_factory=dict)
+    signal_parts: list[tuple[Any, ...]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
 
     def __len__(self) -> int:
@@ -376,6 +433,8 @@ class Batch:
             "audits": self.audits,
             "responses": [r.row() for r in self.responses.values()],
             "disclosures": self.disclosures,
+            "signals": [sig.row() for sig in self.signals.values()],
+            "signal_parts": self.signal_parts,
         }
 
 
@@ -414,6 +473,9 @@ class Projector:
         self._pm_actions: dict[tuple[str, str], PmAction | None] = {}
         self._decisions: dict[tuple[str, str], Decision | None] = {}
         self._responses: dict[tuple[str, str], Response | None] = {}
+        self._signals: dict[str, Signal | None] = {}
+        self._signal_refs: dict[tuple[str, str], str | None] = {}  # (channel, ref) -> first signal
+        self._signal_parts: dict[str, set[int]] = {}
 
     # --- state lookup ----------------------------------------------------------------
 
@@ -464,6 +526,37 @@ class Projector:
             pass
         found = None if self.authoritative else self.loader.response(incident_id, response)  # type: ignore[union-attr]
         self._responses[key] = found
+        return found
+
+    def signal(self, signal: str) -> Signal | None:
+        try:
+            return self._signals[signal]
+        except KeyError:
+            pass
+        found = None if self.authoritative else self.loader.signal(signal)  # type: ignore[union-attr]
+        self._signals[signal] = found
+        return found
+
+    def signal_by_ref(self, channel: str, ref: str) -> Signal | None:
+        """The first signal received with ``channel`` and ``ref`` (None: none yet)."""
+        key = (channel, ref)
+        try:
+            first = self._signal_refs[key]
+        except KeyError:
+            found = None if self.authoritative else self.loader.signal_by_ref(channel, ref)  # type: ignore[union-attr]
+            self._signal_refs[key] = first = found.signal if found is not None else None
+            if found is not None:
+                self._signals.setdefault(found.signal, found)
+        return None if first is None else self.signal(first)
+
+    def signal_parts(self, signal: str) -> set[int]:
+        """The payload parts of ``signal`` applied so far (0: the inline one)."""
+        try:
+            return self._signal_parts[signal]
+        except KeyError:
+            pass
+        found = set() if self.authoritative else self.loader.signal_parts(signal)  # type: ignore[union-attr]
+        self._signal_parts[signal] = found
         return found
 
     # --- the batch -------------------------------------------------------------------
@@ -587,7 +680,14 @@ class Projector:
         def refuse(n: int, field: tuple[str, ...], message: str) -> None:
             problems.append(Problem(index=n, event=events[n].id, field=field, message=message))
 
+        received: dict[str, int] = {}  # signal -> its parts, received in the batch
+        parts: dict[str, set[int]] = {}  # signal -> the parts written in the batch
+
         for n, event in enumerate(events):
+            if isinstance(event, SignalReceivedEvent | SignalPayloadEvent | SignalTriagedEvent):
+                for at, message in self._signal_refusals(event, received, parts, opened):
+                    refuse(n, at, message)
+                continue
             if isinstance(event, UnknownEvent) or not isinstance(event, IncidentEvent):
                 continue
             batch_events.setdefault(event.id, event.incident)
@@ -666,6 +766,55 @@ class Projector:
             refuse(n, (), why)
         return sorted(problems, key=lambda p: (p.index, p.message))
 
+    def _signal_refusals(
+        self,
+        event: SignalReceivedEvent | SignalPayloadEvent | SignalTriagedEvent,
+        received: dict[str, int],
+        parts: dict[str, set[int]],
+        opened: set[str],
+    ) -> list[tuple[tuple[str, ...], str]]:
+        """Why a signal event would be quarantined by a reader (:meth:`_apply_signal`),
+        given the signals received and the parts written earlier in the batch."""
+        out: list[tuple[tuple[str, ...], str]] = []
+
+        def raw_parts(signal: str) -> int | None:
+            if signal in received:
+                return received[signal]
+            found = self.signal(signal)
+            return None if found is None else found.raw_parts
+
+        match event:
+            case SignalReceivedEvent(data=d):
+                if raw_parts(d.signal) is not None:
+                    out.append((("data", "signal"), f"signal {d.signal} was already received"))
+                received[d.signal] = d.raw_parts
+                parts[d.signal] = set()
+            case SignalPayloadEvent(data=p):
+                count = raw_parts(p.signal)
+                if count is None:
+                    out.append((("data", "signal"), f"signal {p.signal} was never received"))
+                elif p.part > count:
+                    out.append(
+                        (("data", "part"), f"signal {p.signal} has {count} payload parts, not {p.part}")
+                    )
+                else:
+                    done = parts.setdefault(p.signal, set())
+                    if p.part in done or (p.signal not in received and p.part in self.signal_parts(p.signal)):
+                        out.append(
+                            (("data", "part"), f"part {p.part} of signal {p.signal} was already written")
+                        )
+                    done.add(p.part)
+            case SignalTriagedEvent(data=t):
+                if raw_parts(t.signal) is None:
+                    out.append((("data", "signal"), f"signal {t.signal} was never received"))
+                if t.incident is not None and t.incident not in opened and self.incident(t.incident) is None:
+                    out.append((("data", "incident"), f"incident {t.incident} was never opened"))
+                if t.duplicate_of is not None and raw_parts(t.duplicate_of) is None:
+                    out.append((("data", "duplicate_of"), f"signal {t.duplicate_of} was never received"))
+            case _:
+                assert_never(event)
+        return out
+
     def _decision_refusals(
         self, inc: str, decision: str, supersedes: str | None, decided: dict[tuple[str, str], str | None]
     ) -> list[tuple[tuple[str, ...], str]]:
@@ -731,8 +880,72 @@ class Projector:
             case AuditUnmaskedExportEvent(data=x):
                 batch.audits.append((seq, ev.id, ev.type, ev.actor, ev.ts, x.incident, None, None, None, None,
                                      x.kind, x.format, x.region))  # fmt: skip
+            case SignalReceivedEvent() | SignalPayloadEvent() | SignalTriagedEvent():
+                self._apply_signal(ev, seq, batch)
             case _:
                 self._apply_incident(ev, seq, batch, raw)
+
+    def _apply_signal(
+        self, ev: SignalReceivedEvent | SignalPayloadEvent | SignalTriagedEvent, seq: int, batch: Batch
+    ) -> None:
+        """A signal (docs/intake.md): received once per id, a repeat when its channel and
+        ref were seen before; its payload's parts; what triage did with it."""
+        match ev:
+            case SignalReceivedEvent(data=d):
+                if (found := self.signal(d.signal)) is not None:
+                    raise Rejected(f"signal {d.signal} was already received (line {found.seq})")
+                first = self.signal_by_ref(d.channel, d.ref) if d.ref is not None else None
+                sig = Signal(
+                    d.signal, d.channel, d.ref, d.received_at, d.title, d.body, d.body_truncated, d.reporter,
+                    orjson.dumps(d.accounts).decode(), orjson.dumps(d.urls).decode(),
+                    orjson.dumps([a.model_dump() for a in d.attachments]).decode(),
+                    d.raw_type, d.raw_size, d.raw_sha256, d.raw_parts,
+                    first.signal if first is not None else None, 0, d.received_at,
+                    "repeat" if first is not None else "untriaged",
+                    None, None, None, None, None, None, None, seq, ev.id, ev.actor, ev.ts,
+                )  # fmt: skip
+                self._signals[d.signal] = batch.signals[d.signal] = sig
+                if first is not None:
+                    latest = max(first.last_received_at, d.received_at, key=_instant)
+                    self._signals[first.signal] = batch.signals[first.signal] = dataclasses.replace(
+                        first, repeats=first.repeats + 1, last_received_at=latest
+                    )
+                elif d.ref is not None:
+                    self._signal_refs[(d.channel, d.ref)] = d.signal
+                if not d.raw_parts:
+                    self._signal_parts[d.signal] = {0}
+                    batch.signal_parts.append((d.signal, 0, d.raw, seq))
+                else:
+                    self._signal_parts[d.signal] = set()
+            case SignalPayloadEvent(data=p):
+                found = self.signal(p.signal)
+                if found is None:
+                    raise Rejected(f"signal {p.signal} was never received")
+                if p.part > found.raw_parts:
+                    raise Rejected(f"signal {p.signal} has {found.raw_parts} payload parts, not {p.part}")
+                parts = self.signal_parts(p.signal)
+                if p.part in parts:
+                    raise Rejected(f"part {p.part} of the payload of signal {p.signal} was already written")
+                parts.add(p.part)
+                batch.signal_parts.append((p.signal, p.part, p.data, seq))
+            case SignalTriagedEvent(data=t):
+                found = self.signal(t.signal)
+                if found is None:
+                    raise Rejected(f"signal {t.signal} was never received")
+                if t.incident is not None and self.incident(t.incident) is None:
+                    raise Rejected(f"incident {t.incident} was never opened")
+                if t.duplicate_of is not None and self.signal(t.duplicate_of) is None:
+                    raise Rejected(f"signal {t.duplicate_of} was never received")
+                reopened = t.outcome == "reopened"
+                status = ("repeat" if found.repeat_of else "untriaged") if reopened else t.outcome
+                sig = dataclasses.replace(
+                    found, status=status, incident=t.incident, duplicate_of=t.duplicate_of, reason=t.reason,
+                    until=t.until, triaged_by=ev.actor, triaged_at=ev.ts,
+                    first_triaged_at=found.first_triaged_at or (None if reopened else ev.ts),
+                )  # fmt: skip
+                self._signals[t.signal] = batch.signals[t.signal] = sig
+            case _:
+                assert_never(ev)
 
     def _apply_incident(self, ev: IncidentEvent, seq: int, batch: Batch, raw: bytes = b"") -> None:
         inc_id = ev.incident

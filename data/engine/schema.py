@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 metadata = MetaData()
 
@@ -339,6 +339,57 @@ disclosures = Table(
     Column("ts", String, nullable=False),
 )
 Index("disclosures_incident", disclosures.c.incident, disclosures.c.seq)
+
+# Signals (an extension, docs/intake.md): one row per signal.received, with what triage
+# did with it (the latest signal.triaged); a repeat (same channel and ref as an earlier
+# signal) names the first in repeat_of, and the first counts its repeats.
+signals = Table(
+    "signals",
+    metadata,
+    Column("signal", String(32), primary_key=True),
+    Column("channel", String, nullable=False),
+    Column("ref", String),
+    Column("received_at", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("body_truncated", Boolean, nullable=False),
+    Column("reporter", String),
+    Column("accounts", Text, nullable=False),  # JSON list of strings
+    Column("urls", Text, nullable=False),  # JSON list of strings
+    Column("attachments", Text, nullable=False),  # JSON list of {"name", "type", "size"}
+    Column("raw_type", String, nullable=False),
+    Column("raw_size", Integer, nullable=False),
+    Column("raw_sha256", String, nullable=False),
+    Column("raw_parts", Integer, nullable=False),
+    Column("repeat_of", String(32)),
+    Column("repeats", Integer, nullable=False),
+    Column("last_received_at", String, nullable=False),
+    Column("status", String, nullable=False),  # untriaged, repeat, or the latest outcome
+    Column("incident", String(32)),
+    Column("duplicate_of", String(32)),
+    Column("reason", Text),
+    Column("until", String),
+    Column("triaged_by", String),
+    Column("triaged_at", String),
+    Column("first_triaged_at", String),
+    Column("seq", Integer, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+)
+Index("signals_ref", signals.c.channel, signals.c.ref)
+Index("signals_status", signals.c.status, signals.c.received_at)
+Index("signals_incident", signals.c.incident)
+
+# A signal's payload, base64, in order: part 0 is the signal.received line's own ``raw``.
+signal_parts = Table(
+    "signal_parts",
+    metadata,
+    Column("signal", String(32), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
 
 quarantine = Table(
     "quarantine",

@@ -139,6 +139,8 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
             f"[{_s(d.get('agency_type'))}, {_s(d.get('country'))}] under {_s(d.get('basis'))}; "
             f"approved by {_list(d.get('approved_by'))}"
         )
+    if event_type.startswith("signal."):
+        return _signal(event_type, d)
     if event_type == "audit.reveal":
         what = f"entry {_s(d['entry'])}" if d.get("entry") else _list(d.get("fields")) or "an entry"
         kinds = _list(d.get("kinds"))
@@ -205,3 +207,31 @@ def _decision(d: dict[str, Any]) -> str:
     if d.get("supersedes"):
         parts.append(f"supersedes {_s(d['supersedes'])}")
     return f"Decision {_s(d.get('decision'))}: {_s(d.get('text'))} ({'; '.join(parts)})"
+
+
+_OUTCOMES = {
+    "promoted": "promoted to incident {incident}",
+    "attached": "attached to incident {incident}",
+    "duplicate": "marked a duplicate of {duplicate_of}",
+    "dismissed": "dismissed",
+    "snoozed": "snoozed until {until}",
+    "reopened": "back to triage",
+}
+
+
+def _signal(event_type: str, d: dict[str, Any]) -> str:
+    sid = _s(d.get("signal"))
+    if event_type == "signal.received":
+        ref = f" (ref {_s(d['ref'])})" if d.get("ref") else ""
+        return f"Signal {sid} received from {_s(d.get('channel'))}{ref}: {_s(d.get('title'))}"
+    if event_type == "signal.payload":
+        return f"Signal {sid}: payload part {_s(d.get('part'))}"
+    if event_type == "signal.triaged":
+        outcome = _s(d.get("outcome"))
+        shown = {k: _when(v) if k == "until" else _s(v) for k, v in d.items()}
+        try:
+            what = _OUTCOMES[outcome].format_map(shown)
+        except (KeyError, ValueError):
+            what = outcome
+        return f"Signal {sid} {what}{_reason(d)}"
+    return unknown(event_type)

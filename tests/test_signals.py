@@ -1,0 +1,187 @@
+"""Signals in the journal (docs/intake.md): signal.received, signal.payload and
+signal.triaged projected and quarantined, repeats, the payload kept byte-exact however
+large or hostile, and the write path's checks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from data.commands import AppendRefused, append_to, build_events
+from data.engine import schema as S
+from data.engine.journal import FileJournal
+from data.engine.models import SIGNAL_RAW_MAX, Draft, SignalTriaged
+from data.engine.store import Store
+from data.intake.signals import PayloadTooLarge, join_payload, load_payload, new_signal_id, signal_drafts
+from tests._console_helpers import ACTOR, seed, settings_for
+from tests._console_helpers import opened as opened_input
+from tests.helpers import EventFactory, append_events, synced_store
+
+AT = "2026-11-22T03:00:00Z"
+HOSTILE = b'{"title": "[bold red]PWNED[/] \x1b]52;c;cm0gLXJmIH4=\x07 \x1b[2J", "x": "\xff\xfe"}'
+
+
+def received(signal: str, payload: bytes = b"{}", **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "signal": signal, "channel": "le_portal", "received_at": AT, "title": "Imminent threat to life",
+        "raw_type": "application/json", "raw_size": len(payload), "raw_sha256": hashlib.sha256(payload).hexdigest(),
+        "raw": base64.b64encode(payload).decode(),
+    }  # fmt: skip
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def drafts_input(drafts: list[Draft]) -> list[tuple[str, Draft]]:
+    return [(d.type, d) for d in drafts]
+
+
+async def _signals(store: Store) -> dict[str, Any]:
+    rows = await store.read_tuples(select(S.signals.c.signal, S.signals.c.status, S.signals.c.repeat_of,
+                                          S.signals.c.repeats, S.signals.c.incident, S.signals.c.reason))  # fmt: skip
+    return {r[0]: r[1:] for r in rows}
+
+
+async def test_signals_are_projected_repeats_found_and_bad_ones_quarantined(tmp_path: Path) -> None:
+    f = EventFactory()
+    events = [
+        f.opened("INC-1"),  # 1
+        f("signal.received", received("SIG-AAAA0001", ref="LE-77")),  # 2
+        f("signal.received", received("SIG-AAAA0002", ref="LE-77")),  # 3: a repeat of 2
+        f("signal.received", received("SIG-AAAA0003", ref="LE-77", channel="le_email")),  # 4: another channel
+        f("signal.received", received("SIG-AAAA0001")),  # 5: the id again -> quarantined
+        f("signal.received", received("SIG-AAAA0004", raw_sha256="0" * 64)),  # 6: sha mismatch -> quarantined
+        f("signal.payload", {"signal": "SIG-AAAA0001", "part": 1, "data": "e30="}),  # 7: it had no parts
+        f("signal.payload", {"signal": "SIG-ZZZZ0000", "part": 1, "data": "e30="}),  # 8: never received
+        f("signal.triaged", {"signal": "SIG-AAAA0001", "outcome": "attached", "incident": "INC-1"}),  # 9
+        f("signal.triaged", {"signal": "SIG-AAAA0003", "outcome": "attached", "incident": "INC-404"}),  # 10
+        f("signal.triaged", {"signal": "SIG-AAAA0003", "outcome": "dismissed"}),  # 11: no reason
+        f("signal.triaged", {"signal": "SIG-AAAA0003", "outcome": "dismissed", "reason": "Spam"}),  # 12
+        f("signal.triaged", {"signal": "SIG-AAAA0002", "outcome": "snoozed", "until": AT}),  # 13
+        f("signal.triaged", {"signal": "SIG-AAAA0002", "outcome": "reopened"}),  # 14
+        f(
+            "signal.triaged",
+            {"signal": "SIG-AAAA0003", "outcome": "duplicate", "duplicate_of": "SIG-NONE0000"},
+        ),
+    ]
+    append_events(tmp_path / "journal.jsonl", events)
+    store, _ = await synced_store(tmp_path / "journal.jsonl", tmp_path / "store.db")
+    try:
+        q = {row.line: row.reason for row in await store.quarantine()}
+        assert set(q) == {5, 6, 7, 8, 10, 11, 15}, q
+        assert "already received" in q[5] and "sha256" in q[6] and "0 payload parts" in q[7]
+        assert "never received" in q[8] and "never opened" in q[10] and "reason" in q[11]
+        assert "SIG-NONE0000 was never received" in q[15]
+        assert await _signals(store) == {
+            "SIG-AAAA0001": ("attached", None, 1, "INC-1", None),
+            "SIG-AAAA0002": ("repeat", "SIG-AAAA0001", 0, None, None),
+            "SIG-AAAA0003": ("dismissed", None, 0, None, "Spam"),
+        }
+    finally:
+        await store.close()
+
+
+async def test_a_repeat_is_found_across_syncs(tmp_path: Path) -> None:
+    """The first signal of a reference is looked up in the store when it is not in the span."""
+    journal = tmp_path / "journal.jsonl"
+    f = EventFactory()
+    append_events(journal, [f("signal.received", received("SIG-AAAA0001", ref="R1"))])
+    store, _ = await synced_store(journal, tmp_path / "store.db")
+    try:
+        append_events(journal, [f("signal.received", received("SIG-AAAA0002", ref="R1")),
+                                f("signal.received", received("SIG-AAAA0003", ref="R1"))])  # fmt: skip
+        await store.sync(FileJournal(journal))
+        rows = await _signals(store)
+        assert rows["SIG-AAAA0001"][2] == 2
+        assert rows["SIG-AAAA0002"][:2] == rows["SIG-AAAA0003"][:2] == ("repeat", "SIG-AAAA0001")
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 48_000, 1_000_000, SIGNAL_RAW_MAX])
+async def test_the_payload_is_kept_byte_exact_whatever_its_size(tmp_path: Path, size: int) -> None:
+    payload = (HOSTILE + os.urandom(size))[:size]
+    settings = settings_for(tmp_path)
+    drafts = signal_drafts(channel="webhook", title="t", payload=payload, raw_type="application/octet-stream",
+                           received_at=AT, body="x" * 20_000)  # fmt: skip
+    events = [d.as_input() for d in drafts]
+    await seed(settings, events)
+    store = await Store.open(tmp_path / "check.db")
+    try:
+        await store.sync(FileJournal(settings.journal))
+        sid = drafts[0].as_input()["data"]["signal"]
+        got = await load_payload(store, sid)
+        assert got.problem is None and got.data == payload
+        assert events[0]["data"].get("body_truncated") is True
+    finally:
+        await store.close()
+
+
+def test_a_payload_over_the_limit_is_refused_whole() -> None:
+    with pytest.raises(PayloadTooLarge, match="over the 4194304-byte limit"):
+        signal_drafts(channel="webhook", title="t", payload=b"x" * (SIGNAL_RAW_MAX + 1),
+                      raw_type="text/plain", received_at=AT)  # fmt: skip
+
+
+def test_a_missing_or_altered_part_is_reported_not_returned() -> None:
+    whole = base64.b64encode(b"abcdef").decode()
+    sha = hashlib.sha256(b"abcdef").hexdigest()
+    assert join_payload(2, 6, sha, [(1, whole[:4])]).problem == "1 of 2 parts of the payload have not arrived"
+    assert "does not match" in str(join_payload(2, 6, sha, [(1, whole[:4]), (2, "AAAA")]).problem)
+    assert join_payload(2, 6, sha, [(1, whole[:4]), (2, whole[4:])]).data == b"abcdef"
+
+
+def test_signal_ids() -> None:
+    ids = {new_signal_id() for _ in range(200)}
+    assert len(ids) == 200 and all(len(i) == 12 and i.startswith("SIG-") for i in ids)
+
+
+async def test_the_writer_refuses_what_a_reader_would_quarantine(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened_input("INC-1")])
+    store = await Store.open(tmp_path / "check.db")
+    journal = FileJournal(settings.journal)
+    f = EventFactory()
+
+    async def refused(*events: dict[str, Any]) -> str:
+        with pytest.raises(AppendRefused) as err:
+            given = [{k: e[k] for k in ("type", "incident", "data") if k in e} for e in events]
+            await append_to(journal, store, build_events([(e["type"], e) for e in given], ACTOR))
+        return str(err.value)
+
+    try:
+        first = build_events(drafts_input(signal_drafts(channel="press", title="Journalist asks", payload=b"q",
+                                                        raw_type="text/plain", received_at=AT, ref="P-1",
+                                                        signal="SIG-BBBB0001")), ACTOR)  # fmt: skip
+        await append_to(journal, store, first)
+        assert "SIG-BBBB0001 was already received" in await refused(
+            f("signal.received", received("SIG-BBBB0001"))
+        )
+        assert "SIG-BBBB0009 was never received" in await refused(
+            f("signal.triaged", {"signal": "SIG-BBBB0009", "outcome": "dismissed", "reason": "x"})
+        )
+        assert "INC-9 was never opened" in await refused(
+            f("signal.triaged", {"signal": "SIG-BBBB0001", "outcome": "attached", "incident": "INC-9"})
+        )
+        assert "has 0 payload parts, not 1" in await refused(
+            f("signal.payload", {"signal": "SIG-BBBB0001", "part": 1, "data": "e30="})
+        )
+        # a promotion: the incident opened in the same batch
+        promote = [opened_input("INC-2"), {"type": "signal.triaged", "data": {
+            "signal": "SIG-BBBB0001", "outcome": "promoted", "incident": "INC-2"}}]  # fmt: skip
+        await append_to(journal, store, build_events([(e["type"], e) for e in promote], ACTOR))
+        assert (await _signals(store))["SIG-BBBB0001"][:4] == ("promoted", None, 0, "INC-2")
+        # the model's own rules name the member
+        for data, member in (({"outcome": "snoozed"}, "until"), ({"outcome": "attached"}, "incident"),
+                             ({"outcome": "duplicate", "duplicate_of": "SIG-BBBB0001"}, "itself")):  # fmt: skip
+            with pytest.raises(AppendRefused, match=member):
+                build_events(
+                    [("x", Draft(SignalTriaged.model_construct(signal="SIG-BBBB0001", **data)))], ACTOR
+                )
+    finally:
+        await store.close()
