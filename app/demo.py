@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from data.commands import append_to, new_id, now_ts
 from data.engine.clock import utc_text
 from data.engine.ids import incident_id
@@ -90,7 +92,8 @@ async def seed(journal: FileJournal, store: Store, actor: str = "demo-ic") -> in
     done = {e["incident"] for e in past if e["type"] == "incident.opened"}
     past += postmortems(past, rng, now - timedelta(hours=13))
     live += handoffs(live, rng, actor)
-    live += obligations(parse_rfc3339(live[-1]["ts"]))
+    end = parse_rfc3339(live[-1]["ts"])
+    live += obligations(end) + signals(end)
     live.sort(key=lambda e: e["ts"])
     events = with_procedures(ncmec_reports(orders_received(past + live)), rng, cadence_written=done)
     # the clock of the history must end now; squeeze it if the generator ran past; then the
@@ -215,6 +218,120 @@ def obligations(end: datetime) -> list[dict[str, Any]]:
     return out
 
 
+#: the demo's waiting signals: (minutes ago, channel, ref, title, body, reporter, accounts)
+WAITING: tuple[tuple[float, str, str | None, str, str, str, tuple[str, ...]], ...] = (
+    (
+        3,
+        "le_portal",
+        "NYPD-88213",
+        "Emergency disclosure request: threat to life, tonight",
+        "Detective K. Alvarez, NYPD 43rd Precinct. A user of your service posted that they will kill their "
+        "ex-partner tonight. Imminent danger; we request subscriber information and recent login IPs for "
+        "account @night_owl_88 under 18 U.S.C. 2702(c)(4).",
+        "k.alvarez@nypd.example",
+        ("@night_owl_88",),
+    ),
+    (
+        12,
+        "gifct",
+        "GIFCT-IR-2291",
+        "GIFCT incident-response alert: attack livestream hashes shared",
+        "A livestreamed attack is circulating; 14 perceptual hashes were added to the hash-sharing database. "
+        "Members are asked to check for copies and report removals.",
+        "GIFCT IR desk",
+        (),
+    ),
+    (
+        25,
+        "user_report",
+        None,
+        "Self-harm content from @mira_k escalated by review",
+        "Reviewer escalation: the account posted a goodbye note and photos of pills an hour ago.",
+        "review-queue",
+        ("@mira_k",),
+    ),
+    (
+        41,
+        "press",
+        "FT-1207",
+        "Journalist asks about leaked direct messages of an MP",
+        "A reporter says they hold screenshots of direct messages of a UK MP and asks for comment by 18:00 UK.",
+        "j.hale@ft.example",
+        (),
+    ),
+    (
+        70,
+        "detection",
+        "DET-SPAM-5521",
+        "Spike of spam invites from new accounts (x14 baseline)",
+        "Anomaly detector: 14 times the usual rate of group invites from accounts under a day old, mostly AU.",
+        "anomaly-detector",
+        (),
+    ),
+)
+
+
+def signals(end: datetime) -> list[dict[str, Any]]:
+    """The intake of the last hours (docs/intake.md): the removal order and the emergency
+    request of :func:`obligations` came in as signals and were promoted to their incidents
+    (the request's portal sent it twice: a repeat); a police follow-up attached to the
+    request; a test message dismissed; an Ofcom e-mail snoozed; and signals waiting for
+    triage, the newest an emergency request that the urgent rules flag."""
+    from data.engine.models import SignalTriaged
+    from data.intake.signals import signal_drafts
+
+    out: list[dict[str, Any]] = []
+
+    def at(minutes_ago: float) -> str:
+        return utc_text(end - timedelta(minutes=minutes_ago), ms=True)
+
+    def receive(minutes_ago: float, channel: str, title: str, body: str, *, ref: str | None = None,
+                reporter: str | None = None, accounts: Iterable[str] = (), sid: str | None = None,
+                payload: bytes | None = None, raw_type: str = "application/json") -> str:  # fmt: skip
+        if payload is None:
+            fields = {"channel": channel, "ref": ref, "title": title, "body": body, "reporter": reporter}
+            payload = orjson.dumps({k: v for k, v in fields.items() if v is not None})
+        drafts = signal_drafts(channel=channel, title=title, body=body, payload=payload, raw_type=raw_type,
+                               received_at=at(minutes_ago + 0.2), ref=ref, reporter=reporter,
+                               accounts=list(accounts), signal=sid)  # fmt: skip
+        for d in drafts:
+            out.append(_written(replace(d, id=new_id(), ts=at(minutes_ago), actor="intake")))
+        return str(drafts[0].as_input()["data"]["signal"])
+
+    def triage(minutes_ago: float, actor: str, **data: Any) -> None:
+        out.append(_written(Draft(SignalTriaged(**data), id=new_id(), ts=at(minutes_ago), actor=actor)))
+
+    order = receive(23, "regulator", "Removal order TCO-NL-2026-0417 (Regulation (EU) 2021/784)",
+                    "Removal order for three items; remove or disable access within one hour of receipt.",
+                    ref="TCO-NL-2026-0417", reporter="tco-desk@politie.example")  # fmt: skip
+    triage(21.9, "amara", signal=order, outcome="promoted", incident="DEMO-TCO")
+    edr = receive(53, "le_portal", "Emergency request: welfare check, ref SPD-55120",
+                  "Springfield PD asks for subscriber information for a welfare check; a named person is at risk.",
+                  ref="SPD-55120", reporter="Springfield Police Department", accounts=["acct:48213907"])  # fmt: skip
+    triage(51.9, "demo-ic", signal=edr, outcome="promoted", incident="DEMO-EDR")
+    receive(47, "le_portal", "Emergency request: welfare check, ref SPD-55120 (sent again)",
+            "Resubmitted by the portal.", ref="SPD-55120", reporter="Springfield Police Department")  # fmt: skip
+    follow = receive(31, "le_email", "Re: SPD-55120: officers on their way to the address",
+                     "Thank you. Officers are on their way; please keep the account preserved.",
+                     ref="SPD-55120-2", reporter="sgt.miller@springfield-pd.example")  # fmt: skip
+    triage(30, "demo-ic", signal=follow, outcome="attached", incident="DEMO-EDR")
+    test = receive(180, "le_portal", "TEST - please ignore", "Portal vendor connectivity test.", ref="TEST-1")
+    triage(175, "eli", signal=test, outcome="dismissed", reason="A connectivity test from the portal vendor.")
+    eml = (b"From: Ofcom Online Safety <os-info@ofcom.example>\r\nTo: safety@platform.example\r\n"
+           b"Subject: Information request under s.100 Online Safety Act\r\nDate: " +
+           (end - timedelta(minutes=125)).strftime("%a, %d %b %Y %H:%M:%S +0000").encode() +
+           b"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease provide the information set out in the "
+           b"attached notice within 10 working days.\r\n")  # fmt: skip
+    ofcom = receive(125, "email", "Information request under s.100 Online Safety Act",
+                    "Please provide the information set out in the attached notice within 10 working days.",
+                    reporter="Ofcom Online Safety <os-info@ofcom.example>", payload=eml, raw_type="message/rfc822")  # fmt: skip
+    triage(120, "eli", signal=ofcom, outcome="snoozed", until=utc_text(end + timedelta(hours=3), ms=True),
+           reason="Not urgent: Legal picks it up with the morning shift.")  # fmt: skip
+    for minutes, channel, ref, title, body, reporter, accounts in WAITING:
+        receive(minutes, channel, title, body, ref=ref, reporter=reporter, accounts=accounts)
+    return out
+
+
 def _emergency_disclosure(add: Any) -> None:
     """An emergency data request worked end to end: verified out of band, the good-faith
     decision (docs/decisions.md), the answer drafted, reviewed by Legal and sent, and the
@@ -264,6 +381,8 @@ def with_incident_ids(events: list[dict[str, Any]], rng: random.Random) -> list[
     for ev in events:
         if ev.get("incident") in renamed:
             ev["incident"] = renamed[ev["incident"]]
+        if ev["type"] == "signal.triaged" and ev["data"].get("incident") in renamed:
+            ev["data"]["incident"] = renamed[ev["data"]["incident"]]
         for entry in ev["data"].get("incidents") or ():  # a handoff's assessments
             if isinstance(entry, dict) and entry.get("incident") in renamed:
                 entry["incident"] = renamed[entry["incident"]]
@@ -747,13 +866,32 @@ def _fit_to_now(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for ev in events:
         ev["ts"] = fit(ev["ts"])
         data = ev["data"]
-        for key in ("due", "detected_at", "at", "shift_start"):
+        for key in ("due", "detected_at", "at", "shift_start", "received_at", "until"):
             if isinstance(data.get(key), str):
                 data[key] = fit(data[key])
         trigger = data.get("trigger")  # what started a procedure item's clock
         if isinstance(trigger, dict) and isinstance(trigger.get("at"), str):
             trigger["at"] = fit(trigger["at"])
     return events
+
+
+#: how often a step of the simulator is a signal arriving rather than an incident's event
+SIGNAL_CHANCE = 0.02
+#: the signals the simulator sends: (channel, title, body)
+ARRIVING: tuple[tuple[str, str, str], ...] = (
+    ("user_report", "Harassment campaign against a streamer escalated by review",
+     "Dozens of accounts are posting the streamer's home address."),
+    ("detection", "Hash match on upload: known violent extremist video",
+     "A perceptual hash from the shared database matched three uploads in the last ten minutes."),
+    ("partner", "NGO flags a sextortion ring targeting teenagers",
+     "A partner NGO reports a group of accounts contacting minors with the same script."),
+    ("le_email", "Preservation request for an account, ref pending",
+     "Please preserve the records of the account named in the attached letter for 90 days."),
+    ("employee", "Employee reports a suspicious admin login",
+     "An admin console login from an unknown device was noticed during on-call."),
+    ("press", "Reporter asks about a viral deepfake of a politician",
+     "A journalist asks whether the video was labelled or removed, deadline this afternoon."),
+)  # fmt: skip
 
 
 class Simulator:
@@ -806,6 +944,8 @@ class Simulator:
         return out
 
     def _next_events(self) -> list[dict[str, Any]]:
+        if self.rng.random() < SIGNAL_CHANCE:
+            return self.next_signal()
         ev = self.next_event()
         if ev["type"] != "incident.opened":
             pending = self.sop_items.get(ev["incident"]) or []
@@ -839,6 +979,17 @@ class Simulator:
             elif e["type"] == "checklist.set" and d["item"] in self.sop_items.get(e["incident"], ()):
                 self.sop_items[e["incident"]].remove(d["item"])
         return out
+
+    def next_signal(self) -> list[dict[str, Any]]:
+        """A signal reaching the team, as ``warroom intake`` records one (docs/intake.md)."""
+        from data.intake.signals import signal_drafts
+
+        channel, title, body = self.rng.choice(ARRIVING)
+        ref = f"{channel[:3].upper()}-{self.rng.randint(10000, 99999)}"
+        payload = orjson.dumps({"channel": channel, "ref": ref, "title": title, "body": body})
+        drafts = signal_drafts(channel=channel, title=title, body=body, payload=payload, ref=ref,
+                               raw_type="application/json", received_at=now_ts())  # fmt: skip
+        return [_written(replace(d, id=new_id(), ts=now_ts(), actor="intake")) for d in drafts]
 
     def next_event(self) -> dict[str, Any]:
         rng = self.rng

@@ -82,6 +82,12 @@ def test_the_demo_history_uses_the_one_format_and_hands_over_to_the_actor(tmp_pa
     for e in opened.values():  # the date in the id is the day it was opened
         assert e["incident"][4:10] == e["ts"][2:4] + e["ts"][5:7] + e["ts"][8:10]
     assert {e["incident"] for e in lines if "incident" in e} <= set(opened)
+    # the intake's promotions and attachments name the incidents by their ids too
+    triaged = [e["data"] for e in lines if e["type"] == "signal.triaged"]
+    assert {t["incident"] for t in triaged if "incident" in t} <= set(opened)
+    assert {t["outcome"] for t in triaged} == {"promoted", "attached", "dismissed", "snoozed"}
+    received = [e["data"]["signal"] for e in lines if e["type"] == "signal.received"]
+    assert len(received) - len(triaged) >= 5  # waiting for triage
     pending = [e for e in lines if e["type"] == "handoff.submitted" and e["data"]["to"] == "zoe"]
     assert len(pending) == 1 and pending[0]["data"]["from"] != "zoe"
     assert {i["incident"] for i in pending[0]["data"]["incidents"]} <= set(opened)
