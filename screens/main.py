@@ -177,7 +177,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self.show_roster(now, rebuild=True)
         self.show_clocks(now)
         row = next((r for r in self.shown if r.id == self.selected), None)
-        if row is not None and self._detail_seq != (row.id, row.last_seq):
+        if row is not None and self._detail_seq != (row.id, row.shown_seq):
             self.load_detail()
             exposure_changed(self)  # its category or who may see it may have changed
 
@@ -322,7 +322,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
                 return
             timeline.show(incident, detail.entries, detail.earlier)
             checklist.show(incident, detail.items, clock.now(), row.incident_clocks, _floor(row))
-        self._detail_seq = (incident, row.last_seq)
+        self._detail_seq = (incident, row.shown_seq)
         self._refresh_bindings_if_changed()
         self._titles(f"2 Timeline · {incident} · {timeline.filter_name}", f"3 Checklist · {incident}")
 
