@@ -37,7 +37,7 @@ def fmt_time(t: datetime | None) -> str:
 
 
 class IncidentScreen(IncidentActions, LiveScreen[None]):
-    BINDINGS = [*bindings("incident.back"), *ACTION_BINDINGS, *bindings("timeline.filter")]
+    BINDINGS = [*bindings("incident.back"), *ACTION_BINDINGS, *bindings("timeline.filter", "triage.open")]
 
     DEFAULT_CSS = """
     IncidentScreen { overflow: hidden hidden; }

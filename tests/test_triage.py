@@ -258,3 +258,300 @@ async def test_an_attached_signal_is_in_the_incident_timeline_and_moves_its_row(
         assert not any("SIG-AAAA0002" in e.text for e in detail.entries)
     finally:
         await store.close()
+
+
+# --- the console, at the keyboard -------------------------------------------------------
+
+
+def _console_events(*signals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for s in signals for e in s]
+
+
+async def _triage(pilot: Any, app: Any, ids: list[str]) -> Any:
+    """Open the triage screen (T) and wait for it to list ``ids``."""
+    from screens.triage import TriageScreen
+    from tests._console_helpers import wait_for
+
+    await wait_for(pilot, lambda: app.sync_state.synced_at is not None, what="the first sync")
+    await pilot.press("T")
+    await wait_for(pilot, lambda: isinstance(app.screen, TriageScreen), what="the triage screen")
+    screen = app.screen
+    await wait_for(pilot, lambda: [r.signal for r in screen.rows] == ids, what=f"the signals {ids}")
+    return screen
+
+
+async def _select(pilot: Any, screen: Any, signal: str) -> None:
+    from textual.widgets import DataTable
+
+    from tests._console_helpers import wait_for
+
+    table = screen.query_one("#signals", DataTable)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(signal), animate=False)
+    await wait_for(pilot, lambda: screen.selected() is not None and screen.selected().signal == signal,
+                   what=f"{signal} selected")  # fmt: skip
+
+
+async def _lines_after(pilot: Any, app: Any, before: int, count: int) -> list[dict[str, Any]]:
+    from tests._console_helpers import journal_lines, new_lines, wait_for
+
+    await wait_for(pilot, lambda: len(journal_lines(app.settings.journal)) >= before + count,
+                   what=f"{count} lines written")  # fmt: skip
+    return new_lines(app.settings.journal, before)
+
+
+async def test_promote_writes_the_incident_its_procedure_and_the_triage_in_one_batch(tmp_path: Path) -> None:
+    from textual.widgets import Input, Select, SelectionList
+
+    from app.console import WarRoom
+    from screens.triage import PromoteDialog
+    from tests._console_helpers import ACTOR, SIZE, journal_lines, wait_for
+
+    settings = settings_for(tmp_path)
+    await seed(settings, _console_events(
+        sig("SIG-AAAA0001", "Older report", minutes_ago=30),
+        sig("SIG-AAAA0002", "Threat to a school from @shooter_99", minutes_ago=5,
+            body="Student posted a threat.\nSee https://example.com/p/1", ref="LE-77"),
+    ))  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _triage(pilot, app, ["SIG-AAAA0002", "SIG-AAAA0001"])
+        await _select(pilot, screen, "SIG-AAAA0002")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromoteDialog), what="the promote form")
+        dialog = app.screen
+        await pilot.pause()
+        # prefilled from the signal (identifiers masked); the source from the channel
+        assert dialog.query_one("#title", Input).value == "Threat to a school from @s***"
+        assert (
+            dialog.query_one("#summary", Input).value
+            == "Student posted a threat. See https://example.com/p/1"
+        )
+        assert dialog.query_one("#source", Select).value == "law_enforcement"
+        new = dialog.query_one("#incident-id", Input).value
+        dialog.query_one("#category", Select).value = "violent_extremism"
+        dialog.query_one("#severity", Select).value = 1
+        dialog.query_one("#regions", SelectionList).select("US")
+        before = len(journal_lines(settings.journal))
+        dialog.query_one("#title", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen, what="the form to close")
+        lines = await _lines_after(pilot, app, before, 4)
+        types = [line["type"] for line in lines]
+        assert types[:3] == ["incident.opened", "incident.role_set", "signal.triaged"]
+        assert types[3:] and set(types[3:]) == {"checklist.added"}  # the procedure applies
+        assert all(line.get("batch", [0, 0])[1] == len(lines) for line in lines)  # one batch
+        assert lines[2]["data"] == {"signal": "SIG-AAAA0002", "outcome": "promoted", "incident": new}
+        assert lines[2]["actor"] == ACTOR and "incident" not in lines[2]
+        # it leaves the list, live
+        await wait_for(
+            pilot, lambda: [r.signal for r in screen.rows] == ["SIG-AAAA0001"], what="promoted: gone"
+        )
+    store = await _store(settings)
+    try:
+        detail = await load_detail(store, new)
+        assert any(
+            e.type == "signal.triaged" and "SIG-AAAA0002 from le_portal" in e.text for e in detail.entries
+        )
+    finally:
+        await store.close()
+
+
+async def test_attach_duplicate_dismiss_snooze_and_reopen_at_the_keyboard(tmp_path: Path) -> None:
+    from textual.widgets import Input
+
+    from app.console import WarRoom
+    from screens.triage import DismissDialog, Picker, SnoozeDialog
+    from tests._console_helpers import SIZE, journal_lines, wait_for
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-1", title="Harassment campaign against @victim_1"),
+        opened("INC-2", title="Another matter entirely"),
+        *sig("SIG-AAAA0001", "More abuse aimed at @victim_1", minutes_ago=40),
+        *sig("SIG-AAAA0002", "Spam spam spam", minutes_ago=30),
+        *sig("SIG-AAAA0003", "Fraud ring selling accounts", minutes_ago=20),
+        *sig("SIG-AAAA0004", "Fraud ring selling accounts again", minutes_ago=10),
+        *sig("SIG-AAAA0005", "Later please", minutes_ago=5),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        ids = [f"SIG-AAAA000{n}" for n in (5, 4, 3, 2, 1)]
+        screen = await _triage(pilot, app, ids)
+
+        # attach: the suggested incident first, with why
+        await _select(pilot, screen, "SIG-AAAA0001")
+        await wait_for(pilot, lambda: any(m.id == "INC-1" for m in screen.matches), what="INC-1 suggested")
+        assert next(m for m in screen.matches if m.id == "INC-1").why[0] == "same account @victim_1"
+        before = len(journal_lines(settings.journal))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, Picker), what="the incident picker")
+        assert app.screen.choices[0][0] == "INC-1" and {c for c, _ in app.screen.choices} == {
+            "INC-1",
+            "INC-2",
+        }
+        await pilot.press("enter")
+        (line,) = await _lines_after(pilot, app, before, 1)
+        assert (line["type"], line["data"]) == (
+            "signal.triaged", {"signal": "SIG-AAAA0001", "outcome": "attached", "incident": "INC-1"})  # fmt: skip
+        await wait_for(
+            pilot, lambda: "SIG-AAAA0001" not in [r.signal for r in screen.rows], what="attached: gone"
+        )
+
+        # duplicate: the look-alike signal first
+        await _select(pilot, screen, "SIG-AAAA0004")
+        await wait_for(
+            pilot, lambda: any(m.id == "SIG-AAAA0003" for m in screen.matches), what="the look-alike"
+        )
+        before = len(journal_lines(settings.journal))
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, Picker), what="the signal picker")
+        assert app.screen.choices[0][0] == "SIG-AAAA0003"
+        await pilot.press("enter")
+        (line,) = await _lines_after(pilot, app, before, 1)
+        assert line["data"] == {
+            "signal": "SIG-AAAA0004",
+            "outcome": "duplicate",
+            "duplicate_of": "SIG-AAAA0003",
+        }
+
+        # dismiss: a reason is required
+        await _select(pilot, screen, "SIG-AAAA0002")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, DismissDialog), what="the dismiss form")
+        dialog = app.screen
+        await pilot.pause()
+        before = len(journal_lines(settings.journal))
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: dialog.query_one("#reason-error").has_class("shown"), what="reason required"
+        )
+        assert len(journal_lines(settings.journal)) == before
+        dialog.query_one("#reason", Input).value = "Spam"
+        await pilot.press("enter")
+        (line,) = await _lines_after(pilot, app, before, 1)
+        assert line["data"] == {"signal": "SIG-AAAA0002", "outcome": "dismissed", "reason": "Spam"}
+
+        # snooze: a typed time wins over the choice
+        await _select(pilot, screen, "SIG-AAAA0005")
+        await pilot.press("z")
+        await wait_for(pilot, lambda: isinstance(app.screen, SnoozeDialog), what="the snooze form")
+        dialog = app.screen
+        await pilot.pause()
+        dialog.query_one("#until", Input).value = "2h"
+        dialog.query_one("#until", Input).focus()
+        before = len(journal_lines(settings.journal))
+        t0 = clock.now()
+        await pilot.press("enter")
+        (line,) = await _lines_after(pilot, app, before, 1)
+        until = datetime.fromisoformat(line["data"]["until"].replace("Z", "+00:00"))
+        assert line["data"]["outcome"] == "snoozed" and timedelta(
+            hours=2, seconds=-1
+        ) <= until - t0 < timedelta(hours=2, minutes=1)
+        await wait_for(pilot, lambda: [r.signal for r in screen.rows] == ["SIG-AAAA0003"], what="one left")
+
+        # every signal, and one reopened
+        await pilot.press("l")
+        await wait_for(pilot, lambda: len(screen.rows) == 5, what="every signal")
+        await _select(pilot, screen, "SIG-AAAA0002")
+        before = len(journal_lines(settings.journal))
+        await pilot.press("r")
+        (line,) = await _lines_after(pilot, app, before, 1)
+        assert line["data"] == {"signal": "SIG-AAAA0002", "outcome": "reopened"}
+        await pilot.press("l")
+        await wait_for(pilot, lambda: [r.signal for r in screen.rows] == ["SIG-AAAA0003", "SIG-AAAA0002"],
+                       what="reopened: back")  # fmt: skip
+
+
+async def test_signals_arrive_and_go_live_and_the_header_flags_an_urgent_one(tmp_path: Path) -> None:
+    """Another writer adds and triages signals: the triage screen and the queue's header
+    follow without a key; an urgent signal is flagged in the header and told once."""
+    import dataclasses
+
+    from app.console import WarRoom
+    from data.engine.config import WarroomConfig
+
+    config = WarroomConfig(
+        intake=IntakeConfig(urgent=[UrgentRule(channels=["le_portal"], keywords=["imminent"])])
+    )
+    settings = dataclasses.replace(settings_for(tmp_path), config=config)
+    await seed(settings, [opened("INC-1"), *sig("SIG-AAAA0001", "Records request", minutes_ago=12)])
+    app = WarRoom(settings)
+    clock.freeze(NOW)  # the ages: "oldest 12m"
+    try:
+        await _live_and_header(app, settings)
+    finally:
+        clock.freeze(None)
+
+
+async def _live_and_header(app: Any, settings: Settings) -> None:
+    from screens.main import MainScreen
+    from tests._console_helpers import wait_for
+
+    async with app.run_test(size=(80, 30), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.sync_state.synced_at is not None, what="the first sync")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        pane = main.query_one("#queue-pane")
+
+        def title() -> str:
+            return str(pane._border_title.plain)  # (the getter gives markup)
+
+        await wait_for(pilot, lambda: "1 signal waiting · oldest 12m" in title(), what="the header")
+        assert "URGENT" not in title()
+        # another console receives an urgent one: flagged at once, told once
+        await seed(settings, sig("SIG-AAAA0002", "IMMINENT threat to life", minutes_ago=1))
+        await wait_for(
+            pilot, lambda: "2 signals waiting · oldest 12m · ⚠ URGENT signal" in title(), what="urgent"
+        )
+        toasts = [n.message for n in app._notifications]
+        assert sum("URGENT signal from le_portal: IMMINENT threat to life" in m for m in toasts) == 1
+        assert len(title()) <= 78  # in the pane's border at 80 columns
+        # the triage screen follows another writer
+        screen = await _triage(pilot, app, ["SIG-AAAA0002", "SIG-AAAA0001"])
+        await seed(settings, sig("SIG-AAAA0003", "Newest", minutes_ago=0))
+        await wait_for(
+            pilot, lambda: bool(screen.rows) and screen.rows[0].signal == "SIG-AAAA0003", what="a new signal"
+        )
+        await seed(settings, [triaged("SIG-AAAA0002", "attached", incident="INC-1")])
+        await wait_for(pilot, lambda: [r.signal for r in screen.rows] == ["SIG-AAAA0003", "SIG-AAAA0001"],
+                       what="triaged elsewhere: gone")  # fmt: skip
+        await pilot.press("escape")
+        await wait_for(
+            pilot, lambda: "URGENT" not in title() and "2 signals waiting" in title(), what="unflagged"
+        )
+        await seed(settings, [triaged(s, "dismissed", reason="x") for s in ("SIG-AAAA0001", "SIG-AAAA0003")])
+        await wait_for(pilot, lambda: title() == "1 Incident queue", what="none waiting: the plain title")
+
+
+HOSTILE_TITLE = "[bold red]PWNED[/] [@click=app.quit]x[/] \x1b[2J\x1b]52;c;cm0=\x07 [/foo]"
+
+
+async def test_hostile_signals_are_shown_literally(tmp_path: Path) -> None:
+    from textual.widgets import DataTable, Static
+
+    from app.console import WarRoom
+    from tests._console_helpers import SIZE, assert_screen_clean, plain_cells, wait_for
+
+    settings = settings_for(tmp_path)
+    body = "[red]body[/] \x1b[31mred\x1b[0m\r\nline two [/]"
+    payload = b'{"t": "[b]x[/b]"}\n\x1b]0;title\x07 \xff\xfe [link=file:///etc/passwd]y[/link]'
+    await seed(settings, sig("SIG-AAAA0001", HOSTILE_TITLE, body=body, reporter="[i]rep[/i]", payload=payload,
+                             attachments=[{"name": "[b]a.exe[/b]", "type": "application/x-msdownload", "size": 3}]))  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _triage(pilot, app, ["SIG-AAAA0001"])
+        cells = plain_cells(screen.query_one("#signals", DataTable))
+        assert any(
+            c.startswith("[bold red]PWNED[/] [@click=app.quit]x[/] ") and c.endswith("[/foo]") for c in cells
+        )
+        assert "[i]rep[/i]" in cells
+        detail = screen.query_one("#signal-detail", Static)
+        await wait_for(
+            pilot, lambda: "[link=file:///etc/passwd]y[/link]" in str(detail.render()), what="the payload"
+        )
+        shown = str(detail.render())
+        for literal in ("[red]body[/]", "line two [/]", "[b]a.exe[/b]", '{"t": "[b]x[/b]"}'):
+            assert literal in shown, literal
+        assert app.screen is screen  # nothing ran (no [@click=app.quit])
+        assert_screen_clean(app, "the triage screen")
