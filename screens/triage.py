@@ -32,7 +32,7 @@ from data.engine.models import Draft, SignalTriaged
 from data.incidents.views import Snapshot
 from data.intake.signals import load_payload
 from data.privacy.text import clean
-from data.triage.candidates import Pool, load_pool
+from data.triage.candidates import FeatureCache, Pool, load_pool
 from data.triage.match import Match
 from data.triage.queue import SNOOZE_CHOICES, is_urgent, parse_until, source_of, span
 from data.triage.signals import SignalRow, all_signals, waiting
@@ -106,6 +106,7 @@ class TriageScreen(LiveScreen[None]):
         self.urgent: frozenset[str] = frozenset()
         self._urgent_of: object = None  # the snapshot's signals the urgent set is of
         self.pool = Pool()
+        self.features = FeatureCache()  # kept between loads (a signal's texts never change)
         self.matches: list[Match] = []
         self.payload: tuple[str, str] | None = None  # (signal, what is shown of its payload)
         self._shown: tuple[object, ...] = ()
@@ -294,7 +295,7 @@ class TriageScreen(LiveScreen[None]):
     @work(group="triage-pool", exclusive=True)
     async def load_pool(self) -> None:
         """The open incidents and signals matched against (features computed in a thread)."""
-        pool = await load_pool(self.console.store, self.console.settings.actor)
+        pool = await load_pool(self.console.store, self.console.settings.actor, self.features)
         if not live(self):
             return
         self.pool = pool

@@ -555,3 +555,27 @@ async def test_hostile_signals_are_shown_literally(tmp_path: Path) -> None:
             assert literal in shown, literal
         assert app.screen is screen  # nothing ran (no [@click=app.quit])
         assert_screen_clean(app, "the triage screen")
+
+
+async def test_a_signal_attached_elsewhere_appears_in_the_selected_incident_timeline(tmp_path: Path) -> None:
+    """The incident's own last line does not move when a signal is attached to it: the war
+    room's timeline follows all the same (IncidentRow.signals_seq)."""
+    from app.console import WarRoom
+    from tests._console_helpers import SIZE, log_text, queue_ids, wait_for
+    from widgets.timeline import Timeline
+
+    settings = settings_for(tmp_path)
+    await seed(
+        settings, [opened("INC-1"), *sig("SIG-AAAA0001", "Tip about [b]@someone[/b]", channel="ncmec")]
+    )
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-1"], what="the queue")
+        main = app.screen
+        await wait_for(pilot, lambda: main._detail_seq[0] == "INC-1", what="INC-1 shown")
+        timeline = main.query_one(Timeline)
+        assert "SIG-AAAA0001" not in log_text(timeline)
+        await seed(settings, [triaged("SIG-AAAA0001", "attached", incident="INC-1")])
+        await wait_for(pilot, lambda: "Signal SIG-AAAA0001 from ncmec: Tip about [b]@s***[/b] (attached)"
+                       in log_text(timeline), what="the signal in the timeline")  # fmt: skip
+        assert "SGNL" in log_text(timeline)

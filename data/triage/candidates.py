@@ -36,17 +36,42 @@ class Pool:
         return suggest(me, others) if limit is None else suggest(me, others, limit)
 
 
-def build_pool(incidents: Sequence[Any], signals: Sequence[SignalRow], viewer: str) -> Pool:
+class FeatureCache:
+    """Features already computed, kept between loads: a signal's never change (its texts
+    are received once); an incident's are kept while its title and summary stay the same."""
+
+    def __init__(self) -> None:
+        self.signals: dict[str, Features] = {}
+        self.incidents: dict[tuple[str, str, str], Features] = {}
+
+    def signal(self, r: SignalRow) -> Features:
+        found = self.signals.get(r.signal)
+        if found is None:
+            found = self.signals[r.signal] = signal_features(r)
+        return found
+
+    def incident(self, inc: Any) -> Features:
+        key = (inc.id, inc.title, inc.summary or "")
+        found = self.incidents.get(key)
+        if found is None:
+            found = self.incidents[key] = features(inc.title, (inc.summary or "",))
+        return found
+
+
+def build_pool(
+    incidents: Sequence[Any], signals: Sequence[SignalRow], viewer: str, cache: FeatureCache | None = None
+) -> Pool:
     """The pool from the open incidents (store rows: ``IncidentRecord``) and the signals
-    (pure, CPU: run it in a thread)."""
-    own = {r.signal: signal_features(r) for r in signals}
+    (pure, CPU: run it in a thread; ``cache``: features of an earlier load, kept)."""
+    cache = cache or FeatureCache()
+    own = {r.signal: cache.signal(r) for r in signals}
     inside: dict[str, list[Features]] = {}
     for r in signals:
         if r.incident is not None and r.status in ("promoted", "attached"):
             inside.setdefault(r.incident, []).append(own[r.signal])
     out: list[Candidate] = []
     for inc in incidents:
-        base = features(inc.title, (inc.summary or "",))
+        base = cache.incident(inc)
         hidden = bool(inc.restricted) and not Access.of_row(inc).sees(viewer)
         out.append(
             Candidate("incident", inc.id, inc.title, merged(base, inside.get(inc.id, ())), hidden, inc.status)
@@ -57,8 +82,8 @@ def build_pool(incidents: Sequence[Any], signals: Sequence[SignalRow], viewer: s
     return Pool(tuple(out), own)
 
 
-async def load_pool(store: Any, viewer: str) -> Pool:
+async def load_pool(store: Any, viewer: str, cache: FeatureCache | None = None) -> Pool:
     """Read the open incidents and the signals, then build the pool in a thread."""
     incidents = await store.incidents(active=True)
     signals = await all_signals(store, SIGNALS_COMPARED)
-    return await asyncio.to_thread(build_pool, incidents, signals, viewer)
+    return await asyncio.to_thread(build_pool, incidents, signals, viewer, cache)
