@@ -579,3 +579,62 @@ async def test_a_signal_attached_elsewhere_appears_in_the_selected_incident_time
         await wait_for(pilot, lambda: "Signal SIG-AAAA0001 from ncmec: Tip about [b]@s***[/b] (attached)"
                        in log_text(timeline), what="the signal in the timeline")  # fmt: skip
         assert "SGNL" in log_text(timeline)
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+async def test_the_command_line_lists_and_triages(tmp_path: Path) -> None:
+    import json
+
+    from tests._console_helpers import journal_lines
+    from tests.helpers import cli_env, run_cli
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-1"),
+        *sig("SIG-AAAA0001", "Records request", minutes_ago=30, channel="le_email"),
+        *sig("SIG-AAAA0002", "Imminent threat [b]x[/b]", minutes_ago=5),
+        *sig("SIG-AAAA0003", "Press asks", minutes_ago=20, channel="press"),
+    ])  # fmt: skip
+    env = cli_env(tmp_path, settings.journal, tmp_path / "cli.db", actor="cli-ic")
+    config = tmp_path / "config.toml"
+    config.write_text('[[intake.urgent]]\nchannels = ["le_portal"]\nkeywords = ["imminent"]\n')
+    env["WARROOM_CONFIG"] = str(config)
+
+    out = run_cli(["signals"], env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.decode().splitlines()
+    assert [line.split()[0] for line in lines] == ["SIG-AAAA0002", "SIG-AAAA0003", "SIG-AAAA0001"]
+    assert "⚠ Imminent threat [b]x[/b]" in lines[0] and "⚠" not in lines[1]
+    got = [json.loads(line) for line in run_cli(["signals", "--json"], env).stdout.decode().splitlines()]
+    assert got[0]["urgent"] is True and got[0]["status"] == "waiting" and got[2]["channel"] == "le_email"
+
+    def triage(*args: str) -> Any:
+        return run_cli(["triage", *args], env)
+
+    bad = triage("SIG-AAAA0001", "dismiss")
+    assert bad.returncode == 2 and b"--reason" in bad.stderr
+    assert triage("SIG-NONE0000", "reopen").returncode == 2
+    assert triage("SIG-AAAA0001", "attach").returncode == 2  # which incident?
+    assert triage("SIG-AAAA0001", "dismiss", "--reason", "Spam").returncode == 0
+    assert triage("SIG-AAAA0003", "snooze", "--until", "1h").returncode == 0
+    before = len(journal_lines(settings.journal))
+    promoted = triage("SIG-AAAA0002", "promote", "--category", "violent_extremism", "--severity", "1",
+                      "--region", "US", "--incident", "INC-NEW-1")  # fmt: skip
+    assert promoted.returncode == 0, promoted.stderr
+    batch = journal_lines(settings.journal)[before:]
+    assert [b["type"] for b in batch[:2]] == ["incident.opened", "signal.triaged"]
+    assert {b["type"] for b in batch[2:]} == {"checklist.added"} and all(
+        b["batch"][1] == len(batch) for b in batch
+    )
+    assert (
+        batch[0]["data"]["source"] == "law_enforcement"
+        and batch[0]["data"]["title"] == "Imminent threat [b]x[/b]"
+    )
+    assert batch[1]["data"] == {"signal": "SIG-AAAA0002", "outcome": "promoted", "incident": "INC-NEW-1"}
+    assert triage("SIG-AAAA0001", "reopen").returncode == 0
+    assert run_cli(["signals"], env).stdout.decode().split()[0] == "SIG-AAAA0001"
+    every = run_cli(["signals", "--all"], env).stdout.decode().splitlines()
+    assert [line.split()[3] for line in every] == ["waiting", "promoted", "snoozed"]
+    assert journal_lines(settings.journal)[-1]["data"] == {"signal": "SIG-AAAA0001", "outcome": "reopened"}
