@@ -638,3 +638,40 @@ async def test_the_command_line_lists_and_triages(tmp_path: Path) -> None:
     every = run_cli(["signals", "--all"], env).stdout.decode().splitlines()
     assert [line.split()[3] for line in every] == ["waiting", "promoted", "snoozed"]
     assert journal_lines(settings.journal)[-1]["data"] == {"signal": "SIG-AAAA0001", "outcome": "reopened"}
+
+
+async def test_an_outsider_sees_a_restricted_match_by_its_id_and_cannot_attach_to_it(tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    from app.console import WarRoom
+    from screens.triage import Picker
+    from tests._console_helpers import SIZE, journal_lines, plain_cells, screen_text, wait_for
+    from tests.helpers import cli_env, run_cli
+
+    settings = settings_for(tmp_path)  # the console's actor is not in INC-R
+    await seed(settings, [
+        opened("INC-R", title="Operation Nightjar: @target_account", restricted=True),
+        {"type": "incident.participant_added", "incident": "INC-R", "data": {"person": "insider"}},
+        *sig("SIG-AAAA0001", "Report on @target_account"),
+    ], actor="insider")  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _triage(pilot, app, ["SIG-AAAA0001"])
+        await wait_for(
+            pilot, lambda: [m.id for m in screen.matches] == ["INC-R"], what="the restricted match"
+        )
+        cells = plain_cells(screen.query_one("#matches", DataTable))
+        assert cells == ["INC-R", "(restricted)", "a restricted incident matches: ask its commander"]
+        assert "Nightjar" not in screen_text(app)
+        before = len(journal_lines(settings.journal))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, Picker), what="the picker")
+        assert "Nightjar" not in screen_text(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen, what="the picker closed")
+        await pilot.pause()
+        assert len(journal_lines(settings.journal)) == before  # refused: nothing written
+    out = run_cli(["triage", "SIG-AAAA0001", "attach", "INC-R"], cli_env(tmp_path, settings.journal,
+                                                                          tmp_path / "cli.db", actor="outsider"))  # fmt: skip
+    assert out.returncode == 2 and b"restricted" in out.stderr
+    assert len(journal_lines(settings.journal)) == before
