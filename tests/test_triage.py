@@ -675,3 +675,23 @@ async def test_an_outsider_sees_a_restricted_match_by_its_id_and_cannot_attach_t
                                                                           tmp_path / "cli.db", actor="outsider"))  # fmt: skip
     assert out.returncode == 2 and b"restricted" in out.stderr
     assert len(journal_lines(settings.journal)) == before
+
+
+async def test_the_signals_waiting_stay_shown_while_the_picture_is_stale(tmp_path: Path) -> None:
+    from app.console import WarRoom
+    from tests._console_helpers import SIZE, wait_for
+    from widgets.status import StatusBar
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1"), *sig("SIG-AAAA0001", "Waiting", minutes_ago=1)])
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.sync_state.synced_at is not None, what="the first sync")
+        pane = app.screen.query_one("#queue-pane")
+        await wait_for(pilot, lambda: "1 signal waiting" in pane._border_title.plain, what="the header")
+        settings.journal.rename(tmp_path / "moved.jsonl")  # the journal is missing: stale
+        bar = app.screen.query_one(StatusBar)
+        await wait_for(pilot, lambda: bar.state.error is not None, what="stale")
+        await pilot.pause()
+        assert [r.signal for r in app.last_snapshot.signals] == ["SIG-AAAA0001"]  # the last good state
+        assert "1 signal waiting" in pane._border_title.plain
