@@ -555,6 +555,16 @@ async def test_hostile_signals_are_shown_literally(tmp_path: Path) -> None:
             assert literal in shown, literal
         assert app.screen is screen  # nothing ran (no [@click=app.quit])
         assert_screen_clean(app, "the triage screen")
+        # a 1 MB e-mail whose MIME is broken: its start shown literally, the rest counted
+        mime = b'Content-Type: multipart/mixed; boundary="[/x]\x1b[2J\n\n--[/x]\r\n[red]' + b"A" * 1_000_000
+        await seed(settings, sig("SIG-AAAA0002", "Broken mail", payload=mime, raw_type="message/rfc822"))
+        await wait_for(pilot, lambda: [r.signal for r in screen.rows] == ["SIG-AAAA0002", "SIG-AAAA0001"],
+                       what="the second signal")  # fmt: skip
+        await _select(pilot, screen, "SIG-AAAA0002")
+        await wait_for(pilot, lambda: "more characters" in str(detail.render()), what="the big payload")
+        shown = str(detail.render())
+        assert 'boundary="[/x]' in shown and "--[/x]" in shown and "\x1b" not in shown
+        assert_screen_clean(app, "the triage screen, a big broken e-mail")
 
 
 async def test_a_signal_attached_elsewhere_appears_in_the_selected_incident_timeline(tmp_path: Path) -> None:
