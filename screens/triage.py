@@ -48,6 +48,11 @@ URGENT_STYLE = "bold white on #b01c2e"
 PAYLOAD_SHOWN = 20_000
 TEXT_TYPES = ("text/", "application/json", "message/rfc822", "application/xml")
 EMPTY = "No signal waits for triage. l: every signal, triaged too."
+#: the signals' columns (name, key, width; the title's is what the others leave)
+COLUMNS = (("⚠", "flag", 1), ("Age", "age", 5), ("Channel", "channel", 11), ("Title", "title", 0),
+           ("Reporter", "reporter", 18), ("×", "repeats", 4), ("Status", "status", 22))  # fmt: skip
+#: under this width: reporter and status in the detail only, the detail over the matches
+NARROW = 100
 RESTRICTED = "is restricted: only its role holders and participants can attach signals to it"
 
 
@@ -84,6 +89,8 @@ class TriageScreen(LiveScreen[None]):
     TriageScreen #detail-box { width: 1fr; padding: 0 1; }
     TriageScreen #matches-box { width: 1fr; }
     TriageScreen DataTable { height: 1fr; }
+    TriageScreen.-narrow #lower { layout: vertical; height: 2fr; }
+    TriageScreen.-narrow #detail-box, TriageScreen.-narrow #matches-box { width: 1fr; height: 1fr; }
     """
 
     WRITES: ClassVar[frozenset[str]] = frozenset(
@@ -110,6 +117,7 @@ class TriageScreen(LiveScreen[None]):
         self.matches: list[Match] = []
         self.payload: tuple[str, str] | None = None  # (signal, what is shown of its payload)
         self._shown: tuple[object, ...] = ()
+        self._columns: tuple[tuple[str, str, int], ...] = ()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="signals-box", classes="box"):
@@ -125,18 +133,40 @@ class TriageScreen(LiveScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#signals", DataTable)
-        for name, key, width in (("⚠", "flag", 1), ("Age", "age", 5), ("Channel", "channel", 11),
-                                 ("Title", "title", 48), ("Reporter", "reporter", 18), ("×", "repeats", 4),
-                                 ("Status", "status", 22)):  # fmt: skip
-            table.add_column(name, key=key, width=width)
+        self.fit_layout()
         matches = self.query_one("#matches", DataTable)
-        for name, key, width in (("Id", "id", 15), ("Title", "title", 26), ("Why", "why", 40)):
+        for name, key, width in (("Id", "id", 13), ("Why", "why", 32), ("Title", "title", 24)):
             matches.add_column(name, key=key, width=width)
         self.set_interval(1.0, self.tick)
         table.focus()
         snap = self.console.last_snapshot
         if snap is not None:
             self.show_snapshot(snap)
+
+    def on_resize(self) -> None:
+        if self.fit_layout():
+            self._shown = ()
+            self.refill()
+
+    def fit_layout(self) -> bool:
+        """The columns for the screen's width (the title takes what the others leave; under
+        NARROW columns, reporter and status go to the detail and the detail goes over the
+        matches); whether they changed."""
+        width = self.size.width or 140
+        narrow = width < NARROW
+        self.set_class(narrow, "-narrow")
+        cols = [c for c in COLUMNS if not (narrow and c[1] in ("reporter", "status"))]
+        others = sum(w for _, k, w in cols if k != "title")
+        title = max(16, width - others - 2 * len(cols) - 4)
+        plan = tuple((n, k, title if k == "title" else w) for n, k, w in cols)
+        if plan == self._columns:
+            return False
+        self._columns = plan
+        table = self.query_one("#signals", DataTable)
+        table.clear(columns=True)
+        for name, key, w in plan:
+            table.add_column(name, key=key, width=w)
+        return True
 
     # --- what is shown -----------------------------------------------------------------
 
@@ -173,16 +203,16 @@ class TriageScreen(LiveScreen[None]):
             table.clear()
             for r, age in zip(rows, ages, strict=True):
                 urgent = r.signal in self.urgent and r.waits(now)
-                table.add_row(
-                    Text("⚠", style=URGENT_STYLE) if urgent else Text(""),
-                    Text(age, style="dim"),
-                    Text(clean(r.channel, 16)),
-                    Text(clean(r.title, 300), style="bold" if urgent else ""),
-                    Text(clean(r.reporter or "—", 200), style="dim"),
-                    Text(f"×{r.repeats + 1}" if r.repeats else ""),
-                    Text("waiting" if r.waits(now) else clean(status_text(r), 60), style="dim"),
-                    key=r.signal,
-                )
+                cells = {
+                    "flag": Text("⚠", style=URGENT_STYLE) if urgent else Text(""),
+                    "age": Text(age, style="dim"),
+                    "channel": Text(clean(r.channel, 16)),
+                    "title": Text(clean(r.title, 300), style="bold" if urgent else ""),
+                    "reporter": Text(clean(r.reporter or "—", 200), style="dim"),
+                    "repeats": Text(f"×{r.repeats + 1}" if r.repeats else ""),
+                    "status": Text("waiting" if r.waits(now) else clean(status_text(r), 60), style="dim"),
+                }
+                table.add_row(*(cells[k] for _, k, _ in self._columns), key=r.signal)
             if rows:
                 ids = [r.signal for r in rows]
                 row = ids.index(keep) if keep in ids else min(index, len(rows) - 1)
@@ -263,6 +293,7 @@ class TriageScreen(LiveScreen[None]):
         t.append(f"Payload  {clean(r.raw_type, 128)}, {r.raw_size} bytes, sha256 {r.raw_sha256[:16]}…\n",
                  style="dim")  # fmt: skip
         if self.payload is not None and self.payload[0] == r.signal:
+            t.append("── the payload, as received ──\n", style="dim")
             t.append(self.payload[1])
         return t
 
@@ -312,8 +343,8 @@ class TriageScreen(LiveScreen[None]):
         for m in found:
             table.add_row(
                 Text(m.id, style="bold" if m.kind == "incident" else ""),
-                Text(clean(m.title, 300), style="dim" if m.hidden else ""),
                 Text(clean("; ".join(m.why), 400)),
+                Text(clean(m.title, 300), style="dim" if m.hidden else ""),
                 key=f"{m.kind}:{m.id}",
             )
         box = self.query_one("#matches-box")

@@ -671,7 +671,7 @@ async def test_an_outsider_sees_a_restricted_match_by_its_id_and_cannot_attach_t
             pilot, lambda: [m.id for m in screen.matches] == ["INC-R"], what="the restricted match"
         )
         cells = plain_cells(screen.query_one("#matches", DataTable))
-        assert cells == ["INC-R", "(restricted)", "a restricted incident matches: ask its commander"]
+        assert cells == ["INC-R", "a restricted incident matches: ask its commander", "(restricted)"]
         assert "Nightjar" not in screen_text(app)
         before = len(journal_lines(settings.journal))
         await pilot.press("a")
