@@ -705,3 +705,40 @@ async def test_the_signals_waiting_stay_shown_while_the_picture_is_stale(tmp_pat
         await pilot.pause()
         assert [r.signal for r in app.last_snapshot.signals] == ["SIG-AAAA0001"]  # the last good state
         assert "1 signal waiting" in pane._border_title.plain
+
+
+async def test_a_snoozed_signal_comes_back_on_the_screens_clock(tmp_path: Path) -> None:
+    """Nothing is written when a snooze ends: the triage screen and the queue's header
+    bring the signal back on their own clock (frozen here, then moved past the snooze)."""
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        *sig("SIG-AAAA0001", "Snoozed one", minutes_ago=20),
+        *sig("SIG-AAAA0002", "Waiting one", minutes_ago=10),
+        triaged("SIG-AAAA0001", "snoozed", until=clock.utc_text(NOW + timedelta(minutes=5))),
+    ])  # fmt: skip
+    clock.freeze(NOW)
+    try:
+        await _snooze_ends(settings)
+    finally:
+        clock.freeze(None)
+
+
+async def _snooze_ends(settings: Settings) -> None:
+    from app.console import WarRoom
+    from tests._console_helpers import SIZE, journal_lines, wait_for
+
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.sync_state.synced_at is not None, what="the first sync")
+        pane = app.screen.query_one("#queue-pane")
+        await wait_for(pilot, lambda: "1 signal waiting · oldest 10m" in pane._border_title.plain, what="one")
+        screen = await _triage(pilot, app, ["SIG-AAAA0002"])
+        lines = len(journal_lines(settings.journal))
+        clock.freeze(NOW + timedelta(minutes=6))
+        await wait_for(pilot, lambda: [r.signal for r in screen.rows] == ["SIG-AAAA0002", "SIG-AAAA0001"],
+                       what="the snoozed signal back")  # fmt: skip
+        await pilot.press("escape")
+        await wait_for(
+            pilot, lambda: "2 signals waiting · oldest 26m" in pane._border_title.plain, what="two"
+        )
+        assert len(journal_lines(settings.journal)) == lines  # nothing written
