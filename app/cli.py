@@ -587,6 +587,7 @@ from app import (  # noqa: E402,F401
     cli_roster,
     cli_serve,
     cli_sop,
+    cli_triage,
     cli_update,
 )
 

@@ -372,7 +372,7 @@ class WarRoom(WellbeingConsole, App[None]):
     def _roster(self) -> tuple[Any, ...]:
         s = self.last_snapshot
         assert s is not None
-        return (s.rotations, s.overrides, s.people, s.pending)
+        return (s.rotations, s.overrides, s.people, s.pending, s.signals)
 
     async def sync_once(self) -> None:
         def progress(done: int, total: int) -> None:

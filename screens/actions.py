@@ -259,6 +259,11 @@ class IncidentActions:
 
             self.app.push_screen(EscalationScreen(s.id))
 
+    def action_triage(self) -> None:
+        from screens.triage import TriageScreen
+
+        self.app.push_screen(TriageScreen())
+
     def action_responses(self) -> None:
         if (s := self.subject()) is not None:
             from screens.responses import ResponsesScreen

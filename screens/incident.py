@@ -37,7 +37,7 @@ def fmt_time(t: datetime | None) -> str:
 
 
 class IncidentScreen(IncidentActions, LiveScreen[None]):
-    BINDINGS = [*bindings("incident.back"), *ACTION_BINDINGS, *bindings("timeline.filter")]
+    BINDINGS = [*bindings("incident.back"), *ACTION_BINDINGS, *bindings("timeline.filter", "triage.open")]
 
     DEFAULT_CSS = """
     IncidentScreen { overflow: hidden hidden; }
@@ -57,6 +57,7 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         self.row: IncidentRecord | None = None
         self.floor: str | None = None  # why it should be severity 1 (clocks.floor_text), or None
         self._seq = -1
+        self._signals_seq = 0  # the snapshot row's signals_seq last loaded for
         #: the fields (title, summary) revealed on this screen (docs/privacy.md); the
         #: timeline's revealed entries are its own; both go when the screen is left
         self.revealed_fields: frozenset[str] = frozenset()
@@ -89,7 +90,9 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.query_one(StatusBar).show(clock.now(), snapshot.sync)
         row = next((r for r in snapshot.incidents if r.id == self.incident), None)
-        if row is None or row.last_seq != self._seq:
+        signals = row.signals_seq if row is not None else 0
+        if row is None or row.last_seq != self._seq or signals != self._signals_seq:
+            self._signals_seq = signals  # a signal attached: its timeline shows it (docs/intake.md)
             self.load()
 
     def tick(self) -> None:

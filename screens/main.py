@@ -21,8 +21,12 @@ from data.handoff.report import home_region
 from data.incidents import queries as incident_queries
 from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState
 from data.incidents.views import load_detail as fetch_detail
+from data.privacy.text import clean
 from data.procedures.clocks import floor_text
 from data.roster.board import OnCallBoard, people_zones
+from data.triage.queue import header as signals_header
+from data.triage.queue import is_urgent
+from data.triage.queue import summary as signals_summary
 from screens import dialogs
 from screens.actions import ACTION_BINDINGS, IncidentActions, Subject
 from screens.live import LiveScreen, live
@@ -48,6 +52,9 @@ WELCOME = (
     "Or try the demo war room:  make run"
 )
 
+QUEUE_TITLE = "1 Incident queue"
+#: an urgent signal waiting, in the queue's title (colour and the ⚠ marker)
+URGENT_STYLE = "bold white on #b01c2e"
 PANES = {"1": "queue", "2": "timeline", "3": "checklist", "4": "roster-table"}
 #: the pane (container) of each number key, as one-pane-at-a-time mode shows it
 PANE_BOXES = {"1": "queue-pane", "2": "timeline-pane", "3": "checklist-pane", "4": "roster-pane"}
@@ -68,7 +75,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         binding("timeline.filter", show=False),
         *bindings("timeline.local", "focus.queue", "focus.timeline", "focus.checklist", "focus.roster"),
         *bindings("pane.zoom", "roster.show", "handoff.show", "wellbeing.quiet", "wellbeing.step_away"),
-        *bindings("trends.show", "holds.show", "sync.warnings"),
+        *bindings("trends.show", "holds.show", "sync.warnings", "triage.open"),
     ]
     #: what gets the focus when nothing has it (e.g. back from a dialog opened while the
     #: queue was hidden): never the search box, which is focusable while it is hidden
@@ -125,6 +132,12 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self._displaced: str | None = None  # the selected incident a filter hid (selected again when shown)
         self.on_call = OnCallBoard()  # who holds each rotation, until its next handoff
         self._binding_state: bool | None = None  # whether an incident was selected when the footer was built
+        #: the signals waiting (docs/intake.md, "Triage"): the urgent ones of the snapshot's
+        #: signals, those a toast told of (None: none shown yet), the queue's title as set
+        self._urgent: frozenset[str] = frozenset()
+        self._urgent_of: object = None
+        self._urgent_told: set[str] | None = None
+        self._queue_title: tuple[str, bool] = (QUEUE_TITLE, False)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.actor, id="status")
@@ -132,7 +145,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         yield PaneTabs(id="pane-tabs")
         yield ClockStrip(id="clock-strip")
         with Vertical(id="queue-pane", classes="pane") as pane:
-            pane.border_title = "1 Incident queue"
+            pane.border_title = QUEUE_TITLE
             yield Input(
                 placeholder="filter: id, title, category, status, commander (Enter to keep, Esc to clear)",
                 id="search",
@@ -174,10 +187,11 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self.query_one(StatusBar).show(now, snapshot.sync)
         self.show_banner(now)
         self.refresh_queue(now)
+        self.show_signals(now, arrived=True)
         self.show_roster(now, rebuild=True)
         self.show_clocks(now)
         row = next((r for r in self.shown if r.id == self.selected), None)
-        if row is not None and self._detail_seq != (row.id, row.last_seq):
+        if row is not None and self._detail_seq != (row.id, row.shown_seq):
             self.load_detail()
             exposure_changed(self)  # its category or who may see it may have changed
 
@@ -222,6 +236,40 @@ class MainScreen(IncidentActions, LiveScreen[None]):
                 self._displaced = self.selected
             self.select(queue.cursor_key())  # what is highlighted now (None: nothing is shown)
 
+    def show_signals(self, now: datetime, arrived: bool = False) -> None:
+        """The queue's title says how many signals wait and since when, and flags an urgent
+        one (``[intake] urgent``); a toast tells once of each urgent signal that arrives
+        (``arrived``: a new snapshot; those waiting when the console opens are in the title)."""
+        signals = self.snapshot.signals
+        if self._urgent_of is not signals:
+            rules = self.console.settings.config.intake.urgent
+            self._urgent = (
+                frozenset(r.signal for r in signals if is_urgent(r, rules)) if rules else frozenset()
+            )
+            self._urgent_of = signals
+        w = signals_summary(signals, now, self._urgent)
+        if arrived:
+            told = self._urgent_told
+            if told is not None:
+                for sid in w.urgent:
+                    if sid not in told:
+                        r = next(r for r in signals if r.signal == sid)
+                        self.notify(f"⚠ URGENT signal from {clean(r.channel, 16)}: {clean(r.title, 120)} (T: triage)",
+                                    severity="error", timeout=15, markup=False)  # fmt: skip
+            self._urgent_told = (told or set()) | set(w.urgent)
+        words = signals_header(w, now)
+        shown = (f"{QUEUE_TITLE} · {words}" if words else QUEUE_TITLE, bool(w.urgent))
+        if shown == self._queue_title:
+            return
+        self._queue_title = shown
+        title = Text(QUEUE_TITLE)
+        if words:
+            title.append(f" · {words}", style="bold")
+        if w.urgent:
+            title.append(" · ")
+            title.append("⚠ URGENT signal", style=URGENT_STYLE)
+        self.query_one("#queue-pane").border_title = title
+
     def show_banner(self, now: datetime) -> None:
         """The handoffs of this console's region awaiting acknowledgement, and those
         addressed to its actor from any region."""
@@ -246,6 +294,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         if self.query_one(HandoffBanner).pending:
             self.show_banner(now)
         self.query_one(IncidentQueue).tick(now, self.actor)
+        self.show_signals(now)
         self.query_one(ChecklistPane).tick(now)
         if self.narrow:
             self.show_clocks(now)
@@ -322,7 +371,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
                 return
             timeline.show(incident, detail.entries, detail.earlier)
             checklist.show(incident, detail.items, clock.now(), row.incident_clocks, _floor(row))
-        self._detail_seq = (incident, row.last_seq)
+        self._detail_seq = (incident, row.shown_seq)
         self._refresh_bindings_if_changed()
         self._titles(f"2 Timeline · {incident} · {timeline.filter_name}", f"3 Checklist · {incident}")
 

@@ -22,12 +22,13 @@ from screens.registry import ACTIONS, BY_ID, PALETTE, help_text
 from screens.responses import ResponsesScreen
 from screens.roster import RosterScreen
 from screens.trends import TrendsScreen
+from screens.triage import TriageScreen
 from tests._console_helpers import settings_for
 
 #: every screen (and the App) whose keys come from the registry
 HOSTS: tuple[Any, ...] = (WarRoom, MainScreen, IncidentScreen, HandoffScreen, PostmortemScreen,
                           RosterScreen, TrendsScreen, HoldsScreen, DecisionsScreen, ResponsesScreen,
-                          EscalationScreen)  # fmt: skip
+                          EscalationScreen, TriageScreen)  # fmt: skip
 
 
 def _bound() -> dict[str, list[tuple[Any, Binding]]]:

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from data.engine.models import CATEGORIES, Category
+from data.engine.models import CATEGORIES, Category, SignalChannel
 
 APP = "warroom"
 
@@ -219,6 +219,27 @@ class EscalationSection(Section):
     )
 
 
+class UrgentRule(Section):
+    """One urgent rule of ``[intake]`` (docs/intake.md, "Triage"): a waiting signal from one
+    of ``channels`` (empty: any channel) whose title or body holds any of ``keywords``
+    (case-insensitive) is flagged urgent at once."""
+
+    channels: list[SignalChannel] = Field(
+        default_factory=list, description="be a list of signal channels (docs/intake.md)"
+    )
+    keywords: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] = Field(
+        description="be a list of one or more words"
+    )
+
+
+class IntakeConfig(Section):
+    """``[intake]``: signals (docs/intake.md): the urgent rules ``[[intake.urgent]]``."""
+
+    urgent: list[UrgentRule] = Field(
+        default_factory=list, description="be a list of {channels = [...], keywords = [...]} tables"
+    )
+
+
 class FilesSection(Section):
     """``[files]``: who may read the files warroom creates (docs/security.md)."""
 
@@ -264,6 +285,7 @@ class WarroomConfig(BaseSettings):
     obligations: ObligationsSection = Field(default_factory=ObligationsSection)
     notify: NotifySection = Field(default_factory=NotifySection)
     escalation: EscalationSection = Field(default_factory=EscalationSection)
+    intake: IntakeConfig = Field(default_factory=IntakeConfig)
     #: the file read (None: none was asked for)
     file: Path | None = None
     #: section -> what is wrong with it, one line naming the file and the key
@@ -298,6 +320,7 @@ SECTIONS: dict[str, type[Section]] = {
     "obligations": ObligationsSection,
     "notify": NotifySection,
     "escalation": EscalationSection,
+    "intake": IntakeConfig,
 }
 
 

@@ -335,6 +335,7 @@ class Signal:
     event: str
     actor: str
     ts: str
+    triaged_seq: int | None = None  # the line of the latest triage (the incident timeline's place)
 
     def row(self) -> tuple[Any, ...]:
         return dataclasses.astuple(self)
@@ -940,7 +941,7 @@ class Projector:
                 status = ("repeat" if found.repeat_of else "untriaged") if reopened else t.outcome
                 sig = dataclasses.replace(
                     found, status=status, incident=t.incident, duplicate_of=t.duplicate_of, reason=t.reason,
-                    until=t.until, triaged_by=ev.actor, triaged_at=ev.ts,
+                    until=t.until, triaged_by=ev.actor, triaged_at=ev.ts, triaged_seq=seq,
                     first_triaged_at=found.first_triaged_at or (None if reopened else ev.ts),
                 )  # fmt: skip
                 self._signals[t.signal] = batch.signals[t.signal] = sig

@@ -376,6 +376,7 @@ signals = Table(
     Column("event", String(64), nullable=False),
     Column("actor", String, nullable=False),
     Column("ts", String, nullable=False),
+    Column("triaged_seq", Integer),  # the line of the latest signal.triaged (a timeline entry's place)
 )
 Index("signals_ref", signals.c.channel, signals.c.ref)
 Index("signals_status", signals.c.status, signals.c.received_at)

@@ -32,6 +32,7 @@ from data.procedures.holds import HoldRow, hold_rows
 from data.roster import queries as roster_queries
 from data.roster.people import People
 from data.roster.rotation import Override, Rotation
+from data.triage.signals import SignalRow, incident_signal_seqs, incident_signals, open_signals
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -69,6 +70,14 @@ class IncidentRow:
     floor: Clock | None = None
     #: the last page while it is unacknowledged (docs/escalation.md): (who, when)
     paged: tuple[str | None, datetime] | None = None
+    #: the line of the latest triage that put a signal into it (its timeline shows the
+    #: signal; its own ``last_seq`` does not move): docs/intake.md
+    signals_seq: int = 0
+
+    @property
+    def shown_seq(self) -> int:
+        """The last line that changed what its timeline shows (its events, its signals)."""
+        return max(self.last_seq, self.signals_seq)
 
     @property
     def next_due(self) -> datetime | None:
@@ -325,6 +334,8 @@ class Snapshot:
     overrides: tuple[Override, ...] = ()
     people: tuple[tuple[str, str, str], ...] = ()  # (handle, name, tz)
     pending: tuple[PendingHandoff, ...] = ()  # handoffs submitted, not yet acknowledged
+    #: the signals untriaged or snoozed (data/triage/signals.py ``waiting`` says which wait now)
+    signals: tuple[SignalRow, ...] = ()
 
     def pending_for(self, region: str, actor: str | None = None) -> tuple[PendingHandoff, ...]:
         """The pending handoffs a console of ``region`` shows: its region's, those for
@@ -394,6 +405,7 @@ async def load_snapshot(
     resolved = [inc.id for inc in incidents if inc.status == "resolved"]
     held = await queries.meetings_held(store) if resolved else {}
     paged = await queries.last_pages(store, [inc.id for inc in incidents if inc.acknowledged_at is None])
+    signal_seqs = await incident_signal_seqs(store)
     for inc in incidents:
         clocks = incident_clocks(inc, due.get(inc.id, []), policy)
         if inc.status == "resolved" and inc.id not in held:
@@ -419,6 +431,7 @@ async def load_snapshot(
                 next_clock=nearest(clocks) if inc.status not in TERMINAL_STATUSES else None,
                 floor=floor_clock(clocks, inc.severity) if inc.status not in TERMINAL_STATUSES else None,
                 paged=_paged(paged.get(inc.id)),
+                signals_seq=signal_seqs.get(inc.id, 0),
             )
         )
     far = datetime.max.replace(tzinfo=UTC)
@@ -427,7 +440,8 @@ async def load_snapshot(
     rotations = tuple(r.typed() for r in await roster_queries.rotations(store))
     overrides = tuple(o.typed() for o in await roster_queries.overrides(store))
     pending = pending_handoffs(await queries.handoffs(store))
-    return Snapshot(tuple(rows), sync, rotations, overrides, people, pending)
+    signals = await open_signals(store)
+    return Snapshot(tuple(rows), sync, rotations, overrides, people, pending, signals)
 
 
 def _paged(last: tuple[str | None, str] | None) -> tuple[str | None, datetime] | None:
@@ -492,8 +506,33 @@ async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...
     return _items(await queries.checklist(store, incident))
 
 
+def signal_entry(r: SignalRow) -> TimelineEntry:
+    """A signal promoted into or attached to an incident, as an entry of its timeline (at
+    the line of the triage; marker SGNL): ``Signal SIG-… from le_portal: title``."""
+    ts = r.triaged_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if r.triaged_at is not None else ""
+    how = "promoted to this incident" if r.status == "promoted" else "attached"
+    return TimelineEntry(
+        seq=r.triaged_seq or r.seq, ts=r.triaged_at, ts_text=ts, actor=r.triaged_by or "", type="signal.triaged",
+        text=f"Signal {r.signal} from {r.channel}: {r.title} ({how})", pinned=False, ref=r.ref,
+    )  # fmt: skip
+
+
+def _with_signals(
+    entries: tuple[TimelineEntry, ...], signals: Sequence[SignalRow], earlier: int
+) -> tuple[TimelineEntry, ...]:
+    """``entries`` (journal order) with the incident's signals among them, by line; with
+    ``earlier`` events not loaded, only the signals from the first entry on."""
+    first = entries[0].seq if entries and earlier else 0
+    extra = [signal_entry(r) for r in signals if (r.triaged_seq or r.seq) >= first]
+    if not extra:
+        return entries
+    return tuple(sorted((*entries, *extra), key=lambda e: e.seq))
+
+
 async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
-    return _entries((await queries.timeline(store, incident))[-limit:])
+    events = await queries.timeline(store, incident)
+    entries = _entries(events[-limit:])
+    return _with_signals(entries, await incident_signals(store, incident), len(events) - len(entries))
 
 
 @dataclass(frozen=True)
@@ -507,7 +546,8 @@ class Detail:
 
 async def load_detail(store: Store, incident: str, last: int = 200) -> Detail:
     events, earlier, items = await queries.detail(store, incident, last)
-    return Detail(_entries(events), earlier, _items(items))
+    entries = _with_signals(_entries(events), await incident_signals(store, incident), earlier)
+    return Detail(entries, earlier, _items(items))
 
 
 def countdown(due: datetime | None, now: datetime) -> tuple[str, str]:

@@ -172,6 +172,14 @@ def kinds(text: str) -> list[str]:
     return [k for k in KINDS if k in found]
 
 
+def identifiers(text: str) -> list[tuple[str, str]]:
+    """The identifiers ``text`` holds, as (kind, the text found), in order (triage matches
+    signals by them: data/triage/match.py; never shown unmasked)."""
+    if not _MAYBE.search(text):
+        return []
+    return [(c[0], m.group()) for m in _PATTERN.finditer(text) if (c := _classify(m)) is not None]
+
+
 def has_identifiers(text: str) -> bool:
     return bool(kinds(text))
 
