@@ -317,7 +317,8 @@ class MainScreen(IncidentActions, LiveScreen[None]):
             )
             checklist.show(incident, (), clock.now(), row.incident_clocks, _floor(row))
         else:
-            detail = await fetch_detail(store, incident, last=TIMELINE_LAST)  # all of it: Enter
+            # all of it: Enter; with the entries of the incidents merged into it (docs/links.md)
+            detail = await fetch_detail(store, incident, last=TIMELINE_LAST, person=self.actor)
             if incident != self.selected or not live(self):  # another one selected, or closing
                 return
             timeline.show(incident, detail.entries, detail.earlier)

@@ -31,6 +31,7 @@ TYPE_MARKERS = {
     "incident.role_set": ("ROLE", "#7fa7c9"),
     "incident.participant_added": ("WHO+", "#7fa7c9"),
     "incident.participant_removed": ("WHO-", "#7fa7c9"),
+    "incident.linked": ("LINK", "#88c0d0"),
     "incident.note": ("NOTE", ""),
     "incident.action": ("ACT ", "bold #5fb36b"),
     "checklist.added": ("TODO", "dim"),
@@ -57,6 +58,13 @@ TYPE_MARKERS = {
     "response.sent": ("SENT", "bold #d0a85c"),
     "disclosure.recorded": ("DISC", "bold #d0a85c"),
 }
+
+
+def _origin(e: TimelineEntry) -> tuple[str, str] | str:
+    """The mark of an entry from an incident merged into this one (docs/links.md)."""
+    return (f"from {clean(e.origin, 32)} ", "bold #b48ead") if e.origin else ""
+
+
 #: the marker of a type this version does not know (a newer console wrote it): its text
 #: names the type
 UNKNOWN_MARKER = ("OTHR", "dim")
@@ -391,6 +399,7 @@ class Timeline(ScrollView, can_focus=True):
             " ",
             (clean(run.entries[0].actor, 24), "bold"),
             " ",
+            _origin(run.entries[0]),
             ("▾ " if shown else "▸ ", "bold"),
             clean(run.text, 300),
             (" (Enter or click: hide)" if shown else " (Enter or click: show)", "dim"),
@@ -416,6 +425,7 @@ class Timeline(ScrollView, can_focus=True):
             " ",
             (clean(e.actor, 24), "bold"),
             " ",
+            _origin(e),
             pin,
             shown,
             clean(e.text, 2000, reveal=reveal),

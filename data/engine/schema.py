@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 metadata = MetaData()
 
@@ -340,6 +340,24 @@ disclosures = Table(
 )
 Index("disclosures_incident", disclosures.c.incident, disclosures.c.seq)
 
+# Linked incidents (an extension, docs/links.md): the current link between each pair of
+# incidents (``low`` < ``high``), as the latest ``incident.linked`` between them wrote it (on
+# ``incident``, about ``other``); ``unlinked`` removes the row.
+incident_links = Table(
+    "incident_links",
+    metadata,
+    Column("low", String(32), primary_key=True),
+    Column("high", String(32), primary_key=True),
+    Column("incident", String(32), nullable=False),
+    Column("other", String(32), nullable=False),
+    Column("kind", String, nullable=False),
+    Column("note", Text),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+Index("incident_links_high", incident_links.c.high)
+
 quarantine = Table(
     "quarantine",
     metadata,
@@ -411,6 +429,7 @@ PROJECTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (audits, ("seq",)),
     (responses, ("incident", "response")),
     (disclosures, ("seq",)),
+    (incident_links, ("low", "high")),
     (quarantine, ("line",)),
     (chain_breaks, ("line",)),
     (counters, ("name",)),

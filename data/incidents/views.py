@@ -14,6 +14,8 @@ from data.engine.models import TERMINAL_STATUSES, parse_rfc3339
 from data.engine.store import IncidentRecord, Store
 from data.incidents import queries
 from data.incidents.describe import describe
+from data.incidents.links import LinkRow, by_incident, merged_into, parent_of
+from data.incidents.links import links as links_of
 from data.incidents.queries import EventRow, HandoffRow, ItemRow
 from data.procedures.clocks import (
     Clock,
@@ -69,6 +71,13 @@ class IncidentRow:
     floor: Clock | None = None
     #: the last page while it is unacknowledged (docs/escalation.md): (who, when)
     paged: tuple[str | None, datetime] | None = None
+    #: its links to other incidents, each seen from it (docs/links.md)
+    links: tuple[LinkRow, ...] = ()
+
+    @property
+    def parent(self) -> str | None:
+        """The incident it is a child of (the queue shows it under it), or None."""
+        return parent_of(self.links)
 
     @property
     def next_due(self) -> datetime | None:
@@ -190,6 +199,8 @@ class TimelineEntry:
     kind: str | None = None
     id: str = ""  # the event's id (an audit.reveal names it)
     template: str | None = None  # a checklist item's procedure (``checklist.added`` ``template``)
+    #: the incident merged into this one that the entry is from (None: its own; docs/links.md)
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +239,7 @@ def same_batch(a: TimelineEntry, b: TimelineEntry) -> bool:
         a.type == b.type == "checklist.added"
         and a.actor == b.actor
         and a.template == b.template
+        and a.origin == b.origin
         and _second(a) == _second(b)
     )
 
@@ -394,6 +406,7 @@ async def load_snapshot(
     resolved = [inc.id for inc in incidents if inc.status == "resolved"]
     held = await queries.meetings_held(store) if resolved else {}
     paged = await queries.last_pages(store, [inc.id for inc in incidents if inc.acknowledged_at is None])
+    linked = by_incident(await links_of(store))
     for inc in incidents:
         clocks = incident_clocks(inc, due.get(inc.id, []), policy)
         if inc.status == "resolved" and inc.id not in held:
@@ -419,6 +432,7 @@ async def load_snapshot(
                 next_clock=nearest(clocks) if inc.status not in TERMINAL_STATUSES else None,
                 floor=floor_clock(clocks, inc.severity) if inc.status not in TERMINAL_STATUSES else None,
                 paged=_paged(paged.get(inc.id)),
+                links=linked.get(inc.id, ()),
             )
         )
     far = datetime.max.replace(tzinfo=UTC)
@@ -463,7 +477,9 @@ def trigger_of(r: ItemRow) -> tuple[str, str, str | None] | None:
     return (r.trigger_kind, r.trigger_at, r.trigger_ref)
 
 
-def _entries(rows: Sequence[EventRow]) -> tuple[TimelineEntry, ...]:
+def _entries(rows: Sequence[EventRow], incident: str | None = None) -> tuple[TimelineEntry, ...]:
+    """Timeline entries of ``incident``'s events (an entry of another incident merged into it
+    is marked with its ``origin``)."""
     out = []
     for e in rows:
         data = e.data if isinstance(e.data, dict) else {}
@@ -483,6 +499,7 @@ def _entries(rows: Sequence[EventRow]) -> tuple[TimelineEntry, ...]:
                 template=data.get("template")
                 if e.type == "checklist.added" and isinstance(data.get("template"), str)
                 else None,
+                origin=e.incident if incident is not None and e.incident != incident else None,
             )
         )
     return tuple(out)
@@ -492,8 +509,24 @@ async def load_checklist(store: Store, incident: str) -> tuple[ChecklistRow, ...
     return _items(await queries.checklist(store, incident))
 
 
-async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
-    return _entries((await queries.timeline(store, incident))[-limit:])
+async def merged_shown(store: Store, incident: str, person: str | None) -> list[str]:
+    """The incidents merged into ``incident`` whose entries its timeline shows: those
+    ``person`` may see (None: every one)."""
+    out = []
+    for other in await merged_into(store, incident):
+        found = await store.incidents(other)
+        if found and (person is None or may_see(found[0], person)):
+            out.append(other)
+    return out
+
+
+async def load_timeline(
+    store: Store, incident: str, limit: int = 500, person: str | None = None
+) -> tuple[TimelineEntry, ...]:
+    """The timeline of ``incident``, with the entries of the incidents merged into it that
+    ``person`` may see, marked (docs/links.md)."""
+    also = await merged_shown(store, incident, person)
+    return _entries((await queries.timeline(store, incident, also=also))[-limit:], incident)
 
 
 @dataclass(frozen=True)
@@ -505,9 +538,10 @@ class Detail:
     items: tuple[ChecklistRow, ...]
 
 
-async def load_detail(store: Store, incident: str, last: int = 200) -> Detail:
-    events, earlier, items = await queries.detail(store, incident, last)
-    return Detail(_entries(events), earlier, _items(items))
+async def load_detail(store: Store, incident: str, last: int = 200, person: str | None = None) -> Detail:
+    also = await merged_shown(store, incident, person)
+    events, earlier, items = await queries.detail(store, incident, last, also=also)
+    return Detail(_entries(events, incident), earlier, _items(items))
 
 
 def countdown(due: datetime | None, now: datetime) -> tuple[str, str]:

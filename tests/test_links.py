@@ -1,0 +1,243 @@
+"""Linked incidents and merging (docs/links.md): incident.linked projected both ways, the
+bad links quarantined, the writer's refusals (cycles, restricted incidents), the merge
+batch through the command line and the console, the queue's folding, and the merged
+incident's entries on its target's timeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from data.commands import AppendRefused, append_to, build_events
+from data.engine.journal import FileJournal
+from data.engine.store import Store
+from data.incidents.links import links, merge_drafts
+from tests.helpers import EventFactory, append_events, cli_env, run_cli, synced_store
+
+
+def link(f: EventFactory, incident: str, other: str, kind: str, **over: Any) -> dict[str, Any]:
+    return f("incident.linked", {"other": other, "kind": kind, **over}, incident)
+
+
+async def _store(tmp_path: Path, events: list[dict[str, Any]]) -> Store:
+    append_events(tmp_path / "journal.jsonl", events)
+    store, _ = await synced_store(tmp_path / "journal.jsonl", tmp_path / "store.db")
+    return store
+
+
+def _seen(rows: Any) -> list[tuple[str, str, str]]:
+    return [(r.incident, r.other, r.kind) for r in rows]
+
+
+# --- projection -----------------------------------------------------------------------------
+
+
+async def test_a_link_is_shown_from_both_incidents_with_the_kind_inverted(tmp_path: Path) -> None:
+    f = EventFactory()
+    events = [f.opened("INC-A"), f.opened("INC-B"), f.opened("INC-C"),
+              link(f, "INC-A", "INC-B", "parent", note="the campaign"),  # 4
+              link(f, "INC-C", "INC-A", "duplicate_of")]  # fmt: skip
+    store = await _store(tmp_path, events)
+    try:
+        assert _seen(await links(store, "INC-A")) == [
+            ("INC-A", "INC-B", "parent"),
+            ("INC-A", "INC-C", "duplicated_by"),
+        ]
+        b = await links(store, "INC-B")
+        assert _seen(b) == [("INC-B", "INC-A", "child")]
+        assert b[0].words == "child of" and b[0].note == "the campaign" and b[0].written_on == "INC-A"
+        assert _seen(await links(store, "INC-C")) == [("INC-C", "INC-A", "duplicate_of")]
+    finally:
+        await store.close()
+
+
+async def test_the_latest_link_between_two_incidents_wins_and_unlinked_removes_it(tmp_path: Path) -> None:
+    f = EventFactory()
+    events = [f.opened("INC-A"), f.opened("INC-B"),
+              link(f, "INC-A", "INC-B", "related"),
+              link(f, "INC-B", "INC-A", "child")]  # fmt: skip
+    store = await _store(tmp_path, events)
+    try:
+        assert _seen(await links(store, "INC-A")) == [("INC-A", "INC-B", "parent")]
+        append_events(tmp_path / "journal.jsonl", [link(f, "INC-A", "INC-B", "unlinked")])
+        await store.sync(FileJournal(tmp_path / "journal.jsonl"))
+        assert await links(store, "INC-A") == [] and await links(store, "INC-B") == []
+    finally:
+        await store.close()
+
+
+async def test_a_link_to_itself_or_to_an_incident_never_opened_is_quarantined(tmp_path: Path) -> None:
+    f = EventFactory()
+    events = [f.opened("INC-A"), link(f, "INC-A", "INC-A", "related"), link(f, "INC-A", "INC-404", "parent")]
+    store = await _store(tmp_path, events)
+    try:
+        q = {row.line: row.reason for row in await store.quarantine()}
+        assert set(q) == {2, 3}
+        assert "cannot be linked to itself" in q[2] and "INC-404" in q[3] and "never opened" in q[3]
+        assert await links(store, "INC-A") == []
+    finally:
+        await store.close()
+
+
+async def test_the_digest_does_not_depend_on_how_ingestion_was_split(tmp_path: Path) -> None:
+    f = EventFactory()
+    journal = tmp_path / "journal.jsonl"
+    append_events(journal, [f.opened("INC-A"), f.opened("INC-B"), link(f, "INC-A", "INC-B", "parent"),
+                            link(f, "INC-B", "INC-A", "unlinked"), link(f, "INC-B", "INC-A", "related")])  # fmt: skip
+    whole, _ = await synced_store(journal, tmp_path / "whole.db")
+    split = await Store.open(tmp_path / "split.db")
+    try:
+        while (await split.sync(FileJournal(journal), max_lines=1)).lines:
+            pass
+        assert await whole.digest() == await split.digest()
+        assert _seen(await links(split, "INC-A")) == [("INC-A", "INC-B", "related")]
+    finally:
+        await whole.close()
+        await split.close()
+
+
+# --- the writer ------------------------------------------------------------------------------
+
+
+async def _append(tmp_path: Path, drafts: list[dict[str, Any]], actor: str = "tester") -> Any:
+    store = await Store.open(tmp_path / "writer.db")
+    try:
+        built = build_events([(d["type"], d) for d in drafts], actor)
+        return await append_to(FileJournal(tmp_path / "journal.jsonl"), store, built)
+    finally:
+        await store.close()
+
+
+def _draft(incident: str, other: str, kind: str) -> dict[str, Any]:
+    return {"type": "incident.linked", "incident": incident, "data": {"other": other, "kind": kind}}
+
+
+async def test_the_writer_refuses_a_link_to_itself_an_unknown_incident_and_a_cycle(tmp_path: Path) -> None:
+    f = EventFactory()
+    append_events(tmp_path / "journal.jsonl", [f.opened("INC-A"), f.opened("INC-B"), f.opened("INC-C"),
+                  f.opened("INC-D"), link(f, "INC-A", "INC-B", "parent"), link(f, "INC-C", "INC-B", "child")])  # fmt: skip
+    # A is the parent of B, B the parent of C
+    cases = [
+        (_draft("INC-A", "INC-A", "related"), "cannot be linked to itself"),
+        (_draft("INC-A", "INC-9", "related"), "INC-9 was never opened"),
+        (_draft("INC-C", "INC-A", "parent"), "a cycle"),  # C the parent of its grandparent
+        (_draft("INC-A", "INC-C", "child"), "a cycle"),
+    ]
+    for draft, why in cases:
+        with pytest.raises(AppendRefused) as exc:
+            await _append(tmp_path, [draft])
+        assert why in str(exc.value), (draft, str(exc.value))
+        assert exc.value.problems[0].field == ("data", "other")
+    # a cycle made by two links of one batch (A under D under C) is found
+    with pytest.raises(AppendRefused, match="a cycle"):
+        await _append(tmp_path, [_draft("INC-D", "INC-C", "child"), _draft("INC-A", "INC-D", "child")])
+    # a link replaced is no longer in the way: B under C once A no longer is B's parent... and C no longer B's child
+    await _append(tmp_path, [_draft("INC-A", "INC-B", "unlinked"), _draft("INC-B", "INC-C", "child")])
+    store, _ = await synced_store(tmp_path / "journal.jsonl", tmp_path / "check.db")
+    try:
+        assert _seen(await links(store, "INC-B")) == [("INC-B", "INC-C", "child")]
+    finally:
+        await store.close()
+
+
+async def test_a_duplicate_of_a_duplicate_of_itself_is_refused(tmp_path: Path) -> None:
+    f = EventFactory()
+    append_events(tmp_path / "journal.jsonl", [f.opened("INC-A"), f.opened("INC-B"), f.opened("INC-C"),
+                  link(f, "INC-B", "INC-A", "duplicate_of"), link(f, "INC-C", "INC-B", "duplicate_of")])  # fmt: skip
+    with pytest.raises(AppendRefused, match="a duplicate of itself"):
+        await _append(tmp_path, [_draft("INC-A", "INC-C", "duplicate_of")])
+
+
+async def test_an_outsider_cannot_link_to_a_restricted_incident_and_learns_no_title(tmp_path: Path) -> None:
+    f = EventFactory()
+    secret = "Secret: the minister's account"
+    append_events(tmp_path / "journal.jsonl", [
+        f.opened("INC-A"), f.opened("INC-R", restricted=True, title=secret),
+        f("incident.role_set", {"role": "commander", "person": "amara"}, "INC-R"),
+    ])  # fmt: skip
+    with pytest.raises(AppendRefused) as exc:
+        await _append(tmp_path, [_draft("INC-A", "INC-R", "related")], actor="outsider")
+    assert "INC-R is restricted" in str(exc.value) and "minister" not in str(exc.value)
+    await _append(tmp_path, [_draft("INC-A", "INC-R", "related")], actor="amara")
+
+
+# --- merging -----------------------------------------------------------------------------------
+
+
+def test_merge_drafts_move_or_close_the_open_items_and_leave_the_holds() -> None:
+    from data.engine.projector import Item
+
+    def item(name: str, state: str = "open", hold: bool = False, **kw: Any) -> Item:
+        return Item("INC-B", name, f"do {name}", "policy", kw.get("due"), None, None, state, None, None,
+                    None, 1, "x", "2026-11-22T03:00:00Z", kw.get("step"), hold=hold)  # fmt: skip
+
+    items = [item("verify", due="2026-11-23T03:00:00Z", step="verify"), item("done-one", "done"),
+             item("keep", hold=True, due="2027-11-22T03:00:00Z"), item("notify", "blocked")]  # fmt: skip
+    drafts = merge_drafts("INC-B", "INC-A", items, {"verify"}, "move", note="same report")
+    got = [(d.type, d.incident, d.data.model_dump(exclude_none=True)) for d in drafts]
+    assert got[0] == (
+        "incident.linked",
+        "INC-B",
+        {"other": "INC-A", "kind": "duplicate_of", "note": "same report"},
+    )
+    assert got[1][:2] == ("checklist.added", "INC-A")
+    assert got[1][2]["item"] == "verify-2" and got[1][2]["step"] == "verify"
+    assert got[1][2]["due"] == "2026-11-23T03:00:00Z" and got[1][2]["text"] == "do verify"
+    assert got[2] == ("checklist.set", "INC-B", {"item": "verify", "state": "skipped",
+                                                 "note": "moved to INC-A as verify-2"})  # fmt: skip
+    assert got[3][2]["item"] == "notify" and got[4][2]["note"] == "moved to INC-A"
+    assert got[-1] == ("incident.status_set", "INC-B", {"status": "merged", "reason": "merged into INC-A"})
+    assert not any(g[2].get("item") == "keep" for g in got)  # the hold stays and runs on
+    closed = merge_drafts("INC-B", "INC-A", items, set(), {"verify": "close"}, reason="done elsewhere")
+    assert [(d.type, d.data.model_dump(exclude_none=True).get("note")) for d in closed][1:3] == [
+        ("checklist.set", "done elsewhere"),
+        ("checklist.added", None),
+    ]
+
+
+class Ran:
+    def __init__(self, done: Any) -> None:
+        self.returncode = done.returncode
+        self.stdout = done.stdout.decode()
+        self.stderr = done.stderr.decode()
+
+
+def _cli(tmp_path: Path, *args: str, actor: str = "tester") -> Ran:
+    env = cli_env(tmp_path, tmp_path / "journal.jsonl", tmp_path / "cli.db", actor=actor)
+    return Ran(run_cli(list(args), env))
+
+
+def test_merge_through_the_command_line_end_to_end(tmp_path: Path) -> None:
+    f = EventFactory()
+    append_events(tmp_path / "journal.jsonl", [
+        f.opened("INC-A"), f.opened("INC-B"),
+        f("checklist.added", {"item": "verify", "text": "Verify the requester", "team": "le_response",
+                              "due": "2026-11-23T03:00:00Z"}, "INC-B"),
+        f("checklist.added", {"item": "hold", "text": "Preserve the account", "team": "legal",
+                              "due": "2027-02-20T03:00:00Z", "hold": True}, "INC-B"),
+        f("incident.note", {"text": "Caller rang twice"}, "INC-B"),
+    ])  # fmt: skip
+    refused = _cli(tmp_path, "merge", "INC-B", "--into", "INC-B", "--move-items")
+    assert refused.returncode == 2 and "into itself" in refused.stderr
+    done = _cli(tmp_path, "merge", "INC-B", "--into", "INC-A", "--move-items", "--note", "same caller")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(x) for x in (tmp_path / "journal.jsonl").read_bytes().splitlines()]
+    batch = [e for e in lines if "batch" in e]
+    assert [(e["type"], e["incident"]) for e in batch] == [
+        ("incident.linked", "INC-B"),
+        ("checklist.added", "INC-A"),
+        ("checklist.set", "INC-B"),
+        ("incident.status_set", "INC-B"),
+    ]
+    again = _cli(tmp_path, "merge", "INC-B", "--into", "INC-A", "--move-items")
+    assert again.returncode == 2 and "already merged" in again.stderr
+    shown = _cli(tmp_path, "links", "INC-A", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == [{"incident": "INC-A", "other": "INC-B", "kind": "duplicated_by",
+                                         "note": "same caller", "actor": "tester",
+                                         "ts": batch[0]["ts"], "status": "merged"}]  # fmt: skip
+    holds = _cli(tmp_path, "holds", "--json")
+    assert holds.returncode == 0 and [h["item"] for h in json.loads(holds.stdout)] == ["hold"]
