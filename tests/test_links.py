@@ -241,3 +241,170 @@ def test_merge_through_the_command_line_end_to_end(tmp_path: Path) -> None:
                                          "ts": batch[0]["ts"], "status": "merged"}]  # fmt: skip
     holds = _cli(tmp_path, "holds", "--json")
     assert holds.returncode == 0 and [h["item"] for h in json.loads(holds.stdout)] == ["hold"]
+
+
+# --- the console -----------------------------------------------------------------------------
+
+
+async def _console_journal(tmp_path: Path, extra: list[dict[str, Any]] | None = None) -> Any:
+    from tests._console_helpers import opened, scoped, seed, settings_for
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-A", title="Stream of threats", severity=1),
+        opened("INC-B", title="Same stream, second report", severity=2),
+        opened("INC-C", title="Another platform", severity=3),
+        scoped("checklist.added", "INC-B", item="verify", text="Verify the requester", team="le_response",
+               due="2026-11-23T03:00:00Z"),
+        scoped("checklist.added", "INC-B", item="notify", text="Notify the partner", team="comms"),
+        scoped("checklist.added", "INC-B", item="keep", text="Preserve the account", team="legal",
+               due="2027-02-20T03:00:00Z", hold=True),
+        scoped("incident.note", "INC-B", text="Caller rang back from [red]a second number[/]"),
+        *(extra or []),
+    ])  # fmt: skip
+    return settings
+
+
+async def test_L_links_two_incidents_and_the_queue_folds_the_child(tmp_path: Path) -> None:
+    from textual.widgets import Input, Select
+
+    from app.console import WarRoom
+    from screens.links import LinkDialog
+    from tests._console_helpers import SIZE, journal_lines, queue_ids, wait_for
+    from tests.test_actions import cell, event_of, open_dialog, select_incident, started, submit
+
+    settings = await _console_journal(tmp_path)
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-A", "INC-B", "INC-C"])
+        await select_incident(pilot, main, "INC-C")
+        dialog = await open_dialog(pilot, app, "L", LinkDialog)
+        labels = [
+            str(label) for label, _ in dialog.query_one("#other", Select)._options if _ is not Select.NULL
+        ]
+        assert any("INC-A" in label and "Stream of threats" in label for label in labels)
+        dialog.query_one("#other", Select).value = "INC-A"
+        dialog.query_one("#kind", Select).value = "child"
+        before = len(journal_lines(settings.journal))
+        (line,) = await submit(pilot, app, dialog, "note", before)
+        assert event_of(line) == ("incident.linked", "INC-C", {"other": "INC-A", "kind": "child"}, "ic-test")
+        # C is folded under A: A says so, and space shows it under A
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-B"], what="C folded under A")
+        assert cell(main, "INC-A", "title").startswith("▸ 1 ")
+        await select_incident(pilot, main, "INC-A")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-C", "INC-B"], what="C under A")
+        assert cell(main, "INC-A", "title").startswith("▾ 1 ") and cell(main, "INC-C", "title").startswith(
+            "└ "
+        )
+        # a filter that hides the parent shows the child at the top level
+        from dataclasses import replace
+
+        main.filter = replace(main.filter, severities=frozenset({3}))
+        main.refresh_queue(filtering=True)
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-C"], what="C alone")
+        assert not cell(main, "INC-C", "title").startswith("└")
+        main.filter = replace(main.filter, severities=frozenset())
+        main.refresh_queue(filtering=True)
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-C", "INC-B"], what="C under A again")
+        # a typed id that was never opened is refused, and nothing is written
+        await select_incident(pilot, main, "INC-B")
+        dialog = await open_dialog(pilot, app, "L", LinkDialog)
+        dialog.query_one("#other-id", Input).value = "inc-404"
+        before = len(journal_lines(settings.journal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "never opened" in str(dialog.query_one("#general-error").content),
+                       what="the refusal")  # fmt: skip
+        assert len(journal_lines(settings.journal)) == before
+
+
+async def test_M_merges_b_into_a_and_as_timeline_shows_bs_entries(tmp_path: Path) -> None:
+    from textual.widgets import Input, Select, SelectionList
+
+    from app.console import WarRoom
+    from screens.links import MergeDialog
+    from tests._console_helpers import SIZE, journal_lines, new_lines, queue_ids, wait_for
+    from tests.test_actions import open_dialog, select_incident, started
+    from widgets.timeline import Timeline
+
+    settings = await _console_journal(tmp_path)
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-A", "INC-B", "INC-C"])
+        await select_incident(pilot, main, "INC-B")
+        dialog = await open_dialog(pilot, app, "M", MergeDialog)
+        await wait_for(pilot, lambda: dialog.loaded, what="B's items read")
+        items = dialog.query_one("#items", SelectionList)
+        assert items.selected == ["verify", "notify"]  # the hold is not offered: it stays
+        assert "1 preservation hold(s) stay on INC-B" in str(dialog.query_one("#holds").content)
+        dialog.query_one("#target", Select).value = "INC-A"
+        items.deselect("notify")
+        before = len(journal_lines(settings.journal))
+        dialog.query_one("#note", Input).focus()
+        await pilot.press("enter")  # no reason for the item closed: refused at the field
+        await wait_for(pilot, lambda: dialog.query_one("#reason-error").has_class("shown"), what="reason")
+        dialog.query_one("#reason", Input).value = "partner notified on INC-A already"
+        dialog.query_one("#note", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is not dialog, what="the merge written")
+        lines = new_lines(settings.journal, before)
+        assert [(e["type"], e["incident"], e["data"].get("item")) for e in lines] == [
+            ("incident.linked", "INC-B", None),
+            ("checklist.added", "INC-A", "verify"),
+            ("checklist.set", "INC-B", "verify"),
+            ("checklist.set", "INC-B", "notify"),
+            ("incident.status_set", "INC-B", None),
+        ]
+        assert lines[3]["data"]["note"] == "partner notified on INC-A already"
+        assert lines[4]["data"] == {"status": "merged",
+                                    "reason": "merged into INC-A: partner notified on INC-A already"}  # fmt: skip
+        # B leaves the queue (merged); A's timeline shows B's entries marked as from B
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-C"], what="B merged")
+        await select_incident(pilot, main, "INC-A")
+        timeline = main.query_one(Timeline)
+        await wait_for(pilot, lambda: any(e.origin == "INC-B" for e in timeline.entries), what="B's entries")
+        from_b = [e for e in timeline.entries if e.origin == "INC-B"]
+        assert any(e.type == "incident.note" for e in from_b)
+        note = next(e for e in from_b if e.type == "incident.note")
+        assert (
+            Timeline.line(note).plain.split(" ", 3)[-1].startswith("from INC-B Caller rang back from [red]")
+        )
+
+
+async def test_an_outsider_cannot_merge_a_restricted_incident_nor_learn_its_title(tmp_path: Path) -> None:
+    from textual.widgets import Select
+
+    from app.console import WarRoom
+    from screens.links import MergeDialog
+    from tests._console_helpers import SIZE, journal_lines, opened, scoped, screen_text, wait_for
+    from tests.test_actions import open_dialog, select_incident, started
+
+    secret = "Minister's account compromised"
+    settings = await _console_journal(tmp_path, [
+        opened("INC-R", title=secret, restricted=True, severity=1),
+        scoped("incident.role_set", "INC-R", role="commander", person="amara"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app)
+        await wait_for(pilot, lambda: "INC-R" in [r.id for r in main.shown], what="INC-R shown")
+        await select_incident(pilot, main, "INC-B")
+        dialog = await open_dialog(pilot, app, "M", MergeDialog)
+        await wait_for(pilot, lambda: dialog.loaded, what="B's items read")
+        labels = [str(label) for label, value in dialog.query_one("#target", Select)._options]
+        assert any(label.startswith("INC-R") and "(restricted)" in label for label in labels)
+        assert not any("Minister" in label for label in labels)
+        dialog.query_one("#target", Select).value = "INC-R"
+        before = len(journal_lines(settings.journal))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "restricted" in str(dialog.query_one("#general-error").content),
+                       what="the refusal")  # fmt: skip
+        assert "Minister" not in str(dialog.query_one("#general-error").content)
+        assert len(journal_lines(settings.journal)) == before
+        await pilot.press("escape")
+        # and merging the restricted incident itself is refused at the key
+        await select_incident(pilot, main, "INC-R")
+        await pilot.press("M")
+        await pilot.pause()
+        assert not isinstance(app.screen, MergeDialog)
+        assert "Minister" not in screen_text(app)
