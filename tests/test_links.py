@@ -14,7 +14,8 @@ import pytest
 from data.commands import AppendRefused, append_to, build_events
 from data.engine.journal import FileJournal
 from data.engine.store import Store
-from data.incidents.links import links, merge_drafts
+from data.incidents.links import links, merge_drafts, merged_into
+from data.incidents.views import load_timeline
 from tests.helpers import EventFactory, append_events, cli_env, run_cli, synced_store
 
 
@@ -408,3 +409,75 @@ async def test_an_outsider_cannot_merge_a_restricted_incident_nor_learn_its_titl
         await pilot.pause()
         assert not isinstance(app.screen, MergeDialog)
         assert "Minister" not in screen_text(app)
+
+
+async def test_a_link_written_by_another_console_shows_live_on_both_incidents(tmp_path: Path) -> None:
+    """A second writer (its own store) links B under A and C to a restricted incident: this
+    console's queue folds B under A without a key press, and A's incident screen lists its
+    links as they change, a restricted incident by its id only."""
+    from app.console import WarRoom
+    from screens.incident import IncidentScreen
+    from tests._console_helpers import SIZE, opened, queue_ids, scoped, seed, wait_for
+    from tests.test_actions import cell, select_incident, started
+
+    settings = await _console_journal(tmp_path, [
+        opened("INC-R", title="Minister's account", restricted=True, severity=4),
+        scoped("incident.role_set", "INC-R", role="commander", person="amara"),
+    ])  # fmt: skip
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-A", "INC-B", "INC-C", "INC-R"])
+        await select_incident(pilot, main, "INC-A")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen), what="A's screen")
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen)
+        await wait_for(pilot, lambda: screen.row is not None, what="A loaded")
+        assert screen.link_lines == []
+        await seed(settings, [scoped("incident.linked", "INC-B", other="INC-A", kind="child")], actor="other")
+        # written on B: A's own events did not change, its links did
+        await wait_for(pilot, lambda: len(screen.link_lines) == 1, what="B's link on A's screen, live")
+        await seed(
+            settings, [scoped("incident.linked", "INC-A", other="INC-R", kind="related")], actor="amara"
+        )
+        await wait_for(pilot, lambda: len(screen.link_lines) == 2, what="A's links, live")
+        assert screen.link_lines == [
+            "parent of INC-B Same stream, second report",
+            "related to INC-R (restricted)",
+        ]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-C", "INC-R"], what="B folded under A")
+        assert cell(main, "INC-A", "title").startswith("▸ 1 ")
+        await seed(
+            settings, [scoped("incident.linked", "INC-A", other="INC-B", kind="unlinked")], actor="other"
+        )
+        await wait_for(
+            pilot, lambda: queue_ids(app) == ["INC-A", "INC-B", "INC-C", "INC-R"], what="B back on top"
+        )
+
+
+async def test_as_timeline_shows_the_merged_entries_only_to_who_may_see_them(tmp_path: Path) -> None:
+    """B (restricted) merged into A, C merged into B: A's timeline shows B's and C's entries,
+    marked, to B's commander; an outsider sees A's and C's own (C is not restricted)."""
+    f = EventFactory()
+    events = [
+        f.opened("INC-A"), f.opened("INC-B", restricted=True), f.opened("INC-C"),
+        f("incident.role_set", {"role": "commander", "person": "amara"}, "INC-B"),
+        f("incident.note", {"text": "secret lead"}, "INC-B"),
+        f("incident.note", {"text": "public lead"}, "INC-C"),
+        link(f, "INC-C", "INC-B", "duplicate_of"), f("incident.status_set", {"status": "merged"}, "INC-C"),
+        link(f, "INC-B", "INC-A", "duplicate_of"), f("incident.status_set", {"status": "merged"}, "INC-B"),
+        link(f, "INC-A", "INC-C", "related"),  # a link that is no merge: nothing shown
+    ]  # fmt: skip
+    store = await _store(tmp_path, events)
+    try:
+        assert await merged_into(store, "INC-A") == ["INC-B", "INC-C"]
+        insider = await load_timeline(store, "INC-A", person="amara")
+        assert {e.origin for e in insider} == {None, "INC-B", "INC-C"}
+        assert any(e.origin == "INC-B" and e.text == "secret lead" for e in insider)
+        outsider = await load_timeline(store, "INC-A", person="someone")
+        assert {e.origin for e in outsider} == {None, "INC-C"}
+        assert not any("secret" in e.text for e in outsider)
+        assert {e.origin for e in await load_timeline(store, "INC-C", person="amara")} == {None}
+    finally:
+        await store.close()
