@@ -481,3 +481,38 @@ async def test_as_timeline_shows_the_merged_entries_only_to_who_may_see_them(tmp
         assert {e.origin for e in await load_timeline(store, "INC-C", person="amara")} == {None}
     finally:
         await store.close()
+
+
+def test_nest_puts_children_under_their_parents_and_says_when_a_folded_one_is_more_severe() -> None:
+    from data.incidents.links import LinkRow
+    from data.incidents.views import IncidentRow, nest
+
+    def row(incident: str, severity: int, parent: str | None = None) -> IncidentRow:
+        links = (LinkRow(incident, parent, "child", None, "x", "t", 1, incident),) if parent else ()
+        return IncidentRow(
+            incident, severity, incident, "edr", "new", None, None, False, ("US",), 1, links=links
+        )
+
+    rows = (
+        row("P", 2),
+        row("X", 2),
+        row("C1", 3, "P"),
+        row("G", 1, "C1"),
+        row("C2", 4, "P"),
+        row("O", 4, "GONE"),
+    )
+    shown, marks = nest(rows)
+    assert [r.id for r in shown] == ["P", "X", "O"]  # O's parent is not shown: top level
+    assert marks["P"].children == 2 and not marks["P"].open and marks["P"].hidden_severity == 1
+    shown, marks = nest(rows, {"P"})
+    assert [r.id for r in shown] == ["P", "C1", "C2", "X", "O"] and marks["C1"].depth == 1
+    assert marks["P"].open and marks["P"].hidden_severity is None and marks["C1"].hidden_severity == 1
+    shown, marks = nest(rows, {"P", "C1"})
+    assert [(r.id, marks[r.id].depth) for r in shown] == [("P", 0), ("C1", 1), ("G", 2), ("C2", 1), ("X", 0),
+                                                           ("O", 0)]  # fmt: skip
+    assert [r.id for r in nest(rows, fold=False)[0]] == ["P", "C1", "G", "C2", "X", "O"]
+    # a cycle another tool wrote: no incident is lost (the first holds the other folded)
+    loop = (row("L1", 2, "L2"), row("L2", 2, "L1"))
+    shown, marks = nest(loop)
+    assert [r.id for r in shown] == ["L1"] and marks["L1"].children == 1
+    assert [r.id for r in nest(loop, {"L1"})[0]] == ["L1", "L2"]

@@ -114,6 +114,9 @@ class TreeMark:
     depth: int = 0
     children: int = 0
     open: bool = False
+    #: folded: the highest severity (lowest number) among the incidents hidden under it, when
+    #: higher than its own (the queue says so: a folded S1 must not go unseen)
+    hidden_severity: int | None = None
 
 
 def nest(
@@ -136,18 +139,30 @@ def nest(
     marks: dict[str, TreeMark] = {}
     placed: set[str] = set()
 
+    def under(r: IncidentRow, seen: set[str]) -> list[IncidentRow]:
+        """Every incident under ``r`` not placed yet (its children, theirs, …)."""
+        out = []
+        for c in kids.get(r.id, []):
+            if c.id not in placed and c.id not in seen:
+                seen.add(c.id)
+                out += [c, *under(c, seen)]
+        return out
+
     def place(r: IncidentRow, depth: int) -> None:
         placed.add(r.id)
         children = [c for c in kids.get(r.id, []) if c.id not in placed]
         shown = not fold or r.id in unfolded
         out.append(r)
-        marks[r.id] = TreeMark(depth, len(children), shown and bool(children))
+        hidden = [] if shown else under(r, {r.id})
+        worst = min((c.severity for c in hidden), default=None)
+        marks[r.id] = TreeMark(depth, len(children), shown and bool(children),
+                               worst if worst is not None and worst < r.severity else None)  # fmt: skip
         if shown:
             for c in children:
                 if c.id not in placed:
                     place(c, depth + 1)
         else:
-            placed.update(c.id for c in children)
+            placed.update(c.id for c in hidden)
 
     for r in top:
         place(r, 0)
