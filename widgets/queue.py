@@ -273,7 +273,7 @@ class IncidentQueue(FixedTable):
             parts.append((f"{'▾' if mark.open else '▸'} {mark.children} ", "bold"))
         if mark.hidden_severity is not None:  # a more severe incident folded under it
             parts.append((f"S{mark.hidden_severity} below", SEVERITY_STYLE.get(mark.hidden_severity, "bold")))
-            parts.append(" ")
+            parts.append((" ", ""))
         return Text.assemble(*parts, title, overflow="ellipsis")
 
     @staticmethod
