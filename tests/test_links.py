@@ -240,6 +240,12 @@ def test_merge_through_the_command_line_end_to_end(tmp_path: Path) -> None:
     assert json.loads(shown.stdout) == [{"incident": "INC-A", "other": "INC-B", "kind": "duplicated_by",
                                          "note": "same caller", "actor": "tester",
                                          "ts": batch[0]["ts"], "status": "merged"}]  # fmt: skip
+    exported = _cli(tmp_path, "export", "incidents", "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    assert {r["id"]: r["links"] for r in json.loads(exported.stdout)} == {
+        "INC-A": ["duplicated_by INC-B"],
+        "INC-B": ["duplicate_of INC-A"],
+    }
     holds = _cli(tmp_path, "holds", "--json")
     assert holds.returncode == 0 and [h["item"] for h in json.loads(holds.stdout)] == ["hold"]
 
