@@ -33,7 +33,7 @@ KIND_LABELS = {
 }
 
 
-def _choices(c: Console, incident: str, active_only: bool = False) -> list[tuple[str, str]]:
+def _choices(c: Console, incident: str, active_only: bool = False) -> list[tuple[Text, str]]:
     """The incidents the console shows, but ``incident``, as (label, id): a restricted one
     the actor may not see by its id only."""
     snap = c.last_snapshot
@@ -43,7 +43,7 @@ def _choices(c: Console, incident: str, active_only: bool = False) -> list[tuple
         if r.id == incident or (active_only and not r.active):
             continue
         title = clean(r.title, 60) if r.visible_to(actor) else "(restricted)"
-        out.append((f"{r.id}  {title}", r.id))
+        out.append((Text(f"{clean(r.id)}  {title}"), r.id))  # never markup: titles are untrusted
     return out
 
 
@@ -138,7 +138,7 @@ class MergeDialog(FormDialog):
         self.items = [(i.item, i.text) for i in moving]
         self.holds = sum(1 for i in rows if i.hold and i.state in ("open", "blocked"))
         listing = self.query_one("#items", SelectionList)
-        listing.add_options([(clean(f"{item}: {text}", 120), item, True) for item, text in self.items])
+        listing.add_options([(Text(clean(f"{item}: {text}", 120)), item, True) for item, text in self.items])
         holds = (f"{self.holds} preservation hold(s) stay on {self.incident} and keep running"
                  if self.holds else "")  # fmt: skip
         none = "no open items" if not self.items else ""

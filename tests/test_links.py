@@ -260,8 +260,8 @@ async def _console_journal(tmp_path: Path, extra: list[dict[str, Any]] | None = 
     await seed(settings, [
         opened("INC-A", title="Stream of threats", severity=1),
         opened("INC-B", title="Same stream, second report", severity=2),
-        opened("INC-C", title="Another platform", severity=3),
-        scoped("checklist.added", "INC-B", item="verify", text="Verify the requester", team="le_response",
+        opened("INC-C", title="Another platform [/foo] [@click=app.quit]x[/]", severity=3),
+        scoped("checklist.added", "INC-B", item="verify", text="Verify the [/b] requester", team="le_response",
                due="2026-11-23T03:00:00Z"),
         scoped("checklist.added", "INC-B", item="notify", text="Notify the partner", team="comms"),
         scoped("checklist.added", "INC-B", item="keep", text="Preserve the account", team="legal",
