@@ -248,6 +248,16 @@ def test_merge_through_the_command_line_end_to_end(tmp_path: Path) -> None:
     }
     holds = _cli(tmp_path, "holds", "--json")
     assert holds.returncode == 0 and [h["item"] for h in json.loads(holds.stdout)] == ["hold"]
+    # B's hold keeps running after the merge; its other clocks stopped; the moved item runs on A
+    clocks = _cli(tmp_path, "clocks", "--json")
+    assert clocks.returncode == 0, clocks.stderr
+    running = {(c["incident"], c["name"]) for c in json.loads(clocks.stdout) if c["kind"] in ("item", "hold")}
+    assert running == {("INC-B", "hold"), ("INC-A", "verify")}
+    into_merged = _cli(tmp_path, "merge", "INC-A", "--into", "INC-B", "--close-items", "dup")
+    assert (
+        into_merged.returncode == 2
+        and "INC-B is merged: merge into an incident that is still open" in into_merged.stderr
+    )
 
 
 # --- the console -----------------------------------------------------------------------------
