@@ -44,14 +44,15 @@ def link(settings: Any, incident: str, other: str, kind: str, note: str | None) 
     """Link INCIDENT to OTHER (an incident.linked on INCIDENT; both show it). A link to
     itself, to an incident never opened, a parent/child or duplicate cycle, or to a
     restricted incident you may not act on is refused (exit 2)."""
-    from data.engine.models import Draft, IncidentLinked
+    from data.engine.models import Draft, EventError, IncidentLinked
 
     refuse_observer(settings, "link")
+    given = {"other": other, "kind": kind} | ({"note": note} if note is not None else {})
     try:
-        data = IncidentLinked(other=other, kind=kind, note=note)  # type: ignore[arg-type]
-    except ValueError as exc:
+        draft = Draft.of(IncidentLinked, given, incident=incident)
+    except EventError as exc:
         raise Failure(f"nothing was written: {exc}", EXIT_USAGE) from None
-    _run(_write(settings, [Draft(data, incident=incident)], "link"))
+    _run(_write(settings, [draft], "link"))
     click.echo(f"{incident}: {'link to ' + other + ' removed' if kind == 'unlinked' else kind + ' ' + other}")
 
 
@@ -104,6 +105,7 @@ def links(settings: Any, incident: str, as_json: bool) -> None:
     """The links of INCIDENT, both ways (seen from it: parent and child swap, a duplicate
     of it reads duplicated_by). A restricted incident you may not see shows its id and
     "(restricted)"."""
+    from data.engine.models import TERMINAL_STATUSES
     from data.engine.store import Store
     from data.incidents.links import links as read_links
     from data.incidents.links import name_of
@@ -135,5 +137,5 @@ def links(settings: Any, incident: str, as_json: bool) -> None:
         click.echo(f"{incident} has no links")
     for r, o in rows:
         name = name_of(o, settings.actor) if o is not None else r.other
-        status = f" [{o.status}]" if o is not None else ""
+        status = f" [{o.status.replace('_', ' ')}]" if o is not None and o.status in TERMINAL_STATUSES else ""
         click.echo(clean(f"{r.words} {name}{status}", 400))

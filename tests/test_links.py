@@ -532,3 +532,32 @@ def test_nest_puts_children_under_their_parents_and_says_when_a_folded_one_is_mo
     shown, marks = nest(loop)
     assert [r.id for r in shown] == ["L1"] and marks["L1"].children == 1
     assert [r.id for r in nest(loop, {"L1"})[0]] == ["L1", "L2"]
+
+
+def test_link_and_links_through_the_command_line(tmp_path: Path) -> None:
+    f = EventFactory()
+    append_events(tmp_path / "journal.jsonl", [
+        f.opened("INC-A", title="Threats on stream"), f.opened("INC-B", title="Second report"),
+        f.opened("INC-R", restricted=True, title="Minister's account"),
+        f("incident.role_set", {"role": "commander", "person": "amara"}, "INC-R"),
+    ])  # fmt: skip
+    done = _cli(tmp_path, "link", "INC-B", "INC-A", "--kind", "child", "--note", "same campaign")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "INC-B: child INC-A"
+    for args, why in [
+        (("link", "INC-A", "INC-A", "--kind", "related"), "cannot be linked to itself"),
+        (("link", "INC-A", "INC-R", "--kind", "related"), "INC-R is restricted"),
+        (("link", "INC-A", "inc b", "--kind", "related"), "data.other"),
+    ]:
+        refused = _cli(tmp_path, *args)
+        assert refused.returncode == 2 and why in refused.stderr, (args, refused.stderr)
+        assert "Minister" not in refused.stderr
+    assert _cli(tmp_path, "link", "INC-A", "INC-R", "--kind", "related", actor="amara").returncode == 0
+    shown = _cli(tmp_path, "links", "INC-A")
+    assert shown.stdout.splitlines() == ["parent of INC-B Second report", "related to INC-R (restricted)"]
+    as_json = json.loads(_cli(tmp_path, "links", "INC-B", "--json").stdout)
+    assert [(r["kind"], r["other"], r["note"]) for r in as_json] == [("child", "INC-A", "same campaign")]
+    assert _cli(tmp_path, "link", "INC-A", "INC-B", "--kind", "unlinked").returncode == 0
+    assert _cli(tmp_path, "links", "INC-B").stdout.strip() == "INC-B has no links"
+    unknown = _cli(tmp_path, "links", "INC-9")
+    assert unknown.returncode == 2 and "never opened" in unknown.stderr
