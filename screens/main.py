@@ -122,6 +122,8 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self._paint_hold = contextlib.ExitStack()  # the repaints held while an incident loads
         self._footer_timer: Timer | None = None
         self._detail_seq: tuple[str | None, int] = (None, -1)
+        #: the links of the incident shown (a merge into it shows the merged one's entries)
+        self._detail_links: tuple[Any, ...] = ()
         self.narrow = False  # one pane at a time (see NARROW_WIDTH)
         self.pane = "1"  # the pane shown when narrow
         self._select_next: str | None = None  # an incident this console opened, to select when shown
@@ -180,7 +182,9 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self.show_roster(now, rebuild=True)
         self.show_clocks(now)
         row = next((r for r in self.shown if r.id == self.selected), None)
-        if row is not None and self._detail_seq != (row.id, row.last_seq):
+        if row is not None and (
+            self._detail_seq != (row.id, row.last_seq) or row.links != self._detail_links
+        ):
             self.load_detail()
             exposure_changed(self)  # its category or who may see it may have changed
 
@@ -329,6 +333,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
             timeline.show(incident, detail.entries, detail.earlier)
             checklist.show(incident, detail.items, clock.now(), row.incident_clocks, _floor(row))
         self._detail_seq = (incident, row.last_seq)
+        self._detail_links = row.links
         self._refresh_bindings_if_changed()
         self._titles(f"2 Timeline · {incident} · {timeline.filter_name}", f"3 Checklist · {incident}")
 

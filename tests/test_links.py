@@ -561,3 +561,28 @@ def test_link_and_links_through_the_command_line(tmp_path: Path) -> None:
     assert _cli(tmp_path, "links", "INC-B").stdout.strip() == "INC-B has no links"
     unknown = _cli(tmp_path, "links", "INC-9")
     assert unknown.returncode == 2 and "never opened" in unknown.stderr
+
+
+async def test_a_merge_by_another_console_shows_on_the_selected_targets_timeline(tmp_path: Path) -> None:
+    """B merged into A elsewhere, its items closed (nothing written on A): A, selected here,
+    shows B's entries at once."""
+    from app.console import WarRoom
+    from tests._console_helpers import SIZE, scoped, seed, wait_for
+    from tests.test_actions import select_incident, started
+    from widgets.timeline import Timeline
+
+    settings = await _console_journal(tmp_path)
+    app = WarRoom(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await started(pilot, app, ["INC-A", "INC-B", "INC-C"])
+        await select_incident(pilot, main, "INC-A")
+        timeline = main.query_one(Timeline)
+        assert not any(e.origin for e in timeline.entries)
+        await seed(settings, [
+            scoped("incident.linked", "INC-B", other="INC-A", kind="duplicate_of"),
+            scoped("incident.status_set", "INC-B", status="merged", reason="merged into INC-A"),
+        ], actor="other")  # fmt: skip
+        await wait_for(
+            pilot, lambda: any(e.origin == "INC-B" for e in timeline.entries), what="B's entries on A"
+        )
+        assert main.selected == "INC-A"
