@@ -333,6 +333,17 @@ async def test_L_links_two_incidents_and_the_queue_folds_the_child(tmp_path: Pat
         await wait_for(pilot, lambda: "never opened" in str(dialog.query_one("#general-error").content),
                        what="the refusal")  # fmt: skip
         assert len(journal_lines(settings.journal)) == before
+        await pilot.press("escape")
+        # the link removed from C's side: the dialog says what is linked now
+        await select_incident(pilot, main, "INC-C")
+        dialog = await open_dialog(pilot, app, "L", LinkDialog)
+        assert "child of INC-A" in str(dialog.query_one("#current").content)
+        dialog.query_one("#other", Select).value = "INC-A"
+        dialog.query_one("#kind", Select).value = "unlinked"
+        before = len(journal_lines(settings.journal))
+        (line,) = await submit(pilot, app, dialog, "note", before)
+        assert event_of(line)[2] == {"other": "INC-A", "kind": "unlinked"}
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-A", "INC-B", "INC-C"], what="C on top again")
 
 
 async def test_M_merges_b_into_a_and_as_timeline_shows_bs_entries(tmp_path: Path) -> None:
