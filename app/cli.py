@@ -579,6 +579,7 @@ def demo(
 # the sub-command groups register themselves on ``main``
 from app import (  # noqa: E402,F401
     cli_journal,
+    cli_links,
     cli_outbox,
     cli_pager,
     cli_postmortem,

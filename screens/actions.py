@@ -32,7 +32,7 @@ from widgets.console import console as console_of
 #: the incident and item actions (screens/registry.py), in their keys' order; Enter on a
 #: checklist item sets its state (item_state)
 GROUP = ("incident.severity", "incident.status", "incident.role", "incident.participants", "incident.note",
-         "incident.action", "incident.update", "checklist.add", "checklist.done", "checklist.block",
+         "incident.action", "incident.update", "incident.link", "incident.merge", "checklist.add", "checklist.done", "checklist.block",
          "checklist.skip", "postmortem.open", "decisions.open", "responses.open", "escalation.open",
          "privacy.reveal")  # fmt: skip
 _GROUP = [BY_ID[i] for i in (*GROUP, "checklist.state")]
@@ -206,6 +206,20 @@ class IncidentActions:
             from screens.updates import UpdateDialog
 
             self._dialog(UpdateDialog(s.id))
+
+    def action_link(self) -> None:
+        """Link to another incident, or remove a link (screens/links.py)."""
+        if s := self._target("link"):
+            from screens.links import LinkDialog, link_context
+
+            self._dialog(LinkDialog(s.id, link_context(self.console, s.id)))
+
+    def action_merge(self) -> None:
+        """Merge into another incident (screens/links.py): its open items are read first."""
+        if s := self._target("merge"):
+            from screens.links import open_merge
+
+            open_merge(self.app, self.console, s.id)
 
     def action_add_item(self) -> None:
         if s := self._target("add_item"):

@@ -32,6 +32,20 @@ from widgets.status import StatusBar
 from widgets.timeline import Timeline
 
 
+async def link_lines(store: Any, incident: str, actor: str) -> list[str]:
+    """The incident's links, one line each: ``duplicated by INC-2 title`` (a restricted
+    other incident the actor may not see: its id and ``(restricted)``; docs/links.md)."""
+    from data.incidents.links import links, name_of
+
+    out = []
+    for r in await links(store, incident):
+        found = await store.incidents(r.other)
+        name = name_of(found[0], actor) if found else r.other
+        status = f" [{found[0].status}]" if found and found[0].status in TERMINAL_STATUSES else ""
+        out.append(f"{r.words} {name}{status}")
+    return out
+
+
 def fmt_time(t: datetime | None) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%SZ") if t else "—"
 
@@ -58,6 +72,10 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         self.floor: str | None = None  # why it should be severity 1 (clocks.floor_text), or None
         self._seq = -1
         self._signals_seq = 0  # the snapshot row's signals_seq last loaded for
+        self._links: tuple[
+            Any, ...
+        ] = ()  # its links in the last snapshot (a link written on the other changes them)
+        self.link_lines: list[str] = []  # its links as the fields show them (docs/links.md)
         #: the fields (title, summary) revealed on this screen (docs/privacy.md); the
         #: timeline's revealed entries are its own; both go when the screen is left
         self.revealed_fields: frozenset[str] = frozenset()
@@ -91,8 +109,14 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         self.query_one(StatusBar).show(clock.now(), snapshot.sync)
         row = next((r for r in snapshot.incidents if r.id == self.incident), None)
         signals = row.signals_seq if row is not None else 0
-        if row is None or row.last_seq != self._seq or signals != self._signals_seq:
+        if (
+            row is None
+            or row.last_seq != self._seq
+            or signals != self._signals_seq
+            or row.links != self._links
+        ):
             self._signals_seq = signals  # a signal attached: its timeline shows it (docs/intake.md)
+            self._links = row.links if row is not None else ()
             self.load()
 
     def tick(self) -> None:
@@ -125,7 +149,9 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
         self._seq = inc.last_seq
         visible = self.details_visible()
         # read everything first, then show it without awaiting in between
-        entries = await load_timeline(store, self.incident, limit=100_000) if visible else ()
+        me = self.console.settings.actor
+        entries = await load_timeline(store, self.incident, limit=100_000, person=me) if visible else ()
+        self.link_lines = await link_lines(store, self.incident, me) if visible else []
         history = await incident_queries.role_history(store, self.incident) if visible else []
         items = await load_checklist(store, self.incident) if visible else ()
         if not live(self):
@@ -212,6 +238,8 @@ class IncidentScreen(IncidentActions, LiveScreen[None]):
             )
         if visible and inc.summary:
             line("Summary", inc.summary, reveal="summary" in self.revealed_fields)
+        for n, text in enumerate(self.link_lines):
+            line("Links" if n == 0 else "", text)
         opened = parse_time(inc.detected_at) or parse_time(inc.opened_at)
         ack, cont, res, closed = (
             parse_time(t) for t in (inc.acknowledged_at, inc.contained_at, inc.resolved_at, inc.closed_at)

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from data.engine import clock
 from data.handoff.report import home_region
 from data.incidents import queries as incident_queries
-from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState
+from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState, TreeMark, nest
 from data.incidents.views import load_detail as fetch_detail
 from data.privacy.text import clean
 from data.procedures.clocks import floor_text
@@ -71,7 +71,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
     BINDINGS = [
         *bindings("incident.new", "incident.details"),
         *ACTION_BINDINGS,
-        *bindings("queue.search", "queue.filter", "queue.mine", "queue.closed"),
+        *bindings("queue.search", "queue.filter", "queue.mine", "queue.closed", "queue.fold"),
         binding("timeline.filter", show=False),
         *bindings("timeline.local", "focus.queue", "focus.timeline", "focus.checklist", "focus.roster"),
         *bindings("pane.zoom", "roster.show", "handoff.show", "wellbeing.quiet", "wellbeing.step_away"),
@@ -121,11 +121,16 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self.snapshot = Snapshot()
         self.filter = QueueFilter()
         self.shown: tuple[IncidentRow, ...] = ()
+        #: the parents whose children the queue shows under them (folded by default: docs/links.md)
+        self.unfolded: set[str] = set()
+        self.nesting: dict[str, TreeMark] = {}
         self.selected: str | None = None
         self._paint_timer: Timer | None = None
         self._paint_hold = contextlib.ExitStack()  # the repaints held while an incident loads
         self._footer_timer: Timer | None = None
         self._detail_seq: tuple[str | None, int] = (None, -1)
+        #: the links of the incident shown (a merge into it shows the merged one's entries)
+        self._detail_links: tuple[Any, ...] = ()
         self.narrow = False  # one pane at a time (see NARROW_WIDTH)
         self.pane = "1"  # the pane shown when narrow
         self._select_next: str | None = None  # an incident this console opened, to select when shown
@@ -191,7 +196,9 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self.show_roster(now, rebuild=True)
         self.show_clocks(now)
         row = next((r for r in self.shown if r.id == self.selected), None)
-        if row is not None and self._detail_seq != (row.id, row.shown_seq):
+        if row is not None and (
+            self._detail_seq != (row.id, row.shown_seq) or row.links != self._detail_links
+        ):
             self.load_detail()
             exposure_changed(self)  # its category or who may see it may have changed
 
@@ -199,13 +206,15 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         """Show the snapshot's incidents through the filter (``filtering``: the filter
         changed, not the incidents)."""
         now = now or clock.now()
-        self.shown = self.filter.apply(self.snapshot.incidents, self.actor)
+        # a child under its parent, folded unless unfolded (a text search shows every match)
+        filtered = self.filter.apply(self.snapshot.incidents, self.actor)
+        self.shown, self.nesting = nest(filtered, self.unfolded, fold=not self.filter.text)
         empty = not self.snapshot.incidents and self.snapshot.sync.synced_at is not None
         self.set_class(empty, "empty")
         if not empty and self.focused is None:  # the queue was hidden while empty: focus it again
             self.query_one(IncidentQueue).focus()
         queue = self.query_one(IncidentQueue)
-        queue.show(self.shown, now, self.actor)
+        queue.show(self.shown, now, self.actor, self.nesting)
         pane = self.query_one("#queue-pane")
         active = sum(1 for r in self.snapshot.incidents if r.active)
         pane.border_subtitle = Text(
@@ -366,12 +375,14 @@ class MainScreen(IncidentActions, LiveScreen[None]):
             )
             checklist.show(incident, (), clock.now(), row.incident_clocks, _floor(row))
         else:
-            detail = await fetch_detail(store, incident, last=TIMELINE_LAST)  # all of it: Enter
+            # all of it: Enter; with the entries of the incidents merged into it (docs/links.md)
+            detail = await fetch_detail(store, incident, last=TIMELINE_LAST, person=self.actor)
             if incident != self.selected or not live(self):  # another one selected, or closing
                 return
             timeline.show(incident, detail.entries, detail.earlier)
             checklist.show(incident, detail.items, clock.now(), row.incident_clocks, _floor(row))
         self._detail_seq = (incident, row.shown_seq)
+        self._detail_links = row.links
         self._refresh_bindings_if_changed()
         self._titles(f"2 Timeline · {incident} · {timeline.filter_name}", f"3 Checklist · {incident}")
 
@@ -510,6 +521,23 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self.console.include_closed = self.filter.show_closed
         self.console.request_refresh()
         self.refresh_queue(filtering=True)
+
+    def action_fold(self) -> None:
+        """Show or hide the children under the selected incident (on a child: fold its
+        parent, which is then selected)."""
+        row = self.selected_row()
+        if row is None:
+            return
+        mark = self.nesting.get(row.id)
+        if mark is not None and mark.children:
+            self.unfolded ^= {row.id}
+        elif row.parent is not None and row.parent in self.unfolded:
+            self.unfolded.discard(row.parent)
+            self._select_next = row.parent
+        else:
+            self.notify(f"{row.id} has no child incidents here (L links one).", timeout=3, markup=False)
+            return
+        self.refresh_queue()
 
     def action_timeline_filter(self) -> None:
         name = self.query_one(Timeline).cycle_filter()

@@ -70,10 +70,14 @@ def test_the_projector_applies_every_class_of_the_union() -> None:
     types = order + [t for t in EXAMPLES if t not in order]
     # a response is sent only once a second person holding the legal role approved it
     types.insert(types.index("response.reviewed"), "legal")
+    types.insert(types.index("incident.linked"), "other")  # a link names another incident opened
     lines = []
     for n, etype in enumerate(types):
         if etype == "legal":
             lines.append(_line("incident.role_set", {"role": "legal", "person": "ben"}, n))
+            continue
+        if etype == "other":
+            lines.append(_line("incident.opened", EXAMPLES["incident.opened"], n) | {"incident": "INC-7"})
             continue
         data = dict(EXAMPLES[etype])
         if etype == "postmortem.pin_set":

@@ -310,6 +310,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "incident.note": {"text": "Called back the officer"},
     "incident.action": {"kind": "report_filed", "text": "Report filed", "ref": "CT-1"},
     "incident.participant_added": {"person": "ben"},
+    "incident.linked": {"other": "INC-7", "kind": "duplicate_of", "note": "the same report"},
     "incident.participant_removed": {"person": "ben"},
     "checklist.added": {"item": "verify", "text": "Verify the requester", "team": "le_response"},
     "checklist.set": {"item": "verify", "state": "done"},

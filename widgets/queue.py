@@ -8,7 +8,7 @@ from rich.text import Text
 
 from data.care.wellbeing import SENSITIVE
 from data.engine import clock
-from data.incidents.views import IncidentRow, age, clock_text
+from data.incidents.views import IncidentRow, TreeMark, age, clock_text
 from data.privacy.text import clean
 from widgets.tables import FixedTable, fit_column
 
@@ -88,6 +88,8 @@ class IncidentQueue(FixedTable):
         self._keys: frozenset[str] = frozenset()  # their keys
         self._id_width = ID_WIDTH[0]
         self.compact = False  # the category and status columns take their shorter names
+        #: where each row stands among linked incidents (a child under its parent: docs/links.md)
+        self.nesting: dict[str, TreeMark] = {}
 
     def on_mount(self) -> None:
         self._set_columns(queue_columns(self.size.width, self._id_width, self.cell_padding))
@@ -127,10 +129,18 @@ class IncidentQueue(FixedTable):
         """The cells of the columns on screen, of a row's cells in ``COLUMNS`` order."""
         return tuple(cell for (key, _, _), cell in zip(COLUMNS, cells, strict=True) if key in self._keys)
 
-    def show(self, rows: tuple[IncidentRow, ...], now: datetime, me: str = "") -> None:
+    def show(
+        self,
+        rows: tuple[IncidentRow, ...],
+        now: datetime,
+        me: str = "",
+        tree: dict[str, TreeMark] | None = None,
+    ) -> None:
         """Make the table show ``rows`` in this order, touching only what changed: rows that
-        left are removed, new ones added, changed cells updated, then the order fixed."""
+        left are removed, new ones added, changed cells updated, then the order fixed.
+        ``tree``: each row's place among linked incidents (its title marked)."""
         self.me = me
+        self.nesting = tree or {}
         wanted = [r.id for r in rows]
         selected = self._selected_id()
         if self._revealed is None:
@@ -240,7 +250,7 @@ class IncidentQueue(FixedTable):
         for key in ids:
             r, old = self._rows.get(key), self._cells.get(key)
             if r is not None and old is not None:
-                cell = self._title(r, self.me, self._hidden(r))
+                cell = self._marked(r, self._title(r, self.me, self._hidden(r)))
                 if cell.plain != old[2]:
                     changed.append((key, old, cell))
         if not changed:
@@ -249,6 +259,22 @@ class IncidentQueue(FixedTable):
             for key, old, cell in changed:
                 self.update_cell(key, "title", cell)
                 self._cells[key] = (*old[:2], cell.plain, *old[3:])
+
+    def _marked(self, r: IncidentRow, title: Text) -> Text:
+        """The title with its place among linked incidents: ``▸ 2`` a parent whose two
+        children are folded under it (``▾ 2`` shown), ``└`` a child under its parent."""
+        mark = self.nesting.get(r.id)
+        if mark is None or (mark.depth == 0 and not mark.children):
+            return title
+        parts: list[tuple[str, str] | Text] = []
+        if mark.depth:
+            parts.append(("  " * (mark.depth - 1) + "└ ", "dim"))
+        if mark.children:
+            parts.append((f"{'▾' if mark.open else '▸'} {mark.children} ", "bold"))
+        if mark.hidden_severity is not None:  # a more severe incident folded under it
+            parts.append((f"S{mark.hidden_severity} below", SEVERITY_STYLE.get(mark.hidden_severity, "bold")))
+            parts.append((" ", ""))
+        return Text.assemble(*parts, title, overflow="ellipsis")
 
     @staticmethod
     def _title(r: IncidentRow, me: str, hidden: bool = False) -> Text:
@@ -264,7 +290,7 @@ class IncidentQueue(FixedTable):
     def _row_cells(self, r: IncidentRow, now: datetime, me: str, hidden: bool = False) -> tuple[Text, ...]:
         """A row's cells, every column of ``COLUMNS`` (those on screen: :meth:`_visible`)."""
         due_text, urgency = clock_text(r.next_clock, _clock_for(r, now))
-        title = self._title(r, me, hidden)
+        title = self._marked(r, self._title(r, me, hidden))
         if not r.active:
             due_text, urgency = r.status.replace("_", " "), "none"
         categories, statuses = (

@@ -31,6 +31,7 @@ TYPE_MARKERS = {
     "incident.role_set": ("ROLE", "#7fa7c9"),
     "incident.participant_added": ("WHO+", "#7fa7c9"),
     "incident.participant_removed": ("WHO-", "#7fa7c9"),
+    "incident.linked": ("LINK", "#88c0d0"),
     "incident.note": ("NOTE", ""),
     "incident.action": ("ACT ", "bold #5fb36b"),
     "checklist.added": ("TODO", "dim"),
@@ -60,6 +61,13 @@ TYPE_MARKERS = {
     "signal.payload": ("SGNL", "dim"),
     "signal.triaged": ("SGNL", "#88c0d0"),
 }
+
+
+def _origin(e: TimelineEntry) -> tuple[str, str] | str:
+    """The mark of an entry from an incident merged into this one (docs/links.md)."""
+    return (f"from {clean(e.origin, 32)} ", "bold #b48ead") if e.origin else ""
+
+
 #: the marker of a type this version does not know (a newer console wrote it): its text
 #: names the type
 UNKNOWN_MARKER = ("OTHR", "dim")
@@ -394,6 +402,7 @@ class Timeline(ScrollView, can_focus=True):
             " ",
             (clean(run.entries[0].actor, 24), "bold"),
             " ",
+            _origin(run.entries[0]),
             ("▾ " if shown else "▸ ", "bold"),
             clean(run.text, 300),
             (" (Enter or click: hide)" if shown else " (Enter or click: show)", "dim"),
@@ -419,6 +428,7 @@ class Timeline(ScrollView, can_focus=True):
             " ",
             (clean(e.actor, 24), "bold"),
             " ",
+            _origin(e),
             pin,
             shown,
             clean(e.text, 2000, reveal=reveal),

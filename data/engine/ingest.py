@@ -110,6 +110,7 @@ _REPLACE = {
         ("signals", S.signals),
     )
 }
+_LINK_REPLACE = f"INSERT OR REPLACE INTO incident_links VALUES ({_placeholders(S.incident_links)})"
 _HANDOFF_SUBMITTED = (
     "INSERT INTO handoffs (handoff, from_person, to_person, region, notes, submitted_by, "
     "submitted_at, submitted_seq) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(handoff) DO UPDATE SET "
@@ -443,6 +444,13 @@ def _write_rows(conn: Connection, rows: dict[str, list[Any]], counts: dict[str, 
     for name, sql in _REPLACE.items():
         if rows[name]:
             run(sql, rows[name])
+    # the latest link of each pair; ``unlinked`` removes it (docs/links.md)
+    linked = [r for r in rows.get("incident_links", ()) if r[4] != "unlinked"]
+    unlinked = [(r[0], r[1]) for r in rows.get("incident_links", ()) if r[4] == "unlinked"]
+    if linked:
+        run(_LINK_REPLACE, linked)
+    if unlinked:
+        run("DELETE FROM incident_links WHERE low = ? AND high = ?", unlinked)
     for kind, row in rows["handoffs"]:  # in order: a submit and its ack may share a batch
         run(_HANDOFF_SUBMITTED if kind == "submitted" else _HANDOFF_ACKNOWLEDGED, row)
     changed = [(v, n) for n, v in counts.items() if v]

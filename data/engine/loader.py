@@ -48,6 +48,7 @@ class SqlLoader:
     )
     _SIGNAL_PARTS = "SELECT part FROM signal_parts WHERE signal = ?"
     _EVENT_INCIDENT = "SELECT incident FROM events WHERE id = ? AND applied"
+    _LINKS = "SELECT incident, other, kind FROM incident_links WHERE low = ? OR high = ?"
 
     def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any]) -> None:
         self.execute = execute
@@ -103,6 +104,9 @@ class SqlLoader:
     def event_incident(self, event_id: str) -> str | None:
         row = next(iter(self.execute(self._EVENT_INCIDENT, (event_id,))), None)
         return None if row is None else row[0]
+
+    def links(self, incident_id: str) -> list[tuple[str, str, str]]:
+        return [(a, b, k) for a, b, k in self.execute(self._LINKS, (incident_id, incident_id))]
 
     def seen_ids(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()

@@ -328,6 +328,23 @@ class IncidentParticipantRemoved(IncidentParticipant):
     TYPE: ClassVar[str] = "incident.participant_removed"
 
 
+#: how an incident is linked to another (``incident.linked``, an extension: docs/links.md):
+#: what the incident it is written on is to ``other``; ``unlinked`` removes the link
+LinkKind = Literal["related", "parent", "child", "duplicate_of", "unlinked"]
+LINK_KINDS: tuple[str, ...] = get_args(LinkKind)
+
+
+class IncidentLinked(EventData):
+    """``incident.linked`` (an extension, docs/links.md): this incident is ``kind`` of
+    ``other`` (``parent``: its parent; ``duplicate_of``: a duplicate of it); the latest link
+    between two incidents wins, ``unlinked`` removes it."""
+
+    TYPE: ClassVar[str] = "incident.linked"
+    other: IncidentId
+    kind: LinkKind
+    note: Text8000 | None = None
+
+
 class ChecklistAdded(EventData):
     TYPE: ClassVar[str] = "checklist.added"
     item: ItemId
@@ -1064,6 +1081,12 @@ class IncidentParticipantRemovedEvent(_Envelope):
     data: IncidentParticipantRemoved
 
 
+class IncidentLinkedEvent(_Envelope):
+    type: Literal["incident.linked"]
+    incident: IncidentId
+    data: IncidentLinked
+
+
 class ChecklistAddedEvent(_Envelope):
     type: Literal["checklist.added"]
     incident: IncidentId
@@ -1231,8 +1254,8 @@ ResponseEvent = ResponseDraftedEvent | ResponseReviewedEvent | ResponseSentEvent
 IncidentEvent = (
     IncidentOpenedEvent | IncidentUpdatedEvent | IncidentSeveritySetEvent | IncidentStatusSetEvent
     | IncidentRoleSetEvent | IncidentNoteEvent | IncidentActionEvent | IncidentParticipantAddedEvent
-    | IncidentParticipantRemovedEvent | ChecklistAddedEvent | ChecklistSetEvent | ChecklistRetimedEvent
-    | PostmortemEvent | DecisionRecordedEvent | PageSentEvent | PageDeliveredEvent | ResponseEvent
+    | IncidentParticipantRemovedEvent | IncidentLinkedEvent | ChecklistAddedEvent | ChecklistSetEvent
+    | ChecklistRetimedEvent | PostmortemEvent | DecisionRecordedEvent | PageSentEvent | PageDeliveredEvent | ResponseEvent
     | DisclosureRecordedEvent
 )  # fmt: skip
 #: a signal's events (docs/intake.md)

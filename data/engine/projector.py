@@ -23,7 +23,7 @@ from typing import Any, Protocol, assert_never
 
 import orjson
 
-from data.engine.access import Access, batch_refusals
+from data.engine.access import Access, batch_refusals, may_act
 from data.engine.chain import chain_reason
 from data.engine.journal import Span
 from data.engine.models import (
@@ -46,6 +46,7 @@ from data.engine.models import (
     HandoffSubmittedEvent,
     IncidentActionEvent,
     IncidentEvent,
+    IncidentLinkedEvent,
     IncidentNoteEvent,
     IncidentOpenedEvent,
     IncidentParticipantAddedEvent,
@@ -377,6 +378,10 @@ class Loader(Protocol):
         """The incident of an applied event (None: no such event, or not an incident's)."""
         ...
 
+    def links(self, incident_id: str) -> list[tuple[str, str, str]]:
+        """The current links of an incident, either way: (incident, other, kind) as written."""
+        ...
+
     def seen_ids(self, ids: Sequence[str]) -> set[str]: ...
 
 
@@ -406,6 +411,8 @@ class Batch:
     disclosures: list[tuple[Any, ...]] = field(default_factory=list)
     signals: dict[str, Signal] = field(default_factory=dict)
     signal_parts: list[tuple[Any, ...]] = field(default_factory=list)
+    #: (low, high) -> the latest link between two incidents (docs/links.md)
+    links: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
 
     def __len__(self) -> int:
@@ -436,6 +443,7 @@ class Batch:
             "disclosures": self.disclosures,
             "signals": [sig.row() for sig in self.signals.values()],
             "signal_parts": self.signal_parts,
+            "incident_links": list(self.links.values()),
         }
 
 
@@ -677,6 +685,7 @@ class Projector:
         batch_events: dict[str, str] = {}  # id -> incident, of the events before in the batch
         responses: dict[tuple[str, str], Response | None] = {}  # as the batch leaves them
         legal: dict[str, str | None] = {}  # incident -> the legal role, as the batch leaves it
+        linked: dict[tuple[str, str], tuple[str, str, str]] = {}  # the links the batch writes
 
         def refuse(n: int, field: tuple[str, ...], message: str) -> None:
             problems.append(Problem(index=n, event=events[n].id, field=field, message=message))
@@ -744,6 +753,10 @@ class Projector:
                         owner = self.loader.event_incident(target)
                     if owner != inc:
                         refuse(n, ("data", "event"), f"event {target} is not on the timeline of {inc}")
+                case IncidentLinkedEvent(data=ln):
+                    for why in self._link_refusals(event, opened, linked):
+                        refuse(n, ("data", "other"), why)
+                    linked[link_key(inc, ln.other)] = (inc, ln.other, ln.kind)
                 case IncidentRoleSetEvent(data=rs) if rs.role == "legal":
                     legal[inc] = rs.person
                 case ResponseDraftedEvent() | ResponseReviewedEvent() | ResponseSentEvent():
@@ -838,6 +851,58 @@ class Projector:
                     out.append((("data", "supersedes"),
                                 f"decision {supersedes!r} of {inc} is already superseded by {by!r}"))  # fmt: skip
         return out
+
+    def _link_refusals(
+        self, ev: IncidentLinkedEvent, opened: set[str], linked: dict[tuple[str, str], tuple[str, str, str]]
+    ) -> list[str]:
+        """Why an ``incident.linked`` would be refused (docs/links.md): a link to itself or to
+        an incident never opened (a reader quarantines both); stricter than a reader, a link
+        to a restricted incident by someone who may not act on it (its title is not told),
+        and a parent/child or duplicate link that would make a cycle."""
+        inc, other, kind = ev.incident, ev.data.other, ev.data.kind
+        if other == inc:
+            return [f"incident {inc} cannot be linked to itself"]
+        found = self.incident(other)
+        if other not in opened and found is None:
+            return [f"incident {other} was never opened"]
+        if found is not None:
+            access = Access.of(found.id, found.restricted, found.roles, found.participants)
+            if (why := may_act(access, ev.actor, ev.type)) is not None:
+                return [why]
+        edge = link_edge(inc, other, kind)
+        if edge is not None:
+            lower, upper, graph = edge
+            if self._reaches(upper, lower, graph, linked, link_key(inc, other)):
+                what = "a parent of itself" if graph == "tree" else "a duplicate of itself"
+                return [f"linking {inc} to {other} as {kind} would make {inc} {what} (a cycle)"]
+        return []
+
+    def _reaches(
+        self, start: str, goal: str, graph: str, linked: dict[tuple[str, str], tuple[str, str, str]],
+        replaced: tuple[str, str],
+    ) -> bool:  # fmt: skip
+        """Whether ``goal`` is reached from ``start`` going up ``graph``'s edges (from a child
+        to its parent, from a duplicate to what it duplicates), the batch's links over the
+        journal's, the link between ``replaced`` left out (the new one replaces it)."""
+        seen = {start}
+        todo = [start]
+        while todo:
+            node = todo.pop()
+            if node == goal:
+                return True
+            current: dict[tuple[str, str], tuple[str, str, str]] = {}
+            for row in self.loader.links(node) if self.loader is not None else []:
+                current[link_key(row[0], row[1])] = row
+            for key, row in linked.items():
+                if node in key:
+                    current[key] = row
+            current.pop(replaced, None)
+            for a, b, kind in current.values():
+                edge = link_edge(a, b, kind)
+                if edge is not None and edge[2] == graph and edge[0] == node and edge[1] not in seen:
+                    seen.add(edge[1])
+                    todo.append(edge[1])
+        return False
 
     def _access(self, incident_id: str) -> tuple[Access, dict[str, str]] | None:
         inc = self.incident(incident_id)
@@ -1008,6 +1073,13 @@ class Projector:
                 inc.severity = sv.severity
             case IncidentRoleSetEvent(data=r):
                 self._set_role(inc, r.role, r.person, ev, seq, batch)
+            case IncidentLinkedEvent(data=ln):
+                if ln.other == inc_id:
+                    raise Rejected(f"incident {inc_id} cannot be linked to itself")
+                if self.incident(ln.other) is None:
+                    raise Rejected(f"incident {ln.other} (linked from {inc_id}) was never opened")
+                key = link_key(inc_id, ln.other)
+                batch.links[key] = (*key, inc_id, ln.other, ln.kind, ln.note, ev.actor, ev.ts, seq)
             case IncidentParticipantAddedEvent(data=pa):
                 if pa.person not in inc.participants:  # a second add changes nothing
                     inc.participants.append(pa.person)
@@ -1166,6 +1238,23 @@ class Projector:
             inc.open_roles[role] = (person, seq, ev.ts, ev.actor)
             key = (inc.id, role, seq)
             batch.roles[key] = (*key, person, ev.ts, ev.actor, None, None, None)
+
+
+def link_key(a: str, b: str) -> tuple[str, str]:
+    """The key of the link between two incidents, whichever way it was written."""
+    return (a, b) if a < b else (b, a)
+
+
+def link_edge(incident: str, other: str, kind: str) -> tuple[str, str, str] | None:
+    """A link as an edge going up: (lower, upper, graph): a child to its parent (``tree``),
+    a duplicate to what it duplicates (``dup``); None for a link that makes no order."""
+    if kind == "parent":
+        return (other, incident, "tree")
+    if kind == "child":
+        return (incident, other, "tree")
+    if kind == "duplicate_of":
+        return (incident, other, "dup")
+    return None
 
 
 def _next_response(

@@ -392,6 +392,24 @@ signal_parts = Table(
     Column("seq", Integer, nullable=False),
 )
 
+# Linked incidents (an extension, docs/links.md): the current link between each pair of
+# incidents (``low`` < ``high``), as the latest ``incident.linked`` between them wrote it (on
+# ``incident``, about ``other``); ``unlinked`` removes the row.
+incident_links = Table(
+    "incident_links",
+    metadata,
+    Column("low", String(32), primary_key=True),
+    Column("high", String(32), primary_key=True),
+    Column("incident", String(32), nullable=False),
+    Column("other", String(32), nullable=False),
+    Column("kind", String, nullable=False),
+    Column("note", Text),
+    Column("actor", String, nullable=False),
+    Column("ts", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+Index("incident_links_high", incident_links.c.high)
+
 quarantine = Table(
     "quarantine",
     metadata,
@@ -463,6 +481,7 @@ PROJECTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (audits, ("seq",)),
     (responses, ("incident", "response")),
     (disclosures, ("seq",)),
+    (incident_links, ("low", "high")),
     (quarantine, ("line",)),
     (chain_breaks, ("line",)),
     (counters, ("name",)),

@@ -15,6 +15,16 @@ _ROLE_NAMES = {
     "liaison": "liaison",
 }
 
+#: what an incident is to the other of a link, in words (docs/links.md); the other side
+#: reads the inverse (:data:`INVERSE`)
+LINK_WORDS = {
+    "related": "related to",
+    "parent": "parent of",
+    "child": "child of",
+    "duplicate_of": "duplicate of",
+    "duplicated_by": "duplicated by",
+}
+
 
 def _s(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
@@ -72,6 +82,12 @@ def describe(event_type: str, data: dict[str, Any]) -> str:
         return f"{_s(d.get('person'))} added as a participant{_reason(d)}"
     if event_type == "incident.participant_removed":
         return f"{_s(d.get('person'))} removed as a participant{_reason(d)}"
+    if event_type == "incident.linked":
+        note = f": {_s(d['note'])}" if d.get("note") else ""
+        kind = d.get("kind")
+        if kind == "unlinked":
+            return f"Link to {_s(d.get('other'))} removed{note}"
+        return f"Linked: {LINK_WORDS.get(_s(kind), _s(kind))} {_s(d.get('other'))}{note}"
     if event_type == "incident.note":
         return _s(d.get("text", ""))
     if event_type == "incident.action":

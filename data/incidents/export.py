@@ -35,7 +35,7 @@ KINDS = ("incidents", "timeline", "checklist", "quarantine", "decisions")
 INCIDENT_FIELDS = [
     "id", "title", "category", "severity", "status", "source", "regions", "roles",
     "participants", "restricted", "withheld", "summary", "detected_at", "opened_at", "opened_by", "acknowledged_at",
-    "contained_at", "resolved_at", "closed_at", "updated_at", "events",
+    "contained_at", "resolved_at", "closed_at", "updated_at", "events", "links",
 ]  # fmt: skip
 TIMELINE_FIELDS = ["seq", "ts", "actor", "incident", "type", "text", "id", "data"]
 CHECKLIST_FIELDS = [
@@ -101,10 +101,18 @@ async def rows(
     incidents ``actor`` may not see are withheld (:data:`WITHHELD_FIELDS`)."""
     hidden = await hidden_incidents(store, actor)
     if kind == "incidents":
+        from data.incidents.links import by_incident, links
+
         data = await store.incidents(incident)
+        linked = by_incident(await links(store))  # ids and kinds only (docs/links.md)
         out = []
         for r in data:
-            row = {k: r.id in hidden if k == "withheld" else _plain(getattr(r, k)) for k in INCIDENT_FIELDS}
+            row = {
+                k: r.id in hidden if k == "withheld" else _plain(getattr(r, k))
+                for k in INCIDENT_FIELDS
+                if k != "links"
+            }
+            row["links"] = [f"{x.kind} {x.other}" for x in linked.get(r.id, ())]
             out.append(_withhold(row, kind) if r.id in hidden else row)
         return INCIDENT_FIELDS, out
     if kind == "timeline":

@@ -204,13 +204,15 @@ async def checklist_history(store: Store, incident: str) -> list[ItemStateRow]:
     return [ItemStateRow(**r) for r in await store.read_rows(stmt)]
 
 
-async def detail(store: Store, incident: str, last: int) -> tuple[list[EventRow], int, list[ItemRow]]:
+async def detail(
+    store: Store, incident: str, last: int, also: Sequence[str] = ()
+) -> tuple[list[EventRow], int, list[ItemRow]]:
     """What the main screen shows of the selected incident, in one connection: its last
-    ``last`` applied events (journal order), how many came before them, and its
-    checklist."""
+    ``last`` applied events (journal order; with those of the incidents ``also``, merged
+    into it), how many came before them, and its checklist."""
     e = S.events.c
     c = S.checklist.c
-    mine = (e.incident == incident) & e.applied.is_(True)
+    mine = (e.incident.in_((incident, *also)) if also else e.incident == incident) & e.applied.is_(True)
 
     async def read(conn: AsyncConnection) -> tuple[list[EventRow], int, list[ItemRow]]:
         recent = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(mine)
@@ -313,14 +315,15 @@ def _columns(row_type: Any, table: Any) -> list[Any]:
     return [table.c[f.name] for f in dataclass_fields(row_type)]
 
 
-async def timeline(store: Store, incident: str | None = None) -> list[EventRow]:
-    """Applied events of an incident (or of all incidents), in journal order."""
+async def timeline(store: Store, incident: str | None = None, also: Sequence[str] = ()) -> list[EventRow]:
+    """Applied events of an incident (with those of the incidents ``also``: merged into it),
+    or of all incidents, in journal order."""
     e = S.events.c
     stmt = select(e.seq, e.id, e.ts, e.actor, e.type, e.incident, e.raw).where(
         e.applied.is_(True), e.incident.is_not(None)
     )
     if incident is not None:
-        stmt = stmt.where(e.incident == incident)
+        stmt = stmt.where(e.incident.in_((incident, *also)) if also else e.incident == incident)
     return [_event(r) for r in await store.read_tuples(stmt.order_by(e.seq))]
 
 

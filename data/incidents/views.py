@@ -14,6 +14,8 @@ from data.engine.models import TERMINAL_STATUSES, parse_rfc3339
 from data.engine.store import IncidentRecord, Store
 from data.incidents import queries
 from data.incidents.describe import describe
+from data.incidents.links import LinkRow, by_incident, merged_into, parent_of
+from data.incidents.links import links as links_of
 from data.incidents.queries import EventRow, HandoffRow, ItemRow
 from data.procedures.clocks import (
     Clock,
@@ -79,6 +81,14 @@ class IncidentRow:
         """The last line that changed what its timeline shows (its events, its signals)."""
         return max(self.last_seq, self.signals_seq)
 
+    #: its links to other incidents, each seen from it (docs/links.md)
+    links: tuple[LinkRow, ...] = ()
+
+    @property
+    def parent(self) -> str | None:
+        """The incident it is a child of (the queue shows it under it), or None."""
+        return parent_of(self.links)
+
     @property
     def next_due(self) -> datetime | None:
         return self.next_clock.due if self.next_clock is not None else None
@@ -103,6 +113,73 @@ class IncidentRow:
         """Whether ``person`` may see its details (need-to-know: a role in it, or listed as
         a participant; data/engine/access.py)."""
         return not self.restricted or self.access.sees(person)
+
+
+@dataclass(frozen=True)
+class TreeMark:
+    """Where a queue row stands among linked incidents (docs/links.md): ``depth`` 0 at the
+    top level; ``children`` how many of the rows shown are its children; ``open`` whether
+    they are shown under it (folded by default)."""
+
+    depth: int = 0
+    children: int = 0
+    open: bool = False
+    #: folded: the highest severity (lowest number) among the incidents hidden under it, when
+    #: higher than its own (the queue says so: a folded S1 must not go unseen)
+    hidden_severity: int | None = None
+
+
+def nest(
+    rows: Sequence[IncidentRow], unfolded: frozenset[str] | set[str] = frozenset(), fold: bool = True
+) -> tuple[tuple[IncidentRow, ...], dict[str, TreeMark]]:
+    """The queue's rows with each child under its parent (both among ``rows``, in their
+    order), the children of a parent not in ``unfolded`` left out (``fold`` False: none
+    are). A child whose parent is not among ``rows`` (filtered out, closed) is at the top
+    level. Returns the rows to show and a mark for each."""
+    ids = {r.id for r in rows}
+    kids: dict[str, list[IncidentRow]] = {}
+    top: list[IncidentRow] = []
+    for r in rows:
+        parent = r.parent
+        if parent is not None and parent in ids and parent != r.id:
+            kids.setdefault(parent, []).append(r)
+        else:
+            top.append(r)
+    out: list[IncidentRow] = []
+    marks: dict[str, TreeMark] = {}
+    placed: set[str] = set()
+
+    def under(r: IncidentRow, seen: set[str]) -> list[IncidentRow]:
+        """Every incident under ``r`` not placed yet (its children, theirs, …)."""
+        out = []
+        for c in kids.get(r.id, []):
+            if c.id not in placed and c.id not in seen:
+                seen.add(c.id)
+                out += [c, *under(c, seen)]
+        return out
+
+    def place(r: IncidentRow, depth: int) -> None:
+        placed.add(r.id)
+        children = [c for c in kids.get(r.id, []) if c.id not in placed]
+        shown = not fold or r.id in unfolded
+        out.append(r)
+        hidden = [] if shown else under(r, {r.id})
+        worst = min((c.severity for c in hidden), default=None)
+        marks[r.id] = TreeMark(depth, len(children), shown and bool(children),
+                               worst if worst is not None and worst < r.severity else None)  # fmt: skip
+        if shown:
+            for c in children:
+                if c.id not in placed:
+                    place(c, depth + 1)
+        else:
+            placed.update(c.id for c in hidden)
+
+    for r in top:
+        place(r, 0)
+    for r in rows:  # a cycle (written by another tool: warroom refuses them) at the top level
+        if r.id not in placed:
+            place(r, 0)
+    return tuple(out), marks
 
 
 def may_see(inc: IncidentRecord, person: str) -> bool:
@@ -199,6 +276,8 @@ class TimelineEntry:
     kind: str | None = None
     id: str = ""  # the event's id (an audit.reveal names it)
     template: str | None = None  # a checklist item's procedure (``checklist.added`` ``template``)
+    #: the incident merged into this one that the entry is from (None: its own; docs/links.md)
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +316,7 @@ def same_batch(a: TimelineEntry, b: TimelineEntry) -> bool:
         a.type == b.type == "checklist.added"
         and a.actor == b.actor
         and a.template == b.template
+        and a.origin == b.origin
         and _second(a) == _second(b)
     )
 
@@ -406,6 +486,7 @@ async def load_snapshot(
     held = await queries.meetings_held(store) if resolved else {}
     paged = await queries.last_pages(store, [inc.id for inc in incidents if inc.acknowledged_at is None])
     signal_seqs = await incident_signal_seqs(store)
+    linked = by_incident(await links_of(store))
     for inc in incidents:
         clocks = incident_clocks(inc, due.get(inc.id, []), policy)
         if inc.status == "resolved" and inc.id not in held:
@@ -432,6 +513,7 @@ async def load_snapshot(
                 floor=floor_clock(clocks, inc.severity) if inc.status not in TERMINAL_STATUSES else None,
                 paged=_paged(paged.get(inc.id)),
                 signals_seq=signal_seqs.get(inc.id, 0),
+                links=linked.get(inc.id, ()),
             )
         )
     far = datetime.max.replace(tzinfo=UTC)
@@ -477,7 +559,9 @@ def trigger_of(r: ItemRow) -> tuple[str, str, str | None] | None:
     return (r.trigger_kind, r.trigger_at, r.trigger_ref)
 
 
-def _entries(rows: Sequence[EventRow]) -> tuple[TimelineEntry, ...]:
+def _entries(rows: Sequence[EventRow], incident: str | None = None) -> tuple[TimelineEntry, ...]:
+    """Timeline entries of ``incident``'s events (an entry of another incident merged into it
+    is marked with its ``origin``)."""
     out = []
     for e in rows:
         data = e.data if isinstance(e.data, dict) else {}
@@ -497,6 +581,7 @@ def _entries(rows: Sequence[EventRow]) -> tuple[TimelineEntry, ...]:
                 template=data.get("template")
                 if e.type == "checklist.added" and isinstance(data.get("template"), str)
                 else None,
+                origin=e.incident if incident is not None and e.incident != incident else None,
             )
         )
     return tuple(out)
@@ -529,9 +614,25 @@ def _with_signals(
     return tuple(sorted((*entries, *extra), key=lambda e: e.seq))
 
 
-async def load_timeline(store: Store, incident: str, limit: int = 500) -> tuple[TimelineEntry, ...]:
-    events = await queries.timeline(store, incident)
-    entries = _entries(events[-limit:])
+async def merged_shown(store: Store, incident: str, person: str | None) -> list[str]:
+    """The incidents merged into ``incident`` whose entries its timeline shows: those
+    ``person`` may see (None: every one)."""
+    out = []
+    for other in await merged_into(store, incident):
+        found = await store.incidents(other)
+        if found and (person is None or may_see(found[0], person)):
+            out.append(other)
+    return out
+
+
+async def load_timeline(
+    store: Store, incident: str, limit: int = 500, person: str | None = None
+) -> tuple[TimelineEntry, ...]:
+    """The timeline of ``incident``, with the entries of the incidents merged into it that
+    ``person`` may see, marked (docs/links.md), and the signals put into it (docs/intake.md)."""
+    also = await merged_shown(store, incident, person)
+    events = await queries.timeline(store, incident, also=also)
+    entries = _entries(events[-limit:], incident)
     return _with_signals(entries, await incident_signals(store, incident), len(events) - len(entries))
 
 
@@ -544,9 +645,10 @@ class Detail:
     items: tuple[ChecklistRow, ...]
 
 
-async def load_detail(store: Store, incident: str, last: int = 200) -> Detail:
-    events, earlier, items = await queries.detail(store, incident, last)
-    entries = _with_signals(_entries(events), await incident_signals(store, incident), earlier)
+async def load_detail(store: Store, incident: str, last: int = 200, person: str | None = None) -> Detail:
+    also = await merged_shown(store, incident, person)
+    events, earlier, items = await queries.detail(store, incident, last, also=also)
+    entries = _with_signals(_entries(events, incident), await incident_signals(store, incident), earlier)
     return Detail(entries, earlier, _items(items))
 
 
