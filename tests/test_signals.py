@@ -185,3 +185,68 @@ async def test_the_writer_refuses_what_a_reader_would_quarantine(tmp_path: Path)
                 )
     finally:
         await store.close()
+
+
+# --- the handoff's signals section ---------------------------------------------------------------
+
+
+async def test_the_handoff_tells_the_next_shift_of_the_signals(tmp_path: Path) -> None:
+    """Waiting signals (the urgent ones named), snoozed ones coming back before the next shift
+    ends, and what triage did this shift: in the report, its Markdown, JSON and screen text."""
+    from datetime import UTC, datetime, timedelta
+
+    from data.engine.clock import utc_text
+    from data.engine.config import UrgentRule
+    from data.handoff.report import build_handoff, to_json, to_markdown
+    from data.procedures.clocks import Policy
+    from screens.handoff import side_text
+
+    now = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+    def t(hours: float) -> str:
+        return utc_text(now + timedelta(hours=hours), ms=True)
+
+    f = EventFactory()
+    urgent_title = "Imminent threat [bold]now[/] \x1b[2J"
+    events = [
+        f.opened("INC-1"),
+        f("signal.received", received("SIG-AAAA0001", title=urgent_title, received_at=t(-1)), ts=t(-1)),
+        f(
+            "signal.received",
+            received("SIG-AAAA0002", channel="press", title="Reporter asks", received_at=t(-3)),
+            ts=t(-3),
+        ),  # fmt: skip
+        f("signal.received", received("SIG-AAAA0003", title="Back soon", received_at=t(-4)), ts=t(-4)),
+        f("signal.triaged", {"signal": "SIG-AAAA0003", "outcome": "snoozed", "until": t(2)}, ts=t(-3.5)),
+        f("signal.received", received("SIG-AAAA0004", title="Back tomorrow", received_at=t(-4)), ts=t(-4)),
+        f("signal.triaged", {"signal": "SIG-AAAA0004", "outcome": "snoozed", "until": t(30)}, ts=t(-3.5)),
+        f("signal.received", received("SIG-AAAA0005", title="Noise", received_at=t(-5)), ts=t(-5)),
+        f("signal.triaged", {"signal": "SIG-AAAA0005", "outcome": "dismissed", "reason": "Spam"}, ts=t(-2)),
+        f("signal.received", received("SIG-AAAA0006", title="Old news", received_at=t(-40)), ts=t(-40)),
+        f("signal.triaged", {"signal": "SIG-AAAA0006", "outcome": "dismissed", "reason": "Old"}, ts=t(-39)),
+    ]
+    events.sort(key=lambda e: e["ts"])
+    append_events(tmp_path / "journal.jsonl", events)
+    store, _ = await synced_store(tmp_path / "journal.jsonl", tmp_path / "store.db")
+    rules = [UrgentRule(channels=["le_portal"], keywords=["imminent"])]
+    try:
+        report = await build_handoff(store, "tester", None, now, Policy(), urgent=rules)
+        quiet = await build_handoff(store, "tester", None, now, Policy())
+    finally:
+        await store.close()
+    intake = report.intake
+    assert (intake.waiting, intake.oldest) == (2, now - timedelta(hours=3))
+    assert [b.signal for b in intake.urgent] == ["SIG-AAAA0001"] and quiet.intake.urgent == ()
+    assert [(b.signal, b.at) for b in intake.returning] == [("SIG-AAAA0003", now + timedelta(hours=2))]
+    assert intake.triaged == (("dismissed", 1), ("snoozed", 2))
+    md = to_markdown(report)
+    section = md.split("## Signals waiting for triage (2)\n", 1)[1].split("\n## ", 1)[0]
+    assert "**URGENT** SIG-AAAA0001 (le\\_portal)" in section and "\\x1b" in section and "\x1b" not in md
+    assert "\\[bold\\]now\\[/\\]" in section and "comes back" in section and "Back tomorrow" not in section
+    assert "**Triaged this shift:** 1 dismissed, 2 snoozed" in section
+    data = to_json(report)["intake"]
+    assert data["waiting"] == 2 and data["urgent"][0]["title"] == urgent_title
+    assert data["returning"] == [{"signal": "SIG-AAAA0003", "channel": "le_portal", "title": "Back soon",
+                                  "until": "2026-11-22T05:00:00Z"}]  # fmt: skip
+    side = side_text(report).plain
+    assert "Signals waiting for triage (2)" in side and "⚠ URGENT SIG-AAAA0001" in side and "\x1b" not in side

@@ -44,6 +44,7 @@ from data.procedures.holds import ending_soon
 from data.roster import queries as roster_queries
 from data.roster.queries import PersonRow
 from data.roster.rotation import ALL, OnCall, Override, Rotation, holder, on_call, regions, successor, zone
+from data.triage.signals import SignalRow
 
 #: the sustainable pace (domain notes): about two incidents per 12-hour shift
 GUIDELINE_INCIDENTS = 2
@@ -212,6 +213,30 @@ class Load:
 
 
 @dataclass(frozen=True)
+class SignalBrief:
+    """One signal the next shift must know of (docs/intake.md): ``at`` is when it was
+    received (urgent ones) or when its snooze ends (returning ones)."""
+
+    signal: str
+    channel: str
+    title: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The signals in the handoff (docs/handoff.md): how many wait and since when, the urgent
+    ones waiting, the snoozed ones that come back before the next shift ends, and what
+    triage did this shift (outcome -> count)."""
+
+    waiting: int = 0
+    oldest: datetime | None = None
+    urgent: tuple[SignalBrief, ...] = ()
+    returning: tuple[SignalBrief, ...] = ()
+    triaged: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class HandoffReport:
     region: str  # a region, or "all"
     tz: str  # the region's zone (its rotation's), else UTC
@@ -241,9 +266,44 @@ class HandoffReport:
     carried: dict[str, Assessment] = field(default_factory=dict)
     #: the decisions recorded this shift, in journal order (docs/decisions.md)
     decisions: tuple[ShiftDecision, ...] = ()
+    #: the signals waiting for triage and what triage did this shift (docs/intake.md)
+    intake: Intake = field(default_factory=Intake)
 
 
 # --- building --------------------------------------------------------------------------
+
+
+async def intake_state(
+    store: Store,
+    open_signals: Sequence[SignalRow],
+    urgent: Sequence[Any],
+    since: datetime,
+    now: datetime,
+    until: datetime,
+) -> Intake:
+    """The signals section: of ``open_signals`` (untriaged or snoozed), those waiting at
+    ``now`` and the urgent ones among them, the snoozed ones back before ``until``; and the
+    outcomes of the signals triaged from ``since`` to ``now`` (their latest triage)."""
+    from data.triage.queue import is_urgent
+    from data.triage.signals import triaged_between, waiting
+
+    shown = waiting(open_signals, now)
+    times = [r.received_at for r in shown if r.received_at is not None]
+    flagged = tuple(
+        SignalBrief(r.signal, r.channel, r.title, r.received_at) for r in shown if is_urgent(r, urgent)
+    )
+    back = sorted(
+        (r for r in open_signals if r.status == "snoozed" and r.until is not None and now < r.until <= until),
+        key=lambda r: (r.until, r.signal),
+    )
+    counts: dict[str, int] = {}
+    for outcome in await triaged_between(store, since, now):
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return Intake(
+        waiting=len(shown), oldest=min(times) if times else None, urgent=flagged,
+        returning=tuple(SignalBrief(r.signal, r.channel, r.title, r.until) for r in back),
+        triaged=tuple(sorted(counts.items())),
+    )  # fmt: skip
 
 
 def _pick_rotation(
@@ -352,6 +412,7 @@ async def build_handoff(
     draft: Draft | None = None,
     people: tuple[str | None, str | None] | None = None,
     wellbeing: Sequence[str] | None = SENSITIVE,
+    urgent: Sequence[Any] = (),
 ) -> HandoffReport:
     """The handoff report as the store stands (sync it first). ``region`` None: the region
     of the actor's rotation, else ``all``. Raises :class:`HandoffError` for a region no
@@ -361,7 +422,7 @@ async def build_handoff(
     written), else from the region's handoff awaiting acknowledgement. ``people``
     (outgoing, incoming) replaces whom the roster names, where not None. ``wellbeing``:
     the sensitive categories whose exposure of ``actor`` this shift the report counts
-    (None: no wellbeing section)."""
+    (None: no wellbeing section). ``urgent``: the urgent rules of ``[intake]``."""
     now = now.astimezone(UTC)
     snap = await load_snapshot(store, SyncState(journal=""), policy=policy)
     rotations = snap.rotations
@@ -528,6 +589,7 @@ async def build_handoff(
         else None,
         carried=carried,
         decisions=await shift_decisions(store, actor, since_seq, shift_start, now),
+        intake=await intake_state(store, snap.signals, urgent, shift_start, now, next_end),
     )
 
 
@@ -724,6 +786,13 @@ def to_json(report: HandoffReport) -> dict[str, Any]:
             for d in report.decisions
         ],
         "watch": [{"id": w.id, "title": w.title, "status": w.status} for w in report.watch],
+        "intake": {
+            "waiting": report.intake.waiting,
+            "oldest": _iso(report.intake.oldest),
+            "urgent": [_brief_json(b, "received_at") for b in report.intake.urgent],
+            "returning": [_brief_json(b, "until") for b in report.intake.returning],
+            "triaged": dict(report.intake.triaged),
+        },
         "external": [
             {
                 "kind": e.kind,
@@ -752,6 +821,10 @@ def to_json(report: HandoffReport) -> dict[str, Any]:
         },
         "wellbeing": _wellbeing_json(report.wellbeing),
     }
+
+
+def _brief_json(b: SignalBrief, when: str) -> dict[str, Any]:
+    return {"signal": b.signal, "channel": b.channel, "title": b.title, when: _iso(b.at)}
 
 
 def _wellbeing_json(e: Exposure | None) -> dict[str, Any] | None:
@@ -942,6 +1015,25 @@ def to_markdown(report: HandoffReport) -> str:
         add("No preservation hold ends and no order or notice is due within 7 days.")
     add("")
 
+    intake = report.intake
+    add(f"## Signals waiting for triage ({intake.waiting})")
+    add("")
+    if intake.waiting:
+        add(f"- **Oldest:** received {_both(intake.oldest, tz)}")
+    for b in intake.urgent:
+        add(
+            f"- **URGENT** {md(b.signal, 32)} ({md(b.channel, 32)}), received {_both(b.at, tz)}: {md(b.title, _TITLE)}"
+        )
+    for b in intake.returning:
+        add(
+            f"- snoozed {md(b.signal, 32)} ({md(b.channel, 32)}) comes back {_both(b.at, tz)}: {md(b.title, _TITLE)}"
+        )
+    if intake.triaged:
+        add("- **Triaged this shift:** " + ", ".join(f"{n} {outcome}" for outcome, n in intake.triaged))
+    if not (intake.waiting or intake.returning or intake.triaged):
+        add("No signal waits, none comes back from a snooze, and none was triaged this shift.")
+    add("")
+
     add("## Journal health")
     add("")
     h = report.health
@@ -1031,4 +1123,5 @@ async def handoff_for(settings: Any, region: str | None, policy: Policy | None =
         categories = SENSITIVE
     async with await Store.open(settings.db) as store:
         await store.sync(settings.open_journal())
-        return await build_handoff(store, settings.actor, region, clock.now(), policy, wellbeing=categories)
+        return await build_handoff(store, settings.actor, region, clock.now(), policy, wellbeing=categories,
+                                   urgent=settings.config.intake.urgent)  # fmt: skip

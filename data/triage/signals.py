@@ -167,3 +167,16 @@ async def incident_signal_seqs(store: Any) -> dict[str, int]:
         .group_by(c.incident)
     )
     return {inc: int(seq or 0) for inc, seq in await store.read_tuples(stmt)}
+
+
+async def triaged_between(store: Any, since: datetime, until: datetime) -> list[str]:
+    """The latest outcome of each signal whose latest triage is from ``since`` to ``until``
+    (the handoff's "triaged this shift")."""
+    c = S.signals.c
+    rows = await store.read_tuples(select(c.status, c.triaged_at).where(c.triaged_at.is_not(None)))
+    out = []
+    for status, at in rows:
+        t = _time(at)
+        if t is not None and since <= t <= until and status not in ("untriaged", "repeat"):
+            out.append(status)
+    return out
