@@ -286,7 +286,7 @@ def test_json_shape(report: HandoffReport) -> None:
     json.dumps(doc)  # plain JSON types
     assert set(doc) == {"region", "tz", "rotation", "outgoing", "incoming", "generated_at", "generated_local",
                         "shift", "next_shift", "time_critical", "incidents", "watch", "health", "team",
-                        "notes", "pending", "wellbeing", "external", "decisions"}  # fmt: skip
+                        "notes", "pending", "wellbeing", "external", "decisions", "intake"}  # fmt: skip
     assert doc["external"] == []  # no hold ends and no order is due within 7 days
     assert doc["shift"] == {"start": "2026-11-21T17:00:00Z", "start_local": "2026-11-21T17:00:00+00:00",
                             "since_handoff": "h-last"}  # fmt: skip
