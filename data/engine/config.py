@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from data.engine.models import CATEGORIES, Category
+from data.engine.models import CATEGORIES, SIGNAL_CHANNELS, Category, SignalChannel
 
 APP = "warroom"
 
@@ -225,6 +225,37 @@ class FilesSection(Section):
     journal_group: bool = Field(default=False, description=TRUE_FALSE)  # WARROOM_JOURNAL_GROUP wins
 
 
+class UrgentRule(Section):
+    """One rule of ``[intake] urgent``: a signal from one of ``channels`` (none: any) whose
+    title or body has any of ``keywords`` (any case) looks like severity 1 (triage flags it)."""
+
+    channels: list[SignalChannel] = Field(
+        default_factory=list, description=f"be a list of channels ({', '.join(SIGNAL_CHANNELS)})"
+    )
+    keywords: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1)] = (
+        Field(description="be a list of one or more words or phrases")
+    )
+
+
+class IntakeConfig(Section):
+    """``[intake]``: the ways signals come in (docs/intake.md): the HTTP endpoint's bearer
+    token, the folder watched, the channel of e-mail dropped there, and the urgent rules."""
+
+    token: Annotated[SecretStr, Field(min_length=16, max_length=512)] | None = Field(
+        default=None,
+        description="be a string of 16 to 512 characters (the bearer token of warroom intake serve)",
+    )
+    folder: Annotated[Path, Field(strict=False), AfterValidator(Path.expanduser)] | None = Field(
+        default=None, description="be a folder's path"
+    )
+    email_channel: SignalChannel = Field(
+        default="email", description=f"be a channel ({', '.join(SIGNAL_CHANNELS)})"
+    )
+    urgent: list[UrgentRule] = Field(
+        default_factory=list, description='be a list of {channels = [...], keywords = ["..."]}'
+    )
+
+
 #: the environment switches: variable -> (section, key); a switch set wins over the file
 ENV_SWITCHES = {
     "WARROOM_BELL": ("clocks", "bell"),
@@ -264,6 +295,7 @@ class WarroomConfig(BaseSettings):
     obligations: ObligationsSection = Field(default_factory=ObligationsSection)
     notify: NotifySection = Field(default_factory=NotifySection)
     escalation: EscalationSection = Field(default_factory=EscalationSection)
+    intake: IntakeConfig = Field(default_factory=IntakeConfig)
     #: the file read (None: none was asked for)
     file: Path | None = None
     #: section -> what is wrong with it, one line naming the file and the key
@@ -298,6 +330,7 @@ SECTIONS: dict[str, type[Section]] = {
     "obligations": ObligationsSection,
     "notify": NotifySection,
     "escalation": EscalationSection,
+    "intake": IntakeConfig,
 }
 
 
@@ -332,6 +365,10 @@ def load_config(path: Path | None = None) -> WarroomConfig:
     return WarroomConfig(**usable, file=path, problems=problems)
 
 
+#: keys whose value is a secret: an error message does not repeat it
+SECRET_KEYS = {("intake", "token")}
+
+
 def _say(path: Path, section: str, err: Any, given: dict[str, Any]) -> str:
     """One error of ``section`` for people: the file, the key, what it must be."""
     model = SECTIONS[section]
@@ -343,6 +380,8 @@ def _say(path: Path, section: str, err: Any, given: dict[str, Any]) -> str:
     field = model.model_fields.get(key)
     if field is None or field.description is None:  # not expected: pydantic's own words
         return f"{path}: {section}.{key}: {err['msg']}"
+    if (section, key) in SECRET_KEYS:  # a secret is never shown, not even a wrong one
+        return f"{path}: {section}.{key} must {field.description} (the value given is not shown)"
     return f"{path}: {section}.{key} must {field.description}, not {given.get(key)!r}"
 
 
