@@ -12,6 +12,7 @@ import stat
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from sqlalchemy import select
 from data.engine import schema as S
 from data.engine.config import load_config
 from data.engine.journal import FileJournal
-from data.engine.models import SIGNAL_RAW_MAX
+from data.engine.models import SIGNAL_CHANNELS, SIGNAL_RAW_MAX
 from data.engine.store import Store
 from data.intake.signals import load_payload
 from data.intake.ways import from_email, html_text
+from data.trends.report import SignalFacts, Stat, TrendInput, compute, rows, to_json
+from screens.trends import render_signals
 from tests.helpers import cli_env, run_cli, shown_escaped, terminal_unsafe, warroom_command
 
 TOKEN = "s3cret-token-for-tests-0123456789"
@@ -390,3 +393,100 @@ def test_the_intake_section(tmp_path: Path) -> None:
         (["le_portal", "le_email"], ["imminent", "threat to life"]), ([], ["CSAM"])]  # fmt: skip
     path.write_text('[intake]\nurgent = [{ channels = ["fax"], keywords = ["x"] }]\n')
     assert "intake.urgent must be a list of" in str(load_config(path).problem("intake"))
+
+
+# --- the trends ------------------------------------------------------------------------------
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+def test_signals_are_counted_per_channel_with_the_time_to_triage() -> None:
+    """Received in the window [11-02, 11-10): le_portal A (triaged after 10 min, promoted),
+    B (after 30 min, dismissed), C (untriaged), a repeat of A; press D (after 2 h, promoted);
+    press E received before the window: not counted."""
+    signals = (
+        SignalFacts("A", "le_portal", _at(2, 10), "promoted", _at(2, 10, 10)),
+        SignalFacts("B", "le_portal", _at(3, 10), "dismissed", _at(3, 10, 30)),
+        SignalFacts("C", "le_portal", _at(4, 10), "untriaged"),
+        SignalFacts("R", "le_portal", _at(4, 11), "repeat"),
+        SignalFacts("D", "press", _at(5, 8), "promoted", _at(5, 10)),
+        SignalFacts("E", "press", _at(1, 8), "promoted", _at(2, 8)),
+    )
+    t = compute(TrendInput(signals=signals), _at(2, 0), _at(10, 0), _at(10, 0))
+    by = {c.channel: c for c in t.signals}
+    assert set(by) == set(SIGNAL_CHANNELS)
+    le, press, everything = by["le_portal"], by["press"], t.signals_all
+    assert (le.received, le.repeats, le.promoted, le.triage) == (3, 1, 1, Stat(2, 600, 1800))
+    assert (press.received, press.promoted, press.promoted_share, press.triage.median) == (1, 1, 1.0, 7200)
+    assert (everything.received, everything.repeats, everything.promoted) == (4, 1, 2)
+    assert everything.promoted_share == 0.5 and everything.triage == Stat(3, 1800, 7200)
+    assert by["ncmec"].promoted_share is None
+    j = to_json(t)["signals"]
+    assert j["received"] == 4 and j["promoted_share"] == 0.5
+    assert j["time_to_triage"] == {"n": 3, "median_seconds": 1800, "p90_seconds": 7200}
+    assert j["by_channel"]["le_portal"]["repeats"] == 1
+    table = {(r["group"], r["key"], r["metric"]): r["value"] for r in rows(t) if r["section"] == "signals"}
+    assert table[("channel", "press", "time_to_triage_median_seconds")] == 7200
+    assert table[("all", "", "promoted")] == 2
+    text = str(render_signals(t, 80))
+    assert "le portal" in text and "press" in text and "ncmec" not in text
+    assert all(len(x) <= 80 for x in text.splitlines())
+
+
+async def test_report_trends_counts_the_signals_of_the_journal(tmp_path: Path, env: dict[str, str]) -> None:
+    lines = [line(channel="gifct", title="Alert", ref="IR-1", received_at="2026-11-03T10:00:00Z"),
+             line(channel="gifct", title="Alert again", ref="IR-1", received_at="2026-11-03T10:05:00Z"),
+             line(channel="user_report", title="Report", received_at="2026-11-04T10:00:00Z")]  # fmt: skip
+    r = run_cli(["intake", "--json"], env, b"\n".join(lines))
+    assert r.returncode == 0, r.stderr
+    first = json.loads(r.stdout)[0]["signal"]
+    triage = {"type": "signal.triaged", "data": {"signal": first, "outcome": "dismissed", "reason": "Known"}}
+    r = run_cli(["append"], env, json.dumps(triage))
+    assert r.returncode == 0, r.stderr
+    r = run_cli(
+        ["report", "trends", "--since", "2026-11-02", "--until", "2026-11-09", "--format", "json"], env
+    )
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["signals"]
+    assert (got["received"], got["repeats"], got["promoted"], got["promoted_share"]) == (2, 1, 0, 0.0)
+    assert got["by_channel"]["gifct"]["time_to_triage"]["n"] == 1  # triaged now: weeks after
+    assert got["by_channel"]["user_report"]["time_to_triage"]["n"] == 0
+
+
+async def test_the_trends_screen_shows_the_signals_box_only_with_signals(tmp_path: Path) -> None:
+    from app.console import WarRoom
+    from data.engine import clock
+    from data.intake.signals import signal_drafts
+    from screens.trends import TrendsScreen
+    from tests._console_helpers import opened, seed, settings_for
+    from tests._console_helpers import wait_for as wait_console
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    clock.freeze(datetime.now(UTC))
+    try:
+        app = WarRoom(settings)
+        async with app.run_test(size=(150, 50)) as pilot:
+            await wait_console(pilot, lambda: app.last_snapshot is not None and app.last_snapshot.incidents)
+            await pilot.press("t")
+            await wait_console(
+                pilot, lambda: isinstance(app.screen, TrendsScreen) and app.screen.trends is not None
+            )
+            screen = app.screen
+            assert isinstance(screen, TrendsScreen)
+            assert screen.query_one("#signals-box").display is False
+            drafts = signal_drafts(channel="le_portal", title=HOSTILE_TITLE, payload=b"{}",
+                                   raw_type="application/json", received_at=clock.utc_text(clock.now()))  # fmt: skip
+            line_before = app.last_snapshot.sync.line
+            await seed(settings, [d.as_input() for d in drafts])
+            await wait_console(pilot, lambda: app.last_snapshot.sync.line > line_before, what="the sync")
+            screen.read()
+            await wait_console(
+                pilot, lambda: screen.query_one("#signals-box").display is True, what="the box"
+            )
+            text = str(screen.query_one("#signals").render())
+            assert "le portal" in text and terminal_unsafe(text, allow="\n") == []
+    finally:
+        clock.freeze(None)
