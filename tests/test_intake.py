@@ -148,6 +148,14 @@ def test_every_bad_line_is_said_at_once(env: dict[str, str]) -> None:
     )
 
 
+def test_an_observer_records_nothing(tmp_path: Path, env: dict[str, str]) -> None:
+    for args in (["--observer", "intake"], ["--observer", "intake", "watch", str(tmp_path), "--once"],
+                 ["--observer", "intake", "serve", "--port", "0"]):  # fmt: skip
+        r = run_cli(args, env, line(channel="press", title="x"))
+        assert r.returncode == 2 and b"observer console" in r.stderr, (args, r.stderr)
+    assert not (tmp_path / "journal.jsonl").exists()
+
+
 def test_no_signal_on_stdin_is_a_usage_error(env: dict[str, str]) -> None:
     r = run_cli(["intake"], env, b"\n \n")
     assert r.returncode == 2 and b"no signals on standard input; nothing was written" in r.stderr
@@ -260,6 +268,12 @@ def test_an_html_only_email_gives_its_text() -> None:
 def test_an_email_without_subject_or_date_still_is_a_signal() -> None:
     got = from_email(b"\xff\xfe\x00 just bytes\r\n", channel="email")
     assert got.title == "(no subject)" and got.payload == b"\xff\xfe\x00 just bytes\r\n"
+    fallback = datetime(2026, 11, 5, 8, 0, tzinfo=UTC)
+    for date in (b"Fri, 1 Jan 9999 00:00:00 +0000", b"yesterday", b"Thu, 1 Jan 1960 00:00:00 -0000"):
+        got = from_email(
+            b"Subject: s\r\nDate: " + date + b"\r\n\r\nbody", channel="email", fallback_at=fallback
+        )
+        assert got.received_at == "2026-11-05T08:00:00.000Z", (date, got)
 
 
 @pytest.fixture
@@ -358,10 +372,14 @@ async def test_the_endpoint_records_with_the_token_and_refuses_the_rest(
     for (status, answer), want in refusals:
         assert status == want and isinstance(answer.get("error"), str), (status, answer, want)
     assert "received_at" in refusals[5][0][1]["error"]
+    big = line(channel="webhook", title="Large", body="\x1b[2J" + "b" * 1_000_000)
+    status, answer = _post(port, big)
+    assert status == 201, answer
     signals = await _signals(tmp_path)
     assert (
-        len(signals) == 2 and signals[first]["payload"] == good and signals[first]["title"] == HOSTILE_TITLE
+        len(signals) == 3 and signals[first]["payload"] == good and signals[first]["title"] == HOSTILE_TITLE
     )
+    assert signals[answer["signal"]]["payload"] == big
     p.terminate()
     _, err = p.communicate(timeout=30)
     assert terminal_unsafe(err.decode(), allow="\n") == [] and TOKEN.encode() not in err

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from data.engine import clock
-from data.engine.models import SIGNAL_CHANNELS, SIGNAL_RAW_MAX, JsonError, parse_json
+from data.engine.models import MAX_YEAR, SIGNAL_CHANNELS, SIGNAL_RAW_MAX, JsonError, parse_json
 
 #: the members of a signal given as JSON; any other is refused (a typo would be lost)
 MEMBERS = ("channel", "title", "ref", "received_at", "body", "reporter", "accounts", "urls")
@@ -143,7 +143,7 @@ def _date(msg: Message) -> datetime | None:
         return None
     if when.tzinfo is None:  # RFC 5322's -0000: the zone is unknown; take it as UTC
         when = when.replace(tzinfo=UTC)
-    return when if 1970 <= when.year <= 9999 else None
+    return when if 1970 <= when.year <= MAX_YEAR else None  # else: the file's time
 
 
 class _Stripper(HTMLParser):
