@@ -65,7 +65,13 @@ def intake(settings: Any, as_json: bool) -> None:
     channel and ref). Exit 1: nothing was written; 3: whether it was written is unknown.
     `watch` and `serve` are the other ways in (docs/intake.md).
     """
-    if click.get_current_context().invoked_subcommand is not None:
+    ctx = click.get_current_context()
+    if ctx.invoked_subcommand is not None:
+        given = [
+            f"--{k.replace('as_', '')}" for k in ("journal", "db", "actor", "as_json") if ctx.params.get(k)
+        ]
+        if given:  # (a sub-command reads its own options, and those before `intake`)
+            raise Failure(f"give {', '.join(given)} after `intake {ctx.invoked_subcommand}`", EXIT_USAGE)
         return
     from data.commands import AppendRefused
     from data.intake.record import record, signal_events

@@ -320,6 +320,8 @@ async def test_the_watcher_takes_a_file_once_it_is_whole(
 def test_the_watcher_needs_a_folder(env: dict[str, str]) -> None:
     r = run_cli(["intake", "watch", "--once"], env)
     assert r.returncode == 2 and b"give FOLDER, or set [intake] folder" in r.stderr
+    r = run_cli(["intake", "--journal", "other.jsonl", "watch", "--once"], env)  # not silently ignored
+    assert r.returncode == 2 and b"give --journal after `intake watch`" in r.stderr
 
 
 # --- HTTP --------------------------------------------------------------------------------------
