@@ -223,6 +223,7 @@ async def test_a_folder_once_records_json_and_email_and_refuses_the_rest(
     (drop / "c.eml").write_bytes(BROKEN)
     (drop / "d.json").write_bytes(b'{"title": "no channel here", "channel": "fax"}')
     (drop / "e.txt").write_bytes(b"hello")
+    (drop / "h.eml").write_bytes(b"x" * (SIGNAL_RAW_MAX + 1))
     (drop / ".hidden.json").write_bytes(good_json)  # being written: not taken
     (drop / "f.json.tmp").write_bytes(good_json)
     (drop / "g.json").symlink_to(drop / "a.json")
@@ -234,10 +235,12 @@ async def test_a_folder_once_records_json_and_email_and_refuses_the_rest(
     assert sorted(p.name for p in done.iterdir()) == ["a.json", "b.eml", "c.eml"]
     assert sorted(p.name for p in refused.iterdir()) == [
         "d.json", "d.json.reason.txt", "e.txt", "e.txt.reason.txt", "g.json", "g.json.reason.txt",
+        "h.eml", "h.eml.reason.txt",
     ]  # fmt: skip
     assert "'fax' is not one of" in (refused / "d.json.reason.txt").read_text()
     assert "only .json and .eml files are read" in (refused / "e.txt.reason.txt").read_text()
     assert "not a regular file" in (refused / "g.json.reason.txt").read_text()
+    assert "over the 4194304-byte limit" in (refused / "h.eml.reason.txt").read_text()
     assert {p.name for p in drop.iterdir()} == {"done", "refused", ".hidden.json", "f.json.tmp"}
     assert _mode(done) == _mode(refused) == 0o700
     assert all(_mode(p) == 0o600 for p in [*done.iterdir(), *refused.iterdir()] if not p.is_symlink())
@@ -364,6 +367,8 @@ async def test_the_endpoint_records_with_the_token_and_refuses_the_rest(
         (_post(port, good, token=None), 401),
         (_post(port, good, token="wrong"), 401),
         (_post(port, good, token=TOKEN + "x"), 401),
+        (_post(port, good, token="é" * len(TOKEN)), 401),
+        (_post(port, good, token=None, headers={"Authorization": f"Basic {TOKEN}"}), 401),
         (_post(port, b'{"channel": "partner", "title": '), 400),
         (_post(port, line(channel="partner", title="x", extra=1)), 400),
         (_post(port, line(channel="partner", title="x", received_at="never")), 400),
@@ -373,7 +378,7 @@ async def test_the_endpoint_records_with_the_token_and_refuses_the_rest(
     ]
     for (status, answer), want in refusals:
         assert status == want and isinstance(answer.get("error"), str), (status, answer, want)
-    assert "received_at" in refusals[5][0][1]["error"]
+    assert "received_at" in refusals[7][0][1]["error"]
     big = line(channel="webhook", title="Large", body="\x1b[2J" + "b" * 1_000_000)
     status, answer = _post(port, big)
     assert status == 201, answer

@@ -94,9 +94,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         if not self._route():
             return
-        given = self.headers.get("Authorization", "")
+        given = self.headers.get("Authorization", "")  # (header bytes as latin-1: encoded back exactly)
         scheme, _, token = given.partition(" ")
-        ok = hmac.compare_digest(token.strip().encode("utf-8", "surrogateescape"), self.server.token)
+        ok = hmac.compare_digest(token.strip().encode("latin-1", "replace"), self.server.token)
         if scheme.lower() != "bearer" or not ok:
             self._error(401, "a bearer token is required: Authorization: Bearer <[intake] token>",
                         {"WWW-Authenticate": 'Bearer realm="warroom"'})  # fmt: skip

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from data.commands import AppendRefused
+from data.engine.models import SIGNAL_RAW_MAX
 from data.intake.record import Recorded, record
 from data.intake.ways import Incoming, Refused, from_email, from_json
 
@@ -130,6 +131,8 @@ def read(path: Path, channel: str) -> Incoming:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise Refused(f"only .json and .eml files are read, not {path.suffix or 'a file without a suffix'}")
+    if st.st_size > SIGNAL_RAW_MAX:  # not even read
+        raise Refused(f"it is {st.st_size} bytes, over the {SIGNAL_RAW_MAX}-byte limit of a signal")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with open(fd, "rb") as f:
         data = f.read()
