@@ -265,6 +265,26 @@ def render_load(t: Trends, width: int | None = None) -> Text:
 LOAD_ROWS = 14
 
 
+def render_signals(t: Trends, width: int | None = None) -> Text:
+    """Signals per channel (the channels that had any): received, repeats, promoted and
+    their share, time to triage (median and p90)."""
+    out = Text(no_wrap=True)
+    rows = [c for c in t.signals if c.received or c.repeats] + [t.signals_all]
+    top = max((c.received for c in rows[:-1]), default=0)
+    w = chart_width(width, 57, 12, 0)
+    out.append(f"{'channel':<12} {'':<{w}}{'received':>9}{'repeats':>8}{'promoted':>13}"
+               f"{'triage':>7}{'p90':>7}\n", "bold")  # fmt: skip
+    for c in rows:
+        name = c.channel.replace("_", " ") if c.channel else "all"
+        share = f"{100 * c.promoted_share:3.0f}%" if c.promoted_share is not None else "  –"
+        out.append(f"{name:<12} ", "bold" if not c.channel else "")
+        out.append(f"{bar(c.received, top, w) if c.channel else '':<{w}}", ACCENT)
+        out.append(f"{c.received:>9}{c.repeats:>8}{c.promoted:>8} {share}"
+                   f"{dur(c.triage.median):>7}{dur(c.triage.p90):>7}\n")  # fmt: skip
+    note(out, "received in the period · triage: received to first triaged (median, p90)", width)
+    return out
+
+
 class Figure(Static):
     """One box's picture: drawn again for its width when that changes (a scrollbar came)."""
 
@@ -335,6 +355,10 @@ class TrendsScreen(LiveScreen[None]):
                 with Vertical(id="load-box", classes="box") as box:
                     box.border_title = "On-call load per person"
                     yield Figure(Text(""), id="load")
+            with Vertical(id="signals-box", classes="box") as box:
+                box.border_title = "Signals per channel"
+                box.display = False  # shown once the period has signals
+                yield Figure(Text(""), id="signals")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -459,6 +483,12 @@ class TrendsScreen(LiveScreen[None]):
         self.query_one("#clocks", Static).update(render_clocks(t, room["clocks"]))
         self.query_one("#lifecycle", Static).update(render_lifecycle(t, policy, room["lifecycle"]))
         self.query_one("#load", Static).update(render_load(t, room["load"]))
+        has_signals = bool(t.signals_all.received or t.signals_all.repeats)
+        self.query_one("#signals-box").display = has_signals
+        if has_signals:
+            self.query_one("#signals", Static).update(
+                render_signals(t, self.query_one("#signals").size.width or None)
+            )
         first, last = (t.weeks[0], t.weeks[-1]) if t.weeks else (None, None)
         if first is not None and last is not None:
             self.query_one("#opened-box").border_subtitle = Text(

@@ -215,7 +215,7 @@ async def test_the_handoff_tells_the_next_shift_of_the_signals(tmp_path: Path) -
             "signal.received",
             received("SIG-AAAA0002", channel="press", title="Reporter asks", received_at=t(-3)),
             ts=t(-3),
-        ),  # fmt: skip
+        ),
         f("signal.received", received("SIG-AAAA0003", title="Back soon", received_at=t(-4)), ts=t(-4)),
         f("signal.triaged", {"signal": "SIG-AAAA0003", "outcome": "snoozed", "until": t(2)}, ts=t(-3.5)),
         f("signal.received", received("SIG-AAAA0004", title="Back tomorrow", received_at=t(-4)), ts=t(-4)),

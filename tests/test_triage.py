@@ -125,6 +125,21 @@ def test_the_urgent_config_is_read_from_the_file(tmp_path: Path) -> None:
     assert cfg.intake.urgent[0].channels == ["le_portal"] and cfg.intake.urgent[0].keywords == ["imminent"]
     path.write_text('[[intake.urgent]]\nchannels = ["carrier_pigeon"]\nkeywords = ["x"]\n')
     assert "channels" in str(load_config(path).problem("intake"))
+    # without rules of its own, the defaults flag a danger to life from law enforcement and a
+    # live attack from anyone; `urgent = []` turns them off
+    from dataclasses import replace
+
+    def _row(channel: str, title: str, body: str = "") -> Any:
+        return replace(_a_row(), channel=channel, title=title, body=body)
+
+    path.write_text("")
+    rules = load_config(path).intake.urgent
+    assert is_urgent(_row("le_portal", "Emergency request", "an IMMINENT threat"), rules)
+    assert is_urgent(_row("gifct", "Attack livestream hashes shared"), rules)
+    assert not is_urgent(_row("press", "An imminent story"), rules)
+    assert not is_urgent(_row("le_portal", "Records request for an account"), rules)
+    path.write_text("[intake]\nurgent = []\n")
+    assert load_config(path).intake.urgent == []
 
 
 def test_snooze_times() -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from data.engine.models import CATEGORIES, Category, SignalChannel
+from data.engine.models import CATEGORIES, SIGNAL_CHANNELS, Category, SignalChannel
 
 APP = "warroom"
 
@@ -219,31 +219,55 @@ class EscalationSection(Section):
     )
 
 
-class UrgentRule(Section):
-    """One urgent rule of ``[intake]`` (docs/intake.md, "Triage"): a waiting signal from one
-    of ``channels`` (empty: any channel) whose title or body holds any of ``keywords``
-    (case-insensitive) is flagged urgent at once."""
-
-    channels: list[SignalChannel] = Field(
-        default_factory=list, description="be a list of signal channels (docs/intake.md)"
-    )
-    keywords: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] = Field(
-        description="be a list of one or more words"
-    )
-
-
-class IntakeConfig(Section):
-    """``[intake]``: signals (docs/intake.md): the urgent rules ``[[intake.urgent]]``."""
-
-    urgent: list[UrgentRule] = Field(
-        default_factory=list, description="be a list of {channels = [...], keywords = [...]} tables"
-    )
-
-
 class FilesSection(Section):
     """``[files]``: who may read the files warroom creates (docs/security.md)."""
 
     journal_group: bool = Field(default=False, description=TRUE_FALSE)  # WARROOM_JOURNAL_GROUP wins
+
+
+class UrgentRule(Section):
+    """One rule of ``[intake] urgent``: a signal from one of ``channels`` (none: any) whose
+    title or body has any of ``keywords`` (any case) looks like severity 1 (triage flags it)."""
+
+    channels: list[SignalChannel] = Field(
+        default_factory=list, description=f"be a list of channels ({', '.join(SIGNAL_CHANNELS)})"
+    )
+    keywords: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1)] = (
+        Field(description="be a list of one or more words or phrases")
+    )
+
+
+#: the urgent rules when ``[intake]`` gives none (``urgent = []`` turns them off): a danger
+#: to life in a request from law enforcement, and a live attack or an imminent risk from
+#: anyone (docs/intake.md, "Triage")
+DEFAULT_URGENT: tuple[UrgentRule, ...] = (
+    UrgentRule(channels=["le_portal", "le_email"], keywords=[
+        "imminent", "threat to life", "danger of death", "serious physical injury", "kidnap", "hostage",
+        "emergency disclosure",
+    ]),
+    UrgentRule(channels=[], keywords=["imminent risk", "threat to life", "active shooter", "attack livestream",
+                                      "livestreamed attack", "suicide attempt"]),
+)  # fmt: skip
+
+
+class IntakeConfig(Section):
+    """``[intake]``: the ways signals come in (docs/intake.md): the HTTP endpoint's bearer
+    token, the folder watched, the channel of e-mail dropped there, and the urgent rules."""
+
+    token: Annotated[SecretStr, Field(min_length=16, max_length=512)] | None = Field(
+        default=None,
+        description="be a string of 16 to 512 characters (the bearer token of warroom intake serve)",
+    )
+    folder: Annotated[Path, Field(strict=False), AfterValidator(Path.expanduser)] | None = Field(
+        default=None, description="be a folder's path"
+    )
+    email_channel: SignalChannel = Field(
+        default="email", description=f"be a channel ({', '.join(SIGNAL_CHANNELS)})"
+    )
+    urgent: list[UrgentRule] = Field(
+        default_factory=lambda: list(DEFAULT_URGENT),
+        description='be a list of {channels = [...], keywords = ["..."]}',
+    )
 
 
 #: the environment switches: variable -> (section, key); a switch set wins over the file
@@ -355,6 +379,10 @@ def load_config(path: Path | None = None) -> WarroomConfig:
     return WarroomConfig(**usable, file=path, problems=problems)
 
 
+#: keys whose value is a secret: an error message does not repeat it
+SECRET_KEYS = {("intake", "token")}
+
+
 def _say(path: Path, section: str, err: Any, given: dict[str, Any]) -> str:
     """One error of ``section`` for people: the file, the key, what it must be."""
     model = SECTIONS[section]
@@ -366,6 +394,8 @@ def _say(path: Path, section: str, err: Any, given: dict[str, Any]) -> str:
     field = model.model_fields.get(key)
     if field is None or field.description is None:  # not expected: pydantic's own words
         return f"{path}: {section}.{key}: {err['msg']}"
+    if (section, key) in SECRET_KEYS:  # a secret is never shown, not even a wrong one
+        return f"{path}: {section}.{key} must {field.description} (the value given is not shown)"
     return f"{path}: {section}.{key} must {field.description}, not {given.get(key)!r}"
 
 

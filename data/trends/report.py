@@ -29,6 +29,11 @@ docs/trends.md; in short:
   incidents worked per 12 hours on call. A handle that is not in the roster (a typo given a
   role) is counted as written and marked ``in_roster: false``, so that it can be seen and
   corrected; with no roster at all, ``in_roster`` is null.
+- **Signals** (docs/intake.md): those whose ``received_at`` falls in the window, by channel;
+  a repeat (same channel and reference as an earlier signal) is counted apart, not as a
+  signal. **Time to triage** = ``first_triaged_at − received_at`` for those triaged (median,
+  p90 as above); **promoted** = their latest triage made an incident of them. Signals have
+  no region: the same whatever the region filter.
 """
 
 from __future__ import annotations
@@ -36,11 +41,11 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from data.engine.models import CATEGORIES, REGIONS
+from data.engine.models import CATEGORIES, REGIONS, SIGNAL_CHANNELS
 from data.engine.store import IncidentRecord
 from data.incidents import queries as incident_queries
 from data.incidents.queries import EventRow, ItemRow, RoleRow
@@ -101,6 +106,19 @@ class RoleSpell:
 
 
 @dataclass(frozen=True)
+class SignalFacts:
+    signal: str
+    channel: str
+    received_at: datetime
+    status: str  # untriaged, repeat, or the latest outcome
+    first_triaged_at: datetime | None = None
+
+    @property
+    def repeat(self) -> bool:
+        return self.status == "repeat"
+
+
+@dataclass(frozen=True)
 class TrendInput:
     """Everything the trends are computed from (plain values, no database objects)."""
 
@@ -114,6 +132,7 @@ class TrendInput:
     rotations: tuple[Rotation, ...] = ()
     overrides: tuple[Override, ...] = ()
     people: frozenset[str] = frozenset()  # the roster's handles (``roster.person``)
+    signals: tuple[SignalFacts, ...] = ()
 
     def first_opened(self) -> datetime | None:
         return min((i.opened_at for i in self.incidents), default=None)
@@ -194,7 +213,26 @@ async def load_input(store: Any) -> TrendInput:
     rotations = [r.typed() for r in await roster_queries.rotations(store)]
     overrides = [o.typed() for o in await roster_queries.overrides(store)]
     people = [p.handle for p in await roster_queries.people(store)]
-    return input_from_rows(rows, items, roles, events, rotations, overrides, people)
+    inp = input_from_rows(rows, items, roles, events, rotations, overrides, people)
+    return replace(inp, signals=await load_signals(store))
+
+
+async def load_signals(store: Any) -> tuple[SignalFacts, ...]:
+    """Every signal, as the trends count them (a signal whose time cannot be read is left out)."""
+    from sqlalchemy import select
+
+    from data.engine import schema as S
+
+    c = S.signals.c
+    found: list[Any] = await store.read_tuples(
+        select(c.signal, c.channel, c.received_at, c.status, c.first_triaged_at)
+    )
+    out = []
+    for signal, channel, received_at, status, first_triaged_at in found:
+        at = _time(received_at)
+        if at is not None:
+            out.append(SignalFacts(signal, channel, at, status, _time(first_triaged_at)))
+    return tuple(out)
 
 
 # --- the numbers -------------------------------------------------------------------------
@@ -262,6 +300,21 @@ class PersonLoad:
 
 
 @dataclass(frozen=True)
+class ChannelSignals:
+    """The signals of one channel (or of every channel: ``channel`` "")."""
+
+    channel: str
+    received: int = 0
+    repeats: int = 0
+    promoted: int = 0
+    triage: Stat = Stat()
+
+    @property
+    def promoted_share(self) -> float | None:
+        return self.promoted / self.received if self.received else None
+
+
+@dataclass(frozen=True)
 class Week:
     label: str  # 2026-W47
     monday: date
@@ -286,6 +339,9 @@ class Trends:
     #: kind -> clocks missed or overdue in each week (of the moment they were settled)
     missed_by_week: dict[str, tuple[int, ...]]
     load: tuple[PersonLoad, ...]
+    #: every channel's signals (in the order of the channels), and all of them
+    signals: tuple[ChannelSignals, ...] = ()
+    signals_all: ChannelSignals = ChannelSignals("")
 
     @property
     def incidents(self) -> int:
@@ -413,6 +469,22 @@ def _seconds(a: datetime | None, b: datetime) -> float | None:
     return None if a is None else max(0.0, (a - b).total_seconds())
 
 
+def signal_counts(
+    signals: Iterable[SignalFacts], start: datetime, end: datetime
+) -> tuple[tuple[ChannelSignals, ...], ChannelSignals]:
+    """The signals received in ``[start, end)``, per channel and in all."""
+    within = [s for s in signals if start <= s.received_at < end]
+
+    def count(channel: str, group: list[SignalFacts]) -> ChannelSignals:
+        firsts = [s for s in group if not s.repeat]
+        waits = [w for s in firsts if (w := _seconds(s.first_triaged_at, s.received_at)) is not None]
+        promoted = sum(1 for s in firsts if s.status == "promoted")
+        return ChannelSignals(channel, len(firsts), len(group) - len(firsts), promoted, Stat.of(waits))
+
+    per = tuple(count(ch, [s for s in within if s.channel == ch]) for ch in SIGNAL_CHANNELS)
+    return per, count("", within)
+
+
 def compute(
     inp: TrendInput,
     start: datetime,
@@ -498,8 +570,9 @@ def compute(
         ),
         key=lambda x: (-x.incidents, -x.on_call_hours, x.person),
     )
+    per_channel, all_signals = signal_counts(inp.signals, start, end)
     return Trends(
-        start=start, end=end, region=region, weeks=weeks,
+        start=start, end=end, region=region, weeks=weeks, signals=per_channel, signals_all=all_signals,
         opened={k: tuple(v) for k, v in by_cat.items()}, opened_total=total,
         severity_mix={s: mix.get(s, 0) for s in SEVERITIES}, lifecycle=tuple(life), clocks=clocks,
         missed_by_week={k: tuple(v) for k, v in missed_weeks.items()}, load=tuple(load),
@@ -566,6 +639,10 @@ def to_json(t: Trends) -> dict[str, Any]:
             }
             for k, c in t.clocks.items()
         },
+        "signals": {
+            **signal_json(t.signals_all),
+            "by_channel": {c.channel: signal_json(c) for c in t.signals},
+        },
         "on_call_load": [
             {
                 "person": p.person,
@@ -578,6 +655,15 @@ def to_json(t: Trends) -> dict[str, Any]:
             for p in t.load
         ],
     }
+
+
+def signal_json(c: ChannelSignals) -> dict[str, Any]:
+    return {
+        "received": c.received, "repeats": c.repeats, "promoted": c.promoted,
+        "promoted_share": None if c.promoted_share is None else round(c.promoted_share, 4),
+        "time_to_triage": {"n": c.triage.n, "median_seconds": _secs(c.triage.median),
+                           "p90_seconds": _secs(c.triage.p90)},
+    }  # fmt: skip
 
 
 def rows(t: Trends) -> list[dict[str, Any]]:
@@ -610,6 +696,14 @@ def rows(t: Trends) -> list[dict[str, Any]]:
         add("clocks", "kind", k, "", "overdue", count.overdue)
         for n, w in enumerate(t.weeks):
             add("clocks", "kind", k, w.label, "missed_or_overdue", t.missed_by_week[k][n])
+    for sig in (t.signals_all, *t.signals):
+        group = "channel" if sig.channel else "all"
+        for metric, value in signal_json(sig).items():
+            if metric == "time_to_triage":
+                for k, v in value.items():
+                    add("signals", group, sig.channel, "", f"time_to_triage_{k}", v)
+            else:
+                add("signals", group, sig.channel, "", metric, value)
     for p in t.load:
         add("on_call_load", "person", p.person, "", "on_call_hours", _num(p.on_call_hours))
         add("on_call_load", "person", p.person, "", "incidents", p.incidents)
