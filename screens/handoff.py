@@ -522,23 +522,24 @@ def side_text(report: HandoffReport) -> Text:
         out.append(f"{what}\n")
     if not report.external:
         out.append("  none\n", style="dim")
-    i = report.intake  # docs/intake.md
-    out.append(f"\nSignals waiting for triage ({i.waiting})\n", style="bold")
-    if i.oldest is not None:
-        out.append(f"  oldest received {i.oldest.astimezone(UTC):%d %b %H:%M}Z\n", style="dim")
-    for b in i.urgent:
-        out.append("  ⚠ URGENT ", style="bold #e5484d")
-        out.append(f"{clean(b.signal, 32)} {clean(b.channel, 32)}: ", style="dim")
-        out.append(f"{clean(b.title, 120)}\n")
-    for b in i.returning:
-        back = f"{b.at.astimezone(UTC):%d %b %H:%M}Z" if b.at is not None else "?"
-        out.append(f"  snoozed, back {back} ", style="dim")
-        out.append(f"{clean(b.signal, 32)}: ", style="dim")
-        out.append(f"{clean(b.title, 120)}\n")
-    if i.triaged:
-        out.append("  triaged this shift: " + ", ".join(f"{n} {o}" for o, n in i.triaged) + "\n", style="dim")
-    if not (i.waiting or i.returning or i.triaged):
-        out.append("  none\n", style="dim")
+    i = report.intake  # docs/intake.md: shown when there is something to tell
+    if i.waiting or i.returning or i.triaged:
+        out.append(f"\nSignals waiting for triage ({i.waiting})\n", style="bold")
+        if i.oldest is not None:
+            out.append(f"  oldest received {i.oldest.astimezone(UTC):%d %b %H:%M}Z\n", style="dim")
+        for b in i.urgent:
+            out.append("  ⚠ URGENT ", style="bold #e5484d")
+            out.append(f"{clean(b.signal, 32)} {clean(b.channel, 32)}: ", style="dim")
+            out.append(f"{clean(b.title, 120)}\n")
+        for b in i.returning:
+            back = f"{b.at.astimezone(UTC):%d %b %H:%M}Z" if b.at is not None else "?"
+            out.append(f"  snoozed, back {back} ", style="dim")
+            out.append(f"{clean(b.signal, 32)}: ", style="dim")
+            out.append(f"{clean(b.title, 120)}\n")
+        if i.triaged:
+            out.append(
+                "  triaged this shift: " + ", ".join(f"{n} {o}" for o, n in i.triaged) + "\n", style="dim"
+            )
     if report.decisions:  # docs/decisions.md
         out.append(f"\nDecisions this shift ({len(report.decisions)})\n", style="bold")
         for d in report.decisions:
