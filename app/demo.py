@@ -894,6 +894,17 @@ ARRIVING: tuple[tuple[str, str, str], ...] = (
 )  # fmt: skip
 
 
+#: how often a step of the simulator is a colleague triaging one of its older signals
+TRIAGE_CHANCE = 0.03
+TRIAGED_AFTER = timedelta(minutes=10)
+DISMISSALS = (
+    "Routine: passed to the review queue.",
+    "Not an incident: Support answers it.",
+    "Handled by the on-call engineer; no incident needed.",
+    "Already covered by an open incident's actions.",
+)
+
+
 class Simulator:
     """Writes a plausible event every few seconds, as other consoles would."""
 
@@ -1033,12 +1044,32 @@ class Simulator:
             data["due"] = t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         return ev
 
+    async def triaged(self) -> list[dict[str, Any]]:
+        """A colleague triages a signal the simulator sent that has waited a while: the
+        waiting list moves as on a real shift (the demo's own signals wait for the user)."""
+        from data.engine.models import SignalTriaged
+        from data.triage.signals import open_signals, waiting
+
+        now = datetime.now(UTC)
+        mine = {title for _, title, _ in ARRIVING}
+        old = [r for r in waiting(await open_signals(self.store), now)
+               if r.title in mine and r.received_at is not None and now - r.received_at > TRIAGED_AFTER]  # fmt: skip
+        if not old:
+            return []
+        sig = self.rng.choice(old)
+        reason = self.rng.choice(DISMISSALS)
+        data = SignalTriaged(signal=sig.signal, outcome="dismissed", reason=reason)
+        return [_written(Draft(data, id=new_id(), ts=now_ts(), actor=self.rng.choice(HANDLES)))]
+
     async def run(self, *, min_delay: float = 2.0, max_delay: float = 5.0) -> None:
         if self.taken is None:
             self.taken = {r.id for r in await self.store.incidents()}
         while True:
             await asyncio.sleep(self.rng.uniform(min_delay, max_delay))
             try:
-                await append_to(self.journal, self.store, await self.with_procedure(self.next_events()))
+                events = await self.triaged() if self.rng.random() < TRIAGE_CHANCE else []
+                await append_to(
+                    self.journal, self.store, events or await self.with_procedure(self.next_events())
+                )
             except Exception:  # the console shows write failures of its own; the
                 self.errors += 1  # simulator only counts its own and carries on

@@ -250,3 +250,38 @@ async def test_the_handoff_tells_the_next_shift_of_the_signals(tmp_path: Path) -
                                   "until": "2026-11-22T05:00:00Z"}]  # fmt: skip
     side = side_text(report).plain
     assert "Signals waiting for triage (2)" in side and "⚠ URGENT SIG-AAAA0001" in side and "\x1b" not in side
+
+
+async def test_the_demo_sends_signals_and_colleagues_triage_its_own_old_ones(tmp_path: Path) -> None:
+    """The demo's simulator receives signals as `warroom intake` records them, and a
+    colleague dismisses one of its own that has waited over ten minutes; the demo's
+    showcase signals are left for the user."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.demo import ARRIVING, Simulator
+    from data.engine.clock import utc_text
+    from data.triage.signals import open_signals
+
+    journal = FileJournal(tmp_path / "journal.jsonl")
+    f = EventFactory()
+    old = utc_text(datetime.now(UTC) - timedelta(minutes=30), ms=True)
+    _, sim_title, _ = ARRIVING[0]
+    append_events(journal.path, [
+        f("signal.received", received("SIG-AAAA0001", title=sim_title, received_at=old), ts=old),
+        f("signal.received", received("SIG-AAAA0002", title="Emergency request: threat to life", received_at=old),
+          ts=old),
+    ])  # fmt: skip
+    async with await Store.open(tmp_path / "store.db") as store:
+        await store.sync(journal)
+        sim = Simulator(journal, store, seed=3)
+        sent = sim.next_signal()
+        assert sent[0]["type"] == "signal.received" and sent[0]["actor"] == "intake"
+        await append_to(journal, store, sent)
+        batch = await sim.triaged()
+        assert [(e["type"], e["data"]["signal"], e["data"]["outcome"]) for e in batch] == [
+            ("signal.triaged", "SIG-AAAA0001", "dismissed")
+        ]
+        await append_to(journal, store, batch)
+        assert await sim.triaged() == []  # the one just sent is too new; the showcase one is the user's
+        left = {r.signal for r in await open_signals(store)}
+        assert "SIG-AAAA0002" in left and "SIG-AAAA0001" not in left and len(left) == 2
