@@ -922,6 +922,7 @@ class Simulator:
         self.sop_all: dict[str, set[str]] = {}  # incident -> all its SOP item ids
         self.severity: dict[str, int] = {}
         self.access: dict[str, tuple[Any, dict[str, str]]] = {}  # incident -> (Access, roles)
+        self.arriving: list[tuple[str, str, str]] = []  # the signals still to send this round
 
     def next_events(self) -> list[dict[str, Any]]:
         """One step of another console: an incident opened (with its SOP checklist, as a
@@ -995,7 +996,9 @@ class Simulator:
         """A signal reaching the team, as ``warroom intake`` records one (docs/intake.md)."""
         from data.intake.signals import signal_drafts
 
-        channel, title, body = self.rng.choice(ARRIVING)
+        if not self.arriving:  # each of them once, in a new order, before any comes again
+            self.arriving = self.rng.sample(ARRIVING, len(ARRIVING))
+        channel, title, body = self.arriving.pop()
         ref = f"{channel[:3].upper()}-{self.rng.randint(10000, 99999)}"
         payload = orjson.dumps({"channel": channel, "ref": ref, "title": title, "body": body})
         drafts = signal_drafts(channel=channel, title=title, body=body, payload=payload, ref=ref,
