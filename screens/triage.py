@@ -34,7 +34,7 @@ from data.intake.signals import load_payload
 from data.privacy.text import clean
 from data.triage.candidates import FeatureCache, Pool, load_pool
 from data.triage.match import Match
-from data.triage.queue import SNOOZE_CHOICES, is_urgent, parse_until, source_of, span
+from data.triage.queue import SNOOZE_CHOICES, category_of, is_urgent, parse_until, source_of, span
 from data.triage.signals import SignalRow, all_signals, waiting
 from screens import dialogs
 from screens.dialogs import FieldError, FormDialog
@@ -401,6 +401,9 @@ class TriageScreen(LiveScreen[None]):
             "title": clean(" ".join(r.title.split()), 200),
             "summary": clean(body, 8000),
             "source": source_of(r.channel),
+            "category": category_of(r.channel),
+            # an urgent signal looks like severity 1: the form says so (when unsure, the more urgent)
+            "severity": 1 if is_urgent(r, self.console.settings.config.intake.urgent) else None,
         }
         dialogs.open_dialog(self.app, PromoteDialog(context=context))
 
@@ -541,8 +544,9 @@ class PromoteDialog(dialogs.NewIncidentDialog):
 
     def subtitle(self) -> str:
         c = self.context
-        return (f"Signal {c['signal']} from {c['channel']}: title, source and summary are filled from it "
-                "(identifiers masked). Everything here is written to the shared journal.")  # fmt: skip
+        urgent = " It looks urgent: severity 1 is proposed." if c.get("severity") == 1 else ""
+        return (f"Signal {c['signal']} from {c['channel']}: title, summary, source and category are filled "
+                f"from it (identifiers masked).{urgent} Everything here is written to the shared journal.")  # fmt: skip
 
     def on_mount(self) -> None:
         c = self.context
@@ -550,6 +554,10 @@ class PromoteDialog(dialogs.NewIncidentDialog):
         self.query_one("#summary", Input).value = c.get("summary", "")
         if c.get("source"):
             self.query_one("#source", Select).value = c["source"]
+        if c.get("category"):
+            self.query_one("#category", Select).value = c["category"]
+        if c.get("severity"):
+            self.query_one("#severity", Select).value = c["severity"]
 
     def build(self) -> list[Draft]:
         events = super().build()

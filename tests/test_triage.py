@@ -324,7 +324,7 @@ async def test_promote_writes_the_incident_its_procedure_and_the_triage_in_one_b
 
     settings = settings_for(tmp_path)
     await seed(settings, _console_events(
-        sig("SIG-AAAA0001", "Older report", minutes_ago=30),
+        sig("SIG-AAAA0001", "Older report", minutes_ago=30, body="A welfare check: imminent danger."),
         sig("SIG-AAAA0002", "Threat to a school from @shooter_99", minutes_ago=5,
             body="Student posted a threat.\nSee https://example.com/p/1", ref="LE-77"),
     ))  # fmt: skip
@@ -343,6 +343,9 @@ async def test_promote_writes_the_incident_its_procedure_and_the_triage_in_one_b
             == "Student posted a threat. See https://example.com/p/1"
         )
         assert dialog.query_one("#source", Select).value == "law_enforcement"
+        # the category the channel suggests; no severity proposed: not urgent by the default rules
+        assert dialog.query_one("#category", Select).value == "edr"
+        assert dialog.query_one("#severity", Select).is_blank()
         new = dialog.query_one("#incident-id", Input).value
         dialog.query_one("#category", Select).value = "violent_extremism"
         dialog.query_one("#severity", Select).value = 1
@@ -362,6 +365,14 @@ async def test_promote_writes_the_incident_its_procedure_and_the_triage_in_one_b
         await wait_for(
             pilot, lambda: [r.signal for r in screen.rows] == ["SIG-AAAA0001"], what="promoted: gone"
         )
+        # an urgent one (the default rules: law enforcement, "imminent"): severity 1 proposed
+        await _select(pilot, screen, "SIG-AAAA0001")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromoteDialog), what="the second promote form")
+        await pilot.pause()
+        assert app.screen.query_one("#severity", Select).value == 1
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="the form to close")
     store = await _store(settings)
     try:
         detail = await load_detail(store, new)

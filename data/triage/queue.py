@@ -25,6 +25,18 @@ SNOOZE_CHOICES = (("15 minutes", "15m"), ("1 hour", "1h"), ("4 hours", "4h"),
                   ("tomorrow 09:00 UTC", "tomorrow 09:00"))  # fmt: skip
 
 
+#: the category a promotion suggests from a signal's channel (the commander may change it)
+CATEGORIES = {
+    "le_portal": "edr", "le_email": "edr", "ncmec": "csea", "gifct": "violent_extremism",
+    "regulator": "regulator", "press": "media",
+}  # fmt: skip
+
+
+def category_of(channel: str) -> str | None:
+    """The incident category a signal's channel suggests (None: the channel does not say)."""
+    return CATEGORIES.get(channel)
+
+
 def source_of(channel: str) -> str | None:
     """The incident source of a signal's channel (None: the channel does not say)."""
     return SOURCES.get(channel)
