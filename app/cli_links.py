@@ -93,8 +93,14 @@ def merge(settings: Any, incident: str, target: str, move_items: bool, close_ite
         raise Failure(f"nothing was written: {exc}", EXIT_USAGE) from None
     _run(_write(settings, drafts, "merge"))
     moved = sum(1 for d in drafts if d.type == "checklist.added")
-    closed = sum(1 for d in drafts if d.type == "checklist.set") - moved
-    click.echo(f"{incident} merged into {target}: {moved} item(s) moved, {closed} closed")
+    covered = sum(
+        1
+        for d in drafts
+        if d.type == "checklist.set" and "covered by" in (d.as_input()["data"].get("note") or "")
+    )
+    closed = sum(1 for d in drafts if d.type == "checklist.set") - moved - covered
+    also = f", {covered} covered by {target}'s own" if covered else ""
+    click.echo(f"{incident} merged into {target}: {moved} item(s) moved{also}, {closed} closed")
 
 
 @main.command()

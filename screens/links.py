@@ -115,7 +115,8 @@ class MergeDialog(FormDialog):
         )
         yield from self.labelled("…or its id", Input(id="target-id", placeholder="INC-…", max_length=32))
         yield from self.labelled(
-            "Open checklist items: ticked ones move there; unticked ones close here with the reason",
+            "Open checklist items: ticked ones move there (a procedure step it has already closes here, "
+            "covered by its own); unticked ones close here with the reason",
             SelectionList[str](id="items"),
         )
         yield Static(Text("reading the checklist…", style="dim"), id="holds")

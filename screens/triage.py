@@ -50,7 +50,7 @@ TEXT_TYPES = ("text/", "application/json", "message/rfc822", "application/xml")
 EMPTY = "No signal waits for triage. l: every signal, triaged too."
 #: the signals' columns (name, key, width; the title's is what the others leave)
 COLUMNS = (("⚠", "flag", 1), ("Age", "age", 5), ("Channel", "channel", 11), ("Title", "title", 0),
-           ("Reporter", "reporter", 18), ("×", "repeats", 4), ("Status", "status", 22))  # fmt: skip
+           ("Reporter", "reporter", 18), ("×", "repeats", 4), ("Status", "status", 25))  # fmt: skip
 #: under this width: reporter and status in the detail only, the detail over the matches
 NARROW = 100
 RESTRICTED = "is restricted: only its role holders and participants can attach signals to it"
@@ -135,7 +135,7 @@ class TriageScreen(LiveScreen[None]):
         table = self.query_one("#signals", DataTable)
         self.fit_layout()
         matches = self.query_one("#matches", DataTable)
-        for name, key, width in (("Id", "id", 13), ("Why", "why", 32), ("Title", "title", 24)):
+        for name, key, width in (("Id", "id", 16), ("Why", "why", 32), ("Title", "title", 24)):
             matches.add_column(name, key=key, width=width)
         self.set_interval(1.0, self.tick)
         table.focus()

@@ -197,6 +197,23 @@ def test_merge_drafts_move_or_close_the_open_items_and_leave_the_holds() -> None
         ("checklist.set", "done elsewhere"),
         ("checklist.added", None),
     ]
+    # a procedure step A has already is not added twice: moving it closes it as covered by A's own
+    from dataclasses import replace
+
+    from data.incidents.links import procedure_steps
+
+    steps = [replace(items[0], template="edr@3"), replace(item("log-request"), template="edr@3")]
+    a_rows = [replace(steps[0], incident="INC-A", item="verify-requester")]
+    assert procedure_steps(a_rows) == {"verify": "verify-requester"}
+    covered = merge_drafts(
+        "INC-B", "INC-A", steps, {"verify-requester"}, "move", a_steps=procedure_steps(a_rows)
+    )
+    got = [(d.type, d.incident, d.data.model_dump(exclude_none=True)) for d in covered]
+    assert got[1] == ("checklist.set", "INC-B", {"item": "verify", "state": "skipped",
+                                                 "note": "covered by INC-A's own verify-requester (merged into INC-A)"})  # fmt: skip
+    assert (
+        got[2][:2] == ("checklist.added", "INC-A") and got[2][2]["item"] == "log-request"
+    )  # A has no such step
 
 
 class Ran:

@@ -204,18 +204,27 @@ def merge_drafts(
     how: How | Mapping[str, How],
     reason: str | None = None,
     note: str | None = None,
+    a_steps: Mapping[str, str] | None = None,
 ) -> list[Draft]:
     """The batch that merges ``b`` into ``a``: on ``b`` an ``incident.linked``
     (``duplicate_of`` ``a``), then for each of ``open_items(items)``, as ``how`` says (one
     choice for all, or per item id): ``move`` adds it to ``a`` (text, team, due, basis, step,
     trigger, calendar kept; a new id if ``a`` has one already) and closes it on ``b``
     (``skipped``, "moved to A"); ``close`` closes it on ``b`` with ``reason``; then
-    ``incident.status_set`` ``merged``. ``reason`` is required when an item is closed."""
+    ``incident.status_set`` ``merged``. ``reason`` is required when an item is closed.
+    A procedure step ``a`` has already (``a_steps``: step -> its item on ``a``, from
+    :func:`procedure_steps`) is not added twice: moving it closes it on ``b`` as covered by
+    ``a``'s own item."""
     taken = set(a_items)
+    covered = a_steps or {}
     drafts = [Draft(IncidentLinked(other=a, kind="duplicate_of", note=note), incident=b)]
     for item in open_items(items):
         choice = how if isinstance(how, str) else how.get(item.item, "move")
-        if choice == "move":
+        own = covered.get(_step_of(item) or "")
+        if choice == "move" and own is not None:
+            note_ = f"covered by {a}'s own {own} (merged into {a})"
+            drafts.append(Draft(ChecklistSet(item=item.item, state="skipped", note=note_), incident=b))
+        elif choice == "move":
             new = _new_id(item.item, taken)
             trigger = None
             if item.trigger_kind is not None and item.trigger_at is not None:
@@ -257,5 +266,16 @@ async def plan_merge(
     from data.incidents import queries
 
     items = await queries.checklist(store, b)
-    a_items = {i.item for i in await queries.checklist(store, a)}
-    return merge_drafts(b, a, items, a_items, how, reason, note)
+    a_rows = await queries.checklist(store, a)
+    a_items = {i.item for i in a_rows}
+    return merge_drafts(b, a, items, a_items, how, reason, note, a_steps=procedure_steps(a_rows))
+
+
+def _step_of(item: Item) -> str | None:
+    """The procedure step an item is an instance of (None: an item added by hand)."""
+    return (item.step or item.item) if item.template else None
+
+
+def procedure_steps(items: Iterable[Item]) -> dict[str, str]:
+    """The procedure steps an incident has items for: step -> the item's id."""
+    return {step: i.item for i in items if (step := _step_of(i)) is not None}
