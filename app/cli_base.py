@@ -220,3 +220,41 @@ def write_output(text: str, output: str | None, what: str = "") -> None:
     else:
         sys.stdout.buffer.write(text.encode("utf-8"))  # UTF-8 whatever the locale
         sys.stdout.flush()
+
+
+def write_drafts(
+    settings: Any, drafts: list[Any], what: str, *, check: str, procedure: bool = False
+) -> list[str]:
+    """Append ``drafts`` (``Draft`` events) as one batch, as ``what`` (the name a refusal
+    gives them); with ``procedure``, what the procedures call for joins the batch, as the
+    console adds it. Returns the ids written. A refusal is printed in full and exits 2
+    (nothing written); a write whose outcome is unknown exits 3, saying to ``check`` (the
+    command that shows whether it landed)."""
+    from data.commands import AppendRefused, append_events, build_events
+    from data.engine.journal import JournalError, WriteUnknown
+    from data.engine.store import StoreError
+
+    refuse_observer(settings, what)
+    templates = None
+    if procedure:
+        from data.procedures.sop import load_templates
+
+        loaded = load_templates()
+        for error in loaded.errors:
+            click.echo(f"warroom: warning: SOP template not loaded: {one_line(str(error))}", err=True)
+        templates = dict(loaded.templates)
+    try:
+        events = build_events([(what, d) for d in drafts], settings.actor)
+        result = _run(append_events(settings, events, [what] * len(events), templates=templates))
+    except AppendRefused as exc:
+        for line in exc.lines:
+            click.echo(f"warroom: {line}", err=True)
+        click.echo("warroom: nothing was written", err=True)
+        sys.exit(EXIT_USAGE)
+    except WriteUnknown as exc:
+        raise Failure(
+            f"{exc}; whether it was written is unknown: check with `{check}`", EXIT_UNKNOWN
+        ) from None
+    except (JournalError, StoreError, OSError) as exc:
+        raise Failure(f"{what}: nothing was written: {exc}") from None
+    return list(result.ids)

@@ -8,25 +8,9 @@ from typing import Any
 
 import click
 
-from app.cli_base import EXIT_USAGE, Failure, _run, common, main, one_line, refuse_observer
+from app.cli_base import EXIT_USAGE, Failure, _run, common, main, refuse_observer, write_drafts
 
 LINK_KINDS = ("related", "parent", "child", "duplicate_of", "unlinked")
-
-
-async def _write(settings: Any, drafts: list[Any], what: str) -> None:
-    """Append the drafts as one batch (the procedures' events added, as the console adds them)."""
-    from data.commands import AppendRefused, append_events, build_events
-    from data.procedures.sop import load_templates
-
-    loaded = load_templates()
-    for error in loaded.errors:
-        click.echo(f"warroom: warning: SOP template not loaded: {one_line(str(error))}", err=True)
-    templates = dict(loaded.templates)
-    try:
-        events = build_events([(what, d) for d in drafts], settings.actor)
-        await append_events(settings, events, templates=templates)
-    except AppendRefused as exc:
-        raise Failure(f"nothing was written: {exc}", EXIT_USAGE) from None
 
 
 @main.command()
@@ -52,7 +36,7 @@ def link(settings: Any, incident: str, other: str, kind: str, note: str | None) 
         draft = Draft.of(IncidentLinked, given, incident=incident)
     except EventError as exc:
         raise Failure(f"nothing was written: {exc}", EXIT_USAGE) from None
-    _run(_write(settings, [draft], "link"))
+    write_drafts(settings, [draft], "link", check=f"warroom links {incident}", procedure=True)
     click.echo(f"{incident}: {'link to ' + other + ' removed' if kind == 'unlinked' else kind + ' ' + other}")
 
 
@@ -91,7 +75,7 @@ def merge(settings: Any, incident: str, target: str, move_items: bool, close_ite
         drafts = _run(plan())
     except LinkRefused as exc:
         raise Failure(f"nothing was written: {exc}", EXIT_USAGE) from None
-    _run(_write(settings, drafts, "merge"))
+    write_drafts(settings, drafts, "merge", check=f"warroom links {target}", procedure=True)
     moved = sum(1 for d in drafts if d.type == "checklist.added")
     covered = sum(
         1

@@ -4,12 +4,11 @@ person holding the legal role, marked sent; ``warroom disclosures record``: the 
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli_base import EXIT_UNKNOWN, EXIT_USAGE, Failure, _run, common, main, refuse_observer
+from app.cli_base import EXIT_USAGE, Failure, _run, common, main, write_drafts
 
 if TYPE_CHECKING:
     from data.config import Settings
@@ -20,27 +19,8 @@ CATEGORIES = ("subscriber", "ip_logs", "content", "location", "other")
 
 
 def write(settings: Settings, drafts: list[Draft], what: str) -> list[str]:
-    """Append ``drafts`` as one batch; the ids written. A refusal is printed in full and
-    exits 2 (nothing written); a write whose outcome is unknown exits 3."""
-    from data.commands import AppendRefused, append_events, build_events
-    from data.engine.journal import JournalError, WriteUnknown
-    from data.engine.store import StoreError
-
-    refuse_observer(settings, what)
-    try:
-        events = build_events([(what, d) for d in drafts], settings.actor)
-        result = _run(append_events(settings, events, [what] * len(events)))
-    except AppendRefused as exc:
-        for line in exc.lines:
-            click.echo(f"warroom: {line}", err=True)
-        click.echo("warroom: nothing was written", err=True)
-        sys.exit(EXIT_USAGE)
-    except WriteUnknown as exc:
-        raise Failure(f"{exc}; whether it was written is unknown: check with `warroom responses list`",
-                      EXIT_UNKNOWN) from None  # fmt: skip
-    except (JournalError, StoreError, OSError) as exc:
-        raise Failure(f"{what}: nothing was written: {exc}") from None
-    return list(result.ids)
+    """Append ``drafts`` as one batch (app/cli_base.py ``write_drafts``); the ids written."""
+    return write_drafts(settings, drafts, what, check="warroom responses list")
 
 
 async def _responses(settings: Settings, incident: str | None) -> tuple[Any, ...]:

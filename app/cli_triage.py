@@ -3,12 +3,11 @@ triage screen's keys do, from the command line (docs/intake.md, "Triage")."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli_base import EXIT_UNKNOWN, EXIT_USAGE, Failure, _run, common, main, refuse_observer
+from app.cli_base import EXIT_USAGE, Failure, _run, common, main, refuse_observer, write_drafts
 
 if TYPE_CHECKING:
     from data.config import Settings
@@ -162,30 +161,5 @@ def _triaged(signal: str, outcome: str, **members: Any) -> Any:
 
 
 def _write(settings: Settings, drafts: list[Any], procedure: bool) -> list[str]:
-    """Append ``drafts`` as one batch (with the procedure's items of an incident opened);
-    the ids written. A refusal is printed and exits 2; an unknown outcome exits 3."""
-    from data.commands import AppendRefused, append_events, build_events
-    from data.engine.journal import JournalError, WriteUnknown
-    from data.engine.store import StoreError
-    from data.procedures.sop import load_templates
-
-    templates = None
-    if procedure:
-        loaded = load_templates()
-        for error in loaded.errors:
-            click.echo(f"warroom: warning: SOP template not loaded: {error}", err=True)
-        templates = dict(loaded.templates)
-    try:
-        events = build_events([("triage", d) for d in drafts], settings.actor)
-        result = _run(append_events(settings, events, ["triage"] * len(events), templates=templates))
-    except AppendRefused as exc:
-        for line in exc.lines:
-            click.echo(f"warroom: {line}", err=True)
-        click.echo("warroom: nothing was written", err=True)
-        sys.exit(EXIT_USAGE)
-    except WriteUnknown as exc:
-        raise Failure(f"{exc}; whether it was written is unknown: check with `warroom signals --all`",
-                      EXIT_UNKNOWN) from None  # fmt: skip
-    except (JournalError, StoreError, OSError) as exc:
-        raise Failure(f"triage: nothing was written: {exc}") from None
-    return list(result.ids)
+    """Append ``drafts`` as one batch (with the procedure's items of an incident opened)."""
+    return write_drafts(settings, drafts, "triage", check="warroom signals --all", procedure=procedure)

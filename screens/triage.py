@@ -20,12 +20,9 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, OptionList, Select, Static
+from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual.widgets.data_table import CellDoesNotExist
-from textual.widgets.option_list import Option
 
 from data.engine import clock
 from data.engine.models import Draft, SignalTriaged
@@ -41,6 +38,7 @@ from screens.dialogs import FieldError, FormDialog
 from screens.live import LiveScreen, live
 from screens.observer import MESSAGE as OBSERVER_MESSAGE
 from screens.observer import blocks, read_only
+from screens.picker import Picker
 from screens.registry import bindings
 
 URGENT_STYLE = "bold white on #b01c2e"
@@ -500,40 +498,6 @@ def _choice(ident: str, title: str, why: str, hidden: bool) -> Text:
         (clean(title, 80), "dim" if hidden else ""),
         (f"  {clean(why, 120)}" if why else "", "dim"),
     )
-
-
-class Picker(ModalScreen[str | None]):
-    """Which incident or signal (Enter picks one, Escape cancels); returns its id."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel")]
-    DEFAULT_CSS = """
-    Picker { align: center middle; }
-    Picker > Vertical { width: 110; max-width: 95%; height: auto; max-height: 80%;
-        border: thick $accent; background: $surface; padding: 1 2; }
-    Picker #picker-title { text-style: bold; margin-bottom: 1; }
-    Picker OptionList { height: auto; max-height: 16; }
-    """
-
-    def __init__(self, title: str, choices: list[tuple[str, Text]]) -> None:
-        super().__init__()
-        self.heading = title
-        self.choices = choices
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self.heading), id="picker-title")
-            yield OptionList(*[Option(text, id=key) for key, text in self.choices], id="choices")
-            yield Static(Text("↑↓ choose · Enter picks · Esc cancels", style="dim"))
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class PromoteDialog(dialogs.NewIncidentDialog):

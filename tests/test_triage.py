@@ -387,7 +387,8 @@ async def test_attach_duplicate_dismiss_snooze_and_reopen_at_the_keyboard(tmp_pa
     from textual.widgets import Input
 
     from app.console import WarRoom
-    from screens.triage import DismissDialog, Picker, SnoozeDialog
+    from screens.picker import Picker
+    from screens.triage import DismissDialog, SnoozeDialog
     from tests._console_helpers import SIZE, journal_lines, wait_for
 
     settings = settings_for(tmp_path)
@@ -680,7 +681,7 @@ async def test_an_outsider_sees_a_restricted_match_by_its_id_and_cannot_attach_t
     from textual.widgets import DataTable
 
     from app.console import WarRoom
-    from screens.triage import Picker
+    from screens.picker import Picker
     from tests._console_helpers import SIZE, journal_lines, plain_cells, screen_text, wait_for
     from tests.helpers import cli_env, run_cli
 

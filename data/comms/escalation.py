@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import orjson
@@ -26,8 +26,9 @@ from sqlalchemy import select
 
 from data.comms.channels import Delivery, send
 from data.engine import schema as S
+from data.engine.clock import utc_time
 from data.engine.config import WarroomConfig
-from data.engine.models import Draft, PageDelivered, PageSent, parse_rfc3339
+from data.engine.models import Draft, PageDelivered, PageSent
 from data.roster.rotation import Override, Rotation, holder
 
 
@@ -130,15 +131,6 @@ class Page:
         return page_id(self.incident, self.step, self.repeat)
 
 
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_rfc3339(value).astimezone(UTC)
-    except ValueError:
-        return None
-
-
 def schedule(
     policy: Policy, t0: datetime, repeat: timedelta | None, now: datetime
 ) -> list[tuple[int, int, datetime]]:
@@ -216,7 +208,7 @@ def due_pages(
         if inc.acknowledged_at is not None:
             continue  # acknowledging stops the escalation
         policy = escalation.policy_for(inc.severity, inc.regions)
-        t0 = _time(inc.detected_at) or _time(inc.opened_at)
+        t0 = utc_time(inc.detected_at) or utc_time(inc.opened_at)
         if policy is None or t0 is None:
             continue
         for step, repeat, due in schedule(policy, t0, escalation.repeat, now):
@@ -239,7 +231,7 @@ def next_wakeup(incidents: Iterable[IncidentLike], escalation: Escalation, now: 
         if inc.acknowledged_at is not None:
             continue
         policy = escalation.policy_for(inc.severity, inc.regions)
-        t0 = _time(inc.detected_at) or _time(inc.opened_at)
+        t0 = utc_time(inc.detected_at) or utc_time(inc.opened_at)
         if policy is not None and t0 is not None:
             due = next_due(policy, t0, escalation.repeat, now)
             if due is not None:
@@ -422,7 +414,7 @@ async def incident_escalation(
     except EscalationError as exc:
         return IncidentEscalation(incident, None, inc.acknowledged_at, pages, [], str(exc))
     policy = escalation.policy_for(inc.severity, inc.regions)
-    t0 = _time(inc.detected_at) or _time(inc.opened_at)
+    t0 = utc_time(inc.detected_at) or utc_time(inc.opened_at)
     planned: list[Planned] = []
     if policy is not None and t0 is not None and inc.acknowledged_at is None:
         sent = {(p.step, p.repeat) for p in pages}

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from data.engine.access import Access
-from data.engine.models import TERMINAL_STATUSES, parse_rfc3339
+from data.engine.clock import utc_time
+from data.engine.models import TERMINAL_STATUSES
 from data.engine.store import IncidentRecord, Store
 from data.incidents import queries
 from data.incidents.describe import describe
@@ -36,14 +37,7 @@ from data.roster.people import People
 from data.roster.rotation import Override, Rotation
 from data.triage.signals import SignalRow, incident_signal_seqs, incident_signals, open_signals
 
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_rfc3339(value).astimezone(UTC)
-    except ValueError:
-        return None
+parse_time = utc_time  # (the name the views and the handoff use)
 
 
 @dataclass(frozen=True)

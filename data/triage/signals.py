@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import select
 
 from data.engine import schema as S
-from data.engine.models import parse_rfc3339
+from data.engine.clock import utc_time
 
 #: the statuses a waiting signal may have (a snoozed one once its time has come)
 OPEN_STATUSES = ("untriaged", "snoozed")
@@ -27,15 +27,6 @@ _COLUMNS = (
     "urls", "attachments", "raw_type", "raw_size", "raw_sha256", "repeats", "last_received_at", "status",
     "incident", "duplicate_of", "reason", "until", "triaged_by", "triaged_at", "triaged_seq", "seq",
 )  # fmt: skip
-
-
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_rfc3339(value).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 def _strings(text: str) -> tuple[str, ...]:
@@ -95,13 +86,13 @@ class SignalRow:
     def of(cls, r: Sequence[Any]) -> SignalRow:
         v = dict(zip(_COLUMNS, r, strict=True))
         return cls(
-            signal=v["signal"], channel=v["channel"], ref=v["ref"], received_at=_time(v["received_at"]),
+            signal=v["signal"], channel=v["channel"], ref=v["ref"], received_at=utc_time(v["received_at"]),
             title=v["title"], body=v["body"], body_truncated=bool(v["body_truncated"]), reporter=v["reporter"],
             accounts=_strings(v["accounts"]), urls=_strings(v["urls"]), attachments=_attachments(v["attachments"]),
             raw_type=v["raw_type"], raw_size=v["raw_size"], raw_sha256=v["raw_sha256"], repeats=v["repeats"],
-            last_received_at=_time(v["last_received_at"]), status=v["status"], incident=v["incident"],
-            duplicate_of=v["duplicate_of"], reason=v["reason"], until=_time(v["until"]),
-            triaged_by=v["triaged_by"], triaged_at=_time(v["triaged_at"]), triaged_seq=v["triaged_seq"],
+            last_received_at=utc_time(v["last_received_at"]), status=v["status"], incident=v["incident"],
+            duplicate_of=v["duplicate_of"], reason=v["reason"], until=utc_time(v["until"]),
+            triaged_by=v["triaged_by"], triaged_at=utc_time(v["triaged_at"]), triaged_seq=v["triaged_seq"],
             seq=v["seq"],
         )  # fmt: skip
 
@@ -176,7 +167,7 @@ async def triaged_between(store: Any, since: datetime, until: datetime) -> list[
     rows = await store.read_tuples(select(c.status, c.triaged_at).where(c.triaged_at.is_not(None)))
     out = []
     for status, at in rows:
-        t = _time(at)
+        t = utc_time(at)
         if t is not None and since <= t <= until and status not in ("untriaged", "repeat"):
             out.append(status)
     return out
