@@ -115,10 +115,13 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
         events = build_events(items, settings.actor)
         where = [w for w, _ in items]
         events, where, notes = _with_openers(events, where)
-        templates = None if raw else _templates_or_warn()
+        lean = raw or not any(e["type"] in PROCEDURE_TYPES for e in events)
+        templates = None
+        if not raw and (not lean or _sop_folder().exists()):
+            templates = _templates_or_warn()  # (a user's template in error is reported either way)
         added: list[dict[str, Any]] = []
-        result = _run(_append_or_unknown(append_events(settings, events, where, templates=templates,
-                                                       added=added)))  # fmt: skip
+        result = _run(_append_or_unknown(append_events(settings, events, where, added=added, lean=lean,
+                                                       templates=None if lean else templates)))  # fmt: skip
         notes += _procedure_notes(added)
     except AppendRefused as exc:
         for line in exc.lines:
@@ -189,6 +192,24 @@ def _with_openers(
         notes.append(f"{clean(event.incident or '', 80)} is restricted: its opener {clean(event.actor or '', 80)} "
                      "takes part in it (incident.participant_added, in the same batch)")  # fmt: skip
     return events, where, notes
+
+
+#: the types of the events that may call on a procedure (data/procedures/steps.py's
+#: TRIGGERS; a stakeholder update is an incident.action): a batch with none of them gets
+#: nothing from the procedures, and is appended without loading them
+PROCEDURE_TYPES = frozenset(
+    {"incident.opened", "incident.updated", "incident.severity_set", "incident.action"}
+)
+
+
+def _sop_folder() -> Path:
+    """data/procedures/sop.py's ``default_user_dir``, without importing the procedures."""
+    given = os.environ.get("WARROOM_SOP_DIR")
+    if given:
+        return Path(given).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("warroom", appauthor=False)) / "sop"
 
 
 def _templates_or_warn() -> dict[str, Any]:
@@ -576,21 +597,27 @@ def demo(
     stopped(run_console(settings, demo=True))
 
 
-# the sub-command groups register themselves on ``main``
-from app import (  # noqa: E402,F401
-    cli_journal,
-    cli_links,
-    cli_outbox,
-    cli_pager,
-    cli_postmortem,
-    cli_report,
-    cli_responses,
-    cli_roster,
-    cli_serve,
-    cli_sop,
-    cli_triage,
-    cli_update,
-)
+# the sub-command modules add their commands to ``main`` when one of them is asked for
+# (tests/test_cli_lean.py checks this table against what each module adds)
+SUBCOMMANDS = {
+    "journal": "app.cli_journal",
+    "link": "app.cli_links",
+    "merge": "app.cli_links",
+    "links": "app.cli_links",
+    "outbox": "app.cli_outbox",
+    "pager": "app.cli_pager",
+    "postmortem": "app.cli_postmortem",
+    "report": "app.cli_report",
+    "responses": "app.cli_responses",
+    "disclosures": "app.cli_responses",
+    "roster": "app.cli_roster",
+    "serve": "app.cli_serve",
+    "sop": "app.cli_sop",
+    "signals": "app.cli_triage",
+    "triage": "app.cli_triage",
+    "update": "app.cli_update",
+}
+main.lazy.update(SUBCOMMANDS)
 
 
 def run() -> None:
