@@ -4,10 +4,11 @@ is imported only when it is opened."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +37,7 @@ from app.cli_base import (  # the group, and what every command shares (re-expor
 )
 
 T = TypeVar("T")
+ProgressFn = Callable[[int, int], None]  # (bytes done, bytes in the journal): data/engine/ingest.py's
 
 
 @main.command()
@@ -259,6 +261,35 @@ def _sync_summary(r: Any, verb: str) -> str:
     return head + tail
 
 
+@contextlib.contextmanager
+def progress_bar(what: str) -> Iterator[ProgressFn | None]:
+    """A Rich progress bar of the bytes of the journal read, on stderr when it is a terminal
+    (the progress a store's sync reports, as the console's "catching up 29%"); None, and no
+    Rich imported, when it is not. The bar is gone when the work is done."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield report
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @common
@@ -266,7 +297,8 @@ def sync(settings: Any, as_json: bool) -> None:
     """Ingest what is new in the journal into the store."""
     from data.commands import sync_store
 
-    result = _run(sync_store(settings))
+    with progress_bar("catching up") as progress:
+        result = _run(sync_store(settings, progress))
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     else:
@@ -282,7 +314,8 @@ def rebuild(settings: Any, as_json: bool) -> None:
     """Throw the projection away and rebuild it from the whole journal."""
     from data.commands import rebuild_store
 
-    result = _run(rebuild_store(settings))
+    with progress_bar("rebuilding") as progress:
+        result = _run(rebuild_store(settings, progress))
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     else:

@@ -29,7 +29,7 @@ from data.engine.models import (
 if TYPE_CHECKING:  # imported where used: ``warroom append`` of a note needs neither SQLAlchemy nor the store
     from data.config import Settings
     from data.engine.direct import DirectStore
-    from data.engine.store import Store, SyncResult
+    from data.engine.store import ProgressFn, Store, SyncResult
 
 _ALLOWED_INPUT = {"type", "incident", "data", "id", "ts", "actor"}
 
@@ -268,20 +268,21 @@ def _touches_procedure(events: Sequence[dict[str, Any]]) -> bool:
     return bool(touched(events))
 
 
-async def sync_store(settings: Settings) -> SyncResult:
+async def sync_store(settings: Settings, progress: ProgressFn | None = None) -> SyncResult:
+    """Ingest what is new (``progress``: bytes read, bytes in the journal; :meth:`Store.sync`)."""
     from data.engine.store import Store
 
     journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
-        return await store.sync(journal)
+        return await store.sync(journal, progress=progress)
 
 
-async def rebuild_store(settings: Settings) -> SyncResult:
+async def rebuild_store(settings: Settings, progress: ProgressFn | None = None) -> SyncResult:
     from data.engine.store import Store
 
     journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
-        return await store.rebuild(journal)
+        return await store.rebuild(journal, progress=progress)
 
 
 async def store_status(settings: Settings, digest: bool = True) -> dict[str, Any]:

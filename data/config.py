@@ -18,6 +18,7 @@ from data.engine.envconfig import (  # re-exported: the engine's own configurati
     data_dir,
     is_url,
     journal_group_of_file,
+    read_config_file,
 )
 from data.engine.models import Actor
 
@@ -32,12 +33,14 @@ class LazyConfig:
 
     def __init__(self) -> None:
         self._loaded: WarroomConfig | None = None
+        # the file is read now, once (a change afterwards is not this process's config)
+        self._path, self._content = read_config_file()
 
     def loaded(self) -> WarroomConfig:
         if self._loaded is None:
             from data.engine.config import load_config
 
-            self._loaded = load_config()
+            self._loaded = load_config(self._path, content=self._content)
         return self._loaded
 
     def __getattr__(self, name: str) -> Any:
@@ -49,7 +52,7 @@ class LazyConfig:
         """``files.journal_group``, without the model unless it is loaded already."""
         if self._loaded is not None:
             return self._loaded.files.journal_group
-        return journal_group_of_file()
+        return journal_group_of_file(self._path, self._content)
 
 
 def lazy_config() -> WarroomConfig:

@@ -5,6 +5,7 @@ Textual, and writes exactly what the store's own path writes. No timing here: be
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from app.cli import PROCEDURE_TYPES, SUBCOMMANDS, _sop_folder
 from data.engine import direct
 from data.engine.config import load_config
 from data.engine.direct import DirectStore
-from data.engine.envconfig import journal_group_of_file
+from data.engine.envconfig import journal_group_of_file, read_config_file
 from data.engine.journal import FileJournal
 from data.engine.store import Store
 from data.sample import write_journal
@@ -224,7 +225,10 @@ def test_lean_journal_group_reads_as_the_config_model(
         monkeypatch.delenv("WARROOM_JOURNAL_GROUP", raising=False)
     else:
         monkeypatch.setenv("WARROOM_JOURNAL_GROUP", switch)
-    assert journal_group_of_file(path) == load_config(path).files.journal_group
+    expected = load_config(path).files.journal_group
+    assert journal_group_of_file(path) == expected
+    assert journal_group_of_file(*read_config_file(path)) == expected
+    assert load_config(*read_config_file(path)[:1], content=read_config_file(path)[1]) == load_config(path)
 
 
 def test_lazy_sub_commands_are_the_ones_their_modules_add() -> None:
@@ -256,3 +260,62 @@ def test_settings_config_is_read_when_first_asked(tmp_path: Path, monkeypatch: p
     assert isinstance(settings.config, LazyConfig)
     assert settings.config.obligations.nis2 is True
     assert settings.config.problem("obligations") is None
+
+
+# --- progress on a terminal ------------------------------------------------------------------
+
+
+def run_on_pty(args: list[str], env: dict[str, str]) -> tuple[int, bytes, str]:
+    """``warroom ARGS`` with stderr on a pseudo-terminal: (exit code, stdout, what the
+    terminal showed, escape sequences removed)."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.helpers import warroom_command
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*warroom_command(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=slave, env=env)  # fmt: skip
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the last writer closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.stdout.close()
+    code = proc.wait(timeout=120)
+    return code, out, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))
+
+
+def test_rebuild_and_sync_show_a_progress_bar_on_a_terminal_only(
+    env: dict[str, str], tmp_journal: Path
+) -> None:
+    write_journal(str(tmp_journal), 6000)  # ~1.7 MB: several spans
+    code, out, shown = run_on_pty(["rebuild"], env)
+    assert code == 0
+    assert out.startswith(b"rebuilt the projection")  # the summary on stdout, as before
+    assert "rebuilding" in shown and "100%" in shown
+    assert re.search(r"\b[1-9]\d?%", shown), shown  # and the steps on the way
+
+    lines = tmp_journal.read_bytes().splitlines(keepends=True)
+    more = tmp_journal.with_name("more.jsonl")
+    write_journal(str(more), 12000)  # the same generator: its first 6000 lines are these
+    extra = more.read_bytes().splitlines(keepends=True)[len(lines) :]
+    with open(tmp_journal, "ab") as f:
+        f.write(b"".join(extra))
+    code, out, shown = run_on_pty(["sync"], env)
+    assert code == 0 and out.startswith(b"read 6000 lines"), out
+    assert "catching up" in shown and "100%" in shown
+
+    # not a terminal: nothing on stderr, and Rich not even imported
+    proc, modules = imported_by(["rebuild"], env, tmp_journal.parent)
+    assert proc.returncode == 0 and proc.stderr == b""
+    assert "rich" not in modules

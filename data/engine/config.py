@@ -23,13 +23,14 @@ from data.engine.envconfig import (  # re-exported: what needs no pydantic (the 
     URL_SCHEMES,
     ConfigError,
     config_file,
+    config_text,
     data_dir,
     env_flag,
     is_url,
 )
 from data.engine.models import CATEGORIES, Category, SignalChannel
 
-__all__ = ["APP", "FALSE_WORDS", "JOURNAL_GROUP_ENV", "TRUE_WORDS", "URL_SCHEMES", "ConfigError", "config_file",
+__all__ = ["APP", "FALSE_WORDS", "JOURNAL_GROUP_ENV", "TRUE_WORDS", "URL_SCHEMES", "ConfigError", "config_file", "config_text",
            "data_dir", "env_flag", "is_url"]  # fmt: skip
 
 
@@ -292,18 +293,19 @@ SECTIONS: dict[str, type[Section]] = {
 }
 
 
-def load_config(path: Path | None = None) -> WarroomConfig:
+def load_config(path: Path | None = None, *, content: bytes | OSError | None = None) -> WarroomConfig:
     """The config file ``path`` (default :func:`config_file`; absent: defaults) with the
     environment switches. Never raises: a file that cannot be read makes every section's
-    problem; a bad section, its own."""
+    problem; a bad section, its own. ``content``: the file's bytes read earlier (or why
+    they could not be; data/config.py's LazyConfig), instead of reading it now."""
     import tomllib
 
     path = path or config_file()
     problems: dict[str, str] = {}
     given: dict[str, Any] = {}
-    if path.is_file():
+    if content is not None or path.is_file():
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            doc = tomllib.loads(config_text(path, content))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             problems = dict.fromkeys(SECTIONS, f"{path}: {exc}")
             doc = {}

@@ -62,20 +62,40 @@ def env_flag(name: str) -> bool | None:
 JOURNAL_GROUP_ENV = "WARROOM_JOURNAL_GROUP"
 
 
-def journal_group_of_file(path: Path | None = None) -> bool:
-    """``files.journal_group`` as ``load_config(path).files.journal_group`` reads it (the
-    switch, else the file's ``[files]`` when the file and that table are valid, else
-    False), without building the config model. tests/test_cli_lean.py checks both agree."""
+def config_text(path: Path, content: bytes | OSError | None = None) -> str:
+    """The config file's text, as ``Path.read_text`` reads it (UTF-8, universal newlines),
+    from ``content`` when it was read earlier. Raises OSError or UnicodeDecodeError."""
+    if isinstance(content, OSError):
+        raise content
+    raw = path.read_bytes() if content is None else content
+    return raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_config_file(path: Path | None = None) -> tuple[Path, bytes | OSError]:
+    """The config file and its bytes (empty when there is none), or why they cannot be read:
+    what this process reads of it, once (data/config.py's LazyConfig)."""
+    path = path or config_file()
+    try:
+        return path, path.read_bytes() if path.is_file() else b""
+    except OSError as exc:
+        return path, exc
+
+
+def journal_group_of_file(path: Path | None = None, content: bytes | OSError | None = None) -> bool:
+    """``files.journal_group`` as ``load_config(path, content=content).files.journal_group``
+    reads it (the switch, else the file's ``[files]`` when the file and that table are
+    valid, else False), without building the config model. tests/test_cli_lean.py checks
+    that both agree."""
     given = env_flag(JOURNAL_GROUP_ENV)
     if given is not None:
         return given
     path = path or config_file()
-    if not path.is_file():
+    if content is None and not path.is_file():
         return False
     import tomllib
 
     try:
-        doc: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc: Any = tomllib.loads(config_text(path, content))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
     table = doc.get("files")
