@@ -23,7 +23,7 @@ import binascii
 import hashlib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -1336,6 +1336,23 @@ class Draft:
 
 
 _KNOWN: TypeAdapter[Event] = TypeAdapter(Event, config=ConfigDict(defer_build=True))
+#: known events validated one class at a time before the union's validator is built: a
+#: short command (``warroom append`` of a note, and the sync after it) builds the validators
+#: of the types it meets only, not every type's (docs/performance.md); a long read then
+#: uses the union (one call into pydantic-core a line). The same results either way.
+_FEW = 64
+
+
+def _validate_few(obj: dict[str, Any]) -> Event:
+    global _validate_known, _few_left
+    _few_left -= 1
+    if _few_left <= 0:
+        _validate_known = _KNOWN.validate_python
+    return cast("Event", EVENT_MODELS[obj["type"]].model_validate(obj))
+
+
+_few_left = _FEW
+_validate_known: Callable[[dict[str, Any]], Event] = _validate_few
 _MEMBERS = ("v", "id", "ts", "actor", "type", "data", "prev")
 
 
@@ -1510,7 +1527,7 @@ def validate_event(obj: Any) -> Envelope:
     """
     if isinstance(obj, dict) and obj.get("type") in EVENT_MODELS:
         try:
-            return _KNOWN.validate_python(obj)
+            return _validate_known(obj)
         except ValidationError:
             pass
     return _diagnose(obj)
@@ -1646,7 +1663,7 @@ def inspect_line(raw: bytes) -> tuple[Envelope | None, str | None, Any]:
         return None, exc.reason, NOT_OBJECT
     if type(obj) is dict and isinstance(obj.get("type"), str) and obj["type"] in EVENT_MODELS:
         try:
-            event = _KNOWN.validate_python(obj)
+            event = _validate_known(obj)
             return event, None, event.prev
         except ValidationError:
             pass
