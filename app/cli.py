@@ -122,6 +122,12 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
         if not raw and (not lean or _sop_folder().exists()):
             templates = _templates_or_warn()  # (a user's template in error is reported either way)
         added: list[dict[str, Any]] = []
+        import gc
+
+        from data.engine.direct import DirectStore  # (the lean path's modules, before the collector is on)
+
+        del DirectStore
+        gc.enable()
         result = _run(_append_or_unknown(append_events(settings, events, where, added=added, lean=lean,
                                                        templates=None if lean else templates)))  # fmt: skip
         notes += _procedure_notes(added)
@@ -654,7 +660,13 @@ main.lazy.update(SUBCOMMANDS)
 
 
 def run() -> None:
-    """The console script: click's own handling, except that a usage error is one line."""
+    """The console script: click's own handling, except that a usage error is one line.
+    The cyclic garbage collector is off while the command's modules are imported (a tenth
+    of their import time, docs/performance.md); the group turns it back on first thing,
+    ``append`` once it is ready to write."""
+    import gc
+
+    gc.disable()
     try:
         main(standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -147,6 +147,10 @@ def main(
     With no command, opens the console on the journal. The commands below work headless,
     for scripts, bots and tests.
     """
+    if ctx.invoked_subcommand != "append":  # (append turns it on once it has imported what it needs)
+        import gc
+
+        gc.enable()  # app/cli.py's run() turned it off while the command's modules are imported
     if ctx.invoked_subcommand is None:
         ctx.invoke(main.commands["console"])  # (app/cli.py adds it)
 

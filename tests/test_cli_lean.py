@@ -36,7 +36,9 @@ out = sys.argv.pop(1)
 def listing():
     models = sys.modules.get("data.engine.models")
     union = ["<union-validator-built>"] if models is not None and models._KNOWN.pydantic_complete else []
-    open(out, "w").write("\\n".join(sorted(sys.modules) + union))
+    import gc
+    collector = ["<gc-on>"] if gc.isenabled() else []
+    open(out, "w").write("\\n".join(sorted(sys.modules) + union + collector))
 atexit.register(listing)
 sys.argv[0] = "warroom"
 from app.cli import run
@@ -71,6 +73,7 @@ def test_append_of_a_note_imports_neither_sqlalchemy_nor_textual(
     assert not {m for m in modules if m.split(".")[0] in ("sqlalchemy", "textual", "aiosqlite", "rich")}
     assert not {"data.procedures.sop", "data.engine.config", "pydantic_settings"} & modules
     assert "<union-validator-built>" not in modules  # only the classes of the types met are built
+    assert "<gc-on>" in modules  # off while importing only
     assert json.loads(read_lines(tmp_journal)[-1])["id"] == proc.stdout.decode().strip()
 
     # --raw needs no procedure either, whatever the type
@@ -323,6 +326,7 @@ def test_rebuild_and_sync_show_a_progress_bar_on_a_terminal_only(
     proc, modules = imported_by(["rebuild"], env, tmp_journal.parent)
     assert proc.returncode == 0 and proc.stderr == b""
     assert "rich" not in modules
+    assert "<gc-on>" in modules  # (run() turns it off while importing; the group, back on)
 
 
 def test_known_events_read_alike_class_by_class_and_through_the_union(tmp_path: Path) -> None:
