@@ -25,8 +25,9 @@ and stdout piped):
    sqlite-utils``), never a project dependency. ``--no-peer`` skips it.
 
 The runs are interleaved (one of each in turn) so that load on a shared machine falls on
-all alike. Reported: median and p95 (nearest rank) of each, and the ratio of each median
-to warroom's. Progress on stderr; ``--json`` adds one JSON object as the last line.
+all alike. Reported: median and p95 (nearest rank) of each, the ratio of each median
+to warroom's, and the median CPU time (user + system) of each process, which a loaded
+machine moves much less than the wall time. Progress on stderr; ``--json`` adds one JSON object as the last line.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -51,12 +53,21 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def timed(argv: list[str], env: dict[str, str], stdin: bytes = b"") -> float:
+#: CPU seconds (user + system) of each process timed, by command: on a loaded machine they
+#: move much less than wall time
+CPU: dict[str, list[float]] = {}
+
+
+def timed(argv: list[str], env: dict[str, str], stdin: bytes = b"", name: str = "") -> float:
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(argv, input=stdin, capture_output=True, env=env, check=False)
     took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:3])}… failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
+    if name:
+        CPU.setdefault(name, []).append(after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime)
     return took
 
 
@@ -134,14 +145,15 @@ def main() -> None:
             timed([sys.executable, "-c", "pass"], env)
         say(f"{runs} runs of each, interleaved…")
         for n in range(runs):
-            commands["append note"].append(timed(note, env))
-            commands["append opened"].append(timed(opened_n(n), env))
-            commands["python -c pass"].append(timed([sys.executable, "-c", "pass"], env))
+            commands["append note"].append(timed(note, env, name="append note"))
+            commands["append opened"].append(timed(opened_n(n), env, name="append opened"))
+            commands["python -c pass"].append(
+                timed([sys.executable, "-c", "pass"], env, name="python -c pass")
+            )
             if sqlite_utils is not None:
                 row = json.dumps({"n": n + 1, "text": "bench note"}).encode()
-                commands["sqlite-utils insert"].append(
-                    timed([str(sqlite_utils), "insert", str(peer_db), "notes", "-"], env, row)
-                )
+                insert = [str(sqlite_utils), "insert", str(peer_db), "notes", "-"]
+                commands["sqlite-utils insert"].append(timed(insert, env, row, name="sqlite-utils insert"))
         lines = sum(1 for _ in journal.open("rb"))
 
     base = statistics.median(commands["append note"])
@@ -153,14 +165,13 @@ def main() -> None:
     }
     load = os.getloadavg()[0]
     print(f"whole-process times, {runs} runs each, journal of {lines} lines, load {load:.1f} at the end")
-    print(f"{'command':<64} {'median':>8} {'p95':>8} {'÷ append note':>14}")
+    print(f"{'command':<64} {'median':>8} {'p95':>8} {'÷ append note':>14} {'CPU median':>11}")
     out: dict[str, object] = {"runs": runs, "lines": lines, "load": load}
     for name, values in commands.items():
-        median = statistics.median(values)
-        print(
-            f"{what[name]:<64} {median * 1000:>6.0f}ms {p95(values) * 1000:>6.0f}ms {median / base:>13.2f}×"
-        )
-        out[name] = {"median_s": median, "p95_s": p95(values), "ratio": median / base}
+        median, cpu = statistics.median(values), statistics.median(CPU[name])
+        print(f"{what[name]:<64} {median * 1000:>6.0f}ms {p95(values) * 1000:>6.0f}ms {median / base:>13.2f}× "
+              f"{cpu * 1000:>9.0f}ms")  # fmt: skip
+        out[name] = {"median_s": median, "p95_s": p95(values), "ratio": median / base, "cpu_median_s": cpu}
     if args.json:
         print(json.dumps(out))
 
