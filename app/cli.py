@@ -290,8 +290,8 @@ def progress_bar(what: str) -> Iterator[ProgressFn | None]:
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(what, total=None)
 
-        def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def report(done: int, total: int) -> None:  # once a span (~1 MiB): each step is drawn
+            bar.update(task, completed=done, total=total, refresh=True)
 
         yield report
 

@@ -44,7 +44,7 @@ class LazyConfig:
         return self._loaded
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # (its own, before they are set: copying, unpickling)
             raise AttributeError(name)
         return getattr(self.loaded(), name)
 

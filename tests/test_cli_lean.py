@@ -267,6 +267,11 @@ def test_settings_config_is_read_when_first_asked(tmp_path: Path, monkeypatch: p
     assert isinstance(settings.config, LazyConfig)
     assert settings.config.obligations.nis2 is True
     assert settings.config.problem("obligations") is None
+    import copy
+    import pickle
+
+    assert pickle.loads(pickle.dumps(settings)).config.obligations.nis2 is True
+    assert copy.deepcopy(settings.config).obligations.nis2 is True
 
 
 # --- progress on a terminal ------------------------------------------------------------------
@@ -305,7 +310,7 @@ def run_on_pty(args: list[str], env: dict[str, str]) -> tuple[int, bytes, str]:
 def test_rebuild_and_sync_show_a_progress_bar_on_a_terminal_only(
     env: dict[str, str], tmp_journal: Path
 ) -> None:
-    write_journal(str(tmp_journal), 6000)  # ~1.7 MB: several spans
+    write_journal(str(tmp_journal), 9000)  # ~2.6 MB: three spans of the reader (1 MiB each)
     code, out, shown = run_on_pty(["rebuild"], env)
     assert code == 0
     assert out.startswith(b"rebuilt the projection")  # the summary on stdout, as before
@@ -314,12 +319,13 @@ def test_rebuild_and_sync_show_a_progress_bar_on_a_terminal_only(
 
     lines = tmp_journal.read_bytes().splitlines(keepends=True)
     more = tmp_journal.with_name("more.jsonl")
-    write_journal(str(more), 12000)  # the same generator: its first 6000 lines are these
+    write_journal(str(more), 15000)  # the same generator: its first 9000 lines are these
     extra = more.read_bytes().splitlines(keepends=True)[len(lines) :]
     with open(tmp_journal, "ab") as f:
         f.write(b"".join(extra))
     code, out, shown = run_on_pty(["sync"], env)
     assert code == 0 and out.startswith(b"read 6000 lines"), out
+    assert re.search(r"\b[1-9]\d?%", shown), shown
     assert "catching up" in shown and "100%" in shown
 
     # not a terminal: nothing on stderr, and Rich not even imported
