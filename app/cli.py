@@ -4,10 +4,11 @@ is imported only when it is opened."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +37,7 @@ from app.cli_base import (  # the group, and what every command shares (re-expor
 )
 
 T = TypeVar("T")
+ProgressFn = Callable[[int, int], None]  # (bytes done, bytes in the journal): data/engine/ingest.py's
 
 
 @main.command()
@@ -115,10 +117,19 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
         events = build_events(items, settings.actor)
         where = [w for w, _ in items]
         events, where, notes = _with_openers(events, where)
-        templates = None if raw else _templates_or_warn()
+        lean = raw or not any(e["type"] in PROCEDURE_TYPES for e in events)
+        templates = None
+        if not raw and (not lean or _sop_folder().exists()):
+            templates = _templates_or_warn()  # (a user's template in error is reported either way)
         added: list[dict[str, Any]] = []
-        result = _run(_append_or_unknown(append_events(settings, events, where, templates=templates,
-                                                       added=added)))  # fmt: skip
+        import gc
+
+        from data.engine.direct import DirectStore  # (the lean path's modules, before the collector is on)
+
+        del DirectStore
+        gc.enable()
+        result = _run(_append_or_unknown(append_events(settings, events, where, added=added, lean=lean,
+                                                       templates=None if lean else templates)))  # fmt: skip
         notes += _procedure_notes(added)
     except AppendRefused as exc:
         for line in exc.lines:
@@ -191,6 +202,24 @@ def _with_openers(
     return events, where, notes
 
 
+#: the types of the events that may call on a procedure (data/procedures/steps.py's
+#: TRIGGERS; a stakeholder update is an incident.action): a batch with none of them gets
+#: nothing from the procedures, and is appended without loading them
+PROCEDURE_TYPES = frozenset(
+    {"incident.opened", "incident.updated", "incident.severity_set", "incident.action"}
+)
+
+
+def _sop_folder() -> Path:
+    """data/procedures/sop.py's ``default_user_dir``, without importing the procedures."""
+    given = os.environ.get("WARROOM_SOP_DIR")
+    if given:
+        return Path(given).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("warroom", appauthor=False)) / "sop"
+
+
 def _templates_or_warn() -> dict[str, Any]:
     """The procedures in force; a template file that cannot be loaded is reported."""
     from data.procedures.sop import load_templates
@@ -238,6 +267,35 @@ def _sync_summary(r: Any, verb: str) -> str:
     return head + tail
 
 
+@contextlib.contextmanager
+def progress_bar(what: str) -> Iterator[ProgressFn | None]:
+    """A Rich progress bar of the bytes of the journal read, on stderr when it is a terminal
+    (the progress a store's sync reports, as the console's "catching up 29%"); None, and no
+    Rich imported, when it is not. The bar is gone when the work is done."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def report(done: int, total: int) -> None:  # once a span (~1 MiB): each step is drawn
+            bar.update(task, completed=done, total=total, refresh=True)
+
+        yield report
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @common
@@ -245,7 +303,8 @@ def sync(settings: Any, as_json: bool) -> None:
     """Ingest what is new in the journal into the store."""
     from data.commands import sync_store
 
-    result = _run(sync_store(settings))
+    with progress_bar("catching up") as progress:
+        result = _run(sync_store(settings, progress))
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     else:
@@ -261,7 +320,8 @@ def rebuild(settings: Any, as_json: bool) -> None:
     """Throw the projection away and rebuild it from the whole journal."""
     from data.commands import rebuild_store
 
-    result = _run(rebuild_store(settings))
+    with progress_bar("rebuilding") as progress:
+        result = _run(rebuild_store(settings, progress))
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     else:
@@ -576,26 +636,38 @@ def demo(
     stopped(run_console(settings, demo=True))
 
 
-# the sub-command groups register themselves on ``main``
-from app import (  # noqa: E402,F401
-    cli_intake,
-    cli_journal,
-    cli_links,
-    cli_outbox,
-    cli_pager,
-    cli_postmortem,
-    cli_report,
-    cli_responses,
-    cli_roster,
-    cli_serve,
-    cli_sop,
-    cli_triage,
-    cli_update,
-)
+# the sub-command modules add their commands to ``main`` when one of them is asked for
+# (tests/test_cli_lean.py checks this table against what each module adds)
+SUBCOMMANDS = {
+    "intake": "app.cli_intake",
+    "journal": "app.cli_journal",
+    "link": "app.cli_links",
+    "merge": "app.cli_links",
+    "links": "app.cli_links",
+    "outbox": "app.cli_outbox",
+    "pager": "app.cli_pager",
+    "postmortem": "app.cli_postmortem",
+    "report": "app.cli_report",
+    "responses": "app.cli_responses",
+    "disclosures": "app.cli_responses",
+    "roster": "app.cli_roster",
+    "serve": "app.cli_serve",
+    "sop": "app.cli_sop",
+    "signals": "app.cli_triage",
+    "triage": "app.cli_triage",
+    "update": "app.cli_update",
+}
+main.lazy.update(SUBCOMMANDS)
 
 
 def run() -> None:
-    """The console script: click's own handling, except that a usage error is one line."""
+    """The console script: click's own handling, except that a usage error is one line.
+    The cyclic garbage collector is off while the command's modules are imported (a tenth
+    of their import time, docs/performance.md); the group turns it back on first thing,
+    ``append`` once it is ready to write."""
+    import gc
+
+    gc.disable()
     try:
         main(standalone_mode=False)
     except click.exceptions.Exit as exc:

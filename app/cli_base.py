@@ -61,9 +61,9 @@ def one_line(message: str) -> str:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    from data.engine.config import ConfigError
+    from data.engine.envconfig import ConfigError
+    from data.engine.errors import StoreError
     from data.engine.journal import JournalError, WriteUnknown
-    from data.engine.store import StoreError
 
     try:
         return asyncio.run(coro)
@@ -88,7 +88,7 @@ def common(f: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(ctx: click.Context, journal: str | None, db: str | None, actor: str | None, **kw: Any) -> Any:
         parent = ctx.find_root().params
         from data.config import resolve
-        from data.engine.config import ConfigError
+        from data.engine.envconfig import ConfigError
 
         observer = kw.pop("observer", None)
         try:
@@ -106,7 +106,29 @@ def common(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose sub-command modules are imported when one of their commands is asked
+    for (click's "lazy loading" pattern): ``warroom append`` does not import the roster's.
+    :attr:`lazy` maps a command's name to the module that adds it to the group."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            import importlib
+
+            importlib.import_module(self.lazy[cmd_name])  # it registers its commands on the group
+        return self.commands.get(cmd_name)
+
+
+@click.group(
+    cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option("--journal", metavar="PATH", help="The journal file (else WARROOM_JOURNAL).")
 @click.option("--db", metavar="PATH", help="This console's store (else WARROOM_DB).")
 @click.option("--actor", metavar="HANDLE", help="Who is acting (else WARROOM_ACTOR, else your login).")
@@ -125,6 +147,10 @@ def main(
     With no command, opens the console on the journal. The commands below work headless,
     for scripts, bots and tests.
     """
+    if ctx.invoked_subcommand != "append":  # (append turns it on once it has imported what it needs)
+        import gc
+
+        gc.enable()  # app/cli.py's run() turned it off while the command's modules are imported
     if ctx.invoked_subcommand is None:
         ctx.invoke(main.commands["console"])  # (app/cli.py adds it)
 

@@ -7,14 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from ulid import ULID
 
-from data.config import Settings
 from data.engine import clock
-from data.engine import schema as S
+from data.engine.errors import StoreError
 from data.engine.journal import BATCH, Journal, JournalError, encode_event
 from data.engine.models import (
     CORE_TYPES,
@@ -27,8 +25,11 @@ from data.engine.models import (
     validate_event,
     value_problem,
 )
-from data.engine.store import Store, StoreError, SyncResult
-from data.incidents.export import rows
+
+if TYPE_CHECKING:  # imported where used: ``warroom append`` of a note needs neither SQLAlchemy nor the store
+    from data.config import Settings
+    from data.engine.direct import DirectStore
+    from data.engine.store import ProgressFn, Store, SyncResult
 
 _ALLOWED_INPUT = {"type", "incident", "data", "id", "ts", "actor"}
 
@@ -156,7 +157,10 @@ def build_events(items: Sequence[tuple[str, Draft | Any]], actor: str) -> list[d
 
 
 async def append_to(
-    journal: Journal, store: Store, events: list[dict[str, Any]], where: Sequence[str] | None = None
+    journal: Journal,
+    store: Store | DirectStore,
+    events: list[dict[str, Any]],
+    where: Sequence[str] | None = None,
 ) -> Appended:
     """Append validated events as one batch: catch the store up, then, holding the journal's
     lock, catch up again and refuse the batch if a reader would quarantine any of it. An
@@ -210,14 +214,29 @@ async def append_events(
     *,
     templates: Any = None,
     added: list[dict[str, Any]] | None = None,
+    lean: bool = False,
 ) -> Appended:
     """Append built events as one batch (:func:`append_to`). With ``templates``
     (category -> template), what the procedures call for is added to the batch first, as a
     console adds it (:func:`procedure_events`; for the events not in the journal already,
-    so a retry adds nothing twice), built as this actor's; ``added`` receives those events."""
+    so a retry adds nothing twice), built as this actor's; ``added`` receives those events.
+    ``lean`` (a short command, no ``templates``): the store through sqlite3 when it can
+    (data/engine/direct.py; it blocks the event loop, so never in a console)."""
     if settings.observer:  # the command line says so first; this is the safety net
         raise AppendRefused([Problem(message="this is an observer console (read-only); nothing was written")])
     journal = settings.open_journal()
+    if lean and templates is None and settings.journal_url is None:
+        from data.engine.direct import DirectStore
+
+        direct = DirectStore.open(settings.db)
+        if direct is not None:
+            async with direct:
+                return await append_to(journal, direct, events, where)
+    from sqlalchemy import select
+
+    from data.engine import schema as S
+    from data.engine.store import Store
+
     async with await Store.open(settings.db) as store:
         if templates is not None:
             await store.sync(journal)
@@ -249,19 +268,26 @@ def _touches_procedure(events: Sequence[dict[str, Any]]) -> bool:
     return bool(touched(events))
 
 
-async def sync_store(settings: Settings) -> SyncResult:
+async def sync_store(settings: Settings, progress: ProgressFn | None = None) -> SyncResult:
+    """Ingest what is new (``progress``: bytes read, bytes in the journal; :meth:`Store.sync`)."""
+    from data.engine.store import Store
+
     journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
-        return await store.sync(journal)
+        return await store.sync(journal, progress=progress)
 
 
-async def rebuild_store(settings: Settings) -> SyncResult:
+async def rebuild_store(settings: Settings, progress: ProgressFn | None = None) -> SyncResult:
+    from data.engine.store import Store
+
     journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
-        return await store.rebuild(journal)
+        return await store.rebuild(journal, progress=progress)
 
 
 async def store_status(settings: Settings, digest: bool = True) -> dict[str, Any]:
+    from data.engine.store import Store
+
     async with await Store.open(settings.db) as store:
         st = await store.status()
         info: dict[str, Any] = {
@@ -282,6 +308,9 @@ async def store_status(settings: Settings, digest: bool = True) -> dict[str, Any
 async def export_rows(
     settings: Settings, kind: str, incident: str | None
 ) -> tuple[list[str], list[dict[str, Any]]]:
+    from data.engine.store import Store
+    from data.incidents.export import rows
+
     journal = settings.open_journal()
     async with await Store.open(settings.db) as store:
         await store.sync(journal)
@@ -294,6 +323,7 @@ async def open_clocks(settings: Settings, policy: Any) -> list[dict[str, Any]]:
     outlives its incident). Each says what started it (``trigger``: kind, ``at``, ``ref``;
     null for T0). An item's text, basis and ref are withheld (``null``) from an actor who
     may not see its restricted incident's details."""
+    from data.engine.store import Store
     from data.incidents.views import SyncState, load_holds, load_snapshot
     from data.procedures.clocks import Clock, clock_state
 

@@ -7,20 +7,57 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 
-from data.engine.config import (  # re-exported: the engine's own configuration
+from data.engine.envconfig import (  # re-exported: the engine's own configuration
     FALSE_WORDS,
     JOURNAL_GROUP_ENV,
     ConfigError,
-    WarroomConfig,
     data_dir,
     is_url,
-    load_config,
+    journal_group_of_file,
+    read_config_file,
 )
 from data.engine.models import Actor
+
+if TYPE_CHECKING:
+    from data.engine.config import WarroomConfig
+
+
+class LazyConfig:
+    """The config file (data/engine/config.py's ``load_config``), read when a section of it
+    is first asked for: a command that needs none (``warroom append`` of a note) never builds
+    the model. Stands for a :class:`WarroomConfig` (every attribute is the loaded one's)."""
+
+    def __init__(self) -> None:
+        self._loaded: WarroomConfig | None = None
+        # the file is read now, once (a change afterwards is not this process's config)
+        self._path, self._content = read_config_file()
+
+    def loaded(self) -> WarroomConfig:
+        if self._loaded is None:
+            from data.engine.config import load_config
+
+            self._loaded = load_config(self._path, content=self._content)
+        return self._loaded
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # (its own, before they are set: copying, unpickling)
+            raise AttributeError(name)
+        return getattr(self.loaded(), name)
+
+    def journal_group(self) -> bool:
+        """``files.journal_group``, without the model unless it is loaded already."""
+        if self._loaded is not None:
+            return self._loaded.files.journal_group
+        return journal_group_of_file(self._path, self._content)
+
+
+def lazy_config() -> WarroomConfig:
+    """The config file and the switches, read when first used (:class:`LazyConfig`)."""
+    return cast("WarroomConfig", LazyConfig())
 
 
 def default_journal() -> Path:
@@ -44,7 +81,7 @@ class Settings:
     #: the journal's database URL, when it is kept in PostgreSQL rather than a file
     journal_url: str | None = None
     #: the config file and the environment switches, read once (data/engine/config.py)
-    config: WarroomConfig = field(default_factory=load_config, compare=False, repr=False)
+    config: WarroomConfig = field(default_factory=lazy_config, compare=False, repr=False)
 
     @property
     def journal_location(self) -> str:
@@ -59,7 +96,9 @@ class Settings:
         """The journal these settings name: a file, or a PostgreSQL database."""
         from data.engine.locations import open_journal
 
-        return open_journal(self.journal_url or self.journal, group=self.config.files.journal_group)
+        config: Any = self.config
+        group = config.journal_group() if isinstance(config, LazyConfig) else config.files.journal_group
+        return open_journal(self.journal_url or self.journal, group=group)
 
 
 #: the environment switch of an observer (read-only) console: 1 or 0
@@ -106,7 +145,7 @@ def resolve(
         raise ConfigError(f"the store path {d} is a folder; give a file path")
     if observer is None:
         observer = observer_env()
-    return Settings(j, d, a, observer, url, load_config())
+    return Settings(j, d, a, observer, url, lazy_config())
 
 
 def _login() -> str:

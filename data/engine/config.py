@@ -8,61 +8,30 @@ acts, which journal, which store) are data/config.py."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from platformdirs import user_config_dir, user_data_dir
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from data.engine.envconfig import (  # re-exported: what needs no pydantic (the lean command line's)
+    APP,
+    FALSE_WORDS,
+    JOURNAL_GROUP_ENV,
+    TRUE_WORDS,
+    URL_SCHEMES,
+    ConfigError,
+    config_file,
+    config_text,
+    data_dir,
+    env_flag,
+    is_url,
+)
 from data.engine.models import CATEGORIES, SIGNAL_CHANNELS, Category, SignalChannel
 
-APP = "warroom"
-
-
-def data_dir() -> Path:
-    return Path(user_data_dir(APP, appauthor=False))
-
-
-def config_file() -> Path:
-    """The settings file (TOML): ``WARROOM_CONFIG``, else ``config.toml`` in the user
-    config folder. Optional: without it, defaults apply."""
-    given = os.environ.get("WARROOM_CONFIG")
-    return Path(given).expanduser() if given else Path(user_config_dir(APP, appauthor=False)) / "config.toml"
-
-
-class ConfigError(ValueError):
-    pass
-
-
-#: journal locations that are database URLs, not files (docs/deployment.md)
-URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
-
-
-def is_url(spec: str | os.PathLike[str]) -> bool:
-    return isinstance(spec, str) and spec.startswith(URL_SCHEMES)
-
-
-#: the words that switch something on or off (any case, spaces around ignored)
-TRUE_WORDS = ("1", "true", "yes", "on", "y")
-FALSE_WORDS = ("0", "false", "no", "off", "n")
-
-
-def env_flag(name: str) -> bool | None:
-    """A ``1``/``0`` style switch from the environment (None: not set). Only a clear
-    true word (:data:`TRUE_WORDS`) switches it on: these switches are off by default and
-    off is their safe side. The observer switch fails the other way: :func:`observer_env`."""
-    given = os.environ.get(name)
-    if given is None or not given.strip():
-        return None
-    return given.strip().lower() in TRUE_WORDS
-
-
-#: the environment switch of the journal's group access (1 or 0); else ``[files]
-#: journal_group`` in the config file; else owner only
-JOURNAL_GROUP_ENV = "WARROOM_JOURNAL_GROUP"
+__all__ = ["APP", "FALSE_WORDS", "JOURNAL_GROUP_ENV", "TRUE_WORDS", "URL_SCHEMES", "ConfigError", "config_file", "config_text",
+           "data_dir", "env_flag", "is_url"]  # fmt: skip
 
 
 # --- the config file: one model, loaded once ----------------------------------------------
@@ -348,18 +317,19 @@ SECTIONS: dict[str, type[Section]] = {
 }
 
 
-def load_config(path: Path | None = None) -> WarroomConfig:
+def load_config(path: Path | None = None, *, content: bytes | OSError | None = None) -> WarroomConfig:
     """The config file ``path`` (default :func:`config_file`; absent: defaults) with the
     environment switches. Never raises: a file that cannot be read makes every section's
-    problem; a bad section, its own."""
+    problem; a bad section, its own. ``content``: the file's bytes read earlier (or why
+    they could not be; data/config.py's LazyConfig), instead of reading it now."""
     import tomllib
 
     path = path or config_file()
     problems: dict[str, str] = {}
     given: dict[str, Any] = {}
-    if path.is_file():
+    if content is not None or path.is_file():
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            doc = tomllib.loads(config_text(path, content))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             problems = dict.fromkeys(SECTIONS, f"{path}: {exc}")
             doc = {}

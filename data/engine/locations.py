@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import os
 
-from data.engine.config import is_url
+from data.engine.envconfig import is_url
 from data.engine.journal import FileJournal, Journal
-from data.engine.pg_journal import PgJournal
 
 
 def open_journal(spec: str | os.PathLike[str], *, group: bool | None = None) -> Journal:
@@ -16,5 +15,7 @@ def open_journal(spec: str | os.PathLike[str], *, group: bool | None = None) -> 
     or a file path (``group``: whether a file it creates is shared with its group; None:
     as the config file says)."""
     if isinstance(spec, str) and is_url(spec):
+        from data.engine.pg_journal import PgJournal
+
         return PgJournal(spec)
     return FileJournal(spec, group=group)

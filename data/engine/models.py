@@ -11,16 +11,19 @@ keeps, so nothing is lost).
 Each type is one event class of the tagged union :data:`Event` (on ``type``); a type this
 version does not know is an :class:`UnknownEvent`. Writers build events through the data
 models (:class:`Draft`); a refused write says why as :class:`Problem` values.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: pydantic would compile and evaluate every
+field's annotation string when the classes are made, a fifth of this module's import
+(docs/performance.md, "Round two: the command line"); names used before their class exists
+are quoted.
+"""
 
 import base64
 import binascii
 import hashlib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -372,7 +375,7 @@ class ChecklistSet(EventData):
     note: Text8000 | None = None
 
     @model_validator(mode="after")
-    def _note_when_needed(self) -> ChecklistSet:
+    def _note_when_needed(self) -> "ChecklistSet":
         if self.state in ("skipped", "blocked") and not (self.note and self.note.strip()):
             raise ValueError(f"a note is required when the state is {self.state!r}")
         return self
@@ -410,7 +413,7 @@ class RosterOverride(EventData):
     reason: Text8000 | None = None
 
     @model_validator(mode="after")
-    def _end_after_start(self) -> RosterOverride:
+    def _end_after_start(self) -> "RosterOverride":
         if parse_rfc3339(self.end) <= parse_rfc3339(self.start):
             raise ValueError("end must be after start")
         return self
@@ -661,7 +664,7 @@ class PostmortemActionSet(EventData):
     note: Text8000 | None = None
 
     @model_validator(mode="after")
-    def _note_when_dropped(self) -> PostmortemActionSet:
+    def _note_when_dropped(self) -> "PostmortemActionSet":
         if self.state == "dropped" and not (self.note and self.note.strip()):
             raise ValueError("a note is required when the state is 'dropped'")
         return self
@@ -714,7 +717,7 @@ class DecisionRecorded(EventData):
     supersedes: DecisionId | None = None
 
     @model_validator(mode="after")
-    def _not_blank(self) -> DecisionRecorded:
+    def _not_blank(self) -> "DecisionRecorded":
         for name in ("text", "rationale"):
             if not getattr(self, name).strip():
                 raise ValueError(f"{name}: cannot be blank")
@@ -814,7 +817,7 @@ class DisclosureRecorded(EventData):
     response: ResponseId | None = None
 
     @model_validator(mode="after")
-    def _distinct(self) -> DisclosureRecorded:
+    def _distinct(self) -> "DisclosureRecorded":
         if len(set(self.categories)) != len(self.categories):
             raise ValueError("categories: each category at most once")
         if len(set(self.approved_by)) != len(self.approved_by):
@@ -842,7 +845,7 @@ class AuditReveal(EventData):
     kinds: Annotated[list[IdentifierKind], Field(min_length=1, max_length=5)]
 
     @model_validator(mode="after")
-    def _one_target(self) -> AuditReveal:
+    def _one_target(self) -> "AuditReveal":
         if (self.entry is None) == (self.fields is None):
             raise ValueError("give either entry (an event id) or fields (title, summary), not both")
         if not self.reason.strip():
@@ -930,7 +933,7 @@ class SignalReceived(EventData):
     raw_parts: Annotated[int, Field(ge=0, le=SIGNAL_PARTS_MAX)] = 0
 
     @model_validator(mode="after")
-    def _payload(self) -> SignalReceived:
+    def _payload(self) -> "SignalReceived":
         if not self.title.strip():
             raise ValueError("title: cannot be blank")
         if self.raw_parts and self.raw:
@@ -956,7 +959,7 @@ class SignalPayload(EventData):
     data: Annotated[Base64, Field(min_length=4, max_length=SIGNAL_PART_CHARS)]
 
     @model_validator(mode="after")
-    def _padded(self) -> SignalPayload:
+    def _padded(self) -> "SignalPayload":
         _b64_size(self.data)
         return self
 
@@ -973,7 +976,7 @@ class SignalTriaged(EventData):
     until: Time | None = None  # snoozed until
 
     @model_validator(mode="after")
-    def _complete(self) -> SignalTriaged:
+    def _complete(self) -> "SignalTriaged":
         o = self.outcome
         if (self.incident is not None) != (o in ("promoted", "attached")):
             raise ValueError("incident: give it for promoted or attached, and only then")
@@ -1305,7 +1308,7 @@ class Draft:
         return self.data.TYPE
 
     @classmethod
-    def of(cls, model: _DataModel, data: Mapping[str, Any], *, incident: str | None = None) -> Draft:
+    def of(cls, model: _DataModel, data: Mapping[str, Any], *, incident: str | None = None) -> "Draft":
         """A draft of values given as a mapping (a file's, members named as written, e.g.
         ``from``), built by ``model``. Raises EventError naming each member at fault as the
         writer does (``data.hours: ...``): a file's bad value reads as ``warroom append``'s."""
@@ -1333,6 +1336,23 @@ class Draft:
 
 
 _KNOWN: TypeAdapter[Event] = TypeAdapter(Event, config=ConfigDict(defer_build=True))
+#: known events validated one class at a time before the union's validator is built: a
+#: short command (``warroom append`` of a note, and the sync after it) builds the validators
+#: of the types it meets only, not every type's (docs/performance.md); a long read then
+#: uses the union (one call into pydantic-core a line). The same results either way.
+_FEW = 64
+
+
+def _validate_few(obj: dict[str, Any]) -> Event:
+    global _validate_known, _few_left
+    _few_left -= 1
+    if _few_left <= 0:
+        _validate_known = _KNOWN.validate_python
+    return cast("Event", EVENT_MODELS[obj["type"]].model_validate(obj))
+
+
+_few_left = _FEW
+_validate_known: Callable[[dict[str, Any]], Event] = _validate_few
 _MEMBERS = ("v", "id", "ts", "actor", "type", "data", "prev")
 
 
@@ -1354,7 +1374,7 @@ class Problem:
     text: str = ""
 
     @classmethod
-    def at(cls, field: tuple[str, ...], message: str) -> Problem:
+    def at(cls, field: tuple[str, ...], message: str) -> "Problem":
         """A problem of one member, said as ``member: message``."""
         return cls(message=message, field=field, text=f"{'.'.join(field) or 'event'}: {message}")
 
@@ -1507,7 +1527,7 @@ def validate_event(obj: Any) -> Envelope:
     """
     if isinstance(obj, dict) and obj.get("type") in EVENT_MODELS:
         try:
-            return _KNOWN.validate_python(obj)
+            return _validate_known(obj)
         except ValidationError:
             pass
     return _diagnose(obj)
@@ -1643,7 +1663,7 @@ def inspect_line(raw: bytes) -> tuple[Envelope | None, str | None, Any]:
         return None, exc.reason, NOT_OBJECT
     if type(obj) is dict and isinstance(obj.get("type"), str) and obj["type"] in EVENT_MODELS:
         try:
-            event = _KNOWN.validate_python(obj)
+            event = _validate_known(obj)
             return event, None, event.prev
         except ValidationError:
             pass

@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from data.engine import schema as S
+from data.engine.errors import StoreError
 from data.engine.ingest import (  # SyncResult, ProgressFn, PIPELINE_MIN_BYTES: re-exported
     PIPELINE_MIN_BYTES,
     IngestError,
@@ -80,10 +81,6 @@ def _guarded(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
 def _settle(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()  # retrieved: a caller that went away does not warn about it
-
-
-class StoreError(Exception):
-    """The store cannot be opened or written; ``str()`` says why in one line."""
 
 
 @dataclass(frozen=True, slots=True)
