@@ -135,3 +135,55 @@ async def test_pipeline_follows_the_batch_rule(tmp_path: Path) -> None:
             assert [q.line for q in await store.quarantine()] == list(range(3002, 3008))
         finally:
             await store.close()
+
+
+async def test_a_rebuild_spawns_its_worker_before_clearing(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The worker of a long rebuild imports while the store clears its projection (it is
+    spawned first, told where to read after), and the rebuild ends as the in-process one."""
+    from data.engine import ingest, pipeline
+
+    journal = tmp_path / "j.jsonl"
+    write_journal(str(journal), 3000, seed=4, per_incident=30)
+    order: list[str] = []
+    spawn, clear = pipeline.spawn, ingest.Ingestion._clear
+
+    def spawned() -> pipeline.Worker:
+        order.append("spawn")
+        return spawn()
+
+    def cleared(self: ingest.Ingestion, conn: object, why: str) -> None:
+        order.append("clear")
+        clear(self, conn, why)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "spawn", spawned)
+    monkeypatch.setattr(ingest.Ingestion, "_clear", cleared)
+    store = await Store.open(tmp_path / "a.db")
+    store.pipeline_min_bytes = 0
+    try:
+        await store.sync(FileJournal(journal))
+        order.clear()
+        result = await store.rebuild(FileJournal(journal))
+        digest = await store.digest()
+    finally:
+        await store.close()
+    assert order == ["spawn", "clear"]
+    assert result.ingested == 3000
+    assert digest == (await _digest(journal, tmp_path / "b.db", 1 << 62))[0]
+
+
+def test_the_worker_may_run_a_frame_ahead() -> None:
+    """The worker's pipe is widened (Linux), so that it need not wait on every write for
+    the store to finish a commit; and a worker told nothing exits by itself."""
+    import fcntl
+
+    from data.engine import pipeline
+
+    worker = pipeline.spawn()
+    try:
+        assert worker.proc.stdout is not None and worker.proc.stdin is not None
+        size = fcntl.fcntl(worker.proc.stdout.fileno(), fcntl.F_GETPIPE_SZ)
+        worker.proc.stdin.close()  # no work: it must end on its own
+        assert worker.proc.wait(timeout=60) == 0
+    finally:
+        worker.stop()
+    assert size >= min(pipeline.PIPE_BYTES, int(Path("/proc/sys/fs/pipe-max-size").read_text()))

@@ -143,6 +143,7 @@ class Ingestion:
         self._pos: Position | None = None  # the checkpoint the projector stands at
         self._reader: Iterator[Span] | None = None
         self._reader_journal: str | None = None
+        self._worker: pipeline.Worker | None = None  # spawned ahead of a rebuild's hand-over
 
     def stop(self) -> None:
         """An ingestion under way stops after the transaction it is in; none starts again."""
@@ -162,8 +163,12 @@ class Ingestion:
             try:
                 if rebuild is None and self._nothing_new(journal, result):
                     return
+                can_pipe = getattr(journal, "path", None) is not None and max_lines is None
+                if can_pipe and rebuild is not None and journal.end() >= self.pipeline_min_bytes:
+                    # a rebuild of a long journal goes through the worker: it starts now, and
+                    # imports while the projection is cleared
+                    self._worker = pipeline.spawn()
                 with self.engine.connect() as conn:
-                    can_pipe = getattr(journal, "path", None) is not None and max_lines is None
                     handoff = self._sync_blocking(
                         conn, journal, result, progress, rebuild, max_lines, can_pipe
                     )
@@ -173,6 +178,10 @@ class Ingestion:
             except BaseException:
                 self.forget()
                 raise
+            finally:
+                if self._worker is not None:  # spawned, then not needed after all
+                    self._worker.stop()
+                    self._worker = None
 
     def _nothing_new(self, journal: Journal, result: SyncResult) -> bool:
         """True when the journal has not moved since this store last read it (no database
@@ -200,15 +209,16 @@ class Ingestion:
     ) -> None:
         """Catch up a long backlog with a worker process projecting ahead (data/engine/pipeline.py)."""
         self.forget()
-        worker = pipeline.start(
-            str(journal.path),  # type: ignore[attr-defined]
-            str(self.path),
-            pos,
-            pos.offset == 0,
-            forget_after=self.pipeline_forget_after,
-        )
+        worker, self._worker = self._worker or pipeline.spawn(), None
         expected = pos
         try:
+            worker.begin(
+                str(journal.path),  # type: ignore[attr-defined]
+                str(self.path),
+                pos,
+                pos.offset == 0,
+                forget_after=self.pipeline_forget_after,
+            )
             while not self._closing.is_set():
                 msg = worker.receive()
                 if msg[0] == pipeline.DONE:

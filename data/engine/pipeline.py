@@ -16,6 +16,8 @@ store may not have committed yet it knows itself. It never writes anything.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import pickle
 import struct
@@ -33,16 +35,41 @@ DONE = "done"
 ERROR = "error"
 BATCH = "batch"
 _HEADER = struct.Struct("!Q")
-#: bytes of frames sent after a span's, beyond which the store surely committed it (a pipe
-#: buffers 64 KiB by default; a generous margin)
+#: bytes of frames sent after a span's, beyond which the store surely committed it (on top
+#: of what the pipe holds, which the worker adds; a generous margin)
 FORGET_AFTER = 8 << 20
+#: the pipe's buffer asked for (Linux; 64 KiB otherwise): the worker may run up to a frame
+#: ahead of the store instead of waiting on each write (the store's commits stall now and then)
+PIPE_BYTES = 1 << 20
+#: more than the store's buffered reader of the pipe takes ahead (io.DEFAULT_BUFFER_SIZE)
+_READER_BYTES = 64 << 10
 
 
 class Worker:
-    """A running worker process and its pipe."""
+    """A running worker process and its pipes: it imports what it needs as soon as it is
+    spawned, and starts reading when it is told where (:meth:`begin`)."""
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self.proc = proc
+
+    def begin(
+        self,
+        journal_path: str,
+        db_path: str,
+        pos: Position,
+        authoritative: bool,
+        forget_after: int = FORGET_AFTER,
+    ) -> None:
+        """Tell the worker what to read, from where (once)."""
+        spec = {"journal": journal_path, "db": db_path, "pos": list(astuple(pos)), "authoritative": authoritative,
+                "forget_after": forget_after}  # fmt: skip
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write(json.dumps(spec).encode() + b"\n")
+            stdin.close()
+        except BrokenPipeError:
+            pass  # it died: :meth:`receive` says so
 
     def receive(self) -> tuple[Any, ...]:
         """The next message (blocking: run it in a thread): ``(BATCH, rows, counts,
@@ -66,25 +93,33 @@ class Worker:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None and not stream.closed:
+                with contextlib.suppress(BrokenPipeError):
+                    stream.close()
+
+
+def spawn() -> Worker:
+    """Start a worker process: it imports its modules (a few tenths of a second) while the
+    caller gets ready, then waits for :meth:`Worker.begin`."""
+    proc = subprocess.Popen(
+        python_argv("data.engine.pipeline:main"),  # never `-m`: it imports from the working directory
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    if proc.stdout is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):  # above the system's limit: the default then
+            fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    return Worker(proc)
 
 
 def start(
     journal_path: str, db_path: str, pos: Position, authoritative: bool, *, forget_after: int = FORGET_AFTER
 ) -> Worker:
-    args = json.dumps(
-        {"journal": journal_path, "db": db_path, "pos": list(astuple(pos)), "authoritative": authoritative,
-         "forget_after": forget_after}
-    )  # fmt: skip
-    proc = subprocess.Popen(
-        python_argv("data.engine.pipeline:main", args),  # never `-m`: it imports from the working directory
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    return Worker(proc)
+    worker = spawn()
+    worker.begin(journal_path, db_path, pos, authoritative, forget_after)
+    return worker
 
 
 def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
@@ -126,15 +161,16 @@ def work(
         identity = journal.identity()
         sent = 0
         marks: deque[int] = deque()  # bytes sent when each remembered span had been sent
+        margin = forget_after + _pipe_bytes(out) + _READER_BYTES
         for span in journal.read(pos):
             batch = projector.project(span)
             new_pos = Position(span.end, projector.line, identity, projector.last_hash, span.last_start)
             sent += _send(out, (BATCH, batch.rows(), batch.counts, new_pos))
             marks.append(sent)
-            # the store reads a frame whole only after it committed the one before, and a
-            # pipe holds little: a span followed by FORGET_AFTER bytes and two more frames
-            # is committed
-            while len(marks) > 2 and sent - marks[1] > forget_after:
+            # the store reads a frame only after it committed the one before, and the pipe
+            # and the store's reader hold at most ``margin - forget_after`` bytes: a span
+            # followed by two more frames and ``margin`` more bytes is committed
+            while len(marks) > 2 and sent - marks[1] > margin:
                 marks.popleft()
                 projector.forget_oldest()
         _send(out, (DONE,))
@@ -148,12 +184,33 @@ def work(
             pass
 
 
+def _pipe_bytes(out: IO[bytes]) -> int:
+    """What the pipe ``out`` buffers (64 KiB where it cannot be asked; 0 for a file)."""
+    try:
+        fd = out.fileno()
+    except (OSError, ValueError):
+        return 0
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        return 64 << 10
+    try:
+        return int(fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
+    except OSError:
+        return 0  # not a pipe
+
+
 def main() -> None:
-    """The worker's entry point (data.engine.spawn): ``sys.argv[1]`` is the JSON :func:`start` wrote."""
+    """The worker's entry point (data.engine.spawn): imports, then reads the JSON
+    :meth:`Worker.begin` writes on its standard input (none: the store changed its mind)."""
     import gc
 
+    import data.engine.loader
+    import data.engine.projector  # noqa: F401  (imported before the store is ready, not after)
+
     gc.disable()  # a short-lived process that makes no reference cycles: no collector pauses
-    spec = json.loads(sys.argv[1])
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return
+    spec = json.loads(line)
     work(
         spec["journal"],
         spec["db"],
