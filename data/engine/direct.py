@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from data.engine.store import Store
 
 #: data/engine/schema.py's SCHEMA_VERSION: a store of another version is the Store's to migrate
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 #: data/engine/ingest.py's PIPELINE_MIN_BYTES: a backlog this long is the Store's (its worker)
 PIPELINE_MIN_BYTES = 16 << 20
 #: the number of columns of each table ingestion writes whole (data/engine/schema.py)
