@@ -42,13 +42,26 @@ def _line_number(message: str) -> int:
 
 
 def _stop_on_sigterm() -> None:
-    """SIGTERM ends a long-running command as Ctrl-C does (between files or requests)."""
+    """SIGTERM ends ``intake serve`` as Ctrl-C does: the server's loop stops between
+    requests (a request being recorded, in its own thread, is finished first)."""
     import signal
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+
+
+def _stopping_on_sigterm() -> Any:
+    """SIGTERM asks ``intake watch`` to stop: an event its loop looks at between files, so
+    a file being recorded (the journal's append, the store's sync) is never cut short
+    (raising in the middle of that could leave the process hanging or the file unmoved)."""
+    import signal
+    import threading
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    return stopping
 
 
 @main.group(invoke_without_command=True)
@@ -137,7 +150,6 @@ def watch(
     file at once). Runs until interrupted (Ctrl-C); --once takes what is there and exits
     (exit 1 if a file could not be recorded or moved).
     """
-    import time
 
     from data.engine.models import SIGNAL_CHANNELS
     from data.intake.folder import Watch, private_dir, take, waiting
@@ -162,8 +174,8 @@ def watch(
         private_dir(folder / "refused")
     except OSError as exc:
         raise Failure(f"cannot make done/ and refused/ in {folder}: {exc.strerror or exc}") from None
+    stopping = _stopping_on_sigterm() if not once else None
     if not once:
-        _stop_on_sigterm()
         click.echo(f"watching {folder} for .json and .eml files (Ctrl-C to stop)", err=True)
     watcher = Watch(folder)
     stuck: set[str] = set()  # recorded but not moved: not taken again
@@ -172,6 +184,8 @@ def watch(
         while True:
             ready = waiting(folder) if once else watcher.ready()
             for path in ready:
+                if stopping is not None and stopping.is_set():
+                    break
                 if path.name in stuck:
                     continue
                 taken = _run(take(settings, path, channel))
@@ -181,7 +195,8 @@ def watch(
                 _report(taken, as_json)
             if once:
                 break
-            time.sleep(interval)
+            if stopping is not None and stopping.wait(interval):
+                raise KeyboardInterrupt  # SIGTERM: stopped between files, as Ctrl-C is
     except KeyboardInterrupt:
         click.echo("warroom: stopped watching", err=True)
     if once and failed:
