@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.widgets.data_table import ColumnKey
 
 from data.care.wellbeing import SENSITIVE
 from data.engine import clock
@@ -105,6 +106,21 @@ class IncidentQueue(FixedTable):
         if [c for c in wanted if c[0] != "title"] == [c for c in self.shown_columns if c[0] != "title"]:
             fit_column(self, "title", wanted, MIN_TITLE)
             return False
+        if [c[:2] for c in wanted] == [c[:2] for c in self.shown_columns] and self.compact == _compact(
+            wanted
+        ):
+            # the same columns and names, other widths (the id column follows the longest
+            # id): set in place; refilling 500 rows would cost tens of ms
+            self.shown_columns = wanted
+            for key, _, width in wanted:
+                column = self.columns[ColumnKey(key)]
+                if column.width != width:
+                    column.width = width
+                    column.auto_width = False
+            self._update_count += 1  # the render caches are keyed on it
+            self._require_update_dimensions = True
+            self.refresh()
+            return False
         with self.app.batch_update():
             selected = self._selected_id()
             self._set_columns(wanted)
@@ -121,7 +137,7 @@ class IncidentQueue(FixedTable):
         self.clear(columns=True)
         self.shown_columns = columns
         self._keys = frozenset(key for key, _, _ in columns)
-        self.compact = any(key in COMPACT and width <= COMPACT[key] for key, _, width in columns)
+        self.compact = _compact(columns)
         for key, label, width in columns:
             self.add_column(label, key=key, width=width)
 
@@ -149,9 +165,10 @@ class IncidentQueue(FixedTable):
         id_width = min(max(ID_WIDTH[0], max((len(clean(r.id)) for r in rows), default=0)), ID_WIDTH[1])
         if id_width != self._id_width:
             self._id_width = id_width
-            self._rows = {}  # the columns laid out again, without rows: they are added below
-            self._cells.clear()
-            self._fit()
+            kept = self._rows, self._cells
+            self._rows, self._cells = {}, {}  # laid out again without rows: added below
+            if not self._fit():
+                self._rows, self._cells = kept  # only widths changed: the rows stay
         current = [str(k.value) for k in self.rows]
         with self.app.batch_update():
             if len(set(wanted) ^ set(current)) > max(8, len(wanted) // 2):
@@ -309,6 +326,11 @@ class IncidentQueue(FixedTable):
             Text(age(r.opened_at, _steady(now))),
             Text(due_text, style=URGENCY_STYLE[urgency]),
         )
+
+
+def _compact(columns: tuple[tuple[str, str, int], ...]) -> bool:
+    """Whether the category and status columns take their shorter names at these widths."""
+    return any(key in COMPACT and width <= COMPACT[key] for key, _, width in columns)
 
 
 def _steady(now: datetime) -> datetime:
