@@ -1156,6 +1156,7 @@ def measure_tail(tmux: Tmux, work: Path, tl: Path, runs: int, samples: int, seed
                         if pattern.search(text):
                             found[tool] = t
                             return
+                        time.sleep(0.002)  # (each capture is a tmux client process: leave the CPUs some room)
 
                 threads = [threading.Thread(target=poll, args=(wr, "warroom")),
                            threading.Thread(target=poll, args=(tl_name, "toolong"))]  # fmt: skip

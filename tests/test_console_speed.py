@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 
 from data.incidents.views import IncidentRow
@@ -118,3 +120,83 @@ async def test_rows_and_lines_added_with_room_to_spare_lay_nothing_out_again() -
         timeline.empty("short")
         await pilot.pause()
         assert not queue.show_vertical_scrollbar and not timeline.show_vertical_scrollbar
+
+
+async def test_a_snapshot_makes_again_only_the_rows_that_changed() -> None:
+    """500 rows and one changed: one row's cells are made again, and the queue shows what
+    a fresh queue shows."""
+    from dataclasses import replace
+
+    rows = tuple(_incident(f"INC-{n}") for n in range(1, 31))
+    changed = (*rows[:10], replace(rows[10], title="A new title", severity=1), *rows[11:])
+    app = _Queue()
+    async with app.run_test(size=(150, 40)) as pilot:
+        queue = app.query_one(IncidentQueue)
+        queue.show(rows, NOW)
+        await pilot.pause()
+        made: list[str] = []
+        original = queue._row_cells
+
+        def row_cells(r: IncidentRow, *args: Any, **kw: Any) -> Any:
+            made.append(r.id)
+            return original(r, *args, **kw)
+
+        queue._row_cells = row_cells  # type: ignore[method-assign]
+        queue.show(changed, NOW)
+        await pilot.pause()
+        assert made == [rows[10].id]
+        queue.show(changed, NOW + timedelta(minutes=1))  # a new minute: every row looked at
+        await pilot.pause()
+        assert len(made) == 1 + len(rows)
+        shown = _picture(queue)
+    fresh_app = _Queue()
+    async with fresh_app.run_test(size=(150, 40)) as pilot:
+        fresh = fresh_app.query_one(IncidentQueue)
+        fresh.show(changed, NOW + timedelta(minutes=1))
+        await pilot.pause()
+        assert _picture(fresh) == shown
+
+
+async def test_the_incidents_beside_the_selected_one_are_read_ahead_and_dropped_by_a_new_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A move to the next row shows it without reading the store again (read while the
+    cursor rested); a snapshot that arrives meanwhile drops what was read ahead, so the
+    move shows the incident as it is now."""
+    import screens.main as main_module
+    from app.console import WarRoom
+    from tests._console_helpers import opened, scoped, seed, settings_for, settle
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [
+        opened("INC-1", title="First", severity=1), opened("INC-2", title="Second", severity=2),
+        opened("INC-3", title="Third", severity=3), scoped("incident.note", "INC-2", text="note one"),
+    ])  # fmt: skip
+    read: list[str] = []
+    original = main_module.fetch_detail
+
+    async def fetch_detail(store: Any, incident: str, **kw: Any) -> Any:
+        read.append(incident)
+        return await original(store, incident, **kw)
+
+    monkeypatch.setattr(main_module, "fetch_detail", fetch_detail)
+    app = WarRoom(settings)
+    async with app.run_test(size=(150, 42)) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        await settle(pilot, lambda app: timeline.incident == "INC-1")
+        assert "INC-2" in read  # read ahead
+        before = len(read)
+        await pilot.press("down")
+        await settle(pilot, lambda app: timeline.incident == "INC-2")
+        assert read[before:].count("INC-2") == 0  # shown from what was read ahead
+        assert any(e.text == "note one" for e in timeline.entries)
+        # INC-3 was read ahead too; a note on it arrives: the new snapshot drops it
+        assert "INC-3" in read
+        synced_line = app.sync_state.line
+        await seed(settings, [scoped("incident.note", "INC-3", text="note two")])
+        await settle(pilot, lambda app: app.sync_state.line > synced_line)
+        before = len(read)
+        await pilot.press("down")
+        await settle(pilot, lambda app: timeline.incident == "INC-3")
+        assert "INC-3" in read[before:]  # read again, as it is now
+        assert any(e.text == "note two" for e in timeline.entries)

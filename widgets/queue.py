@@ -78,6 +78,10 @@ class IncidentQueue(FixedTable):
         self._rows: dict[str, IncidentRow] = {}
         self.me = ""
         self._cells: dict[str, tuple[str, ...]] = {}
+        #: what each row's cells were made from (the row, hidden, its mark), and for
+        #: whom and at which minute: a row that has not changed is not made again
+        self._made: dict[str, tuple[object, ...]] = {}
+        self._made_at: tuple[object, ...] = ()
         self._ticked_minute: datetime | None = None
         self._close: list[IncidentRow] = []  # rows whose clock is near: they tick every second
         #: quiet mode (docs/wellbeing.md): the titles of these categories are hidden, except
@@ -181,13 +185,22 @@ class IncidentQueue(FixedTable):
                     self.remove_row(key)
                     self._cells.pop(key, None)
             have = set(current)
+            made_at = (_steady(now), me, self.compact)
+            if made_at != self._made_at:
+                self._made.clear()
+                self._made_at = made_at
             for r in rows:
+                made = (r, self._hidden(r), self.nesting.get(r.id))
                 if r.id in have:
-                    self._update(r, now)
+                    # the same row, shown the same way, in the same minute: its cells are
+                    # what they were (a clock near due counts seconds: tick() keeps it)
+                    if self._made.get(r.id) != made or r.id not in self._cells or _near(r, now):
+                        self._update(r, now)
                 else:
                     cells = self._row_cells(r, now, me, self._hidden(r))
                     self.add_row(*self._visible(cells), key=r.id)
                     self._cells[r.id] = tuple(c.plain for c in cells)
+                self._made[r.id] = made
             if [str(r.key.value) for r in self.ordered_rows] != wanted:
                 # by the row's own id cell (the object), never by its text: the id shown is
                 # masked where it reads like a phone number (data/privacy/mask.py)
@@ -337,6 +350,11 @@ def _steady(now: datetime) -> datetime:
     """Ages and countdowns move on together at each whole minute, so the table redraws
     once a minute rather than every second (a redraw of one cell redraws them all)."""
     return now.replace(second=0, microsecond=0)
+
+
+def _near(r: IncidentRow, now: datetime) -> bool:
+    """A clock within two minutes of falling due (its cell counts seconds)."""
+    return r.next_due is not None and abs((r.next_due - now).total_seconds()) < 120
 
 
 def _clock_for(r: IncidentRow, now: datetime) -> datetime:
