@@ -1120,7 +1120,6 @@ def measure_tail(tmux: Tmux, work: Path, tl: Path, runs: int, samples: int, seed
     import threading
 
     info = _tail_journal(work, seed)
-    last_id = json.loads(Path(info["journal"]).read_bytes().splitlines()[-1])["id"]
     argv_wr = [*_warroom_cmd(), "--journal", info["journal"], "--db", info["db"], "--actor", ACTOR]
     out_runs: list[dict[str, Any]] = []
     load = Load()
@@ -1129,6 +1128,7 @@ def measure_tail(tmux: Tmux, work: Path, tl: Path, runs: int, samples: int, seed
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
         assert writer.stdin is not None and writer.stdout is not None
         json.loads(writer.stdout.readline())
+        last_id = json.loads(Path(info["journal"]).read_bytes().splitlines()[-1])["id"]  # toolong's last line
         wr, _ = tmux.start(argv_wr)
         wr_pid = tmux.pid(wr)
         tmux.n += 1
