@@ -129,6 +129,9 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self._paint_hold = contextlib.ExitStack()  # the repaints held while an incident loads
         self._footer_timer: Timer | None = None
         self._detail_seq: tuple[str | None, int] = (None, -1)
+        #: the details of the incidents beside the selected one, read ahead while the
+        #: cursor rests, for this snapshot (a new one drops them): a move shows one at once
+        self._ahead: dict[str, Any] = {}
         #: the links of the incident shown (a merge into it shows the merged one's entries)
         self._detail_links: tuple[Any, ...] = ()
         self.narrow = False  # one pane at a time (see NARROW_WIDTH)
@@ -188,6 +191,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        self._ahead = {}  # read from the store as it was before this snapshot
         now = clock.now()
         self.query_one(StatusBar).show(now, snapshot.sync)
         self.show_banner(now)
@@ -322,6 +326,7 @@ class MainScreen(IncidentActions, LiveScreen[None]):
             self.query_one(ChecklistPane).show(None, (), clock.now())
             self._titles("2 Timeline", "3 Checklist")
         else:
+            self.workers.cancel_group(self, "read-ahead")  # the store for the one selected
             self._hold_paint()
             self.load_detail()
         self._refresh_bindings_if_changed()
@@ -376,7 +381,9 @@ class MainScreen(IncidentActions, LiveScreen[None]):
             checklist.show(incident, (), clock.now(), row.incident_clocks, _floor(row))
         else:
             # all of it: Enter; with the entries of the incidents merged into it (docs/links.md)
-            detail = await fetch_detail(store, incident, last=TIMELINE_LAST, person=self.actor)
+            detail = self._ahead.get(incident)
+            if detail is None:
+                detail = await fetch_detail(store, incident, last=TIMELINE_LAST, person=self.actor)
             if incident != self.selected or not live(self):  # another one selected, or closing
                 return
             timeline.show(incident, detail.entries, detail.earlier)
@@ -385,6 +392,29 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         self._detail_links = row.links
         self._refresh_bindings_if_changed()
         self._titles(f"2 Timeline · {incident} · {timeline.filter_name}", f"3 Checklist · {incident}")
+        self._read_ahead(incident)
+
+    def _read_ahead(self, incident: str) -> None:
+        """Read the details of the rows above and below ``incident`` (those this actor may
+        see) in the background, so that a move to one shows it without waiting for the
+        store; the others read before are dropped."""
+        ids = [r.id for r in self.shown]
+        if incident not in ids:
+            return
+        k = ids.index(incident)
+        beside = [self.shown[j] for j in (k + 1, k - 1) if 0 <= j < len(ids)]
+        self._ahead = {i: d for i, d in self._ahead.items() if i in {r.id for r in beside}}
+        wanted = [r.id for r in beside if r.visible_to(self.actor) and r.id not in self._ahead]
+        if wanted:
+            self.run_worker(self._read(wanted), group="read-ahead", exclusive=True, name="read-ahead")
+
+    async def _read(self, incidents: list[str]) -> None:
+        snapshot = self.snapshot
+        for incident in incidents:
+            detail = await fetch_detail(self.console.store, incident, last=TIMELINE_LAST, person=self.actor)
+            if self.snapshot is not snapshot or not live(self):  # read before a newer snapshot
+                return
+            self._ahead[incident] = detail
 
     def _hold_paint(self) -> None:
         """Hold the screen's repaints while the selected incident loads (a few ms), so that

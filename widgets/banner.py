@@ -59,4 +59,4 @@ class HandoffBanner(Static):
         text = banner_text(pending, self.actor, now) if pending else Text("")
         if text != self._shown:  # ages in whole minutes: a repaint a minute at most
             self._shown = text
-            self.update(text)
+            self.update(text, layout=False)  # one line high (shown or hidden: its class)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.widgets.data_table import ColumnKey
 
 from data.care.wellbeing import SENSITIVE
 from data.engine import clock
@@ -77,6 +78,10 @@ class IncidentQueue(FixedTable):
         self._rows: dict[str, IncidentRow] = {}
         self.me = ""
         self._cells: dict[str, tuple[str, ...]] = {}
+        #: what each row's cells were made from (the row, hidden, its mark), and for
+        #: whom and at which minute: a row that has not changed is not made again
+        self._made: dict[str, tuple[object, ...]] = {}
+        self._made_at: tuple[object, ...] = ()
         self._ticked_minute: datetime | None = None
         self._close: list[IncidentRow] = []  # rows whose clock is near: they tick every second
         #: quiet mode (docs/wellbeing.md): the titles of these categories are hidden, except
@@ -105,6 +110,21 @@ class IncidentQueue(FixedTable):
         if [c for c in wanted if c[0] != "title"] == [c for c in self.shown_columns if c[0] != "title"]:
             fit_column(self, "title", wanted, MIN_TITLE)
             return False
+        if [c[:2] for c in wanted] == [c[:2] for c in self.shown_columns] and self.compact == _compact(
+            wanted
+        ):
+            # the same columns and names, other widths (the id column follows the longest
+            # id): set in place; refilling 500 rows would cost tens of ms
+            self.shown_columns = wanted
+            for key, _, width in wanted:
+                column = self.columns[ColumnKey(key)]
+                if column.width != width:
+                    column.width = width
+                    column.auto_width = False
+            self._update_count += 1  # the render caches are keyed on it
+            self._require_update_dimensions = True
+            self.refresh()
+            return False
         with self.app.batch_update():
             selected = self._selected_id()
             self._set_columns(wanted)
@@ -121,7 +141,7 @@ class IncidentQueue(FixedTable):
         self.clear(columns=True)
         self.shown_columns = columns
         self._keys = frozenset(key for key, _, _ in columns)
-        self.compact = any(key in COMPACT and width <= COMPACT[key] for key, _, width in columns)
+        self.compact = _compact(columns)
         for key, label, width in columns:
             self.add_column(label, key=key, width=width)
 
@@ -149,9 +169,10 @@ class IncidentQueue(FixedTable):
         id_width = min(max(ID_WIDTH[0], max((len(clean(r.id)) for r in rows), default=0)), ID_WIDTH[1])
         if id_width != self._id_width:
             self._id_width = id_width
-            self._rows = {}  # the columns laid out again, without rows: they are added below
-            self._cells.clear()
-            self._fit()
+            kept = self._rows, self._cells
+            self._rows, self._cells = {}, {}  # laid out again without rows: added below
+            if not self._fit():
+                self._rows, self._cells = kept  # only widths changed: the rows stay
         current = [str(k.value) for k in self.rows]
         with self.app.batch_update():
             if len(set(wanted) ^ set(current)) > max(8, len(wanted) // 2):
@@ -164,13 +185,22 @@ class IncidentQueue(FixedTable):
                     self.remove_row(key)
                     self._cells.pop(key, None)
             have = set(current)
+            made_at = (_steady(now), me, self.compact)
+            if made_at != self._made_at:
+                self._made.clear()
+                self._made_at = made_at
             for r in rows:
+                made = (r, self._hidden(r), self.nesting.get(r.id))
                 if r.id in have:
-                    self._update(r, now)
+                    # the same row, shown the same way, in the same minute: its cells are
+                    # what they were (a clock near due counts seconds: tick() keeps it)
+                    if self._made.get(r.id) != made or r.id not in self._cells or _near(r, now):
+                        self._update(r, now)
                 else:
                     cells = self._row_cells(r, now, me, self._hidden(r))
                     self.add_row(*self._visible(cells), key=r.id)
                     self._cells[r.id] = tuple(c.plain for c in cells)
+                self._made[r.id] = made
             if [str(r.key.value) for r in self.ordered_rows] != wanted:
                 # by the row's own id cell (the object), never by its text: the id shown is
                 # masked where it reads like a phone number (data/privacy/mask.py)
@@ -311,10 +341,20 @@ class IncidentQueue(FixedTable):
         )
 
 
+def _compact(columns: tuple[tuple[str, str, int], ...]) -> bool:
+    """Whether the category and status columns take their shorter names at these widths."""
+    return any(key in COMPACT and width <= COMPACT[key] for key, _, width in columns)
+
+
 def _steady(now: datetime) -> datetime:
     """Ages and countdowns move on together at each whole minute, so the table redraws
     once a minute rather than every second (a redraw of one cell redraws them all)."""
     return now.replace(second=0, microsecond=0)
+
+
+def _near(r: IncidentRow, now: datetime) -> bool:
+    """A clock within two minutes of falling due (its cell counts seconds)."""
+    return r.next_due is not None and abs((r.next_due - now).total_seconds()) < 120
 
 
 def _clock_for(r: IncidentRow, now: datetime) -> datetime:

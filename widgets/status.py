@@ -126,4 +126,4 @@ class StatusBar(Static):
         text = Text.assemble(left, me, sync_text(self.state, clock.wall()))
         if text != self._shown:  # no repaint when nothing changed
             self._shown = text
-            self.update(text)
+            self.update(text, layout=False)  # one line high, as wide as the screen: no layout

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
@@ -44,8 +46,19 @@ class FixedTable(DataTable[Any]):
     def _update_dimensions(self, new_rows: Any) -> None:
         if any(column.auto_width for column in self.columns.values()):
             super()._update_dimensions(new_rows)
-        else:
-            super()._update_dimensions(())
+            return
+        # the virtual size DataTable would set, without the screen's layout that setting
+        # it asks for: a row more or less changes nothing outside the table unless a
+        # scrollbar comes or goes (then _scroll_update asks for the layout itself)
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        size = Size(
+            width + self._row_label_column_width,
+            self._total_row_height + (self.header_height if self.show_header else 0),
+        )
+        if size != self.virtual_size:
+            self.set_reactive(Widget.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
 
 
 class KeyedTable(FixedTable):

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from data.incidents.views import EntryRun, TimelineEntry, group_runs, same_batch
 from data.privacy.text import clean
@@ -319,7 +320,14 @@ class Timeline(ScrollView, can_focus=True):
         self.following = new_value >= self.max_scroll_y
 
     def _update_size(self) -> None:
-        self.virtual_size = Size(self._width, self._total)
+        # without the screen's layout that setting virtual_size asks for: more or fewer
+        # lines change nothing outside the timeline unless its scrollbar comes or goes
+        # (then _scroll_update asks for the layout itself)
+        size = Size(self._width, self._total)
+        if size != self.virtual_size:
+            self.set_reactive(Widget.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
 
     def _recount(self, width: int) -> None:
         """The wrapped height of every text at a new width."""

@@ -380,15 +380,32 @@ class FileJournal:
 
     async def changes(self, *, poll: float = 0.5) -> AsyncIterator[None]:
         """Yield on every change of the file: file-system events where the platform has
-        them (watchfiles), else a cheap probe of size and identity every ``poll`` seconds.
-        Also yields after any ``poll`` seconds in which the file's size or identity
-        changed without an event (network file systems)."""
+        them (inotify on the event loop on Linux, data.engine.watch; else watchfiles), else
+        a cheap probe of size and identity every ``poll`` seconds. Also yields after any
+        ``poll`` seconds in which the file's size or identity changed without an event
+        (network file systems)."""
         folder = self.path.parent
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         last = self._probe()
-        from watchfiles import awatch
+        events = os.environ.get("WARROOM_POLL") != "1"  # WARROOM_POLL=1: probe only, no events
+        if events:
+            from data.engine.watch import open_inotify
 
-        if os.environ.get("WARROOM_POLL") != "1":  # WARROOM_POLL=1: probe only, no events
+            watch = open_inotify(folder)
+            if watch is not None:
+                events = False  # the folder removed or moved ends the watch: probe from then on
+                try:
+                    while not watch.ended:
+                        names = await watch.wait(poll)
+                        probe = self._probe()
+                        if self.path.name in names or None in names or probe != last:
+                            last = probe
+                            yield
+                finally:
+                    watch.close()
+        if events:
+            from watchfiles import awatch
+
             stop = asyncio.Event()
             try:
                 async for changes in awatch(
