@@ -482,6 +482,8 @@ PROJECTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (responses, ("incident", "response")),
     (disclosures, ("seq",)),
     (incident_links, ("low", "high")),
+    (signals, ("signal",)),
+    (signal_parts, ("signal", "part")),
     (quarantine, ("line",)),
     (chain_breaks, ("line",)),
     (counters, ("name",)),
