@@ -4,45 +4,25 @@
 sleeps ``step`` milliseconds at a time and hands a change over only after a ``step`` with no
 new one: a change reaches the event loop 10-20 ms late (with ``step=10``), and the thread
 takes the interpreter's lock every ``step`` even when nothing happens. Here the inotify
-descriptor is registered with the event loop (``add_reader``): the loop wakes when the
-kernel has an event, and never otherwise.
+descriptor (from the ``inotify_simple`` library) is registered with the event loop
+(``add_reader``): the loop wakes when the kernel has an event, and never otherwise.
 
-Linux only (``inotify_init1`` through ``ctypes``); :func:`open_inotify` returns None
-elsewhere or when the kernel refuses (the per-user limit of instances or watches), and the
-caller falls back to ``watchfiles``.
+Linux only: :func:`open_inotify` returns None elsewhere or when the kernel refuses (the
+per-user limit of instances or watches), and the caller falls back to ``watchfiles``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import os
-import struct
 import sys
 from pathlib import Path
+from typing import Any
 
-IN_MODIFY = 0x00000002
-IN_ATTRIB = 0x00000004
-IN_CLOSE_WRITE = 0x00000008
-IN_MOVED_FROM = 0x00000040
-IN_MOVED_TO = 0x00000080
-IN_CREATE = 0x00000100
-IN_DELETE = 0x00000200
-IN_DELETE_SELF = 0x00000400
-IN_MOVE_SELF = 0x00000800
-IN_Q_OVERFLOW = 0x00004000
-IN_IGNORED = 0x00008000
-IN_NONBLOCK = os.O_NONBLOCK
-IN_CLOEXEC = 0o2000000
-
-#: what may change a file of the folder (written, truncated, replaced, removed)
-FOLDER_MASK = (
-    IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
-    | IN_DELETE_SELF | IN_MOVE_SELF
-)  # fmt: skip
-#: the watch itself is gone (the folder removed or moved), or events were lost
-GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED
-_HEADER = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len (then the name)
+#: what may change a file of the folder (written, truncated, replaced, removed), and the
+#: watch itself gone (the folder removed or moved): inotify_simple's ``flags`` names
+_FOLDER = ("MODIFY", "ATTRIB", "CLOSE_WRITE", "MOVED_FROM", "MOVED_TO", "CREATE", "DELETE", "DELETE_SELF",
+           "MOVE_SELF")  # fmt: skip
+_GONE = ("DELETE_SELF", "MOVE_SELF", "IGNORED")
 
 
 class FolderWatch:
@@ -52,12 +32,17 @@ class FolderWatch:
     call (``None`` among them when events were lost, or the watch ended: assume anything
     changed), or an empty set after ``timeout`` seconds with no event."""
 
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
+    def __init__(self, inotify: Any) -> None:
+        from inotify_simple import flags
+
+        self.inotify = inotify
+        self.fd = inotify.fileno()
         self.ended = False  # the folder was removed or moved: no more events
+        self._gone = sum(flags[name] for name in _GONE)
+        self._lost = int(flags.Q_OVERFLOW)
         self._ready = asyncio.Event()
         self._loop = asyncio.get_running_loop()
-        self._loop.add_reader(fd, self._ready.set)
+        self._loop.add_reader(self.fd, self._ready.set)
 
     async def wait(self, timeout: float) -> set[str | None]:
         if not self._ready.is_set():
@@ -72,27 +57,22 @@ class FolderWatch:
         names: set[str | None] = set()
         while True:
             try:
-                data = os.read(self.fd, 64 * 1024)
+                events = self.inotify.read(timeout=0)
             except BlockingIOError:
                 return names
             except OSError:
                 self.ended = True
                 names.add(None)
                 return names
-            if not data:
+            if not events:
                 return names
-            pos = 0
-            while pos + _HEADER.size <= len(data):
-                _wd, mask, _cookie, size = _HEADER.unpack_from(data, pos)
-                pos += _HEADER.size
-                raw = data[pos : pos + size].rstrip(b"\0")
-                pos += size
-                if mask & (GONE | IN_Q_OVERFLOW):
+            for event in events:
+                if event.mask & (self._gone | self._lost):
                     names.add(None)
-                    if mask & GONE:
+                    if event.mask & self._gone:
                         self.ended = True
-                if raw:
-                    names.add(os.fsdecode(raw))
+                if event.name:
+                    names.add(event.name)
 
     def close(self) -> None:
         if self.fd < 0:
@@ -101,30 +81,27 @@ class FolderWatch:
             self._loop.remove_reader(self.fd)
         except (RuntimeError, ValueError):  # the loop is closed already
             pass
-        os.close(self.fd)
+        self.inotify.close()
         self.fd = -1
 
 
 def open_inotify(folder: Path) -> FolderWatch | None:
     """A :class:`FolderWatch` of ``folder`` on the running loop, or None where inotify
-    cannot be had (not Linux, no ``inotify_init1``, the kernel's limits reached)."""
+    cannot be had (not Linux, the library's libc calls missing, the kernel's limits reached)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        init, add = libc.inotify_init1, libc.inotify_add_watch
-    except (OSError, AttributeError):
-        return None
-    init.argtypes, init.restype = [ctypes.c_int], ctypes.c_int
-    add.argtypes, add.restype = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32], ctypes.c_int
-    fd = init(IN_NONBLOCK | IN_CLOEXEC)
-    if fd < 0:
-        return None
-    if add(fd, os.fsencode(folder), FOLDER_MASK) < 0:
-        os.close(fd)
+        from inotify_simple import INotify, flags
+
+        inotify = INotify(nonblocking=True)
+    except (ImportError, OSError, AttributeError):
         return None
     try:
-        return FolderWatch(fd)
+        inotify.add_watch(folder, sum(flags[name] for name in _FOLDER))
+        return FolderWatch(inotify)
+    except OSError:
+        inotify.close()
+        return None
     except BaseException:
-        os.close(fd)
+        inotify.close()
         raise
