@@ -26,9 +26,8 @@ from sqlalchemy import select
 
 from data.comms.channels import Delivery, send
 from data.engine import schema as S
-from data.engine.clock import utc_time
 from data.engine.config import WarroomConfig
-from data.engine.models import Draft, PageDelivered, PageSent
+from data.engine.models import Draft, PageDelivered, PageSent, utc_time
 from data.roster.rotation import Override, Rotation, holder
 
 

@@ -35,15 +35,3 @@ def utc_text(t: datetime, ms: bool = False) -> str:
     if ms:
         return u.strftime("%Y-%m-%dT%H:%M:%S.") + f"{u.microsecond // 1000:03d}Z"
     return u.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def utc_time(value: str | None) -> datetime | None:
-    """An RFC 3339 time read back from the store, in UTC (None: absent or malformed)."""
-    if not value:
-        return None
-    from data.engine.models import parse_rfc3339
-
-    try:
-        return parse_rfc3339(value).astimezone(UTC)
-    except ValueError:
-        return None

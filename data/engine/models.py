@@ -167,6 +167,16 @@ MIN_YEAR, MAX_YEAR = 1000, 8999
 _TIME_RANGE = f"is outside the years {MIN_YEAR}-{MAX_YEAR} in UTC"
 
 
+def utc_time(value: str | None) -> datetime | None:
+    """An RFC 3339 time read back from the store, in UTC (None: absent or malformed)."""
+    if not value:
+        return None
+    try:
+        return parse_rfc3339(value).astimezone(UTC)
+    except ValueError:
+        return None
+
+
 def _check_time(value: str) -> str:
     # the shape is checked by the pattern (in pydantic-core); this checks the calendar and
     # that the instant, in UTC, is in the range every reader can compute with

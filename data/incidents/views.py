@@ -10,8 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from data.engine.access import Access
-from data.engine.clock import utc_time
-from data.engine.models import TERMINAL_STATUSES
+from data.engine.models import TERMINAL_STATUSES, utc_time
 from data.engine.store import IncidentRecord, Store
 from data.incidents import queries
 from data.incidents.describe import describe

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import select
 
 from data.engine import schema as S
-from data.engine.clock import utc_time
+from data.engine.models import utc_time
 
 #: the statuses a waiting signal may have (a snoozed one once its time has come)
 OPEN_STATUSES = ("untriaged", "snoozed")
