@@ -23,11 +23,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from data.engine.errors import StoreError
 from data.engine.journal import Journal, Position
 from data.engine.loader import SqlLoader
+from data.engine.loader import check_events as loader_check_events
 from data.engine.models import Envelope, Problem
 from data.engine.projector import Projector
 
@@ -243,49 +242,5 @@ def write_rows(conn: sqlite3.Connection, rows: dict[str, list[Any]], counts: dic
 def check_events(
     conn: sqlite3.Connection, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
 ) -> tuple[list[Problem], set[int]]:
-    """data/engine/ingest.py's ``check_events``, on a sqlite3 connection."""
-    loader = SqlLoader(conn.execute)
-    problems = Projector(loader, authoritative=False).check(events)
-    seen = loader.seen_ids([e.id for e in events])
-    stored = _stored_lines(conn, seen) if seen else {}
-    same: set[int] = set()
-    dup_in_batch: set[str] = set()
-    for n, e in enumerate(events):
-        if e.id in dup_in_batch:
-            message = f"id {e.id} appears twice in this batch"
-            problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
-        elif e.id in seen:
-            if _same_event(given[n], stored.get(e.id)):
-                same.add(n)
-            else:
-                message = f"id {e.id} is already in the journal, for another event"
-                problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
-        dup_in_batch.add(e.id)
-    return sorted(problems, key=lambda p: (p.index, p.message)), same
-
-
-def _stored_lines(conn: sqlite3.Connection, ids: set[str]) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    part = list(ids)
-    for i in range(0, len(part), _ID_CHUNK):
-        chunk = part[i : i + _ID_CHUNK]
-        sql = f"SELECT id, raw FROM events WHERE id IN ({','.join('?' * len(chunk))})"
-        for eid, raw in conn.execute(sql, tuple(chunk)):
-            out.setdefault(eid, bytes(raw))
-    return out
-
-
-_NOT_COMPARED = ("ts", "prev", "batch")
-
-
-def _same_event(event: dict[str, Any], raw: bytes | None) -> bool:
-    if raw is None:
-        return False
-    try:
-        stored = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return False
-    if not isinstance(stored, dict):
-        return False
-    mine = {k: v for k, v in event.items() if k not in _NOT_COMPARED}
-    return {k: v for k, v in stored.items() if k not in _NOT_COMPARED} == mine
+    """data/engine/loader.py's ``check_events``, on a sqlite3 connection."""
+    return loader_check_events(conn.execute, events, given)

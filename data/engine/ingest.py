@@ -29,6 +29,7 @@ from data.engine import pipeline
 from data.engine import schema as S
 from data.engine.journal import START, Journal, Position, Span
 from data.engine.loader import SqlLoader
+from data.engine.loader import check_events as loader_check_events
 from data.engine.models import Envelope, Problem
 from data.engine.projector import Projector
 
@@ -346,25 +347,8 @@ class Ingestion:
 def check_events(
     conn: Connection, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
 ) -> tuple[list[Problem], set[int]]:
-    probe = Projector(_loader(conn), authoritative=False)
-    problems = probe.check(events)
-    ids = [e.id for e in events]
-    seen = _loader(conn).seen_ids(ids)
-    stored = _stored_lines(conn, seen) if seen else {}
-    same: set[int] = set()
-    dup_in_batch: set[str] = set()
-    for n, e in enumerate(events):
-        if e.id in dup_in_batch:
-            message = f"id {e.id} appears twice in this batch"
-            problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
-        elif e.id in seen:
-            if _same_event(given[n], stored.get(e.id)):
-                same.add(n)
-            else:
-                message = f"id {e.id} is already in the journal, for another event"
-                problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
-        dup_in_batch.add(e.id)
-    return sorted(problems, key=lambda p: (p.index, p.message)), same
+    """data/engine/loader.py's ``check_events`` on this connection."""
+    return loader_check_events(conn.exec_driver_sql, events, given)
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -466,38 +450,6 @@ def _write_rows(conn: Connection, rows: dict[str, list[Any]], counts: dict[str, 
     changed = [(v, n) for n, v in counts.items() if v]
     if changed:
         run("UPDATE counters SET value = value + ? WHERE name = ?", changed)
-
-
-def _stored_lines(conn: Connection, ids: set[str]) -> dict[str, bytes]:
-    """The lines in the journal of these applied or unknown events, by id."""
-    out: dict[str, bytes] = {}
-    part = list(ids)
-    for i in range(0, len(part), _ID_CHUNK):
-        chunk = part[i : i + _ID_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        sql = f"SELECT id, raw FROM events WHERE id IN ({marks})"
-        for eid, raw in conn.exec_driver_sql(sql, tuple(chunk)):
-            out.setdefault(eid, bytes(raw))
-    return out
-
-
-#: members that may differ between two writes of the same event: when it was written
-#: (``ts`` is filled in at each try when the caller gave none) and the writer's own
-_NOT_COMPARED = ("ts", "prev", "batch")
-
-
-def _same_event(event: dict[str, Any], raw: bytes | None) -> bool:
-    """Whether the journal's line ``raw`` holds ``event`` (every member but ``ts``)."""
-    if raw is None:
-        return False
-    try:
-        stored = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return False
-    if not isinstance(stored, dict):
-        return False
-    mine = {k: v for k, v in event.items() if k not in _NOT_COMPARED}
-    return {k: v for k, v in stored.items() if k not in _NOT_COMPARED} == mine
 
 
 def digest_blocking(conn: Connection) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from data.engine.models import Envelope, Problem
 from data.engine.projector import (
     DECISION_COLUMNS,
     INCIDENT_COLUMNS,
@@ -19,6 +20,7 @@ from data.engine.projector import (
     Incident,
     Item,
     PmAction,
+    Projector,
     Response,
     Signal,
 )
@@ -126,3 +128,64 @@ def _signal(row: Any) -> Signal | None:
 
 
 _TRUNCATED = SIGNAL_COLUMNS.index("body_truncated")
+
+
+def check_events(
+    execute: Callable[[str, tuple[Any, ...]], Any],
+    events: Sequence[Envelope],
+    given: Sequence[dict[str, Any]],
+) -> tuple[list[Problem], set[int]]:
+    """What a reader would quarantine among ``events`` appended now (the projector's
+    check), and which of them are in the journal already, the same (by index: a retry,
+    skipped rather than refused); an id already there for another event, or twice in the
+    batch, is refused. ``execute`` runs plain SQL on the store (the Store's connection or
+    sqlite3's: data/engine/ingest.py, data/engine/direct.py)."""
+    loader = SqlLoader(execute)
+    problems = Projector(loader, authoritative=False).check(events)
+    seen = loader.seen_ids([e.id for e in events])
+    stored = _stored_lines(execute, seen) if seen else {}
+    same: set[int] = set()
+    dup_in_batch: set[str] = set()
+    for n, e in enumerate(events):
+        if e.id in dup_in_batch:
+            message = f"id {e.id} appears twice in this batch"
+            problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
+        elif e.id in seen:
+            if _same_event(given[n], stored.get(e.id)):
+                same.add(n)
+            else:
+                message = f"id {e.id} is already in the journal, for another event"
+                problems.append(Problem(index=n, event=e.id, field=("id",), message=message))
+        dup_in_batch.add(e.id)
+    return sorted(problems, key=lambda p: (p.index, p.message)), same
+
+
+def _stored_lines(execute: Callable[[str, tuple[Any, ...]], Any], ids: set[str]) -> dict[str, bytes]:
+    """The lines in the journal of these applied or unknown events, by id."""
+    out: dict[str, bytes] = {}
+    part = list(ids)
+    for i in range(0, len(part), _ID_CHUNK):
+        chunk = part[i : i + _ID_CHUNK]
+        sql = f"SELECT id, raw FROM events WHERE id IN ({','.join('?' * len(chunk))})"
+        for eid, raw in execute(sql, tuple(chunk)):
+            out.setdefault(eid, bytes(raw))
+    return out
+
+
+#: members that may differ between two writes of the same event: when it was written
+#: (``ts`` is filled in at each try when the caller gave none) and the writer's own
+_NOT_COMPARED = ("ts", "prev", "batch")
+
+
+def _same_event(event: dict[str, Any], raw: bytes | None) -> bool:
+    """Whether the journal's line ``raw`` holds ``event`` (every member but ``ts``)."""
+    if raw is None:
+        return False
+    try:
+        stored = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(stored, dict):
+        return False
+    mine = {k: v for k, v in event.items() if k not in _NOT_COMPARED}
+    return {k: v for k, v in stored.items() if k not in _NOT_COMPARED} == mine
