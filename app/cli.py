@@ -128,8 +128,10 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
 
         del DirectStore
         gc.enable()
+        # run without an event loop: asyncio is imported only if the store needs it (data/engine/blocking.py)
         result = _run(_append_or_unknown(append_events(settings, events, where, added=added, lean=lean,
-                                                       templates=None if lean else templates)))  # fmt: skip
+                                                       templates=None if lean else templates)),
+                      blocking=True)  # fmt: skip
         notes += _procedure_notes(added)
     except AppendRefused as exc:
         for line in exc.lines:

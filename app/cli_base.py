@@ -4,7 +4,6 @@ codes, masked and private output. Each ``app/cli*.py`` module adds its commands 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import sys
@@ -60,12 +59,20 @@ def one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
+def _run(coro: Coroutine[Any, Any, T], *, blocking: bool = False) -> T:
+    """Run a command's coroutine in an event loop; ``blocking``: without one
+    (data/engine/blocking.py: ``warroom append``, which then never imports asyncio)."""
     from data.engine.envconfig import ConfigError
     from data.engine.errors import StoreError
     from data.engine.journal import JournalError, WriteUnknown
 
     try:
+        if blocking:
+            from data.engine.blocking import run_blocking
+
+            return run_blocking(coro)
+        import asyncio
+
         return asyncio.run(coro)
     except WriteUnknown as exc:
         raise Failure(str(exc), EXIT_UNKNOWN) from None

@@ -232,6 +232,22 @@ async def append_events(
         if direct is not None:
             async with direct:
                 return await append_to(journal, direct, events, where)
+    from data.engine.blocking import in_a_loop, loop_running
+
+    if not loop_running():  # run without an event loop (data/engine/blocking.py): the store needs one
+        return in_a_loop(_append_stored(settings, journal, events, where, templates, added))
+    return await _append_stored(settings, journal, events, where, templates, added)
+
+
+async def _append_stored(
+    settings: Settings,
+    journal: Journal,
+    events: list[dict[str, Any]],
+    where: Sequence[str] | None,
+    templates: Any,
+    added: list[dict[str, Any]] | None,
+) -> Appended:
+    """:func:`append_events` through the :class:`Store` (SQLAlchemy)."""
     from sqlalchemy import select
 
     from data.engine import schema as S

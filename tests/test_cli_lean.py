@@ -71,6 +71,7 @@ def test_append_of_a_note_imports_neither_sqlalchemy_nor_textual(
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == b""
     assert not {m for m in modules if m.split(".")[0] in ("sqlalchemy", "textual", "aiosqlite", "rich")}
+    assert "asyncio" not in modules  # the write path's coroutines run without an event loop
     assert not {"data.procedures.sop", "data.engine.config", "pydantic_settings"} & modules
     assert "<union-validator-built>" not in modules  # only the classes of the types met are built
     assert "<gc-on>" in modules  # off while importing only
@@ -361,3 +362,121 @@ def test_known_events_read_alike_class_by_class_and_through_the_union(tmp_path: 
             one = "refused"
         assert one == union and type(one) is type(union), obj
     assert models._validate_known == models._KNOWN.validate_python  # a long read goes through the union
+
+
+# --- the write path without an event loop (data/engine/blocking.py) ----------------------------
+
+
+def _person(handle: str, eid: str) -> dict[str, Any]:
+    return {"v": 1, "id": eid, "ts": "2026-11-22T03:00:00Z", "actor": "amara", "type": "roster.person",
+            "data": {"handle": handle, "name": handle, "team": "legal", "region": "US", "tz": "UTC"}}  # fmt: skip
+
+
+def test_a_journal_append_runs_without_an_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+    import os
+    import threading
+
+    from data.engine import blocking
+    from data.engine.journal import LockTimeout
+
+    path = tmp_path / "j.jsonl"
+    assert blocking.run_blocking(FileJournal(path).append([_person("a", "a-1")])) == ["a-1"]
+    assert stat_mode(path) == 0o600
+
+    # another writer holds the lock: the append waits for it, then writes
+    holder = os.open(path, os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    with pytest.raises(LockTimeout):  # waited (without a loop), then gave up: nothing written
+        blocking.run_blocking(FileJournal(path, lock_timeout=0.05).append([_person("b", "b-1")]))
+    assert len(read_lines(path)) == 1
+    waiting = threading.Event()
+    sleep = blocking.time.sleep
+
+    def waits(seconds: float) -> None:
+        waiting.set()
+        sleep(seconds)
+
+    monkeypatch.setattr(blocking.time, "sleep", waits)
+    done: list[Any] = []
+    writer = threading.Thread(target=lambda: done.append(blocking.run_blocking(
+        FileJournal(path, lock_timeout=60).append([_person("c", "c-1")]))))  # fmt: skip
+    writer.start()
+    assert waiting.wait(60)  # it found the lock taken
+    fcntl.flock(holder, fcntl.LOCK_UN)
+    os.close(holder)
+    writer.join(60)
+    assert done == [["c-1"]]
+    assert [json.loads(raw)["id"] for raw in read_lines(path)] == ["a-1", "c-1"]
+    from data.engine.chain import verify
+
+    assert verify(FileJournal(path)).intact
+
+
+def stat_mode(path: Path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_without_an_event_loop_the_store_takes_over_in_a_loop_of_its_own(tmp_path: Path) -> None:
+    import asyncio
+
+    from data.engine.blocking import loop_running, run_blocking
+
+    journal_path = tmp_path / "j.jsonl"
+    write_journal(str(journal_path), 800)
+    journal = FileJournal(journal_path)
+
+    async def stores() -> None:
+        for name in ("full.db", "lean.db"):
+            async with await Store.open(tmp_path / name) as store:
+                await store.sync(journal)
+
+    asyncio.run(stores())
+    write_journal(str(journal_path), 300, seed=3)  # another journal at the same path: a rebuild
+    lean = DirectStore.open(tmp_path / "lean.db")
+    assert lean is not None and not loop_running()
+    run_blocking(lean.sync(journal))
+    assert lean.handed_over and lean._store is None  # the Store did it, in a loop of its own, closed since
+    problems, same = run_blocking(lean.check_append(journal, [], []))
+    assert (problems, same) == ([], set())
+    run_blocking(lean.close())
+
+    async def digests() -> tuple[str, str]:
+        async with await Store.open(tmp_path / "full.db") as store:
+            await store.sync(journal)
+            full = await store.digest()
+        async with await Store.open(tmp_path / "lean.db") as store:
+            return full, await store.digest()
+
+    full, mine = asyncio.run(digests())
+    assert full == mine
+
+
+def test_ctrl_c_without_an_event_loop_comes_as_with_asyncio_run() -> None:
+    import os
+    import signal
+
+    from data.engine import blocking
+
+    finished: list[str] = []
+
+    async def write() -> str:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle: not taken until the end
+        finished.append("written")
+        return "ids"
+
+    with pytest.raises(KeyboardInterrupt):
+        blocking.run_blocking(write())
+    assert finished == ["written"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    async def waiting() -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        await blocking.pause(0.001)  # a wait (for the journal's lock) is stopped
+        finished.append("after the wait")
+
+    with pytest.raises(KeyboardInterrupt):
+        blocking.run_blocking(waiting())
+    assert finished == ["written"]

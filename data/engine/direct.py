@@ -9,8 +9,9 @@ a console sharing the store takes turns with it as with another console.
 Whatever it does not do, the store does: a store that does not exist yet or has another
 schema version (:meth:`DirectStore.open` returns None: the caller opens the
 :class:`~data.engine.store.Store`), a projection to rebuild, a backlog long enough for
-the worker process. Then it hands over to a ``Store`` on the same file. Blocking: for a
-command line, never for a console's event loop. tests/test_cli_lean.py checks the SQL,
+the worker process. Then it hands over to a ``Store`` on the same file (in an event loop
+of its own when none runs: the command line drives this without one,
+data/engine/blocking.py). Blocking: for a command line, never for a console's event loop. tests/test_cli_lean.py checks the SQL,
 the column counts and the schema version against data/engine/schema.py and ingest.py, and
 that both paths leave the same store.
 """
@@ -19,10 +20,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from data.engine.blocking import in_a_loop, loop_running
 from data.engine.errors import StoreError
 from data.engine.journal import Journal, Position
 from data.engine.loader import SqlLoader
@@ -78,6 +80,7 @@ _MOVE = (
     "journal = ?, synced_at = ?"
 )
 _ID_CHUNK = 900
+T = TypeVar("T")
 
 
 class _HandOver(Exception):
@@ -92,6 +95,7 @@ class DirectStore:
         self.path = path
         self.conn = conn
         self._store: Store | None = None  # the Store handed over to, once it had to be
+        self._handed = False  # handed over, the Store opened for each step (no event loop runs)
 
     @classmethod
     def open(cls, path: str | Path) -> DirectStore | None:
@@ -127,16 +131,32 @@ class DirectStore:
         if self._store is not None:
             await self._store.close()
 
-    async def _handed_over(self) -> Store:
-        if self._store is None:
-            from data.engine.store import Store
+    @property
+    def handed_over(self) -> bool:
+        """Whether the Store does the work from now on (a rebuild, or a long backlog, was met)."""
+        return self._store is not None or self._handed
 
-            self._store = await Store.open(self.path)
-        return self._store
+    async def _by_store(self, work: Callable[[Store], Awaitable[T]]) -> T:
+        """``work`` done by a :class:`Store` on the same file: on the event loop that runs
+        (the Store kept until :meth:`close`), or, run without one (data/engine/blocking.py),
+        in an event loop of its own, the Store opened and closed around it."""
+        from data.engine.store import Store
+
+        if loop_running():
+            if self._store is None:
+                self._store = await Store.open(self.path)
+            return await work(self._store)
+        self._handed = True
+
+        async def once() -> T:
+            async with await Store.open(self.path) as store:
+                return await work(store)
+
+        return in_a_loop(once())
 
     async def sync(self, journal: Journal) -> None:
         """Ingest what is new in the journal (:meth:`Store.sync`)."""
-        if self._store is None:
+        if not self.handed_over:
             try:
                 self._sync(journal)
                 return
@@ -144,7 +164,7 @@ class DirectStore:
                 pass
             except sqlite3.Error as exc:
                 raise StoreError(f"writing the store {self.path} failed: {exc}") from None
-        await (await self._handed_over()).sync(journal)
+        await self._by_store(lambda store: store.sync(journal))
 
     async def check_append(
         self, journal: Journal, events: Sequence[Envelope], given: Sequence[dict[str, Any]]
@@ -152,8 +172,8 @@ class DirectStore:
         """:meth:`Store.check_append`: catch up, then what a reader would quarantine, and
         which events are in the journal already, the same."""
         await self.sync(journal)
-        if self._store is not None:
-            return await self._store.check_append(journal, events, given)
+        if self.handed_over:
+            return await self._by_store(lambda store: store.check_append(journal, events, given))
         try:
             return check_events(self.conn, events, given)
         except sqlite3.Error as exc:

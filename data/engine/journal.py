@@ -17,7 +17,6 @@ one cut short.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import fcntl
 import hashlib
@@ -31,6 +30,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from data.engine.blocking import pause
 from data.engine.models import MAX_LINE_BYTES
 
 CHUNK = 1 << 20  # bytes read at a time
@@ -373,7 +373,7 @@ class FileJournal:
                     f"the journal {self.path} is locked by another writer for more than "
                     f"{self.lock_timeout:g} s; nothing was written"
                 )
-            await asyncio.sleep(delay)
+            await pause(delay)  # (on the event loop if one runs: data/engine/blocking.py)
             delay = min(delay * 2, 0.05)
 
     # --- watching --------------------------------------------------------------------
@@ -384,6 +384,8 @@ class FileJournal:
         a cheap probe of size and identity every ``poll`` seconds. Also yields after any
         ``poll`` seconds in which the file's size or identity changed without an event
         (network file systems)."""
+        import asyncio
+
         folder = self.path.parent
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         last = self._probe()
