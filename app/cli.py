@@ -187,11 +187,12 @@ def _with_openers(
     the same batch (data/engine/access.py). Returns the events, their names, and what was added."""
     from data.commands import build_events
     from data.engine.access import opener_participants
-    from data.privacy.text import clean
 
     added = opener_participants(events)
     if not added:
         return events, where, []
+    from data.privacy.text import clean
+
     events, where = list(events), list(where)
     notes = []
     for n, event in reversed(added):
@@ -234,6 +235,8 @@ def _templates_or_warn() -> dict[str, Any]:
 
 def _procedure_notes(added: list[dict[str, Any]]) -> list[str]:
     """What the procedures added to the batch, for people."""
+    if not added:
+        return []
     from data.privacy.text import clean
 
     out = []

@@ -72,6 +72,8 @@ def test_append_of_a_note_imports_neither_sqlalchemy_nor_textual(
     assert proc.stderr == b""
     assert not {m for m in modules if m.split(".")[0] in ("sqlalchemy", "textual", "aiosqlite", "rich")}
     assert "asyncio" not in modules  # the write path's coroutines run without an event loop
+    # nor what it does not use: no config file to parse, nothing to clean for people
+    assert not {"tomllib", "data.privacy.text"} & modules
     assert not {"data.procedures.sop", "data.engine.config", "pydantic_settings"} & modules
     assert "<union-validator-built>" not in modules  # only the classes of the types met are built
     assert "<gc-on>" in modules  # off while importing only

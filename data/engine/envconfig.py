@@ -90,8 +90,8 @@ def journal_group_of_file(path: Path | None = None, content: bytes | OSError | N
     if given is not None:
         return given
     path = path or config_file()
-    if content is None and not path.is_file():
-        return False
+    if (content is None and not path.is_file()) or content == b"" or isinstance(content, OSError):
+        return False  # no file, an empty one, or one that cannot be read (the model's error, later)
     import tomllib
 
     try:
