@@ -482,3 +482,61 @@ def test_ctrl_c_without_an_event_loop_comes_as_with_asyncio_run() -> None:
     with pytest.raises(KeyboardInterrupt):
         blocking.run_blocking(waiting())
     assert finished == ["written"]
+
+
+def test_the_lean_check_is_the_stores_for_every_type(tmp_path: Path) -> None:
+    """What ``append`` refuses or skips on the lean path (data/engine/direct.py, run without
+    an event loop) is what the store refuses or skips, for an event of every type, as it is
+    and spoiled: another incident, an id the journal has for another event, the same event
+    again, a batch that repeats an id."""
+    import asyncio
+
+    from data.commands import append_to, build_events
+    from data.engine.blocking import run_blocking
+    from data.engine.models import EVENT_MODELS, SCOPED_PREFIXES, EventError, validate_event
+    from tests.test_widgets import EXAMPLES
+
+    assert set(EXAMPLES) == set(EVENT_MODELS)
+    journal = FileJournal(tmp_path / "j.jsonl")
+    opening = build_events([("o", {"type": "incident.opened", "incident": "INC-1",
+                                   "data": EXAMPLES["incident.opened"]})], "amara")  # fmt: skip
+
+    async def first() -> None:
+        async with await Store.open(tmp_path / "s.db") as store:
+            await append_to(journal, store, opening)
+
+    asyncio.run(first())
+    written = {k: v for k, v in opening[0].items() if k != "prev"}
+    batches: list[list[dict[str, Any]]] = [[written]]  # the same event again: skipped
+    for n, (etype, data) in enumerate(EXAMPLES.items()):
+        event: dict[str, Any] = {"v": 1, "id": f"e{n}", "ts": "2026-11-22T03:00:00Z", "actor": "amara",
+                                 "type": etype, "data": data}  # fmt: skip
+        if etype.startswith(SCOPED_PREFIXES):
+            event["incident"] = "INC-1"
+        batches += [
+            [event],
+            [{**event, "incident": "INC-9"}] if "incident" in event else [{**event, "actor": "ben"}],
+            [{**event, "id": opening[0]["id"]}],
+            [event, {**event, "data": {**data}}],
+        ]
+    checks: list[tuple[list[Any], list[dict[str, Any]]]] = []
+    for batch in batches:
+        try:
+            checks.append(([validate_event({**e, "prev": None}) for e in batch], batch))
+        except EventError:
+            continue  # refused before any store is asked (build_events, the same on both paths)
+    assert len(checks) > 3 * len(EXAMPLES)
+
+    async def by_store() -> list[Any]:
+        async with await Store.open(tmp_path / "s.db") as store:
+            return [await store.check_append(journal, parsed, given) for parsed, given in checks]
+
+    full = asyncio.run(by_store())
+    lean = DirectStore.open(tmp_path / "s.db")
+    assert lean is not None
+    mine = [run_blocking(lean.check_append(journal, parsed, given)) for parsed, given in checks]
+    assert not lean.handed_over
+    run_blocking(lean.close())
+    assert mine == full
+    assert any(problems for problems, _ in full) and any(not problems for problems, _ in full)
+    assert full[0][1] == {0}  # the same event: skipped (append_to looks at that first)
