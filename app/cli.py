@@ -84,6 +84,8 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
     from data.engine.journal import WriteUnknown
     from data.engine.models import JsonError, parse_json
 
+    global _QUICK_EXIT
+    _QUICK_EXIT = True  # nothing is left open when it returns or exits (run()'s _leave)
     refuse_observer(settings, "append")
     if etype is None and (incident is not None or data is not None):
         raise Failure("--incident and --data go with --type (or give events on standard input)", EXIT_USAGE)
@@ -669,10 +671,22 @@ def run() -> None:
     """The console script: click's own handling, except that a usage error is one line.
     The cyclic garbage collector is off while the command's modules are imported (a tenth
     of their import time, docs/performance.md); the group turns it back on first thing,
-    ``append`` once it is ready to write."""
+    ``append`` once it is ready to write. ``append`` leaves without tearing the interpreter
+    down (:func:`_leave`)."""
     import gc
 
     gc.disable()
+    try:
+        _main()
+    except SystemExit as exc:
+        if _QUICK_EXIT and (exc.code is None or isinstance(exc.code, int)):
+            _leave(exc.code or 0)
+        raise
+    if _QUICK_EXIT:
+        _leave(0)
+
+
+def _main() -> None:
     try:
         main(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -687,6 +701,35 @@ def run() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+
+
+#: set by a command whose process may end at once when it is done (:func:`_leave`)
+_QUICK_EXIT = False
+
+
+def _leave(code: int) -> None:
+    """End the process with ``code`` once what it wrote is flushed and the exit handlers
+    have run, without the interpreter's teardown (freeing every module and object: a sixth
+    of a short command's CPU time, docs/performance.md). For a command that leaves no thread,
+    file or connection open (``append``: its journal's descriptor and its store are closed
+    before it returns). If a flush fails, or a thread still runs, the usual exit instead."""
+    import atexit
+    import threading
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)  # (as usual: the interpreter reports it)
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

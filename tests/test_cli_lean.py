@@ -540,3 +540,41 @@ def test_the_lean_check_is_the_stores_for_every_type(tmp_path: Path) -> None:
     assert mine == full
     assert any(problems for problems, _ in full) and any(not problems for problems, _ in full)
     assert full[0][1] == {0}  # the same event: skipped (append_to looks at that first)
+
+
+# runs ``warroom ARGS``; an object left for the interpreter's teardown to delete marks the file
+TEARDOWN_PROBE = """
+import atexit, sys
+out = sys.argv.pop(1)
+class Left:
+    def __del__(self, open=open, out=out):  # (the builtins are gone by then)
+        open(out, "a").write("torn down\\n")
+left = Left()
+atexit.register(lambda: open(out, "a").write("exit handlers\\n"))
+sys.argv[0] = "warroom"
+from app.cli import run
+run()
+"""
+
+
+def test_append_ends_without_the_interpreters_teardown(
+    env: dict[str, str], tmp_path: Path, tmp_journal: Path
+) -> None:
+    def ends(args: list[str]) -> tuple[Any, list[str]]:
+        marks = tmp_path / "marks.txt"
+        marks.unlink(missing_ok=True)
+        proc = run_cli([str(marks), *args], env, command=[str(VENV_BIN / "python"), "-c", TEARDOWN_PROBE])
+        return proc, marks.read_text().split("\n")[:-1] if marks.exists() else []
+
+    opened = ["append", "--type", "incident.opened", "--incident", "INC-1", "--data", json.dumps(OPENED)]
+    proc, marks = ends(opened)  # the full path (a store in a loop of its own) too
+    assert (proc.returncode, marks) == (0, ["exit handlers"]), proc.stderr
+    note = ["append", "--type", "incident.note", "--incident", "INC-1", "--data", '{"text": "On it."}']
+    proc, marks = ends(note)
+    assert (proc.returncode, marks) == (0, ["exit handlers"]), proc.stderr
+    assert json.loads(read_lines(tmp_journal)[-1])["id"] == proc.stdout.decode().strip()  # flushed
+    proc, marks = ends(["append", "--type", "incident.note", "--incident", "INC-9", "--data", "{}"])
+    assert (proc.returncode, marks) == (2, ["exit handlers"])
+    assert proc.stderr.decode().endswith("warroom: nothing was written\n")
+    proc, marks = ends(["verify"])  # any other command ends as usual
+    assert proc.returncode == 0 and marks == ["exit handlers", "torn down"]
