@@ -11,9 +11,9 @@ schema version (:meth:`DirectStore.open` returns None: the caller opens the
 :class:`~data.engine.store.Store`), a projection to rebuild, a backlog long enough for
 the worker process. Then it hands over to a ``Store`` on the same file (in an event loop
 of its own when none runs: the command line drives this without one,
-data/engine/blocking.py). Blocking: for a command line, never for a console's event loop. tests/test_cli_lean.py checks the SQL,
-the column counts and the schema version against data/engine/schema.py and ingest.py, and
-that both paths leave the same store.
+data/engine/blocking.py). Blocking: for a command line, never for a console's event loop.
+tests/test_cli_lean.py checks the SQL, the column counts and the schema version against
+data/engine/schema.py and ingest.py, and that both paths leave the same store.
 """
 
 from __future__ import annotations
