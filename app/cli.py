@@ -672,10 +672,11 @@ def run() -> None:
     The cyclic garbage collector is off while the command's modules are imported (a tenth
     of their import time, docs/performance.md); the group turns it back on first thing,
     ``append`` once it is ready to write. ``append`` leaves without tearing the interpreter
-    down (:func:`_leave`)."""
+    down (:func:`_leave`). pydantic does not look for plugins (:func:`_no_pydantic_plugins`)."""
     import gc
 
     gc.disable()
+    _no_pydantic_plugins()
     try:
         _main()
     except SystemExit as exc:
@@ -684,6 +685,30 @@ def run() -> None:
         raise
     if _QUICK_EXIT:
         _leave(0)
+
+
+def _no_pydantic_plugins() -> None:
+    """Tell pydantic not to look for plugins, unless the user has set
+    ``PYDANTIC_DISABLE_PLUGINS`` (to anything: ``PYDANTIC_DISABLE_PLUGINS=`` loads them all).
+
+    A pydantic plugin (an entry point of the ``pydantic`` group) watches every validator
+    pydantic builds. warroom's validators are its own (the journal's lines, its config) and
+    warroom uses no plugin, so none is loaded for any command. Looking costs every command
+    a scan of the installed packages' metadata, and the import of ``importlib.metadata``,
+    the first time a validator is built (17 ms of a note's ``append``, docs/performance.md).
+    pydantic reads the variable at each validator it builds; warroom's own worker process
+    inherits it. pydantic's ``plugin/_loader.py`` imports ``importlib.metadata`` even when
+    the variable says none: it is stood in for by a module whose ``get_plugins`` returns
+    none, as the real one does then."""
+    if "PYDANTIC_DISABLE_PLUGINS" in os.environ:
+        return
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    if "pydantic.plugin._loader" not in sys.modules:
+        import types
+
+        loader = types.ModuleType("pydantic.plugin._loader", "No pydantic plugin (app/cli.py).")
+        loader.get_plugins = tuple  # type: ignore[attr-defined]
+        sys.modules["pydantic.plugin._loader"] = loader
 
 
 def _main() -> None:

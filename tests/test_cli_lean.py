@@ -542,6 +542,45 @@ def test_the_lean_check_is_the_stores_for_every_type(tmp_path: Path) -> None:
     assert full[0][1] == {0}  # the same event: skipped (append_to looks at that first)
 
 
+def test_pydantic_plugins_are_not_looked_for_unless_the_user_says(
+    env: dict[str, str], tmp_path: Path, tmp_journal: Path
+) -> None:
+    # an installed pydantic plugin (an entry point of the group ``pydantic``) marks a file when loaded
+    site = tmp_path / "site"
+    (site / "probe_plugin-0.dist-info").mkdir(parents=True)
+    (site / "probe_plugin-0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: probe-plugin\nVersion: 0\n"
+    )
+    (site / "probe_plugin-0.dist-info" / "entry_points.txt").write_text(
+        "[pydantic]\nprobe = probe_plugin:plugin\n"
+    )
+    (site / "probe_plugin.py").write_text(
+        "import os\n"
+        "open(os.environ['PROBE_MARK'], 'a').write('loaded\\n')\n"
+        "class Plugin:\n"
+        "    def new_schema_validator(self, *args, **kwargs):\n"
+        "        return None, None, None\n"
+        "plugin = Plugin()\n"
+    )
+    mark = tmp_path / "mark.txt"
+    env = {k: v for k, v in env.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    env.update(PYTHONPATH=str(site), PROBE_MARK=str(mark))
+    note = ["append", "--type", "incident.note", "--incident", "INC-1", "--data", '{"text": "On it."}']
+    opened = ["append", "--type", "incident.opened", "--incident", "INC-1", "--data", json.dumps(OPENED)]
+    for args in (opened, note, ["verify"]):  # the full path, the lean one, another command
+        proc = run_cli(args, env)
+        assert proc.returncode == 0, proc.stderr
+        assert not mark.exists()
+    # the user's setting stands: set, even empty, pydantic looks (and skips the plugins it names)
+    proc = run_cli(note, {**env, "PYDANTIC_DISABLE_PLUGINS": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert mark.read_text() == "loaded\n"
+    proc = run_cli(note, {**env, "PYDANTIC_DISABLE_PLUGINS": "probe"})
+    assert proc.returncode == 0, proc.stderr
+    assert mark.read_text() == "loaded\n"  # (not again: named, skipped)
+    assert [json.loads(line)["type"] for line in read_lines(tmp_journal)[-3:]] == ["incident.note"] * 3
+
+
 # runs ``warroom ARGS``; an object left for the interpreter's teardown to delete marks the file
 TEARDOWN_PROBE = """
 import atexit, sys
