@@ -9,10 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ulid import ULID
-
 from data.engine import clock
 from data.engine.errors import StoreError
+from data.engine.ids import event_id
 from data.engine.journal import BATCH, Journal, JournalError, encode_event
 from data.engine.models import (
     CORE_TYPES,
@@ -72,7 +71,7 @@ def now_ts() -> str:
 
 
 def new_id() -> str:
-    return str(ULID())
+    return event_id()
 
 
 def build_events(items: Sequence[tuple[str, Draft | Any]], actor: str) -> list[dict[str, Any]]:

@@ -75,6 +75,7 @@ def test_append_of_a_note_imports_neither_sqlalchemy_nor_textual(
     # nor what it does not use: no config file to parse, nothing to clean for people
     assert not {"tomllib", "data.privacy.text"} & modules
     assert not {"data.procedures.sop", "data.engine.config", "pydantic_settings"} & modules
+    assert "importlib.metadata" not in modules  # no look for pydantic plugins, nor python-ulid's version
     assert "<union-validator-built>" not in modules  # only the classes of the types met are built
     assert "<gc-on>" in modules  # off while importing only
     assert json.loads(read_lines(tmp_journal)[-1])["id"] == proc.stdout.decode().strip()

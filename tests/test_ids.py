@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 from pydantic import TypeAdapter
 
-from data.engine.ids import PATTERN, incident_id
+from data.engine import ids
+from data.engine.ids import PATTERN, event_id, incident_id
 from data.engine.models import IncidentId
 
 VALID = TypeAdapter(IncidentId)
@@ -146,3 +147,27 @@ def test_the_sample_summaries_never_repeat_a_sentence() -> None:
         lengths.add(len(sentences))
     assert lengths == {1, 2, 3}
     assert len({e["data"]["summary"] for e in opened}) > 6  # not one text for all
+
+
+def test_event_ids_are_ulids_of_now_that_increase_within_a_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+    def ms_of(eid: str) -> int:  # the first 10 characters: 48 bits of milliseconds
+        return int("".join(f"{crockford.index(c):05b}" for c in eid), 2) >> 80
+
+    before = datetime.now(UTC).timestamp() * 1000
+    many = [event_id() for _ in range(5000)]
+    after = datetime.now(UTC).timestamp() * 1000
+    for eid in many:
+        assert len(eid) == 26 and set(eid) <= set(crockford)
+        assert before - 1 <= ms_of(eid) <= after + 1
+    assert many == sorted(many) and len(set(many)) == len(many)  # same millisecond: the last one's + 1
+
+    # the clock stepping back (or standing still) does not make an id sort before the last one
+    monkeypatch.setattr(ids.time, "time_ns", lambda: 1_000_000_000 * 1_000_000)
+    later = [event_id() for _ in range(3)]
+    assert many[-1] < later[0] < later[1] < later[2]
+    # a new millisecond: a new random part
+    monkeypatch.setattr(ids.time, "time_ns", lambda: 10_000_000_000_000 * 1_000_000)
+    new = event_id()
+    assert ms_of(new) == 10_000_000_000_000 and new > later[-1]
