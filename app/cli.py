@@ -691,23 +691,21 @@ def _no_pydantic_plugins() -> None:
     """Tell pydantic not to look for plugins, unless the user has set
     ``PYDANTIC_DISABLE_PLUGINS`` (to anything: ``PYDANTIC_DISABLE_PLUGINS=`` loads them all).
 
-    A pydantic plugin (an entry point of the ``pydantic`` group) watches every validator
-    pydantic builds. warroom's validators are its own (the journal's lines, its config) and
-    warroom uses no plugin, so none is loaded for any command. Looking costs every command
-    a scan of the installed packages' metadata, and the import of ``importlib.metadata``,
-    the first time a validator is built (17 ms of a note's ``append``, docs/performance.md).
-    pydantic reads the variable at each validator it builds; warroom's own worker process
-    inherits it. pydantic's ``plugin/_loader.py`` imports ``importlib.metadata`` even when
-    the variable says none: it is stood in for by a module whose ``get_plugins`` returns
-    none, as the real one does then."""
-    if "PYDANTIC_DISABLE_PLUGINS" in os.environ:
-        return
-    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
-    if "pydantic.plugin._loader" not in sys.modules:
+    A pydantic plugin (an entry point of the ``pydantic`` group) watches the validators
+    pydantic builds. warroom's validators are its own (the journal's lines, its config),
+    warroom uses no plugin and has nothing to report through one, so none is loaded, for
+    any command. Looking costs each command a scan of the installed packages' metadata the
+    first time a validator is built. pydantic reads the variable at each validator it
+    builds; warroom's own processes (the ingest worker, the consoles ``serve`` starts)
+    inherit it. When the variable says none, pydantic's ``plugin/_loader.py`` returns none
+    but still imports ``importlib.metadata`` (7 % of a note's ``append``, docs/performance.md):
+    a module whose ``get_plugins`` returns none stands in for it."""
+    value = os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if value in ("__all__", "1", "true") and "pydantic.plugin._loader" not in sys.modules:
         import types
 
         loader = types.ModuleType("pydantic.plugin._loader", "No pydantic plugin (app/cli.py).")
-        loader.get_plugins = tuple  # type: ignore[attr-defined]
+        loader.get_plugins = tuple  # type: ignore[attr-defined]  # () as pydantic's own then
         sys.modules["pydantic.plugin._loader"] = loader
 
 

@@ -579,7 +579,11 @@ def test_pydantic_plugins_are_not_looked_for_unless_the_user_says(
     proc = run_cli(note, {**env, "PYDANTIC_DISABLE_PLUGINS": "probe"})
     assert proc.returncode == 0, proc.stderr
     assert mark.read_text() == "loaded\n"  # (not again: named, skipped)
-    assert [json.loads(line)["type"] for line in read_lines(tmp_journal)[-3:]] == ["incident.note"] * 3
+    for none in ("__all__", "1", "true"):  # the user's "none" is warroom's: not even the loader's import
+        proc, modules = imported_by(note, {**env, "PYDANTIC_DISABLE_PLUGINS": none}, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "importlib.metadata" not in modules
+    assert [json.loads(line)["type"] for line in read_lines(tmp_journal)[-6:]] == ["incident.note"] * 6
 
 
 # runs ``warroom ARGS``; an object left for the interpreter's teardown to delete marks the file
