@@ -49,10 +49,10 @@ def event_id() -> str:
     """A new event id: a ULID (https://github.com/ulid/spec), 48 bits of Unix time in
     milliseconds then 80 random bits, 26 characters of Crockford's base 32. The ids of a
     process increase strictly: in the same millisecond (or if the clock steps back) the
-    random part is the last one's plus one, as python-ulid's ``ULID()`` does. Written here
+    random part is the last one's plus one, as python-ulid's ``ULID()`` did. Written here
     rather than imported: python-ulid looks its own version up in the installed packages'
-    metadata when imported (``importlib.metadata``), a tenth of ``warroom append``'s time
-    (docs/performance.md)."""
+    metadata when imported (``importlib.metadata``: with pydantic's look for plugins, a
+    tenth of ``warroom append``'s time, docs/performance.md)."""
     with _LAST_LOCK:
         ms = time.time_ns() // 1_000_000
         last_ms, last_rnd = _LAST
