@@ -699,14 +699,32 @@ def _no_pydantic_plugins() -> None:
     builds; warroom's own processes (the ingest worker, the consoles ``serve`` starts)
     inherit it. When the variable says none, pydantic's ``plugin/_loader.py`` returns none
     but still imports ``importlib.metadata`` (7 % of a note's ``append``, docs/performance.md):
-    a module whose ``get_plugins`` returns none stands in for it."""
+    a module whose ``get_plugins`` returns none stands in for it. Anything else asked of it
+    (a later pydantic's loader may hold more) loads the real module in its place."""
     value = os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     if value in ("__all__", "1", "true") and "pydantic.plugin._loader" not in sys.modules:
         import types
 
         loader = types.ModuleType("pydantic.plugin._loader", "No pydantic plugin (app/cli.py).")
         loader.get_plugins = tuple  # type: ignore[attr-defined]  # () as pydantic's own then
+        loader.__getattr__ = _real_pydantic_loader  # type: ignore[method-assign]
         sys.modules["pydantic.plugin._loader"] = loader
+
+
+def _real_pydantic_loader(name: str) -> Any:
+    """An attribute of pydantic's own plugin loader, which then replaces the stand-in of
+    :func:`_no_pydantic_plugins` (a pydantic that asks its loader for more than
+    ``get_plugins`` gets what it asks for)."""
+    import importlib
+
+    if name.startswith("__"):  # (the import system's own questions: ``__path__``, …)
+        raise AttributeError(name)
+    sys.modules.pop("pydantic.plugin._loader", None)
+    real = importlib.import_module("pydantic.plugin._loader")
+    try:
+        return getattr(real, name)
+    except AttributeError:
+        raise AttributeError(f"module 'pydantic.plugin._loader' has no attribute {name!r}") from None
 
 
 def _main() -> None:

@@ -5,7 +5,9 @@ Textual, and writes exactly what the store's own path writes. No timing here: be
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -622,3 +624,24 @@ def test_append_ends_without_the_interpreters_teardown(
     assert proc.stderr.decode().endswith("warroom: nothing was written\n")
     proc, marks = ends(["verify"])  # any other command ends as usual
     assert proc.returncode == 0 and marks == ["exit handlers", "torn down"]
+
+
+def test_the_stand_in_for_pydantics_plugin_loader_gives_way_to_the_real_one(monkeypatch: Any) -> None:
+    """A pydantic that asks its loader for more than ``get_plugins`` gets the real module."""
+    import importlib
+
+    from app import cli
+
+    monkeypatch.delitem(sys.modules, "pydantic.plugin._loader", raising=False)
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    cli._no_pydantic_plugins()
+    stand_in = sys.modules["pydantic.plugin._loader"]
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    assert tuple(stand_in.get_plugins()) == ()
+    from pydantic.plugin._loader import _loading_plugins  # a name only the real loader has
+
+    assert _loading_plugins is False
+    real = sys.modules["pydantic.plugin._loader"]
+    assert real is not stand_in and real is importlib.import_module("pydantic.plugin._loader")
+    with pytest.raises(AttributeError):
+        stand_in.no_such_name  # noqa: B018
