@@ -356,6 +356,8 @@ class SyncState:
     progress: tuple[int, int] | None = None  # bytes done, bytes to do, while catching up
     queued: int = 0  # actions waiting in the outbox (data/engine/outbox.py) for the journal
     refused: int = 0  # queued actions the journal refused (kept in the outbox, shown on !)
+    #: a first screen read from the cache (data/incidents/first_screen.py): when it was written
+    cached_at: float | None = None
 
 
 @dataclass(frozen=True)
