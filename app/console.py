@@ -18,7 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
@@ -30,11 +30,12 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from app.wellbeing import WellbeingConsole
 from data.commands import AppendRefused, append_to, build_events, obligation_flags, procedure_events
 from data.config import Settings
-from data.engine import clock, outbox
+from data.engine import clock
 from data.engine.chain import EditWatch, Pacer, lower_priority
+from data.engine.errors import StoreError
 from data.engine.journal import FileJournal, JournalError, JournalUnavailable
+from data.engine.lazy import lazy
 from data.engine.models import Draft
-from data.engine.store import Store, StoreError
 from data.incidents.views import Snapshot, SyncState, load_snapshot
 from data.postmortem.report import PmPolicy, PmPolicyError, pm_policy_of
 from data.privacy.text import clean
@@ -44,6 +45,12 @@ from screens.main import MainScreen
 from screens.registry import PALETTE, bindings
 from widgets.console import WellbeingShown
 from widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from data.engine import outbox
+    from data.engine.store import Store
+else:  # (SQLAlchemy: imported after the first paint: the cached first screen needs none)
+    outbox = lazy("data.engine.outbox")
 
 #: a catch-up longer than this shows its progress in the status bar
 PROGRESS_BYTES = 2 << 20
@@ -200,6 +207,8 @@ class WarRoom(WellbeingConsole, App[None]):
 
     async def _open(self) -> None:
         """Open the store, then follow the journal: the sync loop, the watch, the checks."""
+        from data.engine.store import Store
+
         try:
             self.store = await Store.open(self.settings.db)
         except StoreError as exc:

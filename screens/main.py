@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -18,7 +18,6 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from data.engine import clock
 from data.handoff.report import home_region
-from data.incidents import queries as incident_queries
 from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState, TreeMark, nest
 from data.incidents.views import load_detail as fetch_detail
 from data.privacy.text import clean
@@ -42,6 +41,13 @@ from widgets.roster import RosterPane
 from widgets.status import CACHED_STYLE, StatusBar, cached_words
 from widgets.timeline import Timeline
 from widgets.wellbeing import WellbeingLine
+
+if TYPE_CHECKING:
+    from data.incidents import queries as incident_queries
+else:  # (SQLAlchemy: imported after the first paint)
+    from data.engine.lazy import lazy
+
+    incident_queries = lazy("data.incidents.queries")
 
 WELCOME = (
     "No incidents in the journal yet.\n\n"

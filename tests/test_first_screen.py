@@ -214,3 +214,54 @@ def test_a_foreign_or_spoiled_cache_is_not_shown(tmp_path: Path, spoil: str) -> 
         path.unlink()
     with pytest.raises(first_screen.NotShown):
         first_screen.read(path, key, size)
+
+
+# --- the first paint imports no SQLAlchemy ----------------------------------------------------
+
+HEAVY = ("sqlalchemy", "aiosqlite", "data.engine.store", "data.incidents.queries", "data.engine.outbox")
+
+CHILD = """
+import asyncio, json, sys
+from pathlib import Path
+from app.console import WarRoom
+from data.config import Settings
+imported = sorted(m for m in {heavy!r} if m in sys.modules)
+seen = []
+async def main():
+    app = WarRoom(Settings(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]))
+    original = app.publish
+    def publish(snapshot):
+        seen.append([snapshot.sync.cached_at is not None, [r.id for r in snapshot.incidents],
+                     sorted(m for m in {heavy!r} if m in sys.modules)])
+        original(snapshot)
+    app.publish = publish
+    async with app.run_test(size=(140, 40)) as pilot:
+        while app.last_snapshot is None or app.last_snapshot.sync.synced_at is None:
+            await pilot.pause()
+asyncio.run(main())
+print(json.dumps({{"imported": imported, "seen": seen}}))
+"""
+
+
+def _child(settings: Settings) -> dict[str, Any]:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(heavy=HEAVY), str(settings.journal), str(settings.db), settings.actor],
+        capture_output=True, text=True, cwd=root, timeout=120, check=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def test_the_cached_first_screen_is_painted_before_sqlalchemy_is_imported(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, actor="zed")
+    await seed(settings, journal())
+    await run_once(settings, ["INC-R", "INC-P", "INC-C"])
+    result = _child(settings)
+    assert result["imported"] == []  # importing the console imports none of them
+    first, *rest = result["seen"]
+    assert first == [True, ["INC-R", "INC-P", "INC-C"], []]  # the cache, before any of them
+    assert rest and not rest[-1][0] and "sqlalchemy" in rest[-1][2]  # then the store's picture
