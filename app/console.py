@@ -532,6 +532,8 @@ class WarRoom(WellbeingConsole, App[None]):
     def publish(self, snapshot: Snapshot) -> None:
         was_cached = self.cached_screen
         self.cached_screen = snapshot.sync.cached_at is not None
+        if not self.cached_screen and self.sync_state.cached_at is not None:
+            self.sync_state = replace(self.sync_state, cached_at=None)  # (a catch-up's progress follows)
         if _worth_caching(snapshot) and (
             was_cached
             or self._first_screen_at is None

@@ -113,6 +113,14 @@ async def test_the_cached_screen_is_marked_refuses_writes_and_gives_way(
     before = settings.journal.read_bytes()
     store_gate.clear()
     app = WarRoom(settings)
+    states: list[tuple[bool, float | None]] = []  # (a cached snapshot, the console's state after it)
+    original = app.publish
+
+    def publish(snapshot: Snapshot) -> None:
+        original(snapshot)
+        states.append((snapshot.sync.cached_at is not None, app.sync_state.cached_at))
+
+    app.publish = publish  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: set(queue_ids(app)) == {"INC-R", "INC-P", "INC-C"}, what="the cache")
         assert app.cached_screen and app.store is None
@@ -133,6 +141,21 @@ async def test_the_cached_screen_is_marked_refuses_writes_and_gives_way(
         assert "INC-C" not in queue_ids(app)  # closed since the cache was written: gone
         assert "CACHED" not in screen_text(app) and "CACHED" not in queue_title(app)
         assert screen.check_action("new_incident", ()) is not False
+        assert states[0][0] and len(states) > 1
+        # once the store's picture is in, the console's state is no longer the cache's (a
+        # catch-up's progress, shown between snapshots, is not marked cached)
+        assert all(state is None for cached, state in states if not cached)
+
+
+def test_the_status_bar_marks_the_cached_screen() -> None:
+    from widgets.status import sync_text
+
+    cached = SyncState("j", line=3, cached_at=0.0)
+    assert "CACHED FROM 00:00Z" in sync_text(cached, 10.0).plain
+    from dataclasses import replace
+
+    assert "catching up 50%" in sync_text(replace(cached, progress=(5, 10)), 10.0).plain
+    assert "CACHED" not in sync_text(SyncState("j", line=3, synced_at=5.0), 10.0).plain
 
 
 def published(app: WarRoom) -> list[Snapshot]:

@@ -57,9 +57,11 @@ def _cached_part(state: SyncState) -> list[tuple[str, str] | str]:
 
 def sync_text(state: SyncState, wall: float) -> Text:
     if state.cached_at is not None and not state.error:
+        done, total = state.progress or (0, 0)
+        doing = f"catching up {100 * done // total}%" if total else "syncing…"
         return Text.assemble(
             (f" {cached_words(state).upper()} ", CACHED_STYLE),
-            (" syncing… nothing can be changed yet ", "bold"),
+            (f" {doing} nothing can be changed yet ", "bold"),
         )
     if state.error:
         since = f" (last good sync {int(wall - state.synced_at)}s ago)" if state.synced_at else ""
