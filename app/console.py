@@ -8,15 +8,17 @@ the journal → the same read path (the console sees its own actions as everyone
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
@@ -28,11 +30,12 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from app.wellbeing import WellbeingConsole
 from data.commands import AppendRefused, append_to, build_events, obligation_flags, procedure_events
 from data.config import Settings
-from data.engine import clock, outbox
+from data.engine import clock
 from data.engine.chain import EditWatch, Pacer, lower_priority
+from data.engine.errors import StoreError
 from data.engine.journal import FileJournal, JournalError, JournalUnavailable
+from data.engine.lazy import lazy
 from data.engine.models import Draft
-from data.engine.store import Store, StoreError
 from data.incidents.views import Snapshot, SyncState, load_snapshot
 from data.postmortem.report import PmPolicy, PmPolicyError, pm_policy_of
 from data.privacy.text import clean
@@ -42,6 +45,12 @@ from screens.main import MainScreen
 from screens.registry import PALETTE, bindings
 from widgets.console import WellbeingShown
 from widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from data.engine import outbox
+    from data.engine.store import Store
+else:  # (SQLAlchemy: imported after the first paint: the cached first screen needs none)
+    outbox = lazy("data.engine.outbox")
 
 #: a catch-up longer than this shows its progress in the status bar
 PROGRESS_BYTES = 2 << 20
@@ -54,6 +63,16 @@ CHAIN_CHECK_EVERY = 180.0
 PAGE_EVERY = 30.0
 #: how many of the last things the console told the user it keeps (``WarRoom.told``)
 TOLD_KEPT = 200
+#: how often (seconds) a running console writes its first screen's cache, at most
+#: (data/incidents/first_screen.py; and when it stops)
+FIRST_SCREEN_EVERY = 60.0
+#: what a write is answered while the screen is the cached one
+CACHED_MESSAGE = (
+    "This console still shows the screen cached when it last ran, and is catching up with the "
+    "journal: nothing is written until it shows the journal as it is (a moment)."
+)
+
+log = logging.getLogger("warroom.console")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +112,10 @@ class WarRoom(WellbeingConsole, App[None]):
         self.wellbeing_shown: Signal[WellbeingShown] = Signal(self, "wellbeing_shown")
         self.sync_state = SyncState(journal=settings.journal_location)
         self.last_snapshot: Snapshot | None = None
+        #: the screen shows the cached first screen (data/incidents/first_screen.py): until
+        #: the store's picture replaces it, nothing is written and only moving around applies
+        self.cached_screen = False
+        self._first_screen_at: float | None = None  # when the cache was last written (monotonic)
         self.include_closed = False
         self._first_break: int | None = None
         self._wake = asyncio.Event()
@@ -162,6 +185,7 @@ class WarRoom(WellbeingConsole, App[None]):
     async def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, self.wellbeing_view)
         self.screen_change_signal.subscribe(self, self.show_clock_news)  # a dialog closed
+        cached = self._paint_first_screen()
         self.push_screen(MainScreen(self.settings.actor))
         for warning in self._setup_warnings:
             self.notify(
@@ -169,6 +193,22 @@ class WarRoom(WellbeingConsole, App[None]):
             )
         for problem in self._setup_problems:
             self.notify(clean(problem, 400), severity="error", timeout=20, markup=False)
+        if cached:  # the store is opened once the cached screen is painted
+            self.run_worker(self._open_after_paint(), group="open", name="open-store")
+        else:
+            await self._open()
+
+    async def _open_after_paint(self) -> None:
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        with suppress(TimeoutError):  # (a headless console with nothing to paint: go on)
+            await asyncio.wait_for(painted.wait(), 1.0)
+        await self._open()
+
+    async def _open(self) -> None:
+        """Open the store, then follow the journal: the sync loop, the watch, the checks."""
+        from data.engine.store import Store
+
         try:
             self.store = await Store.open(self.settings.db)
         except StoreError as exc:
@@ -184,6 +224,8 @@ class WarRoom(WellbeingConsole, App[None]):
 
     async def on_unmount(self) -> None:
         self._chain_stop.set()  # a chain check in its thread stops at its next span
+        if self.last_snapshot is not None and _worth_caching(self.last_snapshot):
+            self._save_first_screen(self.last_snapshot)  # what it showed last, for the next start
         if self.store is not None:
             await self.close_wellbeing()  # what the exposure counters hold, written
         # stop everything that may hold a database connection, then close the store, so
@@ -365,7 +407,8 @@ class WarRoom(WellbeingConsole, App[None]):
 
     def mark_stale(self, error: str) -> None:
         """The picture on screen is stale (the last good snapshot kept), and why."""
-        self.sync_state = replace(self.sync_state, error=error, progress=None)
+        cached_at = self.last_snapshot.sync.cached_at if self.last_snapshot is not None else None
+        self.sync_state = replace(self.sync_state, error=error, progress=None, cached_at=cached_at)
         self.publish(Snapshot(self.last_snapshot.incidents if self.last_snapshot else (), self.sync_state,
                               *(self._roster() if self.last_snapshot else ())))  # fmt: skip
 
@@ -434,7 +477,69 @@ class WarRoom(WellbeingConsole, App[None]):
         except (StoreError, OSError):
             pass  # the sync that follows meets the same problem and reports it
 
+    # --- the cached first screen (data/incidents/first_screen.py) ------------------------
+
+    def _first_screen_key(self) -> tuple[Any, int | None]:
+        """(the cache's key, the journal file's size now; None: not a file)."""
+        from data.incidents.first_screen import Key
+
+        journal = self.journal
+        ident, size = "", None
+        if isinstance(journal, FileJournal):
+            try:
+                st = journal.path.stat()
+                ident, size = f"{st.st_dev}:{st.st_ino}", st.st_size
+            except OSError:
+                ident, size = "", 0
+        s = self.settings
+        return Key.of(s.actor, s.db, s.journal_location, ident), size
+
+    def _paint_first_screen(self) -> bool:
+        """Publish the cached first screen, if there is one for this actor, store and
+        journal; whether one was. Any other cache is left unshown (and logged)."""
+        from data.incidents import first_screen
+
+        try:
+            key, size = self._first_screen_key()
+            cached = first_screen.read(first_screen.cache_path(self.settings.db), key, size)
+        except first_screen.NotShown as exc:
+            log.info("cached first screen not shown: %s", exc)
+            return False
+        self.sync_state = cached.snapshot.sync
+        self.publish(cached.snapshot)
+        return True
+
+    def _save_first_screen(self, snapshot: Snapshot, background: bool = False) -> None:
+        """Write ``snapshot`` (built from the store for this console's actor) as the next
+        start's first screen; a failure is logged (the cache is an optimisation)."""
+        from data.incidents import first_screen
+
+        self._first_screen_at = time.monotonic()
+        path = first_screen.cache_path(self.settings.db)
+
+        def save() -> None:
+            try:
+                key, size = self._first_screen_key()
+                first_screen.write(path, snapshot, key, size or 0, clock.wall())
+            except OSError as exc:
+                log.warning("the first screen's cache not written: %s", exc)
+
+        if background:
+            threading.Thread(target=save, name="first-screen", daemon=True).start()
+        else:
+            save()
+
     def publish(self, snapshot: Snapshot) -> None:
+        was_cached = self.cached_screen
+        self.cached_screen = snapshot.sync.cached_at is not None
+        if not self.cached_screen and self.sync_state.cached_at is not None:
+            self.sync_state = replace(self.sync_state, cached_at=None)  # (a catch-up's progress follows)
+        if _worth_caching(snapshot) and (
+            was_cached
+            or self._first_screen_at is None
+            or time.monotonic() - self._first_screen_at >= FIRST_SCREEN_EVERY
+        ):
+            self._save_first_screen(snapshot, background=True)
         self.last_snapshot = snapshot
         self.snapshots.publish(snapshot)
         self._wellbeing_snapshot(snapshot)
@@ -520,6 +625,8 @@ class WarRoom(WellbeingConsole, App[None]):
             from screens.observer import MESSAGE
 
             return MESSAGE
+        if self.cached_screen or self.store is None:
+            return CACHED_MESSAGE
         events = [d.as_input() if isinstance(d, Draft) else d for d in drafts]
         try:
             self._load_templates()
@@ -718,6 +825,13 @@ class WarRoom(WellbeingConsole, App[None]):
         self.notify(clean(f"Screenshot saved to {target}", 400), title="Screenshot", timeout=10, markup=False)
 
 
+def _worth_caching(snapshot: Snapshot) -> bool:
+    """Whether ``snapshot`` is a picture to start from next time: built from the store (not
+    the cache), with lines read, and no error."""
+    s = snapshot.sync
+    return s.cached_at is None and s.error is None and bool(s.line)
+
+
 def screenshot_folder() -> Path:
     """Where the palette's Screenshot writes: ``screenshots`` in warroom's data folder."""
     from data.engine.config import data_dir
@@ -772,6 +886,8 @@ def palette_commands(app: WarRoom, screen: Screen[Any]) -> Iterable[SystemComman
         method = getattr(screen, f"action_{a.action}", None)
         if method is None or a.palette is None:
             continue
+        if app.cached_screen and screen.check_action(a.action, ()) is False:
+            continue  # the cached first screen: nothing that writes or reads the store yet
         # (a live screen's check is stricter than the footer's where it says so)
         if (
             screen.applies(a.action) if isinstance(screen, LiveScreen) else screen.check_action(a.action, ())

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.screen import ModalScreen
 from textual.signal import Signal
 from textual.timer import Timer
 
-from data.care.exposure import prune, record, stored
 from data.care.wellbeing import (
     FLUSH_SECONDS,
     Tracker,
@@ -28,10 +27,16 @@ from data.care.wellbeing import (
     wellbeing_of,
 )
 from data.engine import clock
-from data.engine.store import StoreError
+from data.engine.errors import StoreError
+from data.engine.lazy import lazy
 from data.privacy.text import clean
 from screens.live import LiveScreen
 from widgets.console import WellbeingShown
+
+if TYPE_CHECKING:
+    from data.care import exposure
+else:  # (SQLAlchemy: imported when first used, after the first paint)
+    exposure = lazy("data.care.exposure")
 
 #: the longest the wellbeing timer sleeps (seconds)
 WAKE_MAX = 300.0
@@ -179,11 +184,11 @@ class WellbeingConsole:
                     if t.set_shift(start, now) or first:
                         if first:
                             self._wellbeing_pruned = True
-                            await prune(store, now - timedelta(days=self.wellbeing_config.keep_days))
-                        t.load(await stored(store, self.settings.actor, t.window_start(now)))
+                            await exposure.prune(store, now - timedelta(days=self.wellbeing_config.keep_days))
+                        t.load(await exposure.stored(store, self.settings.actor, t.window_start(now)))
                 batch = t.dirty()
                 if batch:
-                    await record(store, self.settings.actor, batch)
+                    await exposure.record(store, self.settings.actor, batch)
                 t.written(batch, clock.now())
                 self._wellbeing_failed = False
             except (StoreError, OSError) as exc:
@@ -204,7 +209,7 @@ class WellbeingConsole:
         if store is None or not batch:
             return
         try:
-            await record(store, self.settings.actor, batch)
+            await exposure.record(store, self.settings.actor, batch)
             self.wellbeing.written(batch, clock.now())
         except (StoreError, OSError):
             pass  # the console is closing: nothing to show it on

@@ -28,7 +28,9 @@ The figures (targets in brackets):
       45))``. ``App._display`` is wrapped: every frame the compositor hands to the driver is
       rendered to its terminal bytes (``render_segments``, which the headless driver would
       skip) and searched for an incident id. Reported from the parent's ``Popen`` (process
-      start) and from App construction.
+      start) and from App construction. A console paints its cached first screen when the
+      store has one for the bench's actor (any earlier console on it wrote one as it
+      stopped): each run says whether the frame was the cache's.
    b. *real terminal*: ``warroom --journal J --db D`` in a tmux pane 160x45 (a tmux server
       of this run's own, ``tmux -L``); ``tmux capture-pane -p`` is polled every 20 ms until
       an active incident id is on screen. Reported from the ``tmux new-session`` command.
@@ -487,6 +489,7 @@ def _child_start(journal: str, db: str, actor: str, t_spawn: float) -> None:
                 marks["paint"] = now()
                 marks["frames"] = frames
                 marks["id"] = m.group(0)
+                marks["cached"] = bool(getattr(app, "cached_screen", False))  # the cached first screen
                 found.set()
 
         app._display = display  # type: ignore[method-assign]
@@ -520,10 +523,12 @@ def measure_start_headless(info: dict[str, Any], repeats: int) -> dict[str, Any]
             "construct_to_first_frame_s": m["first_frame"] - m["construct"],
             "frames_until_paint": m["frames"],
             "rows": m["rows"],
+            "cached": m.get("cached", False),
         }
         runs.append(run)
         _log(f"  headless start {k + 1}/{repeats}: {run['from_spawn_s']:.3f} s from spawn "
-             f"({run['from_construct_s']:.3f} s from WarRoom(); imports {run['imports_s']:.3f} s)")  # fmt: skip
+             f"({run['from_construct_s']:.3f} s from WarRoom(); imports {run['imports_s']:.3f} s"
+             f"{'; the cached first screen' if run['cached'] else ''})")  # fmt: skip
     return {
         "from_spawn_s": _dist([r["from_spawn_s"] for r in runs], 3),
         "from_construct_s": _dist([r["from_construct_s"] for r in runs], 3),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -18,7 +18,6 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from data.engine import clock
 from data.handoff.report import home_region
-from data.incidents import queries as incident_queries
 from data.incidents.views import IncidentRow, QueueFilter, Snapshot, SyncState, TreeMark, nest
 from data.incidents.views import load_detail as fetch_detail
 from data.privacy.text import clean
@@ -39,9 +38,16 @@ from widgets.console import WellbeingShown, observer
 from widgets.narrow import ClockStrip, PaneTabs
 from widgets.queue import IncidentQueue
 from widgets.roster import RosterPane
-from widgets.status import StatusBar
+from widgets.status import CACHED_STYLE, StatusBar, cached_words
 from widgets.timeline import Timeline
 from widgets.wellbeing import WellbeingLine
+
+if TYPE_CHECKING:
+    from data.incidents import queries as incident_queries
+else:  # (SQLAlchemy: imported after the first paint)
+    from data.engine.lazy import lazy
+
+    incident_queries = lazy("data.incidents.queries")
 
 WELCOME = (
     "No incidents in the journal yet.\n\n"
@@ -55,6 +61,9 @@ WELCOME = (
 QUEUE_TITLE = "1 Incident queue"
 #: an urgent signal waiting, in the queue's title (colour and the ⚠ marker)
 URGENT_STYLE = "bold white on #b01c2e"
+#: what applies while the screen is the cached first screen (data/incidents/first_screen.py):
+#: moving around; nothing that writes or reads the store
+CACHED_ACTIONS = frozenset({"focus_pane", "search", "mine", "fold", "maximize_pane", "local_time"})
 PANES = {"1": "queue", "2": "timeline", "3": "checklist", "4": "roster-table"}
 #: the pane (container) of each number key, as one-pane-at-a-time mode shows it
 PANE_BOXES = {"1": "queue-pane", "2": "timeline-pane", "3": "checklist-pane", "4": "roster-pane"}
@@ -190,7 +199,10 @@ class MainScreen(IncidentActions, LiveScreen[None]):
     # --- showing ---------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
+        was_cached = self.snapshot.sync.cached_at is not None
         self.snapshot = snapshot
+        if was_cached and snapshot.sync.cached_at is None:
+            self.refresh_bindings()  # the keys the cached screen held back apply now
         self._ahead = {}  # read from the store as it was before this snapshot
         now = clock.now()
         self.query_one(StatusBar).show(now, snapshot.sync)
@@ -271,11 +283,19 @@ class MainScreen(IncidentActions, LiveScreen[None]):
                                     severity="error", timeout=15, markup=False)  # fmt: skip
             self._urgent_told = (told or set()) | set(w.urgent)
         words = signals_header(w, now)
+        cached = cached_words(self.snapshot.sync)
+        if cached:
+            words = f"{cached}, syncing…" + (f" · {words}" if words else "")
         shown = (f"{QUEUE_TITLE} · {words}" if words else QUEUE_TITLE, bool(w.urgent))
         if shown == self._queue_title:
             return
         self._queue_title = shown
         title = Text(QUEUE_TITLE)
+        if cached:
+            title.append(" · ")
+            title.append(f" {cached.upper()} ", style=CACHED_STYLE)
+            title.append(" syncing…", style="bold")
+            words = signals_header(w, now)
         if words:
             title.append(f" · {words}", style="bold")
         if w.urgent:
@@ -374,6 +394,12 @@ class MainScreen(IncidentActions, LiveScreen[None]):
         store = self.console.store
         timeline = self.query_one(Timeline)
         checklist = self.query_one(ChecklistPane)
+        if self.snapshot.sync.cached_at is not None:  # (the store is not open yet)
+            timeline.empty(
+                f"{incident}: its timeline shows once this console has caught up with the journal."
+            )
+            checklist.show(incident, (), clock.now(), row.incident_clocks, _floor(row))
+            return  # (shown again when the store's picture comes: its _detail_seq is not set)
         if not row.visible_to(self.actor):
             timeline.empty(
                 f"{incident} is restricted: its details are shown to its role holders and participants."
@@ -447,6 +473,8 @@ class MainScreen(IncidentActions, LiveScreen[None]):
     # --- which actions apply ---------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.snapshot.sync.cached_at is not None and action not in CACHED_ACTIONS:
+            return False  # the cached first screen: until the store's picture replaces it
         if action == "open_incident":
             return self.selected_row() is not None
         return self.actions_apply(action)

@@ -46,6 +46,9 @@ class Console(Protocol):
     settings: Settings
     store: Store  # opened on mount
     last_snapshot: Snapshot | None
+    #: the cached first screen is shown (data/incidents/first_screen.py): nothing is written
+    #: until the store's picture replaces it
+    cached_screen: bool
     sync_state: SyncState
     policy: Policy  # the clock policy
     pm_policy: PmPolicy  # the post-mortem meeting clock ([postmortem]), read once at start

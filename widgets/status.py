@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -39,11 +39,35 @@ def outbox_text(state: SyncState) -> list[tuple[str, str] | str]:
     return parts
 
 
+#: the cached first screen (data/incidents/first_screen.py), until the store's picture replaces it
+CACHED_STYLE = "bold black on #e3c44a"
+
+
+def cached_words(state: SyncState) -> str:
+    """ "cached from HH:MMZ" for a first screen read from the cache, else ""."""
+    if state.cached_at is None:
+        return ""
+    at = clock.utc_text(datetime.fromtimestamp(state.cached_at, UTC))[11:16]
+    return f"cached from {at}Z"
+
+
+def _cached_part(state: SyncState) -> list[tuple[str, str] | str]:
+    return [" ", (f" {cached_words(state)} ", CACHED_STYLE)] if state.cached_at is not None else []
+
+
 def sync_text(state: SyncState, wall: float) -> Text:
+    if state.cached_at is not None and not state.error:
+        done, total = state.progress or (0, 0)
+        doing = f"catching up {100 * done // total}%" if total else "syncing…"
+        return Text.assemble(
+            (f" {cached_words(state).upper()} ", CACHED_STYLE),
+            (f" {doing} nothing can be changed yet ", "bold"),
+        )
     if state.error:
         since = f" (last good sync {int(wall - state.synced_at)}s ago)" if state.synced_at else ""
         return Text.assemble(
             ("STALE", "bold white on #b01c2e"),
+            *_cached_part(state),
             *outbox_text(state),  # what waits to be sent, first: it must stay on screen
             " ",
             # the console's own words about its journal (a server's address is not a

@@ -34,11 +34,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from data.engine.config import WarroomConfig, load_config
 from data.engine.models import Draft, IncidentNote, IncidentRoleSet, Role
-from data.incidents.queries import RoleRow
+
+if TYPE_CHECKING:
+    from data.incidents.queries import RoleRow
 
 #: the categories whose material is graphic or concerns children (domain notes)
 SENSITIVE: tuple[str, ...] = ("csea", "violent_extremism", "self_harm")

@@ -20,16 +20,13 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from data.care.exposure import exposure_for
 from data.care.wellbeing import SENSITIVE, Exposure, label
 from data.engine.clock import utc_text
+from data.engine.lazy import lazy
 from data.engine.models import TERMINAL_STATUSES, read_handoff_extension
-from data.engine.store import Store
-from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
-from data.incidents.queries import HandoffRow, IncidentEventRow, ItemRow, RoleRow
 from data.incidents.views import (
     IncidentRow,
     SyncState,
@@ -41,10 +38,20 @@ from data.incidents.views import (
 from data.privacy.text import clean, escaping
 from data.procedures.clocks import Policy, clock_state
 from data.procedures.holds import ending_soon
-from data.roster import queries as roster_queries
-from data.roster.queries import PersonRow
 from data.roster.rotation import ALL, OnCall, Override, Rotation, holder, on_call, regions, successor, zone
 from data.triage.signals import SignalRow
+
+if TYPE_CHECKING:
+    from data.care import exposure as _exposure
+    from data.engine.store import Store
+    from data.incidents import queries as incident_queries
+    from data.incidents.queries import HandoffRow, IncidentEventRow, ItemRow, RoleRow
+    from data.roster import queries as roster_queries
+    from data.roster.queries import PersonRow
+else:  # (SQLAlchemy: imported when first used, after the console's first paint)
+    _exposure = lazy("data.care.exposure")
+    incident_queries = lazy("data.incidents.queries")
+    roster_queries = lazy("data.roster.queries")
 
 #: the sustainable pace (domain notes): about two incidents per 12-hour shift
 GUIDELINE_INCIDENTS = 2
@@ -584,7 +591,7 @@ async def build_handoff(
         external=tuple(external),
         pending=pending,
         notes=draft.notes if draft is not None else (pending.notes if pending is not None else ""),
-        wellbeing=await exposure_for(store, actor, shift_start, now, wellbeing)
+        wellbeing=await _exposure.exposure_for(store, actor, shift_start, now, wellbeing)
         if wellbeing is not None
         else None,
         carried=carried,
@@ -1121,6 +1128,8 @@ async def handoff_for(settings: Any, region: str | None, policy: Policy | None =
         categories = wellbeing_of(settings.config).categories
     except WellbeingError:
         categories = SENSITIVE
+    from data.engine.store import Store
+
     async with await Store.open(settings.db) as store:
         await store.sync(settings.open_journal())
         return await build_handoff(store, settings.actor, region, clock.now(), policy, wellbeing=categories,

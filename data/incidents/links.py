@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
-
-from data.engine import schema as S
 from data.engine.access import Access, may_act
+from data.engine.lazy import lazy
 from data.engine.models import (
     TERMINAL_STATUSES,
     ChecklistSet,
@@ -32,8 +30,13 @@ from data.engine.models import (
     ItemTrigger,
 )
 from data.engine.projector import Item
-from data.engine.store import IncidentRecord, Store
 from data.incidents.describe import LINK_WORDS
+
+if TYPE_CHECKING:
+    from data.engine import schema as S
+    from data.engine.store import IncidentRecord, Store
+else:
+    S = lazy("data.engine.schema")  # (SQLAlchemy: imported when first used)
 
 #: how a link reads from its other incident
 INVERSE = {"related": "related", "parent": "child", "child": "parent", "duplicate_of": "duplicated_by"}
@@ -75,6 +78,8 @@ async def links(store: Store, incident: str | None = None) -> list[LinkRow]:
     """The current links of ``incident`` (both ways, each seen from it), in the order they
     were written; with None every link, seen from the incident it was written on."""
     c = S.incident_links.c
+    from sqlalchemy import select
+
     stmt = select(c.incident, c.other, c.kind, c.note, c.actor, c.ts, c.seq).order_by(c.seq)
     if incident is not None:
         stmt = stmt.where((c.low == incident) | (c.high == incident))

@@ -8,15 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from data.engine.access import Access
+from data.engine.lazy import lazy
 from data.engine.models import TERMINAL_STATUSES, utc_time
-from data.engine.store import IncidentRecord, Store
-from data.incidents import queries
 from data.incidents.describe import describe
 from data.incidents.links import LinkRow, by_incident, merged_into, parent_of
 from data.incidents.links import links as links_of
-from data.incidents.queries import EventRow, HandoffRow, ItemRow
 from data.procedures.clocks import (
     Clock,
     PmPolicy,
@@ -31,10 +30,18 @@ from data.procedures.clocks import (
     update_clock,
 )
 from data.procedures.holds import HoldRow, hold_rows
-from data.roster import queries as roster_queries
 from data.roster.people import People
 from data.roster.rotation import Override, Rotation
 from data.triage.signals import SignalRow, incident_signal_seqs, incident_signals, open_signals
+
+if TYPE_CHECKING:
+    from data.engine.store import IncidentRecord, Store
+    from data.incidents import queries
+    from data.incidents.queries import EventRow, HandoffRow, ItemRow
+    from data.roster import queries as roster_queries
+else:  # (SQLAlchemy: imported when first used, after the console's first paint)
+    queries = lazy("data.incidents.queries")
+    roster_queries = lazy("data.roster.queries")
 
 parse_time = utc_time  # (the name the views and the handoff use)
 
@@ -356,6 +363,8 @@ class SyncState:
     progress: tuple[int, int] | None = None  # bytes done, bytes to do, while catching up
     queued: int = 0  # actions waiting in the outbox (data/engine/outbox.py) for the journal
     refused: int = 0  # queued actions the journal refused (kept in the outbox, shown on !)
+    #: a first screen read from the cache (data/incidents/first_screen.py): when it was written
+    cached_at: float | None = None
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data.engine.config import WarroomConfig, load_config
+from data.engine.lazy import lazy
 from data.engine.models import PM_SECTIONS
-from data.engine.store import Store
 from data.handoff.report import md
-from data.incidents import queries as incident_queries
 from data.incidents.describe import describe
 from data.incidents.views import may_see, parse_time
-from data.postmortem import queries
 from data.privacy.text import clean
 from data.procedures.clocks import Clock, PmPolicy, add_business_days, clock_state, meeting_clock, span
+
+if TYPE_CHECKING:
+    from data.engine.store import Store
+    from data.incidents import queries as incident_queries
+    from data.postmortem import queries
+else:  # (SQLAlchemy: imported when first used, after the console's first paint)
+    incident_queries = lazy("data.incidents.queries")
+    queries = lazy("data.postmortem.queries")
 
 #: how each section is titled, with the question it answers (the order is PM_SECTIONS')
 SECTION_TITLES: dict[str, tuple[str, str]] = {
@@ -499,6 +505,7 @@ async def postmortem_for(settings: Any, incident: str, policy: PmPolicy | None =
     """What ``warroom postmortem`` prints: sync the store with the journal, then build the
     post-mortem for ``settings.actor`` at the console clock's now."""
     from data.engine import clock
+    from data.engine.store import Store
 
     async with await Store.open(settings.db) as store:
         await store.sync(settings.open_journal())

@@ -11,13 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import select
 
-from data.engine import schema as S
+from data.engine.lazy import lazy
 from data.engine.models import utc_time
+
+if TYPE_CHECKING:
+    from sqlalchemy import select
+
+    from data.engine import schema as S
+else:
+    S = lazy("data.engine.schema")  # (SQLAlchemy: imported when first used)
+    _sa = lazy("sqlalchemy")
+
+    def select(*args: Any, **kw: Any) -> Any:
+        return _sa.select(*args, **kw)
+
 
 #: the statuses a waiting signal may have (a snoozed one once its time has come)
 OPEN_STATUSES = ("untriaged", "snoozed")
