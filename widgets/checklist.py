@@ -72,7 +72,7 @@ class ChecklistPane(FixedTable):
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
+        super().__init__(cursor_type="row", **kwargs)
         self.incident: str | None = None
         self.items: tuple[ChecklistRow, ...] = ()
         self.clocks: tuple[Clock, ...] = ()
