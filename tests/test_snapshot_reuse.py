@@ -95,3 +95,42 @@ async def test_a_snapshot_makes_the_clocks_of_the_changed_incident_only(
         i: c for i, c in clocks.items() if i != "INC-B"
     }
     assert next(r for r in second.incidents if r.id == "INC-B").severity == 1
+
+
+async def test_the_on_call_pane_is_left_alone_by_a_snapshot_that_changes_nothing_in_it() -> None:
+    from datetime import UTC, datetime
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    from data.roster.board import OnCallRow
+    from widgets.roster import RosterPane
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield RosterPane(id="roster")
+
+    now = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    rows = [OnCallRow("au-ic", "ana", False, "Sun 14:00", now + timedelta(minutes=90), None),
+            OnCallRow("uk-ic", "bo", False, "Sun 03:00", None, "hugo")]  # fmt: skip
+    app = Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        pane = app.query_one(RosterPane)
+        pane.show(rows, now, rebuild=True)
+        await pilot.pause()
+        table = pane.query_one(DataTable)
+        touched: list[str] = []
+        add_row, update_cell, clear = table.add_row, table.update_cell, table.clear
+        table.add_row = lambda *a, **k: touched.append("add") or add_row(*a, **k)  # type: ignore[method-assign]
+        table.update_cell = lambda *a, **k: touched.append(f"{a[0]}.{a[1]}") or update_cell(*a, **k)  # type: ignore[method-assign]
+        table.clear = lambda *a, **k: touched.append("clear") or clear(*a, **k)  # type: ignore[method-assign]
+        pane.show(list(rows), now, rebuild=True)  # a new snapshot, the same roster
+        assert touched == []
+        later = now + timedelta(minutes=30)  # one countdown moves on
+        pane.show(rows, later, rebuild=True)
+        assert touched == ["au-ic.handoff"]
+        await pilot.pause()
+        assert [c.plain for c in table.get_row_at(0)] == ["au-ic", "ana", "Sun 14:00", "1h00m", "—"]
+        touched.clear()
+        pane.show(rows[:1], later, rebuild=True)  # a rotation gone: filled again
+        assert touched[0] == "clear" and table.row_count == 1
