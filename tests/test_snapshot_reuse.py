@@ -134,3 +134,42 @@ async def test_the_on_call_pane_is_left_alone_by_a_snapshot_that_changes_nothing
         touched.clear()
         pane.show(rows[:1], later, rebuild=True)  # a rotation gone: filled again
         assert touched[0] == "clear" and table.row_count == 1
+
+
+async def test_a_sync_that_finds_nothing_new_keeps_the_picture_and_one_that_does_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One append wakes the sync loop once per file event (its write, then its close):
+    the second pass finds the store as the last snapshot saw it, and publishes that
+    picture again, synced now, without reading the store. What changes the store, or what
+    the snapshot is read with (closed incidents shown), reads it again."""
+    import app.console as console_module
+    from app.console import WarRoom
+    from tests._console_helpers import next_syncs, opened, queue_ids, seed, settings_for, settle, wait_for
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1"), opened("INC-2")])
+    loads: list[int] = []
+    original = console_module.load_snapshot
+
+    async def counted(*args: Any, **kw: Any) -> Any:
+        loads.append(1)
+        return await original(*args, **kw)
+
+    monkeypatch.setattr(console_module, "load_snapshot", counted)
+    app = WarRoom(settings)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, lambda a: queue_ids(a) == ["INC-1", "INC-2"])
+        before, read = app.last_snapshot, len(loads)
+        assert before is not None and before.sync.synced_at is not None
+        await next_syncs(pilot, app)
+        after = app.last_snapshot
+        assert len(loads) == read  # the store was not read again
+        assert after is not None and after is not before and after.incidents is before.incidents
+        assert after.sync.synced_at is not None and after.sync.synced_at >= before.sync.synced_at
+        await seed(settings, [opened("INC-3", severity=1)])
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-3", "INC-1", "INC-2"], what="the new incident")
+        assert len(loads) > read
+        read = len(loads)
+        await pilot.press("c")  # closed incidents shown: the snapshot is read with them
+        await wait_for(pilot, lambda: len(loads) > read, what="a snapshot read with the closed ones")
