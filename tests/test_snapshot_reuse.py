@@ -173,3 +173,31 @@ async def test_a_sync_that_finds_nothing_new_keeps_the_picture_and_one_that_does
         read = len(loads)
         await pilot.press("c")  # closed incidents shown: the snapshot is read with them
         await wait_for(pilot, lambda: len(loads) > read, what="a snapshot read with the closed ones")
+
+
+async def test_a_snapshot_reads_the_store_through_one_connection(tmp_path: Path) -> None:
+    """A dozen queries, one connection (and one state of the store); a read outside
+    ``Store.reading`` takes one of its own, as before."""
+    from sqlalchemy import event, select
+
+    from data.engine import schema as S
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
+    from data.incidents.views import SyncState, load_snapshot
+    from tests._console_helpers import opened, seed, settings_for
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-A"), opened("INC-B")])
+    store = await Store.open(settings.db)
+    checkouts: list[int] = []
+    try:
+        await store.sync(FileJournal(settings.journal))
+        event.listen(store.engine.sync_engine, "engine_connect", lambda *a: checkouts.append(1))
+        snap = await load_snapshot(store, SyncState(journal="x"))
+        assert [r.id for r in snap.incidents] == ["INC-A", "INC-B"]
+        assert len(checkouts) == 1
+        await store.read_rows(select(S.incidents.c.id))
+        await store.read_tuples(select(S.incidents.c.id))
+        assert len(checkouts) == 3
+    finally:
+        await store.close()

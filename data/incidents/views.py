@@ -487,7 +487,21 @@ async def load_snapshot(
 ) -> Snapshot:
     """The console's view of the store. A resolved incident's clocks include its
     post-mortem meeting clock while the meeting is not held (the meeting has one source:
-    ``pm_policy``, ``[postmortem]``)."""
+    ``pm_policy``, ``[postmortem]``). Its reads go through one connection: one state of
+    the store."""
+    return await store.reading(
+        lambda: _load_snapshot(store, sync, include_closed=include_closed, policy=policy, pm_policy=pm_policy)
+    )
+
+
+async def _load_snapshot(
+    store: Store,
+    sync: SyncState,
+    *,
+    include_closed: bool,
+    policy: Policy | None,
+    pm_policy: PmPolicy | None,
+) -> Snapshot:
     policy = policy or Policy()
     pm_policy = pm_policy or PmPolicy()
     incidents = await store.incidents(active=True)
