@@ -125,3 +125,71 @@ async def test_a_removed_row_is_gone_and_the_screen_is_not_laid_out_again() -> N
         assert [str(r.key.value) for r in table.ordered_rows] == [f"R{n}" for n in range(30) if n != 2]
         assert table.get_row_index("R3") == 2 and table.get_row_index("R29") == 28
         assert table.virtual_size.height == 1 + 29
+
+
+class _Checklist(App[None]):
+    def compose(self) -> ComposeResult:
+        from widgets.checklist import ChecklistPane
+
+        yield ChecklistPane(id="checklist")
+
+
+def _items(done: str = "", late: int = 1) -> tuple[Any, ...]:
+    from datetime import timedelta
+
+    from data.incidents.views import ChecklistRow
+    from tests.test_console_speed import NOW
+
+    teams = ("legal", "legal", "ops", "ops", "ops", "trust")
+    return tuple(
+        ChecklistRow(
+            f"item-{n}",
+            f"Item {n}",
+            team,
+            "done" if f"item-{n}" == done else "open",
+            NOW + timedelta(hours=n * late),
+            None,
+            "ana" if f"item-{n}" == done else None,
+            NOW if f"item-{n}" == done else None,
+            None,
+        )
+        for n, team in enumerate(teams)
+    )
+
+
+async def test_a_checklist_of_the_same_items_sets_the_cells_that_differ_and_draws_what_a_fresh_one_draws() -> (
+    None
+):
+    from tests.test_console_speed import NOW
+    from widgets.checklist import ChecklistPane
+
+    first, second = _items(), _items(done="item-4")  # the last of its team: the order stays
+    app = _Checklist()
+    async with app.run_test(size=(70, 20)) as pilot:
+        pane = app.query_one(ChecklistPane)
+        pane.show("INC-1", first, NOW)
+        await pilot.pause()
+        pane.move_cursor(row=5)
+        await pilot.pause()
+        drawn: list[str] = []
+        original = pane._render_line_in_row
+
+        def counted(row_key: Any, *args: Any, **kw: Any) -> Any:
+            drawn.append(str(row_key.value))
+            return original(row_key, *args, **kw)
+
+        pane._render_line_in_row = counted  # type: ignore[method-assign]
+        pane.show("INC-2", second, NOW)
+        await pilot.pause()
+        # the item done, and no other: the rows the cursor left and went back to (the first)
+        # are drawn as they were before the cursor came (kept)
+        assert drawn == ["item-4"]
+        assert pane.selected_item() == "item-3" and pane.cursor_coordinate.row == 5  # kept on its item
+        ours = _drawn(pane)
+    fresh_app = _Checklist()
+    async with fresh_app.run_test(size=(70, 20)) as pilot:
+        fresh = fresh_app.query_one(ChecklistPane)
+        fresh.show("INC-2", second, NOW)
+        fresh.move_cursor(row=5)
+        await pilot.pause()
+        assert _drawn(fresh) == ours

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from data.incidents.views import countdown
 from data.privacy.text import clean
 from data.roster.board import OnCallRow
+from widgets.tables import cell_look
 
 EMPTY = (
     "No rotations in the journal yet. Import a roster:\n"
@@ -63,7 +64,7 @@ class RosterPane(Vertical):
         rows = [self.cells(r, now, covered) for r in on_call]
         # what each cell shows (a snapshot rebuilds the rows; most often they show the
         # same: nothing is touched then, and the table is not drawn again)
-        looks = [(key, tuple(_look(c) for c in cells)) for key, *cells in rows]
+        looks = [(key, tuple(cell_look(c) for c in cells)) for key, *cells in rows]
         if looks == self._looks:
             return
         with self.app.batch_update():
@@ -95,8 +96,3 @@ class RosterPane(Vertical):
         handoff = Text(countdown(r.next_at, now)[0] if r.next_at else "—")
         nxt = Text(clean(r.next_person or "—", 9), style="dim")
         return (r.rotation, Text(clean(r.rotation, 8)), person, local, handoff, nxt)
-
-
-def _look(cell: Text) -> tuple[object, ...]:
-    """What a cell shows (Text's own ``==`` leaves out its style)."""
-    return (cell.plain, str(cell.style), tuple(cell.spans), cell.overflow, cell.justify)

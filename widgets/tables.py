@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -17,6 +18,13 @@ from textual.widgets.data_table import CellKey, ColumnKey, RowDoesNotExist, RowK
 
 #: a row's cells as last set: every add_row and update_cell takes the next number
 _VERSIONS = count(1)
+
+
+def cell_look(cell: Any) -> tuple[object, ...]:
+    """What a ``Text`` cell shows, to compare (Text's own ``==`` leaves out its style)."""
+    if not isinstance(cell, Text):
+        return (cell,)
+    return (cell.plain, str(cell.style), tuple(cell.spans), cell.overflow, cell.justify, cell.no_wrap)
 
 
 def fit_column(
