@@ -55,6 +55,7 @@ async def _steps(cls: type[DataTable[Any]]) -> list[list[list[tuple[str, Any]]]]
             lambda: table.update_cell("R3", "title", Text("A changed title that is long", style="bold")),
             lambda: table.move_cursor(row=4),
             lambda: table.remove_row("R1"),  # the rows below move up: their stripes change
+            lambda: table.remove_row("R2"),  # and back: they move, drawn as before but for their place
             lambda: table.add_row(*_cells(99, "New"), key="R99"),
             lambda: table.sort("id", key=lambda cell: -int(cell.plain[1:])),
             lambda: table.move_cursor(row=0),

@@ -65,9 +65,13 @@ class FixedTable(DataTable[Any]):
         # (set before DataTable's __init__, whose reactives clear the caches)
         self._row_version: dict[RowKey, int] = {}
         self._stable_lines: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
-        self._stable_cells: LRUCache[tuple[object, ...], list[list[Segment]]] = LRUCache(10000)
+        self._stable_cells: LRUCache[tuple[object, ...], tuple[int, bool, list[list[Segment]]]] = LRUCache(
+            10000
+        )
         self._frame: tuple[object, ...] = ()  # what every line depends on (render_lines)
         self._frame_number = 0  # bumped when it changes
+        self._cells_frame: tuple[object, ...] = ()  # the same but the columns' widths (a cell has its own)
+        self._cells_frame_number = 0
         super().__init__(**kwargs)
 
     # --- the rows' versions ------------------------------------------------------------
@@ -127,15 +131,20 @@ class FixedTable(DataTable[Any]):
         super().notify_style_update()
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        frame = (
-            tuple((c.key, c.label.plain, c.get_render_width(self)) for c in self.ordered_columns),
+        columns = self.ordered_columns
+        rest = (
             self.fixed_rows, self.fixed_columns, self.zebra_stripes, self.show_header, self.header_height,
             self.cell_padding, self.show_row_labels, self._labelled_row_exists, self._row_label_column_width,
             self.cursor_foreground_priority, self.cursor_background_priority,
         )  # fmt: skip
+        cells_frame = (tuple((c.key, c.label.plain) for c in columns), *rest)
+        frame = (tuple(c.get_render_width(self) for c in columns), *cells_frame)
         if frame != self._frame:
             self._frame = frame
             self._frame_number += 1
+        if cells_frame != self._cells_frame:
+            self._cells_frame = cells_frame
+            self._cells_frame_number += 1
         return super().render_lines(crop)
 
     def _version(self, row_key: RowKey) -> int:
@@ -164,14 +173,30 @@ class FixedTable(DataTable[Any]):
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> list[list[Segment]]:  # fmt: skip
+        """A cell is kept by what it shows, not where: a row that moves (a row added or
+        removed above it) takes its cells as drawn, their mouse metadata (row, column) set
+        to the new place; its stripe is in ``base_style``."""
         row_key = self._header_row_key if row_index == -1 else self._row_locations.get_key(row_index)
-        key = (row_key, row_index, column_index, self._version(row_key) if row_key is not None else -1,
-               self._frame_number, base_style, width, cursor, hover, self.show_cursor, self._show_hover_cursor,
-               self._pseudo_class_state)  # fmt: skip
-        lines = self._stable_cells.get(key)
-        if lines is None:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            self._stable_cells[key] = lines
+        key = (row_key, column_index, self._version(row_key) if row_key is not None else -1,
+               self._cells_frame_number, base_style, width, cursor, hover, self.show_cursor, self._show_hover_cursor,
+               self._pseudo_class_state, row_index < self.fixed_rows, row_index == -1)  # fmt: skip
+        kept = self._stable_cells.get(key)
+        if kept is not None:
+            at, movable, lines = kept
+            if at == row_index:
+                return lines
+            if movable:
+                meta = Style.from_meta({"row": row_index, "column": column_index})
+                lines = [
+                    [Segment(t, None if s is None else s + meta, c) for t, s, c in line] for line in lines
+                ]
+                self._stable_cells[key] = (row_index, True, lines)
+                return lines
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        # (a cell whose only metadata is its place can move; one with more is drawn again)
+        place = {"row": row_index, "column": column_index}
+        movable = all(s.style is None or s.style.meta == place for line in lines for s in line)
+        self._stable_cells[key] = (row_index, movable, lines)
         return lines
 
     def cursor_key(self) -> str | None:
