@@ -201,3 +201,27 @@ async def test_a_snapshot_reads_the_store_through_one_connection(tmp_path: Path)
         assert len(checkouts) == 3
     finally:
         await store.close()
+
+
+async def test_an_incidents_detail_reads_the_store_through_one_connection(tmp_path: Path) -> None:
+    """Its events, its checklist, the incidents merged into it and its signals: one
+    connection (a move the read-ahead has not reached waits for all of them)."""
+    from sqlalchemy import event
+
+    from data.engine.journal import FileJournal
+    from data.engine.store import Store
+    from data.incidents.views import load_detail
+    from tests._console_helpers import opened, scoped, seed, settings_for
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-A"), scoped("incident.note", "INC-A", text="first note")])
+    store = await Store.open(settings.db)
+    checkouts: list[int] = []
+    try:
+        await store.sync(FileJournal(settings.journal))
+        event.listen(store.engine.sync_engine, "engine_connect", lambda *a: checkouts.append(1))
+        detail = await load_detail(store, "INC-A")
+    finally:
+        await store.close()
+    assert any("first note" in str(e) for e in detail.entries)
+    assert len(checkouts) == 1

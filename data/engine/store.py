@@ -367,10 +367,11 @@ class Store:
         return await _guarded(run)(self)
 
     async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run ``fn`` with one connection: reads that must see one state of the projection."""
+        """Run ``fn`` with one connection: reads that must see one state of the projection
+        (within :meth:`reading`, its connection)."""
 
         async def run(store: Store) -> T:
-            async with store.engine.connect() as conn:
+            async with store._connection() as conn:
                 return await fn(conn)
 
         return await _guarded(run)(self)

@@ -677,6 +677,11 @@ class Detail:
 
 
 async def load_detail(store: Store, incident: str, last: int = 200, person: str | None = None) -> Detail:
+    """What the main screen shows of ``incident``: its reads through one connection."""
+    return await store.reading(lambda: _load_detail(store, incident, last, person))
+
+
+async def _load_detail(store: Store, incident: str, last: int, person: str | None) -> Detail:
     also = await merged_shown(store, incident, person)
     events, earlier, items = await queries.detail(store, incident, last, also=also)
     entries = _with_signals(_entries(events, incident), await incident_signals(store, incident), earlier)
