@@ -4,7 +4,7 @@ checklist below. The selected incident drives the timeline and checklist panes."
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -190,10 +190,16 @@ class MainScreen(IncidentActions, LiveScreen[None]):
     # --- showing ---------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self._ahead = {}  # read from the store as it was before this snapshot
+        previous, self.snapshot = self.snapshot, snapshot
         now = clock.now()
         self.query_one(StatusBar).show(now, snapshot.sync)
+        if (previous.sync.synced_at is None) == (snapshot.sync.synced_at is None) and all(
+            getattr(previous, f.name) is getattr(snapshot, f.name)
+            for f in fields(Snapshot)
+            if f.name != "sync"
+        ):
+            return  # the same picture, synced again (app/console.py sync_once): only the status line
+        self._ahead = {}  # read from the store as it was before this snapshot
         self.show_banner(now)
         self.refresh_queue(now)
         self.show_signals(now, arrived=True)

@@ -162,14 +162,24 @@ async def test_a_sync_that_finds_nothing_new_keeps_the_picture_and_one_that_does
         await settle(pilot, lambda a: queue_ids(a) == ["INC-1", "INC-2"])
         before, read = app.last_snapshot, len(loads)
         assert before is not None and before.sync.synced_at is not None
+        from screens.main import MainScreen
+        from widgets.queue import IncidentQueue
+
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        shown: list[int] = []
+        queue = main.query_one(IncidentQueue)
+        queue_show = queue.show
+        queue.show = lambda *a, **k: shown.append(1) or queue_show(*a, **k)  # type: ignore[method-assign]
         await next_syncs(pilot, app)
         after = app.last_snapshot
         assert len(loads) == read  # the store was not read again
+        assert shown == [] and main.snapshot is after  # nor the queue shown again: the status line only
         assert after is not None and after is not before and after.incidents is before.incidents
         assert after.sync.synced_at is not None and after.sync.synced_at >= before.sync.synced_at
         await seed(settings, [opened("INC-3", severity=1)])
         await wait_for(pilot, lambda: queue_ids(app) == ["INC-3", "INC-1", "INC-2"], what="the new incident")
-        assert len(loads) > read
+        assert len(loads) > read and shown
         read = len(loads)
         await pilot.press("c")  # closed incidents shown: the snapshot is read with them
         await wait_for(pilot, lambda: len(loads) > read, what="a snapshot read with the closed ones")
