@@ -117,6 +117,7 @@ class WarRoom(WellbeingConsole, App[None]):
         self.cached_screen = False
         self._first_screen_at: float | None = None  # when the cache was last written (monotonic)
         self.include_closed = False
+        self._snapshot_basis: tuple[object, ...] = ()  # what the last synced snapshot was loaded with
         self._first_break: int | None = None
         self._wake = asyncio.Event()
         # the background chain check (check_chain): its interval, its memory, its stop
@@ -429,6 +430,19 @@ class WarRoom(WellbeingConsole, App[None]):
             self._rebuild_why = None
             self._first_break = None  # the breaks are counted afresh
         self.sync_state = await self._stored_state(synced_at=clock.wall())
+        last, basis = self.last_snapshot, (self.include_closed, self.policy, self.pm_policy)
+        if (
+            rebuild is None
+            and last is not None
+            and last.sync.synced_at is not None
+            and replace(last.sync, synced_at=None) == replace(self.sync_state, synced_at=None)
+            and basis == self._snapshot_basis
+        ):
+            # nothing new in the store since the last snapshot (one append wakes the loop
+            # once per file event: its write, then its close): the same picture, synced now
+            self.publish(replace(last, sync=self.sync_state))
+            return
+        self._snapshot_basis = basis
         self.publish(
             await load_snapshot(
                 self.store,

@@ -4,7 +4,7 @@ checklist below. The selected incident drives the timeline and checklist panes."
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -200,12 +200,22 @@ class MainScreen(IncidentActions, LiveScreen[None]):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         was_cached = self.snapshot.sync.cached_at is not None
-        self.snapshot = snapshot
+        previous, self.snapshot = self.snapshot, snapshot
         if was_cached and snapshot.sync.cached_at is None:
             self.refresh_bindings()  # the keys the cached screen held back apply now
-        self._ahead = {}  # read from the store as it was before this snapshot
         now = clock.now()
         self.query_one(StatusBar).show(now, snapshot.sync)
+        if (
+            (previous.sync.synced_at is None) == (snapshot.sync.synced_at is None)
+            and (previous.sync.cached_at is None) == (snapshot.sync.cached_at is None)
+            and all(
+                getattr(previous, f.name) is getattr(snapshot, f.name)
+                for f in fields(Snapshot)
+                if f.name != "sync"
+            )
+        ):
+            return  # the same picture, synced again (app/console.py sync_once): only the status line
+        self._ahead = {}  # read from the store as it was before this snapshot
         self.show_banner(now)
         self.refresh_queue(now)
         self.show_signals(now, arrived=True)

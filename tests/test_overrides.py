@@ -16,7 +16,12 @@ import widgets
 #: Textual's own hooks, meant to be defined by subclasses
 HOOKS = ("_on_", "_watch_", "_validate_", "_compute_")
 #: overridden on purpose (widgets/tables.py: no cell measured when no column is auto-width)
-DELIBERATE = {"FixedTable._update_dimensions"}
+DELIBERATE = {
+    "FixedTable._update_dimensions",
+    "FixedTable._render_line",
+    "FixedTable._render_cell",
+    "FixedTable._clear_caches",
+}
 
 
 def _ours() -> list[type[DOMNode]]:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import Static
 
 from data.incidents.views import ChecklistRow, clock_text
 from data.privacy.text import clean
 from data.procedures.clocks import Clock, clock_state
-from widgets.tables import FixedTable, fit_column
+from widgets.tables import FixedTable, cell_look, fit_column
 
 STATE_MARKS = {
     "open": ("[ ] open", ""),
@@ -72,7 +73,7 @@ class ChecklistPane(FixedTable):
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
+        super().__init__(cursor_type="row", **kwargs)
         self.incident: str | None = None
         self.items: tuple[ChecklistRow, ...] = ()
         self.clocks: tuple[Clock, ...] = ()
@@ -104,39 +105,60 @@ class ChecklistPane(FixedTable):
         self.items = tuple(
             sorted(items, key=lambda r: (r.team, r.state in ("done", "skipped"), r.due or far))
         )
-        with self.app.batch_update():
-            self.clear()
-            self._shown.clear()
-            if floor is not None:
-                self.add_row(Text("RAISE S1?", style="bold #e5484d"),
-                             Text(clean(f"{floor[:1].upper()}{floor[1:]}; press s to raise it", 400),
-                                  style="bold #e5484d", overflow="ellipsis"),
-                             Text("s: severity", style="bold"), key=row_key("heading:floor"))  # fmt: skip
-            if clocks:
-                self.add_row(
-                    Text(""),
-                    Text("RESPONSE CLOCKS", style="bold #7fa7c9"),
-                    Text(""),
-                    key=row_key("heading:clocks"),
+        rows: list[tuple[str, tuple[Text, ...]]] = []
+        self._shown.clear()
+        if floor is not None:
+            rows.append((row_key("heading:floor"), (
+                Text("RAISE S1?", style="bold #e5484d"),
+                Text(clean(f"{floor[:1].upper()}{floor[1:]}; press s to raise it", 400), style="bold #e5484d",
+                     overflow="ellipsis"),
+                Text("s: severity", style="bold"))))  # fmt: skip
+        if clocks:
+            rows.append(
+                (
+                    row_key("heading:clocks"),
+                    (Text(""), Text("RESPONSE CLOCKS", style="bold #7fa7c9"), Text("")),
                 )
-                for c in clocks:
-                    cell = self._clock_cell(c, now)
-                    self._shown[row_key(f"clock:{c.name}")] = cell.plain
-                    mark = "[x] done" if c.closed_at is not None else "[ ] clock"
-                    self.add_row(Text(mark, style="dim"), Text(clean(c.label, 120), overflow="ellipsis"), cell,
-                                 key=row_key(f"clock:{c.name}"))  # fmt: skip
-            previous_team = None
-            for r in self.items:
-                if r.team != previous_team:  # a heading row per owning team
-                    self.add_row(Text(""), Text(clean(r.team.replace("_", " ")).upper(), style="bold #7fa7c9"),
-                                 Text(""), key=row_key(f"team:{r.team}"))  # fmt: skip
-                    previous_team = r.team
-                cells = self._cells(r, now)
-                self._shown[r.item] = cells[2].plain
-                self.add_row(*cells, key=r.item)
+            )
+            for c in clocks:
+                cell = self._clock_cell(c, now)
+                self._shown[row_key(f"clock:{c.name}")] = cell.plain
+                mark = "[x] done" if c.closed_at is not None else "[ ] clock"
+                rows.append((row_key(f"clock:{c.name}"),
+                             (Text(mark, style="dim"), Text(clean(c.label, 120), overflow="ellipsis"), cell)))  # fmt: skip
+        previous_team = None
+        for r in self.items:
+            if r.team != previous_team:  # a heading row per owning team
+                rows.append((row_key(f"team:{r.team}"),
+                             (Text(""), Text(clean(r.team.replace("_", " ")).upper(), style="bold #7fa7c9"), Text(""))))  # fmt: skip
+                previous_team = r.team
+            cells = self._cells(r, now)
+            self._shown[r.item] = cells[2].plain
+            rows.append((r.item, cells))
+        with self.app.batch_update():
+            self._fill(rows)
             if selected is not None and any(r.item == selected for r in self.items):
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
         self.show_detail()
+
+    def _fill(self, rows: list[tuple[str, tuple[Text, ...]]]) -> None:
+        """Show ``rows``: when they are the rows on screen (the same keys in the same order:
+        incidents of one procedure have the same items), only the cells that differ are
+        set, and only their rows are drawn again; otherwise the table is filled again. The
+        cursor and the scroll go back to the top either way, as a fill leaves them."""
+        if rows and [key for key, _ in rows] == [str(row.key.value) for row in self.ordered_rows]:
+            for key, cells in rows:
+                for (column, _, _), cell in zip(self.COLUMNS, cells, strict=True):
+                    if cell_look(cell) != cell_look(self.get_cell(key, column)):
+                        self.update_cell(key, column, cell)
+            self.cursor_coordinate = Coordinate(0, 0)
+            self.hover_coordinate = Coordinate(0, 0)
+            self.scroll_x = self.scroll_y = 0
+            self.scroll_target_x = self.scroll_target_y = 0
+            return
+        self.clear()
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
 
     # --- the row under the cursor, whole ----------------------------------------------
 

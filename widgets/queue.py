@@ -74,7 +74,7 @@ class IncidentQueue(FixedTable):
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._rows: dict[str, IncidentRow] = {}
         self.me = ""
         self._cells: dict[str, tuple[str, ...]] = {}

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from data.incidents.views import countdown
 from data.privacy.text import clean
 from data.roster.board import OnCallRow
+from widgets.tables import cell_look
 
 EMPTY = (
     "No rotations in the journal yet. Import a roster:\n"
@@ -37,6 +38,9 @@ class RosterPane(Vertical):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._looks: list[
+            tuple[str, tuple[tuple[object, ...], ...]]
+        ] = []  # the rows as shown: key, cells' looks
 
     def compose(self) -> ComposeResult:
         table: DataTable[Text] = DataTable(cursor_type="row", id="roster-table")
@@ -58,18 +62,24 @@ class RosterPane(Vertical):
         table = self.query_one(DataTable)
         covered = any(r.person is not None for r in on_call)  # else nobody anywhere: a real gap
         rows = [self.cells(r, now, covered) for r in on_call]
+        # what each cell shows (a snapshot rebuilds the rows; most often they show the
+        # same: nothing is touched then, and the table is not drawn again)
+        looks = [(key, tuple(cell_look(c) for c in cells)) for key, *cells in rows]
+        if looks == self._looks:
+            return
         with self.app.batch_update():
             keys = [str(k.value) for k in table.rows]
-            if rebuild or keys != [r[0] for r in rows]:
+            if keys != [r[0] for r in rows] or len(self._looks) != len(rows):
                 table.clear()
                 for key, *cells in rows:
                     table.add_row(*cells, key=key)
             else:
-                for key, _, person, local, handoff, nxt in rows:
-                    table.update_cell(key, "person", person)
-                    table.update_cell(key, "local", local)
-                    table.update_cell(key, "handoff", handoff)
-                    table.update_cell(key, "next", nxt)
+                columns = ("rotation", "person", "local", "handoff", "next")
+                for (key, *cells), (_, look), (_, was) in zip(rows, looks, self._looks, strict=True):
+                    for column, cell, new, old in zip(columns, cells, look, was, strict=True):
+                        if new != old:
+                            table.update_cell(key, column, cell)
+        self._looks = looks
 
     @staticmethod
     def cells(r: OnCallRow, now: datetime, covered: bool = False) -> tuple[str, Text, Text, Text, Text, Text]:

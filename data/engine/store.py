@@ -14,7 +14,8 @@ import contextlib
 import functools
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +45,8 @@ from data.engine.models import TERMINAL_STATUSES, Envelope, Problem
 from data.engine.projector import COUNTERS
 
 T = TypeVar("T")
+#: the store and connection of :meth:`Store.reading` (its reads, and the tasks they run as, see it)
+_HELD: ContextVar[tuple[Store, AsyncConnection] | None] = ContextVar("warroom_store_reading", default=None)
 __all__ = [
     "PIPELINE_MIN_BYTES",
     "ChainBreakRow",
@@ -326,21 +329,49 @@ class Store:
     async def read_rows(self, stmt: Executable) -> list[RowMapping]:
         """The rows of the read ``stmt`` over the projection, as mappings: what a feature's
         queries (data/<feature>/queries.py) build their typed rows from."""
-        async with self.engine.connect() as conn:
+        async with self._connection() as conn:
             return list((await conn.execute(stmt)).mappings())
 
     @_guarded
     async def read_tuples(self, stmt: Executable) -> list[Row[Any]]:
         """The rows of the read ``stmt`` as tuples, in the order of its columns: what a
         query builds many typed rows from positionally (a third cheaper than mappings)."""
-        async with self.engine.connect() as conn:
+        async with self._connection() as conn:
             return list(await conn.execute(stmt))
 
-    async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run ``fn`` with one connection: reads that must see one state of the projection."""
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        """The connection of :meth:`reading` around this read, else one of its own."""
+        held = _HELD.get()
+        if held is not None and held[0] is self:
+            yield held[1]
+            return
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def reading(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Run ``fn``, whose reads (``read_rows``, ``read_tuples``, the queries built on
+        them) all go through one connection: one state of the projection, and one
+        connection set up and torn down instead of one per read (a snapshot's dozen
+        queries each paid a connection, its BEGIN and its ROLLBACK, each a hand-off to
+        the driver's thread). Run as one operation: cancelling the caller lets it finish."""
 
         async def run(store: Store) -> T:
             async with store.engine.connect() as conn:
+                token = _HELD.set((store, conn))
+                try:
+                    return await fn()
+                finally:
+                    _HELD.reset(token)
+
+        return await _guarded(run)(self)
+
+    async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run ``fn`` with one connection: reads that must see one state of the projection
+        (within :meth:`reading`, its connection)."""
+
+        async def run(store: Store) -> T:
+            async with store._connection() as conn:
                 return await fn(conn)
 
         return await _guarded(run)(self)
