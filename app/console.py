@@ -99,8 +99,19 @@ class WarRoom(WellbeingConsole, App[None]):
     """
     BINDINGS = bindings("app.help", "app.quit", "app.observer")
 
-    def __init__(self, settings: Settings, *, demo: bool = False, simulate: bool | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        demo: bool = False,
+        simulate: bool | None = None,
+        freeze_heap: bool = False,
+    ) -> None:
         super().__init__()
+        #: once the first synced picture is on screen, move what lives for the whole session
+        #: out of the garbage collector's sight (:meth:`_freeze_heap`); on for a console run
+        #: by the command line (:func:`run_console`), off for one run inside another program
+        self.freeze_heap = freeze_heap
         self.settings = settings
         self.demo = demo
         self.simulate = demo if simulate is None else simulate
@@ -559,6 +570,24 @@ class WarRoom(WellbeingConsole, App[None]):
         self._wellbeing_snapshot(snapshot)
         if snapshot.sync.synced_at is not None:
             self.check_clocks()
+            if self.freeze_heap:
+                self.freeze_heap = False
+                self.call_after_refresh(self._freeze_heap)
+
+    def _freeze_heap(self) -> None:
+        """Collect once, then freeze what is left (``gc.freeze``): the store's caches, the
+        screens and widgets, the modules. A full collection walks every object the
+        collector tracks, and a console on a long journal holds millions: each full
+        collection stopped the console for 100–220 ms (20 of them in 200 selections),
+        which made the slow tail of selection and of another console's append
+        (docs/performance.md, "Round two: the console"). Frozen objects are still freed when
+        their last reference goes; the collector only no longer looks at them for cycles.
+        Called once, after the first synced picture is painted: later objects (each
+        snapshot's, each dialog's) stay in the collector's sight."""
+        import gc
+
+        gc.collect()
+        gc.freeze()
 
     # --- clocks ------------------------------------------------------------------------
 
@@ -913,6 +942,6 @@ def palette_commands(app: WarRoom, screen: Screen[Any]) -> Iterable[SystemComman
 def run_console(settings: Settings, demo: bool = False, **kw: Any) -> int:
     """Run the console until it quits; its exit status: 0, or 1 when it stopped on an
     unexpected error (Textual has then restored the terminal and printed the traceback)."""
-    app = WarRoom(settings, demo=demo, **kw)
+    app = WarRoom(settings, demo=demo, freeze_heap=True, **kw)
     app.run()
     return app.return_code or 0

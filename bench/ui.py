@@ -743,7 +743,7 @@ async def _console(settings: Any, want_rows: int) -> tuple[Any, Any, Any]:
     """A running console (``run_test``) whose queue shows ``want_rows`` rows."""
     from app.console import WarRoom
 
-    app = WarRoom(settings)
+    app = WarRoom(settings, freeze_heap=True)  # as the command line runs it (run_console)
     ctx = app.run_test(size=SIZE)
     pilot = await ctx.__aenter__()
     deadline = now() + 120

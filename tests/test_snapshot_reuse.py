@@ -235,3 +235,41 @@ async def test_an_incidents_detail_reads_the_store_through_one_connection(tmp_pa
         await store.close()
     assert any("first note" in str(e) for e in detail.entries)
     assert len(checkouts) == 1
+
+
+async def test_a_console_run_by_the_command_line_freezes_its_heap_once_after_the_first_synced_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The objects the console holds for the whole session are moved out of the garbage
+    collector's sight once its first synced picture is on screen (full collections of a
+    console on a long journal stopped it for 100–220 ms each); once, not at every snapshot.
+    A console run inside another program (``freeze_heap`` off, as in these tests) leaves
+    the collector alone."""
+    import gc
+
+    import app.console as console_module
+    from app.console import WarRoom, run_console
+    from tests._console_helpers import opened, queue_ids, seed, settings_for, settle, wait_for
+
+    settings = settings_for(tmp_path)
+    await seed(settings, [opened("INC-1")])
+    freezes: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))  # (the suite's heap is left alone)
+    app = WarRoom(settings)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, lambda a: queue_ids(a) == ["INC-1"])
+    assert freezes == []
+
+    app = WarRoom(settings, freeze_heap=True)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot, lambda a: queue_ids(a) == ["INC-1"])
+        await wait_for(pilot, lambda: freezes == [1], what="the heap frozen")
+        assert app.last_snapshot is not None and app.last_snapshot.sync.synced_at is not None
+        await seed(settings, [opened("INC-2")])
+        await wait_for(pilot, lambda: queue_ids(app) == ["INC-1", "INC-2"], what="the next snapshot")
+        await settle(pilot, lambda a: True)
+    assert freezes == [1]  # once
+
+    ran: list[bool] = []
+    monkeypatch.setattr(console_module.WarRoom, "run", lambda self: ran.append(self.freeze_heap))
+    assert run_console(settings) == 0 and ran == [True]
