@@ -31,7 +31,9 @@ from app.cli_base import (  # the group, and what every command shares (re-expor
     one_line,
     raw_text_if,
     refuse_observer,
+    refused,
     stopped,
+    templates_or_warn,
     unmasked_if,
     write_output,
 )
@@ -122,7 +124,7 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
         lean = raw or not any(e["type"] in PROCEDURE_TYPES for e in events)
         templates = None
         if not raw and (not lean or _sop_folder().exists()):
-            templates = _templates_or_warn()  # (a user's template in error is reported either way)
+            templates = templates_or_warn()  # (a user's template in error is reported either way)
         added: list[dict[str, Any]] = []
         import gc
 
@@ -136,10 +138,7 @@ def append(settings: Any, etype: str | None, incident: str | None, data: str | N
                       blocking=True)  # fmt: skip
         notes += _procedure_notes(added)
     except AppendRefused as exc:
-        for line in exc.lines:
-            click.echo(f"warroom: {line}", err=True)
-        click.echo("warroom: nothing was written", err=True)
-        sys.exit(EXIT_USAGE)
+        refused(exc.lines)
     for note in notes:
         click.echo(f"warroom: {note}", err=True)
     if isinstance(result, WriteUnknown):
@@ -223,16 +222,6 @@ def _sop_folder() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("warroom", appauthor=False)) / "sop"
-
-
-def _templates_or_warn() -> dict[str, Any]:
-    """The procedures in force; a template file that cannot be loaded is reported."""
-    from data.procedures.sop import load_templates
-
-    loaded = load_templates()
-    for error in loaded.errors:
-        click.echo(f"warroom: warning: SOP template not loaded: {one_line(str(error))}", err=True)
-    return dict(loaded.templates)
 
 
 def _procedure_notes(added: list[dict[str, Any]]) -> list[str]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -255,6 +255,24 @@ def write_output(text: str, output: str | None, what: str = "") -> None:
         sys.stdout.flush()
 
 
+def templates_or_warn() -> dict[str, Any]:
+    """The procedures in force; a template file that cannot be loaded is reported."""
+    from data.procedures.sop import load_templates
+
+    loaded = load_templates()
+    for error in loaded.errors:
+        click.echo(f"warroom: warning: SOP template not loaded: {one_line(str(error))}", err=True)
+    return dict(loaded.templates)
+
+
+def refused(lines: Sequence[str]) -> NoReturn:
+    """A batch the journal's rules refuse: every reason printed, then exit 2 (nothing written)."""
+    for line in lines:
+        click.echo(f"warroom: {line}", err=True)
+    click.echo("warroom: nothing was written", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def write_drafts(
     settings: Any, drafts: list[Any], what: str, *, check: str, procedure: bool = False
 ) -> list[str]:
@@ -268,22 +286,12 @@ def write_drafts(
     from data.engine.store import StoreError
 
     refuse_observer(settings, what)
-    templates = None
-    if procedure:
-        from data.procedures.sop import load_templates
-
-        loaded = load_templates()
-        for error in loaded.errors:
-            click.echo(f"warroom: warning: SOP template not loaded: {one_line(str(error))}", err=True)
-        templates = dict(loaded.templates)
+    templates = templates_or_warn() if procedure else None
     try:
         events = build_events([(what, d) for d in drafts], settings.actor)
         result = _run(append_events(settings, events, [what] * len(events), templates=templates))
     except AppendRefused as exc:
-        for line in exc.lines:
-            click.echo(f"warroom: {line}", err=True)
-        click.echo("warroom: nothing was written", err=True)
-        sys.exit(EXIT_USAGE)
+        refused(exc.lines)
     except WriteUnknown as exc:
         raise Failure(
             f"{exc}; whether it was written is unknown: check with `{check}`", EXIT_UNKNOWN
